@@ -1,0 +1,618 @@
+//! The declared side: reads `*.sql` under the schema directory, splits it into statements with
+//! sqlparser's tokenizer (so dollar quotes, comments and quoted identifiers are handled), learns from
+//! each statement's AST which object it defines and which it references, and orders the statements so
+//! that each one comes after what it needs. Statements the parser cannot analyse are kept, in file
+//! order. This module is the only one that sees sqlparser's AST.
+
+use indexmap::IndexMap;
+use petgraph::graph::DiGraph;
+use sqlparser::ast::{
+    AlterTableOperation, ColumnOption, CommentObject, DataType, Expr, ObjectName, ObjectNamePart, Statement,
+    TableConstraint, UserDefinedTypeRepresentation, Value, Visit, Visitor,
+};
+use sqlparser::dialect::Dialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+/// Where a statement starts: file, 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    pub file: PathBuf,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+impl SourceLocation {
+    /// The location of the `offset`-th character (1-based, as PostgreSQL reports error positions)
+    /// inside the statement text `sql` that starts at this location.
+    pub fn advance(&self, sql: &str, offset: usize) -> SourceLocation {
+        let (mut line, mut column) = (self.line, self.column);
+        for ch in sql.chars().take(offset.saturating_sub(1)) {
+            if ch == '\n' {
+                line += 1;
+                column = 1;
+            } else {
+                column += 1;
+            }
+        }
+        SourceLocation { file: self.file.clone(), line, column }
+    }
+}
+
+/// One statement of the declared schema.
+#[derive(Debug, Clone)]
+pub struct DeclaredStatement {
+    pub location: SourceLocation,
+    pub sql: String,
+    /// What the statement defines, if the parser understood it.
+    pub defines: Vec<ObjectKey>,
+    pub references: Vec<ObjectKey>,
+    pub parsed: bool,
+}
+
+/// A name in one of PostgreSQL's namespaces, after identifier folding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectKey {
+    Schema(String),
+    Extension(String),
+    /// Tables, views, sequences and indexes share one namespace.
+    Relation(String, String),
+    Type(String, String),
+}
+
+/// Renames declared in the schema files with an annotation comment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeclaredRenames {
+    /// (old table, new table) as (schema, name) pairs.
+    pub tables: Vec<((String, String), (String, String))>,
+    /// (table schema, table name, old column, new column)
+    pub columns: Vec<(String, String, String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeclaredError {
+    #[error("cannot read schema directory {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{location}: {message}")]
+    Syntax { location: SourceLocation, message: String },
+    #[error(
+        "{location}: {kind} is not managed by this version of schema (it manages schemas, extensions, enum \
+         types, sequences, tables, constraints, indexes, views, materialized views and comments); remove the \
+         statement from the schema files"
+    )]
+    Unmanaged { location: SourceLocation, kind: String },
+    #[error("no .sql files found under {0}")]
+    Empty(PathBuf),
+}
+
+/// Reads every `*.sql` file under `dir` (recursively, in path order) and splits it into statements.
+pub fn read_dir(dir: &Path, dialect: &dyn Dialect) -> Result<Vec<DeclaredStatement>, DeclaredError> {
+    let mut files = Vec::new();
+    collect_sql_files(dir, &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(DeclaredError::Empty(dir.to_path_buf()));
+    }
+    let mut statements = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|source| DeclaredError::Io { path: file.clone(), source })?;
+        statements.extend(split(&file, &text, dialect)?);
+    }
+    Ok(statements)
+}
+
+fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DeclaredError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| DeclaredError::Io { path: dir.to_path_buf(), source })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| DeclaredError::Io { path: dir.to_path_buf(), source })?;
+        let path = entry.path();
+        if path.is_dir() {
+            collect_sql_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Splits one file into statements at top-level semicolons and analyses each one.
+pub fn split(file: &Path, text: &str, dialect: &dyn Dialect) -> Result<Vec<DeclaredStatement>, DeclaredError> {
+    let tokens = Tokenizer::new(dialect, text).tokenize_with_location().map_err(|e| DeclaredError::Syntax {
+        location: SourceLocation { file: file.to_path_buf(), line: e.location.line, column: e.location.column },
+        message: e.message,
+    })?;
+    let offsets = LineOffsets::new(text);
+    let mut statements = Vec::new();
+    let mut start: Option<&sqlparser::tokenizer::TokenWithSpan> = None;
+    for token in &tokens {
+        let is_blank = matches!(token.token, Token::Whitespace(_) | Token::EOF);
+        match &token.token {
+            Token::SemiColon | Token::EOF => {
+                if let Some(first) = start.take() {
+                    let begin = offsets.byte(first.span.start.line, first.span.start.column);
+                    let end = offsets.byte(token.span.start.line, token.span.start.column);
+                    let location = SourceLocation {
+                        file: file.to_path_buf(),
+                        line: first.span.start.line,
+                        column: first.span.start.column,
+                    };
+                    statements.push(analyse(location, text[begin..end].trim_end(), dialect)?);
+                }
+            }
+            _ if start.is_none() && !is_blank => start = Some(token),
+            _ => {}
+        }
+    }
+    Ok(statements)
+}
+
+/// Maps the tokenizer's (line, column) locations, which count characters, to byte offsets.
+struct LineOffsets<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineOffsets<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineOffsets { text, starts }
+    }
+
+    fn byte(&self, line: u64, column: u64) -> usize {
+        let Some(&line_start) = self.starts.get(line.saturating_sub(1) as usize) else {
+            return self.text.len();
+        };
+        self.text[line_start..]
+            .char_indices()
+            .nth(column.saturating_sub(1) as usize)
+            .map(|(i, _)| line_start + i)
+            .unwrap_or(self.text.len())
+    }
+}
+
+fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result<DeclaredStatement, DeclaredError> {
+    let mut statement = DeclaredStatement {
+        location: location.clone(),
+        sql: sql.to_string(),
+        defines: Vec::new(),
+        references: Vec::new(),
+        parsed: false,
+    };
+    let Ok(parsed) = Parser::parse_sql(dialect, sql) else {
+        // The database will judge it; without an AST it loads in file order.
+        if let Some(kind) = unmanaged_by_keywords(sql, dialect) {
+            return Err(DeclaredError::Unmanaged { location, kind });
+        }
+        return Ok(statement);
+    };
+    let [ast] = parsed.as_slice() else { return Ok(statement) };
+    if let Some(kind) = unmanaged_kind(ast, sql, dialect) {
+        return Err(DeclaredError::Unmanaged { location, kind });
+    }
+    statement.parsed = true;
+    statement.defines = defines(ast);
+    let mut refs = References::default();
+    let _ = ast.visit(&mut refs);
+    collect_explicit_references(ast, &mut refs.keys);
+    let mut references = refs.keys;
+    // Every qualified name also needs its schema.
+    let schemas: Vec<ObjectKey> = references
+        .iter()
+        .chain(statement.defines.iter())
+        .filter_map(|k| match k {
+            ObjectKey::Relation(s, _) | ObjectKey::Type(s, _) => Some(ObjectKey::Schema(s.clone())),
+            _ => None,
+        })
+        .collect();
+    references.extend(schemas);
+    references.sort();
+    references.dedup();
+    references.retain(|r| !statement.defines.contains(r));
+    statement.references = references;
+    Ok(statement)
+}
+
+/// The kinds a declared schema may contain in this version.
+fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<String> {
+    let allowed = match ast {
+        Statement::CreateSchema { .. }
+        | Statement::CreateExtension(_)
+        | Statement::CreateSequence { .. }
+        | Statement::CreateIndex(_)
+        | Statement::CreateView(_)
+        | Statement::Set(_) => true,
+        Statement::CreateType { representation, .. } => {
+            matches!(representation, Some(UserDefinedTypeRepresentation::Enum { .. }))
+        }
+        Statement::CreateTable(t) => t.partition_by.is_none() && t.partition_of.is_none() && t.inherits.is_none(),
+        Statement::Comment { object_type, .. } => matches!(
+            object_type,
+            CommentObject::Column
+                | CommentObject::Extension
+                | CommentObject::Index
+                | CommentObject::MaterializedView
+                | CommentObject::Schema
+                | CommentObject::Sequence
+                | CommentObject::Table
+                | CommentObject::Type
+                | CommentObject::View
+        ),
+        Statement::AlterTable(alter) => alter.operations.iter().all(|op| {
+            !matches!(
+                op,
+                AlterTableOperation::OwnerTo { .. }
+                    | AlterTableOperation::EnableRowLevelSecurity
+                    | AlterTableOperation::DisableRowLevelSecurity
+                    | AlterTableOperation::ForceRowLevelSecurity
+                    | AlterTableOperation::NoForceRowLevelSecurity
+                    | AlterTableOperation::EnableTrigger { .. }
+                    | AlterTableOperation::DisableTrigger { .. }
+                    | AlterTableOperation::AttachPartition { .. }
+                    | AlterTableOperation::DetachPartition { .. }
+            )
+        }),
+        _ => false,
+    };
+    if allowed { None } else { Some(leading_keywords(sql, dialect)) }
+}
+
+/// For statements the parser rejects: recognize the unmanaged kinds by their leading keywords.
+fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
+    const UNMANAGED: &[&str] = &[
+        "CREATE FUNCTION",
+        "CREATE PROCEDURE",
+        "CREATE TRIGGER",
+        "CREATE CONSTRAINT TRIGGER",
+        "CREATE POLICY",
+        "CREATE DOMAIN",
+        "CREATE RULE",
+        "CREATE AGGREGATE",
+        "CREATE OPERATOR",
+        "CREATE COLLATION",
+        "CREATE ROLE",
+        "CREATE USER",
+        "CREATE PUBLICATION",
+        "CREATE EVENT TRIGGER",
+        "GRANT",
+        "REVOKE",
+        "ALTER DEFAULT PRIVILEGES",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+    ];
+    let kind = leading_keywords(sql, dialect);
+    UNMANAGED.iter().any(|u| kind.starts_with(u)).then_some(kind)
+}
+
+/// The statement's first keywords, e.g. `CREATE FUNCTION`, skipping `OR REPLACE`.
+fn leading_keywords(sql: &str, dialect: &dyn Dialect) -> String {
+    let tokens = Tokenizer::new(dialect, sql).tokenize().unwrap_or_default();
+    let words: Vec<String> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .map_while(|t| match t {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_uppercase()),
+            _ => None,
+        })
+        .filter(|w| w != "OR" && w != "REPLACE")
+        .take(3)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let keep = match words.as_slice() {
+        ["CREATE", "CONSTRAINT", "TRIGGER"] | ["CREATE", "EVENT", "TRIGGER"] | ["ALTER", "DEFAULT", "PRIVILEGES"] => 3,
+        ["CREATE", "UNIQUE", ..] | ["CREATE", "MATERIALIZED", ..] | ["ALTER", ..] | ["CREATE", ..] | ["DROP", ..] => 2,
+        _ => 1,
+    };
+    words.iter().take(keep).copied().collect::<Vec<_>>().join(" ")
+}
+
+/// Folds an identifier as PostgreSQL does: unquoted names are lower-cased.
+fn fold(ident: &sqlparser::ast::Ident) -> String {
+    if ident.quote_style.is_some() { ident.value.clone() } else { ident.value.to_lowercase() }
+}
+
+fn name_parts(name: &ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|part| match part {
+            ObjectNamePart::Identifier(i) => fold(i),
+            ObjectNamePart::Function(f) => fold(&f.name),
+        })
+        .collect()
+}
+
+/// (schema, name) of a possibly qualified name; unqualified names resolve to `public`, the first
+/// schema of the default search path.
+fn qualify(name: &ObjectName) -> Option<(String, String)> {
+    let mut parts = name_parts(name);
+    let last = parts.pop()?;
+    let schema = parts.pop().unwrap_or_else(|| "public".to_string());
+    Some((schema, last))
+}
+
+fn relation(name: &ObjectName) -> Option<ObjectKey> {
+    qualify(name).map(|(s, n)| ObjectKey::Relation(s, n))
+}
+
+fn type_key(name: &ObjectName) -> Option<ObjectKey> {
+    qualify(name).map(|(s, n)| ObjectKey::Type(s, n))
+}
+
+fn defines(ast: &Statement) -> Vec<ObjectKey> {
+    match ast {
+        Statement::CreateSchema { schema_name, .. } => {
+            let name = schema_name.to_string();
+            let folded = match schema_name {
+                sqlparser::ast::SchemaName::Simple(n) | sqlparser::ast::SchemaName::NamedAuthorization(n, _) => {
+                    name_parts(n).pop().unwrap_or(name)
+                }
+                sqlparser::ast::SchemaName::UnnamedAuthorization(i) => fold(i),
+            };
+            vec![ObjectKey::Schema(folded)]
+        }
+        Statement::CreateExtension(e) => vec![ObjectKey::Extension(fold(&e.name))],
+        Statement::CreateType { name, .. } => type_key(name).into_iter().collect(),
+        Statement::CreateSequence { name, .. } => relation(name).into_iter().collect(),
+        Statement::CreateTable(t) => relation(&t.name).into_iter().collect(),
+        Statement::CreateView(v) => relation(&v.name).into_iter().collect(),
+        Statement::CreateIndex(i) => {
+            // An index lives in its table's schema.
+            let table_schema = qualify(&i.table_name).map(|(s, _)| s);
+            match (&i.name, table_schema) {
+                (Some(name), Some(schema)) => name_parts(name)
+                    .pop()
+                    .map(|n| ObjectKey::Relation(schema, n))
+                    .into_iter()
+                    .collect(),
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Collects relations and types mentioned anywhere in a statement's expressions and queries.
+#[derive(Default)]
+struct References {
+    keys: Vec<ObjectKey>,
+}
+
+impl Visitor for References {
+    type Break = ();
+
+    fn pre_visit_relation(&mut self, name: &ObjectName) -> ControlFlow<()> {
+        self.keys.extend(relation(name));
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        match expr {
+            Expr::Cast { data_type, expr, .. } => {
+                push_data_type(data_type, &mut self.keys);
+                // nextval('seq'::regclass) and 'seq'::regclass name a sequence in a string.
+                if matches!(data_type, DataType::Regclass)
+                    && let Expr::Value(v) = expr.as_ref()
+                    && let Value::SingleQuotedString(s) = &v.value
+                {
+                    self.keys.extend(relation_from_string(s));
+                }
+            }
+            Expr::Function(f) if name_parts(&f.name).last().is_some_and(|n| n == "nextval") => {
+                if let sqlparser::ast::FunctionArguments::List(list) = &f.args
+                    && let Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                        Expr::Value(v),
+                    ))) = list.args.first()
+                    && let Value::SingleQuotedString(s) = &v.value
+                {
+                    self.keys.extend(relation_from_string(s));
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// A relation named inside a string literal, such as nextval's argument: `'app.users_id_seq'`.
+fn relation_from_string(text: &str) -> Option<ObjectKey> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect).try_with_sql(text).ok()?;
+    relation(&parser.parse_object_name(false).ok()?)
+}
+
+fn push_data_type(data_type: &DataType, out: &mut Vec<ObjectKey>) {
+    match data_type {
+        DataType::Custom(name, _) => out.extend(type_key(name)),
+        DataType::Array(sqlparser::ast::ArrayElemTypeDef::AngleBracket(inner))
+        | DataType::Array(sqlparser::ast::ArrayElemTypeDef::SquareBracket(inner, _))
+        | DataType::Array(sqlparser::ast::ArrayElemTypeDef::Parenthesis(inner)) => push_data_type(inner, out),
+        _ => {}
+    }
+}
+
+/// References that the visitor does not reach: column types and foreign key targets.
+fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
+    let constraint = |c: &TableConstraint, out: &mut Vec<ObjectKey>| {
+        if let TableConstraint::ForeignKey(fk) = c {
+            out.extend(relation(&fk.foreign_table));
+        }
+    };
+    let column = |c: &sqlparser::ast::ColumnDef, out: &mut Vec<ObjectKey>| {
+        push_data_type(&c.data_type, out);
+        for option in &c.options {
+            if let ColumnOption::ForeignKey(fk) = &option.option {
+                out.extend(relation(&fk.foreign_table));
+            }
+        }
+    };
+    match ast {
+        Statement::CreateTable(t) => {
+            for c in &t.columns {
+                column(c, out);
+            }
+            for c in &t.constraints {
+                constraint(c, out);
+            }
+        }
+        Statement::AlterTable(alter) => {
+            for op in &alter.operations {
+                match op {
+                    AlterTableOperation::AddConstraint { constraint: c, .. } => constraint(c, out),
+                    AlterTableOperation::AddColumn { column_def, .. } => column(column_def, out),
+                    AlterTableOperation::AlterColumn {
+                        op: sqlparser::ast::AlterColumnOperation::SetDataType { data_type, .. },
+                        ..
+                    } => push_data_type(data_type, out),
+                    _ => {}
+                }
+            }
+        }
+        Statement::Comment { object_type, object_name, .. } => {
+            let mut parts = name_parts(object_name);
+            if matches!(object_type, CommentObject::Column) {
+                parts.pop();
+            }
+            let last = parts.pop();
+            let schema = parts.pop().unwrap_or_else(|| "public".to_string());
+            if let Some(last) = last {
+                out.push(match object_type {
+                    CommentObject::Type => ObjectKey::Type(schema, last),
+                    CommentObject::Schema => ObjectKey::Schema(last),
+                    CommentObject::Extension => ObjectKey::Extension(last),
+                    _ => ObjectKey::Relation(schema, last),
+                });
+            }
+        }
+        Statement::CreateSchema { .. } | Statement::CreateExtension(_) => {}
+        _ => {}
+    }
+}
+
+/// Orders statements so that each comes after the statements defining what it references. Schemas
+/// and extensions go first; otherwise file order is kept. A dependency cycle is broken at the
+/// earliest statement in file order (the database then reports the real problem, if any).
+pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
+    let mut definers: IndexMap<&ObjectKey, usize> = IndexMap::new();
+    for (i, s) in statements.iter().enumerate() {
+        for key in &s.defines {
+            definers.entry(key).or_insert(i);
+        }
+    }
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let nodes: Vec<_> = (0..statements.len()).map(|i| graph.add_node(i)).collect();
+    for (i, s) in statements.iter().enumerate() {
+        for key in &s.references {
+            if let Some(&d) = definers.get(key)
+                && d != i
+            {
+                graph.update_edge(nodes[d], nodes[i], ());
+            }
+        }
+    }
+    let rank = |i: usize| -> u8 {
+        match statements[i].defines.first() {
+            Some(ObjectKey::Schema(_)) => 0,
+            Some(ObjectKey::Extension(_)) => 1,
+            _ => 2,
+        }
+    };
+    let mut indegree: Vec<usize> =
+        nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
+    let mut done = vec![false; statements.len()];
+    let mut ready: BinaryHeap<Reverse<(u8, usize)>> =
+        (0..statements.len()).filter(|&i| indegree[i] == 0).map(|i| Reverse((rank(i), i))).collect();
+    let mut order = Vec::with_capacity(statements.len());
+    while order.len() < statements.len() {
+        let next = match ready.pop() {
+            Some(Reverse((_, i))) if !done[i] => i,
+            Some(_) => continue,
+            // A cycle: take the earliest statement not yet placed.
+            None => match done.iter().position(|d| !d) {
+                Some(i) => i,
+                None => break,
+            },
+        };
+        done[next] = true;
+        order.push(next);
+        for n in graph.neighbors_directed(nodes[next], petgraph::Outgoing) {
+            let j = graph[n];
+            indegree[j] = indegree[j].saturating_sub(1);
+            if indegree[j] == 0 && !done[j] {
+                ready.push(Reverse((rank(j), j)));
+            }
+        }
+    }
+    let mut slots: Vec<Option<DeclaredStatement>> = statements.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// Rename annotations: a comment `-- schema:renamed-from old_name` inside a `CREATE TABLE` statement,
+/// on the line before (or the same line as) a column definition, renames that column; before the
+/// first column (or right before the statement) it renames the table.
+pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Result<DeclaredRenames, DeclaredError> {
+    let mut out = DeclaredRenames::default();
+    for statement in statements {
+        let Ok(parsed) = Parser::parse_sql(dialect, &statement.sql) else { continue };
+        let [Statement::CreateTable(table)] = parsed.as_slice() else { continue };
+        if !statement.sql.contains("schema:renamed-from") {
+            continue;
+        }
+        let Some((schema, name)) = qualify(&table.name) else { continue };
+        let tokens = Tokenizer::new(dialect, &statement.sql).tokenize_with_location().unwrap_or_default();
+        // The annotation applies to the next column definition after it, or to the table if no column
+        // has started yet (before the first "(").
+        let mut depth = 0usize;
+        let mut pending: Option<(String, SourceLocation)> = None;
+        let mut column_index = 0usize;
+        let mut expecting_column = false;
+        for token in &tokens {
+            match &token.token {
+                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
+                    if let Some(old) = comment.trim().strip_prefix("schema:renamed-from") {
+                        let old = old.trim().to_string();
+                        let location = statement.location.advance(&statement.sql, 1);
+                        if depth == 0 {
+                            out.tables.push(((schema.clone(), old), (schema.clone(), name.clone())));
+                        } else if expecting_column {
+                            pending = Some((old, location));
+                        } else if let Some(prev) = column_index.checked_sub(1).and_then(|i| table.columns.get(i)) {
+                            // Trailing comment on the same line as the previous column.
+                            out.columns.push((schema.clone(), name.clone(), old, fold(&prev.name)));
+                        }
+                    }
+                }
+                Token::LParen => {
+                    depth += 1;
+                    if depth == 1 {
+                        expecting_column = true;
+                    }
+                }
+                Token::RParen => depth = depth.saturating_sub(1),
+                Token::Comma if depth == 1 => expecting_column = true,
+                Token::Whitespace(_) => {}
+                _ if depth == 1 && expecting_column => {
+                    expecting_column = false;
+                    if let Some(column) = table.columns.get(column_index) {
+                        if let Some((old, _)) = pending.take() {
+                            out.columns.push((schema.clone(), name.clone(), old, fold(&column.name)));
+                        }
+                        column_index += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,34 @@
+-- Columns of tables, views and materialized views, with what their type and default depend on.
+SELECT n.nspname AS schema, c.relname AS table_name, c.relkind::text AS relkind, a.attname AS name,
+       format_type(a.atttypid, a.atttypmod) AS data_type,
+       a.attnotnull AS not_null,
+       CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default_expr,
+       CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated_expr,
+       a.attidentity::text AS identity,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+            THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation,
+       col_description(c.oid, a.attnum) AS comment,
+       CASE WHEN et.typtype IN ('e', 'd', 'c', 'r') AND etn.nspname <> 'pg_catalog'
+            THEN etn.nspname END AS type_schema,
+       CASE WHEN et.typtype IN ('e', 'd', 'c', 'r') AND etn.nspname <> 'pg_catalog'
+            THEN et.typname END AS type_name,
+       (SELECT COALESCE(json_agg(json_build_array(sn.nspname, sc.relname) ORDER BY sn.nspname, sc.relname), '[]')::text
+        FROM pg_depend d
+        JOIN pg_class sc ON sc.oid = d.refobjid AND sc.relkind = 'S'
+        JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+        WHERE d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+          AND d.refclassid = 'pg_class'::regclass) AS sequences
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_type et ON et.oid = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN t.typelem ELSE t.oid END
+JOIN pg_namespace etn ON etn.oid = et.typnamespace
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
+LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+WHERE a.attnum > 0 AND NOT a.attisdropped
+  AND c.relkind IN ('r', 'v', 'm')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
+  AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
+ORDER BY n.nspname, c.relname, a.attnum

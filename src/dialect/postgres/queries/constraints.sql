@@ -1,0 +1,27 @@
+-- Table constraints (NOT NULL lives on the column). Foreign keys carry their target.
+SELECT n.nspname AS schema, c.relname AS table_name, con.conname AS name, con.contype::text AS kind,
+       pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
+             ORDER BY k.ord) AS columns,
+       fn.nspname AS ref_schema, fc.relname AS ref_table,
+       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
+             ORDER BY k.ord) AS ref_columns,
+       (SELECT COALESCE(json_agg(DISTINCT jsonb_build_array(tn.nspname, ty.typname)), '[]')::text
+        FROM pg_depend d
+        JOIN pg_type ty ON ty.oid = d.refobjid
+        JOIN pg_namespace tn ON tn.oid = ty.typnamespace
+        WHERE d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
+          AND d.refclassid = 'pg_type'::regclass AND tn.nspname <> 'pg_catalog'
+          AND tn.nspname <> 'information_schema') AS types,
+       obj_description(con.oid, 'pg_constraint') AS comment
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind = 'r'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
+  AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
+ORDER BY n.nspname, c.relname, con.conname

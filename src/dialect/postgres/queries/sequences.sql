@@ -1,0 +1,24 @@
+-- Sequences, except those that belong to identity columns (deptype 'i').
+SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type,
+       s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value,
+       s.seqcache AS cache, s.seqcycle AS cycle,
+       own.nspname AS owner_schema, own.relname AS owner_table, own.attname AS owner_column,
+       obj_description(c.oid, 'pg_class') AS comment
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN LATERAL (
+    SELECT tn.nspname, tc.relname, a.attname
+    FROM pg_depend d
+    JOIN pg_class tc ON tc.oid = d.refobjid
+    JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+    JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+      AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'
+    LIMIT 1
+) own ON true
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
+  AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
+ORDER BY n.nspname, c.relname

@@ -1,0 +1,791 @@
+//! Compares two catalogs and produces the [`ChangeSet`] that turns the first into the second.
+//! Changes are listed in a deterministic order (the catalogs' own order); dependency ordering is the
+//! planner's job. Renames are applied only when declared ([`RenameHints`]); otherwise a rename is a drop
+//! and a create.
+
+use crate::model::*;
+use indexmap::{IndexMap, IndexSet};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum EnumValuePosition {
+    Before(String),
+    After(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum CommentTarget {
+    Schema(String),
+    Type(QualifiedName),
+    Sequence(QualifiedName),
+    Table(QualifiedName),
+    Column(ColumnRef),
+    Constraint { table: QualifiedName, name: String },
+    Index(QualifiedName),
+    View { name: QualifiedName, materialized: bool },
+}
+
+/// A column whose type is an enum being rebuilt: converted through text, its default reset afterwards.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnumColumnUse {
+    pub column: ColumnRef,
+    pub data_type: String,
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Change {
+    CreateSchema(Namespace),
+    DropSchema(Namespace),
+    CreateExtension(Extension),
+    DropExtension(Extension),
+    CreateEnum(EnumType),
+    DropEnum(EnumType),
+    AddEnumValue { name: QualifiedName, value: String, position: EnumValuePosition },
+    /// Labels were removed or reordered, which `ALTER TYPE` cannot do: build the new type, convert the
+    /// columns that use it, drop the old one.
+    RebuildEnum { from: EnumType, to: EnumType, columns: Vec<EnumColumnUse> },
+    CreateSequence(Sequence),
+    DropSequence(Sequence),
+    AlterSequence { from: Sequence, to: Sequence },
+    SetSequenceOwner { sequence: QualifiedName, from: Option<ColumnRef>, to: Option<ColumnRef> },
+    /// A new table with its columns and every constraint except foreign keys, which are separate
+    /// changes so that tables referencing each other can be created first.
+    CreateTable(Table),
+    DropTable(Table),
+    RenameTable { from: QualifiedName, to: QualifiedName },
+    AddColumn { table: QualifiedName, column: Column },
+    DropColumn { table: QualifiedName, column: Column },
+    RenameColumn { table: QualifiedName, from: String, to: String },
+    AlterColumn { table: QualifiedName, from: Column, to: Column },
+    AddConstraint { table: QualifiedName, constraint: Constraint },
+    DropConstraint { table: QualifiedName, constraint: Constraint },
+    ValidateConstraint { table: QualifiedName, constraint: Constraint },
+    CreateIndex(Index),
+    DropIndex(Index),
+    CreateView(View),
+    DropView(View),
+    SetComment { target: CommentTarget, comment: Option<String> },
+}
+
+impl Change {
+    /// A short human description, used in plan output and migration headers.
+    pub fn describe(&self) -> String {
+        match self {
+            Change::CreateSchema(s) => format!("create schema {}", s.name),
+            Change::DropSchema(s) => format!("drop schema {}", s.name),
+            Change::CreateExtension(e) => format!("create extension {}", e.name),
+            Change::DropExtension(e) => format!("drop extension {}", e.name),
+            Change::CreateEnum(e) => format!("create type {}", e.name),
+            Change::DropEnum(e) => format!("drop type {}", e.name),
+            Change::AddEnumValue { name, value, .. } => format!("add value '{value}' to type {name}"),
+            Change::RebuildEnum { to, .. } => format!("rebuild type {} (values removed or reordered)", to.name),
+            Change::CreateSequence(s) => format!("create sequence {}", s.name),
+            Change::DropSequence(s) => format!("drop sequence {}", s.name),
+            Change::AlterSequence { to, .. } => format!("alter sequence {}", to.name),
+            Change::SetSequenceOwner { sequence, .. } => format!("set owner of sequence {sequence}"),
+            Change::CreateTable(t) => format!("create table {}", t.name),
+            Change::DropTable(t) => format!("drop table {}", t.name),
+            Change::RenameTable { from, to } => format!("rename table {from} to {to}"),
+            Change::AddColumn { table, column } => format!("add column {table}.{}", column.name),
+            Change::DropColumn { table, column } => format!("drop column {table}.{}", column.name),
+            Change::RenameColumn { table, from, to } => format!("rename column {table}.{from} to {to}"),
+            Change::AlterColumn { table, from, to } => {
+                format!("alter column {table}.{} ({})", to.name, column_change_summary(from, to).join(", "))
+            }
+            Change::AddConstraint { table, constraint } => format!("add constraint {} on {table}", constraint.name),
+            Change::DropConstraint { table, constraint } => format!("drop constraint {} on {table}", constraint.name),
+            Change::ValidateConstraint { table, constraint } => {
+                format!("validate constraint {} on {table}", constraint.name)
+            }
+            Change::CreateIndex(i) => format!("create index {}", i.name),
+            Change::DropIndex(i) => format!("drop index {}", i.name),
+            Change::CreateView(v) => format!("create {} {}", view_word(v.materialized), v.name),
+            Change::DropView(v) => format!("drop {} {}", view_word(v.materialized), v.name),
+            Change::SetComment { target, comment } => {
+                let verb = if comment.is_some() { "set" } else { "remove" };
+                format!("{verb} comment on {}", describe_target(target))
+            }
+        }
+    }
+
+    /// Words for a migration file name: `create_users`, `add_bio`…
+    pub fn slug(&self) -> String {
+        let text = match self {
+            Change::CreateTable(t) => format!("create_{}", t.name.name),
+            Change::DropTable(t) => format!("drop_{}", t.name.name),
+            Change::AddColumn { column, .. } => format!("add_{}", column.name),
+            Change::DropColumn { column, .. } => format!("drop_{}", column.name),
+            Change::AlterColumn { to, .. } => format!("alter_{}", to.name),
+            Change::RenameTable { to, .. } => format!("rename_{}", to.name),
+            Change::RenameColumn { to, .. } => format!("rename_{to}"),
+            Change::CreateIndex(i) => format!("add_{}", i.name.name),
+            Change::DropIndex(i) => format!("drop_{}", i.name.name),
+            Change::CreateView(v) => format!("create_{}", v.name.name),
+            Change::DropView(v) => format!("drop_{}", v.name.name),
+            Change::CreateEnum(e) => format!("create_{}", e.name.name),
+            Change::AddEnumValue { name, .. } | Change::RebuildEnum { to: EnumType { name, .. }, .. } => {
+                format!("alter_{}", name.name)
+            }
+            Change::AddConstraint { constraint, .. } => format!("add_{}", constraint.name),
+            Change::DropConstraint { constraint, .. } => format!("drop_{}", constraint.name),
+            other => other.describe().replace(' ', "_"),
+        };
+        slugify(&text)
+    }
+}
+
+fn view_word(materialized: bool) -> &'static str {
+    if materialized { "materialized view" } else { "view" }
+}
+
+fn describe_target(target: &CommentTarget) -> String {
+    match target {
+        CommentTarget::Schema(s) => format!("schema {s}"),
+        CommentTarget::Type(n) => format!("type {n}"),
+        CommentTarget::Sequence(n) => format!("sequence {n}"),
+        CommentTarget::Table(n) => format!("table {n}"),
+        CommentTarget::Column(c) => format!("column {}.{}", c.table, c.column),
+        CommentTarget::Constraint { table, name } => format!("constraint {name} on {table}"),
+        CommentTarget::Index(n) => format!("index {n}"),
+        CommentTarget::View { name, materialized } => format!("{} {name}", view_word(*materialized)),
+    }
+}
+
+/// What differs between two versions of a column, in words.
+pub fn column_change_summary(from: &Column, to: &Column) -> Vec<String> {
+    let mut parts = Vec::new();
+    if from.data_type != to.data_type {
+        parts.push(format!("type {} -> {}", from.data_type, to.data_type));
+    }
+    if from.collation != to.collation {
+        parts.push("collation".to_string());
+    }
+    if from.not_null != to.not_null {
+        parts.push(if to.not_null { "set not null" } else { "drop not null" }.to_string());
+    }
+    if from.default != to.default {
+        parts.push(if to.default.is_some() { "set default" } else { "drop default" }.to_string());
+    }
+    if from.identity != to.identity {
+        parts.push("identity".to_string());
+    }
+    if from.generated != to.generated {
+        parts.push("generated expression".to_string());
+    }
+    parts
+}
+
+/// Lower-case ASCII words joined by `_`, at most 60 characters.
+pub fn slugify(text: &str) -> String {
+    let mut out = String::new();
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    let mut out = out.trim_end_matches('_').to_string();
+    if out.len() > 60 {
+        out.truncate(60);
+        out = out.trim_end_matches('_').to_string();
+    }
+    if out.is_empty() { "migration".to_string() } else { out }
+}
+
+/// Declared renames: the old name in the current database and the new one in the declared schema.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenameHints {
+    pub tables: Vec<(QualifiedName, QualifiedName)>,
+    /// (table under its new name, old column, new column)
+    pub columns: Vec<(QualifiedName, String, String)>,
+}
+
+impl RenameHints {
+    /// The hints for the opposite direction (the down migration).
+    pub fn reversed(&self) -> RenameHints {
+        // Column hints name the table by its new name; in reverse the "new" name is the old one.
+        let to_old: IndexMap<&QualifiedName, &QualifiedName> = self.tables.iter().map(|(f, t)| (t, f)).collect();
+        RenameHints {
+            tables: self.tables.iter().map(|(f, t)| (t.clone(), f.clone())).collect(),
+            columns: self
+                .columns
+                .iter()
+                .map(|(table, f, t)| {
+                    let old_table = to_old.get(table).map(|n| (*n).clone()).unwrap_or_else(|| table.clone());
+                    (old_table, t.clone(), f.clone())
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ChangeSet {
+    pub changes: Vec<Change>,
+}
+
+impl ChangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// The changes that turn `current` into `desired`.
+pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> ChangeSet {
+    let mut out = Vec::new();
+    let current = apply_renames(current, desired, hints, &mut out);
+    let current = &current;
+
+    diff_schemas(current, desired, &mut out);
+    diff_extensions(current, desired, &mut out);
+    diff_enums(current, desired, &mut out);
+    let dropped_columns = diff_tables(current, desired, &mut out);
+    diff_sequences(current, desired, &dropped_columns, &mut out);
+    let recreated_relations = diff_views(current, desired, &out, &mut Vec::new());
+    diff_indexes(current, desired, &recreated_relations, &mut out);
+    // Views last so that the columns they depend on are known to have changed.
+    let mut view_changes = Vec::new();
+    diff_views(current, desired, &out, &mut view_changes);
+    out.extend(view_changes);
+    ChangeSet { changes: out }
+}
+
+/// Applies the declared renames to a copy of `current` and records the rename changes.
+fn apply_renames(current: &Catalog, desired: &Catalog, hints: &RenameHints, out: &mut Vec<Change>) -> Catalog {
+    let mut renamed = current.clone();
+    for (from, to) in &hints.tables {
+        if renamed.tables.contains_key(from)
+            && !renamed.tables.contains_key(to)
+            && desired.tables.contains_key(to)
+            && !desired.tables.contains_key(from)
+        {
+            rename_table_in(&mut renamed, from, to);
+            out.push(Change::RenameTable { from: from.clone(), to: to.clone() });
+        }
+    }
+    for (table, from, to) in &hints.columns {
+        let (Some(have), Some(want)) = (renamed.tables.get(table), desired.tables.get(table)) else {
+            continue;
+        };
+        if have.columns.contains_key(from)
+            && !have.columns.contains_key(to)
+            && want.columns.contains_key(to)
+            && !want.columns.contains_key(from)
+        {
+            rename_column_in(&mut renamed, table, from, to);
+            out.push(Change::RenameColumn { table: table.clone(), from: from.clone(), to: to.clone() });
+        }
+    }
+    renamed
+}
+
+fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedName) {
+    if let Some(index) = catalog.tables.get_index_of(from) {
+        let mut table = catalog.tables.shift_remove(from).expect("index came from this map");
+        table.name = to.clone();
+        catalog.tables.insert(to.clone(), table);
+        let last = catalog.tables.len() - 1;
+        catalog.tables.move_index(last, index);
+    }
+    let rename = |name: &mut QualifiedName| {
+        if name == from {
+            *name = to.clone();
+        }
+    };
+    for table in catalog.tables.values_mut() {
+        for constraint in table.constraints.values_mut() {
+            if let Some(target) = &mut constraint.references {
+                rename(&mut target.table);
+            }
+        }
+    }
+    for index in catalog.indexes.values_mut() {
+        rename(&mut index.table);
+    }
+    for sequence in catalog.sequences.values_mut() {
+        if let Some(owner) = &mut sequence.owned_by {
+            rename(&mut owner.table);
+        }
+    }
+    for view in catalog.views.values_mut() {
+        for dep in &mut view.depends_on {
+            match dep {
+                ObjectRef::Relation(name) => rename(name),
+                ObjectRef::Column(c) => rename(&mut c.table),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &str, to: &str) {
+    if let Some(table) = catalog.tables.get_mut(table_name)
+        && let Some(index) = table.columns.get_index_of(from)
+    {
+        let mut column = table.columns.shift_remove(from).expect("index came from this map");
+        column.name = to.to_string();
+        table.columns.insert(to.to_string(), column);
+        let last = table.columns.len() - 1;
+        table.columns.move_index(last, index);
+        for constraint in table.constraints.values_mut() {
+            rename_in_list(&mut constraint.columns, from, to);
+        }
+    }
+    for table in catalog.tables.values_mut() {
+        for constraint in table.constraints.values_mut() {
+            if let Some(target) = &mut constraint.references
+                && &target.table == table_name
+            {
+                rename_in_list(&mut target.columns, from, to);
+            }
+        }
+    }
+    for index in catalog.indexes.values_mut() {
+        if &index.table == table_name {
+            rename_in_list(&mut index.columns, from, to);
+        }
+    }
+    for sequence in catalog.sequences.values_mut() {
+        if let Some(owner) = &mut sequence.owned_by
+            && &owner.table == table_name
+            && owner.column == from
+        {
+            owner.column = to.to_string();
+        }
+    }
+    for view in catalog.views.values_mut() {
+        for dep in &mut view.depends_on {
+            if let ObjectRef::Column(c) = dep
+                && &c.table == table_name
+                && c.column == from
+            {
+                c.column = to.to_string();
+            }
+        }
+    }
+}
+
+fn rename_in_list(list: &mut [String], from: &str, to: &str) {
+    for item in list {
+        if item == from {
+            *item = to.to_string();
+        }
+    }
+}
+
+fn diff_schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for (name, schema) in &desired.schemas {
+        match current.schemas.get(name) {
+            None => {
+                out.push(Change::CreateSchema(schema.clone()));
+                if schema.comment.is_some() {
+                    out.push(comment(CommentTarget::Schema(name.clone()), &schema.comment));
+                }
+            }
+            Some(have) if have.comment != schema.comment => {
+                out.push(comment(CommentTarget::Schema(name.clone()), &schema.comment));
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, schema) in &current.schemas {
+        if !desired.schemas.contains_key(name) {
+            out.push(Change::DropSchema(schema.clone()));
+        }
+    }
+}
+
+fn comment(target: CommentTarget, text: &Option<String>) -> Change {
+    Change::SetComment { target, comment: text.clone() }
+}
+
+fn diff_extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for (name, ext) in &desired.extensions {
+        match current.extensions.get(name) {
+            None => out.push(Change::CreateExtension(ext.clone())),
+            Some(have) if have != ext => {
+                out.push(Change::DropExtension(have.clone()));
+                out.push(Change::CreateExtension(ext.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, ext) in &current.extensions {
+        if !desired.extensions.contains_key(name) {
+            out.push(Change::DropExtension(ext.clone()));
+        }
+    }
+}
+
+fn diff_enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for (name, want) in &desired.enums {
+        let Some(have) = current.enums.get(name) else {
+            out.push(Change::CreateEnum(want.clone()));
+            if want.comment.is_some() {
+                out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
+            }
+            continue;
+        };
+        if have.labels != want.labels {
+            match enum_additions(&have.labels, &want.labels) {
+                Some(additions) => out.extend(additions.into_iter().map(|(value, position)| {
+                    Change::AddEnumValue { name: name.clone(), value, position }
+                })),
+                None => out.push(Change::RebuildEnum {
+                    from: have.clone(),
+                    to: want.clone(),
+                    columns: enum_column_uses(current, desired, name),
+                }),
+            }
+        }
+        if have.comment != want.comment {
+            out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
+        }
+    }
+    for (name, have) in &current.enums {
+        if !desired.enums.contains_key(name) {
+            out.push(Change::DropEnum(have.clone()));
+        }
+    }
+}
+
+/// If `want` only adds labels to `have` (keeping the existing ones in order), the values to add and
+/// where, in an order in which each position refers to a label that exists by then.
+fn enum_additions(have: &[String], want: &[String]) -> Option<Vec<(String, EnumValuePosition)>> {
+    let kept: Vec<&String> = want.iter().filter(|label| have.contains(label)).collect();
+    if kept.len() != have.len() || kept.iter().zip(have).any(|(a, b)| *a != b) {
+        return None;
+    }
+    let first_existing = have.first();
+    let mut additions = Vec::new();
+    for (i, label) in want.iter().enumerate() {
+        if have.contains(label) {
+            continue;
+        }
+        let position = if i > 0 {
+            EnumValuePosition::After(want[i - 1].clone())
+        } else {
+            EnumValuePosition::Before(first_existing?.clone())
+        };
+        additions.push((label.clone(), position));
+    }
+    Some(additions)
+}
+
+/// The columns of tables present on both sides that use the enum (or an array of it) in the desired state.
+fn enum_column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<EnumColumnUse> {
+    let mut uses = Vec::new();
+    for (table_name, table) in &desired.tables {
+        let Some(have_table) = current.tables.get(table_name) else { continue };
+        for column in table.columns.values() {
+            let uses_type = column.depends_on.contains(&ObjectRef::Type(name.clone()));
+            if uses_type && have_table.columns.contains_key(&column.name) {
+                uses.push(EnumColumnUse {
+                    column: ColumnRef { table: table_name.clone(), column: column.name.clone() },
+                    data_type: column.data_type.clone(),
+                    default: column.default.clone(),
+                });
+            }
+        }
+    }
+    uses
+}
+
+/// Diffs tables, columns and constraints; returns the columns that disappear (dropped tables included).
+fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> IndexSet<ColumnRef> {
+    let mut gone = IndexSet::new();
+    let mut foreign_keys = Vec::new();
+    for (name, want) in &desired.tables {
+        let Some(have) = current.tables.get(name) else {
+            let mut created = want.clone();
+            created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
+            for constraint in want.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
+                foreign_keys.push(Change::AddConstraint { table: name.clone(), constraint: constraint.clone() });
+            }
+            out.push(Change::CreateTable(created));
+            push_table_comments(name, None, want, out);
+            continue;
+        };
+        diff_columns(name, have, want, out, &mut gone);
+        diff_constraints(name, have, want, out, &mut foreign_keys);
+        push_table_comments(name, Some(have), want, out);
+    }
+    for (name, have) in &current.tables {
+        if desired.tables.contains_key(name) {
+            continue;
+        }
+        for column in have.columns.keys() {
+            gone.insert(ColumnRef { table: name.clone(), column: column.clone() });
+        }
+        // Foreign keys between tables that are all being dropped are dropped first, so that the
+        // tables can go in any order (they may reference each other).
+        let mut dropped = have.clone();
+        dropped.constraints.retain(|_, constraint| {
+            let between_dropped = constraint.references.as_ref().is_some_and(|target| {
+                &target.table != name
+                    && !desired.tables.contains_key(&target.table)
+                    && current.tables.contains_key(&target.table)
+            });
+            if between_dropped {
+                out.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
+            }
+            !between_dropped
+        });
+        out.push(Change::DropTable(dropped));
+    }
+    out.extend(foreign_keys);
+    gone
+}
+
+fn push_table_comments(name: &QualifiedName, have: Option<&Table>, want: &Table, out: &mut Vec<Change>) {
+    if have.map(|t| &t.comment).unwrap_or(&None) != &want.comment {
+        out.push(comment(CommentTarget::Table(name.clone()), &want.comment));
+    }
+    for column in want.columns.values() {
+        let old = have.and_then(|t| t.columns.get(&column.name)).and_then(|c| c.comment.clone());
+        if old != column.comment {
+            out.push(comment(
+                CommentTarget::Column(ColumnRef { table: name.clone(), column: column.name.clone() }),
+                &column.comment,
+            ));
+        }
+    }
+    for constraint in want.constraints.values() {
+        let old = have.and_then(|t| t.constraints.get(&constraint.name));
+        // A recreated constraint loses its comment, so compare against "none" in that case.
+        let old_comment = old.filter(|o| same_constraint(o, constraint)).and_then(|o| o.comment.clone());
+        if old_comment != constraint.comment {
+            out.push(comment(
+                CommentTarget::Constraint { table: name.clone(), name: constraint.name.clone() },
+                &constraint.comment,
+            ));
+        }
+    }
+}
+
+fn diff_columns(
+    table: &QualifiedName,
+    have: &Table,
+    want: &Table,
+    out: &mut Vec<Change>,
+    gone: &mut IndexSet<ColumnRef>,
+) {
+    for (name, column) in &want.columns {
+        match have.columns.get(name) {
+            None => out.push(Change::AddColumn { table: table.clone(), column: column.clone() }),
+            Some(old) if old.generated != column.generated => {
+                // PostgreSQL before 17 cannot change a generation expression in place.
+                gone.insert(ColumnRef { table: table.clone(), column: name.clone() });
+                out.push(Change::DropColumn { table: table.clone(), column: old.clone() });
+                out.push(Change::AddColumn { table: table.clone(), column: column.clone() });
+            }
+            Some(old) if !column_change_summary(old, column).is_empty() => {
+                out.push(Change::AlterColumn { table: table.clone(), from: old.clone(), to: column.clone() });
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, column) in &have.columns {
+        if !want.columns.contains_key(name) {
+            gone.insert(ColumnRef { table: table.clone(), column: name.clone() });
+            out.push(Change::DropColumn { table: table.clone(), column: column.clone() });
+        }
+    }
+}
+
+/// Two constraints are the same if only their validation state or comment differs in a way that
+/// does not need a drop.
+fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
+    a.kind == b.kind && a.definition == b.definition
+}
+
+fn diff_constraints(
+    table: &QualifiedName,
+    have: &Table,
+    want: &Table,
+    out: &mut Vec<Change>,
+    foreign_keys: &mut Vec<Change>,
+) {
+    for (name, old) in &have.constraints {
+        let keep = want.constraints.get(name).is_some_and(|new| {
+            same_constraint(old, new) || (!old.validated && new.validated && strip_not_valid(old) == new.definition)
+        });
+        // Constraints involving a dropped column go away with the column.
+        let column_dropped = old.columns.iter().any(|c| !want.columns.contains_key(c));
+        if !keep && !column_dropped {
+            out.push(Change::DropConstraint { table: table.clone(), constraint: old.clone() });
+        }
+    }
+    for (name, new) in &want.constraints {
+        let add = Change::AddConstraint { table: table.clone(), constraint: new.clone() };
+        match have.constraints.get(name) {
+            Some(old) if same_constraint(old, new) => {}
+            Some(old) if !old.validated && new.validated && strip_not_valid(old) == new.definition => {
+                out.push(Change::ValidateConstraint { table: table.clone(), constraint: new.clone() });
+            }
+            _ if new.kind == ConstraintKind::ForeignKey => foreign_keys.push(add),
+            _ => out.push(add),
+        }
+    }
+}
+
+fn strip_not_valid(constraint: &Constraint) -> &str {
+    constraint.definition.strip_suffix(" NOT VALID").unwrap_or(&constraint.definition)
+}
+
+fn diff_sequences(current: &Catalog, desired: &Catalog, gone: &IndexSet<ColumnRef>, out: &mut Vec<Change>) {
+    for (name, want) in &desired.sequences {
+        let Some(have) = current.sequences.get(name) else {
+            let mut created = want.clone();
+            created.owned_by = None;
+            out.push(Change::CreateSequence(created));
+            if want.owned_by.is_some() {
+                out.push(Change::SetSequenceOwner { sequence: name.clone(), from: None, to: want.owned_by.clone() });
+            }
+            if want.comment.is_some() {
+                out.push(comment(CommentTarget::Sequence(name.clone()), &want.comment));
+            }
+            continue;
+        };
+        let options = |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
+        if options(have) != options(want) {
+            out.push(Change::AlterSequence { from: have.clone(), to: want.clone() });
+        }
+        if have.owned_by != want.owned_by {
+            out.push(Change::SetSequenceOwner {
+                sequence: name.clone(),
+                from: have.owned_by.clone(),
+                to: want.owned_by.clone(),
+            });
+        }
+        if have.comment != want.comment {
+            out.push(comment(CommentTarget::Sequence(name.clone()), &want.comment));
+        }
+    }
+    for (name, have) in &current.sequences {
+        if desired.sequences.contains_key(name) {
+            continue;
+        }
+        // A sequence owned by a column that is dropped goes away with it.
+        if have.owned_by.as_ref().is_some_and(|owner| gone.contains(owner)) {
+            continue;
+        }
+        out.push(Change::DropSequence(have.clone()));
+    }
+}
+
+/// Decides which views are dropped and created. A view is recreated when its definition changes or
+/// when something it reads changes in a way the database refuses under a view (a column type change,
+/// a dropped column or relation), and so are the views that read a recreated view. Returns the set of
+/// relations that are recreated (their indexes must be recreated too).
+fn diff_views(
+    current: &Catalog,
+    desired: &Catalog,
+    changes: &[Change],
+    out: &mut Vec<Change>,
+) -> IndexSet<QualifiedName> {
+    let mut disturbed: IndexSet<ObjectRef> = IndexSet::new();
+    for change in changes {
+        match change {
+            Change::AlterColumn { table, from, to }
+                if from.data_type != to.data_type || from.collation != to.collation =>
+            {
+                disturbed.insert(ObjectRef::Column(ColumnRef { table: table.clone(), column: from.name.clone() }));
+            }
+            Change::DropColumn { table, column } => {
+                disturbed.insert(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.name.clone() }));
+            }
+            Change::DropTable(t) => {
+                disturbed.insert(ObjectRef::Relation(t.name.clone()));
+            }
+            Change::RebuildEnum { columns, .. } => {
+                for use_ in columns {
+                    disturbed.insert(ObjectRef::Column(use_.column.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut recreate: IndexSet<QualifiedName> = IndexSet::new();
+    loop {
+        let before = recreate.len();
+        for (name, have) in &current.views {
+            if recreate.contains(name) {
+                continue;
+            }
+            let changed = desired.views.get(name).is_none_or(|want| {
+                want.definition != have.definition || want.materialized != have.materialized || want.columns != have.columns
+            });
+            let touched = have.depends_on.iter().any(|dep| {
+                disturbed.contains(dep)
+                    || match dep {
+                        ObjectRef::Relation(rel) => recreate.contains(rel),
+                        ObjectRef::Column(c) => recreate.contains(&c.table),
+                        _ => false,
+                    }
+            });
+            if changed || touched {
+                recreate.insert(name.clone());
+            }
+        }
+        if recreate.len() == before {
+            break;
+        }
+    }
+    for name in &recreate {
+        out.push(Change::DropView(current.views[name].clone()));
+    }
+    for (name, want) in &desired.views {
+        let have = current.views.get(name);
+        if have.is_none() || recreate.contains(name) {
+            out.push(Change::CreateView(want.clone()));
+            if want.comment.is_some() {
+                out.push(comment(
+                    CommentTarget::View { name: name.clone(), materialized: want.materialized },
+                    &want.comment,
+                ));
+            }
+        } else if let Some(have) = have
+            && have.comment != want.comment
+        {
+            out.push(comment(CommentTarget::View { name: name.clone(), materialized: want.materialized }, &want.comment));
+        }
+    }
+    recreate
+}
+
+fn diff_indexes(
+    current: &Catalog,
+    desired: &Catalog,
+    recreated_relations: &IndexSet<QualifiedName>,
+    out: &mut Vec<Change>,
+) {
+    let relation_survives = |table: &QualifiedName| {
+        (desired.tables.contains_key(table) || desired.views.contains_key(table)) && !recreated_relations.contains(table)
+    };
+    let same = |a: &Index, b: &Index| a.table == b.table && a.unique == b.unique && a.definition == b.definition;
+    for (name, have) in &current.indexes {
+        let keep = desired.indexes.get(name).is_some_and(|want| same(have, want));
+        // Indexes of dropped or recreated relations go away with them; so do indexes on dropped columns.
+        let columns_survive = desired
+            .tables
+            .get(&have.table)
+            .is_none_or(|t| have.columns.iter().all(|c| t.columns.contains_key(c)));
+        if !keep && relation_survives(&have.table) && columns_survive {
+            out.push(Change::DropIndex(have.clone()));
+        }
+    }
+    for (name, want) in &desired.indexes {
+        let have = current.indexes.get(name);
+        let rebuilt = have.is_none_or(|have| !same(have, want)) || recreated_relations.contains(&want.table);
+        if rebuilt {
+            out.push(Change::CreateIndex(want.clone()));
+        }
+        let old_comment = if rebuilt { None } else { have.and_then(|h| h.comment.clone()) };
+        if old_comment != want.comment {
+            out.push(comment(CommentTarget::Index(name.clone()), &want.comment));
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! `schema`: a declarative schema-diff tool. Declared SQL files and a live database are both turned into
+//! one dialect-free model; the difference is planned in dependency order and written as up/down migrations.
+
+pub mod testkit;
+pub mod declared;
+pub mod dialect;
+pub mod diff;
+pub mod model;
+pub mod plan;

@@ -1,0 +1,216 @@
+//! The dialect-free schema model. Both sides of a diff (the declared files, loaded into a scratch database,
+//! and the live database) are introspected into a [`Catalog`]. Text fields such as column types, defaults,
+//! constraint and view definitions hold the database's own normalized rendering, so that comparing two
+//! catalogs never needs a hand-written SQL normalizer.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use std::fmt;
+
+/// A schema-qualified object name, compared exactly as the database stores it (no case folding).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QualifiedName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualifiedName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        QualifiedName { schema: schema.into(), name: name.into() }
+    }
+}
+
+impl fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+/// Everything the tool manages in one database, in a deterministic order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Catalog {
+    pub schemas: IndexMap<String, Namespace>,
+    pub extensions: IndexMap<String, Extension>,
+    pub enums: IndexMap<QualifiedName, EnumType>,
+    pub sequences: IndexMap<QualifiedName, Sequence>,
+    pub tables: IndexMap<QualifiedName, Table>,
+    pub views: IndexMap<QualifiedName, View>,
+    pub indexes: IndexMap<QualifiedName, Index>,
+    /// Objects that exist but that the tool does not manage yet; reported, never diffed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<UnmanagedObject>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Namespace {
+    pub name: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Extension {
+    pub name: String,
+    pub schema: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnumType {
+    pub name: QualifiedName,
+    pub labels: Vec<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sequence {
+    pub name: QualifiedName,
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+    /// The column this sequence belongs to (`OWNED BY`), as serial columns have.
+    pub owned_by: Option<ColumnRef>,
+    pub comment: Option<String>,
+}
+
+/// A column of a table, by table and column name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ColumnRef {
+    pub table: QualifiedName,
+    pub column: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub name: QualifiedName,
+    pub columns: IndexMap<String, Column>,
+    pub constraints: IndexMap<String, Constraint>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Copy, Serialize)]
+pub enum IdentityKind {
+    Always,
+    ByDefault,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub name: String,
+    /// The type as the database spells it (e.g. `character varying(20)`, `public.mood[]`).
+    pub data_type: String,
+    pub not_null: bool,
+    pub default: Option<String>,
+    pub identity: Option<IdentityKind>,
+    /// Expression of a stored generated column.
+    pub generated: Option<String>,
+    /// Set only when it differs from the type's default collation.
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+    /// Objects this column needs: its user-defined type, sequences its default calls.
+    pub depends_on: Vec<ObjectRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Copy, Serialize)]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    Check,
+    ForeignKey,
+    Exclusion,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Constraint {
+    pub name: String,
+    pub kind: ConstraintKind,
+    /// The full definition as the database renders it, e.g. `FOREIGN KEY (a) REFERENCES s.t(id) NOT VALID`.
+    pub definition: String,
+    pub validated: bool,
+    pub columns: Vec<String>,
+    pub references: Option<ForeignKeyTarget>,
+    pub comment: Option<String>,
+    /// Objects the constraint needs besides its own table's columns (types, sequences).
+    pub depends_on: Vec<ObjectRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForeignKeyTarget {
+    pub table: QualifiedName,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Index {
+    pub name: QualifiedName,
+    /// The table or materialized view the index is on.
+    pub table: QualifiedName,
+    pub unique: bool,
+    /// Everything after `USING`: method, keys with opclass and ordering, INCLUDE, WITH, WHERE.
+    pub definition: String,
+    /// Columns the index reads (keys, expressions and predicate).
+    pub columns: Vec<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct View {
+    pub name: QualifiedName,
+    pub materialized: bool,
+    /// The query as the database renders it.
+    pub definition: String,
+    pub columns: Vec<String>,
+    /// Relations (and their columns) the query reads, from the database's dependency records.
+    pub depends_on: Vec<ObjectRef>,
+    pub comment: Option<String>,
+}
+
+/// A reference from one object to another, used only for ordering.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum ObjectRef {
+    Type(QualifiedName),
+    Sequence(QualifiedName),
+    Relation(QualifiedName),
+    Column(ColumnRef),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct UnmanagedObject {
+    /// What it is, in the user's words: `function`, `trigger`, `policy`…
+    pub kind: String,
+    /// Its name as the database identifies it.
+    pub name: String,
+}
+
+impl fmt::Display for UnmanagedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.name)
+    }
+}
+
+impl Catalog {
+    /// Keep only the objects whose names pass `keep`; used for `ignore` patterns in diff.toml.
+    pub fn retain_names(&mut self, keep: impl Fn(&QualifiedName) -> bool) {
+        self.enums.retain(|name, _| keep(name));
+        self.sequences.retain(|name, _| keep(name));
+        self.tables.retain(|name, _| keep(name));
+        self.views.retain(|name, _| keep(name));
+        let tables = &self.tables;
+        let views = &self.views;
+        self.indexes.retain(|name, index| {
+            keep(name) && (tables.contains_key(&index.table) || views.contains_key(&index.table))
+        });
+    }
+
+    /// Names of all relations (tables and views), for reporting.
+    pub fn is_empty(&self) -> bool {
+        self.extensions.is_empty()
+            && self.enums.is_empty()
+            && self.sequences.is_empty()
+            && self.tables.is_empty()
+            && self.views.is_empty()
+            && self.indexes.is_empty()
+    }
+}

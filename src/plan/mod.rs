@@ -1,0 +1,420 @@
+//! Orders a [`ChangeSet`] by dependencies. Every change is a node in a petgraph graph; edges come from
+//! what each change creates, removes, needs and held (see [`Effects`]). Ties are broken by a fixed
+//! priority and then by the change's position in the change set, so the same input always produces
+//! the same order.
+
+use crate::diff::{Change, ChangeSet};
+use crate::model::*;
+use indexmap::{IndexMap, IndexSet};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Something a change can create, remove or depend on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Key {
+    Schema(String),
+    Extension(String),
+    Type(QualifiedName),
+    Sequence(QualifiedName),
+    Relation(QualifiedName),
+    Column(QualifiedName, String),
+    Constraint(QualifiedName, String),
+    /// A primary key, unique constraint or unique index over these (sorted) columns: what a foreign
+    /// key referencing them needs.
+    UniqueKey(QualifiedName, Vec<String>),
+    Index(QualifiedName),
+}
+
+/// The dependency facts of one change.
+#[derive(Default, Debug)]
+struct Effects {
+    /// Objects created or changed: run before the changes that need them.
+    provides: Vec<Key>,
+    /// Objects dropped or changed: run after the changes whose old objects held them.
+    removes: Vec<Key>,
+    /// What the new state of this change depends on.
+    needs: Vec<Key>,
+    /// What the old object removed by this change depended on.
+    held: Vec<Key>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the changes depend on each other in a cycle: {}", .0.join(" -> "))]
+pub struct CycleError(pub Vec<String>);
+
+/// Returns the changes in an order that respects their dependencies.
+pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
+    let effects: Vec<Effects> = changes.changes.iter().map(effects).collect();
+    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(effects.len(), effects.len() * 2);
+    let nodes: Vec<NodeIndex> = (0..effects.len()).map(|i| graph.add_node(i)).collect();
+
+    let mut providers: IndexMap<&Key, Vec<usize>> = IndexMap::new();
+    let mut removers: IndexMap<&Key, Vec<usize>> = IndexMap::new();
+    for (i, e) in effects.iter().enumerate() {
+        for key in &e.provides {
+            providers.entry(key).or_default().push(i);
+        }
+        for key in &e.removes {
+            removers.entry(key).or_default().push(i);
+        }
+    }
+    let mut edges: IndexSet<(usize, usize)> = IndexSet::new();
+    for (i, e) in effects.iter().enumerate() {
+        for key in &e.needs {
+            for &p in providers.get(key).into_iter().flatten() {
+                edges.insert((p, i));
+            }
+        }
+        for key in &e.held {
+            for &r in removers.get(key).into_iter().flatten() {
+                edges.insert((i, r));
+            }
+        }
+    }
+    // An object that is dropped and created again: the drop goes first.
+    for (key, removing) in &removers {
+        for &p in providers.get(key).into_iter().flatten() {
+            for &r in removing {
+                let replaces_itself = effects[p].removes.contains(key) || effects[r].provides.contains(key);
+                if !replaces_itself {
+                    edges.insert((r, p));
+                }
+            }
+        }
+    }
+    for (from, to) in edges {
+        if from != to {
+            graph.add_edge(nodes[from], nodes[to], ());
+        }
+    }
+
+    // Kahn's algorithm with a priority queue, so ties are broken the same way every time.
+    let mut indegree: Vec<usize> = nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
+    let mut ready: BinaryHeap<Reverse<(u8, usize)>> = BinaryHeap::new();
+    for (i, &deg) in indegree.iter().enumerate() {
+        if deg == 0 {
+            ready.push(Reverse((priority(&changes.changes[i]), i)));
+        }
+    }
+    let mut ordered = Vec::with_capacity(nodes.len());
+    while let Some(Reverse((_, i))) = ready.pop() {
+        ordered.push(changes.changes[i].clone());
+        for next in graph.neighbors_directed(nodes[i], petgraph::Outgoing) {
+            let j = graph[next];
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                ready.push(Reverse((priority(&changes.changes[j]), j)));
+            }
+        }
+    }
+    if ordered.len() != nodes.len() {
+        let stuck: Vec<String> = indegree
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| **d > 0)
+            .map(|(i, _)| changes.changes[i].describe())
+            .collect();
+        return Err(CycleError(stuck));
+    }
+    Ok(ordered)
+}
+
+/// Among changes that are free to run, drops of dependants go first, then definitions from the
+/// outside in (schemas, types, tables, columns, constraints, indexes, views), comments last.
+fn priority(change: &Change) -> u8 {
+    match change {
+        Change::DropView(_) => 0,
+        Change::DropConstraint { .. } => 1,
+        Change::DropIndex(_) => 2,
+        Change::SetSequenceOwner { .. } => 3,
+        Change::DropColumn { .. } => 4,
+        Change::DropTable(_) => 5,
+        Change::DropSequence(_) => 6,
+        Change::DropEnum(_) => 7,
+        Change::DropExtension(_) => 8,
+        Change::DropSchema(_) => 9,
+        Change::CreateSchema(_) => 10,
+        Change::CreateExtension(_) => 11,
+        Change::CreateEnum(_) | Change::AddEnumValue { .. } | Change::RebuildEnum { .. } => 12,
+        Change::CreateSequence(_) | Change::AlterSequence { .. } => 13,
+        Change::RenameTable { .. } => 14,
+        Change::RenameColumn { .. } => 15,
+        Change::CreateTable(_) => 16,
+        Change::AddColumn { .. } => 17,
+        Change::AlterColumn { .. } => 18,
+        Change::AddConstraint { .. } | Change::ValidateConstraint { .. } => 19,
+        Change::CreateIndex(_) => 20,
+        Change::CreateView(_) => 21,
+        Change::SetComment { .. } => 22,
+    }
+}
+
+fn column_keys(table: &QualifiedName, columns: &[String]) -> impl Iterator<Item = Key> {
+    columns.iter().map(move |c| Key::Column(table.clone(), c.clone()))
+}
+
+fn ref_key(r: &ObjectRef) -> Key {
+    match r {
+        ObjectRef::Type(n) => Key::Type(n.clone()),
+        ObjectRef::Sequence(n) => Key::Sequence(n.clone()),
+        ObjectRef::Relation(n) => Key::Relation(n.clone()),
+        ObjectRef::Column(c) => Key::Column(c.table.clone(), c.column.clone()),
+    }
+}
+
+fn sorted(columns: &[String]) -> Vec<String> {
+    let mut v = columns.to_vec();
+    v.sort();
+    v
+}
+
+/// The objects a constraint needs, besides its own table.
+fn constraint_needs(table: &QualifiedName, c: &Constraint) -> Vec<Key> {
+    let mut keys: Vec<Key> = column_keys(table, &c.columns).collect();
+    keys.extend(c.depends_on.iter().map(ref_key));
+    if let Some(target) = &c.references {
+        keys.push(Key::Relation(target.table.clone()));
+        keys.extend(column_keys(&target.table, &target.columns));
+        keys.push(Key::UniqueKey(target.table.clone(), sorted(&target.columns)));
+    }
+    keys
+}
+
+fn constraint_provides(table: &QualifiedName, c: &Constraint) -> Vec<Key> {
+    let mut keys = vec![Key::Constraint(table.clone(), c.name.clone())];
+    if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
+        keys.push(Key::UniqueKey(table.clone(), sorted(&c.columns)));
+    }
+    keys
+}
+
+fn column_needs(column: &Column) -> impl Iterator<Item = Key> + '_ {
+    column.depends_on.iter().map(ref_key)
+}
+
+fn effects(change: &Change) -> Effects {
+    let mut e = Effects::default();
+    match change {
+        Change::CreateSchema(s) => e.provides.push(Key::Schema(s.name.clone())),
+        Change::DropSchema(s) => e.removes.push(Key::Schema(s.name.clone())),
+        Change::CreateExtension(x) => {
+            e.provides.push(Key::Extension(x.name.clone()));
+            e.needs.push(Key::Schema(x.schema.clone()));
+        }
+        Change::DropExtension(x) => {
+            e.removes.push(Key::Extension(x.name.clone()));
+            e.held.push(Key::Schema(x.schema.clone()));
+        }
+        Change::CreateEnum(t) => {
+            e.provides.push(Key::Type(t.name.clone()));
+            e.needs.push(Key::Schema(t.name.schema.clone()));
+        }
+        Change::DropEnum(t) => {
+            e.removes.push(Key::Type(t.name.clone()));
+            e.held.push(Key::Schema(t.name.schema.clone()));
+        }
+        Change::AddEnumValue { name, .. } => e.provides.push(Key::Type(name.clone())),
+        Change::RebuildEnum { to, columns, .. } => {
+            e.provides.push(Key::Type(to.name.clone()));
+            e.removes.push(Key::Type(to.name.clone()));
+            for use_ in columns {
+                let key = Key::Column(use_.column.table.clone(), use_.column.column.clone());
+                e.provides.push(key.clone());
+                e.removes.push(key);
+            }
+        }
+        Change::CreateSequence(s) => {
+            e.provides.push(Key::Sequence(s.name.clone()));
+            e.needs.push(Key::Schema(s.name.schema.clone()));
+        }
+        Change::DropSequence(s) => {
+            e.removes.push(Key::Sequence(s.name.clone()));
+            e.held.push(Key::Schema(s.name.schema.clone()));
+        }
+        Change::AlterSequence { to, .. } => e.provides.push(Key::Sequence(to.name.clone())),
+        Change::SetSequenceOwner { sequence, from, to } => {
+            e.needs.push(Key::Sequence(sequence.clone()));
+            if let Some(owner) = to {
+                e.needs.push(Key::Relation(owner.table.clone()));
+                e.needs.push(Key::Column(owner.table.clone(), owner.column.clone()));
+            }
+            if let Some(owner) = from {
+                e.held.push(Key::Column(owner.table.clone(), owner.column.clone()));
+            }
+        }
+        Change::CreateTable(t) => {
+            e.provides.push(Key::Relation(t.name.clone()));
+            e.needs.push(Key::Schema(t.name.schema.clone()));
+            for column in t.columns.values() {
+                e.provides.push(Key::Column(t.name.clone(), column.name.clone()));
+                e.needs.extend(column_needs(column));
+            }
+            for c in t.constraints.values() {
+                e.provides.extend(constraint_provides(&t.name, c));
+                e.needs.extend(constraint_needs(&t.name, c).into_iter().filter(|k| !is_own(k, &t.name)));
+            }
+        }
+        Change::DropTable(t) => {
+            e.removes.push(Key::Relation(t.name.clone()));
+            e.held.push(Key::Schema(t.name.schema.clone()));
+            for column in t.columns.values() {
+                e.removes.push(Key::Column(t.name.clone(), column.name.clone()));
+                e.held.extend(column_needs(column));
+            }
+            for c in t.constraints.values() {
+                e.removes.extend(constraint_provides(&t.name, c));
+                e.held.extend(constraint_needs(&t.name, c).into_iter().filter(|k| !is_own(k, &t.name)));
+            }
+        }
+        Change::RenameTable { from, to } => {
+            e.removes.push(Key::Relation(from.clone()));
+            e.provides.push(Key::Relation(to.clone()));
+            e.needs.push(Key::Schema(to.schema.clone()));
+        }
+        Change::AddColumn { table, column } => {
+            e.provides.push(Key::Column(table.clone(), column.name.clone()));
+            e.needs.push(Key::Relation(table.clone()));
+            e.needs.extend(column_needs(column));
+        }
+        Change::DropColumn { table, column } => {
+            e.removes.push(Key::Column(table.clone(), column.name.clone()));
+            e.held.extend(column_needs(column));
+        }
+        Change::RenameColumn { table, from, to } => {
+            e.removes.push(Key::Column(table.clone(), from.clone()));
+            e.provides.push(Key::Column(table.clone(), to.clone()));
+            e.needs.push(Key::Relation(table.clone()));
+        }
+        Change::AlterColumn { table, from, to } => {
+            let key = Key::Column(table.clone(), to.name.clone());
+            e.provides.push(key.clone());
+            e.needs.push(Key::Relation(table.clone()));
+            e.needs.extend(column_needs(to));
+            e.held.extend(column_needs(from));
+            // Only changes of type or collation disturb the objects that read the column.
+            if from.data_type != to.data_type || from.collation != to.collation {
+                e.removes.push(key);
+            }
+        }
+        Change::AddConstraint { table, constraint } => {
+            e.provides.extend(constraint_provides(table, constraint));
+            e.needs.push(Key::Relation(table.clone()));
+            e.needs.extend(constraint_needs(table, constraint));
+        }
+        Change::DropConstraint { table, constraint } => {
+            e.removes.extend(constraint_provides(table, constraint));
+            e.held.extend(constraint_needs(table, constraint));
+        }
+        Change::ValidateConstraint { table, constraint } => {
+            e.needs.push(Key::Constraint(table.clone(), constraint.name.clone()));
+            e.needs.extend(constraint_needs(table, constraint));
+        }
+        Change::CreateIndex(i) => {
+            e.provides.push(Key::Index(i.name.clone()));
+            if i.unique {
+                e.provides.push(Key::UniqueKey(i.table.clone(), sorted(&i.columns)));
+            }
+            e.needs.push(Key::Relation(i.table.clone()));
+            e.needs.extend(column_keys(&i.table, &i.columns));
+        }
+        Change::DropIndex(i) => {
+            e.removes.push(Key::Index(i.name.clone()));
+            if i.unique {
+                e.removes.push(Key::UniqueKey(i.table.clone(), sorted(&i.columns)));
+            }
+            e.held.extend(column_keys(&i.table, &i.columns));
+        }
+        Change::CreateView(v) => {
+            e.provides.push(Key::Relation(v.name.clone()));
+            e.provides.extend(column_keys(&v.name, &v.columns));
+            e.needs.push(Key::Schema(v.name.schema.clone()));
+            e.needs.extend(v.depends_on.iter().map(ref_key));
+        }
+        Change::DropView(v) => {
+            e.removes.push(Key::Relation(v.name.clone()));
+            e.removes.extend(column_keys(&v.name, &v.columns));
+            e.held.push(Key::Schema(v.name.schema.clone()));
+            e.held.extend(v.depends_on.iter().map(ref_key));
+        }
+        Change::SetComment { target, .. } => {
+            use crate::diff::CommentTarget as T;
+            e.needs.push(match target {
+                T::Schema(s) => Key::Schema(s.clone()),
+                T::Type(n) => Key::Type(n.clone()),
+                T::Sequence(n) => Key::Sequence(n.clone()),
+                T::Table(n) | T::View { name: n, .. } => Key::Relation(n.clone()),
+                T::Column(c) => Key::Column(c.table.clone(), c.column.clone()),
+                T::Constraint { table, name } => Key::Constraint(table.clone(), name.clone()),
+                T::Index(n) => Key::Index(n.clone()),
+            });
+        }
+    }
+    e
+}
+
+/// Keys that belong to the table itself (a self-referencing foreign key needs nothing outside it).
+fn is_own(key: &Key, table: &QualifiedName) -> bool {
+    match key {
+        Key::Relation(n) | Key::Column(n, _) | Key::UniqueKey(n, _) => n == table,
+        _ => false,
+    }
+}
+
+/// How one dialect spells changes. The only thing the generic planner needs from a database.
+pub trait SqlRenderer {
+    /// The SQL statements (each ending in `;`) that carry out one change.
+    fn render(&self, change: &Change) -> Vec<String>;
+    /// Whether a value added to an enum type can be used in the same transaction (PostgreSQL: no).
+    fn enum_value_usable_before_commit(&self) -> bool {
+        true
+    }
+}
+
+/// One change of an ordered plan and its SQL.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Step {
+    pub description: String,
+    pub statements: Vec<String>,
+    #[serde(skip)]
+    pub change: Change,
+}
+
+/// An ordered, rendered plan.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// False when the plan cannot run inside one transaction (a new enum value used later in it).
+    pub transactional: bool,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn statements(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().flat_map(|s| s.statements.iter().map(String::as_str))
+    }
+}
+
+/// Orders the change set and renders every change.
+pub fn build(changes: &ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, CycleError> {
+    let ordered = order(changes)?;
+    let mut transactional = true;
+    if !renderer.enum_value_usable_before_commit() {
+        let mut added: Vec<Key> = Vec::new();
+        for change in &ordered {
+            if let Change::AddEnumValue { name, .. } = change {
+                added.push(Key::Type(name.clone()));
+            } else if effects(change).needs.iter().any(|k| added.contains(k)) {
+                transactional = false;
+            }
+        }
+    }
+    let steps = ordered
+        .into_iter()
+        .map(|change| Step { description: change.describe(), statements: renderer.render(&change), change })
+        .collect();
+    Ok(Plan { steps, transactional })
+}
