@@ -1,9 +1,13 @@
 //! `schema`: a declarative schema-diff tool. Declared SQL files and a live database are both turned into
 //! one dialect-free model; the difference is planned in dependency order and written as up/down migrations.
 
-pub mod testkit;
+pub mod cli;
+pub mod config;
 pub mod declared;
 pub mod dialect;
 pub mod diff;
+pub mod migrations;
 pub mod model;
+pub mod pipeline;
 pub mod plan;
+pub mod testkit;

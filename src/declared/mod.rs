@@ -7,8 +7,8 @@
 use indexmap::IndexMap;
 use petgraph::graph::DiGraph;
 use sqlparser::ast::{
-    AlterTableOperation, ColumnOption, CommentObject, DataType, Expr, ObjectName, ObjectNamePart, Statement,
-    TableConstraint, UserDefinedTypeRepresentation, Value, Visit, Visitor,
+    AlterTableOperation, ColumnOption, CommentObject, DataType, Expr, ObjectName, ObjectNamePart,
+    Statement, TableConstraint, UserDefinedTypeRepresentation, Value, Visit, Visitor,
 };
 use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
@@ -45,7 +45,11 @@ impl SourceLocation {
                 column += 1;
             }
         }
-        SourceLocation { file: self.file.clone(), line, column }
+        SourceLocation {
+            file: self.file.clone(),
+            line,
+            column,
+        }
     }
 }
 
@@ -82,21 +86,33 @@ pub struct DeclaredRenames {
 #[derive(Debug, thiserror::Error)]
 pub enum DeclaredError {
     #[error("cannot read schema directory {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{location}: {message}")]
-    Syntax { location: SourceLocation, message: String },
+    Syntax {
+        location: SourceLocation,
+        message: String,
+    },
     #[error(
         "{location}: {kind} is not managed by this version of schema (it manages schemas, extensions, enum \
          types, sequences, tables, constraints, indexes, views, materialized views and comments); remove the \
          statement from the schema files"
     )]
-    Unmanaged { location: SourceLocation, kind: String },
+    Unmanaged {
+        location: SourceLocation,
+        kind: String,
+    },
     #[error("no .sql files found under {0}")]
     Empty(PathBuf),
 }
 
 /// Reads every `*.sql` file under `dir` (recursively, in path order) and splits it into statements.
-pub fn read_dir(dir: &Path, dialect: &dyn Dialect) -> Result<Vec<DeclaredStatement>, DeclaredError> {
+pub fn read_dir(
+    dir: &Path,
+    dialect: &dyn Dialect,
+) -> Result<Vec<DeclaredStatement>, DeclaredError> {
     let mut files = Vec::new();
     collect_sql_files(dir, &mut files)?;
     files.sort();
@@ -105,16 +121,25 @@ pub fn read_dir(dir: &Path, dialect: &dyn Dialect) -> Result<Vec<DeclaredStateme
     }
     let mut statements = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|source| DeclaredError::Io { path: file.clone(), source })?;
+        let text = std::fs::read_to_string(&file).map_err(|source| DeclaredError::Io {
+            path: file.clone(),
+            source,
+        })?;
         statements.extend(split(&file, &text, dialect)?);
     }
     Ok(statements)
 }
 
 fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DeclaredError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| DeclaredError::Io { path: dir.to_path_buf(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| DeclaredError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     for entry in entries {
-        let entry = entry.map_err(|source| DeclaredError::Io { path: dir.to_path_buf(), source })?;
+        let entry = entry.map_err(|source| DeclaredError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = entry.path();
         if path.is_dir() {
             collect_sql_files(&path, out)?;
@@ -126,11 +151,21 @@ fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DeclaredE
 }
 
 /// Splits one file into statements at top-level semicolons and analyses each one.
-pub fn split(file: &Path, text: &str, dialect: &dyn Dialect) -> Result<Vec<DeclaredStatement>, DeclaredError> {
-    let tokens = Tokenizer::new(dialect, text).tokenize_with_location().map_err(|e| DeclaredError::Syntax {
-        location: SourceLocation { file: file.to_path_buf(), line: e.location.line, column: e.location.column },
-        message: e.message,
-    })?;
+pub fn split(
+    file: &Path,
+    text: &str,
+    dialect: &dyn Dialect,
+) -> Result<Vec<DeclaredStatement>, DeclaredError> {
+    let tokens = Tokenizer::new(dialect, text)
+        .tokenize_with_location()
+        .map_err(|e| DeclaredError::Syntax {
+            location: SourceLocation {
+                file: file.to_path_buf(),
+                line: e.location.line,
+                column: e.location.column,
+            },
+            message: e.message,
+        })?;
     let offsets = LineOffsets::new(text);
     let mut statements = Vec::new();
     let mut start: Option<&sqlparser::tokenizer::TokenWithSpan> = None;
@@ -181,7 +216,11 @@ impl<'a> LineOffsets<'a> {
     }
 }
 
-fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result<DeclaredStatement, DeclaredError> {
+fn analyse(
+    location: SourceLocation,
+    sql: &str,
+    dialect: &dyn Dialect,
+) -> Result<DeclaredStatement, DeclaredError> {
     let mut statement = DeclaredStatement {
         location: location.clone(),
         sql: sql.to_string(),
@@ -196,7 +235,9 @@ fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result
         }
         return Ok(statement);
     };
-    let [ast] = parsed.as_slice() else { return Ok(statement) };
+    let [ast] = parsed.as_slice() else {
+        return Ok(statement);
+    };
     if let Some(kind) = unmanaged_kind(ast, sql, dialect) {
         return Err(DeclaredError::Unmanaged { location, kind });
     }
@@ -233,9 +274,14 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         | Statement::CreateView(_)
         | Statement::Set(_) => true,
         Statement::CreateType { representation, .. } => {
-            matches!(representation, Some(UserDefinedTypeRepresentation::Enum { .. }))
+            matches!(
+                representation,
+                Some(UserDefinedTypeRepresentation::Enum { .. })
+            )
         }
-        Statement::CreateTable(t) => t.partition_by.is_none() && t.partition_of.is_none() && t.inherits.is_none(),
+        Statement::CreateTable(t) => {
+            t.partition_by.is_none() && t.partition_of.is_none() && t.inherits.is_none()
+        }
         Statement::Comment { object_type, .. } => matches!(
             object_type,
             CommentObject::Column
@@ -264,7 +310,11 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         }),
         _ => false,
     };
-    if allowed { None } else { Some(leading_keywords(sql, dialect)) }
+    if allowed {
+        None
+    } else {
+        Some(leading_keywords(sql, dialect))
+    }
 }
 
 /// For statements the parser rejects: recognize the unmanaged kinds by their leading keywords.
@@ -292,7 +342,10 @@ fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
         "DELETE",
     ];
     let kind = leading_keywords(sql, dialect);
-    UNMANAGED.iter().any(|u| kind.starts_with(u)).then_some(kind)
+    UNMANAGED
+        .iter()
+        .any(|u| kind.starts_with(u))
+        .then_some(kind)
 }
 
 /// The statement's first keywords, e.g. `CREATE FUNCTION`, skipping `OR REPLACE`.
@@ -310,16 +363,31 @@ fn leading_keywords(sql: &str, dialect: &dyn Dialect) -> String {
         .collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let keep = match words.as_slice() {
-        ["CREATE", "CONSTRAINT", "TRIGGER"] | ["CREATE", "EVENT", "TRIGGER"] | ["ALTER", "DEFAULT", "PRIVILEGES"] => 3,
-        ["CREATE", "UNIQUE", ..] | ["CREATE", "MATERIALIZED", ..] | ["ALTER", ..] | ["CREATE", ..] | ["DROP", ..] => 2,
+        ["CREATE", "CONSTRAINT", "TRIGGER"]
+        | ["CREATE", "EVENT", "TRIGGER"]
+        | ["ALTER", "DEFAULT", "PRIVILEGES"] => 3,
+        ["CREATE", "UNIQUE", ..]
+        | ["CREATE", "MATERIALIZED", ..]
+        | ["ALTER", ..]
+        | ["CREATE", ..]
+        | ["DROP", ..] => 2,
         _ => 1,
     };
-    words.iter().take(keep).copied().collect::<Vec<_>>().join(" ")
+    words
+        .iter()
+        .take(keep)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Folds an identifier as PostgreSQL does: unquoted names are lower-cased.
 fn fold(ident: &sqlparser::ast::Ident) -> String {
-    if ident.quote_style.is_some() { ident.value.clone() } else { ident.value.to_lowercase() }
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
 }
 
 fn name_parts(name: &ObjectName) -> Vec<String> {
@@ -354,7 +422,8 @@ fn defines(ast: &Statement) -> Vec<ObjectKey> {
         Statement::CreateSchema { schema_name, .. } => {
             let name = schema_name.to_string();
             let folded = match schema_name {
-                sqlparser::ast::SchemaName::Simple(n) | sqlparser::ast::SchemaName::NamedAuthorization(n, _) => {
+                sqlparser::ast::SchemaName::Simple(n)
+                | sqlparser::ast::SchemaName::NamedAuthorization(n, _) => {
                     name_parts(n).pop().unwrap_or(name)
                 }
                 sqlparser::ast::SchemaName::UnnamedAuthorization(i) => fold(i),
@@ -398,7 +467,9 @@ impl Visitor for References {
 
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
         match expr {
-            Expr::Cast { data_type, expr, .. } => {
+            Expr::Cast {
+                data_type, expr, ..
+            } => {
                 push_data_type(data_type, &mut self.keys);
                 // nextval('seq'::regclass) and 'seq'::regclass name a sequence in a string.
                 if matches!(data_type, DataType::Regclass)
@@ -410,9 +481,9 @@ impl Visitor for References {
             }
             Expr::Function(f) if name_parts(&f.name).last().is_some_and(|n| n == "nextval") => {
                 if let sqlparser::ast::FunctionArguments::List(list) = &f.args
-                    && let Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
-                        Expr::Value(v),
-                    ))) = list.args.first()
+                    && let Some(sqlparser::ast::FunctionArg::Unnamed(
+                        sqlparser::ast::FunctionArgExpr::Expr(Expr::Value(v)),
+                    )) = list.args.first()
                     && let Value::SingleQuotedString(s) = &v.value
                 {
                     self.keys.extend(relation_from_string(s));
@@ -436,7 +507,9 @@ fn push_data_type(data_type: &DataType, out: &mut Vec<ObjectKey>) {
         DataType::Custom(name, _) => out.extend(type_key(name)),
         DataType::Array(sqlparser::ast::ArrayElemTypeDef::AngleBracket(inner))
         | DataType::Array(sqlparser::ast::ArrayElemTypeDef::SquareBracket(inner, _))
-        | DataType::Array(sqlparser::ast::ArrayElemTypeDef::Parenthesis(inner)) => push_data_type(inner, out),
+        | DataType::Array(sqlparser::ast::ArrayElemTypeDef::Parenthesis(inner)) => {
+            push_data_type(inner, out)
+        }
         _ => {}
     }
 }
@@ -478,7 +551,11 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
                 }
             }
         }
-        Statement::Comment { object_type, object_name, .. } => {
+        Statement::Comment {
+            object_type,
+            object_name,
+            ..
+        } => {
             let mut parts = name_parts(object_name);
             if matches!(object_type, CommentObject::Column) {
                 parts.pop();
@@ -527,11 +604,15 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
             _ => 2,
         }
     };
-    let mut indegree: Vec<usize> =
-        nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
+    let mut indegree: Vec<usize> = nodes
+        .iter()
+        .map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count())
+        .collect();
     let mut done = vec![false; statements.len()];
-    let mut ready: BinaryHeap<Reverse<(u8, usize)>> =
-        (0..statements.len()).filter(|&i| indegree[i] == 0).map(|i| Reverse((rank(i), i))).collect();
+    let mut ready: BinaryHeap<Reverse<(u8, usize)>> = (0..statements.len())
+        .filter(|&i| indegree[i] == 0)
+        .map(|i| Reverse((rank(i), i)))
+        .collect();
     let mut order = Vec::with_capacity(statements.len());
     while order.len() < statements.len() {
         let next = match ready.pop() {
@@ -560,16 +641,27 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
 /// Rename annotations: a comment `-- schema:renamed-from old_name` inside a `CREATE TABLE` statement,
 /// on the line before (or the same line as) a column definition, renames that column; before the
 /// first column (or right before the statement) it renames the table.
-pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Result<DeclaredRenames, DeclaredError> {
+pub fn renames(
+    statements: &[DeclaredStatement],
+    dialect: &dyn Dialect,
+) -> Result<DeclaredRenames, DeclaredError> {
     let mut out = DeclaredRenames::default();
     for statement in statements {
-        let Ok(parsed) = Parser::parse_sql(dialect, &statement.sql) else { continue };
-        let [Statement::CreateTable(table)] = parsed.as_slice() else { continue };
+        let Ok(parsed) = Parser::parse_sql(dialect, &statement.sql) else {
+            continue;
+        };
+        let [Statement::CreateTable(table)] = parsed.as_slice() else {
+            continue;
+        };
         if !statement.sql.contains("schema:renamed-from") {
             continue;
         }
-        let Some((schema, name)) = qualify(&table.name) else { continue };
-        let tokens = Tokenizer::new(dialect, &statement.sql).tokenize_with_location().unwrap_or_default();
+        let Some((schema, name)) = qualify(&table.name) else {
+            continue;
+        };
+        let tokens = Tokenizer::new(dialect, &statement.sql)
+            .tokenize_with_location()
+            .unwrap_or_default();
         // The annotation applies to the next column definition after it, or to the table if no column
         // has started yet (before the first "(").
         let mut depth = 0usize;
@@ -583,12 +675,17 @@ pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Resul
                         let old = old.trim().to_string();
                         let location = statement.location.advance(&statement.sql, 1);
                         if depth == 0 {
-                            out.tables.push(((schema.clone(), old), (schema.clone(), name.clone())));
+                            out.tables
+                                .push(((schema.clone(), old), (schema.clone(), name.clone())));
                         } else if expecting_column {
                             pending = Some((old, location));
-                        } else if let Some(prev) = column_index.checked_sub(1).and_then(|i| table.columns.get(i)) {
+                        } else if let Some(prev) = column_index
+                            .checked_sub(1)
+                            .and_then(|i| table.columns.get(i))
+                        {
                             // Trailing comment on the same line as the previous column.
-                            out.columns.push((schema.clone(), name.clone(), old, fold(&prev.name)));
+                            out.columns
+                                .push((schema.clone(), name.clone(), old, fold(&prev.name)));
                         }
                     }
                 }
@@ -605,7 +702,12 @@ pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Resul
                     expecting_column = false;
                     if let Some(column) = table.columns.get(column_index) {
                         if let Some((old, _)) = pending.take() {
-                            out.columns.push((schema.clone(), name.clone(), old, fold(&column.name)));
+                            out.columns.push((
+                                schema.clone(),
+                                name.clone(),
+                                old,
+                                fold(&column.name),
+                            ));
                         }
                         column_index += 1;
                     }

@@ -1,5 +1,12 @@
-//! PostgreSQL: catalog introspection, the scratch database that turns declared files into a model,
-//! and SQL rendering.
+//! PostgreSQL: connections, catalog introspection, the scratch database that turns declared files into
+//! a model, and SQL rendering.
 
+pub mod connect;
 pub mod introspect;
 pub mod render;
+pub mod scratch;
+
+/// The sqlparser dialect used to split and analyse declared files.
+pub fn sql_dialect() -> sqlparser::dialect::PostgreSqlDialect {
+    sqlparser::dialect::PostgreSqlDialect {}
+}

@@ -924,3 +924,5 @@ mod tests {
         );
     }
 }
+
+pub mod roundtrip;

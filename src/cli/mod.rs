@@ -1,0 +1,110 @@
+//! Command-line definitions and settings resolution: what was typed (flags) is merged once with the
+//! environment and diff.toml into [`Settings`]; commands only see the result.
+
+use crate::config::Config;
+use crate::pipeline::Settings;
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+
+pub mod generate;
+pub mod inspect;
+pub mod plan;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success; for checking commands: no differences
+  1  differences found (checking commands)
+  2  trouble: usage, configuration, declared schema or database error";
+
+#[derive(Debug, Parser)]
+#[command(name = "schema", version, about = "Declarative schema diff: edit SQL files, get ordered, reversible migrations", after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file [default: diff.toml, if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL (overrides DATABASE_URL and diff.toml)
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Empty database to load the declared schema into (default: a temporary database on the target server)
+    #[arg(long, global = true, value_name = "URL")]
+    pub dev_url: Option<String>,
+    /// Directory of declared *.sql files [default: schema]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
+    /// Directory of generated migrations [default: generated]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the migration (up and down) from the database to the declared schema into the out dir
+    Generate(generate::GenerateArgs),
+    /// Print the ordered changes and the up SQL; write nothing
+    Plan(plan::PlanArgs),
+    /// Print DDL for the database's managed objects (to bootstrap schema files)
+    Inspect,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Merges flags, environment and diff.toml. Precedence: flag, then DATABASE_URL (for the URL), then
+/// diff.toml, then defaults.
+pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
+    let (config, base) = match &global.config {
+        Some(path) => (
+            Config::load(path)?,
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        ),
+        None if Path::new("diff.toml").exists() => {
+            (Config::load(Path::new("diff.toml"))?, PathBuf::new())
+        }
+        None => (Config::default(), PathBuf::new()),
+    };
+    let mut settings = Settings::from_config(&config, &base).context("invalid configuration")?;
+    if let Ok(url) = std::env::var("DATABASE_URL")
+        && !url.is_empty()
+    {
+        settings.url = Some(url);
+    }
+    if let Some(url) = &global.url {
+        settings.url = Some(url.clone());
+    }
+    if let Some(url) = &global.dev_url {
+        settings.dev_url = Some(url.clone());
+    }
+    if let Some(dir) = &global.schema_dir {
+        settings.schema_dir = dir.clone();
+    }
+    if let Some(dir) = &global.out_dir {
+        settings.out_dir = dir.clone();
+    }
+    Ok(settings)
+}
+
+/// Lists objects that exist in the database but are left alone.
+pub fn warn_unmanaged(objects: &[crate::model::UnmanagedObject]) {
+    if objects.is_empty() {
+        return;
+    }
+    eprintln!(
+        "warning: {} object(s) in the database are not managed by schema and were left untouched:",
+        objects.len()
+    );
+    for object in objects {
+        eprintln!("  {object}");
+    }
+}

@@ -1,0 +1,153 @@
+//! `diff.toml`: the project's configuration file. Unknown keys are an error, so a typo never silently
+//! falls back to a default. `${VAR}` in string values is replaced from the environment.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The database the migrations are for.
+    pub url: Option<String>,
+    /// A database schema may use to load the declared files (must be empty).
+    pub dev_url: Option<String>,
+    pub schema_dir: Option<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+    /// Schemas to manage; empty means every non-system schema.
+    #[serde(default)]
+    pub schemas: Vec<String>,
+    /// Objects to leave alone, as `schema.name` glob patterns (`public.legacy_*`).
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(default)]
+    pub rename: Renames,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Renames {
+    #[serde(default)]
+    pub table: Vec<TableRename>,
+    #[serde(default)]
+    pub column: Vec<ColumnRename>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TableRename {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnRename {
+    /// The table, by its name in the declared schema.
+    pub table: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: environment variable {var} (used as ${{{var}}}) is not set")]
+    MissingVar { path: PathBuf, var: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        let expand = |value: &mut Option<String>| -> Result<(), ConfigError> {
+            if let Some(v) = value {
+                *v = expand_env(v).map_err(|var| ConfigError::MissingVar {
+                    path: path.into(),
+                    var,
+                })?;
+            }
+            Ok(())
+        };
+        expand(&mut config.url)?;
+        expand(&mut config.dev_url)?;
+        Ok(config)
+    }
+}
+
+/// Replaces `${VAR}` with the variable's value; `$$` stands for a literal `$`.
+pub fn expand_env(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('{')
+            && let Some(end) = body.find('}')
+        {
+            let var = &body[..end];
+            out.push_str(&std::env::var(var).map_err(|_| var.to_string())?);
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = Config::parse(Path::new("diff.toml"), "urll = 'x'").unwrap_err();
+        assert!(err.to_string().contains("unknown field `urll`"), "{err}");
+    }
+
+    #[test]
+    fn env_vars_are_expanded() {
+        // SAFETY: this test is the only one that touches this variable.
+        unsafe { std::env::set_var("SCHEMA_TEST_PASSWORD", "s3cret") };
+        let config = Config::parse(
+            Path::new("diff.toml"),
+            "url = 'postgres://u:${SCHEMA_TEST_PASSWORD}@h/db$$'",
+        )
+        .unwrap();
+        assert_eq!(config.url.as_deref(), Some("postgres://u:s3cret@h/db$"));
+        let err =
+            Config::parse(Path::new("diff.toml"), "url = '${SCHEMA_TEST_UNSET_VAR}'").unwrap_err();
+        assert!(err.to_string().contains("SCHEMA_TEST_UNSET_VAR"));
+    }
+
+    #[test]
+    fn renames_parse() {
+        let config = Config::parse(
+            Path::new("diff.toml"),
+            "[[rename.table]]\nfrom = 'public.a'\nto = 'public.b'\n[[rename.column]]\ntable = 'public.b'\nfrom = 'x'\nto = 'y'\n",
+        )
+        .unwrap();
+        assert_eq!(config.rename.table.len(), 1);
+        assert_eq!(config.rename.column[0].to, "y");
+    }
+}

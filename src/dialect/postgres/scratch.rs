@@ -1,0 +1,174 @@
+//! Turns declared statements into a [`Catalog`] the way PostgreSQL itself understands them: the
+//! statements are loaded into a scratch database inside one transaction, the transaction is
+//! introspected, and everything is thrown away. The scratch database is either the dev database
+//! (`--dev-url`, which must be empty; nothing is committed to it) or a temporary database created on
+//! the target server and dropped afterwards, also on error and on Ctrl-C.
+
+use super::connect::{self, ConnectError, redact};
+use super::introspect::{self, IntrospectError};
+use crate::declared::{DeclaredStatement, SourceLocation};
+use crate::model::Catalog;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(
+        "cannot create a scratch database on {url}: {message}\nhint: give the role the CREATEDB privilege, or \
+         point --dev-url (dev_url in diff.toml) at an empty database schema may use"
+    )]
+    CreateScratch { url: String, message: String },
+    #[error("{location}: {message}")]
+    Rejected {
+        location: SourceLocation,
+        message: String,
+    },
+    #[error(
+        "the dev database {url} is not empty; schema needs an empty database to load the declared files into"
+    )]
+    DevNotEmpty { url: String },
+    #[error(
+        "the declared schema creates objects that are not managed by this version: {}",
+        .0.join(", ")
+    )]
+    Unmanaged(Vec<String>),
+    #[error("scratch database: {0}")]
+    Database(String),
+    #[error(transparent)]
+    Introspect(#[from] IntrospectError),
+    #[error("interrupted; the scratch database was dropped")]
+    Interrupted,
+}
+
+/// Loads the statements (already in dependency order) and returns the resulting catalog.
+pub async fn load(
+    target_url: &str,
+    dev_url: Option<&str>,
+    statements: &[DeclaredStatement],
+    schemas: &[String],
+) -> Result<Catalog, LoadError> {
+    if let Some(dev_url) = dev_url {
+        let mut conn = connect::connect(dev_url).await?;
+        let existing = introspect::introspect_live(&mut conn, &[]).await?;
+        let only_public = existing.schemas.keys().all(|s| s == "public");
+        if !(existing.is_empty() && existing.unmanaged.is_empty() && only_public) {
+            return Err(LoadError::DevNotEmpty {
+                url: redact(dev_url),
+            });
+        }
+        let result = interruptible(load_into(&mut conn, statements, schemas)).await;
+        let _ = conn.close().await;
+        return result;
+    }
+
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = format!(
+        "schema_scratch_{}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or(0),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut admin = connect::connect(target_url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {} TEMPLATE template0",
+        super::render::ident(&name)
+    )))
+    .execute(&mut admin)
+    .await
+    .map_err(|e| LoadError::CreateScratch {
+        url: redact(target_url),
+        message: e.to_string(),
+    })?;
+    let result = interruptible(async {
+        let url = connect::with_database(target_url, &name)?;
+        let mut conn = connect::connect(&url).await?;
+        let result = load_into(&mut conn, statements, schemas).await;
+        let _ = conn.close().await;
+        result
+    })
+    .await;
+    // Always dropped, whatever happened above.
+    let drop = format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        super::render::ident(&name)
+    );
+    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+        .execute(&mut admin)
+        .await;
+    let _ = admin.close().await;
+    match (result, dropped) {
+        (Ok(_), Err(e)) => Err(LoadError::Database(format!(
+            "could not drop scratch database {name}: {e}"
+        ))),
+        (result, _) => result,
+    }
+}
+
+async fn interruptible<F: std::future::Future<Output = Result<Catalog, LoadError>>>(
+    work: F,
+) -> Result<Catalog, LoadError> {
+    tokio::select! {
+        result = work => result,
+        _ = tokio::signal::ctrl_c() => Err(LoadError::Interrupted),
+    }
+}
+
+async fn load_into(
+    conn: &mut PgConnection,
+    statements: &[DeclaredStatement],
+    schemas: &[String],
+) -> Result<Catalog, LoadError> {
+    let mut tx = conn
+        .begin()
+        .await
+        .map_err(|e| LoadError::Database(e.to_string()))?;
+    for statement in statements {
+        if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.sql.clone()))
+            .execute(&mut *tx)
+            .await
+        {
+            return Err(rejected(statement, error));
+        }
+    }
+    let catalog = introspect::snapshot(&mut tx, schemas).await?;
+    let _ = tx.rollback().await;
+    if !catalog.unmanaged.is_empty() {
+        return Err(LoadError::Unmanaged(
+            catalog.unmanaged.iter().map(|o| o.to_string()).collect(),
+        ));
+    }
+    Ok(catalog)
+}
+
+/// The server's message, placed at the file, line and column it points to.
+fn rejected(statement: &DeclaredStatement, error: sqlx::Error) -> LoadError {
+    let (message, position) = match error
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<PgDatabaseError>())
+    {
+        Some(pg) => {
+            let mut message = pg.message().to_string();
+            if let Some(detail) = pg.detail() {
+                message.push_str(&format!("\ndetail: {detail}"));
+            }
+            if let Some(hint) = pg.hint() {
+                message.push_str(&format!("\nhint: {hint}"));
+            }
+            let position = match pg.position() {
+                Some(PgErrorPosition::Original(p)) => p,
+                _ => 1,
+            };
+            (message, position)
+        }
+        None => (error.to_string(), 1),
+    };
+    LoadError::Rejected {
+        location: statement.location.advance(&statement.sql, position),
+        message,
+    }
+}

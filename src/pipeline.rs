@@ -1,0 +1,183 @@
+//! The main job, independent of the command line: declared files and a live database in, the up and
+//! down plans out. Commands and tests both go through here.
+
+use crate::config::Config;
+use crate::declared;
+use crate::dialect::postgres::{self, render::PostgresRenderer};
+use crate::diff::{self, RenameHints};
+use crate::model::{Catalog, QualifiedName, UnmanagedObject};
+use crate::plan::{self, Plan};
+use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
+
+/// Settings after merging flags, environment and diff.toml.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub url: Option<String>,
+    pub dev_url: Option<String>,
+    pub schema_dir: PathBuf,
+    pub out_dir: PathBuf,
+    pub schemas: Vec<String>,
+    pub ignore: Vec<glob::Pattern>,
+    pub renames: RenameHints,
+}
+
+impl Settings {
+    pub fn url(&self) -> Result<&str> {
+        self.url
+            .as_deref()
+            .context("no database URL: pass --url, set DATABASE_URL, or set `url` in diff.toml")
+    }
+
+    /// Builds settings from a parsed diff.toml (paths relative to `base`).
+    pub fn from_config(config: &Config, base: &std::path::Path) -> Result<Settings> {
+        let ignore = config
+            .ignore
+            .iter()
+            .map(|p| {
+                glob::Pattern::new(p)
+                    .with_context(|| format!("invalid ignore pattern {p:?} in diff.toml"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut renames = RenameHints::default();
+        for r in &config.rename.table {
+            renames
+                .tables
+                .push((parse_name(&r.from), parse_name(&r.to)));
+        }
+        for r in &config.rename.column {
+            renames
+                .columns
+                .push((parse_name(&r.table), r.from.clone(), r.to.clone()));
+        }
+        Ok(Settings {
+            url: config.url.clone(),
+            dev_url: config.dev_url.clone(),
+            schema_dir: base.join(config.schema_dir.clone().unwrap_or_else(|| "schema".into())),
+            out_dir: base.join(config.out_dir.clone().unwrap_or_else(|| "generated".into())),
+            schemas: config.schemas.clone(),
+            ignore,
+            renames,
+        })
+    }
+}
+
+/// `schema.name`, or `name` in `public`. Names are exact (no case folding).
+pub fn parse_name(text: &str) -> QualifiedName {
+    match text.split_once('.') {
+        Some((schema, name)) => QualifiedName::new(schema, name),
+        None => QualifiedName::new("public", text),
+    }
+}
+
+/// Both directions of a migration.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub up: Plan,
+    pub down: Plan,
+    /// Objects in the live database that are left alone because they are not managed yet.
+    pub unmanaged: Vec<UnmanagedObject>,
+}
+
+/// Reads and loads the declared schema into a catalog.
+pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHints)> {
+    let dialect = postgres::sql_dialect();
+    let statements = declared::read_dir(&settings.schema_dir, &dialect)?;
+    let annotations = declared::renames(&statements, &dialect)?;
+    let statements = declared::order(statements);
+    let url = settings.url()?;
+    let mut catalog = postgres::scratch::load(
+        url,
+        settings.dev_url.as_deref(),
+        &statements,
+        &settings.schemas,
+    )
+    .await?;
+    apply_ignore(&mut catalog, settings);
+    let mut hints = settings.renames.clone();
+    for ((fs, fname), (ts, tname)) in annotations.tables {
+        hints
+            .tables
+            .push((QualifiedName::new(fs, fname), QualifiedName::new(ts, tname)));
+    }
+    for (schema, table, from, to) in annotations.columns {
+        hints
+            .columns
+            .push((QualifiedName::new(schema, table), from, to));
+    }
+    Ok((catalog, hints))
+}
+
+/// Introspects the live database.
+pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
+    let mut conn = postgres::connect::connect(url).await?;
+    let mut catalog = postgres::introspect::introspect_live(&mut conn, &settings.schemas).await?;
+    apply_ignore(&mut catalog, settings);
+    Ok(catalog)
+}
+
+fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
+    if settings.ignore.is_empty() {
+        return;
+    }
+    let keep = |name: &QualifiedName| {
+        let text = name.to_string();
+        !settings.ignore.iter().any(|p| p.matches(&text))
+    };
+    catalog.retain_names(keep);
+}
+
+/// Plans both directions between two catalogs.
+pub fn plan_between(
+    current: &Catalog,
+    desired: &Catalog,
+    hints: &RenameHints,
+) -> Result<(Plan, Plan)> {
+    let renderer = PostgresRenderer;
+    let up = plan::build(&diff::diff(current, desired, hints), &renderer)?;
+    let down = plan::build(&diff::diff(desired, current, &hints.reversed()), &renderer)?;
+    Ok((up, down))
+}
+
+/// The migration from the live database to the declared schema.
+pub async fn migration(settings: &Settings) -> Result<Migration> {
+    let url = settings.url()?.to_string();
+    let current = live_catalog(&url, settings).await?;
+    let (desired, hints) = declared_catalog(settings).await?;
+    let (up, down) = plan_between(&current, &desired, &hints)?;
+    Ok(Migration {
+        up,
+        down,
+        unmanaged: current.unmanaged,
+    })
+}
+
+/// DDL that recreates the live database's managed objects, for bootstrapping schema files.
+pub async fn inspect(settings: &Settings) -> Result<(String, Vec<UnmanagedObject>)> {
+    let url = settings.url()?;
+    let live = live_catalog(url, settings).await?;
+    let mut empty = Catalog::default();
+    // `public` exists in every new database; it is not created by the schema files.
+    if let Some(public) = live.schemas.get("public") {
+        empty.schemas.insert(
+            "public".into(),
+            crate::model::Namespace {
+                name: "public".into(),
+                comment: public.comment.clone(),
+            },
+        );
+    }
+    let plan = plan::build(
+        &diff::diff(&empty, &live, &RenameHints::default()),
+        &PostgresRenderer,
+    )?;
+    if !plan.transactional {
+        bail!("internal error: a plan that only creates objects must run in one transaction");
+    }
+    let mut out = String::new();
+    for statement in plan.statements() {
+        out.push_str(statement);
+        out.push_str("\n\n");
+    }
+    Ok((out, live.unmanaged))
+}

@@ -1,0 +1,51 @@
+-- An independent description of a database's schema, one line per fact, for tests: written apart from
+-- the tool's introspection so that a bug there cannot hide itself. Column order is not part of it.
+WITH s AS (
+    SELECT oid, nspname FROM pg_namespace
+    WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_'
+)
+SELECT line FROM (
+    SELECT 'schema ' || quote_ident(nspname) || ' comment=' || COALESCE(obj_description(oid, 'pg_namespace'), '-') AS line FROM s
+    UNION ALL
+    SELECT 'extension ' || extname || ' in ' || extnamespace::regnamespace::text FROM pg_extension
+    UNION ALL
+    SELECT 'type ' || t.oid::regtype::text || ' enum=' || (SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid)
+           || ' comment=' || COALESCE(obj_description(t.oid, 'pg_type'), '-')
+    FROM pg_type t JOIN s ON s.oid = t.typnamespace WHERE t.typtype = 'e'
+    UNION ALL
+    SELECT 'relation ' || c.oid::regclass::text || ' kind=' || c.relkind::text || ' persistence=' || c.relpersistence::text
+           || ' comment=' || COALESCE(obj_description(c.oid, 'pg_class'), '-')
+           || CASE WHEN c.relkind IN ('v', 'm') THEN ' def=' || pg_get_viewdef(c.oid) ELSE '' END
+           || CASE WHEN c.relkind = 'i' THEN ' def=' || pg_get_indexdef(c.oid) ELSE '' END
+    FROM pg_class c JOIN s ON s.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i')
+      AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i'))
+    UNION ALL
+    SELECT 'sequence ' || c.oid::regclass::text || ' ' || format_type(q.seqtypid, NULL) || ' start=' || q.seqstart
+           || ' inc=' || q.seqincrement || ' min=' || q.seqmin || ' max=' || q.seqmax || ' cache=' || q.seqcache
+           || ' cycle=' || q.seqcycle
+           || ' owner=' || COALESCE((SELECT d.refobjid::regclass::text || '.' || a.attname FROM pg_depend d
+                                     JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                                     WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass
+                                       AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'), '-')
+    FROM pg_sequence q JOIN pg_class c ON c.oid = q.seqrelid JOIN s ON s.oid = c.relnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i')
+    UNION ALL
+    SELECT 'column ' || c.oid::regclass::text || '.' || quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+           || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+           || COALESCE(' default=' || pg_get_expr(ad.adbin, ad.adrelid), '')
+           || CASE WHEN a.attidentity <> '' THEN ' identity=' || a.attidentity::text ELSE '' END
+           || CASE WHEN a.attgenerated <> '' THEN ' generated=' || a.attgenerated::text ELSE '' END
+           || CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
+                   THEN ' collate=' || a.attcollation::regcollation::text ELSE '' END
+           || ' comment=' || COALESCE(col_description(c.oid, a.attnum), '-')
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN s ON s.oid = c.relnamespace
+    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'constraint ' || c.oid::regclass::text || ' ' || quote_ident(con.conname) || ' ' || pg_get_constraintdef(con.oid)
+           || ' comment=' || COALESCE(obj_description(con.oid, 'pg_constraint'), '-')
+    FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN s ON s.oid = c.relnamespace
+    WHERE con.contype <> 'n'
+) facts
+ORDER BY line

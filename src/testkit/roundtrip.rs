@@ -1,0 +1,166 @@
+//! The round-trip property, as a reusable check: load `current` into a fresh database, plan the
+//! migration to `desired` through the same pipeline the CLI uses, apply up and compare with `desired`
+//! loaded on its own, plan again and expect nothing, apply down and compare with `current`. The
+//! comparison uses an independent catalog fingerprint (`fingerprint.sql`), not the tool's model.
+
+use super::{PgServer, TestDatabase};
+use crate::dialect::postgres::connect;
+use crate::pipeline::{self, Settings};
+use anyhow::{Context, Result, bail};
+use sqlx::Row;
+
+/// What happened at each stage. A stage that was not reached is `false`.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub up: bool,
+    pub noop: bool,
+    pub down: bool,
+    pub up_sql: Vec<String>,
+    pub down_sql: Vec<String>,
+    /// Why the first failing stage failed.
+    pub failure: Option<String>,
+}
+
+/// The sorted fingerprint lines of a database.
+pub async fn fingerprint(url: &str) -> Result<Vec<String>> {
+    let mut conn = connect::connect(url).await?;
+    sqlx::raw_sql("SET search_path TO pg_catalog")
+        .execute(&mut conn)
+        .await?;
+    let rows = sqlx::query(include_str!("fingerprint.sql"))
+        .fetch_all(&mut conn)
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>("line").map_err(Into::into))
+        .collect()
+}
+
+/// Runs SQL text (several statements) against a database.
+pub async fn load_sql(url: &str, sql: &str) -> Result<()> {
+    let mut conn = connect::connect(url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
+/// A human diff of two fingerprints.
+pub fn fingerprint_diff(expected: &[String], actual: &[String]) -> String {
+    let mut out = String::new();
+    for line in expected.iter().filter(|l| !actual.contains(l)) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    for line in actual.iter().filter(|l| !expected.contains(l)) {
+        out.push_str(&format!("+ {line}\n"));
+    }
+    out
+}
+
+/// Settings for a round trip: the database and a schema directory holding `desired`.
+pub fn settings_for(db: &TestDatabase, schema_dir: &std::path::Path) -> Settings {
+    Settings {
+        url: Some(db.url.clone()),
+        schema_dir: schema_dir.to_path_buf(),
+        ..Settings::default()
+    }
+}
+
+/// Runs the whole round trip; never panics, reports the first failure in the outcome.
+pub async fn run(server: &PgServer, label: &str, current: &str, desired: &str) -> Result<Outcome> {
+    run_with(server, label, current, desired, |_| {}).await
+}
+
+pub async fn run_with(
+    server: &PgServer,
+    label: &str,
+    current: &str,
+    desired: &str,
+    configure: impl Fn(&mut Settings),
+) -> Result<Outcome> {
+    let target = server.fresh_database(label).await?;
+    let reference = server.fresh_database(&format!("{label}_ref")).await?;
+    let mut outcome = Outcome::default();
+    let result = stages(
+        &target,
+        &reference,
+        current,
+        desired,
+        &configure,
+        &mut outcome,
+    )
+    .await;
+    let _ = server.drop_database(&target.name).await;
+    let _ = server.drop_database(&reference.name).await;
+    if let Err(e) = result {
+        outcome.failure = Some(format!("{e:#}"));
+    }
+    Ok(outcome)
+}
+
+async fn stages(
+    target: &TestDatabase,
+    reference: &TestDatabase,
+    current: &str,
+    desired: &str,
+    configure: &impl Fn(&mut Settings),
+    outcome: &mut Outcome,
+) -> Result<()> {
+    load_sql(&target.url, current)
+        .await
+        .context("loading current")?;
+    let current_print = fingerprint(&target.url).await?;
+    load_sql(&reference.url, desired)
+        .await
+        .context("loading desired into the reference database")?;
+    let desired_print = fingerprint(&reference.url).await?;
+
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("schema.sql"), desired)?;
+    let mut settings = settings_for(target, dir.path());
+    configure(&mut settings);
+
+    let migration = pipeline::migration(&settings)
+        .await
+        .context("planning up")?;
+    outcome.up_sql = migration.up.statements().map(String::from).collect();
+    outcome.down_sql = migration.down.statements().map(String::from).collect();
+    let mut conn = connect::connect(&target.url).await?;
+    connect::execute_script(&mut conn, &outcome.up_sql, migration.up.transactional)
+        .await
+        .context("applying up")?;
+    let after_up = fingerprint(&target.url).await?;
+    if after_up != desired_print {
+        bail!(
+            "after up, the database differs from desired:\n{}",
+            fingerprint_diff(&desired_print, &after_up)
+        );
+    }
+    outcome.up = true;
+
+    let again = pipeline::migration(&settings)
+        .await
+        .context("planning again after up")?;
+    if !again.up.is_empty() {
+        let steps: Vec<String> = again
+            .up
+            .steps
+            .iter()
+            .map(|s| s.description.clone())
+            .collect();
+        bail!("after up, a second plan is not empty: {}", steps.join("; "));
+    }
+    outcome.noop = true;
+
+    connect::execute_script(&mut conn, &outcome.down_sql, migration.down.transactional)
+        .await
+        .context("applying down")?;
+    let after_down = fingerprint(&target.url).await?;
+    if after_down != current_print {
+        bail!(
+            "after down, the database differs from current:\n{}",
+            fingerprint_diff(&current_print, &after_down)
+        );
+    }
+    outcome.down = true;
+    Ok(())
+}
