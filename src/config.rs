@@ -50,11 +50,8 @@ pub struct ColumnRename {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}")]
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: environment variable {var} (used as ${{{var}}}) is not set")]
@@ -63,24 +60,16 @@ pub enum ConfigError {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
         Config::parse(path, &text)
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
         let expand = |value: &mut Option<String>| -> Result<(), ConfigError> {
             if let Some(v) = value {
-                *v = expand_env(v).map_err(|var| ConfigError::MissingVar {
-                    path: path.into(),
-                    var,
-                })?;
+                *v = expand_env(v).map_err(|var| ConfigError::MissingVar { path: path.into(), var })?;
             }
             Ok(())
         };
@@ -129,14 +118,10 @@ mod tests {
     fn env_vars_are_expanded() {
         // SAFETY: this test is the only one that touches this variable.
         unsafe { std::env::set_var("SCHEMA_TEST_PASSWORD", "s3cret") };
-        let config = Config::parse(
-            Path::new("diff.toml"),
-            "url = 'postgres://u:${SCHEMA_TEST_PASSWORD}@h/db$$'",
-        )
-        .unwrap();
+        let config =
+            Config::parse(Path::new("diff.toml"), "url = 'postgres://u:${SCHEMA_TEST_PASSWORD}@h/db$$'").unwrap();
         assert_eq!(config.url.as_deref(), Some("postgres://u:s3cret@h/db$"));
-        let err =
-            Config::parse(Path::new("diff.toml"), "url = '${SCHEMA_TEST_UNSET_VAR}'").unwrap_err();
+        let err = Config::parse(Path::new("diff.toml"), "url = '${SCHEMA_TEST_UNSET_VAR}'").unwrap_err();
         assert!(err.to_string().contains("SCHEMA_TEST_UNSET_VAR"));
     }
 

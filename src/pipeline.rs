@@ -24,9 +24,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn url(&self) -> Result<&str> {
-        self.url
-            .as_deref()
-            .context("no database URL: pass --url, set DATABASE_URL, or set `url` in diff.toml")
+        self.url.as_deref().context("no database URL: pass --url, set DATABASE_URL, or set `url` in diff.toml")
     }
 
     /// Builds settings from a parsed diff.toml (paths relative to `base`).
@@ -34,21 +32,14 @@ impl Settings {
         let ignore = config
             .ignore
             .iter()
-            .map(|p| {
-                glob::Pattern::new(p)
-                    .with_context(|| format!("invalid ignore pattern {p:?} in diff.toml"))
-            })
+            .map(|p| glob::Pattern::new(p).with_context(|| format!("invalid ignore pattern {p:?} in diff.toml")))
             .collect::<Result<Vec<_>>>()?;
         let mut renames = RenameHints::default();
         for r in &config.rename.table {
-            renames
-                .tables
-                .push((parse_name(&r.from), parse_name(&r.to)));
+            renames.tables.push((parse_name(&r.from), parse_name(&r.to)));
         }
         for r in &config.rename.column {
-            renames
-                .columns
-                .push((parse_name(&r.table), r.from.clone(), r.to.clone()));
+            renames.columns.push((parse_name(&r.table), r.from.clone(), r.to.clone()));
         }
         Ok(Settings {
             url: config.url.clone(),
@@ -86,24 +77,14 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
     let annotations = declared::renames(&statements, &dialect)?;
     let statements = declared::order(statements);
     let url = settings.url()?;
-    let mut catalog = postgres::scratch::load(
-        url,
-        settings.dev_url.as_deref(),
-        &statements,
-        &settings.schemas,
-    )
-    .await?;
+    let mut catalog = postgres::scratch::load(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
     apply_ignore(&mut catalog, settings);
     let mut hints = settings.renames.clone();
     for ((fs, fname), (ts, tname)) in annotations.tables {
-        hints
-            .tables
-            .push((QualifiedName::new(fs, fname), QualifiedName::new(ts, tname)));
+        hints.tables.push((QualifiedName::new(fs, fname), QualifiedName::new(ts, tname)));
     }
     for (schema, table, from, to) in annotations.columns {
-        hints
-            .columns
-            .push((QualifiedName::new(schema, table), from, to));
+        hints.columns.push((QualifiedName::new(schema, table), from, to));
     }
     Ok((catalog, hints))
 }
@@ -128,11 +109,7 @@ fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
 }
 
 /// Plans both directions between two catalogs.
-pub fn plan_between(
-    current: &Catalog,
-    desired: &Catalog,
-    hints: &RenameHints,
-) -> Result<(Plan, Plan)> {
+pub fn plan_between(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
     let renderer = PostgresRenderer;
     let up = plan::build(&diff::diff(current, desired, hints), &renderer)?;
     let down = plan::build(&diff::diff(desired, current, &hints.reversed()), &renderer)?;
@@ -145,11 +122,7 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
     let current = live_catalog(&url, settings).await?;
     let (desired, hints) = declared_catalog(settings).await?;
     let (up, down) = plan_between(&current, &desired, &hints)?;
-    Ok(Migration {
-        up,
-        down,
-        unmanaged: current.unmanaged,
-    })
+    Ok(Migration { up, down, unmanaged: current.unmanaged })
 }
 
 /// DDL that recreates the live database's managed objects, for bootstrapping schema files.
@@ -161,16 +134,10 @@ pub async fn inspect(settings: &Settings) -> Result<(String, Vec<UnmanagedObject
     if let Some(public) = live.schemas.get("public") {
         empty.schemas.insert(
             "public".into(),
-            crate::model::Namespace {
-                name: "public".into(),
-                comment: public.comment.clone(),
-            },
+            crate::model::Namespace { name: "public".into(), comment: public.comment.clone() },
         );
     }
-    let plan = plan::build(
-        &diff::diff(&empty, &live, &RenameHints::default()),
-        &PostgresRenderer,
-    )?;
+    let plan = plan::build(&diff::diff(&empty, &live, &RenameHints::default()), &PostgresRenderer)?;
     if !plan.transactional {
         bail!("internal error: a plan that only creates objects must run in one transaction");
     }

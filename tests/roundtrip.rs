@@ -5,9 +5,7 @@ use schema::testkit::{pg_server, roundtrip};
 
 async fn check(label: &str, current: &str, desired: &str) -> roundtrip::Outcome {
     let server = pg_server().await.expect("PostgreSQL for tests");
-    let outcome = roundtrip::run(server, label, current, desired)
-        .await
-        .expect("round trip setup");
+    let outcome = roundtrip::run(server, label, current, desired).await.expect("round trip setup");
     assert!(
         outcome.failure.is_none(),
         "{label}: {}\n--- up:\n{}\n--- down:\n{}",
@@ -27,11 +25,7 @@ macro_rules! round_trip {
     };
 }
 
-round_trip!(
-    create_table_from_nothing,
-    "",
-    "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);"
-);
+round_trip!(create_table_from_nothing, "", "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);");
 
 round_trip!(
     add_drop_and_alter_columns,

@@ -15,34 +15,18 @@ async fn table_exists(conn: &mut PgConnection, table: &str) -> bool {
 #[tokio::test]
 async fn fresh_databases_are_distinct_and_usable() {
     let server = pg_server().await.expect("a PostgreSQL server for tests");
-    let a = server
-        .fresh_database("Distinct A!")
-        .await
-        .expect("first database");
-    let b = server
-        .fresh_database("distinct b")
-        .await
-        .expect("second database");
+    let a = server.fresh_database("Distinct A!").await.expect("first database");
+    let b = server.fresh_database("distinct b").await.expect("second database");
     assert_ne!(a.name, b.name);
     assert_ne!(a.url, b.url);
-    assert!(
-        a.name.starts_with(&format!("t_{}_", std::process::id())),
-        "{}",
-        a.name
-    );
-    assert!(
-        a.name.ends_with("_distinct_a_"),
-        "label is sanitized: {}",
-        a.name
-    );
+    assert!(a.name.starts_with(&format!("t_{}_", std::process::id())), "{}", a.name);
+    assert!(a.name.ends_with("_distinct_a_"), "label is sanitized: {}", a.name);
 
     let mut conn_a = a.connect().await.expect("connect to a");
     let mut conn_b = PgConnection::connect(&b.url).await.expect("connect to b");
 
-    let current: String = sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(&mut conn_a)
-        .await
-        .expect("current_database");
+    let current: String =
+        sqlx::query_scalar("SELECT current_database()").fetch_one(&mut conn_a).await.expect("current_database");
     assert_eq!(current, a.name);
 
     sqlx::raw_sql("CREATE TABLE only_in_a (id int PRIMARY KEY); INSERT INTO only_in_a VALUES (1)")
@@ -80,23 +64,15 @@ async fn ensure_roles_is_idempotent_under_concurrency() {
     let mut roles: Vec<&str> = names.iter().map(String::as_str).collect();
     roles.push("testkit \"odd\" Role");
 
-    let (r1, r2, r3) = tokio::join!(
-        server.ensure_roles(&roles),
-        server.ensure_roles(&roles),
-        server.ensure_roles(&roles),
-    );
+    let (r1, r2, r3) =
+        tokio::join!(server.ensure_roles(&roles), server.ensure_roles(&roles), server.ensure_roles(&roles),);
     r1.expect("first concurrent ensure_roles");
     r2.expect("second concurrent ensure_roles");
     r3.expect("third concurrent ensure_roles");
-    server
-        .ensure_roles(&roles)
-        .await
-        .expect("ensure_roles again");
+    server.ensure_roles(&roles).await.expect("ensure_roles again");
     server.ensure_roles(&[]).await.expect("no roles");
 
-    let mut conn = PgConnection::connect(server.admin_url())
-        .await
-        .expect("admin connection");
+    let mut conn = PgConnection::connect(server.admin_url()).await.expect("admin connection");
     let role_names: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_roles WHERE rolname = ANY($1)")
         .bind(&role_names)
@@ -107,13 +83,10 @@ async fn ensure_roles_is_idempotent_under_concurrency() {
 
     // Roles are cluster-wide: clean up, in case this is a shared DATABASE_URL server.
     for role in &roles {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP ROLE IF EXISTS {}",
-            quote_ident(role)
-        )))
-        .execute(&mut conn)
-        .await
-        .expect("drop role");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {}", quote_ident(role))))
+            .execute(&mut conn)
+            .await
+            .expect("drop role");
     }
 }
 
@@ -135,17 +108,9 @@ async fn url_for_keeps_query_parameters() {
     let server = pg_server().await.expect("a PostgreSQL server for tests");
     let admin = server.admin_url();
     let separator = if admin.contains('?') { '&' } else { '?' };
-    let with_params =
-        PgServer::from_admin_url(&format!("{admin}{separator}application_name=testkit_probe"));
-    let db = with_params
-        .fresh_database("params")
-        .await
-        .expect("fresh database");
-    assert!(
-        db.url.ends_with("application_name=testkit_probe"),
-        "{}",
-        db.url
-    );
+    let with_params = PgServer::from_admin_url(&format!("{admin}{separator}application_name=testkit_probe"));
+    let db = with_params.fresh_database("params").await.expect("fresh database");
+    assert!(db.url.ends_with("application_name=testkit_probe"), "{}", db.url);
 
     let mut conn = db.connect().await.expect("connect");
     let (database, app): (String, String) =

@@ -17,7 +17,7 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
     let migration = pipeline::migration(settings).await?;
     super::warn_unmanaged(&migration.unmanaged);
     if migration.up.is_empty() {
-        println!("no changes");
+        super::emit("no changes\n");
         return Ok(0);
     }
     let name = match &args.name {
@@ -25,31 +25,14 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
         None => derive_name(&migration.up),
     };
     let version = migrations::next_version(&settings.out_dir, chrono::Utc::now());
-    let pair = migrations::write_pair(
-        &settings.out_dir,
-        &version,
-        &name,
-        &migration.up,
-        &migration.down,
-    )?;
-    println!("wrote {}", pair.up.display());
-    println!("wrote {}", pair.down.display());
+    let pair = migrations::write_pair(&settings.out_dir, &version, &name, &migration.up, &migration.down)?;
+    super::emit(&format!("wrote {}\nwrote {}\n", pair.up.display(), pair.down.display()));
     Ok(0)
 }
 
 /// A name from the first changes: `create_users`, `add_bio_and_more`.
 fn derive_name(plan: &crate::plan::Plan) -> String {
-    let first = plan
-        .steps
-        .iter()
-        .find(|s| !matches!(s.change, crate::diff::Change::SetComment { .. }));
-    let first = first
-        .or(plan.steps.first())
-        .map(|s| s.change.slug())
-        .unwrap_or_else(|| "migration".into());
-    if plan.steps.len() > 1 {
-        slugify(&format!("{first}_and_more"))
-    } else {
-        first
-    }
+    let first = plan.steps.iter().find(|s| !matches!(s.change, crate::diff::Change::SetComment { .. }));
+    let first = first.or(plan.steps.first()).map(|s| s.change.slug()).unwrap_or_else(|| "migration".into());
+    if plan.steps.len() > 1 { slugify(&format!("{first}_and_more")) } else { first }
 }

@@ -6,6 +6,6 @@ use anyhow::Result;
 pub async fn run(settings: &Settings) -> Result<i32> {
     let (ddl, unmanaged) = pipeline::inspect(settings).await?;
     super::warn_unmanaged(&unmanaged);
-    print!("{ddl}");
+    super::emit(&ddl);
     Ok(0)
 }

@@ -13,8 +13,8 @@ pub mod plan;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success; for checking commands: no differences
-  1  differences found (checking commands)
+  0  success (generate, plan and inspect exit 0 whether or not there are changes)
+  1  differences found, for checking commands (drift, diff; `plan --exit-code`)
   2  trouble: usage, configuration, declared schema or database error";
 
 #[derive(Debug, Parser)]
@@ -65,13 +65,8 @@ pub enum Format {
 /// diff.toml, then defaults.
 pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
     let (config, base) = match &global.config {
-        Some(path) => (
-            Config::load(path)?,
-            path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        ),
-        None if Path::new("diff.toml").exists() => {
-            (Config::load(Path::new("diff.toml"))?, PathBuf::new())
-        }
+        Some(path) => (Config::load(path)?, path.parent().map(Path::to_path_buf).unwrap_or_default()),
+        None if Path::new("diff.toml").exists() => (Config::load(Path::new("diff.toml"))?, PathBuf::new()),
         None => (Config::default(), PathBuf::new()),
     };
     let mut settings = Settings::from_config(&config, &base).context("invalid configuration")?;
@@ -106,5 +101,18 @@ pub fn warn_unmanaged(objects: &[crate::model::UnmanagedObject]) {
     );
     for object in objects {
         eprintln!("  {object}");
+    }
+}
+
+/// Prints to stdout; a closed pipe (`schema plan | head`) ends the program quietly instead of panicking.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(2);
     }
 }

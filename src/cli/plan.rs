@@ -9,6 +9,9 @@ use clap::Args;
 pub struct PlanArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Exit with 1 when there are changes (0 when there are none)
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
@@ -22,26 +25,25 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
                 "up": migration.up.steps,
                 "down": migration.down.steps,
             });
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));
         }
         Format::Text => {
             if migration.up.is_empty() {
-                println!("no changes");
+                super::emit("no changes\n");
                 return Ok(0);
             }
-            println!("-- {} change(s):", migration.up.steps.len());
+            let mut text = format!("-- {} change(s):\n", migration.up.steps.len());
             for step in &migration.up.steps {
-                println!("--   {}", step.description);
+                text.push_str(&format!("--   {}\n", step.description));
             }
             if !migration.up.transactional {
-                println!(
-                    "-- runs outside a transaction (a new enum value is used in the same migration)"
-                );
+                text.push_str("-- runs outside a transaction (a new enum value is used in the same migration)\n");
             }
             for statement in migration.up.statements() {
-                println!("\n{statement}");
+                text.push_str(&format!("\n{statement}\n"));
             }
+            super::emit(&text);
         }
     }
-    Ok(0)
+    Ok(if args.exit_code && !migration.up.is_empty() { 1 } else { 0 })
 }

@@ -7,8 +7,8 @@
 use indexmap::IndexMap;
 use petgraph::graph::DiGraph;
 use sqlparser::ast::{
-    AlterTableOperation, ColumnOption, CommentObject, DataType, Expr, ObjectName, ObjectNamePart,
-    Statement, TableConstraint, UserDefinedTypeRepresentation, Value, Visit, Visitor,
+    AlterTableOperation, ColumnOption, CommentObject, DataType, Expr, ObjectName, ObjectNamePart, Statement,
+    TableConstraint, UserDefinedTypeRepresentation, Value, Visit, Visitor,
 };
 use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
@@ -45,11 +45,7 @@ impl SourceLocation {
                 column += 1;
             }
         }
-        SourceLocation {
-            file: self.file.clone(),
-            line,
-            column,
-        }
+        SourceLocation { file: self.file.clone(), line, column }
     }
 }
 
@@ -62,6 +58,8 @@ pub struct DeclaredStatement {
     pub defines: Vec<ObjectKey>,
     pub references: Vec<ObjectKey>,
     pub parsed: bool,
+    /// `--` comments right before the statement (after the previous one), one per line.
+    pub leading_comments: String,
 }
 
 /// A name in one of PostgreSQL's namespaces, after identifier folding.
@@ -85,34 +83,22 @@ pub struct DeclaredRenames {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeclaredError {
-    #[error("cannot read schema directory {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read schema directory {path}")]
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{location}: {message}")]
-    Syntax {
-        location: SourceLocation,
-        message: String,
-    },
+    Syntax { location: SourceLocation, message: String },
     #[error(
         "{location}: {kind} is not managed by this version of schema (it manages schemas, extensions, enum \
          types, sequences, tables, constraints, indexes, views, materialized views and comments); remove the \
          statement from the schema files"
     )]
-    Unmanaged {
-        location: SourceLocation,
-        kind: String,
-    },
+    Unmanaged { location: SourceLocation, kind: String },
     #[error("no .sql files found under {0}")]
     Empty(PathBuf),
 }
 
 /// Reads every `*.sql` file under `dir` (recursively, in path order) and splits it into statements.
-pub fn read_dir(
-    dir: &Path,
-    dialect: &dyn Dialect,
-) -> Result<Vec<DeclaredStatement>, DeclaredError> {
+pub fn read_dir(dir: &Path, dialect: &dyn Dialect) -> Result<Vec<DeclaredStatement>, DeclaredError> {
     let mut files = Vec::new();
     collect_sql_files(dir, &mut files)?;
     files.sort();
@@ -121,25 +107,16 @@ pub fn read_dir(
     }
     let mut statements = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|source| DeclaredError::Io {
-            path: file.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(&file).map_err(|source| DeclaredError::Io { path: file.clone(), source })?;
         statements.extend(split(&file, &text, dialect)?);
     }
     Ok(statements)
 }
 
 fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DeclaredError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| DeclaredError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| DeclaredError::Io { path: dir.to_path_buf(), source })?;
     for entry in entries {
-        let entry = entry.map_err(|source| DeclaredError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        let entry = entry.map_err(|source| DeclaredError::Io { path: dir.to_path_buf(), source })?;
         let path = entry.path();
         if path.is_dir() {
             collect_sql_files(&path, out)?;
@@ -151,27 +128,23 @@ fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DeclaredE
 }
 
 /// Splits one file into statements at top-level semicolons and analyses each one.
-pub fn split(
-    file: &Path,
-    text: &str,
-    dialect: &dyn Dialect,
-) -> Result<Vec<DeclaredStatement>, DeclaredError> {
-    let tokens = Tokenizer::new(dialect, text)
-        .tokenize_with_location()
-        .map_err(|e| DeclaredError::Syntax {
-            location: SourceLocation {
-                file: file.to_path_buf(),
-                line: e.location.line,
-                column: e.location.column,
-            },
-            message: e.message,
-        })?;
+pub fn split(file: &Path, text: &str, dialect: &dyn Dialect) -> Result<Vec<DeclaredStatement>, DeclaredError> {
+    let tokens = Tokenizer::new(dialect, text).tokenize_with_location().map_err(|e| DeclaredError::Syntax {
+        location: SourceLocation { file: file.to_path_buf(), line: e.location.line, column: e.location.column },
+        message: e.message,
+    })?;
     let offsets = LineOffsets::new(text);
     let mut statements = Vec::new();
     let mut start: Option<&sqlparser::tokenizer::TokenWithSpan> = None;
+    // Comments between two statements, kept for annotations such as `-- schema:renamed-from`.
+    let mut comments = String::new();
     for token in &tokens {
         let is_blank = matches!(token.token, Token::Whitespace(_) | Token::EOF);
         match &token.token {
+            Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) if start.is_none() => {
+                comments.push_str(comment.trim());
+                comments.push('\n');
+            }
             Token::SemiColon | Token::EOF => {
                 if let Some(first) = start.take() {
                     let begin = offsets.byte(first.span.start.line, first.span.start.column);
@@ -181,8 +154,11 @@ pub fn split(
                         line: first.span.start.line,
                         column: first.span.start.column,
                     };
-                    statements.push(analyse(location, text[begin..end].trim_end(), dialect)?);
+                    let mut statement = analyse(location, text[begin..end].trim_end(), dialect)?;
+                    statement.leading_comments = std::mem::take(&mut comments);
+                    statements.push(statement);
                 }
+                comments.clear();
             }
             _ if start.is_none() && !is_blank => start = Some(token),
             _ => {}
@@ -216,17 +192,14 @@ impl<'a> LineOffsets<'a> {
     }
 }
 
-fn analyse(
-    location: SourceLocation,
-    sql: &str,
-    dialect: &dyn Dialect,
-) -> Result<DeclaredStatement, DeclaredError> {
+fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result<DeclaredStatement, DeclaredError> {
     let mut statement = DeclaredStatement {
         location: location.clone(),
         sql: sql.to_string(),
         defines: Vec::new(),
         references: Vec::new(),
         parsed: false,
+        leading_comments: String::new(),
     };
     let Ok(parsed) = Parser::parse_sql(dialect, sql) else {
         // The database will judge it; without an AST it loads in file order.
@@ -242,6 +215,13 @@ fn analyse(
         return Err(DeclaredError::Unmanaged { location, kind });
     }
     statement.parsed = true;
+    // The scratch load runs in a transaction, where CONCURRENTLY is refused; it changes nothing in the
+    // resulting index.
+    if let Statement::CreateIndex(index) = ast
+        && index.concurrently
+    {
+        statement.sql = without_keyword(sql, "CONCURRENTLY", dialect);
+    }
     statement.defines = defines(ast);
     let mut refs = References::default();
     let _ = ast.visit(&mut refs);
@@ -264,6 +244,23 @@ fn analyse(
     Ok(statement)
 }
 
+/// The statement text with the first occurrence of an (unquoted) keyword removed.
+fn without_keyword(sql: &str, keyword: &str, dialect: &dyn Dialect) -> String {
+    let Ok(tokens) = Tokenizer::new(dialect, sql).tokenize_with_location() else { return sql.to_string() };
+    let offsets = LineOffsets::new(sql);
+    for token in &tokens {
+        if let Token::Word(w) = &token.token
+            && w.quote_style.is_none()
+            && w.value.eq_ignore_ascii_case(keyword)
+        {
+            let start = offsets.byte(token.span.start.line, token.span.start.column);
+            let end = offsets.byte(token.span.end.line, token.span.end.column);
+            return format!("{}{}", &sql[..start], &sql[end..]);
+        }
+    }
+    sql.to_string()
+}
+
 /// The kinds a declared schema may contain in this version.
 fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<String> {
     let allowed = match ast {
@@ -274,14 +271,9 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         | Statement::CreateView(_)
         | Statement::Set(_) => true,
         Statement::CreateType { representation, .. } => {
-            matches!(
-                representation,
-                Some(UserDefinedTypeRepresentation::Enum { .. })
-            )
+            matches!(representation, Some(UserDefinedTypeRepresentation::Enum { .. }))
         }
-        Statement::CreateTable(t) => {
-            t.partition_by.is_none() && t.partition_of.is_none() && t.inherits.is_none()
-        }
+        Statement::CreateTable(t) => t.partition_by.is_none() && t.partition_of.is_none() && t.inherits.is_none(),
         Statement::Comment { object_type, .. } => matches!(
             object_type,
             CommentObject::Column
@@ -310,11 +302,7 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         }),
         _ => false,
     };
-    if allowed {
-        None
-    } else {
-        Some(leading_keywords(sql, dialect))
-    }
+    if allowed { None } else { Some(leading_keywords(sql, dialect)) }
 }
 
 /// For statements the parser rejects: recognize the unmanaged kinds by their leading keywords.
@@ -342,10 +330,7 @@ fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
         "DELETE",
     ];
     let kind = leading_keywords(sql, dialect);
-    UNMANAGED
-        .iter()
-        .any(|u| kind.starts_with(u))
-        .then_some(kind)
+    UNMANAGED.iter().any(|u| kind.starts_with(u)).then_some(kind)
 }
 
 /// The statement's first keywords, e.g. `CREATE FUNCTION`, skipping `OR REPLACE`.
@@ -363,31 +348,16 @@ fn leading_keywords(sql: &str, dialect: &dyn Dialect) -> String {
         .collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let keep = match words.as_slice() {
-        ["CREATE", "CONSTRAINT", "TRIGGER"]
-        | ["CREATE", "EVENT", "TRIGGER"]
-        | ["ALTER", "DEFAULT", "PRIVILEGES"] => 3,
-        ["CREATE", "UNIQUE", ..]
-        | ["CREATE", "MATERIALIZED", ..]
-        | ["ALTER", ..]
-        | ["CREATE", ..]
-        | ["DROP", ..] => 2,
+        ["CREATE", "CONSTRAINT", "TRIGGER"] | ["CREATE", "EVENT", "TRIGGER"] | ["ALTER", "DEFAULT", "PRIVILEGES"] => 3,
+        ["CREATE", "UNIQUE", ..] | ["CREATE", "MATERIALIZED", ..] | ["ALTER", ..] | ["CREATE", ..] | ["DROP", ..] => 2,
         _ => 1,
     };
-    words
-        .iter()
-        .take(keep)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
+    words.iter().take(keep).copied().collect::<Vec<_>>().join(" ")
 }
 
 /// Folds an identifier as PostgreSQL does: unquoted names are lower-cased.
 fn fold(ident: &sqlparser::ast::Ident) -> String {
-    if ident.quote_style.is_some() {
-        ident.value.clone()
-    } else {
-        ident.value.to_lowercase()
-    }
+    if ident.quote_style.is_some() { ident.value.clone() } else { ident.value.to_lowercase() }
 }
 
 fn name_parts(name: &ObjectName) -> Vec<String> {
@@ -422,8 +392,7 @@ fn defines(ast: &Statement) -> Vec<ObjectKey> {
         Statement::CreateSchema { schema_name, .. } => {
             let name = schema_name.to_string();
             let folded = match schema_name {
-                sqlparser::ast::SchemaName::Simple(n)
-                | sqlparser::ast::SchemaName::NamedAuthorization(n, _) => {
+                sqlparser::ast::SchemaName::Simple(n) | sqlparser::ast::SchemaName::NamedAuthorization(n, _) => {
                     name_parts(n).pop().unwrap_or(name)
                 }
                 sqlparser::ast::SchemaName::UnnamedAuthorization(i) => fold(i),
@@ -439,11 +408,9 @@ fn defines(ast: &Statement) -> Vec<ObjectKey> {
             // An index lives in its table's schema.
             let table_schema = qualify(&i.table_name).map(|(s, _)| s);
             match (&i.name, table_schema) {
-                (Some(name), Some(schema)) => name_parts(name)
-                    .pop()
-                    .map(|n| ObjectKey::Relation(schema, n))
-                    .into_iter()
-                    .collect(),
+                (Some(name), Some(schema)) => {
+                    name_parts(name).pop().map(|n| ObjectKey::Relation(schema, n)).into_iter().collect()
+                }
                 _ => Vec::new(),
             }
         }
@@ -467,9 +434,7 @@ impl Visitor for References {
 
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
         match expr {
-            Expr::Cast {
-                data_type, expr, ..
-            } => {
+            Expr::Cast { data_type, expr, .. } => {
                 push_data_type(data_type, &mut self.keys);
                 // nextval('seq'::regclass) and 'seq'::regclass name a sequence in a string.
                 if matches!(data_type, DataType::Regclass)
@@ -481,9 +446,9 @@ impl Visitor for References {
             }
             Expr::Function(f) if name_parts(&f.name).last().is_some_and(|n| n == "nextval") => {
                 if let sqlparser::ast::FunctionArguments::List(list) = &f.args
-                    && let Some(sqlparser::ast::FunctionArg::Unnamed(
-                        sqlparser::ast::FunctionArgExpr::Expr(Expr::Value(v)),
-                    )) = list.args.first()
+                    && let Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                        Expr::Value(v),
+                    ))) = list.args.first()
                     && let Value::SingleQuotedString(s) = &v.value
                 {
                     self.keys.extend(relation_from_string(s));
@@ -507,9 +472,7 @@ fn push_data_type(data_type: &DataType, out: &mut Vec<ObjectKey>) {
         DataType::Custom(name, _) => out.extend(type_key(name)),
         DataType::Array(sqlparser::ast::ArrayElemTypeDef::AngleBracket(inner))
         | DataType::Array(sqlparser::ast::ArrayElemTypeDef::SquareBracket(inner, _))
-        | DataType::Array(sqlparser::ast::ArrayElemTypeDef::Parenthesis(inner)) => {
-            push_data_type(inner, out)
-        }
+        | DataType::Array(sqlparser::ast::ArrayElemTypeDef::Parenthesis(inner)) => push_data_type(inner, out),
         _ => {}
     }
 }
@@ -551,11 +514,7 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
                 }
             }
         }
-        Statement::Comment {
-            object_type,
-            object_name,
-            ..
-        } => {
+        Statement::Comment { object_type, object_name, .. } => {
             let mut parts = name_parts(object_name);
             if matches!(object_type, CommentObject::Column) {
                 parts.pop();
@@ -604,15 +563,11 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
             _ => 2,
         }
     };
-    let mut indegree: Vec<usize> = nodes
-        .iter()
-        .map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count())
-        .collect();
+    let mut indegree: Vec<usize> =
+        nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
     let mut done = vec![false; statements.len()];
-    let mut ready: BinaryHeap<Reverse<(u8, usize)>> = (0..statements.len())
-        .filter(|&i| indegree[i] == 0)
-        .map(|i| Reverse((rank(i), i)))
-        .collect();
+    let mut ready: BinaryHeap<Reverse<(u8, usize)>> =
+        (0..statements.len()).filter(|&i| indegree[i] == 0).map(|i| Reverse((rank(i), i))).collect();
     let mut order = Vec::with_capacity(statements.len());
     while order.len() < statements.len() {
         let next = match ready.pop() {
@@ -638,83 +593,154 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// Rename annotations: a comment `-- schema:renamed-from old_name` inside a `CREATE TABLE` statement,
-/// on the line before (or the same line as) a column definition, renames that column; before the
-/// first column (or right before the statement) it renames the table.
-pub fn renames(
-    statements: &[DeclaredStatement],
-    dialect: &dyn Dialect,
-) -> Result<DeclaredRenames, DeclaredError> {
+/// Rename annotations, `-- schema:renamed-from old_name`:
+/// - right before a `CREATE TABLE` statement, or between the table name and `(`: the table was renamed;
+/// - on its own line before a column definition: that column was renamed;
+/// - at the end of a column definition's line (after the comma, if any): that column was renamed.
+pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Result<DeclaredRenames, DeclaredError> {
+    const MARK: &str = "schema:renamed-from";
     let mut out = DeclaredRenames::default();
     for statement in statements {
-        let Ok(parsed) = Parser::parse_sql(dialect, &statement.sql) else {
-            continue;
-        };
-        let [Statement::CreateTable(table)] = parsed.as_slice() else {
-            continue;
-        };
-        if !statement.sql.contains("schema:renamed-from") {
+        if !statement.sql.contains(MARK) && !statement.leading_comments.contains(MARK) {
             continue;
         }
-        let Some((schema, name)) = qualify(&table.name) else {
-            continue;
-        };
-        let tokens = Tokenizer::new(dialect, &statement.sql)
-            .tokenize_with_location()
-            .unwrap_or_default();
-        // The annotation applies to the next column definition after it, or to the table if no column
-        // has started yet (before the first "(").
+        let Ok(parsed) = Parser::parse_sql(dialect, &statement.sql) else { continue };
+        let [Statement::CreateTable(table)] = parsed.as_slice() else { continue };
+        let Some((schema, name)) = qualify(&table.name) else { continue };
+        let new_table = (schema.clone(), name.clone());
+        for line in statement.leading_comments.lines() {
+            if let Some(old) = line.trim().strip_prefix(MARK) {
+                out.tables.push(((schema.clone(), old.trim().to_string()), new_table.clone()));
+            }
+        }
+        let tokens = Tokenizer::new(dialect, &statement.sql).tokenize_with_location().unwrap_or_default();
         let mut depth = 0usize;
-        let mut pending: Option<(String, SourceLocation)> = None;
-        let mut column_index = 0usize;
+        // Index of the column being read (or last read) at depth 1, and the line its text last touched.
+        let mut column_index: Option<usize> = None;
+        let mut columns_seen = 0usize;
+        let mut last_code_line = 0u64;
         let mut expecting_column = false;
+        let mut pending: Option<String> = None;
         for token in &tokens {
             match &token.token {
                 Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
-                    if let Some(old) = comment.trim().strip_prefix("schema:renamed-from") {
-                        let old = old.trim().to_string();
-                        let location = statement.location.advance(&statement.sql, 1);
-                        if depth == 0 {
-                            out.tables
-                                .push(((schema.clone(), old), (schema.clone(), name.clone())));
-                        } else if expecting_column {
-                            pending = Some((old, location));
-                        } else if let Some(prev) = column_index
-                            .checked_sub(1)
-                            .and_then(|i| table.columns.get(i))
-                        {
-                            // Trailing comment on the same line as the previous column.
-                            out.columns
-                                .push((schema.clone(), name.clone(), old, fold(&prev.name)));
+                    let Some(old) = comment.trim().strip_prefix(MARK) else { continue };
+                    let old = old.trim().to_string();
+                    let same_line_as_column = token.span.start.line == last_code_line;
+                    match (depth, column_index) {
+                        (0, _) => out.tables.push(((schema.clone(), old), new_table.clone())),
+                        (_, Some(i)) if same_line_as_column => {
+                            if let Some(column) = table.columns.get(i) {
+                                out.columns.push((schema.clone(), name.clone(), old, fold(&column.name)));
+                            }
                         }
+                        _ => pending = Some(old),
                     }
                 }
+                Token::Whitespace(_) => {}
                 Token::LParen => {
                     depth += 1;
                     if depth == 1 {
                         expecting_column = true;
                     }
+                    last_code_line = token.span.end.line;
                 }
-                Token::RParen => depth = depth.saturating_sub(1),
-                Token::Comma if depth == 1 => expecting_column = true,
-                Token::Whitespace(_) => {}
-                _ if depth == 1 && expecting_column => {
-                    expecting_column = false;
-                    if let Some(column) = table.columns.get(column_index) {
-                        if let Some((old, _)) = pending.take() {
-                            out.columns.push((
-                                schema.clone(),
-                                name.clone(),
-                                old,
-                                fold(&column.name),
-                            ));
+                Token::RParen => {
+                    depth = depth.saturating_sub(1);
+                    last_code_line = token.span.end.line;
+                }
+                Token::Comma if depth == 1 => {
+                    expecting_column = true;
+                    last_code_line = token.span.end.line;
+                }
+                _ => {
+                    if depth == 1 && expecting_column {
+                        expecting_column = false;
+                        let starts_constraint = matches!(&token.token, Token::Word(w) if w.quote_style.is_none()
+                            && ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE"]
+                                .contains(&w.value.to_uppercase().as_str()));
+                        let next = columns_seen;
+                        if starts_constraint {
+                            column_index = None;
+                        } else if next < table.columns.len() {
+                            columns_seen += 1;
+                            column_index = Some(next);
+                            if let Some(old) = pending.take() {
+                                out.columns.push((schema.clone(), name.clone(), old, fold(&table.columns[next].name)));
+                            }
+                        } else {
+                            column_index = None;
                         }
-                        column_index += 1;
                     }
+                    last_code_line = token.span.end.line;
                 }
-                _ => {}
             }
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::dialect::PostgreSqlDialect;
+
+    fn statements(sql: &str) -> Vec<DeclaredStatement> {
+        split(Path::new("schema/app.sql"), sql, &PostgreSqlDialect {}).unwrap()
+    }
+
+    #[test]
+    fn splits_on_top_level_semicolons_only() {
+        let sql = "CREATE TABLE \"a;b\" (x text DEFAULT ';');\n-- c; d\nCREATE VIEW v AS SELECT $$;$$ AS s;\n";
+        let parts = statements(sql);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[1].location.line, 3);
+        assert_eq!(parts[1].sql, "CREATE VIEW v AS SELECT $$;$$ AS s");
+    }
+
+    #[test]
+    fn orders_statements_by_dependency() {
+        let sql = "CREATE VIEW v AS SELECT * FROM app.t;\nCREATE TABLE app.t (m app.mood, u int REFERENCES u);\n\
+                   CREATE TYPE app.mood AS ENUM ('a');\nCREATE SCHEMA app;\nCREATE TABLE u (id int PRIMARY KEY);";
+        let ordered: Vec<String> = order(statements(sql)).into_iter().map(|s| s.sql).collect();
+        let pos = |prefix: &str| ordered.iter().position(|s| s.starts_with(prefix)).unwrap();
+        assert!(pos("CREATE SCHEMA") < pos("CREATE TYPE"));
+        assert!(pos("CREATE TYPE") < pos("CREATE TABLE app.t"));
+        assert!(pos("CREATE TABLE u") < pos("CREATE TABLE app.t"));
+        assert!(pos("CREATE TABLE app.t") < pos("CREATE VIEW"));
+    }
+
+    #[test]
+    fn unmanaged_statements_are_named_with_their_location() {
+        let err = split(
+            Path::new("f.sql"),
+            "\n  CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;",
+            &PostgreSqlDialect {},
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE FUNCTION"));
+    }
+
+    #[test]
+    fn unterminated_string_is_a_located_syntax_error() {
+        let err = split(
+            Path::new("f.sql"),
+            "CREATE TABLE t (a text);\nCREATE TABLE u (b text DEFAULT 'x);",
+            &PostgreSqlDialect {},
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("f.sql:2:"), "{err}");
+    }
+
+    #[test]
+    fn rename_annotations_in_every_documented_place() {
+        let sql = "-- schema:renamed-from tickets\nCREATE TABLE issues (\n  id int,\n  -- schema:renamed-from summary\n  title text,\n  \
+                   CONSTRAINT pk PRIMARY KEY (id),\n  body text, -- schema:renamed-from description\n  n int\n);\n\
+                   CREATE TABLE people -- schema:renamed-from persons\n(id int);";
+        let found = renames(&statements(sql), &PostgreSqlDialect {}).unwrap();
+        let table = |a: &str, b: &str| (("public".to_string(), a.to_string()), ("public".to_string(), b.to_string()));
+        assert_eq!(found.tables, vec![table("tickets", "issues"), table("persons", "people")]);
+        let column = |a: &str, b: &str| ("public".to_string(), "issues".to_string(), a.to_string(), b.to_string());
+        assert_eq!(found.columns, vec![column("summary", "title"), column("description", "body")]);
+    }
 }

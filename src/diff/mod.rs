@@ -20,15 +20,9 @@ pub enum CommentTarget {
     Sequence(QualifiedName),
     Table(QualifiedName),
     Column(ColumnRef),
-    Constraint {
-        table: QualifiedName,
-        name: String,
-    },
+    Constraint { table: QualifiedName, name: String },
     Index(QualifiedName),
-    View {
-        name: QualifiedName,
-        materialized: bool,
-    },
+    View { name: QualifiedName, materialized: bool },
 }
 
 /// A column whose type is an enum being rebuilt: converted through text, its default reset afterwards.
@@ -151,11 +145,7 @@ impl Change {
                 format!("rename column {table}.{from} to {to}")
             }
             Change::AlterColumn { table, from, to } => {
-                format!(
-                    "alter column {table}.{} ({})",
-                    to.name,
-                    column_change_summary(from, to).join(", ")
-                )
+                format!("alter column {table}.{} ({})", to.name, column_change_summary(from, to).join(", "))
             }
             Change::AddConstraint { table, constraint } => {
                 format!("add constraint {} on {table}", constraint.name)
@@ -192,11 +182,7 @@ impl Change {
             Change::CreateView(v) => format!("create_{}", v.name.name),
             Change::DropView(v) => format!("drop_{}", v.name.name),
             Change::CreateEnum(e) => format!("create_{}", e.name.name),
-            Change::AddEnumValue { name, .. }
-            | Change::RebuildEnum {
-                to: EnumType { name, .. },
-                ..
-            } => {
+            Change::AddEnumValue { name, .. } | Change::RebuildEnum { to: EnumType { name, .. }, .. } => {
                 format!("alter_{}", name.name)
             }
             Change::AddConstraint { constraint, .. } => format!("add_{}", constraint.name),
@@ -208,11 +194,7 @@ impl Change {
 }
 
 fn view_word(materialized: bool) -> &'static str {
-    if materialized {
-        "materialized view"
-    } else {
-        "view"
-    }
+    if materialized { "materialized view" } else { "view" }
 }
 
 fn describe_target(target: &CommentTarget) -> String {
@@ -240,24 +222,10 @@ pub fn column_change_summary(from: &Column, to: &Column) -> Vec<String> {
         parts.push("collation".to_string());
     }
     if from.not_null != to.not_null {
-        parts.push(
-            if to.not_null {
-                "set not null"
-            } else {
-                "drop not null"
-            }
-            .to_string(),
-        );
+        parts.push(if to.not_null { "set not null" } else { "drop not null" }.to_string());
     }
     if from.default != to.default {
-        parts.push(
-            if to.default.is_some() {
-                "set default"
-            } else {
-                "drop default"
-            }
-            .to_string(),
-        );
+        parts.push(if to.default.is_some() { "set default" } else { "drop default" }.to_string());
     }
     if from.identity != to.identity {
         parts.push("identity".to_string());
@@ -283,11 +251,7 @@ pub fn slugify(text: &str) -> String {
         out.truncate(60);
         out = out.trim_end_matches('_').to_string();
     }
-    if out.is_empty() {
-        "migration".to_string()
-    } else {
-        out
-    }
+    if out.is_empty() { "migration".to_string() } else { out }
 }
 
 /// Declared renames: the old name in the current database and the new one in the declared schema.
@@ -302,22 +266,14 @@ impl RenameHints {
     /// The hints for the opposite direction (the down migration).
     pub fn reversed(&self) -> RenameHints {
         // Column hints name the table by its new name; in reverse the "new" name is the old one.
-        let to_old: IndexMap<&QualifiedName, &QualifiedName> =
-            self.tables.iter().map(|(f, t)| (t, f)).collect();
+        let to_old: IndexMap<&QualifiedName, &QualifiedName> = self.tables.iter().map(|(f, t)| (t, f)).collect();
         RenameHints {
-            tables: self
-                .tables
-                .iter()
-                .map(|(f, t)| (t.clone(), f.clone()))
-                .collect(),
+            tables: self.tables.iter().map(|(f, t)| (t.clone(), f.clone())).collect(),
             columns: self
                 .columns
                 .iter()
                 .map(|(table, f, t)| {
-                    let old_table = to_old
-                        .get(table)
-                        .map(|n| (*n).clone())
-                        .unwrap_or_else(|| table.clone());
+                    let old_table = to_old.get(table).map(|n| (*n).clone()).unwrap_or_else(|| table.clone());
                     (old_table, t.clone(), f.clone())
                 })
                 .collect(),
@@ -349,6 +305,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     diff_sequences(current, desired, &dropped_columns, &mut out);
     let recreated_relations = diff_views(current, desired, &out, &mut Vec::new());
     diff_indexes(current, desired, &recreated_relations, &mut out);
+    recreate_dependent_foreign_keys(current, desired, &mut out);
     // Views last so that the columns they depend on are known to have changed.
     let mut view_changes = Vec::new();
     diff_views(current, desired, &out, &mut view_changes);
@@ -357,12 +314,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
 }
 
 /// Applies the declared renames to a copy of `current` and records the rename changes.
-fn apply_renames(
-    current: &Catalog,
-    desired: &Catalog,
-    hints: &RenameHints,
-    out: &mut Vec<Change>,
-) -> Catalog {
+fn apply_renames(current: &Catalog, desired: &Catalog, hints: &RenameHints, out: &mut Vec<Change>) -> Catalog {
     let mut renamed = current.clone();
     for (from, to) in &hints.tables {
         if renamed.tables.contains_key(from)
@@ -371,15 +323,11 @@ fn apply_renames(
             && !desired.tables.contains_key(from)
         {
             rename_table_in(&mut renamed, from, to);
-            out.push(Change::RenameTable {
-                from: from.clone(),
-                to: to.clone(),
-            });
+            out.push(Change::RenameTable { from: from.clone(), to: to.clone() });
         }
     }
     for (table, from, to) in &hints.columns {
-        let (Some(have), Some(want)) = (renamed.tables.get(table), desired.tables.get(table))
-        else {
+        let (Some(have), Some(want)) = (renamed.tables.get(table), desired.tables.get(table)) else {
             continue;
         };
         if have.columns.contains_key(from)
@@ -388,11 +336,7 @@ fn apply_renames(
             && !want.columns.contains_key(from)
         {
             rename_column_in(&mut renamed, table, from, to);
-            out.push(Change::RenameColumn {
-                table: table.clone(),
-                from: from.clone(),
-                to: to.clone(),
-            });
+            out.push(Change::RenameColumn { table: table.clone(), from: from.clone(), to: to.clone() });
         }
     }
     renamed
@@ -400,10 +344,7 @@ fn apply_renames(
 
 fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedName) {
     if let Some(index) = catalog.tables.get_index_of(from) {
-        let mut table = catalog
-            .tables
-            .shift_remove(from)
-            .expect("index came from this map");
+        let mut table = catalog.tables.shift_remove(from).expect("index came from this map");
         table.name = to.clone();
         catalog.tables.insert(to.clone(), table);
         let last = catalog.tables.len() - 1;
@@ -444,10 +385,7 @@ fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &st
     if let Some(table) = catalog.tables.get_mut(table_name)
         && let Some(index) = table.columns.get_index_of(from)
     {
-        let mut column = table
-            .columns
-            .shift_remove(from)
-            .expect("index came from this map");
+        let mut column = table.columns.shift_remove(from).expect("index came from this map");
         column.name = to.to_string();
         table.columns.insert(to.to_string(), column);
         let last = table.columns.len() - 1;
@@ -504,17 +442,11 @@ fn diff_schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
             None => {
                 out.push(Change::CreateSchema(schema.clone()));
                 if schema.comment.is_some() {
-                    out.push(comment(
-                        CommentTarget::Schema(name.clone()),
-                        &schema.comment,
-                    ));
+                    out.push(comment(CommentTarget::Schema(name.clone()), &schema.comment));
                 }
             }
             Some(have) if have.comment != schema.comment => {
-                out.push(comment(
-                    CommentTarget::Schema(name.clone()),
-                    &schema.comment,
-                ));
+                out.push(comment(CommentTarget::Schema(name.clone()), &schema.comment));
             }
             Some(_) => {}
         }
@@ -527,10 +459,7 @@ fn diff_schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
 }
 
 fn comment(target: CommentTarget, text: &Option<String>) -> Change {
-    Change::SetComment {
-        target,
-        comment: text.clone(),
-    }
+    Change::SetComment { target, comment: text.clone() }
 }
 
 fn diff_extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
@@ -562,12 +491,10 @@ fn diff_enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
         };
         if have.labels != want.labels {
             match enum_additions(&have.labels, &want.labels) {
-                Some(additions) => out.extend(additions.into_iter().map(|(value, position)| {
-                    Change::AddEnumValue {
-                        name: name.clone(),
-                        value,
-                        position,
-                    }
+                Some(additions) => out.extend(additions.into_iter().map(|(value, position)| Change::AddEnumValue {
+                    name: name.clone(),
+                    value,
+                    position,
                 })),
                 None => out.push(Change::RebuildEnum {
                     from: have.clone(),
@@ -611,11 +538,7 @@ fn enum_additions(have: &[String], want: &[String]) -> Option<Vec<(String, EnumV
 }
 
 /// The columns of tables present on both sides that use the enum (or an array of it) in the desired state.
-fn enum_column_uses(
-    current: &Catalog,
-    desired: &Catalog,
-    name: &QualifiedName,
-) -> Vec<EnumColumnUse> {
+fn enum_column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<EnumColumnUse> {
     let mut uses = Vec::new();
     for (table_name, table) in &desired.tables {
         let Some(have_table) = current.tables.get(table_name) else {
@@ -627,10 +550,7 @@ fn enum_column_uses(
                 && uses_type
             {
                 uses.push(EnumColumnUse {
-                    column: ColumnRef {
-                        table: table_name.clone(),
-                        column: column.name.clone(),
-                    },
+                    column: ColumnRef { table: table_name.clone(), column: column.name.clone() },
                     data_type: column.data_type.clone(),
                     had_default: have_column.default.is_some(),
                     default: column.default.clone(),
@@ -648,18 +568,9 @@ fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> I
     for (name, want) in &desired.tables {
         let Some(have) = current.tables.get(name) else {
             let mut created = want.clone();
-            created
-                .constraints
-                .retain(|_, c| c.kind != ConstraintKind::ForeignKey);
-            for constraint in want
-                .constraints
-                .values()
-                .filter(|c| c.kind == ConstraintKind::ForeignKey)
-            {
-                foreign_keys.push(Change::AddConstraint {
-                    table: name.clone(),
-                    constraint: constraint.clone(),
-                });
+            created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
+            for constraint in want.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
+                foreign_keys.push(Change::AddConstraint { table: name.clone(), constraint: constraint.clone() });
             }
             out.push(Change::CreateTable(created));
             push_table_comments(name, None, want, out);
@@ -674,10 +585,7 @@ fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> I
             continue;
         }
         for column in have.columns.keys() {
-            gone.insert(ColumnRef {
-                table: name.clone(),
-                column: column.clone(),
-            });
+            gone.insert(ColumnRef { table: name.clone(), column: column.clone() });
         }
         // Foreign keys between tables that are all being dropped are dropped first, so that the
         // tables can go in any order (they may reference each other).
@@ -689,10 +597,7 @@ fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> I
                     && current.tables.contains_key(&target.table)
             });
             if between_dropped {
-                out.push(Change::DropConstraint {
-                    table: name.clone(),
-                    constraint: constraint.clone(),
-                });
+                out.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
             }
             !between_dropped
         });
@@ -702,25 +607,15 @@ fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> I
     gone
 }
 
-fn push_table_comments(
-    name: &QualifiedName,
-    have: Option<&Table>,
-    want: &Table,
-    out: &mut Vec<Change>,
-) {
+fn push_table_comments(name: &QualifiedName, have: Option<&Table>, want: &Table, out: &mut Vec<Change>) {
     if have.map(|t| &t.comment).unwrap_or(&None) != &want.comment {
         out.push(comment(CommentTarget::Table(name.clone()), &want.comment));
     }
     for column in want.columns.values() {
-        let old = have
-            .and_then(|t| t.columns.get(&column.name))
-            .and_then(|c| c.comment.clone());
+        let old = have.and_then(|t| t.columns.get(&column.name)).and_then(|c| c.comment.clone());
         if old != column.comment {
             out.push(comment(
-                CommentTarget::Column(ColumnRef {
-                    table: name.clone(),
-                    column: column.name.clone(),
-                }),
+                CommentTarget::Column(ColumnRef { table: name.clone(), column: column.name.clone() }),
                 &column.comment,
             ));
         }
@@ -728,15 +623,10 @@ fn push_table_comments(
     for constraint in want.constraints.values() {
         let old = have.and_then(|t| t.constraints.get(&constraint.name));
         // A recreated constraint loses its comment, so compare against "none" in that case.
-        let old_comment = old
-            .filter(|o| same_constraint(o, constraint))
-            .and_then(|o| o.comment.clone());
+        let old_comment = old.filter(|o| same_constraint(o, constraint)).and_then(|o| o.comment.clone());
         if old_comment != constraint.comment {
             out.push(comment(
-                CommentTarget::Constraint {
-                    table: name.clone(),
-                    name: constraint.name.clone(),
-                },
+                CommentTarget::Constraint { table: name.clone(), name: constraint.name.clone() },
                 &constraint.comment,
             ));
         }
@@ -752,45 +642,23 @@ fn diff_columns(
 ) {
     for (name, column) in &want.columns {
         match have.columns.get(name) {
-            None => out.push(Change::AddColumn {
-                table: table.clone(),
-                column: column.clone(),
-            }),
+            None => out.push(Change::AddColumn { table: table.clone(), column: column.clone() }),
             Some(old) if old.generated != column.generated => {
                 // PostgreSQL before 17 cannot change a generation expression in place.
-                gone.insert(ColumnRef {
-                    table: table.clone(),
-                    column: name.clone(),
-                });
-                out.push(Change::DropColumn {
-                    table: table.clone(),
-                    column: old.clone(),
-                });
-                out.push(Change::AddColumn {
-                    table: table.clone(),
-                    column: column.clone(),
-                });
+                gone.insert(ColumnRef { table: table.clone(), column: name.clone() });
+                out.push(Change::DropColumn { table: table.clone(), column: old.clone() });
+                out.push(Change::AddColumn { table: table.clone(), column: column.clone() });
             }
             Some(old) if !column_change_summary(old, column).is_empty() => {
-                out.push(Change::AlterColumn {
-                    table: table.clone(),
-                    from: old.clone(),
-                    to: column.clone(),
-                });
+                out.push(Change::AlterColumn { table: table.clone(), from: old.clone(), to: column.clone() });
             }
             Some(_) => {}
         }
     }
     for (name, column) in &have.columns {
         if !want.columns.contains_key(name) {
-            gone.insert(ColumnRef {
-                table: table.clone(),
-                column: name.clone(),
-            });
-            out.push(Change::DropColumn {
-                table: table.clone(),
-                column: column.clone(),
-            });
+            gone.insert(ColumnRef { table: table.clone(), column: name.clone() });
+            out.push(Change::DropColumn { table: table.clone(), column: column.clone() });
         }
     }
 }
@@ -810,32 +678,20 @@ fn diff_constraints(
 ) {
     for (name, old) in &have.constraints {
         let keep = want.constraints.get(name).is_some_and(|new| {
-            same_constraint(old, new)
-                || (!old.validated && new.validated && strip_not_valid(old) == new.definition)
+            same_constraint(old, new) || (!old.validated && new.validated && strip_not_valid(old) == new.definition)
         });
-        // Constraints involving a dropped column go away with the column.
-        let column_dropped = old.columns.iter().any(|c| !want.columns.contains_key(c));
-        if !keep && !column_dropped {
-            out.push(Change::DropConstraint {
-                table: table.clone(),
-                constraint: old.clone(),
-            });
+        // Dropped explicitly even when a column it uses is dropped too: the planner puts the drop
+        // of the constraint first, and objects elsewhere (foreign keys) may need it gone early.
+        if !keep {
+            out.push(Change::DropConstraint { table: table.clone(), constraint: old.clone() });
         }
     }
     for (name, new) in &want.constraints {
-        let add = Change::AddConstraint {
-            table: table.clone(),
-            constraint: new.clone(),
-        };
+        let add = Change::AddConstraint { table: table.clone(), constraint: new.clone() };
         match have.constraints.get(name) {
             Some(old) if same_constraint(old, new) => {}
-            Some(old)
-                if !old.validated && new.validated && strip_not_valid(old) == new.definition =>
-            {
-                out.push(Change::ValidateConstraint {
-                    table: table.clone(),
-                    constraint: new.clone(),
-                });
+            Some(old) if !old.validated && new.validated && strip_not_valid(old) == new.definition => {
+                out.push(Change::ValidateConstraint { table: table.clone(), constraint: new.clone() });
             }
             _ if new.kind == ConstraintKind::ForeignKey => foreign_keys.push(add),
             _ => out.push(add),
@@ -844,54 +700,27 @@ fn diff_constraints(
 }
 
 fn strip_not_valid(constraint: &Constraint) -> &str {
-    constraint
-        .definition
-        .strip_suffix(" NOT VALID")
-        .unwrap_or(&constraint.definition)
+    constraint.definition.strip_suffix(" NOT VALID").unwrap_or(&constraint.definition)
 }
 
-fn diff_sequences(
-    current: &Catalog,
-    desired: &Catalog,
-    gone: &IndexSet<ColumnRef>,
-    out: &mut Vec<Change>,
-) {
+fn diff_sequences(current: &Catalog, desired: &Catalog, gone: &IndexSet<ColumnRef>, out: &mut Vec<Change>) {
     for (name, want) in &desired.sequences {
         let Some(have) = current.sequences.get(name) else {
             let mut created = want.clone();
             created.owned_by = None;
             out.push(Change::CreateSequence(created));
             if want.owned_by.is_some() {
-                out.push(Change::SetSequenceOwner {
-                    sequence: name.clone(),
-                    from: None,
-                    to: want.owned_by.clone(),
-                });
+                out.push(Change::SetSequenceOwner { sequence: name.clone(), from: None, to: want.owned_by.clone() });
             }
             if want.comment.is_some() {
-                out.push(comment(
-                    CommentTarget::Sequence(name.clone()),
-                    &want.comment,
-                ));
+                out.push(comment(CommentTarget::Sequence(name.clone()), &want.comment));
             }
             continue;
         };
-        let options = |s: &Sequence| {
-            (
-                s.data_type.clone(),
-                s.start,
-                s.increment,
-                s.min_value,
-                s.max_value,
-                s.cache,
-                s.cycle,
-            )
-        };
+        let options =
+            |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
         if options(have) != options(want) {
-            out.push(Change::AlterSequence {
-                from: have.clone(),
-                to: want.clone(),
-            });
+            out.push(Change::AlterSequence { from: have.clone(), to: want.clone() });
         }
         if have.owned_by != want.owned_by {
             out.push(Change::SetSequenceOwner {
@@ -901,10 +730,7 @@ fn diff_sequences(
             });
         }
         if have.comment != want.comment {
-            out.push(comment(
-                CommentTarget::Sequence(name.clone()),
-                &want.comment,
-            ));
+            out.push(comment(CommentTarget::Sequence(name.clone()), &want.comment));
         }
     }
     for (name, have) in &current.sequences {
@@ -912,11 +738,7 @@ fn diff_sequences(
             continue;
         }
         // A sequence owned by a column that is dropped goes away with it.
-        if have
-            .owned_by
-            .as_ref()
-            .is_some_and(|owner| gone.contains(owner))
-        {
+        if have.owned_by.as_ref().is_some_and(|owner| gone.contains(owner)) {
             continue;
         }
         out.push(Change::DropSequence(have.clone()));
@@ -939,16 +761,10 @@ fn diff_views(
             Change::AlterColumn { table, from, to }
                 if from.data_type != to.data_type || from.collation != to.collation =>
             {
-                disturbed.insert(ObjectRef::Column(ColumnRef {
-                    table: table.clone(),
-                    column: from.name.clone(),
-                }));
+                disturbed.insert(ObjectRef::Column(ColumnRef { table: table.clone(), column: from.name.clone() }));
             }
             Change::DropColumn { table, column } => {
-                disturbed.insert(ObjectRef::Column(ColumnRef {
-                    table: table.clone(),
-                    column: column.name.clone(),
-                }));
+                disturbed.insert(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.name.clone() }));
             }
             Change::DropTable(t) => {
                 disturbed.insert(ObjectRef::Relation(t.name.clone()));
@@ -998,10 +814,7 @@ fn diff_views(
             out.push(Change::CreateView(want.clone()));
             if want.comment.is_some() {
                 out.push(comment(
-                    CommentTarget::View {
-                        name: name.clone(),
-                        materialized: want.materialized,
-                    },
+                    CommentTarget::View { name: name.clone(), materialized: want.materialized },
                     &want.comment,
                 ));
             }
@@ -1009,10 +822,7 @@ fn diff_views(
             && have.comment != want.comment
         {
             out.push(comment(
-                CommentTarget::View {
-                    name: name.clone(),
-                    materialized: want.materialized,
-                },
+                CommentTarget::View { name: name.clone(), materialized: want.materialized },
                 &want.comment,
             ));
         }
@@ -1030,37 +840,75 @@ fn diff_indexes(
         (desired.tables.contains_key(table) || desired.views.contains_key(table))
             && !recreated_relations.contains(table)
     };
-    let same = |a: &Index, b: &Index| {
-        a.table == b.table && a.unique == b.unique && a.definition == b.definition
-    };
+    let same = |a: &Index, b: &Index| a.table == b.table && a.unique == b.unique && a.definition == b.definition;
     for (name, have) in &current.indexes {
-        let keep = desired
-            .indexes
-            .get(name)
-            .is_some_and(|want| same(have, want));
-        // Indexes of dropped or recreated relations go away with them; so do indexes on dropped columns.
-        let columns_survive = desired
-            .tables
-            .get(&have.table)
-            .is_none_or(|t| have.columns.iter().all(|c| t.columns.contains_key(c)));
-        if !keep && relation_survives(&have.table) && columns_survive {
+        let keep = desired.indexes.get(name).is_some_and(|want| same(have, want));
+        // Indexes of dropped or recreated relations go away with them.
+        if !keep && relation_survives(&have.table) {
             out.push(Change::DropIndex(have.clone()));
         }
     }
     for (name, want) in &desired.indexes {
         let have = current.indexes.get(name);
-        let rebuilt =
-            have.is_none_or(|have| !same(have, want)) || recreated_relations.contains(&want.table);
+        let rebuilt = have.is_none_or(|have| !same(have, want)) || recreated_relations.contains(&want.table);
         if rebuilt {
             out.push(Change::CreateIndex(want.clone()));
         }
-        let old_comment = if rebuilt {
-            None
-        } else {
-            have.and_then(|h| h.comment.clone())
-        };
+        let old_comment = if rebuilt { None } else { have.and_then(|h| h.comment.clone()) };
         if old_comment != want.comment {
             out.push(comment(CommentTarget::Index(name.clone()), &want.comment));
         }
     }
+}
+
+/// PostgreSQL refuses to drop a primary key, unique constraint or unique index that a foreign key
+/// relies on. Foreign keys that are otherwise unchanged but reference a key being dropped are dropped
+/// first and added back afterwards.
+fn recreate_dependent_foreign_keys(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let key = |table: &QualifiedName, columns: &[String]| {
+        let mut columns = columns.to_vec();
+        columns.sort();
+        (table.clone(), columns)
+    };
+    let mut dropped_keys = IndexSet::new();
+    let mut dropped_fks = IndexSet::new();
+    let mut added_fks = IndexSet::new();
+    for change in out.iter() {
+        match change {
+            Change::DropConstraint { table, constraint } => {
+                if matches!(constraint.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
+                    dropped_keys.insert(key(table, &constraint.columns));
+                }
+                dropped_fks.insert((table.clone(), constraint.name.clone()));
+            }
+            Change::DropIndex(index) if index.unique => {
+                dropped_keys.insert(key(&index.table, &index.columns));
+            }
+            Change::AddConstraint { table, constraint } => {
+                added_fks.insert((table.clone(), constraint.name.clone()));
+            }
+            _ => {}
+        }
+    }
+    if dropped_keys.is_empty() {
+        return;
+    }
+    let mut extra = Vec::new();
+    for (name, table) in &current.tables {
+        let Some(want) = desired.tables.get(name) else { continue };
+        for constraint in table.constraints.values() {
+            let Some(target) = &constraint.references else { continue };
+            let id = (name.clone(), constraint.name.clone());
+            if !dropped_keys.contains(&key(&target.table, &target.columns)) || dropped_fks.contains(&id) {
+                continue;
+            }
+            extra.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
+            if let Some(again) = want.constraints.get(&constraint.name)
+                && !added_fks.contains(&id)
+            {
+                extra.push(Change::AddConstraint { table: name.clone(), constraint: again.clone() });
+            }
+        }
+    }
+    out.extend(extra);
 }

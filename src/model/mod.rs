@@ -16,10 +16,7 @@ pub struct QualifiedName {
 
 impl QualifiedName {
     pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
-        QualifiedName {
-            schema: schema.into(),
-            name: name.into(),
-        }
+        QualifiedName { schema: schema.into(), name: name.into() }
     }
 }
 

@@ -22,7 +22,7 @@ enum Key {
     Constraint(QualifiedName, String),
     /// A primary key, unique constraint or unique index over these (sorted) columns: what a foreign
     /// key referencing them needs.
-    UniqueKey(QualifiedName, Vec<String>),
+    UniqueColumns(QualifiedName, Vec<String>),
     Index(QualifiedName),
 }
 
@@ -76,8 +76,7 @@ pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
     for (key, removing) in &removers {
         for &p in providers.get(key).into_iter().flatten() {
             for &r in removing {
-                let replaces_itself =
-                    effects[p].removes.contains(key) || effects[r].provides.contains(key);
+                let replaces_itself = effects[p].removes.contains(key) || effects[r].provides.contains(key);
                 if !replaces_itself {
                     edges.insert((r, p));
                 }
@@ -91,10 +90,8 @@ pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
     }
 
     // Kahn's algorithm with a priority queue, so ties are broken the same way every time.
-    let mut indegree: Vec<usize> = nodes
-        .iter()
-        .map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count())
-        .collect();
+    let mut indegree: Vec<usize> =
+        nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
     let mut ready: BinaryHeap<Reverse<(u8, usize)>> = BinaryHeap::new();
     for (i, &deg) in indegree.iter().enumerate() {
         if deg == 0 {
@@ -113,12 +110,8 @@ pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
         }
     }
     if ordered.len() != nodes.len() {
-        let stuck: Vec<String> = indegree
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| **d > 0)
-            .map(|(i, _)| changes.changes[i].describe())
-            .collect();
+        let stuck: Vec<String> =
+            indegree.iter().enumerate().filter(|(_, d)| **d > 0).map(|(i, _)| changes.changes[i].describe()).collect();
         return Err(CycleError(stuck));
     }
     Ok(ordered)
@@ -155,9 +148,7 @@ fn priority(change: &Change) -> u8 {
 }
 
 fn column_keys(table: &QualifiedName, columns: &[String]) -> impl Iterator<Item = Key> {
-    columns
-        .iter()
-        .map(move |c| Key::Column(table.clone(), c.clone()))
+    columns.iter().map(move |c| Key::Column(table.clone(), c.clone()))
 }
 
 fn ref_key(r: &ObjectRef) -> Key {
@@ -182,10 +173,7 @@ fn constraint_needs(table: &QualifiedName, c: &Constraint) -> Vec<Key> {
     if let Some(target) = &c.references {
         keys.push(Key::Relation(target.table.clone()));
         keys.extend(column_keys(&target.table, &target.columns));
-        keys.push(Key::UniqueKey(
-            target.table.clone(),
-            sorted(&target.columns),
-        ));
+        keys.push(Key::UniqueColumns(target.table.clone(), sorted(&target.columns)));
     }
     keys
 }
@@ -193,7 +181,7 @@ fn constraint_needs(table: &QualifiedName, c: &Constraint) -> Vec<Key> {
 fn constraint_provides(table: &QualifiedName, c: &Constraint) -> Vec<Key> {
     let mut keys = vec![Key::Constraint(table.clone(), c.name.clone())];
     if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
-        keys.push(Key::UniqueKey(table.clone(), sorted(&c.columns)));
+        keys.push(Key::UniqueColumns(table.clone(), sorted(&c.columns)));
     }
     keys
 }
@@ -247,46 +235,34 @@ fn effects(change: &Change) -> Effects {
             e.needs.push(Key::Sequence(sequence.clone()));
             if let Some(owner) = to {
                 e.needs.push(Key::Relation(owner.table.clone()));
-                e.needs
-                    .push(Key::Column(owner.table.clone(), owner.column.clone()));
+                e.needs.push(Key::Column(owner.table.clone(), owner.column.clone()));
             }
             if let Some(owner) = from {
-                e.held
-                    .push(Key::Column(owner.table.clone(), owner.column.clone()));
+                e.held.push(Key::Column(owner.table.clone(), owner.column.clone()));
             }
         }
         Change::CreateTable(t) => {
             e.provides.push(Key::Relation(t.name.clone()));
             e.needs.push(Key::Schema(t.name.schema.clone()));
             for column in t.columns.values() {
-                e.provides
-                    .push(Key::Column(t.name.clone(), column.name.clone()));
+                e.provides.push(Key::Column(t.name.clone(), column.name.clone()));
                 e.needs.extend(column_needs(column));
             }
             for c in t.constraints.values() {
                 e.provides.extend(constraint_provides(&t.name, c));
-                e.needs.extend(
-                    constraint_needs(&t.name, c)
-                        .into_iter()
-                        .filter(|k| !is_own(k, &t.name)),
-                );
+                e.needs.extend(constraint_needs(&t.name, c).into_iter().filter(|k| !is_own(k, &t.name)));
             }
         }
         Change::DropTable(t) => {
             e.removes.push(Key::Relation(t.name.clone()));
             e.held.push(Key::Schema(t.name.schema.clone()));
             for column in t.columns.values() {
-                e.removes
-                    .push(Key::Column(t.name.clone(), column.name.clone()));
+                e.removes.push(Key::Column(t.name.clone(), column.name.clone()));
                 e.held.extend(column_needs(column));
             }
             for c in t.constraints.values() {
                 e.removes.extend(constraint_provides(&t.name, c));
-                e.held.extend(
-                    constraint_needs(&t.name, c)
-                        .into_iter()
-                        .filter(|k| !is_own(k, &t.name)),
-                );
+                e.held.extend(constraint_needs(&t.name, c).into_iter().filter(|k| !is_own(k, &t.name)));
             }
         }
         Change::RenameTable { from, to } => {
@@ -295,14 +271,14 @@ fn effects(change: &Change) -> Effects {
             e.needs.push(Key::Schema(to.schema.clone()));
         }
         Change::AddColumn { table, column } => {
-            e.provides
-                .push(Key::Column(table.clone(), column.name.clone()));
+            e.provides.push(Key::Column(table.clone(), column.name.clone()));
             e.needs.push(Key::Relation(table.clone()));
             e.needs.extend(column_needs(column));
         }
         Change::DropColumn { table, column } => {
-            e.removes
-                .push(Key::Column(table.clone(), column.name.clone()));
+            // Every change to an existing table runs after a rename of that table.
+            e.needs.push(Key::Relation(table.clone()));
+            e.removes.push(Key::Column(table.clone(), column.name.clone()));
             e.held.extend(column_needs(column));
         }
         Change::RenameColumn { table, from, to } => {
@@ -327,28 +303,27 @@ fn effects(change: &Change) -> Effects {
             e.needs.extend(constraint_needs(table, constraint));
         }
         Change::DropConstraint { table, constraint } => {
+            e.needs.push(Key::Relation(table.clone()));
             e.removes.extend(constraint_provides(table, constraint));
             e.held.extend(constraint_needs(table, constraint));
         }
         Change::ValidateConstraint { table, constraint } => {
-            e.needs
-                .push(Key::Constraint(table.clone(), constraint.name.clone()));
+            e.needs.push(Key::Constraint(table.clone(), constraint.name.clone()));
             e.needs.extend(constraint_needs(table, constraint));
         }
         Change::CreateIndex(i) => {
             e.provides.push(Key::Index(i.name.clone()));
             if i.unique {
-                e.provides
-                    .push(Key::UniqueKey(i.table.clone(), sorted(&i.columns)));
+                e.provides.push(Key::UniqueColumns(i.table.clone(), sorted(&i.columns)));
             }
             e.needs.push(Key::Relation(i.table.clone()));
             e.needs.extend(column_keys(&i.table, &i.columns));
         }
         Change::DropIndex(i) => {
+            e.needs.push(Key::Relation(i.table.clone()));
             e.removes.push(Key::Index(i.name.clone()));
             if i.unique {
-                e.removes
-                    .push(Key::UniqueKey(i.table.clone(), sorted(&i.columns)));
+                e.removes.push(Key::UniqueColumns(i.table.clone(), sorted(&i.columns)));
             }
             e.held.extend(column_keys(&i.table, &i.columns));
         }
@@ -383,7 +358,7 @@ fn effects(change: &Change) -> Effects {
 /// Keys that belong to the table itself (a self-referencing foreign key needs nothing outside it).
 fn is_own(key: &Key, table: &QualifiedName) -> bool {
     match key {
-        Key::Relation(n) | Key::Column(n, _) | Key::UniqueKey(n, _) => n == table,
+        Key::Relation(n) | Key::Column(n, _) | Key::UniqueColumns(n, _) => n == table,
         _ => false,
     }
 }
@@ -421,9 +396,7 @@ impl Plan {
     }
 
     pub fn statements(&self) -> impl Iterator<Item = &str> {
-        self.steps
-            .iter()
-            .flat_map(|s| s.statements.iter().map(String::as_str))
+        self.steps.iter().flat_map(|s| s.statements.iter().map(String::as_str))
     }
 }
 
@@ -443,14 +416,7 @@ pub fn build(changes: &ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, Cy
     }
     let steps = ordered
         .into_iter()
-        .map(|change| Step {
-            description: change.describe(),
-            statements: renderer.render(&change),
-            change,
-        })
+        .map(|change| Step { description: change.describe(), statements: renderer.render(&change), change })
         .collect();
-    Ok(Plan {
-        steps,
-        transactional,
-    })
+    Ok(Plan { steps, transactional })
 }

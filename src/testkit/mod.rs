@@ -102,13 +102,9 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Opens a new connection to this database.
     pub async fn connect(&self) -> anyhow::Result<PgConnection> {
-        PgConnection::connect(&self.url).await.map_err(|e| {
-            anyhow!(
-                "could not connect to test database {} at {}: {e}",
-                self.name,
-                redact_url(&self.url)
-            )
-        })
+        PgConnection::connect(&self.url)
+            .await
+            .map_err(|e| anyhow!("could not connect to test database {} at {}: {e}", self.name, redact_url(&self.url)))
     }
 }
 
@@ -141,10 +137,7 @@ impl PgServer {
     /// one, e.g. for a runner that takes the server on its command line. Nothing is checked until a
     /// method connects.
     pub fn from_admin_url(url: &str) -> PgServer {
-        PgServer {
-            admin_url: url.trim().to_string(),
-            kind: ServerKind::External { from_env: false },
-        }
+        PgServer { admin_url: url.trim().to_string(), kind: ServerKind::External { from_env: false } }
     }
 
     /// Admin connection URL: `DATABASE_URL` verbatim, or the `postgres` maintenance database of the
@@ -182,21 +175,14 @@ impl PgServer {
                 // another machine's process with the same pid. Take the next number.
                 // 55006 object_in_use: "source database template1 is being accessed by other
                 // users" (someone is connected to template1). Wait a little and retry.
-                Err(e)
-                    if attempt < 10
-                        && matches!(db_code(&e).as_deref(), Some("42P04" | "55006")) =>
-                {
+                Err(e) if attempt < 10 && matches!(db_code(&e).as_deref(), Some("42P04" | "55006")) => {
                     if db_code(&e).as_deref() == Some("55006") {
                         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     }
                 }
                 Err(e) => {
                     close(conn).await;
-                    bail!(
-                        "could not create test database {name} on {}: {e}{}",
-                        self.describe(),
-                        self.privilege_hint()
-                    );
+                    bail!("could not create test database {name} on {}: {e}{}", self.describe(), self.privilege_hint());
                 }
             }
         }
@@ -211,15 +197,12 @@ impl PgServer {
         let mut conn = self.admin_connection().await?;
         let result = async {
             for role in roles {
-                let exists: bool = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
-                )
-                .bind(*role)
-                .fetch_one(&mut conn)
-                .await
-                .map_err(|e| {
-                    anyhow!("could not look up role {role} on {}: {e}", self.describe())
-                })?;
+                let exists: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)")
+                        .bind(*role)
+                        .fetch_one(&mut conn)
+                        .await
+                        .map_err(|e| anyhow!("could not look up role {role} on {}: {e}", self.describe()))?;
                 if exists {
                     continue;
                 }
@@ -229,11 +212,9 @@ impl PgServer {
                     // 42710 duplicate_object, or 23505 unique_violation when another session
                     // created the same role concurrently: the role exists, which is all we want.
                     Err(e) if matches!(db_code(&e).as_deref(), Some("42710" | "23505")) => {}
-                    Err(e) => bail!(
-                        "could not create role {role} on {}: {e}{}",
-                        self.describe(),
-                        self.privilege_hint()
-                    ),
+                    Err(e) => {
+                        bail!("could not create role {role} on {}: {e}{}", self.describe(), self.privilege_hint())
+                    }
                 }
             }
             Ok(())
@@ -272,18 +253,14 @@ impl PgServer {
     fn describe(&self) -> String {
         match &self.kind {
             ServerKind::External { from_env: true } => {
-                format!(
-                    "the PostgreSQL server from DATABASE_URL ({})",
-                    redact_url(&self.admin_url)
-                )
+                format!("the PostgreSQL server from DATABASE_URL ({})", redact_url(&self.admin_url))
             }
             ServerKind::External { from_env: false } => {
                 format!("the PostgreSQL server at {}", redact_url(&self.admin_url))
             }
-            ServerKind::Throwaway { port, dir } => format!(
-                "the throwaway PostgreSQL test cluster (127.0.0.1:{port}, {})",
-                dir.display()
-            ),
+            ServerKind::Throwaway { port, dir } => {
+                format!("the throwaway PostgreSQL test cluster (127.0.0.1:{port}, {})", dir.display())
+            }
         }
     }
 
@@ -302,10 +279,7 @@ impl PgServer {
 // SQL helpers
 
 async fn execute(conn: &mut PgConnection, sql: String) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ())
 }
 
 async fn close(conn: PgConnection) {
@@ -315,9 +289,7 @@ async fn close(conn: PgConnection) {
 
 /// SQLSTATE of a database error.
 fn db_code(e: &sqlx::Error) -> Option<String> {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .map(|c| c.into_owned())
+    e.as_database_error().and_then(|d| d.code()).map(|c| c.into_owned())
 }
 
 fn sanitize_label(label: &str) -> String {
@@ -349,12 +321,8 @@ fn database_name(pid: u32, n: u64, sanitized_label: &str) -> String {
 /// Splits a URL into (`scheme://authority`, path, rest starting at `?` or `#`).
 fn split_url(url: &str) -> (&str, &str, &str) {
     let auth_start = url.find("://").map_or(0, |i| i + 3);
-    let auth_end = url[auth_start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| auth_start + i);
-    let path_end = url[auth_end..]
-        .find(['?', '#'])
-        .map_or(url.len(), |i| auth_end + i);
+    let auth_end = url[auth_start..].find(['/', '?', '#']).map_or(url.len(), |i| auth_start + i);
+    let path_end = url[auth_end..].find(['?', '#']).map_or(url.len(), |i| auth_end + i);
     (&url[..auth_end], &url[auth_end..path_end], &url[path_end..])
 }
 
@@ -369,13 +337,7 @@ fn replace_url_database(url: &str, database: &str) -> String {
             };
             let query = query
                 .split('&')
-                .map(|pair| {
-                    if pair.starts_with("dbname=") {
-                        format!("dbname={encoded}")
-                    } else {
-                        pair.to_string()
-                    }
-                })
+                .map(|pair| if pair.starts_with("dbname=") { format!("dbname={encoded}") } else { pair.to_string() })
                 .collect::<Vec<_>>()
                 .join("&");
             format!("?{query}{fragment}")
@@ -461,9 +423,7 @@ fn is_executable(path: &Path) -> bool {
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| is_executable(candidate))
 }
 
 fn binaries_in(dir: &Path) -> Option<PgBinaries> {
@@ -474,9 +434,7 @@ fn binaries_in(dir: &Path) -> Option<PgBinaries> {
 
 /// Parses "15" or "9.6" into comparable numbers; non-numeric names sort first.
 fn version_key(name: &str) -> Vec<u64> {
-    name.split('.')
-        .map(|part| part.parse().unwrap_or(0))
-        .collect()
+    name.split('.').map(|part| part.parse().unwrap_or(0)).collect()
 }
 
 fn find_binaries() -> Result<PgBinaries, String> {
@@ -484,10 +442,7 @@ fn find_binaries() -> Result<PgBinaries, String> {
         return Ok(PgBinaries { initdb, pg_ctl });
     }
 
-    if let Ok(out) = Command::new("pg_config")
-        .arg("--bindir")
-        .stdin(Stdio::null())
-        .output()
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").stdin(Stdio::null()).output()
         && out.status.success()
     {
         let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -500,12 +455,7 @@ fn find_binaries() -> Result<PgBinaries, String> {
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
-                .map(|e| {
-                    (
-                        version_key(&e.file_name().to_string_lossy()),
-                        e.path().join("bin"),
-                    )
-                })
+                .map(|e| (version_key(&e.file_name().to_string_lossy()), e.path().join("bin")))
                 .collect()
         })
         .unwrap_or_default();
@@ -514,11 +464,9 @@ fn find_binaries() -> Result<PgBinaries, String> {
         return Ok(bins);
     }
 
-    Err(
-        "could not find the PostgreSQL server programs `initdb` and `pg_ctl` (looked on PATH, in \
+    Err("could not find the PostgreSQL server programs `initdb` and `pg_ctl` (looked on PATH, in \
          `pg_config --bindir`, and in /usr/lib/postgresql/*/bin)"
-            .to_string(),
-    )
+        .to_string())
 }
 
 fn effective_uid() -> Option<u32> {
@@ -533,11 +481,7 @@ fn effective_uid() -> Option<u32> {
             return uid;
         }
     }
-    let out = Command::new("id")
-        .arg("-u")
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
+    let out = Command::new("id").arg("-u").stdin(Stdio::null()).output().ok()?;
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
@@ -587,25 +531,15 @@ impl Runner {
     fn argv(&self, program: &Path, args: &[String]) -> Vec<String> {
         let program = program.to_string_lossy().into_owned();
         match self {
-            Runner::Direct => std::iter::once(program)
-                .chain(args.iter().cloned())
-                .collect(),
-            Runner::Runuser(runuser) => [
-                runuser.to_string_lossy().into_owned(),
-                "-u".into(),
-                PG_OS_USER.into(),
-                "--".into(),
-                program,
-            ]
-            .into_iter()
-            .chain(args.iter().cloned())
-            .collect(),
+            Runner::Direct => std::iter::once(program).chain(args.iter().cloned()).collect(),
+            Runner::Runuser(runuser) => {
+                [runuser.to_string_lossy().into_owned(), "-u".into(), PG_OS_USER.into(), "--".into(), program]
+                    .into_iter()
+                    .chain(args.iter().cloned())
+                    .collect()
+            }
             Runner::Su(su) => {
-                let inner = std::iter::once(&program)
-                    .chain(args)
-                    .map(|a| sh_quote(a))
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let inner = std::iter::once(&program).chain(args).map(|a| sh_quote(a)).collect::<Vec<_>>().join(" ");
                 vec![
                     su.to_string_lossy().into_owned(),
                     PG_OS_USER.into(),
@@ -630,10 +564,7 @@ impl Runner {
 }
 
 fn sh_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b))
-    {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b)) {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -641,10 +572,7 @@ fn sh_quote(s: &str) -> String {
 }
 
 fn shell_line(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| sh_quote(a))
-        .collect::<Vec<_>>()
-        .join(" ")
+    argv.iter().map(|a| sh_quote(a)).collect::<Vec<_>>().join(" ")
 }
 
 fn describe_failure(what: &str, argv_line: &str, out: &Output) -> String {
@@ -675,8 +603,7 @@ fn log_tail(log: &Path, offset: u64, lines: usize) -> String {
 /// Whether other users (here: the `postgres` OS user) can reach `dir`: every ancestor must be
 /// searchable by "others". A root-only TMPDIR such as /root/tmp would make initdb fail.
 fn reachable_by_others(dir: &Path) -> bool {
-    dir.ancestors()
-        .all(|d| fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+    dir.ancestors().all(|d| fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
 }
 
 /// Creates a new private directory under the system temp dir (under /tmp if the postgres user
@@ -689,18 +616,13 @@ fn make_temp_dir(for_other_user: bool) -> Result<PathBuf, String> {
     let pid = std::process::id();
     let mut last_err = None;
     for attempt in 0..100u32 {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let dir = base.join(format!("schema-testkit-{pid}-{nanos:x}{attempt}"));
         match fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
             Err(e) => {
-                return Err(format!(
-                    "could not create a temporary directory in {}: {e}",
-                    base.display()
-                ));
+                return Err(format!("could not create a temporary directory in {}: {e}", base.display()));
             }
         }
     }
@@ -716,17 +638,8 @@ fn make_temp_dir(for_other_user: bool) -> Result<PathBuf, String> {
 /// in its own process group so a Ctrl-C aimed at `cargo test` does not kill it.
 fn spawn_watchdog(runner: &Runner, pg_ctl: &Path, data: &Path, dir: &Path) -> Result<(), String> {
     let data_str = data.to_string_lossy().into_owned();
-    let stop = runner.argv(
-        pg_ctl,
-        &[
-            "-D".into(),
-            data_str.clone(),
-            "-m".into(),
-            "immediate".into(),
-            "-w".into(),
-            "stop".into(),
-        ],
-    );
+    let stop = runner
+        .argv(pg_ctl, &["-D".into(), data_str.clone(), "-m".into(), "immediate".into(), "-w".into(), "stop".into()]);
     let pid_file = sh_quote(&format!("{data_str}/postmaster.pid"));
     let script = format!(
         "trap '' HUP INT\n\
@@ -784,21 +697,11 @@ fn start_throwaway_cluster() -> Result<PgServer, String> {
     }
 
     let data_str = data.to_string_lossy().into_owned();
-    let initdb_args: Vec<String> = [
-        "-D",
-        &data_str,
-        "-A",
-        "trust",
-        "-U",
-        "postgres",
-        "--no-sync",
-        "-E",
-        "UTF8",
-        "--locale=C",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let initdb_args: Vec<String> =
+        ["-D", &data_str, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     let out = runner.run(&bins.initdb, &initdb_args, &dir)?;
     if !out.status.success() {
         let line = shell_line(&runner.argv(&bins.initdb, &initdb_args));
@@ -815,21 +718,11 @@ fn start_throwaway_cluster() -> Result<PgServer, String> {
              -c full_page_writes=off -c max_connections=200",
             sh_quote(&dir.to_string_lossy())
         );
-        let args: Vec<String> = [
-            "-D",
-            &data_str,
-            "-l",
-            &log.to_string_lossy(),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            &options,
-            "start",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let args: Vec<String> =
+            ["-D", &data_str, "-l", &log.to_string_lossy(), "-w", "-t", "60", "-o", &options, "start"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
         let out = runner.run(&bins.pg_ctl, &args, &dir)?;
         if out.status.success() {
             return Ok(PgServer {
@@ -864,10 +757,7 @@ mod tests {
 
     #[test]
     fn database_names_are_sanitized_and_bounded() {
-        assert_eq!(
-            database_name(7, 3, &sanitize_label("Adds Column!")),
-            "t_7_3_adds_column_"
-        );
+        assert_eq!(database_name(7, 3, &sanitize_label("Adds Column!")), "t_7_3_adds_column_");
         assert_eq!(database_name(7, 3, ""), "t_7_3");
         let long = database_name(4_194_304, 123_456, &sanitize_label(&"x".repeat(100)));
         assert_eq!(long.len(), MAX_IDENT_LEN);
@@ -877,19 +767,13 @@ mod tests {
     #[test]
     fn url_database_is_replaced() {
         let r = |u, d| replace_url_database(u, d);
-        assert_eq!(
-            r("postgres://u:p@h:5432/postgres", "x"),
-            "postgres://u:p@h:5432/x"
-        );
+        assert_eq!(r("postgres://u:p@h:5432/postgres", "x"), "postgres://u:p@h:5432/x");
         assert_eq!(r("postgres://h", "x"), "postgres://h/x");
         assert_eq!(
             r("postgres://u@h/db?sslmode=disable&application_name=t", "x"),
             "postgres://u@h/x?sslmode=disable&application_name=t"
         );
-        assert_eq!(
-            r("postgres://h?sslmode=disable", "x"),
-            "postgres://h/x?sslmode=disable"
-        );
+        assert_eq!(r("postgres://h?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
         assert_eq!(
             r("postgresql:///db?host=/run/pg&dbname=db", "x y"),
             "postgresql:///x%20y?host=/run/pg&dbname=x%20y"
@@ -899,29 +783,17 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h:1/db"),
-            "postgres://u:***@h:1/db"
-        );
+        assert_eq!(redact_url("postgres://u:secret@h:1/db"), "postgres://u:***@h:1/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact_url("postgres://h/db?user=u&password=secret"),
-            "postgres://h/db?user=u&password=***"
-        );
-        assert_eq!(
-            redact_url("postgres://h/db?password=secret"),
-            "postgres://h/db?password=***"
-        );
+        assert_eq!(redact_url("postgres://h/db?user=u&password=secret"), "postgres://h/db?user=u&password=***");
+        assert_eq!(redact_url("postgres://h/db?password=secret"), "postgres://h/db?password=***");
     }
 
     #[test]
     fn versions_sort_numerically() {
         let mut v = vec![version_key("9.6"), version_key("15"), version_key("10")];
         v.sort();
-        assert_eq!(
-            v,
-            vec![version_key("9.6"), version_key("10"), version_key("15")]
-        );
+        assert_eq!(v, vec![version_key("9.6"), version_key("10"), version_key("15")]);
     }
 }
 

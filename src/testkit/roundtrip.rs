@@ -24,23 +24,22 @@ pub struct Outcome {
 /// The sorted fingerprint lines of a database.
 pub async fn fingerprint(url: &str) -> Result<Vec<String>> {
     let mut conn = connect::connect(url).await?;
-    sqlx::raw_sql("SET search_path TO pg_catalog")
-        .execute(&mut conn)
-        .await?;
-    let rows = sqlx::query(include_str!("fingerprint.sql"))
-        .fetch_all(&mut conn)
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<String, _>("line").map_err(Into::into))
-        .collect()
+    sqlx::raw_sql("SET search_path TO pg_catalog").execute(&mut conn).await?;
+    let rows = sqlx::query(include_str!("fingerprint.sql")).fetch_all(&mut conn).await?;
+    rows.iter().map(|r| r.try_get::<String, _>("line").map_err(Into::into)).collect()
 }
 
-/// Runs SQL text (several statements) against a database.
+/// Runs SQL text (several statements) against a database, one statement at a time, so that
+/// statements that refuse to run in a transaction block (CREATE INDEX CONCURRENTLY) work too.
 pub async fn load_sql(url: &str, sql: &str) -> Result<()> {
     let mut conn = connect::connect(url).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(&mut conn)
-        .await?;
+    let dialect = crate::dialect::postgres::sql_dialect();
+    for statement in crate::declared::split(std::path::Path::new("<sql>"), sql, &dialect)? {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.sql.clone()))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {}", statement.location, connect::describe(&e)))?;
+    }
     Ok(())
 }
 
@@ -58,11 +57,7 @@ pub fn fingerprint_diff(expected: &[String], actual: &[String]) -> String {
 
 /// Settings for a round trip: the database and a schema directory holding `desired`.
 pub fn settings_for(db: &TestDatabase, schema_dir: &std::path::Path) -> Settings {
-    Settings {
-        url: Some(db.url.clone()),
-        schema_dir: schema_dir.to_path_buf(),
-        ..Settings::default()
-    }
+    Settings { url: Some(db.url.clone()), schema_dir: schema_dir.to_path_buf(), ..Settings::default() }
 }
 
 /// Runs the whole round trip; never panics, reports the first failure in the outcome.
@@ -80,15 +75,7 @@ pub async fn run_with(
     let target = server.fresh_database(label).await?;
     let reference = server.fresh_database(&format!("{label}_ref")).await?;
     let mut outcome = Outcome::default();
-    let result = stages(
-        &target,
-        &reference,
-        current,
-        desired,
-        &configure,
-        &mut outcome,
-    )
-    .await;
+    let result = stages(&target, &reference, current, desired, &configure, &mut outcome).await;
     let _ = server.drop_database(&target.name).await;
     let _ = server.drop_database(&reference.name).await;
     if let Err(e) = result {
@@ -105,13 +92,9 @@ async fn stages(
     configure: &impl Fn(&mut Settings),
     outcome: &mut Outcome,
 ) -> Result<()> {
-    load_sql(&target.url, current)
-        .await
-        .context("loading current")?;
+    load_sql(&target.url, current).await.context("loading current")?;
     let current_print = fingerprint(&target.url).await?;
-    load_sql(&reference.url, desired)
-        .await
-        .context("loading desired into the reference database")?;
+    load_sql(&reference.url, desired).await.context("loading desired into the reference database")?;
     let desired_print = fingerprint(&reference.url).await?;
 
     let dir = tempfile::tempdir()?;
@@ -119,34 +102,20 @@ async fn stages(
     let mut settings = settings_for(target, dir.path());
     configure(&mut settings);
 
-    let migration = pipeline::migration(&settings)
-        .await
-        .context("planning up")?;
+    let migration = pipeline::migration(&settings).await.context("planning up")?;
     outcome.up_sql = migration.up.statements().map(String::from).collect();
     outcome.down_sql = migration.down.statements().map(String::from).collect();
     let mut conn = connect::connect(&target.url).await?;
-    connect::execute_script(&mut conn, &outcome.up_sql, migration.up.transactional)
-        .await
-        .context("applying up")?;
+    connect::execute_script(&mut conn, &outcome.up_sql, migration.up.transactional).await.context("applying up")?;
     let after_up = fingerprint(&target.url).await?;
     if after_up != desired_print {
-        bail!(
-            "after up, the database differs from desired:\n{}",
-            fingerprint_diff(&desired_print, &after_up)
-        );
+        bail!("after up, the database differs from desired:\n{}", fingerprint_diff(&desired_print, &after_up));
     }
     outcome.up = true;
 
-    let again = pipeline::migration(&settings)
-        .await
-        .context("planning again after up")?;
+    let again = pipeline::migration(&settings).await.context("planning again after up")?;
     if !again.up.is_empty() {
-        let steps: Vec<String> = again
-            .up
-            .steps
-            .iter()
-            .map(|s| s.description.clone())
-            .collect();
+        let steps: Vec<String> = again.up.steps.iter().map(|s| s.description.clone()).collect();
         bail!("after up, a second plan is not empty: {}", steps.join("; "));
     }
     outcome.noop = true;
@@ -156,10 +125,7 @@ async fn stages(
         .context("applying down")?;
     let after_down = fingerprint(&target.url).await?;
     if after_down != current_print {
-        bail!(
-            "after down, the database differs from current:\n{}",
-            fingerprint_diff(&current_print, &after_down)
-        );
+        bail!("after down, the database differs from current:\n{}", fingerprint_diff(&current_print, &after_down));
     }
     outcome.down = true;
     Ok(())

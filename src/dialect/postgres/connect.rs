@@ -22,11 +22,7 @@ pub fn redact(url: &str) -> String {
             let pairs: Vec<(String, String)> = parsed
                 .query_pairs()
                 .map(|(k, v)| {
-                    let v = if k.eq_ignore_ascii_case("password") {
-                        "***".to_string()
-                    } else {
-                        v.into_owned()
-                    };
+                    let v = if k.eq_ignore_ascii_case("password") { "***".to_string() } else { v.into_owned() };
                     (k.into_owned(), v)
                 })
                 .collect();
@@ -41,10 +37,7 @@ pub fn redact(url: &str) -> String {
 
 /// Removes the password from an error message, should the driver have echoed it.
 fn scrub(message: String, url: &str) -> String {
-    match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.password().map(str::to_string))
-    {
+    match url::Url::parse(url).ok().and_then(|u| u.password().map(str::to_string)) {
         Some(password) if !password.is_empty() => message.replace(&password, "***"),
         _ => message,
     }
@@ -53,34 +46,23 @@ fn scrub(message: String, url: &str) -> String {
 pub fn options(url: &str) -> Result<PgConnectOptions, ConnectError> {
     PgConnectOptions::from_str(url)
         .map(|o| o.disable_statement_logging())
-        .map_err(|e| ConnectError::InvalidUrl {
-            url: redact(url),
-            message: scrub(e.to_string(), url),
-        })
+        .map_err(|e| ConnectError::InvalidUrl { url: redact(url), message: scrub(e.to_string(), url) })
 }
 
 pub async fn connect(url: &str) -> Result<PgConnection, ConnectError> {
     let options = options(url)?;
     PgConnection::connect_with(&options)
         .await
-        .map_err(|e| ConnectError::Unreachable {
-            url: redact(url),
-            message: scrub(e.to_string(), url),
-        })
+        .map_err(|e| ConnectError::Unreachable { url: redact(url), message: scrub(e.to_string(), url) })
 }
 
 /// The URL of another database on the same server (used for scratch databases).
 pub fn with_database(url: &str, database: &str) -> Result<String, ConnectError> {
-    let mut parsed = url::Url::parse(url).map_err(|e| ConnectError::InvalidUrl {
-        url: redact(url),
-        message: e.to_string(),
-    })?;
+    let mut parsed =
+        url::Url::parse(url).map_err(|e| ConnectError::InvalidUrl { url: redact(url), message: e.to_string() })?;
     parsed.set_path(&format!("/{}", urlencode(database)));
-    let pairs: Vec<(String, String)> = parsed
-        .query_pairs()
-        .filter(|(k, _)| k != "dbname")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        parsed.query_pairs().filter(|(k, _)| k != "dbname").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     parsed.set_query(None);
     if !pairs.is_empty() {
         parsed.query_pairs_mut().extend_pairs(pairs);
@@ -89,9 +71,7 @@ pub fn with_database(url: &str, database: &str) -> Result<String, ConnectError> 
 }
 
 fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
 /// Runs a script of several statements. In a transaction unless `transactional` is false, in which
@@ -102,40 +82,45 @@ pub async fn execute_script(
     transactional: bool,
 ) -> Result<(), ScriptError> {
     if transactional {
-        let mut tx = conn.begin().await.map_err(|e| ScriptError {
-            statement: None,
-            source: e,
-        })?;
+        let mut tx = conn.begin().await.map_err(|e| ScriptError { statement: None, error: e })?;
         for (i, sql) in statements.iter().enumerate() {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| ScriptError {
-                    statement: Some((i + 1, sql.clone())),
-                    source: e,
-                })?;
+                .map_err(|e| ScriptError { statement: Some((i + 1, sql.clone())), error: e })?;
         }
-        tx.commit().await.map_err(|e| ScriptError {
-            statement: None,
-            source: e,
-        })?;
+        tx.commit().await.map_err(|e| ScriptError { statement: None, error: e })?;
     } else {
         for (i, sql) in statements.iter().enumerate() {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
                 .execute(&mut *conn)
                 .await
-                .map_err(|e| ScriptError {
-                    statement: Some((i + 1, sql.clone())),
-                    source: e,
-                })?;
+                .map_err(|e| ScriptError { statement: Some((i + 1, sql.clone())), error: e })?;
         }
     }
     Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{}{source}", match statement { Some((n, sql)) => format!("statement {n} failed ({sql}): "), None => String::new() })]
+#[error("{}{}", match statement { Some((n, sql)) => format!("statement {n} failed ({sql}): "), None => String::new() }, describe(.error))]
 pub struct ScriptError {
     pub statement: Option<(usize, String)>,
-    pub source: sqlx::Error,
+    pub error: sqlx::Error,
+}
+
+/// A database error as a person wants to read it: the server's message, detail and hint.
+pub fn describe(error: &sqlx::Error) -> String {
+    match error.as_database_error().and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()) {
+        Some(pg) => {
+            let mut message = pg.message().to_string();
+            if let Some(detail) = pg.detail() {
+                message.push_str(&format!("\ndetail: {detail}"));
+            }
+            if let Some(hint) = pg.hint() {
+                message.push_str(&format!("\nhint: {hint}"));
+            }
+            message
+        }
+        None => error.to_string(),
+    }
 }

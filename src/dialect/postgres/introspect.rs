@@ -14,11 +14,8 @@ pub const QUERY_COUNT: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntrospectError {
-    #[error("catalog query `{query}` failed: {source}")]
-    Query {
-        query: &'static str,
-        source: sqlx::Error,
-    },
+    #[error("catalog query `{query}` failed")]
+    Query { query: &'static str, source: sqlx::Error },
     #[error("catalog query `{query}` returned unexpected data: {detail}")]
     Decode { query: &'static str, detail: String },
 }
@@ -26,97 +23,55 @@ pub enum IntrospectError {
 struct Queries;
 impl Queries {
     const SCHEMAS: (&'static str, &'static str) = ("schemas", include_str!("queries/schemas.sql"));
-    const EXTENSIONS: (&'static str, &'static str) =
-        ("extensions", include_str!("queries/extensions.sql"));
+    const EXTENSIONS: (&'static str, &'static str) = ("extensions", include_str!("queries/extensions.sql"));
     const ENUMS: (&'static str, &'static str) = ("enums", include_str!("queries/enums.sql"));
-    const SEQUENCES: (&'static str, &'static str) =
-        ("sequences", include_str!("queries/sequences.sql"));
+    const SEQUENCES: (&'static str, &'static str) = ("sequences", include_str!("queries/sequences.sql"));
     const TABLES: (&'static str, &'static str) = ("tables", include_str!("queries/tables.sql"));
     const COLUMNS: (&'static str, &'static str) = ("columns", include_str!("queries/columns.sql"));
-    const CONSTRAINTS: (&'static str, &'static str) =
-        ("constraints", include_str!("queries/constraints.sql"));
+    const CONSTRAINTS: (&'static str, &'static str) = ("constraints", include_str!("queries/constraints.sql"));
     const INDEXES: (&'static str, &'static str) = ("indexes", include_str!("queries/indexes.sql"));
     const VIEWS: (&'static str, &'static str) = ("views", include_str!("queries/views.sql"));
-    const UNMANAGED: (&'static str, &'static str) =
-        ("unmanaged", include_str!("queries/unmanaged.sql"));
+    const UNMANAGED: (&'static str, &'static str) = ("unmanaged", include_str!("queries/unmanaged.sql"));
 }
 
 /// Opens a read-only, repeatable-read transaction on `conn` and introspects it: one consistent snapshot.
-pub async fn introspect_live(
-    conn: &mut PgConnection,
-    schemas: &[String],
-) -> Result<Catalog, IntrospectError> {
+pub async fn introspect_live(conn: &mut PgConnection, schemas: &[String]) -> Result<Catalog, IntrospectError> {
     let mut tx = conn
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
-        .map_err(|source| IntrospectError::Query {
-            query: "begin",
-            source,
-        })?;
+        .map_err(|source| IntrospectError::Query { query: "begin", source })?;
     let catalog = snapshot(&mut tx, schemas).await?;
-    tx.rollback()
-        .await
-        .map_err(|source| IntrospectError::Query {
-            query: "rollback",
-            source,
-        })?;
+    tx.rollback().await.map_err(|source| IntrospectError::Query { query: "rollback", source })?;
     Ok(catalog)
 }
 
 /// Introspects through a connection that is already inside a transaction.
-pub async fn snapshot(
-    conn: &mut PgConnection,
-    schemas: &[String],
-) -> Result<Catalog, IntrospectError> {
+pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Catalog, IntrospectError> {
     sqlx::raw_sql("SET LOCAL search_path TO pg_catalog")
         .execute(&mut *conn)
         .await
-        .map_err(|source| IntrospectError::Query {
-            query: "set search_path",
-            source,
-        })?;
+        .map_err(|source| IntrospectError::Query { query: "set search_path", source })?;
     let mut catalog = Catalog::default();
     let schemas = schemas.to_vec();
 
     for row in fetch(conn, Queries::SCHEMAS, &schemas).await? {
         let name: String = get(&row, "schemas", "name")?;
-        catalog.schemas.insert(
-            name.clone(),
-            Namespace {
-                name,
-                comment: get(&row, "schemas", "comment")?,
-            },
-        );
+        catalog.schemas.insert(name.clone(), Namespace { name, comment: get(&row, "schemas", "comment")? });
     }
     for row in fetch(conn, Queries::EXTENSIONS, &schemas).await? {
         let name: String = get(&row, "extensions", "name")?;
-        catalog.extensions.insert(
-            name.clone(),
-            Extension {
-                name,
-                schema: get(&row, "extensions", "schema")?,
-            },
-        );
+        catalog.extensions.insert(name.clone(), Extension { name, schema: get(&row, "extensions", "schema")? });
     }
     for row in fetch(conn, Queries::ENUMS, &schemas).await? {
         let q = "enums";
-        let name = QualifiedName::new(
-            get::<String>(&row, q, "schema")?,
-            get::<String>(&row, q, "name")?,
-        );
-        let enum_type = EnumType {
-            name: name.clone(),
-            labels: get(&row, q, "labels")?,
-            comment: get(&row, q, "comment")?,
-        };
+        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let enum_type =
+            EnumType { name: name.clone(), labels: get(&row, q, "labels")?, comment: get(&row, q, "comment")? };
         catalog.enums.insert(name, enum_type);
     }
     for row in fetch(conn, Queries::SEQUENCES, &schemas).await? {
         let q = "sequences";
-        let name = QualifiedName::new(
-            get::<String>(&row, q, "schema")?,
-            get::<String>(&row, q, "name")?,
-        );
+        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
         let owner_table: Option<String> = get(&row, q, "owner_table")?;
         let owned_by = match (get::<Option<String>>(&row, q, "owner_schema")?, owner_table) {
             (Some(schema), Some(table)) => Some(ColumnRef {
@@ -141,10 +96,7 @@ pub async fn snapshot(
     }
     for row in fetch(conn, Queries::TABLES, &schemas).await? {
         let q = "tables";
-        let name = QualifiedName::new(
-            get::<String>(&row, q, "schema")?,
-            get::<String>(&row, q, "name")?,
-        );
+        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
         let table = Table {
             name: name.clone(),
             columns: IndexMap::new(),
@@ -156,10 +108,7 @@ pub async fn snapshot(
     let mut view_columns: IndexMap<QualifiedName, Vec<String>> = IndexMap::new();
     for row in fetch(conn, Queries::COLUMNS, &schemas).await? {
         let q = "columns";
-        let table = QualifiedName::new(
-            get::<String>(&row, q, "schema")?,
-            get::<String>(&row, q, "table_name")?,
-        );
+        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
         let name: String = get(&row, q, "name")?;
         if get::<String>(&row, q, "relkind")? != "r" {
             view_columns.entry(table).or_default().push(name);
@@ -169,10 +118,9 @@ pub async fn snapshot(
             continue;
         };
         let mut depends_on = Vec::new();
-        if let (Some(schema), Some(type_name)) = (
-            get::<Option<String>>(&row, q, "type_schema")?,
-            get::<Option<String>>(&row, q, "type_name")?,
-        ) {
+        if let (Some(schema), Some(type_name)) =
+            (get::<Option<String>>(&row, q, "type_schema")?, get::<Option<String>>(&row, q, "type_name")?)
+        {
             depends_on.push(ObjectRef::Type(QualifiedName::new(schema, type_name)));
         }
         for (schema, sequence) in json_pairs(q, &get::<String>(&row, q, "sequences")?)? {
@@ -198,10 +146,7 @@ pub async fn snapshot(
     }
     for row in fetch(conn, Queries::CONSTRAINTS, &schemas).await? {
         let q = "constraints";
-        let table = QualifiedName::new(
-            get::<String>(&row, q, "schema")?,
-            get::<String>(&row, q, "table_name")?,
-        );
+        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
         let Some(target) = catalog.tables.get_mut(&table) else {
             continue;
         };
@@ -212,24 +157,17 @@ pub async fn snapshot(
             "f" => ConstraintKind::ForeignKey,
             "x" => ConstraintKind::Exclusion,
             other => {
-                return Err(IntrospectError::Decode {
-                    query: q,
-                    detail: format!("constraint type {other}"),
-                });
+                return Err(IntrospectError::Decode { query: q, detail: format!("constraint type {other}") });
             }
         };
-        let references = match (
-            get::<Option<String>>(&row, q, "ref_schema")?,
-            get::<Option<String>>(&row, q, "ref_table")?,
-        ) {
-            (Some(schema), Some(name)) if kind == ConstraintKind::ForeignKey => {
-                Some(ForeignKeyTarget {
+        let references =
+            match (get::<Option<String>>(&row, q, "ref_schema")?, get::<Option<String>>(&row, q, "ref_table")?) {
+                (Some(schema), Some(name)) if kind == ConstraintKind::ForeignKey => Some(ForeignKeyTarget {
                     table: QualifiedName::new(schema, name),
                     columns: get(&row, q, "ref_columns")?,
-                })
-            }
-            _ => None,
-        };
+                }),
+                _ => None,
+            };
         let depends_on = json_pairs(q, &get::<String>(&row, q, "types")?)?
             .into_iter()
             .map(|(schema, name)| ObjectRef::Type(QualifiedName::new(schema, name)))
@@ -254,10 +192,7 @@ pub async fn snapshot(
         let full: String = get(&row, q, "full_definition")?;
         let prefix: String = get(&row, q, "prefix")?;
         let Some(definition) = full.strip_prefix(&prefix) else {
-            return Err(IntrospectError::Decode {
-                query: q,
-                detail: format!("unexpected index definition: {full}"),
-            });
+            return Err(IntrospectError::Decode { query: q, detail: format!("unexpected index definition: {full}") });
         };
         let index = Index {
             name: name.clone(),
@@ -271,26 +206,15 @@ pub async fn snapshot(
     }
     for row in fetch(conn, Queries::VIEWS, &schemas).await? {
         let q = "views";
-        let name = QualifiedName::new(
-            get::<String>(&row, q, "schema")?,
-            get::<String>(&row, q, "name")?,
-        );
+        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
         let definition: String = get(&row, q, "definition")?;
         let mut depends_on: Vec<ObjectRef> = Vec::new();
-        let deps: Vec<(String, String, Option<String>)> =
-            serde_json::from_str(&get::<String>(&row, q, "depends_on")?).map_err(|e| {
-                IntrospectError::Decode {
-                    query: q,
-                    detail: e.to_string(),
-                }
-            })?;
+        let deps: Vec<(String, String, Option<String>)> = serde_json::from_str(&get::<String>(&row, q, "depends_on")?)
+            .map_err(|e| IntrospectError::Decode { query: q, detail: e.to_string() })?;
         for (schema, relation, column) in deps {
             let relation = QualifiedName::new(schema, relation);
             depends_on.push(match column {
-                Some(column) => ObjectRef::Column(ColumnRef {
-                    table: relation,
-                    column,
-                }),
+                Some(column) => ObjectRef::Column(ColumnRef { table: relation, column }),
                 None => ObjectRef::Relation(relation),
             });
         }
@@ -310,10 +234,9 @@ pub async fn snapshot(
         catalog.views.insert(name, view);
     }
     for row in fetch(conn, Queries::UNMANAGED, &schemas).await? {
-        catalog.unmanaged.push(UnmanagedObject {
-            kind: get(&row, "unmanaged", "kind")?,
-            name: get(&row, "unmanaged", "name")?,
-        });
+        catalog
+            .unmanaged
+            .push(UnmanagedObject { kind: get(&row, "unmanaged", "kind")?, name: get(&row, "unmanaged", "name")? });
     }
     Ok(catalog)
 }
@@ -325,33 +248,17 @@ async fn fetch(
 ) -> Result<Vec<PgRow>, IntrospectError> {
     let query = sqlx::query(sql);
     // The extensions query takes no parameter.
-    let query = if sql.contains("$1") {
-        query.bind(schemas)
-    } else {
-        query
-    };
-    query
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|source| IntrospectError::Query {
-            query: name,
-            source,
-        })
+    let query = if sql.contains("$1") { query.bind(schemas) } else { query };
+    query.fetch_all(&mut *conn).await.map_err(|source| IntrospectError::Query { query: name, source })
 }
 
 fn get<'r, T>(row: &'r PgRow, query: &'static str, column: &str) -> Result<T, IntrospectError>
 where
     T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
-    row.try_get(column).map_err(|e| IntrospectError::Decode {
-        query,
-        detail: format!("{column}: {e}"),
-    })
+    row.try_get(column).map_err(|e| IntrospectError::Decode { query, detail: format!("{column}: {e}") })
 }
 
 fn json_pairs(query: &'static str, text: &str) -> Result<Vec<(String, String)>, IntrospectError> {
-    serde_json::from_str(text).map_err(|e| IntrospectError::Decode {
-        query,
-        detail: e.to_string(),
-    })
+    serde_json::from_str(text).map_err(|e| IntrospectError::Decode { query, detail: e.to_string() })
 }

@@ -77,19 +77,11 @@ fn column_ref(c: &ColumnRef) -> String {
 }
 
 fn alter_column(table: &QualifiedName, column: &str, action: &str) -> String {
-    format!(
-        "ALTER TABLE {} ALTER COLUMN {} {action};",
-        qualified(table),
-        ident(column)
-    )
+    format!("ALTER TABLE {} ALTER COLUMN {} {action};", qualified(table), ident(column))
 }
 
 fn view_keyword(materialized: bool) -> &'static str {
-    if materialized {
-        "MATERIALIZED VIEW"
-    } else {
-        "VIEW"
-    }
+    if materialized { "MATERIALIZED VIEW" } else { "VIEW" }
 }
 
 fn render(change: &Change) -> Vec<String> {
@@ -97,106 +89,58 @@ fn render(change: &Change) -> Vec<String> {
         Change::CreateSchema(s) => vec![format!("CREATE SCHEMA {};", ident(&s.name))],
         Change::DropSchema(s) => vec![format!("DROP SCHEMA {};", ident(&s.name))],
         Change::CreateExtension(x) => {
-            vec![format!(
-                "CREATE EXTENSION {} WITH SCHEMA {};",
-                ident(&x.name),
-                ident(&x.schema)
-            )]
+            vec![format!("CREATE EXTENSION {} WITH SCHEMA {};", ident(&x.name), ident(&x.schema))]
         }
         Change::DropExtension(x) => vec![format!("DROP EXTENSION {};", ident(&x.name))],
         Change::CreateEnum(t) => vec![create_enum(&t.name, &t.labels)],
         Change::DropEnum(t) => vec![format!("DROP TYPE {};", qualified(&t.name))],
-        Change::AddEnumValue {
-            name,
-            value,
-            position,
-        } => {
+        Change::AddEnumValue { name, value, position } => {
             let (word, anchor) = match position {
                 EnumValuePosition::Before(l) => ("BEFORE", l),
                 EnumValuePosition::After(l) => ("AFTER", l),
             };
-            vec![format!(
-                "ALTER TYPE {} ADD VALUE {} {word} {};",
-                qualified(name),
-                literal(value),
-                literal(anchor)
-            )]
+            vec![format!("ALTER TYPE {} ADD VALUE {} {word} {};", qualified(name), literal(value), literal(anchor))]
         }
         Change::RebuildEnum { to, columns, .. } => {
             let old_name = format!("{}__old", to.name.name);
             let old = QualifiedName::new(to.name.schema.clone(), old_name.clone());
             let mut sql = vec![
-                format!(
-                    "ALTER TYPE {} RENAME TO {};",
-                    qualified(&to.name),
-                    ident(&old_name)
-                ),
+                format!("ALTER TYPE {} RENAME TO {};", qualified(&to.name), ident(&old_name)),
                 create_enum(&to.name, &to.labels),
             ];
             for use_ in columns {
                 let c = &use_.column;
-                let via = if use_.data_type.ends_with("[]") {
-                    "text[]"
-                } else {
-                    "text"
-                };
+                let via = if use_.data_type.ends_with("[]") { "text[]" } else { "text" };
                 if use_.had_default {
                     sql.push(alter_column(&c.table, &c.column, "DROP DEFAULT"));
                 }
                 sql.push(alter_column(
                     &c.table,
                     &c.column,
-                    &format!(
-                        "TYPE {} USING {}::{via}::{}",
-                        use_.data_type,
-                        ident(&c.column),
-                        use_.data_type
-                    ),
+                    &format!("TYPE {} USING {}::{via}::{}", use_.data_type, ident(&c.column), use_.data_type),
                 ));
                 if let Some(default) = &use_.default {
-                    sql.push(alter_column(
-                        &c.table,
-                        &c.column,
-                        &format!("SET DEFAULT {default}"),
-                    ));
+                    sql.push(alter_column(&c.table, &c.column, &format!("SET DEFAULT {default}")));
                 }
             }
             sql.push(format!("DROP TYPE {};", qualified(&old)));
             sql
         }
-        Change::CreateSequence(s) => vec![format!(
-            "CREATE SEQUENCE {} {};",
-            qualified(&s.name),
-            sequence_options(s)
-        )],
+        Change::CreateSequence(s) => vec![format!("CREATE SEQUENCE {} {};", qualified(&s.name), sequence_options(s))],
         Change::DropSequence(s) => vec![format!("DROP SEQUENCE {};", qualified(&s.name))],
         Change::AlterSequence { to, .. } => {
-            vec![format!(
-                "ALTER SEQUENCE {} {};",
-                qualified(&to.name),
-                sequence_options(to)
-            )]
+            vec![format!("ALTER SEQUENCE {} {};", qualified(&to.name), sequence_options(to))]
         }
         Change::SetSequenceOwner { sequence, to, .. } => {
-            let owner = to
-                .as_ref()
-                .map(column_ref)
-                .unwrap_or_else(|| "NONE".to_string());
-            vec![format!(
-                "ALTER SEQUENCE {} OWNED BY {owner};",
-                qualified(sequence)
-            )]
+            let owner = to.as_ref().map(column_ref).unwrap_or_else(|| "NONE".to_string());
+            vec![format!("ALTER SEQUENCE {} OWNED BY {owner};", qualified(sequence))]
         }
         Change::CreateTable(t) => {
             let mut lines: Vec<String> = t.columns.values().map(column_definition).collect();
             for c in t.constraints.values() {
                 lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
             }
-            let body = if lines.is_empty() {
-                String::new()
-            } else {
-                format!("\n    {}\n", lines.join(",\n    "))
-            };
+            let body = if lines.is_empty() { String::new() } else { format!("\n    {}\n", lines.join(",\n    ")) };
             vec![format!("CREATE TABLE {} ({body});", qualified(&t.name))]
         }
         Change::DropTable(t) => vec![format!("DROP TABLE {};", qualified(&t.name))],
@@ -204,42 +148,23 @@ fn render(change: &Change) -> Vec<String> {
             let mut sql = Vec::new();
             let mut at = from.clone();
             if from.schema != to.schema {
-                sql.push(format!(
-                    "ALTER TABLE {} SET SCHEMA {};",
-                    qualified(from),
-                    ident(&to.schema)
-                ));
+                sql.push(format!("ALTER TABLE {} SET SCHEMA {};", qualified(from), ident(&to.schema)));
                 at.schema = to.schema.clone();
             }
             if from.name != to.name {
-                sql.push(format!(
-                    "ALTER TABLE {} RENAME TO {};",
-                    qualified(&at),
-                    ident(&to.name)
-                ));
+                sql.push(format!("ALTER TABLE {} RENAME TO {};", qualified(&at), ident(&to.name)));
             }
             sql
         }
         Change::AddColumn { table, column } => {
-            vec![format!(
-                "ALTER TABLE {} ADD COLUMN {};",
-                qualified(table),
-                column_definition(column)
-            )]
+            vec![format!("ALTER TABLE {} ADD COLUMN {};", qualified(table), column_definition(column))]
         }
         Change::DropColumn { table, column } => {
-            vec![format!(
-                "ALTER TABLE {} DROP COLUMN {};",
-                qualified(table),
-                ident(&column.name)
-            )]
+            vec![format!("ALTER TABLE {} DROP COLUMN {};", qualified(table), ident(&column.name))]
         }
-        Change::RenameColumn { table, from, to } => vec![format!(
-            "ALTER TABLE {} RENAME COLUMN {} TO {};",
-            qualified(table),
-            ident(from),
-            ident(to)
-        )],
+        Change::RenameColumn { table, from, to } => {
+            vec![format!("ALTER TABLE {} RENAME COLUMN {} TO {};", qualified(table), ident(from), ident(to))]
+        }
         Change::AlterColumn { table, from, to } => render_alter_column(table, from, to),
         Change::AddConstraint { table, constraint } => vec![format!(
             "ALTER TABLE {} ADD CONSTRAINT {} {};",
@@ -248,18 +173,10 @@ fn render(change: &Change) -> Vec<String> {
             constraint.definition
         )],
         Change::DropConstraint { table, constraint } => {
-            vec![format!(
-                "ALTER TABLE {} DROP CONSTRAINT {};",
-                qualified(table),
-                ident(&constraint.name)
-            )]
+            vec![format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(&constraint.name))]
         }
         Change::ValidateConstraint { table, constraint } => {
-            vec![format!(
-                "ALTER TABLE {} VALIDATE CONSTRAINT {};",
-                qualified(table),
-                ident(&constraint.name)
-            )]
+            vec![format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(&constraint.name))]
         }
         Change::CreateIndex(i) => vec![format!(
             "CREATE {}INDEX {} ON {} USING {};",
@@ -269,17 +186,10 @@ fn render(change: &Change) -> Vec<String> {
             i.definition
         )],
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", qualified(&i.name))],
-        Change::CreateView(v) => vec![format!(
-            "CREATE {} {} AS\n{};",
-            view_keyword(v.materialized),
-            qualified(&v.name),
-            v.definition
-        )],
-        Change::DropView(v) => vec![format!(
-            "DROP {} {};",
-            view_keyword(v.materialized),
-            qualified(&v.name)
-        )],
+        Change::CreateView(v) => {
+            vec![format!("CREATE {} {} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
+        }
+        Change::DropView(v) => vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))],
         Change::SetComment { target, comment } => {
             let object = match target {
                 CommentTarget::Schema(s) => format!("SCHEMA {}", ident(s)),
@@ -295,10 +205,7 @@ fn render(change: &Change) -> Vec<String> {
                     format!("{} {}", view_keyword(*materialized), qualified(name))
                 }
             };
-            let text = comment
-                .as_deref()
-                .map(literal)
-                .unwrap_or_else(|| "NULL".to_string());
+            let text = comment.as_deref().map(literal).unwrap_or_else(|| "NULL".to_string());
             vec![format!("COMMENT ON {object} IS {text};")]
         }
     }
@@ -306,11 +213,7 @@ fn render(change: &Change) -> Vec<String> {
 
 fn create_enum(name: &QualifiedName, labels: &[String]) -> String {
     let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
-    format!(
-        "CREATE TYPE {} AS ENUM ({});",
-        qualified(name),
-        labels.join(", ")
-    )
+    format!("CREATE TYPE {} AS ENUM ({});", qualified(name), labels.join(", "))
 }
 
 fn render_alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
@@ -325,32 +228,24 @@ fn render_alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec
         sql.push(alter_column(table, name, "DROP DEFAULT"));
     }
     if retyped {
-        let collate = to
-            .collation
-            .as_ref()
-            .map(|c| format!(" COLLATE {c}"))
-            .unwrap_or_default();
+        let collate = to.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
+        // Enum types have no casts to other types but text; going through text covers enum to enum,
+        // enum to text-like and text to enum.
+        let involves_user_type =
+            [from, to].iter().any(|c| c.depends_on.iter().any(|d| matches!(d, ObjectRef::Type(_))));
+        let via = match (involves_user_type, from.data_type.ends_with("[]")) {
+            (false, _) => "",
+            (true, false) => "::text",
+            (true, true) => "::text[]",
+        };
         sql.push(alter_column(
             table,
             name,
-            &format!(
-                "TYPE {}{collate} USING {}::{}",
-                to.data_type,
-                ident(name),
-                to.data_type
-            ),
+            &format!("TYPE {}{collate} USING {}{via}::{}", to.data_type, ident(name), to.data_type),
         ));
     }
     if from.not_null != to.not_null {
-        sql.push(alter_column(
-            table,
-            name,
-            if to.not_null {
-                "SET NOT NULL"
-            } else {
-                "DROP NOT NULL"
-            },
-        ));
+        sql.push(alter_column(table, name, if to.not_null { "SET NOT NULL" } else { "DROP NOT NULL" }));
     }
     if let Some(default) = &to.default
         && default_changed
@@ -358,17 +253,9 @@ fn render_alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec
         sql.push(alter_column(table, name, &format!("SET DEFAULT {default}")));
     }
     match (from.identity, to.identity) {
-        (None, Some(kind)) => sql.push(alter_column(
-            table,
-            name,
-            &format!("ADD {}", identity_clause(kind)),
-        )),
+        (None, Some(kind)) => sql.push(alter_column(table, name, &format!("ADD {}", identity_clause(kind)))),
         (Some(a), Some(b)) if a != b => {
-            let word = if b == IdentityKind::Always {
-                "ALWAYS"
-            } else {
-                "BY DEFAULT"
-            };
+            let word = if b == IdentityKind::Always { "ALWAYS" } else { "BY DEFAULT" };
             sql.push(alter_column(table, name, &format!("SET GENERATED {word}")));
         }
         _ => {}

@@ -21,13 +21,8 @@ pub enum LoadError {
     )]
     CreateScratch { url: String, message: String },
     #[error("{location}: {message}")]
-    Rejected {
-        location: SourceLocation,
-        message: String,
-    },
-    #[error(
-        "the dev database {url} is not empty; schema needs an empty database to load the declared files into"
-    )]
+    Rejected { location: SourceLocation, message: String },
+    #[error("the dev database {url} is not empty; schema needs an empty database to load the declared files into")]
     DevNotEmpty { url: String },
     #[error(
         "the declared schema creates objects that are not managed by this version: {}",
@@ -54,9 +49,7 @@ pub async fn load(
         let existing = introspect::introspect_live(&mut conn, &[]).await?;
         let only_public = existing.schemas.keys().all(|s| s == "public");
         if !(existing.is_empty() && existing.unmanaged.is_empty() && only_public) {
-            return Err(LoadError::DevNotEmpty {
-                url: redact(dev_url),
-            });
+            return Err(LoadError::DevNotEmpty { url: redact(dev_url) });
         }
         let result = interruptible(load_into(&mut conn, statements, schemas)).await;
         let _ = conn.close().await;
@@ -67,23 +60,14 @@ pub async fn load(
     let name = format!(
         "schema_scratch_{}_{}_{}",
         std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_micros())
-            .unwrap_or(0),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0),
         COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     );
     let mut admin = connect::connect(target_url).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {} TEMPLATE template0",
-        super::render::ident(&name)
-    )))
-    .execute(&mut admin)
-    .await
-    .map_err(|e| LoadError::CreateScratch {
-        url: redact(target_url),
-        message: e.to_string(),
-    })?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {} TEMPLATE template0", super::render::ident(&name))))
+        .execute(&mut admin)
+        .await
+        .map_err(|e| LoadError::CreateScratch { url: redact(target_url), message: e.to_string() })?;
     let result = interruptible(async {
         let url = connect::with_database(target_url, &name)?;
         let mut conn = connect::connect(&url).await?;
@@ -93,18 +77,11 @@ pub async fn load(
     })
     .await;
     // Always dropped, whatever happened above.
-    let drop = format!(
-        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-        super::render::ident(&name)
-    );
-    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-        .execute(&mut admin)
-        .await;
+    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", super::render::ident(&name));
+    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await;
     let _ = admin.close().await;
     match (result, dropped) {
-        (Ok(_), Err(e)) => Err(LoadError::Database(format!(
-            "could not drop scratch database {name}: {e}"
-        ))),
+        (Ok(_), Err(e)) => Err(LoadError::Database(format!("could not drop scratch database {name}: {e}"))),
         (result, _) => result,
     }
 }
@@ -123,52 +100,29 @@ async fn load_into(
     statements: &[DeclaredStatement],
     schemas: &[String],
 ) -> Result<Catalog, LoadError> {
-    let mut tx = conn
-        .begin()
-        .await
-        .map_err(|e| LoadError::Database(e.to_string()))?;
+    let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
     for statement in statements {
-        if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.sql.clone()))
-            .execute(&mut *tx)
-            .await
-        {
+        if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.sql.clone())).execute(&mut *tx).await {
             return Err(rejected(statement, error));
         }
     }
     let catalog = introspect::snapshot(&mut tx, schemas).await?;
     let _ = tx.rollback().await;
     if !catalog.unmanaged.is_empty() {
-        return Err(LoadError::Unmanaged(
-            catalog.unmanaged.iter().map(|o| o.to_string()).collect(),
-        ));
+        return Err(LoadError::Unmanaged(catalog.unmanaged.iter().map(|o| o.to_string()).collect()));
     }
     Ok(catalog)
 }
 
 /// The server's message, placed at the file, line and column it points to.
 fn rejected(statement: &DeclaredStatement, error: sqlx::Error) -> LoadError {
-    let (message, position) = match error
-        .as_database_error()
-        .and_then(|e| e.try_downcast_ref::<PgDatabaseError>())
-    {
-        Some(pg) => {
-            let mut message = pg.message().to_string();
-            if let Some(detail) = pg.detail() {
-                message.push_str(&format!("\ndetail: {detail}"));
-            }
-            if let Some(hint) = pg.hint() {
-                message.push_str(&format!("\nhint: {hint}"));
-            }
-            let position = match pg.position() {
-                Some(PgErrorPosition::Original(p)) => p,
-                _ => 1,
-            };
-            (message, position)
-        }
-        None => (error.to_string(), 1),
+    let position = match error.as_database_error().and_then(|e| e.try_downcast_ref::<PgDatabaseError>()) {
+        Some(pg) => match pg.position() {
+            Some(PgErrorPosition::Original(p)) => p,
+            _ => 1,
+        },
+        None => 1,
     };
-    LoadError::Rejected {
-        location: statement.location.advance(&statement.sql, position),
-        message,
-    }
+    let message = connect::describe(&error);
+    LoadError::Rejected { location: statement.location.advance(&statement.sql, position), message }
 }

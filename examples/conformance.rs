@@ -1,0 +1,158 @@
+//! Runs sqldef's PostgreSQL test cases (../shared/conformance/sqldef/cases.jsonl) through the round
+//! trip: load `current`, generate, apply up and compare with `desired` loaded on its own, generate
+//! again and expect no changes, apply down and compare with `current`.
+//!
+//! cargo run --release --example conformance -- ../shared/conformance/sqldef/cases.jsonl [--jobs N]
+//!     [--filter TEXT] [--out FILE]
+//!
+//! Cases with a `skip_reason`, cases that must run as another role, cases whose SQL PostgreSQL 15
+//! rejects, and cases whose declared side uses object kinds not managed yet are counted separately.
+
+use schema::testkit::{pg_server, roundtrip};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, Deserialize)]
+struct Case {
+    name: String,
+    file: String,
+    current: String,
+    desired: String,
+    skip_reason: Option<String>,
+    requires: Requires,
+    pg15_loads: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct Requires {
+    #[serde(default)]
+    roles: Vec<String>,
+    run_as: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Category {
+    Skipped,
+    RunAs,
+    NotLoadable,
+    Unmanaged,
+    Ran,
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut path = None;
+    let mut jobs = 4usize;
+    let mut filter = None;
+    let mut out = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--jobs" => jobs = args.next().and_then(|v| v.parse().ok()).unwrap_or(4),
+            "--filter" => filter = args.next(),
+            "--out" => out = args.next(),
+            _ => path = Some(arg),
+        }
+    }
+    let path = path.unwrap_or_else(|| "../shared/conformance/sqldef/cases.jsonl".to_string());
+    let text = std::fs::read_to_string(&path)?;
+    let mut cases: Vec<Case> =
+        text.lines().filter(|l| !l.trim().is_empty()).map(serde_json::from_str).collect::<Result<_, _>>()?;
+    if let Some(f) = &filter {
+        cases.retain(|c| c.name.contains(f.as_str()) || c.file.contains(f.as_str()));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run(cases, jobs, out))
+}
+
+async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>) -> anyhow::Result<()> {
+    let server = pg_server().await?;
+    let mut roles: Vec<String> = cases.iter().flat_map(|c| c.requires.roles.clone()).collect();
+    roles.sort();
+    roles.dedup();
+    let role_refs: Vec<&str> = roles.iter().map(String::as_str).collect();
+    server.ensure_roles(&role_refs).await?;
+
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut results: Vec<(String, String, Category, Option<roundtrip::Outcome>)> = Vec::new();
+    for (i, case) in cases.into_iter().enumerate() {
+        let category = if case.skip_reason.is_some() {
+            Category::Skipped
+        } else if case.requires.run_as.is_some() {
+            Category::RunAs
+        } else if !case.pg15_loads {
+            Category::NotLoadable
+        } else {
+            Category::Ran
+        };
+        if category != Category::Ran {
+            results.push((case.file, case.name, category, None));
+            continue;
+        }
+        let permit = semaphore.clone().acquire_owned().await?;
+        tasks.spawn(async move {
+            let label = format!("c{i}");
+            let outcome = roundtrip::run(server, &label, &case.current, &case.desired).await;
+            drop(permit);
+            (case.file, case.name, outcome)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (file, name, outcome) = joined?;
+        let outcome = outcome
+            .unwrap_or_else(|e| roundtrip::Outcome { failure: Some(format!("setup: {e:#}")), ..Default::default() });
+        let unmanaged = outcome
+            .failure
+            .as_deref()
+            .is_some_and(|f| f.contains("not managed by this version") || f.contains("is not managed by this version"));
+        let category = if unmanaged && !outcome.up { Category::Unmanaged } else { Category::Ran };
+        results.push((file, name, category, Some(outcome)));
+    }
+    results.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+
+    let mut log = String::new();
+    let mut by_file: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    let (mut ran, mut up, mut noop, mut down, mut all) = (0, 0, 0, 0, 0);
+    let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
+    for (file, name, category, outcome) in &results {
+        *counts.entry(*category).or_default() += 1;
+        let Some(o) = outcome.as_ref().filter(|_| *category == Category::Ran) else {
+            log.push_str(&format!("{file} {name}: {category:?}\n"));
+            continue;
+        };
+        ran += 1;
+        up += o.up as usize;
+        noop += o.noop as usize;
+        down += o.down as usize;
+        let passed = o.up && o.noop && o.down;
+        all += passed as usize;
+        let entry = by_file.entry(file.clone()).or_default();
+        entry[0] += 1;
+        entry[1] += passed as usize;
+        let status = if passed { "PASS".to_string() } else { format!("FAIL {}", o.failure.as_deref().unwrap_or("")) };
+        log.push_str(&format!("{file} {name}: {status}\n"));
+    }
+    if let Some(out) = out {
+        std::fs::write(out, &log)?;
+    } else {
+        print!("{log}");
+    }
+    println!("\nper file (ran / passed all three):");
+    for (file, [n, p, ..]) in &by_file {
+        println!("  {file:<36} {n:>4} {p:>4}");
+    }
+    println!("\ncases: {}", results.len());
+    for (category, n) in &counts {
+        println!("  {category:?}: {n}");
+    }
+    let pct = |n: usize| if ran == 0 { 0.0 } else { 100.0 * n as f64 / ran as f64 };
+    println!(
+        "ran {ran}: up {up} ({:.1}%), noop {noop} ({:.1}%), down {down} ({:.1}%), all three {all} ({:.1}%)",
+        pct(up),
+        pct(noop),
+        pct(down),
+        pct(all)
+    );
+    Ok(())
+}
