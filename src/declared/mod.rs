@@ -129,6 +129,26 @@ fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DeclaredE
 
 /// Splits one file into statements at top-level semicolons and analyses each one.
 pub fn split(file: &Path, text: &str, dialect: &dyn Dialect) -> Result<Vec<DeclaredStatement>, DeclaredError> {
+    split_statements(file, text, dialect)?
+        .into_iter()
+        .map(|raw| {
+            let mut statement = analyse(raw.location, &raw.sql, dialect)?;
+            statement.leading_comments = raw.leading_comments;
+            Ok(statement)
+        })
+        .collect()
+}
+
+/// One statement's text and where it starts, before analysis.
+#[derive(Debug, Clone)]
+pub struct RawStatement {
+    pub location: SourceLocation,
+    pub sql: String,
+    pub leading_comments: String,
+}
+
+/// Splits SQL text into statements at top-level semicolons, without judging them.
+pub fn split_statements(file: &Path, text: &str, dialect: &dyn Dialect) -> Result<Vec<RawStatement>, DeclaredError> {
     let tokens = Tokenizer::new(dialect, text).tokenize_with_location().map_err(|e| DeclaredError::Syntax {
         location: SourceLocation { file: file.to_path_buf(), line: e.location.line, column: e.location.column },
         message: e.message,
@@ -154,9 +174,11 @@ pub fn split(file: &Path, text: &str, dialect: &dyn Dialect) -> Result<Vec<Decla
                         line: first.span.start.line,
                         column: first.span.start.column,
                     };
-                    let mut statement = analyse(location, text[begin..end].trim_end(), dialect)?;
-                    statement.leading_comments = std::mem::take(&mut comments);
-                    statements.push(statement);
+                    statements.push(RawStatement {
+                        location,
+                        sql: text[begin..end].trim_end().to_string(),
+                        leading_comments: std::mem::take(&mut comments),
+                    });
                 }
                 comments.clear();
             }

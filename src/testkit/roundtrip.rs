@@ -34,7 +34,7 @@ pub async fn fingerprint(url: &str) -> Result<Vec<String>> {
 pub async fn load_sql(url: &str, sql: &str) -> Result<()> {
     let mut conn = connect::connect(url).await?;
     let dialect = crate::dialect::postgres::sql_dialect();
-    for statement in crate::declared::split(std::path::Path::new("<sql>"), sql, &dialect)? {
+    for statement in crate::declared::split_statements(std::path::Path::new("<sql>"), sql, &dialect)? {
         sqlx::raw_sql(sqlx::AssertSqlSafe(statement.sql.clone()))
             .execute(&mut conn)
             .await
