@@ -20,6 +20,16 @@
 --   drop sequence public.issue_number_seq
 --   drop type public.issue_priority
 --   drop type public.issue_status
+-- WARNING: data loss possible:
+--   drop table public.comments: drops a table and its rows
+--   drop table public.issue_labels: drops a table and its rows
+--   drop table public.issues: drops a table and its rows
+--   drop table public.labels: drops a table and its rows
+--   drop table public.projects: drops a table and its rows
+--   drop table public.users: drops a table and its rows
+--   drop sequence public.issue_number_seq: drops a sequence and its current value
+--   drop type public.issue_priority: drops a type
+--   drop type public.issue_status: drops a type
 
 DROP VIEW "public"."open_issues";
 

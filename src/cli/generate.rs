@@ -16,6 +16,7 @@ pub struct GenerateArgs {
 pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
     let migration = pipeline::migration(settings).await?;
     super::warn_unmanaged(&migration.unmanaged);
+    super::warn_data_loss(&migration.up);
     if migration.up.is_empty() {
         super::emit("no changes\n");
         return Ok(0);

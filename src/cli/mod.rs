@@ -116,3 +116,15 @@ pub fn emit(text: &str) {
         std::process::exit(2);
     }
 }
+
+/// Warns on stderr about the changes of a plan that can lose data.
+pub fn warn_data_loss(plan: &crate::plan::Plan) {
+    let losses: Vec<_> = plan.steps.iter().filter_map(|s| s.change.data_loss().map(|why| (s, why))).collect();
+    if losses.is_empty() {
+        return;
+    }
+    eprintln!("warning: {} change(s) can lose data:", losses.len());
+    for (step, why) in losses {
+        eprintln!("  {}: {why}", step.description);
+    }
+}

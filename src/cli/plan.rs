@@ -17,6 +17,7 @@ pub struct PlanArgs {
 pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
     let migration = pipeline::migration(settings).await?;
     super::warn_unmanaged(&migration.unmanaged);
+    super::warn_data_loss(&migration.up);
     match args.format {
         Format::Json => {
             let value = serde_json::json!({

@@ -36,6 +36,15 @@ pub fn render_file(version: &str, name: &str, direction: &str, plan: &Plan) -> S
     for step in &plan.steps {
         text.push_str(&format!("--   {}\n", step.description));
     }
+    let losses: Vec<String> = plan
+        .steps
+        .iter()
+        .filter_map(|s| s.change.data_loss().map(|why| format!("--   {}: {why}\n", s.description)))
+        .collect();
+    if !losses.is_empty() {
+        text.push_str("-- WARNING: data loss possible:\n");
+        text.extend(losses);
+    }
     for statement in plan.statements() {
         text.push('\n');
         text.push_str(statement);

@@ -204,7 +204,7 @@ impl Catalog {
         });
     }
 
-    /// Names of all relations (tables and views), for reporting.
+    /// True when the catalog holds no managed object besides schemas.
     pub fn is_empty(&self) -> bool {
         self.extensions.is_empty()
             && self.enums.is_empty()

@@ -377,6 +377,8 @@ pub trait SqlRenderer {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Step {
     pub description: String,
+    /// Why the step can lose data, if it can.
+    pub data_loss: Option<&'static str>,
     pub statements: Vec<String>,
     #[serde(skip)]
     pub change: Change,
@@ -416,7 +418,12 @@ pub fn build(changes: &ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, Cy
     }
     let steps = ordered
         .into_iter()
-        .map(|change| Step { description: change.describe(), statements: renderer.render(&change), change })
+        .map(|change| Step {
+            description: change.describe(),
+            data_loss: change.data_loss(),
+            statements: renderer.render(&change),
+            change,
+        })
         .collect();
     Ok(Plan { steps, transactional })
 }
