@@ -472,7 +472,9 @@ fn diff_schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
         }
     }
     for (name, schema) in &current.schemas {
-        if !desired.schemas.contains_key(name) {
+        // A schema that holds objects the tool does not manage is left in place with them.
+        let holds_unmanaged = current.unmanaged.iter().any(|o| &o.schema == name);
+        if !desired.schemas.contains_key(name) && !holds_unmanaged {
             out.push(Change::DropSchema(schema.clone()));
         }
     }

@@ -180,6 +180,8 @@ pub enum ObjectRef {
 pub struct UnmanagedObject {
     /// What it is, in the user's words: `function`, `trigger`, `policy`…
     pub kind: String,
+    /// The schema it lives in; such a schema is never dropped.
+    pub schema: String,
     /// Its name as the database identifies it.
     pub name: String,
 }

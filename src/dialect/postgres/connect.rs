@@ -44,6 +44,13 @@ fn scrub(message: String, url: &str) -> String {
 }
 
 pub fn options(url: &str) -> Result<PgConnectOptions, ConnectError> {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    if !matches!(scheme, Some("postgres" | "postgresql")) {
+        return Err(ConnectError::InvalidUrl {
+            url: redact(url),
+            message: "expected a postgres:// or postgresql:// URL".to_string(),
+        });
+    }
     PgConnectOptions::from_str(url)
         .map(|o| o.disable_statement_logging())
         .map_err(|e| ConnectError::InvalidUrl { url: redact(url), message: scrub(e.to_string(), url) })
@@ -53,7 +60,7 @@ pub async fn connect(url: &str) -> Result<PgConnection, ConnectError> {
     let options = options(url)?;
     PgConnection::connect_with(&options)
         .await
-        .map_err(|e| ConnectError::Unreachable { url: redact(url), message: scrub(e.to_string(), url) })
+        .map_err(|e| ConnectError::Unreachable { url: redact(url), message: scrub(describe(&e), url) })
 }
 
 /// The URL of another database on the same server (used for scratch databases).

@@ -234,9 +234,11 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         catalog.views.insert(name, view);
     }
     for row in fetch(conn, Queries::UNMANAGED, &schemas).await? {
-        catalog
-            .unmanaged
-            .push(UnmanagedObject { kind: get(&row, "unmanaged", "kind")?, name: get(&row, "unmanaged", "name")? });
+        catalog.unmanaged.push(UnmanagedObject {
+            kind: get(&row, "unmanaged", "kind")?,
+            schema: get(&row, "unmanaged", "schema")?,
+            name: get(&row, "unmanaged", "name")?,
+        });
     }
     Ok(catalog)
 }

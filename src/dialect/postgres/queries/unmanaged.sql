@@ -6,27 +6,27 @@ WITH managed AS (
 ), extension_member AS (
     SELECT d.classid, d.objid FROM pg_depend d WHERE d.deptype = 'e'
 )
-SELECT kind, name FROM (
+SELECT kind, schema, name FROM (
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END AS kind,
-           m.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name
+           m.nspname AS schema, m.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name
     FROM pg_proc p JOIN managed m ON m.oid = p.pronamespace
     WHERE NOT EXISTS (SELECT 1 FROM extension_member e
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
     UNION ALL
-    SELECT 'trigger', m.nspname || '.' || c.relname || '.' || t.tgname
+    SELECT 'trigger', m.nspname, m.nspname || '.' || c.relname || '.' || t.tgname
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN managed m ON m.oid = c.relnamespace
     WHERE NOT t.tgisinternal
     UNION ALL
-    SELECT 'policy', m.nspname || '.' || c.relname || '.' || p.polname
+    SELECT 'policy', m.nspname, m.nspname || '.' || c.relname || '.' || p.polname
     FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN managed m ON m.oid = c.relnamespace
     UNION ALL
-    SELECT 'row level security', m.nspname || '.' || c.relname
+    SELECT 'row level security', m.nspname, m.nspname || '.' || c.relname
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
     WHERE c.relrowsecurity OR c.relforcerowsecurity
     UNION ALL
     SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type'
                           ELSE 'composite type' END,
-           m.nspname || '.' || t.typname
+           m.nspname, m.nspname || '.' || t.typname
     FROM pg_type t JOIN managed m ON m.oid = t.typnamespace
     WHERE (t.typtype IN ('d', 'r')
            OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))
@@ -37,25 +37,25 @@ SELECT kind, name FROM (
                 WHEN c.relkind = 'f' THEN 'foreign table'
                 WHEN c.relispartition THEN 'partition'
                 ELSE 'inheriting table' END,
-           m.nspname || '.' || c.relname
+           m.nspname, m.nspname || '.' || c.relname
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
     WHERE (c.relkind IN ('p', 'f') OR c.relispartition
            OR (c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)))
       AND NOT EXISTS (SELECT 1 FROM extension_member e
                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
     UNION ALL
-    SELECT 'rule', m.nspname || '.' || c.relname || '.' || r.rulename
+    SELECT 'rule', m.nspname, m.nspname || '.' || c.relname || '.' || r.rulename
     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN managed m ON m.oid = c.relnamespace
     WHERE r.rulename <> '_RETURN'
     UNION ALL
-    SELECT 'privileges', m.nspname || '.' || c.relname
+    SELECT 'privileges', m.nspname, m.nspname || '.' || c.relname
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
     WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'v', 'm', 'S', 'p')
     UNION ALL
-    SELECT 'collation', m.nspname || '.' || co.collname
+    SELECT 'collation', m.nspname, m.nspname || '.' || co.collname
     FROM pg_collation co JOIN managed m ON m.oid = co.collnamespace
     UNION ALL
-    SELECT 'statistics object', m.nspname || '.' || s.stxname
+    SELECT 'statistics object', m.nspname, m.nspname || '.' || s.stxname
     FROM pg_statistic_ext s JOIN managed m ON m.oid = s.stxnamespace
 ) objects
 ORDER BY kind, name

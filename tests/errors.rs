@@ -1,0 +1,273 @@
+//! Bad input gets a clear error (exit 2) that points at the cause, and changes nothing: no files, no
+//! change to the target database, no leftover scratch database, no password in the output.
+
+use schema::testkit::roundtrip::{fingerprint, load_sql};
+use schema::testkit::{TestDatabase, pg_server};
+use sqlx::Connection;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What one run of the binary did.
+#[derive(Debug)]
+struct Run {
+    pid: u32,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn expect_code(&self, code: i32, what: &str) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "{what}: expected exit code {code}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    fn assert_stderr_contains(&self, needle: &str) -> &Self {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+
+    /// Neither output stream contains `secret`.
+    fn assert_hides(&self, secret: &str) -> &Self {
+        assert!(!self.stdout.contains(secret), "stdout shows {secret:?}:\n{}", self.stdout);
+        assert!(!self.stderr.contains(secret), "stderr shows {secret:?}:\n{}", self.stderr);
+        self
+    }
+}
+
+/// Runs `schema` in `cwd` with `DATABASE_URL` removed from its environment.
+fn schema_in(cwd: &Path, args: &[&str]) -> Run {
+    let child = Command::new(env!("CARGO_BIN_EXE_schema"))
+        .current_dir(cwd)
+        .env_remove("DATABASE_URL")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the schema binary");
+    let pid = child.id();
+    let output = child.wait_with_output().expect("wait for the schema binary");
+    Run {
+        pid,
+        code: output.status.code().expect("schema exited normally, not by a signal"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A temporary project directory with `schema/` holding the given files.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(files: &[(&str, &str)]) -> Project {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::create_dir_all(dir.path().join("schema")).expect("create schema dir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join("schema").join(name), text).expect("write schema file");
+        }
+        Project { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn out_dir(&self) -> PathBuf {
+        self.path().join("out")
+    }
+
+    /// Runs `schema <args> --url <url> --schema-dir schema --out-dir out`.
+    fn run_url(&self, url: &str, args: &[&str]) -> Run {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--url", url, "--schema-dir", "schema", "--out-dir", "out"]);
+        schema_in(self.path(), &all)
+    }
+
+    fn run(&self, db: &TestDatabase, args: &[&str]) -> Run {
+        self.run_url(&db.url, args)
+    }
+
+    fn assert_out_dir_empty(&self) {
+        let files: Vec<String> = match std::fs::read_dir(self.out_dir()) {
+            Ok(entries) => entries.map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned()).collect(),
+            Err(_) => Vec::new(),
+        };
+        assert!(files.is_empty(), "files were written to the out dir: {files:?}");
+    }
+}
+
+async fn fresh(label: &str, sql: &str) -> TestDatabase {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database(label).await.expect("fresh database");
+    if !sql.is_empty() {
+        load_sql(&db.url, sql).await.expect("load the database's initial state");
+    }
+    db
+}
+
+/// Scratch databases left on the server by the `schema` process with this pid.
+async fn scratch_databases_of(pid: u32) -> Vec<String> {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let mut conn = sqlx::PgConnection::connect(server.admin_url()).await.expect("admin connection");
+    let names: Vec<String> = sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
+        .bind(format!("schema\\_scratch\\_{pid}\\_%"))
+        .fetch_all(&mut conn)
+        .await
+        .expect("list scratch databases");
+    let _ = conn.close().await;
+    names
+}
+
+#[tokio::test]
+async fn syntax_error_in_the_second_file_names_file_line_and_column_and_changes_nothing() {
+    let db = fresh("err_syntax", "CREATE TABLE existing (id int PRIMARY KEY);").await;
+    let before = fingerprint(&db.url).await.expect("fingerprint");
+    let project = Project::new(&[
+        ("a.sql", "CREATE TABLE existing (id int PRIMARY KEY);\nCREATE TABLE also (id int);\n"),
+        ("b.sql", "-- second file\nCREATE TABLE fine (id int);\nCREATE TABLE t (a int,, b int);\n"),
+    ]);
+    let run = project.run(&db, &["generate", "--name", "broken"]);
+    run.expect_code(2, "generate with a syntax error");
+    // `CREATE TABLE t (a int,` is 22 characters: the stray comma is in column 23.
+    run.assert_stderr_contains("b.sql:3:23: syntax error at or near \",\"");
+    assert!(!run.stdout.contains("wrote"), "{}", run.stdout);
+    project.assert_out_dir_empty();
+
+    assert_eq!(scratch_databases_of(run.pid).await, Vec::<String>::new(), "the scratch database was dropped");
+    assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "the target database is unchanged");
+}
+
+#[tokio::test]
+async fn semantic_error_names_the_location_and_the_servers_message() {
+    let db = fresh("err_semantic", "").await;
+    let project = Project::new(&[(
+        "child.sql",
+        "CREATE TABLE parent (id int PRIMARY KEY);\n\nCREATE TABLE child (\n    id int PRIMARY KEY,\n    parent_id int REFERENCES missing_parent (id)\n);\n",
+    )]);
+    let run = project.run(&db, &["plan"]);
+    run.expect_code(2, "plan with a reference to a missing table");
+    // PostgreSQL reports no position for this error, so the column is the start of the statement.
+    run.assert_stderr_contains("child.sql:3:1: relation \"missing_parent\" does not exist");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    project.assert_out_dir_empty();
+
+    // When PostgreSQL reports a position, the column points into the statement, on its own line
+    // (counted in characters: `é` is one).
+    let project = Project::new(&[(
+        "multi.sql",
+        "-- comment before\nCREATE TABLE t (\n    id int,\n    é_name text DEFAULT no_such_fn()\n);\n",
+    )]);
+    let run = project.run(&db, &["plan"]);
+    run.expect_code(2, "plan with a call to a missing function");
+    run.assert_stderr_contains("multi.sql:4:25: function no_such_fn() does not exist");
+}
+
+#[tokio::test]
+async fn unmanaged_statement_kinds_are_rejected_with_kind_and_location() {
+    let db = fresh("err_unmanaged_kinds", "").await;
+    let before = fingerprint(&db.url).await.expect("fingerprint");
+    let cases = [
+        (
+            "CREATE FUNCTION",
+            "CREATE TABLE t (id int);\n\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n",
+            "f.sql:3:1",
+        ),
+        ("GRANT", "CREATE TABLE t (id int);\nGRANT SELECT ON t TO PUBLIC;\n", "f.sql:2:1"),
+        (
+            "CREATE TRIGGER",
+            "CREATE TABLE t (id int);\nCREATE TRIGGER t_touch BEFORE UPDATE ON t\n    FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();\n",
+            "f.sql:2:1",
+        ),
+    ];
+    for (kind, sql, location) in cases {
+        let project = Project::new(&[("f.sql", sql)]);
+        let run = project.run(&db, &["generate"]);
+        run.expect_code(2, kind);
+        run.assert_stderr_contains(&format!("{location}: {kind} is not managed"));
+        project.assert_out_dir_empty();
+    }
+    assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "the target database is unchanged");
+}
+
+#[tokio::test]
+async fn unreachable_server_is_reported_without_the_password() {
+    let project = Project::new(&[("t.sql", "CREATE TABLE t (id int);")]);
+    for command in ["plan", "generate", "inspect"] {
+        let run = project.run_url("postgres://u:secretpw@127.0.0.1:1/db", &[command]);
+        run.expect_code(2, command).assert_stderr_contains("cannot connect").assert_hides("secretpw");
+    }
+    // A password given as a query parameter is hidden too.
+    let run = project.run_url("postgres://u@127.0.0.1:1/db?password=secretpw", &["plan"]);
+    run.expect_code(2, "password in the query").assert_stderr_contains("cannot connect").assert_hides("secretpw");
+    project.assert_out_dir_empty();
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_reported_without_the_password() {
+    let db = fresh("err_wrong_role", "").await;
+    let mut url = url::Url::parse(&db.url).expect("test database URL");
+    url.set_username("nobody_here").expect("set user");
+    url.set_password(Some("hunter2secret")).expect("set password");
+    let url = url.to_string();
+    assert!(url.contains("hunter2secret") && url.contains(&db.name), "{url}");
+    let project = Project::new(&[("t.sql", "CREATE TABLE t (id int);")]);
+    for command in ["plan", "generate"] {
+        let run = project.run_url(&url, &[command]);
+        run.expect_code(2, command).assert_stderr_contains("cannot connect").assert_hides("hunter2secret");
+    }
+    // The same through --dev-url, with a good target URL.
+    let run = project.run_url(&db.url, &["plan", "--dev-url", &url]);
+    run.expect_code(2, "bad --dev-url").assert_stderr_contains("cannot connect").assert_hides("hunter2secret");
+    project.assert_out_dir_empty();
+}
+
+#[test]
+fn invalid_url_is_a_clear_error() {
+    let project = Project::new(&[("t.sql", "CREATE TABLE t (id int);")]);
+    let run = project.run_url("not a url", &["plan"]);
+    run.expect_code(2, "invalid URL").assert_stderr_contains("invalid database URL");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn missing_or_empty_schema_dir_is_an_error() {
+    let db = fresh("err_schema_dir", "").await;
+    let project = Project::new(&[]);
+    let missing = schema_in(project.path(), &["plan", "--url", &db.url, "--schema-dir", "no_such_dir"]);
+    missing.expect_code(2, "missing schema dir").assert_stderr_contains("no_such_dir");
+    let empty =
+        schema_in(project.path(), &["generate", "--url", &db.url, "--schema-dir", "schema", "--out-dir", "out"]);
+    empty.expect_code(2, "empty schema dir").assert_stderr_contains("no .sql files");
+    project.assert_out_dir_empty();
+}
+
+#[tokio::test]
+async fn dev_url_must_be_empty_and_is_left_empty() {
+    let db = fresh("err_dev_target", "CREATE TABLE t (id int PRIMARY KEY);").await;
+    let busy = fresh("err_dev_busy", "CREATE TABLE leftover (id int);").await;
+    let empty = fresh("err_dev_empty", "").await;
+    let pristine = fingerprint(&empty.url).await.expect("fingerprint of the dev database");
+    let project = Project::new(&[(
+        "t.sql",
+        "CREATE TYPE kind AS ENUM ('x', 'y');\nCREATE TABLE t (id int PRIMARY KEY, k kind);\nCREATE INDEX t_k ON t (k);\n",
+    )]);
+
+    let run = project.run(&db, &["generate", "--dev-url", &busy.url]);
+    run.expect_code(2, "non-empty --dev-url").assert_stderr_contains("not empty");
+    project.assert_out_dir_empty();
+
+    let run = project.run(&db, &["generate", "--name", "via_dev", "--dev-url", &empty.url]);
+    run.expect_code(0, "empty --dev-url");
+    assert_eq!(std::fs::read_dir(project.out_dir()).expect("out dir").count(), 2);
+    let print = fingerprint(&empty.url).await.expect("fingerprint of the dev database");
+    assert_eq!(print, pristine, "the dev database was left changed");
+    let objects = ["type ", "relation ", "sequence ", "column ", "constraint "];
+    assert!(!print.iter().any(|l| objects.iter().any(|o| l.starts_with(o))), "{print:?}");
+}
