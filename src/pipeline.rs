@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::declared;
-use crate::dialect::postgres::{self, render::PostgresRenderer};
+use crate::dialect::{self, Kind};
 use crate::diff::{self, RenameHints};
 use crate::model::{Catalog, QualifiedName, UnmanagedObject};
 use crate::plan::{self, Plan};
@@ -72,12 +72,15 @@ pub struct Migration {
 
 /// Reads and loads the declared schema into a catalog.
 pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHints)> {
-    let dialect = postgres::sql_dialect();
-    let statements = declared::read_dir(&settings.schema_dir, &dialect)?;
-    let annotations = declared::renames(&statements, &dialect)?;
-    let statements = declared::order(statements);
     let url = settings.url()?;
-    let mut catalog = postgres::scratch::load(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
+    // The parser dialect is not Send; it is dropped before the first await.
+    let (statements, annotations) = {
+        let sql_dialect = Kind::from_url(url)?.sql_dialect();
+        let statements = declared::read_dir(&settings.schema_dir, sql_dialect.as_ref())?;
+        let annotations = declared::renames(&statements, sql_dialect.as_ref())?;
+        (declared::order(statements), annotations)
+    };
+    let mut catalog = dialect::load_declared(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
     apply_ignore(&mut catalog, settings);
     let mut hints = settings.renames.clone();
     for ((fs, fname), (ts, tname)) in annotations.tables {
@@ -91,8 +94,7 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
 
 /// Introspects the live database.
 pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
-    let mut conn = postgres::connect::connect(url).await?;
-    let mut catalog = postgres::introspect::introspect_live(&mut conn, &settings.schemas).await?;
+    let mut catalog = dialect::introspect(url, &settings.schemas).await?;
     apply_ignore(&mut catalog, settings);
     Ok(catalog)
 }
@@ -108,11 +110,13 @@ fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
     catalog.retain_names(keep);
 }
 
-/// Plans both directions between two catalogs.
-pub fn plan_between(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
-    let renderer = PostgresRenderer;
-    let up = plan::build(&diff::diff(current, desired, hints), &renderer)?;
-    let down = plan::build(&diff::diff(desired, current, &hints.reversed()), &renderer)?;
+/// Plans both directions between two catalogs, in the SQL of `kind`.
+pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
+    let renderer = kind.renderer();
+    let up_changes = renderer.adapt(diff::diff(current, desired, hints), current, desired);
+    let down_changes = renderer.adapt(diff::diff(desired, current, &hints.reversed()), desired, current);
+    let up = plan::build(&up_changes, renderer.as_ref())?;
+    let down = plan::build(&down_changes, renderer.as_ref())?;
     Ok((up, down))
 }
 
@@ -121,7 +125,7 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
     let url = settings.url()?.to_string();
     let current = live_catalog(&url, settings).await?;
     let (desired, hints) = declared_catalog(settings).await?;
-    let (up, down) = plan_between(&current, &desired, &hints)?;
+    let (up, down) = plan_between(Kind::from_url(&url)?, &current, &desired, &hints)?;
     Ok(Migration { up, down, unmanaged: current.unmanaged })
 }
 
@@ -137,7 +141,9 @@ pub async fn inspect(settings: &Settings) -> Result<(String, Vec<UnmanagedObject
             crate::model::Namespace { name: "public".into(), comment: public.comment.clone() },
         );
     }
-    let plan = plan::build(&diff::diff(&empty, &live, &RenameHints::default()), &PostgresRenderer)?;
+    let renderer = Kind::from_url(url)?.renderer();
+    let changes = renderer.adapt(diff::diff(&empty, &live, &RenameHints::default()), &empty, &live);
+    let plan = plan::build(&changes, renderer.as_ref())?;
     if !plan.transactional {
         bail!("internal error: a plan that only creates objects must run in one transaction");
     }

@@ -1,5 +1,78 @@
 //! Database dialects. Each one owns its connection handling, catalog introspection, scratch database and
 //! SQL rendering; the generic modules reach them only through small traits such as
-//! [`crate::plan::SqlRenderer`].
+//! [`crate::plan::SqlRenderer`]. This module picks the dialect from a URL and dispatches to it.
 
 pub mod postgres;
+
+use crate::declared::DeclaredStatement;
+use crate::model::Catalog;
+use crate::plan::SqlRenderer;
+use anyhow::Result;
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Postgres,
+}
+
+impl Kind {
+    /// The dialect of a URL, from its scheme.
+    pub fn from_url(url: &str) -> Result<Kind> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("postgres" | "postgresql") => Ok(Kind::Postgres),
+            _ => anyhow::bail!(
+                "invalid database URL {}: expected a postgres:// or postgresql:// URL",
+                postgres::connect::redact(url)
+            ),
+        }
+    }
+
+    /// The sqlparser dialect that splits and analyses declared files for this database.
+    pub fn sql_dialect(self) -> Box<dyn sqlparser::dialect::Dialect> {
+        match self {
+            Kind::Postgres => Box::new(postgres::sql_dialect()),
+        }
+    }
+
+    pub fn renderer(self) -> Box<dyn SqlRenderer> {
+        match self {
+            Kind::Postgres => Box::new(postgres::render::PostgresRenderer),
+        }
+    }
+}
+
+/// Reads the managed objects of a live database (one consistent snapshot).
+pub async fn introspect(url: &str, schemas: &[String]) -> Result<Catalog> {
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let mut conn = postgres::connect::connect(url).await?;
+            Ok(postgres::introspect::introspect_live(&mut conn, schemas).await?)
+        }
+    }
+}
+
+/// Loads declared statements (in dependency order) into a scratch database of the target's kind and
+/// introspects the result.
+pub async fn load_declared(
+    target_url: &str,
+    dev_url: Option<&str>,
+    statements: &[DeclaredStatement],
+    schemas: &[String],
+) -> Result<Catalog> {
+    match Kind::from_url(target_url)? {
+        Kind::Postgres => Ok(postgres::scratch::load(target_url, dev_url, statements, schemas).await?),
+    }
+}
+
+/// Runs statements against a database: in one transaction, or each on its own when `transactional`
+/// is false.
+pub async fn execute(url: &str, statements: &[String], transactional: bool) -> Result<()> {
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let mut conn = postgres::connect::connect(url).await?;
+            postgres::connect::execute_script(&mut conn, statements, transactional).await?;
+            Ok(())
+        }
+    }
+}

@@ -108,6 +108,15 @@ pub enum Change {
     DropIndex(Index),
     CreateView(View),
     DropView(View),
+    CreateTrigger(Trigger),
+    DropTrigger(Trigger),
+    /// The table is rebuilt: created anew under a temporary name, rows copied (columns present on both
+    /// sides), old table dropped, new one renamed. For databases whose ALTER TABLE cannot make the
+    /// change in place; produced only by a dialect's [`crate::plan::SqlRenderer::adapt`].
+    RebuildTable {
+        from: Table,
+        to: Table,
+    },
     SetComment {
         target: CommentTarget,
         comment: Option<String>,
@@ -160,6 +169,9 @@ impl Change {
             Change::DropIndex(i) => format!("drop index {}", i.name),
             Change::CreateView(v) => format!("create {} {}", view_word(v.materialized), v.name),
             Change::DropView(v) => format!("drop {} {}", view_word(v.materialized), v.name),
+            Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name.name, t.table),
+            Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name.name, t.table),
+            Change::RebuildTable { to, .. } => format!("rebuild table {} (copying its rows)", to.name),
             Change::SetComment { target, comment } => {
                 let verb = if comment.is_some() { "set" } else { "remove" };
                 format!("{verb} comment on {}", describe_target(target))
@@ -179,6 +191,9 @@ impl Change {
             Change::DropExtension(_) => Some("drops an extension and what it stores"),
             Change::RebuildEnum { from, to, .. } if from.labels.iter().any(|l| !to.labels.contains(l)) => {
                 Some("removes enum values; rows holding them make the migration fail")
+            }
+            Change::RebuildTable { from, to } if from.columns.keys().any(|c| !to.columns.contains_key(c)) => {
+                Some("rebuilds a table without some of its columns")
             }
             Change::AlterColumn { from, to, .. } if from.data_type != to.data_type => {
                 Some("changes a column's type; values that do not convert make the migration fail or are narrowed")
@@ -200,6 +215,7 @@ impl Change {
             Change::CreateIndex(i) => format!("add_{}", i.name.name),
             Change::DropIndex(i) => format!("drop_{}", i.name.name),
             Change::CreateView(v) => format!("create_{}", v.name.name),
+            Change::RebuildTable { to, .. } => format!("alter_{}", to.name.name),
             Change::DropView(v) => format!("drop_{}", v.name.name),
             Change::CreateEnum(e) => format!("create_{}", e.name.name),
             Change::AddEnumValue { name, .. } | Change::RebuildEnum { to: EnumType { name, .. }, .. } => {
@@ -330,6 +346,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     let mut view_changes = Vec::new();
     diff_views(current, desired, &out, &mut view_changes);
     out.extend(view_changes);
+    diff_triggers(current, desired, &recreated_relations, &mut out);
     ChangeSet { changes: out }
 }
 
@@ -933,4 +950,28 @@ fn recreate_dependent_foreign_keys(current: &Catalog, desired: &Catalog, out: &m
         }
     }
     out.extend(extra);
+}
+
+fn diff_triggers(
+    current: &Catalog,
+    desired: &Catalog,
+    recreated_relations: &IndexSet<QualifiedName>,
+    out: &mut Vec<Change>,
+) {
+    let relation_survives = |table: &QualifiedName| {
+        (desired.tables.contains_key(table) || desired.views.contains_key(table))
+            && !recreated_relations.contains(table)
+    };
+    for (name, have) in &current.triggers {
+        let keep = desired.triggers.get(name).is_some_and(|want| want == have);
+        if !keep && relation_survives(&have.table) {
+            out.push(Change::DropTrigger(have.clone()));
+        }
+    }
+    for (name, want) in &desired.triggers {
+        let same = current.triggers.get(name).is_some_and(|have| have == want);
+        if !same || recreated_relations.contains(&want.table) {
+            out.push(Change::CreateTrigger(want.clone()));
+        }
+    }
 }

@@ -36,6 +36,7 @@ pub struct Catalog {
     pub tables: IndexMap<QualifiedName, Table>,
     pub views: IndexMap<QualifiedName, View>,
     pub indexes: IndexMap<QualifiedName, Index>,
+    pub triggers: IndexMap<QualifiedName, Trigger>,
     /// Objects that exist but that the tool does not manage yet; reported, never diffed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<UnmanagedObject>,
@@ -167,6 +168,16 @@ pub struct View {
     pub comment: Option<String>,
 }
 
+/// A trigger, kept as the database's own definition (its full `CREATE TRIGGER` statement).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trigger {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    pub definition: String,
+    /// Relations the trigger body reads or writes besides its table, where known.
+    pub depends_on: Vec<ObjectRef>,
+}
+
 /// A reference from one object to another, used only for ordering.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum ObjectRef {
@@ -204,6 +215,9 @@ impl Catalog {
         self.indexes.retain(|name, index| {
             keep(name) && (tables.contains_key(&index.table) || views.contains_key(&index.table))
         });
+        self.triggers.retain(|name, trigger| {
+            keep(name) && (tables.contains_key(&trigger.table) || views.contains_key(&trigger.table))
+        });
     }
 
     /// True when the catalog holds no managed object besides schemas.
@@ -214,5 +228,6 @@ impl Catalog {
             && self.tables.is_empty()
             && self.views.is_empty()
             && self.indexes.is_empty()
+            && self.triggers.is_empty()
     }
 }

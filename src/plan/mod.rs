@@ -24,6 +24,7 @@ enum Key {
     /// key referencing them needs.
     UniqueColumns(QualifiedName, Vec<String>),
     Index(QualifiedName),
+    Trigger(QualifiedName),
 }
 
 /// The dependency facts of one change.
@@ -143,7 +144,10 @@ fn priority(change: &Change) -> u8 {
         Change::AddConstraint { .. } | Change::ValidateConstraint { .. } => 19,
         Change::CreateIndex(_) => 20,
         Change::CreateView(_) => 21,
-        Change::SetComment { .. } => 22,
+        Change::DropTrigger(_) => 0,
+        Change::RebuildTable { .. } => 18,
+        Change::CreateTrigger(_) => 22,
+        Change::SetComment { .. } => 23,
     }
 }
 
@@ -339,6 +343,36 @@ fn effects(change: &Change) -> Effects {
             e.held.push(Key::Schema(v.name.schema.clone()));
             e.held.extend(v.depends_on.iter().map(ref_key));
         }
+        Change::CreateTrigger(t) => {
+            e.provides.push(Key::Trigger(t.name.clone()));
+            e.needs.push(Key::Relation(t.table.clone()));
+            e.needs.extend(t.depends_on.iter().map(ref_key));
+        }
+        Change::DropTrigger(t) => {
+            e.needs.push(Key::Relation(t.table.clone()));
+            e.removes.push(Key::Trigger(t.name.clone()));
+            e.held.extend(t.depends_on.iter().map(ref_key));
+        }
+        Change::RebuildTable { from, to } => {
+            // What reads the old table goes first; the new table provides it all again.
+            e.provides.push(Key::Relation(to.name.clone()));
+            e.removes.push(Key::Relation(from.name.clone()));
+            for column in from.columns.values() {
+                e.removes.push(Key::Column(from.name.clone(), column.name.clone()));
+                e.held.extend(column_needs(column));
+            }
+            for column in to.columns.values() {
+                e.provides.push(Key::Column(to.name.clone(), column.name.clone()));
+                e.needs.extend(column_needs(column));
+            }
+            for c in from.constraints.values() {
+                e.removes.extend(constraint_provides(&from.name, c));
+            }
+            for c in to.constraints.values() {
+                e.provides.extend(constraint_provides(&to.name, c));
+                e.needs.extend(constraint_needs(&to.name, c).into_iter().filter(|k| !is_own(k, &to.name)));
+            }
+        }
         Change::SetComment { target, .. } => {
             use crate::diff::CommentTarget as T;
             e.needs.push(match target {
@@ -370,6 +404,11 @@ pub trait SqlRenderer {
     /// Whether a value added to an enum type can be used in the same transaction (PostgreSQL: no).
     fn enum_value_usable_before_commit(&self) -> bool {
         true
+    }
+    /// Rewrites changes the database cannot make in place (SQLite's limited ALTER TABLE) into ones
+    /// it can, such as [`Change::RebuildTable`]. Called on the diff before ordering.
+    fn adapt(&self, changes: ChangeSet, _current: &Catalog, _desired: &Catalog) -> ChangeSet {
+        changes
     }
 }
 

@@ -120,7 +120,7 @@ async fn stages(
     }
     outcome.noop = true;
 
-    connect::execute_script(&mut conn, &outcome.down_sql, migration.down.transactional)
+    crate::dialect::execute(&target.url, &outcome.down_sql, migration.down.transactional)
         .await
         .context("applying down")?;
     let after_down = fingerprint(&target.url).await?;

@@ -190,6 +190,12 @@ fn render(change: &Change) -> Vec<String> {
             vec![format!("CREATE {} {} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
         }
         Change::DropView(v) => vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))],
+        Change::CreateTrigger(t) => vec![format!("{};", t.definition)],
+        Change::DropTrigger(t) => vec![format!("DROP TRIGGER {} ON {};", ident(&t.name.name), qualified(&t.table))],
+        // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
+        Change::RebuildTable { to, .. } => {
+            vec![format!("-- error: a rebuild of {} was planned, which PostgreSQL never needs", qualified(&to.name))]
+        }
         Change::SetComment { target, comment } => {
             let object = match target {
                 CommentTarget::Schema(s) => format!("SCHEMA {}", ident(s)),
