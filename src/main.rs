@@ -19,6 +19,9 @@ fn main() {
             Command::Generate(args) => cli::generate::run(&settings, args).await,
             Command::Plan(args) => cli::plan::run(&settings, args).await,
             Command::Inspect => cli::inspect::run(&settings).await,
+            Command::Drift(args) => cli::drift::run(&settings, args).await,
+            Command::Diff(args) => cli::diff::run(&settings, args).await,
+            Command::Apply(args) => cli::apply::run(&settings, args).await,
         }
     });
     match outcome {

@@ -154,3 +154,68 @@ pub async fn inspect(settings: &Settings) -> Result<(String, Vec<UnmanagedObject
     }
     Ok((out, live.unmanaged))
 }
+
+/// One side of a comparison: a database URL, or a directory of declared schema files.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Url(String),
+    Directory(PathBuf),
+}
+
+impl Source {
+    /// A URL if it has a scheme (`postgres://…`, `sqlite:…`), otherwise a directory.
+    pub fn parse(text: &str) -> Source {
+        let has_scheme = text.split_once(':').is_some_and(|(scheme, _)| {
+            scheme.len() > 1 && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
+        });
+        if has_scheme { Source::Url(text.to_string()) } else { Source::Directory(PathBuf::from(text)) }
+    }
+}
+
+/// The catalog of a source. Directories are loaded through a scratch database on `server_url`.
+pub async fn catalog_of(source: &Source, server_url: &str, settings: &Settings) -> Result<(Catalog, RenameHints)> {
+    match source {
+        Source::Url(url) => Ok((live_catalog(url, settings).await?, RenameHints::default())),
+        Source::Directory(dir) => {
+            let scoped = Settings { url: Some(server_url.to_string()), schema_dir: dir.clone(), ..settings.clone() };
+            declared_catalog(&scoped).await
+        }
+    }
+}
+
+/// The `.up.sql` files of the migrations directory, in version order.
+pub fn up_migration_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read migrations directory {}", dir.display()))?;
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(".up.sql")).collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The schema that replaying every up migration in the migrations directory produces, loaded into a
+/// scratch database like the declared files are.
+pub async fn replayed_catalog(settings: &Settings) -> Result<Catalog> {
+    let url = settings.url()?;
+    let statements = {
+        let sql_dialect = Kind::from_url(url)?.sql_dialect();
+        let mut statements = Vec::new();
+        for file in up_migration_files(&settings.out_dir)? {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            for raw in declared::split_statements(&file, &text, sql_dialect.as_ref())? {
+                statements.push(declared::DeclaredStatement {
+                    location: raw.location,
+                    sql: raw.sql,
+                    defines: Vec::new(),
+                    references: Vec::new(),
+                    parsed: false,
+                    leading_comments: raw.leading_comments,
+                });
+            }
+        }
+        statements
+    };
+    let mut catalog = dialect::load_declared(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
+    apply_ignore(&mut catalog, settings);
+    Ok(catalog)
+}

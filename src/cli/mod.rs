@@ -7,6 +7,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 
+pub mod apply;
+pub mod diff;
+pub mod drift;
 pub mod generate;
 pub mod inspect;
 pub mod plan;
@@ -53,6 +56,12 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Print DDL for the database's managed objects (to bootstrap schema files)
     Inspect,
+    /// Check that the database (or the replayed migrations) matches the declared schema: exit 0 in sync, 1 drift
+    Drift(drift::DriftArgs),
+    /// Print the migration between two schemas, each a database URL or a schema directory: exit 0 same, 1 differ
+    Diff(diff::DiffArgs),
+    /// Development: apply the declared schema to the database directly, in one transaction
+    Apply(apply::ApplyArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

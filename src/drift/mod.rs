@@ -1,0 +1,169 @@
+//! Drift reports: how a live database (or the replayed migrations) differs from the declared schema.
+//! The report names every object whose normalized DDL differs and shows a unified diff of it, plus the
+//! changes that would bring the database in line. It knows no database: DDL comes from the dialect's
+//! renderer.
+
+use crate::diff::{self, Change, RenameHints};
+use crate::model::*;
+use crate::plan::{self, Plan, SqlRenderer};
+use indexmap::IndexMap;
+use serde::Serialize;
+
+/// One object whose DDL differs between the two sides.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectDrift {
+    pub kind: &'static str,
+    pub name: String,
+    /// DDL on the compared (live) side; `None` if the object is missing there.
+    pub actual: Option<String>,
+    /// DDL in the declared schema; `None` if it is not declared.
+    pub declared: Option<String>,
+    /// Unified diff from actual to declared.
+    pub diff: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftReport {
+    pub in_sync: bool,
+    pub objects: Vec<ObjectDrift>,
+    /// What would bring the actual side to the declared schema.
+    pub plan: Plan,
+}
+
+/// Compares `actual` (a live database, or replayed migrations) with the declared schema.
+pub fn report(
+    actual: &Catalog,
+    declared: &Catalog,
+    renderer: &dyn SqlRenderer,
+    labels: (&str, &str),
+) -> Result<DriftReport, plan::CycleError> {
+    let changes = renderer.adapt(diff::diff(actual, declared, &RenameHints::default()), actual, declared);
+    let plan = plan::build(&changes, renderer)?;
+    let before = object_ddl(actual, renderer);
+    let after = object_ddl(declared, renderer);
+    let mut objects = Vec::new();
+    let mut keys: Vec<&(&'static str, String)> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let (a, d) = (before.get(key), after.get(key));
+        if a == d {
+            continue;
+        }
+        let text =
+            similar::TextDiff::from_lines(a.map(String::as_str).unwrap_or(""), d.map(String::as_str).unwrap_or(""))
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("{} ({})", key.1, labels.0), &format!("{} ({})", key.1, labels.1))
+                .to_string();
+        objects.push(ObjectDrift {
+            kind: key.0,
+            name: key.1.clone(),
+            actual: a.cloned(),
+            declared: d.cloned(),
+            diff: text,
+        });
+    }
+    Ok(DriftReport { in_sync: plan.is_empty() && objects.is_empty(), objects, plan })
+}
+
+/// The normalized DDL of every object of a catalog, keyed by kind and name. A table's DDL includes
+/// its foreign keys, indexes, triggers and comments, so a change to any of them shows on the table.
+pub fn object_ddl(catalog: &Catalog, renderer: &dyn SqlRenderer) -> IndexMap<(&'static str, String), String> {
+    let render = |change: Change| renderer.render(&change).join("\n");
+    let comment = |target: diff::CommentTarget, text: &Option<String>| {
+        text.as_ref().map(|_| render(Change::SetComment { target, comment: text.clone() }))
+    };
+    let mut out = IndexMap::new();
+    for schema in catalog.schemas.values() {
+        let mut ddl = vec![render(Change::CreateSchema(schema.clone()))];
+        ddl.extend(comment(diff::CommentTarget::Schema(schema.name.clone()), &schema.comment));
+        out.insert(("schema", schema.name.clone()), ddl.join("\n") + "\n");
+    }
+    for extension in catalog.extensions.values() {
+        out.insert(("extension", extension.name.clone()), render(Change::CreateExtension(extension.clone())) + "\n");
+    }
+    for enum_type in catalog.enums.values() {
+        let mut ddl = vec![render(Change::CreateEnum(enum_type.clone()))];
+        ddl.extend(comment(diff::CommentTarget::Type(enum_type.name.clone()), &enum_type.comment));
+        out.insert(("type", enum_type.name.to_string()), ddl.join("\n") + "\n");
+    }
+    for sequence in catalog.sequences.values() {
+        let mut ddl = vec![render(Change::CreateSequence(Sequence { owned_by: None, ..sequence.clone() }))];
+        if sequence.owned_by.is_some() {
+            ddl.push(render(Change::SetSequenceOwner {
+                sequence: sequence.name.clone(),
+                from: None,
+                to: sequence.owned_by.clone(),
+            }));
+        }
+        ddl.extend(comment(diff::CommentTarget::Sequence(sequence.name.clone()), &sequence.comment));
+        out.insert(("sequence", sequence.name.to_string()), ddl.join("\n") + "\n");
+    }
+    for table in catalog.tables.values() {
+        let mut created = table.clone();
+        created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
+        let mut ddl = vec![render(Change::CreateTable(created))];
+        for constraint in table.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
+            ddl.push(render(Change::AddConstraint { table: table.name.clone(), constraint: constraint.clone() }));
+        }
+        for index in catalog.indexes.values().filter(|i| i.table == table.name) {
+            ddl.push(render(Change::CreateIndex(index.clone())));
+            ddl.extend(comment(diff::CommentTarget::Index(index.name.clone()), &index.comment));
+        }
+        for trigger in catalog.triggers.values().filter(|t| t.table == table.name) {
+            ddl.push(render(Change::CreateTrigger(trigger.clone())));
+        }
+        ddl.extend(comment(diff::CommentTarget::Table(table.name.clone()), &table.comment));
+        for column in table.columns.values() {
+            let target =
+                diff::CommentTarget::Column(ColumnRef { table: table.name.clone(), column: column.name.clone() });
+            ddl.extend(comment(target, &column.comment));
+        }
+        for constraint in table.constraints.values() {
+            let target = diff::CommentTarget::Constraint { table: table.name.clone(), name: constraint.name.clone() };
+            ddl.extend(comment(target, &constraint.comment));
+        }
+        out.insert(("table", table.name.to_string()), ddl.join("\n") + "\n");
+    }
+    for view in catalog.views.values() {
+        let mut ddl = vec![render(Change::CreateView(view.clone()))];
+        for index in catalog.indexes.values().filter(|i| i.table == view.name) {
+            ddl.push(render(Change::CreateIndex(index.clone())));
+        }
+        let target = diff::CommentTarget::View { name: view.name.clone(), materialized: view.materialized };
+        ddl.extend(comment(target, &view.comment));
+        let kind = if view.materialized { "materialized view" } else { "view" };
+        out.insert((kind, view.name.to_string()), ddl.join("\n") + "\n");
+    }
+    out
+}
+
+/// The human form: a summary line per object and change, then the diffs.
+pub fn render_text(report: &DriftReport) -> String {
+    if report.in_sync {
+        return "in sync: the database matches the declared schema\n".to_string();
+    }
+    let mut text = format!(
+        "drift: {} object(s) differ, {} change(s) would bring the database in line\n",
+        report.objects.len(),
+        report.plan.steps.len()
+    );
+    for object in &report.objects {
+        let state = match (&object.actual, &object.declared) {
+            (None, Some(_)) => "missing from the database",
+            (Some(_), None) => "not declared",
+            _ => "differs",
+        };
+        text.push_str(&format!("  {} {}: {state}\n", object.kind, object.name));
+    }
+    text.push_str("\nchanges:\n");
+    for step in &report.plan.steps {
+        text.push_str(&format!("  {}\n", step.description));
+    }
+    for object in &report.objects {
+        text.push('\n');
+        text.push_str(&object.diff);
+    }
+    text
+}

@@ -1,0 +1,142 @@
+//! `drift`, `diff` and `apply` against a real PostgreSQL: exit codes, report shapes, and that apply
+//! refuses to lose data unless told to.
+
+use schema::testkit::{pg_server, roundtrip};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn schema(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_schema"))
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the schema binary")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+async fn setup(label: &str, current: &str, declared: &str) -> Setup {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database(label).await.expect("fresh database");
+    roundtrip::load_sql(&db.url, current).await.expect("load current");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schema")).unwrap();
+    std::fs::write(dir.path().join("schema/app.sql"), declared).unwrap();
+    Setup { dir, url: db.url }
+}
+
+#[tokio::test]
+async fn drift_exit_codes_and_report() {
+    let s = setup(
+        "drift_report",
+        "CREATE TABLE t (id int PRIMARY KEY, a text);",
+        "CREATE TABLE t (id int PRIMARY KEY, a text);",
+    )
+    .await;
+    let same = schema(s.dir.path(), &["drift", "--url", &s.url]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
+    assert!(text(&same.stdout).contains("in sync"));
+
+    std::fs::write(s.dir.path().join("schema/app.sql"), "CREATE TABLE t (id int PRIMARY KEY, a text NOT NULL, b int);")
+        .unwrap();
+    let drifted = schema(s.dir.path(), &["drift", "--url", &s.url]);
+    assert_eq!(drifted.status.code(), Some(1), "{}", text(&drifted.stderr));
+    let out = text(&drifted.stdout);
+    assert!(out.contains("table public.t: differs"), "{out}");
+    assert!(out.contains("add column public.t.b"), "{out}");
+    assert!(out.contains("-    \"a\" text,") && out.contains("+    \"a\" text NOT NULL,"), "{out}");
+
+    let json = schema(s.dir.path(), &["drift", "--url", &s.url, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    assert_eq!(value["in_sync"], false);
+    assert_eq!(value["objects"][0]["kind"], "table");
+    assert_eq!(value["objects"][0]["name"], "public.t");
+    assert!(value["objects"][0]["diff"].as_str().unwrap().contains("@@"));
+    assert!(value["plan"]["steps"].as_array().unwrap().len() >= 2);
+
+    let bad = schema(s.dir.path(), &["drift", "--url", "postgres://u:pw@127.0.0.1:1/x"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn drift_from_migrations_catches_a_forgotten_generate() {
+    let s = setup("drift_migrations", "", "CREATE TABLE t (id int PRIMARY KEY);").await;
+    let generated = schema(s.dir.path(), &["generate", "--url", &s.url, "--name", "first"]);
+    assert_eq!(generated.status.code(), Some(0), "{}", text(&generated.stderr));
+    let ok = schema(s.dir.path(), &["drift", "--from-migrations", "--url", &s.url]);
+    assert_eq!(ok.status.code(), Some(0), "{}{}", text(&ok.stdout), text(&ok.stderr));
+
+    std::fs::write(s.dir.path().join("schema/app.sql"), "CREATE TABLE t (id int PRIMARY KEY, note text);").unwrap();
+    let forgot = schema(s.dir.path(), &["drift", "--from-migrations", "--url", &s.url]);
+    assert_eq!(forgot.status.code(), Some(1), "{}", text(&forgot.stderr));
+    assert!(text(&forgot.stdout).contains("add column public.t.note"));
+}
+
+#[tokio::test]
+async fn diff_between_urls_and_directories() {
+    let s =
+        setup("diff_sources", "CREATE TABLE t (id int PRIMARY KEY);", "CREATE TABLE t (id int PRIMARY KEY, c text);")
+            .await;
+    let server = pg_server().await.unwrap();
+    let other = server.fresh_database("diff_other").await.unwrap();
+    roundtrip::load_sql(&other.url, "CREATE TABLE t (id int PRIMARY KEY);").await.unwrap();
+
+    let same = schema(s.dir.path(), &["diff", "--from", &s.url, "--to", &other.url]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
+    let to_dir = schema(s.dir.path(), &["diff", "--from", &s.url, "--to", "schema"]);
+    assert_eq!(to_dir.status.code(), Some(1), "{}", text(&to_dir.stderr));
+    assert!(text(&to_dir.stdout).contains(r#"ALTER TABLE "public"."t" ADD COLUMN "c" text;"#));
+    let from_dir = schema(s.dir.path(), &["diff", "--from", "schema", "--to", &other.url]);
+    assert_eq!(from_dir.status.code(), Some(1));
+    assert!(text(&from_dir.stdout).contains(r#"DROP COLUMN "c""#));
+}
+
+#[tokio::test]
+async fn apply_refuses_data_loss_without_the_flag() {
+    let s = setup(
+        "apply_destructive",
+        "CREATE TABLE t (id int PRIMARY KEY, old text); INSERT INTO t VALUES (1, 'x');",
+        "CREATE TABLE t (id int PRIMARY KEY, new text);",
+    )
+    .await;
+    let before = roundtrip::fingerprint(&s.url).await.unwrap();
+    let dry = schema(s.dir.path(), &["apply", "--url", &s.url, "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0));
+    assert!(text(&dry.stdout).contains(r#"DROP COLUMN "old""#));
+    let refused = schema(s.dir.path(), &["apply", "--url", &s.url, "--yes"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("--allow-destructive"), "{}", text(&refused.stderr));
+    let unconfirmed = schema(s.dir.path(), &["apply", "--url", &s.url, "--allow-destructive"]);
+    assert_eq!(unconfirmed.status.code(), Some(2));
+    assert!(text(&unconfirmed.stderr).contains("--yes"));
+    assert_eq!(roundtrip::fingerprint(&s.url).await.unwrap(), before, "nothing may change before confirmation");
+
+    let applied = schema(s.dir.path(), &["apply", "--url", &s.url, "--yes", "--allow-destructive"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
+    let after = schema(s.dir.path(), &["drift", "--url", &s.url]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));
+}
+
+#[tokio::test]
+async fn apply_of_additive_changes_needs_no_flag() {
+    let s = setup(
+        "apply_additive",
+        "CREATE TABLE t (id int PRIMARY KEY);",
+        "CREATE TABLE t (id int PRIMARY KEY, c text DEFAULT 'x');",
+    )
+    .await;
+    let applied = schema(s.dir.path(), &["apply", "--url", &s.url, "--yes"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
+    let again = schema(s.dir.path(), &["apply", "--url", &s.url, "--yes"]);
+    assert!(text(&again.stdout).contains("no changes"));
+}
