@@ -1,17 +1,13 @@
 -- Accounts. Referenced by projects, issues and comments (in files that sort earlier).
 
 CREATE TABLE users (
-    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    email          text NOT NULL,
-    display_name   text NOT NULL,
-    is_admin       boolean NOT NULL DEFAULT false,
-    created_at     timestamptz NOT NULL DEFAULT now(),
-    deactivated_at timestamptz,
-    CONSTRAINT users_email_check CHECK (email LIKE '%_@_%')
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    email          TEXT NOT NULL CHECK (email LIKE '%_@_%'),
+    display_name   TEXT NOT NULL,
+    is_admin       INTEGER NOT NULL DEFAULT 0 CHECK (is_admin IN (0, 1)),
+    created_at     TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    deactivated_at TEXT
 );
 
 -- Email addresses are unique regardless of case (an expression index).
 CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email));
-
-COMMENT ON TABLE users IS 'People who can sign in';
-COMMENT ON COLUMN users.deactivated_at IS 'Set when the account is closed; the row is kept for history';

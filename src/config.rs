@@ -21,6 +21,26 @@ pub struct Config {
     pub ignore: Vec<String>,
     #[serde(default)]
     pub rename: Renames,
+    /// `[migrate]`: how `schema migrate` runs migrations.
+    #[serde(default)]
+    pub migrate: MigrateConfig,
+}
+
+/// `[migrate]` as written; validated into [`crate::runner::Options`]. Durations are strings with a unit:
+/// `"500ms"`, `"5s"`, `"2min"`, `"1h"`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateConfig {
+    /// Tracking table, `name` (in `public`) or `schema.name` [default: schema_migrations].
+    pub table: Option<String>,
+    /// PostgreSQL `lock_timeout` for migration statements [default: the server's].
+    pub lock_timeout: Option<String>,
+    /// PostgreSQL `statement_timeout` for migration statements [default: the server's].
+    pub statement_timeout: Option<String>,
+    /// How long a runner waits for another one to finish [default: 5min].
+    pub lock_wait: Option<String>,
+    /// How many times a migration that hit `lock_timeout` is retried, with backoff [default: 3].
+    pub retries: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -11,4 +11,5 @@ pub mod migrations;
 pub mod model;
 pub mod pipeline;
 pub mod plan;
+pub mod runner;
 pub mod testkit;

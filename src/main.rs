@@ -22,6 +22,7 @@ fn main() {
             Command::Drift(args) => cli::drift::run(&settings, args).await,
             Command::Diff(args) => cli::diff::run(&settings, args).await,
             Command::Apply(args) => cli::apply::run(&settings, args).await,
+            Command::Migrate(args) => cli::migrate::run(&settings, args).await,
         }
     });
     match outcome {

@@ -20,6 +20,8 @@ pub struct Settings {
     pub schemas: Vec<String>,
     pub ignore: Vec<glob::Pattern>,
     pub renames: RenameHints,
+    /// `schema migrate`: tracking table, timeouts, lock wait, retries.
+    pub migrate: crate::runner::Options,
 }
 
 impl Settings {
@@ -49,6 +51,7 @@ impl Settings {
             schemas: config.schemas.clone(),
             ignore,
             renames,
+            migrate: crate::runner::Options::from_config(&config.migrate)?,
         })
     }
 }
@@ -96,6 +99,9 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
 pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
     let mut catalog = dialect::introspect(url, &settings.schemas).await?;
     apply_ignore(&mut catalog, settings);
+    // The runner's tracking table belongs to `schema migrate`, never to the declared schema.
+    let tracking = settings.migrate.tracking_table(Kind::from_url(url)?);
+    catalog.retain_names(|name| *name != tracking);
     Ok(catalog)
 }
 

@@ -85,9 +85,10 @@ impl Project {
         schema_in(self.path(), &all, &[])
     }
 
-    /// File names in the out dir, sorted (empty if it does not exist).
+    /// Migration file names in the out dir, sorted (empty if it does not exist); the integrity file
+    /// `schema.sum` that `generate` keeps beside them is left out.
     fn out_files(&self) -> Vec<String> {
-        list_files(&self.out_dir())
+        list_files(&self.out_dir()).into_iter().filter(|f| f != schema::migrations::SUM_FILE).collect()
     }
 }
 
@@ -295,7 +296,7 @@ async fn config_file_sets_url_and_paths_relative_to_itself() {
     let run = schema_in(project.path(), &["--config", "conf/diff.toml", "generate", "--name", "cfg"], &[]);
     run.expect_code(0, "generate with --config");
     let files = list_files(&conf.join("migs"));
-    assert_eq!(files.len(), 2, "migrations land in out_dir next to diff.toml: {files:?}");
+    assert_eq!(files.len(), 3, "migrations and schema.sum land in out_dir next to diff.toml: {files:?}");
     assert!(read(conf.join("migs").join(&files[1])).contains("create table public.configured"));
     assert!(!project.path().join("migs").exists() && !project.path().join("generated").exists());
 }

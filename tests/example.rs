@@ -1,5 +1,6 @@
-//! The example project stays honest: `generated/` holds exactly what the example in `schema/`
-//! produces against an empty database, and applying it gives the declared schema.
+//! The PostgreSQL example project stays honest: `examples/postgres/generated/` holds exactly what
+//! the example in `examples/postgres/schema/` produces against an empty database, and applying it
+//! gives the declared schema. (The SQLite example at the repository root: `tests/sqlite_example.rs`.)
 
 use schema::migrations;
 use schema::pipeline::{self, Settings};
@@ -10,7 +11,7 @@ use std::path::Path;
 async fn generated_directory_matches_the_example_schema() {
     let server = pg_server().await.expect("PostgreSQL for tests");
     let db = server.fresh_database("example").await.expect("fresh database");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/postgres");
     let settings = Settings { url: Some(db.url.clone()), schema_dir: root.join("schema"), ..Settings::default() };
     let migration = pipeline::migration(&settings).await.expect("plan the example");
 
@@ -30,7 +31,7 @@ async fn generated_directory_matches_the_example_schema() {
         std::fs::write(up_file.with_file_name(file_name.replace(".up.", ".down.")), &expected_down).unwrap();
         return;
     }
-    let hint = "generated/ is out of date; run SCHEMA_UPDATE_EXAMPLE=1 cargo test --test example";
+    let hint = "examples/postgres/generated/ is out of date; run SCHEMA_UPDATE_EXAMPLE=1 cargo test --test example";
     assert_eq!(committed_up, expected_up, "{hint}");
     assert_eq!(committed_down, expected_down, "{hint}");
 

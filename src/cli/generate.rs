@@ -27,6 +27,7 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
     };
     let version = migrations::next_version(&settings.out_dir, chrono::Utc::now());
     let pair = migrations::write_pair(&settings.out_dir, &version, &name, &migration.up, &migration.down)?;
+    migrations::record_in_sum(&settings.out_dir, &[&pair.up, &pair.down])?;
     super::emit(&format!("wrote {}\nwrote {}\n", pair.up.display(), pair.down.display()));
     Ok(0)
 }

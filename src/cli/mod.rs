@@ -12,12 +12,14 @@ pub mod diff;
 pub mod drift;
 pub mod generate;
 pub mod inspect;
+pub mod migrate;
 pub mod plan;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (generate, plan and inspect exit 0 whether or not there are changes)
   1  differences found, for checking commands (drift, diff; `plan --exit-code`)
+     or migrations pending (`migrate status`)
   2  trouble: usage, configuration, declared schema or database error";
 
 #[derive(Debug, Parser)]
@@ -62,6 +64,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Development: apply the declared schema to the database directly, in one transaction
     Apply(apply::ApplyArgs),
+    /// Run the migrations in the out dir: up, down, status (exit 1 when migrations are pending), hash, resolve
+    Migrate(migrate::MigrateArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

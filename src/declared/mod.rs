@@ -158,8 +158,36 @@ pub fn split_statements(file: &Path, text: &str, dialect: &dyn Dialect) -> Resul
     let mut start: Option<&sqlparser::tokenizer::TokenWithSpan> = None;
     // Comments between two statements, kept for annotations such as `-- schema:renamed-from`.
     let mut comments = String::new();
-    for token in &tokens {
+    // The tokenizer emits no EOF token; a synthetic one at the end closes a last statement that has
+    // no semicolon.
+    let end_of_text = sqlparser::tokenizer::TokenWithSpan::at(
+        Token::EOF,
+        sqlparser::tokenizer::Location::new(u64::MAX, 1),
+        sqlparser::tokenizer::Location::new(u64::MAX, 1),
+    );
+    // A trigger body (`BEGIN … END`, SQLite) holds semicolons of its own: they end nothing while a
+    // block opened by BEGIN or CASE is open inside a CREATE TRIGGER statement.
+    let mut leading: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    for token in tokens.iter().chain(std::iter::once(&end_of_text)) {
         let is_blank = matches!(token.token, Token::Whitespace(_) | Token::EOF);
+        if let Token::Word(w) = &token.token
+            && w.quote_style.is_none()
+        {
+            let word = w.value.to_ascii_uppercase();
+            let in_trigger = leading.first().is_some_and(|w| w == "CREATE") && leading.iter().any(|w| w == "TRIGGER");
+            if leading.len() < 4 {
+                leading.push(word.clone());
+            }
+            match word.as_str() {
+                "BEGIN" | "CASE" if in_trigger => depth += 1,
+                "END" if in_trigger => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if matches!(token.token, Token::SemiColon) && depth > 0 {
+            continue;
+        }
         match &token.token {
             Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) if start.is_none() => {
                 comments.push_str(comment.trim());
@@ -181,6 +209,8 @@ pub fn split_statements(file: &Path, text: &str, dialect: &dyn Dialect) -> Resul
                     });
                 }
                 comments.clear();
+                leading.clear();
+                depth = 0;
             }
             _ if start.is_none() && !is_blank => start = Some(token),
             _ => {}
@@ -292,6 +322,7 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         | Statement::CreateIndex(_)
         | Statement::CreateView(_)
         | Statement::Set(_) => true,
+        Statement::CreateTrigger(_) => manages_triggers(dialect),
         Statement::CreateType { representation, .. } => {
             matches!(representation, Some(UserDefinedTypeRepresentation::Enum { .. }))
         }
@@ -327,6 +358,12 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
     if allowed { None } else { Some(leading_keywords(sql, dialect)) }
 }
 
+/// Whether triggers are managed for this dialect: where a trigger's body is plain SQL (SQLite), it is
+/// a definition like any other; PostgreSQL triggers call functions, which are not managed yet.
+fn manages_triggers(dialect: &dyn Dialect) -> bool {
+    dialect.is::<sqlparser::dialect::SQLiteDialect>()
+}
+
 /// For statements the parser rejects: recognize the unmanaged kinds by their leading keywords.
 fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
     const UNMANAGED: &[&str] = &[
@@ -352,6 +389,9 @@ fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
         "DELETE",
     ];
     let kind = leading_keywords(sql, dialect);
+    if kind.starts_with("CREATE TRIGGER") && manages_triggers(dialect) {
+        return None;
+    }
     UNMANAGED.iter().any(|u| kind.starts_with(u)).then_some(kind)
 }
 
@@ -552,6 +592,7 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
                 });
             }
         }
+        Statement::CreateTrigger(trigger) => out.extend(relation(&trigger.table_name)),
         Statement::CreateSchema { .. } | Statement::CreateExtension(_) => {}
         _ => {}
     }
@@ -709,6 +750,14 @@ mod tests {
 
     fn statements(sql: &str) -> Vec<DeclaredStatement> {
         split(Path::new("schema/app.sql"), sql, &PostgreSqlDialect {}).unwrap()
+    }
+
+    #[test]
+    fn a_last_statement_without_semicolon_is_kept() {
+        let parts = statements("CREATE TABLE a (x int);\nCREATE TABLE b (y int)\n-- trailing comment\n");
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[1].sql, "CREATE TABLE b (y int)\n-- trailing comment");
+        assert_eq!(statements("-- only a comment\n").len(), 0);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`crate::plan::SqlRenderer`]. This module picks the dialect from a URL and dispatches to it.
 
 pub mod postgres;
+pub mod sqlite;
 
 use crate::declared::DeclaredStatement;
 use crate::model::Catalog;
@@ -13,6 +14,7 @@ use anyhow::Result;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Postgres,
+    Sqlite,
 }
 
 impl Kind {
@@ -21,8 +23,9 @@ impl Kind {
         let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
         match scheme.as_deref() {
             Some("postgres" | "postgresql") => Ok(Kind::Postgres),
+            Some("sqlite") => Ok(Kind::Sqlite),
             _ => anyhow::bail!(
-                "invalid database URL {}: expected a postgres:// or postgresql:// URL",
+                "invalid database URL {}: expected postgres://…, postgresql://…, sqlite:path or sqlite::memory:",
                 postgres::connect::redact(url)
             ),
         }
@@ -32,12 +35,14 @@ impl Kind {
     pub fn sql_dialect(self) -> Box<dyn sqlparser::dialect::Dialect> {
         match self {
             Kind::Postgres => Box::new(postgres::sql_dialect()),
+            Kind::Sqlite => Box::new(sqlite::sql_dialect()),
         }
     }
 
     pub fn renderer(self) -> Box<dyn SqlRenderer> {
         match self {
             Kind::Postgres => Box::new(postgres::render::PostgresRenderer),
+            Kind::Sqlite => Box::new(sqlite::render::SqliteRenderer),
         }
     }
 }
@@ -48,6 +53,11 @@ pub async fn introspect(url: &str, schemas: &[String]) -> Result<Catalog> {
         Kind::Postgres => {
             let mut conn = postgres::connect::connect(url).await?;
             Ok(postgres::introspect::introspect_live(&mut conn, schemas).await?)
+        }
+        // A SQLite database has one schema, `main`; `schemas` has nothing to select.
+        Kind::Sqlite => {
+            let mut conn = sqlite::connect::connect(url).await?;
+            Ok(sqlite::introspect::introspect(&mut conn).await?)
         }
     }
 }
@@ -62,6 +72,8 @@ pub async fn load_declared(
 ) -> Result<Catalog> {
     match Kind::from_url(target_url)? {
         Kind::Postgres => Ok(postgres::scratch::load(target_url, dev_url, statements, schemas).await?),
+        // The scratch database is a private in-memory one; there is no server to ask for a dev database.
+        Kind::Sqlite => Ok(sqlite::scratch::load(statements).await?),
     }
 }
 
@@ -72,6 +84,11 @@ pub async fn execute(url: &str, statements: &[String], transactional: bool) -> R
         Kind::Postgres => {
             let mut conn = postgres::connect::connect(url).await?;
             postgres::connect::execute_script(&mut conn, statements, transactional).await?;
+            Ok(())
+        }
+        Kind::Sqlite => {
+            let mut conn = sqlite::connect::connect(url).await?;
+            sqlite::connect::execute_script(&mut conn, statements, transactional).await?;
             Ok(())
         }
     }

@@ -119,3 +119,422 @@ fn write_new(path: &Path, text: &str) -> Result<(), MigrationError> {
 pub fn is_transactional(text: &str) -> bool {
     text.lines().next().is_none_or(|first| first.trim() != NO_TRANSACTION)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading the directory and its integrity file (the migration runner's view of it).
+
+/// The integrity file in the migrations directory: a hash of every migration file and a total.
+pub const SUM_FILE: &str = "schema.sum";
+
+/// Which way a migration file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        })
+    }
+}
+
+/// One migration on disk: its up file and, if there is one, its down file.
+#[derive(Debug, Clone)]
+pub struct LocalMigration {
+    pub version: String,
+    pub name: String,
+    pub up: Script,
+    pub down: Option<Script>,
+}
+
+impl LocalMigration {
+    /// `version_name`, as in the file names.
+    pub fn id(&self) -> String {
+        format!("{}_{}", self.version, self.name)
+    }
+}
+
+/// One migration file's content.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub path: PathBuf,
+    pub text: String,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub checksum: String,
+    pub transactional: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirError {
+    #[error("cannot read {path}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{path}: not a migration file name: {reason} (expected YYYYMMDDHHMMSS_name.up.sql or \
+         YYYYMMDDHHMMSS_name.down.sql; rename or move the file)"
+    )]
+    MalformedName { path: PathBuf, reason: &'static str },
+    #[error(
+        "two migrations have version {version}: {first} and {second} (did two branches both add one? give one \
+         of them a later version)"
+    )]
+    DuplicateVersion { version: String, first: String, second: String },
+    #[error("{0} has no matching .up.sql file")]
+    DownWithoutUp(PathBuf),
+    #[error("{path}: {message}; rewrite it with `schema migrate hash` after checking the migration files")]
+    BadSumFile { path: PathBuf, message: String },
+}
+
+/// Splits `YYYYMMDDHHMMSS_name.up.sql` into version, name and direction.
+pub fn parse_file_name(file_name: &str) -> Result<(String, String, Direction), &'static str> {
+    let (stem, direction) = if let Some(stem) = file_name.strip_suffix(".up.sql") {
+        (stem, Direction::Up)
+    } else if let Some(stem) = file_name.strip_suffix(".down.sql") {
+        (stem, Direction::Down)
+    } else {
+        return Err("it must end in .up.sql or .down.sql");
+    };
+    let (version, name) = stem.split_once('_').ok_or("it must start with a 14-digit version and an underscore")?;
+    if version.len() != 14 || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("it must start with a 14-digit version (YYYYMMDDHHMMSS) and an underscore");
+    }
+    if name.is_empty() {
+        return Err("the name after the version is empty");
+    }
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err("the name after the version may contain only ASCII letters, digits, `_` and `-`");
+    }
+    Ok((version.to_string(), name.to_string(), direction))
+}
+
+/// SHA-256 of some bytes, lowercase hex.
+pub fn checksum(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+/// Reads every migration in `dir`, in version order. A missing directory holds no migrations. Hidden
+/// files, subdirectories, the integrity file and files not ending in `.sql` are not migrations; a `.sql`
+/// file whose name does not parse is an error, so that a typo never silently skips a migration.
+pub fn read_dir(dir: &Path) -> Result<Vec<LocalMigration>, DirError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(DirError::Io { path: dir.into(), source }),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| DirError::Io { path: dir.into(), source })?;
+        let path = entry.path();
+        if path.is_dir() {
+            continue;
+        }
+        let Some(file_name) = entry.file_name().to_str().map(str::to_string) else {
+            if path.extension().is_some_and(|e| e == "sql") {
+                return Err(DirError::MalformedName { path, reason: "it is not valid UTF-8" });
+            }
+            continue;
+        };
+        if file_name.starts_with('.') || file_name == SUM_FILE || !file_name.ends_with(".sql") {
+            continue;
+        }
+        files.push((file_name, path));
+    }
+    files.sort();
+    let mut ups: std::collections::BTreeMap<String, LocalMigration> = std::collections::BTreeMap::new();
+    let mut downs = Vec::new();
+    for (file_name, path) in files {
+        let (version, name, direction) =
+            parse_file_name(&file_name).map_err(|reason| DirError::MalformedName { path: path.clone(), reason })?;
+        let bytes = std::fs::read(&path).map_err(|source| DirError::Io { path: path.clone(), source })?;
+        let text = String::from_utf8(bytes).map_err(|e| DirError::Io {
+            path: path.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+        })?;
+        let script = Script { checksum: checksum(text.as_bytes()), transactional: is_transactional(&text), path, text };
+        match direction {
+            Direction::Up => {
+                if let Some(existing) = ups.get(&version) {
+                    return Err(DirError::DuplicateVersion {
+                        version,
+                        first: existing.id(),
+                        second: format!("{}_{name}", &file_name[..14]),
+                    });
+                }
+                ups.insert(version.clone(), LocalMigration { version, name, up: script, down: None });
+            }
+            Direction::Down => downs.push((version, name, script)),
+        }
+    }
+    for (version, name, script) in downs {
+        match ups.get_mut(&version) {
+            Some(migration) if migration.name == name => migration.down = Some(script),
+            Some(migration) => {
+                return Err(DirError::DuplicateVersion {
+                    version: version.clone(),
+                    first: migration.id(),
+                    second: format!("{version}_{name}"),
+                });
+            }
+            None => return Err(DirError::DownWithoutUp(script.path)),
+        }
+    }
+    Ok(ups.into_values().collect())
+}
+
+/// The integrity file's content: each migration file's hash, and a total over all of them. The total
+/// changes whenever any line does, so two branches that both add a migration conflict on it when merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SumFile {
+    pub total: String,
+    /// (file name, SHA-256), sorted by file name.
+    pub files: Vec<(String, String)>,
+}
+
+impl SumFile {
+    pub fn new(mut files: Vec<(String, String)>) -> SumFile {
+        files.sort();
+        files.dedup_by(|a, b| a.0 == b.0);
+        let total = checksum(Self::body(&files).as_bytes());
+        SumFile { total, files }
+    }
+
+    fn body(files: &[(String, String)]) -> String {
+        files.iter().map(|(file, hash)| format!("{file} sha256:{hash}\n")).collect()
+    }
+
+    /// The hashes of every file of these migrations.
+    pub fn of(migrations: &[LocalMigration]) -> SumFile {
+        let mut files = Vec::new();
+        for migration in migrations {
+            for script in std::iter::once(&migration.up).chain(&migration.down) {
+                let name = script.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                files.push((name, script.checksum.clone()));
+            }
+        }
+        SumFile::new(files)
+    }
+
+    pub fn render(&self) -> String {
+        format!("sha256:{}\n{}", self.total, Self::body(&self.files))
+    }
+
+    /// Parses the text; the total is checked by [`check_sum`], not here.
+    pub fn parse(text: &str) -> Result<SumFile, String> {
+        let mut lines = text.lines();
+        let total = lines
+            .next()
+            .and_then(|l| l.strip_prefix("sha256:"))
+            .filter(|h| is_hex_digest(h))
+            .ok_or("the first line must be the total, `sha256:<64 hex digits>`")?;
+        let mut files = Vec::new();
+        for (i, line) in lines.enumerate() {
+            let (file, hash) = line
+                .split_once(" sha256:")
+                .filter(|(file, hash)| !file.is_empty() && is_hex_digest(hash))
+                .ok_or_else(|| format!("line {} is not `<file> sha256:<64 hex digits>`", i + 2))?;
+            files.push((file.to_string(), hash.to_string()));
+        }
+        Ok(SumFile { total: total.to_string(), files })
+    }
+}
+
+fn is_hex_digest(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// What the integrity file says is wrong with the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SumProblem {
+    /// There are migrations but no integrity file.
+    Missing,
+    /// The file cannot be parsed.
+    Unreadable(String),
+    /// The total does not match the lines: the integrity file was edited by hand or badly merged.
+    Total,
+    /// A file that the integrity file does not list (a hand-written migration not yet hashed).
+    NotListed(String),
+    /// A file whose content differs from its recorded hash (edited after it was written).
+    Changed(String),
+    /// A file the integrity file lists but that is not in the directory.
+    Deleted(String),
+}
+
+impl std::fmt::Display for SumProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SumProblem::Missing => write!(
+                f,
+                "{SUM_FILE} is missing: the migration files cannot be checked for edits; create it with `schema \
+                 migrate hash` once you have checked them"
+            ),
+            SumProblem::Unreadable(message) => write!(f, "{SUM_FILE} is malformed: {message}"),
+            SumProblem::Total => write!(
+                f,
+                "{SUM_FILE} was edited by hand or merged from two branches (its total does not match its lines); \
+                 check the migrations' versions and content, then run `schema migrate hash`"
+            ),
+            SumProblem::NotListed(file) => write!(
+                f,
+                "{file} is not in {SUM_FILE}: a migration written by hand or copied from another branch; review it, \
+                 then run `schema migrate hash`"
+            ),
+            SumProblem::Changed(file) => write!(
+                f,
+                "{file} was edited after {SUM_FILE} recorded it; revert the edit (write a new migration instead), or \
+                 run `schema migrate hash` if the edit is intended and the migration was never applied anywhere"
+            ),
+            SumProblem::Deleted(file) => write!(f, "{file} is listed in {SUM_FILE} but is not in the directory"),
+        }
+    }
+}
+
+/// Compares the directory's migrations with its integrity file. No migrations and no file is fine.
+pub fn check_sum(dir: &Path, migrations: &[LocalMigration]) -> Result<Vec<SumProblem>, DirError> {
+    let path = dir.join(SUM_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(if migrations.is_empty() { Vec::new() } else { vec![SumProblem::Missing] });
+        }
+        Err(source) => return Err(DirError::Io { path, source }),
+    };
+    let recorded = match SumFile::parse(&text) {
+        Ok(recorded) => recorded,
+        Err(message) => return Ok(vec![SumProblem::Unreadable(message)]),
+    };
+    let mut problems = Vec::new();
+    if SumFile::new(recorded.files.clone()).total != recorded.total {
+        problems.push(SumProblem::Total);
+    }
+    let actual = SumFile::of(migrations);
+    let recorded_map: std::collections::BTreeMap<&str, &str> =
+        recorded.files.iter().map(|(f, h)| (f.as_str(), h.as_str())).collect();
+    let actual_map: std::collections::BTreeMap<&str, &str> =
+        actual.files.iter().map(|(f, h)| (f.as_str(), h.as_str())).collect();
+    for (file, hash) in &actual_map {
+        match recorded_map.get(file) {
+            None => problems.push(SumProblem::NotListed(file.to_string())),
+            Some(recorded) if recorded != hash => problems.push(SumProblem::Changed(file.to_string())),
+            Some(_) => {}
+        }
+    }
+    for file in recorded_map.keys().filter(|f| !actual_map.contains_key(*f)) {
+        problems.push(SumProblem::Deleted(file.to_string()));
+    }
+    Ok(problems)
+}
+
+/// Rewrites the integrity file from the directory as it is (`schema migrate hash`).
+pub fn write_sum(dir: &Path) -> Result<SumFile, DirError> {
+    let sum = SumFile::of(&read_dir(dir)?);
+    write_sum_file(dir, &sum)?;
+    Ok(sum)
+}
+
+/// Adds (or updates) the given files' lines in the integrity file, leaving every other line as it was, so
+/// that `schema generate` vouches for what it wrote and nothing else: a hand-edited or hand-written file
+/// stays reported. Without an integrity file, one is created for the whole directory.
+pub fn record_in_sum(dir: &Path, written: &[&Path]) -> Result<SumFile, DirError> {
+    let path = dir.join(SUM_FILE);
+    let mut files = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            SumFile::parse(&text).map_err(|message| DirError::BadSumFile { path: path.clone(), message })?.files
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return write_sum(dir),
+        Err(source) => return Err(DirError::Io { path, source }),
+    };
+    for file in written {
+        let bytes = std::fs::read(file).map_err(|source| DirError::Io { path: file.to_path_buf(), source })?;
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        files.retain(|(f, _)| *f != name);
+        files.push((name, checksum(&bytes)));
+    }
+    let sum = SumFile::new(files);
+    write_sum_file(dir, &sum)?;
+    Ok(sum)
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half an integrity file.
+fn write_sum_file(dir: &Path, sum: &SumFile) -> Result<(), DirError> {
+    let path = dir.join(SUM_FILE);
+    let temporary = dir.join(format!(".{SUM_FILE}.tmp"));
+    std::fs::create_dir_all(dir).map_err(|source| DirError::Write { path: dir.into(), source })?;
+    std::fs::write(&temporary, sum.render()).map_err(|source| DirError::Write { path: temporary.clone(), source })?;
+    std::fs::rename(&temporary, &path).map_err(|source| DirError::Write { path, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_parse_or_say_why_not() {
+        assert_eq!(
+            parse_file_name("20240101120000_add_users.up.sql").unwrap(),
+            ("20240101120000".into(), "add_users".into(), Direction::Up)
+        );
+        assert_eq!(parse_file_name("20240101120000_backfill-x.down.sql").unwrap().2, Direction::Down);
+        assert!(parse_file_name("20240101120000_x.sql").unwrap_err().contains(".up.sql"));
+        assert!(parse_file_name("2024_x.up.sql").unwrap_err().contains("14-digit"));
+        assert!(parse_file_name("add_users.up.sql").unwrap_err().contains("14-digit"));
+        assert!(parse_file_name("20240101120000_.up.sql").unwrap_err().contains("empty"));
+        assert!(parse_file_name("20240101120000_a b.up.sql").unwrap_err().contains("ASCII"));
+    }
+
+    #[test]
+    fn sum_file_round_trips_and_detects_every_kind_of_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("20240101000000_a.up.sql", "CREATE TABLE a ();\n");
+        write("20240101000000_a.down.sql", "DROP TABLE a;\n");
+        let sum = write_sum(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(SUM_FILE)).unwrap();
+        assert_eq!(SumFile::parse(&text).unwrap(), sum);
+        assert!(text.lines().nth(1).unwrap().starts_with("20240101000000_a.down.sql sha256:"), "{text}");
+        let check = || check_sum(dir.path(), &read_dir(dir.path()).unwrap()).unwrap();
+        assert_eq!(check(), vec![]);
+
+        write("20240101000000_a.up.sql", "CREATE TABLE a (id int);\n");
+        write("20240102000000_b.up.sql", "SELECT 1;\n");
+        assert_eq!(
+            check(),
+            vec![
+                SumProblem::Changed("20240101000000_a.up.sql".into()),
+                SumProblem::NotListed("20240102000000_b.up.sql".into())
+            ]
+        );
+        record_in_sum(dir.path(), &[&dir.path().join("20240102000000_b.up.sql")]).unwrap();
+        assert_eq!(check(), vec![SumProblem::Changed("20240101000000_a.up.sql".into())]);
+
+        std::fs::remove_file(dir.path().join("20240102000000_b.up.sql")).unwrap();
+        let edited = text.replacen("\n2024", "\n2023", 1);
+        std::fs::write(dir.path().join(SUM_FILE), edited).unwrap();
+        let problems = check();
+        assert!(problems.contains(&SumProblem::Total), "{problems:?}");
+        assert!(problems.contains(&SumProblem::Deleted("20230101000000_a.down.sql".into())), "{problems:?}");
+    }
+
+    #[test]
+    fn directory_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("README.md"), "notes").unwrap();
+        std::fs::write(dir.path().join("20240101000000_a.up.sql"), "").unwrap();
+        assert_eq!(read_dir(dir.path()).unwrap().len(), 1);
+        std::fs::write(dir.path().join("20240101000000_b.up.sql"), "").unwrap();
+        let err = read_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("20240101000000_a") && err.contains("20240101000000_b"), "{err}");
+        std::fs::remove_file(dir.path().join("20240101000000_b.up.sql")).unwrap();
+        std::fs::write(dir.path().join("20240102000000_c.down.sql"), "").unwrap();
+        assert!(read_dir(dir.path()).unwrap_err().to_string().contains("no matching .up.sql"));
+        std::fs::remove_file(dir.path().join("20240102000000_c.down.sql")).unwrap();
+        std::fs::write(dir.path().join("V2__add.sql"), "").unwrap();
+        let err = read_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("V2__add.sql") && err.contains("not a migration file name"), "{err}");
+    }
+}

@@ -89,6 +89,9 @@ pub struct Table {
     pub columns: IndexMap<String, Column>,
     pub constraints: IndexMap<String, Constraint>,
     pub comment: Option<String>,
+    /// Options written after the column list, as the database spells them (SQLite: `WITHOUT ROWID`,
+    /// `STRICT`); empty where a database has none.
+    pub options: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Copy, Serialize)]

@@ -797,4 +797,5 @@ mod tests {
     }
 }
 
+pub mod generate;
 pub mod roundtrip;

@@ -102,6 +102,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             columns: IndexMap::new(),
             constraints: IndexMap::new(),
             comment: get(&row, q, "comment")?,
+            options: Vec::new(),
         };
         catalog.tables.insert(name, table);
     }

@@ -1,0 +1,159 @@
+//! `schema migrate`: run the migrations of the out dir against the database (see [`crate::runner`]).
+
+use crate::dialect::Kind;
+use crate::migrations;
+use crate::pipeline::Settings;
+use crate::runner::{self, DownTarget, State, UpTarget};
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+const STATUS_EXIT_CODES: &str = "\
+Exit codes:
+  0  every migration is applied
+  1  migrations are pending
+  2  trouble: a dirty, changed, missing or out-of-order migration, schema.sum disagrees with the files, or
+     the database cannot be reached";
+
+const MIGRATE_HELP: &str = "\
+Each migration runs in its own transaction together with its row in the tracking table, except files whose
+first line is `-- schema:no-transaction`: those run statement by statement, and a failure leaves the
+migration marked dirty until `schema migrate resolve`. Runners take turns through a lock; generated/schema.sum
+must list every migration file (`schema migrate hash` updates it after a migration was written by hand).
+
+Exit codes: 0 success; 1 (status only) migrations pending; 2 trouble";
+
+#[derive(Debug, Args)]
+#[command(after_help = MIGRATE_HELP)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub command: MigrateCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply the pending migrations in version order
+    Up {
+        /// Stop after this version (YYYYMMDDHHMMSS)
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+    },
+    /// Revert applied migrations with their .down.sql files, newest first [default: the latest one]
+    Down {
+        /// Revert this many migrations
+        #[arg(long, value_name = "N", conflicts_with_all = ["to", "all"])]
+        steps: Option<usize>,
+        /// Revert every migration later than this applied version
+        #[arg(long, value_name = "VERSION", conflicts_with = "all")]
+        to: Option<String>,
+        /// Revert every applied migration
+        #[arg(long)]
+        all: bool,
+    },
+    /// List applied, pending and problem migrations: exit 0 all applied, 1 pending, 2 trouble
+    #[command(after_help = STATUS_EXIT_CODES)]
+    Status,
+    /// Rewrite the out dir's schema.sum from the migration files as they are now
+    Hash,
+    /// Settle a dirty migration (one that ran outside a transaction and failed) after fixing the database
+    Resolve {
+        /// The dirty migration's version
+        version: String,
+        /// Its statements have all taken effect (you finished them by hand): keep it as applied
+        #[arg(long, required_unless_present = "rolled_back", conflicts_with = "rolled_back")]
+        applied: bool,
+        /// None of its statements remain in effect (you undid them by hand): mark it as not applied
+        #[arg(long)]
+        rolled_back: bool,
+    },
+}
+
+pub async fn run(settings: &Settings, args: &MigrateArgs) -> Result<i32> {
+    let dir = &settings.out_dir;
+    if let MigrateCommand::Hash = args.command {
+        let sum = migrations::write_sum(dir)?;
+        super::emit(&format!("wrote {} ({} files)\n", dir.join(migrations::SUM_FILE).display(), sum.files.len()));
+        return Ok(0);
+    }
+    let url = settings.url()?;
+    let (local, sum) = runner::local(dir)?;
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let mut db = runner::postgres::PgDatabase::connect(url, &settings.migrate).await?;
+            dispatch(&mut db, settings, args, &local, &sum).await
+        }
+        Kind::Sqlite => {
+            let mut db = runner::sqlite::SqliteDatabase::connect(url, &settings.migrate).await?;
+            dispatch(&mut db, settings, args, &local, &sum).await
+        }
+    }
+}
+
+async fn dispatch(
+    db: &mut impl runner::Database,
+    settings: &Settings,
+    args: &MigrateArgs,
+    local: &[migrations::LocalMigration],
+    sum: &[migrations::SumProblem],
+) -> Result<i32> {
+    let (options, mut out) = (&settings.migrate, std::io::stdout());
+    match &args.command {
+        MigrateCommand::Up { to } => {
+            runner::up(db, options, local, sum, &UpTarget { to: to.clone() }, &mut out).await?;
+            Ok(0)
+        }
+        MigrateCommand::Down { steps, to, all } => {
+            let target = match (steps, to, all) {
+                (_, _, true) => DownTarget::All,
+                (_, Some(version), _) => DownTarget::To(version.clone()),
+                (steps, None, false) => DownTarget::Steps(steps.unwrap_or(1)),
+            };
+            runner::down(db, options, local, sum, &target, &mut out).await?;
+            Ok(0)
+        }
+        MigrateCommand::Status => status(db, settings, local, sum).await,
+        MigrateCommand::Resolve { version, applied, .. } => {
+            runner::resolve(db, options, version, *applied, &mut out).await?;
+            Ok(0)
+        }
+        MigrateCommand::Hash => unreachable!("handled above"),
+    }
+}
+
+async fn status(
+    db: &mut impl runner::Database,
+    settings: &Settings,
+    local: &[migrations::LocalMigration],
+    sum: &[migrations::SumProblem],
+) -> Result<i32> {
+    let status = runner::status(db, local, sum).await.context("cannot read the migration status")?;
+    let mut text =
+        format!("migrations in {}, tracking table {}:\n", settings.out_dir.display(), settings.migrate.table);
+    if status.rows.is_empty() {
+        text.push_str("  (none)\n");
+    }
+    for (id, state) in &status.rows {
+        let line = match state {
+            State::Applied { applied_at, execution_ms } => {
+                format!("  applied       {id}  ({applied_at}, {execution_ms} ms)")
+            }
+            State::Pending => format!("  pending       {id}"),
+            State::Dirty => format!("  DIRTY         {id}"),
+            State::Changed => format!("  CHANGED       {id}  (applied, file edited since)"),
+            State::Missing => format!("  MISSING       {id}  (applied, file not in the directory)"),
+            State::OutOfOrder => format!("  OUT OF ORDER  {id}  (pending, older than the latest applied)"),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let applied = status.rows.iter().filter(|(_, s)| matches!(s, State::Applied { .. })).count();
+    text.push_str(&format!("{applied} applied, {} pending\n", status.pending));
+    super::emit(&text);
+    if !status.problems.is_empty() {
+        eprintln!("error: {} problem(s):", status.problems.len());
+        for problem in &status.problems {
+            eprintln!("  - {problem}");
+        }
+        return Ok(2);
+    }
+    Ok(if status.pending > 0 { 1 } else { 0 })
+}

@@ -1,0 +1,420 @@
+//! SQLite SQL for each [`Change`], and [`SqliteRenderer::adapt`], which turns what SQLite's
+//! `ALTER TABLE` cannot do into table rebuilds.
+//!
+//! In place: `ADD COLUMN` (when SQLite allows it for that column), `DROP COLUMN` (when no key,
+//! constraint or generated column uses it), `RENAME COLUMN`, `RENAME TO`, indexes, views, triggers.
+//! Everything else on an existing table (type, nullability, default, collation or constraint
+//! changes, table options) rebuilds it, following "Making Other Kinds Of Table Schema Changes" in
+//! SQLite's documentation: create the new table under a temporary name, copy the rows of the columns
+//! both sides share, drop the old table, rename the new one, then recreate its indexes and triggers
+//! and the views and triggers that read it. The old table is dropped with foreign keys off, so no
+//! `ON DELETE` action runs; the executor ([`super::connect::execute_script`]) turns them off around
+//! the transaction and checks every foreign key before committing, and the rebuild itself refuses to
+//! run when they are on.
+
+use crate::diff::{Change, ChangeSet};
+use crate::model::*;
+use crate::plan::SqlRenderer;
+use indexmap::{IndexMap, IndexSet};
+
+/// A quoted identifier: always quoted, embedded quotes doubled.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A string literal.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+pub struct SqliteRenderer;
+
+impl SqlRenderer for SqliteRenderer {
+    fn render(&self, change: &Change) -> Vec<String> {
+        render(change)
+    }
+
+    fn adapt(&self, changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
+        adapt(changes, current, desired)
+    }
+}
+
+fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String {
+    let mut sql = ident(&column.name);
+    if !column.data_type.is_empty() {
+        sql.push_str(&format!(" {}", column.data_type));
+    }
+    if let Some(key) = inline_key {
+        sql.push_str(&format!(" CONSTRAINT {} PRIMARY KEY AUTOINCREMENT", ident(&key.name)));
+    }
+    if let Some(collation) = &column.collation {
+        sql.push_str(&format!(" COLLATE {collation}"));
+    }
+    if let Some(generated) = &column.generated {
+        sql.push_str(&format!(" GENERATED ALWAYS AS {generated}"));
+    }
+    if let Some(default) = &column.default {
+        // SQLite reports a default expression without the parentheses it must be written in.
+        if is_literal(default) {
+            sql.push_str(&format!(" DEFAULT {default}"));
+        } else {
+            sql.push_str(&format!(" DEFAULT ({default})"));
+        }
+    }
+    if column.not_null {
+        sql.push_str(" NOT NULL");
+    }
+    sql
+}
+
+/// `CREATE TABLE` for a table under the given name. An AUTOINCREMENT key (the column's identity)
+/// can only be written on its column.
+fn create_table(table: &Table, name: &str) -> String {
+    let autoincrement = table.columns.values().find(|c| c.identity.is_some()).map(|c| c.name.clone());
+    let inline_key = table.constraints.values().find(|c| {
+        c.kind == ConstraintKind::PrimaryKey && autoincrement.as_ref().is_some_and(|a| c.columns == [a.clone()])
+    });
+    let mut lines: Vec<String> = table
+        .columns
+        .values()
+        .map(|c| column_definition(c, inline_key.filter(|_| Some(&c.name) == autoincrement.as_ref())))
+        .collect();
+    for c in table.constraints.values() {
+        if Some(c) != inline_key {
+            lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
+        }
+    }
+    let options = if table.options.is_empty() { String::new() } else { format!(" {}", table.options.join(", ")) };
+    format!("CREATE TABLE {} (\n    {}\n){options};", ident(name), lines.join(",\n    "))
+}
+
+fn unsupported(change: &Change) -> Vec<String> {
+    vec![format!("-- error: SQLite cannot {}; this change should not have been planned", change.describe())]
+}
+
+fn render(change: &Change) -> Vec<String> {
+    match change {
+        Change::CreateTable(t) => vec![create_table(t, &t.name.name)],
+        Change::DropTable(t) => vec![format!("DROP TABLE {};", ident(&t.name.name))],
+        Change::RenameTable { from, to } => {
+            vec![format!("ALTER TABLE {} RENAME TO {};", ident(&from.name), ident(&to.name))]
+        }
+        Change::AddColumn { table, column } => {
+            vec![format!("ALTER TABLE {} ADD COLUMN {};", ident(&table.name), column_definition(column, None))]
+        }
+        Change::DropColumn { table, column } => {
+            vec![format!("ALTER TABLE {} DROP COLUMN {};", ident(&table.name), ident(&column.name))]
+        }
+        Change::RenameColumn { table, from, to } => {
+            vec![format!("ALTER TABLE {} RENAME COLUMN {} TO {};", ident(&table.name), ident(from), ident(to))]
+        }
+        Change::CreateIndex(i) => vec![format!(
+            "CREATE {}INDEX {} ON {} {};",
+            if i.unique { "UNIQUE " } else { "" },
+            ident(&i.name.name),
+            ident(&i.table.name),
+            i.definition
+        )],
+        Change::DropIndex(i) => vec![format!("DROP INDEX {};", ident(&i.name.name))],
+        Change::CreateView(v) => {
+            let columns: Vec<String> = v.columns.iter().map(|c| ident(c)).collect();
+            vec![format!("CREATE VIEW {} ({}) AS\n{};", ident(&v.name.name), columns.join(", "), v.definition)]
+        }
+        Change::DropView(v) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
+        Change::CreateTrigger(t) => vec![format!("{};", t.definition)],
+        Change::DropTrigger(t) => vec![format!("DROP TRIGGER {};", ident(&t.name.name))],
+        Change::RebuildTable { from, to } => rebuild(from, to),
+        // SQLite has no NOT VALID constraints and no comments.
+        Change::ValidateConstraint { .. } | Change::SetComment { .. } => Vec::new(),
+        Change::AlterColumn { .. }
+        | Change::AddConstraint { .. }
+        | Change::DropConstraint { .. }
+        | Change::CreateSchema(_)
+        | Change::DropSchema(_)
+        | Change::CreateExtension(_)
+        | Change::DropExtension(_)
+        | Change::CreateEnum(_)
+        | Change::DropEnum(_)
+        | Change::AddEnumValue { .. }
+        | Change::RebuildEnum { .. }
+        | Change::CreateSequence(_)
+        | Change::DropSequence(_)
+        | Change::AlterSequence { .. }
+        | Change::SetSequenceOwner { .. } => unsupported(change),
+    }
+}
+
+/// The table rebuild. `from` is the table as it is in the database (its old name); its columns are
+/// keyed by their name in `to`, so that a column renamed in the same migration is copied into its
+/// new name (see [`adapt`]).
+fn rebuild(from: &Table, to: &Table) -> Vec<String> {
+    let temporary = format!("{}__schema_new", to.name.name);
+    let guard = ident("schema_rebuild_guard");
+    let mut sql = vec![
+        // Dropping the old table with foreign keys on would run the ON DELETE actions of the tables
+        // that reference it (and their rows would be lost): refuse to run in that case.
+        format!(
+            "CREATE TEMP TABLE {guard} (\"foreign_keys\" INTEGER CONSTRAINT {} CHECK (\"foreign_keys\" = 0));",
+            ident("PRAGMA foreign_keys must be OFF (outside the transaction) while a table is rebuilt")
+        ),
+        format!("INSERT INTO temp.{guard} SELECT \"foreign_keys\" FROM pragma_foreign_keys;"),
+        format!("DROP TABLE temp.{guard};"),
+        create_table(to, &temporary),
+    ];
+    let shared: Vec<(&String, &Column)> =
+        from.columns.iter().filter(|(key, _)| to.columns.get(*key).is_some_and(|c| c.generated.is_none())).collect();
+    if !shared.is_empty() {
+        let into: Vec<String> = shared.iter().map(|(key, _)| ident(key)).collect();
+        let select: Vec<String> = shared.iter().map(|(_, c)| ident(&c.name)).collect();
+        sql.push(format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {};",
+            ident(&temporary),
+            into.join(", "),
+            select.join(", "),
+            ident(&from.name.name)
+        ));
+    }
+    let counts = |t: &Table| t.columns.values().any(|c| c.identity.is_some());
+    if counts(from) && counts(to) {
+        // Keep the AUTOINCREMENT counter: ids of deleted rows are never handed out again.
+        sql.push(format!("DELETE FROM sqlite_sequence WHERE name = {};", literal(&temporary)));
+        sql.push(format!(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT {}, seq FROM sqlite_sequence WHERE name = {};",
+            literal(&temporary),
+            literal(&from.name.name)
+        ));
+    }
+    sql.push(format!("DROP TABLE {};", ident(&from.name.name)));
+    sql.push(format!("ALTER TABLE {} RENAME TO {};", ident(&temporary), ident(&to.name.name)));
+    sql
+}
+
+/// A default that may be written without parentheses: a literal, NULL, TRUE, FALSE or CURRENT_*.
+fn is_literal(default: &str) -> bool {
+    let d = default.trim();
+    let upper = d.to_ascii_uppercase();
+    let number = d.strip_prefix(['-', '+']).unwrap_or(d);
+    let quoted = |q: char| {
+        d.len() >= 2
+            && d.starts_with(q)
+            && d.ends_with(q)
+            && !d[1..d.len() - 1].replace(&format!("{q}{q}"), "").contains(q)
+    };
+    quoted('\'')
+        || (upper.starts_with("X'") && quoted_blob(d))
+        || (!number.is_empty()
+            && number.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
+            && number.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+        || ["NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"].contains(&upper.as_str())
+}
+
+fn quoted_blob(d: &str) -> bool {
+    d.len() >= 3 && d.ends_with('\'') && d[2..d.len() - 1].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Whether `ALTER TABLE … ADD COLUMN` can add this column (SQLite's documented restrictions).
+fn can_add(column: &Column) -> bool {
+    let default_ok = column
+        .default
+        .as_deref()
+        .is_none_or(|d| is_literal(d) && !d.trim().to_ascii_uppercase().starts_with("CURRENT_"));
+    let not_null_ok = !column.not_null
+        || column.default.as_deref().is_some_and(|d| !d.trim().eq_ignore_ascii_case("NULL"))
+        || column.generated.is_some();
+    let generated_ok = column.generated.as_deref().is_none_or(|g| !g.ends_with("STORED"));
+    default_ok && not_null_ok && generated_ok && column.identity.is_none()
+}
+
+/// The table a change alters in place, if it is a change to an existing table's columns or
+/// constraints.
+fn altered_table(change: &Change) -> Option<&QualifiedName> {
+    match change {
+        Change::AddColumn { table, .. }
+        | Change::DropColumn { table, .. }
+        | Change::AlterColumn { table, .. }
+        | Change::AddConstraint { table, .. }
+        | Change::DropConstraint { table, .. }
+        | Change::ValidateConstraint { table, .. }
+        | Change::RenameColumn { table, .. } => Some(table),
+        _ => None,
+    }
+}
+
+fn without_fk_targets(mut table: Table) -> Table {
+    // SQLite resolves a foreign key's parent when rows are written, not when the table is created:
+    // the target is needed for nothing here, and leaving it out lets tables that reference each
+    // other be created or rebuilt in any order.
+    for c in table.constraints.values_mut() {
+        c.references = None;
+    }
+    table
+}
+
+fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
+    let changes = changes.changes;
+    let created: IndexSet<QualifiedName> = changes
+        .iter()
+        .filter_map(|c| if let Change::CreateTable(t) = c { Some(t.name.clone()) } else { None })
+        .collect();
+    let dropped: IndexSet<QualifiedName> =
+        changes.iter().filter_map(|c| if let Change::DropTable(t) = c { Some(t.name.clone()) } else { None }).collect();
+    let renamed_from: IndexMap<QualifiedName, QualifiedName> = changes
+        .iter()
+        .filter_map(|c| if let Change::RenameTable { from, to } = c { Some((to.clone(), from.clone())) } else { None })
+        .collect();
+
+    let mut column_renames: IndexMap<QualifiedName, Vec<(String, String)>> = IndexMap::new();
+    for change in &changes {
+        if let Change::RenameColumn { table, from, to } = change {
+            column_renames.entry(table.clone()).or_default().push((from.clone(), to.clone()));
+        }
+    }
+
+    // Tables that must be rebuilt, and tables that lose a column in place.
+    let mut rebuilt: IndexSet<QualifiedName> = IndexSet::new();
+    let mut narrowed: IndexSet<QualifiedName> = IndexSet::new();
+    for change in &changes {
+        let Some(table) = altered_table(change) else { continue };
+        if created.contains(table) || dropped.contains(table) {
+            continue;
+        }
+        let old = renamed_from.get(table).unwrap_or(table);
+        match change {
+            Change::AddColumn { column, .. } if can_add(column) => {}
+            Change::RenameColumn { .. } | Change::ValidateConstraint { .. } => {}
+            Change::DropColumn { column, .. } => {
+                let have = current.tables.get(old);
+                let used = have.is_some_and(|t| {
+                    t.constraints.values().any(|c| c.columns.contains(&column.name))
+                        || t.columns.values().any(|c| c.generated.is_some())
+                });
+                if used || column.identity.is_some() {
+                    rebuilt.insert(table.clone());
+                } else {
+                    narrowed.insert(table.clone());
+                }
+            }
+            _ => {
+                rebuilt.insert(table.clone());
+            }
+        }
+    }
+    for (name, want) in &desired.tables {
+        let old = renamed_from.get(name).unwrap_or(name);
+        if let Some(have) = current.tables.get(old)
+            && have.options != want.options
+        {
+            rebuilt.insert(name.clone());
+        }
+    }
+    narrowed.retain(|t| !rebuilt.contains(t));
+
+    // Views that read a rebuilt or narrowed table (directly or through other views) are recreated:
+    // SQLite checks every view when a table is renamed or loses a column.
+    let disturbed_tables: IndexSet<QualifiedName> = rebuilt.iter().chain(&narrowed).cloned().collect();
+    let mut disturbed: IndexSet<QualifiedName> = disturbed_tables
+        .iter()
+        .flat_map(|t| [t.clone(), renamed_from.get(t).cloned().unwrap_or_else(|| t.clone())])
+        .collect();
+    let mut views: IndexSet<QualifiedName> = IndexSet::new();
+    loop {
+        let before = views.len();
+        for (name, view) in &current.views {
+            if !views.contains(name)
+                && view.depends_on.iter().any(|d| matches!(d, ObjectRef::Relation(r) if disturbed.contains(r)))
+            {
+                views.insert(name.clone());
+                disturbed.insert(name.clone());
+            }
+        }
+        if views.len() == before {
+            break;
+        }
+    }
+    let touches = |t: &Trigger| {
+        disturbed.contains(&t.table)
+            || t.depends_on.iter().any(|d| matches!(d, ObjectRef::Relation(r) if disturbed.contains(r)))
+    };
+    let triggers: IndexSet<QualifiedName> = current
+        .triggers
+        .values()
+        .filter(|t| touches(t))
+        .chain(desired.triggers.values().filter(|t| touches(t)))
+        .map(|t| t.name.clone())
+        .collect();
+
+    // New tables get their foreign keys in CREATE TABLE: SQLite cannot add them later.
+    let mut new_foreign_keys: IndexMap<QualifiedName, Vec<Constraint>> = IndexMap::new();
+    let mut out: Vec<Change> = Vec::new();
+    for change in changes {
+        let keep = match &change {
+            Change::AddConstraint { table, constraint } if created.contains(table) => {
+                new_foreign_keys.entry(table.clone()).or_default().push(constraint.clone());
+                false
+            }
+            Change::DropConstraint { table, .. } if dropped.contains(table) => false,
+            Change::RenameTable { to, .. } => !rebuilt.contains(to),
+            c if altered_table(c).is_some_and(|t| rebuilt.contains(t)) => false,
+            Change::CreateIndex(i) | Change::DropIndex(i) => !rebuilt.contains(&i.table),
+            Change::CreateView(v) | Change::DropView(v) => !views.contains(&v.name),
+            Change::CreateTrigger(t) | Change::DropTrigger(t) => !triggers.contains(&t.name),
+            _ => true,
+        };
+        if keep {
+            out.push(change);
+        }
+    }
+    for change in &mut out {
+        if let Change::CreateTable(t) = change {
+            for fk in new_foreign_keys.shift_remove(&t.name).unwrap_or_default() {
+                t.constraints.insert(fk.name.clone(), fk);
+            }
+            *t = without_fk_targets(t.clone());
+        }
+    }
+    for name in &views {
+        out.push(Change::DropView(current.views[name].clone()));
+    }
+    for trigger in current.triggers.values().filter(|t| triggers.contains(&t.name)) {
+        // Triggers on a rebuilt table or a recreated view go away with it.
+        let goes_with_table = rebuilt.contains(&trigger.table)
+            || renamed_from.iter().any(|(new, old)| *old == trigger.table && rebuilt.contains(new))
+            || views.contains(&trigger.table);
+        if !goes_with_table {
+            out.push(Change::DropTrigger(trigger.clone()));
+        }
+    }
+    for name in &rebuilt {
+        let old_name = renamed_from.get(name).unwrap_or(name);
+        let (Some(have), Some(want)) = (current.tables.get(old_name), desired.tables.get(name)) else { continue };
+        let from = keyed_by_new_names(have, column_renames.get(name).map(Vec::as_slice).unwrap_or_default());
+        out.push(Change::RebuildTable { from, to: without_fk_targets(want.clone()) });
+        for index in desired.indexes.values().filter(|i| &i.table == name) {
+            out.push(Change::CreateIndex(index.clone()));
+        }
+    }
+    for name in &views {
+        if let Some(view) = desired.views.get(name) {
+            out.push(Change::CreateView(view.clone()));
+        }
+    }
+    for trigger in desired.triggers.values().filter(|t| triggers.contains(&t.name)) {
+        out.push(Change::CreateTrigger(trigger.clone()));
+    }
+    ChangeSet { changes: out }
+}
+
+/// The table with each renamed column keyed by its new name (its `name` stays the old one), which
+/// is how [`rebuild`] learns to copy it into the new column.
+fn keyed_by_new_names(table: &Table, renames: &[(String, String)]) -> Table {
+    let mut out = table.clone();
+    out.columns = table
+        .columns
+        .iter()
+        .map(|(key, column)| {
+            let new = renames.iter().find(|(from, _)| from == key).map(|(_, to)| to.clone());
+            (new.unwrap_or_else(|| key.clone()), column.clone())
+        })
+        .collect();
+    out
+}

@@ -1,0 +1,847 @@
+//! The migration runner: applies and reverts the migrations of the generated directory and keeps the
+//! tracking table. The algorithm is generic and lives here; each database implements the few primitives
+//! of [`Database`] (`postgres.rs`).
+//!
+//! `up`: take the lock (bounded wait) → create the tracking table if needed → refuse if a migration is
+//! dirty, an applied file changed or went missing, or a pending version is older than the latest applied
+//! one → apply each pending migration in its own transaction together with its tracking row → unlock.
+//! `down` mirrors it with the `.down.sql` files, newest first, deleting the rows in the same transaction.
+//!
+//! A migration whose first line is `-- schema:no-transaction` cannot be atomic. Its tracking row is
+//! written first with `dirty = true` and a note saying how far it got, updated before each statement;
+//! the row is marked clean only when every statement succeeded. A failure (or a killed process) thus
+//! leaves a dirty row, and every later run refuses until a person has looked at the database and run
+//! `schema migrate resolve VERSION --applied` or `--rolled-back`.
+
+pub mod postgres;
+pub mod sqlite;
+
+use crate::config::MigrateConfig;
+use crate::declared::{RawStatement, SourceLocation};
+use crate::dialect::Kind;
+use crate::migrations::{self, Direction, LocalMigration, Script, SumProblem};
+use crate::model::QualifiedName;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How migrations run, from `[migrate]` in diff.toml, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// The tracking table.
+    pub table: QualifiedName,
+    pub lock_timeout: Option<Duration>,
+    pub statement_timeout: Option<Duration>,
+    /// How long to wait for another runner's lock.
+    pub lock_wait: Duration,
+    /// Retries of a migration (or, outside a transaction, a statement) that hit the lock timeout.
+    pub retries: u32,
+    /// The first retry's delay; each further retry waits twice as long (at most 10 s).
+    pub backoff: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            table: QualifiedName::new("public", "schema_migrations"),
+            lock_timeout: None,
+            statement_timeout: None,
+            lock_wait: Duration::from_secs(300),
+            retries: 3,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+impl Options {
+    pub fn from_config(config: &MigrateConfig) -> anyhow::Result<Options> {
+        let defaults = Options::default();
+        let duration = |key: &str, value: &Option<String>| -> anyhow::Result<Option<Duration>> {
+            value
+                .as_deref()
+                .map(|text| parse_duration(text).map_err(|e| anyhow::anyhow!("[migrate] {key} = {text:?}: {e}")))
+                .transpose()
+        };
+        let table = match config.table.as_deref() {
+            None => defaults.table.clone(),
+            Some(text) if text.is_empty() || text.split('.').any(str::is_empty) => {
+                anyhow::bail!("[migrate] table = {text:?}: expected `name` or `schema.name`")
+            }
+            Some(text) => crate::pipeline::parse_name(text),
+        };
+        Ok(Options {
+            table,
+            lock_timeout: duration("lock_timeout", &config.lock_timeout)?,
+            statement_timeout: duration("statement_timeout", &config.statement_timeout)?,
+            lock_wait: duration("lock_wait", &config.lock_wait)?.unwrap_or(defaults.lock_wait),
+            retries: config.retries.unwrap_or(defaults.retries),
+            backoff: defaults.backoff,
+        })
+    }
+
+    /// The tracking table as the dialect's introspection names it (SQLite has one schema, `main`).
+    pub fn tracking_table(&self, kind: Kind) -> QualifiedName {
+        match kind {
+            Kind::Postgres => self.table.clone(),
+            Kind::Sqlite => sqlite::tracking_table(self),
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.backoff.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(10))
+    }
+}
+
+/// `"500ms"`, `"5s"`, `"2min"`, `"1h"`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| "expected a whole number and a unit, like \"5s\"".to_string())?;
+    let millis = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "min" => 60_000,
+        "h" => 3_600_000,
+        "" => return Err("the unit is missing (ms, s, min or h)".into()),
+        other => return Err(format!("unknown unit {other:?} (expected ms, s, min or h)")),
+    };
+    Ok(Duration::from_millis(number.saturating_mul(millis)))
+}
+
+/// One row of the tracking table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub version: String,
+    pub name: String,
+    /// SHA-256 of the up file as it was applied.
+    pub checksum: String,
+    /// When it was applied, as text in UTC (filled in by the database).
+    pub applied_at: String,
+    pub execution_ms: i64,
+    /// True while a migration that runs outside a transaction is in progress, or after it failed.
+    pub dirty: bool,
+    /// For a dirty row: how far it got.
+    pub note: Option<String>,
+}
+
+impl Applied {
+    fn id(&self) -> String {
+        format!("{}_{}", self.version, self.name)
+    }
+}
+
+/// A statement's failure, as the database reported it.
+#[derive(Debug, Clone)]
+pub struct DbError {
+    pub message: String,
+    /// The statement waited longer than `lock_timeout` for a lock (PostgreSQL SQLSTATE 55P03).
+    pub lock_timeout: bool,
+    /// 1-based character offset of the error in the statement, when the database gives one.
+    pub position: Option<usize>,
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What a database has to provide to run migrations. Everything else is [`up`], [`down`], [`status`].
+// The runner runs on one thread, so the futures need no `Send` bound.
+#[allow(async_fn_in_trait)]
+pub trait Database {
+    /// The dialect, for splitting migration files into statements.
+    fn kind(&self) -> Kind;
+    /// Takes the lock that makes runners take turns, without waiting: false if another holds it.
+    async fn try_lock(&mut self) -> Result<bool, DbError>;
+    /// Who holds the lock, for the message when waiting for it times out.
+    async fn lock_holder(&mut self) -> Result<Option<String>, DbError>;
+    async fn unlock(&mut self) -> Result<(), DbError>;
+    /// Creates the tracking table unless it exists (called with the lock held).
+    async fn ensure_table(&mut self) -> Result<(), DbError>;
+    /// The tracking table's rows in version order; none if the table does not exist.
+    async fn applied(&mut self) -> Result<Vec<Applied>, DbError>;
+    async fn begin(&mut self) -> Result<(), DbError>;
+    /// Commits; on failure no transaction is left open (the migration is rolled back).
+    async fn commit(&mut self) -> Result<(), DbError>;
+    async fn rollback(&mut self) -> Result<(), DbError>;
+    /// Runs one statement of a migration.
+    async fn execute(&mut self, sql: &str) -> Result<(), DbError>;
+    /// Inserts a row (`applied_at` is set by the database).
+    async fn insert(&mut self, row: &Applied) -> Result<(), DbError>;
+    /// Sets a row's dirty flag, note and execution time.
+    async fn mark(&mut self, version: &str, dirty: bool, note: Option<&str>, execution_ms: i64) -> Result<(), DbError>;
+    async fn delete(&mut self, version: &str) -> Result<(), DbError>;
+}
+
+/// Something that stops `up` or `down` before it changes anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Integrity(SumProblem),
+    Dirty {
+        id: String,
+        note: Option<String>,
+    },
+    ChecksumMismatch {
+        id: String,
+        file: String,
+    },
+    MissingFile {
+        id: String,
+    },
+    OutOfOrder {
+        id: String,
+        latest: String,
+    },
+    /// A statement that would break the migration's own transaction (BEGIN, COMMIT, ...).
+    TransactionControl {
+        location: String,
+        keyword: String,
+    },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Integrity(problem) => write!(f, "{problem}"),
+            Problem::Dirty { id, note } => write!(
+                f,
+                "{id} is dirty: it ran outside a transaction and did not finish ({}); check the database, finish or \
+                 undo its statements by hand, then run `schema migrate resolve {} --applied` or `--rolled-back`",
+                note.as_deref().unwrap_or("no details recorded"),
+                &id[..id.len().min(14)]
+            ),
+            Problem::ChecksumMismatch { id, file } => write!(
+                f,
+                "{id} was applied, but {file} has changed since (its checksum differs from the tracking table's); \
+                 revert the edit and write a new migration instead"
+            ),
+            Problem::MissingFile { id } => {
+                write!(f, "{id} is applied but its file is missing from the migrations directory; restore it")
+            }
+            Problem::OutOfOrder { id, latest } => write!(
+                f,
+                "{id} is not applied but is older than the latest applied migration {latest} (added on another \
+                 branch?); give it a version later than {latest} (rename both files, then `schema migrate hash`)"
+            ),
+            Problem::TransactionControl { location, keyword } => write!(
+                f,
+                "{location}: {keyword} in a migration that runs in a transaction; remove it (each migration runs in \
+                 its own transaction), or make `-- schema:no-transaction` the file's first line"
+            ),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error(transparent)]
+    Dir(#[from] migrations::DirError),
+    #[error("refusing to run, nothing was changed:{}", problems.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
+    Refused { problems: Vec<Problem> },
+    #[error(
+        "another `schema migrate` has held the lock on {table} for {waited:?}{}; gave up (raise [migrate] lock_wait \
+         in diff.toml to wait longer)",
+        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
+    LockTimeout { table: String, waited: Duration, holder: Option<String> },
+    #[error("{context}: {error}")]
+    Db { context: String, error: DbError },
+    #[error("{0}")]
+    Failed(String),
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn db(context: impl Into<String>) -> impl FnOnce(DbError) -> RunnerError {
+    let context = context.into();
+    move |error| RunnerError::Db { context, error }
+}
+
+/// Reads the migrations directory and checks it against its integrity file.
+pub fn local(dir: &Path) -> Result<(Vec<LocalMigration>, Vec<SumProblem>), RunnerError> {
+    let migrations = migrations::read_dir(dir)?;
+    let problems = migrations::check_sum(dir, &migrations)?;
+    Ok((migrations, problems))
+}
+
+/// One line of `schema migrate status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Applied {
+        applied_at: String,
+        execution_ms: i64,
+    },
+    Pending,
+    Dirty,
+    /// Applied, but the file changed.
+    Changed,
+    /// Applied, but the file is gone.
+    Missing,
+    /// Pending, but older than the latest applied migration.
+    OutOfOrder,
+}
+
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// (version_name, state), in version order.
+    pub rows: Vec<(String, State)>,
+    pub problems: Vec<Problem>,
+    pub pending: usize,
+}
+
+/// Compares the directory with the tracking table. Takes no lock and writes nothing.
+pub async fn status<D: Database>(
+    db: &mut D,
+    local: &[LocalMigration],
+    sum: &[SumProblem],
+) -> Result<Status, RunnerError> {
+    let applied = db.applied().await.map_err(self::db("cannot read the tracking table"))?;
+    let mut problems: Vec<Problem> = sum.iter().cloned().map(Problem::Integrity).collect();
+    problems.extend(check(local, &applied));
+    let mut rows: Vec<(String, String, State)> = Vec::new();
+    let latest = applied.iter().map(|a| a.version.as_str()).max().unwrap_or("");
+    for row in &applied {
+        let state = match local.iter().find(|m| m.version == row.version) {
+            _ if row.dirty => State::Dirty,
+            None => State::Missing,
+            Some(m) if m.up.checksum != row.checksum => State::Changed,
+            Some(_) => State::Applied { applied_at: row.applied_at.clone(), execution_ms: row.execution_ms },
+        };
+        rows.push((row.version.clone(), row.id(), state));
+    }
+    let mut pending = 0;
+    for m in local.iter().filter(|m| !applied.iter().any(|a| a.version == m.version)) {
+        pending += 1;
+        let state = if m.version.as_str() < latest { State::OutOfOrder } else { State::Pending };
+        rows.push((m.version.clone(), m.id(), state));
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Status { rows: rows.into_iter().map(|(_, id, state)| (id, state)).collect(), problems, pending })
+}
+
+/// The problems between the directory and the tracking table that stop a run.
+fn check(local: &[LocalMigration], applied: &[Applied]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for row in applied {
+        if row.dirty {
+            problems.push(Problem::Dirty { id: row.id(), note: row.note.clone() });
+            continue;
+        }
+        match local.iter().find(|m| m.version == row.version) {
+            None => problems.push(Problem::MissingFile { id: row.id() }),
+            Some(m) if m.up.checksum != row.checksum => {
+                problems.push(Problem::ChecksumMismatch { id: row.id(), file: m.up.path.display().to_string() })
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(latest) = applied.iter().max_by(|a, b| a.version.cmp(&b.version)) {
+        for m in local.iter().filter(|m| m.version < latest.version) {
+            if !applied.iter().any(|a| a.version == m.version) {
+                problems.push(Problem::OutOfOrder { id: m.id(), latest: latest.id() });
+            }
+        }
+    }
+    problems
+}
+
+/// Where `up` stops.
+#[derive(Debug, Clone, Default)]
+pub struct UpTarget {
+    /// The last version to apply (inclusive); all pending ones if `None`.
+    pub to: Option<String>,
+}
+
+/// Which applied migrations `down` reverts, newest first.
+#[derive(Debug, Clone)]
+pub enum DownTarget {
+    Steps(usize),
+    /// Every applied migration later than this version.
+    To(String),
+    All,
+}
+
+/// Applies pending migrations; returns how many were applied. Progress goes to `out`.
+pub async fn up<D: Database>(
+    db: &mut D,
+    options: &Options,
+    local: &[LocalMigration],
+    sum: &[SumProblem],
+    target: &UpTarget,
+    out: &mut dyn Write,
+) -> Result<usize, RunnerError> {
+    if let Some(to) = &target.to
+        && !local.iter().any(|m| &m.version == to)
+    {
+        return Err(RunnerError::Usage(format!("--to {to}: no migration with this version in the directory")));
+    }
+    let mut problems: Vec<Problem> = sum.iter().cloned().map(Problem::Integrity).collect();
+    // Split every file before taking the lock: a file that does not even tokenize stops the run here.
+    let mut split = Vec::new();
+    for m in local {
+        split.push(statements(db.kind(), &m.up, &mut problems)?);
+    }
+    with_lock(db, options, out, async |db, out| {
+        let applied = db.applied().await.map_err(self::db("cannot read the tracking table"))?;
+        problems.extend(check(local, &applied));
+        if !problems.is_empty() {
+            return Err(RunnerError::Refused { problems });
+        }
+        let mut count = 0;
+        for (m, statements) in local.iter().zip(&split) {
+            if applied.iter().any(|a| a.version == m.version) {
+                continue;
+            }
+            if target.to.as_ref().is_some_and(|to| &m.version > to) {
+                break;
+            }
+            let elapsed = run_script(db, options, m, Direction::Up, &m.up, statements, out).await?;
+            let _ = writeln!(out, "applied {} ({} ms)", m.id(), elapsed.as_millis());
+            count += 1;
+        }
+        if count == 0 {
+            let latest = applied.last().map(Applied::id).unwrap_or_else(|| "none".into());
+            let _ = writeln!(out, "nothing to apply (latest applied: {latest})");
+        }
+        Ok(count)
+    })
+    .await
+}
+
+/// Reverts applied migrations with their down files, newest first; returns how many were reverted.
+pub async fn down<D: Database>(
+    db: &mut D,
+    options: &Options,
+    local: &[LocalMigration],
+    sum: &[SumProblem],
+    target: &DownTarget,
+    out: &mut dyn Write,
+) -> Result<usize, RunnerError> {
+    let mut problems: Vec<Problem> = sum.iter().cloned().map(Problem::Integrity).collect();
+    let mut split = Vec::new();
+    for m in local {
+        split.push(match &m.down {
+            Some(script) => Some(statements(db.kind(), script, &mut problems)?),
+            None => None,
+        });
+    }
+    with_lock(db, options, out, async |db, out| {
+        let applied = db.applied().await.map_err(self::db("cannot read the tracking table"))?;
+        problems.extend(check(local, &applied));
+        if !problems.is_empty() {
+            return Err(RunnerError::Refused { problems });
+        }
+        let chosen: Vec<&Applied> = match target {
+            DownTarget::Steps(n) => applied.iter().rev().take(*n).collect(),
+            DownTarget::All => applied.iter().rev().collect(),
+            DownTarget::To(version) => {
+                if !applied.iter().any(|a| &a.version == version) {
+                    return Err(RunnerError::Usage(format!(
+                        "--to {version}: this version is not applied (use --all to revert every migration)"
+                    )));
+                }
+                applied.iter().rev().take_while(|a| &a.version > version).collect()
+            }
+        };
+        // Every chosen migration must be reversible before the first one is reverted.
+        let mut plan = Vec::new();
+        for row in &chosen {
+            let index = local.iter().position(|m| m.version == row.version).expect("checked: no applied file missing");
+            match (&local[index].down, &split[index]) {
+                (Some(script), Some(statements)) => plan.push((&local[index], script, statements)),
+                _ => {
+                    return Err(RunnerError::Usage(format!(
+                        "{} has no .down.sql file, so it cannot be reverted; nothing was reverted",
+                        local[index].id()
+                    )));
+                }
+            }
+        }
+        for (m, script, statements) in &plan {
+            let elapsed = run_script(db, options, m, Direction::Down, script, statements, out).await?;
+            let _ = writeln!(out, "reverted {} ({} ms)", m.id(), elapsed.as_millis());
+        }
+        if plan.is_empty() {
+            let _ = writeln!(out, "nothing to revert");
+        }
+        Ok(plan.len())
+    })
+    .await
+}
+
+/// Settles a dirty migration after a person has fixed the database: `applied` keeps the row (clean),
+/// otherwise the row is deleted and the migration counts as not applied.
+pub async fn resolve<D: Database>(
+    db: &mut D,
+    options: &Options,
+    version: &str,
+    applied: bool,
+    out: &mut dyn Write,
+) -> Result<(), RunnerError> {
+    with_lock(db, options, out, async |db, out| {
+        let rows = db.applied().await.map_err(self::db("cannot read the tracking table"))?;
+        let Some(row) = rows.iter().find(|r| r.version == version) else {
+            return Err(RunnerError::Usage(format!("{version} is not in the tracking table")));
+        };
+        if !row.dirty {
+            return Err(RunnerError::Usage(format!("{} is not dirty; there is nothing to resolve", row.id())));
+        }
+        if applied {
+            db.mark(version, false, None, row.execution_ms)
+                .await
+                .map_err(self::db("cannot update the tracking table"))?;
+            let _ = writeln!(out, "marked {} as applied", row.id());
+        } else {
+            db.delete(version).await.map_err(self::db("cannot update the tracking table"))?;
+            let _ = writeln!(out, "marked {} as not applied", row.id());
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Takes the lock (waiting at most `lock_wait`), creates the tracking table, runs `body`, and unlocks
+/// whatever `body` returned.
+async fn with_lock<D: Database, T>(
+    db: &mut D,
+    options: &Options,
+    out: &mut dyn Write,
+    body: impl AsyncFnOnce(&mut D, &mut dyn Write) -> Result<T, RunnerError>,
+) -> Result<T, RunnerError> {
+    let started = Instant::now();
+    let mut told = false;
+    while !db.try_lock().await.map_err(self::db("cannot take the migration lock"))? {
+        if started.elapsed() >= options.lock_wait {
+            let holder = db.lock_holder().await.ok().flatten();
+            return Err(RunnerError::LockTimeout {
+                table: options.table.to_string(),
+                waited: options.lock_wait,
+                holder,
+            });
+        }
+        if !told {
+            eprintln!("waiting for another `schema migrate` to finish (at most {:?})", options.lock_wait);
+            told = true;
+        }
+        tokio::time::sleep(Duration::from_millis(100).min(options.lock_wait)).await;
+    }
+    let result = match db.ensure_table().await {
+        Ok(()) => body(db, out).await,
+        Err(error) => {
+            Err(RunnerError::Db { context: format!("cannot create the tracking table {}", options.table), error })
+        }
+    };
+    let unlocked = db.unlock().await;
+    match (result, unlocked) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(error)) => Err(RunnerError::Db { context: "cannot release the migration lock".into(), error }),
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// A file's statements; transaction control in a transactional file is recorded as a problem.
+fn statements(kind: Kind, script: &Script, problems: &mut Vec<Problem>) -> Result<Vec<RawStatement>, RunnerError> {
+    let dialect = kind.sql_dialect();
+    let statements = crate::declared::split_statements(&script.path, &script.text, dialect.as_ref())
+        .map_err(|e| RunnerError::Failed(format!("cannot split {} into statements: {e}", script.path.display())))?;
+    if script.transactional {
+        for statement in &statements {
+            if let Some(keyword) = transaction_control(&statement.sql) {
+                problems.push(Problem::TransactionControl { location: statement.location.to_string(), keyword });
+            }
+        }
+    }
+    Ok(statements)
+}
+
+/// `BEGIN`, `COMMIT`, ... when the statement ends or starts a transaction.
+fn transaction_control(sql: &str) -> Option<String> {
+    let mut words = sql.split_whitespace().map(|w| w.trim_end_matches(';').to_ascii_uppercase());
+    let first = words.next()?;
+    let second = words.next();
+    let control = match first.as_str() {
+        "BEGIN" | "COMMIT" | "END" | "ABORT" => true,
+        "START" => second.as_deref() == Some("TRANSACTION"),
+        "ROLLBACK" => second.as_deref() != Some("TO"),
+        _ => false,
+    };
+    control.then_some(first)
+}
+
+/// Runs one migration file with its bookkeeping; returns how long the statements took.
+async fn run_script<D: Database>(
+    db: &mut D,
+    options: &Options,
+    m: &LocalMigration,
+    direction: Direction,
+    script: &Script,
+    statements: &[RawStatement],
+    out: &mut dyn Write,
+) -> Result<Duration, RunnerError> {
+    if script.transactional {
+        run_in_transaction(db, options, m, direction, statements, out).await
+    } else {
+        run_outside_transaction(db, options, m, direction, script, statements, out).await
+    }
+}
+
+async fn run_in_transaction<D: Database>(
+    db: &mut D,
+    options: &Options,
+    m: &LocalMigration,
+    direction: Direction,
+    statements: &[RawStatement],
+    out: &mut dyn Write,
+) -> Result<Duration, RunnerError> {
+    let id = m.id();
+    let mut attempt = 0;
+    'attempt: loop {
+        attempt += 1;
+        db.begin().await.map_err(self::db(format!("{id}: cannot begin a transaction")))?;
+        let started = Instant::now();
+        for (i, statement) in statements.iter().enumerate() {
+            if let Err(error) = db.execute(&statement.sql).await {
+                let _ = db.rollback().await;
+                if error.lock_timeout && attempt <= options.retries {
+                    let delay = options.backoff(attempt);
+                    let _ = writeln!(
+                        out,
+                        "{id} ({direction}): lock timeout at statement {} of {}; rolled back, retry {attempt} of {} \
+                         in {delay:?}",
+                        i + 1,
+                        statements.len(),
+                        options.retries
+                    );
+                    tokio::time::sleep(delay).await;
+                    continue 'attempt;
+                }
+                return Err(RunnerError::Failed(format!(
+                    "{}\nthe migration's transaction was rolled back: the database is as it was before {id} ran, and \
+                     {id} is not recorded as {}",
+                    statement_failure(&id, direction, i, statements, &error, attempt - 1),
+                    if direction == Direction::Up { "applied" } else { "reverted" },
+                )));
+            }
+        }
+        let elapsed = started.elapsed();
+        let bookkeeping = match direction {
+            Direction::Up => db.insert(&row(m, elapsed, false, None)).await,
+            Direction::Down => db.delete(&m.version).await,
+        };
+        if let Err(error) = bookkeeping {
+            let _ = db.rollback().await;
+            return Err(RunnerError::Db {
+                context: format!("{id}: cannot update the tracking table; the migration was rolled back"),
+                error,
+            });
+        }
+        db.commit().await.map_err(|error| RunnerError::Db {
+            context: format!(
+                "{id} ({direction}): COMMIT failed (for example a deferred constraint); the migration was rolled back"
+            ),
+            error,
+        })?;
+        return Ok(elapsed);
+    }
+}
+
+async fn run_outside_transaction<D: Database>(
+    db: &mut D,
+    options: &Options,
+    m: &LocalMigration,
+    direction: Direction,
+    script: &Script,
+    statements: &[RawStatement],
+    out: &mut dyn Write,
+) -> Result<Duration, RunnerError> {
+    let id = m.id();
+    let total = statements.len();
+    let progress = |done: usize| {
+        format!(
+            "{direction} outside a transaction: {done} of {total} statements done, statement {} started (it may or \
+             may not have taken effect)",
+            done + 1
+        )
+    };
+    let context = format!("{id}: cannot write the dirty marker to the tracking table; nothing was run");
+    match direction {
+        Direction::Up => db.insert(&row(m, Duration::ZERO, true, Some(&progress(0)))).await,
+        Direction::Down => db.mark(&m.version, true, Some(&progress(0)), 0).await,
+    }
+    .map_err(self::db(context))?;
+    let started = Instant::now();
+    for (i, statement) in statements.iter().enumerate() {
+        if i > 0 {
+            db.mark(&m.version, true, Some(&progress(i)), 0)
+                .await
+                .map_err(self::db(format!("{id}: cannot update the dirty marker; statements 1-{i} of {total} ran")))?;
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let Err(error) = db.execute(&statement.sql).await else { break };
+            if error.lock_timeout && attempt <= options.retries {
+                let delay = options.backoff(attempt);
+                let _ = writeln!(
+                    out,
+                    "{id} ({direction}): lock timeout at statement {} of {total}; retry {attempt} of {} in {delay:?}",
+                    i + 1,
+                    options.retries
+                );
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+            let note = format!(
+                "{direction} outside a transaction: {i} of {total} statements done, statement {} failed: {}",
+                i + 1,
+                error.message.lines().next().unwrap_or_default()
+            );
+            let marked = db.mark(&m.version, true, Some(&note), 0).await;
+            let committed = match i {
+                0 => "no statement before it had run".to_string(),
+                1 => "statement 1 was committed and remains in effect".to_string(),
+                _ => format!("statements 1-{i} were committed and remain in effect"),
+            };
+            let not_run = match total - i - 1 {
+                0 => String::new(),
+                1 => format!("; statement {total} was not run"),
+                _ => format!("; statements {}-{total} were not run", i + 2),
+            };
+            let mut message = format!(
+                "{}\n{id} runs outside a transaction (-- schema:no-transaction in {}): {committed}; statement {} failed \
+                 and did not take effect (a failed CREATE INDEX CONCURRENTLY leaves an INVALID index to drop){not_run}.\n",
+                statement_failure(&id, direction, i, statements, &error, attempt - 1),
+                script.path.display(),
+                i + 1,
+            );
+            message.push_str(&match marked {
+                Ok(()) => format!(
+                    "{id} is marked dirty in the tracking table {}, and `schema migrate` refuses to run until you finish \
+                     or undo the migration by hand and run `schema migrate resolve {} --applied` or `--rolled-back`",
+                    options.table, m.version
+                ),
+                Err(e) => format!("the dirty marker could not be updated ({e}); it still says where the run got to"),
+            });
+            return Err(RunnerError::Failed(message));
+        }
+    }
+    let elapsed = started.elapsed();
+    let ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
+    match direction {
+        Direction::Up => db.mark(&m.version, false, None, ms).await,
+        Direction::Down => db.delete(&m.version).await,
+    }
+    .map_err(self::db(format!(
+        "{id}: every statement ran, but the tracking table could not be updated; the row stays dirty: run `schema \
+         migrate resolve {} --{}`",
+        m.version,
+        if direction == Direction::Up { "applied" } else { "rolled-back" }
+    )))?;
+    Ok(elapsed)
+}
+
+fn row(m: &LocalMigration, elapsed: Duration, dirty: bool, note: Option<&str>) -> Applied {
+    Applied {
+        version: m.version.clone(),
+        name: m.name.clone(),
+        checksum: m.up.checksum.clone(),
+        applied_at: String::new(),
+        execution_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
+        dirty,
+        note: note.map(str::to_string),
+    }
+}
+
+/// "`id` (up) failed at statement 2 of 3 (file:line:column): error", with the statement's first lines.
+fn statement_failure(
+    id: &str,
+    direction: Direction,
+    index: usize,
+    statements: &[RawStatement],
+    error: &DbError,
+    retries: u32,
+) -> String {
+    let statement = &statements[index];
+    let location: SourceLocation = match error.position {
+        Some(position) => statement.location.advance(&statement.sql, position),
+        None => statement.location.clone(),
+    };
+    let mut excerpt: String = statement.sql.lines().take(3).map(|l| format!("\n    {l}")).collect();
+    if statement.sql.lines().count() > 3 {
+        excerpt.push_str("\n    ...");
+    }
+    let retried = if retries > 0 { format!(" after {retries} retries") } else { String::new() };
+    format!(
+        "{id} ({direction}) failed at statement {} of {} ({location}){retried}: {error}{excerpt}",
+        index + 1,
+        statements.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("5").unwrap_err().contains("unit"));
+        assert!(parse_duration("5m").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn options_come_from_the_config() {
+        let config = MigrateConfig {
+            table: Some("ops.migrations".into()),
+            lock_timeout: Some("2s".into()),
+            retries: Some(5),
+            ..MigrateConfig::default()
+        };
+        let options = Options::from_config(&config).unwrap();
+        assert_eq!(options.table, QualifiedName::new("ops", "migrations"));
+        assert_eq!(options.lock_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(options.statement_timeout, None);
+        assert_eq!(options.retries, 5);
+        let bad = MigrateConfig { lock_wait: Some("soon".into()), ..MigrateConfig::default() };
+        assert!(Options::from_config(&bad).unwrap_err().to_string().contains("lock_wait"));
+        let bad = MigrateConfig { table: Some("a.".into()), ..MigrateConfig::default() };
+        assert!(Options::from_config(&bad).is_err());
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_a_cap() {
+        let options = Options::default();
+        assert_eq!(options.backoff(1), Duration::from_millis(500));
+        assert_eq!(options.backoff(3), Duration::from_secs(2));
+        assert_eq!(options.backoff(30), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_last_statement_without_a_semicolon_is_kept() {
+        let script = Script {
+            path: "x.up.sql".into(),
+            text: "SELECT 1;\nDROP INDEX x -- the end".into(),
+            checksum: String::new(),
+            transactional: true,
+        };
+        let found = statements(Kind::Postgres, &script, &mut Vec::new()).unwrap();
+        let sql: Vec<&str> = found.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(sql, ["SELECT 1", "DROP INDEX x -- the end"]);
+    }
+
+    #[test]
+    fn transaction_control_is_recognized() {
+        assert_eq!(transaction_control("BEGIN"), Some("BEGIN".into()));
+        assert_eq!(transaction_control("commit"), Some("COMMIT".into()));
+        assert_eq!(transaction_control("START TRANSACTION ISOLATION LEVEL SERIALIZABLE"), Some("START".into()));
+        assert_eq!(transaction_control("ROLLBACK TO SAVEPOINT a"), None);
+        assert_eq!(transaction_control("CREATE TABLE begin (id int)"), None);
+        assert_eq!(transaction_control("DO $$ BEGIN PERFORM 1; END $$"), None);
+    }
+}

@@ -1,0 +1,449 @@
+//! `schema migrate` against a real PostgreSQL, driven as a subprocess: atomic migrations, up/down round
+//! trips, concurrent runners, integrity errors that change nothing, dirty no-transaction migrations, a
+//! runner killed mid-migration, lock-timeout retries, and the integrity file that `generate` maintains.
+
+use schema::migrations;
+use schema::testkit::roundtrip::fingerprint;
+use schema::testkit::{TestDatabase, pg_server};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// What one run of the binary did.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().expect("schema exited normally, not by a signal"),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn expect(&self, code: i32, what: &str) -> &Self {
+        assert_eq!(self.code, code, "{what}: exit code\n--- stdout:\n{}\n--- stderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    fn stderr_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        }
+        self
+    }
+
+    fn stdout_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        }
+        self
+    }
+}
+
+/// A project directory with a `generated/` migrations directory and optionally a diff.toml.
+struct Project {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Project {
+    fn new(db: &TestDatabase) -> Project {
+        let project = Project { dir: tempfile::tempdir().expect("temporary directory"), url: db.url.clone() };
+        std::fs::create_dir_all(project.generated()).unwrap();
+        project
+    }
+
+    fn generated(&self) -> PathBuf {
+        self.dir.path().join("generated")
+    }
+
+    fn config(&self, text: &str) {
+        std::fs::write(self.dir.path().join("diff.toml"), text).unwrap();
+    }
+
+    /// Writes an up (and, if given, a down) file without touching schema.sum.
+    fn write(&self, id: &str, up: &str, down: Option<&str>) {
+        std::fs::write(self.generated().join(format!("{id}.up.sql")), up).unwrap();
+        if let Some(down) = down {
+            std::fs::write(self.generated().join(format!("{id}.down.sql")), down).unwrap();
+        }
+    }
+
+    /// Writes a pair and records it in schema.sum, as `schema generate` would.
+    fn add(&self, id: &str, up: &str, down: &str) {
+        self.write(id, up, Some(down));
+        migrations::write_sum(&self.generated()).expect("write schema.sum");
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_schema"));
+        command.current_dir(self.dir.path()).env_remove("DATABASE_URL").args(["--url", &self.url]).args(args);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run the schema binary"))
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn the schema binary")
+    }
+}
+
+async fn fresh(label: &str) -> TestDatabase {
+    pg_server().await.expect("PostgreSQL for tests").fresh_database(label).await.expect("fresh database")
+}
+
+/// The schema's fingerprint without the tracking table, which exists only once `migrate` has run.
+async fn schema_of(db: &TestDatabase) -> Vec<String> {
+    fingerprint(&db.url).await.expect("fingerprint").into_iter().filter(|l| !l.contains("schema_migrations")).collect()
+}
+
+/// The tracking table's (version, dirty) rows.
+async fn tracked(db: &TestDatabase) -> Vec<(String, bool)> {
+    let mut conn = db.connect().await.unwrap();
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('public.schema_migrations')::text").fetch_one(&mut conn).await.unwrap();
+    if exists.is_none() {
+        return Vec::new();
+    }
+    sqlx::query_as("SELECT version, dirty FROM public.schema_migrations ORDER BY version")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+}
+
+fn versions(rows: &[(String, bool)]) -> Vec<&str> {
+    rows.iter().map(|(v, _)| v.as_str()).collect()
+}
+
+async fn table_exists(db: &TestDatabase, name: &str) -> bool {
+    let mut conn = db.connect().await.unwrap();
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass($1)::text").bind(name).fetch_one(&mut conn).await.unwrap();
+    found.is_some()
+}
+
+const V1: &str = "20240101000000_create_users";
+const V2: &str = "20240102000000_add_posts";
+const V3: &str = "20240103000000_index_posts";
+
+/// Three migrations covering a table, a foreign key, an enum, a view and a no-transaction index.
+fn three_migrations(project: &Project) {
+    project.add(
+        V1,
+        "-- 20240101000000_create_users (up)\nCREATE TYPE mood AS ENUM ('ok', 'sad');\n\
+         CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, mood mood);\n",
+        "DROP TABLE users;\nDROP TYPE mood;\n",
+    );
+    project.add(
+        V2,
+        "CREATE TABLE posts (id bigint PRIMARY KEY, author bigint NOT NULL REFERENCES users (id), body text);\n\
+         CREATE VIEW post_authors AS SELECT p.id, u.name FROM posts p JOIN users u ON u.id = p.author;\n\
+         INSERT INTO users VALUES (1, 'a;b', 'ok');\n",
+        "DROP VIEW post_authors;\nDROP TABLE posts;\nDELETE FROM users WHERE id = 1;\n",
+    );
+    project.add(
+        V3,
+        "-- schema:no-transaction\nCREATE INDEX CONCURRENTLY posts_author_idx ON posts (author);\n\
+         COMMENT ON TABLE posts IS 'has an index';\n",
+        "-- schema:no-transaction\nCOMMENT ON TABLE posts IS NULL;\nDROP INDEX CONCURRENTLY posts_author_idx;\n",
+    );
+}
+
+#[tokio::test]
+async fn up_all_down_all_up_all_gives_the_same_schema_at_each_point() {
+    let db = fresh("runner_round_trip").await;
+    let project = Project::new(&db);
+    three_migrations(&project);
+    let empty = schema_of(&db).await;
+
+    project
+        .run(&["migrate", "status"])
+        .expect(1, "status before")
+        .stdout_has(&["pending       ", "0 applied, 3 pending"]);
+    project.run(&["migrate", "up", "--to", "20240102000000"]).expect(0, "up to V2").stdout_has(&[V1, V2]);
+    let after_two = schema_of(&db).await;
+    assert_eq!(versions(&tracked(&db).await), ["20240101000000", "20240102000000"]);
+
+    project.run(&["migrate", "up"]).expect(0, "up all").stdout_has(&[&format!("applied {V3}")]);
+    let all = schema_of(&db).await;
+    assert!(all.iter().any(|l| l.contains("posts_author_idx")), "{all:#?}");
+    project.run(&["migrate", "status"]).expect(0, "status when up to date").stdout_has(&["3 applied, 0 pending"]);
+    project.run(&["migrate", "up"]).expect(0, "up again").stdout_has(&["nothing to apply"]);
+
+    project.run(&["migrate", "down"]).expect(0, "down one step").stdout_has(&[&format!("reverted {V3}")]);
+    assert_eq!(schema_of(&db).await, after_two, "down --steps 1 undoes V3 exactly");
+    project.run(&["migrate", "down", "--all"]).expect(0, "down all");
+    assert_eq!(schema_of(&db).await, empty, "down all restores the empty schema");
+    assert_eq!(tracked(&db).await, vec![]);
+
+    project.run(&["migrate", "up"]).expect(0, "up all again");
+    assert_eq!(schema_of(&db).await, all, "up all after down all gives the same schema");
+    project.run(&["migrate", "down", "--to", "20240101000000"]).expect(0, "down to V1");
+    assert_eq!(versions(&tracked(&db).await), ["20240101000000"]);
+    project.run(&["migrate", "down", "--steps", "5"]).expect(0, "down more steps than applied");
+    assert_eq!(schema_of(&db).await, empty);
+}
+
+#[tokio::test]
+async fn a_failing_statement_leaves_the_database_as_before_and_records_nothing() {
+    let db = fresh("runner_atomic").await;
+    let project = Project::new(&db);
+    project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
+    project.run(&["migrate", "up"]).expect(0, "up V1");
+    let before = fingerprint(&db.url).await.unwrap();
+
+    project.add(
+        V2,
+        "CREATE TABLE posts (id int);\nALTER TABLE users ADD COLUMN email text;\n\nINSERT INTO users (id, missing)\n  VALUES (1, 2);\nCREATE TABLE never (id int);\n",
+        "DROP TABLE never;\n",
+    );
+    project.run(&["migrate", "up"]).expect(2, "up with a failing V2").stderr_has(&[
+        &format!("{V2} (up) failed at statement 3 of 4"),
+        "20240102000000_add_posts.up.sql:4:",
+        "column \"missing\" of relation \"users\" does not exist",
+        "rolled back",
+    ]);
+    assert_eq!(fingerprint(&db.url).await.unwrap(), before, "the database, tracking table included, is unchanged");
+    assert_eq!(versions(&tracked(&db).await), ["20240101000000"]);
+    project.run(&["migrate", "status"]).expect(1, "status: V2 still pending").stdout_has(&["pending       20240102"]);
+}
+
+#[tokio::test]
+async fn four_concurrent_runners_apply_each_migration_exactly_once() {
+    let db = fresh("runner_concurrent").await;
+    let project = Project::new(&db);
+    project.add(V1, "CREATE TABLE runs (migration int);\nINSERT INTO runs VALUES (1);\n", "DROP TABLE runs;\n");
+    project.add(V2, "SELECT pg_sleep(0.5);\nINSERT INTO runs VALUES (2);\n", "DELETE FROM runs WHERE migration = 2;\n");
+    project.add(V3, "INSERT INTO runs VALUES (3);\nCREATE TABLE done (id int);\n", "DROP TABLE done;\n");
+
+    let children: Vec<Child> = (0..4).map(|_| project.spawn(&["migrate", "up"])).collect();
+    let runs: Vec<Run> = children.into_iter().map(|c| Run::from(c.wait_with_output().unwrap())).collect();
+    for run in &runs {
+        run.expect(0, "each concurrent runner succeeds");
+    }
+    let applied: usize = runs.iter().map(|r| r.stdout.matches("applied 2024").count()).sum();
+    assert_eq!(applied, 3, "three migrations applied in total: {runs:#?}");
+    assert_eq!(runs.iter().filter(|r| r.stdout.contains("nothing to apply")).count(), 3, "{runs:#?}");
+
+    let mut conn = db.connect().await.unwrap();
+    let rows: Vec<i32> =
+        sqlx::query_scalar("SELECT migration FROM runs ORDER BY migration").fetch_all(&mut conn).await.unwrap();
+    assert_eq!(rows, [1, 2, 3], "every migration's statements ran once");
+    assert_eq!(tracked(&db).await.len(), 3);
+    assert!(table_exists(&db, "done").await);
+}
+
+#[tokio::test]
+async fn integrity_problems_are_clear_errors_and_apply_nothing() {
+    // A checksum mismatch: V1 was applied, then edited (and re-hashed, so only the database notices).
+    let db = fresh("runner_checksum").await;
+    let project = Project::new(&db);
+    project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
+    project.run(&["migrate", "up"]).expect(0, "up V1");
+    project.add(V1, "CREATE TABLE users (id bigint);\n", "DROP TABLE users;\n");
+    project.add(V2, "CREATE TABLE posts (id int);\n", "DROP TABLE posts;\n");
+    project.run(&["migrate", "up"]).expect(2, "up after editing V1").stderr_has(&[
+        V1,
+        "checksum differs",
+        "nothing was changed",
+    ]);
+    project.run(&["migrate", "status"]).expect(2, "status").stdout_has(&["CHANGED       20240101000000"]);
+    assert!(!table_exists(&db, "posts").await, "V2 was not applied");
+
+    // An applied migration whose file is gone.
+    let db = fresh("runner_missing").await;
+    let project = Project::new(&db);
+    project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
+    project.run(&["migrate", "up"]).expect(0, "up V1");
+    std::fs::remove_file(project.generated().join(format!("{V1}.up.sql"))).unwrap();
+    std::fs::remove_file(project.generated().join(format!("{V1}.down.sql"))).unwrap();
+    project.add(V2, "CREATE TABLE posts (id int);\n", "DROP TABLE posts;\n");
+    project.run(&["migrate", "up"]).expect(2, "up with V1 missing").stderr_has(&[V1, "file is missing"]);
+    project.run(&["migrate", "status"]).expect(2, "status").stdout_has(&["MISSING       20240101000000"]);
+    assert!(!table_exists(&db, "posts").await, "V2 was not applied");
+
+    // A migration older than the latest applied one (merged from another branch).
+    let db = fresh("runner_out_of_order").await;
+    let project = Project::new(&db);
+    project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
+    project.add(V3, "CREATE TABLE tags (id int);\n", "DROP TABLE tags;\n");
+    project.run(&["migrate", "up"]).expect(0, "up V1 and V3");
+    project.add(V2, "CREATE TABLE posts (id int);\n", "DROP TABLE posts;\n");
+    project
+        .run(&["migrate", "up"])
+        .expect(2, "up with an out-of-order V2")
+        .stderr_has(&[&format!("{V2} is not applied but is older than the latest applied migration {V3}")]);
+    project.run(&["migrate", "status"]).expect(2, "status").stdout_has(&["OUT OF ORDER  20240102000000"]);
+    assert!(!table_exists(&db, "posts").await, "V2 was not applied");
+
+    // A malformed file name, a file edited after schema.sum recorded it, a hand-written file not in it.
+    let db = fresh("runner_files").await;
+    let project = Project::new(&db);
+    project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
+    std::fs::write(project.generated().join("add_posts.up.sql"), "CREATE TABLE posts (id int);\n").unwrap();
+    project
+        .run(&["migrate", "up"])
+        .expect(2, "up with a malformed name")
+        .stderr_has(&["add_posts.up.sql: not a migration file name", "14-digit version"]);
+    project.run(&["migrate", "status"]).expect(2, "status with a malformed name");
+    std::fs::remove_file(project.generated().join("add_posts.up.sql")).unwrap();
+
+    project.write(V1, "CREATE TABLE users (id int, edited int);\n", None);
+    project.write(V2, "UPDATE users SET id = id;\n", None);
+    project.run(&["migrate", "up"]).expect(2, "up with an edited and an unlisted file").stderr_has(&[
+        &format!("{V1}.up.sql was edited after schema.sum recorded it"),
+        &format!("{V2}.up.sql is not in schema.sum"),
+    ]);
+    let status = project.run(&["migrate", "status"]);
+    status.expect(2, "status with schema.sum problems").stderr_has(&["schema migrate hash"]);
+    assert_eq!(tracked(&db).await, vec![], "nothing applied, not even the tracking table's rows");
+    assert!(!table_exists(&db, "users").await);
+
+    project.run(&["migrate", "hash"]).expect(0, "hash").stdout_has(&["schema.sum (3 files)"]);
+    project.run(&["migrate", "up"]).expect(0, "up after reviewing and hashing");
+    assert!(project.run(&["migrate", "down"]).stderr.contains("has no .down.sql file"), "V2 is irreversible");
+}
+
+#[tokio::test]
+async fn a_failing_no_transaction_migration_names_the_statement_and_stays_dirty_until_resolved() {
+    let db = fresh("runner_no_transaction").await;
+    let project = Project::new(&db);
+    project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
+    let failing = "-- schema:no-transaction\nCREATE INDEX CONCURRENTLY users_id_idx ON users (id);\n\
+                   CREATE INDEX CONCURRENTLY posts_id_idx ON posts (id);\nCREATE TABLE later (id int);\n";
+    project.add(V2, failing, "-- schema:no-transaction\nDROP INDEX CONCURRENTLY users_id_idx;\n");
+    project.add(V3, "CREATE TABLE tags (id int);\n", "DROP TABLE tags;\n");
+
+    project.run(&["migrate", "up"]).expect(2, "up with a failing no-transaction V2").stderr_has(&[
+        &format!("{V2} (up) failed at statement 2 of 3 (generated/{V2}.up.sql:3:1)"),
+        "relation \"posts\" does not exist",
+        "statement 1 was committed and remains in effect; statement 2 failed",
+        "statement 3 was not run",
+        "marked dirty",
+        "schema migrate resolve 20240102000000 --applied",
+    ]);
+    assert!(table_exists(&db, "users_id_idx").await, "statement 1 stays in effect");
+    assert!(!table_exists(&db, "later").await && !table_exists(&db, "tags").await);
+    assert_eq!(tracked(&db).await, vec![("20240101000000".into(), false), ("20240102000000".into(), true)]);
+
+    project
+        .run(&["migrate", "status"])
+        .expect(2, "status")
+        .stdout_has(&["DIRTY         20240102000000"])
+        .stderr_has(&["1 of 3 statements done, statement 2 failed: relation \"posts\" does not exist"]);
+    project.run(&["migrate", "up"]).expect(2, "up while dirty").stderr_has(&[&format!("{V2} is dirty")]);
+    project.run(&["migrate", "down"]).expect(2, "down while dirty").stderr_has(&["is dirty"]);
+
+    // Undo by hand, settle, fix the file (never applied anywhere, so re-hashing is fine), and go on.
+    project.run(&["migrate", "resolve", "20240101000000", "--applied"]).expect(2, "resolve a clean row");
+    schema::testkit::roundtrip::load_sql(&db.url, "DROP INDEX users_id_idx;").await.unwrap();
+    project.run(&["migrate", "resolve", "20240102000000", "--rolled-back"]).expect(0, "resolve");
+    project.add(V2, &failing.replace("ON posts", "ON users"), "DROP INDEX users_id_idx;\nDROP INDEX posts_id_idx;\n");
+    project.run(&["migrate", "up"]).expect(0, "up after fixing V2").stdout_has(&[V2, V3]);
+    assert_eq!(tracked(&db).await.len(), 3);
+    assert!(tracked(&db).await.iter().all(|(_, dirty)| !dirty));
+}
+
+#[tokio::test]
+async fn a_runner_killed_during_a_long_migration_leaves_a_correct_status_and_up_completes() {
+    let db = fresh("runner_killed").await;
+    let project = Project::new(&db);
+    project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
+    project.add(V2, "CREATE TABLE slow (id int);\nSELECT pg_sleep(3);\n", "DROP TABLE slow;\n");
+
+    let mut child = project.spawn(&["migrate", "up"]);
+    let started = Instant::now();
+    while tracked(&db).await.is_empty() && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    child.kill().expect("SIGKILL the runner");
+    child.wait().unwrap();
+
+    project
+        .run(&["migrate", "status"])
+        .expect(1, "status after the kill")
+        .stdout_has(&["applied       20240101000000", "pending       20240102000000"]);
+    assert!(!table_exists(&db, "slow").await, "the killed migration's transaction did not commit");
+    project.run(&["migrate", "up"]).expect(0, "up after the kill").stdout_has(&[&format!("applied {V2}")]);
+    assert!(table_exists(&db, "slow").await);
+    project.run(&["migrate", "status"]).expect(0, "status at the end");
+}
+
+#[tokio::test]
+async fn a_lock_timeout_is_retried_with_backoff_and_the_runner_lock_wait_is_bounded() {
+    let db = fresh("runner_lock_timeout").await;
+    let project = Project::new(&db);
+    project.config("[migrate]\nlock_timeout = \"200ms\"\nretries = 5\nlock_wait = \"300ms\"\n");
+    project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
+    project.run(&["migrate", "up"]).expect(0, "up V1");
+    project.add(V2, "ALTER TABLE users ADD COLUMN email text;\n", "ALTER TABLE users DROP COLUMN email;\n");
+
+    // Another session holds a lock on `users` for a while: V2 times out, is rolled back, and is retried.
+    let mut blocker = db.connect().await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE users IN ACCESS SHARE MODE").execute(&mut blocker).await.unwrap();
+    let child = project.spawn(&["migrate", "up"]);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    sqlx::raw_sql("COMMIT").execute(&mut blocker).await.unwrap();
+    let run = Run::from(child.wait_with_output().unwrap());
+    run.expect(0, "up with retries").stdout_has(&["lock timeout at statement 1 of 1; rolled back, retry 1 of 5"]);
+    run.stdout_has(&[&format!("applied {V2}")]);
+
+    // A second runner gives up after lock_wait while the first one is busy.
+    project.add(V3, "SELECT pg_sleep(2);\n", "SELECT 1;\n");
+    let busy = project.spawn(&["migrate", "up"]);
+    let started = Instant::now();
+    while tracked(&db).await.len() < 2 || started.elapsed() < Duration::from_millis(300) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    project.run(&["migrate", "up"]).expect(2, "second runner").stderr_has(&[
+        "another `schema migrate` has held the lock",
+        "schema migrate",
+        "lock_wait",
+    ]);
+    Run::from(busy.wait_with_output().unwrap()).expect(0, "first runner");
+}
+
+#[tokio::test]
+async fn generate_keeps_schema_sum_current_and_never_touches_the_tracking_table() {
+    let db = fresh("runner_generate").await;
+    let project = Project::new(&db);
+    let schema_dir = project.dir.path().join("schema");
+    std::fs::create_dir_all(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("users.sql"), "CREATE TABLE users (id bigint PRIMARY KEY);\n").unwrap();
+    project.run(&["generate", "--name", "users"]).expect(0, "generate");
+    assert!(project.generated().join(migrations::SUM_FILE).exists());
+    project.run(&["migrate", "status"]).expect(1, "status: one pending, schema.sum in order");
+    project.run(&["migrate", "up"]).expect(0, "up");
+
+    // The tracking table is not part of the declared schema, and generate does not drop it.
+    project.run(&["generate"]).expect(0, "generate again").stdout_has(&["no changes"]);
+    std::fs::write(schema_dir.join("users.sql"), "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n").unwrap();
+    // A hand-written backfill in between stays reported until it is hashed: generate vouches only for its own files.
+    project.write("20240101000000_backfill", "UPDATE users SET id = id;\n", None);
+    project.run(&["generate", "--name", "name"]).expect(0, "generate a second pair");
+    project
+        .run(&["migrate", "status"])
+        .expect(2, "hand-written file")
+        .stderr_has(&["20240101000000_backfill.up.sql is not in schema.sum"]);
+    std::fs::remove_file(project.generated().join("20240101000000_backfill.up.sql")).unwrap();
+    project.run(&["migrate", "up"]).expect(0, "up the second pair");
+    assert!(table_exists(&db, "schema_migrations").await);
+    assert_eq!(tracked(&db).await.len(), 2);
+}
+
+#[test]
+fn the_example_generated_directory_has_a_current_schema_sum() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("generated");
+    let local = migrations::read_dir(&dir).expect("read generated/");
+    let problems = migrations::check_sum(&dir, &local).expect("check generated/schema.sum");
+    assert_eq!(problems, vec![], "run `cargo run -- migrate hash` after updating the example");
+}

@@ -1,0 +1,154 @@
+//! `schema migrate` against SQLite: the same generic runner over SQLite's primitives (an immediate
+//! transaction as the lock, a savepoint per migration).
+
+use schema::migrations;
+use sqlx::Connection;
+use sqlx::sqlite::SqliteConnection;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().expect("exited normally"),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn expect(&self, code: i32, what: &str) -> &Self {
+        assert_eq!(self.code, code, "{what}\n--- stdout:\n{}\n--- stderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl Project {
+    fn new() -> Project {
+        let project = Project { dir: tempfile::tempdir().unwrap() };
+        std::fs::create_dir_all(project.generated()).unwrap();
+        project
+    }
+
+    fn generated(&self) -> PathBuf {
+        self.dir.path().join("generated")
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite:{}", self.dir.path().join("app.db").display())
+    }
+
+    fn add(&self, id: &str, up: &str, down: &str) {
+        std::fs::write(self.generated().join(format!("{id}.up.sql")), up).unwrap();
+        std::fs::write(self.generated().join(format!("{id}.down.sql")), down).unwrap();
+        migrations::write_sum(&self.generated()).unwrap();
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_schema"));
+        command.current_dir(self.dir.path()).env_remove("DATABASE_URL").args(["--url", &self.url()]).args(args);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().unwrap())
+    }
+
+    /// `sqlite_master` without the tracking table, and the tracking table's versions.
+    async fn state(&self) -> (Vec<String>, Vec<String>) {
+        let mut conn = SqliteConnection::connect(&format!("{}?mode=rwc", self.url())).await.unwrap();
+        let schema: Vec<String> = sqlx::query_scalar(
+            "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') FROM sqlite_master \
+             WHERE name NOT LIKE 'schema_migrations%' AND name NOT LIKE 'sqlite_%' ORDER BY 1",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let has_table: bool =
+            sqlx::query_scalar("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'schema_migrations'")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        let versions = if has_table {
+            sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+        } else {
+            Vec::new()
+        };
+        (schema, versions)
+    }
+}
+
+#[tokio::test]
+async fn sqlite_up_down_up_and_a_failing_migration_changes_nothing() {
+    let project = Project::new();
+    project.add(
+        "20240101000000_users",
+        "CREATE TABLE users (id integer PRIMARY KEY, name text);\nINSERT INTO users VALUES (1, 'a;b');\n",
+        "DROP TABLE users;\n",
+    );
+    project.add(
+        "20240102000000_posts",
+        "CREATE TABLE posts (id integer PRIMARY KEY, author integer REFERENCES users (id));\nCREATE INDEX posts_author ON posts (author);\n",
+        "DROP TABLE posts;\n",
+    );
+    let (empty, _) = project.state().await;
+    project.run(&["migrate", "status"]).expect(1, "pending");
+    project.run(&["migrate", "up"]).expect(0, "up all");
+    let (all, versions) = project.state().await;
+    assert_eq!(versions, ["20240101000000", "20240102000000"]);
+    project.run(&["migrate", "status"]).expect(0, "up to date");
+    project.run(&["migrate", "down", "--all"]).expect(0, "down all");
+    assert_eq!(project.state().await, (empty, vec![]));
+    project.run(&["migrate", "up"]).expect(0, "up again");
+    assert_eq!(project.state().await.0, all);
+
+    project.add(
+        "20240103000000_broken",
+        "CREATE TABLE tags (id integer);\nINSERT INTO nope VALUES (1);\n",
+        "DROP TABLE tags;\n",
+    );
+    let run = project.run(&["migrate", "up"]);
+    run.expect(2, "failing migration");
+    assert!(run.stderr.contains("failed at statement 2 of 2") && run.stderr.contains("no such table: nope"), "{run:?}");
+    assert_eq!(project.state().await, (all, vec!["20240101000000".into(), "20240102000000".into()]));
+}
+
+#[tokio::test]
+async fn sqlite_concurrent_runners_apply_each_migration_once() {
+    let project = Project::new();
+    project.add(
+        "20240101000000_runs",
+        "CREATE TABLE runs (n integer);\nINSERT INTO runs VALUES (1);\n",
+        "DROP TABLE runs;\n",
+    );
+    project.add("20240102000000_more", "INSERT INTO runs VALUES (2);\n", "DELETE FROM runs WHERE n = 2;\n");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            let mut command = project.command(&["migrate", "up"]);
+            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for child in children {
+        let run = Run::from(child.wait_with_output().unwrap());
+        run.expect(0, "runner");
+        applied += run.stdout.matches("applied 2024").count();
+    }
+    assert_eq!(applied, 2, "each migration applied by one runner");
+    let mut conn = SqliteConnection::connect(&project.url()).await.unwrap();
+    let runs: Vec<i64> = sqlx::query_scalar("SELECT n FROM runs ORDER BY n").fetch_all(&mut conn).await.unwrap();
+    assert_eq!(runs, [1, 2]);
+}
