@@ -364,6 +364,12 @@ fn manages_triggers(dialect: &dyn Dialect) -> bool {
     dialect.is::<sqlparser::dialect::SQLiteDialect>()
 }
 
+/// The schema an unqualified name lives in: `main` in SQLite, else the first schema of PostgreSQL's
+/// default search path. Dependency ordering only needs names to be consistent; renames need the real one.
+fn default_schema(dialect: &dyn Dialect) -> &'static str {
+    if dialect.is::<sqlparser::dialect::SQLiteDialect>() { "main" } else { "public" }
+}
+
 /// For statements the parser rejects: recognize the unmanaged kinds by their leading keywords.
 fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
     const UNMANAGED: &[&str] = &[
@@ -670,6 +676,7 @@ pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Resul
         let Ok(parsed) = Parser::parse_sql(dialect, &statement.sql) else { continue };
         let [Statement::CreateTable(table)] = parsed.as_slice() else { continue };
         let Some((schema, name)) = qualify(&table.name) else { continue };
+        let schema = if name_parts(&table.name).len() < 2 { default_schema(dialect).to_string() } else { schema };
         let new_table = (schema.clone(), name.clone());
         for line in statement.leading_comments.lines() {
             if let Some(old) = line.trim().strip_prefix(MARK) {
