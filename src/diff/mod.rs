@@ -351,7 +351,16 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
 }
 
 /// Applies the declared renames to a copy of `current` and records the rename changes.
-fn apply_renames(current: &Catalog, desired: &Catalog, hints: &RenameHints, out: &mut Vec<Change>) -> Catalog {
+fn apply_renames<'a>(
+    current: &'a Catalog,
+    desired: &Catalog,
+    hints: &RenameHints,
+    out: &mut Vec<Change>,
+) -> std::borrow::Cow<'a, Catalog> {
+    // Without hints there is nothing to rename, and no reason to copy a large catalog.
+    if hints.tables.is_empty() && hints.columns.is_empty() {
+        return std::borrow::Cow::Borrowed(current);
+    }
     let mut renamed = current.clone();
     for (from, to) in &hints.tables {
         if renamed.tables.contains_key(from)
@@ -376,7 +385,7 @@ fn apply_renames(current: &Catalog, desired: &Catalog, hints: &RenameHints, out:
             out.push(Change::RenameColumn { table: table.clone(), from: from.clone(), to: to.clone() });
         }
     }
-    renamed
+    std::borrow::Cow::Owned(renamed)
 }
 
 fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedName) {
