@@ -9,12 +9,12 @@
 --   drop table main.projects
 --   drop table main.users
 -- WARNING: data loss possible:
---   drop table main.comments: drops a table and its rows
---   drop table main.issue_labels: drops a table and its rows
---   drop table main.issues: drops a table and its rows
---   drop table main.labels: drops a table and its rows
---   drop table main.projects: drops a table and its rows
---   drop table main.users: drops a table and its rows
+--   drop table main.comments: [data-loss-table] drops table main.comments and its rows
+--   drop table main.issue_labels: [data-loss-table] drops table main.issue_labels and its rows
+--   drop table main.issues: [data-loss-table] drops table main.issues and its rows
+--   drop table main.labels: [data-loss-table] drops table main.labels and its rows
+--   drop table main.projects: [data-loss-table] drops table main.projects and its rows
+--   drop table main.users: [data-loss-table] drops table main.users and its rows
 
 DROP VIEW "open_issues";
 

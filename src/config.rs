@@ -24,6 +24,21 @@ pub struct Config {
     /// `[migrate]`: how `schema migrate` runs migrations.
     #[serde(default)]
     pub migrate: MigrateConfig,
+    /// `[hazards]`: per hazard id `"deny" | "warn" | "allow"`, and `allow_rewrite_below_rows`.
+    #[serde(default)]
+    pub hazards: HazardsConfig,
+}
+
+/// `[hazards]` as written, validated while parsing: unknown ids and keys are errors.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(try_from = "toml::Table")]
+pub struct HazardsConfig(pub crate::safety::policy::Policy);
+
+impl TryFrom<toml::Table> for HazardsConfig {
+    type Error = String;
+    fn try_from(table: toml::Table) -> Result<Self, Self::Error> {
+        crate::safety::policy::parse_table(&table).map(HazardsConfig)
+    }
 }
 
 /// `[migrate]` as written; validated into [`crate::runner::Options`]. Durations are strings with a unit:
@@ -154,5 +169,15 @@ mod tests {
         .unwrap();
         assert_eq!(config.rename.table.len(), 1);
         assert_eq!(config.rename.column[0].to, "y");
+    }
+
+    #[test]
+    fn hazard_policy_parses_and_rejects_unknown_ids() {
+        let config =
+            Config::parse(Path::new("diff.toml"), "[hazards]\ntable-rewrite = 'deny'\nallow_rewrite_below_rows = 5\n")
+                .unwrap();
+        assert_eq!(config.hazards.0.allow_rewrite_below_rows, Some(5));
+        let err = Config::parse(Path::new("diff.toml"), "[hazards]\nrewrite = 'deny'\n").unwrap_err();
+        assert!(err.to_string().contains("unknown hazard id"), "{err}");
     }
 }

@@ -12,4 +12,5 @@ pub mod model;
 pub mod pipeline;
 pub mod plan;
 pub mod runner;
+pub mod safety;
 pub mod testkit;

@@ -23,6 +23,7 @@ fn main() {
             Command::Diff(args) => cli::diff::run(&settings, args).await,
             Command::Apply(args) => cli::apply::run(&settings, args).await,
             Command::Migrate(args) => cli::migrate::run(&settings, args).await,
+            Command::Lint(args) => cli::lint::run(&settings, args),
         }
     });
     match outcome {

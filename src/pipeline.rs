@@ -22,6 +22,8 @@ pub struct Settings {
     pub renames: RenameHints,
     /// `schema migrate`: tracking table, timeouts, lock wait, retries.
     pub migrate: crate::runner::Options,
+    /// `[hazards]` in diff.toml, with `--allow-hazard` applied by the commands that take it.
+    pub hazards: crate::safety::policy::Policy,
 }
 
 impl Settings {
@@ -52,6 +54,7 @@ impl Settings {
             ignore,
             renames,
             migrate: crate::runner::Options::from_config(&config.migrate)?,
+            hazards: config.hazards.0.clone(),
         })
     }
 }
@@ -131,8 +134,29 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
     let url = settings.url()?.to_string();
     let current = live_catalog(&url, settings).await?;
     let (desired, hints) = declared_catalog(settings).await?;
-    let (up, down) = plan_between(Kind::from_url(&url)?, &current, &desired, &hints)?;
+    let (mut up, down) = plan_between(Kind::from_url(&url)?, &current, &desired, &hints)?;
+    attach_live_stats(&url, &mut up).await?;
     Ok(Migration { up, down, unmanaged: current.unmanaged })
+}
+
+/// Grades the plan's hazards with the live sizes of their tables, where the database keeps statistics
+/// (PostgreSQL; one catalog query for all tables).
+pub async fn attach_live_stats(url: &str, plan: &mut Plan) -> Result<()> {
+    if Kind::from_url(url)? != Kind::Postgres {
+        return Ok(());
+    }
+    let tables = crate::safety::tables_of(plan.steps.iter().flat_map(|s| &s.hazards));
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let mut conn = dialect::postgres::connect::connect(url).await?;
+    let stats = dialect::postgres::stats::table_stats(&mut conn, &tables)
+        .await
+        .context("cannot read table statistics for the hazards")?;
+    for step in &mut plan.steps {
+        crate::safety::attach_stats(&mut step.hazards, &stats);
+    }
+    Ok(())
 }
 
 /// DDL that recreates the live database's managed objects, for bootstrapping schema files.

@@ -19,6 +19,8 @@ pub struct ApplyArgs {
     /// Allow changes that can lose data (dropping tables or columns, narrowing types…)
     #[arg(long)]
     pub allow_destructive: bool,
+    #[command(flatten)]
+    pub hazards: super::HazardArgs,
 }
 
 pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<i32> {
@@ -32,8 +34,9 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<i32> {
     }
     let mut text = format!("-- {} change(s):\n", plan.steps.len());
     for step in &plan.steps {
-        let loss = step.data_loss.map(|why| format!("  [data loss: {why}]")).unwrap_or_default();
-        text.push_str(&format!("--   {}{loss}\n", step.description));
+        let ids: Vec<&str> = step.hazards.iter().map(|h| h.id.as_str()).collect();
+        let ids = if ids.is_empty() { String::new() } else { format!("  [{}]", ids.join(", ")) };
+        text.push_str(&format!("--   {}{ids}\n", step.description));
     }
     for statement in plan.statements() {
         text.push_str(&format!("\n{statement}\n"));
@@ -42,14 +45,33 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<i32> {
     if args.dry_run {
         return Ok(0);
     }
+    // The same policy as `generate`, except that data loss is denied unless --allow-destructive.
+    let data_loss_ids = crate::safety::HazardId::ALL.iter().copied().filter(|id| id.is_data_loss());
+    let mut policy = args.hazards.policy(settings);
+    if args.allow_destructive {
+        policy.allow(&data_loss_ids.collect::<Vec<_>>());
+    } else {
+        policy.deny_unless_allowed(data_loss_ids);
+    }
+    let denied = super::report_hazards(plan, &policy);
     let destructive: Vec<&str> =
-        plan.steps.iter().filter(|s| s.data_loss.is_some()).map(|s| s.description.as_str()).collect();
-    if !destructive.is_empty() && !args.allow_destructive {
+        denied.iter().filter(|(_, h)| h.id.is_data_loss()).map(|(s, _)| s.description.as_str()).collect();
+    if !destructive.is_empty() {
         bail!(
             "refusing to apply {} change(s) that can lose data ({}); nothing was changed. Pass \
              --allow-destructive to apply them",
             destructive.len(),
             destructive.join("; ")
+        );
+    }
+    if !denied.is_empty() {
+        let ids: Vec<&str> =
+            denied.iter().map(|(_, h)| h.id.as_str()).collect::<indexmap::IndexSet<_>>().into_iter().collect();
+        bail!(
+            "refusing to apply {} hazard(s) denied by [hazards] in diff.toml ({}); nothing was changed. Pass \
+             --allow-hazard ID to accept them",
+            denied.len(),
+            ids.join(", ")
         );
     }
     if !args.yes {

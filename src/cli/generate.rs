@@ -11,15 +11,28 @@ pub struct GenerateArgs {
     /// Name of the migration (default: derived from the changes)
     #[arg(long)]
     pub name: Option<String>,
+    #[command(flatten)]
+    pub hazards: super::HazardArgs,
 }
 
 pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
     let migration = pipeline::migration(settings).await?;
     super::warn_unmanaged(&migration.unmanaged);
-    super::warn_data_loss(&migration.up);
     if migration.up.is_empty() {
         super::emit("no changes\n");
         return Ok(0);
+    }
+    let denied = super::report_hazards(&migration.up, &args.hazards.policy(settings));
+    if !denied.is_empty() {
+        let ids: Vec<&str> =
+            denied.iter().map(|(_, h)| h.id.as_str()).collect::<indexmap::IndexSet<_>>().into_iter().collect();
+        eprintln!(
+            "error: refusing to write the migration: {} hazard(s) denied by [hazards] in diff.toml ({}); nothing \
+             was written. Change the declared schema, or pass --allow-hazard ID to accept them",
+            denied.len(),
+            ids.join(", ")
+        );
+        return Ok(2);
     }
     let name = match &args.name {
         Some(name) => slugify(name),

@@ -12,15 +12,17 @@ pub mod diff;
 pub mod drift;
 pub mod generate;
 pub mod inspect;
+pub mod lint;
 pub mod migrate;
 pub mod plan;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (generate, plan and inspect exit 0 whether or not there are changes)
-  1  differences found, for checking commands (drift, diff; `plan --exit-code`)
-     or migrations pending (`migrate status`)
-  2  trouble: usage, configuration, declared schema or database error";
+  1  differences found, for checking commands (drift, diff; `plan --exit-code`),
+     migrations pending (`migrate status`), or a denied hazard (`lint`)
+  2  trouble: usage, configuration, declared schema or database error;
+     `generate` refusing a denied hazard";
 
 #[derive(Debug, Parser)]
 #[command(name = "schema", version, about = "Declarative schema diff: edit SQL files, get ordered, reversible migrations", after_help = EXIT_CODES)]
@@ -66,6 +68,25 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Run the migrations in the out dir: up, down, status (exit 1 when migrations are pending), hash, resolve
     Migrate(migrate::MigrateArgs),
+    /// Check migration files for hazards (locks, rewrites, data loss): exit 1 on a denied hazard
+    Lint(lint::LintArgs),
+}
+
+/// `--allow-hazard`, shared by the commands that apply the hazard policy.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HazardArgs {
+    /// Allow this hazard id whatever diff.toml's [hazards] says (repeatable), e.g. --allow-hazard table-rewrite
+    #[arg(long = "allow-hazard", value_name = "ID")]
+    pub allow_hazard: Vec<crate::safety::HazardId>,
+}
+
+impl HazardArgs {
+    /// The configured policy with these overrides.
+    pub fn policy(&self, settings: &Settings) -> crate::safety::policy::Policy {
+        let mut policy = settings.hazards.clone();
+        policy.allow(&self.allow_hazard);
+        policy
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -130,14 +151,40 @@ pub fn emit(text: &str) {
     }
 }
 
-/// Warns on stderr about the changes of a plan that can lose data.
-pub fn warn_data_loss(plan: &crate::plan::Plan) {
-    let losses: Vec<_> = plan.steps.iter().filter_map(|s| s.change.data_loss().map(|why| (s, why))).collect();
-    if losses.is_empty() {
-        return;
+/// Lists a plan's hazards on stderr with the policy's verdict on each; returns the denied ones.
+pub fn report_hazards<'a>(
+    plan: &'a crate::plan::Plan,
+    policy: &crate::safety::policy::Policy,
+) -> Vec<(&'a crate::plan::Step, &'a crate::safety::Hazard)> {
+    use crate::safety::policy::Level;
+    let hazards: Vec<_> = plan.hazards().collect();
+    if hazards.is_empty() {
+        return Vec::new();
     }
-    eprintln!("warning: {} change(s) can lose data:", losses.len());
-    for (step, why) in losses {
-        eprintln!("  {}: {why}", step.description);
+    eprintln!("warning: {} hazard(s):", hazards.len());
+    let mut denied = Vec::new();
+    for (step, hazard) in hazards {
+        let level = policy.level(hazard);
+        eprintln!("  [{}] {hazard}", level.as_str());
+        eprintln!("    in: {}", step.description);
+        eprintln!("    help: {}", hazard.help);
+        if level == Level::Deny {
+            denied.push((step, hazard));
+        }
     }
+    denied
+}
+
+/// A plan's steps as JSON, each hazard with the policy's verdict on it as `level`.
+pub fn steps_with_verdicts(
+    plan: &crate::plan::Plan,
+    policy: &crate::safety::policy::Policy,
+) -> Result<serde_json::Value> {
+    let mut steps = serde_json::to_value(&plan.steps)?;
+    for (step, json) in plan.steps.iter().zip(steps.as_array_mut().into_iter().flatten()) {
+        for (hazard, value) in step.hazards.iter().zip(json["hazards"].as_array_mut().into_iter().flatten()) {
+            value["level"] = serde_json::Value::from(policy.level(hazard).as_str());
+        }
+    }
+    Ok(steps)
 }

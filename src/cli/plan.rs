@@ -12,18 +12,23 @@ pub struct PlanArgs {
     /// Exit with 1 when there are changes (0 when there are none)
     #[arg(long)]
     pub exit_code: bool,
+    #[command(flatten)]
+    pub hazards: super::HazardArgs,
 }
 
 pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
     let migration = pipeline::migration(settings).await?;
     super::warn_unmanaged(&migration.unmanaged);
-    super::warn_data_loss(&migration.up);
+    let policy = args.hazards.policy(settings);
+    if args.format == Format::Text {
+        super::report_hazards(&migration.up, &policy);
+    }
     match args.format {
         Format::Json => {
             let value = serde_json::json!({
                 "changes": migration.up.steps.len(),
                 "transactional": migration.up.transactional,
-                "up": migration.up.steps,
+                "up": super::steps_with_verdicts(&migration.up, &policy)?,
                 "down": migration.down.steps,
             });
             super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));

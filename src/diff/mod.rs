@@ -179,29 +179,6 @@ impl Change {
         }
     }
 
-    /// Why this change can lose data, if it can. Such changes are listed as warnings and in the
-    /// migration's header.
-    pub fn data_loss(&self) -> Option<&'static str> {
-        match self {
-            Change::DropTable(_) => Some("drops a table and its rows"),
-            Change::DropColumn { .. } => Some("drops a column and its values"),
-            Change::DropSchema(_) => Some("drops a schema"),
-            Change::DropSequence(_) => Some("drops a sequence and its current value"),
-            Change::DropEnum(_) => Some("drops a type"),
-            Change::DropExtension(_) => Some("drops an extension and what it stores"),
-            Change::RebuildEnum { from, to, .. } if from.labels.iter().any(|l| !to.labels.contains(l)) => {
-                Some("removes enum values; rows holding them make the migration fail")
-            }
-            Change::RebuildTable { from, to } if from.columns.keys().any(|c| !to.columns.contains_key(c)) => {
-                Some("rebuilds a table without some of its columns")
-            }
-            Change::AlterColumn { from, to, .. } if from.data_type != to.data_type => {
-                Some("changes a column's type; values that do not convert make the migration fail or are narrowed")
-            }
-            _ => None,
-        }
-    }
-
     /// Words for a migration file name: `create_users`, `add_bio`…
     pub fn slug(&self) -> String {
         let text = match self {

@@ -36,14 +36,25 @@ pub fn render_file(version: &str, name: &str, direction: &str, plan: &Plan) -> S
     for step in &plan.steps {
         text.push_str(&format!("--   {}\n", step.description));
     }
-    let losses: Vec<String> = plan
-        .steps
-        .iter()
-        .filter_map(|s| s.change.data_loss().map(|why| format!("--   {}: {why}\n", s.description)))
-        .collect();
+    // Hazards as planned, without live sizes: the file does not change with the table's statistics.
+    let hazard_lines = |data_loss: bool| -> Vec<String> {
+        plan.hazards()
+            .filter(|(_, h)| h.id.is_data_loss() == data_loss)
+            .map(|(s, h)| {
+                let lock = h.lock.as_ref().filter(|_| !data_loss).map(|l| format!("; {l}")).unwrap_or_default();
+                format!("--   {}: [{}] {}{lock}\n", s.description, h.id, h.message)
+            })
+            .collect()
+    };
+    let losses = hazard_lines(true);
     if !losses.is_empty() {
         text.push_str("-- WARNING: data loss possible:\n");
         text.extend(losses);
+    }
+    let hazards = hazard_lines(false);
+    if !hazards.is_empty() {
+        text.push_str("-- hazards:\n");
+        text.extend(hazards);
     }
     for statement in plan.statements() {
         text.push('\n');

@@ -410,15 +410,20 @@ pub trait SqlRenderer {
     fn adapt(&self, changes: ChangeSet, _current: &Catalog, _desired: &Catalog) -> ChangeSet {
         changes
     }
+    /// The hazards of one change as this database runs it: the locks it takes, whether it rewrites or
+    /// scans the table. The default knows only what every database shares (see [`crate::safety`]).
+    fn hazards(&self, change: &Change, context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
+        crate::safety::default_hazards(change, context)
+    }
 }
 
 /// One change of an ordered plan and its SQL.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Step {
     pub description: String,
-    /// Why the step can lose data, if it can.
-    pub data_loss: Option<&'static str>,
     pub statements: Vec<String>,
+    /// What the step risks on a running database (stable ids, locks, live sizes where known).
+    pub hazards: Vec<crate::safety::Hazard>,
     #[serde(skip)]
     pub change: Change,
 }
@@ -439,6 +444,11 @@ impl Plan {
     pub fn statements(&self) -> impl Iterator<Item = &str> {
         self.steps.iter().flat_map(|s| s.statements.iter().map(String::as_str))
     }
+
+    /// Every hazard of every step, with the step it belongs to.
+    pub fn hazards(&self) -> impl Iterator<Item = (&Step, &crate::safety::Hazard)> {
+        self.steps.iter().flat_map(|s| s.hazards.iter().map(move |h| (s, h)))
+    }
 }
 
 /// Orders the change set and renders every change.
@@ -455,12 +465,13 @@ pub fn build(changes: &ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, Cy
             }
         }
     }
+    let context = crate::safety::Context::from_changes(&ordered);
     let steps = ordered
         .into_iter()
         .map(|change| Step {
             description: change.describe(),
-            data_loss: change.data_loss(),
             statements: renderer.render(&change),
+            hazards: renderer.hazards(&change, &context),
             change,
         })
         .collect();

@@ -21,15 +21,15 @@
 --   drop type public.issue_priority
 --   drop type public.issue_status
 -- WARNING: data loss possible:
---   drop table public.comments: drops a table and its rows
---   drop table public.issue_labels: drops a table and its rows
---   drop table public.issues: drops a table and its rows
---   drop table public.labels: drops a table and its rows
---   drop table public.projects: drops a table and its rows
---   drop table public.users: drops a table and its rows
---   drop sequence public.issue_number_seq: drops a sequence and its current value
---   drop type public.issue_priority: drops a type
---   drop type public.issue_status: drops a type
+--   drop table public.comments: [data-loss-table] drops table public.comments and its rows
+--   drop table public.issue_labels: [data-loss-table] drops table public.issue_labels and its rows
+--   drop table public.issues: [data-loss-table] drops table public.issues and its rows
+--   drop table public.labels: [data-loss-table] drops table public.labels and its rows
+--   drop table public.projects: [data-loss-table] drops table public.projects and its rows
+--   drop table public.users: [data-loss-table] drops table public.users and its rows
+--   drop sequence public.issue_number_seq: [data-loss-sequence] drops sequence public.issue_number_seq and its current value
+--   drop type public.issue_priority: [data-loss-type] drops type public.issue_priority
+--   drop type public.issue_status: [data-loss-type] drops type public.issue_status
 
 DROP VIEW "public"."open_issues";
 

@@ -2,9 +2,11 @@
 //! a model, and SQL rendering.
 
 pub mod connect;
+pub mod hazards;
 pub mod introspect;
 pub mod render;
 pub mod scratch;
+pub mod stats;
 
 /// The sqlparser dialect used to split and analyse declared files.
 pub fn sql_dialect() -> sqlparser::dialect::PostgreSqlDialect {

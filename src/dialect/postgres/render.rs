@@ -30,6 +30,10 @@ impl SqlRenderer for PostgresRenderer {
     fn enum_value_usable_before_commit(&self) -> bool {
         false
     }
+
+    fn hazards(&self, change: &Change, context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
+        super::hazards::hazards(change, context)
+    }
 }
 
 fn column_definition(column: &Column) -> String {

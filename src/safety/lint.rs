@@ -1,0 +1,381 @@
+//! `schema lint`: the hazard rules applied to migration files, hand-written or generated. Statements
+//! are parsed with sqlparser; this walk is the only place outside [`crate::declared`] that reads its
+//! AST, and it reads only the DDL statements the rules are about. The rules are PostgreSQL's (the
+//! database whose locks they describe); a table created earlier in the linted files is new, so changes
+//! to it carry no lock hazards.
+
+use super::{Hazard, HazardId, Severity};
+use crate::declared::{self, DeclaredError, SourceLocation};
+use crate::model::QualifiedName;
+use indexmap::IndexSet;
+use serde::Serialize;
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, ColumnOption, DataType, ObjectName, ObjectType, Statement,
+    TableConstraint,
+};
+use sqlparser::dialect::Dialect;
+use sqlparser::parser::Parser;
+use std::path::Path;
+
+/// One hazard found in a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    /// The statement's first line, for the report.
+    pub statement: String,
+    #[serde(flatten)]
+    pub hazard: Hazard,
+}
+
+/// What linting a set of files found.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// Statements the parser could not read, which were not checked (`file:line:column`).
+    pub unparsed: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error("cannot read {path}")]
+    Read { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Split(#[from] DeclaredError),
+}
+
+/// Lints files in order; tables created in an earlier statement (of any earlier file) count as new.
+pub fn lint_files(files: &[&Path], dialect: &dyn Dialect) -> Result<Report, LintError> {
+    let mut report = Report::default();
+    let mut created = IndexSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|source| LintError::Read { path: file.display().to_string(), source })?;
+        lint_text(file, &text, dialect, &mut created, &mut report)?;
+    }
+    Ok(report)
+}
+
+fn lint_text(
+    file: &Path,
+    text: &str,
+    dialect: &dyn Dialect,
+    created: &mut IndexSet<QualifiedName>,
+    report: &mut Report,
+) -> Result<(), LintError> {
+    for raw in declared::split_statements(file, text, dialect)? {
+        let Ok(parsed) = Parser::parse_sql(dialect, &raw.sql) else {
+            report.unparsed.push(raw.location.to_string());
+            continue;
+        };
+        for statement in &parsed {
+            for hazard in statement_hazards(statement, &raw.sql, created) {
+                report.findings.push(finding(&raw.location, &raw.sql, hazard));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn finding(location: &SourceLocation, sql: &str, hazard: Hazard) -> Finding {
+    Finding {
+        file: location.file.display().to_string(),
+        line: location.line,
+        column: location.column,
+        statement: sql.lines().next().unwrap_or_default().trim().to_string(),
+        hazard,
+    }
+}
+
+/// `a.b` or `b` (in `public`), identifiers as written (unquoted ones folded to lower case, as
+/// PostgreSQL does).
+fn qualified(name: &ObjectName) -> QualifiedName {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .filter_map(|p| p.as_ident())
+        .map(|i| if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() })
+        .collect();
+    match parts.as_slice() {
+        [.., schema, name] => QualifiedName::new(schema.clone(), name.clone()),
+        [name] => QualifiedName::new("public", name.clone()),
+        [] => QualifiedName::new("public", ""),
+    }
+}
+
+fn statement_hazards(statement: &Statement, sql: &str, created: &mut IndexSet<QualifiedName>) -> Vec<Hazard> {
+    let mut out = Vec::new();
+    match statement {
+        Statement::CreateTable(t) => {
+            created.insert(qualified(&t.name));
+        }
+        Statement::CreateIndex(index) => {
+            let table = qualified(&index.table_name);
+            if !index.concurrently && !created.contains(&table) {
+                let name = index.name.as_ref().map(|n| format!("index {n}")).unwrap_or_else(|| "an index".into());
+                out.push(
+                    Hazard::new(
+                        HazardId::BlockingIndexBuild,
+                        Severity::High,
+                        format!("builds {name} without CONCURRENTLY, blocking writes to {table} for the whole build"),
+                        "Use CREATE INDEX CONCURRENTLY, outside a transaction",
+                    )
+                    .lock("SHARE", &table)
+                    .scans(),
+                );
+            }
+        }
+        Statement::Drop { object_type, names, .. } => {
+            for name in names {
+                let target = qualified(name);
+                let hazard = match object_type {
+                    ObjectType::Table => Hazard::new(
+                        HazardId::DataLossTable,
+                        Severity::High,
+                        format!("drops table {target} and its rows"),
+                        "Stop using the table in the application first, and back up its rows if they may be needed",
+                    )
+                    .lock("ACCESS EXCLUSIVE", &target),
+                    ObjectType::Sequence => Hazard::new(
+                        HazardId::DataLossSequence,
+                        Severity::Medium,
+                        format!("drops sequence {target} and its current value"),
+                        "Make sure nothing calls nextval on the sequence any more",
+                    ),
+                    ObjectType::Type => Hazard::new(
+                        HazardId::DataLossType,
+                        Severity::Medium,
+                        format!("drops type {target}"),
+                        "Make sure no column, function or application query uses the type any more",
+                    ),
+                    ObjectType::Schema => Hazard::new(
+                        HazardId::DataLossSchema,
+                        Severity::Medium,
+                        format!("drops schema {}", target.name),
+                        "Check that the schema holds nothing that should be kept",
+                    ),
+                    ObjectType::Index if !sql.to_ascii_uppercase().contains("CONCURRENTLY") => Hazard::new(
+                        HazardId::IndexDropped,
+                        Severity::Medium,
+                        format!(
+                            "drops index {target} without CONCURRENTLY; the table is locked and queries that relied on the index become slower"
+                        ),
+                        "Check that no query needs the index, and use DROP INDEX CONCURRENTLY",
+                    ),
+                    _ => continue,
+                };
+                out.push(hazard);
+                if *object_type == ObjectType::Table {
+                    created.swap_remove(&target);
+                }
+            }
+        }
+        Statement::AlterTable(alter) => {
+            let table = qualified(&alter.name);
+            let new = created.contains(&table);
+            for op in &alter.operations {
+                alter_table_hazards(&table, new, op, &mut out);
+                if let AlterTableOperation::RenameTable { table_name } = op
+                    && new
+                {
+                    let to = match table_name {
+                        sqlparser::ast::RenameTableNameKind::As(n) | sqlparser::ast::RenameTableNameKind::To(n) => n,
+                    };
+                    let mut renamed = qualified(to);
+                    if to.0.len() == 1 {
+                        renamed.schema = table.schema.clone();
+                    }
+                    created.insert(renamed);
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn alter_table_hazards(table: &QualifiedName, new: bool, op: &AlterTableOperation, out: &mut Vec<Hazard>) {
+    const AX: &str = "ACCESS EXCLUSIVE";
+    match op {
+        AlterTableOperation::AddColumn { column_def, .. } if !new => {
+            let name = format!("{table}.{}", column_def.name.value);
+            let options: Vec<&ColumnOption> = column_def.options.iter().map(|o| &o.option).collect();
+            let not_null = options.iter().any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
+            let default = options.iter().find_map(|o| match o {
+                ColumnOption::Default(e) => Some(e.to_string()),
+                _ => None,
+            });
+            let generated = options.iter().any(|o| matches!(o, ColumnOption::Generated { .. }));
+            let serial = matches!(&column_def.data_type, DataType::Custom(n, _) if {
+                let t = n.to_string().to_ascii_lowercase();
+                matches!(t.as_str(), "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2")
+            });
+            let volatile = default.as_deref().is_some_and(super::is_volatile_default);
+            if generated || serial || volatile {
+                out.push(
+                    Hazard::new(
+                        HazardId::TableRewrite,
+                        Severity::High,
+                        format!("adds column {name} with a generated, serial or volatile value, which rewrites the table while reads and writes are blocked"),
+                        "Add the column without it (nullable, constant default), backfill in batches, then set the default",
+                    )
+                    .lock(AX, table)
+                    .rewrites(),
+                );
+            }
+            if not_null && default.is_none() && !generated && !serial {
+                out.push(
+                    Hazard::new(
+                        HazardId::NotNullWithoutDefault,
+                        Severity::High,
+                        format!("adds NOT NULL column {name} without a default, which fails if the table has rows"),
+                        "Give the column a default, or add it nullable, backfill it, then set NOT NULL",
+                    )
+                    .lock(AX, table),
+                );
+            }
+            if options.iter().any(|o| matches!(o, ColumnOption::PrimaryKey(_) | ColumnOption::Unique(_))) {
+                out.push(index_build(table, &format!("a unique index on {name}")));
+            }
+        }
+        AlterTableOperation::AlterColumn { column_name, op } if !new => {
+            let name = format!("{table}.{}", column_name.value);
+            match op {
+                AlterColumnOperation::SetDataType { data_type, .. } => out.push(
+                    Hazard::new(
+                        HazardId::TableRewrite,
+                        Severity::Medium,
+                        format!("changes the type of {name} to {data_type}; unless the change is binary coercible (such as widening a varchar) it rewrites the table and its indexes while reads and writes are blocked"),
+                        "Add a column of the new type, backfill it in batches and switch over, instead of altering in place",
+                    )
+                    .lock(AX, table)
+                    .rewrites(),
+                ),
+                AlterColumnOperation::SetNotNull => out.push(
+                    Hazard::new(
+                        HazardId::AccessExclusiveScan,
+                        Severity::High,
+                        format!("sets {name} NOT NULL, reading every row while reads and writes are blocked"),
+                        "Add CHECK (column IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
+                    )
+                    .lock(AX, table)
+                    .scans(),
+                ),
+                _ => {}
+            }
+        }
+        AlterTableOperation::AddConstraint { constraint, not_valid } if !new => match constraint {
+            TableConstraint::Check(_) if !not_valid => out.push(
+                Hazard::new(
+                    HazardId::AccessExclusiveScan,
+                    Severity::High,
+                    format!("adds a CHECK constraint to {table} and validates it by reading every row while reads and writes are blocked"),
+                    "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate step",
+                )
+                .lock(AX, table)
+                .scans(),
+            ),
+            TableConstraint::ForeignKey(fk) if !not_valid => out.push(
+                Hazard::new(
+                    HazardId::AccessExclusiveScan,
+                    Severity::High,
+                    format!(
+                        "adds a FOREIGN KEY to {table} and validates it by reading every row while writes to {table} and {} are blocked",
+                        qualified(&fk.foreign_table)
+                    ),
+                    "Add the foreign key NOT VALID, then VALIDATE CONSTRAINT in a separate step",
+                )
+                .lock("SHARE ROW EXCLUSIVE", table)
+                .scans(),
+            ),
+            TableConstraint::PrimaryKey(_) | TableConstraint::Unique(_) => {
+                out.push(index_build(table, "the constraint's index"));
+            }
+            _ => {}
+        },
+        AlterTableOperation::DropColumn { column_names, .. } => {
+            for column in column_names {
+                out.push(
+                    Hazard::new(
+                        HazardId::DataLossColumn,
+                        Severity::High,
+                        format!("drops column {table}.{} and its values", column.value),
+                        "Stop reading and writing the column in the application first, and back up its values if needed",
+                    )
+                    .lock(AX, table),
+                );
+            }
+        }
+        AlterTableOperation::RenameColumn { old_column_name, new_column_name } if !new => out.push(
+            Hazard::new(
+                HazardId::RenameVisible,
+                Severity::High,
+                format!(
+                    "renames column {table}.{} to {}; running application code that uses the old name fails",
+                    old_column_name.value, new_column_name.value
+                ),
+                "Deploy application code that works with both names first",
+            )
+            .lock(AX, table),
+        ),
+        AlterTableOperation::RenameTable { .. } if !new => out.push(
+            Hazard::new(
+                HazardId::RenameVisible,
+                Severity::High,
+                format!("renames table {table}; running application code that uses the old name fails"),
+                "Deploy application code that works with both names first, or keep a view under the old name",
+            )
+            .lock(AX, table),
+        ),
+        _ => {}
+    }
+}
+
+fn index_build(table: &QualifiedName, what: &str) -> Hazard {
+    Hazard::new(
+        HazardId::BlockingIndexBuild,
+        Severity::High,
+        format!("builds {what} while reads and writes of {table} are blocked"),
+        "Build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX",
+    )
+    .lock("ACCESS EXCLUSIVE", table)
+    .scans()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(sql: &str) -> Vec<&'static str> {
+        let mut report = Report::default();
+        let dialect = sqlparser::dialect::PostgreSqlDialect {};
+        lint_text(Path::new("m.sql"), sql, &dialect, &mut IndexSet::new(), &mut report).unwrap();
+        report.findings.iter().map(|f| f.hazard.id.as_str()).collect()
+    }
+
+    #[test]
+    fn flags_blocking_statements_on_existing_tables() {
+        assert_eq!(ids("CREATE INDEX i ON t (a);"), ["blocking-index-build"]);
+        assert_eq!(ids("CREATE INDEX CONCURRENTLY i ON t (a);"), Vec::<&str>::new());
+        assert_eq!(ids("ALTER TABLE t ADD COLUMN b int NOT NULL;"), ["not-null-without-default"]);
+        assert_eq!(ids("ALTER TABLE t ADD COLUMN b int NOT NULL DEFAULT 0;"), Vec::<&str>::new());
+        assert_eq!(ids("ALTER TABLE t ADD COLUMN b uuid DEFAULT gen_random_uuid();"), ["table-rewrite"]);
+        assert_eq!(ids("ALTER TABLE t ALTER COLUMN a TYPE bigint;"), ["table-rewrite"]);
+        assert_eq!(ids("ALTER TABLE t ALTER COLUMN a SET NOT NULL;"), ["access-exclusive-scan"]);
+        assert_eq!(ids("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);"), ["access-exclusive-scan"]);
+        assert_eq!(ids("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;"), Vec::<&str>::new());
+        assert_eq!(ids("ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id);"), ["access-exclusive-scan"]);
+        assert_eq!(ids("DROP TABLE t; ALTER TABLE u DROP COLUMN a;"), ["data-loss-table", "data-loss-column"]);
+        assert_eq!(
+            ids("ALTER TABLE t RENAME COLUMN a TO b; ALTER TABLE t RENAME TO u;"),
+            ["rename-visible", "rename-visible"]
+        );
+    }
+
+    #[test]
+    fn new_tables_carry_no_lock_hazards() {
+        let sql = "CREATE TABLE t (a int); CREATE INDEX i ON t (a); ALTER TABLE t ALTER COLUMN a SET NOT NULL;";
+        assert_eq!(ids(sql), Vec::<&str>::new());
+    }
+}

@@ -1,0 +1,493 @@
+//! Hazards: what a planned change can do to a running database beyond its intended effect (lose data,
+//! hold a lock while it rewrites or scans a table, break running application code). Every hazard has a
+//! stable kebab-case [`HazardId`], used in code, output, the README, diff.toml and `--allow-hazard`.
+//!
+//! This module is generic: the rules every database shares (drops lose data, renames are visible) live
+//! here; which lock a change takes and whether it rewrites the table is dialect knowledge and reaches
+//! this module through [`crate::plan::SqlRenderer::hazards`]. Live table statistics are attached
+//! afterwards ([`attach_stats`]) and grade the severity. [`policy`] decides deny / warn / allow;
+//! [`lint`] applies the same rules to migration files.
+
+pub mod lint;
+pub mod policy;
+
+use crate::diff::Change;
+use crate::model::QualifiedName;
+use indexmap::{IndexMap, IndexSet};
+use serde::Serialize;
+use std::fmt;
+
+macro_rules! hazard_ids {
+    ($($variant:ident => $id:literal),* $(,)?) => {
+        /// A stable hazard identifier.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum HazardId {
+            $($variant),*
+        }
+
+        impl HazardId {
+            pub const ALL: &'static [HazardId] = &[$(HazardId::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(HazardId::$variant => $id),*
+                }
+            }
+        }
+    };
+}
+
+hazard_ids! {
+    DataLossTable => "data-loss-table",
+    DataLossColumn => "data-loss-column",
+    DataLossSequence => "data-loss-sequence",
+    DataLossEnumValue => "data-loss-enum-value",
+    DataLossType => "data-loss-type",
+    DataLossSchema => "data-loss-schema",
+    DataLossExtension => "data-loss-extension",
+    TypeNarrowing => "type-narrowing",
+    TableRewrite => "table-rewrite",
+    AccessExclusiveScan => "access-exclusive-scan",
+    BlockingIndexBuild => "blocking-index-build",
+    IndexDropped => "index-dropped",
+    RenameVisible => "rename-visible",
+    NotNullWithoutDefault => "not-null-without-default",
+    TableRebuild => "table-rebuild",
+}
+
+impl HazardId {
+    /// The ids that `schema apply --allow-destructive` allows: the ones that lose data.
+    pub fn is_data_loss(self) -> bool {
+        matches!(
+            self,
+            HazardId::DataLossTable
+                | HazardId::DataLossColumn
+                | HazardId::DataLossSequence
+                | HazardId::DataLossEnumValue
+                | HazardId::DataLossType
+                | HazardId::DataLossSchema
+                | HazardId::DataLossExtension
+                | HazardId::TypeNarrowing
+        )
+    }
+}
+
+impl fmt::Display for HazardId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown hazard id {0:?} (known: {known})", known = HazardId::ALL.iter().map(|h| h.as_str()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownHazard(pub String);
+
+impl std::str::FromStr for HazardId {
+    type Err = UnknownHazard;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HazardId::ALL.iter().copied().find(|h| h.as_str() == s).ok_or_else(|| UnknownHazard(s.to_string()))
+    }
+}
+
+impl Serialize for HazardId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        })
+    }
+}
+
+/// One hazard of one planned change (or one statement of a linted file).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hazard {
+    pub id: HazardId,
+    pub severity: Severity,
+    /// The lock the statement takes and on which table, e.g. `ACCESS EXCLUSIVE on public.users`.
+    pub lock: Option<String>,
+    /// The table the hazard concerns, where there is one.
+    pub table: Option<QualifiedName>,
+    /// Whether the table is rewritten (every row copied) while the lock is held.
+    pub rewrites: bool,
+    /// Whether the table is read in full while the lock is held.
+    pub scans: bool,
+    pub message: String,
+    /// One imperative line.
+    pub help: String,
+    /// Estimated rows of `table` (live statistics), where known.
+    pub rows: Option<u64>,
+    /// Total size of `table` on disk, indexes included, where known.
+    pub bytes: Option<u64>,
+}
+
+impl Hazard {
+    pub fn new(id: HazardId, severity: Severity, message: impl Into<String>, help: impl Into<String>) -> Hazard {
+        Hazard {
+            id,
+            severity,
+            lock: None,
+            table: None,
+            rewrites: false,
+            scans: false,
+            message: message.into(),
+            help: help.into(),
+            rows: None,
+            bytes: None,
+        }
+    }
+
+    pub fn on(mut self, table: &QualifiedName) -> Hazard {
+        self.table = Some(table.clone());
+        self
+    }
+
+    /// The lock mode (`ACCESS EXCLUSIVE`, `SHARE`…) taken on `table`.
+    pub fn lock(mut self, mode: &str, table: &QualifiedName) -> Hazard {
+        self.lock = Some(format!("{mode} on {table}"));
+        if self.table.is_none() {
+            self.table = Some(table.clone());
+        }
+        self
+    }
+
+    pub fn rewrites(mut self) -> Hazard {
+        self.rewrites = true;
+        self.scans = true;
+        self
+    }
+
+    pub fn scans(mut self) -> Hazard {
+        self.scans = true;
+        self
+    }
+
+    /// Whether the hazard's cost grows with the table's size (a lock held for a rewrite or scan, a
+    /// failure on a non-empty table).
+    pub fn grows_with_size(&self) -> bool {
+        self.rewrites
+            || self.scans
+            || matches!(self.id, HazardId::NotNullWithoutDefault | HazardId::DataLossTable | HazardId::DataLossColumn)
+    }
+
+    /// `ACCESS EXCLUSIVE on public.users (≈1.2M rows, 340 MB)`, or the size alone when there is no lock.
+    pub fn lock_text(&self) -> Option<String> {
+        let size = self.size_text();
+        match (&self.lock, size) {
+            (Some(lock), Some(size)) => Some(format!("{lock} ({size})")),
+            (Some(lock), None) => Some(lock.clone()),
+            (None, Some(size)) => self.table.as_ref().map(|t| format!("{t} ({size})")),
+            (None, None) => None,
+        }
+    }
+
+    fn size_text(&self) -> Option<String> {
+        match (self.rows, self.bytes) {
+            (Some(rows), Some(bytes)) => Some(format!("≈{} rows, {}", human_count(rows), human_bytes(bytes))),
+            (Some(rows), None) => Some(format!("≈{} rows", human_count(rows))),
+            (None, Some(bytes)) => Some(format!("row count unknown, {}", human_bytes(bytes))),
+            (None, None) => None,
+        }
+    }
+}
+
+impl fmt::Display for Hazard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.id, self.severity, self.message)?;
+        if let Some(lock) = self.lock_text() {
+            write!(f, "; {lock}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `1.2M`, `34k`, `512`.
+pub fn human_count(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3).replace(".0k", "k"),
+        1_000_000..1_000_000_000 => format!("{:.1}M", n as f64 / 1e6).replace(".0M", "M"),
+        _ => format!("{:.1}G", n as f64 / 1e9).replace(".0G", "G"),
+    }
+}
+
+/// `340 MB`, `8 kB` (powers of 1024, PostgreSQL's `pg_size_pretty` units).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "kB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} bytes") } else { format!("{:.0} {}", value, UNITS[unit]) }
+}
+
+/// Functions whose calls make a column default volatile: adding a column with such a default computes
+/// it for every row, rewriting the table. `now()` and `CURRENT_TIMESTAMP` are stable and are not here.
+const VOLATILE_FUNCTIONS: &[&str] =
+    &["nextval(", "random(", "gen_random_uuid(", "uuid_generate_v", "clock_timestamp(", "timeofday(", "txid_current("];
+
+/// Whether a column default (SQL text) calls a volatile function.
+pub fn is_volatile_default(default: &str) -> bool {
+    let lower = default.to_ascii_lowercase();
+    VOLATILE_FUNCTIONS.iter().any(|f| lower.contains(f))
+}
+
+/// Live size of one table, from the database's statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TableStats {
+    /// Estimated rows; `None` when the table was never analysed or vacuumed.
+    pub rows: Option<u64>,
+    pub bytes: u64,
+}
+
+/// What the hazard rules know about the plan a change belongs to.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Tables (and materialized views) created by the same plan: new, so locking them costs nothing.
+    pub created_tables: IndexSet<QualifiedName>,
+    /// Tables dropped by the same plan: their indexes and constraints go with them.
+    pub dropped_tables: IndexSet<QualifiedName>,
+}
+
+impl Context {
+    pub fn from_changes<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Context {
+        let mut created_tables = IndexSet::new();
+        let mut dropped_tables = IndexSet::new();
+        for change in changes {
+            match change {
+                Change::DropTable(t) => {
+                    dropped_tables.insert(t.name.clone());
+                }
+                Change::CreateTable(t) => {
+                    created_tables.insert(t.name.clone());
+                }
+                Change::CreateView(v) if v.materialized => {
+                    created_tables.insert(v.name.clone());
+                }
+                _ => {}
+            }
+        }
+        Context { created_tables, dropped_tables }
+    }
+
+    /// Whether `table` exists before the plan runs (and may hold rows).
+    pub fn existing(&self, table: &QualifiedName) -> bool {
+        !self.created_tables.contains(table)
+    }
+
+    /// Whether `table` exists before the plan runs and is still there after it.
+    pub fn kept(&self, table: &QualifiedName) -> bool {
+        self.existing(table) && !self.dropped_tables.contains(table)
+    }
+}
+
+/// The hazards every database shares: drops lose data, renames are visible to running code.
+/// Dialects add their lock and rewrite rules on top (see [`crate::plan::SqlRenderer::hazards`]).
+pub fn common_hazards(change: &Change, _ctx: &Context) -> Vec<Hazard> {
+    let mut out = Vec::new();
+    match change {
+        Change::DropTable(t) => out.push(
+            Hazard::new(
+                HazardId::DataLossTable,
+                Severity::High,
+                format!("drops table {} and its rows", t.name),
+                "Stop using the table in the application first, and back up its rows if they may be needed",
+            )
+            .on(&t.name),
+        ),
+        Change::DropColumn { table, column } => out.push(
+            Hazard::new(
+                HazardId::DataLossColumn,
+                Severity::High,
+                format!("drops column {table}.{} and its values", column.name),
+                "Stop reading and writing the column in the application first, and back up its values if needed",
+            )
+            .on(table),
+        ),
+        Change::DropSequence(s) => out.push(Hazard::new(
+            HazardId::DataLossSequence,
+            Severity::Medium,
+            format!("drops sequence {} and its current value", s.name),
+            "Make sure nothing calls nextval on the sequence any more",
+        )),
+        Change::DropEnum(e) => out.push(Hazard::new(
+            HazardId::DataLossType,
+            Severity::Medium,
+            format!("drops type {}", e.name),
+            "Make sure no column, function or application query uses the type any more",
+        )),
+        Change::DropSchema(s) => out.push(Hazard::new(
+            HazardId::DataLossSchema,
+            Severity::Medium,
+            format!("drops schema {}", s.name),
+            "Check that the schema holds nothing unmanaged that should be kept",
+        )),
+        Change::DropExtension(x) => out.push(Hazard::new(
+            HazardId::DataLossExtension,
+            Severity::High,
+            format!("drops extension {} and what it stores", x.name),
+            "Check that no column or function depends on the extension",
+        )),
+        Change::RebuildEnum { from, to, .. } => {
+            let removed: Vec<&str> =
+                from.labels.iter().filter(|l| !to.labels.contains(l)).map(String::as_str).collect();
+            if !removed.is_empty() {
+                out.push(Hazard::new(
+                    HazardId::DataLossEnumValue,
+                    Severity::High,
+                    format!(
+                        "removes value(s) {} from type {}; rows holding them make the migration fail",
+                        removed.iter().map(|l| format!("'{l}'")).collect::<Vec<_>>().join(", "),
+                        to.name
+                    ),
+                    "Update the rows that hold the removed values before migrating",
+                ));
+            }
+        }
+        Change::RenameTable { from, to } => out.push(
+            Hazard::new(
+                HazardId::RenameVisible,
+                Severity::High,
+                format!("renames table {from} to {to}; running application code that uses the old name fails"),
+                "Deploy application code that works with both names first, or keep a view under the old name",
+            )
+            .on(to),
+        ),
+        Change::RenameColumn { table, from, to } => out.push(
+            Hazard::new(
+                HazardId::RenameVisible,
+                Severity::High,
+                format!("renames column {table}.{from} to {to}; running application code that uses the old name fails"),
+                "Deploy application code that works with both names first",
+            )
+            .on(table),
+        ),
+        Change::RebuildTable { from, to } => {
+            let lost: Vec<&str> =
+                from.columns.keys().filter(|c| !to.columns.contains_key(*c)).map(String::as_str).collect();
+            for column in lost {
+                out.push(
+                    Hazard::new(
+                        HazardId::DataLossColumn,
+                        Severity::High,
+                        format!("drops column {}.{column} and its values", from.name),
+                        "Stop reading and writing the column in the application first, and back up its values if needed",
+                    )
+                    .on(&from.name),
+                );
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The hazards of a database that says nothing more about its locks: the common ones, a rebuilt table,
+/// and any type change as a possible narrowing.
+pub fn default_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
+    let mut out = common_hazards(change, ctx);
+    match change {
+        Change::RebuildTable { from, .. } if ctx.existing(&from.name) => out.push(
+            Hazard::new(
+                HazardId::TableRebuild,
+                Severity::Medium,
+                format!("rebuilds table {} by copying every row into a new table", from.name),
+                "Run it when writes can wait for the copy, or split the change so it needs no rebuild",
+            )
+            .lock("EXCLUSIVE (database write lock)", &from.name)
+            .rewrites(),
+        ),
+        Change::AlterColumn { table, from, to } if from.data_type != to.data_type => out.push(
+            Hazard::new(
+                HazardId::TypeNarrowing,
+                Severity::High,
+                format!(
+                    "changes the type of {table}.{} from {} to {}; values that do not convert fail or are narrowed",
+                    to.name, from.data_type, to.data_type
+                ),
+                "Check that every existing value fits the new type before migrating",
+            )
+            .on(table),
+        ),
+        _ => {}
+    }
+    out
+}
+
+/// Attaches live statistics to every hazard on a table that has them, and grades severity by size:
+/// an empty table's rewrite is low, a large one's high.
+pub fn attach_stats(hazards: &mut [Hazard], stats: &IndexMap<QualifiedName, TableStats>) {
+    for hazard in hazards {
+        let Some(s) = hazard.table.as_ref().and_then(|t| stats.get(t)) else { continue };
+        hazard.rows = s.rows;
+        hazard.bytes = Some(s.bytes);
+        if hazard.grows_with_size() {
+            hazard.severity = grade(s);
+        }
+    }
+}
+
+/// The tables a plan's hazards concern, each once, in plan order: what to ask statistics for.
+pub fn tables_of<'a>(hazards: impl IntoIterator<Item = &'a Hazard>) -> Vec<QualifiedName> {
+    let set: IndexSet<&QualifiedName> = hazards.into_iter().filter_map(|h| h.table.as_ref()).collect();
+    set.into_iter().cloned().collect()
+}
+
+/// Row and size thresholds for severity: under 10k rows and 100 MB a lock is brief.
+fn grade(s: &TableStats) -> Severity {
+    const MEDIUM_ROWS: u64 = 10_000;
+    const HIGH_ROWS: u64 = 1_000_000;
+    const HIGH_BYTES: u64 = 1 << 30;
+    match s.rows {
+        Some(0) => Severity::Low,
+        Some(rows) if rows < MEDIUM_ROWS && s.bytes < 100 << 20 => Severity::Low,
+        Some(rows) if rows < HIGH_ROWS && s.bytes < HIGH_BYTES => Severity::Medium,
+        Some(_) => Severity::High,
+        None if s.bytes >= HIGH_BYTES => Severity::High,
+        None => Severity::Medium,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        for id in HazardId::ALL {
+            assert_eq!(id.as_str().parse::<HazardId>().unwrap(), *id);
+        }
+        assert!("data-loss".parse::<HazardId>().is_err());
+    }
+
+    #[test]
+    fn sizes_read_like_pg_size_pretty() {
+        assert_eq!(human_count(1_234_567), "1.2M");
+        assert_eq!(human_count(5_000), "5k");
+        assert_eq!(human_bytes(340 * 1024 * 1024), "340 MB");
+        assert_eq!(human_bytes(100), "100 bytes");
+    }
+
+    #[test]
+    fn empty_tables_grade_low() {
+        assert_eq!(grade(&TableStats { rows: Some(0), bytes: 8192 }), Severity::Low);
+        assert_eq!(grade(&TableStats { rows: Some(50_000), bytes: 1 << 20 }), Severity::Medium);
+        assert_eq!(grade(&TableStats { rows: Some(5_000_000), bytes: 1 << 31 }), Severity::High);
+    }
+}

@@ -1,0 +1,180 @@
+//! The hazard policy at the command line: `plan` and `generate` print hazards, `generate` refuses a
+//! denied one (exit 2, nothing written) unless `--allow-hazard` is given, thresholds allow small
+//! rewrites; and `schema lint` on migration files (exit 0 / 1 / 2, JSON).
+
+use schema::testkit::{pg_server, roundtrip};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn schema(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_schema"))
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the schema binary")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn written(dir: &Path) -> Vec<String> {
+    match std::fs::read_dir(dir.join("generated")) {
+        Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+async fn project(label: &str, current: &str, declared: &str, config: &str) -> (tempfile::TempDir, String) {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database(label).await.expect("fresh database");
+    roundtrip::load_sql(&db.url, current).await.expect("load current");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schema")).unwrap();
+    std::fs::write(dir.path().join("schema/app.sql"), declared).unwrap();
+    std::fs::write(dir.path().join("diff.toml"), config).unwrap();
+    (dir, db.url)
+}
+
+#[tokio::test]
+async fn generate_refuses_denied_hazards_unless_allowed() {
+    let (dir, url) = project(
+        "hz_cli_deny",
+        "CREATE TABLE t (a int); INSERT INTO t VALUES (1);",
+        "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);",
+        "[hazards]\nblocking-index-build = \"deny\"\n",
+    )
+    .await;
+    let plan = schema(dir.path(), &["plan", "--url", &url]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    let stderr = text(&plan.stderr);
+    assert!(stderr.contains("[deny] blocking-index-build (medium): builds index public.t_a"), "{stderr}");
+    assert!(stderr.contains("SHARE on public.t"), "{stderr}");
+    assert!(stderr.contains("help: Create the index CONCURRENTLY"), "{stderr}");
+
+    let json = schema(dir.path(), &["plan", "--url", &url, "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let hazard = &value["up"][0]["hazards"][0];
+    assert_eq!(hazard["id"], "blocking-index-build", "{value}");
+    assert_eq!(hazard["lock"], "SHARE on public.t");
+    assert_eq!(hazard["scans"], true);
+    assert_eq!(hazard["level"], "deny", "{value}");
+
+    let refused = schema(dir.path(), &["generate", "--url", &url]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("--allow-hazard"), "{}", text(&refused.stderr));
+    assert!(written(dir.path()).is_empty(), "nothing written: {:?}", written(dir.path()));
+
+    let allowed = schema(dir.path(), &["generate", "--url", &url, "--allow-hazard", "blocking-index-build"]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+    assert_eq!(written(dir.path()).len(), 3, "up, down and schema.sum: {:?}", written(dir.path()));
+    let up = written(dir.path()).into_iter().find(|f| f.ends_with(".up.sql")).unwrap();
+    let up = std::fs::read_to_string(dir.path().join("generated").join(up)).unwrap();
+    assert!(
+        up.contains("-- hazards:\n--   create index public.t_a: [blocking-index-build] builds index public.t_a"),
+        "the header lists the hazards: {up}"
+    );
+    assert!(up.contains("; SHARE on public.t\n"), "without live sizes: {up}");
+
+    let unknown = schema(dir.path(), &["generate", "--url", &url, "--allow-hazard", "index-build"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("unknown hazard id"), "{}", text(&unknown.stderr));
+}
+
+#[tokio::test]
+async fn thresholds_allow_rewrites_of_small_tables() {
+    let config = "[hazards]\ntable-rewrite = \"deny\"\nallow_rewrite_below_rows = 1000\n";
+    let (dir, url) = project("hz_cli_threshold", "CREATE TABLE t (a int);", "CREATE TABLE t (a bigint);", config).await;
+    let small = schema(dir.path(), &["generate", "--url", &url]);
+    assert_eq!(small.status.code(), Some(0), "{}", text(&small.stderr));
+    assert!(text(&small.stderr).contains("[allow] table-rewrite (low)"), "{}", text(&small.stderr));
+
+    let (dir, url) = project(
+        "hz_cli_threshold_big",
+        "CREATE TABLE t (a int); INSERT INTO t SELECT generate_series(1, 5000); ANALYZE t;",
+        "CREATE TABLE t (a bigint);",
+        config,
+    )
+    .await;
+    let big = schema(dir.path(), &["generate", "--url", &url]);
+    assert_eq!(big.status.code(), Some(2), "{}", text(&big.stderr));
+    assert!(text(&big.stderr).contains("(≈5k rows"), "{}", text(&big.stderr));
+    assert!(written(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn apply_allow_destructive_maps_to_data_loss_ids() {
+    let (dir, url) = project(
+        "hz_cli_apply",
+        "CREATE TABLE t (a int, b int);",
+        "CREATE TABLE t (a int);",
+        "[hazards]\nrename-visible = \"deny\"\n",
+    )
+    .await;
+    let refused = schema(dir.path(), &["apply", "--url", &url, "--yes"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("[deny] data-loss-column"), "{}", text(&refused.stderr));
+    let applied = schema(dir.path(), &["apply", "--url", &url, "--yes", "--allow-destructive"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
+}
+
+const MIGRATION: &str = "\
+CREATE TABLE fresh (id int);
+CREATE INDEX fresh_id ON fresh (id);
+CREATE INDEX users_email ON users (email);
+ALTER TABLE users ADD COLUMN team int NOT NULL;
+ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (team) REFERENCES teams (id) NOT VALID;
+";
+
+#[test]
+fn lint_reports_hazards_with_locations_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.sql"), MIGRATION).unwrap();
+    std::fs::write(dir.path().join("safe.sql"), "CREATE INDEX CONCURRENTLY users_name ON users (name);\n").unwrap();
+
+    let warned = schema(dir.path(), &["lint", "m.sql"]);
+    assert_eq!(warned.status.code(), Some(0), "warnings only: {}", text(&warned.stderr));
+    let out = text(&warned.stdout);
+    assert!(out.contains("m.sql:3:1: [warn] blocking-index-build"), "{out}");
+    assert!(out.contains("m.sql:4:1: [warn] not-null-without-default"), "{out}");
+    assert!(out.contains("1 file(s), 2 hazard(s), 0 denied"), "{out}");
+
+    std::fs::write(dir.path().join("diff.toml"), "[hazards]\nnot-null-without-default = \"deny\"\n").unwrap();
+    let denied = schema(dir.path(), &["lint", "m.sql", "safe.sql"]);
+    assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stdout));
+    let allowed = schema(dir.path(), &["lint", "m.sql", "--allow-hazard", "not-null-without-default"]);
+    assert_eq!(allowed.status.code(), Some(0));
+    let strict = schema(dir.path(), &["lint", "safe.sql", "--strict"]);
+    assert_eq!(strict.status.code(), Some(0), "{}", text(&strict.stdout));
+
+    let json = schema(dir.path(), &["lint", "m.sql", "--format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(value["denied"], 1);
+    assert_eq!(value["findings"][1]["id"], "not-null-without-default");
+    assert_eq!(value["findings"][1]["level"], "deny");
+    assert_eq!(value["findings"][1]["line"], 4);
+    assert_eq!(value["findings"][1]["lock"], "ACCESS EXCLUSIVE on public.users");
+
+    let missing = schema(dir.path(), &["lint", "nope.sql"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn lint_passes_generated_migrations_of_new_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/postgres/generated");
+    let mut files: Vec<String> = std::fs::read_dir(&example)
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(".up.sql"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let mut args = vec!["lint", "--strict"];
+    args.extend(files.iter().map(String::as_str));
+    let run = schema(dir.path(), &args);
+    assert_eq!(run.status.code(), Some(0), "{}{}", text(&run.stdout), text(&run.stderr));
+}
