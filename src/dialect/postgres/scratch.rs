@@ -1,8 +1,8 @@
 //! Turns declared statements into a [`Catalog`] the way PostgreSQL itself understands them: the
-//! statements are loaded into a scratch database inside one transaction, the transaction is
-//! introspected, and everything is thrown away. The scratch database is either the dev database
-//! (`--dev-url`, which must be empty; nothing is committed to it) or a temporary database created on
-//! the target server and dropped afterwards, also on error and on Ctrl-C.
+//! statements are loaded into a scratch database, introspected, and thrown away. The scratch database is
+//! either the dev database (`--dev-url`, which must be empty: the load runs in one transaction that is
+//! introspected and rolled back, so nothing is committed to it) or a temporary database created on the
+//! target server (loaded in batches of transactions) and dropped afterwards, also on error and on Ctrl-C.
 
 use super::connect::{self, ConnectError, redact};
 use super::introspect::{self, IntrospectError};
@@ -51,7 +51,7 @@ pub async fn load(
         if !(existing.is_empty() && existing.unmanaged.is_empty() && only_public) {
             return Err(LoadError::DevNotEmpty { url: redact(dev_url) });
         }
-        let result = interruptible(load_into(&mut conn, statements, schemas)).await;
+        let result = interruptible(load_into(&mut conn, statements, schemas, Loading::RolledBack)).await;
         let _ = conn.close().await;
         return result;
     }
@@ -71,7 +71,7 @@ pub async fn load(
     let result = interruptible(async {
         let url = connect::with_database(target_url, &name)?;
         let mut conn = connect::connect(&url).await?;
-        let result = load_into(&mut conn, statements, schemas).await;
+        let result = load_into(&mut conn, statements, schemas, Loading::Batched).await;
         let _ = conn.close().await;
         result
     })
@@ -95,23 +95,55 @@ async fn interruptible<F: std::future::Future<Output = Result<Catalog, LoadError
     }
 }
 
+/// How declared statements are loaded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Loading {
+    /// In one transaction that is rolled back: a dev database must be left as it was.
+    RolledBack,
+    /// Committed in batches: a temporary database is dropped anyway, and one transaction over thousands
+    /// of tables would exhaust the server's lock table (about 15 locks per table).
+    Batched,
+}
+
+/// Statements per transaction when loading in batches.
+const BATCH: usize = 500;
+
 async fn load_into(
     conn: &mut PgConnection,
     statements: &[DeclaredStatement],
     schemas: &[String],
+    loading: Loading,
 ) -> Result<Catalog, LoadError> {
-    let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
-    for statement in statements {
-        if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.sql.clone())).execute(&mut *tx).await {
-            return Err(rejected(statement, error));
+    let catalog = match loading {
+        Loading::RolledBack => {
+            let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
+            run_all(&mut tx, statements).await?;
+            let catalog = introspect::snapshot(&mut tx, schemas).await?;
+            let _ = tx.rollback().await;
+            catalog
         }
-    }
-    let catalog = introspect::snapshot(&mut tx, schemas).await?;
-    let _ = tx.rollback().await;
+        Loading::Batched => {
+            for batch in statements.chunks(BATCH) {
+                let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
+                run_all(&mut tx, batch).await?;
+                tx.commit().await.map_err(|e| LoadError::Database(e.to_string()))?;
+            }
+            introspect::introspect_live(conn, schemas).await?
+        }
+    };
     if !catalog.unmanaged.is_empty() {
         return Err(LoadError::Unmanaged(catalog.unmanaged.iter().map(|o| o.to_string()).collect()));
     }
     Ok(catalog)
+}
+
+async fn run_all(conn: &mut PgConnection, statements: &[DeclaredStatement]) -> Result<(), LoadError> {
+    for statement in statements {
+        if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.sql.clone())).execute(&mut *conn).await {
+            return Err(rejected(statement, error));
+        }
+    }
+    Ok(())
 }
 
 /// The server's message, placed at the file, line and column it points to.
