@@ -316,12 +316,12 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     diff_enums(current, desired, &mut out);
     let dropped_columns = diff_tables(current, desired, &mut out);
     diff_sequences(current, desired, &dropped_columns, &mut out);
-    let recreated_relations = diff_views(current, desired, &out, &mut Vec::new());
+    // Views are decided once the column and table changes are known; their changes are listed after
+    // the indexes, which need the set of recreated relations.
+    let mut view_changes = Vec::new();
+    let recreated_relations = diff_views(current, desired, &out, &mut view_changes);
     diff_indexes(current, desired, &recreated_relations, &mut out);
     recreate_dependent_foreign_keys(current, desired, &mut out);
-    // Views last so that the columns they depend on are known to have changed.
-    let mut view_changes = Vec::new();
-    diff_views(current, desired, &out, &mut view_changes);
     out.extend(view_changes);
     diff_triggers(current, desired, &recreated_relations, &mut out);
     ChangeSet { changes: out }
@@ -861,10 +861,7 @@ fn diff_indexes(
     recreated_relations: &IndexSet<QualifiedName>,
     out: &mut Vec<Change>,
 ) {
-    let relation_survives = |table: &QualifiedName| {
-        (desired.tables.contains_key(table) || desired.views.contains_key(table))
-            && !recreated_relations.contains(table)
-    };
+    let relation_survives = |table: &QualifiedName| relation_survives(desired, recreated_relations, table);
     let same = |a: &Index, b: &Index| a.table == b.table && a.unique == b.unique && a.definition == b.definition;
     for (name, have) in &current.indexes {
         let keep = desired.indexes.get(name).is_some_and(|want| same(have, want));
@@ -938,16 +935,19 @@ fn recreate_dependent_foreign_keys(current: &Catalog, desired: &Catalog, out: &m
     out.extend(extra);
 }
 
+/// Whether a relation stays in place: declared, and not dropped and recreated by this diff. Indexes and
+/// triggers of other relations go away with them.
+fn relation_survives(desired: &Catalog, recreated: &IndexSet<QualifiedName>, table: &QualifiedName) -> bool {
+    (desired.tables.contains_key(table) || desired.views.contains_key(table)) && !recreated.contains(table)
+}
+
 fn diff_triggers(
     current: &Catalog,
     desired: &Catalog,
     recreated_relations: &IndexSet<QualifiedName>,
     out: &mut Vec<Change>,
 ) {
-    let relation_survives = |table: &QualifiedName| {
-        (desired.tables.contains_key(table) || desired.views.contains_key(table))
-            && !recreated_relations.contains(table)
-    };
+    let relation_survives = |table: &QualifiedName| relation_survives(desired, recreated_relations, table);
     for (name, have) in &current.triggers {
         let keep = desired.triggers.get(name).is_some_and(|want| want == have);
         if !keep && relation_survives(&have.table) {
