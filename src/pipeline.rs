@@ -80,13 +80,20 @@ pub struct Migration {
 pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHints)> {
     let url = settings.url()?;
     // The parser dialect is not Send; it is dropped before the first await.
-    let (statements, annotations) = {
+    let (statements, annotations, pinned) = {
         let sql_dialect = Kind::from_url(url)?.sql_dialect();
         let statements = declared::read_dir(&settings.schema_dir, sql_dialect.as_ref())?;
         let annotations = declared::renames(&statements, sql_dialect.as_ref())?;
-        (declared::order(statements), annotations)
+        let pinned = declared::types::pinned_extensions(&statements, sql_dialect.as_ref());
+        (declared::order(statements), annotations, pinned)
     };
     let mut catalog = dialect::load_declared(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
+    // The scratch database installs the server's default version of an extension that pins none.
+    for extension in catalog.extensions.values_mut() {
+        if !pinned.contains(&extension.name) {
+            extension.version = None;
+        }
+    }
     apply_ignore(&mut catalog, settings);
     let mut hints = settings.renames.clone();
     for ((fs, fname), (ts, tname)) in annotations.tables {
@@ -121,6 +128,10 @@ fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
 
 /// Plans both directions between two catalogs, in the SQL of `kind`.
 pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
+    let problems = diff::types::unsupported(current, desired);
+    if !problems.is_empty() {
+        bail!("the declared schema asks for changes that cannot be planned:\n  {}", problems.join("\n  "));
+    }
     let renderer = kind.renderer();
     let up_changes = renderer.adapt(diff::diff(current, desired, hints), current, desired);
     let down_changes = renderer.adapt(diff::diff(desired, current, &hints.reversed()), desired, current);

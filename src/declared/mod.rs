@@ -18,6 +18,8 @@ use std::collections::BinaryHeap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+pub mod types;
+
 /// Where a statement starts: file, 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceLocation {
@@ -70,6 +72,7 @@ pub enum ObjectKey {
     /// Tables, views, sequences and indexes share one namespace.
     Relation(String, String),
     Type(String, String),
+    Collation(String, String),
 }
 
 /// Renames declared in the schema files with an annotation comment.
@@ -88,9 +91,10 @@ pub enum DeclaredError {
     #[error("{location}: {message}")]
     Syntax { location: SourceLocation, message: String },
     #[error(
-        "{location}: {kind} is not managed by this version of schema (it manages schemas, extensions, enum \
-         types, sequences, tables, constraints, indexes, views, materialized views and comments); remove the \
-         statement from the schema files"
+        "{location}: {kind} is not managed by this version of schema (it manages schemas, extensions, enum, \
+         composite and range types, domains, collations, sequences, tables, partitioned tables and their \
+         partitions, constraints, indexes, views, materialized views and comments); remove the statement \
+         from the schema files"
     )]
     Unmanaged { location: SourceLocation, kind: String },
     #[error("no .sql files found under {0}")]
@@ -284,7 +288,9 @@ fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result
         .iter()
         .chain(statement.defines.iter())
         .filter_map(|k| match k {
-            ObjectKey::Relation(s, _) | ObjectKey::Type(s, _) => Some(ObjectKey::Schema(s.clone())),
+            ObjectKey::Relation(s, _) | ObjectKey::Type(s, _) | ObjectKey::Collation(s, _) => {
+                Some(ObjectKey::Schema(s.clone()))
+            }
             _ => None,
         })
         .collect();
@@ -321,15 +327,26 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         | Statement::CreateSequence { .. }
         | Statement::CreateIndex(_)
         | Statement::CreateView(_)
+        | Statement::CreateDomain(_)
+        | Statement::CreateCollation(_)
         | Statement::Set(_) => true,
         Statement::CreateTrigger(_) => manages_triggers(dialect),
         Statement::CreateType { representation, .. } => {
-            matches!(representation, Some(UserDefinedTypeRepresentation::Enum { .. }))
+            matches!(
+                representation,
+                Some(
+                    UserDefinedTypeRepresentation::Enum { .. }
+                        | UserDefinedTypeRepresentation::Composite { .. }
+                        | UserDefinedTypeRepresentation::Range { .. }
+                )
+            )
         }
-        Statement::CreateTable(t) => t.partition_by.is_none() && t.partition_of.is_none() && t.inherits.is_none(),
+        // Table inheritance (INHERITS) is not managed; partitioning is.
+        Statement::CreateTable(t) => t.inherits.is_none(),
         Statement::Comment { object_type, .. } => matches!(
             object_type,
             CommentObject::Column
+                | CommentObject::Domain
                 | CommentObject::Extension
                 | CommentObject::Index
                 | CommentObject::MaterializedView
@@ -378,11 +395,9 @@ fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
         "CREATE TRIGGER",
         "CREATE CONSTRAINT TRIGGER",
         "CREATE POLICY",
-        "CREATE DOMAIN",
         "CREATE RULE",
         "CREATE AGGREGATE",
         "CREATE OPERATOR",
-        "CREATE COLLATION",
         "CREATE ROLE",
         "CREATE USER",
         "CREATE PUBLICATION",
@@ -455,6 +470,11 @@ fn type_key(name: &ObjectName) -> Option<ObjectKey> {
     qualify(name).map(|(s, n)| ObjectKey::Type(s, n))
 }
 
+/// A collation named by a column or type (built-in ones such as `"C"` simply have no definer).
+fn collation_key(name: &ObjectName) -> Option<ObjectKey> {
+    qualify(name).map(|(s, n)| ObjectKey::Collation(s, n))
+}
+
 fn defines(ast: &Statement) -> Vec<ObjectKey> {
     match ast {
         Statement::CreateSchema { schema_name, .. } => {
@@ -469,6 +489,10 @@ fn defines(ast: &Statement) -> Vec<ObjectKey> {
         }
         Statement::CreateExtension(e) => vec![ObjectKey::Extension(fold(&e.name))],
         Statement::CreateType { name, .. } => type_key(name).into_iter().collect(),
+        Statement::CreateDomain(d) => type_key(&d.name).into_iter().collect(),
+        Statement::CreateCollation(c) => {
+            qualify(&c.name).map(|(s, n)| ObjectKey::Collation(s, n)).into_iter().collect()
+        }
         Statement::CreateSequence { name, .. } => relation(name).into_iter().collect(),
         Statement::CreateTable(t) => relation(&t.name).into_iter().collect(),
         Statement::CreateView(v) => relation(&v.name).into_iter().collect(),
@@ -558,10 +582,16 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
             if let ColumnOption::ForeignKey(fk) = &option.option {
                 out.extend(relation(&fk.foreign_table));
             }
+            if let ColumnOption::Collation(name) = &option.option {
+                out.extend(collation_key(name));
+            }
         }
     };
     match ast {
         Statement::CreateTable(t) => {
+            if let Some(parent) = &t.partition_of {
+                out.extend(relation(parent));
+            }
             for c in &t.columns {
                 column(c, out);
             }
@@ -599,6 +629,30 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
             }
         }
         Statement::CreateTrigger(trigger) => out.extend(relation(&trigger.table_name)),
+        Statement::CreateDomain(d) => {
+            push_data_type(&d.data_type, out);
+            if let Some(collation) = &d.collation {
+                out.extend(collation_key(&ObjectName::from(vec![collation.clone()])));
+            }
+        }
+        Statement::CreateType { representation: Some(representation), .. } => match representation {
+            UserDefinedTypeRepresentation::Composite { attributes } => {
+                for a in attributes {
+                    push_data_type(&a.data_type, out);
+                    out.extend(a.collation.as_ref().and_then(collation_key));
+                }
+            }
+            UserDefinedTypeRepresentation::Range { options } => {
+                for option in options {
+                    match option {
+                        sqlparser::ast::UserDefinedTypeRangeOption::Subtype(t) => push_data_type(t, out),
+                        sqlparser::ast::UserDefinedTypeRangeOption::Collation(c) => out.extend(collation_key(c)),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        },
         Statement::CreateSchema { .. } | Statement::CreateExtension(_) => {}
         _ => {}
     }

@@ -7,6 +7,8 @@ use crate::model::*;
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 
+pub mod types;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum EnumValuePosition {
     Before(String),
@@ -121,6 +123,49 @@ pub enum Change {
         target: CommentTarget,
         comment: Option<String>,
     },
+    CreateDomain(Domain),
+    DropDomain(Domain),
+    /// Default, NOT NULL and constraints changed; the base type and collation are the same.
+    AlterDomain {
+        from: Domain,
+        to: Domain,
+    },
+    CreateCompositeType(CompositeType),
+    DropCompositeType(CompositeType),
+    /// Attributes added, dropped or retyped.
+    AlterCompositeType {
+        from: CompositeType,
+        to: CompositeType,
+    },
+    CreateRangeType(RangeType),
+    DropRangeType(RangeType),
+    CreateCollation(Collation),
+    DropCollation(Collation),
+    AlterExtensionVersion {
+        name: String,
+        from: Option<String>,
+        to: String,
+    },
+    /// An existing table becomes a partition (or takes a new bound after a detach).
+    AttachPartition {
+        table: QualifiedName,
+        parent: QualifiedName,
+        bound: String,
+    },
+    DetachPartition {
+        table: QualifiedName,
+        parent: QualifiedName,
+        bound: String,
+    },
+    SetStorageParameters {
+        table: QualifiedName,
+        from: Vec<(String, String)>,
+        to: Vec<(String, String)>,
+    },
+    SetUnlogged {
+        table: QualifiedName,
+        unlogged: bool,
+    },
 }
 
 impl Change {
@@ -175,6 +220,23 @@ impl Change {
             Change::SetComment { target, comment } => {
                 let verb = if comment.is_some() { "set" } else { "remove" };
                 format!("{verb} comment on {}", describe_target(target))
+            }
+            Change::CreateDomain(d) => format!("create domain {}", d.name),
+            Change::DropDomain(d) => format!("drop domain {}", d.name),
+            Change::AlterDomain { to, .. } => format!("alter domain {}", to.name),
+            Change::CreateCompositeType(t) => format!("create type {}", t.name),
+            Change::DropCompositeType(t) => format!("drop type {}", t.name),
+            Change::AlterCompositeType { to, .. } => format!("alter type {} (attributes)", to.name),
+            Change::CreateRangeType(t) => format!("create range type {}", t.name),
+            Change::DropRangeType(t) => format!("drop range type {}", t.name),
+            Change::CreateCollation(c) => format!("create collation {}", c.name),
+            Change::DropCollation(c) => format!("drop collation {}", c.name),
+            Change::AlterExtensionVersion { name, to, .. } => format!("update extension {name} to version {to}"),
+            Change::AttachPartition { table, parent, .. } => format!("attach partition {table} to {parent}"),
+            Change::DetachPartition { table, parent, .. } => format!("detach partition {table} from {parent}"),
+            Change::SetStorageParameters { table, .. } => format!("set storage parameters of {table}"),
+            Change::SetUnlogged { table, unlogged } => {
+                format!("set {table} {}", if *unlogged { "unlogged" } else { "logged" })
             }
         }
     }
@@ -314,6 +376,10 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     diff_schemas(current, desired, &mut out);
     diff_extensions(current, desired, &mut out);
     diff_enums(current, desired, &mut out);
+    types::diff_collations(current, desired, &mut out);
+    types::diff_domains(current, desired, &mut out);
+    types::diff_composite_types(current, desired, &mut out);
+    types::diff_range_types(current, desired, &mut out);
     let dropped_columns = diff_tables(current, desired, &mut out);
     diff_sequences(current, desired, &dropped_columns, &mut out);
     // Views are decided once the column and table changes are known; their changes are listed after
@@ -491,11 +557,11 @@ fn diff_extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
     for (name, ext) in &desired.extensions {
         match current.extensions.get(name) {
             None => out.push(Change::CreateExtension(ext.clone())),
-            Some(have) if have != ext => {
+            Some(have) if have.schema != ext.schema => {
                 out.push(Change::DropExtension(have.clone()));
                 out.push(Change::CreateExtension(ext.clone()));
             }
-            Some(_) => {}
+            Some(have) => out.extend(types::extension_version_change(have, ext)),
         }
     }
     for (name, ext) in &current.extensions {
@@ -601,8 +667,11 @@ fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> I
             push_table_comments(name, None, want, out);
             continue;
         };
-        diff_columns(name, have, want, out, &mut gone);
+        if !types::columns_inherited(have, want) {
+            diff_columns(name, have, want, out, &mut gone);
+        }
         diff_constraints(name, have, want, out, &mut foreign_keys);
+        types::diff_table_options(name, have, want, out);
         push_table_comments(name, Some(have), want, out);
     }
     for (name, have) in &current.tables {

@@ -81,7 +81,9 @@ pub fn object_ddl(catalog: &Catalog, renderer: &dyn SqlRenderer) -> IndexMap<(&'
         out.insert(("schema", schema.name.clone()), ddl.join("\n") + "\n");
     }
     for extension in catalog.extensions.values() {
-        out.insert(("extension", extension.name.clone()), render(Change::CreateExtension(extension.clone())) + "\n");
+        // The version is compared by the plan, and only when the declared side pins one.
+        let unpinned = Extension { version: None, ..extension.clone() };
+        out.insert(("extension", extension.name.clone()), render(Change::CreateExtension(unpinned)) + "\n");
     }
     for enum_type in catalog.enums.values() {
         let mut ddl = vec![render(Change::CreateEnum(enum_type.clone()))];
@@ -135,6 +137,27 @@ pub fn object_ddl(catalog: &Catalog, renderer: &dyn SqlRenderer) -> IndexMap<(&'
         ddl.extend(comment(target, &view.comment));
         let kind = if view.materialized { "materialized view" } else { "view" };
         out.insert((kind, view.name.to_string()), ddl.join("\n") + "\n");
+    }
+    for domain in catalog.domains.values() {
+        let mut ddl = vec![render(Change::CreateDomain(domain.clone()))];
+        ddl.extend(comment(diff::CommentTarget::Type(domain.name.clone()), &domain.comment));
+        out.insert(("domain", domain.name.to_string()), ddl.join("\n") + "\n");
+    }
+    for composite in catalog.composite_types.values() {
+        let mut ddl = vec![render(Change::CreateCompositeType(composite.clone()))];
+        ddl.extend(comment(diff::CommentTarget::Type(composite.name.clone()), &composite.comment));
+        out.insert(("type", composite.name.to_string()), ddl.join("\n") + "\n");
+    }
+    for range in catalog.range_types.values() {
+        let mut ddl = vec![render(Change::CreateRangeType(range.clone()))];
+        ddl.extend(comment(diff::CommentTarget::Type(range.name.clone()), &range.comment));
+        out.insert(("range type", range.name.to_string()), ddl.join("\n") + "\n");
+    }
+    for collation in catalog.collations.values() {
+        out.insert(
+            ("collation", collation.name.to_string()),
+            render(Change::CreateCollation(collation.clone())) + "\n",
+        );
     }
     out
 }

@@ -40,6 +40,10 @@ pub struct Catalog {
     /// Objects that exist but that the tool does not manage yet; reported, never diffed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<UnmanagedObject>,
+    pub domains: IndexMap<QualifiedName, Domain>,
+    pub composite_types: IndexMap<QualifiedName, CompositeType>,
+    pub range_types: IndexMap<QualifiedName, RangeType>,
+    pub collations: IndexMap<QualifiedName, Collation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,6 +56,8 @@ pub struct Namespace {
 pub struct Extension {
     pub name: String,
     pub schema: String,
+    /// The installed version; `None` on the declared side when the schema files do not pin one.
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,6 +98,22 @@ pub struct Table {
     /// Options written after the column list, as the database spells them (SQLite: `WITHOUT ROWID`,
     /// `STRICT`); empty where a database has none.
     pub options: Vec<String>,
+    /// `PARTITION BY` of a partitioned table, as the database spells it (`RANGE (created_at)`).
+    pub partition_key: Option<String>,
+    /// The table this one is a partition of, with its bound.
+    pub partition_of: Option<PartitionOf>,
+    /// Storage parameters (`fillfactor`, autovacuum settings…) as (name, value), in catalog order.
+    pub storage_parameters: Vec<(String, String)>,
+    /// Not written to the write-ahead log (PostgreSQL `UNLOGGED`).
+    pub unlogged: bool,
+}
+
+/// Where a partition sits in its parent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartitionOf {
+    pub parent: QualifiedName,
+    /// The bound as the database renders it: `FOR VALUES FROM (1) TO (10)`, `DEFAULT`.
+    pub bound: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Copy, Serialize)]
@@ -188,6 +210,7 @@ pub enum ObjectRef {
     Sequence(QualifiedName),
     Relation(QualifiedName),
     Column(ColumnRef),
+    Collation(QualifiedName),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -221,6 +244,10 @@ impl Catalog {
         self.triggers.retain(|name, trigger| {
             keep(name) && (tables.contains_key(&trigger.table) || views.contains_key(&trigger.table))
         });
+        self.domains.retain(|name, _| keep(name));
+        self.composite_types.retain(|name, _| keep(name));
+        self.range_types.retain(|name, _| keep(name));
+        self.collations.retain(|name, _| keep(name));
     }
 
     /// True when the catalog holds no managed object besides schemas.
@@ -232,5 +259,76 @@ impl Catalog {
             && self.views.is_empty()
             && self.indexes.is_empty()
             && self.triggers.is_empty()
+            && self.domains.is_empty()
+            && self.composite_types.is_empty()
+            && self.range_types.is_empty()
+            && self.collations.is_empty()
     }
+}
+
+/// A domain: a base type with an optional default, NOT NULL and named CHECK constraints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Domain {
+    pub name: QualifiedName,
+    /// The base type as the database spells it.
+    pub data_type: String,
+    pub default: Option<String>,
+    pub not_null: bool,
+    /// Set only when it differs from the base type's collation.
+    pub collation: Option<String>,
+    pub constraints: IndexMap<String, DomainConstraint>,
+    pub comment: Option<String>,
+    /// User-defined types and collations the domain needs.
+    pub depends_on: Vec<ObjectRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainConstraint {
+    pub name: String,
+    /// `CHECK (...)` as the database renders it (without `NOT VALID`).
+    pub definition: String,
+    pub validated: bool,
+}
+
+/// A composite type (`CREATE TYPE … AS (…)`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompositeType {
+    pub name: QualifiedName,
+    pub attributes: IndexMap<String, TypeAttribute>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TypeAttribute {
+    pub name: String,
+    pub data_type: String,
+    pub collation: Option<String>,
+    pub depends_on: Vec<ObjectRef>,
+}
+
+/// A range type (`CREATE TYPE … AS RANGE (subtype = …)`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RangeType {
+    pub name: QualifiedName,
+    pub subtype: String,
+    /// Operator class of the subtype, when not the default one.
+    pub subtype_opclass: Option<String>,
+    pub collation: Option<String>,
+    /// The `subtype_diff` function, if any.
+    pub subtype_diff: Option<String>,
+    pub comment: Option<String>,
+    pub depends_on: Vec<ObjectRef>,
+}
+
+/// A collation object created in a managed schema.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Collation {
+    pub name: QualifiedName,
+    /// `libc`, `icu` or `builtin`.
+    pub provider: String,
+    pub deterministic: bool,
+    /// libc: LC_COLLATE and LC_CTYPE; ICU: the locale in both.
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    pub locale: Option<String>,
 }

@@ -10,6 +10,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+mod types;
+
 /// Something a change can create, remove or depend on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Key {
@@ -25,6 +27,9 @@ enum Key {
     UniqueColumns(QualifiedName, Vec<String>),
     Index(QualifiedName),
     Trigger(QualifiedName),
+    Collation(QualifiedName),
+    /// Room among a partitioned table's partitions: partitions leave before others arrive.
+    PartitionSlot(QualifiedName),
 }
 
 /// The dependency facts of one change.
@@ -148,6 +153,21 @@ fn priority(change: &Change) -> u8 {
         Change::RebuildTable { .. } => 18,
         Change::CreateTrigger(_) => 22,
         Change::SetComment { .. } => 23,
+        Change::CreateDomain(_)
+        | Change::DropDomain(_)
+        | Change::AlterDomain { .. }
+        | Change::CreateCompositeType(_)
+        | Change::DropCompositeType(_)
+        | Change::AlterCompositeType { .. }
+        | Change::CreateRangeType(_)
+        | Change::DropRangeType(_)
+        | Change::CreateCollation(_)
+        | Change::DropCollation(_)
+        | Change::AlterExtensionVersion { .. }
+        | Change::AttachPartition { .. }
+        | Change::DetachPartition { .. }
+        | Change::SetStorageParameters { .. }
+        | Change::SetUnlogged { .. } => types::priority(change),
     }
 }
 
@@ -161,6 +181,7 @@ fn ref_key(r: &ObjectRef) -> Key {
         ObjectRef::Sequence(n) => Key::Sequence(n.clone()),
         ObjectRef::Relation(n) => Key::Relation(n.clone()),
         ObjectRef::Column(c) => Key::Column(c.table.clone(), c.column.clone()),
+        ObjectRef::Collation(n) => Key::Collation(n.clone()),
     }
 }
 
@@ -385,7 +406,23 @@ fn effects(change: &Change) -> Effects {
                 T::Index(n) => Key::Index(n.clone()),
             });
         }
+        Change::CreateDomain(_)
+        | Change::DropDomain(_)
+        | Change::AlterDomain { .. }
+        | Change::CreateCompositeType(_)
+        | Change::DropCompositeType(_)
+        | Change::AlterCompositeType { .. }
+        | Change::CreateRangeType(_)
+        | Change::DropRangeType(_)
+        | Change::CreateCollation(_)
+        | Change::DropCollation(_)
+        | Change::AlterExtensionVersion { .. }
+        | Change::AttachPartition { .. }
+        | Change::DetachPartition { .. }
+        | Change::SetStorageParameters { .. }
+        | Change::SetUnlogged { .. } => types::effects(change, &mut e),
     }
+    types::table_extras(change, &mut e);
     e
 }
 

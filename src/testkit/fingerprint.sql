@@ -7,7 +7,7 @@ WITH s AS (
 SELECT line FROM (
     SELECT 'schema ' || quote_ident(nspname) || ' comment=' || COALESCE(obj_description(oid, 'pg_namespace'), '-') AS line FROM s
     UNION ALL
-    SELECT 'extension ' || extname || ' in ' || extnamespace::regnamespace::text FROM pg_extension
+    SELECT 'extension ' || extname || ' in ' || extnamespace::regnamespace::text || ' version=' || extversion FROM pg_extension
     UNION ALL
     SELECT 'type ' || t.oid::regtype::text || ' enum=' || (SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid)
            || ' comment=' || COALESCE(obj_description(t.oid, 'pg_type'), '-')
@@ -16,9 +16,15 @@ SELECT line FROM (
     SELECT 'relation ' || c.oid::regclass::text || ' kind=' || c.relkind::text || ' persistence=' || c.relpersistence::text
            || ' comment=' || COALESCE(obj_description(c.oid, 'pg_class'), '-')
            || CASE WHEN c.relkind IN ('v', 'm') THEN ' def=' || pg_get_viewdef(c.oid) ELSE '' END
-           || CASE WHEN c.relkind = 'i' THEN ' def=' || pg_get_indexdef(c.oid) ELSE '' END
+           || CASE WHEN c.relkind IN ('i', 'I') THEN ' def=' || pg_get_indexdef(c.oid) ELSE '' END
+           || CASE WHEN c.relkind = 'p' THEN ' partition by ' || pg_get_partkeydef(c.oid) ELSE '' END
+           || CASE WHEN c.relispartition AND c.relkind IN ('r', 'p')
+                   THEN ' partition of ' || (SELECT i.inhparent::regclass::text FROM pg_inherits i WHERE i.inhrelid = c.oid)
+                        || ' ' || pg_get_expr(c.relpartbound, c.oid)
+                   ELSE '' END
+           || COALESCE(' options=' || array_to_string(c.reloptions, ','), '')
     FROM pg_class c JOIN s ON s.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i')
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i', 'I')
       AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i'))
     UNION ALL
     SELECT 'sequence ' || c.oid::regclass::text || ' ' || format_type(q.seqtypid, NULL) || ' start=' || q.seqstart
@@ -47,5 +53,37 @@ SELECT line FROM (
            || ' comment=' || COALESCE(obj_description(con.oid, 'pg_constraint'), '-')
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN s ON s.oid = c.relnamespace
     WHERE con.contype <> 'n'
+    UNION ALL
+    SELECT 'domain ' || t.oid::regtype::text || ' ' || format_type(t.typbasetype, t.typtypmod)
+           || CASE WHEN t.typnotnull THEN ' not null' ELSE '' END
+           || COALESCE(' default=' || t.typdefault, '')
+           || CASE WHEN t.typcollation <> (SELECT typcollation FROM pg_type WHERE oid = t.typbasetype)
+                   THEN ' collate=' || t.typcollation::regcollation::text ELSE '' END
+           || ' comment=' || COALESCE(obj_description(t.oid, 'pg_type'), '-')
+    FROM pg_type t JOIN s ON s.oid = t.typnamespace WHERE t.typtype = 'd'
+    UNION ALL
+    SELECT 'domain constraint ' || con.contypid::regtype::text || ' ' || quote_ident(con.conname) || ' '
+           || pg_get_constraintdef(con.oid)
+    FROM pg_constraint con JOIN pg_type t ON t.oid = con.contypid JOIN s ON s.oid = t.typnamespace
+    UNION ALL
+    SELECT 'composite ' || t.oid::regtype::text || ' comment=' || COALESCE(obj_description(t.oid, 'pg_type'), '-')
+           || ' (' || (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+                                         || CASE WHEN a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
+                                                 THEN ' collate=' || a.attcollation::regcollation::text ELSE '' END,
+                                         ', ' ORDER BY a.attnum)
+                       FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')'
+    FROM pg_type t JOIN s ON s.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+    UNION ALL
+    SELECT 'range ' || r.rngtypid::regtype::text || ' subtype=' || r.rngsubtype::regtype::text
+           || ' opclass=' || (SELECT opcnamespace::regnamespace::text || '.' || opcname FROM pg_opclass WHERE oid = r.rngsubopc)
+           || ' collation=' || CASE WHEN r.rngcollation = 0 THEN '-' ELSE r.rngcollation::regcollation::text END
+           || ' diff=' || r.rngsubdiff::regproc::text || ' multirange=' || r.rngmultitypid::regtype::text
+           || ' comment=' || COALESCE(obj_description(r.rngtypid, 'pg_type'), '-')
+    FROM pg_range r JOIN pg_type t ON t.oid = r.rngtypid JOIN s ON s.oid = t.typnamespace
+    UNION ALL
+    SELECT 'collation ' || co.oid::regcollation::text || ' provider=' || co.collprovider::text
+           || ' deterministic=' || co.collisdeterministic || ' collate=' || COALESCE(co.collcollate, '-')
+           || ' ctype=' || COALESCE(co.collctype, '-') || ' locale=' || COALESCE(to_jsonb(co) ->> 'colliculocale', '-')
+    FROM pg_collation co JOIN s ON s.oid = co.collnamespace
 ) facts
 ORDER BY line

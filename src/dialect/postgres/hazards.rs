@@ -107,6 +107,7 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         }
         _ => {}
     }
+    super::hazards_types::hazards(change, ctx, &mut out);
     out
 }
 

@@ -9,8 +9,11 @@ use indexmap::IndexMap;
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Connection, Row};
 
+#[path = "introspect_types.rs"]
+mod types;
+
 /// Number of catalog queries one introspection issues, independent of the schema size.
-pub const QUERY_COUNT: usize = 10;
+pub const QUERY_COUNT: usize = 10 + types::QUERY_COUNT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntrospectError {
@@ -60,7 +63,14 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     }
     for row in fetch(conn, Queries::EXTENSIONS, &schemas).await? {
         let name: String = get(&row, "extensions", "name")?;
-        catalog.extensions.insert(name.clone(), Extension { name, schema: get(&row, "extensions", "schema")? });
+        catalog.extensions.insert(
+            name.clone(),
+            Extension {
+                name,
+                schema: get(&row, "extensions", "schema")?,
+                version: get(&row, "extensions", "version")?,
+            },
+        );
     }
     for row in fetch(conn, Queries::ENUMS, &schemas).await? {
         let q = "enums";
@@ -103,6 +113,10 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             constraints: IndexMap::new(),
             comment: get(&row, q, "comment")?,
             options: Vec::new(),
+            partition_key: get(&row, q, "partition_key")?,
+            partition_of: types::partition_of(&row)?,
+            storage_parameters: types::storage_parameters(&row)?,
+            unlogged: get(&row, q, "unlogged")?,
         };
         catalog.tables.insert(name, table);
     }
@@ -111,7 +125,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         let q = "columns";
         let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
         let name: String = get(&row, q, "name")?;
-        if get::<String>(&row, q, "relkind")? != "r" {
+        if !matches!(get::<String>(&row, q, "relkind")?.as_str(), "r" | "p") {
             view_columns.entry(table).or_default().push(name);
             continue;
         }
@@ -124,6 +138,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         {
             depends_on.push(ObjectRef::Type(QualifiedName::new(schema, type_name)));
         }
+        depends_on.extend(types::collation_ref(&row, q)?);
         for (schema, sequence) in json_pairs(q, &get::<String>(&row, q, "sequences")?)? {
             depends_on.push(ObjectRef::Sequence(QualifiedName::new(schema, sequence)));
         }
@@ -234,6 +249,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         };
         catalog.views.insert(name, view);
     }
+    types::snapshot(conn, &schemas, &mut catalog).await?;
     for row in fetch(conn, Queries::UNMANAGED, &schemas).await? {
         catalog.unmanaged.push(UnmanagedObject {
             kind: get(&row, "unmanaged", "kind")?,

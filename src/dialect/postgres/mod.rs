@@ -3,8 +3,10 @@
 
 pub mod connect;
 pub mod hazards;
+mod hazards_types;
 pub mod introspect;
 pub mod render;
+pub mod render_types;
 pub mod scratch;
 pub mod stats;
 

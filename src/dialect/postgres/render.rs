@@ -36,7 +36,7 @@ impl SqlRenderer for PostgresRenderer {
     }
 }
 
-fn column_definition(column: &Column) -> String {
+pub(super) fn column_definition(column: &Column) -> String {
     let mut sql = format!("{} {}", ident(&column.name), column.data_type);
     if let Some(collation) = &column.collation {
         sql.push_str(&format!(" COLLATE {collation}"));
@@ -92,6 +92,7 @@ fn render(change: &Change) -> Vec<String> {
     match change {
         Change::CreateSchema(s) => vec![format!("CREATE SCHEMA {};", ident(&s.name))],
         Change::DropSchema(s) => vec![format!("DROP SCHEMA {};", ident(&s.name))],
+        Change::CreateExtension(x) if x.version.is_some() => super::render_types::render(change),
         Change::CreateExtension(x) => {
             vec![format!("CREATE EXTENSION {} WITH SCHEMA {};", ident(&x.name), ident(&x.schema))]
         }
@@ -139,6 +140,7 @@ fn render(change: &Change) -> Vec<String> {
             let owner = to.as_ref().map(column_ref).unwrap_or_else(|| "NONE".to_string());
             vec![format!("ALTER SEQUENCE {} OWNED BY {owner};", qualified(sequence))]
         }
+        Change::CreateTable(t) if super::render_types::is_special_table(t) => super::render_types::render(change),
         Change::CreateTable(t) => {
             let mut lines: Vec<String> = t.columns.values().map(column_definition).collect();
             for c in t.constraints.values() {
@@ -218,6 +220,21 @@ fn render(change: &Change) -> Vec<String> {
             let text = comment.as_deref().map(literal).unwrap_or_else(|| "NULL".to_string());
             vec![format!("COMMENT ON {object} IS {text};")]
         }
+        Change::CreateDomain(_)
+        | Change::DropDomain(_)
+        | Change::AlterDomain { .. }
+        | Change::CreateCompositeType(_)
+        | Change::DropCompositeType(_)
+        | Change::AlterCompositeType { .. }
+        | Change::CreateRangeType(_)
+        | Change::DropRangeType(_)
+        | Change::CreateCollation(_)
+        | Change::DropCollation(_)
+        | Change::AlterExtensionVersion { .. }
+        | Change::AttachPartition { .. }
+        | Change::DetachPartition { .. }
+        | Change::SetStorageParameters { .. }
+        | Change::SetUnlogged { .. } => super::render_types::render(change),
     }
 }
 

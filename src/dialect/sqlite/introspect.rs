@@ -124,6 +124,10 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                         constraints: IndexMap::new(),
                         comment: None,
                         options: details.options.clone(),
+                        partition_key: None,
+                        partition_of: None,
+                        storage_parameters: Vec::new(),
+                        unlogged: false,
                     },
                 );
                 parsed.insert(object, details);

@@ -140,7 +140,22 @@ fn render(change: &Change) -> Vec<String> {
         | Change::CreateSequence(_)
         | Change::DropSequence(_)
         | Change::AlterSequence { .. }
-        | Change::SetSequenceOwner { .. } => unsupported(change),
+        | Change::SetSequenceOwner { .. }
+        | Change::CreateDomain(_)
+        | Change::DropDomain(_)
+        | Change::AlterDomain { .. }
+        | Change::CreateCompositeType(_)
+        | Change::DropCompositeType(_)
+        | Change::AlterCompositeType { .. }
+        | Change::CreateRangeType(_)
+        | Change::DropRangeType(_)
+        | Change::CreateCollation(_)
+        | Change::DropCollation(_)
+        | Change::AlterExtensionVersion { .. }
+        | Change::AttachPartition { .. }
+        | Change::DetachPartition { .. }
+        | Change::SetStorageParameters { .. }
+        | Change::SetUnlogged { .. } => unsupported(change),
     }
 }
 

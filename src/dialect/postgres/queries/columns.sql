@@ -12,6 +12,9 @@ SELECT n.nspname AS schema, c.relname AS table_name, c.relkind::text AS relkind,
             THEN etn.nspname END AS type_schema,
        CASE WHEN et.typtype IN ('e', 'd', 'c', 'r') AND etn.nspname <> 'pg_catalog'
             THEN et.typname END AS type_name,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation AND cn.nspname <> 'pg_catalog'
+            THEN cn.nspname END AS collation_schema,
+       co.collname AS collation_name,
        (SELECT COALESCE(json_agg(json_build_array(sn.nspname, sc.relname) ORDER BY sn.nspname, sc.relname), '[]')::text
         FROM pg_depend d
         JOIN pg_class sc ON sc.oid = d.refobjid AND sc.relkind = 'S'
@@ -28,7 +31,7 @@ LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped
-  AND c.relkind IN ('r', 'v', 'm')
+  AND c.relkind IN ('r', 'p', 'v', 'm')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
   AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
 ORDER BY n.nspname, c.relname, a.attnum

@@ -1,4 +1,6 @@
--- Table constraints (NOT NULL lives on the column). Foreign keys carry their target.
+-- Table constraints (NOT NULL lives on the column). Foreign keys carry their target. Constraints a
+-- partition inherits from its parent (and the copies PostgreSQL makes for foreign keys to and from
+-- partitioned tables) belong to the parent's constraint and are left out.
 SELECT n.nspname AS schema, c.relname AS table_name, con.conname AS name, con.contype::text AS kind,
        pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated,
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
@@ -21,7 +23,8 @@ JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE con.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind = 'r'
+WHERE con.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p')
+  AND con.conparentid = 0 AND con.conislocal
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
   AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
 ORDER BY n.nspname, c.relname, con.conname

@@ -1,5 +1,6 @@
 -- Indexes that do not belong to a constraint. The definition is what follows USING in
--- pg_get_indexdef, cut after a prefix rebuilt with the same quoting rules.
+-- pg_get_indexdef, cut after a prefix rebuilt with the same quoting rules. The indexes PostgreSQL
+-- creates on partitions for an index of their partitioned table are attached to it and left out.
 SELECT n.nspname AS schema, ic.relname AS name, c.relname AS table_name, i.indisunique AS is_unique,
        pg_get_indexdef(i.indexrelid) AS full_definition,
        format('CREATE %sINDEX %I ON %s%I.%I USING ',
@@ -16,7 +17,8 @@ FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'm')
+WHERE c.relkind IN ('r', 'm', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con
                   WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
                     AND con.contype IN ('p', 'u', 'x'))

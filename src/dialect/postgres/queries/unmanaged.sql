@@ -12,6 +12,9 @@ SELECT kind, schema, name FROM (
     FROM pg_proc p JOIN managed m ON m.oid = p.pronamespace
     WHERE NOT EXISTS (SELECT 1 FROM extension_member e
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+      -- Constructors of range and multirange types belong to their type.
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'i')
     UNION ALL
     SELECT 'trigger', m.nspname, m.nspname || '.' || c.relname || '.' || t.tgname
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN managed m ON m.oid = c.relnamespace
@@ -24,23 +27,13 @@ SELECT kind, schema, name FROM (
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
     WHERE c.relrowsecurity OR c.relforcerowsecurity
     UNION ALL
-    SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type'
-                          ELSE 'composite type' END,
-           m.nspname, m.nspname || '.' || t.typname
-    FROM pg_type t JOIN managed m ON m.oid = t.typnamespace
-    WHERE (t.typtype IN ('d', 'r')
-           OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))
-      AND NOT EXISTS (SELECT 1 FROM extension_member e
-                      WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
-    UNION ALL
-    SELECT CASE WHEN c.relkind = 'p' THEN 'partitioned table'
-                WHEN c.relkind = 'f' THEN 'foreign table'
-                WHEN c.relispartition THEN 'partition'
-                ELSE 'inheriting table' END,
+    -- Domains, composite and range types, partitioned tables, partitions and collations are managed.
+    SELECT CASE WHEN c.relkind = 'f' THEN 'foreign table' ELSE 'inheriting table' END,
            m.nspname, m.nspname || '.' || c.relname
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
-    WHERE (c.relkind IN ('p', 'f') OR c.relispartition
-           OR (c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)))
+    WHERE (c.relkind = 'f'
+           OR (c.relkind IN ('r', 'p') AND NOT c.relispartition
+               AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)))
       AND NOT EXISTS (SELECT 1 FROM extension_member e
                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
     UNION ALL
@@ -51,9 +44,6 @@ SELECT kind, schema, name FROM (
     SELECT 'privileges', m.nspname, m.nspname || '.' || c.relname
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
     WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'v', 'm', 'S', 'p')
-    UNION ALL
-    SELECT 'collation', m.nspname, m.nspname || '.' || co.collname
-    FROM pg_collation co JOIN managed m ON m.oid = co.collnamespace
     UNION ALL
     SELECT 'statistics object', m.nspname, m.nspname || '.' || s.stxname
     FROM pg_statistic_ext s JOIN managed m ON m.oid = s.stxnamespace

@@ -1,0 +1,289 @@
+//! Diffs of the PostgreSQL object kinds beyond tables and enums that the model still keeps
+//! dialect-free: domains, composite and range types, collations, extension versions, partitions and
+//! table storage options. Also the changes no migration can make in place ([`unsupported`]), which
+//! are reported as errors instead of being planned as silent drops.
+
+use super::{Change, CommentTarget, comment};
+use crate::model::*;
+use indexmap::IndexSet;
+
+pub(super) fn diff_collations(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for (name, want) in &desired.collations {
+        match current.collations.get(name) {
+            None => out.push(Change::CreateCollation(want.clone())),
+            Some(have) if have != want => {
+                out.push(Change::DropCollation(have.clone()));
+                out.push(Change::CreateCollation(want.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, have) in &current.collations {
+        if !desired.collations.contains_key(name) {
+            out.push(Change::DropCollation(have.clone()));
+        }
+    }
+}
+
+/// Whether a domain must be dropped and created again: its base type or collation changed, which
+/// `ALTER DOMAIN` cannot do.
+fn domain_replaced(have: &Domain, want: &Domain) -> bool {
+    have.data_type != want.data_type || have.collation != want.collation
+}
+
+pub(super) fn diff_domains(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for (name, want) in &desired.domains {
+        let have = current.domains.get(name);
+        match have {
+            Some(have) if domain_replaced(have, want) => {
+                out.push(Change::DropDomain(have.clone()));
+                out.push(Change::CreateDomain(want.clone()));
+            }
+            None => out.push(Change::CreateDomain(want.clone())),
+            Some(have) => {
+                let (mut a, mut b) = (have.clone(), want.clone());
+                a.comment = None;
+                b.comment = None;
+                if !same_domain(&a, &b) {
+                    out.push(Change::AlterDomain { from: have.clone(), to: want.clone() });
+                }
+            }
+        }
+        let old_comment = have.filter(|h| !domain_replaced(h, want)).and_then(|h| h.comment.clone());
+        if old_comment != want.comment {
+            out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
+        }
+    }
+    for (name, have) in &current.domains {
+        if !desired.domains.contains_key(name) {
+            out.push(Change::DropDomain(have.clone()));
+        }
+    }
+}
+
+/// Compares domains including the order of their constraints (IndexMap equality ignores order).
+fn same_domain(a: &Domain, b: &Domain) -> bool {
+    a == b && a.constraints.keys().eq(b.constraints.keys())
+}
+
+/// The attribute order `ALTER TYPE` can reach from `have`: kept attributes in place, new ones at the end.
+fn reachable_order<'a>(have: &'a CompositeType, want: &'a CompositeType) -> Vec<&'a String> {
+    let mut order: Vec<&String> = have.attributes.keys().filter(|n| want.attributes.contains_key(*n)).collect();
+    order.extend(want.attributes.keys().filter(|n| !have.attributes.contains_key(*n)));
+    order
+}
+
+fn composite_replaced(have: &CompositeType, want: &CompositeType) -> bool {
+    !reachable_order(have, want).into_iter().eq(want.attributes.keys())
+        || have.attributes.values().any(|a| {
+            want.attributes.get(&a.name).is_some_and(|b| a.collation != b.collation && a.data_type == b.data_type)
+        })
+}
+
+pub(super) fn diff_composite_types(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for (name, want) in &desired.composite_types {
+        let have = current.composite_types.get(name);
+        let replaced = have.is_some_and(|h| composite_replaced(h, want));
+        match have {
+            None => out.push(Change::CreateCompositeType(want.clone())),
+            Some(have) if replaced => {
+                out.push(Change::DropCompositeType(have.clone()));
+                out.push(Change::CreateCompositeType(want.clone()));
+            }
+            Some(have) if have.attributes != want.attributes => {
+                out.push(Change::AlterCompositeType { from: have.clone(), to: want.clone() });
+            }
+            Some(_) => {}
+        }
+        let old_comment = have.filter(|_| !replaced).and_then(|h| h.comment.clone());
+        if old_comment != want.comment {
+            out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
+        }
+    }
+    for (name, have) in &current.composite_types {
+        if !desired.composite_types.contains_key(name) {
+            out.push(Change::DropCompositeType(have.clone()));
+        }
+    }
+}
+
+fn range_replaced(have: &RangeType, want: &RangeType) -> bool {
+    let mut a = have.clone();
+    a.comment = want.comment.clone();
+    &a != want
+}
+
+pub(super) fn diff_range_types(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for (name, want) in &desired.range_types {
+        let have = current.range_types.get(name);
+        let replaced = have.is_some_and(|h| range_replaced(h, want));
+        match have {
+            None => out.push(Change::CreateRangeType(want.clone())),
+            Some(have) if replaced => {
+                out.push(Change::DropRangeType(have.clone()));
+                out.push(Change::CreateRangeType(want.clone()));
+            }
+            Some(_) => {}
+        }
+        let old_comment = have.filter(|_| !replaced).and_then(|h| h.comment.clone());
+        if old_comment != want.comment {
+            out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
+        }
+    }
+    for (name, have) in &current.range_types {
+        if !desired.range_types.contains_key(name) {
+            out.push(Change::DropRangeType(have.clone()));
+        }
+    }
+}
+
+/// The version is compared only when the desired side pins one.
+pub(super) fn extension_version_change(have: &Extension, want: &Extension) -> Option<Change> {
+    let to = want.version.as_ref()?;
+    (have.version.as_ref() != Some(to)).then(|| Change::AlterExtensionVersion {
+        name: want.name.clone(),
+        from: have.version.clone(),
+        to: to.clone(),
+    })
+}
+
+/// Whether the columns of a table present on both sides are managed through its parent: a partition's
+/// columns are its parent's, and PostgreSQL carries every column change down to the partitions.
+pub(super) fn columns_inherited(have: &Table, want: &Table) -> bool {
+    have.partition_of.is_some() && want.partition_of.is_some()
+}
+
+/// Partition membership, storage parameters and logging of a table present on both sides.
+pub(super) fn diff_table_options(name: &QualifiedName, have: &Table, want: &Table, out: &mut Vec<Change>) {
+    if have.partition_of != want.partition_of {
+        if let Some(old) = &have.partition_of {
+            out.push(Change::DetachPartition {
+                table: name.clone(),
+                parent: old.parent.clone(),
+                bound: old.bound.clone(),
+            });
+        }
+        if let Some(new) = &want.partition_of {
+            out.push(Change::AttachPartition {
+                table: name.clone(),
+                parent: new.parent.clone(),
+                bound: new.bound.clone(),
+            });
+        }
+    }
+    if have.storage_parameters != want.storage_parameters {
+        out.push(Change::SetStorageParameters {
+            table: name.clone(),
+            from: have.storage_parameters.clone(),
+            to: want.storage_parameters.clone(),
+        });
+    }
+    if have.unlogged != want.unlogged {
+        out.push(Change::SetUnlogged { table: name.clone(), unlogged: want.unlogged });
+    }
+}
+
+/// Columns of tables kept on both sides whose type is `name` (directly or as an array).
+fn kept_columns_using(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<String> {
+    let dep = ObjectRef::Type(name.clone());
+    let mut uses = Vec::new();
+    for (table_name, table) in &current.tables {
+        let Some(want) = desired.tables.get(table_name) else { continue };
+        for column in table.columns.values() {
+            if column.depends_on.contains(&dep) && want.columns.contains_key(&column.name) {
+                uses.push(format!("{table_name}.{}", column.name));
+            }
+        }
+    }
+    uses
+}
+
+/// Changes that cannot be made without losing data or that PostgreSQL refuses, each described in a
+/// sentence that names the object. Checked before planning; a non-empty list is an error.
+pub fn unsupported(current: &Catalog, desired: &Catalog) -> Vec<String> {
+    let mut problems: IndexSet<String> = IndexSet::new();
+    for (current, desired) in [(current, desired), (desired, current)] {
+        check_direction(current, desired, &mut problems);
+    }
+    problems.into_iter().collect()
+}
+
+fn check_direction(current: &Catalog, desired: &Catalog, problems: &mut IndexSet<String>) {
+    for (name, have) in &current.tables {
+        let Some(want) = desired.tables.get(name) else { continue };
+        if have.partition_key != want.partition_key {
+            let show = |k: &Option<String>| k.clone().unwrap_or_else(|| "none".to_string());
+            problems.insert(format!(
+                "table {name}: its partition key changes ({} -> {}), which PostgreSQL cannot do in place; \
+                 create a new table with the new key, move the rows, and drop the old one",
+                show(&have.partition_key),
+                show(&want.partition_key)
+            ));
+        }
+    }
+    let used = |name: &QualifiedName, what: &str, problems: &mut IndexSet<String>| {
+        let uses = kept_columns_using(current, desired, name);
+        if !uses.is_empty() {
+            problems.insert(format!(
+                "{what} {name}: its definition changes in a way that needs a drop and a new type, but columns \
+                 use it ({}); add a new type, convert the columns, then drop the old one",
+                uses.join(", ")
+            ));
+        }
+    };
+    for (name, have) in &current.domains {
+        if let Some(want) = desired.domains.get(name)
+            && domain_replaced(have, want)
+        {
+            used(name, "domain", problems);
+        }
+    }
+    for (name, have) in &current.range_types {
+        if let Some(want) = desired.range_types.get(name)
+            && range_replaced(have, want)
+        {
+            used(name, "range type", problems);
+        }
+    }
+    for (name, have) in &current.composite_types {
+        let Some(want) = desired.composite_types.get(name) else { continue };
+        let retyped =
+            have.attributes.values().any(|a| want.attributes.get(&a.name).is_some_and(|b| a.data_type != b.data_type));
+        if composite_replaced(have, want) || retyped {
+            used(name, "composite type", problems);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+
+    fn table(name: &str, key: Option<&str>) -> Table {
+        Table {
+            name: QualifiedName::new("public", name),
+            columns: IndexMap::new(),
+            constraints: IndexMap::new(),
+            comment: None,
+            options: Vec::new(),
+            partition_key: key.map(String::from),
+            partition_of: None,
+            storage_parameters: Vec::new(),
+            unlogged: false,
+        }
+    }
+
+    #[test]
+    fn a_changed_partition_key_is_an_error_naming_the_table() {
+        let mut current = Catalog::default();
+        let mut desired = Catalog::default();
+        current.tables.insert(QualifiedName::new("public", "events"), table("events", Some("RANGE (at)")));
+        desired.tables.insert(QualifiedName::new("public", "events"), table("events", Some("LIST (kind)")));
+        let problems = unsupported(&current, &desired);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("table public.events: its partition key changes (RANGE (at) -> LIST (kind))"));
+        desired.tables.insert(QualifiedName::new("public", "events"), table("events", Some("RANGE (at)")));
+        assert!(unsupported(&current, &desired).is_empty());
+    }
+}
