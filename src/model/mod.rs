@@ -101,7 +101,8 @@ pub struct Table {
     /// `PARTITION BY` of a partitioned table, as the database spells it (`RANGE (created_at)`).
     pub partition_key: Option<String>,
     /// The table this one is a partition of, with its bound.
-    pub partition_of: Option<PartitionOf>,
+    /// Boxed: most tables are not partitions, and a [`crate::diff::Change`] holding two tables stays small.
+    pub partition_of: Option<Box<PartitionOf>>,
     /// Storage parameters (`fillfactor`, autovacuum settings…) as (name, value), in catalog order.
     pub storage_parameters: Vec<(String, String)>,
     /// Not written to the write-ahead log (PostgreSQL `UNLOGGED`).

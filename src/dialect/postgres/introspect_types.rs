@@ -117,7 +117,7 @@ pub(super) fn collation_ref(row: &PgRow, q: &'static str) -> Result<Option<Objec
 }
 
 /// The parent and bound of a partition, from the tables query.
-pub(super) fn partition_of(row: &PgRow) -> Result<Option<PartitionOf>, IntrospectError> {
+pub(super) fn partition_of(row: &PgRow) -> Result<Option<Box<PartitionOf>>, IntrospectError> {
     let q = "tables";
     Ok(
         match (
@@ -126,7 +126,7 @@ pub(super) fn partition_of(row: &PgRow) -> Result<Option<PartitionOf>, Introspec
             get::<Option<String>>(row, q, "partition_bound")?,
         ) {
             (Some(schema), Some(name), Some(bound)) => {
-                Some(PartitionOf { parent: QualifiedName::new(schema, name), bound })
+                Some(Box::new(PartitionOf { parent: QualifiedName::new(schema, name), bound }))
             }
             _ => None,
         },
