@@ -7,6 +7,9 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use std::fmt;
 
+mod program;
+pub use program::*;
+
 /// A schema-qualified object name, compared exactly as the database stores it (no case folding).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct QualifiedName {
@@ -36,7 +39,13 @@ pub struct Catalog {
     pub tables: IndexMap<QualifiedName, Table>,
     pub views: IndexMap<QualifiedName, View>,
     pub indexes: IndexMap<QualifiedName, Index>,
+    /// Keyed by the trigger's name (SQLite) or by [`member_key`] (PostgreSQL: names are per table).
     pub triggers: IndexMap<QualifiedName, Trigger>,
+    pub functions: IndexMap<FunctionId, Function>,
+    /// Keyed by [`Policy::key`].
+    pub policies: IndexMap<QualifiedName, Policy>,
+    /// Tables with row-level security enabled or forced.
+    pub row_security: IndexMap<QualifiedName, RowSecurity>,
     /// Objects that exist but that the tool does not manage yet; reported, never diffed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<UnmanagedObject>,
@@ -157,6 +166,8 @@ pub struct Index {
     /// Columns the index reads (keys, expressions and predicate).
     pub columns: Vec<String>,
     pub comment: Option<String>,
+    /// Functions its expressions call.
+    pub depends_on: Vec<ObjectRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,8 +188,11 @@ pub struct Trigger {
     pub name: QualifiedName,
     pub table: QualifiedName,
     pub definition: String,
-    /// Relations the trigger body reads or writes besides its table, where known.
+    /// Relations the trigger body reads or writes besides its table, where known; the function it calls.
     pub depends_on: Vec<ObjectRef>,
+    /// How it fires when not the default (PostgreSQL: `DISABLE`, `ENABLE REPLICA`, `ENABLE ALWAYS`).
+    pub enabled: Option<String>,
+    pub comment: Option<String>,
 }
 
 /// A reference from one object to another, used only for ordering.
@@ -188,6 +202,7 @@ pub enum ObjectRef {
     Sequence(QualifiedName),
     Relation(QualifiedName),
     Column(ColumnRef),
+    Function(FunctionId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -218,9 +233,12 @@ impl Catalog {
         self.indexes.retain(|name, index| {
             keep(name) && (tables.contains_key(&index.table) || views.contains_key(&index.table))
         });
-        self.triggers.retain(|name, trigger| {
-            keep(name) && (tables.contains_key(&trigger.table) || views.contains_key(&trigger.table))
+        self.triggers.retain(|_, trigger| {
+            keep(&trigger.name) && (tables.contains_key(&trigger.table) || views.contains_key(&trigger.table))
         });
+        self.functions.retain(|id, _| keep(&id.name));
+        self.policies.retain(|_, policy| tables.contains_key(&policy.table));
+        self.row_security.retain(|table, _| tables.contains_key(table));
     }
 
     /// True when the catalog holds no managed object besides schemas.
@@ -232,5 +250,8 @@ impl Catalog {
             && self.views.is_empty()
             && self.indexes.is_empty()
             && self.triggers.is_empty()
+            && self.functions.is_empty()
+            && self.policies.is_empty()
+            && self.row_security.is_empty()
     }
 }

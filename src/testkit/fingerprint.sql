@@ -47,5 +47,30 @@ SELECT line FROM (
            || ' comment=' || COALESCE(obj_description(con.oid, 'pg_constraint'), '-')
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN s ON s.oid = c.relnamespace
     WHERE con.contype <> 'n'
+    UNION ALL
+    SELECT 'function ' || p.oid::regprocedure::text || ' ' || pg_get_functiondef(p.oid)
+           || ' comment=' || COALESCE(obj_description(p.oid, 'pg_proc'), '-')
+    FROM pg_proc p JOIN s ON s.oid = p.pronamespace
+    WHERE p.prokind IN ('f', 'p')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT 'trigger ' || c.oid::regclass::text || ' ' || pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text
+           || ' comment=' || COALESCE(obj_description(t.oid, 'pg_trigger'), '-')
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN s ON s.oid = c.relnamespace
+    WHERE NOT t.tgisinternal
+    UNION ALL
+    SELECT 'policy ' || c.oid::regclass::text || ' ' || quote_ident(p.polname) || ' cmd=' || p.polcmd::text
+           || ' permissive=' || p.polpermissive::text
+           || ' roles=' || (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END, ',' ORDER BY r)
+                            FROM unnest(p.polroles) r)
+           || ' using=' || COALESCE(pg_get_expr(p.polqual, p.polrelid), '-')
+           || ' check=' || COALESCE(pg_get_expr(p.polwithcheck, p.polrelid), '-')
+           || ' comment=' || COALESCE(obj_description(p.oid, 'pg_policy'), '-')
+    FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN s ON s.oid = c.relnamespace
+    UNION ALL
+    SELECT 'row security ' || c.oid::regclass::text || ' enabled=' || c.relrowsecurity::text
+           || ' forced=' || c.relforcerowsecurity::text
+    FROM pg_class c JOIN s ON s.oid = c.relnamespace
+    WHERE c.relrowsecurity OR c.relforcerowsecurity
 ) facts
 ORDER BY line

@@ -194,7 +194,13 @@ fn render(change: &Change) -> Vec<String> {
             vec![format!("CREATE {} {} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
         }
         Change::DropView(v) => vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))],
-        Change::CreateTrigger(t) => vec![format!("{};", t.definition)],
+        Change::CreateTrigger(t) => {
+            let mut sql = vec![format!("{};", t.definition)];
+            if let Some(enabled) = &t.enabled {
+                sql.push(format!("ALTER TABLE {} {enabled} TRIGGER {};", qualified(&t.table), ident(&t.name.name)));
+            }
+            sql
+        }
         Change::DropTrigger(t) => vec![format!("DROP TRIGGER {} ON {};", ident(&t.name.name), qualified(&t.table))],
         // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
         Change::RebuildTable { to, .. } => {
@@ -214,11 +220,56 @@ fn render(change: &Change) -> Vec<String> {
                 CommentTarget::View { name, materialized } => {
                     format!("{} {}", view_keyword(*materialized), qualified(name))
                 }
+                CommentTarget::Function(id) => format!("FUNCTION {}", function_name(id)),
+                CommentTarget::Trigger { table, name } => format!("TRIGGER {} ON {}", ident(name), qualified(table)),
+                CommentTarget::Policy { table, name } => format!("POLICY {} ON {}", ident(name), qualified(table)),
             };
             let text = comment.as_deref().map(literal).unwrap_or_else(|| "NULL".to_string());
             vec![format!("COMMENT ON {object} IS {text};")]
         }
+        Change::CreateFunction(f) | Change::ReplaceFunction { to: f, .. } => vec![format!("{};", f.definition)],
+        Change::DropFunction(f) => vec![format!("DROP {} {};", f.kind.keyword(), function_name(&f.id))],
+        Change::CreatePolicy(p) => vec![create_policy(p)],
+        Change::DropPolicy(p) => vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))],
+        Change::SetRowSecurity { table, from, to } => {
+            let mut sql = Vec::new();
+            if from.enabled != to.enabled {
+                let verb = if to.enabled { "ENABLE" } else { "DISABLE" };
+                sql.push(format!("ALTER TABLE {} {verb} ROW LEVEL SECURITY;", qualified(table)));
+            }
+            if from.forced != to.forced {
+                let verb = if to.forced { "FORCE" } else { "NO FORCE" };
+                sql.push(format!("ALTER TABLE {} {verb} ROW LEVEL SECURITY;", qualified(table)));
+            }
+            sql
+        }
     }
+}
+
+/// `schema.name(arguments)`: the argument list is PostgreSQL's own identity rendering.
+fn function_name(id: &FunctionId) -> String {
+    format!("{}({})", qualified(&id.name), id.arguments)
+}
+
+fn create_policy(p: &Policy) -> String {
+    let roles: Vec<String> =
+        p.roles.iter().map(|r| if r == "PUBLIC" { "PUBLIC".to_string() } else { ident(r) }).collect();
+    let mut sql = format!(
+        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
+        ident(&p.name),
+        qualified(&p.table),
+        if p.permissive { "PERMISSIVE" } else { "RESTRICTIVE" },
+        p.command,
+        roles.join(", ")
+    );
+    if let Some(using) = &p.using {
+        sql.push_str(&format!(" USING ({using})"));
+    }
+    if let Some(check) = &p.with_check {
+        sql.push_str(&format!(" WITH CHECK ({check})"));
+    }
+    sql.push(';');
+    sql
 }
 
 fn create_enum(name: &QualifiedName, labels: &[String]) -> String {
