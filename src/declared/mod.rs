@@ -888,11 +888,11 @@ mod tests {
     fn unmanaged_statements_are_named_with_their_location() {
         let err = split(
             Path::new("f.sql"),
-            "\n  CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;",
+            "\n  CREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);",
             &PostgreSqlDialect {},
         )
         .unwrap_err();
-        assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE FUNCTION"));
+        assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE AGGREGATE"));
     }
 
     #[test]
