@@ -185,3 +185,62 @@ round_trip!(
      CREATE FUNCTION total() RETURNS numeric LANGUAGE sql STABLE BEGIN ATOMIC SELECT sum(n) FROM t; END;
      CREATE VIEW v AS SELECT total() AS total;"
 );
+
+round_trip!(
+    privileges_on_tables_columns_sequences_schemas_and_functions,
+    "CREATE SCHEMA app; CREATE TABLE app.t (id serial PRIMARY KEY, secret text, note text);
+     CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+     GRANT SELECT ON app.t TO app_writer;",
+    "CREATE SCHEMA app; CREATE TABLE app.t (id serial PRIMARY KEY, secret text, note text);
+     CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+     GRANT USAGE ON SCHEMA app TO app_reader, app_writer;
+     GRANT SELECT (id, note) ON app.t TO app_reader;
+     GRANT INSERT, UPDATE ON app.t TO app_writer WITH GRANT OPTION;
+     GRANT USAGE ON SEQUENCE app.t_id_seq TO app_writer;
+     REVOKE EXECUTE ON FUNCTION app.f() FROM PUBLIC;
+     GRANT EXECUTE ON FUNCTION app.f() TO app_reader;"
+);
+
+round_trip!(
+    privileges_survive_a_view_and_function_that_are_recreated,
+    "CREATE TABLE t (id int PRIMARY KEY, n int);
+     CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;
+     CREATE VIEW v AS SELECT id, n FROM t;
+     GRANT SELECT ON v TO app_reader; GRANT EXECUTE ON FUNCTION f(int) TO app_reader;",
+    "CREATE TABLE t (id int PRIMARY KEY, n bigint);
+     CREATE FUNCTION f(a int) RETURNS bigint LANGUAGE sql AS $$ SELECT a::bigint $$;
+     CREATE VIEW v AS SELECT id, n FROM t;
+     GRANT SELECT ON v TO app_reader; GRANT EXECUTE ON FUNCTION f(int) TO app_reader;"
+);
+
+#[tokio::test]
+async fn grant_on_all_tables_in_schema_waits_for_the_tables() {
+    let grant = "GRANT SELECT ON ALL TABLES IN SCHEMA app TO app_reader;";
+    let tables = "CREATE TABLE app.a (id int); CREATE TABLE app.b (id int);";
+    let desired = format!("CREATE SCHEMA app; {tables} {grant}");
+    let declared = format!("CREATE SCHEMA app; {grant} {tables}");
+    check_out_of_order("grant_on_all_tables_in_schema_waits_for_the_tables", "", &desired, &declared).await;
+}
+
+/// Privileges of roles that the declared files never grant anything are not managed: they are not
+/// revoked (unless the role is listed in `[privileges] roles`).
+#[tokio::test]
+async fn privileges_of_unmanaged_roles_are_left_alone() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    server.ensure_roles(&["app_reader", "app_writer"]).await.expect("roles");
+    let db = server.fresh_database("privileges_of_unmanaged_roles").await.expect("database");
+    roundtrip::load_sql(&db.url, "CREATE TABLE t (id int); GRANT SELECT ON t TO app_writer;").await.expect("load");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("s.sql"), "CREATE TABLE t (id int); GRANT SELECT ON t TO app_reader;")
+        .expect("write");
+    let mut settings = roundtrip::settings_for(&db, dir.path());
+    let migration = schema::pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<&str> = migration.up.statements().collect();
+    assert_eq!(up, vec![r#"GRANT SELECT ON TABLE "public"."t" TO "app_reader";"#], "{up:?}");
+
+    settings.privilege_roles = vec!["app_writer".to_string()];
+    let migration = schema::pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<&str> = migration.up.statements().collect();
+    assert!(up.contains(&r#"REVOKE SELECT ON TABLE "public"."t" FROM "app_writer";"#), "{up:?}");
+    let _ = server.drop_database(&db.name).await;
+}

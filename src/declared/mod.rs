@@ -75,6 +75,8 @@ pub enum ObjectKey {
     Function(String, String),
     /// Triggers and policies: (schema, table, name).
     Member(String, String, String),
+    /// Every relation and function of a schema (`GRANT … ON ALL TABLES IN SCHEMA s`).
+    AllIn(String),
 }
 
 /// Renames declared in the schema files with an annotation comment.
@@ -332,7 +334,9 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         | Statement::CreateView(_)
         | Statement::Set(_)
         | Statement::CreateTrigger(_)
-        | Statement::CreatePolicy(_) => true,
+        | Statement::CreatePolicy(_)
+        | Statement::Grant(_)
+        | Statement::Revoke(_) => !dialect.is::<sqlparser::dialect::SQLiteDialect>(),
         Statement::CreateFunction(f) => !f.temporary && !dialect.is::<sqlparser::dialect::SQLiteDialect>(),
         Statement::CreateType { representation, .. } => {
             matches!(representation, Some(UserDefinedTypeRepresentation::Enum { .. }))
@@ -383,8 +387,6 @@ fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
         "CREATE USER",
         "CREATE PUBLICATION",
         "CREATE EVENT TRIGGER",
-        "GRANT",
-        "REVOKE",
         "ALTER DEFAULT PRIVILEGES",
         "INSERT",
         "UPDATE",
@@ -622,6 +624,8 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
             }
         }
         Statement::CreatePolicy(policy) => out.extend(relation(&policy.table_name)),
+        Statement::Grant(sqlparser::ast::Grant { objects: Some(objects), .. })
+        | Statement::Revoke(sqlparser::ast::Revoke { objects: Some(objects), .. }) => grant_references(objects, out),
         Statement::CreateFunction(f) => {
             for arg in f.args.iter().flatten() {
                 push_row_or_data_type(&arg.data_type, out);
@@ -646,6 +650,24 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
             }
         }
         Statement::CreateSchema { .. } | Statement::CreateExtension(_) => {}
+        _ => {}
+    }
+}
+
+/// The objects a GRANT or REVOKE names. `ALL … IN SCHEMA` needs everything of that schema, which
+/// [`order`] resolves from [`ObjectKey::AllIn`].
+fn grant_references(objects: &sqlparser::ast::GrantObjects, out: &mut Vec<ObjectKey>) {
+    use sqlparser::ast::GrantObjects as G;
+    match objects {
+        G::Tables(names) | G::Views(names) | G::Sequences(names) => out.extend(names.iter().filter_map(relation)),
+        G::Schemas(names) => out.extend(names.iter().filter_map(|n| name_parts(n).pop().map(ObjectKey::Schema))),
+        G::Function { name, .. } | G::Procedure { name, .. } => out.extend(function_key(name)),
+        G::AllTablesInSchema { schemas }
+        | G::AllSequencesInSchema { schemas }
+        | G::AllViewsInSchema { schemas }
+        | G::AllFunctionsInSchema { schemas } => {
+            out.extend(schemas.iter().filter_map(|n| name_parts(n).pop().map(ObjectKey::AllIn)))
+        }
         _ => {}
     }
 }
@@ -701,6 +723,26 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
     }
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<_> = (0..statements.len()).map(|i| graph.add_node(i)).collect();
+    // `ALL … IN SCHEMA s` waits for every relation and function defined in `s`.
+    let mut in_schema: IndexMap<&str, Vec<usize>> = IndexMap::new();
+    for (i, s) in statements.iter().enumerate() {
+        for key in &s.defines {
+            if let ObjectKey::Relation(schema, _) | ObjectKey::Function(schema, _) = key {
+                in_schema.entry(schema.as_str()).or_default().push(i);
+            }
+        }
+    }
+    for (i, s) in statements.iter().enumerate() {
+        for key in &s.references {
+            if let ObjectKey::AllIn(schema) = key {
+                for &d in in_schema.get(schema.as_str()).into_iter().flatten() {
+                    if d != i {
+                        graph.add_edge(nodes[d], nodes[i], ());
+                    }
+                }
+            }
+        }
+    }
     for (i, s) in statements.iter().enumerate() {
         for key in &s.references {
             if let Some(&d) = definers.get(key)

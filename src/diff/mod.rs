@@ -140,6 +140,8 @@ pub enum Change {
         from: RowSecurity,
         to: RowSecurity,
     },
+    GrantPrivilege(Grant),
+    RevokePrivilege(Grant),
 }
 
 impl Change {
@@ -200,6 +202,20 @@ impl Change {
             Change::ReplaceFunction { to, .. } => format!("replace {} {}", to.kind.keyword().to_lowercase(), to.id),
             Change::CreatePolicy(p) => format!("create policy {} on {}", p.name, p.table),
             Change::DropPolicy(p) => format!("drop policy {} on {}", p.name, p.table),
+            Change::GrantPrivilege(g) => {
+                format!(
+                    "grant {} on {} to {}",
+                    g.key.privilege,
+                    describe_privilege_target(&g.key.target),
+                    g.key.grantee
+                )
+            }
+            Change::RevokePrivilege(g) => format!(
+                "revoke {} on {} from {}",
+                g.key.privilege,
+                describe_privilege_target(&g.key.target),
+                g.key.grantee
+            ),
             Change::SetRowSecurity { table, to, .. } => format!(
                 "{} row level security on {table}{}",
                 if to.enabled { "enable" } else { "disable" },
@@ -232,6 +248,16 @@ impl Change {
             other => other.describe().replace(' ', "_"),
         };
         slugify(&text)
+    }
+}
+
+fn describe_privilege_target(target: &PrivilegeTarget) -> String {
+    match target {
+        PrivilegeTarget::Schema(s) => format!("schema {s}"),
+        PrivilegeTarget::Table(n) => format!("table {n}"),
+        PrivilegeTarget::Column(c) => format!("column {}.{}", c.table, c.column),
+        PrivilegeTarget::Sequence(n) => format!("sequence {n}"),
+        PrivilegeTarget::Function(id, kind) => format!("{} {id}", kind.keyword().to_lowercase()),
     }
 }
 
@@ -360,6 +386,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     program::diff_triggers(current, desired, &recreated_relations, &dropped_functions, &disturbed_columns, &mut out);
     program::diff_policies(current, desired, &recreated_relations, &dropped_functions, &mut out);
     program::diff_row_security(current, desired, &mut out);
+    program::diff_grants(current, desired, &recreated_relations, &dropped_functions, &mut out);
     ChangeSet { changes: out }
 }
 

@@ -171,3 +171,52 @@ pub(super) fn diff_row_security(current: &Catalog, desired: &Catalog, out: &mut 
         }
     }
 }
+
+/// GRANT and REVOKE. Privileges on an object that is dropped go with it; on an object that is dropped
+/// and created again (a view, a function), they are granted again.
+pub(super) fn diff_grants(
+    current: &Catalog,
+    desired: &Catalog,
+    recreated_relations: &IndexSet<QualifiedName>,
+    dropped_functions: &IndexSet<FunctionId>,
+    out: &mut Vec<Change>,
+) {
+    let exists_after = |target: &PrivilegeTarget| match target {
+        PrivilegeTarget::Schema(s) => desired.schemas.contains_key(s),
+        PrivilegeTarget::Table(n) => {
+            (desired.tables.contains_key(n) || desired.views.contains_key(n)) && !recreated_relations.contains(n)
+        }
+        PrivilegeTarget::Column(c) => desired.tables.get(&c.table).is_some_and(|t| t.columns.contains_key(&c.column)),
+        PrivilegeTarget::Sequence(n) => desired.sequences.contains_key(n),
+        PrivilegeTarget::Function(id, _) => desired.functions.contains_key(id) && !dropped_functions.contains(id),
+    };
+    let mut kept: IndexSet<&GrantKey> = IndexSet::new();
+    for (key, have) in &current.grants {
+        if !exists_after(&key.target) {
+            continue;
+        }
+        match desired.grants.get(key) {
+            Some(want) if want.grantable == have.grantable => {
+                kept.insert(key);
+            }
+            _ => out.push(Change::RevokePrivilege(have.clone())),
+        }
+    }
+    for (key, want) in &desired.grants {
+        // A default privilege comes with the object when it is created.
+        let comes_with_creation = want.implicit && !(current_has(current, &key.target) && exists_after(&key.target));
+        if !kept.contains(key) && !comes_with_creation {
+            out.push(Change::GrantPrivilege(want.clone()));
+        }
+    }
+}
+
+fn current_has(current: &Catalog, target: &PrivilegeTarget) -> bool {
+    match target {
+        PrivilegeTarget::Schema(s) => current.schemas.contains_key(s),
+        PrivilegeTarget::Table(n) => current.tables.contains_key(n) || current.views.contains_key(n),
+        PrivilegeTarget::Column(c) => current.tables.get(&c.table).is_some_and(|t| t.columns.contains_key(&c.column)),
+        PrivilegeTarget::Sequence(n) => current.sequences.contains_key(n),
+        PrivilegeTarget::Function(id, _) => current.functions.contains_key(id),
+    }
+}

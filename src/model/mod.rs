@@ -46,6 +46,8 @@ pub struct Catalog {
     pub policies: IndexMap<QualifiedName, Policy>,
     /// Tables with row-level security enabled or forced.
     pub row_security: IndexMap<QualifiedName, RowSecurity>,
+    /// Privileges granted to roles other than the owner, for the grantees the tool manages.
+    pub grants: IndexMap<GrantKey, Grant>,
     /// Objects that exist but that the tool does not manage yet; reported, never diffed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<UnmanagedObject>,
@@ -239,6 +241,13 @@ impl Catalog {
         self.functions.retain(|id, _| keep(&id.name));
         self.policies.retain(|_, policy| tables.contains_key(&policy.table));
         self.row_security.retain(|table, _| tables.contains_key(table));
+        let functions = &self.functions;
+        self.grants.retain(|key, _| match &key.target {
+            PrivilegeTarget::Schema(_) => true,
+            PrivilegeTarget::Table(name) | PrivilegeTarget::Sequence(name) => keep(name),
+            PrivilegeTarget::Column(column) => keep(&column.table),
+            PrivilegeTarget::Function(id, _) => functions.contains_key(id),
+        });
     }
 
     /// True when the catalog holds no managed object besides schemas.
@@ -253,5 +262,16 @@ impl Catalog {
             && self.functions.is_empty()
             && self.policies.is_empty()
             && self.row_security.is_empty()
+            && self.grants.is_empty()
+    }
+
+    /// Keep only the privileges of these grantees (the ones the tool manages).
+    pub fn retain_grantees(&mut self, managed: &indexmap::IndexSet<String>) {
+        self.grants.retain(|key, _| managed.contains(&key.grantee));
+    }
+
+    /// Grantees of privileges granted explicitly, not by default.
+    pub fn explicit_grantees(&self) -> impl Iterator<Item = &String> {
+        self.grants.values().filter(|g| !g.implicit).map(|g| &g.key.grantee)
     }
 }

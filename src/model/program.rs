@@ -2,7 +2,7 @@
 //! security policies and the per-table row-security switches. Like the rest of the model, their text
 //! is the database's own rendering (PostgreSQL's `pg_get_functiondef`, `pg_get_expr`).
 
-use super::{ObjectRef, QualifiedName};
+use super::{ColumnRef, ObjectRef, QualifiedName};
 use serde::Serialize;
 use std::fmt;
 
@@ -21,7 +21,7 @@ impl fmt::Display for FunctionId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum FunctionKind {
     Function,
     Procedure,
@@ -86,4 +86,34 @@ pub struct RowSecurity {
 /// policies): the table's schema, and `table.name`.
 pub fn member_key(table: &QualifiedName, name: &str) -> QualifiedName {
     QualifiedName::new(table.schema.clone(), format!("{}.{name}", table.name))
+}
+
+/// What a privilege is granted on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum PrivilegeTarget {
+    Schema(String),
+    /// A table, view, materialized view or foreign table.
+    Table(QualifiedName),
+    Column(ColumnRef),
+    Sequence(QualifiedName),
+    Function(FunctionId, FunctionKind),
+}
+
+/// One privilege held by one grantee (a role name, or `PUBLIC`) on one object. The owner's own
+/// privileges are not listed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct GrantKey {
+    pub target: PrivilegeTarget,
+    pub grantee: String,
+    /// `SELECT`, `INSERT`, `USAGE`, `EXECUTE`…
+    pub privilege: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Grant {
+    pub key: GrantKey,
+    pub grantable: bool,
+    /// Whether it comes from the object's default privileges (never granted explicitly), such as
+    /// `EXECUTE` for `PUBLIC` on a function.
+    pub implicit: bool,
 }

@@ -27,6 +27,7 @@ enum Key {
     Trigger(QualifiedName),
     Function(FunctionId),
     Policy(QualifiedName),
+    Privilege(GrantKey),
 }
 
 /// The dependency facts of one change.
@@ -155,6 +156,8 @@ fn priority(change: &Change) -> u8 {
         Change::DropFunction(_) => 6,
         Change::CreateFunction(_) | Change::ReplaceFunction { .. } => 18,
         Change::CreatePolicy(_) | Change::SetRowSecurity { .. } => 22,
+        Change::RevokePrivilege(_) => 0,
+        Change::GrantPrivilege(_) => 23,
     }
 }
 
@@ -423,8 +426,28 @@ fn effects(change: &Change) -> Effects {
             e.held.extend(p.depends_on.iter().map(ref_key));
         }
         Change::SetRowSecurity { table, .. } => e.needs.push(Key::Relation(table.clone())),
+        Change::GrantPrivilege(g) => {
+            e.provides.push(Key::Privilege(g.key.clone()));
+            e.needs.extend(privilege_target_keys(&g.key.target));
+        }
+        Change::RevokePrivilege(g) => {
+            e.removes.push(Key::Privilege(g.key.clone()));
+            e.held.extend(privilege_target_keys(&g.key.target));
+        }
     }
     e
+}
+
+fn privilege_target_keys(target: &PrivilegeTarget) -> Vec<Key> {
+    match target {
+        PrivilegeTarget::Schema(s) => vec![Key::Schema(s.clone())],
+        PrivilegeTarget::Table(n) => vec![Key::Relation(n.clone())],
+        PrivilegeTarget::Column(c) => {
+            vec![Key::Relation(c.table.clone()), Key::Column(c.table.clone(), c.column.clone())]
+        }
+        PrivilegeTarget::Sequence(n) => vec![Key::Sequence(n.clone())],
+        PrivilegeTarget::Function(id, _) => vec![Key::Function(id.clone())],
+    }
 }
 
 /// Keys that belong to the table itself (a self-referencing foreign key needs nothing outside it).

@@ -72,5 +72,27 @@ SELECT line FROM (
            || ' forced=' || c.relforcerowsecurity::text
     FROM pg_class c JOIN s ON s.oid = c.relnamespace
     WHERE c.relrowsecurity OR c.relforcerowsecurity
+    UNION ALL
+    -- Privileges as sets of (grantee, privilege, grantable), defaults included: an ACL written out
+    -- explicitly and the default it equals are the same fact.
+    SELECT 'acl ' || object || ' ' || COALESCE((SELECT string_agg(x.grantee::regrole::text || ':' || x.privilege_type
+                                                                 || CASE WHEN x.is_grantable THEN '*' ELSE '' END, ','
+                                                                 ORDER BY x.grantee::regrole::text, x.privilege_type)
+                                               FROM aclexplode(acl) x), '-')
+    FROM (
+        SELECT c.oid::regclass::text AS object,
+               COALESCE(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)) AS acl
+        FROM pg_class c JOIN s ON s.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        UNION ALL
+        SELECT c.oid::regclass::text || '.' || quote_ident(a.attname), a.attacl
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN s ON s.oid = c.relnamespace
+        WHERE a.attacl IS NOT NULL AND NOT a.attisdropped
+        UNION ALL
+        SELECT 'schema ' || quote_ident(n.nspname), COALESCE(n.nspacl, acldefault('n'::"char", n.nspowner))
+        FROM pg_namespace n JOIN s ON s.oid = n.oid
+        UNION ALL
+        SELECT p.oid::regprocedure::text, COALESCE(p.proacl, acldefault('f'::"char", p.proowner))
+        FROM pg_proc p JOIN s ON s.oid = p.pronamespace WHERE p.prokind IN ('f', 'p')
+    ) acls
 ) facts
 ORDER BY line

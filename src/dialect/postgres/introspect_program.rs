@@ -14,10 +14,11 @@ impl Queries {
     pub const ROW_SECURITY: (&'static str, &'static str) = ("row security", include_str!("queries/row_security.sql"));
     pub const FUNCTION_USES: (&'static str, &'static str) =
         ("function uses", include_str!("queries/function_uses.sql"));
+    pub const PRIVILEGES: (&'static str, &'static str) = ("privileges", include_str!("queries/privileges.sql"));
 }
 
 /// Number of queries [`read`] issues.
-pub const QUERY_COUNT: usize = 5;
+pub const QUERY_COUNT: usize = 6;
 
 fn function_ref(schema: String, name: String, arguments: String) -> ObjectRef {
     ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
@@ -170,6 +171,35 @@ pub(super) async fn read(
         {
             depends_on.push(function);
         }
+    }
+    for row in fetch(conn, Queries::PRIVILEGES, schemas).await? {
+        let q = "privileges";
+        let schema: String = get(&row, q, "schema")?;
+        let name = || -> Result<QualifiedName, IntrospectError> {
+            Ok(QualifiedName::new(schema.clone(), get::<Option<String>>(&row, q, "name")?.unwrap_or_default()))
+        };
+        let target = match get::<String>(&row, q, "kind")?.as_str() {
+            "schema" => PrivilegeTarget::Schema(schema.clone()),
+            "table" => PrivilegeTarget::Table(name()?),
+            "sequence" => PrivilegeTarget::Sequence(name()?),
+            "column" => PrivilegeTarget::Column(ColumnRef {
+                table: name()?,
+                column: get::<Option<String>>(&row, q, "column_name")?.unwrap_or_default(),
+            }),
+            kind @ ("function" | "procedure") => {
+                let id = FunctionId {
+                    name: name()?,
+                    arguments: get::<Option<String>>(&row, q, "arguments")?.unwrap_or_default(),
+                };
+                let kind = if kind == "procedure" { FunctionKind::Procedure } else { FunctionKind::Function };
+                PrivilegeTarget::Function(id, kind)
+            }
+            other => return Err(IntrospectError::Decode { query: q, detail: format!("object kind {other}") }),
+        };
+        let key = GrantKey { target, grantee: get(&row, q, "grantee")?, privilege: get(&row, q, "privilege")? };
+        let grant =
+            Grant { key: key.clone(), grantable: get(&row, q, "grantable")?, implicit: get(&row, q, "implicit")? };
+        catalog.grants.insert(key, grant);
     }
     Ok(())
 }

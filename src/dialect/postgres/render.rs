@@ -1,7 +1,7 @@
 //! PostgreSQL SQL for each [`Change`]. Every identifier goes through [`ident`]; text that comes from the
 //! catalog (types, defaults, definitions) is PostgreSQL's own deparsed SQL and is used as it is.
 
-use crate::diff::{Change, CommentTarget, EnumValuePosition};
+use crate::diff::{Change, ChangeSet, CommentTarget, EnumValuePosition};
 use crate::model::*;
 use crate::plan::SqlRenderer;
 
@@ -29,6 +29,26 @@ impl SqlRenderer for PostgresRenderer {
 
     fn enum_value_usable_before_commit(&self) -> bool {
         false
+    }
+
+    /// A function is created executable by PUBLIC: where the declared schema revoked that, the
+    /// revoke follows the creation.
+    fn adapt(&self, mut changes: ChangeSet, _current: &Catalog, desired: &Catalog) -> ChangeSet {
+        let mut revokes = Vec::new();
+        for change in &changes.changes {
+            if let Change::CreateFunction(f) = change {
+                let key = GrantKey {
+                    target: PrivilegeTarget::Function(f.id.clone(), f.kind),
+                    grantee: "PUBLIC".to_string(),
+                    privilege: "EXECUTE".to_string(),
+                };
+                if !desired.grants.contains_key(&key) {
+                    revokes.push(Change::RevokePrivilege(Grant { key, grantable: false, implicit: true }));
+                }
+            }
+        }
+        changes.changes.extend(revokes);
+        changes
     }
 
     fn hazards(&self, change: &Change, context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
@@ -231,6 +251,15 @@ fn render(change: &Change) -> Vec<String> {
         Change::DropFunction(f) => vec![format!("DROP {} {};", f.kind.keyword(), function_name(&f.id))],
         Change::CreatePolicy(p) => vec![create_policy(p)],
         Change::DropPolicy(p) => vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))],
+        Change::GrantPrivilege(g) => {
+            let (privilege, object) = privilege_on(&g.key);
+            let option = if g.grantable { " WITH GRANT OPTION" } else { "" };
+            vec![format!("GRANT {privilege} ON {object} TO {}{option};", grantee(&g.key.grantee))]
+        }
+        Change::RevokePrivilege(g) => {
+            let (privilege, object) = privilege_on(&g.key);
+            vec![format!("REVOKE {privilege} ON {object} FROM {};", grantee(&g.key.grantee))]
+        }
         Change::SetRowSecurity { table, from, to } => {
             let mut sql = Vec::new();
             if from.enabled != to.enabled {
@@ -244,6 +273,25 @@ fn render(change: &Change) -> Vec<String> {
             sql
         }
     }
+}
+
+/// The privilege (with its column list, for a column) and the object clause of GRANT/REVOKE. The
+/// privilege name is one of PostgreSQL's keywords, as the catalog reports it.
+fn privilege_on(key: &GrantKey) -> (String, String) {
+    let privilege = key.privilege.clone();
+    match &key.target {
+        PrivilegeTarget::Schema(s) => (privilege, format!("SCHEMA {}", ident(s))),
+        PrivilegeTarget::Table(n) => (privilege, format!("TABLE {}", qualified(n))),
+        PrivilegeTarget::Column(c) => {
+            (format!("{privilege} ({})", ident(&c.column)), format!("TABLE {}", qualified(&c.table)))
+        }
+        PrivilegeTarget::Sequence(n) => (privilege, format!("SEQUENCE {}", qualified(n))),
+        PrivilegeTarget::Function(id, kind) => (privilege, format!("{} {}", kind.keyword(), function_name(id))),
+    }
+}
+
+fn grantee(name: &str) -> String {
+    if name == "PUBLIC" { "PUBLIC".to_string() } else { ident(name) }
 }
 
 /// `schema.name(arguments)`: the argument list is PostgreSQL's own identity rendering.

@@ -146,7 +146,9 @@ fn render(change: &Change) -> Vec<String> {
         | Change::ReplaceFunction { .. }
         | Change::CreatePolicy(_)
         | Change::DropPolicy(_)
-        | Change::SetRowSecurity { .. } => unsupported(change),
+        | Change::SetRowSecurity { .. }
+        | Change::GrantPrivilege(_)
+        | Change::RevokePrivilege(_) => unsupported(change),
     }
 }
 

@@ -37,10 +37,7 @@ SELECT kind, schema, name FROM (
     SELECT 'rule', m.nspname, m.nspname || '.' || c.relname || '.' || r.rulename
     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN managed m ON m.oid = c.relnamespace
     WHERE r.rulename <> '_RETURN'
-    UNION ALL
-    SELECT 'privileges', m.nspname, m.nspname || '.' || c.relname
-    FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
-    WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'v', 'm', 'S', 'p')
+
     UNION ALL
     SELECT 'collation', m.nspname, m.nspname || '.' || co.collname
     FROM pg_collation co JOIN managed m ON m.oid = co.collnamespace
