@@ -333,10 +333,10 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         | Statement::CreateIndex(_)
         | Statement::CreateView(_)
         | Statement::Set(_)
-        | Statement::CreateTrigger(_)
-        | Statement::CreatePolicy(_)
-        | Statement::Grant(_)
-        | Statement::Revoke(_) => !dialect.is::<sqlparser::dialect::SQLiteDialect>(),
+        | Statement::CreateTrigger(_) => true,
+        Statement::CreatePolicy(_) | Statement::Grant(_) | Statement::Revoke(_) => {
+            !dialect.is::<sqlparser::dialect::SQLiteDialect>()
+        }
         Statement::CreateFunction(f) => !f.temporary && !dialect.is::<sqlparser::dialect::SQLiteDialect>(),
         Statement::CreateType { representation, .. } => {
             matches!(representation, Some(UserDefinedTypeRepresentation::Enum { .. }))
