@@ -296,3 +296,14 @@ async fn grant_to_a_missing_role_is_a_located_error() {
     assert!(error.contains("role \"no_such_role\" does not exist"), "{error}");
     let _ = server.drop_database(&db.name).await;
 }
+
+round_trip!(
+    function_recreated_under_a_default_a_check_and_an_index,
+    "CREATE FUNCTION norm(c text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(c) $$;
+     CREATE TABLE items (id int PRIMARY KEY, code text DEFAULT norm('X') CHECK (norm(code) <> ''));
+     CREATE INDEX items_norm ON items (norm(code));
+     INSERT INTO items VALUES (1, 'a');",
+    "CREATE FUNCTION norm(c text) RETURNS character varying LANGUAGE sql IMMUTABLE AS $$ SELECT lower(c) $$;
+     CREATE TABLE items (id int PRIMARY KEY, code text DEFAULT norm('X') CHECK (norm(code) <> ''));
+     CREATE INDEX items_norm ON items (norm(code));"
+);
