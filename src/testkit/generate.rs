@@ -155,6 +155,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
                     definition,
                     columns: columns_used,
                     comment: None,
+                    depends_on: Vec::new(),
                 },
             );
         }
@@ -307,6 +308,7 @@ pub fn edited(base: &Catalog, percent: u64, seed: u64) -> Catalog {
                         definition: "btree (id DESC)".into(),
                         columns: vec!["id".into()],
                         comment: None,
+                        depends_on: Vec::new(),
                     },
                 );
             }

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod hazards;
 mod hazards_types;
 pub mod introspect;
+mod introspect_program;
 pub mod render;
 pub mod render_types;
 pub mod scratch;

@@ -155,7 +155,15 @@ fn render(change: &Change) -> Vec<String> {
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
         | Change::SetStorageParameters { .. }
-        | Change::SetUnlogged { .. } => unsupported(change),
+        | Change::SetUnlogged { .. }
+        | Change::CreateFunction(_)
+        | Change::DropFunction(_)
+        | Change::ReplaceFunction { .. }
+        | Change::CreatePolicy(_)
+        | Change::DropPolicy(_)
+        | Change::SetRowSecurity { .. }
+        | Change::GrantPrivilege(_)
+        | Change::RevokePrivilege(_) => unsupported(change),
     }
 }
 
