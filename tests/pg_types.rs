@@ -317,3 +317,26 @@ async fn table_inheritance_is_still_reported_as_unmanaged() {
     assert_eq!(kinds, vec!["inheriting table public.child"]);
     assert!(migration.up.is_empty(), "{:?}", migration.up.statements().collect::<Vec<_>>());
 }
+
+/// A declared rename of a partitioned table renames it in place: its partitions stay attached.
+#[tokio::test]
+async fn renaming_a_partitioned_table_keeps_its_partitions_attached() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let current = "CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at);
+                   CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+                   INSERT INTO events VALUES (1, '2024-02-02');";
+    let desired = "CREATE TABLE happenings (id int, at date NOT NULL) PARTITION BY RANGE (at);
+                   CREATE TABLE events_2024 PARTITION OF happenings FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');";
+    let outcome = roundtrip::run_with(server, "rename_partitioned", current, desired, |settings| {
+        settings
+            .renames
+            .tables
+            .push((pipeline::parse_name("public.events"), pipeline::parse_name("public.happenings")));
+    })
+    .await
+    .expect("round trip setup");
+    assert!(outcome.failure.is_none(), "{:?}\n{}", outcome.failure, outcome.up_sql.join("\n"));
+    let up = outcome.up_sql.join("\n");
+    assert!(up.contains(r#"ALTER TABLE "public"."events" RENAME TO "happenings";"#), "{up}");
+    assert!(!up.contains("DETACH") && !up.contains("DROP TABLE"), "{up}");
+}

@@ -513,6 +513,9 @@ fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedNa
                 rename(&mut target.table);
             }
         }
+        if let Some(partition) = &mut table.partition_of {
+            rename(&mut partition.parent);
+        }
     }
     for index in catalog.indexes.values_mut() {
         rename(&mut index.table);
