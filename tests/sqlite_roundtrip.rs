@@ -296,3 +296,32 @@ async fn rename_annotations_rename_in_place_and_keep_rows() {
     assert!(kept[0].contains("broken"), "{kept:?}");
     assert!(pipeline::migration(&settings).await.unwrap().up.is_empty());
 }
+
+/// diff.toml rename hints written without a schema (`from = "tickets"`) work with SQLite, whose one
+/// schema is `main`.
+#[tokio::test]
+async fn rename_hints_without_a_schema_rename_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE tickets (id INTEGER PRIMARY KEY, summary TEXT); INSERT INTO tickets VALUES (7, 'broken');")
+        .await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("schema.sql"), "CREATE TABLE issues (id INTEGER PRIMARY KEY, title TEXT);").unwrap();
+    let config: schema::config::Config = toml::from_str(
+        "[[rename.table]]\nfrom = \"tickets\"\nto = \"issues\"\n\n[[rename.column]]\ntable = \"issues\"\nfrom = \"summary\"\nto = \"title\"\n",
+    )
+    .unwrap();
+    let mut settings = Settings::from_config(&config, dir.path()).unwrap();
+    settings.url = Some(format!("sqlite:{}", db.display()));
+    settings.schema_dir = schema_dir;
+    let migration = pipeline::migration(&settings).await.expect("plan up");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    // In place or by a rebuild that copies the old column into the new one (see the test above).
+    let renamed = up.iter().any(|s| s.contains("RENAME COLUMN \"summary\" TO \"title\""))
+        || up.iter().any(|s| s.contains("SELECT \"id\", \"summary\" FROM \"tickets\""));
+    assert!(renamed, "{up:?}");
+    schema::dialect::execute(settings.url.as_deref().unwrap(), &up, true).await.expect("apply up");
+    let kept = rows(&db, "issues", &["id".to_string(), "title".to_string()]).await;
+    assert!(kept.len() == 1 && kept[0].contains("broken"), "{kept:?}");
+}
