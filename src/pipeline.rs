@@ -99,6 +99,21 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
     }
     apply_ignore(&mut catalog, settings);
     let mut hints = settings.renames.clone();
+    // diff.toml names without a schema mean `public`; a SQLite database has only `main`.
+    if Kind::from_url(url)? == Kind::Sqlite {
+        let to_main = |name: &mut QualifiedName| {
+            if name.schema == "public" {
+                name.schema = "main".to_string();
+            }
+        };
+        for (from, to) in &mut hints.tables {
+            to_main(from);
+            to_main(to);
+        }
+        for (table, _, _) in &mut hints.columns {
+            to_main(table);
+        }
+    }
     for ((fs, fname), (ts, tname)) in annotations.tables {
         hints.tables.push((QualifiedName::new(fs, fname), QualifiedName::new(ts, tname)));
     }
