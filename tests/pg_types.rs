@@ -11,13 +11,7 @@ use sqlx::Row;
 async fn check(label: &str, current: &str, desired: &str) -> roundtrip::Outcome {
     let server = pg_server().await.expect("PostgreSQL for tests");
     let outcome = roundtrip::run(server, label, current, desired).await.expect("round trip setup");
-    assert!(
-        outcome.failure.is_none(),
-        "{label}: {}\n--- up:\n{}\n--- down:\n{}",
-        outcome.failure.as_deref().unwrap_or(""),
-        outcome.up_sql.join("\n"),
-        outcome.down_sql.join("\n")
-    );
+    outcome.assert_passed(label);
     outcome
 }
 
@@ -335,7 +329,7 @@ async fn renaming_a_partitioned_table_keeps_its_partitions_attached() {
     })
     .await
     .expect("round trip setup");
-    assert!(outcome.failure.is_none(), "{:?}\n{}", outcome.failure, outcome.up_sql.join("\n"));
+    outcome.assert_passed("rename_partitioned");
     let up = outcome.up_sql.join("\n");
     assert!(up.contains(r#"ALTER TABLE "public"."events" RENAME TO "happenings";"#), "{up}");
     assert!(!up.contains("DETACH") && !up.contains("DROP TABLE"), "{up}");
