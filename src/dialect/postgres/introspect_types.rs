@@ -25,6 +25,11 @@ pub(super) async fn snapshot(
         let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
         let mut depends_on: Vec<ObjectRef> = type_ref(&row, q)?.into_iter().collect();
         depends_on.extend(collation_ref(&row, q)?);
+        // Functions its CHECK constraints call are created before the domain.
+        let functions: Vec<(String, String, String)> = decode(q, &get::<String>(&row, q, "functions")?)?;
+        depends_on.extend(functions.into_iter().map(|(schema, name, arguments)| {
+            ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
+        }));
         let checks: Vec<(String, String, bool)> = decode(q, &get::<String>(&row, q, "constraints")?)?;
         let constraints = checks
             .into_iter()

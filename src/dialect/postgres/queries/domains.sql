@@ -15,6 +15,14 @@ SELECT n.nspname AS schema, t.typname AS name,
        (SELECT COALESCE(json_agg(json_build_array(con.conname, pg_get_constraintdef(con.oid), con.convalidated)
                                  ORDER BY con.conname), '[]')::text
         FROM pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c') AS constraints,
+       (SELECT COALESCE(json_agg(DISTINCT jsonb_build_array(fn.nspname, f.proname,
+                                                            pg_get_function_identity_arguments(f.oid))), '[]')::text
+        FROM pg_constraint con
+        JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
+                        AND d.refclassid = 'pg_proc'::regclass
+        JOIN pg_proc f ON f.oid = d.refobjid
+        JOIN pg_namespace fn ON fn.oid = f.pronamespace
+        WHERE con.contypid = t.oid AND fn.nspname NOT IN ('pg_catalog', 'information_schema')) AS functions,
        obj_description(t.oid, 'pg_type') AS comment
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
