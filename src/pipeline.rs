@@ -122,10 +122,12 @@ fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
 /// Plans both directions between two catalogs, in the SQL of `kind`.
 pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
     let renderer = kind.renderer();
+    // One direction at a time, each change set moved into its plan: at 10,000 tables the changes of a
+    // new schema are as large as the catalog.
     let up_changes = renderer.adapt(diff::diff(current, desired, hints), current, desired);
+    let up = plan::build_from(up_changes, renderer.as_ref())?;
     let down_changes = renderer.adapt(diff::diff(desired, current, &hints.reversed()), desired, current);
-    let up = plan::build(&up_changes, renderer.as_ref())?;
-    let down = plan::build(&down_changes, renderer.as_ref())?;
+    let down = plan::build_from(down_changes, renderer.as_ref())?;
     Ok((up, down))
 }
 
@@ -173,16 +175,20 @@ pub async fn inspect(settings: &Settings) -> Result<(String, Vec<UnmanagedObject
     }
     let renderer = Kind::from_url(url)?.renderer();
     let changes = renderer.adapt(diff::diff(&empty, &live, &RenameHints::default()), &empty, &live);
-    let plan = plan::build(&changes, renderer.as_ref())?;
+    // The changes hold a copy of every object: the catalog is no longer needed.
+    let unmanaged = live.unmanaged.clone();
+    drop(live);
+    let plan = plan::build_from(changes, renderer.as_ref())?;
     if !plan.transactional {
         bail!("internal error: a plan that only creates objects must run in one transaction");
     }
     let mut out = String::new();
-    for statement in plan.statements() {
-        out.push_str(statement);
+    // Each step is freed once its text is copied.
+    for statement in plan.steps.into_iter().flat_map(|step| step.statements) {
+        out.push_str(&statement);
         out.push_str("\n\n");
     }
-    Ok((out, live.unmanaged))
+    Ok((out, unmanaged))
 }
 
 /// One side of a comparison: a database URL, or a directory of declared schema files.

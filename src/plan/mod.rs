@@ -46,6 +46,12 @@ pub struct CycleError(pub Vec<String>);
 
 /// Returns the changes in an order that respects their dependencies.
 pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
+    Ok(order_indices(changes)?.into_iter().map(|i| changes.changes[i].clone()).collect())
+}
+
+/// The positions of the changes in an order that respects their dependencies. The dependency facts
+/// (a copy of every name involved) are freed before the caller copies or moves the changes themselves.
+fn order_indices(changes: &ChangeSet) -> Result<Vec<usize>, CycleError> {
     let effects: Vec<Effects> = changes.changes.iter().map(effects).collect();
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(effects.len(), effects.len() * 2);
     let nodes: Vec<NodeIndex> = (0..effects.len()).map(|i| graph.add_node(i)).collect();
@@ -89,6 +95,9 @@ pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
             graph.add_edge(nodes[from], nodes[to], ());
         }
     }
+    drop(providers);
+    drop(removers);
+    drop(effects);
 
     // Kahn's algorithm with a priority queue, so ties are broken the same way every time.
     let mut indegree: Vec<usize> =
@@ -101,7 +110,7 @@ pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
     }
     let mut ordered = Vec::with_capacity(nodes.len());
     while let Some(Reverse((_, i))) = ready.pop() {
-        ordered.push(changes.changes[i].clone());
+        ordered.push(i);
         for next in graph.neighbors_directed(nodes[i], petgraph::Outgoing) {
             let j = graph[next];
             indegree[j] -= 1;
@@ -453,7 +462,16 @@ impl Plan {
 
 /// Orders the change set and renders every change.
 pub fn build(changes: &ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, CycleError> {
-    let ordered = order(changes)?;
+    build_from(changes.clone(), renderer)
+}
+
+/// [`build`] that consumes the change set: the changes move into the plan's steps instead of being
+/// copied, which keeps one copy of a large schema's changes in memory instead of two.
+pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, CycleError> {
+    let positions = order_indices(&changes)?;
+    let mut slots: Vec<Option<Change>> = changes.changes.into_iter().map(Some).collect();
+    let ordered: Vec<Change> = positions.into_iter().filter_map(|i| slots[i].take()).collect();
+    drop(slots);
     let mut transactional = true;
     if !renderer.enum_value_usable_before_commit() {
         let mut added: Vec<Key> = Vec::new();
