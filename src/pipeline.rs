@@ -24,6 +24,8 @@ pub struct Settings {
     pub migrate: crate::runner::Options,
     /// `[hazards]` in diff.toml, with `--allow-hazard` applied by the commands that take it.
     pub hazards: crate::safety::policy::Policy,
+    /// `[privileges] roles`: grantees managed even when the declared files grant them nothing.
+    pub privilege_roles: Vec<String>,
 }
 
 impl Settings {
@@ -55,6 +57,7 @@ impl Settings {
             renames,
             migrate: crate::runner::Options::from_config(&config.migrate)?,
             hazards: config.hazards.0.clone(),
+            privilege_roles: config.privileges.roles.clone(),
         })
     }
 }
@@ -89,6 +92,21 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
     let mut catalog = dialect::load_declared(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
     apply_ignore(&mut catalog, settings);
     let mut hints = settings.renames.clone();
+    // diff.toml names without a schema mean `public`; a SQLite database has only `main`.
+    if Kind::from_url(url)? == Kind::Sqlite {
+        let to_main = |name: &mut QualifiedName| {
+            if name.schema == "public" {
+                name.schema = "main".to_string();
+            }
+        };
+        for (from, to) in &mut hints.tables {
+            to_main(from);
+            to_main(to);
+        }
+        for (table, _, _) in &mut hints.columns {
+            to_main(table);
+        }
+    }
     for ((fs, fname), (ts, tname)) in annotations.tables {
         hints.tables.push((QualifiedName::new(fs, fname), QualifiedName::new(ts, tname)));
     }
@@ -119,8 +137,38 @@ fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
     catalog.retain_names(keep);
 }
 
-/// Plans both directions between two catalogs, in the SQL of `kind`.
-pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
+/// The grantees whose privileges are compared: those `desired` grants something explicitly, and the
+/// configured roles.
+pub fn managed_grantees(desired: &Catalog, privilege_roles: &[String]) -> indexmap::IndexSet<String> {
+    // PUBLIC's privileges are always compared: they are what every role gets, so the declared files
+    // decide them (`REVOKE EXECUTE ON FUNCTION f FROM PUBLIC`).
+    let mut managed: indexmap::IndexSet<String> = std::iter::once("PUBLIC".to_string()).collect();
+    managed.extend(privilege_roles.iter().cloned());
+    managed.extend(desired.explicit_grantees().cloned());
+    managed
+}
+
+/// Plans both directions between two catalogs, in the SQL of `kind`. Privileges are compared for the
+/// grantees that `desired` grants something explicitly, and for `privilege_roles`; other roles'
+/// privileges are left alone in both directions.
+pub fn plan_between(
+    kind: Kind,
+    current: &Catalog,
+    desired: &Catalog,
+    hints: &RenameHints,
+    privilege_roles: &[String],
+) -> Result<(Plan, Plan)> {
+    let managed = managed_grantees(desired, privilege_roles);
+    let only_managed = |catalog: &Catalog| -> Option<Catalog> {
+        catalog.grants.keys().any(|k| !managed.contains(&k.grantee)).then(|| {
+            let mut filtered = catalog.clone();
+            filtered.retain_grantees(&managed);
+            filtered
+        })
+    };
+    let (current_filtered, desired_filtered) = (only_managed(current), only_managed(desired));
+    let current = current_filtered.as_ref().unwrap_or(current);
+    let desired = desired_filtered.as_ref().unwrap_or(desired);
     let renderer = kind.renderer();
     // One direction at a time, each change set moved into its plan: at 10,000 tables the changes of a
     // new schema are as large as the catalog.
@@ -136,7 +184,7 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
     let url = settings.url()?.to_string();
     let current = live_catalog(&url, settings).await?;
     let (desired, hints) = declared_catalog(settings).await?;
-    let (mut up, down) = plan_between(Kind::from_url(&url)?, &current, &desired, &hints)?;
+    let (mut up, down) = plan_between(Kind::from_url(&url)?, &current, &desired, &hints, &settings.privilege_roles)?;
     attach_live_stats(&url, &mut up).await?;
     Ok(Migration { up, down, unmanaged: current.unmanaged })
 }

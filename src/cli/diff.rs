@@ -38,7 +38,7 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let (current, desired) =
         tokio::join!(pipeline::catalog_of(&from, &server, settings), pipeline::catalog_of(&to, &server, settings));
     let ((current, _), (desired, hints)) = (current?, desired?);
-    let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints)?;
+    let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
     match args.format {
         Format::Json => {
             let value = serde_json::json!({ "changes": up.steps.len(), "transactional": up.transactional, "up": up.steps, "down": down.steps });

@@ -4,6 +4,7 @@
 pub mod connect;
 pub mod hazards;
 pub mod introspect;
+mod introspect_program;
 pub mod render;
 pub mod scratch;
 pub mod stats;
