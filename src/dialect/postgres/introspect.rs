@@ -194,6 +194,11 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         target.constraints.insert(name, constraint);
     }
     drop(rows);
+    // Maps grown one row at a time hold up to twice the room they need, for the life of the catalog.
+    for table in catalog.tables.values_mut() {
+        table.columns.shrink_to_fit();
+        table.constraints.shrink_to_fit();
+    }
     let mut rows = Rows::new(conn, Queries::INDEXES, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "indexes";
@@ -255,6 +260,10 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             name: get(&row, "unmanaged", "name")?,
         });
     }
+    catalog.tables.shrink_to_fit();
+    catalog.indexes.shrink_to_fit();
+    catalog.views.shrink_to_fit();
+    catalog.sequences.shrink_to_fit();
     Ok(catalog)
 }
 
