@@ -9,7 +9,7 @@
 //! PLAN_ONCE=10000 valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*plan_once_measured*' \
 //!     target/release/deps/plan-<hash>
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use schema::dialect::postgres::render::PostgresRenderer;
 use schema::diff::{RenameHints, diff};
 use schema::plan;
