@@ -74,6 +74,9 @@ pub struct Migration {
     pub down: Plan,
     /// Objects in the live database that are left alone because they are not managed yet.
     pub unmanaged: Vec<UnmanagedObject>,
+    /// The files `generate` writes: `up`/`down` with online rewrites and expand/contract phases as
+    /// `[hazards]` asks (see [`crate::safety::rewrite`]); one part holding `up`/`down` when none apply.
+    pub parts: Vec<crate::safety::rewrite::Part>,
 }
 
 /// Reads and loads the declared schema into a catalog.
@@ -134,9 +137,15 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
     let url = settings.url()?.to_string();
     let current = live_catalog(&url, settings).await?;
     let (desired, hints) = declared_catalog(settings).await?;
-    let (mut up, down) = plan_between(Kind::from_url(&url)?, &current, &desired, &hints)?;
+    let kind = Kind::from_url(&url)?;
+    let (mut up, down) = plan_between(kind, &current, &desired, &hints)?;
+    let mut parts =
+        crate::safety::rewrite::rewrite(&up, &down, &current, kind.renderer().as_ref(), &settings.hazards.rewrite);
     attach_live_stats(&url, &mut up).await?;
-    Ok(Migration { up, down, unmanaged: current.unmanaged })
+    for part in &mut parts {
+        attach_live_stats(&url, &mut part.up).await?;
+    }
+    Ok(Migration { up, down, unmanaged: current.unmanaged, parts })
 }
 
 /// Grades the plan's hazards with the live sizes of their tables, where the database keeps statistics

@@ -274,6 +274,8 @@ pub enum State {
         execution_ms: i64,
     },
     Pending,
+    /// Pending contract migration: applied only by `migrate up --contract`.
+    Waiting,
     Dirty,
     /// Applied, but the file changed.
     Changed,
@@ -314,7 +316,13 @@ pub async fn status<D: Database>(
     let mut pending = 0;
     for m in local.iter().filter(|m| !applied.iter().any(|a| a.version == m.version)) {
         pending += 1;
-        let state = if m.version.as_str() < latest { State::OutOfOrder } else { State::Pending };
+        let state = if m.version.as_str() < latest {
+            State::OutOfOrder
+        } else if m.is_contract() {
+            State::Waiting
+        } else {
+            State::Pending
+        };
         rows.push((m.version.clone(), m.id(), state));
     }
     rows.sort_by(|a, b| a.0.cmp(&b.0));
@@ -352,6 +360,10 @@ fn check(local: &[LocalMigration], applied: &[Applied]) -> Vec<Problem> {
 pub struct UpTarget {
     /// The last version to apply (inclusive); all pending ones if `None`.
     pub to: Option<String>,
+    /// Apply contract migrations (`-- schema:phase contract`) too. Without it, `up` stops before the first
+    /// pending one: it removes the old shape, which only the person who knows that no running application
+    /// uses it any more should ask for.
+    pub contract: bool,
 }
 
 /// Which applied migrations `down` reverts, newest first.
@@ -395,6 +407,15 @@ pub async fn up<D: Database>(
                 continue;
             }
             if target.to.as_ref().is_some_and(|to| &m.version > to) {
+                break;
+            }
+            if m.is_contract() && !target.contract {
+                let _ = writeln!(
+                    out,
+                    "waiting: {} is a contract migration (it removes the old shape); run `schema migrate up \
+                     --contract` once no running application uses it",
+                    m.id()
+                );
                 break;
             }
             let elapsed = run_script(db, options, m, Direction::Up, &m.up, statements, out).await?;
