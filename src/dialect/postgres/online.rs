@@ -11,7 +11,7 @@
 //! `schema_sync_` (the dual-write function and trigger of expand/contract).
 
 use super::hazards;
-use super::render::{ident, qualified, render_alter_column};
+use super::render::{ident, literal, qualified, render_alter_column};
 use crate::diff::Change;
 use crate::model::{Column, ColumnRef, ConstraintKind, ObjectRef, QualifiedName};
 use crate::safety::rewrite::{self, Online, OnlineStatement as S, Options, Phased};
@@ -85,6 +85,9 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                 let index = QualifiedName::new(table.schema.clone(), c.name.clone());
                 Some(Online {
                     statements: vec![
+                        // A run that got past ADD CONSTRAINT and failed later: start again from scratch. The
+                        // check comes first so that a first run takes no blocking lock before the build.
+                        S::locking(drop_constraint_if_exists(table, &c.name)),
                         S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))),
                         S::long(format!(
                             "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
@@ -117,6 +120,18 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
         }
         _ => None,
     }
+}
+
+/// Drops a constraint if it exists, taking the table's lock only when it does.
+fn drop_constraint_if_exists(table: &QualifiedName, name: &str) -> String {
+    format!(
+        "DO $schema_guard$\nBEGIN\n    IF EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {}) THEN\n        \
+         ALTER TABLE {} DROP CONSTRAINT {};\n    END IF;\nEND\n$schema_guard$;",
+        literal(&qualified(table)),
+        literal(name),
+        qualified(table),
+        ident(name)
+    )
 }
 
 /// `CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE`, `SET NOT NULL`, drop the check.
