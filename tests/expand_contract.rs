@@ -88,11 +88,17 @@ const PATTERNS: &[Pattern] = &[
         ],
         after_contract: &[
             ("SELECT count(*)::text FROM users WHERE full_name = 'user ' || id", &["4998"]),
-            ("SELECT full_name FROM users WHERE id IN (1, 2, 10001, 10002) ORDER BY id", &["old update", "new update", "old app", "new app"]),
+            (
+                "SELECT full_name FROM users WHERE id IN (1, 2, 10001, 10002) ORDER BY id",
+                &["old update", "new update", "old app", "new app"],
+            ),
         ],
         after_down: &[
             ("SELECT count(*)::text FROM users WHERE name = 'user ' || id", &["4998"]),
-            ("SELECT name FROM users WHERE id IN (1, 2, 10001, 10002) ORDER BY id", &["old update", "new update", "old app", "new app"]),
+            (
+                "SELECT name FROM users WHERE id IN (1, 2, 10001, 10002) ORDER BY id",
+                &["old update", "new update", "old app", "new app"],
+            ),
         ],
     },
     Pattern {
@@ -109,12 +115,18 @@ const PATTERNS: &[Pattern] = &[
         ],
         after_contract: &[
             ("SELECT count(*)::text FROM ledger WHERE amount = id * 10", &["4998"]),
-            ("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'ledger'::regclass AND attname = 'amount'", &["bigint"]),
+            (
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'ledger'::regclass AND attname = 'amount'",
+                &["bigint"],
+            ),
             ("SELECT amount::text FROM ledger WHERE id IN (1, 2, 10001, 10002) ORDER BY id", &["8", "9", "7", "9"]),
         ],
         after_down: &[
             ("SELECT count(*)::text FROM ledger WHERE amount = id * 10", &["4998"]),
-            ("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'ledger'::regclass AND attname = 'amount'", &["integer"]),
+            (
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'ledger'::regclass AND attname = 'amount'",
+                &["integer"],
+            ),
             ("SELECT amount::text FROM ledger WHERE id IN (1, 2, 10001, 10002) ORDER BY id", &["8", "9", "7", "9"]),
         ],
     },

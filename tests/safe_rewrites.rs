@@ -182,8 +182,10 @@ async fn writer(url: String, stop: Arc<AtomicBool>, next_id: Arc<AtomicI64>) -> 
             Err(e) => report.errors.push(format!("insert: {}", connect::describe(&e))),
         }
         let started = Instant::now();
-        let update =
-            sqlx::query("UPDATE t SET b = 'updated' WHERE id = $1").bind(1 + (i * 7919) % ROWS).execute(&mut conn).await;
+        let update = sqlx::query("UPDATE t SET b = 'updated' WHERE id = $1")
+            .bind(1 + (i * 7919) % ROWS)
+            .execute(&mut conn)
+            .await;
         match update {
             Ok(_) => report.writes.push((Instant::now(), started.elapsed())),
             Err(e) => report.errors.push(format!("update: {}", connect::describe(&e))),
@@ -250,7 +252,8 @@ async fn run_case(db: &TestDatabase, reference: &TestDatabase, case: &Case, onli
     }
     let timed = migration_task.await??;
     if hold_validate {
-        overlapped_blocker = timed.iter().any(|t| t.sql.contains(" VALIDATE CONSTRAINT ") && t.end - t.start >= HOLD / 2);
+        overlapped_blocker =
+            timed.iter().any(|t| t.sql.contains(" VALIDATE CONSTRAINT ") && t.end - t.start >= HOLD / 2);
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.store(true, Ordering::SeqCst);
@@ -276,9 +279,7 @@ fn writes_during_long_statements(outcome: &Outcome) -> usize {
         .writer
         .writes
         .iter()
-        .filter(|(at, took)| {
-            outcome.timed.iter().any(|t| t.long && t.start < *at - *took && *at < t.end)
-        })
+        .filter(|(at, took)| outcome.timed.iter().any(|t| t.long && t.start < *at - *took && *at < t.end))
         .count()
 }
 
@@ -291,7 +292,10 @@ fn check(case: &Case, outcome: &Outcome) -> Vec<String> {
         }
     }
     if !outcome.writer.errors.is_empty() {
-        problems.push(format!("the concurrent writer was blocked: {:?}", &outcome.writer.errors[..outcome.writer.errors.len().min(3)]));
+        problems.push(format!(
+            "the concurrent writer was blocked: {:?}",
+            &outcome.writer.errors[..outcome.writer.errors.len().min(3)]
+        ));
     }
     let slowest = outcome.writer.writes.iter().map(|w| w.1).max().unwrap_or_default();
     if slowest >= BOUND {
@@ -395,12 +399,7 @@ const HAZARD_CASES: &[(&str, &str, &str, &[&str])] = &[
     ),
     // A type change still rewrites: no online form in one step (expand/contract has one).
     ("srh_bigint", "CREATE TABLE t (a int);", "CREATE TABLE t (a bigint);", &["table-rewrite"]),
-    (
-        "srh_not_null_and_type",
-        "CREATE TABLE t (a int);",
-        "CREATE TABLE t (a bigint NOT NULL);",
-        &["table-rewrite"],
-    ),
+    ("srh_not_null_and_type", "CREATE TABLE t (a int);", "CREATE TABLE t (a bigint NOT NULL);", &["table-rewrite"]),
     // Exclusion constraints have no online form: the plain hazard stays.
     (
         "srh_exclusion",

@@ -37,9 +37,8 @@ pub fn render_file(version: &str, name: &str, direction: &str, plan: &Plan) -> S
 /// The text of one file of a rewritten plan (see [`crate::safety::rewrite`]).
 pub fn render_part_file(version: &str, name: &str, direction: &str, part: &Part) -> String {
     let plan = if direction == "up" { &part.up } else { &part.down };
-    let why = (!plan.transactional).then(|| {
-        part.why_no_transaction.as_deref().unwrap_or("its statements must not run in one transaction")
-    });
+    let why = (!plan.transactional)
+        .then(|| part.why_no_transaction.as_deref().unwrap_or("its statements must not run in one transaction"));
     render(version, name, direction, plan, part.phase, why)
 }
 
@@ -166,7 +165,12 @@ fn write_new(path: &Path, text: &str) -> Result<(), MigrationError> {
 
 /// Writes the files of a rewritten plan, one pair per part, with versions one second apart from
 /// `first_version` on (always later than every existing one). Writes nothing if any file exists.
-pub fn write_parts(dir: &Path, first_version: &str, name: &str, parts: &[Part]) -> Result<Vec<WrittenPair>, MigrationError> {
+pub fn write_parts(
+    dir: &Path,
+    first_version: &str,
+    name: &str,
+    parts: &[Part],
+) -> Result<Vec<WrittenPair>, MigrationError> {
     let mut versions = vec![first_version.to_string()];
     for _ in 1..parts.len() {
         let last = versions.last().cloned().unwrap_or_default();

@@ -83,7 +83,8 @@ pub fn parse_table(table: &toml::Table) -> Result<Policy, String> {
             value.as_bool().ok_or_else(|| format!("[hazards] {key} must be true or false, not {value}"))
         };
         let duration = |value: &toml::Value| {
-            let text = value.as_str().ok_or_else(|| format!("[hazards] {key} must be a duration like \"2s\", not {value}"))?;
+            let text =
+                value.as_str().ok_or_else(|| format!("[hazards] {key} must be a duration like \"2s\", not {value}"))?;
             crate::runner::parse_duration(text).map(Some).map_err(|e| format!("[hazards] {key} = {text:?}: {e}"))
         };
         match key.as_str() {
@@ -108,9 +109,10 @@ pub fn parse_table(table: &toml::Table) -> Result<Policy, String> {
                 continue;
             }
             "backfill_batch_size" => {
-                let n = value.as_integer().filter(|n| (1..=i64::from(u32::MAX)).contains(n)).ok_or_else(|| {
-                    format!("[hazards] backfill_batch_size must be a positive integer, not {value}")
-                })?;
+                let n = value
+                    .as_integer()
+                    .filter(|n| (1..=i64::from(u32::MAX)).contains(n))
+                    .ok_or_else(|| format!("[hazards] backfill_batch_size must be a positive integer, not {value}"))?;
                 policy.rewrite.backfill_batch = n as u32;
                 continue;
             }

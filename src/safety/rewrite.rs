@@ -3,8 +3,8 @@
 //!
 //! - Online rewrites (the default): a change on a table that exists before the plan, which the dialect
 //!   can make without blocking writers ([`SqlRenderer::online`]: `CREATE INDEX CONCURRENTLY`, `NOT VALID`
-//!   + `VALIDATE`…), goes into a non-transactional part after the transactional one, together with every
-//!   change that depends on it. Objects created by the same plan stay plain and transactional.
+//!   then `VALIDATE`…), goes into a non-transactional part after the transactional one, together with
+//!   every change that depends on it. Objects created by the same plan stay plain and transactional.
 //! - Expand/contract (when asked): a change running application code cannot survive in one step
 //!   ([`SqlRenderer::expand_contract`]: a column rename or type change) becomes an expand part (new shape
 //!   and a dual-write trigger), a batched backfill part and a contract part (old shape removed); dropped
@@ -230,7 +230,8 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
     let mut slots: Vec<usize> = Vec::with_capacity(up.steps.len());
     for (i, step) in up.steps.iter().enumerate() {
         let after = deps[i].iter().map(|&d| slots[d]).max().unwrap_or(TX);
-        let phased = if options.phased && after == TX { renderer.expand_contract(&step.change, &ctx, options) } else { None };
+        let phased =
+            if options.phased && after == TX { renderer.expand_contract(&step.change, &ctx, options) } else { None };
         let (form, slot) = if let Some(p) = phased {
             // Dependants need the expand part only (the new shape exists from then on).
             (Form::Phased(Box::new(p)), TX)
@@ -244,8 +245,7 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         forms.push(form);
         slots.push(slot);
     }
-    let phased_plan = forms.iter().any(|f| matches!(f, Form::Phased(_)))
-        || slots.iter().any(|&s| s >= CONTRACT_TX);
+    let phased_plan = forms.iter().any(|f| matches!(f, Form::Phased(_))) || slots.iter().any(|&s| s >= CONTRACT_TX);
 
     let mut parts_up: Vec<Vec<Step>> = vec![Vec::new(); SLOTS.len()];
     let mut parts_down: Vec<Vec<Step>> = vec![Vec::new(); SLOTS.len()];
@@ -267,7 +267,8 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
                 if !p.backfill.is_empty() {
                     parts_up[BACKFILL].push(piece("backfill", sqls(&p.backfill), Vec::new()));
                 }
-                let contract_slot = if p.contract.iter().any(|s| s.long_running) { CONTRACT_ONLINE } else { CONTRACT_TX };
+                let contract_slot =
+                    if p.contract.iter().any(|s| s.long_running) { CONTRACT_ONLINE } else { CONTRACT_TX };
                 parts_up[contract_slot].push(piece("contract", sqls(&p.contract), p.hazards.clone()));
                 parts_down[contract_slot].push(piece("revert contract", p.contract_down.clone(), Vec::new()));
             }
@@ -324,7 +325,10 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
                 _ => "online changes (CONCURRENTLY, NOT VALID + VALIDATE) must not run in one transaction".to_string(),
             })
         } else if !up.transactional {
-            Some("a new enum value is used later in this migration, which the database allows only after a commit".into())
+            Some(
+                "a new enum value is used later in this migration, which the database allows only after a commit"
+                    .into(),
+            )
         } else {
             None
         };
@@ -337,13 +341,7 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         parts.push(Part { phase, suffix, why_no_transaction: why, up: up_plan, down: down_plan });
     }
     if parts.is_empty() {
-        parts.push(Part {
-            phase: None,
-            suffix: "",
-            why_no_transaction: None,
-            up: up.clone(),
-            down: down.clone(),
-        });
+        parts.push(Part { phase: None, suffix: "", why_no_transaction: None, up: up.clone(), down: down.clone() });
     }
     parts
 }

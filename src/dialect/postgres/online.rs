@@ -107,14 +107,18 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             _ => None,
         },
         Change::AlterColumn { table, from, to }
-            if ctx.kept(table) && to.not_null && !from.not_null && !(to.identity.is_some() && from.identity.is_none()) =>
+            if ctx.kept(table)
+                && to.not_null
+                && !from.not_null
+                && !(to.identity.is_some() && from.identity.is_none()) =>
         {
             // Everything else the change does, then NOT NULL through a validated CHECK (PostgreSQL 12+ skips
             // the scan of SET NOT NULL when such a check exists).
             let mut rest = to.clone();
             rest.not_null = false;
             let mut statements: Vec<S> = render_alter_column(table, from, &rest).into_iter().map(S::locking).collect();
-            let hazards = hazards::hazards(&Change::AlterColumn { table: table.clone(), from: from.clone(), to: rest }, ctx);
+            let hazards =
+                hazards::hazards(&Change::AlterColumn { table: table.clone(), from: from.clone(), to: rest }, ctx);
             statements.extend(set_not_null(table, &to.name));
             Some(Online { statements, hazards })
         }
@@ -197,14 +201,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             }
             let mut new = old.clone();
             new.name = to.clone();
-            Some(phased(
-                table,
-                old,
-                &new,
-                to,
-                format!("rename column {table}.{from} to {to}"),
-                options,
-            ))
+            Some(phased(table, old, &new, to, format!("rename column {table}.{from} to {to}"), options))
         }
         Change::AlterColumn { table, from, to }
             if ctx.kept(table)
@@ -248,7 +245,14 @@ fn cast(value: &str, from: &Column, to: &Column) -> String {
 
 /// The phases that move `old` (column `old.name`) to `new`, through the column `next` (named `new.name`
 /// for a rename, a shadow column for a type change, renamed at contract).
-fn phased(table: &QualifiedName, old: &Column, new: &Column, next: &str, description: String, options: &Options) -> Phased {
+fn phased(
+    table: &QualifiedName,
+    old: &Column,
+    new: &Column,
+    next: &str,
+    description: String,
+    options: &Options,
+) -> Phased {
     let t = qualified(table);
     let (a, b) = (ident(&old.name), ident(next));
     let sync = rewrite::helper_object(table, "schema_sync_", &format!("{}_{}", table.name, next));
@@ -286,7 +290,8 @@ fn phased(table: &QualifiedName, old: &Column, new: &Column, next: &str, descrip
         ),
         format!("CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {function}();"),
     ];
-    let drop_sync = vec![format!("DROP TRIGGER IF EXISTS {trigger} ON {t};"), format!("DROP FUNCTION IF EXISTS {function}();")];
+    let drop_sync =
+        vec![format!("DROP TRIGGER IF EXISTS {trigger} ON {t};"), format!("DROP FUNCTION IF EXISTS {function}();")];
 
     let mut expand = vec![format!("ALTER TABLE {t} ADD COLUMN {};", super::render::column_definition(&next_column))];
     expand.extend(create_sync.iter().cloned());
