@@ -275,16 +275,33 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         }
     }
 
-    // Each down step reverts the up step that touches the same object, in that step's part.
+    // Each down step reverts the up step that touches the same object, in that step's part; down steps
+    // that pair with no up step go with the first part.
+    let first = (0..SLOTS.len()).find(|&s| !parts_up[s].is_empty()).unwrap_or(TX);
     let down_changes: Vec<Change> = down.steps.iter().map(|s| s.change.clone()).collect();
-    let down_ctx = context(&down_changes, &Catalog::default());
-    let mut down_online = vec![false; SLOTS.len()];
-    for step in &down.steps {
+    let down_deps = crate::plan::dependencies(&down_changes);
+    let mut down_slots: Vec<Option<usize>> = Vec::with_capacity(down.steps.len());
+    for (i, step) in down.steps.iter().enumerate() {
         let owner = up.steps.iter().position(|u| crate::plan::same_object(&u.change, &step.change));
-        if owner.is_some_and(|i| matches!(forms[i], Form::Phased(_))) {
+        if owner.is_some_and(|o| matches!(forms[o], Form::Phased(_))) {
+            // Reverted by the phases' own down statements.
+            down_slots.push(None);
             continue;
         }
-        let slot = owner.map(|i| slots[i]).unwrap_or(TX);
+        // Down parts run last part first: a step that must follow another one of an earlier part (say,
+        // dropping a unique constraint after the table whose foreign key uses it) moves to that part.
+        let mut slot = owner.map(|o| slots[o]).unwrap_or(first);
+        for &d in &down_deps[i] {
+            if let Some(before) = down_slots[d] {
+                slot = slot.min(before);
+            }
+        }
+        down_slots.push(Some(slot));
+    }
+    let down_ctx = context(&down_changes, &Catalog::default());
+    let mut down_online = vec![false; SLOTS.len()];
+    for (step, slot) in down.steps.iter().zip(&down_slots) {
+        let Some(slot) = *slot else { continue };
         match options.online.then(|| renderer.online(&step.change, &down_ctx)).flatten() {
             Some(online) => {
                 down_online[slot] = true;
@@ -294,14 +311,6 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         }
     }
     parts_down[TX].extend(expand_downs);
-    // Down steps that pair with no up step go with the first part.
-    if let Some(first) = (0..SLOTS.len()).find(|&s| !parts_up[s].is_empty())
-        && first != TX
-    {
-        let orphans = std::mem::take(&mut parts_down[TX]);
-        parts_down[first].splice(0..0, orphans);
-        down_online[first] |= down_online[TX];
-    }
 
     let mut parts = Vec::new();
     for (slot, (phase, suffix, online)) in SLOTS.iter().enumerate() {
