@@ -2,6 +2,7 @@
 -- changes:
 --   drop view main.open_issues
 --   drop view main.project_issue_counts
+--   drop trigger issues_set_closed_at on main.issues
 --   drop table main.comments
 --   drop table main.issue_labels
 --   drop table main.issues
@@ -19,6 +20,8 @@
 DROP VIEW "open_issues";
 
 DROP VIEW "project_issue_counts";
+
+DROP TRIGGER "issues_set_closed_at";
 
 DROP TABLE "comments";
 

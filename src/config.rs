@@ -27,6 +27,18 @@ pub struct Config {
     /// `[hazards]`: per hazard id `"deny" | "warn" | "allow"`, and `allow_rewrite_below_rows`.
     #[serde(default)]
     pub hazards: HazardsConfig,
+    /// `[privileges]`: whose privileges are managed besides the grantees of the declared GRANTs.
+    #[serde(default)]
+    pub privileges: PrivilegesConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrivilegesConfig {
+    /// Roles (or `PUBLIC`) whose privileges are managed even where the declared files grant them nothing,
+    /// so that removing a role's last GRANT revokes it.
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// `[hazards]` as written, validated while parsing: unknown ids and keys are errors.

@@ -24,6 +24,8 @@ pub struct Settings {
     pub migrate: crate::runner::Options,
     /// `[hazards]` in diff.toml, with `--allow-hazard` applied by the commands that take it.
     pub hazards: crate::safety::policy::Policy,
+    /// `[privileges] roles`: grantees managed even when the declared files grant them nothing.
+    pub privilege_roles: Vec<String>,
 }
 
 impl Settings {
@@ -55,6 +57,7 @@ impl Settings {
             renames,
             migrate: crate::runner::Options::from_config(&config.migrate)?,
             hazards: config.hazards.0.clone(),
+            privilege_roles: config.privileges.roles.clone(),
         })
     }
 }
@@ -108,6 +111,9 @@ pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
     // The runner's tracking table belongs to `schema migrate`, never to the declared schema.
     let tracking = settings.migrate.tracking_table(Kind::from_url(url)?);
     catalog.retain_names(|name| *name != tracking);
+    // The dual-write functions and triggers of expand/contract belong to the migrations that create and
+    // drop them, never to the declared schema.
+    catalog.retain_names(|name| !name.name.starts_with(crate::safety::rewrite::SYNC_PREFIX));
     Ok(catalog)
 }
 
@@ -122,8 +128,38 @@ fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
     catalog.retain_names(keep);
 }
 
-/// Plans both directions between two catalogs, in the SQL of `kind`.
-pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
+/// The grantees whose privileges are compared: those `desired` grants something explicitly, and the
+/// configured roles.
+pub fn managed_grantees(desired: &Catalog, privilege_roles: &[String]) -> indexmap::IndexSet<String> {
+    // PUBLIC's privileges are always compared: they are what every role gets, so the declared files
+    // decide them (`REVOKE EXECUTE ON FUNCTION f FROM PUBLIC`).
+    let mut managed: indexmap::IndexSet<String> = std::iter::once("PUBLIC".to_string()).collect();
+    managed.extend(privilege_roles.iter().cloned());
+    managed.extend(desired.explicit_grantees().cloned());
+    managed
+}
+
+/// Plans both directions between two catalogs, in the SQL of `kind`. Privileges are compared for the
+/// grantees that `desired` grants something explicitly, and for `privilege_roles`; other roles'
+/// privileges are left alone in both directions.
+pub fn plan_between(
+    kind: Kind,
+    current: &Catalog,
+    desired: &Catalog,
+    hints: &RenameHints,
+    privilege_roles: &[String],
+) -> Result<(Plan, Plan)> {
+    let managed = managed_grantees(desired, privilege_roles);
+    let only_managed = |catalog: &Catalog| -> Option<Catalog> {
+        catalog.grants.keys().any(|k| !managed.contains(&k.grantee)).then(|| {
+            let mut filtered = catalog.clone();
+            filtered.retain_grantees(&managed);
+            filtered
+        })
+    };
+    let (current_filtered, desired_filtered) = (only_managed(current), only_managed(desired));
+    let current = current_filtered.as_ref().unwrap_or(current);
+    let desired = desired_filtered.as_ref().unwrap_or(desired);
     let renderer = kind.renderer();
     let up_changes = renderer.adapt(diff::diff(current, desired, hints), current, desired);
     let down_changes = renderer.adapt(diff::diff(desired, current, &hints.reversed()), desired, current);
@@ -138,7 +174,7 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
     let current = live_catalog(&url, settings).await?;
     let (desired, hints) = declared_catalog(settings).await?;
     let kind = Kind::from_url(&url)?;
-    let (mut up, down) = plan_between(kind, &current, &desired, &hints)?;
+    let (mut up, down) = plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
     let mut parts =
         crate::safety::rewrite::rewrite(&up, &down, &current, kind.renderer().as_ref(), &settings.hazards.rewrite);
     attach_live_stats(&url, &mut up).await?;

@@ -175,14 +175,14 @@ async fn unmanaged_statement_kinds_are_rejected_with_kind_and_location() {
     let before = fingerprint(&db.url).await.expect("fingerprint");
     let cases = [
         (
-            "CREATE FUNCTION",
-            "CREATE TABLE t (id int);\n\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n",
+            "CREATE AGGREGATE",
+            "CREATE TABLE t (id int);\n\nCREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);\n",
             "f.sql:3:1",
         ),
         ("GRANT", "CREATE TABLE t (id int);\nGRANT SELECT ON t TO PUBLIC;\n", "f.sql:2:1"),
         (
-            "CREATE TRIGGER",
-            "CREATE TABLE t (id int);\nCREATE TRIGGER t_touch BEFORE UPDATE ON t\n    FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();\n",
+            "CREATE RULE",
+            "CREATE TABLE t (id int);\nCREATE RULE t_keep AS ON DELETE TO t\n    DO INSTEAD NOTHING;\n",
             "f.sql:2:1",
         ),
     ];

@@ -34,7 +34,7 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let kind = Kind::from_url(&server)?;
     let (current, _) = pipeline::catalog_of(&from, &server, settings).await?;
     let (desired, hints) = pipeline::catalog_of(&to, &server, settings).await?;
-    let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints)?;
+    let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
     match args.format {
         Format::Json => {
             let value = serde_json::json!({ "changes": up.steps.len(), "transactional": up.transactional, "up": up.steps, "down": down.steps });

@@ -7,8 +7,9 @@
 use indexmap::IndexMap;
 use petgraph::graph::DiGraph;
 use sqlparser::ast::{
-    AlterTableOperation, ColumnOption, CommentObject, DataType, Expr, ObjectName, ObjectNamePart, Statement,
-    TableConstraint, UserDefinedTypeRepresentation, Value, Visit, Visitor,
+    AlterTableOperation, ColumnOption, CommentObject, CreateFunctionBody, DataType, DollarQuotedString, Expr,
+    FunctionReturnType, ObjectName, ObjectNamePart, Statement, TableConstraint, UserDefinedTypeRepresentation, Value,
+    Visit, Visitor,
 };
 use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
@@ -70,6 +71,12 @@ pub enum ObjectKey {
     /// Tables, views, sequences and indexes share one namespace.
     Relation(String, String),
     Type(String, String),
+    /// Functions and procedures, by name: every overload shares the key.
+    Function(String, String),
+    /// Triggers and policies: (schema, table, name).
+    Member(String, String, String),
+    /// Every relation and function of a schema (`GRANT … ON ALL TABLES IN SCHEMA s`).
+    AllIn(String),
 }
 
 /// Renames declared in the schema files with an annotation comment.
@@ -89,8 +96,8 @@ pub enum DeclaredError {
     Syntax { location: SourceLocation, message: String },
     #[error(
         "{location}: {kind} is not managed by this version of schema (it manages schemas, extensions, enum \
-         types, sequences, tables, constraints, indexes, views, materialized views and comments); remove the \
-         statement from the schema files"
+         types, sequences, tables, constraints, indexes, views, materialized views, functions, procedures, \
+         triggers, row-level security policies and comments); remove the statement from the schema files"
     )]
     Unmanaged { location: SourceLocation, kind: String },
     #[error("no .sql files found under {0}")]
@@ -165,8 +172,9 @@ pub fn split_statements(file: &Path, text: &str, dialect: &dyn Dialect) -> Resul
         sqlparser::tokenizer::Location::new(u64::MAX, 1),
         sqlparser::tokenizer::Location::new(u64::MAX, 1),
     );
-    // A trigger body (`BEGIN … END`, SQLite) holds semicolons of its own: they end nothing while a
-    // block opened by BEGIN or CASE is open inside a CREATE TRIGGER statement.
+    // A trigger body (`BEGIN … END`, SQLite) or a SQL-standard function body (`BEGIN ATOMIC … END`,
+    // PostgreSQL) holds semicolons of its own: they end nothing while a block opened by BEGIN or CASE
+    // is open inside a CREATE TRIGGER, FUNCTION or PROCEDURE statement.
     let mut leading: Vec<String> = Vec::new();
     let mut depth = 0usize;
     for token in tokens.iter().chain(std::iter::once(&end_of_text)) {
@@ -175,7 +183,8 @@ pub fn split_statements(file: &Path, text: &str, dialect: &dyn Dialect) -> Resul
             && w.quote_style.is_none()
         {
             let word = w.value.to_ascii_uppercase();
-            let in_trigger = leading.first().is_some_and(|w| w == "CREATE") && leading.iter().any(|w| w == "TRIGGER");
+            let in_trigger = leading.first().is_some_and(|w| w == "CREATE")
+                && leading.iter().any(|w| matches!(w.as_str(), "TRIGGER" | "FUNCTION" | "PROCEDURE"));
             if leading.len() < 4 {
                 leading.push(word.clone());
             }
@@ -284,7 +293,9 @@ fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result
         .iter()
         .chain(statement.defines.iter())
         .filter_map(|k| match k {
-            ObjectKey::Relation(s, _) | ObjectKey::Type(s, _) => Some(ObjectKey::Schema(s.clone())),
+            ObjectKey::Relation(s, _) | ObjectKey::Type(s, _) | ObjectKey::Function(s, _) => {
+                Some(ObjectKey::Schema(s.clone()))
+            }
             _ => None,
         })
         .collect();
@@ -321,8 +332,12 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         | Statement::CreateSequence { .. }
         | Statement::CreateIndex(_)
         | Statement::CreateView(_)
-        | Statement::Set(_) => true,
-        Statement::CreateTrigger(_) => manages_triggers(dialect),
+        | Statement::Set(_)
+        | Statement::CreateTrigger(_) => true,
+        Statement::CreatePolicy(_) | Statement::Grant(_) | Statement::Revoke(_) => {
+            !dialect.is::<sqlparser::dialect::SQLiteDialect>()
+        }
+        Statement::CreateFunction(f) => !f.temporary && !dialect.is::<sqlparser::dialect::SQLiteDialect>(),
         Statement::CreateType { representation, .. } => {
             matches!(representation, Some(UserDefinedTypeRepresentation::Enum { .. }))
         }
@@ -338,17 +353,13 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
                 | CommentObject::Table
                 | CommentObject::Type
                 | CommentObject::View
+                | CommentObject::Function
+                | CommentObject::Procedure
         ),
         Statement::AlterTable(alter) => alter.operations.iter().all(|op| {
             !matches!(
                 op,
                 AlterTableOperation::OwnerTo { .. }
-                    | AlterTableOperation::EnableRowLevelSecurity
-                    | AlterTableOperation::DisableRowLevelSecurity
-                    | AlterTableOperation::ForceRowLevelSecurity
-                    | AlterTableOperation::NoForceRowLevelSecurity
-                    | AlterTableOperation::EnableTrigger { .. }
-                    | AlterTableOperation::DisableTrigger { .. }
                     | AlterTableOperation::AttachPartition { .. }
                     | AlterTableOperation::DetachPartition { .. }
             )
@@ -356,12 +367,6 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         _ => false,
     };
     if allowed { None } else { Some(leading_keywords(sql, dialect)) }
-}
-
-/// Whether triggers are managed for this dialect: where a trigger's body is plain SQL (SQLite), it is
-/// a definition like any other; PostgreSQL triggers call functions, which are not managed yet.
-fn manages_triggers(dialect: &dyn Dialect) -> bool {
-    dialect.is::<sqlparser::dialect::SQLiteDialect>()
 }
 
 /// The schema an unqualified name lives in: `main` in SQLite, else the first schema of PostgreSQL's
@@ -373,11 +378,6 @@ fn default_schema(dialect: &dyn Dialect) -> &'static str {
 /// For statements the parser rejects: recognize the unmanaged kinds by their leading keywords.
 fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
     const UNMANAGED: &[&str] = &[
-        "CREATE FUNCTION",
-        "CREATE PROCEDURE",
-        "CREATE TRIGGER",
-        "CREATE CONSTRAINT TRIGGER",
-        "CREATE POLICY",
         "CREATE DOMAIN",
         "CREATE RULE",
         "CREATE AGGREGATE",
@@ -387,17 +387,12 @@ fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
         "CREATE USER",
         "CREATE PUBLICATION",
         "CREATE EVENT TRIGGER",
-        "GRANT",
-        "REVOKE",
         "ALTER DEFAULT PRIVILEGES",
         "INSERT",
         "UPDATE",
         "DELETE",
     ];
     let kind = leading_keywords(sql, dialect);
-    if kind.starts_with("CREATE TRIGGER") && manages_triggers(dialect) {
-        return None;
-    }
     UNMANAGED.iter().any(|u| kind.starts_with(u)).then_some(kind)
 }
 
@@ -455,6 +450,16 @@ fn type_key(name: &ObjectName) -> Option<ObjectKey> {
     qualify(name).map(|(s, n)| ObjectKey::Type(s, n))
 }
 
+/// A trigger or policy, named after its table.
+fn member_key(table: &ObjectName, name: &ObjectName) -> Option<ObjectKey> {
+    let (schema, table) = qualify(table)?;
+    Some(ObjectKey::Member(schema, table, name_parts(name).pop()?))
+}
+
+fn function_key(name: &ObjectName) -> Option<ObjectKey> {
+    qualify(name).map(|(s, n)| ObjectKey::Function(s, n))
+}
+
 fn defines(ast: &Statement) -> Vec<ObjectKey> {
     match ast {
         Statement::CreateSchema { schema_name, .. } => {
@@ -471,6 +476,11 @@ fn defines(ast: &Statement) -> Vec<ObjectKey> {
         Statement::CreateType { name, .. } => type_key(name).into_iter().collect(),
         Statement::CreateSequence { name, .. } => relation(name).into_iter().collect(),
         Statement::CreateTable(t) => relation(&t.name).into_iter().collect(),
+        Statement::CreateFunction(f) => function_key(&f.name).into_iter().collect(),
+        Statement::CreateTrigger(t) => member_key(&t.table_name, &t.name).into_iter().collect(),
+        Statement::CreatePolicy(p) => {
+            member_key(&p.table_name, &ObjectName::from(vec![p.name.clone()])).into_iter().collect()
+        }
         Statement::CreateView(v) => relation(&v.name).into_iter().collect(),
         Statement::CreateIndex(i) => {
             // An index lives in its table's schema.
@@ -513,6 +523,7 @@ impl Visitor for References {
                 }
             }
             Expr::Function(f) if name_parts(&f.name).last().is_some_and(|n| n == "nextval") => {
+                self.keys.extend(function_key(&f.name));
                 if let sqlparser::ast::FunctionArguments::List(list) = &f.args
                     && let Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
                         Expr::Value(v),
@@ -522,6 +533,7 @@ impl Visitor for References {
                     self.keys.extend(relation_from_string(s));
                 }
             }
+            Expr::Function(f) => self.keys.extend(function_key(&f.name)),
             _ => {}
         }
         ControlFlow::Continue(())
@@ -578,6 +590,12 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
                         op: sqlparser::ast::AlterColumnOperation::SetDataType { data_type, .. },
                         ..
                     } => push_data_type(data_type, out),
+                    AlterTableOperation::EnableTrigger { name }
+                    | AlterTableOperation::DisableTrigger { name }
+                    | AlterTableOperation::EnableAlwaysTrigger { name }
+                    | AlterTableOperation::EnableReplicaTrigger { name } => {
+                        out.extend(member_key(&alter.name, &ObjectName::from(vec![name.clone()])))
+                    }
                     _ => {}
                 }
             }
@@ -592,16 +610,105 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
             if let Some(last) = last {
                 out.push(match object_type {
                     CommentObject::Type => ObjectKey::Type(schema, last),
+                    CommentObject::Function | CommentObject::Procedure => ObjectKey::Function(schema, last),
                     CommentObject::Schema => ObjectKey::Schema(last),
                     CommentObject::Extension => ObjectKey::Extension(last),
                     _ => ObjectKey::Relation(schema, last),
                 });
             }
         }
-        Statement::CreateTrigger(trigger) => out.extend(relation(&trigger.table_name)),
+        Statement::CreateTrigger(trigger) => {
+            out.extend(relation(&trigger.table_name));
+            if let Some(body) = &trigger.exec_body {
+                out.extend(function_key(&body.func_desc.name));
+            }
+        }
+        Statement::CreatePolicy(policy) => out.extend(relation(&policy.table_name)),
+        Statement::Grant(sqlparser::ast::Grant { objects: Some(objects), .. })
+        | Statement::Revoke(sqlparser::ast::Revoke { objects: Some(objects), .. }) => grant_references(objects, out),
+        Statement::CreateFunction(f) => {
+            for arg in f.args.iter().flatten() {
+                push_row_or_data_type(&arg.data_type, out);
+            }
+            match &f.return_type {
+                Some(FunctionReturnType::DataType(t)) | Some(FunctionReturnType::SetOf(t)) => {
+                    push_row_or_data_type(t, out)
+                }
+                None => {}
+            }
+            // A body in a string is parsed by PostgreSQL when the function is created (LANGUAGE sql):
+            // what it reads must exist by then.
+            let is_sql = f.language.as_ref().is_some_and(|l| l.value.eq_ignore_ascii_case("sql"));
+            if is_sql
+                && let Some(CreateFunctionBody::AsBeforeOptions { body, .. } | CreateFunctionBody::AsAfterOptions(body)) =
+                    &f.function_body
+                && let Expr::Value(v) = body
+                && let Value::SingleQuotedString(text)
+                | Value::DollarQuotedString(DollarQuotedString { value: text, .. }) = &v.value
+            {
+                out.extend(body_references(text));
+            }
+        }
         Statement::CreateSchema { .. } | Statement::CreateExtension(_) => {}
         _ => {}
     }
+}
+
+/// The objects a GRANT or REVOKE names. `ALL … IN SCHEMA` needs everything of that schema, which
+/// [`order`] resolves from [`ObjectKey::AllIn`].
+fn grant_references(objects: &sqlparser::ast::GrantObjects, out: &mut Vec<ObjectKey>) {
+    use sqlparser::ast::GrantObjects as G;
+    match objects {
+        G::Tables(names) | G::Views(names) | G::Sequences(names) => out.extend(names.iter().filter_map(relation)),
+        G::Schemas(names) => out.extend(names.iter().filter_map(|n| name_parts(n).pop().map(ObjectKey::Schema))),
+        G::Function { name, .. } | G::Procedure { name, .. } => out.extend(function_key(name)),
+        G::AllTablesInSchema { schemas }
+        | G::AllSequencesInSchema { schemas }
+        | G::AllViewsInSchema { schemas }
+        | G::AllFunctionsInSchema { schemas } => {
+            out.extend(schemas.iter().filter_map(|n| name_parts(n).pop().map(ObjectKey::AllIn)))
+        }
+        _ => {}
+    }
+}
+
+/// A type that may also be a table's row type (`RETURNS SETOF users`).
+fn push_row_or_data_type(data_type: &DataType, out: &mut Vec<ObjectKey>) {
+    let mut types = Vec::new();
+    push_data_type(data_type, &mut types);
+    for key in types {
+        if let ObjectKey::Type(schema, name) = &key {
+            out.push(ObjectKey::Relation(schema.clone(), name.clone()));
+        }
+        out.push(key);
+    }
+}
+
+/// Relations and functions that the statements of a SQL function body use (PostgreSQL dialect).
+fn body_references(body: &str) -> Vec<ObjectKey> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let Ok(statements) = Parser::parse_sql(&dialect, body) else { return Vec::new() };
+    let mut refs = References::default();
+    for statement in &statements {
+        let _ = statement.visit(&mut refs);
+    }
+    refs.keys
+}
+
+/// The relations (schema, name) a `LANGUAGE sql` function body in a string reads or writes, where the
+/// parser understands it; unqualified names resolve to `public`. Used to order functions after the
+/// tables they need, which PostgreSQL does not record for such bodies.
+pub fn sql_body_relations(body: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = body_references(body)
+        .into_iter()
+        .filter_map(|k| match k {
+            ObjectKey::Relation(s, n) => Some((s, n)),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Orders statements so that each comes after the statements defining what it references. Schemas
@@ -616,6 +723,26 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
     }
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<_> = (0..statements.len()).map(|i| graph.add_node(i)).collect();
+    // `ALL … IN SCHEMA s` waits for every relation and function defined in `s`.
+    let mut in_schema: IndexMap<&str, Vec<usize>> = IndexMap::new();
+    for (i, s) in statements.iter().enumerate() {
+        for key in &s.defines {
+            if let ObjectKey::Relation(schema, _) | ObjectKey::Function(schema, _) = key {
+                in_schema.entry(schema.as_str()).or_default().push(i);
+            }
+        }
+    }
+    for (i, s) in statements.iter().enumerate() {
+        for key in &s.references {
+            if let ObjectKey::AllIn(schema) = key {
+                for &d in in_schema.get(schema.as_str()).into_iter().flatten() {
+                    if d != i {
+                        graph.add_edge(nodes[d], nodes[i], ());
+                    }
+                }
+            }
+        }
+    }
     for (i, s) in statements.iter().enumerate() {
         for key in &s.references {
             if let Some(&d) = definers.get(key)
@@ -625,10 +752,21 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
             }
         }
     }
+    // A statement the parser could not read may need anything written before it (a comment on a
+    // trigger, say): it waits for every earlier statement of its file list.
+    for (i, s) in statements.iter().enumerate() {
+        if !s.parsed {
+            for &earlier in &nodes[..i] {
+                graph.add_edge(earlier, nodes[i], ());
+            }
+        }
+    }
     let rank = |i: usize| -> u8 {
         match statements[i].defines.first() {
             Some(ObjectKey::Schema(_)) => 0,
             Some(ObjectKey::Extension(_)) => 1,
+            // Functions wait for everything that does not need them: a body is checked on creation.
+            Some(ObjectKey::Function(..)) => 3,
             _ => 2,
         }
     };
@@ -792,11 +930,11 @@ mod tests {
     fn unmanaged_statements_are_named_with_their_location() {
         let err = split(
             Path::new("f.sql"),
-            "\n  CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;",
+            "\n  CREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);",
             &PostgreSqlDialect {},
         )
         .unwrap_err();
-        assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE FUNCTION"));
+        assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE AGGREGATE"));
     }
 
     #[test]

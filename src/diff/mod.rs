@@ -7,6 +7,8 @@ use crate::model::*;
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 
+mod program;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum EnumValuePosition {
     Before(String),
@@ -23,6 +25,9 @@ pub enum CommentTarget {
     Constraint { table: QualifiedName, name: String },
     Index(QualifiedName),
     View { name: QualifiedName, materialized: bool },
+    Function(FunctionId),
+    Trigger { table: QualifiedName, name: String },
+    Policy { table: QualifiedName, name: String },
 }
 
 /// A column whose type is an enum being rebuilt: converted through text, its default reset afterwards.
@@ -121,6 +126,22 @@ pub enum Change {
         target: CommentTarget,
         comment: Option<String>,
     },
+    CreateFunction(Function),
+    DropFunction(Function),
+    /// `CREATE OR REPLACE`: same arguments and result type, new body or attributes.
+    ReplaceFunction {
+        from: Function,
+        to: Function,
+    },
+    CreatePolicy(Policy),
+    DropPolicy(Policy),
+    SetRowSecurity {
+        table: QualifiedName,
+        from: RowSecurity,
+        to: RowSecurity,
+    },
+    GrantPrivilege(Grant),
+    RevokePrivilege(Grant),
 }
 
 impl Change {
@@ -176,6 +197,30 @@ impl Change {
                 let verb = if comment.is_some() { "set" } else { "remove" };
                 format!("{verb} comment on {}", describe_target(target))
             }
+            Change::CreateFunction(f) => format!("create {} {}", f.kind.keyword().to_lowercase(), f.id),
+            Change::DropFunction(f) => format!("drop {} {}", f.kind.keyword().to_lowercase(), f.id),
+            Change::ReplaceFunction { to, .. } => format!("replace {} {}", to.kind.keyword().to_lowercase(), to.id),
+            Change::CreatePolicy(p) => format!("create policy {} on {}", p.name, p.table),
+            Change::DropPolicy(p) => format!("drop policy {} on {}", p.name, p.table),
+            Change::GrantPrivilege(g) => {
+                format!(
+                    "grant {} on {} to {}",
+                    g.key.privilege,
+                    describe_privilege_target(&g.key.target),
+                    g.key.grantee
+                )
+            }
+            Change::RevokePrivilege(g) => format!(
+                "revoke {} on {} from {}",
+                g.key.privilege,
+                describe_privilege_target(&g.key.target),
+                g.key.grantee
+            ),
+            Change::SetRowSecurity { table, to, .. } => format!(
+                "{} row level security on {table}{}",
+                if to.enabled { "enable" } else { "disable" },
+                if to.forced { " (forced)" } else { "" }
+            ),
         }
     }
 
@@ -206,6 +251,16 @@ impl Change {
     }
 }
 
+fn describe_privilege_target(target: &PrivilegeTarget) -> String {
+    match target {
+        PrivilegeTarget::Schema(s) => format!("schema {s}"),
+        PrivilegeTarget::Table(n) => format!("table {n}"),
+        PrivilegeTarget::Column(c) => format!("column {}.{}", c.table, c.column),
+        PrivilegeTarget::Sequence(n) => format!("sequence {n}"),
+        PrivilegeTarget::Function(id, kind) => format!("{} {id}", kind.keyword().to_lowercase()),
+    }
+}
+
 fn view_word(materialized: bool) -> &'static str {
     if materialized { "materialized view" } else { "view" }
 }
@@ -222,6 +277,9 @@ fn describe_target(target: &CommentTarget) -> String {
         CommentTarget::View { name, materialized } => {
             format!("{} {name}", view_word(*materialized))
         }
+        CommentTarget::Function(id) => format!("function {id}"),
+        CommentTarget::Trigger { table, name } => format!("trigger {name} on {table}"),
+        CommentTarget::Policy { table, name } => format!("policy {name} on {table}"),
     }
 }
 
@@ -315,6 +373,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     diff_extensions(current, desired, &mut out);
     diff_enums(current, desired, &mut out);
     let dropped_columns = diff_tables(current, desired, &mut out);
+    let dropped_functions = program::diff_functions(current, desired, &program::disturbed_columns(&out), &mut out);
     diff_sequences(current, desired, &dropped_columns, &mut out);
     // Views are decided once the column and table changes are known; their changes are listed after
     // the indexes, which need the set of recreated relations.
@@ -323,7 +382,11 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     diff_indexes(current, desired, &recreated_relations, &mut out);
     recreate_dependent_foreign_keys(current, desired, &mut out);
     out.extend(view_changes);
-    diff_triggers(current, desired, &recreated_relations, &mut out);
+    let disturbed_columns = program::disturbed_columns(&out);
+    program::diff_triggers(current, desired, &recreated_relations, &dropped_functions, &disturbed_columns, &mut out);
+    program::diff_policies(current, desired, &recreated_relations, &dropped_functions, &mut out);
+    program::diff_row_security(current, desired, &mut out);
+    program::diff_grants(current, desired, &recreated_relations, &dropped_functions, &mut out);
     ChangeSet { changes: out }
 }
 
@@ -794,6 +857,9 @@ fn diff_views(
             Change::DropTable(t) => {
                 disturbed.insert(ObjectRef::Relation(t.name.clone()));
             }
+            Change::DropFunction(f) => {
+                disturbed.insert(ObjectRef::Function(f.id.clone()));
+            }
             Change::RebuildEnum { columns, .. } => {
                 for use_ in columns {
                     disturbed.insert(ObjectRef::Column(use_.column.clone()));
@@ -939,25 +1005,4 @@ fn recreate_dependent_foreign_keys(current: &Catalog, desired: &Catalog, out: &m
 /// triggers of other relations go away with them.
 fn relation_survives(desired: &Catalog, recreated: &IndexSet<QualifiedName>, table: &QualifiedName) -> bool {
     (desired.tables.contains_key(table) || desired.views.contains_key(table)) && !recreated.contains(table)
-}
-
-fn diff_triggers(
-    current: &Catalog,
-    desired: &Catalog,
-    recreated_relations: &IndexSet<QualifiedName>,
-    out: &mut Vec<Change>,
-) {
-    let relation_survives = |table: &QualifiedName| relation_survives(desired, recreated_relations, table);
-    for (name, have) in &current.triggers {
-        let keep = desired.triggers.get(name).is_some_and(|want| want == have);
-        if !keep && relation_survives(&have.table) {
-            out.push(Change::DropTrigger(have.clone()));
-        }
-    }
-    for (name, want) in &desired.triggers {
-        let same = current.triggers.get(name).is_some_and(|have| have == want);
-        if !same || recreated_relations.contains(&want.table) {
-            out.push(Change::CreateTrigger(want.clone()));
-        }
-    }
 }

@@ -113,6 +113,20 @@ pub fn object_ddl(catalog: &Catalog, renderer: &dyn SqlRenderer) -> IndexMap<(&'
         }
         for trigger in catalog.triggers.values().filter(|t| t.table == table.name) {
             ddl.push(render(Change::CreateTrigger(trigger.clone())));
+            let target = diff::CommentTarget::Trigger { table: table.name.clone(), name: trigger.name.name.clone() };
+            ddl.extend(comment(target, &trigger.comment));
+        }
+        if let Some(switches) = catalog.row_security.get(&table.name) {
+            ddl.push(render(Change::SetRowSecurity {
+                table: table.name.clone(),
+                from: RowSecurity::default(),
+                to: *switches,
+            }));
+        }
+        for policy in catalog.policies.values().filter(|p| p.table == table.name) {
+            ddl.push(render(Change::CreatePolicy(policy.clone())));
+            let target = diff::CommentTarget::Policy { table: table.name.clone(), name: policy.name.clone() };
+            ddl.extend(comment(target, &policy.comment));
         }
         ddl.extend(comment(diff::CommentTarget::Table(table.name.clone()), &table.comment));
         for column in table.columns.values() {
@@ -135,6 +149,15 @@ pub fn object_ddl(catalog: &Catalog, renderer: &dyn SqlRenderer) -> IndexMap<(&'
         ddl.extend(comment(target, &view.comment));
         let kind = if view.materialized { "materialized view" } else { "view" };
         out.insert((kind, view.name.to_string()), ddl.join("\n") + "\n");
+    }
+    for function in catalog.functions.values() {
+        let mut ddl = vec![render(Change::CreateFunction(function.clone()))];
+        ddl.extend(comment(diff::CommentTarget::Function(function.id.clone()), &function.comment));
+        let kind = match function.kind {
+            FunctionKind::Function => "function",
+            FunctionKind::Procedure => "procedure",
+        };
+        out.insert((kind, function.id.to_string()), ddl.join("\n") + "\n");
     }
     out
 }

@@ -7,6 +7,9 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use std::fmt;
 
+mod program;
+pub use program::*;
+
 /// A schema-qualified object name, compared exactly as the database stores it (no case folding).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct QualifiedName {
@@ -36,7 +39,15 @@ pub struct Catalog {
     pub tables: IndexMap<QualifiedName, Table>,
     pub views: IndexMap<QualifiedName, View>,
     pub indexes: IndexMap<QualifiedName, Index>,
+    /// Keyed by the trigger's name (SQLite) or by [`member_key`] (PostgreSQL: names are per table).
     pub triggers: IndexMap<QualifiedName, Trigger>,
+    pub functions: IndexMap<FunctionId, Function>,
+    /// Keyed by [`Policy::key`].
+    pub policies: IndexMap<QualifiedName, Policy>,
+    /// Tables with row-level security enabled or forced.
+    pub row_security: IndexMap<QualifiedName, RowSecurity>,
+    /// Privileges granted to roles other than the owner, for the grantees the tool manages.
+    pub grants: IndexMap<GrantKey, Grant>,
     /// Objects that exist but that the tool does not manage yet; reported, never diffed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<UnmanagedObject>,
@@ -157,6 +168,8 @@ pub struct Index {
     /// Columns the index reads (keys, expressions and predicate).
     pub columns: Vec<String>,
     pub comment: Option<String>,
+    /// Functions its expressions call.
+    pub depends_on: Vec<ObjectRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,8 +190,11 @@ pub struct Trigger {
     pub name: QualifiedName,
     pub table: QualifiedName,
     pub definition: String,
-    /// Relations the trigger body reads or writes besides its table, where known.
+    /// Relations the trigger body reads or writes besides its table, where known; the function it calls.
     pub depends_on: Vec<ObjectRef>,
+    /// How it fires when not the default (PostgreSQL: `DISABLE`, `ENABLE REPLICA`, `ENABLE ALWAYS`).
+    pub enabled: Option<String>,
+    pub comment: Option<String>,
 }
 
 /// A reference from one object to another, used only for ordering.
@@ -188,6 +204,7 @@ pub enum ObjectRef {
     Sequence(QualifiedName),
     Relation(QualifiedName),
     Column(ColumnRef),
+    Function(FunctionId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -218,8 +235,18 @@ impl Catalog {
         self.indexes.retain(|name, index| {
             keep(name) && (tables.contains_key(&index.table) || views.contains_key(&index.table))
         });
-        self.triggers.retain(|name, trigger| {
-            keep(name) && (tables.contains_key(&trigger.table) || views.contains_key(&trigger.table))
+        self.triggers.retain(|_, trigger| {
+            keep(&trigger.name) && (tables.contains_key(&trigger.table) || views.contains_key(&trigger.table))
+        });
+        self.functions.retain(|id, _| keep(&id.name));
+        self.policies.retain(|_, policy| tables.contains_key(&policy.table));
+        self.row_security.retain(|table, _| tables.contains_key(table));
+        let functions = &self.functions;
+        self.grants.retain(|key, _| match &key.target {
+            PrivilegeTarget::Schema(_) => true,
+            PrivilegeTarget::Table(name) | PrivilegeTarget::Sequence(name) => keep(name),
+            PrivilegeTarget::Column(column) => keep(&column.table),
+            PrivilegeTarget::Function(id, _) => functions.contains_key(id),
         });
     }
 
@@ -232,5 +259,19 @@ impl Catalog {
             && self.views.is_empty()
             && self.indexes.is_empty()
             && self.triggers.is_empty()
+            && self.functions.is_empty()
+            && self.policies.is_empty()
+            && self.row_security.is_empty()
+            && self.grants.is_empty()
+    }
+
+    /// Keep only the privileges of these grantees (the ones the tool manages).
+    pub fn retain_grantees(&mut self, managed: &indexmap::IndexSet<String>) {
+        self.grants.retain(|key, _| managed.contains(&key.grantee));
+    }
+
+    /// Grantees of privileges granted explicitly, not by default.
+    pub fn explicit_grantees(&self) -> impl Iterator<Item = &String> {
+        self.grants.values().filter(|g| !g.implicit).map(|g| &g.key.grantee)
     }
 }

@@ -25,6 +25,9 @@ enum Key {
     UniqueColumns(QualifiedName, Vec<String>),
     Index(QualifiedName),
     Trigger(QualifiedName),
+    Function(FunctionId),
+    Policy(QualifiedName),
+    Privilege(GrantKey),
 }
 
 /// The dependency facts of one change.
@@ -178,6 +181,13 @@ fn priority(change: &Change) -> u8 {
         Change::RebuildTable { .. } => 18,
         Change::CreateTrigger(_) => 22,
         Change::SetComment { .. } => 23,
+        Change::DropPolicy(_) => 0,
+        // After the tables they may read, which a body in a string does not record.
+        Change::DropFunction(_) => 6,
+        Change::CreateFunction(_) | Change::ReplaceFunction { .. } => 18,
+        Change::CreatePolicy(_) | Change::SetRowSecurity { .. } => 22,
+        Change::RevokePrivilege(_) => 0,
+        Change::GrantPrivilege(_) => 23,
     }
 }
 
@@ -191,6 +201,7 @@ fn ref_key(r: &ObjectRef) -> Key {
         ObjectRef::Sequence(n) => Key::Sequence(n.clone()),
         ObjectRef::Relation(n) => Key::Relation(n.clone()),
         ObjectRef::Column(c) => Key::Column(c.table.clone(), c.column.clone()),
+        ObjectRef::Function(id) => Key::Function(id.clone()),
     }
 }
 
@@ -374,13 +385,14 @@ fn effects(change: &Change) -> Effects {
             e.held.extend(v.depends_on.iter().map(ref_key));
         }
         Change::CreateTrigger(t) => {
-            e.provides.push(Key::Trigger(t.name.clone()));
+            e.provides.push(Key::Trigger(member_key(&t.table, &t.name.name)));
             e.needs.push(Key::Relation(t.table.clone()));
             e.needs.extend(t.depends_on.iter().map(ref_key));
         }
         Change::DropTrigger(t) => {
-            e.needs.push(Key::Relation(t.table.clone()));
-            e.removes.push(Key::Trigger(t.name.clone()));
+            e.removes.push(Key::Trigger(member_key(&t.table, &t.name.name)));
+            // It goes before its table does.
+            e.held.push(Key::Relation(t.table.clone()));
             e.held.extend(t.depends_on.iter().map(ref_key));
         }
         Change::RebuildTable { from, to } => {
@@ -413,10 +425,59 @@ fn effects(change: &Change) -> Effects {
                 T::Column(c) => Key::Column(c.table.clone(), c.column.clone()),
                 T::Constraint { table, name } => Key::Constraint(table.clone(), name.clone()),
                 T::Index(n) => Key::Index(n.clone()),
+                T::Function(id) => Key::Function(id.clone()),
+                T::Trigger { table, name } => Key::Trigger(member_key(table, name)),
+                T::Policy { table, name } => Key::Policy(member_key(table, name)),
             });
+        }
+        Change::CreateFunction(f) => {
+            e.provides.push(Key::Function(f.id.clone()));
+            e.needs.push(Key::Schema(f.id.name.schema.clone()));
+            e.needs.extend(f.depends_on.iter().map(ref_key));
+        }
+        Change::DropFunction(f) => {
+            e.removes.push(Key::Function(f.id.clone()));
+            e.held.push(Key::Schema(f.id.name.schema.clone()));
+            e.held.extend(f.depends_on.iter().map(ref_key));
+        }
+        Change::ReplaceFunction { from, to } => {
+            e.provides.push(Key::Function(to.id.clone()));
+            e.needs.extend(to.depends_on.iter().map(ref_key));
+            e.held.extend(from.depends_on.iter().map(ref_key));
+        }
+        Change::CreatePolicy(p) => {
+            e.provides.push(Key::Policy(p.key()));
+            e.needs.push(Key::Relation(p.table.clone()));
+            e.needs.extend(p.depends_on.iter().map(ref_key));
+        }
+        Change::DropPolicy(p) => {
+            e.removes.push(Key::Policy(p.key()));
+            e.held.push(Key::Relation(p.table.clone()));
+            e.held.extend(p.depends_on.iter().map(ref_key));
+        }
+        Change::SetRowSecurity { table, .. } => e.needs.push(Key::Relation(table.clone())),
+        Change::GrantPrivilege(g) => {
+            e.provides.push(Key::Privilege(g.key.clone()));
+            e.needs.extend(privilege_target_keys(&g.key.target));
+        }
+        Change::RevokePrivilege(g) => {
+            e.removes.push(Key::Privilege(g.key.clone()));
+            e.held.extend(privilege_target_keys(&g.key.target));
         }
     }
     e
+}
+
+fn privilege_target_keys(target: &PrivilegeTarget) -> Vec<Key> {
+    match target {
+        PrivilegeTarget::Schema(s) => vec![Key::Schema(s.clone())],
+        PrivilegeTarget::Table(n) => vec![Key::Relation(n.clone())],
+        PrivilegeTarget::Column(c) => {
+            vec![Key::Relation(c.table.clone()), Key::Column(c.table.clone(), c.column.clone())]
+        }
+        PrivilegeTarget::Sequence(n) => vec![Key::Sequence(n.clone())],
+        PrivilegeTarget::Function(id, _) => vec![Key::Function(id.clone())],
+    }
 }
 
 /// Keys that belong to the table itself (a self-referencing foreign key needs nothing outside it).

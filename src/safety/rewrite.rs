@@ -22,6 +22,10 @@ use crate::plan::{Plan, SqlRenderer, Step};
 use serde::Serialize;
 use std::time::Duration;
 
+/// Name prefix of the dual-write functions and triggers of expand/contract. Objects with it are left out of
+/// the live catalog (like the tracking table): they belong to the migrations that create and drop them.
+pub const SYNC_PREFIX: &str = "schema_sync_";
+
 /// How `generate` and `plan` shape the migration, from `[hazards]` in diff.toml and the command line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -203,10 +207,13 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
             ctx.columns_in_use.insert(owner.clone());
         }
     }
-    // Views and triggers that read a table through `*` or a function are not column-precise: a table
-    // with any view or trigger keeps its columns out of expand/contract.
+    // Views, triggers and policies are not column-precise (`*`, function bodies, expressions): a table
+    // with any of them keeps its columns out of expand/contract.
     for t in current.triggers.values() {
         ctx.tables_in_use.insert(t.table.clone());
+    }
+    for p in current.policies.values() {
+        ctx.tables_in_use.insert(p.table.clone());
     }
     for v in current.views.values() {
         for r in &v.depends_on {

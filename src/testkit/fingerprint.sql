@@ -47,5 +47,52 @@ SELECT line FROM (
            || ' comment=' || COALESCE(obj_description(con.oid, 'pg_constraint'), '-')
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN s ON s.oid = c.relnamespace
     WHERE con.contype <> 'n'
+    UNION ALL
+    SELECT 'function ' || p.oid::regprocedure::text || ' ' || pg_get_functiondef(p.oid)
+           || ' comment=' || COALESCE(obj_description(p.oid, 'pg_proc'), '-')
+    FROM pg_proc p JOIN s ON s.oid = p.pronamespace
+    WHERE p.prokind IN ('f', 'p')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT 'trigger ' || c.oid::regclass::text || ' ' || pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text
+           || ' comment=' || COALESCE(obj_description(t.oid, 'pg_trigger'), '-')
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN s ON s.oid = c.relnamespace
+    WHERE NOT t.tgisinternal
+    UNION ALL
+    SELECT 'policy ' || c.oid::regclass::text || ' ' || quote_ident(p.polname) || ' cmd=' || p.polcmd::text
+           || ' permissive=' || p.polpermissive::text
+           || ' roles=' || (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END, ',' ORDER BY r)
+                            FROM unnest(p.polroles) r)
+           || ' using=' || COALESCE(pg_get_expr(p.polqual, p.polrelid), '-')
+           || ' check=' || COALESCE(pg_get_expr(p.polwithcheck, p.polrelid), '-')
+           || ' comment=' || COALESCE(obj_description(p.oid, 'pg_policy'), '-')
+    FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN s ON s.oid = c.relnamespace
+    UNION ALL
+    SELECT 'row security ' || c.oid::regclass::text || ' enabled=' || c.relrowsecurity::text
+           || ' forced=' || c.relforcerowsecurity::text
+    FROM pg_class c JOIN s ON s.oid = c.relnamespace
+    WHERE c.relrowsecurity OR c.relforcerowsecurity
+    UNION ALL
+    -- Privileges as sets of (grantee, privilege, grantable), defaults included: an ACL written out
+    -- explicitly and the default it equals are the same fact.
+    SELECT 'acl ' || object || ' ' || COALESCE((SELECT string_agg(x.grantee::regrole::text || ':' || x.privilege_type
+                                                                 || CASE WHEN x.is_grantable THEN '*' ELSE '' END, ','
+                                                                 ORDER BY x.grantee::regrole::text, x.privilege_type)
+                                               FROM aclexplode(acl) x), '-')
+    FROM (
+        SELECT c.oid::regclass::text AS object,
+               COALESCE(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)) AS acl
+        FROM pg_class c JOIN s ON s.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        UNION ALL
+        SELECT c.oid::regclass::text || '.' || quote_ident(a.attname), a.attacl
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN s ON s.oid = c.relnamespace
+        WHERE a.attacl IS NOT NULL AND NOT a.attisdropped
+        UNION ALL
+        SELECT 'schema ' || quote_ident(n.nspname), COALESCE(n.nspacl, acldefault('n'::"char", n.nspowner))
+        FROM pg_namespace n JOIN s ON s.oid = n.oid
+        UNION ALL
+        SELECT p.oid::regprocedure::text, COALESCE(p.proacl, acldefault('f'::"char", p.proowner))
+        FROM pg_proc p JOIN s ON s.oid = p.pronamespace WHERE p.prokind IN ('f', 'p')
+    ) acls
 ) facts
 ORDER BY line

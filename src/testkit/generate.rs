@@ -155,6 +155,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
                     definition,
                     columns: columns_used,
                     comment: None,
+                    depends_on: Vec::new(),
                 },
             );
         }
@@ -294,6 +295,7 @@ pub fn edited(base: &Catalog, percent: u64, seed: u64) -> Catalog {
                         definition: "btree (id DESC)".into(),
                         columns: vec!["id".into()],
                         comment: None,
+                        depends_on: Vec::new(),
                     },
                 );
             }

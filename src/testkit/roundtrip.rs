@@ -72,10 +72,24 @@ pub async fn run_with(
     desired: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
+    run_declared(server, label, current, desired, desired, configure).await
+}
+
+/// The round trip with declared files (`declared`, in any order) apart from the SQL that builds the
+/// reference database (`desired`, in an order PostgreSQL accepts as it is).
+pub async fn run_declared(
+    server: &PgServer,
+    label: &str,
+    current: &str,
+    desired: &str,
+    declared: &str,
+    configure: impl Fn(&mut Settings),
+) -> Result<Outcome> {
     let target = server.fresh_database(label).await?;
     let reference = server.fresh_database(&format!("{label}_ref")).await?;
     let mut outcome = Outcome::default();
-    let result = stages(&target, &reference, current, desired, &configure, &mut outcome).await;
+    let sides = Sides { current, desired, declared };
+    let result = stages(&target, &reference, sides, &configure, &mut outcome).await;
     let _ = server.drop_database(&target.name).await;
     let _ = server.drop_database(&reference.name).await;
     if let Err(e) = result {
@@ -84,11 +98,16 @@ pub async fn run_with(
     Ok(outcome)
 }
 
+struct Sides<'a> {
+    current: &'a str,
+    desired: &'a str,
+    declared: &'a str,
+}
+
 async fn stages(
     target: &TestDatabase,
     reference: &TestDatabase,
-    current: &str,
-    desired: &str,
+    Sides { current, desired, declared }: Sides<'_>,
     configure: &impl Fn(&mut Settings),
     outcome: &mut Outcome,
 ) -> Result<()> {
@@ -98,7 +117,7 @@ async fn stages(
     let desired_print = fingerprint(&reference.url).await?;
 
     let dir = tempfile::tempdir()?;
-    std::fs::write(dir.path().join("schema.sql"), desired)?;
+    std::fs::write(dir.path().join("schema.sql"), declared)?;
     let mut settings = settings_for(target, dir.path());
     configure(&mut settings);
 

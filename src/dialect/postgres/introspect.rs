@@ -10,7 +10,7 @@ use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Connection, Row};
 
 /// Number of catalog queries one introspection issues, independent of the schema size.
-pub const QUERY_COUNT: usize = 10;
+pub const QUERY_COUNT: usize = 10 + super::introspect_program::QUERY_COUNT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntrospectError {
@@ -202,6 +202,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             definition: definition.to_string(),
             columns: get(&row, q, "columns")?,
             comment: get(&row, q, "comment")?,
+            depends_on: Vec::new(),
         };
         catalog.indexes.insert(name, index);
     }
@@ -234,6 +235,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         };
         catalog.views.insert(name, view);
     }
+    super::introspect_program::read(conn, &schemas, &mut catalog).await?;
     for row in fetch(conn, Queries::UNMANAGED, &schemas).await? {
         catalog.unmanaged.push(UnmanagedObject {
             kind: get(&row, "unmanaged", "kind")?,
@@ -244,7 +246,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     Ok(catalog)
 }
 
-async fn fetch(
+pub(super) async fn fetch(
     conn: &mut PgConnection,
     (name, sql): (&'static str, &'static str),
     schemas: &[String],
@@ -255,13 +257,13 @@ async fn fetch(
     query.fetch_all(&mut *conn).await.map_err(|source| IntrospectError::Query { query: name, source })
 }
 
-fn get<'r, T>(row: &'r PgRow, query: &'static str, column: &str) -> Result<T, IntrospectError>
+pub(super) fn get<'r, T>(row: &'r PgRow, query: &'static str, column: &str) -> Result<T, IntrospectError>
 where
     T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
     row.try_get(column).map_err(|e| IntrospectError::Decode { query, detail: format!("{column}: {e}") })
 }
 
-fn json_pairs(query: &'static str, text: &str) -> Result<Vec<(String, String)>, IntrospectError> {
+pub(super) fn json_pairs(query: &'static str, text: &str) -> Result<Vec<(String, String)>, IntrospectError> {
     serde_json::from_str(text).map_err(|e| IntrospectError::Decode { query, detail: e.to_string() })
 }

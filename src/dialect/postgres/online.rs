@@ -255,7 +255,7 @@ fn phased(
 ) -> Phased {
     let t = qualified(table);
     let (a, b) = (ident(&old.name), ident(next));
-    let sync = rewrite::helper_object(table, "schema_sync_", &format!("{}_{}", table.name, next));
+    let sync = rewrite::helper_object(table, rewrite::SYNC_PREFIX, &format!("{}_{}", table.name, next));
     let function = qualified(&sync);
     let trigger = ident(&sync.name);
     let mut next_column = new.clone();

@@ -1,7 +1,7 @@
 //! PostgreSQL SQL for each [`Change`]. Every identifier goes through [`ident`]; text that comes from the
 //! catalog (types, defaults, definitions) is PostgreSQL's own deparsed SQL and is used as it is.
 
-use crate::diff::{Change, CommentTarget, EnumValuePosition};
+use crate::diff::{Change, ChangeSet, CommentTarget, EnumValuePosition};
 use crate::model::*;
 use crate::plan::SqlRenderer;
 
@@ -29,6 +29,26 @@ impl SqlRenderer for PostgresRenderer {
 
     fn enum_value_usable_before_commit(&self) -> bool {
         false
+    }
+
+    /// A function is created executable by PUBLIC: where the declared schema revoked that, the
+    /// revoke follows the creation.
+    fn adapt(&self, mut changes: ChangeSet, _current: &Catalog, desired: &Catalog) -> ChangeSet {
+        let mut revokes = Vec::new();
+        for change in &changes.changes {
+            if let Change::CreateFunction(f) = change {
+                let key = GrantKey {
+                    target: PrivilegeTarget::Function(f.id.clone(), f.kind),
+                    grantee: "PUBLIC".to_string(),
+                    privilege: "EXECUTE".to_string(),
+                };
+                if !desired.grants.contains_key(&key) {
+                    revokes.push(Change::RevokePrivilege(Grant { key, grantable: false, implicit: true }));
+                }
+            }
+        }
+        changes.changes.extend(revokes);
+        changes
     }
 
     fn hazards(&self, change: &Change, context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
@@ -220,7 +240,13 @@ fn render(change: &Change) -> Vec<String> {
             vec![format!("CREATE {} {} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
         }
         Change::DropView(v) => vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))],
-        Change::CreateTrigger(t) => vec![format!("{};", t.definition)],
+        Change::CreateTrigger(t) => {
+            let mut sql = vec![format!("{};", t.definition)];
+            if let Some(enabled) = &t.enabled {
+                sql.push(format!("ALTER TABLE {} {enabled} TRIGGER {};", qualified(&t.table), ident(&t.name.name)));
+            }
+            sql
+        }
         Change::DropTrigger(t) => vec![format!("DROP TRIGGER {} ON {};", ident(&t.name.name), qualified(&t.table))],
         // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
         Change::RebuildTable { to, .. } => {
@@ -240,11 +266,84 @@ fn render(change: &Change) -> Vec<String> {
                 CommentTarget::View { name, materialized } => {
                     format!("{} {}", view_keyword(*materialized), qualified(name))
                 }
+                CommentTarget::Function(id) => format!("FUNCTION {}", function_name(id)),
+                CommentTarget::Trigger { table, name } => format!("TRIGGER {} ON {}", ident(name), qualified(table)),
+                CommentTarget::Policy { table, name } => format!("POLICY {} ON {}", ident(name), qualified(table)),
             };
             let text = comment.as_deref().map(literal).unwrap_or_else(|| "NULL".to_string());
             vec![format!("COMMENT ON {object} IS {text};")]
         }
+        Change::CreateFunction(f) | Change::ReplaceFunction { to: f, .. } => vec![format!("{};", f.definition)],
+        Change::DropFunction(f) => vec![format!("DROP {} {};", f.kind.keyword(), function_name(&f.id))],
+        Change::CreatePolicy(p) => vec![create_policy(p)],
+        Change::DropPolicy(p) => vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))],
+        Change::GrantPrivilege(g) => {
+            let (privilege, object) = privilege_on(&g.key);
+            let option = if g.grantable { " WITH GRANT OPTION" } else { "" };
+            vec![format!("GRANT {privilege} ON {object} TO {}{option};", grantee(&g.key.grantee))]
+        }
+        Change::RevokePrivilege(g) => {
+            let (privilege, object) = privilege_on(&g.key);
+            vec![format!("REVOKE {privilege} ON {object} FROM {};", grantee(&g.key.grantee))]
+        }
+        Change::SetRowSecurity { table, from, to } => {
+            let mut sql = Vec::new();
+            if from.enabled != to.enabled {
+                let verb = if to.enabled { "ENABLE" } else { "DISABLE" };
+                sql.push(format!("ALTER TABLE {} {verb} ROW LEVEL SECURITY;", qualified(table)));
+            }
+            if from.forced != to.forced {
+                let verb = if to.forced { "FORCE" } else { "NO FORCE" };
+                sql.push(format!("ALTER TABLE {} {verb} ROW LEVEL SECURITY;", qualified(table)));
+            }
+            sql
+        }
     }
+}
+
+/// The privilege (with its column list, for a column) and the object clause of GRANT/REVOKE. The
+/// privilege name is one of PostgreSQL's keywords, as the catalog reports it.
+fn privilege_on(key: &GrantKey) -> (String, String) {
+    let privilege = key.privilege.clone();
+    match &key.target {
+        PrivilegeTarget::Schema(s) => (privilege, format!("SCHEMA {}", ident(s))),
+        PrivilegeTarget::Table(n) => (privilege, format!("TABLE {}", qualified(n))),
+        PrivilegeTarget::Column(c) => {
+            (format!("{privilege} ({})", ident(&c.column)), format!("TABLE {}", qualified(&c.table)))
+        }
+        PrivilegeTarget::Sequence(n) => (privilege, format!("SEQUENCE {}", qualified(n))),
+        PrivilegeTarget::Function(id, kind) => (privilege, format!("{} {}", kind.keyword(), function_name(id))),
+    }
+}
+
+fn grantee(name: &str) -> String {
+    if name == "PUBLIC" { "PUBLIC".to_string() } else { ident(name) }
+}
+
+/// `schema.name(arguments)`: the argument list is PostgreSQL's own identity rendering.
+fn function_name(id: &FunctionId) -> String {
+    format!("{}({})", qualified(&id.name), id.arguments)
+}
+
+fn create_policy(p: &Policy) -> String {
+    let roles: Vec<String> =
+        p.roles.iter().map(|r| if r == "PUBLIC" { "PUBLIC".to_string() } else { ident(r) }).collect();
+    let mut sql = format!(
+        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
+        ident(&p.name),
+        qualified(&p.table),
+        if p.permissive { "PERMISSIVE" } else { "RESTRICTIVE" },
+        p.command,
+        roles.join(", ")
+    );
+    if let Some(using) = &p.using {
+        sql.push_str(&format!(" USING ({using})"));
+    }
+    if let Some(check) = &p.with_check {
+        sql.push_str(&format!(" WITH CHECK ({check})"));
+    }
+    sql.push(';');
+    sql
 }
 
 fn create_enum(name: &QualifiedName, labels: &[String]) -> String {

@@ -156,7 +156,14 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                     .collect();
                 catalog.triggers.insert(
                     name(&object),
-                    Trigger { name: name(&object), table: name(&table), definition, depends_on },
+                    Trigger {
+                        name: name(&object),
+                        table: name(&table),
+                        definition,
+                        depends_on,
+                        enabled: None,
+                        comment: None,
+                    },
                 );
             }
             _ => {}
@@ -260,6 +267,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                         definition: definition.clone(),
                         columns,
                         comment: None,
+                        depends_on: Vec::new(),
                     },
                 );
             }

@@ -140,7 +140,15 @@ fn render(change: &Change) -> Vec<String> {
         | Change::CreateSequence(_)
         | Change::DropSequence(_)
         | Change::AlterSequence { .. }
-        | Change::SetSequenceOwner { .. } => unsupported(change),
+        | Change::SetSequenceOwner { .. }
+        | Change::CreateFunction(_)
+        | Change::DropFunction(_)
+        | Change::ReplaceFunction { .. }
+        | Change::CreatePolicy(_)
+        | Change::DropPolicy(_)
+        | Change::SetRowSecurity { .. }
+        | Change::GrantPrivilege(_)
+        | Change::RevokePrivilege(_) => unsupported(change),
     }
 }
 

@@ -7,22 +7,12 @@ WITH managed AS (
     SELECT d.classid, d.objid FROM pg_depend d WHERE d.deptype = 'e'
 )
 SELECT kind, schema, name FROM (
-    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END AS kind,
+    SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'window function' END AS kind,
            m.nspname AS schema, m.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name
     FROM pg_proc p JOIN managed m ON m.oid = p.pronamespace
-    WHERE NOT EXISTS (SELECT 1 FROM extension_member e
+    WHERE p.prokind IN ('a', 'w') AND NOT EXISTS (SELECT 1 FROM extension_member e
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
-    UNION ALL
-    SELECT 'trigger', m.nspname, m.nspname || '.' || c.relname || '.' || t.tgname
-    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN managed m ON m.oid = c.relnamespace
-    WHERE NOT t.tgisinternal
-    UNION ALL
-    SELECT 'policy', m.nspname, m.nspname || '.' || c.relname || '.' || p.polname
-    FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN managed m ON m.oid = c.relnamespace
-    UNION ALL
-    SELECT 'row level security', m.nspname, m.nspname || '.' || c.relname
-    FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
-    WHERE c.relrowsecurity OR c.relforcerowsecurity
+
     UNION ALL
     SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type'
                           ELSE 'composite type' END,
@@ -47,10 +37,7 @@ SELECT kind, schema, name FROM (
     SELECT 'rule', m.nspname, m.nspname || '.' || c.relname || '.' || r.rulename
     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN managed m ON m.oid = c.relnamespace
     WHERE r.rulename <> '_RETURN'
-    UNION ALL
-    SELECT 'privileges', m.nspname, m.nspname || '.' || c.relname
-    FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
-    WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'v', 'm', 'S', 'p')
+
     UNION ALL
     SELECT 'collation', m.nspname, m.nspname || '.' || co.collname
     FROM pg_collation co JOIN managed m ON m.oid = co.collnamespace

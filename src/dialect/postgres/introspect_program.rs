@@ -1,0 +1,205 @@
+//! Introspection of functions and procedures, triggers, row-level security policies and switches, and
+//! of which other objects call which functions (so that each is ordered after what it calls). Part of
+//! [`super::introspect::snapshot`]: the same transaction, a fixed number of queries.
+
+use super::introspect::{IntrospectError, fetch, get, json_pairs};
+use crate::model::*;
+use sqlx::postgres::PgConnection;
+
+pub(super) struct Queries;
+impl Queries {
+    pub const FUNCTIONS: (&'static str, &'static str) = ("functions", include_str!("queries/functions.sql"));
+    pub const TRIGGERS: (&'static str, &'static str) = ("triggers", include_str!("queries/triggers.sql"));
+    pub const POLICIES: (&'static str, &'static str) = ("policies", include_str!("queries/policies.sql"));
+    pub const ROW_SECURITY: (&'static str, &'static str) = ("row security", include_str!("queries/row_security.sql"));
+    pub const FUNCTION_USES: (&'static str, &'static str) =
+        ("function uses", include_str!("queries/function_uses.sql"));
+    pub const PRIVILEGES: (&'static str, &'static str) = ("privileges", include_str!("queries/privileges.sql"));
+}
+
+/// Number of queries [`read`] issues.
+pub const QUERY_COUNT: usize = 6;
+
+fn function_ref(schema: String, name: String, arguments: String) -> ObjectRef {
+    ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
+}
+
+fn function_triples(query: &'static str, text: &str) -> Result<Vec<ObjectRef>, IntrospectError> {
+    let triples: Vec<(String, String, String)> =
+        serde_json::from_str(text).map_err(|e| IntrospectError::Decode { query, detail: e.to_string() })?;
+    Ok(triples.into_iter().map(|(s, n, a)| function_ref(s, n, a)).collect())
+}
+
+/// Reads functions, triggers, policies and row security into `catalog`, whose tables, indexes and
+/// views are already read.
+pub(super) async fn read(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    catalog: &mut Catalog,
+) -> Result<(), IntrospectError> {
+    for row in fetch(conn, Queries::FUNCTIONS, schemas).await? {
+        let q = "functions";
+        let id = FunctionId {
+            name: QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?),
+            arguments: get(&row, q, "arguments")?,
+        };
+        let kind = match get::<String>(&row, q, "kind")?.as_str() {
+            "p" => FunctionKind::Procedure,
+            _ => FunctionKind::Function,
+        };
+        let mut depends_on: Vec<ObjectRef> = json_pairs(q, &get::<String>(&row, q, "types")?)?
+            .into_iter()
+            .map(|(s, n)| ObjectRef::Type(QualifiedName::new(s, n)))
+            .collect();
+        let relations: Vec<(String, String, Option<String>)> =
+            serde_json::from_str(&get::<String>(&row, q, "relations")?)
+                .map_err(|e| IntrospectError::Decode { query: q, detail: e.to_string() })?;
+        for (schema, relation, column) in relations {
+            let relation = QualifiedName::new(schema, relation);
+            depends_on.push(match column {
+                Some(column) => ObjectRef::Column(ColumnRef { table: relation, column }),
+                None => ObjectRef::Relation(relation),
+            });
+        }
+        // PostgreSQL checks a SQL body in a string when the function is created, but records nothing
+        // of what it reads: find the relations in it, so the function is created after them.
+        if get::<String>(&row, q, "language")? == "sql"
+            && let Some(source) = get::<Option<String>>(&row, q, "source")?
+        {
+            for (schema, name) in crate::declared::sql_body_relations(&source) {
+                depends_on.push(ObjectRef::Relation(QualifiedName::new(schema, name)));
+            }
+        }
+        depends_on.extend(function_triples(q, &get::<String>(&row, q, "functions")?)?);
+        depends_on.sort();
+        depends_on.dedup();
+        let definition: String = get(&row, q, "definition")?;
+        let function = Function {
+            id: id.clone(),
+            kind,
+            definition: definition.trim_end().to_string(),
+            signature: get(&row, q, "signature")?,
+            returns: get(&row, q, "returns")?,
+            comment: get(&row, q, "comment")?,
+            depends_on,
+        };
+        catalog.functions.insert(id, function);
+    }
+    for row in fetch(conn, Queries::TRIGGERS, schemas).await? {
+        let q = "triggers";
+        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
+        let name: String = get(&row, q, "name")?;
+        let mut depends_on = vec![function_ref(
+            get(&row, q, "function_schema")?,
+            get(&row, q, "function_name")?,
+            get(&row, q, "function_arguments")?,
+        )];
+        for column in get::<Vec<String>>(&row, q, "columns")? {
+            depends_on.push(ObjectRef::Column(ColumnRef { table: table.clone(), column }));
+        }
+        let enabled = match get::<String>(&row, q, "enabled")?.as_str() {
+            "D" => Some("DISABLE".to_string()),
+            "R" => Some("ENABLE REPLICA".to_string()),
+            "A" => Some("ENABLE ALWAYS".to_string()),
+            _ => None,
+        };
+        let trigger = Trigger {
+            name: QualifiedName::new(table.schema.clone(), name.clone()),
+            table: table.clone(),
+            definition: get(&row, q, "definition")?,
+            depends_on,
+            enabled,
+            comment: get(&row, q, "comment")?,
+        };
+        catalog.triggers.insert(member_key(&table, &name), trigger);
+    }
+    for row in fetch(conn, Queries::POLICIES, schemas).await? {
+        let q = "policies";
+        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
+        let mut depends_on = function_triples(q, &get::<String>(&row, q, "functions")?)?;
+        depends_on.extend(
+            json_pairs(q, &get::<String>(&row, q, "relations")?)?
+                .into_iter()
+                .map(|(s, n)| ObjectRef::Relation(QualifiedName::new(s, n))),
+        );
+        let policy = Policy {
+            name: get(&row, q, "name")?,
+            table,
+            permissive: get(&row, q, "permissive")?,
+            command: get(&row, q, "command")?,
+            roles: get(&row, q, "roles")?,
+            using: get(&row, q, "using_expr")?,
+            with_check: get(&row, q, "check_expr")?,
+            comment: get(&row, q, "comment")?,
+            depends_on,
+        };
+        catalog.policies.insert(policy.key(), policy);
+    }
+    for row in fetch(conn, Queries::ROW_SECURITY, schemas).await? {
+        let q = "row security";
+        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let switches = RowSecurity { enabled: get(&row, q, "enabled")?, forced: get(&row, q, "forced")? };
+        catalog.row_security.insert(table, switches);
+    }
+    for row in fetch(conn, Queries::FUNCTION_USES, schemas).await? {
+        let q = "function uses";
+        let schema: String = get(&row, q, "schema")?;
+        let relation = QualifiedName::new(schema, get::<String>(&row, q, "relation")?);
+        let member: Option<String> = get(&row, q, "member")?;
+        let function = function_ref(
+            get(&row, q, "function_schema")?,
+            get(&row, q, "function_name")?,
+            get(&row, q, "function_arguments")?,
+        );
+        let target = match get::<String>(&row, q, "kind")?.as_str() {
+            "column" => catalog
+                .tables
+                .get_mut(&relation)
+                .and_then(|t| t.columns.get_mut(member.as_deref().unwrap_or_default()))
+                .map(|c| &mut c.depends_on),
+            "constraint" => catalog
+                .tables
+                .get_mut(&relation)
+                .and_then(|t| t.constraints.get_mut(member.as_deref().unwrap_or_default()))
+                .map(|c| &mut c.depends_on),
+            "index" => catalog.indexes.get_mut(&relation).map(|i| &mut i.depends_on),
+            "view" => catalog.views.get_mut(&relation).map(|v| &mut v.depends_on),
+            _ => None,
+        };
+        if let Some(depends_on) = target
+            && !depends_on.contains(&function)
+        {
+            depends_on.push(function);
+        }
+    }
+    for row in fetch(conn, Queries::PRIVILEGES, schemas).await? {
+        let q = "privileges";
+        let schema: String = get(&row, q, "schema")?;
+        let name = || -> Result<QualifiedName, IntrospectError> {
+            Ok(QualifiedName::new(schema.clone(), get::<Option<String>>(&row, q, "name")?.unwrap_or_default()))
+        };
+        let target = match get::<String>(&row, q, "kind")?.as_str() {
+            "schema" => PrivilegeTarget::Schema(schema.clone()),
+            "table" => PrivilegeTarget::Table(name()?),
+            "sequence" => PrivilegeTarget::Sequence(name()?),
+            "column" => PrivilegeTarget::Column(ColumnRef {
+                table: name()?,
+                column: get::<Option<String>>(&row, q, "column_name")?.unwrap_or_default(),
+            }),
+            kind @ ("function" | "procedure") => {
+                let id = FunctionId {
+                    name: name()?,
+                    arguments: get::<Option<String>>(&row, q, "arguments")?.unwrap_or_default(),
+                };
+                let kind = if kind == "procedure" { FunctionKind::Procedure } else { FunctionKind::Function };
+                PrivilegeTarget::Function(id, kind)
+            }
+            other => return Err(IntrospectError::Decode { query: q, detail: format!("object kind {other}") }),
+        };
+        let key = GrantKey { target, grantee: get(&row, q, "grantee")?, privilege: get(&row, q, "privilege")? };
+        let grant =
+            Grant { key: key.clone(), grantable: get(&row, q, "grantable")?, implicit: get(&row, q, "implicit")? };
+        catalog.grants.insert(key, grant);
+    }
+    Ok(())
+}

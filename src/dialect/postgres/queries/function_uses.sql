@@ -1,0 +1,40 @@
+-- Which column defaults and generated expressions, table constraints, indexes and views call which
+-- user-defined functions: one row per use, so that each can be ordered after the function it calls.
+WITH uses AS (
+    SELECT d.classid, d.objid, d.refobjid AS function_oid
+    FROM pg_depend d
+    WHERE d.refclassid = 'pg_proc'::regclass AND d.deptype = 'n'
+      AND d.classid IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_class'::regclass,
+                        'pg_rewrite'::regclass)
+)
+SELECT objects.kind, n.nspname AS schema, objects.relation, objects.member,
+       fn.nspname AS function_schema, f.proname AS function_name,
+       pg_get_function_identity_arguments(f.oid) AS function_arguments
+FROM (
+    SELECT 'column' AS kind, c.relnamespace, c.relname AS relation, a.attname::text AS member, u.function_oid
+    FROM uses u
+    JOIN pg_attrdef ad ON u.classid = 'pg_attrdef'::regclass AND ad.oid = u.objid
+    JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+    JOIN pg_class c ON c.oid = ad.adrelid
+    UNION ALL
+    SELECT 'constraint', c.relnamespace, c.relname, con.conname::text, u.function_oid
+    FROM uses u
+    JOIN pg_constraint con ON u.classid = 'pg_constraint'::regclass AND con.oid = u.objid
+    JOIN pg_class c ON c.oid = con.conrelid
+    UNION ALL
+    SELECT 'index', ic.relnamespace, ic.relname, NULL, u.function_oid
+    FROM uses u
+    JOIN pg_class ic ON u.classid = 'pg_class'::regclass AND ic.oid = u.objid AND ic.relkind IN ('i', 'I')
+    UNION ALL
+    SELECT 'view', c.relnamespace, c.relname, NULL, u.function_oid
+    FROM uses u
+    JOIN pg_rewrite r ON u.classid = 'pg_rewrite'::regclass AND r.oid = u.objid
+    JOIN pg_class c ON c.oid = r.ev_class
+) objects(kind, relnamespace, relation, member, function_oid)
+JOIN pg_namespace n ON n.oid = objects.relnamespace
+JOIN pg_proc f ON f.oid = objects.function_oid
+JOIN pg_namespace fn ON fn.oid = f.pronamespace
+WHERE fn.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
+  AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
+ORDER BY 1, 2, 3, 4, 5, 6, 7

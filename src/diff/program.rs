@@ -1,0 +1,222 @@
+//! Diffs of functions and procedures, triggers, row-level security policies and switches. A function
+//! whose signature or result type changes cannot be replaced in place: it is dropped and created
+//! again, and the views, triggers and policies that call it go and come back with it.
+
+use super::{Change, CommentTarget, comment};
+use crate::model::*;
+use indexmap::IndexSet;
+
+/// Functions created, replaced or dropped; returns the ones dropped (also those dropped to be created
+/// again), whose users must be dropped first.
+pub(super) fn diff_functions(
+    current: &Catalog,
+    desired: &Catalog,
+    disturbed_columns: &IndexSet<ColumnRef>,
+    out: &mut Vec<Change>,
+) -> IndexSet<FunctionId> {
+    let mut dropped = IndexSet::new();
+    // A function whose body reads a column that changes type is dropped first (PostgreSQL refuses the
+    // change otherwise), and so are the functions calling it.
+    loop {
+        let before = dropped.len();
+        for (id, have) in &current.functions {
+            if dropped.contains(id) {
+                continue;
+            }
+            let replaceable = desired.functions.get(id).is_some_and(|want| replaceable(have, want));
+            if !replaceable || disturbed(&have.depends_on, &dropped, disturbed_columns) {
+                dropped.insert(id.clone());
+            }
+        }
+        if dropped.len() == before {
+            break;
+        }
+    }
+    for (id, have) in &current.functions {
+        if dropped.contains(id) {
+            out.push(Change::DropFunction(have.clone()));
+        }
+    }
+    for (id, want) in &desired.functions {
+        let have = current.functions.get(id);
+        match have {
+            Some(have) if !dropped.contains(id) => {
+                if have.definition != want.definition || have.depends_on != want.depends_on {
+                    out.push(Change::ReplaceFunction { from: have.clone(), to: want.clone() });
+                }
+                if have.comment != want.comment {
+                    out.push(comment(CommentTarget::Function(id.clone()), &want.comment));
+                }
+            }
+            _ => {
+                out.push(Change::CreateFunction(want.clone()));
+                if want.comment.is_some() {
+                    out.push(comment(CommentTarget::Function(id.clone()), &want.comment));
+                }
+            }
+        }
+    }
+    dropped
+}
+
+/// `CREATE OR REPLACE` keeps the argument list (names and defaults), the result type and the kind.
+fn replaceable(have: &Function, want: &Function) -> bool {
+    have.kind == want.kind && have.signature == want.signature && have.returns == want.returns
+}
+
+/// Whether an object that depends on `deps` must be dropped and created again.
+fn disturbed(deps: &[ObjectRef], functions: &IndexSet<FunctionId>, columns: &IndexSet<ColumnRef>) -> bool {
+    deps.iter().any(|d| match d {
+        ObjectRef::Function(id) => functions.contains(id),
+        ObjectRef::Column(c) => columns.contains(c),
+        _ => false,
+    })
+}
+
+/// Columns whose type changes or that are dropped: triggers naming them (`UPDATE OF`, `WHEN`) are
+/// created again.
+pub(super) fn disturbed_columns(changes: &[Change]) -> IndexSet<ColumnRef> {
+    let mut columns = IndexSet::new();
+    for change in changes {
+        match change {
+            Change::AlterColumn { table, from, to } if from.data_type != to.data_type => {
+                columns.insert(ColumnRef { table: table.clone(), column: from.name.clone() });
+            }
+            Change::DropColumn { table, column } => {
+                columns.insert(ColumnRef { table: table.clone(), column: column.name.clone() });
+            }
+            _ => {}
+        }
+    }
+    columns
+}
+
+pub(super) fn diff_triggers(
+    current: &Catalog,
+    desired: &Catalog,
+    recreated_relations: &IndexSet<QualifiedName>,
+    dropped_functions: &IndexSet<FunctionId>,
+    disturbed_columns: &IndexSet<ColumnRef>,
+    out: &mut Vec<Change>,
+) {
+    let same = |a: &Trigger, b: &Trigger| {
+        a.name == b.name
+            && a.table == b.table
+            && a.definition == b.definition
+            && a.enabled == b.enabled
+            && a.depends_on == b.depends_on
+    };
+    let mut recreate: IndexSet<&QualifiedName> = IndexSet::new();
+    for (key, have) in &current.triggers {
+        let keep = desired.triggers.get(key).is_some_and(|want| same(have, want))
+            && !recreated_relations.contains(&have.table)
+            && !disturbed(&have.depends_on, dropped_functions, disturbed_columns);
+        if !keep {
+            recreate.insert(key);
+            out.push(Change::DropTrigger(have.clone()));
+        }
+    }
+    for (key, want) in &desired.triggers {
+        let have = current.triggers.get(key);
+        if have.is_none() || recreate.contains(key) {
+            out.push(Change::CreateTrigger(want.clone()));
+        }
+        let old_comment = have.filter(|_| !recreate.contains(key)).and_then(|t| t.comment.as_ref());
+        if old_comment != want.comment.as_ref() {
+            let target = CommentTarget::Trigger { table: want.table.clone(), name: want.name.name.clone() };
+            out.push(comment(target, &want.comment));
+        }
+    }
+}
+
+pub(super) fn diff_policies(
+    current: &Catalog,
+    desired: &Catalog,
+    recreated_relations: &IndexSet<QualifiedName>,
+    dropped_functions: &IndexSet<FunctionId>,
+    out: &mut Vec<Change>,
+) {
+    let same = |a: &Policy, b: &Policy| Policy { comment: None, ..a.clone() } == Policy { comment: None, ..b.clone() };
+    let mut recreate: IndexSet<&QualifiedName> = IndexSet::new();
+    for (key, have) in &current.policies {
+        let keep = desired.policies.get(key).is_some_and(|want| same(have, want))
+            && !recreated_relations.contains(&have.table)
+            && !disturbed(&have.depends_on, dropped_functions, &IndexSet::new());
+        if !keep {
+            recreate.insert(key);
+            out.push(Change::DropPolicy(have.clone()));
+        }
+    }
+    for (key, want) in &desired.policies {
+        let have = current.policies.get(key);
+        if have.is_none() || recreate.contains(key) {
+            out.push(Change::CreatePolicy(want.clone()));
+        }
+        let old_comment = have.filter(|_| !recreate.contains(key)).and_then(|p| p.comment.as_ref());
+        if old_comment != want.comment.as_ref() {
+            let target = CommentTarget::Policy { table: want.table.clone(), name: want.name.clone() };
+            out.push(comment(target, &want.comment));
+        }
+    }
+}
+
+/// ENABLE/FORCE ROW LEVEL SECURITY switches of tables that exist on the desired side.
+pub(super) fn diff_row_security(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for table in desired.tables.keys() {
+        let have = current.row_security.get(table).copied().unwrap_or_default();
+        let want = desired.row_security.get(table).copied().unwrap_or_default();
+        let created = !current.tables.contains_key(table);
+        if have != want && !(created && want == RowSecurity::default()) {
+            out.push(Change::SetRowSecurity { table: table.clone(), from: have, to: want });
+        }
+    }
+}
+
+/// GRANT and REVOKE. Privileges on an object that is dropped go with it; on an object that is dropped
+/// and created again (a view, a function), they are granted again.
+pub(super) fn diff_grants(
+    current: &Catalog,
+    desired: &Catalog,
+    recreated_relations: &IndexSet<QualifiedName>,
+    dropped_functions: &IndexSet<FunctionId>,
+    out: &mut Vec<Change>,
+) {
+    let exists_after = |target: &PrivilegeTarget| match target {
+        PrivilegeTarget::Schema(s) => desired.schemas.contains_key(s),
+        PrivilegeTarget::Table(n) => {
+            (desired.tables.contains_key(n) || desired.views.contains_key(n)) && !recreated_relations.contains(n)
+        }
+        PrivilegeTarget::Column(c) => desired.tables.get(&c.table).is_some_and(|t| t.columns.contains_key(&c.column)),
+        PrivilegeTarget::Sequence(n) => desired.sequences.contains_key(n),
+        PrivilegeTarget::Function(id, _) => desired.functions.contains_key(id) && !dropped_functions.contains(id),
+    };
+    let mut kept: IndexSet<&GrantKey> = IndexSet::new();
+    for (key, have) in &current.grants {
+        if !exists_after(&key.target) {
+            continue;
+        }
+        match desired.grants.get(key) {
+            Some(want) if want.grantable == have.grantable => {
+                kept.insert(key);
+            }
+            _ => out.push(Change::RevokePrivilege(have.clone())),
+        }
+    }
+    for (key, want) in &desired.grants {
+        // A default privilege comes with the object when it is created.
+        let comes_with_creation = want.implicit && !(current_has(current, &key.target) && exists_after(&key.target));
+        if !kept.contains(key) && !comes_with_creation {
+            out.push(Change::GrantPrivilege(want.clone()));
+        }
+    }
+}
+
+fn current_has(current: &Catalog, target: &PrivilegeTarget) -> bool {
+    match target {
+        PrivilegeTarget::Schema(s) => current.schemas.contains_key(s),
+        PrivilegeTarget::Table(n) => current.tables.contains_key(n) || current.views.contains_key(n),
+        PrivilegeTarget::Column(c) => current.tables.get(&c.table).is_some_and(|t| t.columns.contains_key(&c.column)),
+        PrivilegeTarget::Sequence(n) => current.sequences.contains_key(n),
+        PrivilegeTarget::Function(id, _) => current.functions.contains_key(id),
+    }
+}

@@ -1,0 +1,119 @@
+//! Objects that hold code or access rules rather than data: functions and procedures, row-level
+//! security policies and the per-table row-security switches. Like the rest of the model, their text
+//! is the database's own rendering (PostgreSQL's `pg_get_functiondef`, `pg_get_expr`).
+
+use super::{ColumnRef, ObjectRef, QualifiedName};
+use serde::Serialize;
+use std::fmt;
+
+/// A function or procedure is identified by its schema, name and argument types, as overloads share
+/// a name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct FunctionId {
+    pub name: QualifiedName,
+    /// The identity arguments as the database prints them, e.g. `a integer, b text`.
+    pub arguments: String,
+}
+
+impl fmt::Display for FunctionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.name, self.arguments)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum FunctionKind {
+    Function,
+    Procedure,
+}
+
+impl FunctionKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FunctionKind::Function => "FUNCTION",
+            FunctionKind::Procedure => "PROCEDURE",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Function {
+    pub id: FunctionId,
+    pub kind: FunctionKind,
+    /// The complete `CREATE OR REPLACE …` statement as the database renders it (no trailing `;`).
+    pub definition: String,
+    /// Every argument with names, modes and defaults: what `CREATE OR REPLACE` must keep unchanged.
+    pub signature: String,
+    /// The result type (`integer`, `SETOF t`, `TABLE(…)`); empty for procedures.
+    pub returns: String,
+    pub comment: Option<String>,
+    /// Types, relations and other functions it needs, from the database's dependency records (a body
+    /// in a string, as PL/pgSQL or `AS $$…$$`, records none).
+    pub depends_on: Vec<ObjectRef>,
+}
+
+/// A row-level security policy on a table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    pub name: String,
+    pub table: QualifiedName,
+    pub permissive: bool,
+    /// `ALL`, `SELECT`, `INSERT`, `UPDATE` or `DELETE`.
+    pub command: String,
+    /// Role names, sorted; `PUBLIC` for everyone.
+    pub roles: Vec<String>,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+    pub comment: Option<String>,
+    pub depends_on: Vec<ObjectRef>,
+}
+
+impl Policy {
+    /// The key policies are stored under: policy names are unique per table only.
+    pub fn key(&self) -> QualifiedName {
+        member_key(&self.table, &self.name)
+    }
+}
+
+/// Row-level security switches of a table; a table with both off is not listed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RowSecurity {
+    pub enabled: bool,
+    pub forced: bool,
+}
+
+/// Catalog key of an object whose name is unique only within its table (PostgreSQL triggers and
+/// policies): the table's schema, and `table.name`.
+pub fn member_key(table: &QualifiedName, name: &str) -> QualifiedName {
+    QualifiedName::new(table.schema.clone(), format!("{}.{name}", table.name))
+}
+
+/// What a privilege is granted on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum PrivilegeTarget {
+    Schema(String),
+    /// A table, view, materialized view or foreign table.
+    Table(QualifiedName),
+    Column(ColumnRef),
+    Sequence(QualifiedName),
+    Function(FunctionId, FunctionKind),
+}
+
+/// One privilege held by one grantee (a role name, or `PUBLIC`) on one object. The owner's own
+/// privileges are not listed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct GrantKey {
+    pub target: PrivilegeTarget,
+    pub grantee: String,
+    /// `SELECT`, `INSERT`, `USAGE`, `EXECUTE`…
+    pub privilege: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Grant {
+    pub key: GrantKey,
+    pub grantable: bool,
+    /// Whether it comes from the object's default privileges (never granted explicitly), such as
+    /// `EXECUTE` for `PUBLIC` on a function.
+    pub implicit: bool,
+}

@@ -1,0 +1,246 @@
+//! Functions, procedures, triggers, row-level security and policies on PostgreSQL: the round-trip
+//! property (up converges to desired, a second plan is empty, down converges back) for each kind and
+//! for changes of each attribute, and ordering across kinds.
+
+use schema::testkit::{pg_server, roundtrip};
+
+async fn check(label: &str, current: &str, desired: &str) -> roundtrip::Outcome {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    server.ensure_roles(&["app_reader", "app_writer"]).await.expect("roles");
+    let outcome = roundtrip::run(server, label, current, desired).await.expect("round trip setup");
+    assert!(
+        outcome.failure.is_none(),
+        "{label}: {}\n--- up:\n{}\n--- down:\n{}",
+        outcome.failure.as_deref().unwrap_or(""),
+        outcome.up_sql.join("\n"),
+        outcome.down_sql.join("\n")
+    );
+    outcome
+}
+
+/// A round trip whose declared files are written out of dependency order: the tool must order them.
+async fn check_out_of_order(label: &str, current: &str, desired: &str, declared: &str) {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let outcome =
+        roundtrip::run_declared(server, label, current, desired, declared, |_| {}).await.expect("round trip setup");
+    assert!(
+        outcome.failure.is_none(),
+        "{label}: {}\n--- up:\n{}\n--- down:\n{}",
+        outcome.failure.as_deref().unwrap_or(""),
+        outcome.up_sql.join("\n"),
+        outcome.down_sql.join("\n")
+    );
+}
+
+macro_rules! round_trip {
+    ($name:ident, $current:expr, $desired:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            check(stringify!($name), $current, $desired).await;
+        }
+    };
+}
+
+const TOUCH: &str = "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.updated_at := now(); RETURN NEW; END $$;";
+
+round_trip!(
+    function_created_and_dropped,
+    "CREATE FUNCTION old_one(a int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT a + 1 $$;",
+    "CREATE FUNCTION add(a integer, b integer DEFAULT 1) RETURNS integer LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT a + b $$;
+     CREATE PROCEDURE noop(x text) LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE '%', x; END $$;
+     COMMENT ON FUNCTION add(integer, integer) IS 'adds';"
+);
+
+round_trip!(
+    function_body_replaced_in_place,
+    "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$; CREATE VIEW v AS SELECT f(1) AS x;",
+    "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql STABLE AS $$ SELECT a * 2 $$; CREATE VIEW v AS SELECT f(1) AS x;"
+);
+
+round_trip!(
+    function_result_type_change_recreates_its_users,
+    "CREATE TABLE t (id int PRIMARY KEY, n int);
+     CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;
+     CREATE VIEW v AS SELECT id, f(n) AS x FROM t;",
+    "CREATE TABLE t (id int PRIMARY KEY, n int);
+     CREATE FUNCTION f(a int) RETURNS bigint LANGUAGE sql AS $$ SELECT a::bigint $$;
+     CREATE VIEW v AS SELECT id, f(n) AS x FROM t;"
+);
+
+#[tokio::test]
+async fn sql_function_reading_a_new_table_comes_after_it() {
+    let function =
+        "CREATE FUNCTION user_count() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM accounts';";
+    let table = "CREATE TABLE accounts (id int PRIMARY KEY, n bigint DEFAULT 0);";
+    let label = "sql_function_reading_a_new_table_comes_after_it";
+    check_out_of_order(label, "", &format!("{table}\n{function}"), &format!("{function}\n{table}")).await;
+}
+
+#[tokio::test]
+async fn functions_used_by_default_check_and_index_are_created_first() {
+    let functions =
+        "CREATE FUNCTION gen_code() RETURNS text LANGUAGE sql AS $$ SELECT 'c' || floor(random() * 1000)::text $$;
+     CREATE FUNCTION valid_code(c text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT c LIKE 'c%' $$;
+     CREATE FUNCTION norm(c text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(c) $$;";
+    let table = "CREATE TABLE items (id int PRIMARY KEY, code text DEFAULT gen_code() CHECK (valid_code(code)));
+     CREATE INDEX items_norm ON items (norm(code));";
+    let label = "functions_used_by_default_check_and_index_are_created_first";
+    check_out_of_order(label, "", &format!("{functions}\n{table}"), &format!("{table}\n{functions}")).await;
+}
+
+round_trip!(
+    sql_standard_body_depends_on_table,
+    "",
+    "CREATE TABLE accounts (id int PRIMARY KEY, balance numeric NOT NULL DEFAULT 0);
+     CREATE FUNCTION total() RETURNS numeric LANGUAGE sql STABLE BEGIN ATOMIC SELECT sum(balance) FROM accounts; END;"
+);
+
+round_trip!(
+    trigger_created_changed_disabled_and_commented,
+    &format!(
+        "CREATE TABLE t (id int PRIMARY KEY, updated_at timestamptz); {TOUCH}
+         CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
+         CREATE TABLE u (id int PRIMARY KEY, updated_at timestamptz);
+         CREATE TRIGGER t_touch BEFORE UPDATE ON u FOR EACH ROW EXECUTE FUNCTION touch();"
+    ),
+    &format!(
+        "CREATE TABLE t (id int PRIMARY KEY, updated_at timestamptz); {TOUCH}
+         CREATE TRIGGER t_touch BEFORE INSERT OR UPDATE ON t FOR EACH ROW WHEN (NEW.id > 0) EXECUTE FUNCTION touch();
+         COMMENT ON TRIGGER t_touch ON t IS 'keeps updated_at';
+         CREATE TABLE u (id int PRIMARY KEY, updated_at timestamptz);
+         CREATE TRIGGER t_touch BEFORE UPDATE ON u FOR EACH ROW EXECUTE FUNCTION touch();
+         ALTER TABLE u DISABLE TRIGGER t_touch;"
+    )
+);
+
+#[tokio::test]
+async fn trigger_and_its_function_created_with_the_table() {
+    let trigger = "CREATE TRIGGER t_touch BEFORE UPDATE OF updated_at ON t FOR EACH ROW EXECUTE FUNCTION touch();
+        ALTER TABLE t DISABLE TRIGGER t_touch;";
+    let table = "CREATE TABLE t (id int PRIMARY KEY, updated_at timestamptz);";
+    let label = "trigger_and_its_function_created_with_the_table";
+    let desired = format!("{table}\n{TOUCH}\n{trigger}");
+    check_out_of_order(label, "", &desired, &format!("{trigger}\n{table}\n{TOUCH}")).await;
+}
+
+round_trip!(
+    table_with_trigger_and_function_dropped,
+    &format!(
+        "CREATE TABLE t (id int PRIMARY KEY, updated_at timestamptz); {TOUCH}
+         CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();"
+    ),
+    ""
+);
+
+round_trip!(
+    constraint_trigger,
+    "CREATE TABLE t (id int PRIMARY KEY);",
+    "CREATE TABLE t (id int PRIMARY KEY);
+     CREATE FUNCTION check_t() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+     CREATE CONSTRAINT TRIGGER t_check AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION check_t();"
+);
+
+round_trip!(
+    trigger_on_column_whose_type_changes,
+    &format!(
+        "CREATE TABLE t (id int PRIMARY KEY, n int, updated_at timestamptz); {TOUCH}
+         CREATE TRIGGER t_touch BEFORE UPDATE OF n ON t FOR EACH ROW WHEN (NEW.n > 0) EXECUTE FUNCTION touch();"
+    ),
+    &format!(
+        "CREATE TABLE t (id int PRIMARY KEY, n bigint, updated_at timestamptz); {TOUCH}
+         CREATE TRIGGER t_touch BEFORE UPDATE OF n ON t FOR EACH ROW WHEN (NEW.n > 0) EXECUTE FUNCTION touch();"
+    )
+);
+
+round_trip!(
+    row_level_security_and_policies,
+    "CREATE TABLE docs (id int PRIMARY KEY, owner text NOT NULL);
+     ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY old_policy ON docs USING (true);",
+    "CREATE TABLE docs (id int PRIMARY KEY, owner text NOT NULL);
+     ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+     ALTER TABLE docs FORCE ROW LEVEL SECURITY;
+     CREATE FUNCTION is_owner(o text) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT o = current_user $$;
+     CREATE POLICY read_own ON docs FOR SELECT TO app_reader, app_writer USING (is_owner(owner));
+     CREATE POLICY write_own ON docs AS RESTRICTIVE FOR UPDATE TO app_writer USING (is_owner(owner)) WITH CHECK (owner <> '');
+     COMMENT ON POLICY read_own ON docs IS 'owners read their documents';"
+);
+
+round_trip!(
+    policy_changes_roles_and_expressions,
+    "CREATE TABLE docs (id int PRIMARY KEY, owner text NOT NULL);
+     ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY p ON docs FOR SELECT TO app_reader USING (owner = current_user);",
+    "CREATE TABLE docs (id int PRIMARY KEY, owner text NOT NULL);
+     CREATE POLICY p ON docs FOR SELECT TO app_reader, app_writer USING (owner = session_user);"
+);
+
+round_trip!(
+    view_calls_function_that_reads_a_table_whose_column_type_changes,
+    "CREATE TABLE t (id int PRIMARY KEY, n int);
+     CREATE FUNCTION total() RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC SELECT sum(n) FROM t; END;
+     CREATE VIEW v AS SELECT total() AS total;",
+    "CREATE TABLE t (id int PRIMARY KEY, n bigint);
+     CREATE FUNCTION total() RETURNS numeric LANGUAGE sql STABLE BEGIN ATOMIC SELECT sum(n) FROM t; END;
+     CREATE VIEW v AS SELECT total() AS total;"
+);
+
+round_trip!(
+    privileges_on_tables_columns_sequences_schemas_and_functions,
+    "CREATE SCHEMA app; CREATE TABLE app.t (id serial PRIMARY KEY, secret text, note text);
+     CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+     GRANT SELECT ON app.t TO app_writer;",
+    "CREATE SCHEMA app; CREATE TABLE app.t (id serial PRIMARY KEY, secret text, note text);
+     CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+     GRANT USAGE ON SCHEMA app TO app_reader, app_writer;
+     GRANT SELECT (id, note) ON app.t TO app_reader;
+     GRANT INSERT, UPDATE ON app.t TO app_writer WITH GRANT OPTION;
+     GRANT USAGE ON SEQUENCE app.t_id_seq TO app_writer;
+     REVOKE EXECUTE ON FUNCTION app.f() FROM PUBLIC;
+     GRANT EXECUTE ON FUNCTION app.f() TO app_reader;"
+);
+
+round_trip!(
+    privileges_survive_a_view_and_function_that_are_recreated,
+    "CREATE TABLE t (id int PRIMARY KEY, n int);
+     CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;
+     CREATE VIEW v AS SELECT id, n FROM t;
+     GRANT SELECT ON v TO app_reader; GRANT EXECUTE ON FUNCTION f(int) TO app_reader;",
+    "CREATE TABLE t (id int PRIMARY KEY, n bigint);
+     CREATE FUNCTION f(a int) RETURNS bigint LANGUAGE sql AS $$ SELECT a::bigint $$;
+     CREATE VIEW v AS SELECT id, n FROM t;
+     GRANT SELECT ON v TO app_reader; GRANT EXECUTE ON FUNCTION f(int) TO app_reader;"
+);
+
+#[tokio::test]
+async fn grant_on_all_tables_in_schema_waits_for_the_tables() {
+    let grant = "GRANT SELECT ON ALL TABLES IN SCHEMA app TO app_reader;";
+    let tables = "CREATE TABLE app.a (id int); CREATE TABLE app.b (id int);";
+    let desired = format!("CREATE SCHEMA app; {tables} {grant}");
+    let declared = format!("CREATE SCHEMA app; {grant} {tables}");
+    check_out_of_order("grant_on_all_tables_in_schema_waits_for_the_tables", "", &desired, &declared).await;
+}
+
+/// Privileges of roles that the declared files never grant anything are not managed: they are not
+/// revoked (unless the role is listed in `[privileges] roles`).
+#[tokio::test]
+async fn privileges_of_unmanaged_roles_are_left_alone() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    server.ensure_roles(&["app_reader", "app_writer"]).await.expect("roles");
+    let db = server.fresh_database("privileges_of_unmanaged_roles").await.expect("database");
+    roundtrip::load_sql(&db.url, "CREATE TABLE t (id int); GRANT SELECT ON t TO app_writer;").await.expect("load");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("s.sql"), "CREATE TABLE t (id int); GRANT SELECT ON t TO app_reader;")
+        .expect("write");
+    let mut settings = roundtrip::settings_for(&db, dir.path());
+    let migration = schema::pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<&str> = migration.up.statements().collect();
+    assert_eq!(up, vec![r#"GRANT SELECT ON TABLE "public"."t" TO "app_reader";"#], "{up:?}");
+
+    settings.privilege_roles = vec!["app_writer".to_string()];
+    let migration = schema::pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<&str> = migration.up.statements().collect();
+    assert!(up.contains(&r#"REVOKE SELECT ON TABLE "public"."t" FROM "app_writer";"#), "{up:?}");
+    let _ = server.drop_database(&db.name).await;
+}
