@@ -219,3 +219,34 @@ async fn column_rename_in_phases() {
 async fn column_type_change_in_phases() {
     run_pattern(&PATTERNS[1]).await;
 }
+
+/// With phases on, dropping a column of an existing table is a contract migration: `migrate up` leaves
+/// the column in place for the old application until `--contract`.
+#[tokio::test]
+async fn dropped_column_waits_for_the_contract() {
+    let server = pg_server().await.unwrap();
+    let db = server.fresh_database("ec_drop").await.unwrap();
+    load_sql(&db.url, "CREATE TABLE t (id int PRIMARY KEY, legacy text); INSERT INTO t VALUES (1, 'x');")
+        .await
+        .unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    std::fs::create_dir(dir.join("schema")).unwrap();
+    std::fs::write(dir.join("schema/app.sql"), "CREATE TABLE t (id int PRIMARY KEY, note text);").unwrap();
+    ok(schema(&db, dir, &["generate", "--phased", "--name", "cleanup"]), "generate --phased");
+    let names = files(&dir.join("generated"));
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].ends_with("_cleanup_expand.up.sql"), "{names:?}");
+    assert!(names[1].ends_with("_cleanup_contract.up.sql"), "{names:?}");
+    let contract = std::fs::read_to_string(dir.join("generated").join(&names[1])).unwrap();
+    assert!(contract.contains("-- schema:phase contract") && contract.contains("DROP COLUMN \"legacy\""), "{contract}");
+
+    ok(schema(&db, dir, &["migrate", "up"]), "migrate up");
+    let columns = "SELECT attname::text FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 \
+                   AND NOT attisdropped ORDER BY attnum";
+    assert_eq!(rows(&db.url, columns).await, ["id", "legacy", "note"], "the old column stays until the contract");
+    assert_eq!(schema(&db, dir, &["migrate", "status"]).code, 1);
+    ok(schema(&db, dir, &["migrate", "up", "--contract"]), "migrate up --contract");
+    assert_eq!(rows(&db.url, columns).await, ["id", "note"]);
+    assert_eq!(schema(&db, dir, &["migrate", "status"]).code, 0);
+}
