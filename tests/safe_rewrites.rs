@@ -477,3 +477,64 @@ async fn online_parts_are_rerunnable() {
     let actual = roundtrip::fingerprint(&db.url).await.unwrap();
     assert_eq!(roundtrip::fingerprint_diff(&expected, &actual), "");
 }
+
+/// Through `schema migrate` with a short `lock_timeout`: a concurrent build that times out behind a long
+/// transaction leaves an INVALID index; the runner retries it after re-running its `DROP INDEX
+/// CONCURRENTLY IF EXISTS` guard, and the index ends up valid.
+#[tokio::test]
+async fn migrate_retries_a_timed_out_concurrent_build() {
+    let server = pg_server().await.unwrap();
+    let db = server.fresh_database("sr_retry").await.unwrap();
+    roundtrip::load_sql(
+        &db.url,
+        "CREATE TABLE t (id int, a int); INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g;",
+    )
+    .await
+    .unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    std::fs::create_dir(dir.join("schema")).unwrap();
+    std::fs::write(dir.join("schema/app.sql"), "CREATE TABLE t (id int, a int); CREATE INDEX t_a ON t (a);").unwrap();
+    std::fs::write(dir.join("diff.toml"), "[migrate]\nlock_timeout = \"300ms\"\nretries = 5\n").unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_schema"))
+            .current_dir(dir)
+            .args(args)
+            .args(["--url", &db.url])
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run schema")
+    };
+    let generated = run(&["generate", "--name", "index"]);
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+
+    let mut blocker = connect::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; INSERT INTO t VALUES (0, 0)").execute(&mut blocker).await.unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        sqlx::raw_sql("COMMIT").execute(&mut blocker).await.unwrap();
+    });
+    let url = db.url.clone();
+    let dir_path = dir.to_path_buf();
+    let migrated = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_schema"))
+            .current_dir(dir_path)
+            .args(["migrate", "up", "--url", &url])
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run schema")
+    })
+    .await
+    .unwrap();
+    release.await.unwrap();
+    let stdout = String::from_utf8_lossy(&migrated.stdout);
+    assert!(migrated.status.success(), "{stdout}{}", String::from_utf8_lossy(&migrated.stderr));
+    assert!(stdout.contains("lock timeout at statement") && stdout.contains("retry 1 of 5"), "{stdout}");
+    let mut conn = connect::connect(&db.url).await.unwrap();
+    let valid: Vec<(String, bool)> =
+        sqlx::query_as("SELECT indexrelid::regclass::text, indisvalid FROM pg_index WHERE indrelid = 't'::regclass")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(valid, [("t_a".to_string(), true)]);
+}

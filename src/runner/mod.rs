@@ -702,7 +702,17 @@ async fn run_outside_transaction<D: Database>(
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let Err(error) = db.execute(&statement.sql).await else { break };
+            // A retried statement first re-runs its guard (see [`guard_of`]): a concurrent index build that
+            // timed out left an INVALID index under the name it builds.
+            let guard = if attempt > 1 { guard_of(statements, i) } else { None };
+            let result = match guard {
+                Some(guard) => match db.execute(&guard.sql).await {
+                    Ok(()) => db.execute(&statement.sql).await,
+                    Err(e) => Err(e),
+                },
+                None => db.execute(&statement.sql).await,
+            };
+            let Err(error) = result else { break };
             if error.lock_timeout && attempt <= options.retries {
                 let delay = options.backoff(attempt);
                 let _ = writeln!(
@@ -761,6 +771,23 @@ async fn run_outside_transaction<D: Database>(
         if direction == Direction::Up { "applied" } else { "rolled-back" }
     )))?;
     Ok(elapsed)
+}
+
+/// The statement that makes statement `i` of a no-transaction file re-runnable, if the file has one
+/// right before it: `DROP INDEX CONCURRENTLY IF EXISTS` before a `CREATE [UNIQUE] INDEX CONCURRENTLY`
+/// (session `SET`s in between are skipped). Generated online migrations are written that way.
+fn guard_of(statements: &[RawStatement], i: usize) -> Option<&RawStatement> {
+    let words = |sql: &str| sql.split_whitespace().map(str::to_ascii_uppercase).collect::<Vec<_>>();
+    let build = words(&statements[i].sql);
+    let is_build = matches!(build.as_slice(), [c, i, x, ..] | [c, _, i, x, ..] if c == "CREATE" && i == "INDEX" && x == "CONCURRENTLY");
+    if !is_build {
+        return None;
+    }
+    statements[..i]
+        .iter()
+        .rev()
+        .find(|s| !words(&s.sql).first().is_some_and(|w| w == "SET"))
+        .filter(|s| words(&s.sql).starts_with(&["DROP", "INDEX", "CONCURRENTLY", "IF", "EXISTS"].map(String::from)))
 }
 
 fn row(m: &LocalMigration, elapsed: Duration, dirty: bool, note: Option<&str>) -> Applied {
@@ -854,6 +881,25 @@ mod tests {
         let found = statements(Kind::Postgres, &script, &mut Vec::new()).unwrap();
         let sql: Vec<&str> = found.iter().map(|s| s.sql.as_str()).collect();
         assert_eq!(sql, ["SELECT 1", "DROP INDEX x -- the end"]);
+    }
+
+    #[test]
+    fn a_concurrent_build_is_retried_after_its_guard() {
+        let script = Script {
+            path: "x.up.sql".into(),
+            text: "DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"i\";\nSET lock_timeout = '1s';\n\
+                   CREATE UNIQUE INDEX CONCURRENTLY \"i\" ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);"
+                .into(),
+            checksum: String::new(),
+            transactional: false,
+        };
+        let found = statements(Kind::Postgres, &script, &mut Vec::new()).unwrap();
+        assert_eq!(
+            guard_of(&found, 2).map(|s| s.sql.as_str()),
+            Some("DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"i\"")
+        );
+        assert!(guard_of(&found, 3).is_none(), "the statement before it is a build, not a guard");
+        assert!(guard_of(&found, 1).is_none());
     }
 
     #[test]
