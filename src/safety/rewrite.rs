@@ -19,6 +19,7 @@ use super::{Context, Hazard};
 use crate::diff::Change;
 use crate::model::{Catalog, ColumnRef, QualifiedName};
 use crate::plan::{Plan, SqlRenderer, Step};
+use indexmap::IndexSet;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -170,41 +171,61 @@ enum Form {
 /// other objects depend on (which expand/contract leaves to the one-step plan).
 pub fn context(ordered: &[Change], current: &Catalog) -> Context {
     let mut ctx = Context::from_changes(ordered);
+    // Only expand/contract needs the rest, and only for tables whose columns are renamed or retyped: the
+    // catalog of a large schema is not walked for plans that do not touch columns.
+    let tables: IndexSet<&QualifiedName> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::RenameColumn { table, .. } | Change::AlterColumn { table, .. } => Some(table),
+            _ => None,
+        })
+        .collect();
+    if tables.is_empty() {
+        return ctx;
+    }
+    let mut use_column = |table: &QualifiedName, column: &str| {
+        if tables.contains(table) {
+            ctx.columns_in_use.insert(ColumnRef { table: table.clone(), column: column.to_string() });
+        }
+    };
     for table in current.tables.values() {
         for c in table.constraints.values() {
             for column in &c.columns {
-                ctx.columns_in_use.insert(ColumnRef { table: table.name.clone(), column: column.clone() });
+                use_column(&table.name, column);
             }
             if let Some(target) = &c.references {
                 for column in &target.columns {
-                    ctx.columns_in_use.insert(ColumnRef { table: target.table.clone(), column: column.clone() });
+                    use_column(&target.table, column);
                 }
             }
         }
-        for column in table.columns.values() {
-            ctx.current_columns
-                .insert(ColumnRef { table: table.name.clone(), column: column.name.clone() }, column.clone());
+        for r in table.columns.values().flat_map(|c| &c.depends_on) {
+            if let crate::model::ObjectRef::Column(c) = r {
+                use_column(&c.table, &c.column);
+            }
         }
     }
     for index in current.indexes.values() {
         for column in &index.columns {
-            ctx.columns_in_use.insert(ColumnRef { table: index.table.clone(), column: column.clone() });
+            use_column(&index.table, column);
         }
     }
-    let refs = current
-        .views
-        .values()
-        .flat_map(|v| &v.depends_on)
-        .chain(current.triggers.values().flat_map(|t| &t.depends_on))
-        .chain(current.tables.values().flat_map(|t| t.columns.values().flat_map(|c| &c.depends_on)));
-    for r in refs {
+    for r in
+        current.views.values().flat_map(|v| &v.depends_on).chain(current.triggers.values().flat_map(|t| &t.depends_on))
+    {
         if let crate::model::ObjectRef::Column(c) = r {
-            ctx.columns_in_use.insert(c.clone());
+            use_column(&c.table, &c.column);
         }
     }
     for s in current.sequences.values() {
         if let Some(owner) = &s.owned_by {
-            ctx.columns_in_use.insert(owner.clone());
+            use_column(&owner.table, &owner.column);
+        }
+    }
+    for table in current.tables.values().filter(|t| tables.contains(&t.name)) {
+        for column in table.columns.values() {
+            ctx.current_columns
+                .insert(ColumnRef { table: table.name.clone(), column: column.name.clone() }, column.clone());
         }
     }
     // Views, triggers and policies are not column-precise (`*`, function bodies, expressions): a table
@@ -229,7 +250,7 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
 /// the result is one part holding the plan as it is.
 pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRenderer, options: &Options) -> Vec<Part> {
     let changes: Vec<Change> = up.steps.iter().map(|s| s.change.clone()).collect();
-    let ctx = context(&changes, current);
+    let ctx = if options.phased { context(&changes, current) } else { Context::from_changes(&changes) };
     let deps = crate::plan::dependencies(&changes);
 
     // The form and slot of every up step.
@@ -305,7 +326,7 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         }
         down_slots.push(Some(slot));
     }
-    let down_ctx = context(&down_changes, &Catalog::default());
+    let down_ctx = Context::from_changes(&down_changes);
     let mut down_online = vec![false; SLOTS.len()];
     for (step, slot) in down.steps.iter().zip(&down_slots) {
         let Some(slot) = *slot else { continue };
