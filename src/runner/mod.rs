@@ -786,7 +786,7 @@ fn guard_of(statements: &[RawStatement], i: usize) -> Option<&RawStatement> {
     statements[..i]
         .iter()
         .rev()
-        .find(|s| !words(&s.sql).first().is_some_and(|w| w == "SET"))
+        .find(|s| words(&s.sql).first().is_none_or(|w| w != "SET"))
         .filter(|s| words(&s.sql).starts_with(&["DROP", "INDEX", "CONCURRENTLY", "IF", "EXISTS"].map(String::from)))
 }
 
