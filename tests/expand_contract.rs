@@ -158,6 +158,23 @@ async fn run_pattern(p: &Pattern) {
     std::fs::write(dir.join("schema/app.sql"), p.desired).unwrap();
     let generated: PathBuf = dir.join("generated");
 
+    // The one-step plan breaks running code (rename) or rewrites under a lock (type change); the phased
+    // plan carries neither hazard.
+    let hazard_ids = |args: &[&str]| -> Vec<String> {
+        let run = ok(schema(&db, dir, args), "plan --format json");
+        let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+        value["up"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["hazards"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let plain = hazard_ids(&["plan", "--plain", "--format", "json"]);
+    assert!(plain.iter().any(|id| id == "rename-visible" || id == "table-rewrite"), "{plain:?}");
+    let phased = hazard_ids(&["plan", "--phased", "--format", "json"]);
+    assert!(phased.is_empty(), "{phased:?}");
+
     let run = ok(schema(&db, dir, &["generate", "--phased", "--name", "change"]), "generate --phased");
     assert!(run.stdout.contains("migrate up --contract"), "{}", run.stdout);
     let names = files(&generated);
