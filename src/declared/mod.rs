@@ -695,10 +695,12 @@ fn body_references(body: &str) -> Vec<ObjectKey> {
     refs.keys
 }
 
-/// The relations (schema, name) a `LANGUAGE sql` function body in a string reads or writes, where the
-/// parser understands it; unqualified names resolve to `public`. Used to order functions after the
+/// The relations (schema, name) a `LANGUAGE sql` function body in a string reads or writes, or `None`
+/// where the parser cannot read it; unqualified names resolve to `public`. Used to order functions after the
 /// tables they need, which PostgreSQL does not record for such bodies.
-pub fn sql_body_relations(body: &str) -> Vec<(String, String)> {
+pub fn sql_body_relations(body: &str) -> Option<Vec<(String, String)>> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    Parser::parse_sql(&dialect, body).ok()?;
     let mut out: Vec<(String, String)> = body_references(body)
         .into_iter()
         .filter_map(|k| match k {
@@ -708,7 +710,7 @@ pub fn sql_body_relations(body: &str) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out.dedup();
-    out
+    Some(out)
 }
 
 /// Orders statements so that each comes after the statements defining what it references. Schemas

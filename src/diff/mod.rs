@@ -374,6 +374,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     diff_enums(current, desired, &mut out);
     let dropped_columns = diff_tables(current, desired, &mut out);
     let dropped_functions = program::diff_functions(current, desired, &program::disturbed_columns(&out), &mut out);
+    program::release_function_users(current, desired, &dropped_functions, &mut out);
     diff_sequences(current, desired, &dropped_columns, &mut out);
     // Views are decided once the column and table changes are known; their changes are listed after
     // the indexes, which need the set of recreated relations.

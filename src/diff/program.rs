@@ -220,3 +220,45 @@ fn current_has(current: &Catalog, target: &PrivilegeTarget) -> bool {
         PrivilegeTarget::Function(id, _) => current.functions.contains_key(id),
     }
 }
+
+/// Column defaults, check constraints and indexes that call a function being dropped and created
+/// again, and are otherwise unchanged: they let go of the function first and take it up again after
+/// (PostgreSQL refuses to drop a function they use). Changed ones are replaced by the table diff.
+pub(super) fn release_function_users(
+    current: &Catalog,
+    desired: &Catalog,
+    dropped_functions: &IndexSet<FunctionId>,
+    out: &mut Vec<Change>,
+) {
+    if dropped_functions.is_empty() {
+        return;
+    }
+    let calls = |deps: &[ObjectRef]| {
+        deps.iter().any(|d| matches!(d, ObjectRef::Function(id) if dropped_functions.contains(id)))
+    };
+    for (name, have) in &current.tables {
+        let Some(want) = desired.tables.get(name) else { continue };
+        for (column_name, column) in &have.columns {
+            if column.generated.is_none() && calls(&column.depends_on) && want.columns.get(column_name) == Some(column)
+            {
+                let mut released = column.clone();
+                released.default = None;
+                released.depends_on.retain(|d| !matches!(d, ObjectRef::Function(_)));
+                out.push(Change::AlterColumn { table: name.clone(), from: column.clone(), to: released.clone() });
+                out.push(Change::AlterColumn { table: name.clone(), from: released, to: column.clone() });
+            }
+        }
+        for (constraint_name, constraint) in &have.constraints {
+            if calls(&constraint.depends_on) && want.constraints.get(constraint_name) == Some(constraint) {
+                out.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
+                out.push(Change::AddConstraint { table: name.clone(), constraint: constraint.clone() });
+            }
+        }
+    }
+    for (name, index) in &current.indexes {
+        if calls(&index.depends_on) && desired.indexes.get(name) == Some(index) {
+            out.push(Change::DropIndex(index.clone()));
+            out.push(Change::CreateIndex(index.clone()));
+        }
+    }
+}

@@ -50,6 +50,9 @@ pub struct Function {
     /// Types, relations and other functions it needs, from the database's dependency records (a body
     /// in a string, as PL/pgSQL or `AS $$…$$`, records none).
     pub depends_on: Vec<ObjectRef>,
+    /// False when what the body uses is unknown (a PL/pgSQL body, or a SQL body the parser could not
+    /// read): the function is then ordered conservatively, and its statement says so.
+    pub body_dependencies_known: bool,
 }
 
 /// A row-level security policy on a table.

@@ -461,7 +461,10 @@ fn effects(change: &Change) -> Effects {
             e.needs.extend(privilege_target_keys(&g.key.target));
         }
         Change::RevokePrivilege(g) => {
+            // After the object is created (a default privilege revoked from a new function), before it
+            // is dropped.
             e.removes.push(Key::Privilege(g.key.clone()));
+            e.needs.extend(privilege_target_keys(&g.key.target));
             e.held.extend(privilege_target_keys(&g.key.target));
         }
     }

@@ -63,13 +63,23 @@ pub(super) async fn read(
         }
         // PostgreSQL checks a SQL body in a string when the function is created, but records nothing
         // of what it reads: find the relations in it, so the function is created after them.
-        if get::<String>(&row, q, "language")? == "sql"
-            && let Some(source) = get::<Option<String>>(&row, q, "source")?
-        {
-            for (schema, name) in crate::declared::sql_body_relations(&source) {
-                depends_on.push(ObjectRef::Relation(QualifiedName::new(schema, name)));
-            }
-        }
+        let source: Option<String> = get(&row, q, "source")?;
+        let body_dependencies_known = match (get::<String>(&row, q, "language")?.as_str(), source) {
+            // A SQL-standard body (BEGIN ATOMIC, RETURN): PostgreSQL records what it uses.
+            (_, None) => true,
+            ("sql", Some(source)) => match crate::declared::sql_body_relations(&source) {
+                Some(relations) => {
+                    for (schema, name) in relations {
+                        depends_on.push(ObjectRef::Relation(QualifiedName::new(schema, name)));
+                    }
+                    true
+                }
+                None => false,
+            },
+            // C and internal functions call no SQL objects; other languages' bodies are opaque.
+            ("c" | "internal", Some(_)) => true,
+            (_, Some(_)) => false,
+        };
         depends_on.extend(function_triples(q, &get::<String>(&row, q, "functions")?)?);
         depends_on.sort();
         depends_on.dedup();
@@ -82,6 +92,7 @@ pub(super) async fn read(
             returns: get(&row, q, "returns")?,
             comment: get(&row, q, "comment")?,
             depends_on,
+            body_dependencies_known,
         };
         catalog.functions.insert(id, function);
     }

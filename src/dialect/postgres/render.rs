@@ -273,7 +273,15 @@ fn render(change: &Change) -> Vec<String> {
             let text = comment.as_deref().map(literal).unwrap_or_else(|| "NULL".to_string());
             vec![format!("COMMENT ON {object} IS {text};")]
         }
-        Change::CreateFunction(f) | Change::ReplaceFunction { to: f, .. } => vec![format!("{};", f.definition)],
+        Change::CreateFunction(f) | Change::ReplaceFunction { to: f, .. } => {
+            let note = if f.body_dependencies_known {
+                ""
+            } else {
+                "-- schema: what this body uses is not recorded by PostgreSQL; it is created after the tables \
+                 and columns of this migration\n"
+            };
+            vec![format!("{note}{};", f.definition)]
+        }
         Change::DropFunction(f) => vec![format!("DROP {} {};", f.kind.keyword(), function_name(&f.id))],
         Change::CreatePolicy(p) => vec![create_policy(p)],
         Change::DropPolicy(p) => vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))],
