@@ -95,6 +95,21 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
     let mut catalog = dialect::load_declared(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
     apply_ignore(&mut catalog, settings);
     let mut hints = settings.renames.clone();
+    // diff.toml names without a schema mean `public`; a SQLite database has only `main`.
+    if Kind::from_url(url)? == Kind::Sqlite {
+        let to_main = |name: &mut QualifiedName| {
+            if name.schema == "public" {
+                name.schema = "main".to_string();
+            }
+        };
+        for (from, to) in &mut hints.tables {
+            to_main(from);
+            to_main(to);
+        }
+        for (table, _, _) in &mut hints.columns {
+            to_main(table);
+        }
+    }
     for ((fs, fname), (ts, tname)) in annotations.tables {
         hints.tables.push((QualifiedName::new(fs, fname), QualifiedName::new(ts, tname)));
     }

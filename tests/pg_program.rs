@@ -8,13 +8,7 @@ async fn check(label: &str, current: &str, desired: &str) -> roundtrip::Outcome 
     let server = pg_server().await.expect("PostgreSQL for tests");
     server.ensure_roles(&["app_reader", "app_writer"]).await.expect("roles");
     let outcome = roundtrip::run(server, label, current, desired).await.expect("round trip setup");
-    assert!(
-        outcome.failure.is_none(),
-        "{label}: {}\n--- up:\n{}\n--- down:\n{}",
-        outcome.failure.as_deref().unwrap_or(""),
-        outcome.up_sql.join("\n"),
-        outcome.down_sql.join("\n")
-    );
+    outcome.assert_passed(label);
     outcome
 }
 
@@ -23,13 +17,7 @@ async fn check_out_of_order(label: &str, current: &str, desired: &str, declared:
     let server = pg_server().await.expect("PostgreSQL for tests");
     let outcome =
         roundtrip::run_declared(server, label, current, desired, declared, |_| {}).await.expect("round trip setup");
-    assert!(
-        outcome.failure.is_none(),
-        "{label}: {}\n--- up:\n{}\n--- down:\n{}",
-        outcome.failure.as_deref().unwrap_or(""),
-        outcome.up_sql.join("\n"),
-        outcome.down_sql.join("\n")
-    );
+    outcome.assert_passed(label);
 }
 
 macro_rules! round_trip {

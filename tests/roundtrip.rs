@@ -6,13 +6,7 @@ use schema::testkit::{pg_server, roundtrip};
 async fn check(label: &str, current: &str, desired: &str) -> roundtrip::Outcome {
     let server = pg_server().await.expect("PostgreSQL for tests");
     let outcome = roundtrip::run(server, label, current, desired).await.expect("round trip setup");
-    assert!(
-        outcome.failure.is_none(),
-        "{label}: {}\n--- up:\n{}\n--- down:\n{}",
-        outcome.failure.as_deref().unwrap_or(""),
-        outcome.up_sql.join("\n"),
-        outcome.down_sql.join("\n")
-    );
+    outcome.assert_passed(label);
     outcome
 }
 

@@ -296,3 +296,57 @@ async fn rename_annotations_rename_in_place_and_keep_rows() {
     assert!(kept[0].contains("broken"), "{kept:?}");
     assert!(pipeline::migration(&settings).await.unwrap().up.is_empty());
 }
+
+/// diff.toml rename hints written without a schema (`from = "tickets"`) work with SQLite, whose one
+/// schema is `main`.
+#[tokio::test]
+async fn rename_hints_without_a_schema_rename_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE tickets (id INTEGER PRIMARY KEY, summary TEXT); INSERT INTO tickets VALUES (7, 'broken');")
+        .await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("schema.sql"), "CREATE TABLE issues (id INTEGER PRIMARY KEY, title TEXT);").unwrap();
+    let config: schema::config::Config = toml::from_str(
+        "[[rename.table]]\nfrom = \"tickets\"\nto = \"issues\"\n\n[[rename.column]]\ntable = \"issues\"\nfrom = \"summary\"\nto = \"title\"\n",
+    )
+    .unwrap();
+    let mut settings = Settings::from_config(&config, dir.path()).unwrap();
+    settings.url = Some(format!("sqlite:{}", db.display()));
+    settings.schema_dir = schema_dir;
+    let migration = pipeline::migration(&settings).await.expect("plan up");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    // In place or by a rebuild that copies the old column into the new one (see the test above).
+    let renamed = up.iter().any(|s| s.contains("RENAME COLUMN \"summary\" TO \"title\""))
+        || up.iter().any(|s| s.contains("SELECT \"id\", \"summary\" FROM \"tickets\""));
+    assert!(renamed, "{up:?}");
+    schema::dialect::execute(settings.url.as_deref().unwrap(), &up, true).await.expect("apply up");
+    let kept = rows(&db, "issues", &["id".to_string(), "title".to_string()]).await;
+    assert!(kept.len() == 1 && kept[0].contains("broken"), "{kept:?}");
+}
+
+/// A nullable column that becomes NOT NULL with a default: rows holding NULL take the default in the
+/// rebuild's copy instead of failing it.
+#[tokio::test]
+async fn column_made_not_null_with_a_default_fills_nulls() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT); INSERT INTO t VALUES (1, 'x'), (2, NULL);").await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(
+        schema_dir.join("schema.sql"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT 'none');",
+    )
+    .unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let up: Vec<String> =
+        pipeline::migration(&settings).await.expect("plan").up.statements().map(String::from).collect();
+    schema::dialect::execute(&url, &up, true).await.unwrap_or_else(|e| panic!("apply: {e:#}\n{up:?}"));
+    let kept = rows(&db, "t", &["id".to_string(), "a".to_string()]).await;
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(kept.iter().any(|r| r.contains("none")) && kept.iter().any(|r| r.contains('x')), "{kept:?}");
+    assert!(pipeline::migration(&settings).await.unwrap().up.is_empty());
+}

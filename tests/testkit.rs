@@ -123,3 +123,28 @@ async fn url_for_keeps_query_parameters() {
     conn.close().await.expect("close");
     server.drop_database(&db.name).await.expect("drop");
 }
+
+/// Servers that require TLS are reached: `sslmode=require` in the URL negotiates TLS (the throwaway
+/// cluster has a self-signed certificate, which `require` accepts without verifying it).
+#[tokio::test]
+async fn sslmode_require_connects_over_tls() {
+    let server = schema::testkit::pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("tls_require").await.expect("database");
+    let separator = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}sslmode=require", db.url);
+    let mut conn = match schema::dialect::postgres::connect::connect(&url).await {
+        Ok(conn) => conn,
+        Err(e) => panic!(
+            "could not connect with sslmode=require: {e:#}\nThe test server must accept TLS: the throwaway \
+             cluster gets a self-signed certificate when `openssl` is installed; with DATABASE_URL, enable ssl \
+             on that server"
+        ),
+    };
+    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await
+        .expect("pg_stat_ssl");
+    assert!(ssl, "the connection is encrypted");
+    drop(conn);
+    let _ = server.drop_database(&db.name).await;
+}

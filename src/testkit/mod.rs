@@ -665,6 +665,34 @@ fn spawn_watchdog(runner: &Runner, pg_ctl: &Path, data: &Path, dir: &Path) -> Re
         .map_err(|e| format!("could not spawn the clean-up watchdog (`sh`): {e}"))
 }
 
+/// Writes `server.crt` and `server.key` (self-signed, owner-only) into the data directory; false when
+/// openssl is missing or fails.
+fn make_certificate(runner: &Runner, data: &Path, dir: &Path) -> bool {
+    let (Some(openssl), Some(chmod)) = (find_on_path("openssl"), find_on_path("chmod")) else { return false };
+    let key = data.join("server.key").to_string_lossy().into_owned();
+    let crt = data.join("server.crt").to_string_lossy().into_owned();
+    let args: Vec<String> = [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &key,
+        "-out",
+        &crt,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let made = runner.run(&openssl, &args, dir).is_ok_and(|out| out.status.success());
+    made && runner.run(&chmod, &["600".to_string(), key], dir).is_ok_and(|out| out.status.success())
+}
+
 fn free_port() -> Result<u16, String> {
     TcpListener::bind(("127.0.0.1", 0))
         .and_then(|listener| listener.local_addr())
@@ -708,6 +736,10 @@ fn start_throwaway_cluster() -> Result<PgServer, String> {
         return Err(describe_failure("initdb", &line, &out));
     }
 
+    // TLS, so that `sslmode=require` connections are tested too: a self-signed certificate, when
+    // openssl is installed (the TLS test says so when it is not).
+    let tls = make_certificate(&runner, &data, &dir);
+
     let mut failure = String::new();
     for attempt in 1..=START_ATTEMPTS {
         let port = free_port()?;
@@ -715,8 +747,9 @@ fn start_throwaway_cluster() -> Result<PgServer, String> {
         let log_offset = fs::metadata(&log).map_or(0, |m| m.len());
         let options = format!(
             "-F -p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=200",
-            sh_quote(&dir.to_string_lossy())
+             -c full_page_writes=off -c max_connections=200{}",
+            sh_quote(&dir.to_string_lossy()),
+            if tls { " -c ssl=on" } else { "" }
         );
         let args: Vec<String> =
             ["-D", &data_str, "-l", &log.to_string_lossy(), "-w", "-t", "60", "-o", &options, "start"]

@@ -21,6 +21,19 @@ pub struct Outcome {
     pub failure: Option<String>,
 }
 
+impl Outcome {
+    /// Panics with the failure and both scripts unless every stage passed (for tests).
+    pub fn assert_passed(&self, label: &str) {
+        assert!(
+            self.failure.is_none(),
+            "{label}: {}\n--- up:\n{}\n--- down:\n{}",
+            self.failure.as_deref().unwrap_or(""),
+            self.up_sql.join("\n"),
+            self.down_sql.join("\n")
+        );
+    }
+}
+
 /// The sorted fingerprint lines of a database.
 pub async fn fingerprint(url: &str) -> Result<Vec<String>> {
     let mut conn = connect::connect(url).await?;

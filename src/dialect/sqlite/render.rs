@@ -173,7 +173,17 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
         from.columns.iter().filter(|(key, _)| to.columns.get(*key).is_some_and(|c| c.generated.is_none())).collect();
     if !shared.is_empty() {
         let into: Vec<String> = shared.iter().map(|(key, _)| ident(key)).collect();
-        let select: Vec<String> = shared.iter().map(|(_, c)| ident(&c.name)).collect();
+        // A column that becomes NOT NULL takes its new default where it held NULL (without a default,
+        // the copy fails and the transaction leaves the table as it was).
+        let select: Vec<String> = shared
+            .iter()
+            .map(|(key, c)| match to.columns.get(*key) {
+                Some(target) if target.not_null && !c.not_null && target.default.is_some() => {
+                    format!("COALESCE({}, ({}))", ident(&c.name), target.default.as_deref().unwrap_or_default())
+                }
+                _ => ident(&c.name),
+            })
+            .collect();
         sql.push(format!(
             "INSERT INTO {} ({}) SELECT {} FROM {};",
             ident(&temporary),
