@@ -179,7 +179,11 @@ async fn unmanaged_statement_kinds_are_rejected_with_kind_and_location() {
             "CREATE TABLE t (id int);\n\nCREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);\n",
             "f.sql:3:1",
         ),
-        ("GRANT", "CREATE TABLE t (id int);\nGRANT SELECT ON t TO PUBLIC;\n", "f.sql:2:1"),
+        (
+            "ALTER DEFAULT PRIVILEGES",
+            "CREATE TABLE t (id int);\nALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;\n",
+            "f.sql:2:1",
+        ),
         (
             "CREATE RULE",
             "CREATE TABLE t (id int);\nCREATE RULE t_keep AS ON DELETE TO t\n    DO INSTEAD NOTHING;\n",

@@ -262,7 +262,7 @@ impl Catalog {
             && self.functions.is_empty()
             && self.policies.is_empty()
             && self.row_security.is_empty()
-            && self.grants.is_empty()
+        // Grants are on the objects above or on schemas (every new database grants USAGE on `public`).
     }
 
     /// Keep only the privileges of these grantees (the ones the tool manages).
