@@ -77,6 +77,9 @@ pub struct Migration {
     pub down: Plan,
     /// Objects in the live database that are left alone because they are not managed yet.
     pub unmanaged: Vec<UnmanagedObject>,
+    /// The files `generate` writes: `up`/`down` with online rewrites and expand/contract phases as
+    /// `[hazards]` asks (see [`crate::safety::rewrite`]); one part holding `up`/`down` when none apply.
+    pub parts: Vec<crate::safety::rewrite::Part>,
 }
 
 /// Reads and loads the declared schema into a catalog.
@@ -123,6 +126,9 @@ pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
     // The runner's tracking table belongs to `schema migrate`, never to the declared schema.
     let tracking = settings.migrate.tracking_table(Kind::from_url(url)?);
     catalog.retain_names(|name| *name != tracking);
+    // The dual-write functions and triggers of expand/contract belong to the migrations that create and
+    // drop them, never to the declared schema.
+    catalog.retain_names(|name| !name.name.starts_with(crate::safety::rewrite::SYNC_PREFIX));
     Ok(catalog)
 }
 
@@ -184,9 +190,15 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
     let url = settings.url()?.to_string();
     let current = live_catalog(&url, settings).await?;
     let (desired, hints) = declared_catalog(settings).await?;
-    let (mut up, down) = plan_between(Kind::from_url(&url)?, &current, &desired, &hints, &settings.privilege_roles)?;
+    let kind = Kind::from_url(&url)?;
+    let (mut up, down) = plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
+    let mut parts =
+        crate::safety::rewrite::rewrite(&up, &down, &current, kind.renderer().as_ref(), &settings.hazards.rewrite);
     attach_live_stats(&url, &mut up).await?;
-    Ok(Migration { up, down, unmanaged: current.unmanaged })
+    for part in &mut parts {
+        attach_live_stats(&url, &mut part.up).await?;
+    }
+    Ok(Migration { up, down, unmanaged: current.unmanaged, parts })
 }
 
 /// Grades the plan's hazards with the live sizes of their tables, where the database keeps statistics

@@ -10,9 +10,10 @@
 
 pub mod lint;
 pub mod policy;
+pub mod rewrite;
 
 use crate::diff::Change;
-use crate::model::QualifiedName;
+use crate::model::{Column, ColumnRef, QualifiedName};
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 use std::fmt;
@@ -263,14 +264,31 @@ pub struct Context {
     pub created_tables: IndexSet<QualifiedName>,
     /// Tables dropped by the same plan: their indexes and constraints go with them.
     pub dropped_tables: IndexSet<QualifiedName>,
+    /// Indexes dropped and created again under the same name (changed definitions).
+    pub replaced_indexes: IndexSet<QualifiedName>,
+    /// Columns that indexes, constraints, views, triggers, defaults or sequences of the current schema
+    /// depend on (filled by [`rewrite::context`]).
+    pub columns_in_use: IndexSet<ColumnRef>,
+    /// Tables that a view or trigger of the current schema reads (filled by [`rewrite::context`]).
+    pub tables_in_use: IndexSet<QualifiedName>,
+    /// The current definition of every column (filled by [`rewrite::context`]).
+    pub current_columns: IndexMap<ColumnRef, Column>,
 }
 
 impl Context {
     pub fn from_changes<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Context {
         let mut created_tables = IndexSet::new();
         let mut dropped_tables = IndexSet::new();
+        let mut dropped_indexes = IndexSet::new();
+        let mut replaced_indexes = IndexSet::new();
         for change in changes {
             match change {
+                Change::DropIndex(i) => {
+                    dropped_indexes.insert(i.name.clone());
+                }
+                Change::CreateIndex(i) if dropped_indexes.contains(&i.name) => {
+                    replaced_indexes.insert(i.name.clone());
+                }
                 Change::DropTable(t) => {
                     dropped_tables.insert(t.name.clone());
                 }
@@ -283,7 +301,7 @@ impl Context {
                 _ => {}
             }
         }
-        Context { created_tables, dropped_tables }
+        Context { created_tables, dropped_tables, replaced_indexes, ..Context::default() }
     }
 
     /// Whether `table` exists before the plan runs (and may hold rows).

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod hazards;
 pub mod introspect;
 mod introspect_program;
+pub mod online;
 pub mod render;
 pub mod scratch;
 pub mod stats;
