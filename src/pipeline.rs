@@ -154,6 +154,14 @@ pub fn managed_grantees(desired: &Catalog, privilege_roles: &[String]) -> indexm
     managed
 }
 
+/// Drops the privileges of unmanaged grantees from both catalogs in place (what [`plan_between`]
+/// would otherwise do on copies).
+pub fn retain_managed_grants(current: &mut Catalog, desired: &mut Catalog, privilege_roles: &[String]) {
+    let managed = managed_grantees(desired, privilege_roles);
+    current.retain_grantees(&managed);
+    desired.retain_grantees(&managed);
+}
+
 /// Plans both directions between two catalogs, in the SQL of `kind`. Privileges are compared for the
 /// grantees that `desired` grants something explicitly, and for `privilege_roles`; other roles'
 /// privileges are left alone in both directions.
@@ -188,8 +196,9 @@ pub fn plan_between(
 /// The migration from the live database to the declared schema.
 pub async fn migration(settings: &Settings) -> Result<Migration> {
     let url = settings.url()?.to_string();
-    let current = live_catalog(&url, settings).await?;
-    let (desired, hints) = declared_catalog(settings).await?;
+    let mut current = live_catalog(&url, settings).await?;
+    let (mut desired, hints) = declared_catalog(settings).await?;
+    retain_managed_grants(&mut current, &mut desired, &settings.privilege_roles);
     let kind = Kind::from_url(&url)?;
     let (mut up, down) = plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
     let mut parts =

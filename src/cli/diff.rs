@@ -37,7 +37,8 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     // scratch database, which is dropped only at its end.
     let (current, desired) =
         tokio::join!(pipeline::catalog_of(&from, &server, settings), pipeline::catalog_of(&to, &server, settings));
-    let ((current, _), (desired, hints)) = (current?, desired?);
+    let ((mut current, _), (mut desired, hints)) = (current?, desired?);
+    pipeline::retain_managed_grants(&mut current, &mut desired, &settings.privilege_roles);
     let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
     match args.format {
         Format::Json => {
