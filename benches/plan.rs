@@ -2,8 +2,14 @@
 //! of N tables where about 10% of the tables differ.
 //!
 //! cargo bench --bench plan
+//!
+//! Timings on a loaded machine are noisy; instruction counts are not. `PLAN_ONCE=N` runs one
+//! diff+order+render of N tables and exits, for callgrind, counting only that call:
+//!
+//! PLAN_ONCE=10000 valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*plan_once_measured*' \
+//!     target/release/deps/plan-<hash>
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use schema::dialect::postgres::render::PostgresRenderer;
 use schema::diff::{RenameHints, diff};
 use schema::plan;
@@ -34,5 +40,22 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// One diff+order+render of two generated catalogs of `n` tables (callgrind counts only this call).
+#[inline(never)]
+fn plan_once_measured(current: &schema::model::Catalog, desired: &schema::model::Catalog) -> usize {
+    let changes = diff(current, desired, &RenameHints::default());
+    plan::build_from(changes, &PostgresRenderer).expect("acyclic").steps.len()
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(n) = std::env::var("PLAN_ONCE").ok().and_then(|n| n.parse::<usize>().ok()) {
+        let current = generate::catalog(n, 42);
+        let desired = generate::edited(&current, 10, 42);
+        println!("{} steps", black_box(plan_once_measured(&current, &desired)));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -43,6 +43,12 @@ const QUERY_FILES: &[&str] = &[
     "constraints",
     "indexes",
     "views",
+    "functions",
+    "triggers",
+    "policies",
+    "row_security",
+    "function_uses",
+    "privileges",
     "unmanaged",
 ];
 
@@ -290,6 +296,7 @@ struct SizeResult {
 }
 
 fn main() -> anyhow::Result<()> {
+    anyhow::ensure!(QUERY_FILES.len() == QUERY_COUNT, "QUERY_FILES must list every catalog query of the introspection");
     let options = parse_options()?;
     if let Some(dir) = &options.sql_only {
         std::fs::create_dir_all(dir)?;

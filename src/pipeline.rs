@@ -77,6 +77,9 @@ pub struct Migration {
     pub down: Plan,
     /// Objects in the live database that are left alone because they are not managed yet.
     pub unmanaged: Vec<UnmanagedObject>,
+    /// The files `generate` writes: `up`/`down` with online rewrites and expand/contract phases as
+    /// `[hazards]` asks (see [`crate::safety::rewrite`]); one part holding `up`/`down` when none apply.
+    pub parts: Vec<crate::safety::rewrite::Part>,
 }
 
 /// Reads and loads the declared schema into a catalog.
@@ -130,6 +133,9 @@ pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
     // The runner's tracking table belongs to `schema migrate`, never to the declared schema.
     let tracking = settings.migrate.tracking_table(Kind::from_url(url)?);
     catalog.retain_names(|name| *name != tracking);
+    // The dual-write functions and triggers of expand/contract belong to the migrations that create and
+    // drop them, never to the declared schema.
+    catalog.retain_names(|name| !name.name.starts_with(crate::safety::rewrite::SYNC_PREFIX));
     Ok(catalog)
 }
 
@@ -153,6 +159,14 @@ pub fn managed_grantees(desired: &Catalog, privilege_roles: &[String]) -> indexm
     managed.extend(privilege_roles.iter().cloned());
     managed.extend(desired.explicit_grantees().cloned());
     managed
+}
+
+/// Drops the privileges of unmanaged grantees from both catalogs in place (what [`plan_between`]
+/// would otherwise do on copies).
+pub fn retain_managed_grants(current: &mut Catalog, desired: &mut Catalog, privilege_roles: &[String]) {
+    let managed = managed_grantees(desired, privilege_roles);
+    current.retain_grantees(&managed);
+    desired.retain_grantees(&managed);
 }
 
 /// Plans both directions between two catalogs, in the SQL of `kind`. Privileges are compared for the
@@ -181,21 +195,30 @@ pub fn plan_between(
         bail!("the declared schema asks for changes that cannot be planned:\n  {}", problems.join("\n  "));
     }
     let renderer = kind.renderer();
+    // One direction at a time, each change set moved into its plan: at 10,000 tables the changes of a
+    // new schema are as large as the catalog.
     let up_changes = renderer.adapt(diff::diff(current, desired, hints), current, desired);
+    let up = plan::build_from(up_changes, renderer.as_ref())?;
     let down_changes = renderer.adapt(diff::diff(desired, current, &hints.reversed()), desired, current);
-    let up = plan::build(&up_changes, renderer.as_ref())?;
-    let down = plan::build(&down_changes, renderer.as_ref())?;
+    let down = plan::build_from(down_changes, renderer.as_ref())?;
     Ok((up, down))
 }
 
 /// The migration from the live database to the declared schema.
 pub async fn migration(settings: &Settings) -> Result<Migration> {
     let url = settings.url()?.to_string();
-    let current = live_catalog(&url, settings).await?;
-    let (desired, hints) = declared_catalog(settings).await?;
-    let (mut up, down) = plan_between(Kind::from_url(&url)?, &current, &desired, &hints, &settings.privilege_roles)?;
+    let mut current = live_catalog(&url, settings).await?;
+    let (mut desired, hints) = declared_catalog(settings).await?;
+    retain_managed_grants(&mut current, &mut desired, &settings.privilege_roles);
+    let kind = Kind::from_url(&url)?;
+    let (mut up, down) = plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
+    let mut parts =
+        crate::safety::rewrite::rewrite(&up, &down, &current, kind.renderer().as_ref(), &settings.hazards.rewrite);
     attach_live_stats(&url, &mut up).await?;
-    Ok(Migration { up, down, unmanaged: current.unmanaged })
+    for part in &mut parts {
+        attach_live_stats(&url, &mut part.up).await?;
+    }
+    Ok(Migration { up, down, unmanaged: current.unmanaged, parts })
 }
 
 /// Grades the plan's hazards with the live sizes of their tables, where the database keeps statistics
@@ -232,16 +255,20 @@ pub async fn inspect(settings: &Settings) -> Result<(String, Vec<UnmanagedObject
     }
     let renderer = Kind::from_url(url)?.renderer();
     let changes = renderer.adapt(diff::diff(&empty, &live, &RenameHints::default()), &empty, &live);
-    let plan = plan::build(&changes, renderer.as_ref())?;
+    // The changes hold a copy of every object: the catalog is no longer needed.
+    let unmanaged = live.unmanaged.clone();
+    drop(live);
+    let plan = plan::build_from(changes, renderer.as_ref())?;
     if !plan.transactional {
         bail!("internal error: a plan that only creates objects must run in one transaction");
     }
     let mut out = String::new();
-    for statement in plan.statements() {
-        out.push_str(statement);
+    // Each step is freed once its text is copied.
+    for statement in plan.steps.into_iter().flat_map(|step| step.statements) {
+        out.push_str(&statement);
         out.push_str("\n\n");
     }
-    Ok((out, live.unmanaged))
+    Ok((out, unmanaged))
 }
 
 /// One side of a comparison: a database URL, or a directory of declared schema files.

@@ -215,7 +215,7 @@ async fn plan_prints_text_and_json_and_writes_nothing() {
     let object = value.as_object().expect("a JSON object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["changes", "down", "transactional", "up"]);
+    assert_eq!(keys, ["changes", "down", "parts", "transactional", "up"]);
     assert_eq!(value["transactional"], serde_json::Value::Bool(true));
     let up = value["up"].as_array().expect("up is a list");
     assert_eq!(value["changes"].as_u64(), Some(up.len() as u64));

@@ -90,6 +90,43 @@ const CASES: &[(&str, &str, &str, &[&str])] = &[
         "CREATE TYPE mood AS ENUM ('sad'); CREATE TABLE t (m mood);",
         &["data-loss-enum-value", "table-rewrite"],
     ),
+    ("drop_type", "CREATE TYPE mood AS ENUM ('a');", "", &["data-loss-type"]),
+    ("drop_schema", "CREATE SCHEMA app;", "", &["data-loss-schema"]),
+    ("drop_extension", "CREATE EXTENSION pg_trgm;", "", &["data-loss-extension"]),
+    // Functions and authorization.
+    ("function_dropped", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;", "", &["function-dropped"]),
+    (
+        "function_body_replaced",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;",
+        &[],
+    ),
+    (
+        "new_function_without_public_execute",
+        "",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$; REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC;",
+        &[],
+    ),
+    ("grant_added", "CREATE TABLE t (a int);", "CREATE TABLE t (a int); GRANT SELECT ON t TO PUBLIC;", &[]),
+    (
+        "grant_revoked",
+        "CREATE TABLE t (a int); GRANT SELECT ON t TO PUBLIC;",
+        "CREATE TABLE t (a int);",
+        &["authorization-change"],
+    ),
+    (
+        "row_security_enabled_on_existing_table",
+        "CREATE TABLE t (a int);",
+        "CREATE TABLE t (a int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
+        &["authorization-change"],
+    ),
+    ("row_security_on_new_table", "", "CREATE TABLE t (a int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;", &[]),
+    (
+        "policy_dropped",
+        "CREATE TABLE t (a int); ALTER TABLE t ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON t USING (true);",
+        "CREATE TABLE t (a int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
+        &["authorization-change"],
+    ),
     // Renames are visible to running code.
     (
         "column_renamed",

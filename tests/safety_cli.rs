@@ -44,7 +44,8 @@ async fn generate_refuses_denied_hazards_unless_allowed() {
         "hz_cli_deny",
         "CREATE TABLE t (a int); INSERT INTO t VALUES (1);",
         "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);",
-        "[hazards]\nblocking-index-build = \"deny\"\n",
+        // The one-step plan, which builds the index with a blocking lock (the default is online).
+        "[hazards]\nblocking-index-build = \"deny\"\nsafe_rewrites = false\n",
     )
     .await;
     let plan = schema(dir.path(), &["plan", "--url", &url]);
@@ -118,6 +119,80 @@ async fn apply_allow_destructive_maps_to_data_loss_ids() {
     assert!(text(&refused.stderr).contains("[deny] data-loss-column"), "{}", text(&refused.stderr));
     let applied = schema(dir.path(), &["apply", "--url", &url, "--yes", "--allow-destructive"]);
     assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
+}
+
+/// The default plan writes online forms for changes on existing tables: a transactional migration and a
+/// no-transaction one, in dependency order, the hazards those of the rewrite (nothing write-blocking),
+/// `plan --format json` shows the parts, `lint --strict` passes the written files, and `--plain` gives
+/// back the one-step plan.
+#[tokio::test]
+async fn default_plan_is_online_and_generate_writes_ordered_pairs() {
+    let (dir, url) = project(
+        "hz_cli_online",
+        "CREATE TABLE t (id int, a int); INSERT INTO t SELECT g, g FROM generate_series(1, 100) g;",
+        // A new table with a foreign key that needs the new unique constraint on t: it must come after.
+        "CREATE TABLE t (id int NOT NULL, a int CHECK (a > 0), CONSTRAINT t_id_key UNIQUE (id));
+         CREATE INDEX t_a ON t (a);
+         CREATE TABLE c (id int PRIMARY KEY, t_id int REFERENCES t (id));",
+        "[hazards]\nblocking-index-build = \"deny\"\naccess-exclusive-scan = \"deny\"\nlock_timeout = \"2s\"\n",
+    )
+    .await;
+    let json = schema(dir.path(), &["plan", "--url", &url, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let parts = value["parts"].as_array().expect("parts");
+    assert_eq!(parts.len(), 2, "{value:#}");
+    assert_eq!(parts[0]["transactional"], true);
+    assert_eq!(parts[1]["transactional"], false);
+    let statements = |part: &serde_json::Value| -> Vec<String> {
+        part["up"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["statements"].as_array().unwrap().clone())
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = statements(&parts[0]);
+    let second = statements(&parts[1]);
+    assert_eq!(first[0], "SET LOCAL lock_timeout = '2000ms';", "{first:#?}");
+    assert!(first.iter().any(|s| s.starts_with("CREATE TABLE \"public\".\"c\"")), "{first:#?}");
+    assert!(second.iter().any(|s| s.contains("CREATE INDEX CONCURRENTLY \"t_a\"")), "{second:#?}");
+    assert!(second.iter().any(|s| s.contains("UNIQUE USING INDEX \"t_id_key\"")), "{second:#?}");
+    let validate = second.iter().position(|s| s.contains("VALIDATE CONSTRAINT")).expect("a validation");
+    let fk = second.iter().position(|s| s.contains("FOREIGN KEY")).expect("the foreign key after the unique index");
+    let unique = second.iter().position(|s| s.contains("USING INDEX")).unwrap();
+    assert!(unique < fk, "{second:#?}");
+    assert!(validate > 0 && second.iter().any(|s| s == "SET lock_timeout = '2000ms';"), "{second:#?}");
+    let hazards: Vec<&serde_json::Value> =
+        value["up"].as_array().unwrap().iter().flat_map(|s| s["hazards"].as_array().unwrap()).collect();
+    assert!(hazards.is_empty(), "no blocking hazard remains: {hazards:#?}");
+
+    let generated = schema(dir.path(), &["generate", "--url", &url, "--name", "online"]);
+    assert_eq!(generated.status.code(), Some(0), "{}", text(&generated.stderr));
+    let mut files = written(dir.path());
+    files.sort();
+    assert_eq!(files.len(), 5, "two pairs and schema.sum: {files:?}");
+    assert!(files[2].ends_with("_online_online.down.sql") || files[2].contains("_online_online"), "{files:?}");
+    let online = files.iter().find(|f| f.ends_with("_online_online.up.sql")).expect("the online migration");
+    let text_online = std::fs::read_to_string(dir.path().join("generated").join(online)).unwrap();
+    assert!(text_online.starts_with("-- schema:no-transaction\n"), "{text_online}");
+    let ups: Vec<String> = files.iter().filter(|f| f.ends_with(".up.sql")).map(|f| format!("generated/{f}")).collect();
+    let mut args = vec!["lint", "--strict"];
+    args.extend(ups.iter().map(String::as_str));
+    let lint = schema(dir.path(), &args);
+    assert_eq!(lint.status.code(), Some(0), "{}{}", text(&lint.stdout), text(&lint.stderr));
+
+    let migrate = schema(dir.path(), &["migrate", "up", "--url", &url]);
+    assert_eq!(migrate.status.code(), Some(0), "{}{}", text(&migrate.stdout), text(&migrate.stderr));
+    let again = schema(dir.path(), &["plan", "--url", &url]);
+    assert!(text(&again.stdout).contains("no changes"), "{}", text(&again.stdout));
+    let down = schema(dir.path(), &["migrate", "down", "--all", "--url", &url]);
+    assert_eq!(down.status.code(), Some(0), "{}{}", text(&down.stdout), text(&down.stderr));
+
+    let plain = schema(dir.path(), &["plan", "--url", &url, "--plain"]);
+    assert!(text(&plain.stderr).contains("[deny] blocking-index-build"), "{}", text(&plain.stderr));
+    assert!(!text(&plain.stdout).contains("CONCURRENTLY"), "{}", text(&plain.stdout));
 }
 
 const MIGRATION: &str = "\

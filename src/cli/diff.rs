@@ -32,8 +32,13 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
             .context("both sides are directories: a server is needed to load them; pass --url or --dev-url")?,
     };
     let kind = Kind::from_url(&server)?;
-    let (current, _) = pipeline::catalog_of(&from, &server, settings).await?;
-    let (desired, hints) = pipeline::catalog_of(&to, &server, settings).await?;
+    // Both sides at once (each on its own connection): the server works on both catalogs in parallel.
+    // `join!`, not `try_join!`: a side that fails must not cancel the other one half-way through its
+    // scratch database, which is dropped only at its end.
+    let (current, desired) =
+        tokio::join!(pipeline::catalog_of(&from, &server, settings), pipeline::catalog_of(&to, &server, settings));
+    let ((mut current, _), (mut desired, hints)) = (current?, desired?);
+    pipeline::retain_managed_grants(&mut current, &mut desired, &settings.privilege_roles);
     let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
     match args.format {
         Format::Json => {

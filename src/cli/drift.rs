@@ -26,10 +26,8 @@ pub async fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         (pipeline::live_catalog(&url, settings).await?, "database")
     };
     let (declared, _) = pipeline::declared_catalog(settings).await?;
-    let mut actual = actual;
-    actual.retain_grantees(&pipeline::managed_grantees(&declared, &settings.privilege_roles));
-    let mut declared = declared;
-    declared.retain_grantees(&pipeline::managed_grantees(&declared, &settings.privilege_roles));
+    let (mut actual, mut declared) = (actual, declared);
+    pipeline::retain_managed_grants(&mut actual, &mut declared, &settings.privilege_roles);
     if !args.from_migrations {
         super::warn_unmanaged(&actual.unmanaged);
     }

@@ -1,4 +1,6 @@
-//! `schema generate`: write the up/down pair that takes the database to the declared schema.
+//! `schema generate`: write the migration files that take the database to the declared schema: one
+//! up/down pair, or several when online rewrites or expand/contract phases need more than one
+//! transaction (see [`crate::safety::rewrite`]).
 
 use crate::diff::slugify;
 use crate::migrations;
@@ -13,16 +15,48 @@ pub struct GenerateArgs {
     pub name: Option<String>,
     #[command(flatten)]
     pub hazards: super::HazardArgs,
+    #[command(flatten)]
+    pub rewrite: RewriteArgs,
+}
+
+/// How the plan is shaped, overriding `[hazards]` `safe_rewrites` / `expand_contract` in diff.toml.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RewriteArgs {
+    /// One-step plan: no online rewrites (CONCURRENTLY, NOT VALID + VALIDATE) and no phases; everything in
+    /// one transaction where the database allows it
+    #[arg(long, conflicts_with = "phased")]
+    pub plain: bool,
+    /// Split column renames, type changes and drops on existing tables into expand / backfill / contract
+    /// migrations (also `expand_contract = true` in [hazards])
+    #[arg(long)]
+    pub phased: bool,
+}
+
+impl RewriteArgs {
+    /// The settings with these overrides.
+    pub fn apply(&self, settings: &Settings) -> Settings {
+        let mut settings = settings.clone();
+        if self.plain {
+            settings.hazards.rewrite.online = false;
+            settings.hazards.rewrite.phased = false;
+        }
+        if self.phased {
+            settings.hazards.rewrite.phased = true;
+        }
+        settings
+    }
 }
 
 pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
+    let settings = &args.rewrite.apply(settings);
     let migration = pipeline::migration(settings).await?;
     super::warn_unmanaged(&migration.unmanaged);
     if migration.up.is_empty() {
         super::emit("no changes\n");
         return Ok(0);
     }
-    let denied = super::report_hazards(&migration.up, &args.hazards.policy(settings));
+    let up = crate::safety::rewrite::flat_up(&migration.parts);
+    let denied = super::report_hazards(&up, &args.hazards.policy(settings));
     if !denied.is_empty() {
         let ids: Vec<&str> =
             denied.iter().map(|(_, h)| h.id.as_str()).collect::<indexmap::IndexSet<_>>().into_iter().collect();
@@ -39,9 +73,20 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
         None => derive_name(&migration.up),
     };
     let version = migrations::next_version(&settings.out_dir, chrono::Utc::now());
-    let pair = migrations::write_pair(&settings.out_dir, &version, &name, &migration.up, &migration.down)?;
-    migrations::record_in_sum(&settings.out_dir, &[&pair.up, &pair.down])?;
-    super::emit(&format!("wrote {}\nwrote {}\n", pair.up.display(), pair.down.display()));
+    let pairs = migrations::write_parts(&settings.out_dir, &version, &name, &migration.parts)?;
+    let files: Vec<&std::path::Path> = pairs.iter().flat_map(|p| [p.up.as_path(), p.down.as_path()]).collect();
+    migrations::record_in_sum(&settings.out_dir, &files)?;
+    let mut text = String::new();
+    for path in &files {
+        text.push_str(&format!("wrote {}\n", path.display()));
+    }
+    if migration.parts.iter().any(|p| p.phase == Some(crate::safety::rewrite::Phase::Contract)) {
+        text.push_str(
+            "note: the contract migration runs only with `schema migrate up --contract`, once no running application \
+             uses the old shape\n",
+        );
+    }
+    super::emit(&text);
     Ok(0)
 }
 

@@ -17,7 +17,8 @@ Exit codes:
 const MIGRATE_HELP: &str = "\
 Each migration runs in its own transaction together with its row in the tracking table, except files whose
 first line is `-- schema:no-transaction`: those run statement by statement, and a failure leaves the
-migration marked dirty until `schema migrate resolve`. Runners take turns through a lock; generated/schema.sum
+migration marked dirty until `schema migrate resolve`. Contract migrations (`-- schema:phase contract`)
+run only with `migrate up --contract`; `status` lists them as waiting. Runners take turns through a lock; generated/schema.sum
 must list every migration file (`schema migrate hash` updates it after a migration was written by hand).
 
 Exit codes: 0 success; 1 (status only) migrations pending; 2 trouble";
@@ -36,6 +37,10 @@ pub enum MigrateCommand {
         /// Stop after this version (YYYYMMDDHHMMSS)
         #[arg(long, value_name = "VERSION")]
         to: Option<String>,
+        /// Also apply contract migrations (`-- schema:phase contract`: they remove the old shape of an
+        /// expand/contract change); without it, `up` stops before the first pending one
+        #[arg(long)]
+        contract: bool,
     },
     /// Revert applied migrations with their .down.sql files, newest first [default: the latest one]
     Down {
@@ -97,8 +102,9 @@ async fn dispatch(
 ) -> Result<i32> {
     let (options, mut out) = (&settings.migrate, std::io::stdout());
     match &args.command {
-        MigrateCommand::Up { to } => {
-            runner::up(db, options, local, sum, &UpTarget { to: to.clone() }, &mut out).await?;
+        MigrateCommand::Up { to, contract } => {
+            let target = UpTarget { to: to.clone(), contract: *contract };
+            runner::up(db, options, local, sum, &target, &mut out).await?;
             Ok(0)
         }
         MigrateCommand::Down { steps, to, all } => {
@@ -137,6 +143,7 @@ async fn status(
                 format!("  applied       {id}  ({applied_at}, {execution_ms} ms)")
             }
             State::Pending => format!("  pending       {id}"),
+            State::Waiting => format!("  waiting       {id}  (contract: applied by `migrate up --contract`)"),
             State::Dirty => format!("  DIRTY         {id}"),
             State::Changed => format!("  CHANGED       {id}  (applied, file edited since)"),
             State::Missing => format!("  MISSING       {id}  (applied, file not in the directory)"),

@@ -1,7 +1,9 @@
-//! `schema plan`: show what `generate` would write, without writing anything.
+//! `schema plan`: show what `generate` would write, without writing anything: the default plan with
+//! its online rewrites and phases, part by part (`--plain` for the one-step plan).
 
 use super::Format;
 use crate::pipeline::{self, Settings};
+use crate::safety::rewrite;
 use anyhow::Result;
 use clap::Args;
 
@@ -14,22 +16,40 @@ pub struct PlanArgs {
     pub exit_code: bool,
     #[command(flatten)]
     pub hazards: super::HazardArgs,
+    #[command(flatten)]
+    pub rewrite: super::generate::RewriteArgs,
 }
 
 pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
+    let settings = &args.rewrite.apply(settings);
     let migration = pipeline::migration(settings).await?;
     super::warn_unmanaged(&migration.unmanaged);
     let policy = args.hazards.policy(settings);
+    let up = rewrite::flat_up(&migration.parts);
+    let down = rewrite::flat_down(&migration.parts);
     if args.format == Format::Text {
-        super::report_hazards(&migration.up, &policy);
+        super::report_hazards(&up, &policy);
     }
     match args.format {
         Format::Json => {
+            let mut parts = Vec::new();
+            for part in &migration.parts {
+                parts.push(serde_json::json!({
+                    "phase": part.phase,
+                    "suffix": part.suffix,
+                    "transactional": part.up.transactional,
+                    "why_no_transaction": part.why_no_transaction,
+                    "up": super::steps_with_verdicts(&part.up, &policy)?,
+                    "down": part.down.steps,
+                    "down_transactional": part.down.transactional,
+                }));
+            }
             let value = serde_json::json!({
                 "changes": migration.up.steps.len(),
-                "transactional": migration.up.transactional,
-                "up": super::steps_with_verdicts(&migration.up, &policy)?,
-                "down": migration.down.steps,
+                "transactional": up.transactional,
+                "up": super::steps_with_verdicts(&up, &policy)?,
+                "down": down.steps,
+                "parts": parts,
             });
             super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));
         }
@@ -42,11 +62,21 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
             for step in &migration.up.steps {
                 text.push_str(&format!("--   {}\n", step.description));
             }
-            if !migration.up.transactional {
-                text.push_str("-- runs outside a transaction (a new enum value is used in the same migration)\n");
+            let several = migration.parts.len() > 1;
+            if several {
+                text.push_str(&format!("-- written as {} migrations:\n", migration.parts.len()));
             }
-            for statement in migration.up.statements() {
-                text.push_str(&format!("\n{statement}\n"));
+            for (i, part) in migration.parts.iter().enumerate() {
+                if several {
+                    let phase = part.phase.map(|p| format!(" ({p})")).unwrap_or_default();
+                    text.push_str(&format!("\n-- migration {} of {}{phase}\n", i + 1, migration.parts.len()));
+                }
+                if let Some(why) = part.why_no_transaction.as_deref().filter(|_| !part.up.transactional) {
+                    text.push_str(&format!("-- runs outside a transaction ({why})\n"));
+                }
+                for statement in part.up.statements() {
+                    text.push_str(&format!("\n{statement}\n"));
+                }
             }
             super::emit(&text);
         }

@@ -847,14 +847,15 @@ fn diff_constraints(
         }
     }
     for (name, new) in &want.constraints {
-        let add = Change::AddConstraint { table: table.clone(), constraint: new.clone() };
+        // Built only when needed: most constraints are unchanged.
+        let add = || Change::AddConstraint { table: table.clone(), constraint: new.clone() };
         match have.constraints.get(name) {
             Some(old) if same_constraint(old, new) => {}
             Some(old) if !old.validated && new.validated && strip_not_valid(old) == new.definition => {
                 out.push(Change::ValidateConstraint { table: table.clone(), constraint: new.clone() });
             }
-            _ if new.kind == ConstraintKind::ForeignKey => foreign_keys.push(add),
-            _ => out.push(add),
+            _ if new.kind == ConstraintKind::ForeignKey => foreign_keys.push(add()),
+            _ => out.push(add()),
         }
     }
 }

@@ -54,10 +54,54 @@ pub struct CycleError(pub Vec<String>);
 
 /// Returns the changes in an order that respects their dependencies.
 pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
+    Ok(order_indices(changes)?.into_iter().map(|i| changes.changes[i].clone()).collect())
+}
+
+/// The positions of the changes in an order that respects their dependencies. The dependency facts
+/// (a copy of every name involved) are freed before the caller copies or moves the changes themselves.
+fn order_indices(changes: &ChangeSet) -> Result<Vec<usize>, CycleError> {
     let effects: Vec<Effects> = changes.changes.iter().map(effects).collect();
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(effects.len(), effects.len() * 2);
     let nodes: Vec<NodeIndex> = (0..effects.len()).map(|i| graph.add_node(i)).collect();
 
+    let edges = edges(&effects);
+    for (from, to) in edges {
+        if from != to {
+            graph.add_edge(nodes[from], nodes[to], ());
+        }
+    }
+    drop(effects);
+
+    // Kahn's algorithm with a priority queue, so ties are broken the same way every time.
+    let mut indegree: Vec<usize> =
+        nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
+    let mut ready: BinaryHeap<Reverse<(u8, usize)>> = BinaryHeap::new();
+    for (i, &deg) in indegree.iter().enumerate() {
+        if deg == 0 {
+            ready.push(Reverse((priority(&changes.changes[i]), i)));
+        }
+    }
+    let mut ordered = Vec::with_capacity(nodes.len());
+    while let Some(Reverse((_, i))) = ready.pop() {
+        ordered.push(i);
+        for next in graph.neighbors_directed(nodes[i], petgraph::Outgoing) {
+            let j = graph[next];
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                ready.push(Reverse((priority(&changes.changes[j]), j)));
+            }
+        }
+    }
+    if ordered.len() != nodes.len() {
+        let stuck: Vec<String> =
+            indegree.iter().enumerate().filter(|(_, d)| **d > 0).map(|(i, _)| changes.changes[i].describe()).collect();
+        return Err(CycleError(stuck));
+    }
+    Ok(ordered)
+}
+
+/// The dependency edges `(before, after)` between changes, from their effects.
+fn edges(effects: &[Effects]) -> IndexSet<(usize, usize)> {
     let mut providers: IndexMap<&Key, Vec<usize>> = IndexMap::new();
     let mut removers: IndexMap<&Key, Vec<usize>> = IndexMap::new();
     for (i, e) in effects.iter().enumerate() {
@@ -92,38 +136,31 @@ pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
             }
         }
     }
-    for (from, to) in edges {
-        if from != to {
-            graph.add_edge(nodes[from], nodes[to], ());
-        }
-    }
+    edges
+}
 
-    // Kahn's algorithm with a priority queue, so ties are broken the same way every time.
-    let mut indegree: Vec<usize> =
-        nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
-    let mut ready: BinaryHeap<Reverse<(u8, usize)>> = BinaryHeap::new();
-    for (i, &deg) in indegree.iter().enumerate() {
-        if deg == 0 {
-            ready.push(Reverse((priority(&changes.changes[i]), i)));
+/// For each change of an ordered list, the earlier changes it must run after (the edges [`order`] uses).
+/// The safety rewrites use it to move changes between migration files without breaking an order.
+pub fn dependencies(ordered: &[Change]) -> Vec<Vec<usize>> {
+    let effects: Vec<Effects> = ordered.iter().map(effects).collect();
+    let mut deps = vec![Vec::new(); ordered.len()];
+    for (before, after) in edges(&effects) {
+        if before < after {
+            deps[after].push(before);
         }
     }
-    let mut ordered = Vec::with_capacity(nodes.len());
-    while let Some(Reverse((_, i))) = ready.pop() {
-        ordered.push(changes.changes[i].clone());
-        for next in graph.neighbors_directed(nodes[i], petgraph::Outgoing) {
-            let j = graph[next];
-            indegree[j] -= 1;
-            if indegree[j] == 0 {
-                ready.push(Reverse((priority(&changes.changes[j]), j)));
-            }
-        }
-    }
-    if ordered.len() != nodes.len() {
-        let stuck: Vec<String> =
-            indegree.iter().enumerate().filter(|(_, d)| **d > 0).map(|(i, _)| changes.changes[i].describe()).collect();
-        return Err(CycleError(stuck));
-    }
-    Ok(ordered)
+    deps
+}
+
+/// Whether two changes create, change or remove a same object: how a change of the down plan is paired
+/// with the up change it reverts.
+pub fn same_object(a: &Change, b: &Change) -> bool {
+    let keys = |c: &Change| {
+        let e = effects(c);
+        e.provides.into_iter().chain(e.removes).filter(|k| !matches!(k, Key::UniqueColumns(..))).collect::<Vec<_>>()
+    };
+    let theirs = keys(b);
+    keys(a).iter().any(|k| theirs.contains(k))
 }
 
 /// Among changes that are free to run, drops of dependants go first, then definitions from the
@@ -516,6 +553,37 @@ pub trait SqlRenderer {
     fn hazards(&self, change: &Change, context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
         crate::safety::default_hazards(change, context)
     }
+    /// The online form of a change to a table that exists before the plan: statements that do not block
+    /// the application for longer than a brief lock (see [`crate::safety::rewrite`]). `None`: the plain
+    /// statements are used.
+    fn online(&self, _change: &Change, _context: &crate::safety::Context) -> Option<crate::safety::rewrite::Online> {
+        None
+    }
+    /// The change split into expand / backfill / contract, when running application code cannot survive it
+    /// in one step and the database can keep both shapes in sync. `None`: the one-step plan is used.
+    fn expand_contract(
+        &self,
+        _change: &Change,
+        _context: &crate::safety::Context,
+        _options: &crate::safety::rewrite::Options,
+    ) -> Option<crate::safety::rewrite::Phased> {
+        None
+    }
+    /// Statements that set the lock and statement timeouts (for the rest of the transaction when
+    /// `in_transaction`, for the session otherwise). `Some(ZERO)` means no limit.
+    fn timeouts(
+        &self,
+        _lock: Option<std::time::Duration>,
+        _statement: Option<std::time::Duration>,
+        _in_transaction: bool,
+    ) -> Vec<String> {
+        Vec::new()
+    }
+    /// Whether a statement of an online form runs long without blocking (a concurrent build, a validation,
+    /// a backfill), so that it gets the online statement timeout.
+    fn is_long_running(&self, _sql: &str) -> bool {
+        false
+    }
 }
 
 /// One change of an ordered plan and its SQL.
@@ -554,7 +622,16 @@ impl Plan {
 
 /// Orders the change set and renders every change.
 pub fn build(changes: &ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, CycleError> {
-    let ordered = order(changes)?;
+    build_from(changes.clone(), renderer)
+}
+
+/// [`build`] that consumes the change set: the changes move into the plan's steps instead of being
+/// copied, which keeps one copy of a large schema's changes in memory instead of two.
+pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, CycleError> {
+    let positions = order_indices(&changes)?;
+    let mut slots: Vec<Option<Change>> = changes.changes.into_iter().map(Some).collect();
+    let ordered: Vec<Change> = positions.into_iter().filter_map(|i| slots[i].take()).collect();
+    drop(slots);
     let mut transactional = true;
     if !renderer.enum_value_usable_before_commit() {
         let mut added: Vec<Key> = Vec::new();

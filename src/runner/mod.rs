@@ -274,6 +274,8 @@ pub enum State {
         execution_ms: i64,
     },
     Pending,
+    /// Pending contract migration: applied only by `migrate up --contract`.
+    Waiting,
     Dirty,
     /// Applied, but the file changed.
     Changed,
@@ -314,7 +316,13 @@ pub async fn status<D: Database>(
     let mut pending = 0;
     for m in local.iter().filter(|m| !applied.iter().any(|a| a.version == m.version)) {
         pending += 1;
-        let state = if m.version.as_str() < latest { State::OutOfOrder } else { State::Pending };
+        let state = if m.version.as_str() < latest {
+            State::OutOfOrder
+        } else if m.is_contract() {
+            State::Waiting
+        } else {
+            State::Pending
+        };
         rows.push((m.version.clone(), m.id(), state));
     }
     rows.sort_by(|a, b| a.0.cmp(&b.0));
@@ -352,6 +360,10 @@ fn check(local: &[LocalMigration], applied: &[Applied]) -> Vec<Problem> {
 pub struct UpTarget {
     /// The last version to apply (inclusive); all pending ones if `None`.
     pub to: Option<String>,
+    /// Apply contract migrations (`-- schema:phase contract`) too. Without it, `up` stops before the first
+    /// pending one: it removes the old shape, which only the person who knows that no running application
+    /// uses it any more should ask for.
+    pub contract: bool,
 }
 
 /// Which applied migrations `down` reverts, newest first.
@@ -395,6 +407,15 @@ pub async fn up<D: Database>(
                 continue;
             }
             if target.to.as_ref().is_some_and(|to| &m.version > to) {
+                break;
+            }
+            if m.is_contract() && !target.contract {
+                let _ = writeln!(
+                    out,
+                    "waiting: {} is a contract migration (it removes the old shape); run `schema migrate up \
+                     --contract` once no running application uses it",
+                    m.id()
+                );
                 break;
             }
             let elapsed = run_script(db, options, m, Direction::Up, &m.up, statements, out).await?;
@@ -681,7 +702,17 @@ async fn run_outside_transaction<D: Database>(
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let Err(error) = db.execute(&statement.sql).await else { break };
+            // A retried statement first re-runs its guard (see [`guard_of`]): a concurrent index build that
+            // timed out left an INVALID index under the name it builds.
+            let guard = if attempt > 1 { guard_of(statements, i) } else { None };
+            let result = match guard {
+                Some(guard) => match db.execute(&guard.sql).await {
+                    Ok(()) => db.execute(&statement.sql).await,
+                    Err(e) => Err(e),
+                },
+                None => db.execute(&statement.sql).await,
+            };
+            let Err(error) = result else { break };
             if error.lock_timeout && attempt <= options.retries {
                 let delay = options.backoff(attempt);
                 let _ = writeln!(
@@ -740,6 +771,23 @@ async fn run_outside_transaction<D: Database>(
         if direction == Direction::Up { "applied" } else { "rolled-back" }
     )))?;
     Ok(elapsed)
+}
+
+/// The statement that makes statement `i` of a no-transaction file re-runnable, if the file has one
+/// right before it: `DROP INDEX CONCURRENTLY IF EXISTS` before a `CREATE [UNIQUE] INDEX CONCURRENTLY`
+/// (session `SET`s in between are skipped). Generated online migrations are written that way.
+fn guard_of(statements: &[RawStatement], i: usize) -> Option<&RawStatement> {
+    let words = |sql: &str| sql.split_whitespace().map(str::to_ascii_uppercase).collect::<Vec<_>>();
+    let build = words(&statements[i].sql);
+    let is_build = matches!(build.as_slice(), [c, i, x, ..] | [c, _, i, x, ..] if c == "CREATE" && i == "INDEX" && x == "CONCURRENTLY");
+    if !is_build {
+        return None;
+    }
+    statements[..i]
+        .iter()
+        .rev()
+        .find(|s| words(&s.sql).first().is_none_or(|w| w != "SET"))
+        .filter(|s| words(&s.sql).starts_with(&["DROP", "INDEX", "CONCURRENTLY", "IF", "EXISTS"].map(String::from)))
 }
 
 fn row(m: &LocalMigration, elapsed: Duration, dirty: bool, note: Option<&str>) -> Applied {
@@ -833,6 +881,25 @@ mod tests {
         let found = statements(Kind::Postgres, &script, &mut Vec::new()).unwrap();
         let sql: Vec<&str> = found.iter().map(|s| s.sql.as_str()).collect();
         assert_eq!(sql, ["SELECT 1", "DROP INDEX x -- the end"]);
+    }
+
+    #[test]
+    fn a_concurrent_build_is_retried_after_its_guard() {
+        let script = Script {
+            path: "x.up.sql".into(),
+            text: "DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"i\";\nSET lock_timeout = '1s';\n\
+                   CREATE UNIQUE INDEX CONCURRENTLY \"i\" ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);"
+                .into(),
+            checksum: String::new(),
+            transactional: false,
+        };
+        let found = statements(Kind::Postgres, &script, &mut Vec::new()).unwrap();
+        assert_eq!(
+            guard_of(&found, 2).map(|s| s.sql.as_str()),
+            Some("DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"i\"")
+        );
+        assert!(guard_of(&found, 3).is_none(), "the statement before it is a build, not a guard");
+        assert!(guard_of(&found, 1).is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::{Hazard, HazardId, Severity};
 use crate::declared::{self, DeclaredError, SourceLocation};
 use crate::model::QualifiedName;
-use indexmap::IndexSet;
+use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnOption, DataType, ObjectName, ObjectType, Statement,
@@ -45,10 +45,21 @@ pub enum LintError {
     Split(#[from] DeclaredError),
 }
 
+/// What earlier statements (of any earlier file) did that changes the verdict on later ones.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Tables created: new, so locking them costs nothing.
+    created: IndexSet<QualifiedName>,
+    /// `CHECK (column IS NOT NULL)` constraints added: (table, constraint) → column.
+    not_null_checks: IndexMap<(QualifiedName, String), String>,
+    /// Columns with a validated `CHECK (column IS NOT NULL)`: `SET NOT NULL` on them scans nothing.
+    proven_not_null: IndexSet<(QualifiedName, String)>,
+}
+
 /// Lints files in order; tables created in an earlier statement (of any earlier file) count as new.
 pub fn lint_files(files: &[&Path], dialect: &dyn Dialect) -> Result<Report, LintError> {
     let mut report = Report::default();
-    let mut created = IndexSet::new();
+    let mut created = Seen::default();
     for file in files {
         let text = std::fs::read_to_string(file)
             .map_err(|source| LintError::Read { path: file.display().to_string(), source })?;
@@ -61,7 +72,7 @@ fn lint_text(
     file: &Path,
     text: &str,
     dialect: &dyn Dialect,
-    created: &mut IndexSet<QualifiedName>,
+    created: &mut Seen,
     report: &mut Report,
 ) -> Result<(), LintError> {
     for raw in declared::split_statements(file, text, dialect)? {
@@ -104,7 +115,8 @@ fn qualified(name: &ObjectName) -> QualifiedName {
     }
 }
 
-fn statement_hazards(statement: &Statement, sql: &str, created: &mut IndexSet<QualifiedName>) -> Vec<Hazard> {
+fn statement_hazards(statement: &Statement, sql: &str, seen: &mut Seen) -> Vec<Hazard> {
+    let created = &mut seen.created;
     let mut out = Vec::new();
     match statement {
         Statement::CreateTable(t) => {
@@ -175,6 +187,12 @@ fn statement_hazards(statement: &Statement, sql: &str, created: &mut IndexSet<Qu
             let table = qualified(&alter.name);
             let new = created.contains(&table);
             for op in &alter.operations {
+                track_not_null_checks(&table, op, &mut seen.not_null_checks, &mut seen.proven_not_null);
+                if let AlterTableOperation::AlterColumn { column_name, op: AlterColumnOperation::SetNotNull } = op
+                    && seen.proven_not_null.contains(&(table.clone(), column_name.value.clone()))
+                {
+                    continue;
+                }
                 alter_table_hazards(&table, new, op, &mut out);
                 if let AlterTableOperation::RenameTable { table_name } = op
                     && new
@@ -186,13 +204,40 @@ fn statement_hazards(statement: &Statement, sql: &str, created: &mut IndexSet<Qu
                     if to.0.len() == 1 {
                         renamed.schema = table.schema.clone();
                     }
-                    created.insert(renamed);
+                    seen.created.insert(renamed);
                 }
             }
         }
         _ => {}
     }
     out
+}
+
+/// Records `CHECK (col IS NOT NULL)` constraints and their validation: PostgreSQL 12+ skips the scan of
+/// `SET NOT NULL` when such a check is valid (the online form of `SET NOT NULL`).
+fn track_not_null_checks(
+    table: &QualifiedName,
+    op: &AlterTableOperation,
+    checks: &mut IndexMap<(QualifiedName, String), String>,
+    proven: &mut IndexSet<(QualifiedName, String)>,
+) {
+    match op {
+        AlterTableOperation::AddConstraint { constraint: TableConstraint::Check(check), not_valid } => {
+            let sqlparser::ast::Expr::IsNotNull(inner) = check.expr.as_ref() else { return };
+            let sqlparser::ast::Expr::Identifier(column) = inner.as_ref() else { return };
+            if !not_valid {
+                proven.insert((table.clone(), column.value.clone()));
+            } else if let Some(name) = &check.name {
+                checks.insert((table.clone(), name.value.clone()), column.value.clone());
+            }
+        }
+        AlterTableOperation::ValidateConstraint { name } => {
+            if let Some(column) = checks.get(&(table.clone(), name.value.clone())) {
+                proven.insert((table.clone(), column.clone()));
+            }
+        }
+        _ => {}
+    }
 }
 
 fn alter_table_hazards(table: &QualifiedName, new: bool, op: &AlterTableOperation, out: &mut Vec<Hazard>) {
@@ -350,7 +395,7 @@ mod tests {
     fn ids(sql: &str) -> Vec<&'static str> {
         let mut report = Report::default();
         let dialect = sqlparser::dialect::PostgreSqlDialect {};
-        lint_text(Path::new("m.sql"), sql, &dialect, &mut IndexSet::new(), &mut report).unwrap();
+        lint_text(Path::new("m.sql"), sql, &dialect, &mut Seen::default(), &mut report).unwrap();
         report.findings.iter().map(|f| f.hazard.id.as_str()).collect()
     }
 
@@ -371,6 +416,16 @@ mod tests {
             ids("ALTER TABLE t RENAME COLUMN a TO b; ALTER TABLE t RENAME TO u;"),
             ["rename-visible", "rename-visible"]
         );
+    }
+
+    #[test]
+    fn set_not_null_after_a_validated_check_scans_nothing() {
+        let online = "ALTER TABLE t ADD CONSTRAINT nn CHECK (a IS NOT NULL) NOT VALID;
+            ALTER TABLE t VALIDATE CONSTRAINT nn; ALTER TABLE t ALTER COLUMN a SET NOT NULL;";
+        assert_eq!(ids(online), Vec::<&str>::new());
+        let unvalidated = "ALTER TABLE t ADD CONSTRAINT nn CHECK (a IS NOT NULL) NOT VALID;
+            ALTER TABLE t ALTER COLUMN a SET NOT NULL;";
+        assert_eq!(ids(unvalidated), ["access-exclusive-scan"]);
     }
 
     #[test]

@@ -10,9 +10,10 @@
 
 pub mod lint;
 pub mod policy;
+pub mod rewrite;
 
 use crate::diff::Change;
-use crate::model::QualifiedName;
+use crate::model::{Column, ColumnRef, QualifiedName};
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 use std::fmt;
@@ -53,6 +54,8 @@ hazard_ids! {
     RenameVisible => "rename-visible",
     NotNullWithoutDefault => "not-null-without-default",
     TableRebuild => "table-rebuild",
+    FunctionDropped => "function-dropped",
+    AuthorizationChange => "authorization-change",
 }
 
 impl HazardId {
@@ -263,14 +266,37 @@ pub struct Context {
     pub created_tables: IndexSet<QualifiedName>,
     /// Tables dropped by the same plan: their indexes and constraints go with them.
     pub dropped_tables: IndexSet<QualifiedName>,
+    /// Indexes dropped and created again under the same name (changed definitions).
+    pub replaced_indexes: IndexSet<QualifiedName>,
+    /// Columns that indexes, constraints, views, triggers, defaults or sequences of the current schema
+    /// depend on (filled by [`rewrite::context`]).
+    pub columns_in_use: IndexSet<ColumnRef>,
+    /// Tables that a view or trigger of the current schema reads (filled by [`rewrite::context`]).
+    pub tables_in_use: IndexSet<QualifiedName>,
+    /// The current definition of every column (filled by [`rewrite::context`]).
+    pub current_columns: IndexMap<ColumnRef, Column>,
+    /// Functions created by the same plan (a revoke of their default privileges changes nothing in use).
+    pub created_functions: IndexSet<crate::model::FunctionId>,
 }
 
 impl Context {
     pub fn from_changes<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Context {
         let mut created_tables = IndexSet::new();
         let mut dropped_tables = IndexSet::new();
+        let mut dropped_indexes = IndexSet::new();
+        let mut replaced_indexes = IndexSet::new();
+        let mut created_functions = IndexSet::new();
         for change in changes {
             match change {
+                Change::CreateFunction(f) => {
+                    created_functions.insert(f.id.clone());
+                }
+                Change::DropIndex(i) => {
+                    dropped_indexes.insert(i.name.clone());
+                }
+                Change::CreateIndex(i) if dropped_indexes.contains(&i.name) => {
+                    replaced_indexes.insert(i.name.clone());
+                }
                 Change::DropTable(t) => {
                     dropped_tables.insert(t.name.clone());
                 }
@@ -283,7 +309,7 @@ impl Context {
                 _ => {}
             }
         }
-        Context { created_tables, dropped_tables }
+        Context { created_tables, dropped_tables, replaced_indexes, created_functions, ..Context::default() }
     }
 
     /// Whether `table` exists before the plan runs (and may hold rows).
@@ -299,7 +325,7 @@ impl Context {
 
 /// The hazards every database shares: drops lose data, renames are visible to running code.
 /// Dialects add their lock and rewrite rules on top (see [`crate::plan::SqlRenderer::hazards`]).
-pub fn common_hazards(change: &Change, _ctx: &Context) -> Vec<Hazard> {
+pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     let mut out = Vec::new();
     match change {
         Change::DropTable(t) => out.push(
@@ -377,6 +403,46 @@ pub fn common_hazards(change: &Change, _ctx: &Context) -> Vec<Hazard> {
                 "Deploy application code that works with both names first",
             )
             .on(table),
+        ),
+        Change::DropFunction(f) => out.push(Hazard::new(
+            HazardId::FunctionDropped,
+            Severity::Medium,
+            format!(
+                "drops {} {}; running application code that calls it fails until it exists again",
+                f.kind.keyword().to_lowercase(),
+                f.id
+            ),
+            "Check that nothing outside the schema calls it (or that it is created again in the same migration)",
+        )),
+        Change::RevokePrivilege(g) if !matches!(&g.key.target, crate::model::PrivilegeTarget::Function(id, _) if ctx.created_functions.contains(id)) => {
+            out.push(Hazard::new(
+                HazardId::AuthorizationChange,
+                Severity::Medium,
+                format!("{}; queries of that role that need it fail from then on", change.describe()),
+                "Check that the role no longer needs the privilege",
+            ))
+        }
+        Change::SetRowSecurity { table, from, to }
+            if ctx.existing(table) && ((to.enabled && !from.enabled) || (to.forced && !from.forced)) =>
+        {
+            out.push(
+                Hazard::new(
+                    HazardId::AuthorizationChange,
+                    Severity::Medium,
+                    format!("{}; roles see only the rows a policy allows (none without a policy)", change.describe()),
+                    "Create the policies the application's roles need in the same migration",
+                )
+                .on(table),
+            )
+        }
+        Change::DropPolicy(p) if ctx.kept(&p.table) => out.push(
+            Hazard::new(
+                HazardId::AuthorizationChange,
+                Severity::Medium,
+                format!("drops policy {} on {}; the rows it allowed are no longer visible through it", p.name, p.table),
+                "Check that another policy grants what the application needs",
+            )
+            .on(&p.table),
         ),
         Change::RebuildTable { from, to } => {
             let lost: Vec<&str> =

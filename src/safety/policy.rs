@@ -30,6 +30,10 @@ pub struct Policy {
     /// Hazards whose cost grows with the table's size (rewrites, scans, NOT NULL without default) are
     /// allowed on tables whose live row estimate is below this.
     pub allow_rewrite_below_rows: Option<u64>,
+    /// How plans are rewritten: online forms, expand/contract, timeouts (`safe_rewrites`,
+    /// `expand_contract`, `lock_timeout`, `statement_timeout`, `online_statement_timeout`,
+    /// `backfill_batch_size`).
+    pub rewrite: super::rewrite::Options,
 }
 
 impl Policy {
@@ -75,6 +79,45 @@ impl Policy {
 pub fn parse_table(table: &toml::Table) -> Result<Policy, String> {
     let mut policy = Policy::default();
     for (key, value) in table {
+        let flag = |value: &toml::Value| {
+            value.as_bool().ok_or_else(|| format!("[hazards] {key} must be true or false, not {value}"))
+        };
+        let duration = |value: &toml::Value| {
+            let text =
+                value.as_str().ok_or_else(|| format!("[hazards] {key} must be a duration like \"2s\", not {value}"))?;
+            crate::runner::parse_duration(text).map(Some).map_err(|e| format!("[hazards] {key} = {text:?}: {e}"))
+        };
+        match key.as_str() {
+            "safe_rewrites" => {
+                policy.rewrite.online = flag(value)?;
+                continue;
+            }
+            "expand_contract" => {
+                policy.rewrite.phased = flag(value)?;
+                continue;
+            }
+            "lock_timeout" => {
+                policy.rewrite.lock_timeout = duration(value)?;
+                continue;
+            }
+            "statement_timeout" => {
+                policy.rewrite.statement_timeout = duration(value)?;
+                continue;
+            }
+            "online_statement_timeout" => {
+                policy.rewrite.online_statement_timeout = duration(value)?;
+                continue;
+            }
+            "backfill_batch_size" => {
+                let n = value
+                    .as_integer()
+                    .filter(|n| (1..=i64::from(u32::MAX)).contains(n))
+                    .ok_or_else(|| format!("[hazards] backfill_batch_size must be a positive integer, not {value}"))?;
+                policy.rewrite.backfill_batch = n as u32;
+                continue;
+            }
+            _ => {}
+        }
         if key == "allow_rewrite_below_rows" {
             let n = value.as_integer().filter(|n| *n >= 0).ok_or_else(|| {
                 format!("[hazards] allow_rewrite_below_rows must be a non-negative integer, not {value}")
@@ -123,6 +166,22 @@ mod tests {
         let table: toml::Table = toml::from_str("table-rewrit = 'deny'").unwrap();
         assert!(parse_table(&table).unwrap_err().contains("unknown hazard id \"table-rewrit\""));
         let table: toml::Table = toml::from_str("table-rewrite = 'never'").unwrap();
+        assert!(parse_table(&table).is_err());
+    }
+
+    #[test]
+    fn rewrite_options_parse() {
+        let table: toml::Table = toml::from_str(
+            "safe_rewrites = false\nexpand_contract = true\nlock_timeout = '2s'\nbackfill_batch_size = 50",
+        )
+        .unwrap();
+        let policy = parse_table(&table).unwrap();
+        assert!(!policy.rewrite.online && policy.rewrite.phased);
+        assert_eq!(policy.rewrite.lock_timeout, Some(std::time::Duration::from_secs(2)));
+        assert_eq!(policy.rewrite.backfill_batch, 50);
+        let table: toml::Table = toml::from_str("lock_timeout = '2'").unwrap();
+        assert!(parse_table(&table).unwrap_err().contains("lock_timeout"));
+        let table: toml::Table = toml::from_str("safe_rewrites = 'yes'").unwrap();
         assert!(parse_table(&table).is_err());
     }
 }

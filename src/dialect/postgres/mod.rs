@@ -6,6 +6,7 @@ pub mod hazards;
 mod hazards_types;
 pub mod introspect;
 mod introspect_program;
+pub mod online;
 pub mod render;
 pub mod render_types;
 pub mod scratch;

@@ -54,9 +54,35 @@ impl SqlRenderer for PostgresRenderer {
     fn hazards(&self, change: &Change, context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
         super::hazards::hazards(change, context)
     }
+
+    fn online(&self, change: &Change, context: &crate::safety::Context) -> Option<crate::safety::rewrite::Online> {
+        super::online::online(change, context)
+    }
+
+    fn expand_contract(
+        &self,
+        change: &Change,
+        context: &crate::safety::Context,
+        options: &crate::safety::rewrite::Options,
+    ) -> Option<crate::safety::rewrite::Phased> {
+        super::online::expand_contract(change, context, options)
+    }
+
+    fn timeouts(
+        &self,
+        lock: Option<std::time::Duration>,
+        statement: Option<std::time::Duration>,
+        in_transaction: bool,
+    ) -> Vec<String> {
+        super::online::timeouts(lock, statement, in_transaction)
+    }
+
+    fn is_long_running(&self, sql: &str) -> bool {
+        super::online::is_long_running(sql)
+    }
 }
 
-pub(super) fn column_definition(column: &Column) -> String {
+pub(crate) fn column_definition(column: &Column) -> String {
     let mut sql = format!("{} {}", ident(&column.name), column.data_type);
     if let Some(collation) = &column.collation {
         sql.push_str(&format!(" COLLATE {collation}"));
@@ -350,7 +376,7 @@ fn create_enum(name: &QualifiedName, labels: &[String]) -> String {
     format!("CREATE TYPE {} AS ENUM ({});", qualified(name), labels.join(", "))
 }
 
-fn render_alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
+pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
     let name = &to.name;
     let mut sql = Vec::new();
     let retyped = from.data_type != to.data_type || from.collation != to.collation;

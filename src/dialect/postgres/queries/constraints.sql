@@ -17,12 +17,13 @@ SELECT n.nspname AS schema, c.relname AS table_name, con.conname AS name, con.co
         WHERE d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
           AND d.refclassid = 'pg_type'::regclass AND tn.nspname <> 'pg_catalog'
           AND tn.nspname <> 'information_schema') AS types,
-       obj_description(con.oid, 'pg_constraint') AS comment
+       ds.description AS comment
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+LEFT JOIN pg_description ds ON ds.objoid = con.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0
 WHERE con.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p')
   AND con.conparentid = 0 AND con.conislocal
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'

@@ -12,11 +12,12 @@ SELECT n.nspname AS schema, ic.relname AS name, c.relname AS table_name, i.indis
              WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
                AND d.refclassid = 'pg_class'::regclass AND d.refobjid = i.indrelid AND d.refobjsubid > 0
              ORDER BY 1) AS columns,
-       obj_description(ic.oid, 'pg_class') AS comment
+       ds.description AS comment
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
 WHERE c.relkind IN ('r', 'm', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con

@@ -1,0 +1,469 @@
+//! Safe rewrites and expand/contract phases: turns an ordered, rendered [`Plan`] (and its down plan)
+//! into the migration files `generate` writes, each a [`Part`].
+//!
+//! - Online rewrites (the default): a change on a table that exists before the plan, which the dialect
+//!   can make without blocking writers ([`SqlRenderer::online`]: `CREATE INDEX CONCURRENTLY`, `NOT VALID`
+//!   then `VALIDATE`…), goes into a non-transactional part after the transactional one, together with
+//!   every change that depends on it. Objects created by the same plan stay plain and transactional.
+//! - Expand/contract (when asked): a change running application code cannot survive in one step
+//!   ([`SqlRenderer::expand_contract`]: a column rename or type change) becomes an expand part (new shape
+//!   and a dual-write trigger), a batched backfill part and a contract part (old shape removed); dropped
+//!   columns and tables move to the contract part.
+//!
+//! The down of each part reverts exactly that part: each step of the down plan goes with the up step
+//! that touches the same object ([`crate::plan::same_object`]).
+//!
+//! This module is generic; what the statements are is the dialect's business.
+
+use super::{Context, Hazard};
+use crate::diff::Change;
+use crate::model::{Catalog, ColumnRef, QualifiedName};
+use crate::plan::{Plan, SqlRenderer, Step};
+use indexmap::IndexSet;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Name prefix of the dual-write functions and triggers of expand/contract. Objects with it are left out of
+/// the live catalog (like the tracking table): they belong to the migrations that create and drop them.
+pub const SYNC_PREFIX: &str = "schema_sync_";
+
+/// How `generate` and `plan` shape the migration, from `[hazards]` in diff.toml and the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Rewrite changes on existing tables into their online form (`safe_rewrites`, default true).
+    pub online: bool,
+    /// Split renames, type changes and drops into expand / backfill / contract (`expand_contract`).
+    pub phased: bool,
+    /// `SET lock_timeout` before the statements of generated migrations (`lock_timeout`).
+    pub lock_timeout: Option<Duration>,
+    /// `SET statement_timeout` for statements that hold a lock that blocks the application
+    /// (`statement_timeout`).
+    pub statement_timeout: Option<Duration>,
+    /// `SET statement_timeout` for online statements: concurrent index builds, validations, backfills
+    /// (`online_statement_timeout`, default none when `statement_timeout` is set).
+    pub online_statement_timeout: Option<Duration>,
+    /// Rows per backfill batch, each committed on its own (`backfill_batch_size`, default 1000).
+    pub backfill_batch: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            online: true,
+            phased: false,
+            lock_timeout: None,
+            statement_timeout: None,
+            online_statement_timeout: None,
+            backfill_batch: 1000,
+        }
+    }
+}
+
+/// One statement of an online form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnlineStatement {
+    pub sql: String,
+    /// True for statements that run long without blocking the application (a concurrent build, a
+    /// validation, a backfill); false for statements that take a blocking lock briefly.
+    pub long_running: bool,
+}
+
+impl OnlineStatement {
+    pub fn locking(sql: impl Into<String>) -> OnlineStatement {
+        OnlineStatement { sql: sql.into(), long_running: false }
+    }
+    pub fn long(sql: impl Into<String>) -> OnlineStatement {
+        OnlineStatement { sql: sql.into(), long_running: true }
+    }
+}
+
+/// A change as the dialect runs it on a live table: statements run one by one outside a transaction,
+/// and the hazards that remain.
+#[derive(Debug, Clone)]
+pub struct Online {
+    pub statements: Vec<OnlineStatement>,
+    pub hazards: Vec<Hazard>,
+}
+
+/// A change split into phases. Expand runs in a transaction; backfill and contract outside one.
+#[derive(Debug, Clone, Default)]
+pub struct Phased {
+    /// What the phases do, for the headers: `rename column public.t.a to b`.
+    pub description: String,
+    pub expand: Vec<String>,
+    pub expand_down: Vec<String>,
+    pub backfill: Vec<OnlineStatement>,
+    pub contract: Vec<OnlineStatement>,
+    pub contract_down: Vec<String>,
+    pub hazards: Vec<Hazard>,
+}
+
+/// Which phase a part belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Expand,
+    Backfill,
+    Contract,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Expand => "expand",
+            Phase::Backfill => "backfill",
+            Phase::Contract => "contract",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One migration file pair of a rewritten plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// Set when the plan has expand/contract phases.
+    pub phase: Option<Phase>,
+    /// Suffix for the migration's name: `""`, `"online"`, `"expand"`, `"backfill"`, `"contract"`…
+    pub suffix: &'static str,
+    /// Why the part runs outside a transaction, when it does.
+    pub why_no_transaction: Option<String>,
+    pub up: Plan,
+    pub down: Plan,
+}
+
+/// The slots parts are made of, in the order they run.
+const SLOTS: [(Option<Phase>, &str, bool); 5] = [
+    (None, "", false),
+    (None, "online", true),
+    (Some(Phase::Backfill), "backfill", true),
+    (Some(Phase::Contract), "contract", false),
+    (Some(Phase::Contract), "contract_online", true),
+];
+const TX: usize = 0;
+const ONLINE: usize = 1;
+const BACKFILL: usize = 2;
+const CONTRACT_TX: usize = 3;
+const CONTRACT_ONLINE: usize = 4;
+
+/// Moves a slot to the nearest later one that can hold a step (online or not).
+fn fit(slot: usize, online: bool) -> usize {
+    match (slot, online) {
+        (TX, true) => ONLINE,
+        (BACKFILL, false) => CONTRACT_TX,
+        (BACKFILL, true) => CONTRACT_ONLINE,
+        (CONTRACT_TX, true) => CONTRACT_ONLINE,
+        (s, _) => s,
+    }
+}
+
+enum Form {
+    Plain,
+    Online(Online),
+    Phased(Box<Phased>),
+}
+
+/// What the dialect hooks get to know besides the change: the plan's context and the columns that
+/// other objects depend on (which expand/contract leaves to the one-step plan).
+pub fn context(ordered: &[Change], current: &Catalog) -> Context {
+    let mut ctx = Context::from_changes(ordered);
+    // Only expand/contract needs the rest, and only for tables whose columns are renamed or retyped: the
+    // catalog of a large schema is not walked for plans that do not touch columns.
+    let tables: IndexSet<&QualifiedName> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::RenameColumn { table, .. } | Change::AlterColumn { table, .. } => Some(table),
+            _ => None,
+        })
+        .collect();
+    if tables.is_empty() {
+        return ctx;
+    }
+    let mut use_column = |table: &QualifiedName, column: &str| {
+        if tables.contains(table) {
+            ctx.columns_in_use.insert(ColumnRef { table: table.clone(), column: column.to_string() });
+        }
+    };
+    for table in current.tables.values() {
+        for c in table.constraints.values() {
+            for column in &c.columns {
+                use_column(&table.name, column);
+            }
+            if let Some(target) = &c.references {
+                for column in &target.columns {
+                    use_column(&target.table, column);
+                }
+            }
+        }
+        for r in table.columns.values().flat_map(|c| &c.depends_on) {
+            if let crate::model::ObjectRef::Column(c) = r {
+                use_column(&c.table, &c.column);
+            }
+        }
+    }
+    for index in current.indexes.values() {
+        for column in &index.columns {
+            use_column(&index.table, column);
+        }
+    }
+    for r in
+        current.views.values().flat_map(|v| &v.depends_on).chain(current.triggers.values().flat_map(|t| &t.depends_on))
+    {
+        if let crate::model::ObjectRef::Column(c) = r {
+            use_column(&c.table, &c.column);
+        }
+    }
+    for s in current.sequences.values() {
+        if let Some(owner) = &s.owned_by {
+            use_column(&owner.table, &owner.column);
+        }
+    }
+    for table in current.tables.values().filter(|t| tables.contains(&t.name)) {
+        for column in table.columns.values() {
+            ctx.current_columns
+                .insert(ColumnRef { table: table.name.clone(), column: column.name.clone() }, column.clone());
+        }
+    }
+    // Views, triggers and policies are not column-precise (`*`, function bodies, expressions): a table
+    // with any of them keeps its columns out of expand/contract.
+    for t in current.triggers.values() {
+        ctx.tables_in_use.insert(t.table.clone());
+    }
+    for p in current.policies.values() {
+        ctx.tables_in_use.insert(p.table.clone());
+    }
+    for v in current.views.values() {
+        for r in &v.depends_on {
+            if let crate::model::ObjectRef::Relation(n) = r {
+                ctx.tables_in_use.insert(n.clone());
+            }
+        }
+    }
+    ctx
+}
+
+/// Splits a plan into the parts `generate` writes. With neither online rewrites nor phases that apply,
+/// the result is one part holding the plan as it is.
+pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRenderer, options: &Options) -> Vec<Part> {
+    let changes: Vec<Change> = up.steps.iter().map(|s| s.change.clone()).collect();
+    let ctx = if options.phased { context(&changes, current) } else { Context::from_changes(&changes) };
+    let deps = crate::plan::dependencies(&changes);
+
+    // The form and slot of every up step.
+    let mut forms = Vec::with_capacity(up.steps.len());
+    let mut slots: Vec<usize> = Vec::with_capacity(up.steps.len());
+    for (i, step) in up.steps.iter().enumerate() {
+        let after = deps[i].iter().map(|&d| slots[d]).max().unwrap_or(TX);
+        let phased =
+            if options.phased && after == TX { renderer.expand_contract(&step.change, &ctx, options) } else { None };
+        let (form, slot) = if let Some(p) = phased {
+            // Dependants need the expand part only (the new shape exists from then on).
+            (Form::Phased(Box::new(p)), TX)
+        } else if options.phased && is_contract_change(&step.change, &ctx) {
+            (Form::Plain, fit(after.max(CONTRACT_TX), false))
+        } else if let Some(online) = options.online.then(|| renderer.online(&step.change, &ctx)).flatten() {
+            (Form::Online(online), fit(after, true))
+        } else {
+            (Form::Plain, fit(after, false))
+        };
+        forms.push(form);
+        slots.push(slot);
+    }
+    let phased_plan = forms.iter().any(|f| matches!(f, Form::Phased(_))) || slots.iter().any(|&s| s >= CONTRACT_TX);
+
+    let mut parts_up: Vec<Vec<Step>> = vec![Vec::new(); SLOTS.len()];
+    let mut parts_down: Vec<Vec<Step>> = vec![Vec::new(); SLOTS.len()];
+    // Reverts of the phased changes: expand's goes last in the expand part's down, contract's first.
+    let mut expand_downs: Vec<Step> = Vec::new();
+    for ((step, form), &slot) in up.steps.iter().zip(&forms).zip(&slots) {
+        match form {
+            Form::Plain => parts_up[slot].push(step.clone()),
+            Form::Online(online) => parts_up[slot].push(online_step(step, online)),
+            Form::Phased(p) => {
+                let piece = |what: &str, statements: Vec<String>, hazards: Vec<Hazard>| Step {
+                    description: format!("{what}: {}", p.description),
+                    statements,
+                    hazards,
+                    change: step.change.clone(),
+                };
+                parts_up[TX].push(piece("expand", p.expand.clone(), Vec::new()));
+                expand_downs.push(piece("revert expand", p.expand_down.clone(), Vec::new()));
+                if !p.backfill.is_empty() {
+                    parts_up[BACKFILL].push(piece("backfill", sqls(&p.backfill), Vec::new()));
+                }
+                let contract_slot =
+                    if p.contract.iter().any(|s| s.long_running) { CONTRACT_ONLINE } else { CONTRACT_TX };
+                parts_up[contract_slot].push(piece("contract", sqls(&p.contract), p.hazards.clone()));
+                parts_down[contract_slot].push(piece("revert contract", p.contract_down.clone(), Vec::new()));
+            }
+        }
+    }
+
+    // Each down step reverts the up step that touches the same object, in that step's part; down steps
+    // that pair with no up step go with the first part.
+    let first = (0..SLOTS.len()).find(|&s| !parts_up[s].is_empty()).unwrap_or(TX);
+    let down_changes: Vec<Change> = down.steps.iter().map(|s| s.change.clone()).collect();
+    let down_deps = crate::plan::dependencies(&down_changes);
+    let mut down_slots: Vec<Option<usize>> = Vec::with_capacity(down.steps.len());
+    for (i, step) in down.steps.iter().enumerate() {
+        let owner = up.steps.iter().position(|u| crate::plan::same_object(&u.change, &step.change));
+        if owner.is_some_and(|o| matches!(forms[o], Form::Phased(_))) {
+            // Reverted by the phases' own down statements.
+            down_slots.push(None);
+            continue;
+        }
+        // Down parts run last part first: a step that must follow another one of an earlier part (say,
+        // dropping a unique constraint after the table whose foreign key uses it) moves to that part.
+        let mut slot = owner.map(|o| slots[o]).unwrap_or(first);
+        for &d in &down_deps[i] {
+            if let Some(before) = down_slots[d] {
+                slot = slot.min(before);
+            }
+        }
+        down_slots.push(Some(slot));
+    }
+    let down_ctx = Context::from_changes(&down_changes);
+    let mut down_online = vec![false; SLOTS.len()];
+    for (step, slot) in down.steps.iter().zip(&down_slots) {
+        let Some(slot) = *slot else { continue };
+        match options.online.then(|| renderer.online(&step.change, &down_ctx)).flatten() {
+            Some(online) => {
+                down_online[slot] = true;
+                parts_down[slot].push(online_step(step, &online));
+            }
+            None => parts_down[slot].push(step.clone()),
+        }
+    }
+    parts_down[TX].extend(expand_downs);
+
+    let mut parts = Vec::new();
+    for (slot, (phase, suffix, online)) in SLOTS.iter().enumerate() {
+        let (up_steps, down_steps) = (std::mem::take(&mut parts_up[slot]), std::mem::take(&mut parts_down[slot]));
+        if up_steps.is_empty() {
+            continue;
+        }
+        let phase = match (slot, phased_plan) {
+            (TX | ONLINE, true) => Some(Phase::Expand),
+            (_, true) => *phase,
+            (_, false) => None,
+        };
+        let suffix = match (slot, phased_plan) {
+            (TX, true) => "expand",
+            (ONLINE, true) => "expand_online",
+            _ => suffix,
+        };
+        let why = if *online {
+            Some(match slot {
+                BACKFILL => "the backfill commits after every batch".to_string(),
+                _ => "online changes (CONCURRENTLY, NOT VALID + VALIDATE) must not run in one transaction".to_string(),
+            })
+        } else if !up.transactional {
+            Some(
+                "a new enum value is used later in this migration, which the database allows only after a commit"
+                    .into(),
+            )
+        } else {
+            None
+        };
+        let up_tx = !*online && up.transactional;
+        let down_tx = !*online && !down_online[slot] && down.transactional;
+        let mut up_plan = Plan { steps: up_steps, transactional: up_tx };
+        let mut down_plan = Plan { steps: down_steps, transactional: down_tx };
+        with_timeouts(&mut up_plan, renderer, options);
+        with_timeouts(&mut down_plan, renderer, options);
+        parts.push(Part { phase, suffix, why_no_transaction: why, up: up_plan, down: down_plan });
+    }
+    if parts.is_empty() {
+        parts.push(Part { phase: None, suffix: "", why_no_transaction: None, up: up.clone(), down: down.clone() });
+    }
+    parts
+}
+
+fn sqls(statements: &[OnlineStatement]) -> Vec<String> {
+    statements.iter().map(|s| s.sql.clone()).collect()
+}
+
+fn online_step(step: &Step, online: &Online) -> Step {
+    Step {
+        description: format!("{} (online)", step.description),
+        statements: sqls(&online.statements),
+        hazards: online.hazards.clone(),
+        change: step.change.clone(),
+    }
+}
+
+/// Changes that only remove the old shape, which expand/contract defers to the contract phase: dropping
+/// a column or a table that exists before the plan.
+fn is_contract_change(change: &Change, ctx: &Context) -> bool {
+    match change {
+        Change::DropColumn { table, .. } => ctx.kept(table),
+        Change::DropTable(t) => ctx.existing(&t.name),
+        _ => false,
+    }
+}
+
+/// Puts the policy's timeouts into a part: once at the top of a transactional part (for the whole
+/// transaction), and before each statement of a non-transactional part whose kind (blocking or long
+/// running) differs from the one before.
+fn with_timeouts(plan: &mut Plan, renderer: &dyn SqlRenderer, options: &Options) {
+    if options.lock_timeout.is_none() && options.statement_timeout.is_none() {
+        return;
+    }
+    let Some(first) = plan.steps.first_mut() else { return };
+    if plan.transactional {
+        let mut sql = renderer.timeouts(options.lock_timeout, options.statement_timeout, true);
+        sql.append(&mut first.statements);
+        first.statements = sql;
+        return;
+    }
+    let long_timeout = options.statement_timeout.map(|_| options.online_statement_timeout.unwrap_or(Duration::ZERO));
+    let mut current: Option<bool> = None;
+    for step in &mut plan.steps {
+        let mut out = Vec::with_capacity(step.statements.len());
+        for sql in std::mem::take(&mut step.statements) {
+            let long = renderer.is_long_running(&sql);
+            if current != Some(long) {
+                let statement_timeout = if long { long_timeout } else { options.statement_timeout };
+                out.extend(renderer.timeouts(options.lock_timeout, statement_timeout, false));
+                current = Some(long);
+            }
+            out.push(sql);
+        }
+        step.statements = out;
+    }
+}
+
+/// A name for a helper object: `prefix` + `base`, cut to PostgreSQL's 63 bytes on a character boundary.
+pub fn helper_name(prefix: &str, base: &str) -> String {
+    let mut name = format!("{prefix}{base}");
+    while name.len() > 63 {
+        name.pop();
+    }
+    name
+}
+
+/// The name of a helper object in a table's schema.
+pub fn helper_object(table: &QualifiedName, prefix: &str, base: &str) -> QualifiedName {
+    QualifiedName::new(table.schema.clone(), helper_name(prefix, base))
+}
+
+/// The up plans of all parts as one plan, in the order they run (what `plan` shows and the hazards are
+/// reported on). Transactional only when there is one transactional part.
+pub fn flat_up(parts: &[Part]) -> Plan {
+    Plan {
+        steps: parts.iter().flat_map(|p| p.up.steps.iter().cloned()).collect(),
+        transactional: parts.len() == 1 && parts[0].up.transactional,
+    }
+}
+
+/// The down plans of all parts as one plan, in the order they run (last part first).
+pub fn flat_down(parts: &[Part]) -> Plan {
+    Plan {
+        steps: parts.iter().rev().flat_map(|p| p.down.steps.iter().cloned()).collect(),
+        transactional: parts.len() == 1 && parts[0].down.transactional,
+    }
+}
