@@ -141,7 +141,7 @@ impl PgServer {
     }
 
     /// Admin connection URL: `DATABASE_URL` verbatim, or the `postgres` maintenance database of the
-    /// throwaway cluster (`postgres://postgres@127.0.0.1:<port>/postgres`).
+    /// throwaway cluster (`postgres://postgres@127.0.0.1:<port>/postgres?sslmode=disable`).
     pub fn admin_url(&self) -> &str {
         &self.admin_url
     }
@@ -759,7 +759,9 @@ fn start_throwaway_cluster() -> Result<PgServer, String> {
         let out = runner.run(&bins.pg_ctl, &args, &dir)?;
         if out.status.success() {
             return Ok(PgServer {
-                admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+                // Plain connections: a TLS handshake on each of the suite's thousands of connections
+                // costs more than the tests (the TLS test asks for it with sslmode=require).
+                admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable"),
                 kind: ServerKind::Throwaway { port, dir },
             });
         }
