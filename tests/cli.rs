@@ -372,7 +372,8 @@ async fn unmanaged_objects_are_warned_about_and_left_alone() {
         "CREATE TABLE accounts (id int PRIMARY KEY, balance numeric NOT NULL DEFAULT 0);
          CREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);
          CREATE RULE accounts_keep AS ON DELETE TO accounts DO INSTEAD NOTHING;
-         CREATE STATISTICS accounts_stats ON id, balance FROM accounts;",
+         CREATE STATISTICS accounts_stats ON id, balance FROM accounts;
+         ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;",
     )
     .await;
     let project = Project::new(&[(
@@ -382,7 +383,7 @@ async fn unmanaged_objects_are_warned_about_and_left_alone() {
     let run = project.run(&db, &["generate", "--name", "add_owner"]);
     run.expect_code(0, "generate with unmanaged objects in the database");
     assert!(run.stderr.contains("warning"), "{}", run.stderr);
-    for name in ["my_sum", "accounts_keep", "accounts_stats"] {
+    for name in ["my_sum", "accounts_keep", "accounts_stats", "default privileges for role"] {
         assert!(run.stderr.contains(name), "the warning lists {name}: {}", run.stderr);
     }
     let files = project.out_files();
