@@ -49,6 +49,10 @@ const QUERY_FILES: &[&str] = &[
     "row_security",
     "function_uses",
     "privileges",
+    "domains",
+    "composite_types",
+    "range_types",
+    "collations",
     "unmanaged",
 ];
 
