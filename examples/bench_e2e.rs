@@ -560,7 +560,7 @@ fn run_size(
     for _ in 0..o.runs {
         let load = load_average();
         let t = Instant::now();
-        let plans = pipeline::plan_between(Kind::Postgres, &live_current, &live_desired, &Default::default(), &[])?;
+        let plans = pipeline::plan_between(Kind::Postgres, &live_current, &live_desired, &Default::default())?;
         plan_inproc.runs.push(Run { secs: t.elapsed().as_secs_f64(), rss_mb: None, load });
         std::hint::black_box(plans);
     }

@@ -161,35 +161,16 @@ pub fn managed_grantees(desired: &Catalog, privilege_roles: &[String]) -> indexm
     managed
 }
 
-/// Drops the privileges of unmanaged grantees from both catalogs in place (what [`plan_between`]
-/// would otherwise do on copies).
+/// Drops the privileges of unmanaged grantees from both catalogs, in place (no catalog is copied).
 pub fn retain_managed_grants(current: &mut Catalog, desired: &mut Catalog, privilege_roles: &[String]) {
     let managed = managed_grantees(desired, privilege_roles);
     current.retain_grantees(&managed);
     desired.retain_grantees(&managed);
 }
 
-/// Plans both directions between two catalogs, in the SQL of `kind`. Privileges are compared for the
-/// grantees that `desired` grants something explicitly, and for `privilege_roles`; other roles'
-/// privileges are left alone in both directions.
-pub fn plan_between(
-    kind: Kind,
-    current: &Catalog,
-    desired: &Catalog,
-    hints: &RenameHints,
-    privilege_roles: &[String],
-) -> Result<(Plan, Plan)> {
-    let managed = managed_grantees(desired, privilege_roles);
-    let only_managed = |catalog: &Catalog| -> Option<Catalog> {
-        catalog.grants.keys().any(|k| !managed.contains(&k.grantee)).then(|| {
-            let mut filtered = catalog.clone();
-            filtered.retain_grantees(&managed);
-            filtered
-        })
-    };
-    let (current_filtered, desired_filtered) = (only_managed(current), only_managed(desired));
-    let current = current_filtered.as_ref().unwrap_or(current);
-    let desired = desired_filtered.as_ref().unwrap_or(desired);
+/// Plans both directions between two catalogs, in the SQL of `kind`. Callers drop the privileges of
+/// unmanaged grantees first ([`retain_managed_grants`]), so that both directions compare the same roles.
+pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
     let problems = diff::types::unsupported(current, desired);
     if !problems.is_empty() {
         bail!("the declared schema asks for changes that cannot be planned:\n  {}", problems.join("\n  "));
@@ -211,7 +192,7 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
     let (mut desired, hints) = declared_catalog(settings).await?;
     retain_managed_grants(&mut current, &mut desired, &settings.privilege_roles);
     let kind = Kind::from_url(&url)?;
-    let (mut up, down) = plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
+    let (mut up, down) = plan_between(kind, &current, &desired, &hints)?;
     let mut parts =
         crate::safety::rewrite::rewrite(&up, &down, &current, kind.renderer().as_ref(), &settings.hazards.rewrite);
     attach_live_stats(&url, &mut up).await?;

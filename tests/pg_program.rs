@@ -7,9 +7,7 @@ use schema::testkit::{pg_server, roundtrip};
 async fn check(label: &str, current: &str, desired: &str) -> roundtrip::Outcome {
     let server = pg_server().await.expect("PostgreSQL for tests");
     server.ensure_roles(&["app_reader", "app_writer"]).await.expect("roles");
-    let outcome = roundtrip::run(server, label, current, desired).await.expect("round trip setup");
-    outcome.assert_passed(label);
-    outcome
+    roundtrip::check(label, current, desired).await
 }
 
 /// A round trip whose declared files are written out of dependency order: the tool must order them.

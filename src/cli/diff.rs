@@ -39,7 +39,7 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         tokio::join!(pipeline::catalog_of(&from, &server, settings), pipeline::catalog_of(&to, &server, settings));
     let ((mut current, _), (mut desired, hints)) = (current?, desired?);
     pipeline::retain_managed_grants(&mut current, &mut desired, &settings.privilege_roles);
-    let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints, &settings.privilege_roles)?;
+    let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints)?;
     match args.format {
         Format::Json => {
             let value = serde_json::json!({ "changes": up.steps.len(), "transactional": up.transactional, "up": up.steps, "down": down.steps });

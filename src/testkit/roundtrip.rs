@@ -73,6 +73,15 @@ pub fn settings_for(db: &TestDatabase, schema_dir: &std::path::Path) -> Settings
     Settings { url: Some(db.url.clone()), schema_dir: schema_dir.to_path_buf(), ..Settings::default() }
 }
 
+/// The round trip on the shared test server, panicking with the failure and both scripts unless every
+/// stage passed (for tests).
+pub async fn check(label: &str, current: &str, desired: &str) -> Outcome {
+    let server = super::pg_server().await.expect("PostgreSQL for tests");
+    let outcome = run(server, label, current, desired).await.expect("round trip setup");
+    outcome.assert_passed(label);
+    outcome
+}
+
 /// Runs the whole round trip; never panics, reports the first failure in the outcome.
 pub async fn run(server: &PgServer, label: &str, current: &str, desired: &str) -> Result<Outcome> {
     run_with(server, label, current, desired, |_| {}).await
