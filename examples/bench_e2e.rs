@@ -49,6 +49,8 @@ const QUERY_FILES: &[&str] = &[
     "row_security",
     "function_uses",
     "privileges",
+    "default_privileges",
+    "owners",
     "domains",
     "composite_types",
     "range_types",

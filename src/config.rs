@@ -30,6 +30,18 @@ pub struct Config {
     /// `[privileges]`: whose privileges are managed besides the grantees of the declared GRANTs.
     #[serde(default)]
     pub privileges: PrivilegesConfig,
+    /// `[ownership]`: whether the owners of objects are compared.
+    #[serde(default)]
+    pub ownership: OwnershipConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OwnershipConfig {
+    /// Compare owners: objects the declared files give no owner (`ALTER … OWNER TO`, `CREATE SCHEMA …
+    /// AUTHORIZATION`) are expected to be owned by the role the tool connects as.
+    #[serde(default)]
+    pub manage: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -26,6 +26,8 @@ pub struct Settings {
     pub hazards: crate::safety::policy::Policy,
     /// `[privileges] roles`: grantees managed even when the declared files grant them nothing.
     pub privilege_roles: Vec<String>,
+    /// `[ownership] manage`: owners are compared.
+    pub manage_owners: bool,
 }
 
 impl Settings {
@@ -58,6 +60,7 @@ impl Settings {
             migrate: crate::runner::Options::from_config(&config.migrate)?,
             hazards: config.hazards.0.clone(),
             privilege_roles: config.privileges.roles.clone(),
+            manage_owners: config.ownership.manage,
         })
     }
 }
@@ -89,6 +92,14 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
     let (statements, annotations, pinned) = {
         let sql_dialect = Kind::from_url(url)?.sql_dialect();
         let statements = declared::read_dir(&settings.schema_dir, sql_dialect.as_ref())?;
+        if !settings.manage_owners
+            && let Some(location) = declared::owner_statements(&statements, sql_dialect.as_ref()).first()
+        {
+            bail!(
+                "{location}: the statement sets an owner, but owners are compared only with `[ownership] manage = \
+                 true` in diff.toml; enable it, or remove the owner from the schema files"
+            );
+        }
         let annotations = declared::renames(&statements, sql_dialect.as_ref())?;
         let pinned = declared::types::pinned_extensions(&statements, sql_dialect.as_ref());
         (declared::order(statements), annotations, pinned)
@@ -161,15 +172,20 @@ pub fn managed_grantees(desired: &Catalog, privilege_roles: &[String]) -> indexm
     managed
 }
 
-/// Drops the privileges of unmanaged grantees from both catalogs, in place (no catalog is copied).
-pub fn retain_managed_grants(current: &mut Catalog, desired: &mut Catalog, privilege_roles: &[String]) {
-    let managed = managed_grantees(desired, privilege_roles);
+/// Drops what is not compared from both catalogs, in place (no catalog is copied): the privileges of
+/// unmanaged grantees, and owners unless ownership is managed.
+pub fn retain_managed(current: &mut Catalog, desired: &mut Catalog, settings: &Settings) {
+    let managed = managed_grantees(desired, &settings.privilege_roles);
     current.retain_grantees(&managed);
     desired.retain_grantees(&managed);
+    if !settings.manage_owners {
+        current.owners = Default::default();
+        desired.owners = Default::default();
+    }
 }
 
 /// Plans both directions between two catalogs, in the SQL of `kind`. Callers drop the privileges of
-/// unmanaged grantees first ([`retain_managed_grants`]), so that both directions compare the same roles.
+/// unmanaged grantees first ([`retain_managed`]), so that both directions compare the same roles.
 pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
     let problems = diff::types::unsupported(current, desired);
     if !problems.is_empty() {
@@ -190,7 +206,7 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
     let url = settings.url()?.to_string();
     let mut current = live_catalog(&url, settings).await?;
     let (mut desired, hints) = declared_catalog(settings).await?;
-    retain_managed_grants(&mut current, &mut desired, &settings.privilege_roles);
+    retain_managed(&mut current, &mut desired, settings);
     let kind = Kind::from_url(&url)?;
     let (mut up, down) = plan_between(kind, &current, &desired, &hints)?;
     let mut parts =
@@ -225,8 +241,13 @@ pub async fn attach_live_stats(url: &str, plan: &mut Plan) -> Result<()> {
 /// DDL that recreates the live database's managed objects, for bootstrapping schema files.
 pub async fn inspect(settings: &Settings) -> Result<(String, Vec<UnmanagedObject>)> {
     let url = settings.url()?;
-    let live = live_catalog(url, settings).await?;
+    let mut live = live_catalog(url, settings).await?;
+    if !settings.manage_owners {
+        live.owners = Default::default();
+    }
     let mut empty = Catalog::default();
+    // What the connecting role owns needs no OWNER TO: whoever loads the output owns it.
+    empty.owners.session_role = live.owners.session_role.clone();
     // `public` exists in every new database; it is not created by the schema files.
     if let Some(public) = live.schemas.get("public") {
         empty.schemas.insert(

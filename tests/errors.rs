@@ -180,8 +180,8 @@ async fn unmanaged_statement_kinds_are_rejected_with_kind_and_location() {
             "f.sql:3:1",
         ),
         (
-            "ALTER DEFAULT PRIVILEGES",
-            "CREATE TABLE t (id int);\nALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;\n",
+            "CREATE PUBLICATION",
+            "CREATE TABLE t (id int);\nCREATE PUBLICATION everything FOR ALL TABLES;\n",
             "f.sql:2:1",
         ),
         (

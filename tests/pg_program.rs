@@ -293,3 +293,28 @@ round_trip!(
      CREATE TABLE items (id int PRIMARY KEY, code text DEFAULT norm('X') CHECK (norm(code) <> ''));
      CREATE INDEX items_norm ON items (norm(code));"
 );
+
+// A stored generated column that calls a function being dropped and created again is dropped and
+// added again around it (computed anew), with its index, its check and a view that reads it.
+round_trip!(
+    function_recreated_under_a_generated_column,
+    "CREATE FUNCTION norm(c text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(c) $$;
+     CREATE TABLE items (id int PRIMARY KEY, code text,
+                         key text GENERATED ALWAYS AS (norm(code)) STORED CONSTRAINT key_set CHECK (key <> ''));
+     CREATE INDEX items_key ON items (key);
+     CREATE VIEW item_keys AS SELECT id, key FROM items;
+     INSERT INTO items VALUES (1, 'A');",
+    "CREATE FUNCTION norm(c text) RETURNS character varying LANGUAGE sql IMMUTABLE AS $$ SELECT lower(c) $$;
+     CREATE TABLE items (id int PRIMARY KEY, code text,
+                         key text GENERATED ALWAYS AS (norm(code)) STORED CONSTRAINT key_set CHECK (key <> ''));
+     CREATE INDEX items_key ON items (key);
+     CREATE VIEW item_keys AS SELECT id, key FROM items;"
+);
+
+// A changed generation expression drops and adds the column: its unchanged index comes back.
+round_trip!(
+    generation_expression_change_keeps_the_index,
+    "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) STORED); CREATE INDEX t_b ON t (b);
+     INSERT INTO t (a) VALUES (1);",
+    "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 3) STORED); CREATE INDEX t_b ON t (b);"
+);

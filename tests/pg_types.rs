@@ -187,6 +187,33 @@ async fn partition_bound_change_detaches_and_attaches_keeping_rows() {
     assert_eq!(rows, vec!["m_a:1", "m_b:2"]);
 }
 
+/// Detaching a partition for good takes its rows out of the partitioned table: a data-loss hazard. A
+/// detach followed by an attach (a changed bound) is not one.
+#[tokio::test]
+async fn detaching_a_partition_for_good_is_a_data_loss_hazard() {
+    let parent = "CREATE TABLE m (id int, at date NOT NULL) PARTITION BY RANGE (at);";
+    let partition = "CREATE TABLE m_a PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');";
+    let hazard_ids = |migration: &pipeline::Migration| -> Vec<String> {
+        migration.up.steps.iter().flat_map(|s| &s.hazards).map(|h| h.id.as_str().to_string()).collect()
+    };
+    let (_db, migration) = plan(
+        "partition_detached_for_good",
+        &format!("{parent} {partition}"),
+        &format!("{parent} CREATE TABLE m_a (id int, at date NOT NULL);"),
+    )
+    .await;
+    let ids = hazard_ids(&migration.expect("plan"));
+    assert_eq!(ids, vec!["data-loss-partition"]);
+    let (_db, migration) = plan(
+        "partition_detached_and_attached",
+        &format!("{parent} {partition}"),
+        &format!("{parent} CREATE TABLE m_a PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-02-01');"),
+    )
+    .await;
+    let ids = hazard_ids(&migration.expect("plan"));
+    assert!(!ids.contains(&"data-loss-partition".to_string()), "{ids:?}");
+}
+
 #[tokio::test]
 async fn changing_a_partition_key_is_an_error_naming_the_table() {
     let (_db, migration) = plan(

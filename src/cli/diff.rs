@@ -38,7 +38,7 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let (current, desired) =
         tokio::join!(pipeline::catalog_of(&from, &server, settings), pipeline::catalog_of(&to, &server, settings));
     let ((mut current, _), (mut desired, hints)) = (current?, desired?);
-    pipeline::retain_managed_grants(&mut current, &mut desired, &settings.privilege_roles);
+    pipeline::retain_managed(&mut current, &mut desired, settings);
     let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints)?;
     match args.format {
         Format::Json => {

@@ -27,7 +27,7 @@ pub async fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     };
     let (declared, _) = pipeline::declared_catalog(settings).await?;
     let (mut actual, mut declared) = (actual, declared);
-    pipeline::retain_managed_grants(&mut actual, &mut declared, &settings.privilege_roles);
+    pipeline::retain_managed(&mut actual, &mut declared, settings);
     if !args.from_migrations {
         super::warn_unmanaged(&actual.unmanaged);
     }

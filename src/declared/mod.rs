@@ -80,6 +80,8 @@ pub enum ObjectKey {
     Member(String, String, String),
     /// Every relation and function of a schema (`GRANT … ON ALL TABLES IN SCHEMA s`).
     AllIn(String),
+    /// `ALTER DEFAULT PRIVILEGES`: loaded before the objects it applies to are created.
+    DefaultPrivileges,
 }
 
 /// Renames declared in the schema files with an annotation comment.
@@ -399,6 +401,15 @@ fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result
         leading_comments: String::new(),
     };
     let Ok(parsed) = Parser::parse_sql(dialect, sql) else {
+        // The parser in use does not know ALTER DEFAULT PRIVILEGES; the database reads it, and its
+        // tokens say which schemas it needs.
+        if leading_keywords(sql, dialect) == "ALTER DEFAULT PRIVILEGES" {
+            statement.parsed = true;
+            statement.defines = vec![ObjectKey::DefaultPrivileges];
+            statement.references =
+                words_after(sql, dialect, &["IN", "SCHEMA"]).into_iter().map(ObjectKey::Schema).collect();
+            return Ok(statement);
+        }
         // The database will judge it; without an AST it loads in file order.
         if let Some(kind) = unmanaged_by_keywords(sql, dialect) {
             return Err(DeclaredError::Unmanaged { location, kind });
@@ -505,13 +516,16 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
                 | CommentObject::Function
                 | CommentObject::Procedure
         ),
+        // Owners (compared only when ownership is managed: see `owner_statements`).
+        Statement::AlterFunction(alter) => {
+            matches!(alter.kind, sqlparser::ast::AlterFunctionKind::Function)
+                && matches!(alter.operation, sqlparser::ast::AlterFunctionOperation::OwnerTo(_))
+        }
+        Statement::AlterSchema(alter) => {
+            alter.operations.iter().all(|op| matches!(op, sqlparser::ast::AlterSchemaOperation::OwnerTo { .. }))
+        }
         Statement::AlterTable(alter) => alter.operations.iter().all(|op| {
-            !matches!(
-                op,
-                AlterTableOperation::OwnerTo { .. }
-                    | AlterTableOperation::AttachPartition { .. }
-                    | AlterTableOperation::DetachPartition { .. }
-            )
+            !matches!(op, AlterTableOperation::AttachPartition { .. } | AlterTableOperation::DetachPartition { .. })
         }),
         _ => false,
     };
@@ -534,7 +548,6 @@ fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
         "CREATE USER",
         "CREATE PUBLICATION",
         "CREATE EVENT TRIGGER",
-        "ALTER DEFAULT PRIVILEGES",
         "INSERT",
         "UPDATE",
         "DELETE",
@@ -563,6 +576,46 @@ fn leading_keywords(sql: &str, dialect: &dyn Dialect) -> String {
         _ => 1,
     };
     words.iter().take(keep).copied().collect::<Vec<_>>().join(" ")
+}
+
+/// The comma-separated identifiers that follow the keyword sequence `keywords` in a statement, folded
+/// (`IN SCHEMA a, "B"` gives `a`, `B`).
+fn words_after(sql: &str, dialect: &dyn Dialect, keywords: &[&str]) -> Vec<String> {
+    let tokens = Tokenizer::new(dialect, sql).tokenize().unwrap_or_default();
+    let tokens: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
+    let is_keyword =
+        |t: &Token, k: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+    let mut out = Vec::new();
+    for start in 0..tokens.len() {
+        if tokens.len() - start < keywords.len()
+            || !keywords.iter().enumerate().all(|(i, k)| is_keyword(tokens[start + i], k))
+        {
+            continue;
+        }
+        let mut i = start + keywords.len();
+        while let Some(Token::Word(w)) = tokens.get(i) {
+            out.push(if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() });
+            if !matches!(tokens.get(i + 1), Some(Token::Comma)) {
+                break;
+            }
+            i += 2;
+        }
+    }
+    out
+}
+
+/// Where the declared files give an object its owner (`ALTER … OWNER TO`, `CREATE SCHEMA …
+/// AUTHORIZATION`): allowed only when ownership is managed, else the owner would be silently ignored.
+pub fn owner_statements(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Vec<SourceLocation> {
+    statements
+        .iter()
+        .filter(|s| {
+            !words_after(&s.sql, dialect, &["OWNER", "TO"]).is_empty()
+                || (leading_keywords(&s.sql, dialect) == "CREATE SCHEMA"
+                    && !words_after(&s.sql, dialect, &["AUTHORIZATION"]).is_empty())
+        })
+        .map(|s| s.location.clone())
+        .collect()
 }
 
 /// Folds an identifier as PostgreSQL does: unquoted names are lower-cased.
@@ -732,6 +785,8 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
         }
     };
     match ast {
+        Statement::AlterFunction(alter) => out.extend(function_key(&alter.function.name)),
+        Statement::AlterSchema(alter) => out.extend(name_parts(&alter.name).pop().map(ObjectKey::Schema)),
         Statement::CreateTable(t) => {
             if let Some(parent) = &t.partition_of {
                 out.extend(relation(parent));
@@ -937,6 +992,24 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
                 && d != i
             {
                 graph.update_edge(nodes[d], nodes[i], ());
+            }
+        }
+    }
+    // Default privileges apply to objects created after them: they go before every object (before
+    // every schema, too, unless they name one).
+    for (i, s) in statements.iter().enumerate() {
+        if !s.defines.contains(&ObjectKey::DefaultPrivileges) {
+            continue;
+        }
+        let global = !s.references.iter().any(|r| matches!(r, ObjectKey::Schema(_)));
+        for (j, other) in statements.iter().enumerate() {
+            let creates = other.defines.iter().any(|d| match d {
+                ObjectKey::Schema(_) => global,
+                ObjectKey::Relation(..) | ObjectKey::Type(..) | ObjectKey::Function(..) => true,
+                _ => false,
+            });
+            if j != i && creates {
+                graph.update_edge(nodes[i], nodes[j], ());
             }
         }
     }

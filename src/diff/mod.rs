@@ -186,6 +186,19 @@ pub enum Change {
     },
     GrantPrivilege(Grant),
     RevokePrivilege(Grant),
+    GrantDefaultPrivilege {
+        key: DefaultPrivilegeKey,
+        with_grant_option: bool,
+    },
+    RevokeDefaultPrivilege {
+        key: DefaultPrivilegeKey,
+        grant_option_only: bool,
+    },
+    SetOwner {
+        object: OwnedObject,
+        from: Option<String>,
+        to: String,
+    },
 }
 
 impl Change {
@@ -277,6 +290,21 @@ impl Change {
                 describe_privilege_target(&g.key.target),
                 g.key.grantee
             ),
+            Change::GrantDefaultPrivilege { key, with_grant_option } => format!(
+                "grant {} on new {} to {}{}",
+                key.privilege,
+                describe_default_scope(key),
+                key.grantee,
+                if *with_grant_option { " with grant option" } else { "" }
+            ),
+            Change::RevokeDefaultPrivilege { key, grant_option_only } => format!(
+                "revoke {}{} on new {} from {}",
+                if *grant_option_only { "grant option for " } else { "" },
+                key.privilege,
+                describe_default_scope(key),
+                key.grantee
+            ),
+            Change::SetOwner { object, to, .. } => format!("set owner of {object} to {to}"),
             Change::SetRowSecurity { table, to, .. } => format!(
                 "{} row level security on {table}{}",
                 if to.enabled { "enable" } else { "disable" },
@@ -424,6 +452,12 @@ impl ChangeSet {
     }
 }
 
+/// `tables of role r in schema s` for the description of a default privilege.
+fn describe_default_scope(key: &DefaultPrivilegeKey) -> String {
+    let schema = key.schema.as_ref().map(|s| format!(" in schema {s}")).unwrap_or_default();
+    format!("{} of role {}{schema}", key.on.keyword().to_lowercase(), key.role)
+}
+
 /// The changes that turn `current` into `desired`.
 pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> ChangeSet {
     let mut out = Vec::new();
@@ -447,12 +481,15 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     let recreated_relations = diff_views(current, desired, &out, &mut view_changes);
     diff_indexes(current, desired, &recreated_relations, &mut out);
     recreate_dependent_foreign_keys(current, desired, &mut out);
+    program::restore_on_readded_columns(current, desired, &mut out);
     out.extend(view_changes);
     let disturbed_columns = program::disturbed_columns(&out);
     program::diff_triggers(current, desired, &recreated_relations, &dropped_functions, &disturbed_columns, &mut out);
     program::diff_policies(current, desired, &recreated_relations, &dropped_functions, &mut out);
     program::diff_row_security(current, desired, &mut out);
     program::diff_grants(current, desired, &recreated_relations, &dropped_functions, &mut out);
+    program::diff_default_privileges(current, desired, &mut out);
+    program::diff_owners(current, desired, &mut out);
     ChangeSet { changes: out }
 }
 
@@ -520,6 +557,23 @@ fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedNa
     for index in catalog.indexes.values_mut() {
         rename(&mut index.table);
     }
+    if let Some(owner) = catalog.owners.objects.shift_remove(&OwnedObject::Table(from.clone())) {
+        catalog.owners.objects.insert(OwnedObject::Table(to.clone()), owner);
+    }
+    // A rename keeps the table's privileges.
+    let grants = std::mem::take(&mut catalog.grants);
+    catalog.grants = grants
+        .into_iter()
+        .map(|(mut key, mut grant)| {
+            match &mut key.target {
+                PrivilegeTarget::Table(name) => rename(name),
+                PrivilegeTarget::Column(column) => rename(&mut column.table),
+                _ => {}
+            }
+            grant.key = key.clone();
+            (key, grant)
+        })
+        .collect();
     for sequence in catalog.sequences.values_mut() {
         if let Some(owner) = &mut sequence.owned_by {
             rename(&mut owner.table);

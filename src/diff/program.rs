@@ -221,9 +221,10 @@ fn current_has(current: &Catalog, target: &PrivilegeTarget) -> bool {
     }
 }
 
-/// Column defaults, check constraints and indexes that call a function being dropped and created
-/// again, and are otherwise unchanged: they let go of the function first and take it up again after
-/// (PostgreSQL refuses to drop a function they use). Changed ones are replaced by the table diff.
+/// Column defaults, generated columns, check constraints and indexes that call a function being
+/// dropped and created again, and are otherwise unchanged: they let go of the function first and take
+/// it up again after (PostgreSQL refuses to drop a function they use). Changed ones are replaced by
+/// the table diff.
 pub(super) fn release_function_users(
     current: &Catalog,
     desired: &Catalog,
@@ -239,8 +240,15 @@ pub(super) fn release_function_users(
     for (name, have) in &current.tables {
         let Some(want) = desired.tables.get(name) else { continue };
         for (column_name, column) in &have.columns {
-            if column.generated.is_none() && calls(&column.depends_on) && want.columns.get(column_name) == Some(column)
-            {
+            if !(calls(&column.depends_on) && want.columns.get(column_name) == Some(column)) {
+                continue;
+            }
+            if column.generated.is_some() {
+                // A generation expression cannot be taken off and put back (before PostgreSQL 17): the
+                // column is dropped and added again, computed anew.
+                out.push(Change::DropColumn { table: name.clone(), column: column.clone() });
+                out.push(Change::AddColumn { table: name.clone(), column: column.clone() });
+            } else {
                 let mut released = column.clone();
                 released.default = None;
                 released.depends_on.retain(|d| !matches!(d, ObjectRef::Function(_)));
@@ -261,4 +269,120 @@ pub(super) fn release_function_users(
             out.push(Change::CreateIndex(index.clone()));
         }
     }
+}
+
+/// `ALTER DEFAULT PRIVILEGES`: each entry that differs, granted or revoked.
+pub(super) fn diff_default_privileges(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    use DefaultPrivilegeState::{Granted, Revoked};
+    let grant = |key: &DefaultPrivilegeKey, with_grant_option| Change::GrantDefaultPrivilege {
+        key: key.clone(),
+        with_grant_option,
+    };
+    let revoke = |key: &DefaultPrivilegeKey, grant_option_only| Change::RevokeDefaultPrivilege {
+        key: key.clone(),
+        grant_option_only,
+    };
+    for (key, have) in &current.default_privileges {
+        let want = desired.default_privileges.get(key).map(|d| d.state);
+        if want == Some(have.state) {
+            continue;
+        }
+        match (have.state, want) {
+            (Granted { grantable: true }, Some(Granted { .. })) => out.push(revoke(key, true)),
+            (Granted { grantable: false }, Some(Granted { .. })) => out.push(grant(key, true)),
+            (Granted { .. }, None | Some(Revoked)) => out.push(revoke(key, false)),
+            // A built-in default taken away comes back.
+            (Revoked, None) => out.push(grant(key, false)),
+            (Revoked, Some(Revoked)) => {}
+            (Revoked, Some(Granted { grantable })) => out.push(grant(key, grantable)),
+        }
+    }
+    for (key, want) in &desired.default_privileges {
+        if !current.default_privileges.contains_key(key) {
+            out.push(match want.state {
+                Granted { grantable } => grant(key, grantable),
+                Revoked => revoke(key, false),
+            });
+        }
+    }
+}
+
+/// Owners, where both sides list them (callers empty them unless ownership is managed). An object this
+/// plan creates is owned by the role that runs it, taken to be the one `current` was read with.
+pub(super) fn diff_owners(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    if desired.owners.objects.is_empty() {
+        return;
+    }
+    let created: IndexSet<OwnedObject> = out.iter().filter_map(created_object).collect();
+    let creator = current.owners.session_role.as_ref();
+    for (object, want) in &desired.owners.objects {
+        let have = if created.contains(object) { creator } else { current.owners.objects.get(object) };
+        if have != Some(want) {
+            out.push(Change::SetOwner { object: object.clone(), from: have.cloned(), to: want.clone() });
+        }
+    }
+}
+
+/// The object a change creates (or creates again), if it has an owner of its own.
+fn created_object(change: &Change) -> Option<OwnedObject> {
+    Some(match change {
+        Change::CreateSchema(s) => OwnedObject::Schema(s.name.clone()),
+        Change::CreateTable(t) => OwnedObject::Table(t.name.clone()),
+        Change::CreateView(v) if v.materialized => OwnedObject::MaterializedView(v.name.clone()),
+        Change::CreateView(v) => OwnedObject::View(v.name.clone()),
+        Change::CreateSequence(s) => OwnedObject::Sequence(s.name.clone()),
+        Change::CreateFunction(f) => OwnedObject::Function(f.id.clone(), f.kind),
+        Change::CreateEnum(t) | Change::RebuildEnum { to: t, .. } => OwnedObject::Type(t.name.clone()),
+        Change::CreateCompositeType(t) => OwnedObject::Type(t.name.clone()),
+        Change::CreateRangeType(t) => OwnedObject::Type(t.name.clone()),
+        Change::CreateDomain(d) => OwnedObject::Domain(d.name.clone()),
+        _ => return None,
+    })
+}
+
+/// A column dropped and added again (a generated column whose expression changes, or that calls a
+/// function being created again) takes its indexes and constraints with it: the unchanged ones are
+/// created again after it.
+pub(super) fn restore_on_readded_columns(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let mut dropped = IndexSet::new();
+    let mut added = IndexSet::new();
+    for change in out.iter() {
+        match change {
+            Change::DropColumn { table, column } => {
+                dropped.insert(ColumnRef { table: table.clone(), column: column.name.clone() });
+            }
+            Change::AddColumn { table, column } => {
+                added.insert(ColumnRef { table: table.clone(), column: column.name.clone() });
+            }
+            _ => {}
+        }
+    }
+    let readded: IndexSet<&ColumnRef> = dropped.intersection(&added).collect();
+    if readded.is_empty() {
+        return;
+    }
+    let touches = |table: &QualifiedName, columns: &[String]| {
+        columns.iter().any(|c| readded.contains(&ColumnRef { table: table.clone(), column: c.clone() }))
+    };
+    let mut restored = Vec::new();
+    for (name, index) in &current.indexes {
+        let planned = out.iter().any(|c| matches!(c, Change::CreateIndex(i) if &i.name == name));
+        if touches(&index.table, &index.columns) && desired.indexes.get(name) == Some(index) && !planned {
+            restored.push(Change::CreateIndex(index.clone()));
+        }
+    }
+    for (table_name, table) in &current.tables {
+        for (constraint_name, constraint) in &table.constraints {
+            let unchanged =
+                desired.tables.get(table_name).and_then(|t| t.constraints.get(constraint_name)) == Some(constraint);
+            let planned = out.iter().any(|c| {
+                matches!(c, Change::AddConstraint { table, constraint: k } if table == table_name && &k.name == constraint_name)
+            });
+            if unchanged && !planned && touches(table_name, &constraint.columns) {
+                restored.push(Change::DropConstraint { table: table_name.clone(), constraint: constraint.clone() });
+                restored.push(Change::AddConstraint { table: table_name.clone(), constraint: constraint.clone() });
+            }
+        }
+    }
+    out.extend(restored);
 }

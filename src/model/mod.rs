@@ -48,6 +48,11 @@ pub struct Catalog {
     pub row_security: IndexMap<QualifiedName, RowSecurity>,
     /// Privileges granted to roles other than the owner, for the grantees the tool manages.
     pub grants: IndexMap<GrantKey, Grant>,
+    /// Privileges that objects created later get, where they differ from the built-in defaults.
+    pub default_privileges: IndexMap<DefaultPrivilegeKey, DefaultPrivilege>,
+    /// Owners of objects; emptied by callers unless ownership is managed.
+    #[serde(skip_serializing_if = "Owners::is_empty")]
+    pub owners: Owners,
     /// Objects that exist but that the tool does not manage yet; reported, never diffed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<UnmanagedObject>,
@@ -272,6 +277,16 @@ impl Catalog {
             PrivilegeTarget::Column(column) => keep(&column.table),
             PrivilegeTarget::Function(id, _) => functions.contains_key(id),
         });
+        self.owners.objects.retain(|object, _| match object {
+            OwnedObject::Schema(_) => true,
+            OwnedObject::Function(id, _) => functions.contains_key(id),
+            OwnedObject::Table(name)
+            | OwnedObject::View(name)
+            | OwnedObject::MaterializedView(name)
+            | OwnedObject::Sequence(name)
+            | OwnedObject::Type(name)
+            | OwnedObject::Domain(name) => keep(name),
+        });
         self.domains.retain(|name, _| keep(name));
         self.composite_types.retain(|name, _| keep(name));
         self.range_types.retain(|name, _| keep(name));
@@ -300,11 +315,13 @@ impl Catalog {
     /// Keep only the privileges of these grantees (the ones the tool manages).
     pub fn retain_grantees(&mut self, managed: &indexmap::IndexSet<String>) {
         self.grants.retain(|key, _| managed.contains(&key.grantee));
+        self.default_privileges.retain(|key, _| managed.contains(&key.grantee));
     }
 
-    /// Grantees of privileges granted explicitly, not by default.
+    /// Grantees of privileges granted explicitly, not by default, and of default privileges.
     pub fn explicit_grantees(&self) -> impl Iterator<Item = &String> {
-        self.grants.values().filter(|g| !g.implicit).map(|g| &g.key.grantee)
+        let granted = self.grants.values().filter(|g| !g.implicit).map(|g| &g.key.grantee);
+        granted.chain(self.default_privileges.keys().map(|k| &k.grantee))
     }
 }
 

@@ -215,6 +215,10 @@ fn priority(change: &Change) -> u8 {
         Change::CreatePolicy(_) | Change::SetRowSecurity { .. } => 22,
         Change::RevokePrivilege(_) => 0,
         Change::GrantPrivilege(_) => 23,
+        // Before the objects they apply to are created.
+        Change::GrantDefaultPrivilege { .. } | Change::RevokeDefaultPrivilege { .. } => 10,
+        // After the grants, which the old owner may be the one allowed to give.
+        Change::SetOwner { .. } => 24,
     }
 }
 
@@ -509,6 +513,24 @@ fn effects(change: &Change) -> Effects {
             e.removes.push(Key::Privilege(g.key.clone()));
             e.needs.extend(privilege_target_keys(&g.key.target));
             e.held.extend(privilege_target_keys(&g.key.target));
+        }
+        Change::GrantDefaultPrivilege { key, .. } | Change::RevokeDefaultPrivilege { key, .. } => {
+            if let Some(schema) = &key.schema {
+                e.needs.push(Key::Schema(schema.clone()));
+                e.held.push(Key::Schema(schema.clone()));
+            }
+        }
+        Change::SetOwner { object, .. } => {
+            let key = match object {
+                OwnedObject::Schema(s) => Key::Schema(s.clone()),
+                OwnedObject::Table(n) | OwnedObject::View(n) | OwnedObject::MaterializedView(n) => {
+                    Key::Relation(n.clone())
+                }
+                OwnedObject::Sequence(n) => Key::Sequence(n.clone()),
+                OwnedObject::Function(id, _) => Key::Function(id.clone()),
+                OwnedObject::Type(n) | OwnedObject::Domain(n) => Key::Type(n.clone()),
+            };
+            e.needs.push(key);
         }
     }
     types::table_extras(change, &mut e);

@@ -56,6 +56,7 @@ hazard_ids! {
     TableRebuild => "table-rebuild",
     FunctionDropped => "function-dropped",
     AuthorizationChange => "authorization-change",
+    DataLossPartition => "data-loss-partition",
 }
 
 impl HazardId {
@@ -70,6 +71,7 @@ impl HazardId {
                 | HazardId::DataLossType
                 | HazardId::DataLossSchema
                 | HazardId::DataLossExtension
+                | HazardId::DataLossPartition
                 | HazardId::TypeNarrowing
         )
     }
@@ -277,6 +279,11 @@ pub struct Context {
     pub current_columns: IndexMap<ColumnRef, Column>,
     /// Functions created by the same plan (a revoke of their default privileges changes nothing in use).
     pub created_functions: IndexSet<crate::model::FunctionId>,
+    /// Objects created by the same plan that privileges are granted on: revoking what they were created
+    /// with changes nothing in use.
+    pub created_targets: IndexSet<crate::model::PrivilegeTarget>,
+    /// Tables attached as partitions by the same plan.
+    pub attached_partitions: IndexSet<QualifiedName>,
 }
 
 impl Context {
@@ -286,10 +293,23 @@ impl Context {
         let mut dropped_indexes = IndexSet::new();
         let mut replaced_indexes = IndexSet::new();
         let mut created_functions = IndexSet::new();
+        let mut created_targets = IndexSet::new();
+        let mut attached_partitions = IndexSet::new();
         for change in changes {
+            use crate::model::PrivilegeTarget;
             match change {
                 Change::CreateFunction(f) => {
                     created_functions.insert(f.id.clone());
+                    created_targets.insert(PrivilegeTarget::Function(f.id.clone(), f.kind));
+                }
+                Change::CreateView(v) if !v.materialized => {
+                    created_targets.insert(PrivilegeTarget::Table(v.name.clone()));
+                }
+                Change::CreateSequence(q) => {
+                    created_targets.insert(PrivilegeTarget::Sequence(q.name.clone()));
+                }
+                Change::CreateSchema(n) => {
+                    created_targets.insert(PrivilegeTarget::Schema(n.name.clone()));
                 }
                 Change::DropIndex(i) => {
                     dropped_indexes.insert(i.name.clone());
@@ -302,14 +322,27 @@ impl Context {
                 }
                 Change::CreateTable(t) => {
                     created_tables.insert(t.name.clone());
+                    created_targets.insert(PrivilegeTarget::Table(t.name.clone()));
                 }
                 Change::CreateView(v) if v.materialized => {
                     created_tables.insert(v.name.clone());
+                    created_targets.insert(PrivilegeTarget::Table(v.name.clone()));
+                }
+                Change::AttachPartition { table, .. } => {
+                    attached_partitions.insert(table.clone());
                 }
                 _ => {}
             }
         }
-        Context { created_tables, dropped_tables, replaced_indexes, created_functions, ..Context::default() }
+        Context {
+            created_tables,
+            dropped_tables,
+            replaced_indexes,
+            created_functions,
+            created_targets,
+            attached_partitions,
+            ..Context::default()
+        }
     }
 
     /// Whether `table` exists before the plan runs (and may hold rows).
@@ -414,14 +447,12 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             ),
             "Check that nothing outside the schema calls it (or that it is created again in the same migration)",
         )),
-        Change::RevokePrivilege(g) if !matches!(&g.key.target, crate::model::PrivilegeTarget::Function(id, _) if ctx.created_functions.contains(id)) => {
-            out.push(Hazard::new(
-                HazardId::AuthorizationChange,
-                Severity::Medium,
-                format!("{}; queries of that role that need it fail from then on", change.describe()),
-                "Check that the role no longer needs the privilege",
-            ))
-        }
+        Change::RevokePrivilege(g) if !ctx.created_targets.contains(&g.key.target) => out.push(Hazard::new(
+            HazardId::AuthorizationChange,
+            Severity::Medium,
+            format!("{}; queries of that role that need it fail from then on", change.describe()),
+            "Check that the role no longer needs the privilege",
+        )),
         Change::SetRowSecurity { table, from, to }
             if ctx.existing(table) && ((to.enabled && !from.enabled) || (to.forced && !from.forced)) =>
         {
@@ -444,6 +475,18 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             )
             .on(&p.table),
         ),
+        Change::RevokeDefaultPrivilege { .. } => out.push(Hazard::new(
+            HazardId::AuthorizationChange,
+            Severity::Low,
+            format!("{}; objects created later no longer get it", change.describe()),
+            "Check that the role is granted what it needs on objects created from now on",
+        )),
+        Change::SetOwner { from: Some(from), .. } => out.push(Hazard::new(
+            HazardId::AuthorizationChange,
+            Severity::Medium,
+            format!("{}; {from} loses the owner's rights (ALTER, DROP, GRANT) on it", change.describe()),
+            "Check that no job or application connects as the old owner to change it",
+        )),
         Change::RebuildTable { from, to } => {
             let lost: Vec<&str> =
                 from.columns.keys().filter(|c| !to.columns.contains_key(*c)).map(String::as_str).collect();

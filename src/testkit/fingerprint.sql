@@ -133,5 +133,28 @@ SELECT line FROM (
         SELECT p.oid::regprocedure::text, COALESCE(p.proacl, acldefault('f'::"char", p.proowner))
         FROM pg_proc p JOIN s ON s.oid = p.pronamespace WHERE p.prokind IN ('f', 'p')
     ) acls
+    UNION ALL
+    SELECT 'default acl for ' || d.defaclrole::regrole::text || ' in ' || COALESCE(quote_ident(n.nspname), '*')
+           || ' on ' || d.defaclobjtype::text || ' '
+           || (SELECT string_agg(x.grantee::regrole::text || ':' || x.privilege_type
+                                 || CASE WHEN x.is_grantable THEN '*' ELSE '' END, ','
+                                 ORDER BY x.grantee::regrole::text, x.privilege_type)
+               FROM aclexplode(d.defaclacl) x)
+    FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+    UNION ALL
+    SELECT 'owner ' || object || ' ' || owner::regrole::text
+    FROM (
+        SELECT c.oid::regclass::text AS object, c.relowner AS owner
+        FROM pg_class c JOIN s ON s.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+          AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i'))
+        UNION ALL
+        SELECT 'schema ' || quote_ident(n.nspname), n.nspowner FROM pg_namespace n JOIN s ON s.oid = n.oid
+        UNION ALL
+        SELECT p.oid::regprocedure::text, p.proowner
+        FROM pg_proc p JOIN s ON s.oid = p.pronamespace WHERE p.prokind IN ('f', 'p')
+        UNION ALL
+        SELECT 'type ' || t.oid::regtype::text, t.typowner
+        FROM pg_type t JOIN s ON s.oid = t.typnamespace WHERE t.typtype IN ('e', 'd', 'r', 'c', 'm')
+    ) owners
 ) facts
 ORDER BY line

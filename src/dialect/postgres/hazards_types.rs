@@ -1,5 +1,6 @@
 //! Hazards of partition and table-option changes on existing tables: attaching a partition scans it
-//! under an exclusive lock to check its bound, and switching between LOGGED and UNLOGGED rewrites it.
+//! under an exclusive lock to check its bound, detaching one for good takes its rows out of the
+//! partitioned table, and switching between LOGGED and UNLOGGED rewrites it.
 
 use crate::diff::Change;
 use crate::safety::{Context, Hazard, HazardId, Severity};
@@ -16,6 +17,19 @@ pub(super) fn hazards(change: &Change, ctx: &Context, out: &mut Vec<Hazard>) {
             .lock("ACCESS EXCLUSIVE", table)
             .scans(),
         ),
+        // Detached for good (not attached again with a new bound): queries of the parent stop seeing its
+        // rows, and the down migration's attach has to scan them.
+        Change::DetachPartition { table, parent, .. } if ctx.existing(table) && !ctx.attached_partitions.contains(table) => {
+            out.push(
+                Hazard::new(
+                    HazardId::DataLossPartition,
+                    Severity::High,
+                    format!("detaches {table} from {parent}; its rows are no longer part of {parent}"),
+                    "Check that nothing reads these rows through the partitioned table any more",
+                )
+                .lock("ACCESS EXCLUSIVE", parent),
+            )
+        }
         Change::SetUnlogged { table, unlogged } if ctx.existing(table) => out.push(
             Hazard::new(
                 HazardId::TableRewrite,

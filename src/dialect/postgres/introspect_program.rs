@@ -15,10 +15,13 @@ impl Queries {
     pub const FUNCTION_USES: (&'static str, &'static str) =
         ("function uses", include_str!("queries/function_uses.sql"));
     pub const PRIVILEGES: (&'static str, &'static str) = ("privileges", include_str!("queries/privileges.sql"));
+    pub const DEFAULT_PRIVILEGES: (&'static str, &'static str) =
+        ("default privileges", include_str!("queries/default_privileges.sql"));
+    pub const OWNERS: (&'static str, &'static str) = ("owners", include_str!("queries/owners.sql"));
 }
 
 /// Number of queries [`read`] issues.
-pub const QUERY_COUNT: usize = 6;
+pub const QUERY_COUNT: usize = 8;
 
 fn function_ref(schema: String, name: String, arguments: String) -> ObjectRef {
     ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
@@ -211,6 +214,62 @@ pub(super) async fn read(
         let grant =
             Grant { key: key.clone(), grantable: get(&row, q, "grantable")?, implicit: get(&row, q, "implicit")? };
         catalog.grants.insert(key, grant);
+    }
+    for row in fetch(conn, Queries::DEFAULT_PRIVILEGES, schemas).await? {
+        let q = "default privileges";
+        let on = match get::<String>(&row, q, "kind")?.as_str() {
+            "r" => DefaultObjectKind::Tables,
+            "S" => DefaultObjectKind::Sequences,
+            "f" => DefaultObjectKind::Functions,
+            "T" => DefaultObjectKind::Types,
+            "n" => DefaultObjectKind::Schemas,
+            other => return Err(IntrospectError::Decode { query: q, detail: format!("object type {other}") }),
+        };
+        let key = DefaultPrivilegeKey {
+            role: get(&row, q, "role")?,
+            schema: get(&row, q, "schema")?,
+            on,
+            grantee: get(&row, q, "grantee")?,
+            privilege: get(&row, q, "privilege")?,
+        };
+        let state = if get::<bool>(&row, q, "revoked")? {
+            DefaultPrivilegeState::Revoked
+        } else {
+            DefaultPrivilegeState::Granted { grantable: get(&row, q, "grantable")? }
+        };
+        catalog.default_privileges.insert(key.clone(), DefaultPrivilege { key, state });
+    }
+    for row in fetch(conn, Queries::OWNERS, schemas).await? {
+        let q = "owners";
+        let owner: String = get(&row, q, "owner")?;
+        let schema =
+            || -> Result<String, IntrospectError> { Ok(get::<Option<String>>(&row, q, "schema")?.unwrap_or_default()) };
+        let name = || -> Result<QualifiedName, IntrospectError> {
+            Ok(QualifiedName::new(schema()?, get::<Option<String>>(&row, q, "name")?.unwrap_or_default()))
+        };
+        let object = match get::<String>(&row, q, "kind")?.as_str() {
+            "session" => {
+                catalog.owners.session_role = Some(owner);
+                continue;
+            }
+            "schema" => OwnedObject::Schema(schema()?),
+            "table" => OwnedObject::Table(name()?),
+            "view" => OwnedObject::View(name()?),
+            "materialized view" => OwnedObject::MaterializedView(name()?),
+            "sequence" => OwnedObject::Sequence(name()?),
+            "type" => OwnedObject::Type(name()?),
+            "domain" => OwnedObject::Domain(name()?),
+            kind @ ("function" | "procedure") => {
+                let id = FunctionId {
+                    name: name()?,
+                    arguments: get::<Option<String>>(&row, q, "arguments")?.unwrap_or_default(),
+                };
+                let kind = if kind == "procedure" { FunctionKind::Procedure } else { FunctionKind::Function };
+                OwnedObject::Function(id, kind)
+            }
+            other => return Err(IntrospectError::Decode { query: q, detail: format!("object kind {other}") }),
+        };
+        catalog.owners.objects.insert(object, owner);
     }
     Ok(())
 }

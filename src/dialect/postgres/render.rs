@@ -31,19 +31,47 @@ impl SqlRenderer for PostgresRenderer {
         false
     }
 
-    /// A function is created executable by PUBLIC: where the declared schema revoked that, the
-    /// revoke follows the creation.
+    /// A new object gets privileges it was never granted: a function is executable by PUBLIC, and the
+    /// default privileges (`ALTER DEFAULT PRIVILEGES`) add theirs. Where the declared schema does not have
+    /// them, a revoke follows the creation. Default privileges of any role are considered: a revoke of a
+    /// privilege the object did not get changes nothing.
     fn adapt(&self, mut changes: ChangeSet, _current: &Catalog, desired: &Catalog) -> ChangeSet {
         let mut revokes = Vec::new();
         for change in &changes.changes {
-            if let Change::CreateFunction(f) = change {
-                let key = GrantKey {
-                    target: PrivilegeTarget::Function(f.id.clone(), f.kind),
-                    grantee: "PUBLIC".to_string(),
-                    privilege: "EXECUTE".to_string(),
-                };
-                if !desired.grants.contains_key(&key) {
-                    revokes.push(Change::RevokePrivilege(Grant { key, grantable: false, implicit: true }));
+            let (target, on, schema) = match change {
+                Change::CreateFunction(f) => (
+                    PrivilegeTarget::Function(f.id.clone(), f.kind),
+                    DefaultObjectKind::Functions,
+                    Some(&f.id.name.schema),
+                ),
+                Change::CreateTable(t) => {
+                    (PrivilegeTarget::Table(t.name.clone()), DefaultObjectKind::Tables, Some(&t.name.schema))
+                }
+                Change::CreateView(v) => {
+                    (PrivilegeTarget::Table(v.name.clone()), DefaultObjectKind::Tables, Some(&v.name.schema))
+                }
+                Change::CreateSequence(q) => {
+                    (PrivilegeTarget::Sequence(q.name.clone()), DefaultObjectKind::Sequences, Some(&q.name.schema))
+                }
+                Change::CreateSchema(s) => (PrivilegeTarget::Schema(s.name.clone()), DefaultObjectKind::Schemas, None),
+                _ => continue,
+            };
+            let mut given: Vec<(&str, &str)> = Vec::new();
+            if on == DefaultObjectKind::Functions {
+                given.push(("PUBLIC", "EXECUTE"));
+            }
+            for (key, default) in &desired.default_privileges {
+                let applies = key.on == on && (key.schema.is_none() || key.schema.as_ref() == schema);
+                if applies && matches!(default.state, DefaultPrivilegeState::Granted { .. }) {
+                    given.push((&key.grantee, &key.privilege));
+                }
+            }
+            for (grantee, privilege) in given {
+                let key =
+                    GrantKey { target: target.clone(), grantee: grantee.to_string(), privilege: privilege.to_string() };
+                let revoke = Change::RevokePrivilege(Grant { key: key.clone(), grantable: false, implicit: true });
+                if !desired.grants.contains_key(&key) && !revokes.contains(&revoke) {
+                    revokes.push(revoke);
                 }
             }
         }
@@ -311,6 +339,39 @@ fn render(change: &Change) -> Vec<String> {
             let (privilege, object) = privilege_on(&g.key);
             vec![format!("REVOKE {privilege} ON {object} FROM {};", grantee(&g.key.grantee))]
         }
+        Change::GrantDefaultPrivilege { key, with_grant_option } => {
+            let option = if *with_grant_option { " WITH GRANT OPTION" } else { "" };
+            vec![format!(
+                "{} GRANT {} ON {} TO {}{option};",
+                alter_default_privileges(key),
+                key.privilege,
+                key.on.keyword(),
+                grantee(&key.grantee)
+            )]
+        }
+        Change::RevokeDefaultPrivilege { key, grant_option_only } => {
+            let option = if *grant_option_only { "GRANT OPTION FOR " } else { "" };
+            vec![format!(
+                "{} REVOKE {option}{} ON {} FROM {};",
+                alter_default_privileges(key),
+                key.privilege,
+                key.on.keyword(),
+                grantee(&key.grantee)
+            )]
+        }
+        Change::SetOwner { object, to, .. } => {
+            let object = match object {
+                OwnedObject::Schema(s) => format!("SCHEMA {}", ident(s)),
+                OwnedObject::Table(n) => format!("TABLE {}", qualified(n)),
+                OwnedObject::View(n) => format!("VIEW {}", qualified(n)),
+                OwnedObject::MaterializedView(n) => format!("MATERIALIZED VIEW {}", qualified(n)),
+                OwnedObject::Sequence(n) => format!("SEQUENCE {}", qualified(n)),
+                OwnedObject::Function(id, kind) => format!("{} {}", kind.keyword(), function_name(id)),
+                OwnedObject::Type(n) => format!("TYPE {}", qualified(n)),
+                OwnedObject::Domain(n) => format!("DOMAIN {}", qualified(n)),
+            };
+            vec![format!("ALTER {object} OWNER TO {};", ident(to))]
+        }
         Change::SetRowSecurity { table, from, to } => {
             let mut sql = Vec::new();
             if from.enabled != to.enabled {
@@ -339,6 +400,12 @@ fn privilege_on(key: &GrantKey) -> (String, String) {
         PrivilegeTarget::Sequence(n) => (privilege, format!("SEQUENCE {}", qualified(n))),
         PrivilegeTarget::Function(id, kind) => (privilege, format!("{} {}", kind.keyword(), function_name(id))),
     }
+}
+
+/// `ALTER DEFAULT PRIVILEGES FOR ROLE r [IN SCHEMA s]`.
+fn alter_default_privileges(key: &DefaultPrivilegeKey) -> String {
+    let schema = key.schema.as_ref().map(|s| format!(" IN SCHEMA {}", ident(s))).unwrap_or_default();
+    format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}{schema}", ident(&key.role))
 }
 
 fn grantee(name: &str) -> String {

@@ -158,6 +158,9 @@ fn render(change: &Change) -> Vec<String> {
         | Change::SetUnlogged { .. }
         | Change::CreateFunction(_)
         | Change::DropFunction(_)
+        | Change::GrantDefaultPrivilege { .. }
+        | Change::RevokeDefaultPrivilege { .. }
+        | Change::SetOwner { .. }
         | Change::ReplaceFunction { .. }
         | Change::CreatePolicy(_)
         | Change::DropPolicy(_)

@@ -31,13 +31,5 @@ SELECT kind, schema, name FROM (
     UNION ALL
     SELECT 'statistics object', m.nspname, m.nspname || '.' || s.stxname
     FROM pg_statistic_ext s JOIN managed m ON m.oid = s.stxnamespace
-    UNION ALL
-    -- They grant privileges on objects created later, migrations' objects included.
-    SELECT 'default privileges', COALESCE(n.nspname, ''),
-           'for role ' || pg_get_userbyid(d.defaclrole) || COALESCE(' in schema ' || n.nspname, '') || ' on '
-           || CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
-                                   WHEN 'T' THEN 'types' ELSE 'schemas' END
-    FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
-    WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (SELECT oid FROM managed)
 ) objects
 ORDER BY kind, name
