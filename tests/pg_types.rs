@@ -79,16 +79,27 @@ round_trip!(
 );
 
 #[tokio::test]
-async fn retyping_a_domain_that_columns_use_is_an_error_naming_both() {
+async fn retyping_a_domain_that_array_columns_use_is_an_error_naming_both() {
     let (_db, migration) = plan(
         "domain_retyped_in_use",
-        "CREATE DOMAIN d AS int; CREATE TABLE t (x d);",
-        "CREATE DOMAIN d AS text; CREATE TABLE t (x d);",
+        "CREATE DOMAIN d AS int; CREATE TABLE t (x d[]);",
+        "CREATE DOMAIN d AS text; CREATE TABLE t (x d[]);",
     )
     .await;
     let err = format!("{:#}", migration.expect_err("a domain in use cannot be retyped silently"));
     assert!(err.contains("domain public.d") && err.contains("public.t.x"), "{err}");
 }
+
+// Columns of a domain whose base type changes move to the new base type while the domain is dropped
+// and created again, and back; their values are converted, and the view reading them is recreated.
+round_trip!(
+    domain_base_type_change_converts_its_columns,
+    "CREATE DOMAIN code AS varchar(5) DEFAULT 'x' CHECK (VALUE <> '');
+     CREATE TABLE t (id int, c code DEFAULT 'y', n code NOT NULL); CREATE VIEW v AS SELECT c FROM t;
+     INSERT INTO t VALUES (1, 'ab', 'cd');",
+    "CREATE DOMAIN code AS text DEFAULT 'x' CHECK (VALUE <> '');
+     CREATE TABLE t (id int, c code DEFAULT 'y', n code NOT NULL); CREATE VIEW v AS SELECT c FROM t;"
+);
 
 round_trip!(
     composite_types_created_and_used_with_collation_and_nested_types,

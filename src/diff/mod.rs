@@ -468,10 +468,11 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     diff_extensions(current, desired, &mut out);
     diff_enums(current, desired, &mut out);
     types::diff_collations(current, desired, &mut out);
-    types::diff_domains(current, desired, &mut out);
+    let converted_columns = types::diff_domains(current, desired, &mut out);
     types::diff_composite_types(current, desired, &mut out);
     types::diff_range_types(current, desired, &mut out);
     let dropped_columns = diff_tables(current, desired, &mut out);
+    types::fold_domain_conversions(&converted_columns, &mut out);
     let dropped_functions = program::diff_functions(current, desired, &program::disturbed_columns(&out), &mut out);
     program::release_function_users(current, desired, &dropped_functions, &mut out);
     diff_sequences(current, desired, &dropped_columns, &mut out);

@@ -5,7 +5,7 @@
 
 use super::{Change, CommentTarget, comment};
 use crate::model::*;
-use indexmap::IndexSet;
+use indexmap::{IndexMap, IndexSet};
 
 pub(super) fn diff_collations(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for (name, want) in &desired.collations {
@@ -31,11 +31,31 @@ fn domain_replaced(have: &Domain, want: &Domain) -> bool {
     have.data_type != want.data_type || have.collation != want.collation
 }
 
-pub(super) fn diff_domains(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+/// Returns the columns converted around a replaced domain (see [`fold_domain_conversions`]).
+pub(super) fn diff_domains(
+    current: &Catalog,
+    desired: &Catalog,
+    out: &mut Vec<Change>,
+) -> IndexMap<ColumnRef, QualifiedName> {
+    let mut converted = IndexMap::new();
     for (name, want) in &desired.domains {
         let have = current.domains.get(name);
         match have {
             Some(have) if domain_replaced(have, want) => {
+                // Columns that use it move to the new base type while it is replaced, and back after.
+                for (table, column) in kept_columns_using(current, desired, name) {
+                    let Some(wanted) = desired.tables.get(&table).and_then(|t| t.columns.get(&column.name)) else {
+                        continue;
+                    };
+                    let mut on_base = column.clone();
+                    on_base.data_type = want.data_type.clone();
+                    on_base.collation = want.collation.clone();
+                    on_base.default = None;
+                    on_base.depends_on.retain(|d| d != &ObjectRef::Type(name.clone()));
+                    out.push(Change::AlterColumn { table: table.clone(), from: column.clone(), to: on_base.clone() });
+                    out.push(Change::AlterColumn { table: table.clone(), from: on_base, to: wanted.clone() });
+                    converted.insert(ColumnRef { table, column: column.name.clone() }, name.clone());
+                }
                 out.push(Change::DropDomain(have.clone()));
                 out.push(Change::CreateDomain(want.clone()));
             }
@@ -59,6 +79,25 @@ pub(super) fn diff_domains(current: &Catalog, desired: &Catalog, out: &mut Vec<C
             out.push(Change::DropDomain(have.clone()));
         }
     }
+    converted
+}
+
+/// A column converted around a replaced domain already reaches its declared state through the new base
+/// type; the table diff's own change of it (its default's cast changes with the domain) would hold the
+/// old domain and need the new one at once.
+pub(super) fn fold_domain_conversions(converted: &IndexMap<ColumnRef, QualifiedName>, out: &mut Vec<Change>) {
+    if converted.is_empty() {
+        return;
+    }
+    out.retain(|change| match change {
+        Change::AlterColumn { table, from, to } => {
+            let column = ColumnRef { table: table.clone(), column: from.name.clone() };
+            let Some(domain) = converted.get(&column) else { return true };
+            let uses = |c: &Column| c.depends_on.contains(&ObjectRef::Type(domain.clone()));
+            !(uses(from) && uses(to))
+        }
+        _ => true,
+    });
 }
 
 /// Compares domains including the order of their constraints (IndexMap equality ignores order).
@@ -184,14 +223,20 @@ pub(super) fn diff_table_options(name: &QualifiedName, have: &Table, want: &Tabl
 }
 
 /// Columns of tables kept on both sides whose type is `name` (directly or as an array).
-fn kept_columns_using(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<String> {
+/// The columns that use type `name` directly (not in an array) and stay.
+fn kept_columns_using(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<(QualifiedName, Column)> {
+    columns_using(current, desired, name).into_iter().filter(|(_, c)| !c.data_type.ends_with(']')).collect()
+}
+
+/// Every column that uses type `name` (directly or in an array) and stays.
+fn columns_using(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<(QualifiedName, Column)> {
     let dep = ObjectRef::Type(name.clone());
     let mut uses = Vec::new();
     for (table_name, table) in &current.tables {
         let Some(want) = desired.tables.get(table_name) else { continue };
         for column in table.columns.values() {
             if column.depends_on.contains(&dep) && want.columns.contains_key(&column.name) {
-                uses.push(format!("{table_name}.{}", column.name));
+                uses.push((table_name.clone(), column.clone()));
             }
         }
     }
@@ -222,7 +267,11 @@ fn check_direction(current: &Catalog, desired: &Catalog, problems: &mut IndexSet
         }
     }
     let used = |name: &QualifiedName, what: &str, problems: &mut IndexSet<String>| {
-        let uses = kept_columns_using(current, desired, name);
+        let uses: Vec<String> = columns_using(current, desired, name)
+            .into_iter()
+            .filter(|(_, c)| what != "domain" || c.data_type.ends_with(']'))
+            .map(|(table, column)| format!("{table}.{}", column.name))
+            .collect();
         if !uses.is_empty() {
             problems.insert(format!(
                 "{what} {name}: its definition changes in a way that needs a drop and a new type, but columns \
