@@ -3,10 +3,15 @@
 //! again and expect no changes, apply down and compare with `current`.
 //!
 //! cargo run --release --example conformance -- ../shared/conformance/sqldef/cases.jsonl [--jobs N]
-//!     [--filter TEXT] [--out FILE]
+//!     [--filter TEXT] [--out FILE] [--option-cases]
 //!
 //! Cases with a `skip_reason`, cases that must run as another role, cases whose SQL PostgreSQL 15
 //! rejects, and cases whose declared side uses object kinds not managed yet are counted separately.
+//!
+//! `--option-cases` also runs, and counts apart, the skipped cases whose only reason is a sqldef option
+//! that changes what sqldef leaves alone (`enable_drop`, `managed_roles`, `manage`, `config`): as plain
+//! convergence tests, with `[privileges] roles` set to every role the case uses, so that the database
+//! must end up exactly as declared (sqldef itself would leave some of it alone).
 
 use schema::testkit::{pg_server, roundtrip};
 use serde::Deserialize;
@@ -22,6 +27,23 @@ struct Case {
     skip_reason: Option<String>,
     requires: Requires,
     pg15_loads: bool,
+    #[serde(default)]
+    options: serde_json::Map<String, serde_json::Value>,
+    expected_error: Option<String>,
+}
+
+impl Case {
+    /// Skipped only for sqldef options that narrow what sqldef manages: still a convergence test here.
+    fn option_case(&self) -> bool {
+        const NARROWING: &[&str] = &["enable_drop", "managed_roles", "manage", "config", "legacy_ignore_quotes"];
+        self.skip_reason.is_some()
+            && self.expected_error.is_none()
+            && self.requires.run_as.is_none()
+            && self.pg15_loads
+            && !self.options.is_empty()
+            && self.options.keys().all(|k| NARROWING.contains(&k.as_str()) || k == "min_version")
+            && self.options.keys().any(|k| k != "legacy_ignore_quotes" && k != "min_version")
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -38,6 +60,8 @@ enum Category {
     NotLoadable,
     Unmanaged,
     Ran,
+    /// An option case (`--option-cases`) that ran.
+    OptionRan,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,8 +70,10 @@ fn main() -> anyhow::Result<()> {
     let mut jobs = 4usize;
     let mut filter = None;
     let mut out = None;
+    let mut option_cases = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--option-cases" => option_cases = true,
             "--jobs" => jobs = args.next().and_then(|v| v.parse().ok()).unwrap_or(4),
             "--filter" => filter = args.next(),
             "--out" => out = args.next(),
@@ -62,10 +88,10 @@ fn main() -> anyhow::Result<()> {
         cases.retain(|c| c.name.contains(f.as_str()) || c.file.contains(f.as_str()));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(run(cases, jobs, out))
+    runtime.block_on(run(cases, jobs, out, option_cases))
 }
 
-async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>) -> anyhow::Result<()> {
+async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>, option_cases: bool) -> anyhow::Result<()> {
     let server = pg_server().await?;
     let mut roles: Vec<String> = cases.iter().flat_map(|c| c.requires.roles.clone()).collect();
     roles.sort();
@@ -77,7 +103,9 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>) -> anyhow::Resu
     let mut tasks = tokio::task::JoinSet::new();
     let mut results: Vec<(String, String, Category, Option<roundtrip::Outcome>)> = Vec::new();
     for (i, case) in cases.into_iter().enumerate() {
-        let category = if case.skip_reason.is_some() {
+        let category = if option_cases && case.option_case() {
+            Category::OptionRan
+        } else if case.skip_reason.is_some() {
             Category::Skipped
         } else if case.requires.run_as.is_some() {
             Category::RunAs
@@ -86,27 +114,33 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>) -> anyhow::Resu
         } else {
             Category::Ran
         };
-        if category != Category::Ran {
+        if category != Category::Ran && category != Category::OptionRan {
             results.push((case.file, case.name, category, None));
             continue;
         }
         let permit = semaphore.clone().acquire_owned().await?;
         tasks.spawn(async move {
             let label = format!("c{i}");
-            let outcome = roundtrip::run(server, &label, &case.current, &case.desired).await;
+            let roles = case.requires.roles.clone();
+            let outcome = roundtrip::run_with(server, &label, &case.current, &case.desired, |settings| {
+                if category == Category::OptionRan {
+                    settings.privilege_roles = roles.clone();
+                }
+            })
+            .await;
             drop(permit);
-            (case.file, case.name, outcome)
+            (case.file, case.name, category, outcome)
         });
     }
     while let Some(joined) = tasks.join_next().await {
-        let (file, name, outcome) = joined?;
+        let (file, name, ran_as, outcome) = joined?;
         let outcome = outcome
             .unwrap_or_else(|e| roundtrip::Outcome { failure: Some(format!("setup: {e:#}")), ..Default::default() });
         let unmanaged = outcome
             .failure
             .as_deref()
             .is_some_and(|f| f.contains("not managed by this version") || f.contains("is not managed by this version"));
-        let category = if unmanaged && !outcome.up { Category::Unmanaged } else { Category::Ran };
+        let category = if unmanaged && !outcome.up { Category::Unmanaged } else { ran_as };
         results.push((file, name, category, Some(outcome)));
     }
     results.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
@@ -114,9 +148,21 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>) -> anyhow::Resu
     let mut log = String::new();
     let mut by_file: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     let (mut ran, mut up, mut noop, mut down, mut all) = (0, 0, 0, 0, 0);
+    // Option cases: ran, up, noop, down, all three.
+    let mut extra = [0usize; 5];
     let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
     for (file, name, category, outcome) in &results {
         *counts.entry(*category).or_default() += 1;
+        if let Some(o) = outcome.as_ref().filter(|_| *category == Category::OptionRan) {
+            let passed = o.up && o.noop && o.down;
+            for (slot, ok) in extra.iter_mut().zip([true, o.up, o.noop, o.down, passed]) {
+                *slot += ok as usize;
+            }
+            let status =
+                if passed { "PASS".to_string() } else { format!("FAIL {}", o.failure.as_deref().unwrap_or("")) };
+            log.push_str(&format!("{file} {name}: option case {status}\n"));
+            continue;
+        }
         let Some(o) = outcome.as_ref().filter(|_| *category == Category::Ran) else {
             log.push_str(&format!("{file} {name}: {category:?}\n"));
             continue;
@@ -154,5 +200,9 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>) -> anyhow::Resu
         pct(down),
         pct(all)
     );
+    if option_cases {
+        let [n, up, noop, down, all] = extra;
+        println!("option cases (counted apart): ran {n}: up {up}, noop {noop}, down {down}, all three {all}");
+    }
     Ok(())
 }

@@ -159,10 +159,7 @@ async fn owners_are_left_alone_unless_managed() {
     std::fs::write(dir.path().join("s.sql"), "CREATE TABLE t (id int);\nALTER TABLE t OWNER TO app_owner;\n")
         .expect("write");
     settings.manage_owners = false;
-    let error = match schema::pipeline::migration(&settings).await {
-        Ok(_) => panic!("an owner in the declared files must be refused unless ownership is managed"),
-        Err(e) => format!("{e:#}"),
-    };
+    let error = roundtrip::planning_error(&settings, "an owner declared while ownership is not managed").await;
     assert!(error.contains("s.sql:2:1"), "{error}");
     assert!(error.contains("[ownership] manage = true"), "{error}");
     let _ = server.drop_database(&db.name).await;

@@ -69,6 +69,14 @@ pub fn fingerprint_diff(expected: &[String], actual: &[String]) -> String {
 }
 
 /// Settings for a round trip: the database and a schema directory holding `desired`.
+/// The error of planning a migration that must fail, with its causes (for tests).
+pub async fn planning_error(settings: &Settings, why: &str) -> String {
+    match pipeline::migration(settings).await {
+        Ok(_) => panic!("planning must fail: {why}"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
 pub fn settings_for(db: &TestDatabase, schema_dir: &std::path::Path) -> Settings {
     Settings { url: Some(db.url.clone()), schema_dir: schema_dir.to_path_buf(), ..Settings::default() }
 }
