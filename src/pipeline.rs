@@ -201,10 +201,28 @@ pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &Re
     Ok((up, down))
 }
 
+/// What a migration starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// The live database.
+    Live,
+    /// The schema that replaying the out dir's migrations produces ([`replayed_catalog`]).
+    Migrations,
+}
+
 /// The migration from the live database to the declared schema.
 pub async fn migration(settings: &Settings) -> Result<Migration> {
+    migration_from(settings, Baseline::Live).await
+}
+
+/// The migration from `baseline` to the declared schema. Hazards are graded with the live database's
+/// table sizes either way.
+pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<Migration> {
     let url = settings.url()?.to_string();
-    let mut current = live_catalog(&url, settings).await?;
+    let mut current = match baseline {
+        Baseline::Live => live_catalog(&url, settings).await?,
+        Baseline::Migrations => replayed_catalog(settings).await?,
+    };
     let (mut desired, hints) = declared_catalog(settings).await?;
     retain_managed(&mut current, &mut desired, settings);
     let kind = Kind::from_url(&url)?;
@@ -320,6 +338,7 @@ pub async fn replayed_catalog(settings: &Settings) -> Result<Catalog> {
         let mut statements = Vec::new();
         for file in up_migration_files(&settings.out_dir)? {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let outside_transaction = !crate::migrations::is_transactional(&text);
             for raw in declared::split_statements(&file, &text, sql_dialect.as_ref())? {
                 statements.push(declared::DeclaredStatement {
                     location: raw.location,
@@ -328,6 +347,7 @@ pub async fn replayed_catalog(settings: &Settings) -> Result<Catalog> {
                     references: Vec::new(),
                     parsed: false,
                     leading_comments: raw.leading_comments,
+                    outside_transaction,
                 });
             }
         }

@@ -140,3 +140,39 @@ async fn apply_of_additive_changes_needs_no_flag() {
     let again = schema(s.dir.path(), &["apply", "--url", &s.url, "--yes"]);
     assert!(text(&again.stdout).contains("no changes"));
 }
+
+#[tokio::test]
+async fn generate_and_drift_follow_pending_online_and_phased_migrations() {
+    let s = setup("drift_online", "", "CREATE TABLE t (id int PRIMARY KEY, a text, n int);").await;
+    let run = |args: &[&str]| {
+        let out = schema(s.dir.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout)
+    };
+    run(&["generate", "--url", &s.url, "--name", "first"]);
+    let untracked = schema(s.dir.path(), &["generate", "--url", &s.url, "--name", "untracked"]);
+    assert!(text(&untracked.stderr).contains("no record of applied migrations"), "{}", text(&untracked.stderr));
+    std::fs::remove_dir_all(s.dir.path().join("generated")).unwrap();
+    run(&["generate", "--url", &s.url, "--name", "first"]);
+    run(&["migrate", "up", "--url", &s.url]);
+    // An index on an existing table is built CONCURRENTLY, in a migration outside a transaction.
+    let app = s.dir.path().join("schema/app.sql");
+    std::fs::write(&app, "CREATE TABLE t (id int PRIMARY KEY, b text, n int);\nCREATE INDEX t_b ON t (b);").unwrap();
+    let written = run(&["generate", "--url", &s.url, "--name", "second"]);
+    assert!(written.matches("wrote").count() >= 4, "{written}");
+    // Generating again before `migrate up` would plan the same changes twice: refused, unless planned
+    // from the migrations.
+    let again = schema(s.dir.path(), &["generate", "--url", &s.url, "--name", "again"]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stdout));
+    assert!(text(&again.stderr).contains("not applied to this database") && text(&again.stderr).contains("_second"));
+    assert_eq!(run(&["generate", "--url", &s.url, "--from-migrations"]), "no changes\n");
+    run(&["migrate", "up", "--url", &s.url]);
+    run(&["drift", "--from-migrations", "--url", &s.url]);
+    // A type change in phases: the backfill commits per batch, outside a transaction.
+    std::fs::write(&app, "CREATE TABLE t (id int PRIMARY KEY, b text, n bigint);\nCREATE INDEX t_b ON t (b);").unwrap();
+    let written = run(&["generate", "--url", &s.url, "--name", "third", "--phased"]);
+    assert!(written.contains("backfill"), "{written}");
+    run(&["migrate", "up", "--contract", "--url", &s.url]);
+    run(&["drift", "--from-migrations", "--url", &s.url]);
+    run(&["drift", "--url", &s.url]);
+}

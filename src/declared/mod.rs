@@ -63,6 +63,9 @@ pub struct DeclaredStatement {
     pub parsed: bool,
     /// `--` comments right before the statement (after the previous one), one per line.
     pub leading_comments: String,
+    /// Must run outside a transaction block: a statement of a replayed migration file marked
+    /// `-- schema:no-transaction` (CREATE INDEX CONCURRENTLY, batched backfills). Never set for schema files.
+    pub outside_transaction: bool,
 }
 
 /// A name in one of PostgreSQL's namespaces, after identifier folding.
@@ -399,6 +402,7 @@ fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result
         references: Vec::new(),
         parsed: false,
         leading_comments: String::new(),
+        outside_transaction: false,
     };
     let Ok(parsed) = Parser::parse_sql(dialect, sql) else {
         // The parser in use does not know ALTER DEFAULT PRIVILEGES; the database reads it, and its

@@ -39,8 +39,8 @@ pub fn report(
 ) -> Result<DriftReport, plan::CycleError> {
     let changes = renderer.adapt(diff::diff(actual, declared, &RenameHints::default()), actual, declared);
     let plan = plan::build(&changes, renderer)?;
-    let before = object_ddl(actual, renderer);
-    let after = object_ddl(declared, renderer);
+    let before = object_ddl(actual, renderer, Some(declared));
+    let after = object_ddl(declared, renderer, None);
     let mut objects = Vec::new();
     let mut keys: Vec<&(&'static str, String)> = before.keys().chain(after.keys()).collect();
     keys.sort();
@@ -69,7 +69,13 @@ pub fn report(
 
 /// The normalized DDL of every object of a catalog, keyed by kind and name. A table's DDL includes
 /// its foreign keys, indexes, triggers and comments, so a change to any of them shows on the table.
-pub fn object_ddl(catalog: &Catalog, renderer: &dyn SqlRenderer) -> IndexMap<(&'static str, String), String> {
+/// With `column_order`, a table's columns are listed in the order of the same table there (others after):
+/// column order is not compared (no plan can change it in place), so it must not show as drift.
+pub fn object_ddl(
+    catalog: &Catalog,
+    renderer: &dyn SqlRenderer,
+    column_order: Option<&Catalog>,
+) -> IndexMap<(&'static str, String), String> {
     let render = |change: Change| renderer.render(&change).join("\n");
     let comment = |target: diff::CommentTarget, text: &Option<String>| {
         text.as_ref().map(|_| render(Change::SetComment { target, comment: text.clone() }))
@@ -105,6 +111,9 @@ pub fn object_ddl(catalog: &Catalog, renderer: &dyn SqlRenderer) -> IndexMap<(&'
     for table in catalog.tables.values() {
         let mut created = table.clone();
         created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
+        if let Some(reference) = column_order.and_then(|c| c.tables.get(&table.name)) {
+            created.columns.sort_by_key(|name, _| reference.columns.get_index_of(name).unwrap_or(usize::MAX));
+        }
         let mut ddl = vec![render(Change::CreateTable(created))];
         for constraint in table.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
             ddl.push(render(Change::AddConstraint { table: table.name.clone(), constraint: constraint.clone() }));

@@ -116,6 +116,13 @@ async fn load_into(
 ) -> Result<Catalog, LoadError> {
     let catalog = match loading {
         Loading::RolledBack => {
+            if let Some(statement) = statements.iter().find(|s| s.outside_transaction) {
+                return Err(LoadError::Database(format!(
+                    "{}: this statement runs outside a transaction, and the dev database must be left empty (its \
+                     load is rolled back); replay without --dev-url (a temporary database on the server)",
+                    statement.location
+                )));
+            }
             let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
             run_all(&mut tx, statements).await?;
             let catalog = introspect::snapshot(&mut tx, schemas).await?;
@@ -123,10 +130,17 @@ async fn load_into(
             catalog
         }
         Loading::Batched => {
-            for batch in statements.chunks(BATCH) {
-                let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
-                run_all(&mut tx, batch).await?;
-                tx.commit().await.map_err(|e| LoadError::Database(e.to_string()))?;
+            // Statements that cannot run in a transaction block run on their own, in order.
+            for run in statements.chunk_by(|a, b| a.outside_transaction == b.outside_transaction) {
+                if run[0].outside_transaction {
+                    run_all(conn, run).await?;
+                    continue;
+                }
+                for batch in run.chunks(BATCH) {
+                    let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
+                    run_all(&mut tx, batch).await?;
+                    tx.commit().await.map_err(|e| LoadError::Database(e.to_string()))?;
+                }
             }
             introspect::introspect_live(conn, schemas).await?
         }
