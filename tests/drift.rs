@@ -176,3 +176,56 @@ async fn generate_and_drift_follow_pending_online_and_phased_migrations() {
     run(&["drift", "--from-migrations", "--url", &s.url]);
     run(&["drift", "--url", &s.url]);
 }
+
+/// The role that deploys is usually not a superuser: it owns the database and may create databases
+/// (for the scratch database). Every command of the workflow must work for it.
+#[tokio::test]
+async fn a_non_superuser_owner_runs_the_whole_workflow() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    server.ensure_roles(&["schema_deployer", "app_reader"]).await.expect("roles");
+    let db = server.fresh_database("non_superuser").await.expect("fresh database");
+    roundtrip::load_sql(
+        server.admin_url(),
+        &format!(
+            "ALTER ROLE schema_deployer LOGIN CREATEDB NOSUPERUSER PASSWORD 'deployer-pw';
+             ALTER DATABASE \"{}\" OWNER TO schema_deployer;",
+            db.name
+        ),
+    )
+    .await
+    .expect("make the deployer own the database");
+    let mut url = url::Url::parse(&db.url).expect("test URL");
+    url.set_username("schema_deployer").and_then(|_| url.set_password(Some("deployer-pw"))).expect("set user");
+    let url = url.to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schema")).unwrap();
+    std::fs::write(
+        dir.path().join("schema/app.sql"),
+        "CREATE SCHEMA app;
+         CREATE TYPE app.mood AS ENUM ('ok', 'meh');
+         CREATE TABLE app.users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, mood app.mood);
+         CREATE INDEX users_name ON app.users (lower(name));
+         CREATE VIEW app.names AS SELECT id, name FROM app.users;
+         CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch();
+         ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY own ON app.users USING (name = current_user);
+         GRANT USAGE ON SCHEMA app TO app_reader;
+         GRANT SELECT ON app.names TO app_reader;",
+    )
+    .unwrap();
+    let run = |args: &[&str], code: i32| {
+        let out = schema(dir.path(), args);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(code), "{args:?}:\n{stdout}\n{stderr}");
+        assert!(!stdout.contains("deployer-pw") && !stderr.contains("deployer-pw"), "password printed");
+        stdout
+    };
+    run(&["generate", "--url", &url, "--name", "init"], 0);
+    run(&["migrate", "up", "--url", &url], 0);
+    run(&["drift", "--url", &url], 0);
+    run(&["drift", "--from-migrations", "--url", &url], 0);
+    assert_eq!(run(&["plan", "--url", &url], 0), "no changes\n");
+    assert!(run(&["inspect", "--url", &url], 0).contains("CREATE POLICY"));
+}
