@@ -12,7 +12,13 @@
 //! that changes what sqldef leaves alone (`enable_drop`, `managed_roles`, `manage`, `config`): as plain
 //! convergence tests, with `[privileges] roles` set to every role the case uses, so that the database
 //! must end up exactly as declared (sqldef itself would leave some of it alone).
+//!
+//! Cases that must run as another role (`requires.run_as`, a non-superuser whose search_path starts with
+//! a schema of its own) run as that role, counted apart too: the role gets LOGIN, CREATEDB (for the
+//! scratch database) and the case's search_path, owns both databases, and both sides start with the
+//! search_path's schemas, which sqldef's harness creates before a case (`CREATE SCHEMA foo`).
 
+use schema::dialect::postgres::render::ident;
 use schema::testkit::{pg_server, roundtrip};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -51,6 +57,15 @@ struct Requires {
     #[serde(default)]
     roles: Vec<String>,
     run_as: Option<String>,
+    search_path: Option<Vec<String>>,
+}
+
+impl Requires {
+    /// The schemas of the search path that each side starts with, as SQL.
+    fn environment(&self) -> String {
+        let schemas = self.search_path.iter().flatten().filter(|s| s.as_str() != "public");
+        schemas.map(|s| format!("CREATE SCHEMA {};\n", ident(s))).collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -62,6 +77,8 @@ enum Category {
     Ran,
     /// An option case (`--option-cases`) that ran.
     OptionRan,
+    /// A case run as another role.
+    RunAsRan,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -98,6 +115,17 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>, option_cases: b
     roles.dedup();
     let role_refs: Vec<&str> = roles.iter().map(String::as_str).collect();
     server.ensure_roles(&role_refs).await?;
+    let mut setup = String::new();
+    for case in &cases {
+        if let Some(role) = &case.requires.run_as {
+            let path: Vec<String> = case.requires.search_path.iter().flatten().map(|s| ident(s)).collect();
+            setup.push_str(&format!("ALTER ROLE {} LOGIN CREATEDB NOSUPERUSER;\n", ident(role)));
+            if !path.is_empty() {
+                setup.push_str(&format!("ALTER ROLE {} SET search_path = {};\n", ident(role), path.join(", ")));
+            }
+        }
+    }
+    roundtrip::load_sql(server.admin_url(), &setup).await?;
 
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -107,14 +135,16 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>, option_cases: b
             Category::OptionRan
         } else if case.skip_reason.is_some() {
             Category::Skipped
-        } else if case.requires.run_as.is_some() {
+        } else if case.requires.run_as.is_some() && !case.pg15_loads {
             Category::RunAs
+        } else if case.requires.run_as.is_some() {
+            Category::RunAsRan
         } else if !case.pg15_loads {
             Category::NotLoadable
         } else {
             Category::Ran
         };
-        if category != Category::Ran && category != Category::OptionRan {
+        if !matches!(category, Category::Ran | Category::OptionRan | Category::RunAsRan) {
             results.push((case.file, case.name, category, None));
             continue;
         }
@@ -122,12 +152,22 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>, option_cases: b
         tasks.spawn(async move {
             let label = format!("c{i}");
             let roles = case.requires.roles.clone();
-            let outcome = roundtrip::run_with(server, &label, &case.current, &case.desired, |settings| {
-                if category == Category::OptionRan {
-                    settings.privilege_roles = roles.clone();
+            let outcome = match &case.requires.run_as {
+                Some(role) if category == Category::RunAsRan => {
+                    let environment = case.requires.environment();
+                    let (current, desired) =
+                        (format!("{environment}{}", case.current), format!("{environment}{}", case.desired));
+                    roundtrip::run_as(server, &label, role, &current, &desired, |_| {}).await
                 }
-            })
-            .await;
+                _ => {
+                    roundtrip::run_with(server, &label, &case.current, &case.desired, |settings| {
+                        if category == Category::OptionRan {
+                            settings.privilege_roles = roles.clone();
+                        }
+                    })
+                    .await
+                }
+            };
             drop(permit);
             (case.file, case.name, category, outcome)
         });
@@ -148,19 +188,20 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>, option_cases: b
     let mut log = String::new();
     let mut by_file: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     let (mut ran, mut up, mut noop, mut down, mut all) = (0, 0, 0, 0, 0);
-    // Option cases: ran, up, noop, down, all three.
-    let mut extra = [0usize; 5];
+    // Option cases and run-as cases: ran, up, noop, down, all three.
+    let mut extra: BTreeMap<Category, [usize; 5]> = BTreeMap::new();
     let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
     for (file, name, category, outcome) in &results {
         *counts.entry(*category).or_default() += 1;
-        if let Some(o) = outcome.as_ref().filter(|_| *category == Category::OptionRan) {
+        if let Some(o) = outcome.as_ref().filter(|_| matches!(category, Category::OptionRan | Category::RunAsRan)) {
             let passed = o.up && o.noop && o.down;
-            for (slot, ok) in extra.iter_mut().zip([true, o.up, o.noop, o.down, passed]) {
+            let counts = extra.entry(*category).or_default();
+            for (slot, ok) in counts.iter_mut().zip([true, o.up, o.noop, o.down, passed]) {
                 *slot += ok as usize;
             }
             let status =
                 if passed { "PASS".to_string() } else { format!("FAIL {}", o.failure.as_deref().unwrap_or("")) };
-            log.push_str(&format!("{file} {name}: option case {status}\n"));
+            log.push_str(&format!("{file} {name}: {category:?} {status}\n"));
             continue;
         }
         let Some(o) = outcome.as_ref().filter(|_| *category == Category::Ran) else {
@@ -200,9 +241,8 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>, option_cases: b
         pct(down),
         pct(all)
     );
-    if option_cases {
-        let [n, up, noop, down, all] = extra;
-        println!("option cases (counted apart): ran {n}: up {up}, noop {noop}, down {down}, all three {all}");
+    for (category, [n, up, noop, down, all]) in &extra {
+        println!("{category:?} (counted apart): ran {n}: up {up}, noop {noop}, down {down}, all three {all}");
     }
     Ok(())
 }

@@ -68,7 +68,6 @@ pub fn fingerprint_diff(expected: &[String], actual: &[String]) -> String {
     out
 }
 
-/// Settings for a round trip: the database and a schema directory holding `desired`.
 /// The error of planning a migration that must fail, with its causes (for tests).
 pub async fn planning_error(settings: &Settings, why: &str) -> String {
     match pipeline::migration(settings).await {
@@ -77,6 +76,7 @@ pub async fn planning_error(settings: &Settings, why: &str) -> String {
     }
 }
 
+/// Settings for a round trip: the database and a schema directory holding `desired`.
 pub fn settings_for(db: &TestDatabase, schema_dir: &std::path::Path) -> Settings {
     Settings { url: Some(db.url.clone()), schema_dir: schema_dir.to_path_buf(), ..Settings::default() }
 }
@@ -115,17 +115,56 @@ pub async fn run_declared(
     declared: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
+    run_by(server, label, None, Sides { current, desired, declared }, configure).await
+}
+
+/// The round trip run by `role`, a login role that is given both databases, instead of the server's
+/// admin role: loading, planning and applying all see what that role sees (its search_path, for
+/// example). The role needs no password on the test server, and CREATEDB for the scratch database.
+pub async fn run_as(
+    server: &PgServer,
+    label: &str,
+    role: &str,
+    current: &str,
+    desired: &str,
+    configure: impl Fn(&mut Settings),
+) -> Result<Outcome> {
+    run_by(server, label, Some(role), Sides { current, desired, declared: desired }, configure).await
+}
+
+async fn run_by(
+    server: &PgServer,
+    label: &str,
+    role: Option<&str>,
+    sides: Sides<'_>,
+    configure: impl Fn(&mut Settings),
+) -> Result<Outcome> {
     let target = server.fresh_database(label).await?;
     let reference = server.fresh_database(&format!("{label}_ref")).await?;
     let mut outcome = Outcome::default();
-    let sides = Sides { current, desired, declared };
-    let result = stages(&target, &reference, sides, &configure, &mut outcome).await;
+    let result = match role {
+        None => stages(&target, &reference, sides, &configure, &mut outcome).await,
+        Some(role) => match (handed_to(server, &target, role).await, handed_to(server, &reference, role).await) {
+            (Ok(target), Ok(reference)) => stages(&target, &reference, sides, &configure, &mut outcome).await,
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        },
+    };
     let _ = server.drop_database(&target.name).await;
     let _ = server.drop_database(&reference.name).await;
     if let Err(e) = result {
         outcome.failure = Some(format!("{e:#}"));
     }
     Ok(outcome)
+}
+
+/// The database owned by `role`, with a URL that logs in as `role`.
+async fn handed_to(server: &PgServer, db: &TestDatabase, role: &str) -> Result<TestDatabase> {
+    use crate::dialect::postgres::render::ident;
+    load_sql(server.admin_url(), &format!("ALTER DATABASE {} OWNER TO {}", ident(&db.name), ident(role))).await?;
+    let mut url = url::Url::parse(&db.url).context("test database URL")?;
+    url.set_username(role).map_err(|()| anyhow::anyhow!("cannot set the user of {}", db.name))?;
+    url.set_password(None).map_err(|()| anyhow::anyhow!("cannot set the password of {}", db.name))?;
+    Ok(TestDatabase { name: db.name.clone(), url: url.to_string() })
 }
 
 struct Sides<'a> {
