@@ -171,23 +171,9 @@ async fn owners_are_left_alone_unless_managed() {
 async fn inspect_output_recreates_default_privileges_and_owners() {
     let server = pg_server().await.expect("PostgreSQL for tests");
     server.ensure_roles(ROLES).await.expect("roles");
-    let source = server.fresh_database("inspect_access_source").await.expect("database");
-    let copy = server.fresh_database("inspect_access_copy").await.expect("database");
     let sql = format!(
         "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO app_reader;
          ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC; {OWNED}"
     );
-    roundtrip::load_sql(&source.url, &sql).await.expect("load source");
-    let settings =
-        schema::pipeline::Settings { url: Some(source.url.clone()), manage_owners: true, ..Default::default() };
-    let (ddl, unmanaged) = schema::pipeline::inspect(&settings).await.expect("inspect");
-    assert!(unmanaged.is_empty(), "{unmanaged:?}");
-    roundtrip::load_sql(&copy.url, &ddl).await.unwrap_or_else(|e| panic!("load inspect output: {e:#}\n{ddl}"));
-    let (expected, actual) = (
-        roundtrip::fingerprint(&source.url).await.expect("fingerprint"),
-        roundtrip::fingerprint(&copy.url).await.expect("fingerprint"),
-    );
-    assert!(expected == actual, "{}\n{ddl}", roundtrip::fingerprint_diff(&expected, &actual));
-    let _ = server.drop_database(&source.name).await;
-    let _ = server.drop_database(&copy.name).await;
+    roundtrip::check_inspect(server, "inspect_access", &sql, |s| s.manage_owners = true).await;
 }

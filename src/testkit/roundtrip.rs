@@ -68,6 +68,25 @@ pub fn fingerprint_diff(expected: &[String], actual: &[String]) -> String {
     out
 }
 
+/// `schema inspect` writes what it reads: loads `sql` into a fresh database, inspects it with the
+/// settings `configure` makes, loads the output into another fresh database and panics unless both
+/// fingerprints are equal (for tests).
+pub async fn check_inspect(server: &PgServer, label: &str, sql: &str, configure: impl Fn(&mut Settings)) {
+    let source = server.fresh_database(&format!("{label}_source")).await.expect("database");
+    let copy = server.fresh_database(&format!("{label}_copy")).await.expect("database");
+    load_sql(&source.url, sql).await.expect("load source");
+    let mut settings = Settings { url: Some(source.url.clone()), ..Settings::default() };
+    configure(&mut settings);
+    let (ddl, unmanaged) = pipeline::inspect(&settings).await.expect("inspect");
+    assert!(unmanaged.is_empty(), "{unmanaged:?}");
+    load_sql(&copy.url, &ddl).await.unwrap_or_else(|e| panic!("load inspect output: {e:#}\n{ddl}"));
+    let expected = fingerprint(&source.url).await.expect("fingerprint");
+    let actual = fingerprint(&copy.url).await.expect("fingerprint");
+    assert!(expected == actual, "{}\n{ddl}", fingerprint_diff(&expected, &actual));
+    let _ = server.drop_database(&source.name).await;
+    let _ = server.drop_database(&copy.name).await;
+}
+
 /// The error of planning a migration that must fail, with its causes (for tests).
 pub async fn planning_error(settings: &Settings, why: &str) -> String {
     match pipeline::migration(settings).await {
