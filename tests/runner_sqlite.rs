@@ -152,3 +152,26 @@ async fn sqlite_concurrent_runners_apply_each_migration_once() {
     let runs: Vec<i64> = sqlx::query_scalar("SELECT n FROM runs ORDER BY n").fetch_all(&mut conn).await.unwrap();
     assert_eq!(runs, [1, 2]);
 }
+
+/// `generate` plans from the database: with a generated migration not applied yet, a second
+/// `generate` would repeat it, so it refuses; `--from-migrations` plans from the migrations instead.
+#[test]
+fn sqlite_generate_refuses_to_repeat_pending_migrations() {
+    let project = Project::new();
+    let schema_dir = project.dir.path().join("schema");
+    std::fs::create_dir_all(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE notes (id integer PRIMARY KEY, body text);\n").unwrap();
+    project.run(&["generate", "--name", "notes"]).expect(0, "first generate");
+    project.run(&["migrate", "up"]).expect(0, "apply it");
+    std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE notes (id integer PRIMARY KEY, body text, at text);\n")
+        .unwrap();
+    project.run(&["generate", "--name", "at"]).expect(0, "second generate");
+    let again = project.run(&["generate", "--name", "again"]);
+    again.expect(2, "a pending migration");
+    assert!(again.stderr.contains("not applied to this database") && again.stderr.contains("_at"), "{}", again.stderr);
+    let replanned = project.run(&["generate", "--from-migrations"]);
+    replanned.expect(0, "plan from the migrations");
+    assert_eq!(replanned.stdout, "no changes\n");
+    project.run(&["migrate", "up"]).expect(0, "apply the second");
+    assert_eq!(project.run(&["generate"]).expect(0, "nothing pending").stdout, "no changes\n");
+}
