@@ -174,6 +174,56 @@ async fn renames_from_config_and_annotations_keep_rows() {
     assert!(!up.contains("DROP TABLE"), "a declared rename must not drop: {up}");
 }
 
+/// What refers to a renamed table or column is rewritten by PostgreSQL itself, and keys and serial
+/// sequences named after a renamed table, or renamed in the schema files, only change their name:
+/// nothing is dropped and recreated (no index rebuilt, no foreign key re-validated, no sequence restarted).
+#[tokio::test]
+async fn renames_leave_what_the_database_rewrites_in_place() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let current = "CREATE TABLE orgs (id serial PRIMARY KEY, slug text UNIQUE);
+        CREATE TABLE users (id int PRIMARY KEY, org_id int NOT NULL REFERENCES orgs, email text NOT NULL,
+          domain text GENERATED ALWAYS AS (split_part(email, '@', 2)) STORED,
+          CONSTRAINT email_shape CHECK (position('@' in email) > 1));
+        CREATE UNIQUE INDEX users_lower ON users (lower(email)) WHERE email <> '';
+        COMMENT ON INDEX users_lower IS 'one account per address';
+        CREATE VIEW addresses AS SELECT users.email, orgs.slug FROM users JOIN orgs ON orgs.id = users.org_id;
+        CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER email_changed BEFORE UPDATE OF email ON users FOR EACH ROW
+          WHEN (old.email IS DISTINCT FROM new.email) EXECUTE FUNCTION noop();
+        ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY own ON users USING (email = current_user);
+        INSERT INTO orgs VALUES (1, 'acme'); INSERT INTO users VALUES (1, 1, 'ada@acme.test');";
+    let desired = "CREATE TABLE organizations -- schema:renamed-from orgs
+        (id serial PRIMARY KEY, slug text UNIQUE);
+        CREATE TABLE users (id int PRIMARY KEY, org_id int NOT NULL REFERENCES organizations,
+          -- schema:renamed-from email
+          email_address text NOT NULL,
+          domain text GENERATED ALWAYS AS (split_part(email_address, '@', 2)) STORED,
+          CONSTRAINT email_shape CHECK (position('@' in email_address) > 1));
+        CREATE UNIQUE INDEX users_email_lower ON users (lower(email_address)) WHERE email_address <> '';
+        COMMENT ON INDEX users_email_lower IS 'one account per address';
+        CREATE VIEW addresses AS SELECT users.email_address AS email, organizations.slug
+          FROM users JOIN organizations ON organizations.id = users.org_id;
+        CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER email_changed BEFORE UPDATE OF email_address ON users FOR EACH ROW
+          WHEN (old.email_address IS DISTINCT FROM new.email_address) EXECUTE FUNCTION noop();
+        ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY own ON users USING (email_address = current_user);";
+    let outcome = roundtrip::run(server, "renames_in_place", current, desired).await.expect("round trip setup");
+    outcome.assert_passed("renames_in_place");
+    for sql in [&outcome.up_sql, &outcome.down_sql] {
+        let text = sql.join("\n");
+        for word in ["DROP", "CREATE", "ADD CONSTRAINT", "VALIDATE"] {
+            assert!(!text.contains(word), "only renames are needed, found {word}:\n{text}");
+        }
+    }
+    let up = outcome.up_sql.join("\n");
+    assert!(up.contains(r#"RENAME CONSTRAINT "orgs_pkey" TO "organizations_pkey""#), "{up}");
+    assert!(up.contains(r#"RENAME CONSTRAINT "orgs_slug_key" TO "organizations_slug_key""#), "{up}");
+    assert!(up.contains(r#"ALTER INDEX "public"."users_lower" RENAME TO "users_email_lower""#), "{up}");
+    assert!(up.contains(r#"ALTER SEQUENCE "public"."orgs_id_seq" RENAME TO "organizations_id_seq""#), "{up}");
+}
+
 /// The same input always produces byte-identical SQL.
 #[tokio::test]
 async fn plans_are_deterministic() {

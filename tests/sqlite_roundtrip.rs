@@ -350,3 +350,17 @@ async fn column_made_not_null_with_a_default_fills_nulls() {
     assert!(kept.iter().any(|r| r.contains("none")) && kept.iter().any(|r| r.contains('x')), "{kept:?}");
     assert!(pipeline::migration(&settings).await.unwrap().up.is_empty());
 }
+
+/// SQLite cannot rename an index: one renamed in the schema files is dropped and created again.
+#[tokio::test]
+async fn renamed_index_is_dropped_and_created_under_its_new_name() {
+    let (up, down) = round_trip(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v text); CREATE INDEX t_old ON t (v);",
+        "INSERT INTO t VALUES (1, 'a');",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v text); CREATE INDEX t_new ON t (v);",
+    )
+    .await;
+    assert!(up.iter().any(|s| s.starts_with("DROP INDEX \"t_old\"")), "{up:?}");
+    assert!(up.iter().any(|s| s.starts_with("CREATE INDEX \"t_new\"")), "{up:?}");
+    assert!(down.iter().any(|s| s.starts_with("CREATE INDEX \"t_old\"")), "{down:?}");
+}

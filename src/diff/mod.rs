@@ -8,6 +8,7 @@ use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 
 mod program;
+mod renames;
 pub mod types;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,6 +92,24 @@ pub enum Change {
     RenameColumn {
         table: QualifiedName,
         from: String,
+        to: String,
+    },
+    /// A constraint whose definition stays and whose name changes (PostgreSQL renames a key's index with it).
+    RenameConstraint {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
+    /// A sequence whose column was renamed with its table: a serial column's `tickets_id_seq` declared as
+    /// `issues_id_seq`. Renamed, it keeps its current value.
+    RenameSequence {
+        from: QualifiedName,
+        to: String,
+    },
+    /// An index whose definition stays and whose name changes (in its schema).
+    RenameIndex {
+        table: QualifiedName,
+        from: QualifiedName,
         to: String,
     },
     AlterColumn {
@@ -231,6 +250,9 @@ impl Change {
             Change::RenameColumn { table, from, to } => {
                 format!("rename column {table}.{from} to {to}")
             }
+            Change::RenameConstraint { table, from, to } => format!("rename constraint {from} on {table} to {to}"),
+            Change::RenameIndex { from, to, .. } => format!("rename index {from} to {to}"),
+            Change::RenameSequence { from, to } => format!("rename sequence {from} to {to}"),
             Change::AlterColumn { table, from, to } => {
                 format!("alter column {table}.{} ({})", to.name, column_change_summary(from, to).join(", "))
             }
@@ -322,7 +344,10 @@ impl Change {
             Change::DropColumn { column, .. } => format!("drop_{}", column.name),
             Change::AlterColumn { to, .. } => format!("alter_{}", to.name),
             Change::RenameTable { to, .. } => format!("rename_{}", to.name),
-            Change::RenameColumn { to, .. } => format!("rename_{to}"),
+            Change::RenameColumn { to, .. }
+            | Change::RenameConstraint { to, .. }
+            | Change::RenameIndex { to, .. }
+            | Change::RenameSequence { to, .. } => format!("rename_{to}"),
             Change::CreateIndex(i) => format!("add_{}", i.name.name),
             Change::DropIndex(i) => format!("drop_{}", i.name.name),
             Change::CreateView(v) => format!("create_{}", v.name.name),
@@ -461,7 +486,7 @@ fn describe_default_scope(key: &DefaultPrivilegeKey) -> String {
 /// The changes that turn `current` into `desired`.
 pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> ChangeSet {
     let mut out = Vec::new();
-    let current = apply_renames(current, desired, hints, &mut out);
+    let current = renames::apply(current, desired, hints, &mut out);
     let current = &current;
 
     diff_schemas(current, desired, &mut out);
@@ -492,158 +517,6 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     program::diff_default_privileges(current, desired, &mut out);
     program::diff_owners(current, desired, &mut out);
     ChangeSet { changes: out }
-}
-
-/// Applies the declared renames to a copy of `current` and records the rename changes.
-fn apply_renames<'a>(
-    current: &'a Catalog,
-    desired: &Catalog,
-    hints: &RenameHints,
-    out: &mut Vec<Change>,
-) -> std::borrow::Cow<'a, Catalog> {
-    // Without hints there is nothing to rename, and no reason to copy a large catalog.
-    if hints.tables.is_empty() && hints.columns.is_empty() {
-        return std::borrow::Cow::Borrowed(current);
-    }
-    let mut renamed = current.clone();
-    for (from, to) in &hints.tables {
-        if renamed.tables.contains_key(from)
-            && !renamed.tables.contains_key(to)
-            && desired.tables.contains_key(to)
-            && !desired.tables.contains_key(from)
-        {
-            rename_table_in(&mut renamed, from, to);
-            out.push(Change::RenameTable { from: from.clone(), to: to.clone() });
-        }
-    }
-    for (table, from, to) in &hints.columns {
-        let (Some(have), Some(want)) = (renamed.tables.get(table), desired.tables.get(table)) else {
-            continue;
-        };
-        if have.columns.contains_key(from)
-            && !have.columns.contains_key(to)
-            && want.columns.contains_key(to)
-            && !want.columns.contains_key(from)
-        {
-            rename_column_in(&mut renamed, table, from, to);
-            out.push(Change::RenameColumn { table: table.clone(), from: from.clone(), to: to.clone() });
-        }
-    }
-    std::borrow::Cow::Owned(renamed)
-}
-
-fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedName) {
-    if let Some(index) = catalog.tables.get_index_of(from) {
-        let mut table = catalog.tables.shift_remove(from).expect("index came from this map");
-        table.name = to.clone();
-        catalog.tables.insert(to.clone(), table);
-        let last = catalog.tables.len() - 1;
-        catalog.tables.move_index(last, index);
-    }
-    let rename = |name: &mut QualifiedName| {
-        if name == from {
-            *name = to.clone();
-        }
-    };
-    for table in catalog.tables.values_mut() {
-        for constraint in table.constraints.values_mut() {
-            if let Some(target) = &mut constraint.references {
-                rename(&mut target.table);
-            }
-        }
-        if let Some(partition) = &mut table.partition_of {
-            rename(&mut partition.parent);
-        }
-    }
-    for index in catalog.indexes.values_mut() {
-        rename(&mut index.table);
-    }
-    if let Some(owner) = catalog.owners.objects.shift_remove(&OwnedObject::Table(from.clone())) {
-        catalog.owners.objects.insert(OwnedObject::Table(to.clone()), owner);
-    }
-    // A rename keeps the table's privileges.
-    let grants = std::mem::take(&mut catalog.grants);
-    catalog.grants = grants
-        .into_iter()
-        .map(|(mut key, mut grant)| {
-            match &mut key.target {
-                PrivilegeTarget::Table(name) => rename(name),
-                PrivilegeTarget::Column(column) => rename(&mut column.table),
-                _ => {}
-            }
-            grant.key = key.clone();
-            (key, grant)
-        })
-        .collect();
-    for sequence in catalog.sequences.values_mut() {
-        if let Some(owner) = &mut sequence.owned_by {
-            rename(&mut owner.table);
-        }
-    }
-    for view in catalog.views.values_mut() {
-        for dep in &mut view.depends_on {
-            match dep {
-                ObjectRef::Relation(name) => rename(name),
-                ObjectRef::Column(c) => rename(&mut c.table),
-                _ => {}
-            }
-        }
-    }
-}
-
-fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &str, to: &str) {
-    if let Some(table) = catalog.tables.get_mut(table_name)
-        && let Some(index) = table.columns.get_index_of(from)
-    {
-        let mut column = table.columns.shift_remove(from).expect("index came from this map");
-        column.name = to.to_string();
-        table.columns.insert(to.to_string(), column);
-        let last = table.columns.len() - 1;
-        table.columns.move_index(last, index);
-        for constraint in table.constraints.values_mut() {
-            rename_in_list(&mut constraint.columns, from, to);
-        }
-    }
-    for table in catalog.tables.values_mut() {
-        for constraint in table.constraints.values_mut() {
-            if let Some(target) = &mut constraint.references
-                && &target.table == table_name
-            {
-                rename_in_list(&mut target.columns, from, to);
-            }
-        }
-    }
-    for index in catalog.indexes.values_mut() {
-        if &index.table == table_name {
-            rename_in_list(&mut index.columns, from, to);
-        }
-    }
-    for sequence in catalog.sequences.values_mut() {
-        if let Some(owner) = &mut sequence.owned_by
-            && &owner.table == table_name
-            && owner.column == from
-        {
-            owner.column = to.to_string();
-        }
-    }
-    for view in catalog.views.values_mut() {
-        for dep in &mut view.depends_on {
-            if let ObjectRef::Column(c) = dep
-                && &c.table == table_name
-                && c.column == from
-            {
-                c.column = to.to_string();
-            }
-        }
-    }
-}
-
-fn rename_in_list(list: &mut [String], from: &str, to: &str) {
-    for item in list {
-        if item == from {
-            *item = to.to_string();
-        }
-    }
 }
 
 fn diff_schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {

@@ -176,12 +176,13 @@ pub(super) fn diff_range_types(current: &Catalog, desired: &Catalog, out: &mut V
     }
 }
 
-/// The version is compared only when the desired side pins one.
+/// The version is compared only when both sides know one: the declared side knows it only when it pins
+/// one, and a down migration must not pin what the up left alone.
 pub(super) fn extension_version_change(have: &Extension, want: &Extension) -> Option<Change> {
-    let to = want.version.as_ref()?;
-    (have.version.as_ref() != Some(to)).then(|| Change::AlterExtensionVersion {
+    let (from, to) = (have.version.as_ref()?, want.version.as_ref()?);
+    (from != to).then(|| Change::AlterExtensionVersion {
         name: want.name.clone(),
-        from: have.version.clone(),
+        from: Some(from.clone()),
         to: to.clone(),
     })
 }

@@ -182,7 +182,10 @@ fn priority(change: &Change) -> u8 {
         Change::CreateEnum(_) | Change::AddEnumValue { .. } | Change::RebuildEnum { .. } => 12,
         Change::CreateSequence(_) | Change::AlterSequence { .. } => 13,
         Change::RenameTable { .. } => 14,
-        Change::RenameColumn { .. } => 15,
+        Change::RenameColumn { .. }
+        | Change::RenameConstraint { .. }
+        | Change::RenameIndex { .. }
+        | Change::RenameSequence { .. } => 15,
         Change::CreateTable(_) => 16,
         Change::AddColumn { .. } => 17,
         Change::AlterColumn { .. } => 18,
@@ -361,6 +364,20 @@ fn effects(change: &Change) -> Effects {
         Change::RenameColumn { table, from, to } => {
             e.removes.push(Key::Column(table.clone(), from.clone()));
             e.provides.push(Key::Column(table.clone(), to.clone()));
+            e.needs.push(Key::Relation(table.clone()));
+        }
+        Change::RenameConstraint { table, from, to } => {
+            e.removes.push(Key::Constraint(table.clone(), from.clone()));
+            e.provides.push(Key::Constraint(table.clone(), to.clone()));
+            e.needs.push(Key::Relation(table.clone()));
+        }
+        Change::RenameSequence { from, to } => {
+            e.removes.push(Key::Sequence(from.clone()));
+            e.provides.push(Key::Sequence(QualifiedName::new(&from.schema, to)));
+        }
+        Change::RenameIndex { table, from, to } => {
+            e.removes.push(Key::Index(from.clone()));
+            e.provides.push(Key::Index(QualifiedName::new(&from.schema, to)));
             e.needs.push(Key::Relation(table.clone()));
         }
         Change::AlterColumn { table, from, to } => {

@@ -245,6 +245,15 @@ fn render(change: &Change) -> Vec<String> {
         Change::RenameColumn { table, from, to } => {
             vec![format!("ALTER TABLE {} RENAME COLUMN {} TO {};", qualified(table), ident(from), ident(to))]
         }
+        Change::RenameConstraint { table, from, to } => {
+            vec![format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", qualified(table), ident(from), ident(to))]
+        }
+        Change::RenameSequence { from, to } => {
+            vec![format!("ALTER SEQUENCE {} RENAME TO {};", qualified(from), ident(to))]
+        }
+        Change::RenameIndex { from, to, .. } => {
+            vec![format!("ALTER INDEX {} RENAME TO {};", qualified(from), ident(to))]
+        }
         Change::AlterColumn { table, from, to } => render_alter_column(table, from, to),
         Change::AddConstraint { table, constraint } => vec![format!(
             "ALTER TABLE {} ADD CONSTRAINT {} {};",

@@ -126,7 +126,11 @@ fn render(change: &Change) -> Vec<String> {
         Change::RebuildTable { from, to } => rebuild(from, to),
         // SQLite has no NOT VALID constraints and no comments.
         Change::ValidateConstraint { .. } | Change::SetComment { .. } => Vec::new(),
-        Change::AlterColumn { .. }
+        // `adapt` turns both into what SQLite can do: a rebuild, and a drop and create.
+        Change::RenameConstraint { .. }
+        | Change::RenameIndex { .. }
+        | Change::RenameSequence { .. }
+        | Change::AlterColumn { .. }
         | Change::AddConstraint { .. }
         | Change::DropConstraint { .. }
         | Change::CreateSchema(_)
@@ -271,6 +275,7 @@ fn altered_table(change: &Change) -> Option<&QualifiedName> {
         | Change::AddConstraint { table, .. }
         | Change::DropConstraint { table, .. }
         | Change::ValidateConstraint { table, .. }
+        | Change::RenameConstraint { table, .. }
         | Change::RenameColumn { table, .. } => Some(table),
         _ => None,
     }
@@ -287,7 +292,20 @@ fn without_fk_targets(mut table: Table) -> Table {
 }
 
 fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
-    let changes = changes.changes;
+    // SQLite cannot rename an index: it is dropped and created under its new name.
+    let changes: Vec<Change> = changes
+        .changes
+        .into_iter()
+        .flat_map(|change| match change {
+            Change::RenameIndex { from, to, .. } => {
+                let new = QualifiedName::new(&from.schema, &to);
+                let old = current.indexes.get(&from).cloned().map(Change::DropIndex);
+                let created = desired.indexes.get(&new).cloned().map(Change::CreateIndex);
+                old.into_iter().chain(created).collect()
+            }
+            other => vec![other],
+        })
+        .collect();
     let created: IndexSet<QualifiedName> = changes
         .iter()
         .filter_map(|c| if let Change::CreateTable(t) = c { Some(t.name.clone()) } else { None })
