@@ -10,8 +10,9 @@
 //!
 //! `--option-cases` also runs, and counts apart, the skipped cases whose only reason is a sqldef option
 //! that changes what sqldef leaves alone (`enable_drop`, `managed_roles`, `manage`, `config`): as plain
-//! convergence tests, with `[privileges] roles` set to every role the case uses, so that the database
-//! must end up exactly as declared (sqldef itself would leave some of it alone).
+//! convergence tests, with `[privileges] roles` set to every role the case uses (and `[ownership] manage`
+//! when the case sets owners), so that the database must end up exactly as declared (sqldef itself would
+//! leave some of it alone).
 //!
 //! Cases that must run as another role (`requires.run_as`, a non-superuser whose search_path starts with
 //! a schema of its own) run as that role, counted apart too: the role gets LOGIN, CREATEDB (for the
@@ -160,9 +161,13 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>, option_cases: b
                     roundtrip::run_as(server, &label, role, &current, &desired, |_| {}).await
                 }
                 _ => {
+                    // Owners are compared only when managed; sqldef's cases that set them manage them.
+                    let owners =
+                        [&case.current, &case.desired].iter().any(|sql| sql.to_uppercase().contains("OWNER TO"));
                     roundtrip::run_with(server, &label, &case.current, &case.desired, |settings| {
                         if category == Category::OptionRan {
                             settings.privilege_roles = roles.clone();
+                            settings.manage_owners = owners;
                         }
                     })
                     .await
