@@ -15,14 +15,7 @@ SELECT n.nspname AS schema, c.relname AS table_name, c.relkind::text AS relkind,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation AND cn.nspname <> 'pg_catalog'
             THEN cn.nspname END AS collation_schema,
        co.collname AS collation_name,
-       CASE WHEN ad.oid IS NULL THEN '[]' ELSE
-       (SELECT COALESCE(json_agg(json_build_array(sn.nspname, sc.relname) ORDER BY sn.nspname, sc.relname), '[]')::text
-        FROM pg_depend d
-        JOIN pg_class sc ON sc.oid = d.refobjid AND sc.relkind = 'S'
-        JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-        WHERE d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
-          AND d.refclassid = 'pg_class'::regclass)
-       END AS sequences
+       CASE WHEN ad.oid IS NULL THEN '[]' ELSE COALESCE(sd.sequences, '[]') END AS sequences
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -30,6 +23,14 @@ JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type et ON et.oid = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN t.typelem ELSE t.oid END
 JOIN pg_namespace etn ON etn.oid = et.typnamespace
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+-- The sequences a default uses, gathered in one grouped pass rather than one subquery per default.
+LEFT JOIN (SELECT d.objid,
+                  json_agg(json_build_array(sn.nspname, sc.relname) ORDER BY sn.nspname, sc.relname)::text AS sequences
+           FROM pg_depend d
+           JOIN pg_class sc ON sc.oid = d.refobjid AND sc.relkind = 'S'
+           JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+           WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
+           GROUP BY d.objid) sd ON sd.objid = ad.oid
 LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
