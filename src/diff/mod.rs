@@ -104,13 +104,15 @@ pub enum Change {
     /// `issues_id_seq`. Renamed, it keeps its current value.
     RenameSequence {
         from: QualifiedName,
-        to: String,
+        /// In the same schema.
+        to: QualifiedName,
     },
     /// An index whose definition stays and whose name changes (in its schema).
     RenameIndex {
         table: QualifiedName,
         from: QualifiedName,
-        to: String,
+        /// In the same schema.
+        to: QualifiedName,
     },
     AlterColumn {
         table: QualifiedName,
@@ -251,8 +253,8 @@ impl Change {
                 format!("rename column {table}.{from} to {to}")
             }
             Change::RenameConstraint { table, from, to } => format!("rename constraint {from} on {table} to {to}"),
-            Change::RenameIndex { from, to, .. } => format!("rename index {from} to {to}"),
-            Change::RenameSequence { from, to } => format!("rename sequence {from} to {to}"),
+            Change::RenameIndex { from, to, .. } => format!("rename index {from} to {}", to.name),
+            Change::RenameSequence { from, to } => format!("rename sequence {from} to {}", to.name),
             Change::AlterColumn { table, from, to } => {
                 format!("alter column {table}.{} ({})", to.name, column_change_summary(from, to).join(", "))
             }
@@ -344,10 +346,8 @@ impl Change {
             Change::DropColumn { column, .. } => format!("drop_{}", column.name),
             Change::AlterColumn { to, .. } => format!("alter_{}", to.name),
             Change::RenameTable { to, .. } => format!("rename_{}", to.name),
-            Change::RenameColumn { to, .. }
-            | Change::RenameConstraint { to, .. }
-            | Change::RenameIndex { to, .. }
-            | Change::RenameSequence { to, .. } => format!("rename_{to}"),
+            Change::RenameColumn { to, .. } | Change::RenameConstraint { to, .. } => format!("rename_{to}"),
+            Change::RenameIndex { to, .. } | Change::RenameSequence { to, .. } => format!("rename_{}", to.name),
             Change::CreateIndex(i) => format!("add_{}", i.name.name),
             Change::DropIndex(i) => format!("drop_{}", i.name.name),
             Change::CreateView(v) => format!("create_{}", v.name.name),

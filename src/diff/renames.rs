@@ -112,7 +112,7 @@ fn key_renames(current: &Catalog, desired: &Catalog, renames: &[Change]) -> Vec<
         };
         if let Some(position) = gone.iter().position(same) {
             let old = gone.remove(position);
-            out.push(Change::RenameSequence { from: old.name.clone(), to: new.name.name.clone() });
+            out.push(Change::RenameSequence { from: old.name.clone(), to: new.name.clone() });
         }
     }
     let mut gone: Vec<&Index> = current.indexes.values().filter(|i| !desired.indexes.contains_key(&i.name)).collect();
@@ -129,11 +129,7 @@ fn key_renames(current: &Catalog, desired: &Catalog, renames: &[Change]) -> Vec<
         };
         if let Some(position) = gone.iter().position(same) {
             let old = gone.remove(position);
-            out.push(Change::RenameIndex {
-                table: new.table.clone(),
-                from: old.name.clone(),
-                to: new.name.name.clone(),
-            });
+            out.push(Change::RenameIndex { table: new.table.clone(), from: old.name.clone(), to: new.name.clone() });
         }
     }
     out
@@ -159,16 +155,15 @@ fn apply_key_renames(catalog: &mut Catalog, desired: &Catalog, renames: &[Change
                 let last = have.constraints.len() - 1;
                 have.constraints.move_index(last, position);
             }
-            Change::RenameIndex { from, to, .. } => {
-                let name = QualifiedName::new(&from.schema, to);
-                let (Some(position), Some(new)) = (catalog.indexes.get_index_of(from), desired.indexes.get(&name))
+            Change::RenameIndex { from, to: name, .. } => {
+                let (Some(position), Some(new)) = (catalog.indexes.get_index_of(from), desired.indexes.get(name))
                 else {
                     continue;
                 };
                 let mut index = catalog.indexes.shift_remove(from).expect("position came from this map");
                 index.name = name.clone();
                 index.definition = new.definition.clone();
-                catalog.indexes.insert(name, index);
+                catalog.indexes.insert(name.clone(), index);
                 let last = catalog.indexes.len() - 1;
                 catalog.indexes.move_index(last, position);
             }
@@ -180,8 +175,7 @@ fn apply_key_renames(catalog: &mut Catalog, desired: &Catalog, renames: &[Change
 
 /// Renames a sequence and what names it: the defaults that call it (PostgreSQL follows the sequence,
 /// not its name, so the default reads the new name afterwards), its grants and owner.
-fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &QualifiedName, to: &str) {
-    let name = QualifiedName::new(&from.schema, to);
+fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &QualifiedName, name: &QualifiedName) {
     let Some(position) = catalog.sequences.get_index_of(from) else { return };
     let mut sequence = catalog.sequences.shift_remove(from).expect("position came from this map");
     sequence.name = name.clone();
@@ -197,7 +191,7 @@ fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &Qualified
             column.depends_on[at] = ObjectRef::Sequence(name.clone());
             let wanted = want.and_then(|t| t.columns.get(&column.name)).and_then(|c| c.default.as_ref());
             if let (Some(default), Some(wanted)) = (&mut column.default, wanted)
-                && default.replace(&from.name, to) == *wanted
+                && default.replace(&from.name, &name.name) == *wanted
             {
                 *default = wanted.clone();
             }

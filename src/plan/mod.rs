@@ -370,18 +370,18 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
         }
         Change::RenameConstraint { table, from, to } => {
-            e.removes.push(Key::Constraint(table.clone(), from.clone()));
-            e.provides.push(Key::Constraint(table.clone(), to.clone()));
-            e.needs.push(Key::Relation(table.clone()));
+            e.removes.push(Key::Constraint(table, from));
+            e.provides.push(Key::Constraint(table, to));
+            e.needs.push(Key::Relation(table));
         }
         Change::RenameSequence { from, to } => {
-            e.removes.push(Key::Sequence(from.clone()));
-            e.provides.push(Key::Sequence(QualifiedName::new(&from.schema, to)));
+            e.removes.push(Key::Sequence(from));
+            e.provides.push(Key::Sequence(to));
         }
         Change::RenameIndex { table, from, to } => {
-            e.removes.push(Key::Index(from.clone()));
-            e.provides.push(Key::Index(QualifiedName::new(&from.schema, to)));
-            e.needs.push(Key::Relation(table.clone()));
+            e.removes.push(Key::Index(from));
+            e.provides.push(Key::Index(to));
+            e.needs.push(Key::Relation(table));
         }
         Change::AlterColumn { table, from, to } => {
             let key = Key::Column(table, &to.name);

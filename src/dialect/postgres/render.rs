@@ -249,10 +249,10 @@ fn render(change: &Change) -> Vec<String> {
             vec![format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", qualified(table), ident(from), ident(to))]
         }
         Change::RenameSequence { from, to } => {
-            vec![format!("ALTER SEQUENCE {} RENAME TO {};", qualified(from), ident(to))]
+            vec![format!("ALTER SEQUENCE {} RENAME TO {};", qualified(from), ident(&to.name))]
         }
         Change::RenameIndex { from, to, .. } => {
-            vec![format!("ALTER INDEX {} RENAME TO {};", qualified(from), ident(to))]
+            vec![format!("ALTER INDEX {} RENAME TO {};", qualified(from), ident(&to.name))]
         }
         Change::AlterColumn { table, from, to } => render_alter_column(table, from, to),
         Change::AddConstraint { table, constraint } => vec![format!(

@@ -135,7 +135,9 @@ async fn load_into(
             // Statements that cannot run in a transaction block run on their own, in order.
             for run in statements.chunk_by(|a, b| a.outside_transaction == b.outside_transaction) {
                 if run[0].outside_transaction {
-                    run_all(conn, run).await?;
+                    for statement in run {
+                        execute(conn, &statement.sql).await.map_err(|e| rejected(statement, e))?;
+                    }
                     continue;
                 }
                 for batch in run.chunks(BATCH) {

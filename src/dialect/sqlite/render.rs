@@ -298,9 +298,8 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         .into_iter()
         .flat_map(|change| match change {
             Change::RenameIndex { from, to, .. } => {
-                let new = QualifiedName::new(&from.schema, &to);
                 let old = current.indexes.get(&from).cloned().map(Change::DropIndex);
-                let created = desired.indexes.get(&new).cloned().map(Change::CreateIndex);
+                let created = desired.indexes.get(&to).cloned().map(Change::CreateIndex);
                 old.into_iter().chain(created).collect()
             }
             other => vec![other],
