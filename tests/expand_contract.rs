@@ -75,6 +75,8 @@ struct Pattern {
     blocked_row: Option<(&'static str, i32)>,
     /// Counts the rows the backfill has done (after the blocked run: exactly the batches before the row).
     done_rows: &'static str,
+    /// Whether the contract's down copies values back (a column rename or type change).
+    copies_back: bool,
     /// Whether the expanded database matches the declared schema (a table rename: the compatibility view
     /// is the tool's, not drift).
     in_sync_after_expand: bool,
@@ -98,6 +100,7 @@ const PATTERNS: &[Pattern] = &[
         blocked_row: Some(("users", 3000)),
         done_rows: "SELECT count(full_name)::text FROM users",
         in_sync_after_expand: false,
+        copies_back: true,
         current: "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL DEFAULT 'anonymous');
             INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 5000) g;",
         desired: "CREATE TABLE users (\n    id int PRIMARY KEY,\n    -- schema:renamed-from name\n    full_name text NOT NULL DEFAULT 'anonymous'\n);",
@@ -130,6 +133,7 @@ const PATTERNS: &[Pattern] = &[
         blocked_row: Some(("ledger", 3000)),
         done_rows: "SELECT count(schema_new_amount)::text FROM ledger",
         in_sync_after_expand: false,
+        copies_back: true,
         current: "CREATE TABLE ledger (id int PRIMARY KEY, amount int NOT NULL);
             INSERT INTO ledger SELECT g, g * 10 FROM generate_series(1, 5000) g;",
         desired: "CREATE TABLE ledger (id int PRIMARY KEY, amount bigint NOT NULL);",
@@ -166,6 +170,7 @@ const PATTERNS: &[Pattern] = &[
         blocked_row: Some(("readings", 3000)),
         done_rows: "SELECT count(schema_new_value)::text FROM readings",
         in_sync_after_expand: false,
+        copies_back: true,
         current: "CREATE TABLE readings (id int NOT NULL, value int DEFAULT 0);
             INSERT INTO readings SELECT g, g * 10 FROM generate_series(1, 5000) g;",
         desired: "CREATE TABLE readings (id int NOT NULL, value bigint DEFAULT 0);",
@@ -198,6 +203,7 @@ const PATTERNS: &[Pattern] = &[
         blocked_row: None,
         done_rows: "",
         in_sync_after_expand: true,
+        copies_back: false,
         current: "DO $$ BEGIN CREATE ROLE ec_old_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
             CREATE TABLE tickets (id int PRIMARY KEY, title text NOT NULL DEFAULT 'untitled', n int);
             GRANT SELECT, INSERT, UPDATE, DELETE ON tickets TO ec_old_app;
@@ -242,6 +248,7 @@ const PATTERNS: &[Pattern] = &[
         blocked_row: Some(("accounts", 3000)),
         done_rows: "SELECT count(tier)::text FROM accounts",
         in_sync_after_expand: false,
+        copies_back: false,
         current: "CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL);
             INSERT INTO accounts SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 5000) g;",
         desired: "CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL, tier text NOT NULL);",
@@ -339,6 +346,19 @@ async fn run_pattern(p: &Pattern) {
         assert!(down.contains(&format!("-- schema:phase {phase}")), "{name} down:\n{down}");
     }
     let backfill = p.phases.contains(&"backfill").then(|| std::fs::read_to_string(generated.join(&names[1])).unwrap());
+    // A column's contract down copies the old values back like the backfill: in committed batches, outside a
+    // transaction.
+    let contract_down =
+        std::fs::read_to_string(generated.join(names.last().unwrap().replace(".up.sql", ".down.sql"))).unwrap();
+    if p.copies_back {
+        assert!(contract_down.starts_with("-- schema:no-transaction"), "{contract_down}");
+        assert!(
+            contract_down.contains("DO $schema_backfill$") && contract_down.contains(p.backfill_walk),
+            "{contract_down}"
+        );
+    } else {
+        assert!(!contract_down.contains("DO $schema_backfill$"), "nothing to copy back:\n{contract_down}");
+    }
 
     // Expand only; then a backfill run meets a row locked by another session: the batches before it are
     // committed (each batch commits on its own), the run stops there.

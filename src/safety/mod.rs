@@ -427,7 +427,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
                 HazardId::RenameVisible,
                 Severity::High,
                 format!("renames table {from} to {to}; running application code that uses the old name fails"),
-                "Deploy application code that works with both names first, or keep a view under the old name",
+                "Deploy application code that works with both names first, or (PostgreSQL) generate with --phased to keep an updatable view under the old name until the contract",
             )
             .on(to),
         ),
@@ -436,7 +436,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
                 HazardId::RenameVisible,
                 Severity::High,
                 format!("renames column {table}.{from} to {to}; running application code that uses the old name fails"),
-                "Deploy application code that works with both names first",
+                "Deploy application code that works with both names first, or (PostgreSQL) generate with --phased to keep both columns in sync until the contract",
             )
             .on(table),
         ),
