@@ -205,11 +205,13 @@ const PATTERNS: &[Pattern] = &[
         in_sync_after_expand: true,
         copies_back: false,
         current: "DO $$ BEGIN CREATE ROLE ec_old_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+            DO $$ BEGIN CREATE ROLE ec_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
             CREATE TABLE tickets (id int PRIMARY KEY, title text NOT NULL DEFAULT 'untitled', n int);
             GRANT SELECT, INSERT, UPDATE, DELETE ON tickets TO ec_old_app;
+            GRANT SELECT (id, title) ON tickets TO ec_reader;
             INSERT INTO tickets SELECT g, 'ticket ' || g, g FROM generate_series(1, 5000) g;",
         // The primary key keeps its name (a renamed key would be rebuilt).
-        desired: "CREATE TABLE issues -- schema:renamed-from tickets\n(\n    id int CONSTRAINT tickets_pkey PRIMARY KEY,\n    title text NOT NULL DEFAULT 'untitled',\n    n int\n);\nGRANT SELECT, INSERT, UPDATE, DELETE ON issues TO ec_old_app;",
+        desired: "CREATE TABLE issues -- schema:renamed-from tickets\n(\n    id int CONSTRAINT tickets_pkey PRIMARY KEY,\n    title text NOT NULL DEFAULT 'untitled',\n    n int\n);\nGRANT SELECT, INSERT, UPDATE, DELETE ON issues TO ec_old_app;\nGRANT SELECT (id, title) ON issues TO ec_reader;",
         old_app: "SET ROLE ec_old_app; INSERT INTO tickets (id, n) VALUES (10001, 1); \
                   UPDATE tickets SET title = 'old update' WHERE id = 1; DELETE FROM tickets WHERE id = 3; RESET ROLE;",
         new_app: "INSERT INTO issues (id, title, n) VALUES (10002, 'new app', 2); \
@@ -219,6 +221,12 @@ const PATTERNS: &[Pattern] = &[
             ("SELECT title FROM tickets WHERE id IN (2, 10002) ORDER BY id", &["new update", "new app"]),
             ("SELECT count(*)::text FROM tickets", &["5001"]),
             ("SELECT count(*)::text FROM issues WHERE id = 3", &["0"]),
+            // The view is granted what the table is, column privileges included.
+            (
+                "SELECT format('%s %s', has_column_privilege('ec_reader', 'public.tickets', 'title', 'SELECT'), \
+                 has_column_privilege('ec_reader', 'public.tickets', 'n', 'SELECT'))",
+                &["t f"],
+            ),
         ],
         after_contract: &[
             ("SELECT coalesce(to_regclass('public.tickets')::text, 'gone')", &["gone"]),
