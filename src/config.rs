@@ -33,6 +33,21 @@ pub struct Config {
     /// `[ownership]`: whether the owners of objects are compared.
     #[serde(default)]
     pub ownership: OwnershipConfig,
+    /// `[[backfill]]`: values for new NOT NULL columns without a default, which expand/contract adds in
+    /// phases.
+    #[serde(default)]
+    pub backfill: Vec<BackfillEntry>,
+}
+
+/// One `[[backfill]]` entry: the value the existing rows get in a new NOT NULL column without a default.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillEntry {
+    /// `schema.table` (or `table`, in `public`), by its name in the schema files.
+    pub table: String,
+    pub column: String,
+    /// A SQL expression over the row's columns: `'unknown'`, `lower(email)`, `created_at + interval '1 day'`.
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -118,6 +133,35 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The `[[backfill]]` entries, checked: every field set, one entry per column, and a value that can
+    /// be placed inside the generated `DO` blocks and trigger functions.
+    pub fn backfills(&self) -> Result<Vec<crate::safety::rewrite::BackfillValue>, String> {
+        let mut out: Vec<crate::safety::rewrite::BackfillValue> = Vec::new();
+        for entry in &self.backfill {
+            let table = crate::pipeline::parse_name(entry.table.trim());
+            let what = format!("[[backfill]] {}.{}", table, entry.column);
+            if table.name.is_empty() || entry.column.is_empty() {
+                return Err(format!("{what}: `table` and `column` must name the new column"));
+            }
+            let value = entry.value.trim().trim_end_matches(';').trim();
+            if value.is_empty() {
+                return Err(format!("{what}: `value` must be a SQL expression"));
+            }
+            if value.contains('$') && ["$schema_", "$$"].iter().any(|tag| value.contains(tag)) {
+                return Err(format!("{what}: `value` must not contain the dollar quotes `$$` or `$schema_…$`"));
+            }
+            if out.iter().any(|b| b.table == table && b.column == entry.column) {
+                return Err(format!("{what} is given twice"));
+            }
+            out.push(crate::safety::rewrite::BackfillValue {
+                table,
+                column: entry.column.clone(),
+                value: value.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
         Config::parse(path, &text)
@@ -193,6 +237,28 @@ mod tests {
         .unwrap();
         assert_eq!(config.rename.table.len(), 1);
         assert_eq!(config.rename.column[0].to, "y");
+    }
+
+    #[test]
+    fn backfill_entries_parse_and_are_checked() {
+        let config = Config::parse(
+            Path::new("diff.toml"),
+            "[[backfill]]\ntable = 'app.users'\ncolumn = 'tier'\nvalue = \"'free'\"\n\
+             [[backfill]]\ntable = 'users'\ncolumn = 'slug'\nvalue = 'lower(name);'\n",
+        )
+        .unwrap();
+        let backfills = config.backfills().unwrap();
+        assert_eq!(backfills[0].table, crate::model::QualifiedName::new("app", "users"));
+        assert_eq!(backfills[0].value, "'free'");
+        assert_eq!(backfills[1].table, crate::model::QualifiedName::new("public", "users"));
+        assert_eq!(backfills[1].value, "lower(name)");
+        let err = Config::parse(Path::new("diff.toml"), "[[backfill]]\ntable = 't'\ncolumn = 'c'\n").unwrap_err();
+        assert!(err.to_string().contains("missing field `value`"), "{err}");
+        let twice = "[[backfill]]\ntable = 't'\ncolumn = 'c'\nvalue = '1'\n[[backfill]]\ntable = 'public.t'\ncolumn = 'c'\nvalue = '2'\n";
+        let err = Config::parse(Path::new("diff.toml"), twice).unwrap().backfills().unwrap_err();
+        assert!(err.contains("given twice"), "{err}");
+        let quoted = "[[backfill]]\ntable = 't'\ncolumn = 'c'\nvalue = '$$x$$'\n";
+        assert!(Config::parse(Path::new("diff.toml"), quoted).unwrap().backfills().is_err());
     }
 
     #[test]

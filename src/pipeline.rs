@@ -58,7 +58,13 @@ impl Settings {
             ignore,
             renames,
             migrate: crate::runner::Options::from_config(&config.migrate)?,
-            hazards: config.hazards.0.clone(),
+            hazards: crate::safety::policy::Policy {
+                rewrite: crate::safety::rewrite::Options {
+                    backfills: config.backfills().map_err(anyhow::Error::msg)?,
+                    ..config.hazards.0.rewrite.clone()
+                },
+                ..config.hazards.0.clone()
+            },
             privilege_roles: config.privileges.roles.clone(),
             manage_owners: config.ownership.manage,
         })
@@ -144,9 +150,8 @@ pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
     // The runner's tracking table belongs to `schema migrate`, never to the declared schema.
     let tracking = settings.migrate.tracking_table(Kind::from_url(url)?);
     catalog.retain_names(|name| *name != tracking);
-    // The dual-write functions and triggers of expand/contract belong to the migrations that create and
-    // drop them, never to the declared schema.
-    catalog.retain_names(|name| !name.name.starts_with(crate::safety::rewrite::SYNC_PREFIX));
+    // The helper objects of expand/contract belong to the migrations that create and drop them.
+    crate::safety::rewrite::retain_declared(&mut catalog);
     Ok(catalog)
 }
 

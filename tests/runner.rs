@@ -452,3 +452,174 @@ fn the_example_generated_directory_has_a_current_schema_sum() {
     let problems = migrations::check_sum(&dir, &local).expect("check generated/schema.sum");
     assert_eq!(problems, vec![], "run `cargo run -- migrate hash` after updating the example");
 }
+
+/// Waits for a spawned runner, at most `limit` (a runner that should have failed fast but waits on a lock
+/// is killed, and the test fails instead of hanging).
+fn finish_within(mut child: Child, limit: Duration) -> (Run, Duration) {
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("poll the runner").is_some() {
+            return (Run::from(child.wait_with_output().expect("runner output")), started.elapsed());
+        }
+        if started.elapsed() > limit {
+            child.kill().expect("kill the runner");
+            let run = Run::from(child.wait_with_output().expect("runner output"));
+            panic!("the runner was still waiting after {limit:?}:\n{}\n{}", run.stdout, run.stderr);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A project whose table `users` exists (applied by V1) and whose schema files ask for `desired`; with
+/// `[hazards]` timeouts from `hazards` and no retries. Generates the migration and returns the new
+/// files' up text.
+async fn timeout_project(db: &TestDatabase, hazards: &str, desired: &str) -> (Project, Vec<String>) {
+    let project = Project::new(db);
+    project.config(&format!("[hazards]\n{hazards}\n[migrate]\nretries = 0\n"));
+    project.add(V1, "CREATE TABLE users (id int PRIMARY KEY, name text);\n", "DROP TABLE users;\n");
+    project.run(&["migrate", "up"]).expect(0, "up V1");
+    let mut conn = db.connect().await.unwrap();
+    sqlx::raw_sql("INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let schema_dir = project.dir.path().join("schema");
+    std::fs::create_dir_all(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("users.sql"), desired).unwrap();
+    project.run(&["generate", "--name", "change"]).expect(0, "generate");
+    let mut ups: Vec<PathBuf> = std::fs::read_dir(project.generated())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("_change") && p.to_string_lossy().ends_with(".up.sql"))
+        .collect();
+    ups.sort();
+    let texts = ups.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    (project, texts)
+}
+
+/// Another session that holds `mode` on `users` until it is released.
+async fn hold_lock(db: &TestDatabase, mode: &str) -> sqlx::PgConnection {
+    let mut blocker = db.connect().await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("BEGIN; LOCK TABLE users IN {mode} MODE")))
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    blocker
+}
+
+async fn release(mut blocker: sqlx::PgConnection) {
+    sqlx::raw_sql("COMMIT").execute(&mut blocker).await.unwrap();
+}
+
+async fn column_exists(db: &TestDatabase, column: &str) -> bool {
+    let mut conn = db.connect().await.unwrap();
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'public.users'::regclass AND attname = $1 \
+         AND NOT attisdropped)",
+    )
+    .bind(column)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap()
+}
+
+/// `[hazards] lock_timeout` is set in the generated file and takes effect: with another session holding a
+/// lock on the table, the migration gives up after it (instead of queueing, and making everyone else
+/// queue behind it), rolls back and records nothing; once the lock is gone it applies.
+#[tokio::test]
+async fn hazards_lock_timeout_in_the_file_makes_a_blocked_migration_fail_fast_and_leave_nothing() {
+    let db = fresh("runner_hazards_lock_timeout").await;
+    let (project, ups) = timeout_project(
+        &db,
+        "lock_timeout = \"200ms\"",
+        "CREATE TABLE users (id int PRIMARY KEY, name text, email text);\n",
+    )
+    .await;
+    assert_eq!(ups.len(), 1);
+    let set = ups[0].find("SET LOCAL lock_timeout = '200ms';").expect("SET LOCAL lock_timeout in the file");
+    assert!(set < ups[0].find("ADD COLUMN \"email\"").unwrap(), "{}", ups[0]);
+    let before = schema_of(&db).await;
+
+    let blocker = hold_lock(&db, "ACCESS SHARE").await;
+    let (run, took) = finish_within(project.spawn(&["migrate", "up"]), Duration::from_secs(20));
+    release(blocker).await;
+    run.expect(2, "up while the table is locked").stderr_has(&["lock timeout", "rolled back"]);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(versions(&tracked(&db).await), ["20240101000000"], "no tracking row for the failed migration");
+    assert_eq!(schema_of(&db).await, before, "no partial change");
+    assert!(!column_exists(&db, "email").await);
+
+    project.run(&["migrate", "up"]).expect(0, "up once the lock is gone");
+    assert!(column_exists(&db, "email").await);
+}
+
+/// `[hazards] statement_timeout` bounds the statements that hold a blocking lock (here, waiting for it
+/// counts too), in a transactional file; the online limit does not apply to them.
+#[tokio::test]
+async fn hazards_statement_timeout_in_the_file_bounds_a_blocking_statement() {
+    let db = fresh("runner_hazards_statement_timeout").await;
+    let (project, ups) = timeout_project(
+        &db,
+        "statement_timeout = \"300ms\"\nonline_statement_timeout = \"1h\"",
+        "CREATE TABLE users (id int PRIMARY KEY, name text, email text);\n",
+    )
+    .await;
+    assert_eq!(ups.len(), 1);
+    assert!(ups[0].contains("SET LOCAL statement_timeout = '300ms';"), "{}", ups[0]);
+    assert!(!ups[0].contains("lock_timeout"), "{}", ups[0]);
+    let before = schema_of(&db).await;
+
+    let blocker = hold_lock(&db, "ACCESS SHARE").await;
+    let (run, took) = finish_within(project.spawn(&["migrate", "up"]), Duration::from_secs(20));
+    release(blocker).await;
+    run.expect(2, "up while the table is locked").stderr_has(&["statement timeout", "rolled back"]);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(versions(&tracked(&db).await), ["20240101000000"]);
+    assert_eq!(schema_of(&db).await, before);
+    project.run(&["migrate", "up"]).expect(0, "up once the lock is gone");
+    assert!(column_exists(&db, "email").await);
+}
+
+/// `[hazards] online_statement_timeout` is what bounds the long online statements of a no-transaction
+/// file (a concurrent index build), not `statement_timeout`: the build fails after it, and the runner
+/// marks the migration dirty with nothing built.
+#[tokio::test]
+async fn hazards_online_statement_timeout_in_the_file_bounds_a_concurrent_build() {
+    let db = fresh("runner_hazards_online_timeout").await;
+    let (project, ups) = timeout_project(
+        &db,
+        "statement_timeout = \"1h\"\nonline_statement_timeout = \"300ms\"",
+        "CREATE TABLE users (id int PRIMARY KEY, name text);\nCREATE INDEX users_name ON users (name);\n",
+    )
+    .await;
+    assert_eq!(ups.len(), 1);
+    let text = &ups[0];
+    assert!(text.starts_with("-- schema:no-transaction"), "{text}");
+    let set = text.find("SET statement_timeout = '300ms';").expect("the online timeout in the file");
+    assert!(set < text.find("CREATE INDEX CONCURRENTLY").unwrap(), "{text}");
+    assert!(!text.contains("'3600000ms'"), "no blocking statement here: {text}");
+
+    // A long-running maintenance (SHARE UPDATE EXCLUSIVE, as VACUUM takes) makes the build wait.
+    let blocker = hold_lock(&db, "SHARE UPDATE EXCLUSIVE").await;
+    let (run, took) = finish_within(project.spawn(&["migrate", "up"]), Duration::from_secs(20));
+    release(blocker).await;
+    run.expect(2, "up while the build must wait").stderr_has(&["statement timeout"]);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let rows = tracked(&db).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[1].1, "the no-transaction migration stays dirty: {rows:?}");
+    let mut conn = db.connect().await.unwrap();
+    let index: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('public.users_name')::text").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(index, None, "nothing was built");
+
+    let version = rows[1].0.clone();
+    project.run(&["migrate", "resolve", &version, "--rolled-back"]).expect(0, "resolve");
+    project.run(&["migrate", "up"]).expect(0, "up once the lock is gone");
+    let valid: bool =
+        sqlx::query_scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.users_name'::regclass")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(valid);
+}

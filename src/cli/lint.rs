@@ -60,6 +60,7 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
                 "findings": findings,
                 "denied": denied,
                 "unparsed": report.unparsed,
+                "blocks": report.blocks,
             });
             super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));
         }

@@ -3,6 +3,11 @@
 //! AST, and it reads only the DDL statements the rules are about. The rules are PostgreSQL's (the
 //! database whose locks they describe); a table created earlier in the linted files is new, so changes
 //! to it carry no lock hazards.
+//!
+//! `DO` blocks are recognised (the parser does not read them) and listed as [`Block`]s, not as unparsed
+//! statements. The atomic blocks `generate` writes (`DO $schema_contract$ BEGIN …; …; END`) hold plain
+//! statements, which are checked like the others; other bodies are procedural code and are not checked.
+//! `DROP INDEX CONCURRENTLY`, which the parser does not read either, is read without the keyword.
 
 use super::{Hazard, HazardId, Severity};
 use crate::declared::{self, DeclaredError, SourceLocation};
@@ -14,7 +19,8 @@ use sqlparser::ast::{
     TableConstraint,
 };
 use sqlparser::dialect::Dialect;
-use sqlparser::parser::Parser;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, Tokenizer};
 use std::path::Path;
 
 /// One hazard found in a file.
@@ -29,12 +35,31 @@ pub struct Finding {
     pub hazard: Hazard,
 }
 
+/// A `DO` block found in a file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Block {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    /// The dollar-quote tag of the body (`schema_backfill`), empty for `$$` or a quoted string.
+    pub tag: String,
+    /// What the block is: for the blocks `generate` writes, `backfill` (batched updates, each batch
+    /// committed), `atomic` (statements run as one), `guard` (a statement run only if needed) and `grants`
+    /// (privileges copied to a compatibility view); `other` for the rest.
+    pub kind: &'static str,
+    /// How many statements inside the block were checked (those of an `atomic` block); 0 when its body is
+    /// procedural code, which is not checked.
+    pub checked: usize,
+}
+
 /// What linting a set of files found.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub findings: Vec<Finding>,
     /// Statements the parser could not read, which were not checked (`file:line:column`).
     pub unparsed: Vec<String>,
+    /// `DO` blocks (recognised, so not in `unparsed`).
+    pub blocks: Vec<Block>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,16 +101,137 @@ fn lint_text(
     report: &mut Report,
 ) -> Result<(), LintError> {
     for raw in declared::split_statements(file, text, dialect)? {
-        let Ok(parsed) = Parser::parse_sql(dialect, &raw.sql) else {
-            report.unparsed.push(raw.location.to_string());
+        if let Some(block) = do_block(&raw.sql, dialect) {
+            lint_block(file, &raw, &block, dialect, created, report)?;
             continue;
-        };
-        for statement in &parsed {
-            for hazard in statement_hazards(statement, &raw.sql, created) {
-                report.findings.push(finding(&raw.location, &raw.sql, hazard));
+        }
+        lint_statement(&raw.location, &raw.sql, dialect, created, report);
+    }
+    Ok(())
+}
+
+fn lint_statement(location: &SourceLocation, sql: &str, dialect: &dyn Dialect, seen: &mut Seen, report: &mut Report) {
+    let Ok(parsed) = parse(sql, dialect) else {
+        report.unparsed.push(location.to_string());
+        return;
+    };
+    for statement in &parsed {
+        for hazard in statement_hazards(statement, sql, seen) {
+            report.findings.push(finding(location, sql, hazard));
+        }
+        // A view created under a renamed table's old name keeps that name working (the compatibility view
+        // of a phased rename): the rename is no longer visible.
+        if let Statement::CreateView(view) = statement {
+            let name = qualified(&view.name);
+            report.findings.retain(|f| {
+                !(f.hazard.id == HazardId::RenameVisible
+                    && f.hazard.table.as_ref() == Some(&name)
+                    && f.hazard.message.starts_with("renames table"))
+            });
+        }
+    }
+}
+
+/// Parses a statement; `DROP INDEX CONCURRENTLY`, which the parser does not know, is read without the
+/// keyword (the rules look at the text for it).
+fn parse(sql: &str, dialect: &dyn Dialect) -> Result<Vec<Statement>, ParserError> {
+    Parser::parse_sql(dialect, sql).or_else(|error| {
+        let words: Vec<(usize, &str)> =
+            sql.split_ascii_whitespace().take(3).map(|w| (w.as_ptr() as usize - sql.as_ptr() as usize, w)).collect();
+        match words.as_slice() {
+            [(_, drop), (_, index), (at, concurrently)]
+                if drop.eq_ignore_ascii_case("DROP")
+                    && index.eq_ignore_ascii_case("INDEX")
+                    && concurrently.eq_ignore_ascii_case("CONCURRENTLY") =>
+            {
+                let without = format!("{}{}", &sql[..*at], &sql[at + concurrently.len()..]);
+                Parser::parse_sql(dialect, &without)
+            }
+            _ => Err(error),
+        }
+    })
+}
+
+/// A `DO [LANGUAGE l] body [LANGUAGE l]` statement, as the tokenizer reads it.
+struct DoBlock {
+    tag: Option<String>,
+    body: String,
+}
+
+fn do_block(sql: &str, dialect: &dyn Dialect) -> Option<DoBlock> {
+    let tokens = Tokenizer::new(dialect, sql).tokenize().ok()?;
+    let mut tokens = tokens.into_iter().filter(|t| !matches!(t, Token::Whitespace(_)));
+    let is_word = |t: &Token, word: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
+    if !is_word(&tokens.next()?, "DO") {
+        return None;
+    }
+    let mut block = None;
+    while let Some(token) = tokens.next() {
+        match token {
+            Token::Word(_) if is_word(&token, "LANGUAGE") => {
+                tokens.next().filter(|t| matches!(t, Token::Word(_)))?;
+            }
+            Token::DollarQuotedString(s) if block.is_none() => block = Some(DoBlock { tag: s.tag, body: s.value }),
+            Token::SingleQuotedString(body) if block.is_none() => block = Some(DoBlock { tag: None, body }),
+            Token::SemiColon => break,
+            _ => return None,
+        }
+    }
+    tokens.next().is_none().then_some(block).flatten()
+}
+
+/// Lists a `DO` block; the statements of an atomic block are checked where they stand in the file.
+fn lint_block(
+    file: &Path,
+    raw: &declared::RawStatement,
+    block: &DoBlock,
+    dialect: &dyn Dialect,
+    seen: &mut Seen,
+    report: &mut Report,
+) -> Result<(), LintError> {
+    let tag = block.tag.clone().unwrap_or_default();
+    let kind = match tag.as_str() {
+        "schema_backfill" => "backfill",
+        "schema_contract" => "atomic",
+        "schema_guard" => "guard",
+        "schema_compat" => "grants",
+        _ => "other",
+    };
+    let mut checked = 0;
+    if kind == "atomic" {
+        let body = block.body.trim_end();
+        let inner = body
+            .strip_prefix(|c: char| c.is_whitespace())
+            .unwrap_or(body)
+            .trim_start()
+            .strip_prefix("BEGIN")
+            .and_then(|rest| rest.strip_suffix("END"));
+        if let Some(inner) = inner {
+            // Lines before the statements: up to the body in the statement, and up to BEGIN's end in the body.
+            let opening = format!("${tag}$");
+            let body_at = raw.sql.find(&opening).map(|i| i + opening.len()).unwrap_or(0);
+            let inner_at = block.body.find(inner).unwrap_or(0);
+            let lines_before =
+                raw.sql[..body_at].matches('\n').count() as u64 + block.body[..inner_at].matches('\n').count() as u64;
+            for statement in declared::split_statements(file, inner, dialect)? {
+                let mut location = statement.location.clone();
+                location.line = raw.location.line + lines_before + location.line - 1;
+                let unparsed = report.unparsed.len();
+                lint_statement(&location, &statement.sql, dialect, seen, report);
+                if report.unparsed.len() == unparsed {
+                    checked += 1;
+                }
             }
         }
     }
+    report.blocks.push(Block {
+        file: raw.location.file.display().to_string(),
+        line: raw.location.line,
+        column: raw.location.column,
+        tag,
+        kind,
+        checked,
+    });
     Ok(())
 }
 
@@ -235,6 +381,12 @@ fn track_not_null_checks(
             if let Some(column) = checks.get(&(table.clone(), name.value.clone())) {
                 proven.insert((table.clone(), column.clone()));
             }
+        }
+        // The contract of a type change validates the check on the shadow column, then renames it.
+        AlterTableOperation::RenameColumn { old_column_name, new_column_name }
+            if proven.contains(&(table.clone(), old_column_name.value.clone())) =>
+        {
+            proven.insert((table.clone(), new_column_name.value.clone()));
         }
         _ => {}
     }
@@ -426,6 +578,67 @@ mod tests {
         let unvalidated = "ALTER TABLE t ADD CONSTRAINT nn CHECK (a IS NOT NULL) NOT VALID;
             ALTER TABLE t ALTER COLUMN a SET NOT NULL;";
         assert_eq!(ids(unvalidated), ["access-exclusive-scan"]);
+    }
+
+    fn report(sql: &str) -> Report {
+        let mut report = Report::default();
+        let dialect = sqlparser::dialect::PostgreSqlDialect {};
+        lint_text(Path::new("m.sql"), sql, &dialect, &mut Seen::default(), &mut report).unwrap();
+        report
+    }
+
+    #[test]
+    fn do_blocks_are_listed_not_unparsed() {
+        let sql = "DO $schema_backfill$\nBEGIN\n    LOOP\n        COMMIT;\n    END LOOP;\nEND\n$schema_backfill$;\n\
+                   DO $$ BEGIN PERFORM 1; END $$;\nDO LANGUAGE plpgsql 'BEGIN NULL; END';\n\
+                   DO $schema_guard$\nBEGIN\n    IF true THEN\n        ALTER TABLE t DROP CONSTRAINT c;\n    END IF;\nEND\n$schema_guard$;\n";
+        let r = report(sql);
+        assert_eq!(r.unparsed, Vec::<String>::new());
+        let kinds: Vec<(&str, &str, u64)> = r.blocks.iter().map(|b| (b.kind, b.tag.as_str(), b.line)).collect();
+        assert_eq!(
+            kinds,
+            [("backfill", "schema_backfill", 1), ("other", "", 8), ("other", "", 9), ("guard", "schema_guard", 10)]
+        );
+        assert!(r.findings.is_empty(), "procedural bodies are not checked");
+        // Not a DO block: still unparsed.
+        assert_eq!(report("DO SOMETHING ELSE;").unparsed, ["m.sql:1:1"]);
+    }
+
+    #[test]
+    fn atomic_blocks_are_checked_where_their_statements_stand() {
+        let sql = "ALTER TABLE t ADD CONSTRAINT nn CHECK (\"schema_new_a\" IS NOT NULL) NOT VALID;\n\
+                   ALTER TABLE t VALIDATE CONSTRAINT nn;\n\
+                   DO $schema_contract$\nBEGIN\n    DROP TRIGGER IF EXISTS s ON t;\n    ALTER TABLE t DROP COLUMN a;\n\
+                   \x20   ALTER TABLE t RENAME COLUMN \"schema_new_a\" TO a;\n    ALTER TABLE t ALTER COLUMN a SET NOT NULL;\nEND\n$schema_contract$;\n";
+        let r = report(sql);
+        assert_eq!(r.unparsed, Vec::<String>::new());
+        assert_eq!(r.blocks.len(), 1);
+        assert_eq!((r.blocks[0].kind, r.blocks[0].checked), ("atomic", 4));
+        let found: Vec<(&str, u64)> = r.findings.iter().map(|f| (f.hazard.id.as_str(), f.line)).collect();
+        // SET NOT NULL of the renamed column uses the validated check: no scan.
+        assert_eq!(found, [("data-loss-column", 6), ("rename-visible", 7)]);
+    }
+
+    #[test]
+    fn online_forms_parse() {
+        let sql = "DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"t_a\";\ndrop index concurrently t_b;\n\
+                   ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;\n\
+                   ALTER TABLE t ADD CONSTRAINT t_key UNIQUE USING INDEX t_key DEFERRABLE;\n\
+                   ALTER INDEX \"public\".\"schema_tmp_a\" RENAME TO \"a\";\nSET LOCAL lock_timeout = '2000ms';\n";
+        let r = report(sql);
+        assert_eq!(r.unparsed, Vec::<String>::new());
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        assert_eq!(ids("DROP INDEX t_a;"), ["index-dropped"]);
+    }
+
+    #[test]
+    fn a_view_under_the_old_name_keeps_a_table_rename_working() {
+        assert_eq!(ids("ALTER TABLE tickets RENAME TO issues;"), ["rename-visible"]);
+        let phased = "ALTER TABLE \"public\".\"tickets\" RENAME TO \"issues\";\n\
+                      CREATE VIEW \"public\".\"tickets\" AS SELECT * FROM \"public\".\"issues\";";
+        assert_eq!(ids(phased), Vec::<&str>::new());
+        let other_view = "ALTER TABLE tickets RENAME TO issues; CREATE VIEW v AS SELECT * FROM issues;";
+        assert_eq!(ids(other_view), ["rename-visible"]);
     }
 
     #[test]

@@ -284,6 +284,9 @@ pub struct Context {
     pub created_targets: IndexSet<crate::model::PrivilegeTarget>,
     /// Tables attached as partitions by the same plan.
     pub attached_partitions: IndexSet<QualifiedName>,
+    /// The primary key columns of the tables expand/contract backfills, when the plan keeps the key
+    /// (filled by [`rewrite::context`]): backfills walk the key instead of scanning for unfilled rows.
+    pub primary_keys: IndexMap<QualifiedName, Vec<String>>,
 }
 
 impl Context {
@@ -424,7 +427,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
                 HazardId::RenameVisible,
                 Severity::High,
                 format!("renames table {from} to {to}; running application code that uses the old name fails"),
-                "Deploy application code that works with both names first, or keep a view under the old name",
+                "Deploy application code that works with both names first, or (PostgreSQL) generate with --phased to keep an updatable view under the old name until the contract",
             )
             .on(to),
         ),
@@ -433,7 +436,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
                 HazardId::RenameVisible,
                 Severity::High,
                 format!("renames column {table}.{from} to {to}; running application code that uses the old name fails"),
-                "Deploy application code that works with both names first",
+                "Deploy application code that works with both names first, or (PostgreSQL) generate with --phased to keep both columns in sync until the contract",
             )
             .on(table),
         ),

@@ -6,9 +6,10 @@
 //!   then `VALIDATE`…), goes into a non-transactional part after the transactional one, together with
 //!   every change that depends on it. Objects created by the same plan stay plain and transactional.
 //! - Expand/contract (when asked): a change running application code cannot survive in one step
-//!   ([`SqlRenderer::expand_contract`]: a column rename or type change) becomes an expand part (new shape
-//!   and a dual-write trigger), a batched backfill part and a contract part (old shape removed); dropped
-//!   columns and tables move to the contract part.
+//!   ([`SqlRenderer::expand_contract`]: a table or column rename, a type change, a NOT NULL column with a
+//!   `[[backfill]]` value) becomes an expand part (new shape, and a dual-write trigger or a view under the
+//!   old name), a batched backfill part and a contract part (old shape removed); dropped columns and
+//!   tables move to the contract part.
 //!
 //! The down of each part reverts exactly that part: each step of the down plan goes with the up step
 //! that touches the same object ([`crate::plan::same_object`]).
@@ -27,6 +28,34 @@ use std::time::Duration;
 /// the live catalog (like the tracking table): they belong to the migrations that create and drop them.
 pub const SYNC_PREFIX: &str = "schema_sync_";
 
+/// How the compatibility view of a phased table rename starts its comment. The view must keep the old
+/// name (that is the name the old application uses), so it is recognised by this mark instead of a name
+/// prefix, and left out of the live catalog like the [`SYNC_PREFIX`] objects.
+pub const COMPAT_VIEW_MARK: &str = "schema:compat-view";
+
+/// Leaves the helper objects of expand/contract out of a live catalog: the dual-write functions and
+/// triggers ([`SYNC_PREFIX`]) and the compatibility views of table renames ([`COMPAT_VIEW_MARK`]). They
+/// belong to the migrations that create and drop them, never to the declared schema.
+pub fn retain_declared(catalog: &mut Catalog) {
+    let compat: IndexSet<QualifiedName> = catalog
+        .views
+        .values()
+        .filter(|v| !v.materialized && v.comment.as_deref().is_some_and(|c| c.starts_with(COMPAT_VIEW_MARK)))
+        .map(|v| v.name.clone())
+        .collect();
+    catalog.retain_names(|name| !name.name.starts_with(SYNC_PREFIX) && !compat.contains(name));
+}
+
+/// A `[[backfill]]` entry of diff.toml: the value a new NOT NULL column without a default gets in the
+/// rows that exist, which lets expand/contract add it in phases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackfillValue {
+    pub table: QualifiedName,
+    pub column: String,
+    /// A SQL expression over the row's columns, e.g. `lower(email)` or `'unknown'`.
+    pub value: String,
+}
+
 /// How `generate` and `plan` shape the migration, from `[hazards]` in diff.toml and the command line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -44,6 +73,8 @@ pub struct Options {
     pub online_statement_timeout: Option<Duration>,
     /// Rows per backfill batch, each committed on its own (`backfill_batch_size`, default 1000).
     pub backfill_batch: u32,
+    /// `[[backfill]]` entries: values for new NOT NULL columns without a default.
+    pub backfills: Vec<BackfillValue>,
 }
 
 impl Default for Options {
@@ -55,6 +86,7 @@ impl Default for Options {
             statement_timeout: None,
             online_statement_timeout: None,
             backfill_batch: 1000,
+            backfills: Vec::new(),
         }
     }
 }
@@ -94,7 +126,8 @@ pub struct Phased {
     pub expand_down: Vec<String>,
     pub backfill: Vec<OnlineStatement>,
     pub contract: Vec<OnlineStatement>,
-    pub contract_down: Vec<String>,
+    /// Runs outside a transaction when one of its statements is long running (a batched copy back).
+    pub contract_down: Vec<OnlineStatement>,
     pub hazards: Vec<Hazard>,
 }
 
@@ -176,12 +209,26 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
     let tables: IndexSet<&QualifiedName> = ordered
         .iter()
         .filter_map(|c| match c {
-            Change::RenameColumn { table, .. } | Change::AlterColumn { table, .. } => Some(table),
+            Change::RenameColumn { table, .. }
+            | Change::AlterColumn { table, .. }
+            | Change::AddColumn { table, .. } => Some(table),
             _ => None,
         })
         .collect();
     if tables.is_empty() {
         return ctx;
+    }
+    // Backfills walk the primary key, unless the plan drops it (its columns may then hold duplicates).
+    for table in current.tables.values().filter(|t| tables.contains(&t.name)) {
+        let Some(key) = table.constraints.values().find(|c| c.kind == crate::model::ConstraintKind::PrimaryKey) else {
+            continue;
+        };
+        let dropped = ordered.iter().any(|c| {
+            matches!(c, Change::DropConstraint { table: t, constraint } if *t == table.name && constraint.name == key.name)
+        });
+        if !dropped && !key.columns.is_empty() {
+            ctx.primary_keys.insert(table.name.clone(), key.columns.clone());
+        }
     }
     let mut use_column = |table: &QualifiedName, column: &str| {
         if tables.contains(table) {
@@ -279,6 +326,10 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
     let mut parts_down: Vec<Vec<Step>> = vec![Vec::new(); SLOTS.len()];
     // Reverts of the phased changes: expand's goes last in the expand part's down, contract's first.
     let mut expand_downs: Vec<Step> = Vec::new();
+    // Contract pieces of phased changes run first in their part, before the drops moved there (a
+    // compatibility view must be gone before a column it shows is dropped).
+    let mut contract_pieces: Vec<Vec<Step>> = vec![Vec::new(); SLOTS.len()];
+    let mut down_online = vec![false; SLOTS.len()];
     for ((step, form), &slot) in up.steps.iter().zip(&forms).zip(&slots) {
         match form {
             Form::Plain => parts_up[slot].push(step.clone()),
@@ -297,10 +348,17 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
                 }
                 let contract_slot =
                     if p.contract.iter().any(|s| s.long_running) { CONTRACT_ONLINE } else { CONTRACT_TX };
-                parts_up[contract_slot].push(piece("contract", sqls(&p.contract), p.hazards.clone()));
-                parts_down[contract_slot].push(piece("revert contract", p.contract_down.clone(), Vec::new()));
+                contract_pieces[contract_slot].push(piece("contract", sqls(&p.contract), p.hazards.clone()));
+                parts_down[contract_slot].push(piece("revert contract", sqls(&p.contract_down), Vec::new()));
+                if p.contract_down.iter().any(|s| s.long_running) {
+                    down_online[contract_slot] = true;
+                }
             }
         }
+    }
+    for (slot, mut pieces) in contract_pieces.into_iter().enumerate() {
+        pieces.append(&mut parts_up[slot]);
+        parts_up[slot] = pieces;
     }
 
     // Each down step reverts the up step that touches the same object, in that step's part; down steps
@@ -327,7 +385,6 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         down_slots.push(Some(slot));
     }
     let down_ctx = Context::from_changes(&down_changes);
-    let mut down_online = vec![false; SLOTS.len()];
     for (step, slot) in down.steps.iter().zip(&down_slots) {
         let Some(slot) = *slot else { continue };
         match options.online.then(|| renderer.online(&step.change, &down_ctx)).flatten() {

@@ -142,7 +142,10 @@ fn add_column(table: &QualifiedName, column: &Column, out: &mut Vec<Hazard>) {
                 HazardId::NotNullWithoutDefault,
                 Severity::High,
                 format!("adds NOT NULL column {name} without a default, which fails if the table has rows"),
-                "Give the column a default, or add it nullable, backfill it, then set NOT NULL",
+                format!(
+                    "Give the column a default, or add a [[backfill]] entry to diff.toml (table = \"{table}\", column = \"{}\", value = \"<SQL expression>\") and generate with --phased",
+                    column.name
+                ),
             )
             .lock(ACCESS_EXCLUSIVE, table),
         );

@@ -8,7 +8,9 @@
 //!
 //! Helper objects get reserved names: `schema_tmp_` (a replacement index being built), `schema_nn_` (the
 //! temporary `CHECK (col IS NOT NULL)`), `schema_new_` (the shadow column of a type change) and
-//! `schema_sync_` (the dual-write function and trigger of expand/contract).
+//! `schema_sync_` (the dual-write function and trigger of expand/contract). The compatibility view of a
+//! table rename keeps the table's old name and is marked by its comment instead
+//! ([`crate::safety::rewrite::COMPAT_VIEW_MARK`]).
 
 use super::hazards;
 use super::render::{ident, literal, qualified, render_alter_column};
@@ -185,11 +187,25 @@ pub fn is_long_running(sql: &str) -> bool {
 // ---------------------------------------------------------------------------------------------------
 // Expand/contract.
 
-/// A column rename or a type change in use, on a table that exists before and after the plan, of a
-/// column nothing else depends on (indexes, constraints, views and triggers would have to be rebuilt on
-/// the new column; those stay one-step).
+/// A table rename, a column rename or a type change in use, or a NOT NULL column without a default that
+/// has a `[[backfill]]` value, on a table that exists before and after the plan. Columns something else
+/// depends on (indexes, constraints, views and triggers would have to be rebuilt on the new column) stay
+/// one-step.
 pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Option<Phased> {
     match change {
+        Change::RenameTable { from, to } if from.schema == to.schema && ctx.kept(to) && !name_taken(from, ctx) => {
+            Some(table_rename(from, to))
+        }
+        Change::AddColumn { table, column }
+            if ctx.kept(table)
+                && column.not_null
+                && column.default.is_none()
+                && column.identity.is_none()
+                && column.generated.is_none() =>
+        {
+            let entry = options.backfills.iter().find(|b| b.table == *table && b.column == column.name)?;
+            Some(filled_column(table, column, &entry.value, ctx.primary_keys.get(table), options))
+        }
         Change::RenameColumn { table, from, to } if ctx.kept(table) && !ctx.tables_in_use.contains(table) => {
             let key = ColumnRef { table: table.clone(), column: from.clone() };
             if ctx.columns_in_use.contains(&key) {
@@ -201,7 +217,8 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             }
             let mut new = old.clone();
             new.name = to.clone();
-            Some(phased(table, old, &new, to, format!("rename column {table}.{from} to {to}"), options))
+            let description = format!("rename column {table}.{from} to {to}");
+            Some(phased(table, old, &new, to, description, ctx.primary_keys.get(table), options))
         }
         Change::AlterColumn { table, from, to }
             if ctx.kept(table)
@@ -216,16 +233,153 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
                 return None;
             }
             let shadow = rewrite::helper_name("schema_new_", &to.name);
-            Some(phased(
-                table,
-                from,
-                to,
-                &shadow,
-                format!("change the type of {table}.{} from {} to {}", to.name, from.data_type, to.data_type),
-                options,
-            ))
+            let description =
+                format!("change the type of {table}.{} from {} to {}", to.name, from.data_type, to.data_type);
+            Some(phased(table, from, to, &shadow, description, ctx.primary_keys.get(table), options))
         }
         _ => None,
+    }
+}
+
+/// Whether the plan creates something under `name` (which the compatibility view would occupy).
+fn name_taken(name: &QualifiedName, ctx: &Context) -> bool {
+    use crate::model::PrivilegeTarget;
+    ctx.created_tables.contains(name)
+        || ctx.created_targets.contains(&PrivilegeTarget::Table(name.clone()))
+        || ctx.created_targets.contains(&PrivilegeTarget::Sequence(name.clone()))
+}
+
+/// A table rename: expand renames the table and leaves an updatable view under the old name (a view that
+/// is `SELECT *` of one table is automatically updatable: inserts, updates and deletes through it reach the
+/// table, with the table's defaults and triggers), so that the old application keeps reading and writing;
+/// contract drops the view.
+fn table_rename(from: &QualifiedName, to: &QualifiedName) -> Phased {
+    let view = compat_view(from, to);
+    let mut expand = vec![format!("ALTER TABLE {} RENAME TO {};", qualified(from), ident(&to.name))];
+    expand.extend(view.iter().cloned());
+    let drop_view = format!("DROP VIEW IF EXISTS {};", qualified(from));
+    Phased {
+        description: format!("rename table {from} to {to}"),
+        expand,
+        expand_down: vec![drop_view.clone(), format!("ALTER TABLE {} RENAME TO {};", qualified(to), ident(&from.name))],
+        backfill: Vec::new(),
+        contract: vec![S::locking(drop_view)],
+        contract_down: view.into_iter().map(S::locking).collect(),
+        hazards: Vec::new(),
+    }
+}
+
+/// The compatibility view `old` over the renamed table `table`: marked as the tool's by its comment
+/// ([`rewrite::COMPAT_VIEW_MARK`]), and granted to the roles the table is granted to (table and column
+/// privileges), so that the old application's roles may use it.
+fn compat_view(old: &QualifiedName, table: &QualifiedName) -> Vec<String> {
+    let (view, t) = (qualified(old), qualified(table));
+    vec![
+        format!("CREATE VIEW {view} AS SELECT * FROM {t};"),
+        format!(
+            "COMMENT ON VIEW {view} IS {};",
+            literal(&format!(
+                "{} {old} is {table} under its old name, until the contract migration of the rename drops it",
+                rewrite::COMPAT_VIEW_MARK
+            ))
+        ),
+        format!(
+            "DO $schema_compat$\n\
+             DECLARE\n\
+             \x20   g record;\n\
+             BEGIN\n\
+             \x20   -- The roles that may use the table may use it under its old name too.\n\
+             \x20   FOR g IN\n\
+             \x20       SELECT a.privilege_type, NULL::text AS attname, a.grantee, a.is_grantable\n\
+             \x20       FROM pg_catalog.pg_class c CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a\n\
+             \x20       WHERE c.oid = {table}::regclass AND a.grantee <> c.relowner\n\
+             \x20       UNION ALL\n\
+             \x20       SELECT a.privilege_type, t.attname::text, a.grantee, a.is_grantable\n\
+             \x20       FROM pg_catalog.pg_attribute t CROSS JOIN LATERAL pg_catalog.aclexplode(t.attacl) a\n\
+             \x20       WHERE t.attrelid = {table}::regclass AND t.attnum > 0 AND NOT t.attisdropped\n\
+             \x20   LOOP\n\
+             \x20       EXECUTE format('GRANT %s%s ON %s TO %s%s', g.privilege_type,\n\
+             \x20           CASE WHEN g.attname IS NULL THEN '' ELSE format(' (%I)', g.attname) END, {view_text},\n\
+             \x20           CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,\n\
+             \x20           CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);\n\
+             \x20   END LOOP;\n\
+             END\n\
+             $schema_compat$;",
+            table = literal(&t),
+            view_text = literal(&view),
+        ),
+    ]
+}
+
+/// A NOT NULL column without a default added to a filled table, with the value of its `[[backfill]]`
+/// entry: expand adds it nullable with a trigger that fills it in rows written without it (the old
+/// application does not know the column); backfill fills the existing rows in batches; contract validates
+/// `CHECK (col IS NOT NULL)`, then sets NOT NULL and drops the trigger.
+fn filled_column(
+    table: &QualifiedName,
+    column: &Column,
+    value: &str,
+    key: Option<&Vec<String>>,
+    options: &Options,
+) -> Phased {
+    let t = qualified(table);
+    let c = ident(&column.name);
+    let sync = rewrite::helper_object(table, rewrite::SYNC_PREFIX, &format!("{}_{}", table.name, column.name));
+    let function = qualified(&sync);
+    let trigger = ident(&sync.name);
+    let create_sync = vec![
+        format!(
+            "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $schema_sync$\n\
+             BEGIN\n\
+             \x20   -- Rows written without the new column (by the old application) get its backfill value.\n\
+             \x20   IF NEW.{c} IS NULL THEN\n\
+             \x20       NEW.{c} := (SELECT {value} FROM (SELECT NEW.*) AS {});\n\
+             \x20   END IF;\n\
+             \x20   RETURN NEW;\n\
+             END\n\
+             $schema_sync$;",
+            ident(&table.name),
+        ),
+        format!("CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {function}();"),
+    ];
+    let drop_sync =
+        vec![format!("DROP TRIGGER IF EXISTS {trigger} ON {t};"), format!("DROP FUNCTION IF EXISTS {function}();")];
+    let mut nullable = column.clone();
+    nullable.not_null = false;
+
+    let mut expand = vec![format!("ALTER TABLE {t} ADD COLUMN {};", super::render::column_definition(&nullable))];
+    expand.extend(create_sync.iter().cloned());
+    let mut expand_down = drop_sync.clone();
+    expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {c};"));
+
+    let backfill = vec![S::long(batched_update(
+        table,
+        &format!("{c} = ({value})"),
+        &format!("{c} IS NULL AND ({value}) IS NOT NULL"),
+        key,
+        options.backfill_batch,
+    ))];
+
+    let check = ident(&rewrite::helper_name("schema_nn_", &column.name));
+    let mut swap = drop_sync;
+    swap.push(format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;"));
+    swap.push(format!("ALTER TABLE {t} DROP CONSTRAINT {check};"));
+    let contract = vec![
+        S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")),
+        S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;")),
+        S::long(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")),
+        S::locking(atomic(&swap)),
+    ];
+    let mut unswap = vec![format!("ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;")];
+    unswap.extend(create_sync);
+    Phased {
+        description: format!("add NOT NULL column {table}.{}, filled with {value}", column.name),
+        expand,
+        expand_down,
+        backfill,
+        contract,
+        contract_down: vec![S::locking(atomic(&unswap))],
+        hazards: Vec::new(),
     }
 }
 
@@ -243,6 +397,74 @@ fn cast(value: &str, from: &Column, to: &Column) -> String {
     format!("({value}){via}::{}", to.data_type)
 }
 
+/// `UPDATE table SET set WHERE pending` in batches of `n` rows, each committed, as one `DO` block that
+/// can be stopped and run again at any time (rows already done are no longer pending). With a primary
+/// key, batches walk it (keyset pagination: `WHERE key > last ORDER BY key LIMIT n`, an index range
+/// each); without one, each batch looks for `n` pending rows by `ctid` (a scan that gets longer as the
+/// table fills). `pending` must become false once a row is done.
+fn batched_update(table: &QualifiedName, set: &str, pending: &str, key: Option<&Vec<String>>, n: u32) -> String {
+    let t = qualified(table);
+    let n = n.max(1);
+    let Some(key) = key.filter(|k| !k.is_empty()) else {
+        return format!(
+            "DO $schema_backfill$\n\
+             DECLARE\n\
+             \x20   schema_rows bigint;\n\
+             BEGIN\n\
+             \x20   -- Batches of {n} rows (no primary key: found by ctid), each committed: resumable, and row\n\
+             \x20   -- locks are held only briefly.\n\
+             \x20   LOOP\n\
+             \x20       UPDATE {t} SET {set} WHERE ctid = ANY (ARRAY(\n\
+             \x20           SELECT ctid FROM {t} WHERE {pending} LIMIT {n})) AND {pending};\n\
+             \x20       GET DIAGNOSTICS schema_rows = ROW_COUNT;\n\
+             \x20       COMMIT;\n\
+             \x20       EXIT WHEN schema_rows = 0;\n\
+             \x20   END LOOP;\n\
+             END\n\
+             $schema_backfill$;"
+        );
+    };
+    let columns: Vec<String> = key.iter().map(|c| ident(c)).collect();
+    let vars: Vec<String> = (1..=key.len()).map(|i| format!("schema_k{i}")).collect();
+    let cols = columns.join(", ");
+    let desc = columns.iter().map(|c| format!("{c} DESC")).collect::<Vec<_>>().join(", ");
+    let declare: String = vars.iter().zip(&columns).map(|(v, c)| format!("    {v} {t}.{c}%TYPE;\n")).collect();
+    let batch = |after: &str| {
+        format!(
+            "WITH schema_batch AS (\n\
+             \x20               SELECT {cols} FROM {t}{after} ORDER BY {cols} LIMIT {n}\n\
+             \x20           ), schema_done AS (\n\
+             \x20               UPDATE {t} SET {set} WHERE ({cols}) IN (SELECT {cols} FROM schema_batch) AND {pending}\n\
+             \x20           )\n\
+             \x20           SELECT {cols} INTO {} FROM schema_batch ORDER BY {desc} LIMIT 1;",
+            vars.join(", ")
+        )
+    };
+    format!(
+        "DO $schema_backfill$\n\
+         DECLARE\n\
+         {declare}\
+         \x20   schema_started boolean := false;\n\
+         BEGIN\n\
+         \x20   -- Batches of {n} rows in primary key order (keyset pagination), each committed: resumable, and\n\
+         \x20   -- row locks are held only briefly.\n\
+         \x20   LOOP\n\
+         \x20       IF schema_started THEN\n\
+         \x20           {}\n\
+         \x20       ELSE\n\
+         \x20           {}\n\
+         \x20       END IF;\n\
+         \x20       EXIT WHEN NOT FOUND;\n\
+         \x20       schema_started := true;\n\
+         \x20       COMMIT;\n\
+         \x20   END LOOP;\n\
+         END\n\
+         $schema_backfill$;",
+        batch(&format!(" WHERE ({cols}) > ({})", vars.join(", "))),
+        batch(""),
+    )
+}
+
 /// The phases that move `old` (column `old.name`) to `new`, through the column `next` (named `new.name`
 /// for a rename, a shadow column for a type change, renamed at contract).
 fn phased(
@@ -251,6 +473,7 @@ fn phased(
     new: &Column,
     next: &str,
     description: String,
+    key: Option<&Vec<String>>,
     options: &Options,
 ) -> Phased {
     let t = qualified(table);
@@ -298,23 +521,12 @@ fn phased(
     let mut expand_down = drop_sync.clone();
     expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {b};"));
 
-    let backfill = vec![S::long(format!(
-        "DO $schema_backfill$\n\
-         DECLARE\n\
-         \x20   done bigint;\n\
-         BEGIN\n\
-         \x20   -- Batches of {n} rows, each committed: resumable, and row locks are held only briefly.\n\
-         \x20   LOOP\n\
-         \x20       UPDATE {t} SET {b} = {} WHERE ctid = ANY (ARRAY(\n\
-         \x20           SELECT ctid FROM {t} WHERE {b} IS NULL AND {a} IS NOT NULL LIMIT {n}));\n\
-         \x20       GET DIAGNOSTICS done = ROW_COUNT;\n\
-         \x20       COMMIT;\n\
-         \x20       EXIT WHEN done = 0;\n\
-         \x20   END LOOP;\n\
-         END\n\
-         $schema_backfill$;",
-        to_new(&a),
-        n = options.backfill_batch.max(1),
+    let backfill = vec![S::long(batched_update(
+        table,
+        &format!("{b} = {}", to_new(&a)),
+        &format!("{b} IS NULL AND {a} IS NOT NULL"),
+        key,
+        options.backfill_batch,
     ))];
 
     // Contract: validate NOT NULL ahead (no lock held while reading), then swap in one atomic statement.
@@ -340,25 +552,39 @@ fn phased(
     }
     contract.push(S::locking(atomic(&swap)));
 
-    // Revert contract: the old column comes back, filled from the new one, and the sync trigger with it.
-    let mut contract_down = Vec::new();
+    // Revert contract, outside a transaction: in one atomic statement the new column gets its expanded
+    // shape back and the old column comes back empty (its default applies to new rows only) with the sync
+    // trigger; then the old values are copied back in committed batches, and the old NOT NULL is restored
+    // through a validated check.
+    let mut unswap = Vec::new();
     if next != new.name {
-        contract_down.push(format!("ALTER TABLE {t} RENAME COLUMN {final_name} TO {b};"));
-    }
-    let mut old_nullable = old.clone();
-    old_nullable.not_null = false;
-    contract_down.push(format!("ALTER TABLE {t} ADD COLUMN {};", super::render::column_definition(&old_nullable)));
-    contract_down.push(format!("UPDATE {t} SET {a} = {};", to_old(&b)));
-    if old.not_null {
-        contract_down.push(format!("ALTER TABLE {t} ALTER COLUMN {a} SET NOT NULL;"));
+        unswap.push(format!("ALTER TABLE {t} RENAME COLUMN {final_name} TO {b};"));
     }
     if new.not_null {
-        contract_down.push(format!("ALTER TABLE {t} ALTER COLUMN {b} DROP NOT NULL;"));
+        unswap.push(format!("ALTER TABLE {t} ALTER COLUMN {b} DROP NOT NULL;"));
     }
     if new.default.is_some() {
-        contract_down.push(format!("ALTER TABLE {t} ALTER COLUMN {b} DROP DEFAULT;"));
+        unswap.push(format!("ALTER TABLE {t} ALTER COLUMN {b} DROP DEFAULT;"));
     }
-    contract_down.extend(create_sync);
+    let mut old_bare = old.clone();
+    old_bare.not_null = false;
+    old_bare.default = None;
+    unswap.push(format!("ALTER TABLE {t} ADD COLUMN {};", super::render::column_definition(&old_bare)));
+    if let Some(default) = &old.default {
+        unswap.push(format!("ALTER TABLE {t} ALTER COLUMN {a} SET DEFAULT {default};"));
+    }
+    unswap.extend(create_sync);
+    let mut contract_down = vec![S::locking(atomic(&unswap))];
+    contract_down.push(S::long(batched_update(
+        table,
+        &format!("{a} = {}", to_old(&b)),
+        &format!("{a} IS NULL AND {b} IS NOT NULL"),
+        key,
+        options.backfill_batch,
+    )));
+    if old.not_null {
+        contract_down.extend(set_not_null(table, &old.name));
+    }
 
     Phased { description, expand, expand_down, backfill, contract, contract_down, hazards: Vec::new() }
 }
