@@ -153,8 +153,8 @@ async fn sqlite_concurrent_runners_apply_each_migration_once() {
     assert_eq!(runs, [1, 2]);
 }
 
-/// `generate` plans from the database: with a generated migration not applied yet, a second
-/// `generate` would repeat it, so it refuses; `--from-migrations` plans from the migrations instead.
+/// `generate` plans from the database: with a generated migration not applied yet, a second `generate`
+/// would repeat it, so it refuses; `--from-migrations` plans from the migrations instead.
 #[test]
 fn sqlite_generate_refuses_to_repeat_pending_migrations() {
     let project = Project::new();
@@ -170,8 +170,7 @@ fn sqlite_generate_refuses_to_repeat_pending_migrations() {
     again.expect(2, "a pending migration");
     assert!(again.stderr.contains("not applied to this database") && again.stderr.contains("_at"), "{}", again.stderr);
     let replanned = project.run(&["generate", "--from-migrations"]);
-    replanned.expect(0, "plan from the migrations");
-    assert_eq!(replanned.stdout, "no changes\n");
+    assert_eq!(replanned.expect(0, "plan from the migrations").stdout, "no changes\n");
     project.run(&["migrate", "up"]).expect(0, "apply the second");
     assert_eq!(project.run(&["generate"]).expect(0, "nothing pending").stdout, "no changes\n");
 }

@@ -2,11 +2,9 @@
 //! up/down pair, or several when online rewrites or expand/contract phases need more than one
 //! transaction (see [`crate::safety::rewrite`]).
 
-use crate::dialect::Kind;
 use crate::diff::slugify;
 use crate::migrations;
 use crate::pipeline::{self, Settings};
-use crate::runner;
 use anyhow::Result;
 use clap::Args;
 
@@ -19,10 +17,8 @@ pub struct GenerateArgs {
     pub hazards: super::HazardArgs,
     #[command(flatten)]
     pub rewrite: RewriteArgs,
-    /// Plan from the schema that replaying the migrations in the out dir produces (in a scratch database),
-    /// instead of from the live database: for generating again before the pending migrations are applied
-    #[arg(long)]
-    pub from_migrations: bool,
+    #[command(flatten)]
+    pub baseline: super::BaselineArgs,
 }
 
 /// How the plan is shaped, overriding `[hazards]` `safe_rewrites` / `expand_contract` in diff.toml.
@@ -55,30 +51,9 @@ impl RewriteArgs {
 
 pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
     let settings = &args.rewrite.apply(settings);
-    let baseline = if args.from_migrations {
-        pipeline::Baseline::Migrations
-    } else {
-        match unapplied(settings).await? {
-            Unapplied::None => {}
-            Unapplied::Untracked(count) => eprintln!(
-                "warning: the database has no record of applied migrations; if the {count} migration(s) in {} are \
-                 not applied to it, this migration repeats them (`schema migrate up` first, or generate \
-                 --from-migrations)",
-                settings.out_dir.display()
-            ),
-            Unapplied::Pending(ids) => {
-                eprintln!(
-                    "error: {} migration(s) in {} are not applied to this database ({}); a migration planned from \
-                     the database would repeat them. Run `schema migrate up` first, or pass --from-migrations to \
-                     plan from the schema the migrations produce; nothing was written",
-                    ids.len(),
-                    settings.out_dir.display(),
-                    ids.join(", ")
-                );
-                return Ok(2);
-            }
-        }
-        pipeline::Baseline::Live
+    let baseline = match args.baseline.choose(settings).await? {
+        Ok(baseline) => baseline,
+        Err(code) => return Ok(code),
     };
     let migration = pipeline::migration_from(settings, baseline).await?;
     super::warn_unmanaged(&migration.unmanaged);
@@ -126,40 +101,4 @@ fn derive_name(plan: &crate::plan::Plan) -> String {
     let first = plan.steps.iter().find(|s| !matches!(s.change, crate::diff::Change::SetComment { .. }));
     let first = first.or(plan.steps.first()).map(|s| s.change.slug()).unwrap_or_else(|| "migration".into());
     if plan.steps.len() > 1 { slugify(&format!("{first}_and_more")) } else { first }
-}
-
-/// What the database's tracking table says of the out dir's migrations.
-enum Unapplied {
-    /// All applied (or there are none).
-    None,
-    /// The out dir has this many migrations, and the database no record of any.
-    Untracked(usize),
-    /// These are not applied (pending, waiting contract, or out of order).
-    Pending(Vec<String>),
-}
-
-async fn unapplied(settings: &Settings) -> Result<Unapplied> {
-    let local = migrations::read_dir(&settings.out_dir)?;
-    if local.is_empty() {
-        return Ok(Unapplied::None);
-    }
-    let url = settings.url()?;
-    let status = match Kind::from_url(url)? {
-        Kind::Postgres => {
-            let mut db = runner::postgres::PgDatabase::connect(url, &settings.migrate).await?;
-            runner::status(&mut db, &local, &[]).await?
-        }
-        Kind::Sqlite => {
-            let mut db = runner::sqlite::SqliteDatabase::connect(url, &settings.migrate).await?;
-            runner::status(&mut db, &local, &[]).await?
-        }
-    };
-    if status.pending == local.len() && status.rows.len() == local.len() {
-        return Ok(Unapplied::Untracked(local.len()));
-    }
-    let pending = status.rows.into_iter().filter(|(_, state)| {
-        matches!(state, runner::State::Pending | runner::State::Waiting | runner::State::OutOfOrder)
-    });
-    let ids: Vec<String> = pending.map(|(id, _)| id).collect();
-    Ok(if ids.is_empty() { Unapplied::None } else { Unapplied::Pending(ids) })
 }

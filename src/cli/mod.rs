@@ -2,7 +2,7 @@
 //! environment and diff.toml into [`Settings`]; commands only see the result.
 
 use crate::config::Config;
-use crate::pipeline::Settings;
+use crate::pipeline::{self, Settings};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -187,4 +187,95 @@ pub fn steps_with_verdicts(
         }
     }
     Ok(steps)
+}
+
+/// What `plan` and `generate` start from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BaselineArgs {
+    /// Plan from the schema that replaying every migration in the out dir produces, from an empty
+    /// database (in a scratch database), instead of from the live database
+    #[arg(long)]
+    pub from_migrations: bool,
+}
+
+impl BaselineArgs {
+    /// The live database, as long as that cannot repeat a migration of the out dir. A database whose
+    /// tracking table lists migrations of the out dir as not applied is refused (`Err(2)`): planned from
+    /// it, the new migration would repeat them. An empty database without a tracking table has applied
+    /// none of them, so the plan starts from the replayed migrations, and says so. A database with
+    /// objects but no tracking table may have applied them with another runner: a warning.
+    pub async fn choose(&self, settings: &Settings) -> Result<Result<pipeline::Baseline, i32>> {
+        if self.from_migrations {
+            return Ok(Ok(pipeline::Baseline::Migrations));
+        }
+        let dir = settings.out_dir.display();
+        match unapplied(settings).await? {
+            Unapplied::None => Ok(Ok(pipeline::Baseline::Live)),
+            Unapplied::Pending(ids) => {
+                let shown: Vec<&str> = ids.iter().take(3).map(String::as_str).collect();
+                let more = if ids.len() > 3 { format!(" and {} more", ids.len() - 3) } else { String::new() };
+                eprintln!(
+                    "error: {} migration(s) of {dir} are not applied to this database ({}{more}); a migration \
+                     planned from it would repeat them. Run `schema migrate up` first (with --contract for a \
+                     contract migration), or pass --from-migrations to plan from what the migrations build from \
+                     an empty database; nothing was written",
+                    ids.len(),
+                    shown.join(", ")
+                );
+                Ok(Err(2))
+            }
+            Unapplied::Untracked(count) => {
+                let live = pipeline::live_catalog(settings.url()?, settings).await?;
+                if live.is_empty() && live.unmanaged.is_empty() {
+                    eprintln!(
+                        "note: the database is empty and has applied none of the {count} migration(s) of {dir}: \
+                         planning from the schema they build (replayed in a scratch database)"
+                    );
+                    return Ok(Ok(pipeline::Baseline::Migrations));
+                }
+                eprintln!(
+                    "warning: the database has no record of applied migrations; if the {count} migration(s) of \
+                     {dir} are not applied to it, this migration repeats them (`schema migrate up` records them)"
+                );
+                Ok(Ok(pipeline::Baseline::Live))
+            }
+        }
+    }
+}
+
+/// What the database's tracking table says of the out dir's migrations.
+enum Unapplied {
+    /// All applied, or there are none.
+    None,
+    /// The out dir has this many migrations, and the database no record of any.
+    Untracked(usize),
+    /// These are not applied (pending, waiting contract, or out of order).
+    Pending(Vec<String>),
+}
+
+async fn unapplied(settings: &Settings) -> Result<Unapplied> {
+    let local = crate::migrations::read_dir(&settings.out_dir)?;
+    if local.is_empty() {
+        return Ok(Unapplied::None);
+    }
+    let url = settings.url()?;
+    let status = match crate::dialect::Kind::from_url(url)? {
+        crate::dialect::Kind::Postgres => {
+            let mut db = crate::runner::postgres::PgDatabase::connect(url, &settings.migrate).await?;
+            crate::runner::status(&mut db, &local, &[]).await?
+        }
+        crate::dialect::Kind::Sqlite => {
+            let mut db = crate::runner::sqlite::SqliteDatabase::connect(url, &settings.migrate).await?;
+            crate::runner::status(&mut db, &local, &[]).await?
+        }
+    };
+    if status.pending == local.len() && status.rows.len() == local.len() {
+        return Ok(Unapplied::Untracked(local.len()));
+    }
+    let pending = status.rows.into_iter().filter(|(_, state)| {
+        use crate::runner::State;
+        matches!(state, State::Pending | State::Waiting | State::OutOfOrder)
+    });
+    let ids: Vec<String> = pending.map(|(id, _)| id).collect();
+    Ok(if ids.is_empty() { Unapplied::None } else { Unapplied::Pending(ids) })
 }

@@ -18,11 +18,17 @@ pub struct PlanArgs {
     pub hazards: super::HazardArgs,
     #[command(flatten)]
     pub rewrite: super::generate::RewriteArgs,
+    #[command(flatten)]
+    pub baseline: super::BaselineArgs,
 }
 
 pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
     let settings = &args.rewrite.apply(settings);
-    let migration = pipeline::migration(settings).await?;
+    let baseline = match args.baseline.choose(settings).await? {
+        Ok(baseline) => baseline,
+        Err(code) => return Ok(code),
+    };
+    let migration = pipeline::migration_from(settings, baseline).await?;
     super::warn_unmanaged(&migration.unmanaged);
     let policy = args.hazards.policy(settings);
     let up = rewrite::flat_up(&migration.parts);
