@@ -93,3 +93,43 @@ fn readme_first_command_works_on_a_fresh_copy_without_a_server() {
     let up = std::fs::read_to_string(project.path().join("generated").join(&written[1])).unwrap();
     assert_eq!(body(&up), body(&std::fs::read_to_string(committed_up()).unwrap()));
 }
+
+/// The same command on a fresh clone, with `generated/` in it: the new database has applied none of
+/// the committed migrations, so the plan starts from them and there is nothing to write; after an edit,
+/// only the edit is written.
+#[test]
+fn readme_first_command_on_a_fresh_clone_writes_only_new_edits() {
+    let project = tempfile::tempdir().unwrap();
+    for dir in ["schema", "generated"] {
+        copy_dir(&root().join(dir), &project.path().join(dir));
+    }
+    std::fs::copy(root().join("diff.toml"), project.path().join("diff.toml")).unwrap();
+    let generate = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_schema"))
+            .arg("generate")
+            .current_dir(project.path())
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        );
+        assert!(output.status.success(), "exit {:?}: {stderr}", output.status.code());
+        stdout
+    };
+    assert_eq!(generate(), "no changes\n");
+    let committed = names(&project.path().join("generated"));
+    let schema_file = std::fs::read_dir(project.path().join("schema")).unwrap().next().unwrap().unwrap().path();
+    let mut text = std::fs::read_to_string(&schema_file).unwrap();
+    text.push_str("\nCREATE TABLE release_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n");
+    std::fs::write(&schema_file, text).unwrap();
+    let wrote = generate();
+    assert_eq!(wrote.lines().count(), 2, "{wrote}");
+    let up =
+        names(&project.path().join("generated")).into_iter().find(|n| !committed.contains(n) && n.ends_with(".up.sql"));
+    let up = std::fs::read_to_string(project.path().join("generated").join(up.expect("a new up file"))).unwrap();
+    let statements: Vec<&str> =
+        up.lines().filter(|l| !l.starts_with("--") && l.starts_with(char::is_uppercase)).collect();
+    assert_eq!(statements, ["CREATE TABLE \"release_notes\" ("], "{up}");
+}
