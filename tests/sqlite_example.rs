@@ -67,6 +67,19 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+/// `schema generate` in `dir` with no DATABASE_URL; its standard output, once it succeeded.
+fn generate_in(dir: &Path) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_schema"))
+        .arg("generate")
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "exit {:?}: {stderr}", output.status.code());
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The README's first command, `cargo run --release -- generate`, on a fresh copy of the project
 /// (schema/ and diff.toml, no database file, no DATABASE_URL): it creates the SQLite database and
 /// writes the migration pair, and nothing else.
@@ -75,14 +88,7 @@ fn readme_first_command_works_on_a_fresh_copy_without_a_server() {
     let project = tempfile::tempdir().unwrap();
     copy_dir(&root().join("schema"), &project.path().join("schema"));
     std::fs::copy(root().join("diff.toml"), project.path().join("diff.toml")).unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_schema"))
-        .arg("generate")
-        .current_dir(project.path())
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "exit {:?}: {stderr}", output.status.code());
+    generate_in(project.path());
     assert_eq!(names(project.path()), ["app.db", "diff.toml", "generated", "schema"]);
     let written: Vec<String> =
         names(&project.path().join("generated")).into_iter().filter(|n| n.ends_with(".sql")).collect();
@@ -104,20 +110,7 @@ fn readme_first_command_on_a_fresh_clone_writes_only_new_edits() {
         copy_dir(&root().join(dir), &project.path().join(dir));
     }
     std::fs::copy(root().join("diff.toml"), project.path().join("diff.toml")).unwrap();
-    let generate = || {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_schema"))
-            .arg("generate")
-            .current_dir(project.path())
-            .env_remove("DATABASE_URL")
-            .output()
-            .unwrap();
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        );
-        assert!(output.status.success(), "exit {:?}: {stderr}", output.status.code());
-        stdout
-    };
+    let generate = || generate_in(project.path());
     assert_eq!(generate(), "no changes\n");
     let committed = names(&project.path().join("generated"));
     let schema_file = std::fs::read_dir(project.path().join("schema")).unwrap().next().unwrap().unwrap().path();

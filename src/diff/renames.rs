@@ -144,28 +144,20 @@ fn apply_key_renames(catalog: &mut Catalog, desired: &Catalog, renames: &[Change
                 let (Some(have), Some(want)) = (catalog.tables.get_mut(table), desired.tables.get(table)) else {
                     continue;
                 };
-                let (Some(position), Some(new)) = (have.constraints.get_index_of(from), want.constraints.get(to))
+                let (Some(new), Some(constraint)) = (want.constraints.get(to), rekey(&mut have.constraints, from, to))
                 else {
                     continue;
                 };
-                let mut constraint = have.constraints.shift_remove(from).expect("position came from this map");
                 constraint.name = to.clone();
                 constraint.definition = new.definition.clone();
-                have.constraints.insert(to.clone(), constraint);
-                let last = have.constraints.len() - 1;
-                have.constraints.move_index(last, position);
             }
             Change::RenameIndex { from, to: name, .. } => {
-                let (Some(position), Some(new)) = (catalog.indexes.get_index_of(from), desired.indexes.get(name))
+                let (Some(new), Some(index)) = (desired.indexes.get(name), rekey(&mut catalog.indexes, from, name))
                 else {
                     continue;
                 };
-                let mut index = catalog.indexes.shift_remove(from).expect("position came from this map");
                 index.name = name.clone();
                 index.definition = new.definition.clone();
-                catalog.indexes.insert(name.clone(), index);
-                let last = catalog.indexes.len() - 1;
-                catalog.indexes.move_index(last, position);
             }
             Change::RenameSequence { from, to } => rename_sequence_in(catalog, desired, from, to),
             _ => {}
@@ -176,12 +168,8 @@ fn apply_key_renames(catalog: &mut Catalog, desired: &Catalog, renames: &[Change
 /// Renames a sequence and what names it: the defaults that call it (PostgreSQL follows the sequence,
 /// not its name, so the default reads the new name afterwards), its grants and owner.
 fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &QualifiedName, name: &QualifiedName) {
-    let Some(position) = catalog.sequences.get_index_of(from) else { return };
-    let mut sequence = catalog.sequences.shift_remove(from).expect("position came from this map");
+    let Some(sequence) = rekey(&mut catalog.sequences, from, name) else { return };
     sequence.name = name.clone();
-    catalog.sequences.insert(name.clone(), sequence);
-    let last = catalog.sequences.len() - 1;
-    catalog.sequences.move_index(last, position);
     for table in catalog.tables.values_mut() {
         let want = desired.tables.get(&table.name);
         for column in table.columns.values_mut() {
@@ -214,12 +202,8 @@ fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &Qualified
 }
 
 fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedName) {
-    if let Some(index) = catalog.tables.get_index_of(from) {
-        let mut table = catalog.tables.shift_remove(from).expect("index came from this map");
+    if let Some(table) = rekey(&mut catalog.tables, from, to) {
         table.name = to.clone();
-        catalog.tables.insert(to.clone(), table);
-        let last = catalog.tables.len() - 1;
-        catalog.tables.move_index(last, index);
     }
     let rename = |name: &mut QualifiedName| {
         if name == from {
@@ -300,13 +284,9 @@ fn dependency_lists(catalog: &mut Catalog) -> impl Iterator<Item = &mut Vec<Obje
 
 fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &str, to: &str) {
     if let Some(table) = catalog.tables.get_mut(table_name)
-        && let Some(index) = table.columns.get_index_of(from)
+        && let Some(column) = rekey(&mut table.columns, &from.to_string(), &to.to_string())
     {
-        let mut column = table.columns.shift_remove(from).expect("index came from this map");
         column.name = to.to_string();
-        table.columns.insert(to.to_string(), column);
-        let last = table.columns.len() - 1;
-        table.columns.move_index(last, index);
         for constraint in table.constraints.values_mut() {
             rename_in_list(&mut constraint.columns, from, to);
         }
@@ -343,6 +323,14 @@ fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &st
             }
         }
     }
+}
+
+/// Gives the entry under `from` the key `to` where it stands (the catalog's order is kept), and returns
+/// it; `None` if `from` is missing or `to` is taken.
+fn rekey<'m, K: std::hash::Hash + Eq + Clone, V>(map: &'m mut IndexMap<K, V>, from: &K, to: &K) -> Option<&'m mut V> {
+    let index = map.get_index_of(from)?;
+    map.replace_index(index, to.clone()).ok()?;
+    map.get_index_mut(index).map(|(_, value)| value)
 }
 
 fn rename_in_list(list: &mut [String], from: &str, to: &str) {
