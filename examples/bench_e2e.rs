@@ -121,7 +121,8 @@ fn parse_options() -> anyhow::Result<Options> {
             other => anyhow::bail!("unknown argument {other} (see --help)"),
         }
     }
-    if !o.schema_bin.exists() {
+    // `--sql-only` only writes the generated files.
+    if o.sql_only.is_none() && !o.schema_bin.exists() {
         anyhow::bail!("{} does not exist: run `cargo build --release` first", o.schema_bin.display());
     }
     Ok(o)

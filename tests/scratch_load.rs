@@ -69,6 +69,7 @@ async fn a_schema_loaded_in_groups_equals_the_same_schema_loaded_one_statement_a
     let server = pg_server().await.expect("PostgreSQL for tests");
     let target = server.fresh_database("scratch_load_groups").await.expect("fresh database");
     let reference = server.fresh_database("scratch_load_groups_ref").await.expect("fresh database");
+    let dev = server.fresh_database("scratch_load_groups_dev").await.expect("fresh database");
     // Hundreds of statements of every kind the generator makes, then statements that end in a line
     // comment before their semicolon (the group must not swallow the next statement into the comment).
     let mut text = generate::sql(&generate::catalog(120, 7));
@@ -78,20 +79,26 @@ async fn a_schema_loaded_in_groups_equals_the_same_schema_loaded_one_statement_a
     let dir = schema_dir(&[("all.sql", &text)]);
 
     let settings = roundtrip::settings_for(&target, dir.path());
-    let (mut grouped, _) = pipeline::declared_catalog(&settings).await.expect("load the declared files");
     roundtrip::load_sql(&reference.url, &text).await.expect("load one statement at a time");
     let mut one_by_one = pipeline::live_catalog(&reference.url, &settings).await.expect("introspect the reference");
+    one_by_one.extensions.values_mut().for_each(|x| x.version = None);
 
-    for catalog in [&mut grouped, &mut one_by_one] {
+    // A temporary scratch database (committed in batches) and a dev database (one transaction, rolled back).
+    for dev_url in [None, Some(dev.url.clone())] {
+        let settings = Settings { dev_url: dev_url.clone(), ..settings.clone() };
+        let (mut grouped, _) = pipeline::declared_catalog(&settings).await.expect("load the declared files");
         // The declared side forgets the versions of extensions that pin none.
-        catalog.extensions.values_mut().for_each(|x| x.version = None);
+        grouped.extensions.values_mut().for_each(|x| x.version = None);
+        assert!(grouped.tables.len() > 200, "{} tables", grouped.tables.len());
+        assert_eq!(differences(&one_by_one, &grouped), Vec::<String>::new(), "dev database: {dev_url:?}");
+        assert!(grouped == one_by_one, "the catalogs differ in something the diff does not compare ({dev_url:?})");
     }
-    assert!(grouped.tables.len() > 200, "{} tables", grouped.tables.len());
-    assert_eq!(differences(&one_by_one, &grouped), Vec::<String>::new());
-    assert!(grouped == one_by_one, "the catalogs differ in something the diff does not compare");
+    let left = pipeline::live_catalog(&dev.url, &Settings::default()).await.expect("introspect the dev database");
+    assert!(left.tables.is_empty(), "the dev database keeps {} tables", left.tables.len());
 
-    let _ = server.drop_database(&target.name).await;
-    let _ = server.drop_database(&reference.name).await;
+    for db in [&target, &reference, &dev] {
+        let _ = server.drop_database(&db.name).await;
+    }
 }
 
 fn differences(from: &Catalog, to: &Catalog) -> Vec<String> {
