@@ -643,3 +643,65 @@ async fn dropped_column_waits_for_the_contract() {
     assert_eq!(rows(&db.url, columns).await, ["id", "note"]);
     assert_eq!(schema(&db, dir, &["migrate", "status"]).code, 0);
 }
+
+/// A retyped column's indexes are built on the shadow column only when they are plain indexes that the
+/// plan leaves alone and that read no other changed column: a unique constraint, an index the plan
+/// changes, an index over two retyped columns and a renamed indexed column keep their one-step plan.
+#[tokio::test]
+async fn indexes_the_phases_cannot_rebuild_keep_the_change_one_step() {
+    let server = pg_server().await.unwrap();
+    let db = server.fresh_database("ec_index_one_step").await.unwrap();
+    load_sql(
+        &db.url,
+        "CREATE TABLE t_ok (id int PRIMARY KEY, v int); CREATE INDEX t_ok_v ON t_ok (v);
+         CREATE TABLE t_con (id int PRIMARY KEY, v int CONSTRAINT t_con_v_key UNIQUE);
+         CREATE TABLE t_changed (id int PRIMARY KEY, v int); CREATE INDEX t_changed_v ON t_changed (v);
+         CREATE TABLE t_two (id int PRIMARY KEY, a int, b int); CREATE INDEX t_two_ab ON t_two (a, b);
+         CREATE TABLE t_ren (id int PRIMARY KEY, v int); CREATE INDEX t_ren_v ON t_ren (v);",
+    )
+    .await
+    .unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    std::fs::create_dir(dir.join("schema")).unwrap();
+    std::fs::write(
+        dir.join("schema/app.sql"),
+        "CREATE TABLE t_ok (id int PRIMARY KEY, v bigint); CREATE INDEX t_ok_v ON t_ok (v);
+         CREATE TABLE t_con (id int PRIMARY KEY, v bigint CONSTRAINT t_con_v_key UNIQUE);
+         CREATE TABLE t_changed (id int PRIMARY KEY, v bigint); CREATE INDEX t_changed_v ON t_changed (v, id);
+         CREATE TABLE t_two (id int PRIMARY KEY, a bigint, b bigint); CREATE INDEX t_two_ab ON t_two (a, b);
+         CREATE TABLE t_ren (
+             id int PRIMARY KEY,
+             -- schema:renamed-from v
+             w int
+         );
+         CREATE INDEX t_ren_v ON t_ren (w);",
+    )
+    .unwrap();
+    // With online rewrites off too: the changed index is then dropped in the same transaction as the
+    // phases' expand, and only the context keeps its column one step.
+    for config in ["", "[hazards]\nsafe_rewrites = false\n"] {
+        std::fs::write(dir.join("diff.toml"), config).unwrap();
+        let run = ok(schema(&db, dir, &["plan", "--phased", "--format", "json"]), "plan --phased");
+        one_step_except_t_ok(&serde_json::from_str(&run.stdout).expect("JSON"));
+    }
+}
+
+fn one_step_except_t_ok(value: &serde_json::Value) {
+    let steps = value["up"].as_array().unwrap();
+    let expanded: Vec<&str> =
+        steps.iter().filter_map(|s| s["description"].as_str()).filter(|d| d.starts_with("expand: ")).collect();
+    assert_eq!(expanded, ["expand: change the type of public.t_ok.v from integer to bigint"], "{value:#}");
+    let hazards: Vec<String> = steps
+        .iter()
+        .flat_map(|s| s["hazards"].as_array().unwrap())
+        .map(|h| format!("{} {}", h["id"].as_str().unwrap(), h["message"].as_str().unwrap()))
+        .collect();
+    for column in ["public.t_con.v", "public.t_changed.v", "public.t_two.a", "public.t_two.b"] {
+        assert!(
+            hazards.iter().any(|h| h.starts_with("table-rewrite") && h.contains(&format!("{column} "))),
+            "{column} should stay one step: {hazards:#?}"
+        );
+    }
+    assert!(hazards.iter().any(|h| h.starts_with("rename-visible") && h.contains("t_ren")), "{hazards:#?}");
+}
