@@ -89,6 +89,9 @@ struct Pattern {
     after_contract: &'static [(&'static str, &'static [&'static str])],
     /// (query, expected rows) back at the start.
     after_down: &'static [(&'static str, &'static [&'static str])],
+    /// Plain indexes of a retyped column: the backfill builds each on the shadow column concurrently, under
+    /// `schema_tmp_<name>`, and the contract gives it the index's name.
+    rebuilt_indexes: &'static [&'static str],
 }
 
 const PATTERNS: &[Pattern] = &[
@@ -124,6 +127,7 @@ const PATTERNS: &[Pattern] = &[
                 &["old update", "new update", "old app", "new app"],
             ),
         ],
+        rebuilt_indexes: &[],
     },
     Pattern {
         label: "ec_type",
@@ -160,6 +164,7 @@ const PATTERNS: &[Pattern] = &[
             ),
             ("SELECT amount::text FROM ledger WHERE id IN (1, 2, 10001, 10002) ORDER BY id", &["8", "9", "7", "9"]),
         ],
+        rebuilt_indexes: &[],
     },
     Pattern {
         // No primary key: the backfill and the copy back find their rows by ctid.
@@ -193,6 +198,7 @@ const PATTERNS: &[Pattern] = &[
             ),
             ("SELECT value::text FROM readings WHERE id IN (1, 2, 10001, 10002) ORDER BY id", &["8", "9", "7", "9"]),
         ],
+        rebuilt_indexes: &[],
     },
     Pattern {
         // The old application uses the old name (as a role granted the table), the new one the new name.
@@ -245,6 +251,7 @@ const PATTERNS: &[Pattern] = &[
                 &["old update", "new update", "untitled", "new app"],
             ),
         ],
+        rebuilt_indexes: &[],
     },
     Pattern {
         // A NOT NULL column without a default, with a [[backfill]] value computed from the row; the old
@@ -289,8 +296,80 @@ const PATTERNS: &[Pattern] = &[
                 &["old update", "old@app", "new@app"],
             ),
         ],
+        rebuilt_indexes: &[],
+    },
+    Pattern {
+        // A retyped column with a plain index and a unique partial index (with a comment) on it: the indexes
+        // are built on the shadow column concurrently and swapped in under their names at contract.
+        label: "ec_type_indexed",
+        config: "",
+        phases: &["expand", "backfill", "contract"],
+        backfill_walk: "primary key order",
+        blocked_row: Some(("orders", 3000)),
+        done_rows: "SELECT count(schema_new_ref)::text FROM orders",
+        in_sync_after_expand: false,
+        copies_back: true,
+        current: "CREATE TABLE orders (id int PRIMARY KEY, ref int NOT NULL, note text);
+            CREATE INDEX orders_ref ON orders (ref);
+            CREATE UNIQUE INDEX orders_ref_key ON orders (ref) WHERE ref > 0;
+            COMMENT ON INDEX orders_ref_key IS 'one order per reference';
+            INSERT INTO orders SELECT g, g * 10, 'order ' || g FROM generate_series(1, 5000) g;",
+        desired: "CREATE TABLE orders (id int PRIMARY KEY, ref bigint NOT NULL, note text);
+            CREATE INDEX orders_ref ON orders (ref);
+            CREATE UNIQUE INDEX orders_ref_key ON orders (ref) WHERE ref > 0;
+            COMMENT ON INDEX orders_ref_key IS 'one order per reference';",
+        old_app: "INSERT INTO orders (id, ref) VALUES (10001, 70001); UPDATE orders SET ref = 80001 WHERE id = 1;",
+        new_app: "INSERT INTO orders (id, schema_new_ref) VALUES (10002, 3000000000 - 2999909998); \
+                  UPDATE orders SET schema_new_ref = 90001 WHERE id = 2;",
+        both_see: &[
+            ("SELECT schema_new_ref::text FROM orders WHERE id IN (1, 10001) ORDER BY id", &["80001", "70001"]),
+            ("SELECT ref::text FROM orders WHERE id IN (2, 10002) ORDER BY id", &["90001", "90002"]),
+            // Expanded: each index on the old column, and its copy on the shadow column, valid.
+            (
+                INDEXES_OF_ORDERS,
+                &[
+                    "orders_ref ref integer valid",
+                    "orders_ref_key ref integer unique valid",
+                    "schema_tmp_orders_ref schema_new_ref bigint valid",
+                    "schema_tmp_orders_ref_key schema_new_ref bigint unique valid",
+                ],
+            ),
+            // The unique copy has the index's definition (predicate included) on the shadow column.
+            (
+                "SELECT pg_get_indexdef('schema_tmp_orders_ref_key'::regclass)",
+                &[
+                    "CREATE UNIQUE INDEX schema_tmp_orders_ref_key ON public.orders USING btree (schema_new_ref) WHERE (schema_new_ref > 0)",
+                ],
+            ),
+        ],
+        after_contract: &[
+            ("SELECT count(*)::text FROM orders WHERE ref = id * 10", &["4998"]),
+            (
+                "SELECT ref::text FROM orders WHERE id IN (1, 2, 10001, 10002) ORDER BY id",
+                &["80001", "90001", "70001", "90002"],
+            ),
+            (INDEXES_OF_ORDERS, &["orders_ref ref bigint valid", "orders_ref_key ref bigint unique valid"]),
+            ("SELECT obj_description('orders_ref_key'::regclass, 'pg_class')", &["one order per reference"]),
+        ],
+        after_down: &[
+            ("SELECT count(*)::text FROM orders WHERE ref = id * 10", &["4998"]),
+            (
+                "SELECT ref::text FROM orders WHERE id IN (1, 2, 10001, 10002) ORDER BY id",
+                &["80001", "90001", "70001", "90002"],
+            ),
+            (INDEXES_OF_ORDERS, &["orders_ref ref integer valid", "orders_ref_key ref integer unique valid"]),
+            ("SELECT obj_description('orders_ref_key'::regclass, 'pg_class')", &["one order per reference"]),
+        ],
+        rebuilt_indexes: &["orders_ref", "orders_ref_key"],
     },
 ];
+
+/// The indexes of `orders` besides its primary key: name, column, its type, unique, valid.
+const INDEXES_OF_ORDERS: &str = "SELECT concat_ws(' ', c.relname, a.attname, format_type(a.atttypid, a.atttypmod), \
+     CASE WHEN i.indisunique THEN 'unique' END, CASE WHEN i.indisvalid THEN 'valid' ELSE 'invalid' END) \
+     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+     WHERE i.indrelid = 'public.orders'::regclass AND NOT i.indisprimary ORDER BY c.relname";
 
 /// The schema's fingerprint without the runner's tracking table.
 async fn print(url: &str) -> Vec<String> {
@@ -302,6 +381,19 @@ async fn expect_rows(url: &str, checks: &[(&str, &[&str])], stage: &str) {
         let got = rows(url, query).await;
         assert_eq!(got, *expected, "{stage}: {query}");
     }
+}
+
+/// The batched copy of a backfill migration (the statements after it build indexes concurrently, which
+/// cannot run in one multi-statement query).
+fn backfill_block(text: &str) -> &str {
+    let start = text.find("DO $schema_backfill$").expect("backfill block");
+    let end = "$schema_backfill$;";
+    let len = text[start + 1..].find(end).expect("end of the backfill block") + 1 + end.len();
+    &text[start..start + len]
+}
+
+fn contract_down_text(generated: &Path, names: &[String]) -> String {
+    std::fs::read_to_string(generated.join(names.last().unwrap().replace(".up.sql", ".down.sql"))).unwrap()
 }
 
 async fn run_pattern(p: &Pattern) {
@@ -354,10 +446,36 @@ async fn run_pattern(p: &Pattern) {
         assert!(down.contains(&format!("-- schema:phase {phase}")), "{name} down:\n{down}");
     }
     let backfill = p.phases.contains(&"backfill").then(|| std::fs::read_to_string(generated.join(&names[1])).unwrap());
+    // No phase builds an index with a blocking lock on the live table, up or down.
+    for name in &names {
+        for file in [name.clone(), name.replace(".up.sql", ".down.sql")] {
+            let text = std::fs::read_to_string(generated.join(&file)).unwrap();
+            let words: Vec<String> = text.split_whitespace().map(str::to_ascii_uppercase).collect();
+            for (i, _) in words.iter().enumerate().filter(|(_, w)| *w == "INDEX") {
+                let create = words[..i].ends_with(&["CREATE".to_string()])
+                    || words[..i].ends_with(&["CREATE".to_string(), "UNIQUE".to_string()]);
+                assert!(!create || words.get(i + 1).is_some_and(|n| n == "CONCURRENTLY"), "{file}:\n{text}");
+            }
+        }
+    }
+    // The indexes of a retyped column: built on the shadow column by the backfill (after the copy,
+    // re-runnable), renamed to their names by the contract, and built again on the old column by its down.
+    if !p.rebuilt_indexes.is_empty() {
+        let backfill = backfill.as_deref().expect("a backfill migration");
+        let contract = std::fs::read_to_string(generated.join(names.last().unwrap())).unwrap();
+        for index in p.rebuilt_indexes {
+            let tmp = format!("\"schema_tmp_{index}\"");
+            let drop = backfill.find(&format!("DROP INDEX CONCURRENTLY IF EXISTS \"public\".{tmp};")).expect(backfill);
+            let build = backfill.find(&format!("INDEX CONCURRENTLY {tmp} ON \"public\".")).expect(backfill);
+            assert!(backfill.find("DO $schema_backfill$").unwrap() < drop && drop < build, "{backfill}");
+            let rename = format!("ALTER INDEX \"public\".{tmp} RENAME TO \"{index}\";");
+            assert!(contract.contains(&rename), "{contract}");
+            assert!(contract_down_text(&generated, &names).contains(&format!("INDEX CONCURRENTLY \"{index}\" ON")));
+        }
+    }
     // A column's contract down copies the old values back like the backfill: in committed batches, outside a
     // transaction.
-    let contract_down =
-        std::fs::read_to_string(generated.join(names.last().unwrap().replace(".up.sql", ".down.sql"))).unwrap();
+    let contract_down = contract_down_text(&generated, &names);
     if p.copies_back {
         assert!(contract_down.starts_with("-- schema:no-transaction"), "{contract_down}");
         assert!(
@@ -374,7 +492,7 @@ async fn run_pattern(p: &Pattern) {
     ok(schema(&db, dir, &["migrate", "up", "--to", expand_version]), "migrate up --to expand");
     if let (Some(text), Some((table, id))) = (&backfill, p.blocked_row) {
         assert!(text.contains(p.backfill_walk), "the backfill should walk the table by {:?}:\n{text}", p.backfill_walk);
-        let block = &text[text.find("DO $schema_backfill$").expect("backfill block")..];
+        let block = backfill_block(text);
         let mut locker = connect::connect(&db.url).await.unwrap();
         let lock = format!("BEGIN; SELECT 1 FROM {table} WHERE id = {id} FOR UPDATE;");
         sqlx::raw_sql(AssertSqlSafe(lock)).execute(&mut locker).await.unwrap();
@@ -416,7 +534,7 @@ async fn run_pattern(p: &Pattern) {
     // The backfill is safe to run again (it ran already in `migrate up`): a second run copies nothing new
     // and breaks nothing.
     if let Some(text) = &backfill {
-        exec(&db.url, &text[text.find("DO $schema_backfill$").unwrap()..]).await;
+        exec(&db.url, backfill_block(text)).await;
     }
 
     ok(schema(&db, dir, &["migrate", "up", "--contract"]), "migrate up --contract");
@@ -446,6 +564,13 @@ async fn column_rename_in_phases() {
 #[tokio::test]
 async fn column_type_change_in_phases() {
     run_pattern(&PATTERNS[1]).await;
+}
+
+/// A retyped column's plain indexes (one unique and partial, with a comment) are built on the shadow
+/// column and swapped in by the contract, instead of a one-step rewrite.
+#[tokio::test]
+async fn indexed_column_type_change_in_phases() {
+    run_pattern(&PATTERNS[5]).await;
 }
 
 /// Without a primary key, the backfill and the contract's down find the rows to copy by ctid.
@@ -517,4 +642,66 @@ async fn dropped_column_waits_for_the_contract() {
     ok(schema(&db, dir, &["migrate", "up", "--contract"]), "migrate up --contract");
     assert_eq!(rows(&db.url, columns).await, ["id", "note"]);
     assert_eq!(schema(&db, dir, &["migrate", "status"]).code, 0);
+}
+
+/// A retyped column's indexes are built on the shadow column only when they are plain indexes that the
+/// plan leaves alone and that read no other changed column: a unique constraint, an index the plan
+/// changes, an index over two retyped columns and a renamed indexed column keep their one-step plan.
+#[tokio::test]
+async fn indexes_the_phases_cannot_rebuild_keep_the_change_one_step() {
+    let server = pg_server().await.unwrap();
+    let db = server.fresh_database("ec_index_one_step").await.unwrap();
+    load_sql(
+        &db.url,
+        "CREATE TABLE t_ok (id int PRIMARY KEY, v int); CREATE INDEX t_ok_v ON t_ok (v);
+         CREATE TABLE t_con (id int PRIMARY KEY, v int CONSTRAINT t_con_v_key UNIQUE);
+         CREATE TABLE t_changed (id int PRIMARY KEY, v int); CREATE INDEX t_changed_v ON t_changed (v);
+         CREATE TABLE t_two (id int PRIMARY KEY, a int, b int); CREATE INDEX t_two_ab ON t_two (a, b);
+         CREATE TABLE t_ren (id int PRIMARY KEY, v int); CREATE INDEX t_ren_v ON t_ren (v);",
+    )
+    .await
+    .unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    std::fs::create_dir(dir.join("schema")).unwrap();
+    std::fs::write(
+        dir.join("schema/app.sql"),
+        "CREATE TABLE t_ok (id int PRIMARY KEY, v bigint); CREATE INDEX t_ok_v ON t_ok (v);
+         CREATE TABLE t_con (id int PRIMARY KEY, v bigint CONSTRAINT t_con_v_key UNIQUE);
+         CREATE TABLE t_changed (id int PRIMARY KEY, v bigint); CREATE INDEX t_changed_v ON t_changed (v, id);
+         CREATE TABLE t_two (id int PRIMARY KEY, a bigint, b bigint); CREATE INDEX t_two_ab ON t_two (a, b);
+         CREATE TABLE t_ren (
+             id int PRIMARY KEY,
+             -- schema:renamed-from v
+             w int
+         );
+         CREATE INDEX t_ren_v ON t_ren (w);",
+    )
+    .unwrap();
+    // With online rewrites off too: the changed index is then dropped in the same transaction as the
+    // phases' expand, and only the context keeps its column one step.
+    for config in ["", "[hazards]\nsafe_rewrites = false\n"] {
+        std::fs::write(dir.join("diff.toml"), config).unwrap();
+        let run = ok(schema(&db, dir, &["plan", "--phased", "--format", "json"]), "plan --phased");
+        one_step_except_t_ok(&serde_json::from_str(&run.stdout).expect("JSON"));
+    }
+}
+
+fn one_step_except_t_ok(value: &serde_json::Value) {
+    let steps = value["up"].as_array().unwrap();
+    let expanded: Vec<&str> =
+        steps.iter().filter_map(|s| s["description"].as_str()).filter(|d| d.starts_with("expand: ")).collect();
+    assert_eq!(expanded, ["expand: change the type of public.t_ok.v from integer to bigint"], "{value:#}");
+    let hazards: Vec<String> = steps
+        .iter()
+        .flat_map(|s| s["hazards"].as_array().unwrap())
+        .map(|h| format!("{} {}", h["id"].as_str().unwrap(), h["message"].as_str().unwrap()))
+        .collect();
+    for column in ["public.t_con.v", "public.t_changed.v", "public.t_two.a", "public.t_two.b"] {
+        assert!(
+            hazards.iter().any(|h| h.starts_with("table-rewrite") && h.contains(&format!("{column} "))),
+            "{column} should stay one step: {hazards:#?}"
+        );
+    }
+    assert!(hazards.iter().any(|h| h.starts_with("rename-visible") && h.contains("t_ren")), "{hazards:#?}");
 }

@@ -20,7 +20,7 @@ use super::{Context, Hazard};
 use crate::diff::Change;
 use crate::model::{Catalog, ColumnRef, QualifiedName};
 use crate::plan::{Plan, SqlRenderer, Step};
-use indexmap::IndexSet;
+use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -252,9 +252,54 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
             }
         }
     }
+    // A plain index that reads a retyped column can be built again on the shadow column (a phased type
+    // change swaps it in at contract), unless the plan changes the index itself or another of its columns
+    // (each phased change rebuilds its own column's indexes), or the table is partitioned or a partition
+    // (no concurrent builds there).
+    let retyped: IndexSet<ColumnRef> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterColumn { table, from, to } if from.data_type != to.data_type => {
+                Some(ColumnRef { table: table.clone(), column: from.name.clone() })
+            }
+            _ => None,
+        })
+        .collect();
+    let changed: IndexSet<ColumnRef> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterColumn { table, from, .. } => {
+                Some(ColumnRef { table: table.clone(), column: from.name.clone() })
+            }
+            Change::RenameColumn { table, from, .. } => Some(ColumnRef { table: table.clone(), column: from.clone() }),
+            Change::DropColumn { table, column } => {
+                Some(ColumnRef { table: table.clone(), column: column.name.clone() })
+            }
+            _ => None,
+        })
+        .collect();
+    let planned_indexes: IndexSet<&QualifiedName> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateIndex(i) | Change::DropIndex(i) => Some(&i.name),
+            _ => None,
+        })
+        .collect();
+    let mut column_indexes: IndexMap<ColumnRef, Vec<crate::model::Index>> = IndexMap::new();
     for index in current.indexes.values() {
-        for column in &index.columns {
-            use_column(&index.table, column);
+        let plain_table =
+            current.tables.get(&index.table).is_some_and(|t| t.partition_key.is_none() && t.partition_of.is_none());
+        let refs: Vec<ColumnRef> =
+            index.columns.iter().map(|c| ColumnRef { table: index.table.clone(), column: c.clone() }).collect();
+        let rebuildable = plain_table
+            && !planned_indexes.contains(&index.name)
+            && refs.iter().filter(|r| changed.contains(*r)).count() == 1;
+        for column in refs {
+            if rebuildable && retyped.contains(&column) {
+                column_indexes.entry(column).or_default().push(index.clone());
+            } else {
+                use_column(&index.table, &column.column);
+            }
         }
     }
     for r in
@@ -269,6 +314,7 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
             use_column(&owner.table, &owner.column);
         }
     }
+    ctx.column_indexes = column_indexes;
     for table in current.tables.values().filter(|t| tables.contains(&t.name)) {
         for column in table.columns.values() {
             ctx.current_columns

@@ -6,18 +6,19 @@
 //! it builds, and each `NOT VALID` constraint by `DROP CONSTRAINT IF EXISTS`. After fixing the cause of a
 //! failure, `schema migrate resolve VERSION --rolled-back` and running the file again completes it.
 //!
-//! Helper objects get reserved names: `schema_tmp_` (a replacement index being built), `schema_nn_` (the
-//! temporary `CHECK (col IS NOT NULL)`), `schema_new_` (the shadow column of a type change) and
-//! `schema_sync_` (the dual-write function and trigger of expand/contract). The compatibility view of a
-//! table rename keeps the table's old name and is marked by its comment instead
-//! ([`crate::safety::rewrite::COMPAT_VIEW_MARK`]).
+//! Helper objects get reserved names: `schema_tmp_` (a replacement index being built, or an index's copy
+//! on the shadow column of a type change), `schema_nn_` (the temporary `CHECK (col IS NOT NULL)`),
+//! `schema_new_` (the shadow column of a type change) and `schema_sync_` (the dual-write function and
+//! trigger of expand/contract). The compatibility view of a table rename keeps the table's old name and is
+//! marked by its comment instead ([`crate::safety::rewrite::COMPAT_VIEW_MARK`]).
 
 use super::hazards;
 use super::render::{ident, literal, qualified, render_alter_column};
 use crate::diff::Change;
-use crate::model::{Column, ColumnRef, ConstraintKind, ObjectRef, QualifiedName};
+use crate::model::{Column, ColumnRef, ConstraintKind, Index, ObjectRef, QualifiedName};
 use crate::safety::rewrite::{self, Online, OnlineStatement as S, Options, Phased};
 use crate::safety::{Context, Hazard, HazardId, Severity};
+use sqlparser::tokenizer::{Token, Tokenizer};
 use std::time::Duration;
 
 pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
@@ -189,8 +190,9 @@ pub fn is_long_running(sql: &str) -> bool {
 
 /// A table rename, a column rename or a type change in use, or a NOT NULL column without a default that
 /// has a `[[backfill]]` value, on a table that exists before and after the plan. Columns something else
-/// depends on (indexes, constraints, views and triggers would have to be rebuilt on the new column) stay
-/// one-step.
+/// depends on (constraints, views and triggers would have to be rebuilt on the new column) stay one-step,
+/// except for a type change's plain indexes ([`Context::column_indexes`]), which are built again on the
+/// shadow column.
 pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Option<Phased> {
     match change {
         Change::RenameTable { from, to } if from.schema == to.schema && ctx.kept(to) && !name_taken(from, ctx) => {
@@ -218,7 +220,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             let mut new = old.clone();
             new.name = to.clone();
             let description = format!("rename column {table}.{from} to {to}");
-            Some(phased(table, old, &new, to, description, ctx.primary_keys.get(table), options))
+            Some(phased(table, old, &new, to, &[], description, ctx.primary_keys.get(table), options))
         }
         Change::AlterColumn { table, from, to }
             if ctx.kept(table)
@@ -233,12 +235,89 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
                 return None;
             }
             let shadow = rewrite::helper_name("schema_new_", &to.name);
+            let mut indexes: Vec<ShadowIndex> = Vec::new();
+            for index in ctx.column_indexes.get(&key).into_iter().flatten() {
+                // A definition that cannot be read token by token keeps the change one-step.
+                let definition = replace_column(&index.definition, &from.name, &shadow)?;
+                let tmp = rewrite::helper_object(&index.name, "schema_tmp_", &index.name.name);
+                if indexes.iter().any(|i| i.tmp == tmp) {
+                    return None;
+                }
+                indexes.push(ShadowIndex { index, tmp, definition });
+            }
             let description =
                 format!("change the type of {table}.{} from {} to {}", to.name, from.data_type, to.data_type);
-            Some(phased(table, from, to, &shadow, description, ctx.primary_keys.get(table), options))
+            Some(phased(table, from, to, &shadow, &indexes, description, ctx.primary_keys.get(table), options))
         }
         _ => None,
     }
+}
+
+/// A plain index of a retyped column, built again on the shadow column by the backfill and swapped in by
+/// the contract.
+struct ShadowIndex<'a> {
+    index: &'a Index,
+    /// The name it is built under, until the contract gives it the index's name.
+    tmp: QualifiedName,
+    /// The index's definition (what follows `USING`) on the shadow column.
+    definition: String,
+}
+
+impl ShadowIndex<'_> {
+    /// Builds the index on `table` under `name` with `definition`, re-runnable: a failed build leaves an
+    /// INVALID index under the name, dropped first.
+    fn build(&self, table: &QualifiedName, name: &QualifiedName, definition: &str) -> [S; 2] {
+        let unique = if self.index.unique { "UNIQUE " } else { "" };
+        [
+            S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(name))),
+            S::long(format!(
+                "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {definition};",
+                ident(&name.name),
+                qualified(table)
+            )),
+        ]
+    }
+
+    /// `COMMENT ON INDEX name IS comment`, `IS NULL` for none.
+    fn comment(name: &QualifiedName, comment: Option<&str>) -> String {
+        format!("COMMENT ON INDEX {} IS {};", qualified(name), comment.map_or_else(|| "NULL".to_string(), literal))
+    }
+}
+
+/// An index definition (what follows `USING` in `pg_get_indexdef`) with the column `from` replaced by
+/// `to`, token by token: a column reference is a name that is not the access method, not part of a
+/// qualified name, a type (`::`), a collation, a function called or a storage parameter. `None` when the
+/// tokenizer cannot read the definition exactly as it is, or the column is not found.
+fn replace_column(definition: &str, from: &str, to: &str) -> Option<String> {
+    let tokens = Tokenizer::new(&super::sql_dialect(), definition).with_unescape(false).tokenize().ok()?;
+    if tokens.iter().map(ToString::to_string).collect::<String>() != definition {
+        return None;
+    }
+    let solid: Vec<usize> = (0..tokens.len()).filter(|&i| !matches!(tokens[i], Token::Whitespace(_))).collect();
+    let is_word = |t: &Token, word: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
+    let mut out = tokens.clone();
+    let mut replaced = 0;
+    for (n, &i) in solid.iter().enumerate().skip(1) {
+        let Token::Word(w) = &tokens[i] else { continue };
+        let name = match w.quote_style {
+            None => w.value.to_lowercase(),
+            Some('"') => w.value.replace("\"\"", "\""),
+            Some(_) => continue,
+        };
+        if name != from {
+            continue;
+        }
+        let before = &tokens[solid[n - 1]];
+        let after = solid.get(n + 1).map(|&j| &tokens[j]);
+        let reference = !matches!(before, Token::Period | Token::DoubleColon)
+            && !is_word(before, "COLLATE")
+            && !matches!(after, Some(Token::LParen | Token::Period | Token::Eq));
+        if reference {
+            out[i] = Token::make_word(&ident(to), None);
+            replaced += 1;
+        }
+    }
+    (replaced > 0).then(|| out.iter().map(ToString::to_string).collect())
 }
 
 /// Whether the plan creates something under `name` (which the compatibility view would occupy).
@@ -467,11 +546,13 @@ fn batched_update(table: &QualifiedName, set: &str, pending: &str, key: Option<&
 
 /// The phases that move `old` (column `old.name`) to `new`, through the column `next` (named `new.name`
 /// for a rename, a shadow column for a type change, renamed at contract).
+#[allow(clippy::too_many_arguments)]
 fn phased(
     table: &QualifiedName,
     old: &Column,
     new: &Column,
     next: &str,
+    indexes: &[ShadowIndex],
     description: String,
     key: Option<&Vec<String>>,
     options: &Options,
@@ -521,13 +602,17 @@ fn phased(
     let mut expand_down = drop_sync.clone();
     expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {b};"));
 
-    let backfill = vec![S::long(batched_update(
+    // After the copy, the indexes of the old column are built on the new one (under temporary names).
+    let mut backfill = vec![S::long(batched_update(
         table,
         &format!("{b} = {}", to_new(&a)),
         &format!("{b} IS NULL AND {a} IS NOT NULL"),
         key,
         options.backfill_batch,
     ))];
+    for i in indexes {
+        backfill.extend(i.build(table, &i.tmp, &i.definition));
+    }
 
     // Contract: validate NOT NULL ahead (no lock held while reading), then swap in one atomic statement.
     let check = ident(&rewrite::helper_name("schema_nn_", next));
@@ -542,6 +627,13 @@ fn phased(
     swap.push(format!("ALTER TABLE {t} DROP COLUMN {a};"));
     if next != new.name {
         swap.push(format!("ALTER TABLE {t} RENAME COLUMN {b} TO {final_name};"));
+    }
+    // Dropping the old column dropped its indexes: their copies on the new column take their names.
+    for i in indexes {
+        swap.push(format!("ALTER INDEX {} RENAME TO {};", qualified(&i.tmp), ident(&i.index.name.name)));
+        if let Some(comment) = &i.index.comment {
+            swap.push(ShadowIndex::comment(&i.index.name, Some(comment)));
+        }
     }
     if new.not_null {
         swap.push(format!("ALTER TABLE {t} ALTER COLUMN {final_name} SET NOT NULL;"));
@@ -559,6 +651,12 @@ fn phased(
     let mut unswap = Vec::new();
     if next != new.name {
         unswap.push(format!("ALTER TABLE {t} RENAME COLUMN {final_name} TO {b};"));
+    }
+    for i in indexes {
+        unswap.push(format!("ALTER INDEX {} RENAME TO {};", qualified(&i.index.name), ident(&i.tmp.name)));
+        if i.index.comment.is_some() {
+            unswap.push(ShadowIndex::comment(&i.tmp, None));
+        }
     }
     if new.not_null {
         unswap.push(format!("ALTER TABLE {t} ALTER COLUMN {b} DROP NOT NULL;"));
@@ -582,6 +680,13 @@ fn phased(
         key,
         options.backfill_batch,
     )));
+    // The old column's indexes are built again once its values are back.
+    for i in indexes {
+        contract_down.extend(i.build(table, &i.index.name, &i.index.definition));
+        if let Some(comment) = &i.index.comment {
+            contract_down.push(S::locking(ShadowIndex::comment(&i.index.name, Some(comment))));
+        }
+    }
     if old.not_null {
         contract_down.extend(set_not_null(table, &old.name));
     }
@@ -605,6 +710,45 @@ mod tests {
         assert_eq!(split_key_definition("UNIQUE (a, b) DEFERRABLE"), Some(("UNIQUE", "a, b", " DEFERRABLE")));
         assert_eq!(split_key_definition("UNIQUE (a) INCLUDE (b)"), None);
         assert_eq!(split_key_definition("UNIQUE NULLS NOT DISTINCT (a)"), None);
+    }
+
+    #[test]
+    fn index_definitions_read_the_shadow_column() {
+        let shadow = "schema_new_amount";
+        assert_eq!(
+            replace_column("btree (amount)", "amount", shadow).as_deref(),
+            Some("btree (\"schema_new_amount\")")
+        );
+        // Only references: not the method, a function, a type, a qualified name, a storage parameter or a
+        // string; other columns stay.
+        assert_eq!(
+            replace_column(
+                "btree (amount, amount(x), (x)::amount) INCLUDE (s.amount, y) WITH (amount='1') \
+                 WHERE ((amount > 0) AND (y <> 'amount'::text))",
+                "amount",
+                shadow
+            )
+            .as_deref(),
+            Some(
+                "btree (\"schema_new_amount\", amount(x), (x)::amount) INCLUDE (s.amount, y) WITH (amount='1') \
+                 WHERE ((\"schema_new_amount\" > 0) AND (y <> 'amount'::text))"
+            )
+        );
+        assert_eq!(
+            replace_column("amount (amount)", "amount", shadow).as_deref(),
+            Some("amount (\"schema_new_amount\")")
+        );
+        // Quoted names are compared as they are; unquoted ones fold to lower case.
+        assert_eq!(
+            replace_column("btree (\"Amount\", amount, \"a\"\"b\")", "Amount", "n").as_deref(),
+            Some("btree (\"n\", amount, \"a\"\"b\")")
+        );
+        assert_eq!(
+            replace_column("btree (\"a\"\"b\") WHERE (x = 'it''s')", "a\"b", "n").as_deref(),
+            Some("btree (\"n\") WHERE (x = 'it''s')")
+        );
+        assert_eq!(replace_column("btree (other)", "amount", shadow), None);
+        assert_eq!(replace_column("btree (lower(amount::text) COLLATE \"C\")", "C", "n"), None);
     }
 
     #[test]
