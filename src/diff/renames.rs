@@ -188,14 +188,21 @@ fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &Qualified
     if let Some(owner) = catalog.owners.objects.shift_remove(&OwnedObject::Sequence(from.clone())) {
         catalog.owners.objects.insert(OwnedObject::Sequence(name.clone()), owner);
     }
+    retarget_grants(catalog, |target| {
+        if *target == PrivilegeTarget::Sequence(from.clone()) {
+            *target = PrivilegeTarget::Sequence(name.clone());
+        }
+    });
+}
+
+/// Re-keys every grant after `rename` changed its target (a rename keeps an object's privileges).
+fn retarget_grants(catalog: &mut Catalog, rename: impl Fn(&mut PrivilegeTarget)) {
     let grants = std::mem::take(&mut catalog.grants);
     catalog.grants = grants
         .into_iter()
         .map(|(mut key, mut grant)| {
-            if key.target == PrivilegeTarget::Sequence(from.clone()) {
-                key.target = PrivilegeTarget::Sequence(name.clone());
-                grant.key = key.clone();
-            }
+            rename(&mut key.target);
+            grant.key = key.clone();
             (key, grant)
         })
         .collect();
@@ -226,20 +233,11 @@ fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedNa
     if let Some(owner) = catalog.owners.objects.shift_remove(&OwnedObject::Table(from.clone())) {
         catalog.owners.objects.insert(OwnedObject::Table(to.clone()), owner);
     }
-    // A rename keeps the table's privileges.
-    let grants = std::mem::take(&mut catalog.grants);
-    catalog.grants = grants
-        .into_iter()
-        .map(|(mut key, mut grant)| {
-            match &mut key.target {
-                PrivilegeTarget::Table(name) => rename(name),
-                PrivilegeTarget::Column(column) => rename(&mut column.table),
-                _ => {}
-            }
-            grant.key = key.clone();
-            (key, grant)
-        })
-        .collect();
+    retarget_grants(catalog, |target| match target {
+        PrivilegeTarget::Table(name) => rename(name),
+        PrivilegeTarget::Column(column) => rename(&mut column.table),
+        _ => {}
+    });
     for sequence in catalog.sequences.values_mut() {
         if let Some(owner) = &mut sequence.owned_by {
             rename(&mut owner.table);
