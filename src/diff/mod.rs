@@ -200,6 +200,12 @@ pub enum Change {
     },
     CreatePolicy(Policy),
     DropPolicy(Policy),
+    /// New roles, USING or WITH CHECK of a policy that keeps its command and kind (`ALTER POLICY`: the
+    /// policy is never missing, not even inside the migration's transaction).
+    AlterPolicy {
+        from: Policy,
+        to: Policy,
+    },
     SetRowSecurity {
         table: QualifiedName,
         from: RowSecurity,
@@ -300,6 +306,7 @@ impl Change {
             Change::ReplaceFunction { to, .. } => format!("replace {} {}", to.kind.keyword().to_lowercase(), to.id),
             Change::CreatePolicy(p) => format!("create policy {} on {}", p.name, p.table),
             Change::DropPolicy(p) => format!("drop policy {} on {}", p.name, p.table),
+            Change::AlterPolicy { to, .. } => format!("alter policy {} on {}", to.name, to.table),
             Change::GrantPrivilege(g) => {
                 format!(
                     "grant {} on {} to {}",

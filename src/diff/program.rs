@@ -137,14 +137,28 @@ pub(super) fn diff_policies(
     out: &mut Vec<Change>,
 ) {
     let same = |a: &Policy, b: &Policy| Policy { comment: None, ..a.clone() } == Policy { comment: None, ..b.clone() };
+    // ALTER POLICY sets roles, USING and WITH CHECK; it cannot change the command or the kind, nor
+    // take away a USING or WITH CHECK clause.
+    let alterable = |a: &Policy, b: &Policy| {
+        a.permissive == b.permissive
+            && a.command == b.command
+            && (a.using.is_none() || b.using.is_some())
+            && (a.with_check.is_none() || b.with_check.is_some())
+    };
     let mut recreate: IndexSet<&QualifiedName> = IndexSet::new();
     for (key, have) in &current.policies {
-        let keep = desired.policies.get(key).is_some_and(|want| same(have, want))
-            && !recreated_relations.contains(&have.table)
+        let want = desired.policies.get(key);
+        let in_place = !recreated_relations.contains(&have.table)
             && !disturbed(&have.depends_on, dropped_functions, &IndexSet::new());
-        if !keep {
-            recreate.insert(key);
-            out.push(Change::DropPolicy(have.clone()));
+        match want {
+            Some(want) if in_place && same(have, want) => {}
+            Some(want) if in_place && alterable(have, want) => {
+                out.push(Change::AlterPolicy { from: have.clone(), to: want.clone() });
+            }
+            _ => {
+                recreate.insert(key);
+                out.push(Change::DropPolicy(have.clone()));
+            }
         }
     }
     for (key, want) in &desired.policies {

@@ -218,7 +218,7 @@ fn priority(change: &Change) -> u8 {
         // After the tables they may read, which a body in a string does not record.
         Change::DropFunction(_) => 6,
         Change::CreateFunction(_) | Change::ReplaceFunction { .. } => 18,
-        Change::CreatePolicy(_) | Change::SetRowSecurity { .. } => 22,
+        Change::CreatePolicy(_) | Change::AlterPolicy { .. } | Change::SetRowSecurity { .. } => 22,
         Change::RevokePrivilege(_) => 0,
         Change::GrantPrivilege(_) => 23,
         // Before the objects they apply to are created.
@@ -516,6 +516,12 @@ fn effects(change: &Change) -> Effects<'_> {
             e.provides.push(Key::Policy(&p.table, &p.name));
             e.needs.push(Key::Relation(&p.table));
             e.needs.extend(p.depends_on.iter().map(ref_key));
+        }
+        Change::AlterPolicy { from, to } => {
+            e.provides.push(Key::Policy(&to.table, &to.name));
+            e.needs.push(Key::Relation(&to.table));
+            e.needs.extend(to.depends_on.iter().map(ref_key));
+            e.held.extend(from.depends_on.iter().map(ref_key));
         }
         Change::DropPolicy(p) => {
             e.removes.push(Key::Policy(&p.table, &p.name));

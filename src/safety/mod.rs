@@ -475,6 +475,15 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
                 .on(table),
             )
         }
+        Change::AlterPolicy { to, .. } => out.push(
+            Hazard::new(
+                HazardId::AuthorizationChange,
+                Severity::Low,
+                format!("{}; the rows it allows change for its roles", change.describe()),
+                "Check that the application's roles still see and write the rows they need",
+            )
+            .on(&to.table),
+        ),
         Change::DropPolicy(p) if ctx.kept(&p.table) => out.push(
             Hazard::new(
                 HazardId::AuthorizationChange,

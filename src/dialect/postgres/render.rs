@@ -338,6 +338,7 @@ fn render(change: &Change) -> Vec<String> {
         }
         Change::DropFunction(f) => vec![format!("DROP {} {};", f.kind.keyword(), function_name(&f.id))],
         Change::CreatePolicy(p) => vec![create_policy(p)],
+        Change::AlterPolicy { to, .. } => vec![alter_policy(to)],
         Change::DropPolicy(p) => vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))],
         Change::GrantPrivilege(g) => {
             let (privilege, object) = privilege_on(&g.key);
@@ -427,16 +428,20 @@ fn function_name(id: &FunctionId) -> String {
 }
 
 fn create_policy(p: &Policy) -> String {
+    let kind = if p.permissive { "PERMISSIVE" } else { "RESTRICTIVE" };
+    let head = format!("CREATE POLICY {} ON {} AS {kind} FOR {}", ident(&p.name), qualified(&p.table), p.command);
+    policy_clauses(head, p)
+}
+
+fn alter_policy(p: &Policy) -> String {
+    policy_clauses(format!("ALTER POLICY {} ON {}", ident(&p.name), qualified(&p.table)), p)
+}
+
+/// `TO roles`, `USING` and `WITH CHECK` after a CREATE or ALTER POLICY head.
+fn policy_clauses(mut sql: String, p: &Policy) -> String {
     let roles: Vec<String> =
         p.roles.iter().map(|r| if r == "PUBLIC" { "PUBLIC".to_string() } else { ident(r) }).collect();
-    let mut sql = format!(
-        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
-        ident(&p.name),
-        qualified(&p.table),
-        if p.permissive { "PERMISSIVE" } else { "RESTRICTIVE" },
-        p.command,
-        roles.join(", ")
-    );
+    sql.push_str(&format!(" TO {}", roles.join(", ")));
     if let Some(using) = &p.using {
         sql.push_str(&format!(" USING ({using})"));
     }

@@ -168,6 +168,7 @@ fn render(change: &Change) -> Vec<String> {
         | Change::ReplaceFunction { .. }
         | Change::CreatePolicy(_)
         | Change::DropPolicy(_)
+        | Change::AlterPolicy { .. }
         | Change::SetRowSecurity { .. }
         | Change::GrantPrivilege(_)
         | Change::RevokePrivilege(_) => unsupported(change),
