@@ -174,3 +174,29 @@ fn sqlite_generate_refuses_to_repeat_pending_migrations() {
     project.run(&["migrate", "up"]).expect(0, "apply the second");
     assert_eq!(project.run(&["generate"]).expect(0, "nothing pending").stdout, "no changes\n");
 }
+
+/// After a table rebuild, SQLite lists the table's foreign keys in another order than the declared
+/// one; order is not a difference, and drift says so.
+#[test]
+fn sqlite_drift_after_a_rebuild_of_a_table_with_foreign_keys() {
+    let project = Project::new();
+    let schema_dir = project.dir.path().join("schema");
+    std::fs::create_dir_all(&schema_dir).unwrap();
+    let tables = "CREATE TABLE users (id INTEGER PRIMARY KEY);\nCREATE TABLE projects (id INTEGER PRIMARY KEY);\n";
+    let write = |limit: u32| {
+        let t = format!(
+            "CREATE TABLE tasks (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES users (id), \
+             project INTEGER REFERENCES projects (id) ON DELETE CASCADE, note TEXT CHECK (length(note) < {limit}));\n"
+        );
+        std::fs::write(schema_dir.join("app.sql"), format!("{tables}{t}")).unwrap();
+    };
+    write(5);
+    project.run(&["generate", "--name", "first"]).expect(0, "first generate");
+    project.run(&["migrate", "up"]).expect(0, "apply it");
+    write(10);
+    project.run(&["generate", "--name", "wider_note"]).expect(0, "the check changes: a rebuild");
+    project.run(&["migrate", "up"]).expect(0, "apply the rebuild");
+    let drift = project.run(&["drift"]);
+    drift.expect(0, "in sync after the rebuild");
+    assert!(!drift.stdout.contains("error"), "{}", drift.stdout);
+}

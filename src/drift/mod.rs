@@ -69,8 +69,8 @@ pub fn report(
 
 /// The normalized DDL of every object of a catalog, keyed by kind and name. A table's DDL includes
 /// its foreign keys, indexes, triggers and comments, so a change to any of them shows on the table.
-/// With `column_order`, a table's columns are listed in the order of the same table there (others after):
-/// column order is not compared (no plan can change it in place), so it must not show as drift.
+/// With `column_order`, a table's columns and constraints are listed in the order of the same table there
+/// (others after): their order is not compared (no plan changes it), so it must not show as drift.
 pub fn object_ddl(
     catalog: &Catalog,
     renderer: &dyn SqlRenderer,
@@ -109,15 +109,13 @@ pub fn object_ddl(
         out.insert(("sequence", sequence.name.to_string()), ddl.join("\n") + "\n");
     }
     for table in catalog.tables.values() {
+        // Foreign keys stay inside the table: every dialect can write them there (SQLite only there).
         let mut created = table.clone();
-        created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
         if let Some(reference) = column_order.and_then(|c| c.tables.get(&table.name)) {
             created.columns.sort_by_key(|name, _| reference.columns.get_index_of(name).unwrap_or(usize::MAX));
+            created.constraints.sort_by_key(|name, _| reference.constraints.get_index_of(name).unwrap_or(usize::MAX));
         }
         let mut ddl = vec![render(Change::CreateTable(created))];
-        for constraint in table.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
-            ddl.push(render(Change::AddConstraint { table: table.name.clone(), constraint: constraint.clone() }));
-        }
         for index in catalog.indexes.values().filter(|i| i.table == table.name) {
             ddl.push(render(Change::CreateIndex(index.clone())));
             ddl.extend(comment(diff::CommentTarget::Index(index.name.clone()), &index.comment));
