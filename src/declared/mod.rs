@@ -106,7 +106,8 @@ pub enum DeclaredError {
         "{location}: {kind} is not managed by this version of schema (it manages schemas, extensions, enum, \
          composite and range types, domains, collations, sequences, tables, partitioned tables and their \
          partitions, constraints, indexes, views, materialized views, functions, procedures, triggers, \
-         row-level security policies and comments); remove the statement from the schema files"
+         row-level security policies, privileges, default privileges, owners and comments); remove the \
+         statement from the schema files"
     )]
     Unmanaged { location: SourceLocation, kind: String },
     #[error("no .sql files found under {0}")]
