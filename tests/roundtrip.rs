@@ -237,3 +237,16 @@ async fn plans_are_deterministic() {
     assert_eq!(first.up_sql, second.up_sql);
     assert_eq!(first.down_sql, second.down_sql);
 }
+
+// Comments on view columns: added, changed, removed, and written again when the view is recreated.
+round_trip!(
+    view_column_comments,
+    "CREATE TABLE t (id int PRIMARY KEY, v text, w int);
+     CREATE VIEW kept AS SELECT id, v FROM t; COMMENT ON COLUMN kept.v IS 'old'; COMMENT ON COLUMN kept.id IS 'gone';
+     CREATE VIEW redone AS SELECT id FROM t; COMMENT ON COLUMN redone.id IS 'stays';
+     CREATE MATERIALIZED VIEW totals AS SELECT count(*) AS n FROM t;",
+    "CREATE TABLE t (id int PRIMARY KEY, v text, w int);
+     CREATE VIEW kept AS SELECT id, v FROM t; COMMENT ON COLUMN kept.v IS 'new';
+     CREATE VIEW redone AS SELECT id, w FROM t; COMMENT ON COLUMN redone.id IS 'stays';
+     CREATE MATERIALIZED VIEW totals AS SELECT count(*) AS n FROM t; COMMENT ON COLUMN totals.n IS 'rows';"
+);

@@ -909,21 +909,26 @@ fn diff_views(
     }
     for (name, want) in &desired.views {
         let have = current.views.get(name);
-        if have.is_none() || recreate.contains(name) {
+        let kept = have.filter(|_| !recreate.contains(name));
+        if kept.is_none() {
             out.push(Change::CreateView(want.clone()));
-            if want.comment.is_some() {
-                out.push(comment(
-                    CommentTarget::View { name: name.clone(), materialized: want.materialized },
-                    &want.comment,
-                ));
-            }
-        } else if let Some(have) = have
-            && have.comment != want.comment
-        {
+        }
+        if kept.and_then(|h| h.comment.as_ref()) != want.comment.as_ref() {
             out.push(comment(
                 CommentTarget::View { name: name.clone(), materialized: want.materialized },
                 &want.comment,
             ));
+        }
+        let no_comments = IndexMap::new();
+        let had = kept.map_or(&no_comments, |h| &h.column_comments);
+        let column = |c: &String| CommentTarget::Column(ColumnRef { table: name.clone(), column: c.clone() });
+        for (c, text) in &want.column_comments {
+            if had.get(c) != Some(text) {
+                out.push(comment(column(c), &Some(text.clone())));
+            }
+        }
+        for c in had.keys().filter(|c| !want.column_comments.contains_key(*c) && want.columns.contains(c)) {
+            out.push(comment(column(c), &None));
         }
     }
     recreate

@@ -156,6 +156,10 @@ pub fn object_ddl(
         }
         let target = diff::CommentTarget::View { name: view.name.clone(), materialized: view.materialized };
         ddl.extend(comment(target, &view.comment));
+        for (column, text) in &view.column_comments {
+            let target = diff::CommentTarget::Column(ColumnRef { table: view.name.clone(), column: column.clone() });
+            ddl.extend(comment(target, &Some(text.clone())));
+        }
         let kind = if view.materialized { "materialized view" } else { "view" };
         out.insert((kind, view.name.to_string()), ddl.join("\n") + "\n");
     }

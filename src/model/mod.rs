@@ -210,6 +210,8 @@ pub struct View {
     /// Relations (and their columns) the query reads, from the database's dependency records.
     pub depends_on: Vec<ObjectRef>,
     pub comment: Option<String>,
+    /// Comments on the view's columns (`COMMENT ON COLUMN view.column`), by column.
+    pub column_comments: IndexMap<String, String>,
 }
 
 /// A trigger, kept as the database's own definition (its full `CREATE TRIGGER` statement).

@@ -47,7 +47,7 @@ SELECT line FROM (
            || ' comment=' || COALESCE(col_description(c.oid, a.attnum), '-')
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN s ON s.oid = c.relnamespace
     LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f')
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 'm')
     UNION ALL
     SELECT 'constraint ' || c.oid::regclass::text || ' ' || quote_ident(con.conname) || ' ' || pg_get_constraintdef(con.oid)
            || ' comment=' || COALESCE(obj_description(con.oid, 'pg_constraint'), '-')

@@ -208,6 +208,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
                         ObjectRef::Column(ColumnRef { table, column: "col_1".into() }),
                     ],
                     comment: None,
+                    column_comments: Default::default(),
                 },
             );
         }

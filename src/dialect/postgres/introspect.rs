@@ -127,12 +127,16 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     }
     drop(rows);
     let mut view_columns: IndexMap<QualifiedName, Vec<String>> = IndexMap::new();
+    let mut view_comments: IndexMap<QualifiedName, IndexMap<String, String>> = IndexMap::new();
     let mut rows = Rows::new(conn, Queries::COLUMNS, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "columns";
         let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
         let name: String = get(&row, q, "name")?;
         if !matches!(get::<String>(&row, q, "relkind")?.as_str(), "r" | "p") {
+            if let Some(comment) = get::<Option<String>>(&row, q, "comment")? {
+                view_comments.entry(table.clone()).or_default().insert(name.clone(), comment);
+            }
             view_columns.entry(table).or_default().push(name);
             continue;
         }
@@ -265,6 +269,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             columns: view_columns.shift_remove(&name).unwrap_or_default(),
             depends_on,
             comment: get(&row, q, "comment")?,
+            column_comments: view_comments.shift_remove(&name).unwrap_or_default(),
         };
         catalog.views.insert(name, view);
     }

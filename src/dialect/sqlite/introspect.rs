@@ -144,6 +144,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                         columns: Vec::new(),
                         depends_on: Vec::new(),
                         comment: None,
+                        column_comments: Default::default(),
                     },
                 );
             }
