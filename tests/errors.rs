@@ -200,6 +200,42 @@ async fn unmanaged_statement_kinds_are_rejected_with_kind_and_location() {
     assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "the target database is unchanged");
 }
 
+/// Table and column settings the model does not hold are named, on the declared side (an error) and in
+/// the database (a warning, left alone), never dropped silently.
+#[tokio::test]
+async fn unmanaged_table_and_column_settings_are_named() {
+    let settings = "CREATE TABLE t (id int PRIMARY KEY, v text COMPRESSION pglz, w int);
+        ALTER TABLE t ALTER COLUMN w SET STATISTICS 500; ALTER TABLE t ALTER COLUMN v SET STORAGE EXTERNAL;
+        ALTER TABLE t REPLICA IDENTITY FULL;
+        CREATE VIEW tv AS SELECT id, v FROM t; ALTER VIEW tv ALTER COLUMN v SET DEFAULT 'x';";
+    let named = [
+        "column compression public.t.v",
+        "column statistics target public.t.w",
+        "column storage public.t.v",
+        "replica identity full public.t",
+        "view column default public.tv.v",
+    ];
+    let db = fresh("err_unmanaged_settings", "").await;
+    let project = Project::new(&[("f.sql", settings)]);
+    let run = project.run(&db, &["generate"]);
+    run.expect_code(2, "declared settings");
+    for name in named {
+        run.assert_stderr_contains(name);
+    }
+    project.assert_out_dir_empty();
+
+    let db = fresh("err_unmanaged_settings_live", settings).await;
+    let project = Project::new(&[(
+        "f.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, v text, w int); CREATE VIEW tv AS SELECT id, v FROM t;",
+    )]);
+    let run = project.run(&db, &["plan"]);
+    run.expect_code(0, "live settings are warned about");
+    for name in named {
+        run.assert_stderr_contains(name);
+    }
+}
+
 #[tokio::test]
 async fn unreachable_server_is_reported_without_the_password() {
     let project = Project::new(&[("t.sql", "CREATE TABLE t (id int);")]);

@@ -31,5 +31,25 @@ SELECT kind, schema, name FROM (
     UNION ALL
     SELECT 'statistics object', m.nspname, m.nspname || '.' || s.stxname
     FROM pg_statistic_ext s JOIN managed m ON m.oid = s.stxnamespace
+
+    UNION ALL
+    -- Settings of tables and columns that the model does not hold.
+    SELECT 'replica identity ' || CASE c.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' ELSE 'index' END,
+           m.nspname, m.nspname || '.' || c.relname
+    FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND c.relreplident <> 'd'
+    UNION ALL
+    SELECT setting, m.nspname, m.nspname || '.' || c.relname || '.' || a.attname
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid JOIN managed m ON m.oid = c.relnamespace
+    JOIN pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum AND c.relkind = 'v'
+    CROSS JOIN LATERAL (VALUES
+        (CASE WHEN a.attstattarget >= 0 THEN 'column statistics target' END),
+        (CASE WHEN a.attstorage <> t.typstorage THEN 'column storage' END),
+        (CASE WHEN a.attcompression <> '' THEN 'column compression' END),
+        (CASE WHEN ad.oid IS NOT NULL THEN 'view column default' END)) AS settings (setting)
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm', 'v') AND setting IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
 ) objects
 ORDER BY kind, name
