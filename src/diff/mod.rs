@@ -419,7 +419,7 @@ pub fn column_change_summary(from: &Column, to: &Column) -> Vec<String> {
     if from.default != to.default {
         parts.push(if to.default.is_some() { "set default" } else { "drop default" }.to_string());
     }
-    if from.identity != to.identity {
+    if from.identity != to.identity || from.identity_options != to.identity_options {
         parts.push("identity".to_string());
     }
     if from.generated != to.generated {

@@ -147,6 +147,9 @@ pub struct Column {
     pub not_null: bool,
     pub default: Option<String>,
     pub identity: Option<IdentityKind>,
+    /// The identity sequence's options that differ from their defaults for the column's type, as
+    /// PostgreSQL's sequence options (`INCREMENT BY 5 START WITH 1000`); `None` when all are defaults.
+    pub identity_options: Option<String>,
     /// Expression of a stored generated column.
     pub generated: Option<String>,
     /// Set only when it differs from the type's default collation.

@@ -40,7 +40,12 @@ SELECT line FROM (
     SELECT 'column ' || c.oid::regclass::text || '.' || quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
            || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
            || COALESCE(' default=' || pg_get_expr(ad.adbin, ad.adrelid), '')
-           || CASE WHEN a.attidentity <> '' THEN ' identity=' || a.attidentity::text ELSE '' END
+           || CASE WHEN a.attidentity <> '' THEN ' identity=' || a.attidentity::text
+                   || (SELECT ' sequence=' || format_type(q.seqtypid, NULL) || ',' || q.seqincrement || ',' || q.seqmin
+                              || ',' || q.seqmax || ',' || q.seqstart || ',' || q.seqcache || ',' || q.seqcycle
+                       FROM pg_sequence q
+                       WHERE q.seqrelid = pg_get_serial_sequence(c.oid::regclass::text, a.attname)::regclass)
+                   ELSE '' END
            || CASE WHEN a.attgenerated <> '' THEN ' generated=' || a.attgenerated::text ELSE '' END
            || CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
                    THEN ' collate=' || a.attcollation::regcollation::text ELSE '' END

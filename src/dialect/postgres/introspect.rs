@@ -164,6 +164,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             not_null: get(&row, q, "not_null")?,
             default: get(&row, q, "default_expr")?,
             identity,
+            identity_options: get(&row, q, "identity_options")?,
             generated: get(&row, q, "generated_expr")?,
             collation: get(&row, q, "collation")?,
             comment: get(&row, q, "comment")?,

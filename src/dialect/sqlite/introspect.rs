@@ -205,6 +205,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                 not_null: get(&row, q, "not_null")?,
                 default: get(&row, q, "default_expr")?,
                 identity: (pk > 0 && details.autoincrement).then_some(IdentityKind::ByDefault),
+                identity_options: None,
                 generated,
                 collation: find(&details.collations),
                 comment: None,

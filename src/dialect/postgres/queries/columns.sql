@@ -5,6 +5,27 @@ SELECT n.nspname AS schema, c.relname AS table_name, c.relkind::text AS relkind,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default_expr,
        CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated_expr,
        a.attidentity::text AS identity,
+       CASE WHEN a.attidentity <> '' THEN (
+           -- The options of the identity's sequence that differ from the defaults for its type.
+           SELECT NULLIF(concat_ws(' ',
+               CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT BY ' || s.seqincrement END,
+               CASE WHEN s.seqmin <> CASE WHEN s.seqincrement > 0 THEN 1 ELSE l.lo END THEN 'MINVALUE ' || s.seqmin END,
+               CASE WHEN s.seqmax <> CASE WHEN s.seqincrement > 0 THEN l.hi ELSE -1 END THEN 'MAXVALUE ' || s.seqmax END,
+               CASE WHEN s.seqstart <> CASE WHEN s.seqincrement > 0 THEN s.seqmin ELSE s.seqmax END
+                    THEN 'START WITH ' || s.seqstart END,
+               CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
+               CASE WHEN s.seqcycle THEN 'CYCLE' END), '')
+           FROM pg_depend d
+           JOIN pg_sequence s ON s.seqrelid = d.objid
+           CROSS JOIN LATERAL (SELECT CASE s.seqtypid WHEN 'int2'::regtype THEN -32768::numeric
+                                                     WHEN 'int4'::regtype THEN -2147483648::numeric
+                                                     ELSE -9223372036854775808::numeric END AS lo,
+                                      CASE s.seqtypid WHEN 'int2'::regtype THEN 32767::numeric
+                                                     WHEN 'int4'::regtype THEN 2147483647::numeric
+                                                     ELSE 9223372036854775807::numeric END AS hi) l
+           WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+             AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+       ) END AS identity_options,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
             THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation,
        ds.description AS comment,
