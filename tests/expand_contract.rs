@@ -89,8 +89,8 @@ struct Pattern {
     after_contract: &'static [(&'static str, &'static [&'static str])],
     /// (query, expected rows) back at the start.
     after_down: &'static [(&'static str, &'static [&'static str])],
-    /// Plain indexes of a retyped column: the backfill builds each on the shadow column concurrently, under
-    /// `schema_tmp_<name>`, and the contract gives it the index's name.
+    /// Plain indexes of a renamed or retyped column: the backfill builds each on the new or shadow column
+    /// concurrently, under `schema_tmp_<name>`, and the contract gives it the index's name.
     rebuilt_indexes: &'static [&'static str],
 }
 
@@ -362,7 +362,92 @@ const PATTERNS: &[Pattern] = &[
         ],
         rebuilt_indexes: &["orders_ref", "orders_ref_key"],
     },
+    Pattern {
+        // A renamed column with a plain index and a unique partial expression index (with a comment) on it:
+        // the indexes are built on the new column concurrently and swapped in under their names at contract.
+        label: "ec_rename_indexed",
+        config: "",
+        phases: &["expand", "backfill", "contract"],
+        backfill_walk: "primary key order",
+        blocked_row: Some(("accounts", 3000)),
+        done_rows: "SELECT count(login)::text FROM accounts",
+        in_sync_after_expand: false,
+        copies_back: true,
+        current: "CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL, note text);
+            CREATE INDEX accounts_email ON accounts (email);
+            CREATE UNIQUE INDEX accounts_email_key ON accounts (lower(email)) WHERE email <> '';
+            COMMENT ON INDEX accounts_email_key IS 'one account per address';
+            INSERT INTO accounts SELECT g, 'user' || g || '@example.com', 'account ' || g FROM generate_series(1, 5000) g;",
+        desired: "CREATE TABLE accounts (
+                id int PRIMARY KEY,
+                -- schema:renamed-from email
+                login text NOT NULL,
+                note text
+            );
+            CREATE INDEX accounts_email ON accounts (login);
+            CREATE UNIQUE INDEX accounts_email_key ON accounts (lower(login)) WHERE login <> '';
+            COMMENT ON INDEX accounts_email_key IS 'one account per address';",
+        old_app: "INSERT INTO accounts (id, email) VALUES (10001, 'old@app'); \
+                  UPDATE accounts SET email = 'old@update' WHERE id = 1;",
+        new_app: "INSERT INTO accounts (id, login) VALUES (10002, 'new@app'); \
+                  UPDATE accounts SET login = 'new@update' WHERE id = 2;",
+        both_see: &[
+            ("SELECT login FROM accounts WHERE id IN (1, 10001) ORDER BY id", &["old@update", "old@app"]),
+            ("SELECT email FROM accounts WHERE id IN (2, 10002) ORDER BY id", &["new@update", "new@app"]),
+            // Expanded: each index on the old column, and its copy on the new column, valid.
+            (
+                INDEXES_OF_ACCOUNTS,
+                &[
+                    "CREATE INDEX accounts_email ON public.accounts USING btree (email) valid",
+                    "CREATE UNIQUE INDEX accounts_email_key ON public.accounts USING btree (lower(email)) \
+                     WHERE (email <> ''::text) valid",
+                    "CREATE INDEX schema_tmp_accounts_email ON public.accounts USING btree (login) valid",
+                    "CREATE UNIQUE INDEX schema_tmp_accounts_email_key ON public.accounts USING btree (lower(login)) \
+                     WHERE (login <> ''::text) valid",
+                ],
+            ),
+        ],
+        after_contract: &[
+            ("SELECT count(*)::text FROM accounts WHERE login = 'user' || id || '@example.com'", &["4998"]),
+            (
+                "SELECT login FROM accounts WHERE id IN (1, 2, 10001, 10002) ORDER BY id",
+                &["old@update", "new@update", "old@app", "new@app"],
+            ),
+            (
+                INDEXES_OF_ACCOUNTS,
+                &[
+                    "CREATE INDEX accounts_email ON public.accounts USING btree (login) valid",
+                    "CREATE UNIQUE INDEX accounts_email_key ON public.accounts USING btree (lower(login)) \
+                     WHERE (login <> ''::text) valid",
+                ],
+            ),
+            ("SELECT obj_description('accounts_email_key'::regclass, 'pg_class')", &["one account per address"]),
+        ],
+        after_down: &[
+            ("SELECT count(*)::text FROM accounts WHERE email = 'user' || id || '@example.com'", &["4998"]),
+            (
+                "SELECT email FROM accounts WHERE id IN (1, 2, 10001, 10002) ORDER BY id",
+                &["old@update", "new@update", "old@app", "new@app"],
+            ),
+            (
+                INDEXES_OF_ACCOUNTS,
+                &[
+                    "CREATE INDEX accounts_email ON public.accounts USING btree (email) valid",
+                    "CREATE UNIQUE INDEX accounts_email_key ON public.accounts USING btree (lower(email)) \
+                     WHERE (email <> ''::text) valid",
+                ],
+            ),
+            ("SELECT obj_description('accounts_email_key'::regclass, 'pg_class')", &["one account per address"]),
+        ],
+        rebuilt_indexes: &["accounts_email", "accounts_email_key"],
+    },
 ];
+
+/// The indexes of `accounts` besides its primary key: definition, valid.
+const INDEXES_OF_ACCOUNTS: &str = "SELECT pg_get_indexdef(i.indexrelid) || \
+     CASE WHEN i.indisvalid THEN ' valid' ELSE ' invalid' END \
+     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+     WHERE i.indrelid = 'public.accounts'::regclass AND NOT i.indisprimary ORDER BY c.relname COLLATE \"C\"";
 
 /// The indexes of `orders` besides its primary key: name, column, its type, unique, valid.
 const INDEXES_OF_ORDERS: &str = "SELECT concat_ws(' ', c.relname, a.attname, format_type(a.atttypid, a.atttypmod), \
@@ -458,8 +543,9 @@ async fn run_pattern(p: &Pattern) {
             }
         }
     }
-    // The indexes of a retyped column: built on the shadow column by the backfill (after the copy,
-    // re-runnable), renamed to their names by the contract, and built again on the old column by its down.
+    // The indexes of a renamed or retyped column: built on the new or shadow column by the backfill (after
+    // the copy, re-runnable), renamed to their names by the contract, and built again on the old column by
+    // its down.
     if !p.rebuilt_indexes.is_empty() {
         let backfill = backfill.as_deref().expect("a backfill migration");
         let contract = std::fs::read_to_string(generated.join(names.last().unwrap())).unwrap();
@@ -573,6 +659,13 @@ async fn indexed_column_type_change_in_phases() {
     run_pattern(&PATTERNS[5]).await;
 }
 
+/// A renamed column's plain indexes (one unique, partial and on an expression, with a comment) are built
+/// on the new column and swapped in by the contract, instead of a one-step rename.
+#[tokio::test]
+async fn indexed_column_rename_in_phases() {
+    run_pattern(&PATTERNS[6]).await;
+}
+
 /// Without a primary key, the backfill and the contract's down find the rows to copy by ctid.
 #[tokio::test]
 async fn column_type_change_without_primary_key_in_phases() {
@@ -644,9 +737,10 @@ async fn dropped_column_waits_for_the_contract() {
     assert_eq!(schema(&db, dir, &["migrate", "status"]).code, 0);
 }
 
-/// A retyped column's indexes are built on the shadow column only when they are plain indexes that the
-/// plan leaves alone and that read no other changed column: a unique constraint, an index the plan
-/// changes, an index over two retyped columns and a renamed indexed column keep their one-step plan.
+/// A renamed or retyped column's indexes are built on the new or shadow column only when they are plain
+/// indexes that the plan leaves alone and that read no other changed column: a unique constraint, an index
+/// the plan changes, an index over two changed columns and a column both renamed and retyped keep their
+/// one-step plan, for renames as for type changes.
 #[tokio::test]
 async fn indexes_the_phases_cannot_rebuild_keep_the_change_one_step() {
     let server = pg_server().await.unwrap();
@@ -657,7 +751,11 @@ async fn indexes_the_phases_cannot_rebuild_keep_the_change_one_step() {
          CREATE TABLE t_con (id int PRIMARY KEY, v int CONSTRAINT t_con_v_key UNIQUE);
          CREATE TABLE t_changed (id int PRIMARY KEY, v int); CREATE INDEX t_changed_v ON t_changed (v);
          CREATE TABLE t_two (id int PRIMARY KEY, a int, b int); CREATE INDEX t_two_ab ON t_two (a, b);
-         CREATE TABLE t_ren (id int PRIMARY KEY, v int); CREATE INDEX t_ren_v ON t_ren (v);",
+         CREATE TABLE t_ren (id int PRIMARY KEY, v int); CREATE INDEX t_ren_v ON t_ren (v);
+         CREATE TABLE r_con (id int PRIMARY KEY, v int CONSTRAINT r_con_v_key UNIQUE);
+         CREATE TABLE r_changed (id int PRIMARY KEY, v int); CREATE INDEX r_changed_v ON r_changed (v);
+         CREATE TABLE r_two (id int PRIMARY KEY, a int, b int); CREATE INDEX r_two_ab ON r_two (a, b);
+         CREATE TABLE r_retyped (id int PRIMARY KEY, v int); CREATE INDEX r_retyped_v ON r_retyped (v);",
     )
     .await
     .unwrap();
@@ -675,7 +773,31 @@ async fn indexes_the_phases_cannot_rebuild_keep_the_change_one_step() {
              -- schema:renamed-from v
              w int
          );
-         CREATE INDEX t_ren_v ON t_ren (w);",
+         CREATE INDEX t_ren_v ON t_ren (w);
+         CREATE TABLE r_con (
+             id int PRIMARY KEY,
+             -- schema:renamed-from v
+             w int CONSTRAINT r_con_v_key UNIQUE
+         );
+         CREATE TABLE r_changed (
+             id int PRIMARY KEY,
+             -- schema:renamed-from v
+             w int
+         );
+         CREATE INDEX r_changed_v ON r_changed (w, id);
+         CREATE TABLE r_two (
+             id int PRIMARY KEY,
+             -- schema:renamed-from a
+             c int,
+             b bigint
+         );
+         CREATE INDEX r_two_ab ON r_two (c, b);
+         CREATE TABLE r_retyped (
+             id int PRIMARY KEY,
+             -- schema:renamed-from v
+             w bigint
+         );
+         CREATE INDEX r_retyped_v ON r_retyped (w);",
     )
     .unwrap();
     // With online rewrites off too: the changed index is then dropped in the same transaction as the
@@ -683,25 +805,46 @@ async fn indexes_the_phases_cannot_rebuild_keep_the_change_one_step() {
     for config in ["", "[hazards]\nsafe_rewrites = false\n"] {
         std::fs::write(dir.join("diff.toml"), config).unwrap();
         let run = ok(schema(&db, dir, &["plan", "--phased", "--format", "json"]), "plan --phased");
-        one_step_except_t_ok(&serde_json::from_str(&run.stdout).expect("JSON"));
+        one_step_except_t_ok_and_t_ren(&serde_json::from_str(&run.stdout).expect("JSON"));
     }
 }
 
-fn one_step_except_t_ok(value: &serde_json::Value) {
+fn one_step_except_t_ok_and_t_ren(value: &serde_json::Value) {
     let steps = value["up"].as_array().unwrap();
-    let expanded: Vec<&str> =
+    let mut expanded: Vec<&str> =
         steps.iter().filter_map(|s| s["description"].as_str()).filter(|d| d.starts_with("expand: ")).collect();
-    assert_eq!(expanded, ["expand: change the type of public.t_ok.v from integer to bigint"], "{value:#}");
+    expanded.sort_unstable();
+    assert_eq!(
+        expanded,
+        [
+            "expand: change the type of public.t_ok.v from integer to bigint",
+            "expand: rename column public.t_ren.v to w"
+        ],
+        "{value:#}"
+    );
     let hazards: Vec<String> = steps
         .iter()
         .flat_map(|s| s["hazards"].as_array().unwrap())
         .map(|h| format!("{} {}", h["id"].as_str().unwrap(), h["message"].as_str().unwrap()))
         .collect();
-    for column in ["public.t_con.v", "public.t_changed.v", "public.t_two.a", "public.t_two.b"] {
+    for column in [
+        "public.t_con.v",
+        "public.t_changed.v",
+        "public.t_two.a",
+        "public.t_two.b",
+        "public.r_two.b",
+        "public.r_retyped.w",
+    ] {
         assert!(
             hazards.iter().any(|h| h.starts_with("table-rewrite") && h.contains(&format!("{column} "))),
             "{column} should stay one step: {hazards:#?}"
         );
     }
-    assert!(hazards.iter().any(|h| h.starts_with("rename-visible") && h.contains("t_ren")), "{hazards:#?}");
+    for table in ["r_con", "r_changed", "r_two", "r_retyped"] {
+        assert!(
+            hazards.iter().any(|h| h.starts_with("rename-visible") && h.contains(&format!("public.{table}."))),
+            "the rename in {table} should stay one step: {hazards:#?}"
+        );
+    }
+    assert!(!hazards.iter().any(|h| h.contains("t_ren") || h.contains("t_ok")), "{hazards:#?}");
 }

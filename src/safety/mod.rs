@@ -271,13 +271,14 @@ pub struct Context {
     /// Indexes dropped and created again under the same name (changed definitions).
     pub replaced_indexes: IndexSet<QualifiedName>,
     /// Columns that indexes, constraints, views, triggers, defaults or sequences of the current schema
-    /// depend on (filled by [`rewrite::context`]). The plain indexes of [`Context::column_indexes`] are
-    /// not counted.
+    /// depend on (filled by [`rewrite::context`]), under their current names and, when the plan renames
+    /// them, their new ones too. The plain indexes of [`Context::column_indexes`] are not counted.
     pub columns_in_use: IndexSet<ColumnRef>,
-    /// The plain indexes (not behind a constraint) of the current schema that read a column whose type the
-    /// plan changes, on a table that is neither partitioned nor a partition, when the plan leaves them as
-    /// they are and changes none of their other columns (filled by [`rewrite::context`]): a phased type
-    /// change builds them again on the shadow column.
+    /// The plain indexes (not behind a constraint) of the current schema that read a column the plan
+    /// renames or whose type it changes (keyed by the column's current name), on a table that is neither
+    /// partitioned nor a partition, when the plan leaves them as they are, changes that column once and
+    /// none of their other columns (filled by [`rewrite::context`]): a phased rename builds them again on
+    /// the new column, a phased type change on the shadow column.
     pub column_indexes: IndexMap<ColumnRef, Vec<crate::model::Index>>,
     /// Tables that a view or trigger of the current schema reads (filled by [`rewrite::context`]).
     pub tables_in_use: IndexSet<QualifiedName>,

@@ -230,9 +230,24 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
             ctx.primary_keys.insert(table.name.clone(), key.columns.clone());
         }
     }
+    // Names in the plan's column changes after a column rename are the new ones; the current catalog has the
+    // old ones. A column in use is in use under both.
+    let renamed_to: IndexMap<ColumnRef, String> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::RenameColumn { table, from, to } => {
+                Some((ColumnRef { table: table.clone(), column: from.clone() }, to.clone()))
+            }
+            _ => None,
+        })
+        .collect();
     let mut use_column = |table: &QualifiedName, column: &str| {
         if tables.contains(table) {
-            ctx.columns_in_use.insert(ColumnRef { table: table.clone(), column: column.to_string() });
+            let key = ColumnRef { table: table.clone(), column: column.to_string() };
+            if let Some(to) = renamed_to.get(&key) {
+                ctx.columns_in_use.insert(ColumnRef { table: table.clone(), column: to.clone() });
+            }
+            ctx.columns_in_use.insert(key);
         }
     };
     for table in current.tables.values() {
@@ -252,32 +267,35 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
             }
         }
     }
-    // A plain index that reads a retyped column can be built again on the shadow column (a phased type
-    // change swaps it in at contract), unless the plan changes the index itself or another of its columns
-    // (each phased change rebuilds its own column's indexes), or the table is partitioned or a partition
-    // (no concurrent builds there).
-    let retyped: IndexSet<ColumnRef> = ordered
-        .iter()
-        .filter_map(|c| match c {
-            Change::AlterColumn { table, from, to } if from.data_type != to.data_type => {
-                Some(ColumnRef { table: table.clone(), column: from.name.clone() })
+    // A plain index that reads a renamed or retyped column can be built again on the column that replaces
+    // it (a phased rename or type change swaps it in at contract), unless the plan changes the index itself
+    // or another of its columns, or changes that column more than once (renamed and retyped: each phased
+    // change rebuilds its own column's indexes), or the table is partitioned or a partition (no concurrent
+    // builds there). Column changes are counted under the current names.
+    let current_name = |table: &QualifiedName, column: &str| {
+        renamed_to
+            .iter()
+            .find(|(r, to)| r.table == *table && *to == column)
+            .map_or_else(|| ColumnRef { table: table.clone(), column: column.to_string() }, |(r, _)| r.clone())
+    };
+    let mut rebuilt: IndexSet<ColumnRef> = IndexSet::new();
+    let mut changes_of: IndexMap<ColumnRef, usize> = IndexMap::new();
+    for c in ordered {
+        let (column, phaseable) = match c {
+            Change::AlterColumn { table, from, to } => {
+                (current_name(table, &from.name), from.data_type != to.data_type)
             }
-            _ => None,
-        })
-        .collect();
-    let changed: IndexSet<ColumnRef> = ordered
-        .iter()
-        .filter_map(|c| match c {
-            Change::AlterColumn { table, from, .. } => {
-                Some(ColumnRef { table: table.clone(), column: from.name.clone() })
+            Change::RenameColumn { table, from, .. } => {
+                (ColumnRef { table: table.clone(), column: from.clone() }, true)
             }
-            Change::RenameColumn { table, from, .. } => Some(ColumnRef { table: table.clone(), column: from.clone() }),
-            Change::DropColumn { table, column } => {
-                Some(ColumnRef { table: table.clone(), column: column.name.clone() })
-            }
-            _ => None,
-        })
-        .collect();
+            Change::DropColumn { table, column } => (current_name(table, &column.name), false),
+            _ => continue,
+        };
+        if phaseable {
+            rebuilt.insert(column.clone());
+        }
+        *changes_of.entry(column).or_default() += 1;
+    }
     let planned_indexes: IndexSet<&QualifiedName> = ordered
         .iter()
         .filter_map(|c| match c {
@@ -291,11 +309,10 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
             current.tables.get(&index.table).is_some_and(|t| t.partition_key.is_none() && t.partition_of.is_none());
         let refs: Vec<ColumnRef> =
             index.columns.iter().map(|c| ColumnRef { table: index.table.clone(), column: c.clone() }).collect();
-        let rebuildable = plain_table
-            && !planned_indexes.contains(&index.name)
-            && refs.iter().filter(|r| changed.contains(*r)).count() == 1;
+        let changes: Vec<usize> = refs.iter().filter_map(|r| changes_of.get(r).copied()).collect();
+        let rebuildable = plain_table && !planned_indexes.contains(&index.name) && changes == [1];
         for column in refs {
-            if rebuildable && retyped.contains(&column) {
+            if rebuildable && rebuilt.contains(&column) {
                 column_indexes.entry(column).or_default().push(index.clone());
             } else {
                 use_column(&index.table, &column.column);

@@ -7,7 +7,7 @@
 //! failure, `schema migrate resolve VERSION --rolled-back` and running the file again completes it.
 //!
 //! Helper objects get reserved names: `schema_tmp_` (a replacement index being built, or an index's copy
-//! on the shadow column of a type change), `schema_nn_` (the temporary `CHECK (col IS NOT NULL)`),
+//! on the new column of a rename or the shadow column of a type change), `schema_nn_` (the temporary `CHECK (col IS NOT NULL)`),
 //! `schema_new_` (the shadow column of a type change) and `schema_sync_` (the dual-write function and
 //! trigger of expand/contract). The compatibility view of a table rename keeps the table's old name and is
 //! marked by its comment instead ([`crate::safety::rewrite::COMPAT_VIEW_MARK`]).
@@ -191,8 +191,8 @@ pub fn is_long_running(sql: &str) -> bool {
 /// A table rename, a column rename or a type change in use, or a NOT NULL column without a default that
 /// has a `[[backfill]]` value, on a table that exists before and after the plan. Columns something else
 /// depends on (constraints, views and triggers would have to be rebuilt on the new column) stay one-step,
-/// except for a type change's plain indexes ([`Context::column_indexes`]), which are built again on the
-/// shadow column.
+/// except for the plain indexes of a renamed or retyped column ([`Context::column_indexes`]), which are
+/// built again on the new column of a rename or the shadow column of a type change.
 pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Option<Phased> {
     match change {
         Change::RenameTable { from, to } if from.schema == to.schema && ctx.kept(to) && !name_taken(from, ctx) => {
@@ -219,8 +219,9 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             }
             let mut new = old.clone();
             new.name = to.clone();
+            let indexes = rebuilt_indexes(ctx, &key, to)?;
             let description = format!("rename column {table}.{from} to {to}");
-            Some(phased(table, old, &new, to, &[], description, ctx.primary_keys.get(table), options))
+            Some(phased(table, old, &new, to, &indexes, description, ctx.primary_keys.get(table), options))
         }
         Change::AlterColumn { table, from, to }
             if ctx.kept(table)
@@ -235,16 +236,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
                 return None;
             }
             let shadow = rewrite::helper_name("schema_new_", &to.name);
-            let mut indexes: Vec<ShadowIndex> = Vec::new();
-            for index in ctx.column_indexes.get(&key).into_iter().flatten() {
-                // A definition that cannot be read token by token keeps the change one-step.
-                let definition = replace_column(&index.definition, &from.name, &shadow)?;
-                let tmp = rewrite::helper_object(&index.name, "schema_tmp_", &index.name.name);
-                if indexes.iter().any(|i| i.tmp == tmp) {
-                    return None;
-                }
-                indexes.push(ShadowIndex { index, tmp, definition });
-            }
+            let indexes = rebuilt_indexes(ctx, &key, &shadow)?;
             let description =
                 format!("change the type of {table}.{} from {} to {}", to.name, from.data_type, to.data_type);
             Some(phased(table, from, to, &shadow, &indexes, description, ctx.primary_keys.get(table), options))
@@ -253,13 +245,29 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
     }
 }
 
-/// A plain index of a retyped column, built again on the shadow column by the backfill and swapped in by
-/// the contract.
+/// The plain indexes of `column` ([`Context::column_indexes`]) as they are built on the column `next` that
+/// replaces it. `None` (the change stays one step) when a definition cannot be read token by token, or two
+/// indexes would get the same temporary name.
+fn rebuilt_indexes<'a>(ctx: &'a Context, column: &ColumnRef, next: &str) -> Option<Vec<ShadowIndex<'a>>> {
+    let mut indexes: Vec<ShadowIndex> = Vec::new();
+    for index in ctx.column_indexes.get(column).into_iter().flatten() {
+        let definition = replace_column(&index.definition, &column.column, next)?;
+        let tmp = rewrite::helper_object(&index.name, "schema_tmp_", &index.name.name);
+        if indexes.iter().any(|i| i.tmp == tmp) {
+            return None;
+        }
+        indexes.push(ShadowIndex { index, tmp, definition });
+    }
+    Some(indexes)
+}
+
+/// A plain index of a renamed or retyped column, built again on the column that replaces it (the new
+/// column of a rename, the shadow column of a type change) by the backfill and swapped in by the contract.
 struct ShadowIndex<'a> {
     index: &'a Index,
     /// The name it is built under, until the contract gives it the index's name.
     tmp: QualifiedName,
-    /// The index's definition (what follows `USING`) on the shadow column.
+    /// The index's definition (what follows `USING`) on the column that replaces the old one.
     definition: String,
 }
 
