@@ -316,3 +316,24 @@ async fn lint_understands_every_generated_online_and_phased_file() {
         "{value:#}"
     );
 }
+
+/// A changed index is built again under a temporary name and swapped in by one step; its drop leaves no
+/// empty step in the JSON plan.
+#[tokio::test]
+async fn a_changed_index_is_one_online_step() {
+    let (dir, url) = project(
+        "hz_cli_changed_index",
+        "CREATE TABLE t (id int PRIMARY KEY, v int); CREATE INDEX t_v ON t (v);",
+        "CREATE TABLE t (id int PRIMARY KEY, v int); CREATE INDEX t_v ON t (v, id);",
+        "",
+    )
+    .await;
+    let json = schema(dir.path(), &["plan", "--url", &url, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let steps: Vec<&serde_json::Value> =
+        value["parts"].as_array().unwrap().iter().flat_map(|p| p["up"].as_array().unwrap()).collect();
+    assert_eq!(steps.len(), 1, "{value:#}");
+    assert_eq!(steps[0]["description"], "create index public.t_v (online)");
+    assert!(!steps[0]["statements"].as_array().unwrap().is_empty());
+}

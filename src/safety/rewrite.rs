@@ -396,6 +396,9 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
     for ((step, form), &slot) in up.steps.iter().zip(&forms).zip(&slots) {
         match form {
             Form::Plain => parts_up[slot].push(step.clone()),
+            // A change whose work another step's online form does (a changed index's drop, done by
+            // the swap that builds it again) leaves no step behind.
+            Form::Online(online) if online.statements.is_empty() && online.hazards.is_empty() => {}
             Form::Online(online) => parts_up[slot].push(online_step(step, online)),
             Form::Phased(p) => {
                 let piece = |what: &str, statements: Vec<String>, hazards: Vec<Hazard>| Step {
