@@ -141,6 +141,29 @@ fn identity_clause(kind: IdentityKind, options: Option<&str>) -> String {
     }
 }
 
+/// New options for an identity's sequence. A sequence that has not handed out a value yet restarts at the
+/// new start (its next value may lie outside the new range, which PostgreSQL refuses without RESTART); one
+/// in use keeps its position, and PostgreSQL refuses a range that no longer holds it.
+fn identity_reset(table: &QualifiedName, column: &str, settings: &str) -> String {
+    let sequence = format!("pg_catalog.pg_get_serial_sequence({}, {})", literal(&qualified(table)), literal(column));
+    let set = alter_column(table, column, settings);
+    let restart = alter_column(table, column, &format!("{settings} RESTART"));
+    format!(
+        "DO $schema_identity$\n\
+         DECLARE\n\
+         \x20   used boolean;\n\
+         BEGIN\n\
+         \x20   EXECUTE format('SELECT is_called FROM %s', {sequence}) INTO used;\n\
+         \x20   IF used THEN\n\
+         \x20       {set}\n\
+         \x20   ELSE\n\
+         \x20       {restart}\n\
+         \x20   END IF;\n\
+         END\n\
+         $schema_identity$;"
+    )
+}
+
 /// Every option of an identity's sequence as the `SET …` clauses of `ALTER COLUMN`, those not listed at
 /// their defaults for the column's type: an option taken out of the schema files goes back to its default.
 fn identity_settings(data_type: &str, options: Option<&str>) -> String {
@@ -535,7 +558,7 @@ pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Col
             }
             if from.identity_options != to.identity_options {
                 let settings = identity_settings(&to.data_type, to.identity_options.as_deref());
-                sql.push(alter_column(table, name, &settings));
+                sql.push(identity_reset(table, name, &settings));
             }
         }
         _ => {}
