@@ -207,10 +207,12 @@ pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &Re
 }
 
 /// What a migration starts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Baseline {
     /// The live database.
     Live,
+    /// The live database, already read by a caller that had to look at it first ([`live_catalog`]).
+    Read(Box<Catalog>),
     /// The schema that replaying the out dir's migrations produces ([`replayed_catalog`]).
     Migrations,
 }
@@ -226,6 +228,7 @@ pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<M
     let url = settings.url()?.to_string();
     let mut current = match baseline {
         Baseline::Live => live_catalog(&url, settings).await?,
+        Baseline::Read(catalog) => *catalog,
         Baseline::Migrations => replayed_catalog(settings).await?,
     };
     let (mut desired, hints) = declared_catalog(settings).await?;

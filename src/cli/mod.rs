@@ -237,7 +237,7 @@ impl BaselineArgs {
                     "warning: the database has no record of applied migrations; if the {count} migration(s) of \
                      {dir} are not applied to it, this migration repeats them (`schema migrate up` records them)"
                 );
-                Ok(Ok(pipeline::Baseline::Live))
+                Ok(Ok(pipeline::Baseline::Read(Box::new(live))))
             }
         }
     }

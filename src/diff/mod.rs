@@ -813,9 +813,7 @@ fn diff_sequences(current: &Catalog, desired: &Catalog, gone: &IndexSet<ColumnRe
             }
             continue;
         };
-        let options =
-            |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
-        if options(have) != options(want) {
+        if !have.same_options(want) {
             out.push(Change::AlterSequence { from: have.clone(), to: want.clone() });
         }
         if have.owned_by != want.owned_by {

@@ -13,26 +13,15 @@ use indexmap::IndexMap;
 use sqlparser::dialect::GenericDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-/// Applies the declared renames to a copy of `current` and records the rename changes.
+/// Applies the declared renames, and the renames of keys whose name alone changed, to a copy of `current`
+/// and records the rename changes. Without any, the catalog is not copied (it may be large).
 pub(super) fn apply<'a>(
     current: &'a Catalog,
     desired: &Catalog,
     hints: &RenameHints,
     out: &mut Vec<Change>,
 ) -> std::borrow::Cow<'a, Catalog> {
-    // Without hints and without renamed keys there is nothing to rename, and no reason to copy a large
-    // catalog.
-    if hints.tables.is_empty() && hints.columns.is_empty() {
-        let keys = key_renames(current, desired, &[]);
-        if keys.is_empty() {
-            return std::borrow::Cow::Borrowed(current);
-        }
-        let mut renamed = current.clone();
-        apply_key_renames(&mut renamed, desired, &keys);
-        out.extend(keys);
-        return std::borrow::Cow::Owned(renamed);
-    }
-    let mut renamed = current.clone();
+    let mut renamed = std::borrow::Cow::Borrowed(current);
     let first = out.len();
     for (from, to) in &hints.tables {
         if renamed.tables.contains_key(from)
@@ -40,7 +29,7 @@ pub(super) fn apply<'a>(
             && desired.tables.contains_key(to)
             && !desired.tables.contains_key(from)
         {
-            rename_table_in(&mut renamed, from, to);
+            rename_table_in(renamed.to_mut(), from, to);
             out.push(Change::RenameTable { from: from.clone(), to: to.clone() });
         }
     }
@@ -53,21 +42,26 @@ pub(super) fn apply<'a>(
             && want.columns.contains_key(to)
             && !want.columns.contains_key(from)
         {
-            rename_column_in(&mut renamed, table, from, to);
+            rename_column_in(renamed.to_mut(), table, from, to);
             out.push(Change::RenameColumn { table: table.clone(), from: from.clone(), to: to.clone() });
         }
     }
-    adopt_rewritten_definitions(&mut renamed, desired, &out[first..]);
+    if out.len() > first {
+        adopt_rewritten_definitions(renamed.to_mut(), desired, &out[first..]);
+    }
     let keys = key_renames(&renamed, desired, &out[first..]);
-    apply_key_renames(&mut renamed, desired, &keys);
-    out.extend(keys);
-    std::borrow::Cow::Owned(renamed)
+    if !keys.is_empty() {
+        apply_key_renames(renamed.to_mut(), desired, &keys);
+        out.extend(keys);
+    }
+    renamed
 }
 
 /// Constraints, indexes and owned sequences that only changed their name: a renamed table's `orgs_pkey`
-/// declared as `organizations_pkey`, its serial column's sequence, an index renamed in the schema files. Renaming them is a catalog update;
-/// dropping and creating them would rebuild the index, and drop and re-add the foreign keys that rely
-/// on a key. Pairs are made in declaration order when several candidates say the same.
+/// declared as `organizations_pkey`, its serial column's sequence, an index renamed in the schema files.
+/// Renaming them is a catalog update; dropping and creating them would rebuild the index, drop and re-add
+/// the foreign keys that rely on a key, or restart the sequence. Pairs are made in declaration order when
+/// several candidates say the same.
 fn key_renames(current: &Catalog, desired: &Catalog, renames: &[Change]) -> Vec<Change> {
     let substitutions = Substitutions::of(renames);
     let mut out = Vec::new();
@@ -104,11 +98,7 @@ fn key_renames(current: &Catalog, desired: &Catalog, renames: &[Change]) -> Vec<
         .collect();
     for new in desired.sequences.values().filter(|s| s.owned_by.is_some() && !current.sequences.contains_key(&s.name)) {
         let same = |old: &&Sequence| {
-            old.owned_by == new.owned_by
-                && old.name.schema == new.name.schema
-                && old.data_type == new.data_type
-                && (old.start, old.increment, old.min_value, old.max_value, old.cache, old.cycle)
-                    == (new.start, new.increment, new.min_value, new.max_value, new.cache, new.cycle)
+            old.owned_by == new.owned_by && old.name.schema == new.name.schema && old.same_options(new)
         };
         if let Some(position) = gone.iter().position(same) {
             let old = gone.remove(position);
@@ -185,9 +175,7 @@ fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &Qualified
             }
         }
     }
-    if let Some(owner) = catalog.owners.objects.shift_remove(&OwnedObject::Sequence(from.clone())) {
-        catalog.owners.objects.insert(OwnedObject::Sequence(name.clone()), owner);
-    }
+    rekey(&mut catalog.owners.objects, &OwnedObject::Sequence(from.clone()), &OwnedObject::Sequence(name.clone()));
     retarget_grants(catalog, |target| {
         if *target == PrivilegeTarget::Sequence(from.clone()) {
             *target = PrivilegeTarget::Sequence(name.clone());
@@ -230,9 +218,7 @@ fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedNa
     for index in catalog.indexes.values_mut() {
         rename(&mut index.table);
     }
-    if let Some(owner) = catalog.owners.objects.shift_remove(&OwnedObject::Table(from.clone())) {
-        catalog.owners.objects.insert(OwnedObject::Table(to.clone()), owner);
-    }
+    rekey(&mut catalog.owners.objects, &OwnedObject::Table(from.clone()), &OwnedObject::Table(to.clone()));
     retarget_grants(catalog, |target| match target {
         PrivilegeTarget::Table(name) => rename(name),
         PrivilegeTarget::Column(column) => rename(&mut column.table),

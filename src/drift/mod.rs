@@ -69,12 +69,12 @@ pub fn report(
 
 /// The normalized DDL of every object of a catalog, keyed by kind and name. A table's DDL includes
 /// its foreign keys, indexes, triggers and comments, so a change to any of them shows on the table.
-/// With `column_order`, a table's columns and constraints are listed in the order of the same table there
+/// With `order_of`, a table's columns and constraints are listed in the order of the same table there
 /// (others after): their order is not compared (no plan changes it), so it must not show as drift.
 pub fn object_ddl(
     catalog: &Catalog,
     renderer: &dyn SqlRenderer,
-    column_order: Option<&Catalog>,
+    order_of: Option<&Catalog>,
 ) -> IndexMap<(&'static str, String), String> {
     let render = |change: Change| renderer.render(&change).join("\n");
     let comment = |target: diff::CommentTarget, text: &Option<String>| {
@@ -111,7 +111,7 @@ pub fn object_ddl(
     for table in catalog.tables.values() {
         // Foreign keys stay inside the table: every dialect can write them there (SQLite only there).
         let mut created = table.clone();
-        if let Some(reference) = column_order.and_then(|c| c.tables.get(&table.name)) {
+        if let Some(reference) = order_of.and_then(|c| c.tables.get(&table.name)) {
             created.columns.sort_by_key(|name, _| reference.columns.get_index_of(name).unwrap_or(usize::MAX));
             created.constraints.sort_by_key(|name, _| reference.constraints.get_index_of(name).unwrap_or(usize::MAX));
         }

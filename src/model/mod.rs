@@ -98,6 +98,16 @@ pub struct Sequence {
     pub comment: Option<String>,
 }
 
+impl Sequence {
+    /// Whether both generate the same values (type, start, step, bounds, cache, cycle), whatever their
+    /// names, owners and comments.
+    pub fn same_options(&self, other: &Sequence) -> bool {
+        self.data_type == other.data_type
+            && (self.start, self.increment, self.min_value, self.max_value, self.cache, self.cycle)
+                == (other.start, other.increment, other.min_value, other.max_value, other.cache, other.cycle)
+    }
+}
+
 /// A column of a table, by table and column name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct ColumnRef {
