@@ -7,7 +7,8 @@
 use crate::model::*;
 use indexmap::IndexMap;
 use sqlx::postgres::{PgConnection, PgRow};
-use sqlx::{Connection, Row};
+use sqlx::{AssertSqlSafe, Connection, Row};
+use std::borrow::Cow;
 
 #[path = "introspect_types.rs"]
 mod types;
@@ -51,11 +52,16 @@ pub async fn introspect_live(conn: &mut PgConnection, schemas: &[String]) -> Res
 /// Introspects through a connection that is already inside a transaction.
 pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Catalog, IntrospectError> {
     // One round trip. work_mem: the sorts and hashes of the larger catalog queries at 10,000 tables
-    // spill to disk with the default 4 MB.
-    sqlx::raw_sql("SET LOCAL search_path TO pg_catalog; SET LOCAL work_mem = '64MB'")
-        .execute(&mut *conn)
-        .await
-        .map_err(|source| IntrospectError::Query { query: "set search_path", source })?;
+    // spill to disk with the default 4 MB. No parallel workers: the queries take a few hundred
+    // milliseconds, and `diff` reads two databases at once, so workers only add their start-up and
+    // compete for the same cores. No JIT: compiling would cost more than these queries run.
+    sqlx::raw_sql(
+        "SET LOCAL search_path TO pg_catalog; SET LOCAL work_mem = '64MB'; \
+         SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(|source| IntrospectError::Query { query: "set search_path", source })?;
     let mut catalog = Catalog::default();
     let schemas = schemas.to_vec();
 
@@ -226,16 +232,26 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         let q = "indexes";
         let schema: String = get(&row, q, "schema")?;
         let name = QualifiedName::new(schema.clone(), get::<String>(&row, q, "name")?);
-        let full: String = get(&row, q, "full_definition")?;
-        let prefix: String = get(&row, q, "prefix")?;
-        let Some(definition) = full.strip_prefix(&prefix) else {
-            return Err(IntrospectError::Decode { query: q, detail: format!("unexpected index definition: {full}") });
+        // Built by the query for plain indexes; otherwise pg_get_indexdef's text after its prefix.
+        let definition = match get::<Option<String>>(&row, q, "definition")? {
+            Some(definition) => definition,
+            None => {
+                let full: String = get(&row, q, "full_definition")?;
+                let prefix: String = get(&row, q, "prefix")?;
+                match full.strip_prefix(&prefix) {
+                    Some(definition) => definition.to_string(),
+                    None => {
+                        let detail = format!("unexpected index definition: {full}");
+                        return Err(IntrospectError::Decode { query: q, detail });
+                    }
+                }
+            }
         };
         let index = Index {
             name: name.clone(),
             table: QualifiedName::new(schema, get::<String>(&row, q, "table_name")?),
             unique: get(&row, q, "is_unique")?,
-            definition: definition.to_string(),
+            definition,
             columns: get(&row, q, "columns")?,
             comment: get(&row, q, "comment")?,
             depends_on: Vec::new(),
@@ -291,12 +307,26 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     Ok(catalog)
 }
 
+/// The text of a catalog query for the connected server. PostgreSQL 14 lacks two catalog columns the
+/// index and constraint queries read (`NULLS NOT DISTINCT` and `ON DELETE SET NULL (columns)`, both new
+/// in 15): there they are replaced by the values they always have on 14.
+fn for_server(conn: &PgConnection, sql: &'static str) -> AssertSqlSafe<Cow<'static, str>> {
+    AssertSqlSafe(match conn.server_version_num() {
+        Some(version) if version < 150_000 => Cow::Owned(
+            sql.replace("i.indnullsnotdistinct", "false")
+                .replace("ix.indnullsnotdistinct", "false")
+                .replace("con.confdelsetcols", "NULL::int2[]"),
+        ),
+        _ => Cow::Borrowed(sql),
+    })
+}
+
 pub(super) async fn fetch(
     conn: &mut PgConnection,
     (name, sql): (&'static str, &'static str),
     schemas: &[String],
 ) -> Result<Vec<PgRow>, IntrospectError> {
-    let query = sqlx::query(sql);
+    let query = sqlx::query(for_server(conn, sql));
     // The extensions query takes no parameter.
     let query = if sql.contains("$1") { query.bind(schemas) } else { query };
     query.fetch_all(&mut *conn).await.map_err(|source| IntrospectError::Query { query: name, source })
@@ -312,7 +342,7 @@ struct Rows<'c> {
 
 impl<'c> Rows<'c> {
     fn new(conn: &'c mut PgConnection, (name, sql): (&'static str, &'static str), schemas: &'c [String]) -> Self {
-        let query = sqlx::query(sql);
+        let query = sqlx::query(for_server(conn, sql));
         let query = if sql.contains("$1") { query.bind(schemas) } else { query };
         Rows { name, stream: query.fetch(conn) }
     }

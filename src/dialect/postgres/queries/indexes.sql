@@ -1,28 +1,67 @@
 -- Indexes that do not belong to a constraint. The definition is what follows USING in
--- pg_get_indexdef, cut after a prefix rebuilt with the same quoting rules. The indexes PostgreSQL
--- creates on partitions for an index of their partitioned table are attached to it and left out.
-SELECT n.nspname AS schema, ic.relname AS name, c.relname AS table_name, i.indisunique AS is_unique,
-       pg_get_indexdef(i.indexrelid) AS full_definition,
-       format('CREATE %sINDEX %I ON %s%I.%I USING ',
-              CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END, ic.relname,
-              CASE WHEN c.relkind = 'p' THEN 'ONLY ' ELSE '' END, n.nspname, c.relname) AS prefix,
-       ARRAY(SELECT DISTINCT a.attname::text
-             FROM pg_depend d
-             JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-             WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
-               AND d.refclassid = 'pg_class'::regclass AND d.refobjid = i.indrelid AND d.refobjsubid > 0
-             ORDER BY 1) AS columns,
+-- pg_get_indexdef. pg_get_indexdef costs tens of microseconds per index (catalog cache misses, a scan
+-- of pg_opclass per key column), so the text of an index whose keys are plain columns with their
+-- default operator class and collation in default order, without INCLUDE columns, storage or
+-- operator class options or NULLS NOT DISTINCT, is built here the way pg_get_indexdef writes it
+-- (`btree (a, b) WHERE <pg_get_expr of the predicate>`; quote_ident quotes alike). Any other index
+-- (expressions, DESC, ...) gets pg_get_indexdef's text, cut after a prefix rebuilt with the same
+-- quoting rules. The indexes PostgreSQL creates on partitions for an index of their partitioned table
+-- are attached to it and left out.
+WITH listed AS MATERIALIZED (
+    SELECT i.indexrelid, i.indrelid, i.indisunique, i.indkey, i.indclass, i.indcollation, i.indoption, i.indpred,
+           i.indexprs IS NULL AND i.indnkeyatts = i.indnatts AND ic.reloptions IS NULL
+               AND NOT i.indnullsnotdistinct AS candidate,
+           n.nspname, ic.relname AS index_name, ic.relam, c.relname AS table_name, c.relkind
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_class c ON c.oid = i.indrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'm', 'p')
+      AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint con
+                      WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                        AND con.contype IN ('p', 'u', 'x'))
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
+      AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
+), plain AS (
+    -- The candidates whose every key is a plain column with the defaults above.
+    SELECT l.indexrelid,
+           bool_and(a.attname IS NOT NULL AND oc.opcdefault AND oc.opcintype = a.atttypid
+                    AND k.coll = a.attcollation AND k.option = 0) AS plain,
+           string_agg(quote_ident(a.attname), ', ' ORDER BY k.position) AS keys,
+           array_agg(DISTINCT a.attname::text ORDER BY a.attname::text) AS columns
+    FROM listed l
+    CROSS JOIN LATERAL unnest(l.indkey::int2[], l.indclass::oid[], l.indcollation::oid[], l.indoption::int2[])
+        WITH ORDINALITY k(attnum, opclass, coll, option, position)
+    -- A lookup per key column (OFFSET 0 keeps it one): cheaper than hashing all of pg_attribute.
+    LEFT JOIN LATERAL (SELECT a.attname, a.atttypid, a.attcollation FROM pg_attribute a
+                       WHERE a.attrelid = l.indrelid AND a.attnum = k.attnum OFFSET 0) a ON true
+    LEFT JOIN pg_opclass oc ON oc.oid = k.opclass
+    WHERE l.candidate
+      -- Operator class options live on the index's own attributes.
+      AND l.indexrelid NOT IN (SELECT ia.attrelid FROM pg_attribute ia
+                               WHERE ia.attrelid = ANY (ARRAY(SELECT indexrelid FROM listed))
+                                 AND ia.attoptions IS NOT NULL)
+    GROUP BY l.indexrelid
+)
+SELECT l.nspname AS schema, l.index_name AS name, l.table_name, l.indisunique AS is_unique,
+       CASE WHEN p.plain THEN quote_ident(am.amname) || ' (' || p.keys || ')'
+                              || COALESCE(' WHERE ' || pg_get_expr(l.indpred, l.indrelid), '') END AS definition,
+       CASE WHEN p.plain IS NOT TRUE THEN pg_get_indexdef(l.indexrelid) END AS full_definition,
+       CASE WHEN p.plain IS NOT TRUE THEN
+           format('CREATE %sINDEX %I ON %s%I.%I USING ',
+                  CASE WHEN l.indisunique THEN 'UNIQUE ' ELSE '' END, l.index_name,
+                  CASE WHEN l.relkind = 'p' THEN 'ONLY ' ELSE '' END, l.nspname, l.table_name) END AS prefix,
+       CASE WHEN p.plain AND l.indpred IS NULL THEN p.columns ELSE
+           ARRAY(SELECT DISTINCT a.attname::text
+                 FROM pg_depend d
+                 JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                 WHERE d.classid = 'pg_class'::regclass AND d.objid = l.indexrelid
+                   AND d.refclassid = 'pg_class'::regclass AND d.refobjid = l.indrelid AND d.refobjsubid > 0
+                 ORDER BY 1) END AS columns,
        ds.description AS comment
-FROM pg_index i
-JOIN pg_class ic ON ic.oid = i.indexrelid
-JOIN pg_class c ON c.oid = i.indrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
-WHERE c.relkind IN ('r', 'm', 'p')
-  AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint con
-                  WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
-                    AND con.contype IN ('p', 'u', 'x'))
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
-  AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
-ORDER BY n.nspname, ic.relname
+FROM listed l
+JOIN pg_am am ON am.oid = l.relam
+LEFT JOIN plain p ON p.indexrelid = l.indexrelid
+LEFT JOIN pg_description ds ON ds.objoid = l.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
+ORDER BY l.nspname, l.index_name

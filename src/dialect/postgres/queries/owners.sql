@@ -7,7 +7,8 @@ WITH managed AS (
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
       AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
 ), extension_member AS (
-    SELECT d.classid, d.objid FROM pg_depend d WHERE d.deptype = 'e'
+    -- Through the reference index: the members of extensions, not a scan of all of pg_depend.
+    SELECT d.classid, d.objid FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
 )
 SELECT 'session' AS kind, NULL::text AS schema, NULL::text AS name, NULL::text AS arguments,
        current_user::text AS owner

@@ -6,7 +6,8 @@ WITH managed AS (
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
       AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
 ), extension_member AS (
-    SELECT d.classid, d.objid FROM pg_depend d WHERE d.deptype = 'e'
+    -- Through the reference index: the members of extensions, not a scan of all of pg_depend.
+    SELECT d.classid, d.objid FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
 ), acl AS (
     SELECT 'schema' AS kind, m.nspname AS schema, NULL::name AS name, NULL::name AS column_name, NULL AS arguments,
            m.nspowner AS owner, m.nspacl IS NULL AS implicit,

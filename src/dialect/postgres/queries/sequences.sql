@@ -3,7 +3,7 @@ SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS 
        s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value,
        s.seqcache AS cache, s.seqcycle AS cycle,
        own.nspname AS owner_schema, own.relname AS owner_table, own.attname AS owner_column,
-       obj_description(c.oid, 'pg_class') AS comment
+       ds.description AS comment
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -17,8 +17,10 @@ LEFT JOIN LATERAL (
       AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'
     LIMIT 1
 ) own ON true
+LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
   AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
+  -- One hashed set rather than a probe per sequence: most sequences are identity ones.
+  AND c.oid NOT IN (SELECT d.objid FROM pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.deptype IN ('i', 'e'))
 ORDER BY n.nspname, c.relname

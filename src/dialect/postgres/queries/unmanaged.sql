@@ -4,7 +4,8 @@ WITH managed AS (
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
       AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
 ), extension_member AS (
-    SELECT d.classid, d.objid FROM pg_depend d WHERE d.deptype = 'e'
+    -- Through the reference index: the members of extensions, not a scan of all of pg_depend.
+    SELECT d.classid, d.objid FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
 )
 SELECT kind, schema, name FROM (
     SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'window function' END AS kind,
@@ -43,13 +44,15 @@ SELECT kind, schema, name FROM (
     FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid JOIN managed m ON m.oid = c.relnamespace
     JOIN pg_type t ON t.oid = a.atttypid
-    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum AND c.relkind = 'v'
     CROSS JOIN LATERAL (VALUES
         (CASE WHEN a.attstattarget >= 0 THEN 'column statistics target' END),
         (CASE WHEN a.attstorage <> t.typstorage THEN 'column storage' END),
         (CASE WHEN a.attcompression <> '' THEN 'column compression' END),
-        (CASE WHEN ad.oid IS NOT NULL THEN 'view column default' END)) AS settings (setting)
+        (CASE WHEN a.atthasdef AND c.relkind = 'v' THEN 'view column default' END)) AS settings (setting)
+    -- Only the few attributes with such a setting are expanded into one row per setting.
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm', 'v') AND setting IS NOT NULL
+      AND (a.attstattarget >= 0 OR a.attstorage <> t.typstorage OR a.attcompression <> ''
+           OR (a.atthasdef AND c.relkind = 'v'))
       AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
 ) objects
 ORDER BY kind, name
