@@ -330,15 +330,20 @@ fn main() -> anyhow::Result<()> {
     // Loading N tables in one transaction (`psql -1`, and the scratch load of `schema generate`) holds
     // about 15 locks per table until it commits; the shared lock table has max_locks_per_transaction ×
     // (max_connections + max_prepared_transactions) slots, 64 × 200 on the throwaway cluster, which runs
-    // out between 1,000 and 5,000 tables. Raise it (ALTER SYSTEM and a restart) when the sizes need it.
+    // out between 1,000 and 5,000 tables. The catalogs of a 5,000-table database take 96 MB, so the
+    // default 128 MB of shared_buffers cannot hold the two that `schema diff` and migra read, and every
+    // run would read them through the kernel's page cache: 1 GB, as a server with thousands of tables
+    // would have. Both are raised (ALTER SYSTEM and a restart) when the sizes need it.
     let largest = options.sizes.iter().copied().max().unwrap_or(0);
     let want_locks = options.max_locks.unwrap_or(if largest > 1_000 { 1024 } else { 0 });
-    if want_locks > 0 {
+    let want_shared_buffers_mb = if largest > 1_000 { 1024 } else { 0 };
+    if want_locks > 0 || want_shared_buffers_mb > 0 {
         match &log_path {
-            Some(log) => raise_max_locks(server, log, want_locks)?,
-            None => {
-                println!("note: cannot restart this server; set max_locks_per_transaction >= {want_locks} yourself")
-            }
+            Some(log) => raise_settings(server, log, want_locks, want_shared_buffers_mb)?,
+            None => println!(
+                "note: cannot restart this server; set max_locks_per_transaction >= {want_locks} and \
+                 shared_buffers >= {want_shared_buffers_mb}MB yourself"
+            ),
         }
     }
     let machine = machine_description(server);
@@ -378,14 +383,28 @@ fn psql_value(url: &str, sql: &str) -> String {
 
 /// Sets max_locks_per_transaction with ALTER SYSTEM and restarts the throwaway cluster (whose log is
 /// `<dir>/server.log` beside `<dir>/data`) with `pg_ctl restart`, as the `postgres` OS user when root.
-fn raise_max_locks(server: &PgServer, log: &Path, want: u64) -> anyhow::Result<()> {
-    let have: u64 = psql_value(server.admin_url(), "SHOW max_locks_per_transaction").parse().unwrap_or(0);
-    if have >= want {
+fn raise_settings(server: &PgServer, log: &Path, want_locks: u64, want_shared_buffers_mb: u64) -> anyhow::Result<()> {
+    let have_locks: u64 = psql_value(server.admin_url(), "SHOW max_locks_per_transaction").parse().unwrap_or(0);
+    let have_shared_buffers_mb: u64 = psql_value(
+        server.admin_url(),
+        "SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'",
+    )
+    .parse()
+    .unwrap_or(0);
+    let mut settings = Vec::new();
+    if have_locks < want_locks {
+        settings.push(format!("ALTER SYSTEM SET max_locks_per_transaction = {want_locks}"));
+    }
+    if have_shared_buffers_mb < want_shared_buffers_mb {
+        settings.push(format!("ALTER SYSTEM SET shared_buffers = '{want_shared_buffers_mb}MB'"));
+    }
+    if settings.is_empty() {
         return Ok(());
     }
-    let set = format!("ALTER SYSTEM SET max_locks_per_transaction = {want}");
-    let status = Command::new("psql").args(["-X", "-q", "-c", &set, server.admin_url()]).status()?;
-    anyhow::ensure!(status.success(), "{set} failed");
+    for set in &settings {
+        let status = Command::new("psql").args(["-X", "-q", "-c", set, server.admin_url()]).status()?;
+        anyhow::ensure!(status.success(), "{set} failed");
+    }
     let data = psql_value(server.admin_url(), "SHOW data_directory");
     let cluster_dir = log.parent().unwrap_or(Path::new("/"));
     let pg_ctl = ["pg_ctl".to_string()]
@@ -411,8 +430,9 @@ fn raise_max_locks(server: &PgServer, log: &Path, want: u64) -> anyhow::Result<(
     let out = cmd.current_dir(cluster_dir).stdin(Stdio::null()).output()?;
     anyhow::ensure!(out.status.success(), "pg_ctl restart failed: {}", String::from_utf8_lossy(&out.stderr));
     println!(
-        "max_locks_per_transaction: {have} -> {}",
-        psql_value(server.admin_url(), "SHOW max_locks_per_transaction")
+        "max_locks_per_transaction: {have_locks} -> {}; shared_buffers: {have_shared_buffers_mb}MB -> {}",
+        psql_value(server.admin_url(), "SHOW max_locks_per_transaction"),
+        psql_value(server.admin_url(), "SHOW shared_buffers")
     );
     Ok(())
 }

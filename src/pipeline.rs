@@ -196,14 +196,21 @@ pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &Re
     if !problems.is_empty() {
         bail!("the declared schema asks for changes that cannot be planned:\n  {}", problems.join("\n  "));
     }
-    let renderer = kind.renderer();
-    // One direction at a time, each change set moved into its plan: at 10,000 tables the changes of a
-    // new schema are as large as the catalog.
-    let up_changes = renderer.adapt(diff::diff(current, desired, hints), current, desired);
-    let up = plan::build_from(up_changes, renderer.as_ref())?;
-    let down_changes = renderer.adapt(diff::diff(desired, current, &hints.reversed()), desired, current);
-    let down = plan::build_from(down_changes, renderer.as_ref())?;
-    Ok((up, down))
+    // Each change set is moved into its plan: at 10,000 tables the changes of a new schema are as large
+    // as the catalog. The two directions are independent and planned on two threads: the databases
+    // have been read by now, so the cores are free, and this is the only work left before the output.
+    let plan_direction = |from: &Catalog, to: &Catalog, hints: &RenameHints| -> Result<Plan> {
+        let renderer = kind.renderer();
+        let changes = renderer.adapt(diff::diff(from, to, hints), from, to);
+        Ok(plan::build_from(changes, renderer.as_ref())?)
+    };
+    let reversed = hints.reversed();
+    std::thread::scope(|scope| {
+        let down = scope.spawn(|| plan_direction(desired, current, &reversed));
+        let up = plan_direction(current, desired, hints);
+        let down = down.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((up?, down?))
+    })
 }
 
 /// What a migration starts from.

@@ -40,6 +40,9 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let ((mut current, _), (mut desired, hints)) = (current?, desired?);
     pipeline::retain_managed(&mut current, &mut desired, settings);
     let (up, down) = pipeline::plan_between(kind, &current, &desired, &hints)?;
+    // The process exits after the output: freeing two 5,000-table catalogs item by item took 35 ms,
+    // a fifth of what is left to do once the databases have been read.
+    std::mem::forget((current, desired));
     match args.format {
         Format::Json => {
             let value = serde_json::json!({ "changes": up.steps.len(), "transactional": up.transactional, "up": up.steps, "down": down.steps });
