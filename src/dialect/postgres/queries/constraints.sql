@@ -8,8 +8,8 @@
 -- constraints and the rest get pg_get_constraintdef's text.
 SELECT n.nspname AS schema, c.relname AS table_name, con.conname AS name, con.contype::text AS kind,
        CASE WHEN con.contype = 'f' AND con.confdelsetcols IS NULL THEN
-                'FOREIGN KEY (' || k.list || ') REFERENCES ' || quote_ident(fn.nspname) || '.' || quote_ident(fc.relname)
-                || '(' || rk.list || ')'
+                'FOREIGN KEY (' || key.list || ') REFERENCES ' || quote_ident(fn.nspname) || '.' || quote_ident(fc.relname)
+                || '(' || key.ref_list || ')'
                 || CASE con.confmatchtype WHEN 'f' THEN ' MATCH FULL' WHEN 'p' THEN ' MATCH PARTIAL' ELSE '' END
                 || CASE con.confupdtype WHEN 'r' THEN ' ON UPDATE RESTRICT' WHEN 'c' THEN ' ON UPDATE CASCADE'
                                         WHEN 'n' THEN ' ON UPDATE SET NULL' WHEN 'd' THEN ' ON UPDATE SET DEFAULT' ELSE '' END
@@ -21,14 +21,14 @@ SELECT n.nspname AS schema, c.relname AS table_name, con.conname AS name, con.co
             WHEN con.contype IN ('p', 'u') AND ix.indnatts = cardinality(con.conkey) THEN
                 CASE con.contype WHEN 'p' THEN 'PRIMARY KEY ' ELSE 'UNIQUE ' END
                 || CASE WHEN con.contype = 'u' AND ix.indnullsnotdistinct THEN 'NULLS NOT DISTINCT ' ELSE '' END
-                || '(' || k.list || ')'
+                || '(' || key.list || ')'
                 || CASE WHEN con.condeferrable THEN ' DEFERRABLE' ELSE '' END
                 || CASE WHEN con.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
             ELSE pg_get_constraintdef(con.oid) END AS definition,
        con.convalidated AS validated,
-       k.names AS columns,
+       COALESCE(key.names, '{}') AS columns,
        fn.nspname AS ref_schema, fc.relname AS ref_table,
-       COALESCE(rk.names, '{}') AS ref_columns,
+       COALESCE(key.ref_names, '{}') AS ref_columns,
        COALESCE(ty.types, '[]') AS types,
        ds.description AS comment
 FROM pg_constraint con
@@ -37,19 +37,31 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_index ix ON ix.indexrelid = con.conindid AND con.contype IN ('p', 'u')
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
--- The key columns in order, as names and as the quoted list the definition shows. OFFSET 0 keeps these
--- a lookup per key column rather than a hash of all of pg_attribute.
-CROSS JOIN LATERAL (SELECT COALESCE(array_agg(a.attname::text ORDER BY k.ord), '{}') AS names,
-                           string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) AS list
-                    FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
-                    JOIN LATERAL (SELECT a.attname FROM pg_attribute a
-                                  WHERE a.attrelid = con.conrelid AND a.attnum = k.num OFFSET 0) a ON true) k
-LEFT JOIN LATERAL (SELECT array_agg(a.attname::text ORDER BY k.ord) AS names,
-                          string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) AS list
-                   FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
-                   JOIN LATERAL (SELECT a.attname FROM pg_attribute a
-                                 WHERE a.attrelid = con.confrelid AND a.attnum = k.num OFFSET 0) a ON true) rk
-       ON con.contype = 'f'
+-- The key columns in order, as names and as the quoted list the definition shows. Most keys have one
+-- column, found by a plain join; only longer keys take a subquery each (one per constraint cost
+-- more than the rest of the query).
+LEFT JOIN pg_attribute a1 ON a1.attrelid = con.conrelid AND a1.attnum = con.conkey[1]
+LEFT JOIN pg_attribute fa1 ON fa1.attrelid = con.confrelid AND fa1.attnum = con.confkey[1]
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN cardinality(con.conkey) = 1 THEN ARRAY[a1.attname::text]
+                ELSE ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
+                           JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
+                           ORDER BY k.ord) END AS names,
+           CASE WHEN cardinality(con.conkey) = 1 THEN quote_ident(a1.attname)
+                ELSE (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
+                      FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
+                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num) END AS list,
+           CASE WHEN con.contype <> 'f' THEN NULL
+                WHEN cardinality(con.confkey) = 1 THEN ARRAY[fa1.attname::text]
+                ELSE ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
+                           JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
+                           ORDER BY k.ord) END AS ref_names,
+           CASE WHEN con.contype <> 'f' THEN NULL
+                WHEN cardinality(con.confkey) = 1 THEN quote_ident(fa1.attname)
+                ELSE (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
+                      FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
+                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num) END AS ref_list
+) key
 -- The types a constraint uses, gathered in one grouped pass rather than one subquery per constraint.
 LEFT JOIN (SELECT d.objid, json_agg(DISTINCT jsonb_build_array(tn.nspname, t.typname))::text AS types
            FROM pg_depend d
