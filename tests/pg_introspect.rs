@@ -47,7 +47,8 @@ CREATE TABLE items (
     CONSTRAINT items_title_key UNIQUE (title) DEFERRABLE,
     CONSTRAINT items_name_key UNIQUE (name) INCLUDE (title),
     CONSTRAINT items_amount_check CHECK (amount > 0),
-    CONSTRAINT items_period_excl EXCLUDE USING gist (period WITH &&)
+    CONSTRAINT items_period_excl EXCLUDE USING gist (period WITH &&),
+    CONSTRAINT items_lower_excl EXCLUDE USING btree (lower(title) WITH =)
 );
 CREATE INDEX items_plain ON items (parent_id);
 CREATE INDEX items_select ON items ("select");
@@ -133,5 +134,5 @@ async fn built_index_and_constraint_definitions_are_postgresqls_own() {
             compared += 1;
         }
     }
-    assert_eq!(compared, 13, "constraints compared");
+    assert_eq!(compared, 14, "constraints compared");
 }

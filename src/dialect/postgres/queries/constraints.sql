@@ -43,7 +43,7 @@ LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
 LEFT JOIN pg_attribute a1 ON a1.attrelid = con.conrelid AND a1.attnum = con.conkey[1]
 LEFT JOIN pg_attribute fa1 ON fa1.attrelid = con.confrelid AND fa1.attnum = con.confkey[1]
 CROSS JOIN LATERAL (
-    SELECT CASE WHEN cardinality(con.conkey) = 1 THEN ARRAY[a1.attname::text]
+    SELECT CASE WHEN cardinality(con.conkey) = 1 THEN array_remove(ARRAY[a1.attname::text], NULL)
                 ELSE ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
                            JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
                            ORDER BY k.ord) END AS names,
@@ -52,7 +52,7 @@ CROSS JOIN LATERAL (
                       FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
                       JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num) END AS list,
            CASE WHEN con.contype <> 'f' THEN NULL
-                WHEN cardinality(con.confkey) = 1 THEN ARRAY[fa1.attname::text]
+                WHEN cardinality(con.confkey) = 1 THEN array_remove(ARRAY[fa1.attname::text], NULL)
                 ELSE ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
                            JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
                            ORDER BY k.ord) END AS ref_names,

@@ -19,6 +19,8 @@ WITH managed AS (
            (aclexplode(COALESCE(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)))).*
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+      -- Without an ACL a relation has the default one, which grants to its owner only: nothing to list.
+      AND c.relacl IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
     UNION ALL
     SELECT 'column', m.nspname, c.relname, a.attname, NULL, c.relowner, false, (aclexplode(a.attacl)).*
