@@ -48,7 +48,7 @@ pub(super) fn diff_domains(
                         continue;
                     };
                     let mut on_base = column.clone();
-                    on_base.data_type = want.data_type.clone();
+                    on_base.data_type = want.data_type.as_str().into();
                     on_base.collation = want.collation.clone();
                     on_base.default = None;
                     on_base.depends_on.retain(|d| d != &ObjectRef::Type(name.clone()));
