@@ -432,9 +432,10 @@ fn merge<'a>(parts: impl IntoIterator<Item = &'a Words>) -> Option<Words> {
 }
 
 /// Takes `desired` as `current`'s text if the two say the same once `words` are substituted in `current`.
-fn adopt(current: &mut String, desired: &str, words: &Words) {
-    if current != desired && same_after_renames(current, desired, words) {
-        *current = desired.to_string();
+/// `current` is a `String` (definitions) or a `Box<str>` (generation expressions).
+fn adopt<T: AsRef<str> + for<'d> From<&'d str>>(current: &mut T, desired: &str, words: &Words) {
+    if current.as_ref() != desired && same_after_renames(current.as_ref(), desired, words) {
+        *current = T::from(desired);
     }
 }
 
