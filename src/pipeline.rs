@@ -123,7 +123,7 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
     if Kind::from_url(url)? == Kind::Sqlite {
         let to_main = |name: &mut QualifiedName| {
             if name.schema == "public" {
-                name.schema = "main".to_string();
+                name.schema = "main".into();
             }
         };
         for (from, to) in &mut hints.tables {

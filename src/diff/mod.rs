@@ -24,7 +24,7 @@ pub enum CommentTarget {
     Sequence(QualifiedName),
     Table(QualifiedName),
     Column(ColumnRef),
-    Constraint { table: QualifiedName, name: String },
+    Constraint { table: QualifiedName, name: Name },
     Index(QualifiedName),
     View { name: QualifiedName, materialized: bool },
     Function(FunctionId),
@@ -36,7 +36,7 @@ pub enum CommentTarget {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EnumColumnUse {
     pub column: ColumnRef,
-    pub data_type: String,
+    pub data_type: Name,
     /// Whether the column has a default now (it must be dropped before the conversion).
     pub had_default: bool,
     pub default: Option<String>,
@@ -919,7 +919,7 @@ fn diff_views(
         }
         let no_comments = IndexMap::new();
         let had = kept.map_or(&no_comments, |h| &h.column_comments);
-        let column = |c: &String| CommentTarget::Column(ColumnRef { table: name.clone(), column: c.clone() });
+        let column = |c: &String| CommentTarget::Column(ColumnRef { table: name.clone(), column: c.into() });
         for (c, text) in &want.column_comments {
             if had.get(c) != Some(text) {
                 out.push(comment(column(c), &Some(text.clone())));
@@ -964,7 +964,7 @@ fn diff_indexes(
 /// relies on. Foreign keys that are otherwise unchanged but reference a key being dropped are dropped
 /// first and added back afterwards.
 fn recreate_dependent_foreign_keys(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
-    let key = |table: &QualifiedName, columns: &[String]| {
+    let key = |table: &QualifiedName, columns: &[Name]| {
         let mut columns = columns.to_vec();
         columns.sort();
         (table.clone(), columns)

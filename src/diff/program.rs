@@ -123,7 +123,7 @@ pub(super) fn diff_triggers(
         }
         let old_comment = have.filter(|_| !recreate.contains(key)).and_then(|t| t.comment.as_ref());
         if old_comment != want.comment.as_ref() {
-            let target = CommentTarget::Trigger { table: want.table.clone(), name: want.name.name.clone() };
+            let target = CommentTarget::Trigger { table: want.table.clone(), name: want.name.name.to_string() };
             out.push(comment(target, &want.comment));
         }
     }
@@ -375,7 +375,7 @@ pub(super) fn restore_on_readded_columns(current: &Catalog, desired: &Catalog, o
     if readded.is_empty() {
         return;
     }
-    let touches = |table: &QualifiedName, columns: &[String]| {
+    let touches = |table: &QualifiedName, columns: &[Name]| {
         columns.iter().any(|c| readded.contains(&ColumnRef { table: table.clone(), column: c.clone() }))
     };
     let mut restored = Vec::new();
@@ -390,7 +390,7 @@ pub(super) fn restore_on_readded_columns(current: &Catalog, desired: &Catalog, o
             let unchanged =
                 desired.tables.get(table_name).and_then(|t| t.constraints.get(constraint_name)) == Some(constraint);
             let planned = out.iter().any(|c| {
-                matches!(c, Change::AddConstraint { table, constraint: k } if table == table_name && &k.name == constraint_name)
+                matches!(c, Change::AddConstraint { table, constraint: k } if table == table_name && k.name == *constraint_name)
             });
             if unchanged && !planned && touches(table_name, &constraint.columns) {
                 restored.push(Change::DropConstraint { table: table_name.clone(), constraint: constraint.clone() });

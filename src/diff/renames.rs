@@ -37,10 +37,10 @@ pub(super) fn apply<'a>(
         let (Some(have), Some(want)) = (renamed.tables.get(table), desired.tables.get(table)) else {
             continue;
         };
-        if have.columns.contains_key(from)
-            && !have.columns.contains_key(to)
-            && want.columns.contains_key(to)
-            && !want.columns.contains_key(from)
+        if have.columns.contains_key(from.as_str())
+            && !have.columns.contains_key(to.as_str())
+            && want.columns.contains_key(to.as_str())
+            && !want.columns.contains_key(from.as_str())
         {
             rename_column_in(renamed.to_mut(), table, from, to);
             out.push(Change::RenameColumn { table: table.clone(), from: from.clone(), to: to.clone() });
@@ -85,8 +85,8 @@ fn key_renames(current: &Catalog, desired: &Catalog, renames: &[Change]) -> Vec<
                 let old = gone.remove(position);
                 out.push(Change::RenameConstraint {
                     table: name.clone(),
-                    from: old.name.clone(),
-                    to: new.name.clone(),
+                    from: old.name.to_string(),
+                    to: new.name.to_string(),
                 });
             }
         }
@@ -134,15 +134,17 @@ fn apply_key_renames(catalog: &mut Catalog, desired: &Catalog, renames: &[Change
                 let (Some(have), Some(want)) = (catalog.tables.get_mut(table), desired.tables.get(table)) else {
                     continue;
                 };
-                let (Some(new), Some(constraint)) = (want.constraints.get(to), rekey(&mut have.constraints, from, to))
+                let (Some(new), Some(constraint)) =
+                    (want.constraints.get(to.as_str()), rekey(&mut have.constraints, from.as_str(), to.into()))
                 else {
                     continue;
                 };
-                constraint.name = to.clone();
+                constraint.name = to.into();
                 constraint.definition = new.definition.clone();
             }
             Change::RenameIndex { from, to: name, .. } => {
-                let (Some(new), Some(index)) = (desired.indexes.get(name), rekey(&mut catalog.indexes, from, name))
+                let (Some(new), Some(index)) =
+                    (desired.indexes.get(name), rekey(&mut catalog.indexes, from, name.clone()))
                 else {
                     continue;
                 };
@@ -158,7 +160,7 @@ fn apply_key_renames(catalog: &mut Catalog, desired: &Catalog, renames: &[Change
 /// Renames a sequence and what names it: the defaults that call it (PostgreSQL follows the sequence,
 /// not its name, so the default reads the new name afterwards), its grants and owner.
 fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &QualifiedName, name: &QualifiedName) {
-    let Some(sequence) = rekey(&mut catalog.sequences, from, name) else { return };
+    let Some(sequence) = rekey(&mut catalog.sequences, from, name.clone()) else { return };
     sequence.name = name.clone();
     for table in catalog.tables.values_mut() {
         let want = desired.tables.get(&table.name);
@@ -169,13 +171,13 @@ fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &Qualified
             column.depends_on[at] = ObjectRef::Sequence(name.clone());
             let wanted = want.and_then(|t| t.columns.get(&column.name)).and_then(|c| c.default.as_ref());
             if let (Some(default), Some(wanted)) = (&mut column.default, wanted)
-                && default.replace(&from.name, &name.name) == *wanted
+                && default.replace(from.name.as_str(), &name.name) == *wanted
             {
                 *default = wanted.clone();
             }
         }
     }
-    rekey(&mut catalog.owners.objects, &OwnedObject::Sequence(from.clone()), &OwnedObject::Sequence(name.clone()));
+    rekey(&mut catalog.owners.objects, &OwnedObject::Sequence(from.clone()), OwnedObject::Sequence(name.clone()));
     retarget_grants(catalog, |target| {
         if *target == PrivilegeTarget::Sequence(from.clone()) {
             *target = PrivilegeTarget::Sequence(name.clone());
@@ -197,7 +199,7 @@ fn retarget_grants(catalog: &mut Catalog, rename: impl Fn(&mut PrivilegeTarget))
 }
 
 fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedName) {
-    if let Some(table) = rekey(&mut catalog.tables, from, to) {
+    if let Some(table) = rekey(&mut catalog.tables, from, to.clone()) {
         table.name = to.clone();
     }
     let rename = |name: &mut QualifiedName| {
@@ -218,7 +220,7 @@ fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedNa
     for index in catalog.indexes.values_mut() {
         rename(&mut index.table);
     }
-    rekey(&mut catalog.owners.objects, &OwnedObject::Table(from.clone()), &OwnedObject::Table(to.clone()));
+    rekey(&mut catalog.owners.objects, &OwnedObject::Table(from.clone()), OwnedObject::Table(to.clone()));
     retarget_grants(catalog, |target| match target {
         PrivilegeTarget::Table(name) => rename(name),
         PrivilegeTarget::Column(column) => rename(&mut column.table),
@@ -268,9 +270,9 @@ fn dependency_lists(catalog: &mut Catalog) -> impl Iterator<Item = &mut Vec<Obje
 
 fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &str, to: &str) {
     if let Some(table) = catalog.tables.get_mut(table_name)
-        && let Some(column) = rekey(&mut table.columns, &from.to_string(), &to.to_string())
+        && let Some(column) = rekey(&mut table.columns, from, to.into())
     {
-        column.name = to.to_string();
+        column.name = to.into();
         for constraint in table.constraints.values_mut() {
             rename_in_list(&mut constraint.columns, from, to);
         }
@@ -294,7 +296,7 @@ fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &st
             && &owner.table == table_name
             && owner.column == from
         {
-            owner.column = to.to_string();
+            owner.column = to.into();
         }
     }
     for deps in dependency_lists(catalog) {
@@ -303,7 +305,7 @@ fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &st
                 && &c.table == table_name
                 && c.column == from
             {
-                c.column = to.to_string();
+                c.column = to.into();
             }
         }
     }
@@ -311,16 +313,20 @@ fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &st
 
 /// Gives the entry under `from` the key `to` where it stands (the catalog's order is kept), and returns
 /// it; `None` if `from` is missing or `to` is taken.
-fn rekey<'m, K: std::hash::Hash + Eq + Clone, V>(map: &'m mut IndexMap<K, V>, from: &K, to: &K) -> Option<&'m mut V> {
+fn rekey<'m, K, V, Q>(map: &'m mut IndexMap<K, V>, from: &Q, to: K) -> Option<&'m mut V>
+where
+    K: std::hash::Hash + Eq,
+    Q: std::hash::Hash + indexmap::Equivalent<K> + ?Sized,
+{
     let index = map.get_index_of(from)?;
-    map.replace_index(index, to.clone()).ok()?;
+    map.replace_index(index, to).ok()?;
     map.get_index_mut(index).map(|(_, value)| value)
 }
 
-fn rename_in_list(list: &mut [String], from: &str, to: &str) {
+fn rename_in_list(list: &mut [Name], from: &str, to: &str) {
     for item in list {
         if item == from {
-            *item = to.to_string();
+            *item = to.into();
         }
     }
 }
@@ -346,7 +352,7 @@ impl<'a> Substitutions<'a> {
                 }
                 // Definitions name tables by schema and name; a rename stays in its schema.
                 Change::RenameTable { from, to } if from.schema == to.schema => {
-                    out.tables.entry(to).or_default().insert(from.name.clone(), to.name.clone());
+                    out.tables.entry(to).or_default().insert(from.name.to_string(), to.name.to_string());
                 }
                 _ => {}
             }
@@ -426,9 +432,10 @@ fn merge<'a>(parts: impl IntoIterator<Item = &'a Words>) -> Option<Words> {
 }
 
 /// Takes `desired` as `current`'s text if the two say the same once `words` are substituted in `current`.
-fn adopt(current: &mut String, desired: &str, words: &Words) {
-    if current != desired && same_after_renames(current, desired, words) {
-        *current = desired.to_string();
+/// `current` is a `String` (definitions) or a `Box<str>` (generation expressions).
+fn adopt<T: AsRef<str> + for<'d> From<&'d str>>(current: &mut T, desired: &str, words: &Words) {
+    if current.as_ref() != desired && same_after_renames(current.as_ref(), desired, words) {
+        *current = T::from(desired);
     }
 }
 

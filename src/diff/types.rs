@@ -48,8 +48,8 @@ pub(super) fn diff_domains(
                         continue;
                     };
                     let mut on_base = column.clone();
-                    on_base.data_type = want.data_type.clone();
-                    on_base.collation = want.collation.clone();
+                    on_base.data_type = want.data_type.as_str().into();
+                    on_base.collation = want.collation.as_deref().map(Box::from);
                     on_base.default = None;
                     on_base.depends_on.retain(|d| d != &ObjectRef::Type(name.clone()));
                     out.push(Change::AlterColumn { table: table.clone(), from: column.clone(), to: on_base.clone() });

@@ -122,7 +122,8 @@ pub fn object_ddl(
         }
         for trigger in catalog.triggers.values().filter(|t| t.table == table.name) {
             ddl.push(render(Change::CreateTrigger(trigger.clone())));
-            let target = diff::CommentTarget::Trigger { table: table.name.clone(), name: trigger.name.name.clone() };
+            let target =
+                diff::CommentTarget::Trigger { table: table.name.clone(), name: trigger.name.name.to_string() };
             ddl.extend(comment(target, &trigger.comment));
         }
         if let Some(switches) = catalog.row_security.get(&table.name) {
@@ -157,7 +158,7 @@ pub fn object_ddl(
         let target = diff::CommentTarget::View { name: view.name.clone(), materialized: view.materialized };
         ddl.extend(comment(target, &view.comment));
         for (column, text) in &view.column_comments {
-            let target = diff::CommentTarget::Column(ColumnRef { table: view.name.clone(), column: column.clone() });
+            let target = diff::CommentTarget::Column(ColumnRef { table: view.name.clone(), column: column.into() });
             ddl.extend(comment(target, &Some(text.clone())));
         }
         let kind = if view.materialized { "materialized view" } else { "view" };

@@ -228,8 +228,8 @@ fn priority(change: &Change) -> u8 {
     }
 }
 
-fn column_keys<'a>(table: &'a QualifiedName, columns: &'a [String]) -> impl Iterator<Item = Key<'a>> {
-    columns.iter().map(move |c| Key::Column(table, c))
+fn column_keys<'a>(table: &'a QualifiedName, columns: &'a [impl AsRef<str>]) -> impl Iterator<Item = Key<'a>> {
+    columns.iter().map(move |c| Key::Column(table, c.as_ref()))
 }
 
 fn ref_key(r: &ObjectRef) -> Key<'_> {
@@ -243,8 +243,8 @@ fn ref_key(r: &ObjectRef) -> Key<'_> {
     }
 }
 
-fn sorted(columns: &[String]) -> Box<[&str]> {
-    let mut v: Box<[&str]> = columns.iter().map(String::as_str).collect();
+fn sorted(columns: &[Name]) -> Box<[&str]> {
+    let mut v: Box<[&str]> = columns.iter().map(Name::as_str).collect();
     v.sort_unstable();
     v
 }

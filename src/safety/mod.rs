@@ -13,7 +13,7 @@ pub mod policy;
 pub mod rewrite;
 
 use crate::diff::Change;
-use crate::model::{Column, ColumnRef, QualifiedName};
+use crate::model::{Column, ColumnRef, Name, QualifiedName};
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 use std::fmt;
@@ -293,7 +293,7 @@ pub struct Context {
     pub attached_partitions: IndexSet<QualifiedName>,
     /// The primary key columns of the tables expand/contract backfills, when the plan keeps the key
     /// (filled by [`rewrite::context`]): backfills walk the key instead of scanning for unfilled rows.
-    pub primary_keys: IndexMap<QualifiedName, Vec<String>>,
+    pub primary_keys: IndexMap<QualifiedName, Vec<Name>>,
 }
 
 impl Context {
@@ -508,7 +508,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         )),
         Change::RebuildTable { from, to } => {
             let lost: Vec<&str> =
-                from.columns.keys().filter(|c| !to.columns.contains_key(*c)).map(String::as_str).collect();
+                from.columns.keys().filter(|c| !to.columns.contains_key(*c)).map(Name::as_str).collect();
             for column in lost {
                 out.push(
                     Hazard::new(

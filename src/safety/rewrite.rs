@@ -236,16 +236,16 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
         .iter()
         .filter_map(|c| match c {
             Change::RenameColumn { table, from, to } => {
-                Some((ColumnRef { table: table.clone(), column: from.clone() }, to.clone()))
+                Some((ColumnRef { table: table.clone(), column: from.into() }, to.clone()))
             }
             _ => None,
         })
         .collect();
     let mut use_column = |table: &QualifiedName, column: &str| {
         if tables.contains(table) {
-            let key = ColumnRef { table: table.clone(), column: column.to_string() };
+            let key = ColumnRef { table: table.clone(), column: column.into() };
             if let Some(to) = renamed_to.get(&key) {
-                ctx.columns_in_use.insert(ColumnRef { table: table.clone(), column: to.clone() });
+                ctx.columns_in_use.insert(ColumnRef { table: table.clone(), column: to.into() });
             }
             ctx.columns_in_use.insert(key);
         }
@@ -276,7 +276,7 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
         renamed_to
             .iter()
             .find(|(r, to)| r.table == *table && *to == column)
-            .map_or_else(|| ColumnRef { table: table.clone(), column: column.to_string() }, |(r, _)| r.clone())
+            .map_or_else(|| ColumnRef { table: table.clone(), column: column.into() }, |(r, _)| r.clone())
     };
     let mut rebuilt: IndexSet<ColumnRef> = IndexSet::new();
     let mut changes_of: IndexMap<ColumnRef, usize> = IndexMap::new();
@@ -285,9 +285,7 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
             Change::AlterColumn { table, from, to } => {
                 (current_name(table, &from.name), from.data_type != to.data_type)
             }
-            Change::RenameColumn { table, from, .. } => {
-                (ColumnRef { table: table.clone(), column: from.clone() }, true)
-            }
+            Change::RenameColumn { table, from, .. } => (ColumnRef { table: table.clone(), column: from.into() }, true),
             Change::DropColumn { table, column } => (current_name(table, &column.name), false),
             _ => continue,
         };

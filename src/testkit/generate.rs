@@ -63,7 +63,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
         let name = QualifiedName::new(schema_name(t), format!("table_{t}"));
         let mut columns = IndexMap::new();
         columns.insert(
-            "id".to_string(),
+            Name::from("id"),
             Column {
                 name: "id".into(),
                 data_type: "bigint".into(),
@@ -81,7 +81,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
         for c in 1..width {
             let (data_type, default) = TYPES[rng.below(TYPES.len())];
             let column = Column {
-                name: format!("col_{c}"),
+                name: format!("col_{c}").into(),
                 data_type: data_type.into(),
                 not_null: rng.chance(40),
                 default: default.filter(|_| rng.chance(50)).map(String::from),
@@ -101,7 +101,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
                 "status".into(),
                 Column {
                     name: "status".into(),
-                    data_type: enum_name.to_string(),
+                    data_type: enum_name.to_string().into(),
                     not_null: false,
                     default: None,
                     identity: None,
@@ -115,14 +115,23 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
         }
         let mut constraints = IndexMap::new();
         let pk = format!("table_{t}_pkey");
-        constraints.insert(pk.clone(), constraint(&pk, ConstraintKind::PrimaryKey, "PRIMARY KEY (id)", &["id"], None));
+        constraints.insert(
+            Name::from(pk.as_str()),
+            constraint(&pk, ConstraintKind::PrimaryKey, "PRIMARY KEY (id)", &["id"], None),
+        );
         if rng.chance(30) {
             let n = format!("table_{t}_col_1_key");
-            constraints.insert(n.clone(), constraint(&n, ConstraintKind::Unique, "UNIQUE (col_1)", &["col_1"], None));
+            constraints.insert(
+                Name::from(n.as_str()),
+                constraint(&n, ConstraintKind::Unique, "UNIQUE (col_1)", &["col_1"], None),
+            );
         }
         if rng.chance(20) {
             let n = format!("table_{t}_id_check");
-            constraints.insert(n.clone(), constraint(&n, ConstraintKind::Check, "CHECK ((id > 0))", &["id"], None));
+            constraints.insert(
+                Name::from(n.as_str()),
+                constraint(&n, ConstraintKind::Check, "CHECK ((id > 0))", &["id"], None),
+            );
         }
         if t > 0 && rng.chance(60) {
             let target = QualifiedName::new(schema_name(t / 2), format!("table_{}", t / 2));
@@ -130,13 +139,16 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
             let n = format!("table_{t}_parent_id_fkey");
             let def = format!("FOREIGN KEY (parent_id) REFERENCES {target}(id)");
             let fk = ForeignKeyTarget { table: target, columns: vec!["id".into()] };
-            constraints.insert(n.clone(), constraint(&n, ConstraintKind::ForeignKey, &def, &["parent_id"], Some(fk)));
+            constraints.insert(
+                Name::from(n.as_str()),
+                constraint(&n, ConstraintKind::ForeignKey, &def, &["parent_id"], Some(fk)),
+            );
         }
         let indexes = 1 + rng.below(3);
         for i in 0..indexes {
             let index_name = QualifiedName::new(name.schema.clone(), format!("table_{t}_idx_{i}"));
             let (definition, columns_used) = match i {
-                0 => ("btree (col_1)".to_string(), vec!["col_1".to_string()]),
+                0 => ("btree (col_1)".to_string(), vec![Name::from("col_1")]),
                 1 => ("btree (col_1, id) WHERE (id > 100)".to_string(), vec!["col_1".into(), "id".into()]),
                 // Casts of timestamptz and date to text depend on settings (not IMMUTABLE), which
                 // PostgreSQL refuses in an index expression; index an expression of the key there.
@@ -259,7 +271,7 @@ fn constraint(
         kind,
         definition: definition.into(),
         validated: true,
-        columns: columns.iter().map(|c| c.to_string()).collect(),
+        columns: columns.iter().map(|&c| Name::from(c)).collect(),
         references,
         comment: None,
         depends_on: Vec::new(),

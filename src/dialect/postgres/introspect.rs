@@ -82,7 +82,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     }
     for row in fetch(conn, Queries::ENUMS, &schemas).await? {
         let q = "enums";
-        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let name = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "name")?);
         let enum_type =
             EnumType { name: name.clone(), labels: get(&row, q, "labels")?, comment: get(&row, q, "comment")? };
         catalog.enums.insert(name, enum_type);
@@ -90,12 +90,12 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     let mut rows = Rows::new(conn, Queries::SEQUENCES, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "sequences";
-        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let name = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "name")?);
         let owner_table: Option<String> = get(&row, q, "owner_table")?;
         let owned_by = match (get::<Option<String>>(&row, q, "owner_schema")?, owner_table) {
             (Some(schema), Some(table)) => Some(ColumnRef {
                 table: QualifiedName::new(schema, table),
-                column: get::<Option<String>>(&row, q, "owner_column")?.unwrap_or_default(),
+                column: get::<Option<&str>>(&row, q, "owner_column")?.unwrap_or_default().into(),
             }),
             _ => None,
         };
@@ -117,7 +117,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     let mut rows = Rows::new(conn, Queries::TABLES, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "tables";
-        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let name = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "name")?);
         let table = Table {
             name: name.clone(),
             columns: IndexMap::new(),
@@ -137,13 +137,13 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     let mut rows = Rows::new(conn, Queries::COLUMNS, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "columns";
-        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
-        let name: String = get(&row, q, "name")?;
-        if !matches!(get::<String>(&row, q, "relkind")?.as_str(), "r" | "p") {
+        let table = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "table_name")?);
+        let name = get_name(&row, q, "name")?;
+        if !matches!(get::<&str>(&row, q, "relkind")?, "r" | "p") {
             if let Some(comment) = get::<Option<String>>(&row, q, "comment")? {
-                view_comments.entry(table.clone()).or_default().insert(name.clone(), comment);
+                view_comments.entry(table.clone()).or_default().insert(name.to_string(), comment);
             }
-            view_columns.entry(table).or_default().push(name);
+            view_columns.entry(table).or_default().push(name.into_string());
             continue;
         }
         let Some(target) = catalog.tables.get_mut(&table) else {
@@ -166,7 +166,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         };
         let column = Column {
             name: name.clone(),
-            data_type: get(&row, q, "data_type")?,
+            data_type: get_name(&row, q, "data_type")?,
             not_null: get(&row, q, "not_null")?,
             default: get(&row, q, "default_expr")?,
             identity,
@@ -182,7 +182,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     let mut rows = Rows::new(conn, Queries::CONSTRAINTS, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "constraints";
-        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
+        let table = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "table_name")?);
         let Some(target) = catalog.tables.get_mut(&table) else {
             continue;
         };
@@ -200,7 +200,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             match (get::<Option<String>>(&row, q, "ref_schema")?, get::<Option<String>>(&row, q, "ref_table")?) {
                 (Some(schema), Some(name)) if kind == ConstraintKind::ForeignKey => Some(ForeignKeyTarget {
                     table: QualifiedName::new(schema, name),
-                    columns: get(&row, q, "ref_columns")?,
+                    columns: get_names(&row, q, "ref_columns")?,
                 }),
                 _ => None,
             };
@@ -208,13 +208,13 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             .into_iter()
             .map(|(schema, name)| ObjectRef::Type(QualifiedName::new(schema, name)))
             .collect();
-        let name: String = get(&row, q, "name")?;
+        let name = get_name(&row, q, "name")?;
         let constraint = Constraint {
             name: name.clone(),
             kind,
             definition: get(&row, q, "definition")?,
             validated: get(&row, q, "validated")?,
-            columns: get(&row, q, "columns")?,
+            columns: get_names(&row, q, "columns")?,
             references,
             comment: get(&row, q, "comment")?,
             depends_on,
@@ -230,8 +230,8 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     let mut rows = Rows::new(conn, Queries::INDEXES, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "indexes";
-        let schema: String = get(&row, q, "schema")?;
-        let name = QualifiedName::new(schema.clone(), get::<String>(&row, q, "name")?);
+        let schema = get_name(&row, q, "schema")?;
+        let name = QualifiedName::new(schema.clone(), get_name(&row, q, "name")?);
         // Built by the query for plain indexes; otherwise pg_get_indexdef's text after its prefix.
         let definition = match get::<Option<String>>(&row, q, "definition")? {
             Some(definition) => definition,
@@ -249,10 +249,10 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         };
         let index = Index {
             name: name.clone(),
-            table: QualifiedName::new(schema, get::<String>(&row, q, "table_name")?),
+            table: QualifiedName::new(schema, get_name(&row, q, "table_name")?),
             unique: get(&row, q, "is_unique")?,
             definition,
-            columns: get(&row, q, "columns")?,
+            columns: get_names(&row, q, "columns")?,
             comment: get(&row, q, "comment")?,
             depends_on: Vec::new(),
         };
@@ -262,10 +262,10 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     let mut rows = Rows::new(conn, Queries::VIEWS, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "views";
-        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let name = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "name")?);
         let definition: String = get(&row, q, "definition")?;
         let mut depends_on: Vec<ObjectRef> = Vec::new();
-        let deps: Vec<(String, String, Option<String>)> = serde_json::from_str(&get::<String>(&row, q, "depends_on")?)
+        let deps: Vec<(Name, Name, Option<Name>)> = serde_json::from_str(&get::<String>(&row, q, "depends_on")?)
             .map_err(|e| IntrospectError::Decode { query: q, detail: e.to_string() })?;
         for (schema, relation, column) in deps {
             let relation = QualifiedName::new(schema, relation);
@@ -362,6 +362,16 @@ where
     row.try_get(column).map_err(|e| IntrospectError::Decode { query, detail: format!("{column}: {e}") })
 }
 
-pub(super) fn json_pairs(query: &'static str, text: &str) -> Result<Vec<(String, String)>, IntrospectError> {
+/// Decodes a text column straight into a [`Name`] (inline when short, no intermediate `String`).
+pub(super) fn get_name(row: &PgRow, query: &'static str, column: &str) -> Result<Name, IntrospectError> {
+    get::<&str>(row, query, column).map(Name::from)
+}
+
+/// Decodes a `text[]` column into [`Name`]s.
+pub(super) fn get_names(row: &PgRow, query: &'static str, column: &str) -> Result<Vec<Name>, IntrospectError> {
+    Ok(get::<Vec<String>>(row, query, column)?.into_iter().map(Name::from).collect())
+}
+
+pub(super) fn json_pairs(query: &'static str, text: &str) -> Result<Vec<(Name, Name)>, IntrospectError> {
     serde_json::from_str(text).map_err(|e| IntrospectError::Decode { query, detail: e.to_string() })
 }

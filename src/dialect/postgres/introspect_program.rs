@@ -54,9 +54,8 @@ pub(super) async fn read(
             .into_iter()
             .map(|(s, n)| ObjectRef::Type(QualifiedName::new(s, n)))
             .collect();
-        let relations: Vec<(String, String, Option<String>)> =
-            serde_json::from_str(&get::<String>(&row, q, "relations")?)
-                .map_err(|e| IntrospectError::Decode { query: q, detail: e.to_string() })?;
+        let relations: Vec<(Name, Name, Option<Name>)> = serde_json::from_str(&get::<String>(&row, q, "relations")?)
+            .map_err(|e| IntrospectError::Decode { query: q, detail: e.to_string() })?;
         for (schema, relation, column) in relations {
             let relation = QualifiedName::new(schema, relation);
             depends_on.push(match column {
@@ -109,7 +108,7 @@ pub(super) async fn read(
             get(&row, q, "function_arguments")?,
         )];
         for column in get::<Vec<String>>(&row, q, "columns")? {
-            depends_on.push(ObjectRef::Column(ColumnRef { table: table.clone(), column }));
+            depends_on.push(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.into() }));
         }
         let enabled = match get::<String>(&row, q, "enabled")?.as_str() {
             "D" => Some("DISABLE".to_string()),
@@ -198,7 +197,7 @@ pub(super) async fn read(
             "sequence" => PrivilegeTarget::Sequence(name()?),
             "column" => PrivilegeTarget::Column(ColumnRef {
                 table: name()?,
-                column: get::<Option<String>>(&row, q, "column_name")?.unwrap_or_default(),
+                column: get::<Option<&str>>(&row, q, "column_name")?.unwrap_or_default().into(),
             }),
             kind @ ("function" | "procedure") => {
                 let id = FunctionId {

@@ -15,7 +15,7 @@
 use super::hazards;
 use super::render::{ident, literal, qualified, render_alter_column};
 use crate::diff::Change;
-use crate::model::{Column, ColumnRef, ConstraintKind, Index, ObjectRef, QualifiedName};
+use crate::model::{Column, ColumnRef, ConstraintKind, Index, Name, ObjectRef, QualifiedName};
 use crate::safety::rewrite::{self, Online, OnlineStatement as S, Options, Phased};
 use crate::safety::{Context, Hazard, HazardId, Severity};
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -209,7 +209,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             Some(filled_column(table, column, &entry.value, ctx.primary_keys.get(table), options))
         }
         Change::RenameColumn { table, from, to } if ctx.kept(table) && !ctx.tables_in_use.contains(table) => {
-            let key = ColumnRef { table: table.clone(), column: from.clone() };
+            let key = ColumnRef { table: table.clone(), column: from.into() };
             if ctx.columns_in_use.contains(&key) {
                 return None;
             }
@@ -218,7 +218,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
                 return None;
             }
             let mut new = old.clone();
-            new.name = to.clone();
+            new.name = to.into();
             let indexes = rebuilt_indexes(ctx, &key, to)?;
             let description = format!("rename column {table}.{from} to {to}");
             Some(phased(table, old, &new, to, &indexes, description, ctx.primary_keys.get(table), options))
@@ -406,7 +406,7 @@ fn filled_column(
     table: &QualifiedName,
     column: &Column,
     value: &str,
-    key: Option<&Vec<String>>,
+    key: Option<&Vec<Name>>,
     options: &Options,
 ) -> Phased {
     let t = qualified(table);
@@ -489,7 +489,7 @@ fn cast(value: &str, from: &Column, to: &Column) -> String {
 /// key, batches walk it (keyset pagination: `WHERE key > last ORDER BY key LIMIT n`, an index range
 /// each); without one, each batch looks for `n` pending rows by `ctid` (a scan that gets longer as the
 /// table fills). `pending` must become false once a row is done.
-fn batched_update(table: &QualifiedName, set: &str, pending: &str, key: Option<&Vec<String>>, n: u32) -> String {
+fn batched_update(table: &QualifiedName, set: &str, pending: &str, key: Option<&Vec<Name>>, n: u32) -> String {
     let t = qualified(table);
     let n = n.max(1);
     let Some(key) = key.filter(|k| !k.is_empty()) else {
@@ -562,7 +562,7 @@ fn phased(
     next: &str,
     indexes: &[ShadowIndex],
     description: String,
-    key: Option<&Vec<String>>,
+    key: Option<&Vec<Name>>,
     options: &Options,
 ) -> Phased {
     let t = qualified(table);
@@ -571,7 +571,7 @@ fn phased(
     let function = qualified(&sync);
     let trigger = ident(&sync.name);
     let mut next_column = new.clone();
-    next_column.name = next.to_string();
+    next_column.name = next.into();
     next_column.not_null = false;
     next_column.default = None;
     let to_new = |v: &str| cast(v, old, new);

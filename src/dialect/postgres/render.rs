@@ -42,17 +42,19 @@ impl SqlRenderer for PostgresRenderer {
                 Change::CreateFunction(f) => (
                     PrivilegeTarget::Function(f.id.clone(), f.kind),
                     DefaultObjectKind::Functions,
-                    Some(&f.id.name.schema),
+                    Some(f.id.name.schema.as_str()),
                 ),
                 Change::CreateTable(t) => {
-                    (PrivilegeTarget::Table(t.name.clone()), DefaultObjectKind::Tables, Some(&t.name.schema))
+                    (PrivilegeTarget::Table(t.name.clone()), DefaultObjectKind::Tables, Some(t.name.schema.as_str()))
                 }
                 Change::CreateView(v) => {
-                    (PrivilegeTarget::Table(v.name.clone()), DefaultObjectKind::Tables, Some(&v.name.schema))
+                    (PrivilegeTarget::Table(v.name.clone()), DefaultObjectKind::Tables, Some(v.name.schema.as_str()))
                 }
-                Change::CreateSequence(q) => {
-                    (PrivilegeTarget::Sequence(q.name.clone()), DefaultObjectKind::Sequences, Some(&q.name.schema))
-                }
+                Change::CreateSequence(q) => (
+                    PrivilegeTarget::Sequence(q.name.clone()),
+                    DefaultObjectKind::Sequences,
+                    Some(q.name.schema.as_str()),
+                ),
                 Change::CreateSchema(s) => (PrivilegeTarget::Schema(s.name.clone()), DefaultObjectKind::Schemas, None),
                 _ => continue,
             };
@@ -61,7 +63,7 @@ impl SqlRenderer for PostgresRenderer {
                 given.push(("PUBLIC", "EXECUTE"));
             }
             for (key, default) in &desired.default_privileges {
-                let applies = key.on == on && (key.schema.is_none() || key.schema.as_ref() == schema);
+                let applies = key.on == on && (key.schema.is_none() || key.schema.as_deref() == schema);
                 if applies && matches!(default.state, DefaultPrivilegeState::Granted { .. }) {
                     given.push((&key.grantee, &key.privilege));
                 }

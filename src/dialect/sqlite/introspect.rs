@@ -57,19 +57,19 @@ fn quote(name: &str) -> String {
     super::render::ident(name)
 }
 
-fn quoted_list(columns: &[String]) -> String {
-    columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+fn quoted_list(columns: &[impl AsRef<str>]) -> String {
+    columns.iter().map(|c| quote(c.as_ref())).collect::<Vec<_>>().join(", ")
 }
 
 /// A constraint name not yet used in the table.
-fn free_name(constraints: &IndexMap<String, Constraint>, base: String) -> String {
+fn free_name(constraints: &IndexMap<Name, Constraint>, base: String) -> Name {
     let mut candidate = base.clone();
     let mut n = 2;
-    while constraints.contains_key(&candidate) {
+    while constraints.contains_key(candidate.as_str()) {
         candidate = format!("{base}{n}");
         n += 1;
     }
-    candidate
+    candidate.into()
 }
 
 /// Reads the database in one read transaction (a consistent snapshot).
@@ -198,16 +198,16 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
         }
         let generated = if hidden >= 2 { find(&details.generated) } else { None };
         target.columns.insert(
-            column.clone(),
+            column.as_str().into(),
             Column {
-                name: column,
-                data_type: get(&row, q, "data_type")?,
+                name: column.into(),
+                data_type: get::<String>(&row, q, "data_type")?.into(),
                 not_null: get(&row, q, "not_null")?,
                 default: get(&row, q, "default_expr")?,
                 identity: (pk > 0 && details.autoincrement).then_some(IdentityKind::ByDefault),
                 identity_options: None,
-                generated,
-                collation: find(&details.collations),
+                generated: generated.map(String::into_boxed_str),
+                collation: find(&details.collations).map(String::into_boxed_str),
                 comment: None,
                 depends_on: Vec::new(),
             },
@@ -216,8 +216,9 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
     for (table, mut columns) in primary_keys {
         let Some(target) = catalog.tables.get_mut(&name(&table)) else { continue };
         columns.sort();
-        let columns: Vec<String> = columns.into_iter().map(|(_, c)| c).collect();
-        let constraint_name = parsed[&table].primary_key_name.clone().unwrap_or_else(|| format!("{table}_pkey"));
+        let columns: Vec<Name> = columns.into_iter().map(|(_, c)| c.into()).collect();
+        let constraint_name: Name =
+            parsed[&table].primary_key_name.clone().unwrap_or_else(|| format!("{table}_pkey")).into();
         target.constraints.insert(
             constraint_name.clone(),
             constraint(
@@ -258,7 +259,13 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                 let definition = format!("UNIQUE ({})", quoted_list(&columns));
                 target.constraints.insert(
                     constraint_name.clone(),
-                    constraint(constraint_name, ConstraintKind::Unique, definition, columns, None),
+                    constraint(
+                        constraint_name,
+                        ConstraintKind::Unique,
+                        definition,
+                        columns.into_iter().map(Name::from).collect(),
+                        None,
+                    ),
                 );
             }
             "c" => {
@@ -314,7 +321,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
     for ((table, _), fk) in keys {
         let target_name = by_folded.get(&fold(&fk.target)).cloned().unwrap_or(fk.target.clone());
         let implied = fk.target_columns.iter().all(Option::is_none);
-        let target_columns: Vec<String> = if implied {
+        let target_columns: Vec<Name> = if implied {
             catalog
                 .tables
                 .get(&name(&target_name))
@@ -322,7 +329,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                 .map(|c| c.columns.clone())
                 .unwrap_or_default()
         } else {
-            fk.target_columns.iter().map(|c| c.clone().unwrap_or_default()).collect()
+            fk.target_columns.iter().map(|c| c.as_deref().unwrap_or_default().into()).collect()
         };
         let Some(target) = catalog.tables.get_mut(&name(&table)) else { continue };
         let folded: Vec<String> = fk.columns.iter().map(|c| fold(c)).collect();
@@ -346,7 +353,13 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
         let references = ForeignKeyTarget { table: name(&target_name), columns: target_columns };
         target.constraints.insert(
             constraint_name.clone(),
-            constraint(constraint_name, ConstraintKind::ForeignKey, definition, fk.columns, Some(references)),
+            constraint(
+                constraint_name,
+                ConstraintKind::ForeignKey,
+                definition,
+                fk.columns.into_iter().map(Name::from).collect(),
+                Some(references),
+            ),
         );
     }
 
@@ -369,16 +382,16 @@ struct ForeignKeyRow {
 }
 
 fn constraint(
-    name: String,
+    name: Name,
     kind: ConstraintKind,
     definition: String,
-    columns: Vec<String>,
+    columns: Vec<Name>,
     references: Option<ForeignKeyTarget>,
 ) -> Constraint {
     Constraint { name, kind, definition, validated: true, columns, references, comment: None, depends_on: Vec::new() }
 }
 
 /// The table's own spelling of (folded) column names read from SQL text; other names are dropped.
-fn column_names(table: &Table, folded: &[String]) -> Vec<String> {
+fn column_names(table: &Table, folded: &[String]) -> Vec<Name> {
     table.columns.keys().filter(|c| folded.contains(&fold(c))).cloned().collect()
 }

@@ -192,7 +192,7 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
         format!("DROP TABLE temp.{guard};"),
         create_table(to, &temporary),
     ];
-    let shared: Vec<(&String, &Column)> =
+    let shared: Vec<(&Name, &Column)> =
         from.columns.iter().filter(|(key, _)| to.columns.get(*key).is_some_and(|c| c.generated.is_none())).collect();
     if !shared.is_empty() {
         let into: Vec<String> = shared.iter().map(|(key, _)| ident(key)).collect();
@@ -466,7 +466,7 @@ fn keyed_by_new_names(table: &Table, renames: &[(String, String)]) -> Table {
         .columns
         .iter()
         .map(|(key, column)| {
-            let new = renames.iter().find(|(from, _)| from == key).map(|(_, to)| to.clone());
+            let new = renames.iter().find(|(from, _)| from == key).map(|(_, to)| Name::from(to.as_str()));
             (new.unwrap_or_else(|| key.clone()), column.clone())
         })
         .collect();
