@@ -156,10 +156,14 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             depends_on.push(ObjectRef::Type(QualifiedName::new(schema, type_name)));
         }
         depends_on.extend(types::collation_ref(&row, q)?);
-        for (schema, sequence) in json_pairs(q, &get::<String>(&row, q, "sequences")?)? {
-            depends_on.push(ObjectRef::Sequence(QualifiedName::new(schema, sequence)));
+        // Borrowed from the row, and parsed only when not empty: most columns have no default.
+        let sequences = get::<&str>(&row, q, "sequences")?;
+        if sequences != "[]" {
+            for (schema, sequence) in json_pairs(q, sequences)? {
+                depends_on.push(ObjectRef::Sequence(QualifiedName::new(schema, sequence)));
+            }
         }
-        let identity = match get::<String>(&row, q, "identity")?.as_str() {
+        let identity = match get::<&str>(&row, q, "identity")? {
             "a" => Some(IdentityKind::Always),
             "d" => Some(IdentityKind::ByDefault),
             _ => None,
