@@ -23,9 +23,11 @@ SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHE
 FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
-  AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d
-                                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                                         AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
+  -- Sequences owned by a column, looked up from the sequences (a probe each) rather than by hashing
+  -- every automatic dependency between relations.
+  AND c.oid NOT IN (SELECT d.objid FROM pg_sequence s
+                    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+                    WHERE d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
 UNION ALL
 SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, m.nspname::text, p.proname::text,
        pg_get_function_identity_arguments(p.oid), pg_get_userbyid(p.proowner)::text
