@@ -241,14 +241,11 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             Some(definition) => definition,
             None => {
                 let full: String = get(&row, q, "full_definition")?;
-                let prefix: String = get(&row, q, "prefix")?;
-                match full.strip_prefix(&prefix) {
-                    Some(definition) => definition.to_string(),
-                    None => {
-                        let detail = format!("unexpected index definition: {full}");
-                        return Err(IntrospectError::Decode { query: q, detail });
-                    }
-                }
+                let prefix: &str = get(&row, q, "prefix")?;
+                full.strip_prefix(prefix).map(str::to_string).ok_or_else(|| IntrospectError::Decode {
+                    query: q,
+                    detail: format!("unexpected index definition: {full}"),
+                })?
             }
         };
         let index = Index {
