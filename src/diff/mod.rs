@@ -410,7 +410,7 @@ pub fn column_change_summary(from: &Column, to: &Column) -> Vec<String> {
     if from.data_type != to.data_type {
         parts.push(format!("type {} -> {}", from.data_type, to.data_type));
     }
-    if from.collation != to.collation {
+    if from.collation() != to.collation() {
         parts.push("collation".to_string());
     }
     if from.not_null != to.not_null {
@@ -419,10 +419,10 @@ pub fn column_change_summary(from: &Column, to: &Column) -> Vec<String> {
     if from.default != to.default {
         parts.push(if to.default.is_some() { "set default" } else { "drop default" }.to_string());
     }
-    if from.identity != to.identity || from.identity_options != to.identity_options {
+    if from.identity != to.identity || from.identity_options() != to.identity_options() {
         parts.push("identity".to_string());
     }
-    if from.generated != to.generated {
+    if from.generated() != to.generated() {
         parts.push("generated expression".to_string());
     }
     parts
@@ -645,7 +645,7 @@ fn enum_column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) 
                     column: ColumnRef { table: table_name.clone(), column: column.name.clone() },
                     data_type: column.data_type.clone(),
                     had_default: have_column.default.is_some(),
-                    default: column.default.clone(),
+                    default: column.default.as_deref().map(String::from),
                 });
             }
         }
@@ -707,11 +707,11 @@ fn push_table_comments(name: &QualifiedName, have: Option<&Table>, want: &Table,
         out.push(comment(CommentTarget::Table(name.clone()), &want.comment));
     }
     for column in want.columns.values() {
-        let old = have.and_then(|t| t.columns.get(&column.name)).and_then(|c| c.comment.clone());
-        if old != column.comment {
+        let old = have.and_then(|t| t.columns.get(&column.name)).and_then(Column::comment);
+        if old != column.comment() {
             out.push(comment(
                 CommentTarget::Column(ColumnRef { table: name.clone(), column: column.name.clone() }),
-                &column.comment,
+                &column.comment().map(String::from),
             ));
         }
     }
@@ -738,7 +738,7 @@ fn diff_columns(
     for (name, column) in &want.columns {
         match have.columns.get(name) {
             None => out.push(Change::AddColumn { table: table.clone(), column: column.clone() }),
-            Some(old) if old.generated != column.generated => {
+            Some(old) if old.generated() != column.generated() => {
                 // PostgreSQL before 17 cannot change a generation expression in place.
                 gone.insert(ColumnRef { table: table.clone(), column: name.clone() });
                 out.push(Change::DropColumn { table: table.clone(), column: old.clone() });
@@ -853,7 +853,7 @@ fn diff_views(
     for change in changes {
         match change {
             Change::AlterColumn { table, from, to }
-                if from.data_type != to.data_type || from.collation != to.collation =>
+                if from.data_type != to.data_type || from.collation() != to.collation() =>
             {
                 disturbed.insert(ObjectRef::Column(ColumnRef { table: table.clone(), column: from.name.clone() }));
             }

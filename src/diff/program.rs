@@ -257,7 +257,7 @@ pub(super) fn release_function_users(
             if !(calls(&column.depends_on) && want.columns.get(column_name) == Some(column)) {
                 continue;
             }
-            if column.generated.is_some() {
+            if column.generated().is_some() {
                 // A generation expression cannot be taken off and put back (before PostgreSQL 17): the
                 // column is dropped and added again, computed anew.
                 out.push(Change::DropColumn { table: name.clone(), column: column.clone() });
@@ -265,7 +265,8 @@ pub(super) fn release_function_users(
             } else {
                 let mut released = column.clone();
                 released.default = None;
-                released.depends_on.retain(|d| !matches!(d, ObjectRef::Function(_)));
+                released.depends_on =
+                    released.depends_on.iter().filter(|d| !matches!(d, ObjectRef::Function(_))).cloned().collect();
                 out.push(Change::AlterColumn { table: name.clone(), from: column.clone(), to: released.clone() });
                 out.push(Change::AlterColumn { table: name.clone(), from: released, to: column.clone() });
             }

@@ -171,7 +171,7 @@ fn rename_sequence_in(catalog: &mut Catalog, desired: &Catalog, from: &Qualified
             column.depends_on[at] = ObjectRef::Sequence(name.clone());
             let wanted = want.and_then(|t| t.columns.get(&column.name)).and_then(|c| c.default.as_ref());
             if let (Some(default), Some(wanted)) = (&mut column.default, wanted)
-                && default.replace(from.name.as_str(), &name.name) == *wanted
+                && default.replace(from.name.as_str(), &name.name) == **wanted
             {
                 *default = wanted.clone();
             }
@@ -383,9 +383,11 @@ fn adopt_rewritten_definitions(renamed: &mut Catalog, desired: &Catalog, changes
         }
         let Some(words) = &own else { continue };
         for column in table.columns.values_mut() {
-            let other = want.columns.get(&column.name).and_then(|c| c.generated.as_ref());
-            if let (Some(generated), Some(other)) = (&mut column.generated, other) {
-                adopt(generated, other, words);
+            let other = want.columns.get(&column.name).and_then(Column::generated);
+            if let (Some(generated), Some(other)) = (column.generated(), other) {
+                let mut generated = String::from(generated);
+                adopt(&mut generated, other, words);
+                column.set_generated(Some(generated));
             }
         }
     }

@@ -49,9 +49,10 @@ pub(super) fn diff_domains(
                     };
                     let mut on_base = column.clone();
                     on_base.data_type = want.data_type.as_str().into();
-                    on_base.collation = want.collation.as_deref().map(Box::from);
+                    on_base.set_collation(want.collation.as_deref());
                     on_base.default = None;
-                    on_base.depends_on.retain(|d| d != &ObjectRef::Type(name.clone()));
+                    on_base.depends_on =
+                        on_base.depends_on.iter().filter(|d| *d != &ObjectRef::Type(name.clone())).cloned().collect();
                     out.push(Change::AlterColumn { table: table.clone(), from: column.clone(), to: on_base.clone() });
                     out.push(Change::AlterColumn { table: table.clone(), from: on_base, to: wanted.clone() });
                     converted.insert(ColumnRef { table, column: column.name.clone() }, name.clone());

@@ -142,7 +142,7 @@ pub fn object_ddl(
         for column in table.columns.values() {
             let target =
                 diff::CommentTarget::Column(ColumnRef { table: table.name.clone(), column: column.name.clone() });
-            ddl.extend(comment(target, &column.comment));
+            ddl.extend(comment(target, &column.comment().map(String::from)));
         }
         for constraint in table.constraints.values() {
             let target = diff::CommentTarget::Constraint { table: table.name.clone(), name: constraint.name.clone() };

@@ -153,26 +153,160 @@ pub enum IdentityKind {
     ByDefault,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A column. Introspected catalogs hold every column of every table (over 100,000 at 10,000 tables),
+/// so the struct is kept small: texts that are rarely set live together in one optional box, and the
+/// default and dependencies are boxed rather than growable.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Column {
     pub name: Name,
     /// The type as the database spells it (e.g. `character varying(20)`, `public.mood[]`).
     pub data_type: Name,
+    pub default: Option<Box<str>>,
+    /// Objects this column needs: its user-defined type, sequences its default calls.
+    pub depends_on: Box<[ObjectRef]>,
+    extras: ColumnExtras,
     pub not_null: bool,
-    pub default: Option<String>,
     pub identity: Option<IdentityKind>,
-    // The three rarely set texts below are boxed (16 bytes, not a String's 24): introspected catalogs
-    // hold every column of every table.
+}
+
+/// The texts of a column that most columns do not have; `None` when the column has none of them.
+#[derive(Debug, Clone, Default)]
+struct ColumnExtras(Option<Box<ColumnExtra>>);
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ColumnExtra {
+    identity_options: Option<Box<str>>,
+    generated: Option<Box<str>>,
+    collation: Option<Box<str>>,
+    comment: Option<Box<str>>,
+}
+
+impl ColumnExtras {
+    fn get(&self) -> Option<&ColumnExtra> {
+        self.0.as_deref()
+    }
+
+    /// Sets one text through `set`, dropping the box again once every text is unset.
+    fn update(&mut self, set: impl FnOnce(&mut ColumnExtra)) {
+        let mut extra = self.0.take().unwrap_or_default();
+        set(&mut extra);
+        if *extra != ColumnExtra::default() {
+            self.0 = Some(extra);
+        }
+    }
+}
+
+// `update` never leaves an empty box, so the derived comparison of the options is exact.
+impl PartialEq for ColumnExtras {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+fn boxed(text: Option<impl Into<Box<str>>>) -> Option<Box<str>> {
+    text.map(Into::into)
+}
+
+impl Column {
+    /// A nullable column without a default or any of the optional texts.
+    pub fn new(name: impl Into<Name>, data_type: impl Into<Name>) -> Self {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            default: None,
+            depends_on: Box::default(),
+            extras: ColumnExtras::default(),
+            not_null: false,
+            identity: None,
+        }
+    }
+
+    /// The same column, NOT NULL.
+    pub fn not_null(self) -> Self {
+        Column { not_null: true, ..self }
+    }
+
+    /// The same column as an identity column of the given kind.
+    pub fn identity(self, kind: IdentityKind) -> Self {
+        Column { identity: Some(kind), ..self }
+    }
+
+    /// The same column, needing `objects`.
+    pub fn depending_on(self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
+        Column { depends_on: objects.into_iter().collect(), ..self }
+    }
+
     /// The identity sequence's options that differ from their defaults for the column's type, as
     /// PostgreSQL's sequence options (`INCREMENT BY 5 START WITH 1000`); `None` when all are defaults.
-    pub identity_options: Option<Box<str>>,
-    /// Expression of a stored generated column.
-    pub generated: Option<Box<str>>,
+    pub fn identity_options(&self) -> Option<&str> {
+        self.extras.get().and_then(|e| e.identity_options.as_deref())
+    }
+
+    /// Expression of a generated column.
+    pub fn generated(&self) -> Option<&str> {
+        self.extras.get().and_then(|e| e.generated.as_deref())
+    }
+
     /// Set only when it differs from the type's default collation.
-    pub collation: Option<Box<str>>,
-    pub comment: Option<String>,
-    /// Objects this column needs: its user-defined type, sequences its default calls.
-    pub depends_on: Vec<ObjectRef>,
+    pub fn collation(&self) -> Option<&str> {
+        self.extras.get().and_then(|e| e.collation.as_deref())
+    }
+
+    pub fn comment(&self) -> Option<&str> {
+        self.extras.get().and_then(|e| e.comment.as_deref())
+    }
+
+    pub fn set_identity_options(&mut self, options: Option<impl Into<Box<str>>>) {
+        let options = boxed(options);
+        self.extras.update(|e| e.identity_options = options);
+    }
+
+    pub fn set_generated(&mut self, expression: Option<impl Into<Box<str>>>) {
+        let expression = boxed(expression);
+        self.extras.update(|e| e.generated = expression);
+    }
+
+    pub fn set_collation(&mut self, collation: Option<impl Into<Box<str>>>) {
+        let collation = boxed(collation);
+        self.extras.update(|e| e.collation = collation);
+    }
+
+    pub fn set_comment(&mut self, comment: Option<impl Into<Box<str>>>) {
+        let comment = boxed(comment);
+        self.extras.update(|e| e.comment = comment);
+    }
+}
+
+// Written out so that the JSON of a column keeps one flat shape, whichever texts are set.
+impl Serialize for Column {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            name: &'a str,
+            data_type: &'a str,
+            not_null: bool,
+            default: Option<&'a str>,
+            identity: Option<IdentityKind>,
+            identity_options: Option<&'a str>,
+            generated: Option<&'a str>,
+            collation: Option<&'a str>,
+            comment: Option<&'a str>,
+            depends_on: &'a [ObjectRef],
+        }
+        Flat {
+            name: &self.name,
+            data_type: &self.data_type,
+            not_null: self.not_null,
+            default: self.default.as_deref(),
+            identity: self.identity,
+            identity_options: self.identity_options(),
+            generated: self.generated(),
+            collation: self.collation(),
+            comment: self.comment(),
+            depends_on: &self.depends_on,
+        }
+        .serialize(serializer)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Copy, Serialize)]
@@ -411,4 +545,39 @@ pub struct Collation {
     pub lc_collate: Option<String>,
     pub lc_ctype: Option<String>,
     pub locale: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_whose_texts_are_unset_again_equals_one_that_never_had_them() {
+        let plain = Column::new("note", "text");
+        let mut edited = plain.clone();
+        edited.set_comment(Some("shown to users"));
+        edited.set_collation(Some("\"C\""));
+        assert_ne!(edited, plain);
+        assert_eq!((edited.comment(), edited.collation()), (Some("shown to users"), Some("\"C\"")));
+        edited.set_comment(None::<&str>);
+        assert_ne!(edited, plain, "the collation is still set");
+        edited.set_collation(None::<&str>);
+        assert_eq!(edited, plain);
+        assert!(edited.extras.0.is_none(), "no empty box is kept");
+    }
+
+    #[test]
+    fn a_column_serializes_flat_with_every_text_named() {
+        let mut column = Column::new("id", "bigint").not_null().identity(IdentityKind::Always);
+        column.set_identity_options(Some("START WITH 10"));
+        let json = serde_json::to_value(&column).unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "name": "id", "data_type": "bigint", "not_null": true, "default": null,
+                "identity": "Always", "identity_options": "START WITH 10", "generated": null,
+                "collation": null, "comment": null, "depends_on": []
+            })
+        );
+    }
 }

@@ -390,7 +390,7 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.extend(column_needs(to));
             e.held.extend(column_needs(from));
             // Only changes of type or collation disturb the objects that read the column.
-            if from.data_type != to.data_type || from.collation != to.collation {
+            if from.data_type != to.data_type || from.collation() != to.collation() {
                 e.removes.push(key);
             }
         }

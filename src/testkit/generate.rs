@@ -62,36 +62,15 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
     for t in 0..tables {
         let name = QualifiedName::new(schema_name(t), format!("table_{t}"));
         let mut columns = IndexMap::new();
-        columns.insert(
-            Name::from("id"),
-            Column {
-                name: "id".into(),
-                data_type: "bigint".into(),
-                not_null: true,
-                default: None,
-                identity: Some(IdentityKind::ByDefault),
-                identity_options: None,
-                generated: None,
-                collation: None,
-                comment: None,
-                depends_on: Vec::new(),
-            },
-        );
+        columns.insert(Name::from("id"), Column::new("id", "bigint").not_null().identity(IdentityKind::ByDefault));
         let width = 5 + rng.below(11);
         for c in 1..width {
             let (data_type, default) = TYPES[rng.below(TYPES.len())];
-            let column = Column {
-                name: format!("col_{c}").into(),
-                data_type: data_type.into(),
-                not_null: rng.chance(40),
-                default: default.filter(|_| rng.chance(50)).map(String::from),
-                identity: None,
-                identity_options: None,
-                generated: None,
-                collation: None,
-                comment: rng.chance(10).then(|| format!("column {c} of table {t}")),
-                depends_on: Vec::new(),
-            };
+            // The random draws stay in this order: the generated schema is fixed by its seed.
+            let mut column = Column::new(format!("col_{c}"), data_type);
+            column.not_null = rng.chance(40);
+            column.default = default.filter(|_| rng.chance(50)).map(Box::from);
+            column.set_comment(rng.chance(10).then(|| format!("column {c} of table {t}")));
             columns.insert(column.name.clone(), column);
         }
         if rng.chance(20) {
@@ -99,18 +78,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
             let enum_name = QualifiedName::new(schema_name(e), format!("status_{e}"));
             columns.insert(
                 "status".into(),
-                Column {
-                    name: "status".into(),
-                    data_type: enum_name.to_string().into(),
-                    not_null: false,
-                    default: None,
-                    identity: None,
-                    identity_options: None,
-                    generated: None,
-                    collation: None,
-                    comment: None,
-                    depends_on: vec![ObjectRef::Type(enum_name)],
-                },
+                Column::new("status", enum_name.to_string()).depending_on([ObjectRef::Type(enum_name.clone())]),
             );
         }
         let mut constraints = IndexMap::new();
@@ -245,18 +213,7 @@ fn new_default(data_type: &str) -> &'static str {
 }
 
 fn plain_column(name: &str, data_type: &str) -> Column {
-    Column {
-        name: name.into(),
-        data_type: data_type.into(),
-        not_null: false,
-        default: None,
-        identity: None,
-        identity_options: None,
-        generated: None,
-        collation: None,
-        comment: None,
-        depends_on: Vec::new(),
-    }
+    Column::new(name, data_type)
 }
 
 fn constraint(

@@ -113,7 +113,7 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
 
 fn add_column(table: &QualifiedName, column: &Column, out: &mut Vec<Hazard>) {
     let name = format!("{table}.{}", column.name);
-    let rewrite_reason = if column.generated.is_some() {
+    let rewrite_reason = if column.generated().is_some() {
         Some("a stored generated column")
     } else if column.identity.is_some() {
         Some("an identity column")
@@ -136,7 +136,7 @@ fn add_column(table: &QualifiedName, column: &Column, out: &mut Vec<Hazard>) {
             .rewrites(),
         );
     }
-    if column.not_null && column.default.is_none() && column.identity.is_none() && column.generated.is_none() {
+    if column.not_null && column.default.is_none() && column.identity.is_none() && column.generated().is_none() {
         out.push(
             Hazard::new(
                 HazardId::NotNullWithoutDefault,

@@ -168,18 +168,15 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             "d" => Some(IdentityKind::ByDefault),
             _ => None,
         };
-        let column = Column {
-            name: name.clone(),
-            data_type: get_name(&row, q, "data_type")?,
-            not_null: get(&row, q, "not_null")?,
-            default: get(&row, q, "default_expr")?,
-            identity,
-            identity_options: get(&row, q, "identity_options")?,
-            generated: get(&row, q, "generated_expr")?,
-            collation: get(&row, q, "collation")?,
-            comment: get(&row, q, "comment")?,
-            depends_on,
-        };
+        let mut column = Column::new(name.clone(), get_name(&row, q, "data_type")?);
+        column.not_null = get(&row, q, "not_null")?;
+        column.default = get::<Option<&str>>(&row, q, "default_expr")?.map(Box::from);
+        column.identity = identity;
+        column.depends_on = depends_on.into_boxed_slice();
+        column.set_identity_options(get::<Option<&str>>(&row, q, "identity_options")?);
+        column.set_generated(get::<Option<&str>>(&row, q, "generated_expr")?);
+        column.set_collation(get::<Option<&str>>(&row, q, "collation")?);
+        column.set_comment(get::<Option<&str>>(&row, q, "comment")?);
         target.columns.insert(name, column);
     }
     drop(rows);

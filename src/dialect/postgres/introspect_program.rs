@@ -164,12 +164,21 @@ pub(super) async fn read(
             get(&row, q, "function_name")?,
             get(&row, q, "function_arguments")?,
         );
-        let target = match get::<String>(&row, q, "kind")?.as_str() {
-            "column" => catalog
+        let kind = get::<&str>(&row, q, "kind")?;
+        if kind == "column" {
+            // A column's dependencies are a boxed slice (columns are many, functions in defaults few).
+            let column = catalog
                 .tables
                 .get_mut(&relation)
-                .and_then(|t| t.columns.get_mut(member.as_deref().unwrap_or_default()))
-                .map(|c| &mut c.depends_on),
+                .and_then(|t| t.columns.get_mut(member.as_deref().unwrap_or_default()));
+            if let Some(column) = column
+                && !column.depends_on.contains(&function)
+            {
+                column.depends_on = column.depends_on.iter().cloned().chain([function]).collect();
+            }
+            continue;
+        }
+        let target = match kind {
             "constraint" => catalog
                 .tables
                 .get_mut(&relation)

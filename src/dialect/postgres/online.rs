@@ -203,7 +203,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
                 && column.not_null
                 && column.default.is_none()
                 && column.identity.is_none()
-                && column.generated.is_none() =>
+                && column.generated().is_none() =>
         {
             let entry = options.backfills.iter().find(|b| b.table == *table && b.column == column.name)?;
             Some(filled_column(table, column, &entry.value, ctx.primary_keys.get(table), options))
@@ -214,7 +214,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
                 return None;
             }
             let old = ctx.current_columns.get(&key)?;
-            if old.identity.is_some() || old.generated.is_some() {
+            if old.identity.is_some() || old.generated().is_some() {
                 return None;
             }
             let mut new = old.clone();
@@ -231,7 +231,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
         {
             let key = ColumnRef { table: table.clone(), column: from.name.clone() };
             if ctx.columns_in_use.contains(&key)
-                || [from, to].iter().any(|c| c.identity.is_some() || c.generated.is_some())
+                || [from, to].iter().any(|c| c.identity.is_some() || c.generated().is_some())
             {
                 return None;
             }

@@ -114,17 +114,17 @@ impl SqlRenderer for PostgresRenderer {
 
 pub(crate) fn column_definition(column: &Column) -> String {
     let mut sql = format!("{} {}", ident(&column.name), column.data_type);
-    if let Some(collation) = &column.collation {
+    if let Some(collation) = &column.collation() {
         sql.push_str(&format!(" COLLATE {collation}"));
     }
-    if let Some(expr) = &column.generated {
+    if let Some(expr) = &column.generated() {
         sql.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"));
     }
     if let Some(default) = &column.default {
         sql.push_str(&format!(" DEFAULT {default}"));
     }
     if let Some(identity) = column.identity {
-        sql.push_str(&format!(" {}", identity_clause(identity, column.identity_options.as_deref())));
+        sql.push_str(&format!(" {}", identity_clause(identity, column.identity_options())));
     }
     if column.not_null {
         sql.push_str(" NOT NULL");
@@ -515,7 +515,7 @@ fn create_enum(name: &QualifiedName, labels: &[String]) -> String {
 pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
     let name = &to.name;
     let mut sql = Vec::new();
-    let retyped = from.data_type != to.data_type || from.collation != to.collation;
+    let retyped = from.data_type != to.data_type || from.collation() != to.collation();
     let default_changed = from.default != to.default || retyped;
     if from.identity.is_some() && to.identity.is_none() {
         sql.push(alter_column(table, name, "DROP IDENTITY"));
@@ -524,7 +524,7 @@ pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Col
         sql.push(alter_column(table, name, "DROP DEFAULT"));
     }
     if retyped {
-        let collate = to.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
+        let collate = to.collation().as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
         // Enum types have no casts to other types but text; going through text covers enum to enum,
         // enum to text-like and text to enum.
         let involves_user_type =
@@ -550,7 +550,7 @@ pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Col
     }
     match (from.identity, to.identity) {
         (None, Some(kind)) => {
-            let clause = identity_clause(kind, to.identity_options.as_deref());
+            let clause = identity_clause(kind, to.identity_options());
             sql.push(alter_column(table, name, &format!("ADD {clause}")));
         }
         (Some(a), Some(b)) => {
@@ -558,8 +558,8 @@ pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Col
                 let word = if b == IdentityKind::Always { "ALWAYS" } else { "BY DEFAULT" };
                 sql.push(alter_column(table, name, &format!("SET GENERATED {word}")));
             }
-            if from.identity_options != to.identity_options {
-                let settings = identity_settings(&to.data_type, to.identity_options.as_deref());
+            if from.identity_options() != to.identity_options() {
+                let settings = identity_settings(&to.data_type, to.identity_options());
                 sql.push(identity_reset(table, name, &settings));
             }
         }

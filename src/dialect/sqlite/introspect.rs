@@ -197,21 +197,15 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
             primary_keys.entry(table.clone()).or_default().push((pk, column.clone()));
         }
         let generated = if hidden >= 2 { find(&details.generated) } else { None };
-        target.columns.insert(
-            column.as_str().into(),
-            Column {
-                name: column.into(),
-                data_type: get::<String>(&row, q, "data_type")?.into(),
-                not_null: get(&row, q, "not_null")?,
-                default: get(&row, q, "default_expr")?,
-                identity: (pk > 0 && details.autoincrement).then_some(IdentityKind::ByDefault),
-                identity_options: None,
-                generated: generated.map(String::into_boxed_str),
-                collation: find(&details.collations).map(String::into_boxed_str),
-                comment: None,
-                depends_on: Vec::new(),
-            },
-        );
+        target.columns.insert(column.as_str().into(), {
+            let mut c = Column::new(column, get::<String>(&row, q, "data_type")?);
+            c.not_null = get(&row, q, "not_null")?;
+            c.default = get::<Option<String>>(&row, q, "default_expr")?.map(String::into_boxed_str);
+            c.identity = (pk > 0 && details.autoincrement).then_some(IdentityKind::ByDefault);
+            c.set_generated(generated);
+            c.set_collation(find(&details.collations));
+            c
+        });
     }
     for (table, mut columns) in primary_keys {
         let Some(target) = catalog.tables.get_mut(&name(&table)) else { continue };

@@ -47,10 +47,10 @@ fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String
     if let Some(key) = inline_key {
         sql.push_str(&format!(" CONSTRAINT {} PRIMARY KEY AUTOINCREMENT", ident(&key.name)));
     }
-    if let Some(collation) = &column.collation {
+    if let Some(collation) = &column.collation() {
         sql.push_str(&format!(" COLLATE {collation}"));
     }
-    if let Some(generated) = &column.generated {
+    if let Some(generated) = &column.generated() {
         sql.push_str(&format!(" GENERATED ALWAYS AS {generated}"));
     }
     if let Some(default) = &column.default {
@@ -193,7 +193,7 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
         create_table(to, &temporary),
     ];
     let shared: Vec<(&Name, &Column)> =
-        from.columns.iter().filter(|(key, _)| to.columns.get(*key).is_some_and(|c| c.generated.is_none())).collect();
+        from.columns.iter().filter(|(key, _)| to.columns.get(*key).is_some_and(|c| c.generated().is_none())).collect();
     if !shared.is_empty() {
         let into: Vec<String> = shared.iter().map(|(key, _)| ident(key)).collect();
         // A column that becomes NOT NULL takes its new default where it held NULL (without a default,
@@ -261,8 +261,8 @@ fn can_add(column: &Column) -> bool {
         .is_none_or(|d| is_literal(d) && !d.trim().to_ascii_uppercase().starts_with("CURRENT_"));
     let not_null_ok = !column.not_null
         || column.default.as_deref().is_some_and(|d| !d.trim().eq_ignore_ascii_case("NULL"))
-        || column.generated.is_some();
-    let generated_ok = column.generated.as_deref().is_none_or(|g| !g.ends_with("STORED"));
+        || column.generated().is_some();
+    let generated_ok = column.generated().is_none_or(|g| !g.ends_with("STORED"));
     default_ok && not_null_ok && generated_ok && column.identity.is_none()
 }
 
@@ -340,7 +340,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
                 let have = current.tables.get(old);
                 let used = have.is_some_and(|t| {
                     t.constraints.values().any(|c| c.columns.contains(&column.name))
-                        || t.columns.values().any(|c| c.generated.is_some())
+                        || t.columns.values().any(|c| c.generated().is_some())
                 });
                 if used || column.identity.is_some() {
                     rebuilt.insert(table.clone());
