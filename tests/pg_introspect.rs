@@ -5,6 +5,7 @@
 //! with what PostgreSQL writes for the same object.
 
 use schema::dialect::postgres::{connect, introspect};
+use schema::model::PrivilegeTarget;
 use schema::testkit::{pg_server, roundtrip};
 use sqlx::Row;
 
@@ -135,4 +136,94 @@ async fn built_index_and_constraint_definitions_are_postgresqls_own() {
         }
     }
     assert_eq!(compared, 14, "constraints compared");
+}
+
+/// Columns are read in the catalog's physical order, not sorted by the server: a column added after
+/// space was freed in pg_attribute lands on an earlier page than the table's first columns. The
+/// reader must still give every table and view its columns in position order, and take the
+/// privileges on columns and the column settings it does not manage from the same rows.
+#[tokio::test]
+async fn columns_keep_their_order_privileges_and_settings_whatever_order_the_catalog_returns_them_in() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("column_order").await.expect("fresh database");
+    let setup = r#"
+        DO $$ BEGIN CREATE ROLE intro_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+        CREATE TABLE filler (f1 int, f2 int, f3 int, f4 int, f5 int, f6 int, f7 int, f8 int);
+        CREATE TABLE early (x int, "Y" text);
+        CREATE VIEW shown AS SELECT x FROM early;
+        DROP TABLE filler;
+    "#;
+    roundtrip::load_sql(&db.url, setup).await.expect("load schema");
+    let mut conn = connect::connect(&db.url).await.expect("connect");
+    sqlx::raw_sql("VACUUM pg_attribute").execute(&mut conn).await.expect("vacuum");
+    let later = r#"
+        ALTER TABLE early ADD COLUMN z int;
+        CREATE OR REPLACE VIEW shown AS SELECT x, "Y" FROM early;
+        ALTER TABLE early ALTER COLUMN "Y" SET STATISTICS 200;
+        ALTER TABLE early ALTER COLUMN "Y" SET STORAGE EXTERNAL;
+        GRANT SELECT (x, z), UPDATE (z) ON early TO intro_reader;
+        GRANT INSERT ("Y") ON early TO intro_reader WITH GRANT OPTION;
+        GRANT SELECT (x) ON shown TO PUBLIC;
+        CREATE FOREIGN DATA WRAPPER intro_fdw;
+        CREATE SERVER intro_server FOREIGN DATA WRAPPER intro_fdw;
+        CREATE FOREIGN TABLE remote (q int) SERVER intro_server;
+        GRANT SELECT (q) ON remote TO intro_reader;
+    "#;
+    roundtrip::load_sql(&db.url, later).await.expect("alter schema");
+
+    // The premise: in physical order, the added columns do not come last.
+    for (relation, expected) in [("early", vec!["x", "Y", "z"]), ("shown", vec!["x", "Y"])] {
+        let physical: Vec<String> = sqlx::query_scalar(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 ORDER BY ctid",
+        )
+        .bind(relation)
+        .fetch_all(&mut conn)
+        .await
+        .expect("physical order");
+        assert_ne!(physical, expected, "{relation}: the catalog holds its columns in position order already");
+    }
+
+    // On a catalog this small the planner would read pg_attribute through its index, in position
+    // order; on a large one it scans it. Scans are forced here, as a large database gets them.
+    sqlx::raw_sql("SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_mergejoin = off")
+        .execute(&mut conn)
+        .await
+        .expect("planner settings");
+    let catalog = introspect::introspect_live(&mut conn, &[]).await.expect("introspect");
+    let early = &catalog.tables[&schema::model::QualifiedName::new("public", "early")];
+    assert_eq!(early.columns.keys().collect::<Vec<_>>(), ["x", "Y", "z"]);
+    let shown = &catalog.views[&schema::model::QualifiedName::new("public", "shown")];
+    assert_eq!(shown.columns, ["x", "Y"]);
+
+    let column_grants: Vec<String> = catalog
+        .grants
+        .values()
+        .filter_map(|grant| match &grant.key.target {
+            PrivilegeTarget::Column(column) => Some(format!(
+                "{} {}({}) {}{}",
+                grant.key.privilege,
+                column.table.name,
+                column.column,
+                grant.key.grantee,
+                if grant.grantable { " grantable" } else { "" }
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        column_grants,
+        [
+            "INSERT early(Y) intro_reader grantable",
+            "SELECT early(x) intro_reader",
+            "SELECT early(z) intro_reader",
+            "UPDATE early(z) intro_reader",
+            "SELECT remote(q) intro_reader",
+            "SELECT shown(x) PUBLIC",
+        ]
+    );
+    let unmanaged: Vec<String> = catalog.unmanaged.iter().map(|o| format!("{} {}", o.kind, o.name)).collect();
+    assert_eq!(
+        unmanaged,
+        ["column statistics target public.early.Y", "column storage public.early.Y", "foreign table public.remote"]
+    );
 }

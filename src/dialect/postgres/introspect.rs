@@ -132,21 +132,40 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         catalog.tables.insert(name, table);
     }
     drop(rows);
-    let mut view_columns: IndexMap<QualifiedName, Vec<String>> = IndexMap::new();
+    // The rows come in no particular order (see columns.sql): each relation's columns are put in
+    // position order once all are read.
+    let mut view_columns: IndexMap<QualifiedName, Vec<(i16, String)>> = IndexMap::new();
     let mut view_comments: IndexMap<QualifiedName, IndexMap<String, String>> = IndexMap::new();
+    let mut table_positions: Vec<Vec<i16>> = vec![Vec::new(); catalog.tables.len()];
+    let mut column_grants: Vec<Grant> = Vec::new();
     let mut rows = Rows::new(conn, Queries::COLUMNS, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "columns";
         let table = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "table_name")?);
         let name = get_name(&row, q, "name")?;
-        if !matches!(get::<&str>(&row, q, "relkind")?, "r" | "p") {
-            if let Some(comment) = get::<Option<String>>(&row, q, "comment")? {
-                view_comments.entry(table.clone()).or_default().insert(name.to_string(), comment);
-            }
-            view_columns.entry(table).or_default().push(name.into_string());
-            continue;
+        read_column_grants(&row, &table, &name, &mut column_grants)?;
+        if let Some(settings) = get::<Option<Vec<String>>>(&row, q, "unmanaged_settings")? {
+            let qualified = format!("{table}.{name}");
+            catalog.unmanaged.extend(settings.into_iter().map(|kind| UnmanagedObject {
+                kind,
+                schema: table.schema.to_string(),
+                name: qualified.clone(),
+            }));
         }
-        let Some(target) = catalog.tables.get_mut(&table) else {
+        let position: i16 = get(&row, q, "position")?;
+        match get::<&str>(&row, q, "relkind")? {
+            "r" | "p" => {}
+            // A foreign table's columns are read for their privileges only.
+            "f" => continue,
+            _ => {
+                if let Some(comment) = get::<Option<String>>(&row, q, "comment")? {
+                    view_comments.entry(table.clone()).or_default().insert(name.to_string(), comment);
+                }
+                view_columns.entry(table).or_default().push((position, name.into_string()));
+                continue;
+            }
+        }
+        let Some((index, _, target)) = catalog.tables.get_full_mut(&table) else {
             continue;
         };
         let mut depends_on = Vec::new();
@@ -178,8 +197,21 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         column.set_collation(get::<Option<&str>>(&row, q, "collation")?);
         column.set_comment(get::<Option<&str>>(&row, q, "comment")?);
         target.columns.insert(name, column);
+        table_positions[index].push(position);
     }
     drop(rows);
+    for (table, positions) in catalog.tables.values_mut().zip(&table_positions) {
+        if !positions.is_sorted() {
+            let mut order: Vec<usize> = (0..positions.len()).collect();
+            order.sort_by_key(|&i| positions[i]);
+            let mut columns: Vec<_> = std::mem::take(&mut table.columns).into_iter().map(Some).collect();
+            table.columns = order.into_iter().filter_map(|i| columns[i].take()).collect();
+        }
+    }
+    drop(table_positions);
+    // Ordered as the privileges query orders the grants on other objects.
+    column_grants.sort_by(|a, b| a.key.cmp(&b.key));
+    catalog.grants.extend(column_grants.into_iter().map(|grant| (grant.key.clone(), grant)));
     let mut rows = Rows::new(conn, Queries::CONSTRAINTS, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "constraints";
@@ -281,7 +313,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             name: name.clone(),
             materialized: get(&row, q, "materialized")?,
             definition: definition.trim().trim_end_matches(';').to_string(),
-            columns: view_columns.shift_remove(&name).unwrap_or_default(),
+            columns: view_columns.shift_remove(&name).map(in_position_order).unwrap_or_default(),
             depends_on,
             comment: get(&row, q, "comment")?,
             column_comments: view_comments.shift_remove(&name).unwrap_or_default(),
@@ -298,6 +330,8 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             name: get(&row, "unmanaged", "name")?,
         });
     }
+    // With the columns' settings read earlier: sorted by kind, then name.
+    catalog.unmanaged.sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
     catalog.tables.shrink_to_fit();
     catalog.indexes.shrink_to_fit();
     catalog.views.shrink_to_fit();
@@ -333,6 +367,33 @@ pub(super) async fn fetch(
 /// The rows of one catalog query, decoded as they arrive instead of collected first (`fetch`): at
 /// 10,000 tables the columns query returns about 100,000 rows, and holding them all beside the model
 /// built from them raised the peak memory of an introspection. Dropped before the next query.
+fn in_position_order(mut columns: Vec<(i16, String)>) -> Vec<String> {
+    columns.sort_by_key(|(position, _)| *position);
+    columns.into_iter().map(|(_, name)| name).collect()
+}
+
+/// The privileges granted on one column, from the columns query's `privileges` (JSON
+/// `[[grantee, privilege, grantable], …]`, the owner left out).
+fn read_column_grants(
+    row: &PgRow,
+    table: &QualifiedName,
+    column: &Name,
+    out: &mut Vec<Grant>,
+) -> Result<(), IntrospectError> {
+    let q = "columns";
+    let Some(text) = get::<Option<&str>>(row, q, "privileges")? else {
+        return Ok(());
+    };
+    let privileges: Vec<(String, String, bool)> =
+        serde_json::from_str(text).map_err(|e| IntrospectError::Decode { query: q, detail: e.to_string() })?;
+    for (grantee, privilege, grantable) in privileges {
+        let target = PrivilegeTarget::Column(ColumnRef { table: table.clone(), column: column.clone() });
+        let key = GrantKey { target, grantee, privilege };
+        out.push(Grant { key: key.clone(), grantable, implicit: false });
+    }
+    Ok(())
+}
+
 struct Rows<'c> {
     name: &'static str,
     stream: futures_core::stream::BoxStream<'c, Result<PgRow, sqlx::Error>>,

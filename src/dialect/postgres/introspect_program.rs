@@ -204,10 +204,6 @@ pub(super) async fn read(
             "schema" => PrivilegeTarget::Schema(schema.clone()),
             "table" => PrivilegeTarget::Table(name()?),
             "sequence" => PrivilegeTarget::Sequence(name()?),
-            "column" => PrivilegeTarget::Column(ColumnRef {
-                table: name()?,
-                column: get::<Option<&str>>(&row, q, "column_name")?.unwrap_or_default().into(),
-            }),
             kind @ ("function" | "procedure") => {
                 let id = FunctionId {
                     name: name()?,

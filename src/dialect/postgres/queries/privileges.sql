@@ -1,6 +1,6 @@
--- Privileges on schemas, tables (and views, sequences), columns and functions, one row per grantee and
+-- Privileges on schemas, tables (and views, sequences) and functions, one row per grantee and
 -- privilege, from the ACLs (or the object's defaults when it has none). The owner's own privileges are
--- left out. Extension members are left out.
+-- left out. Extension members are left out. Privileges on columns come with the columns query.
 WITH managed AS (
     SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
@@ -9,12 +9,12 @@ WITH managed AS (
     -- Through the reference index: the members of extensions, not a scan of all of pg_depend.
     SELECT d.classid, d.objid FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
 ), acl AS (
-    SELECT 'schema' AS kind, m.nspname AS schema, NULL::name AS name, NULL::name AS column_name, NULL AS arguments,
+    SELECT 'schema' AS kind, m.nspname AS schema, NULL::name AS name, NULL AS arguments,
            m.nspowner AS owner, m.nspacl IS NULL AS implicit,
            (aclexplode(COALESCE(m.nspacl, acldefault('n'::"char", m.nspowner)))).*
     FROM managed m
     UNION ALL
-    SELECT CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END, m.nspname, c.relname, NULL, NULL,
+    SELECT CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END, m.nspname, c.relname, NULL,
            c.relowner, c.relacl IS NULL,
            (aclexplode(COALESCE(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)))).*
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
@@ -23,20 +23,16 @@ WITH managed AS (
       AND c.relacl IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
     UNION ALL
-    SELECT 'column', m.nspname, c.relname, a.attname, NULL, c.relowner, false, (aclexplode(a.attacl)).*
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN managed m ON m.oid = c.relnamespace
-    WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-    UNION ALL
-    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, m.nspname, p.proname, NULL,
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, m.nspname, p.proname,
            pg_get_function_identity_arguments(p.oid), p.proowner, p.proacl IS NULL,
            (aclexplode(COALESCE(p.proacl, acldefault('f'::"char", p.proowner)))).*
     FROM pg_proc p JOIN managed m ON m.oid = p.pronamespace
     WHERE p.prokind IN ('f', 'p')
       AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
 )
-SELECT kind, schema, name::text AS name, column_name::text AS column_name, arguments,
+SELECT kind, schema, name::text AS name, arguments,
        CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(grantee)::text END AS grantee,
        privilege_type AS privilege, is_grantable AS grantable, implicit
 FROM acl
 WHERE grantee <> owner
-ORDER BY 1, 2, 3, 4, 5, 6, 7
+ORDER BY 1, 2, 3, 4, 5, 6

@@ -1,4 +1,5 @@
--- Objects the tool does not manage yet. They are listed so that nothing is ignored silently.
+-- Objects the tool does not manage yet. They are listed so that nothing is ignored silently. The reader
+-- adds the columns' settings from the columns query and sorts the list.
 WITH managed AS (
     SELECT n.oid, n.nspname FROM pg_namespace n
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
@@ -34,25 +35,9 @@ SELECT kind, schema, name FROM (
     FROM pg_statistic_ext s JOIN managed m ON m.oid = s.stxnamespace
 
     UNION ALL
-    -- Settings of tables and columns that the model does not hold.
+    -- Settings of tables that the model does not hold (the columns query reports those of columns).
     SELECT 'replica identity ' || CASE c.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' ELSE 'index' END,
            m.nspname, m.nspname || '.' || c.relname
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND c.relreplident <> 'd'
-    UNION ALL
-    SELECT setting, m.nspname, m.nspname || '.' || c.relname || '.' || a.attname
-    FROM pg_attribute a
-    JOIN pg_class c ON c.oid = a.attrelid JOIN managed m ON m.oid = c.relnamespace
-    JOIN pg_type t ON t.oid = a.atttypid
-    CROSS JOIN LATERAL (VALUES
-        (CASE WHEN a.attstattarget >= 0 THEN 'column statistics target' END),
-        (CASE WHEN a.attstorage <> t.typstorage THEN 'column storage' END),
-        (CASE WHEN a.attcompression <> '' THEN 'column compression' END),
-        (CASE WHEN a.atthasdef AND c.relkind = 'v' THEN 'view column default' END)) AS settings (setting)
-    -- Only the few attributes with such a setting are expanded into one row per setting.
-    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm', 'v') AND setting IS NOT NULL
-      AND (a.attstattarget >= 0 OR a.attstorage <> t.typstorage OR a.attcompression <> ''
-           OR (a.atthasdef AND c.relkind = 'v'))
-      AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
 ) objects
-ORDER BY kind, name
