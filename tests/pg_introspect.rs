@@ -131,7 +131,7 @@ async fn built_index_and_constraint_definitions_are_postgresqls_own() {
             (row.get(0), row.get(1), row.get(2), row.get(3));
         let key = schema::model::QualifiedName::new(schema, table);
         if let Some(constraint) = catalog.tables.get(&key).and_then(|t| t.constraints.get(name.as_str())) {
-            assert_eq!(constraint.definition, expected, "definition of constraint {name} on {key:?}");
+            assert_eq!(&*constraint.definition, expected, "definition of constraint {name} on {key:?}");
             compared += 1;
         }
     }

@@ -773,7 +773,7 @@ fn diff_constraints(
 ) {
     for (name, old) in &have.constraints {
         let keep = want.constraints.get(name).is_some_and(|new| {
-            same_constraint(old, new) || (!old.validated && new.validated && strip_not_valid(old) == new.definition)
+            same_constraint(old, new) || (!old.validated && new.validated && strip_not_valid(old) == &*new.definition)
         });
         // Dropped explicitly even when a column it uses is dropped too: the planner puts the drop
         // of the constraint first, and objects elsewhere (foreign keys) may need it gone early.
@@ -786,7 +786,7 @@ fn diff_constraints(
         let add = || Change::AddConstraint { table: table.clone(), constraint: new.clone() };
         match have.constraints.get(name) {
             Some(old) if same_constraint(old, new) => {}
-            Some(old) if !old.validated && new.validated && strip_not_valid(old) == new.definition => {
+            Some(old) if !old.validated && new.validated && strip_not_valid(old) == &*new.definition => {
                 out.push(Change::ValidateConstraint { table: table.clone(), constraint: new.clone() });
             }
             _ if new.kind == ConstraintKind::ForeignKey => foreign_keys.push(add()),

@@ -326,10 +326,11 @@ pub struct Constraint {
     pub name: Name,
     pub kind: ConstraintKind,
     /// The full definition as the database renders it, e.g. `FOREIGN KEY (a) REFERENCES s.t(id) NOT VALID`.
-    pub definition: String,
+    pub definition: Box<str>,
     pub validated: bool,
     pub columns: Vec<Name>,
-    pub references: Option<ForeignKeyTarget>,
+    /// Boxed: a catalog holds tens of thousands of constraints, most of them no foreign key.
+    pub references: Option<Box<ForeignKeyTarget>>,
     pub comment: Option<String>,
     /// Objects the constraint needs besides its own table's columns (types, sequences).
     pub depends_on: Vec<ObjectRef>,

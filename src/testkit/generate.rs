@@ -229,7 +229,7 @@ fn constraint(
         definition: definition.into(),
         validated: true,
         columns: columns.iter().map(|&c| Name::from(c)).collect(),
-        references,
+        references: references.map(Box::new),
         comment: None,
         depends_on: Vec::new(),
     }

@@ -132,6 +132,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         catalog.tables.insert(name, table);
     }
     drop(rows);
+    catalog.tables.sort_unstable_keys();
     // The rows come in no particular order (see columns.sql): each relation's columns are put in
     // position order once all are read.
     let mut view_columns: IndexMap<QualifiedName, Vec<(i16, String)>> = IndexMap::new();
@@ -248,7 +249,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             definition: get(&row, q, "definition")?,
             validated: get(&row, q, "validated")?,
             columns: get_names(&row, q, "columns")?,
-            references,
+            references: references.map(Box::new),
             comment: get(&row, q, "comment")?,
             depends_on,
         };
@@ -258,6 +259,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     // Maps grown one row at a time hold up to twice the room they need, for the life of the catalog.
     for table in catalog.tables.values_mut() {
         table.columns.shrink_to_fit();
+        table.constraints.sort_unstable_keys();
         table.constraints.shrink_to_fit();
     }
     let mut rows = Rows::new(conn, Queries::INDEXES, &schemas);
@@ -289,6 +291,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         catalog.indexes.insert(name, index);
     }
     drop(rows);
+    catalog.indexes.sort_unstable_keys();
     let mut rows = Rows::new(conn, Queries::VIEWS, &schemas);
     while let Some(row) = rows.next().await? {
         let q = "views";

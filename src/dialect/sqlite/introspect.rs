@@ -382,7 +382,16 @@ fn constraint(
     columns: Vec<Name>,
     references: Option<ForeignKeyTarget>,
 ) -> Constraint {
-    Constraint { name, kind, definition, validated: true, columns, references, comment: None, depends_on: Vec::new() }
+    Constraint {
+        name,
+        kind,
+        definition: definition.into(),
+        validated: true,
+        columns,
+        references: references.map(Box::new),
+        comment: None,
+        depends_on: Vec::new(),
+    }
 }
 
 /// The table's own spelling of (folded) column names read from SQL text; other names are dropped.

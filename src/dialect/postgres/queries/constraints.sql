@@ -6,6 +6,7 @@
 -- quote_ident quotes alike, and with search_path set to pg_catalog the target is always qualified):
 -- pg_get_constraintdef costs tens of microseconds per constraint in catalog lookups. Checks, exclusion
 -- constraints and the rest get pg_get_constraintdef's text.
+-- Not sorted here: the reader sorts by name (`name` compares bytewise, as Rust strings do) for less.
 SELECT n.nspname AS schema, c.relname AS table_name, con.conname AS name, con.contype::text AS kind,
        -- The built text is NULL for every other constraint, which then takes pg_get_constraintdef's.
        COALESCE(CASE WHEN con.contype = 'f' AND con.confdelsetcols IS NULL THEN
@@ -75,4 +76,3 @@ WHERE con.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p')
   AND con.conparentid = 0 AND con.conislocal
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
   AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
-ORDER BY n.nspname, c.relname, con.conname

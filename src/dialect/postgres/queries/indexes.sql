@@ -7,6 +7,7 @@
 -- (expressions, DESC, ...) gets pg_get_indexdef's text, cut after a prefix rebuilt with the same
 -- quoting rules. The indexes PostgreSQL creates on partitions for an index of their partitioned table
 -- are attached to it and left out.
+-- Not sorted here: the reader sorts by name (`name` compares bytewise, as Rust strings do) for less.
 WITH listed AS MATERIALIZED (
     SELECT i.indexrelid, i.indrelid, i.indisunique, i.indnatts, i.indkey, i.indclass, i.indcollation, i.indoption,
            i.indpred,
@@ -76,4 +77,3 @@ CROSS JOIN LATERAL (
            CASE WHEN l.indnatts = 1 THEN quote_ident(l.single_key) ELSE p.keys END AS keys,
            CASE WHEN l.indnatts = 1 THEN ARRAY[l.single_key::text] ELSE p.columns END AS columns) b
 LEFT JOIN pg_description ds ON ds.objoid = l.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
-ORDER BY l.nspname, l.index_name

@@ -1,5 +1,6 @@
 -- Ordinary and partitioned tables, and partitions with their parent and bound. Children of plain
 -- table inheritance (INHERITS) are not managed: the unmanaged query reports them.
+-- Not sorted here: the reader sorts by name (`name` compares bytewise, as Rust strings do) for less.
 SELECT n.nspname AS schema, c.relname AS name, ds.description AS comment,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
        pn.nspname AS parent_schema, pc.relname AS parent_name,
@@ -18,4 +19,3 @@ WHERE c.relkind IN ('r', 'p')
   AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-ORDER BY n.nspname, c.relname
