@@ -367,9 +367,7 @@ pub(super) async fn fetch(
     query.fetch_all(&mut *conn).await.map_err(|source| IntrospectError::Query { query: name, source })
 }
 
-/// The rows of one catalog query, decoded as they arrive instead of collected first (`fetch`): at
-/// 10,000 tables the columns query returns about 100,000 rows, and holding them all beside the model
-/// built from them raised the peak memory of an introspection. Dropped before the next query.
+/// A view's column names in position order.
 fn in_position_order(mut columns: Vec<(i16, String)>) -> Vec<String> {
     columns.sort_by_key(|(position, _)| *position);
     columns.into_iter().map(|(_, name)| name).collect()
@@ -397,6 +395,9 @@ fn read_column_grants(
     Ok(())
 }
 
+/// The rows of one catalog query, decoded as they arrive instead of collected first (`fetch`): at
+/// 10,000 tables the columns query returns about 100,000 rows, and holding them all beside the model
+/// built from them raised the peak memory of an introspection. Dropped before the next query.
 struct Rows<'c> {
     name: &'static str,
     stream: futures_core::stream::BoxStream<'c, Result<PgRow, sqlx::Error>>,
