@@ -265,8 +265,7 @@ pub(super) fn release_function_users(
             } else {
                 let mut released = column.clone();
                 released.default = None;
-                released.depends_on =
-                    released.depends_on.iter().filter(|d| !matches!(d, ObjectRef::Function(_))).cloned().collect();
+                released.retain_dependencies(|d| !matches!(d, ObjectRef::Function(_)));
                 out.push(Change::AlterColumn { table: name.clone(), from: column.clone(), to: released.clone() });
                 out.push(Change::AlterColumn { table: name.clone(), from: released, to: column.clone() });
             }

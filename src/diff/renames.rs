@@ -385,7 +385,7 @@ fn adopt_rewritten_definitions(renamed: &mut Catalog, desired: &Catalog, changes
         for column in table.columns.values_mut() {
             let other = want.columns.get(&column.name).and_then(Column::generated);
             if let (Some(generated), Some(other)) = (column.generated(), other) {
-                let mut generated = String::from(generated);
+                let mut generated = Box::<str>::from(generated);
                 adopt(&mut generated, other, words);
                 column.set_generated(Some(generated));
             }
@@ -434,7 +434,8 @@ fn merge<'a>(parts: impl IntoIterator<Item = &'a Words>) -> Option<Words> {
 }
 
 /// Takes `desired` as `current`'s text if the two say the same once `words` are substituted in `current`.
-/// `current` is a `String` (definitions) or a `Box<str>` (generation expressions).
+/// `current` is a `String` (index and view definitions) or a `Box<str>` (constraint definitions,
+/// generation expressions).
 fn adopt<T: AsRef<str> + for<'d> From<&'d str>>(current: &mut T, desired: &str, words: &Words) {
     if current.as_ref() != desired && same_after_renames(current.as_ref(), desired, words) {
         *current = T::from(desired);

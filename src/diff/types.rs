@@ -51,8 +51,7 @@ pub(super) fn diff_domains(
                     on_base.data_type = want.data_type.as_str().into();
                     on_base.set_collation(want.collation.as_deref());
                     on_base.default = None;
-                    on_base.depends_on =
-                        on_base.depends_on.iter().filter(|d| *d != &ObjectRef::Type(name.clone())).cloned().collect();
+                    on_base.retain_dependencies(|d| *d != ObjectRef::Type(name.clone()));
                     out.push(Change::AlterColumn { table: table.clone(), from: column.clone(), to: on_base.clone() });
                     out.push(Change::AlterColumn { table: table.clone(), from: on_base, to: wanted.clone() });
                     converted.insert(ColumnRef { table, column: column.name.clone() }, name.clone());

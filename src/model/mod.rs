@@ -173,7 +173,8 @@ pub struct Column {
 const _: () = assert!(std::mem::size_of::<Column>() <= 96);
 
 /// The texts of a column that most columns do not have; `None` when the column has none of them.
-#[derive(Debug, Clone, Default)]
+/// [`ColumnExtras::update`] never leaves an empty box, so the derived comparison is exact.
+#[derive(Debug, Clone, Default, PartialEq)]
 struct ColumnExtras(Option<Box<ColumnExtra>>);
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -196,13 +197,6 @@ impl ColumnExtras {
         if *extra != ColumnExtra::default() {
             self.0 = Some(extra);
         }
-    }
-}
-
-// `update` never leaves an empty box, so the derived comparison of the options is exact.
-impl PartialEq for ColumnExtras {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
     }
 }
 
@@ -237,6 +231,18 @@ impl Column {
     /// The same column, needing `objects`.
     pub fn depending_on(self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
         Column { depends_on: objects.into_iter().collect(), ..self }
+    }
+
+    /// Adds `object` to what the column needs, unless it is there already.
+    pub fn add_dependency(&mut self, object: ObjectRef) {
+        if !self.depends_on.contains(&object) {
+            self.depends_on = self.depends_on.iter().cloned().chain([object]).collect();
+        }
+    }
+
+    /// Keeps only the dependencies for which `keep` holds.
+    pub fn retain_dependencies(&mut self, keep: impl Fn(&ObjectRef) -> bool) {
+        self.depends_on = self.depends_on.iter().filter(|d| keep(d)).cloned().collect();
     }
 
     /// The identity sequence's options that differ from their defaults for the column's type, as

@@ -103,7 +103,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
         }
         if t > 0 && rng.chance(60) {
             let target = QualifiedName::new(schema_name(t / 2), format!("table_{}", t / 2));
-            columns.insert("parent_id".into(), plain_column("parent_id", "bigint"));
+            columns.insert("parent_id".into(), Column::new("parent_id", "bigint"));
             let n = format!("table_{t}_parent_id_fkey");
             let def = format!("FOREIGN KEY (parent_id) REFERENCES {target}(id)");
             let fk = ForeignKeyTarget { table: target, columns: vec!["id".into()] };
@@ -212,10 +212,6 @@ fn new_default(data_type: &str) -> &'static str {
     }
 }
 
-fn plain_column(name: &str, data_type: &str) -> Column {
-    Column::new(name, data_type)
-}
-
 fn constraint(
     name: &str,
     kind: ConstraintKind,
@@ -249,7 +245,7 @@ pub fn edited(base: &Catalog, percent: u64, seed: u64) -> Catalog {
         match rng.below(7) {
             0 => {
                 if let Some(t) = out.tables.get_mut(name) {
-                    t.columns.insert("added".into(), plain_column("added", "text"));
+                    t.columns.insert("added".into(), Column::new("added", "text"));
                 }
             }
             1 => {

@@ -171,10 +171,8 @@ pub(super) async fn read(
                 .tables
                 .get_mut(&relation)
                 .and_then(|t| t.columns.get_mut(member.as_deref().unwrap_or_default()));
-            if let Some(column) = column
-                && !column.depends_on.contains(&function)
-            {
-                column.depends_on = column.depends_on.iter().cloned().chain([function]).collect();
+            if let Some(column) = column {
+                column.add_dependency(function);
             }
             continue;
         }

@@ -114,10 +114,10 @@ impl SqlRenderer for PostgresRenderer {
 
 pub(crate) fn column_definition(column: &Column) -> String {
     let mut sql = format!("{} {}", ident(&column.name), column.data_type);
-    if let Some(collation) = &column.collation() {
+    if let Some(collation) = column.collation() {
         sql.push_str(&format!(" COLLATE {collation}"));
     }
-    if let Some(expr) = &column.generated() {
+    if let Some(expr) = column.generated() {
         sql.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"));
     }
     if let Some(default) = &column.default {
@@ -524,7 +524,7 @@ pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Col
         sql.push(alter_column(table, name, "DROP DEFAULT"));
     }
     if retyped {
-        let collate = to.collation().as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
+        let collate = to.collation().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
         // Enum types have no casts to other types but text; going through text covers enum to enum,
         // enum to text-like and text to enum.
         let involves_user_type =

@@ -197,15 +197,13 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
             primary_keys.entry(table.clone()).or_default().push((pk, column.clone()));
         }
         let generated = if hidden >= 2 { find(&details.generated) } else { None };
-        target.columns.insert(column.as_str().into(), {
-            let mut c = Column::new(column, get::<String>(&row, q, "data_type")?);
-            c.not_null = get(&row, q, "not_null")?;
-            c.default = get::<Option<String>>(&row, q, "default_expr")?.map(String::into_boxed_str);
-            c.identity = (pk > 0 && details.autoincrement).then_some(IdentityKind::ByDefault);
-            c.set_generated(generated);
-            c.set_collation(find(&details.collations));
-            c
-        });
+        let mut entry = Column::new(column.as_str(), get::<String>(&row, q, "data_type")?);
+        entry.not_null = get(&row, q, "not_null")?;
+        entry.default = get::<Option<String>>(&row, q, "default_expr")?.map(String::into_boxed_str);
+        entry.identity = (pk > 0 && details.autoincrement).then_some(IdentityKind::ByDefault);
+        entry.set_generated(generated);
+        entry.set_collation(find(&details.collations));
+        target.columns.insert(column.into(), entry);
     }
     for (table, mut columns) in primary_keys {
         let Some(target) = catalog.tables.get_mut(&name(&table)) else { continue };

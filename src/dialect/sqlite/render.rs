@@ -47,10 +47,10 @@ fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String
     if let Some(key) = inline_key {
         sql.push_str(&format!(" CONSTRAINT {} PRIMARY KEY AUTOINCREMENT", ident(&key.name)));
     }
-    if let Some(collation) = &column.collation() {
+    if let Some(collation) = column.collation() {
         sql.push_str(&format!(" COLLATE {collation}"));
     }
-    if let Some(generated) = &column.generated() {
+    if let Some(generated) = column.generated() {
         sql.push_str(&format!(" GENERATED ALWAYS AS {generated}"));
     }
     if let Some(default) = &column.default {
