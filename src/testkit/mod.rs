@@ -188,6 +188,35 @@ impl PgServer {
         }
     }
 
+    /// Creates a copy of database `template` (`CREATE DATABASE … TEMPLATE`), named like
+    /// [`PgServer::fresh_database`]. Waits for sessions that are still leaving the template.
+    pub async fn copy_database(&self, template: &str, label: &str) -> anyhow::Result<TestDatabase> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let label = sanitize_label(label);
+        let mut conn = self.admin_connection().await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let name = database_name(std::process::id(), 1_000_000 + COUNTER.fetch_add(1, Ordering::Relaxed), &label);
+            let sql = format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&name), quote_ident(template));
+            match execute(&mut conn, sql).await {
+                Ok(()) => {
+                    close(conn).await;
+                    let url = self.url_for(&name);
+                    return Ok(TestDatabase { name, url });
+                }
+                // 55006: a session of the template has not ended yet.
+                Err(e) if attempt < 50 && matches!(db_code(&e).as_deref(), Some("42P04" | "55006")) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    close(conn).await;
+                    bail!("could not copy database {template} on {}: {e}", self.describe());
+                }
+            }
+        }
+    }
+
     /// Creates each role (`NOLOGIN`) unless it already exists. Roles are cluster-wide; concurrent
     /// calls creating the same role do not fail.
     pub async fn ensure_roles(&self, roles: &[&str]) -> anyhow::Result<()> {
@@ -467,6 +496,34 @@ fn find_binaries() -> Result<PgBinaries, String> {
     Err("could not find the PostgreSQL server programs `initdb` and `pg_ctl` (looked on PATH, in \
          `pg_config --bindir`, and in /usr/lib/postgresql/*/bin)"
         .to_string())
+}
+
+/// A PostgreSQL client program (`pg_dump`, `psql`): on PATH, in `pg_config --bindir`, or in the
+/// highest-versioned /usr/lib/postgresql/*/bin.
+pub fn client_program(name: &str) -> Result<PathBuf, String> {
+    if let Some(program) = find_on_path(name) {
+        return Ok(program);
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").stdin(Stdio::null()).output()
+        && out.status.success()
+    {
+        let program = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join(name);
+        if is_executable(&program) {
+            return Ok(program);
+        }
+    }
+    let mut versions: Vec<(Vec<u64>, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| (version_key(&e.file_name().to_string_lossy()), e.path().join("bin").join(name)))
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort();
+    versions.into_iter().rev().map(|(_, p)| p).find(|p| is_executable(p)).ok_or_else(|| {
+        format!("could not find the PostgreSQL program `{name}` (looked on PATH, in `pg_config --bindir`, and in /usr/lib/postgresql/*/bin)")
+    })
 }
 
 fn effective_uid() -> Option<u32> {
@@ -833,4 +890,5 @@ mod tests {
 }
 
 pub mod generate;
+pub mod replay;
 pub mod roundtrip;

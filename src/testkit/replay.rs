@@ -1,0 +1,349 @@
+//! History replay: a folder of a project's real migrations (ups, and downs where it has them) becomes a
+//! series of round trips. State k is the database that running ups 1..k builds. For every step k and
+//! every route (the raw `pg_dump --schema-only` of state k, and `schema inspect` of it), the declared
+//! schema is that dump; `schema` plans from a copy of state k-1, the files it writes are applied by the
+//! tool's own runner, and the result must equal state k (an independent catalog fingerprint), a second
+//! plan must be empty, and the down files must bring the copy back to state k-1.
+//!
+//! Layouts read ([`read_history`]): diesel (`<dir>/<version>_<name>/up.sql`, `down.sql`), golang-migrate
+//! and sqlx reversible (`<version>_<name>.up.sql`, `.down.sql`), and plain ordered `*.sql` files (sqlx
+//! simple, Flyway `V1__x.sql`). Versions that are all numbers are ordered as numbers.
+
+use super::{PgServer, TestDatabase};
+use crate::dialect::postgres::connect;
+use crate::pipeline::{self, Baseline, Settings};
+use crate::runner;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+
+/// One migration of a history.
+#[derive(Debug, Clone)]
+pub struct HistoryStep {
+    /// The migration's name: its folder or file name without the direction suffix.
+    pub name: String,
+    pub up: String,
+    pub down: Option<String>,
+}
+
+/// The declared schema a step is planned towards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `pg_dump --schema-only` of state k, unedited.
+    Dump,
+    /// `schema inspect` of state k.
+    Inspect,
+}
+
+impl Route {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Dump => "pg_dump",
+            Route::Inspect => "inspect",
+        }
+    }
+}
+
+/// What happened to one step on one route. A stage not reached is `false`.
+#[derive(Debug)]
+pub struct StepOutcome {
+    pub index: usize,
+    pub name: String,
+    pub route: Route,
+    pub up: bool,
+    pub noop: bool,
+    pub down: bool,
+    /// The migration files `schema` wrote for the step, up and down, in the order they run.
+    pub files: Vec<(String, String)>,
+    pub failure: Option<String>,
+}
+
+impl StepOutcome {
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// Reads a history folder (see the module docs for the layouts).
+pub fn read_history(dir: &Path) -> Result<Vec<HistoryStep>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut steps = Vec::new();
+    let diesel: Vec<&PathBuf> = entries.iter().filter(|p| p.is_dir() && p.join("up.sql").is_file()).collect();
+    if !diesel.is_empty() {
+        for path in diesel {
+            let down = path.join("down.sql");
+            steps.push(HistoryStep {
+                name: file_name(path),
+                up: read(&path.join("up.sql"))?,
+                down: if down.is_file() { Some(read(&down)?) } else { None },
+            });
+        }
+    } else {
+        entries.retain(|p| p.is_file() && file_name(p).ends_with(".sql"));
+        for path in &entries {
+            let name = file_name(path);
+            if name.ends_with(".down.sql") || name.ends_with(".undo.sql") {
+                continue;
+            }
+            let stem = name.strip_suffix(".up.sql").unwrap_or_else(|| name.strip_suffix(".sql").unwrap_or(&name));
+            let down = path.with_file_name(format!("{stem}.down.sql"));
+            steps.push(HistoryStep {
+                name: stem.to_string(),
+                up: read(path)?,
+                down: if down.is_file() { Some(read(&down)?) } else { None },
+            });
+        }
+    }
+    if steps.is_empty() {
+        bail!("no migrations found in {} (expected <version>/up.sql folders, *.up.sql or *.sql files)", dir.display());
+    }
+    steps.sort_by(|a, b| version_key(&a.name).cmp(&version_key(&b.name)));
+    Ok(steps)
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Orders `12_x` after `9_y` and `V10__x` after `V9__y`; otherwise by name.
+fn version_key(name: &str) -> (u128, String) {
+    let digits: String = name.trim_start_matches(['V', 'v']).chars().take_while(char::is_ascii_digit).collect();
+    (digits.parse().unwrap_or(0), name.to_string())
+}
+
+/// Options of a replay.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    pub routes: Vec<Route>,
+    /// Steps to check, 1-based and inclusive; earlier steps are still applied to build the states.
+    pub first: usize,
+    pub last: usize,
+    /// Plan with `--plain` (one transaction, no online rewrites) instead of the default online forms.
+    pub plain: bool,
+    /// The `pg_dump` program for the dump route.
+    pub pg_dump: Option<PathBuf>,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> ReplayOptions {
+        ReplayOptions {
+            routes: vec![Route::Dump, Route::Inspect],
+            first: 1,
+            last: usize::MAX,
+            plain: false,
+            pg_dump: None,
+        }
+    }
+}
+
+/// The tracking table the replay's runner uses, apart from anything a history creates; its lines are
+/// left out of the fingerprints.
+const TRACKING: &str = "schema_replay_migrations";
+
+/// Replays `steps` on `server`, calling `report` after each checked step and route. Fails only when a
+/// history's own migration cannot be applied (the states cannot be built); every other problem is a
+/// failed step.
+pub async fn replay(
+    server: &PgServer,
+    steps: &[HistoryStep],
+    options: &ReplayOptions,
+    mut report: impl FnMut(&StepOutcome),
+) -> Result<Vec<StepOutcome>> {
+    let mut outcomes = Vec::new();
+    let mut previous = server.fresh_database("replay_state_0").await?;
+    let result = async {
+        for (i, step) in steps.iter().enumerate() {
+            let index = i + 1;
+            if index > options.last {
+                break;
+            }
+            let next = server.copy_database(&previous.name, &format!("replay_state_{index}")).await?;
+            if let Err(e) = apply_history_file(&next.url, &step.up).await {
+                let _ = server.drop_database(&next.name).await;
+                bail!("step {index} ({}): the history's own up migration does not apply: {e:#}", step.name);
+            }
+            if index >= options.first {
+                for &route in &options.routes {
+                    let outcome = check_step(server, &previous, &next, index, &step.name, route, options).await;
+                    report(&outcome);
+                    outcomes.push(outcome);
+                }
+            }
+            let _ = server.drop_database(&previous.name).await;
+            previous = next;
+        }
+        Ok(())
+    }
+    .await;
+    let _ = server.drop_database(&previous.name).await;
+    result.map(|()| outcomes)
+}
+
+/// Applies one of the history's files as its own runner would: in one transaction, or statement by
+/// statement when it holds a statement that cannot run in one (`CREATE INDEX CONCURRENTLY`).
+pub async fn apply_history_file(url: &str, sql: &str) -> Result<()> {
+    let mut conn = connect::connect(url).await?;
+    let whole = format!("BEGIN;\n{sql}\n;COMMIT;");
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(whole)).execute(&mut conn).await {
+        Ok(_) => Ok(()),
+        Err(e) if db_code(&e).as_deref() == Some("25001") => {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+            super::roundtrip::load_sql(url, sql).await
+        }
+        Err(e) => Err(anyhow::anyhow!("{}", connect::describe(&e))),
+    }
+}
+
+fn db_code(e: &sqlx::Error) -> Option<String> {
+    e.as_database_error().and_then(|d| d.code()).map(|c| c.into_owned())
+}
+
+async fn check_step(
+    server: &PgServer,
+    previous: &TestDatabase,
+    next: &TestDatabase,
+    index: usize,
+    name: &str,
+    route: Route,
+    options: &ReplayOptions,
+) -> StepOutcome {
+    let mut outcome = StepOutcome {
+        index,
+        name: name.to_string(),
+        route,
+        up: false,
+        noop: false,
+        down: false,
+        files: Vec::new(),
+        failure: None,
+    };
+    let work = match server.copy_database(&previous.name, &format!("replay_work_{index}")).await {
+        Ok(work) => work,
+        Err(e) => {
+            outcome.failure = Some(format!("cannot copy state {}: {e:#}", index - 1));
+            return outcome;
+        }
+    };
+    if let Err(e) = stages(previous, next, &work, route, options, &mut outcome).await {
+        outcome.failure = Some(format!("{e:#}"));
+    }
+    let _ = server.drop_database(&work.name).await;
+    outcome
+}
+
+async fn stages(
+    previous: &TestDatabase,
+    next: &TestDatabase,
+    work: &TestDatabase,
+    route: Route,
+    options: &ReplayOptions,
+    outcome: &mut StepOutcome,
+) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (schema_dir, out_dir) = (dir.path().join("schema"), dir.path().join("generated"));
+    std::fs::create_dir_all(&schema_dir)?;
+    std::fs::create_dir_all(&out_dir)?;
+    let mut settings = Settings {
+        url: Some(work.url.clone()),
+        schema_dir: schema_dir.clone(),
+        out_dir: out_dir.clone(),
+        ..Settings::default()
+    };
+    settings.migrate.table = crate::model::QualifiedName::new("public", TRACKING);
+    if options.plain {
+        settings.hazards.rewrite.online = false;
+        settings.hazards.rewrite.phased = false;
+    }
+    let declared = match route {
+        Route::Dump => dump(options.pg_dump.as_deref(), &next.url)?,
+        Route::Inspect => {
+            let source = Settings { url: Some(next.url.clone()), ..Settings::default() };
+            pipeline::inspect(&source).await.context("inspect of the next state")?.0
+        }
+    };
+    std::fs::write(schema_dir.join("schema.sql"), &declared)?;
+    let expected_up = fingerprint(&next.url).await?;
+    let expected_down = fingerprint(&previous.url).await?;
+
+    let migration = pipeline::migration_from(&settings, Baseline::Live).await.context("planning")?;
+    if !migration.up.is_empty() {
+        let version = crate::migrations::next_version(&out_dir, chrono::Utc::now());
+        let pairs = crate::migrations::write_parts(&out_dir, &version, "step", &migration.parts)?;
+        let written: Vec<&Path> = pairs.iter().flat_map(|p| [p.up.as_path(), p.down.as_path()]).collect();
+        crate::migrations::record_in_sum(&out_dir, &written)?;
+        for pair in &pairs {
+            outcome.files.push((pair.up.display().to_string(), std::fs::read_to_string(&pair.up)?));
+        }
+        for pair in pairs.iter().rev() {
+            outcome.files.push((pair.down.display().to_string(), std::fs::read_to_string(&pair.down)?));
+        }
+    }
+    run_migrations(&settings, true).await.context("schema migrate up")?;
+    let after_up = fingerprint(&work.url).await?;
+    if after_up != expected_up {
+        bail!(
+            "after up, the database differs from the next state:\n{}",
+            super::roundtrip::fingerprint_diff(&expected_up, &after_up)
+        );
+    }
+    outcome.up = true;
+
+    let again = pipeline::migration_from(&settings, Baseline::Live).await.context("planning again")?;
+    if !again.up.is_empty() {
+        let steps: Vec<String> = again.up.steps.iter().map(|s| s.description.clone()).collect();
+        bail!("after up, a second plan is not empty: {}", steps.join("; "));
+    }
+    outcome.noop = true;
+
+    run_migrations(&settings, false).await.context("schema migrate down")?;
+    let after_down = fingerprint(&work.url).await?;
+    if after_down != expected_down {
+        bail!(
+            "after down, the database differs from the previous state:\n{}",
+            super::roundtrip::fingerprint_diff(&expected_down, &after_down)
+        );
+    }
+    outcome.down = true;
+    Ok(())
+}
+
+/// `schema migrate up --contract` or `schema migrate down --all` with the tool's own runner.
+async fn run_migrations(settings: &Settings, up: bool) -> Result<()> {
+    let (local, sum) = runner::local(&settings.out_dir)?;
+    let mut db = runner::postgres::PgDatabase::connect(settings.url()?, &settings.migrate).await?;
+    let mut out = Vec::new();
+    if up {
+        let target = runner::UpTarget { to: None, contract: true };
+        runner::up(&mut db, &settings.migrate, &local, &sum, &target, &mut out).await?;
+    } else {
+        runner::down(&mut db, &settings.migrate, &local, &sum, &runner::DownTarget::All, &mut out).await?;
+    }
+    Ok(())
+}
+
+/// The database's fingerprint without the replay's tracking table.
+async fn fingerprint(url: &str) -> Result<Vec<String>> {
+    let mut lines = super::roundtrip::fingerprint(url).await?;
+    lines.retain(|line| !line.contains(TRACKING));
+    Ok(lines)
+}
+
+/// `pg_dump --schema-only` of a database, as its text.
+fn dump(pg_dump: Option<&Path>, url: &str) -> Result<String> {
+    let program = match pg_dump {
+        Some(program) => program.to_path_buf(),
+        None => super::client_program("pg_dump").map_err(|e| anyhow::anyhow!(e))?,
+    };
+    let output = std::process::Command::new(&program)
+        .args(["--schema-only", "--dbname", url])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {}", program.display()))?;
+    if !output.status.success() {
+        bail!("{} failed: {}", program.display(), String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8(output.stdout)?)
+}
