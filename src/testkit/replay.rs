@@ -100,7 +100,7 @@ pub fn read_history(dir: &Path) -> Result<Vec<HistoryStep>> {
     if steps.is_empty() {
         bail!("no migrations found in {} (expected <version>/up.sql folders, *.up.sql or *.sql files)", dir.display());
     }
-    steps.sort_by(|a, b| version_key(&a.name).cmp(&version_key(&b.name)));
+    steps.sort_by_key(|a| version_key(&a.name));
     Ok(steps)
 }
 
