@@ -890,5 +890,6 @@ mod tests {
 }
 
 pub mod generate;
+pub mod random;
 pub mod replay;
 pub mod roundtrip;

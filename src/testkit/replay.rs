@@ -9,10 +9,10 @@
 //! and sqlx reversible (`<version>_<name>.up.sql`, `.down.sql`), and plain ordered `*.sql` files (sqlx
 //! simple, Flyway `V1__x.sql`). Versions that are all numbers are ordered as numbers.
 
+use super::roundtrip;
 use super::{PgServer, TestDatabase};
 use crate::dialect::postgres::connect;
-use crate::pipeline::{self, Baseline, Settings};
-use crate::runner;
+use crate::pipeline::{self, Settings};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
@@ -139,10 +139,6 @@ impl Default for ReplayOptions {
     }
 }
 
-/// The tracking table the replay's runner uses, apart from anything a history creates; its lines are
-/// left out of the fingerprints.
-const TRACKING: &str = "schema_replay_migrations";
-
 /// Replays `steps` on `server`, calling `report` after each checked step and route. Fails only when a
 /// history's own migration cannot be applied (the states cannot be built); every other problem is a
 /// failed step.
@@ -243,16 +239,7 @@ async fn stages(
     outcome: &mut StepOutcome,
 ) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let (schema_dir, out_dir) = (dir.path().join("schema"), dir.path().join("generated"));
-    std::fs::create_dir_all(&schema_dir)?;
-    std::fs::create_dir_all(&out_dir)?;
-    let mut settings = Settings {
-        url: Some(work.url.clone()),
-        schema_dir: schema_dir.clone(),
-        out_dir: out_dir.clone(),
-        ..Settings::default()
-    };
-    settings.migrate.table = crate::model::QualifiedName::new("public", TRACKING);
+    let mut settings = roundtrip::file_settings(&work.url, dir.path())?;
     if options.plain {
         settings.hazards.rewrite.online = false;
         settings.hazards.rewrite.phased = false;
@@ -264,71 +251,14 @@ async fn stages(
             pipeline::inspect(&source).await.context("inspect of the next state")?.0
         }
     };
-    std::fs::write(schema_dir.join("schema.sql"), &declared)?;
-    let expected_up = fingerprint(&next.url).await?;
-    let expected_down = fingerprint(&previous.url).await?;
-
-    let migration = pipeline::migration_from(&settings, Baseline::Live).await.context("planning")?;
-    if !migration.up.is_empty() {
-        let version = crate::migrations::next_version(&out_dir, chrono::Utc::now());
-        let pairs = crate::migrations::write_parts(&out_dir, &version, "step", &migration.parts)?;
-        let written: Vec<&Path> = pairs.iter().flat_map(|p| [p.up.as_path(), p.down.as_path()]).collect();
-        crate::migrations::record_in_sum(&out_dir, &written)?;
-        for pair in &pairs {
-            outcome.files.push((pair.up.display().to_string(), std::fs::read_to_string(&pair.up)?));
-        }
-        for pair in pairs.iter().rev() {
-            outcome.files.push((pair.down.display().to_string(), std::fs::read_to_string(&pair.down)?));
-        }
-    }
-    run_migrations(&settings, true).await.context("schema migrate up")?;
-    let after_up = fingerprint(&work.url).await?;
-    if after_up != expected_up {
-        bail!(
-            "after up, the database differs from the next state:\n{}",
-            super::roundtrip::fingerprint_diff(&expected_up, &after_up)
-        );
-    }
-    outcome.up = true;
-
-    let again = pipeline::migration_from(&settings, Baseline::Live).await.context("planning again")?;
-    if !again.up.is_empty() {
-        let steps: Vec<String> = again.up.steps.iter().map(|s| s.description.clone()).collect();
-        bail!("after up, a second plan is not empty: {}", steps.join("; "));
-    }
-    outcome.noop = true;
-
-    run_migrations(&settings, false).await.context("schema migrate down")?;
-    let after_down = fingerprint(&work.url).await?;
-    if after_down != expected_down {
-        bail!(
-            "after down, the database differs from the previous state:\n{}",
-            super::roundtrip::fingerprint_diff(&expected_down, &after_down)
-        );
-    }
-    outcome.down = true;
-    Ok(())
-}
-
-/// `schema migrate up --contract` or `schema migrate down --all` with the tool's own runner.
-async fn run_migrations(settings: &Settings, up: bool) -> Result<()> {
-    let (local, sum) = runner::local(&settings.out_dir)?;
-    let mut db = runner::postgres::PgDatabase::connect(settings.url()?, &settings.migrate).await?;
-    let mut out = Vec::new();
-    if up {
-        let target = runner::UpTarget { to: None, contract: true };
-        runner::up(&mut db, &settings.migrate, &local, &sum, &target, &mut out).await?;
-    } else {
-        runner::down(&mut db, &settings.migrate, &local, &sum, &runner::DownTarget::All, &mut out).await?;
-    }
-    Ok(())
-}
-
-/// The database's fingerprint without the replay's tracking table.
-async fn fingerprint(url: &str) -> Result<Vec<String>> {
-    let mut lines = super::roundtrip::fingerprint(url).await?;
-    lines.retain(|line| !line.contains(TRACKING));
-    Ok(lines)
+    std::fs::write(settings.schema_dir.join("schema.sql"), &declared)?;
+    let expected_up = roundtrip::fingerprint_untracked(&next.url).await?;
+    let expected_down = roundtrip::fingerprint_untracked(&previous.url).await?;
+    let mut stages = roundtrip::Outcome::default();
+    let result = roundtrip::generated_stages(&settings, &expected_up, &expected_down, &mut stages).await;
+    (outcome.up, outcome.noop, outcome.down) = (stages.up, stages.noop, stages.down);
+    outcome.files = stages.files;
+    result
 }
 
 /// `pg_dump --schema-only` of a database, as its text.

@@ -17,6 +17,8 @@ pub struct Outcome {
     pub down: bool,
     pub up_sql: Vec<String>,
     pub down_sql: Vec<String>,
+    /// The migration files written, ups then downs in the order they run (round trips through files).
+    pub files: Vec<(String, String)>,
     /// Why the first failing stage failed.
     pub failure: Option<String>,
 }
@@ -236,4 +238,127 @@ async fn stages(
     }
     outcome.down = true;
     Ok(())
+}
+
+/// The tracking table of round trips run through the tool's runner ([`run_generated`], the history
+/// replay); its lines are left out of the fingerprints it compares.
+pub const TRACKING: &str = "schema_roundtrip_migrations";
+
+/// The fingerprint without the tracking table of [`TRACKING`].
+pub async fn fingerprint_untracked(url: &str) -> Result<Vec<String>> {
+    let mut lines = fingerprint(url).await?;
+    lines.retain(|line| !line.contains(TRACKING));
+    Ok(lines)
+}
+
+/// Settings for a round trip through written files: `url`, an empty schema directory and out dir in
+/// `dir`, and the runner's tracking table named [`TRACKING`].
+pub fn file_settings(url: &str, dir: &std::path::Path) -> Result<Settings> {
+    let (schema_dir, out_dir) = (dir.join("schema"), dir.join("generated"));
+    std::fs::create_dir_all(&schema_dir)?;
+    std::fs::create_dir_all(&out_dir)?;
+    let mut settings = Settings { url: Some(url.to_string()), schema_dir, out_dir, ..Settings::default() };
+    settings.migrate.table = crate::model::QualifiedName::new("public", TRACKING);
+    Ok(settings)
+}
+
+/// What `schema generate` does once it has a migration: writes its parts to the out dir and records
+/// them in `schema.sum`. Returns the files' paths and texts, ups then downs, in the order they run.
+pub fn write_generated(settings: &Settings, migration: &pipeline::Migration) -> Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    if migration.up.is_empty() {
+        return Ok(files);
+    }
+    let out_dir = &settings.out_dir;
+    let version = crate::migrations::next_version(out_dir, chrono::Utc::now());
+    let pairs = crate::migrations::write_parts(out_dir, &version, "step", &migration.parts)?;
+    let written: Vec<&std::path::Path> = pairs.iter().flat_map(|p| [p.up.as_path(), p.down.as_path()]).collect();
+    crate::migrations::record_in_sum(out_dir, &written)?;
+    for path in pairs.iter().map(|p| &p.up).chain(pairs.iter().rev().map(|p| &p.down)) {
+        files.push((path.display().to_string(), std::fs::read_to_string(path)?));
+    }
+    Ok(files)
+}
+
+/// `schema migrate up --contract` (`up`) or `schema migrate down --all`, with the tool's own runner.
+pub async fn run_migrations(settings: &Settings, up: bool) -> Result<()> {
+    let (local, sum) = crate::runner::local(&settings.out_dir)?;
+    let mut db = crate::runner::postgres::PgDatabase::connect(settings.url()?, &settings.migrate).await?;
+    let mut out = Vec::new();
+    if up {
+        let target = crate::runner::UpTarget { to: None, contract: true };
+        crate::runner::up(&mut db, &settings.migrate, &local, &sum, &target, &mut out).await?;
+    } else {
+        let target = crate::runner::DownTarget::All;
+        crate::runner::down(&mut db, &settings.migrate, &local, &sum, &target, &mut out).await?;
+    }
+    Ok(())
+}
+
+/// The stages of a round trip as a user runs them, on `settings` whose schema directory already holds
+/// the declared files: plan, write the files, `migrate up --contract`, compare with `expected_up`, plan
+/// again and expect nothing, `migrate down --all`, compare with `expected_down`.
+pub async fn generated_stages(
+    settings: &Settings,
+    expected_up: &[String],
+    expected_down: &[String],
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let url = settings.url()?.to_string();
+    let migration = pipeline::migration_from(settings, pipeline::Baseline::Live).await.context("planning")?;
+    outcome.up_sql = migration.up.statements().map(String::from).collect();
+    outcome.down_sql = migration.down.statements().map(String::from).collect();
+    outcome.files = write_generated(settings, &migration)?;
+    run_migrations(settings, true).await.context("schema migrate up")?;
+    let after_up = fingerprint_untracked(&url).await?;
+    if after_up != expected_up {
+        bail!("after up, the database differs from desired:\n{}", fingerprint_diff(expected_up, &after_up));
+    }
+    outcome.up = true;
+    let again = pipeline::migration_from(settings, pipeline::Baseline::Live).await.context("planning again")?;
+    if !again.up.is_empty() {
+        let steps: Vec<String> = again.up.steps.iter().map(|s| s.description.clone()).collect();
+        bail!("after up, a second plan is not empty: {}", steps.join("; "));
+    }
+    outcome.noop = true;
+    run_migrations(settings, false).await.context("schema migrate down")?;
+    let after_down = fingerprint_untracked(&url).await?;
+    if after_down != expected_down {
+        bail!("after down, the database differs from current:\n{}", fingerprint_diff(expected_down, &after_down));
+    }
+    outcome.down = true;
+    Ok(())
+}
+
+/// The round trip as a user runs it (see [`generated_stages`]): `declared` is written to the schema
+/// directory, `desired` builds the reference database.
+pub async fn run_generated(
+    server: &PgServer,
+    label: &str,
+    current: &str,
+    desired: &str,
+    declared: &str,
+    configure: impl Fn(&mut Settings),
+) -> Result<Outcome> {
+    let target = server.fresh_database(label).await?;
+    let reference = server.fresh_database(&format!("{label}_ref")).await?;
+    let mut outcome = Outcome::default();
+    let result = async {
+        load_sql(&target.url, current).await.context("loading current")?;
+        let expected_down = fingerprint(&target.url).await?;
+        load_sql(&reference.url, desired).await.context("loading desired into the reference database")?;
+        let expected_up = fingerprint(&reference.url).await?;
+        let dir = tempfile::tempdir()?;
+        let mut settings = file_settings(&target.url, dir.path())?;
+        configure(&mut settings);
+        std::fs::write(settings.schema_dir.join("schema.sql"), declared)?;
+        generated_stages(&settings, &expected_up, &expected_down, &mut outcome).await
+    }
+    .await;
+    let _ = server.drop_database(&target.name).await;
+    let _ = server.drop_database(&reference.name).await;
+    if let Err(e) = result {
+        outcome.failure = Some(format!("{e:#}"));
+    }
+    Ok(outcome)
 }
