@@ -38,6 +38,16 @@ round_trip!(
      COMMENT ON FUNCTION add(integer, integer) IS 'adds';"
 );
 
+// A procedure is not a function to COMMENT ON FUNCTION: its comment is set, changed and removed in both
+// directions.
+round_trip!(
+    procedure_comments_change_both_ways,
+    "CREATE PROCEDURE p(x int) LANGUAGE sql AS $$ SELECT x $$; COMMENT ON PROCEDURE p(int) IS 'old';
+     CREATE PROCEDURE q(x int) LANGUAGE sql AS $$ SELECT x $$;",
+    "CREATE PROCEDURE p(x int) LANGUAGE sql AS $$ SELECT x $$;
+     CREATE PROCEDURE q(x int) LANGUAGE sql AS $$ SELECT x $$; COMMENT ON PROCEDURE q(int) IS 'new';"
+);
+
 round_trip!(
     function_body_replaced_in_place,
     "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$; CREATE VIEW v AS SELECT f(1) AS x;",

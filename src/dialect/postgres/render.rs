@@ -360,7 +360,8 @@ fn render(change: &Change) -> Vec<String> {
                 CommentTarget::View { name, materialized } => {
                     format!("{} {}", view_keyword(*materialized), qualified(name))
                 }
-                CommentTarget::Function(id) => format!("FUNCTION {}", function_name(id)),
+                // ROUTINE names functions and procedures alike (COMMENT ON FUNCTION refuses a procedure).
+                CommentTarget::Function(id) => format!("ROUTINE {}", function_name(id)),
                 CommentTarget::Trigger { table, name } => format!("TRIGGER {} ON {}", ident(name), qualified(table)),
                 CommentTarget::Policy { table, name } => format!("POLICY {} ON {}", ident(name), qualified(table)),
             };
