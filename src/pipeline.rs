@@ -177,12 +177,24 @@ pub fn managed_grantees(desired: &Catalog, privilege_roles: &[String]) -> indexm
     managed
 }
 
-/// Drops what is not compared from both catalogs, in place (no catalog is copied): the privileges of
-/// unmanaged grantees, and owners unless ownership is managed.
+/// Makes the two catalogs compare only what is managed, in place: the privileges of unmanaged grantees
+/// stay as the database has them, and owners are dropped unless ownership is managed.
 pub fn retain_managed(current: &mut Catalog, desired: &mut Catalog, settings: &Settings) {
     let managed = managed_grantees(desired, &settings.privilege_roles);
-    current.retain_grantees(&managed);
     desired.retain_grantees(&managed);
+    // An unmanaged grantee's privileges are carried over to the declared side wherever their object
+    // still exists: they compare equal there, an object the plan drops and creates again gets them back,
+    // and the down of a plan that drops an object gives them back with it.
+    for (key, grant) in &current.grants {
+        if !managed.contains(&key.grantee) && desired.has_privilege_target(&key.target) {
+            desired.grants.insert(key.clone(), grant.clone());
+        }
+    }
+    for (key, privilege) in &current.default_privileges {
+        if !managed.contains(&key.grantee) {
+            desired.default_privileges.insert(key.clone(), privilege.clone());
+        }
+    }
     if !settings.manage_owners {
         current.owners = Default::default();
         desired.owners = Default::default();

@@ -261,6 +261,27 @@ async fn privileges_of_unmanaged_roles_are_left_alone() {
     let _ = server.drop_database(&db.name).await;
 }
 
+/// The privileges of a role the declared files never mention stay as the database has them: a view and
+/// a function the up drops and creates again get them back, and the down gives a dropped table its
+/// privileges back with it.
+#[tokio::test]
+async fn privileges_of_unmanaged_roles_survive_recreation_and_down() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    server.ensure_roles(&["app_reader", "app_writer"]).await.expect("roles");
+    let current = "CREATE TABLE t (id int PRIMARY KEY, n int); CREATE VIEW v AS SELECT id, n FROM t;
+        CREATE TABLE gone (id int, x text); GRANT SELECT, INSERT ON gone TO app_writer;
+        GRANT UPDATE (x) ON gone TO app_writer; CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;
+        GRANT SELECT ON v TO app_writer; GRANT EXECUTE ON FUNCTION f(int) TO app_writer;";
+    let declared = "CREATE TABLE t (id int PRIMARY KEY, n bigint); CREATE VIEW v AS SELECT id, n FROM t;
+        CREATE FUNCTION f(a int) RETURNS bigint LANGUAGE sql AS $$ SELECT a::bigint $$;";
+    let desired =
+        format!("{declared} GRANT SELECT ON v TO app_writer; GRANT EXECUTE ON FUNCTION f(int) TO app_writer;");
+    let label = "unmanaged_privileges_survive";
+    let outcome =
+        roundtrip::run_declared(server, label, current, &desired, declared, |_| {}).await.expect("round trip setup");
+    outcome.assert_passed(label);
+}
+
 /// `schema inspect` writes what it reads: its output, loaded into an empty database, gives back the
 /// same functions, triggers, policies and privileges.
 #[tokio::test]

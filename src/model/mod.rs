@@ -483,6 +483,17 @@ impl Catalog {
         self.default_privileges.retain(|key, _| managed.contains(&key.grantee));
     }
 
+    /// Whether the object a privilege is on exists in this catalog.
+    pub fn has_privilege_target(&self, target: &PrivilegeTarget) -> bool {
+        match target {
+            PrivilegeTarget::Schema(s) => self.schemas.contains_key(s),
+            PrivilegeTarget::Table(n) => self.tables.contains_key(n) || self.views.contains_key(n),
+            PrivilegeTarget::Column(c) => self.tables.get(&c.table).is_some_and(|t| t.columns.contains_key(&c.column)),
+            PrivilegeTarget::Sequence(n) => self.sequences.contains_key(n),
+            PrivilegeTarget::Function(id, _) => self.functions.contains_key(id),
+        }
+    }
+
     /// Grantees of privileges granted explicitly, not by default, and of default privileges.
     pub fn explicit_grantees(&self) -> impl Iterator<Item = &String> {
         let granted = self.grants.values().filter(|g| !g.implicit).map(|g| &g.key.grantee);
