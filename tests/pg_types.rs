@@ -166,6 +166,19 @@ round_trip!(
      CREATE INDEX m_id ON m (id);"
 );
 
+// An enum or domain rebuilt under a partitioned table converts the parent's columns only: PostgreSQL
+// carries the change (and the defaults) down to the partitions, and refuses it on a partition.
+round_trip!(
+    types_rebuilt_under_a_partitioned_table_convert_through_the_parent,
+    "CREATE TYPE mood AS ENUM ('ok', 'sad', 'bad'); CREATE DOMAIN pos AS integer CHECK (VALUE > 0);
+     CREATE TABLE m (id int, at date NOT NULL, feel mood DEFAULT 'ok', n pos) PARTITION BY RANGE (at);
+     CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+     INSERT INTO m VALUES (1, '2024-05-01', 'sad', 3);",
+    "CREATE TYPE mood AS ENUM ('sad', 'ok'); CREATE DOMAIN pos AS bigint CHECK (VALUE > 0);
+     CREATE TABLE m (id int, at date NOT NULL, feel mood DEFAULT 'ok', n pos) PARTITION BY RANGE (at);
+     CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+);
+
 round_trip!(
     a_plain_table_becomes_a_partition_and_back,
     "CREATE TABLE m (id int, at date NOT NULL) PARTITION BY RANGE (at);

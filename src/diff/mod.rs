@@ -636,6 +636,10 @@ fn enum_column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) 
         let Some(have_table) = current.tables.get(table_name) else {
             continue;
         };
+        // A partition's columns are converted (and their defaults dropped and set) through its parent.
+        if types::columns_inherited(have_table, table) {
+            continue;
+        }
         for column in table.columns.values() {
             let uses_type = column.depends_on.contains(&ObjectRef::Type(name.clone()));
             if let Some(have_column) = have_table.columns.get(&column.name)

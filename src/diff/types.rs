@@ -235,6 +235,10 @@ fn columns_using(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> 
     let mut uses = Vec::new();
     for (table_name, table) in &current.tables {
         let Some(want) = desired.tables.get(table_name) else { continue };
+        // A partition's columns change through its parent.
+        if columns_inherited(table, want) {
+            continue;
+        }
         for column in table.columns.values() {
             if column.depends_on.contains(&dep) && want.columns.contains_key(&column.name) {
                 uses.push((table_name.clone(), column.clone()));
