@@ -291,6 +291,9 @@ pub struct Context {
     pub created_targets: IndexSet<crate::model::PrivilegeTarget>,
     /// Tables attached as partitions by the same plan.
     pub attached_partitions: IndexSet<QualifiedName>,
+    /// Partitioned tables of the current schema (filled by [`rewrite::rewrite`]): some online forms
+    /// (concurrent index builds, `NOT VALID` foreign keys, keys `USING INDEX`) do not exist for them.
+    pub partitioned_tables: IndexSet<QualifiedName>,
     /// The primary key columns of the tables expand/contract backfills, when the plan keeps the key
     /// (filled by [`rewrite::context`]): backfills walk the key instead of scanning for unfilled rows.
     pub primary_keys: IndexMap<QualifiedName, Vec<Name>>,

@@ -358,7 +358,9 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
 /// the result is one part holding the plan as it is.
 pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRenderer, options: &Options) -> Vec<Part> {
     let changes: Vec<Change> = up.steps.iter().map(|s| s.change.clone()).collect();
-    let ctx = if options.phased { context(&changes, current) } else { Context::from_changes(&changes) };
+    let mut ctx = if options.phased { context(&changes, current) } else { Context::from_changes(&changes) };
+    ctx.partitioned_tables =
+        current.tables.values().filter(|t| t.partition_key.is_some()).map(|t| t.name.clone()).collect();
     let deps = crate::plan::dependencies(&changes);
 
     // The form and slot of every up step.
@@ -448,7 +450,14 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         }
         down_slots.push(Some(slot));
     }
-    let down_ctx = Context::from_changes(&down_changes);
+    let mut down_ctx = Context::from_changes(&down_changes);
+    // The down starts from the declared schema: the tables partitioned now, and the ones the up creates
+    // partitioned (a partition key never changes in place).
+    down_ctx.partitioned_tables = ctx.partitioned_tables.clone();
+    down_ctx.partitioned_tables.extend(changes.iter().filter_map(|c| match c {
+        Change::CreateTable(t) if t.partition_key.is_some() => Some(t.name.clone()),
+        _ => None,
+    }));
     for (step, slot) in down.steps.iter().zip(&down_slots) {
         let Some(slot) = *slot else { continue };
         match options.online.then(|| renderer.online(&step.change, &down_ctx)).flatten() {

@@ -22,8 +22,12 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use std::time::Duration;
 
 pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
+    // PostgreSQL builds and drops a partitioned table's index only with CONCURRENTLY left out, and has
+    // neither NOT VALID foreign keys nor keys added USING INDEX on one: those changes keep their plain
+    // form (and its hazards) there.
+    let partitioned = |table: &QualifiedName| ctx.partitioned_tables.contains(table);
     match change {
-        Change::CreateIndex(i) if ctx.kept(&i.table) => {
+        Change::CreateIndex(i) if ctx.kept(&i.table) && !partitioned(&i.table) => {
             let unique = if i.unique { "UNIQUE " } else { "" };
             let statements = if ctx.replaced_indexes.contains(&i.name) {
                 // Build the new definition under a temporary name, then swap: the old index serves queries
@@ -53,7 +57,7 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             };
             Some(Online { statements, hazards: Vec::new() })
         }
-        Change::DropIndex(i) if ctx.kept(&i.table) => {
+        Change::DropIndex(i) if ctx.kept(&i.table) && !partitioned(&i.table) => {
             if ctx.replaced_indexes.contains(&i.name) {
                 // Swapped out by the build of its replacement.
                 return Some(Online { statements: Vec::new(), hazards: Vec::new() });
@@ -71,6 +75,8 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             })
         }
         Change::AddConstraint { table, constraint: c } if ctx.kept(table) && c.validated => match c.kind {
+            ConstraintKind::ForeignKey if partitioned(table) => None,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique if partitioned(table) => None,
             ConstraintKind::Check | ConstraintKind::ForeignKey => {
                 let t = qualified(table);
                 let name = ident(&c.name);
