@@ -3,13 +3,15 @@
 //!
 //! cargo run --example generative -- [--seed S] [--count N] [--jobs J] [--print] [--verbose]
 //!
-//! `--print` writes the pair of `--seed` (current, then desired) and runs nothing.
+//! `--print` writes the pair of `--seed` (current, then desired) and runs nothing. `--validate` only loads
+//! both sides of each pair into PostgreSQL as they are (a check of the grammar, not of the tool).
 
 use schema::testkit::{pg_server, random};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (mut seed, mut count, mut jobs, mut print, mut verbose) = (0u64, 100u64, 3usize, false, false);
+    let mut validate = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seed" => seed = args.next().and_then(|v| v.parse().ok()).unwrap_or(0),
@@ -17,6 +19,7 @@ fn main() -> anyhow::Result<()> {
             "--jobs" => jobs = args.next().and_then(|v| v.parse().ok()).unwrap_or(3),
             "--print" => print = true,
             "--verbose" => verbose = true,
+            "--validate" => validate = true,
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
@@ -26,6 +29,26 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    if validate {
+        return runtime.block_on(async {
+            let server = pg_server().await?;
+            server.ensure_roles(&random::ROLES).await?;
+            let mut bad = 0;
+            for seed in seed..seed + count {
+                let pair = random::pair(seed);
+                for (side, sql) in [("current", &pair.current), ("desired", &pair.desired)] {
+                    let db = server.fresh_database("validate").await?;
+                    if let Err(e) = schema::testkit::roundtrip::load_sql(&db.url, sql).await {
+                        bad += 1;
+                        println!("seed {seed} {side}: {e:#}");
+                    }
+                    server.drop_database(&db.name).await?;
+                }
+            }
+            println!("{count} pairs, {bad} sides do not load");
+            std::process::exit(i32::from(bad > 0))
+        });
+    }
     let outcomes = runtime.block_on(async {
         let server = pg_server().await?;
         random::check_pairs(server, seed..seed + count, jobs).await

@@ -51,7 +51,10 @@ pub const ROLES: [&str; 2] = ["gen_reader", "gen_writer"];
 pub struct Pair {
     pub seed: u64,
     pub current: String,
+    /// The desired schema in an order PostgreSQL accepts as it is (it builds the reference database).
     pub desired: String,
+    /// The desired schema as the declared files hold it.
+    pub declared: String,
 }
 
 /// The pair of `seed`.
@@ -67,7 +70,8 @@ pub fn pair(seed: u64) -> Pair {
     let (mut current, mut desired) = (current, desired);
     current.settle();
     desired.settle();
-    Pair { seed, current: current.render(), desired: desired.render() }
+    let declared = desired.render();
+    Pair { seed, current: current.render().join("\n"), desired: declared.join("\n"), declared: declared.join("\n") }
 }
 
 /// Quotes an identifier, always (independent of the tool's quoting).
@@ -123,6 +127,9 @@ enum Ty {
     Jsonb,
     Uuid,
     IntArray,
+    IntRange,
+    /// A composite type of the model, by name.
+    Composite(String),
     /// An enum type of the model, by name.
     Enum(String),
     /// A domain of the model (over integer), by name.
@@ -144,7 +151,8 @@ impl Ty {
             Ty::Jsonb => "jsonb".into(),
             Ty::Uuid => "uuid".into(),
             Ty::IntArray => "integer[]".into(),
-            Ty::Enum(name) | Ty::Domain(name) => qn(schema, name),
+            Ty::IntRange => "int4range".into(),
+            Ty::Enum(name) | Ty::Domain(name) | Ty::Composite(name) => qn(schema, name),
         }
     }
 
@@ -169,6 +177,8 @@ impl Ty {
             Ty::Jsonb => "'{}'::jsonb".into(),
             Ty::Uuid => "gen_random_uuid()".into(),
             Ty::IntArray => "'{1,2}'::integer[]".into(),
+            Ty::IntRange => "'[1,5)'::int4range".into(),
+            Ty::Composite(_) => return None,
             Ty::Enum(name) => {
                 let labels = &model.enums.iter().find(|e| &e.name == name)?.labels;
                 lit(rng.pick(labels)?)
@@ -192,6 +202,8 @@ struct Column {
     collate_c: bool,
     /// The default calls `nextval` of this sequence.
     sequence: Option<String>,
+    /// The sequence of `sequence` is `OWNED BY` this column.
+    owns_sequence: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -258,6 +270,8 @@ struct Table {
     primary_key: Option<(Option<String>, Vec<String>)>,
     uniques: Vec<(String, Vec<String>)>,
     checks: Vec<Check>,
+    /// `EXCLUDE USING gist (column WITH &&)` on an int4range column: (constraint, column).
+    exclusions: Vec<(String, String)>,
     foreign_keys: Vec<ForeignKey>,
     indexes: Vec<Index>,
     triggers: Vec<Trigger>,
@@ -276,7 +290,11 @@ struct Table {
 struct View {
     schema: String,
     name: String,
+    /// The table it reads, or the view when `on_view`.
     table: String,
+    on_view: bool,
+    /// Indexes of a materialized view: (index, column).
+    indexes: Vec<(String, String)>,
     columns: Vec<String>,
     /// `WHERE column > bound` on an integer column.
     filter: Option<(String, i64)>,
@@ -300,6 +318,24 @@ struct Function {
     revoke_public: bool,
     /// A procedure instead of a function.
     procedure: bool,
+}
+
+/// A function that reads a table: `count(*)` in SQL (a string body, which PostgreSQL checks when the
+/// function is created, or `BEGIN ATOMIC`, which it records as a dependency), or all its rows as
+/// `SETOF` the table's row type in PL/pgSQL.
+#[derive(Debug, Clone)]
+struct Reader {
+    name: String,
+    table: String,
+    kind: ReaderKind,
+    marker: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ReaderKind {
+    Counts,
+    CountsAtomic,
+    SetOf,
 }
 
 #[derive(Debug, Clone)]
@@ -352,6 +388,9 @@ struct Model {
     functions: Vec<Function>,
     trigger_functions: Vec<TriggerFunction>,
     tables: Vec<Table>,
+    readers: Vec<Reader>,
+    /// `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO` this role.
+    default_select: Option<&'static str>,
     views: Vec<View>,
 }
 
@@ -393,7 +432,21 @@ impl Model {
         for _ in 0..rng.below(3) {
             model.add_view(rng, names);
         }
+        if rng.chance(20) {
+            model.add_reader(rng, names);
+        }
+        if rng.chance(8) {
+            model.default_select = Some("gen_reader");
+        }
         model
+    }
+
+    fn add_reader(&mut self, rng: &mut Rng, names: &mut Names) {
+        let Some(table) = rng.pick(&self.tables) else { return };
+        let kind = *rng
+            .pick(&[ReaderKind::Counts, ReaderKind::CountsAtomic, ReaderKind::SetOf])
+            .unwrap_or(&ReaderKind::Counts);
+        self.readers.push(Reader { name: names.plain("reader"), table: table.name.clone(), kind, marker: 0 });
     }
 
     fn schema_for_table(&self, rng: &mut Rng) -> String {
@@ -482,6 +535,14 @@ impl Model {
         {
             return Ty::Domain(d.name.clone());
         }
+        if rng.chance(6)
+            && let Some(c) = rng.pick(&self.composites)
+        {
+            return Ty::Composite(c.name.clone());
+        }
+        if rng.chance(5) {
+            return Ty::IntRange;
+        }
         self.simple_type(rng)
     }
 
@@ -498,6 +559,7 @@ impl Model {
             comment: rng.chance(15).then(|| "it's a column".into()),
             collate_c: false,
             sequence: None,
+            owns_sequence: false,
         };
         if rng.chance(35) {
             column.default = ty.default(rng, self);
@@ -521,6 +583,7 @@ impl Model {
         {
             column.ty = Ty::BigInt;
             column.sequence = Some(seq.name.clone());
+            column.owns_sequence = rng.chance(40);
             column.default = None;
         }
         column
@@ -541,6 +604,7 @@ impl Model {
             comment: None,
             collate_c: false,
             sequence: None,
+            owns_sequence: false,
         }];
         if partitioned {
             columns.push(Column {
@@ -553,6 +617,7 @@ impl Model {
                 comment: None,
                 collate_c: false,
                 sequence: None,
+                owns_sequence: false,
             });
         }
         for _ in 0..1 + rng.below(5) {
@@ -573,6 +638,7 @@ impl Model {
             primary_key,
             uniques: Vec::new(),
             checks: Vec::new(),
+            exclusions: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             triggers: Vec::new(),
@@ -604,7 +670,11 @@ impl Model {
             .collect();
         let text_columns: Vec<String> =
             table.columns.iter().filter(|c| c.ty.is_text()).map(|c| c.name.clone()).collect();
-        let other = |c: &&Column| c.name != "id" && c.name != "k" && !matches!(c.ty, Ty::Jsonb | Ty::IntArray);
+        let other = |c: &&Column| {
+            c.name != "id"
+                && c.name != "k"
+                && !matches!(c.ty, Ty::Jsonb | Ty::IntArray | Ty::IntRange | Ty::Composite(_))
+        };
         let indexable: Vec<String> = table.columns.iter().filter(other).map(|c| c.name.clone()).collect();
         match rng.below(9) {
             0 if !indexable.is_empty() && !partitioned => {
@@ -636,6 +706,7 @@ impl Model {
                         comment: None,
                         collate_c: false,
                         sequence: None,
+                        owns_sequence: false,
                     });
                     table.foreign_keys.push(ForeignKey {
                         name: names.plain("fk"),
@@ -695,6 +766,13 @@ impl Model {
                     permissive: rng.chance(80),
                 });
             }
+            7 if !partitioned && rng.chance(30) => {
+                let ranges: Vec<String> =
+                    table.columns.iter().filter(|c| c.ty == Ty::IntRange).map(|c| c.name.clone()).collect();
+                if let Some(column) = rng.pick(&ranges) {
+                    table.exclusions.push((names.plain("ex"), column.clone()));
+                }
+            }
             7 => {
                 let role = *rng.pick(&ROLES).unwrap_or(&"gen_reader");
                 let privileges = match rng.below(3) {
@@ -716,6 +794,25 @@ impl Model {
     }
 
     fn add_view(&mut self, rng: &mut Rng, names: &mut Names) {
+        if rng.chance(25)
+            && let Some(source) = rng.pick(&self.views).cloned()
+        {
+            let columns: Vec<String> = source.columns.iter().filter(|_| rng.chance(70)).cloned().collect();
+            self.views.push(View {
+                schema: source.schema.clone(),
+                name: names.fresh(rng, "vv"),
+                table: source.name.clone(),
+                on_view: true,
+                indexes: Vec::new(),
+                columns: if columns.is_empty() { source.columns.clone() } else { columns },
+                filter: None,
+                call: None,
+                materialized: rng.chance(20),
+                comment: None,
+                grant: rng.chance(20).then(|| *rng.pick(&ROLES).unwrap_or(&"gen_reader")),
+            });
+            return;
+        }
         let Some(table) = rng.pick(&self.tables).cloned() else { return };
         let mut columns: Vec<String> =
             table.columns.iter().filter(|_| rng.chance(60)).map(|c| c.name.clone()).collect();
@@ -733,14 +830,21 @@ impl Model {
                 _ => None,
             })
             .flatten();
+        let materialized = rng.chance(20);
+        let indexes = match rng.pick(&columns) {
+            Some(column) if materialized && rng.chance(50) => vec![(names.plain("mvix"), column.clone())],
+            _ => Vec::new(),
+        };
         self.views.push(View {
             schema: table.schema.clone(),
             name: names.fresh(rng, "v"),
             table: table.name.clone(),
+            on_view: false,
+            indexes,
             columns,
             filter,
             call,
-            materialized: rng.chance(20),
+            materialized,
             comment: rng.chance(15).then(|| "a view".into()),
             grant: rng.chance(20).then(|| *rng.pick(&ROLES).unwrap_or(&"gen_reader")),
         });
@@ -748,7 +852,7 @@ impl Model {
 
     /// One random edit.
     fn edit(&mut self, rng: &mut Rng, names: &mut Names) {
-        match rng.below(24) {
+        match rng.below(26) {
             0 => self.add_table(rng, names),
             1 if self.tables.len() > 1 => {
                 let i = rng.below(self.tables.len());
@@ -794,6 +898,7 @@ impl Model {
                     let table = &mut self.tables[i];
                     match rng.below(7) {
                         0 => drop_one(rng, &mut table.uniques),
+                        1 if rng.chance(50) => drop_one(rng, &mut table.exclusions),
                         1 => drop_one(rng, &mut table.checks),
                         2 => drop_one(rng, &mut table.foreign_keys),
                         3 => drop_one(rng, &mut table.indexes),
@@ -966,6 +1071,18 @@ impl Model {
                     *comment = if comment.is_some() { None } else { Some("commented".into()) };
                 }
             }
+            23 => {
+                if !self.readers.is_empty() && rng.chance(60) {
+                    let i = rng.below(self.readers.len());
+                    self.readers[i].marker += 1;
+                } else if !self.readers.is_empty() && rng.chance(50) {
+                    let i = rng.below(self.readers.len());
+                    self.readers.remove(i);
+                } else {
+                    self.add_reader(rng, names);
+                }
+            }
+            24 => self.default_select = if self.default_select.is_some() { None } else { Some("gen_reader") },
             _ => {
                 if self.extensions.is_empty() {
                     self.extensions.push("citext");
@@ -1046,10 +1163,14 @@ impl Model {
             let plain_int = |name: &str| {
                 table.columns.iter().any(|c| c.name == name && c.ty.is_integer() && c.generated_from.is_none())
             };
-            let indexable =
-                |name: &str| table.columns.iter().any(|c| c.name == name && !matches!(c.ty, Ty::Jsonb | Ty::IntArray));
+            let indexable = |name: &str| {
+                table.columns.iter().any(|c| {
+                    c.name == name && !matches!(c.ty, Ty::Jsonb | Ty::IntArray | Ty::IntRange | Ty::Composite(_))
+                })
+            };
             table.uniques.retain(|(_, cols)| cols.iter().all(|c| indexable(c)));
             table.checks.retain(|c| ty_of(&c.column).as_ref() == Some(&c.ty));
+            table.exclusions.retain(|(_, c)| ty_of(c) == Some(Ty::IntRange));
             table.indexes.retain(|i| {
                 i.columns.iter().all(|c| indexable(c))
                     && (!i.lower || i.columns.iter().all(|c| ty_of(c).is_some_and(|t| t.is_text())))
@@ -1103,8 +1224,18 @@ impl Model {
         // Views: their table, columns and functions must exist.
         let tables = self.tables.clone();
         let functions: Vec<String> = self.functions.iter().filter(|f| !f.procedure).map(|f| f.name.clone()).collect();
-        self.views.retain_mut(|view| {
-            let Some(table) = tables.iter().find(|t| t.name == view.table) else { return false };
+        let mut settled: Vec<View> = Vec::new();
+        for mut view in std::mem::take(&mut self.views) {
+            if view.on_view {
+                let Some(source) = settled.iter().find(|v| v.name == view.table) else { continue };
+                view.schema = source.schema.clone();
+                view.columns.retain(|c| source.columns.contains(c));
+                if !view.columns.is_empty() {
+                    settled.push(view);
+                }
+                continue;
+            }
+            let Some(table) = tables.iter().find(|t| t.name == view.table) else { continue };
             view.schema = table.schema.clone();
             view.columns.retain(|c| table.columns.iter().any(|col| &col.name == c));
             if view
@@ -1119,68 +1250,94 @@ impl Model {
             }) {
                 view.call = None;
             }
-            !view.columns.is_empty()
-        });
-        // Views of views are not generated; a view's name never equals a table's (names are unique).
+            if !view.columns.is_empty() {
+                settled.push(view);
+            }
+        }
+        for view in &mut settled {
+            let (materialized, columns) = (view.materialized, view.columns.clone());
+            view.indexes.retain(|(_, c)| materialized && columns.contains(c));
+        }
+        self.views = settled;
+        self.readers.retain(|r| tables.iter().any(|t| t.name == r.table));
+        // A sequence is owned by one column at most, of a table in its schema.
+        let mut owned: Vec<String> = Vec::new();
+        for table in &mut self.tables {
+            let schema = table.schema.clone();
+            for column in &mut table.columns {
+                match &column.sequence {
+                    Some(seq) if column.owns_sequence && schema == PUBLIC && !owned.contains(seq) => {
+                        owned.push(seq.clone())
+                    }
+                    _ => column.owns_sequence = false,
+                }
+            }
+        }
     }
 
-    fn render(&self) -> String {
-        let mut out = String::new();
+    /// The statements that build the model, in an order PostgreSQL accepts.
+    fn render(&self) -> Vec<String> {
+        let mut out = Vec::new();
         for extension in &self.extensions {
-            let _ = writeln!(out, "CREATE EXTENSION {};", q(extension));
+            out.push(format!("CREATE EXTENSION {};", q(extension)));
         }
         for (schema, comment) in &self.schemas {
-            let _ = writeln!(out, "CREATE SCHEMA {};", q(schema));
+            out.push(format!("CREATE SCHEMA {};", q(schema)));
             if let Some(comment) = comment {
-                let _ = writeln!(out, "COMMENT ON SCHEMA {} IS {};", q(schema), lit(comment));
+                out.push(format!("COMMENT ON SCHEMA {} IS {};", q(schema), lit(comment)));
             }
+        }
+        if let Some(role) = self.default_select {
+            out.push(format!(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {};",
+                q(PUBLIC),
+                q(role)
+            ));
         }
         for e in &self.enums {
             let labels: Vec<String> = e.labels.iter().map(|l| lit(l)).collect();
-            let _ = writeln!(out, "CREATE TYPE {} AS ENUM ({});", qn(PUBLIC, &e.name), labels.join(", "));
+            out.push(format!("CREATE TYPE {} AS ENUM ({});", qn(PUBLIC, &e.name), labels.join(", ")));
             if let Some(comment) = &e.comment {
-                let _ = writeln!(out, "COMMENT ON TYPE {} IS {};", qn(PUBLIC, &e.name), lit(comment));
+                out.push(format!("COMMENT ON TYPE {} IS {};", qn(PUBLIC, &e.name), lit(comment)));
             }
         }
         for d in &self.domains {
-            let _ = write!(out, "CREATE DOMAIN {} AS integer", qn(PUBLIC, &d.name));
+            let mut sql = format!("CREATE DOMAIN {} AS integer", qn(PUBLIC, &d.name));
             if let Some(default) = d.default {
-                let _ = write!(out, " DEFAULT {default}");
+                let _ = write!(sql, " DEFAULT {default}");
             }
             if d.not_null {
-                out.push_str(" NOT NULL");
+                sql.push_str(" NOT NULL");
             }
-            let _ = writeln!(out, " CONSTRAINT {} CHECK (VALUE > {});", q(&format!("{}_check", d.name)), d.bound);
+            let _ = write!(sql, " CONSTRAINT {} CHECK (VALUE > {});", q(&format!("{}_check", d.name)), d.bound);
+            out.push(sql);
         }
         for c in &self.composites {
             let attributes: Vec<String> =
                 c.attributes.iter().map(|(n, t)| format!("{} {}", q(n), t.sql(PUBLIC))).collect();
-            let _ = writeln!(out, "CREATE TYPE {} AS ({});", qn(PUBLIC, &c.name), attributes.join(", "));
+            out.push(format!("CREATE TYPE {} AS ({});", qn(PUBLIC, &c.name), attributes.join(", ")));
         }
         for (name, subtype) in &self.ranges {
-            let _ = writeln!(out, "CREATE TYPE {} AS RANGE (SUBTYPE = {subtype});", qn(PUBLIC, name));
+            out.push(format!("CREATE TYPE {} AS RANGE (SUBTYPE = {subtype});", qn(PUBLIC, name)));
         }
         for s in &self.sequences {
-            let _ = writeln!(
-                out,
+            out.push(format!(
                 "CREATE SEQUENCE {} INCREMENT BY {} START WITH {} CACHE {}{};",
                 qn(PUBLIC, &s.name),
                 s.increment,
                 s.start,
                 s.cache,
                 if s.cycle { " CYCLE" } else { "" }
-            );
+            ));
         }
         for f in &self.functions {
             render_function(&mut out, f);
         }
         for f in &self.trigger_functions {
-            let _ = writeln!(
-                out,
-                "CREATE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n  -- version {}\n  RETURN NEW;\nEND\n$body$;",
+            out.push(format!("CREATE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n  -- version {}\n  RETURN NEW;\nEND\n$body$;",
                 qn(PUBLIC, &f.name),
                 f.marker
-            );
+            ));
         }
         for table in &self.tables {
             render_table(&mut out, table);
@@ -1188,8 +1345,7 @@ impl Model {
         for table in &self.tables {
             for fk in &table.foreign_keys {
                 let target = self.tables.iter().find(|t| t.name == fk.target).expect("settled");
-                let _ = writeln!(
-                    out,
+                out.push(format!(
                     "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}{};",
                     qn(&table.schema, &table.name),
                     q(&fk.name),
@@ -1198,8 +1354,26 @@ impl Model {
                     q(&target.primary_key.as_ref().expect("settled").1[0]),
                     fk.on_delete,
                     if fk.deferrable { " DEFERRABLE INITIALLY DEFERRED" } else { "" }
-                );
+                ));
             }
+        }
+        for reader in &self.readers {
+            let table = self.tables.iter().find(|t| t.name == reader.table).expect("settled");
+            let (name, target) = (qn(PUBLIC, &reader.name), qn(&table.schema, &table.name));
+            out.push(match reader.kind {
+                ReaderKind::Counts => format!(
+                    "CREATE FUNCTION {name}() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) + {} FROM {target} $$;",
+                    reader.marker
+                ),
+                ReaderKind::CountsAtomic => format!(
+                    "CREATE FUNCTION {name}() RETURNS bigint LANGUAGE sql STABLE\nBEGIN ATOMIC\n  SELECT count(*) + {} FROM {target};\nEND;",
+                    reader.marker
+                ),
+                ReaderKind::SetOf => format!(
+                    "CREATE FUNCTION {name}() RETURNS SETOF {target} LANGUAGE plpgsql STABLE AS $body$\nBEGIN\n  -- {}\n  RETURN QUERY SELECT * FROM {target};\nEND\n$body$;",
+                    reader.marker
+                ),
+            });
         }
         for view in &self.views {
             render_view(&mut out, view);
@@ -1272,37 +1446,34 @@ fn column_edit(rng: &mut Rng, column: &mut Column, enums: &[Enum]) {
     }
 }
 
-fn render_function(out: &mut String, f: &Function) {
+fn render_function(out: &mut Vec<String>, f: &Function) {
     let name = qn(&f.schema, &f.name);
     let expression = match &f.callee {
         Some(callee) => format!("{}(x) + {}", qn(PUBLIC, callee), f.addend),
         None => format!("x + {}", f.addend),
     };
     if f.procedure {
-        let _ = writeln!(out, "CREATE PROCEDURE {name}(x integer) LANGUAGE sql AS $$ SELECT {expression} $$;");
+        out.push(format!("CREATE PROCEDURE {name}(x integer) LANGUAGE sql AS $$ SELECT {expression} $$;"));
     } else if f.atomic {
-        let _ = writeln!(
-            out,
-            "CREATE FUNCTION {name}(x integer) RETURNS integer LANGUAGE sql {}\nBEGIN ATOMIC\n  SELECT {expression};\nEND;",
+        out.push(format!("CREATE FUNCTION {name}(x integer) RETURNS integer LANGUAGE sql {}\nBEGIN ATOMIC\n  SELECT {expression};\nEND;",
             f.volatility
-        );
+        ));
     } else {
-        let _ = writeln!(
-            out,
+        out.push(format!(
             "CREATE FUNCTION {name}(x integer) RETURNS integer LANGUAGE sql {} AS $$ SELECT {expression} $$;",
             f.volatility
-        );
+        ));
     }
     let kind = if f.procedure { "PROCEDURE" } else { "FUNCTION" };
     if let Some(comment) = &f.comment {
-        let _ = writeln!(out, "COMMENT ON {kind} {name}(integer) IS {};", lit(comment));
+        out.push(format!("COMMENT ON {kind} {name}(integer) IS {};", lit(comment)));
     }
     if f.revoke_public {
-        let _ = writeln!(out, "REVOKE EXECUTE ON {kind} {name}(integer) FROM PUBLIC;");
+        out.push(format!("REVOKE EXECUTE ON {kind} {name}(integer) FROM PUBLIC;"));
     }
 }
 
-fn render_table(out: &mut String, table: &Table) {
+fn render_table(out: &mut Vec<String>, table: &Table) {
     let name = qn(&table.schema, &table.name);
     let mut items: Vec<String> = Vec::new();
     for column in &table.columns {
@@ -1339,27 +1510,31 @@ fn render_table(out: &mut String, table: &Table) {
     for check in &table.checks {
         items.push(format!("CONSTRAINT {} CHECK ({} > {})", q(&check.name), q(&check.column), check.bound));
     }
-    let _ = write!(
-        out,
-        "CREATE {}TABLE {name} (\n  {}\n)",
-        if table.unlogged { "UNLOGGED " } else { "" },
-        items.join(",\n  ")
-    );
+    for (constraint, column) in &table.exclusions {
+        items.push(format!("CONSTRAINT {} EXCLUDE USING gist ({} WITH &&)", q(constraint), q(column)));
+    }
+    let mut sql =
+        format!("CREATE {}TABLE {name} (\n  {}\n)", if table.unlogged { "UNLOGGED " } else { "" }, items.join(",\n  "));
     if table.partitions.is_some() {
-        out.push_str(" PARTITION BY RANGE (\"k\")");
+        sql.push_str(" PARTITION BY RANGE (\"k\")");
     }
     if let Some(fillfactor) = table.fillfactor {
-        let _ = write!(out, " WITH (fillfactor = {fillfactor})");
+        let _ = write!(sql, " WITH (fillfactor = {fillfactor})");
     }
-    out.push_str(";\n");
+    sql.push(';');
+    out.push(sql);
+    for column in table.columns.iter().filter(|c| c.owns_sequence) {
+        if let Some(seq) = &column.sequence {
+            out.push(format!("ALTER SEQUENCE {} OWNED BY {name}.{};", qn(PUBLIC, seq), q(&column.name)));
+        }
+    }
     for partition in table.partitions.iter().flatten() {
-        let _ = writeln!(
-            out,
+        out.push(format!(
             "CREATE TABLE {} PARTITION OF {name} FOR VALUES FROM ('{}-01-01') TO ('{}-01-01');",
             qn(&table.schema, &partition.name),
             partition.year,
             partition.year + 1
-        );
+        ));
     }
     for index in &table.indexes {
         let keys: Vec<String> = index
@@ -1370,39 +1545,38 @@ fn render_table(out: &mut String, table: &Table) {
                 if index.desc { format!("{key} DESC") } else { key }
             })
             .collect();
-        let _ = write!(
-            out,
+        let mut sql = format!(
             "CREATE {}INDEX {} ON {name} ({})",
             if index.unique { "UNIQUE " } else { "" },
             q(&index.name),
             keys.join(", ")
         );
         if let Some((column, bound)) = &index.partial {
-            let _ = write!(out, " WHERE {} > {bound}", q(column));
+            let _ = write!(sql, " WHERE {} > {bound}", q(column));
         }
-        out.push_str(";\n");
+        sql.push(';');
+        out.push(sql);
     }
     for trigger in &table.triggers {
-        let _ = write!(
-            out,
+        let mut sql = format!(
             "CREATE TRIGGER {} {} INSERT OR UPDATE ON {name} FOR EACH ROW",
             q(&trigger.name),
             if trigger.before { "BEFORE" } else { "AFTER" }
         );
         if let Some(column) = &trigger.when {
-            let _ = write!(out, " WHEN (NEW.{} > 0)", q(column));
+            let _ = write!(sql, " WHEN (NEW.{} > 0)", q(column));
         }
-        let _ = writeln!(out, " EXECUTE FUNCTION {}();", qn(PUBLIC, &trigger.function));
+        let _ = write!(sql, " EXECUTE FUNCTION {}();", qn(PUBLIC, &trigger.function));
+        out.push(sql);
         if !trigger.enabled {
-            let _ = writeln!(out, "ALTER TABLE {name} DISABLE TRIGGER {};", q(&trigger.name));
+            out.push(format!("ALTER TABLE {name} DISABLE TRIGGER {};", q(&trigger.name)));
         }
     }
     if table.rls {
-        let _ = writeln!(out, "ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;");
+        out.push(format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;"));
     }
     for policy in &table.policies {
-        let _ = writeln!(
-            out,
+        out.push(format!(
             "CREATE POLICY {} ON {name} AS {} FOR {} TO {} USING ({} > {});",
             q(&policy.name),
             if policy.permissive { "PERMISSIVE" } else { "RESTRICTIVE" },
@@ -1410,47 +1584,50 @@ fn render_table(out: &mut String, table: &Table) {
             q(policy.role),
             q(&policy.column),
             policy.bound
-        );
+        ));
     }
     for (role, privileges) in &table.grants {
-        let _ = writeln!(out, "GRANT {} ON {name} TO {};", privileges.join(", "), q(role));
+        out.push(format!("GRANT {} ON {name} TO {};", privileges.join(", "), q(role)));
     }
     for (role, column) in &table.column_grants {
-        let _ = writeln!(out, "GRANT UPDATE ({}) ON {name} TO {};", q(column), q(role));
+        out.push(format!("GRANT UPDATE ({}) ON {name} TO {};", q(column), q(role)));
     }
     if let Some(comment) = &table.comment {
-        let _ = writeln!(out, "COMMENT ON TABLE {name} IS {};", lit(comment));
+        out.push(format!("COMMENT ON TABLE {name} IS {};", lit(comment)));
     }
     for column in &table.columns {
         if let Some(comment) = &column.comment {
-            let _ = writeln!(out, "COMMENT ON COLUMN {name}.{} IS {};", q(&column.name), lit(comment));
+            out.push(format!("COMMENT ON COLUMN {name}.{} IS {};", q(&column.name), lit(comment)));
         }
     }
 }
 
-fn render_view(out: &mut String, view: &View) {
+fn render_view(out: &mut Vec<String>, view: &View) {
     let name = qn(&view.schema, &view.name);
     let mut columns: Vec<String> = view.columns.iter().map(|c| q(c)).collect();
     if let Some((function, column)) = &view.call {
         columns.push(format!("{}({}) AS \"called\"", qn(PUBLIC, function), q(column)));
     }
-    let _ = write!(
-        out,
+    let mut sql = format!(
         "CREATE {}VIEW {name} AS SELECT {} FROM {}",
         if view.materialized { "MATERIALIZED " } else { "" },
         columns.join(", "),
         qn(&view.schema, &view.table)
     );
     if let Some((column, bound)) = &view.filter {
-        let _ = write!(out, " WHERE {} > {bound}", q(column));
+        let _ = write!(sql, " WHERE {} > {bound}", q(column));
     }
-    out.push_str(";\n");
+    sql.push(';');
+    out.push(sql);
+    for (index, column) in &view.indexes {
+        out.push(format!("CREATE INDEX {} ON {name} ({});", q(index), q(column)));
+    }
     let kind = if view.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
     if let Some(comment) = &view.comment {
-        let _ = writeln!(out, "COMMENT ON {kind} {name} IS {};", lit(comment));
+        out.push(format!("COMMENT ON {kind} {name} IS {};", lit(comment)));
     }
     if let Some(role) = view.grant {
-        let _ = writeln!(out, "GRANT SELECT ON {name} TO {};", q(role));
+        out.push(format!("GRANT SELECT ON {name} TO {};", q(role)));
     }
 }
 
@@ -1486,7 +1663,7 @@ pub async fn check_pairs(
                         &label,
                         &pair.current,
                         &pair.desired,
-                        &pair.desired,
+                        &pair.declared,
                         |_| {},
                     )
                     .await
