@@ -117,6 +117,19 @@ round_trip!(
      CREATE VIEW v AS SELECT st FROM t;"
 );
 
+// A rebuilt enum is a new type: its comment is set again (in the down too).
+round_trip!(
+    rebuilt_enum_keeps_its_comment,
+    "CREATE TYPE s AS ENUM ('a', 'b'); COMMENT ON TYPE s IS 'states';",
+    "CREATE TYPE s AS ENUM ('a', 'b', 'c'); COMMENT ON TYPE s IS 'states';"
+);
+
+round_trip!(
+    rebuilt_enum_keeps_its_comment_when_values_go,
+    "CREATE TYPE s AS ENUM ('a', 'b', 'c'); COMMENT ON TYPE s IS 'states';",
+    "CREATE TYPE s AS ENUM ('b', 'a'); COMMENT ON TYPE s IS 'states';"
+);
+
 round_trip!(
     materialized_views_with_indexes_and_comments,
     "CREATE TABLE t (id int, v numeric); CREATE MATERIALIZED VIEW m AS SELECT id, sum(v) AS total FROM t GROUP BY id;

@@ -581,6 +581,7 @@ fn diff_enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
             }
             continue;
         };
+        let mut rebuilt = false;
         if have.labels != want.labels {
             match enum_additions(&have.labels, &want.labels) {
                 Some(additions) => out.extend(additions.into_iter().map(|(value, position)| Change::AddEnumValue {
@@ -588,14 +589,18 @@ fn diff_enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                     value,
                     position,
                 })),
-                None => out.push(Change::RebuildEnum {
-                    from: have.clone(),
-                    to: want.clone(),
-                    columns: enum_column_uses(current, desired, name),
-                }),
+                None => {
+                    rebuilt = true;
+                    out.push(Change::RebuildEnum {
+                        from: have.clone(),
+                        to: want.clone(),
+                        columns: enum_column_uses(current, desired, name),
+                    })
+                }
             }
         }
-        if have.comment != want.comment {
+        // A rebuilt type is a new object: its comment is set again.
+        if have.comment != want.comment || (rebuilt && want.comment.is_some()) {
             out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
         }
     }

@@ -1664,7 +1664,9 @@ pub async fn check_pairs(
                         &pair.current,
                         &pair.desired,
                         &pair.declared,
-                        |_| {},
+                        // The pairs' roles are managed: a privilege the desired side no longer grants is
+                        // revoked (the reference database is the desired side loaded on its own).
+                        |settings| settings.privilege_roles = ROLES.iter().map(|r| r.to_string()).collect(),
                     )
                     .await
                     .unwrap_or_else(|e| super::roundtrip::Outcome {
