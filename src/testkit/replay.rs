@@ -104,13 +104,25 @@ pub fn read_history(dir: &Path) -> Result<Vec<HistoryStep>> {
     Ok(steps)
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_order_as_their_tools_order_them() {
+        let mut names = vec!["2017-08-31-230457_b", "20140924113530_a", "10_x", "9_y", "V10__z", "V9__w"];
+        names.sort_by_key(|n| super::version_key(n));
+        assert_eq!(names, vec!["9_y", "V9__w", "10_x", "V10__z", "20140924113530_a", "2017-08-31-230457_b"]);
+    }
+}
+
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Orders `12_x` after `9_y` and `V10__x` after `V9__y`; otherwise by name.
+/// Orders `12_x` after `9_y`, `V10__x` after `V9__y`, and diesel's `2017-08-31-230457_x` after
+/// `20140924113530_y` (its version is the digits without the dashes); otherwise by name.
 fn version_key(name: &str) -> (u128, String) {
-    let digits: String = name.trim_start_matches(['V', 'v']).chars().take_while(char::is_ascii_digit).collect();
+    let version = name.trim_start_matches(['V', 'v']).chars().take_while(|c| c.is_ascii_digit() || *c == '-');
+    let digits: String = version.filter(char::is_ascii_digit).collect();
     (digits.parse().unwrap_or(0), name.to_string())
 }
 
