@@ -104,16 +104,6 @@ pub fn read_history(dir: &Path) -> Result<Vec<HistoryStep>> {
     Ok(steps)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn versions_order_as_their_tools_order_them() {
-        let mut names = vec!["2017-08-31-230457_b", "20140924113530_a", "10_x", "9_y", "V10__z", "V9__w"];
-        names.sort_by_key(|n| super::version_key(n));
-        assert_eq!(names, vec!["9_y", "V9__w", "10_x", "V10__z", "20140924113530_a", "2017-08-31-230457_b"]);
-    }
-}
-
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
@@ -288,4 +278,14 @@ fn dump(pg_dump: Option<&Path>, url: &str) -> Result<String> {
         bail!("{} failed: {}", program.display(), String::from_utf8_lossy(&output.stderr));
     }
     Ok(String::from_utf8(output.stdout)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_order_as_their_tools_order_them() {
+        let mut names = vec!["2017-08-31-230457_b", "20140924113530_a", "10_x", "9_y", "V10__z", "V9__w"];
+        names.sort_by_key(|n| super::version_key(n));
+        assert_eq!(names, vec!["9_y", "V9__w", "10_x", "V10__z", "20140924113530_a", "2017-08-31-230457_b"]);
+    }
 }
