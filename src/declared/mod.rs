@@ -965,12 +965,16 @@ fn owner_setting(sql: &str, dialect: &dyn Dialect) -> Option<OwnerSetting> {
             [scope, rest @ ..] if is_keyword(scope, "SESSION") || is_keyword(scope, "LOCAL") => rest,
             rest => rest,
         };
+        // `SET [SESSION | LOCAL] ROLE r`, `SET [SESSION | LOCAL] SESSION AUTHORIZATION r` (with the scope
+        // SESSION taken off above, `AUTHORIZATION r` is left).
         let sets_role = match rest {
-            [session, authorization, ..] => {
-                is_keyword(session, "SESSION") && is_keyword(authorization, "AUTHORIZATION")
+            [session, authorization, ..] if is_keyword(session, "SESSION") => {
+                is_keyword(authorization, "AUTHORIZATION")
             }
-            _ => false,
-        } || rest.first().is_some_and(|w| is_keyword(w, "ROLE"));
+            [first, ..] => is_keyword(first, "ROLE") || is_keyword(first, "AUTHORIZATION"),
+            [] => false,
+        };
+
         return sets_role.then_some(OwnerSetting::Only);
     }
     if is_keyword(first, "CREATE") && words.get(1).is_some_and(|w| is_keyword(w, "SCHEMA")) {
@@ -1346,6 +1350,70 @@ pub fn sql_body_relations(body: &str) -> Option<Vec<(String, String)>> {
 /// once made 200 million edges, 3 GB).
 pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
     let count = statements.len();
+    let (nodes, edges) = graph(&statements);
+    let rank = |i: usize| -> u8 {
+        match statements.get(i).and_then(|s| s.defines.first()) {
+            Some(ObjectKey::Schema(_)) => 0,
+            Some(ObjectKey::Extension(_)) => 1,
+            // Functions wait for everything that does not need them: a body is checked on creation.
+            Some(ObjectKey::Function(..)) => 3,
+            // The nodes that stand for sets cost nothing to pass.
+            _ if i >= count => 0,
+            _ => 2,
+        }
+    };
+    // Successors in one array (by source node), and the number of predecessors of each node.
+    let mut first_edge = vec![0usize; nodes + 1];
+    let mut indegree = vec![0usize; nodes];
+    for &(from, to) in &edges {
+        first_edge[from + 1] += 1;
+        indegree[to] += 1;
+    }
+    for i in 0..nodes {
+        first_edge[i + 1] += first_edge[i];
+    }
+    let mut successors = vec![0usize; edges.len()];
+    let mut fill = first_edge.clone();
+    for (from, to) in edges {
+        successors[fill[from]] = to;
+        fill[from] += 1;
+    }
+    let mut done = vec![false; nodes];
+    let mut ready: BinaryHeap<Reverse<(u8, usize)>> =
+        (0..nodes).filter(|&i| indegree[i] == 0).map(|i| Reverse((rank(i), i))).collect();
+    let mut order = Vec::with_capacity(count);
+    // The earliest statement not yet placed, for breaking cycles: it only moves forward.
+    let mut earliest = 0;
+    while order.len() < count {
+        let next = match ready.pop() {
+            Some(Reverse((_, i))) if !done[i] => i,
+            Some(_) => continue,
+            None => {
+                while done[earliest] {
+                    earliest += 1;
+                }
+                earliest
+            }
+        };
+        done[next] = true;
+        if next < count {
+            order.push(next);
+        }
+        for &j in &successors[first_edge[next]..first_edge[next + 1]] {
+            indegree[j] = indegree[j].saturating_sub(1);
+            if indegree[j] == 0 && !done[j] {
+                ready.push(Reverse((rank(j), j)));
+            }
+        }
+    }
+    let mut slots: Vec<Option<DeclaredStatement>> = statements.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// The ordering constraints of [`order`]: the number of nodes (the statements, then the nodes that stand
+/// for sets) and the edges `(before, after)`.
+fn graph(statements: &[DeclaredStatement]) -> (usize, Vec<(usize, usize)>) {
+    let count = statements.len();
     let mut definers: IndexMap<&ObjectKey, usize> = IndexMap::new();
     for (i, s) in statements.iter().enumerate() {
         for key in &s.defines {
@@ -1433,63 +1501,7 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
         edges.push((node, i));
         (before, from) = (Some(node), i);
     }
-    let rank = |i: usize| -> u8 {
-        match statements.get(i).and_then(|s| s.defines.first()) {
-            Some(ObjectKey::Schema(_)) => 0,
-            Some(ObjectKey::Extension(_)) => 1,
-            // Functions wait for everything that does not need them: a body is checked on creation.
-            Some(ObjectKey::Function(..)) => 3,
-            // The nodes that stand for sets cost nothing to pass.
-            _ if i >= count => 0,
-            _ => 2,
-        }
-    };
-    // Successors in one array (by source node), and the number of predecessors of each node.
-    let mut first_edge = vec![0usize; nodes + 1];
-    let mut indegree = vec![0usize; nodes];
-    for &(from, to) in &edges {
-        first_edge[from + 1] += 1;
-        indegree[to] += 1;
-    }
-    for i in 0..nodes {
-        first_edge[i + 1] += first_edge[i];
-    }
-    let mut successors = vec![0usize; edges.len()];
-    let mut fill = first_edge.clone();
-    for (from, to) in edges {
-        successors[fill[from]] = to;
-        fill[from] += 1;
-    }
-    let mut done = vec![false; nodes];
-    let mut ready: BinaryHeap<Reverse<(u8, usize)>> =
-        (0..nodes).filter(|&i| indegree[i] == 0).map(|i| Reverse((rank(i), i))).collect();
-    let mut order = Vec::with_capacity(count);
-    // The earliest statement not yet placed, for breaking cycles: it only moves forward.
-    let mut earliest = 0;
-    while order.len() < count {
-        let next = match ready.pop() {
-            Some(Reverse((_, i))) if !done[i] => i,
-            Some(_) => continue,
-            None => {
-                while done[earliest] {
-                    earliest += 1;
-                }
-                earliest
-            }
-        };
-        done[next] = true;
-        if next < count {
-            order.push(next);
-        }
-        for &j in &successors[first_edge[next]..first_edge[next + 1]] {
-            indegree[j] = indegree[j].saturating_sub(1);
-            if indegree[j] == 0 && !done[j] {
-                ready.push(Reverse((rank(j), j)));
-            }
-        }
-    }
-    let mut slots: Vec<Option<DeclaredStatement>> = statements.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    (nodes, edges)
 }
 
 /// Rename annotations, `-- schema:renamed-from old_name`:
@@ -1692,6 +1704,144 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().starts_with("f.sql:2:"), "{err}");
+    }
+
+    /// The lines pg_dump 13–18 writes around the schema, with and without `--no-owner --no-privileges`.
+    const DUMP_PREAMBLE: &str = "--\n-- PostgreSQL database dump\n--\n\n\\restrict aB3dE5fG7\n\n\
+        SET statement_timeout = 0;\nSET lock_timeout = 0;\nSET idle_in_transaction_session_timeout = 0;\n\
+        SET transaction_timeout = 0;\nSET client_encoding = 'UTF8';\nSET standard_conforming_strings = on;\n\
+        SELECT pg_catalog.set_config('search_path', '', false);\nSET check_function_bodies = false;\n\
+        SET xmloption = content;\nSET client_min_messages = warning;\nSET row_security = off;\n\
+        SET default_with_oids = false;\nSET default_tablespace = '';\nSET default_table_access_method = heap;\n";
+
+    #[test]
+    fn psql_meta_commands_are_statements_of_their_own_that_are_not_schema() {
+        let sql = format!(
+            "{DUMP_PREAMBLE}\nCREATE TABLE public.t (a int);\n\n\\unrestrict aB3dE5fG7\n\\connect -reuse-previous=on \"dbname='x'\"\nCREATE TABLE public.u (b int)"
+        );
+        let parts = statements(&sql);
+        let meta: Vec<String> = parts
+            .iter()
+            .filter(|s| s.not_schema == Some(NotSchema::MetaCommand))
+            .map(|s| format!("{}|{}", s.location, s.sql))
+            .collect();
+        assert_eq!(
+            meta,
+            [
+                "schema/app.sql:5:1|\\restrict aB3dE5fG7",
+                "schema/app.sql:24:1|\\unrestrict aB3dE5fG7",
+                "schema/app.sql:25:1|\\connect -reuse-previous=on \"dbname='x'\""
+            ]
+        );
+        let schema: Vec<String> =
+            parts.iter().filter(|s| s.not_schema.is_none()).map(|s| format!("{}|{}", s.location, s.sql)).collect();
+        assert_eq!(
+            schema,
+            ["schema/app.sql:22:1|CREATE TABLE public.t (a int)", "schema/app.sql:26:1|CREATE TABLE public.u (b int)"]
+        );
+    }
+
+    #[test]
+    fn pg_dump_session_settings_are_not_schema_and_settings_that_change_meaning_are_kept() {
+        let parts = statements(DUMP_PREAMBLE);
+        assert_eq!(parts.len(), 15);
+        let kept: Vec<&str> = parts.iter().filter(|s| s.not_schema.is_none()).map(|s| s.sql.as_str()).collect();
+        assert_eq!(kept, Vec::<&str>::new());
+        // Settings that change how what follows is read are loaded as written, and set_config is not an
+        // unmanaged SELECT.
+        for sql in [
+            "SET search_path = app, public",
+            "SELECT pg_catalog.set_config('search_path', 'app', false)",
+            "SET standard_conforming_strings = off",
+            "SET TIME ZONE 'Europe/Paris'",
+            "SET default_table_access_method = columnar",
+        ] {
+            let parsed = statements(sql);
+            assert_eq!(parsed.len(), 1, "{sql}");
+            assert_eq!(parsed[0].not_schema, None, "{sql}");
+        }
+    }
+
+    #[test]
+    fn owners_are_set_apart_with_one_warning_while_they_are_not_managed() {
+        let sql = "CREATE SCHEMA app AUTHORIZATION app_owner;\nCREATE TABLE app.t (a int);\n\
+                   ALTER TABLE app.t OWNER TO app_owner;\nALTER FUNCTION app.f(integer, text) OWNER TO app_owner;\n\
+                   ALTER TYPE app.mood OWNER TO app_owner;\nSET SESSION AUTHORIZATION app_owner;\n\
+                   ALTER TABLE app.t OWNER TO app_owner, ADD COLUMN b int;\nSET lock_timeout = 0;";
+        let dialect = PostgreSqlDialect {};
+        let prepared = prepare(statements(sql), false, &dialect);
+        let kept: Vec<&str> = prepared.statements.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(
+            kept,
+            [
+                "CREATE SCHEMA app AUTHORIZATION app_owner",
+                "CREATE TABLE app.t (a int)",
+                "ALTER TABLE app.t OWNER TO app_owner, ADD COLUMN b int"
+            ]
+        );
+        assert_eq!(prepared.notes.len(), 2, "{:?}", prepared.notes);
+        assert!(prepared.notes[0].contains("skipped 1 ") && prepared.notes[0].contains("schema/app.sql:8:1"));
+        assert!(
+            prepared.notes[1]
+                .starts_with("warning: ignored the owners set by 6 statement(s) (the first at schema/app.sql:1:1)")
+        );
+        assert!(prepared.notes[1].contains("`[ownership]`"), "{}", prepared.notes[1]);
+        // Managed owners load as written.
+        let prepared = prepare(statements(sql), true, &dialect);
+        assert_eq!(prepared.statements.len(), 7);
+        assert_eq!(prepared.notes.len(), 1);
+    }
+
+    #[test]
+    fn a_statement_the_parser_cannot_read_still_comes_before_what_uses_it() {
+        // pg_dump writes START WITH first, which the parser does not read; the table's default needs the
+        // sequence, and the function (ordered late) comes before the sequence in file order.
+        let sql = "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'select 1';\n\
+                   CREATE SEQUENCE public.s START WITH 1 INCREMENT BY 1;\n\
+                   CREATE TABLE public.t (id integer NOT NULL DEFAULT nextval('public.s'));\n\
+                   CREATE MATERIALIZED VIEW public.m AS SELECT id FROM public.t WITH NO DATA;\n\
+                   CREATE INDEX m_id ON public.m (id);";
+        let parsed = statements(sql);
+        assert!(!parsed[1].parsed && !parsed[3].parsed, "the fixture must hold statements the parser cannot read");
+        let ordered: Vec<String> = order(parsed).into_iter().map(|s| s.sql).collect();
+        let pos = |prefix: &str| ordered.iter().position(|s| s.starts_with(prefix)).unwrap();
+        assert!(pos("CREATE SEQUENCE") < pos("CREATE TABLE"), "{ordered:#?}");
+        assert!(pos("CREATE MATERIALIZED VIEW") < pos("CREATE INDEX"), "{ordered:#?}");
+        assert!(pos("CREATE FUNCTION") < pos("CREATE SEQUENCE"), "{ordered:#?}");
+    }
+
+    #[test]
+    fn ordering_takes_a_number_of_edges_linear_in_the_statements() {
+        // Statements the parser cannot read wait for every earlier one; a GRANT on every table of a schema
+        // waits for each of them; default privileges come before every object.
+        let mut sql = String::from("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;\n");
+        for i in 0..2_000 {
+            sql.push_str(&format!(
+                "CREATE SEQUENCE public.s{i} START WITH 1 INCREMENT BY 1;\nCREATE TABLE public.t{i} (a int);\n\
+                 GRANT SELECT ON ALL TABLES IN SCHEMA public TO PUBLIC;\n"
+            ));
+        }
+        let parsed = statements(&sql);
+        assert_eq!(parsed.iter().filter(|s| !s.parsed).count(), 2_000, "the sequences are not read by the parser");
+        let (nodes, edges) = graph(&parsed);
+        assert!(nodes < 3 * parsed.len(), "{nodes} nodes for {} statements", parsed.len());
+        assert!(edges.len() < 6 * parsed.len(), "{} edges for {} statements", edges.len(), parsed.len());
+        let ordered = order(parsed);
+        let pos = |sql: &str| ordered.iter().position(|s| s.sql == sql).unwrap();
+        assert!(
+            pos("CREATE TABLE public.t1999 (a int)") < pos("GRANT SELECT ON ALL TABLES IN SCHEMA public TO PUBLIC")
+        );
+        assert_eq!(pos("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC"), 0);
+        assert!(pos("CREATE TABLE public.t5 (a int)") < pos("CREATE SEQUENCE public.s6 START WITH 1 INCREMENT BY 1"));
+    }
+
+    #[test]
+    fn table_inheritance_is_named_in_its_error() {
+        let err = split(Path::new("f.sql"), "CREATE TABLE c (b int) INHERITS (p);", &PostgreSqlDialect {}).unwrap_err();
+        assert!(
+            err.to_string().starts_with("f.sql:1:1: table inheritance (CREATE TABLE … INHERITS) is not managed"),
+            "{err}"
+        );
     }
 
     #[test]
