@@ -278,3 +278,29 @@ async fn statements_in_any_order_load_and_a_real_error_is_reported_at_its_own_st
         let _ = server.drop_database(&db.name).await;
     }
 }
+
+#[tokio::test]
+async fn sqlite_statements_before_what_they_need_load() {
+    // The trigger (which the parser cannot read: RAISE) is written before its table, and the index on a
+    // table declared in a later file.
+    let dir = schema_dir(&[
+        (
+            "a.sql",
+            "CREATE TRIGGER IF NOT EXISTS t_guard BEFORE INSERT ON t BEGIN SELECT RAISE(ABORT, 'no'); END;\n\
+             CREATE INDEX u_b ON u (b);\n",
+        ),
+        ("b.sql", "CREATE TABLE t (a integer PRIMARY KEY);\nCREATE TABLE u (b text);\n"),
+    ]);
+    let settings =
+        Settings { url: Some("sqlite::memory:".into()), schema_dir: dir.path().to_path_buf(), ..Settings::default() };
+    let (catalog, _) = pipeline::declared_catalog(&settings).await.expect("load the declared files");
+    assert_eq!(catalog.tables.len(), 2);
+    assert_eq!(catalog.indexes.len(), 1);
+    assert_eq!(catalog.triggers.len(), 1);
+
+    // A statement that still fails is reported at its own location.
+    let dir = schema_dir(&[("a.sql", "CREATE TABLE t (a integer);\nCREATE INDEX v_b ON v (b);\n")]);
+    let settings = Settings { schema_dir: dir.path().to_path_buf(), ..settings };
+    let error = format!("{:#}", pipeline::declared_catalog(&settings).await.expect_err("an index on a missing table"));
+    assert!(error.contains("a.sql:2:1: no such table: main.v"), "{error}");
+}
