@@ -125,9 +125,8 @@ struct Signals {
 
 impl Signals {
     fn listen() -> Result<Signals, LoadError> {
-        LOADS.fetch_add(1, Ordering::SeqCst);
         #[cfg(unix)]
-        {
+        let signals = {
             let signals = Signals { streams: Self::streams()? };
             static WATCHING: AtomicBool = AtomicBool::new(false);
             if !WATCHING.swap(true, Ordering::SeqCst) {
@@ -141,10 +140,12 @@ impl Signals {
                     }
                 });
             }
-            Ok(signals)
-        }
+            signals
+        };
         #[cfg(not(unix))]
-        Ok(Signals {})
+        let signals = Signals {};
+        LOADS.fetch_add(1, Ordering::SeqCst);
+        Ok(signals)
     }
 
     #[cfg(unix)]
