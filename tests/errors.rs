@@ -393,7 +393,7 @@ async fn a_scratch_database_that_cannot_be_dropped_is_named_and_never_hidden() {
         let project = Project::new(&[("slow.sql", &text)]);
         let child = spawn_schema(&project, url.as_str(), &["plan"]);
         let name = wait_for_scratch_database(child.id()).await;
-        let mut holder = sqlx::PgConnection::connect(&server.url_for(&name)).await.expect("connect to the scratch db");
+        let holder = sqlx::PgConnection::connect(&server.url_for(&name)).await.expect("connect to the scratch db");
         let run = finished(child);
         run.expect_code(2, label).assert_stderr_contains(&format!("could not drop the scratch database \"{name}\""));
         if let Some(load_error) = load_error {
