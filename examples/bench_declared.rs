@@ -40,11 +40,14 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     let me = std::env::current_exe().expect("own path");
     for (case, size) in CASES {
-        let out = std::process::Command::new(&me).args([case.to_string(), size.to_string()]).output().expect("run a case");
+        let out =
+            std::process::Command::new(&me).args([case.to_string(), size.to_string()]).output().expect("run a case");
         let text = String::from_utf8_lossy(&out.stdout);
         match text.lines().last() {
             Some(line) if out.status.success() => println!("{line}"),
-            _ => println!("| {case} | {size} | failed: {} {} |", out.status, String::from_utf8_lossy(&out.stderr).trim()),
+            _ => {
+                println!("| {case} | {size} | failed: {} {} |", out.status, String::from_utf8_lossy(&out.stderr).trim())
+            }
         }
     }
 }
@@ -52,12 +55,10 @@ fn main() {
 fn run(case: &str, size: usize) {
     let text = match case {
         "tables" => generate::sql(&generate::catalog(size, 42)),
-        "unreadable" => {
-            (0..size).fold(String::new(), |mut text, i| {
-                writeln!(text, "CREATE SEQUENCE public.s{i} START WITH 1 INCREMENT BY 1;").unwrap();
-                text
-            })
-        }
+        "unreadable" => (0..size).fold(String::new(), |mut text, i| {
+            writeln!(text, "CREATE SEQUENCE public.s{i} START WITH 1 INCREMENT BY 1;").unwrap();
+            text
+        }),
         "junk" => junk(size),
         "big" => {
             let one = generate::sql(&generate::catalog(1_000, 42));
@@ -102,8 +103,9 @@ fn run(case: &str, size: usize) {
 /// Random words, parentheses, operators and semicolons (a small xorshift: no dependency, same text on
 /// every run).
 fn junk(bytes: usize) -> String {
-    const PIECES: &[&str] =
-        &["abc", "(", "x", "1", " ", "+", ".", ",", "table", "create", "foo(", "))", "\n", "[", "]", "-", "*", "=", ";"];
+    const PIECES: &[&str] = &[
+        "abc", "(", "x", "1", " ", "+", ".", ",", "table", "create", "foo(", "))", "\n", "[", "]", "-", "*", "=", ";",
+    ];
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut text = String::with_capacity(bytes + 16);
     while text.len() < bytes {

@@ -405,3 +405,27 @@ async fn a_scratch_database_that_cannot_be_dropped_is_named_and_never_hidden() {
     }
     let _ = admin.close().await;
 }
+
+/// pg_dump's psql meta-commands and session settings, and owners while ownership is not managed, are not
+/// schema: each kind gets one line on stderr, and the plan goes on.
+#[tokio::test]
+async fn dump_preamble_and_unmanaged_owners_get_one_line_each_on_stderr() {
+    let db = fresh("err_dump_notes", "CREATE TABLE t (id int);").await;
+    let project = Project::new(&[(
+        "dump.sql",
+        "\\restrict k3Y\nSET statement_timeout = 0;\nSET transaction_timeout = 0;\n\
+         SELECT pg_catalog.set_config('search_path', '', false);\nSET check_function_bodies = false;\n\
+         CREATE TABLE public.t (id integer);\nALTER TABLE public.t OWNER TO postgres;\n\
+         CREATE SEQUENCE public.s START WITH 1 INCREMENT BY 1;\nALTER SEQUENCE public.s OWNER TO postgres;\n\
+         \\unrestrict k3Y\n",
+    )]);
+    let run = project.run(&db, &["plan"]);
+    run.expect_code(0, "plan of a pg_dump-shaped file");
+    run.assert_stderr_contains(
+        "note: skipped 6 psql meta-command(s) and session setting(s) that are not schema (the first at schema/dump.sql:1:1)",
+    );
+    run.assert_stderr_contains("warning: ignored the owners set by 2 statement(s) (the first at schema/dump.sql:7:1)");
+    run.assert_stderr_contains("set `manage = true` under `[ownership]` in diff.toml");
+    assert_eq!(run.stderr.matches("note: skipped").count(), 1, "{}", run.stderr);
+    assert!(run.stdout.contains("create sequence public.s"), "{}", run.stdout);
+}
