@@ -272,7 +272,9 @@ type Failed<'a> = (&'a DeclaredStatement, LoadError);
 /// missing object; when the round made no progress, the error of the statement that the others wait for.
 fn next_round(tried: usize, mut failed: Vec<Failed<'_>>) -> Result<Vec<&DeclaredStatement>, LoadError> {
     if failed.len() < tried {
-        return Ok(failed.into_iter().map(|(statement, _)| statement).collect());
+        return Ok(crate::declared::retry_order(
+            &failed.into_iter().map(|(statement, _)| statement).collect::<Vec<_>>(),
+        ));
     }
     let cause = crate::declared::first_cause(&failed.iter().map(|(s, _)| *s).collect::<Vec<_>>());
     Err(failed.swap_remove(cause).1)

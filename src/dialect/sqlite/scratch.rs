@@ -51,7 +51,7 @@ pub async fn load(statements: &[DeclaredStatement], retry: Retry) -> Result<Cata
             let cause = crate::declared::first_cause(&failed.iter().map(|(s, _)| *s).collect::<Vec<_>>());
             return Err(failed.swap_remove(cause).1);
         }
-        pending = failed.into_iter().map(|(statement, _)| statement).collect();
+        pending = crate::declared::retry_order(&failed.into_iter().map(|(statement, _)| statement).collect::<Vec<_>>());
     }
     let catalog = introspect::introspect(&mut conn).await?;
     let _ = conn.close().await;
