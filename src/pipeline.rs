@@ -98,19 +98,23 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
     let (statements, annotations, pinned) = {
         let sql_dialect = Kind::from_url(url)?.sql_dialect();
         let statements = declared::read_dir(&settings.schema_dir, sql_dialect.as_ref())?;
-        if !settings.manage_owners
-            && let Some(location) = declared::owner_statements(&statements, sql_dialect.as_ref()).first()
-        {
-            bail!(
-                "{location}: the statement sets an owner, but owners are compared only with `[ownership] manage = \
-                 true` in diff.toml; enable it, or remove the owner from the schema files"
-            );
+        let prepared = declared::prepare(statements, settings.manage_owners, sql_dialect.as_ref());
+        for note in &prepared.notes {
+            eprintln!("{note}");
         }
+        let statements = prepared.statements;
         let annotations = declared::renames(&statements, sql_dialect.as_ref())?;
         let pinned = declared::types::pinned_extensions(&statements, sql_dialect.as_ref());
         (declared::order(statements), annotations, pinned)
     };
-    let mut catalog = dialect::load_declared(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
+    let mut catalog = dialect::load_declared(
+        url,
+        settings.dev_url.as_deref(),
+        &statements,
+        &settings.schemas,
+        declared::Retry::MissingObjects,
+    )
+    .await?;
     // The scratch database installs the server's default version of an extension that pins none.
     for extension in catalog.extensions.values_mut() {
         if !pinned.contains(&extension.name) {
@@ -368,19 +372,22 @@ pub async fn replayed_catalog(settings: &Settings) -> Result<Catalog> {
             let outside_transaction = !crate::migrations::is_transactional(&text);
             for raw in declared::split_statements(&file, &text, sql_dialect.as_ref())? {
                 statements.push(declared::DeclaredStatement {
-                    location: raw.location,
-                    sql: raw.sql,
-                    defines: Vec::new(),
-                    references: Vec::new(),
-                    parsed: false,
                     leading_comments: raw.leading_comments,
                     outside_transaction,
+                    ..declared::DeclaredStatement::unanalysed(raw.location, raw.sql)
                 });
             }
         }
         statements
     };
-    let mut catalog = dialect::load_declared(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
+    let mut catalog = dialect::load_declared(
+        url,
+        settings.dev_url.as_deref(),
+        &statements,
+        &settings.schemas,
+        declared::Retry::Never,
+    )
+    .await?;
     apply_ignore(&mut catalog, settings);
     Ok(catalog)
 }

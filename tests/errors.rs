@@ -312,3 +312,120 @@ async fn dev_url_must_be_empty_and_is_left_empty() {
     let objects = ["type ", "relation ", "sequence ", "column ", "constraint "];
     assert!(!print.iter().any(|l| objects.iter().any(|o| l.starts_with(o))), "{print:?}");
 }
+
+/// Starts `schema <args> --url <url> --schema-dir schema --out-dir out` in the project without waiting.
+fn spawn_schema(project: &Project, url: &str, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_schema"))
+        .current_dir(project.path())
+        .env_remove("DATABASE_URL")
+        .args(args)
+        .args(["--url", url, "--schema-dir", "schema", "--out-dir", "out"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the schema binary")
+}
+
+/// The scratch database of the `schema` process `pid`, once it exists.
+async fn wait_for_scratch_database(pid: u32) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(name) = scratch_databases_of(pid).await.pop() {
+            return name;
+        }
+        assert!(std::time::Instant::now() < deadline, "no scratch database appeared for process {pid}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn finished(child: std::process::Child) -> Run {
+    let pid = child.id();
+    let output = child.wait_with_output().expect("wait for the schema binary");
+    Run {
+        pid,
+        code: output.status.code().expect("schema exited, not killed by the signal"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn sigterm_sighup_and_sigint_during_the_load_drop_the_scratch_database() {
+    let db = fresh("err_signals", "").await;
+    // The load takes 30 seconds unless interrupted.
+    let project = Project::new(&[(
+        "slow.sql",
+        "CREATE TABLE t (id int);\nCREATE MATERIALIZED VIEW slow AS SELECT 1 AS x FROM pg_sleep(30);\n",
+    )]);
+    for signal in ["TERM", "HUP", "INT"] {
+        let started = std::time::Instant::now();
+        let child = spawn_schema(&project, &db.url, &["plan"]);
+        wait_for_scratch_database(child.id()).await;
+        let sent = Command::new("kill").args(["-s", signal, &child.id().to_string()]).status().expect("run kill");
+        assert!(sent.success(), "kill -s {signal}");
+        let run = finished(child);
+        run.expect_code(2, signal).assert_stderr_contains(&format!("interrupted by SIG{signal}"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(25), "SIG{signal} did not stop the load");
+        assert_eq!(scratch_databases_of(run.pid).await, Vec::<String>::new(), "SIG{signal}: scratch database left");
+    }
+}
+
+#[tokio::test]
+async fn a_scratch_database_that_cannot_be_dropped_is_named_and_never_hidden() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = fresh("err_not_dropped", "").await;
+    // A role that may create databases but not end a superuser's session, which DROP DATABASE … WITH
+    // (FORCE) must do while the test's superuser session is connected to the scratch database.
+    let mut admin = sqlx::PgConnection::connect(server.admin_url()).await.expect("admin connection");
+    let created = sqlx::raw_sql("CREATE ROLE loader_creator LOGIN CREATEDB").execute(&mut admin).await;
+    if let Err(e) = created {
+        assert_eq!(e.as_database_error().and_then(|d| d.code()).as_deref(), Some("42710"), "{e}");
+    }
+    let mut url = url::Url::parse(&db.url).expect("test database URL");
+    url.set_username("loader_creator").expect("set user");
+    url.set_password(None).expect("no password");
+    let slow = "CREATE MATERIALIZED VIEW slow AS SELECT 1 AS x FROM pg_sleep(2);\n";
+    for (label, text, load_error) in [
+        ("loaded", slow.to_string(), None),
+        ("failed", format!("{slow}CREATE TABLE t (a int,, b int);\n"), Some("syntax error at or near \",\"")),
+    ] {
+        let project = Project::new(&[("slow.sql", &text)]);
+        let child = spawn_schema(&project, url.as_str(), &["plan"]);
+        let name = wait_for_scratch_database(child.id()).await;
+        let holder = sqlx::PgConnection::connect(&server.url_for(&name)).await.expect("connect to the scratch db");
+        let run = finished(child);
+        run.expect_code(2, label).assert_stderr_contains(&format!("could not drop the scratch database \"{name}\""));
+        if let Some(load_error) = load_error {
+            run.assert_stderr_contains(load_error);
+        }
+        let _ = holder.close().await;
+        assert_eq!(scratch_databases_of(run.pid).await, vec![name.clone()], "{label}: the named database is left");
+        server.drop_database(&name).await.expect("drop the scratch database");
+    }
+    let _ = admin.close().await;
+}
+
+/// pg_dump's psql meta-commands and session settings, and owners while ownership is not managed, are not
+/// schema: each kind gets one line on stderr, and the plan goes on.
+#[tokio::test]
+async fn dump_preamble_and_unmanaged_owners_get_one_line_each_on_stderr() {
+    let db = fresh("err_dump_notes", "CREATE TABLE t (id int);").await;
+    let project = Project::new(&[(
+        "dump.sql",
+        "\\restrict k3Y\nSET statement_timeout = 0;\nSET transaction_timeout = 0;\n\
+         SELECT pg_catalog.set_config('search_path', '', false);\nSET check_function_bodies = false;\n\
+         CREATE TABLE public.t (id integer);\nALTER TABLE public.t OWNER TO postgres;\n\
+         CREATE SEQUENCE public.s START WITH 1 INCREMENT BY 1;\nALTER SEQUENCE public.s OWNER TO postgres;\n\
+         \\unrestrict k3Y\n",
+    )]);
+    let run = project.run(&db, &["plan"]);
+    run.expect_code(0, "plan of a pg_dump-shaped file");
+    run.assert_stderr_contains(
+        "note: skipped 6 psql meta-command(s) and session setting(s) that are not schema (the first at schema/dump.sql:1:1)",
+    );
+    run.assert_stderr_contains("warning: ignored the owners set by 2 statement(s) (the first at schema/dump.sql:7:1)");
+    run.assert_stderr_contains("set `manage = true` under `[ownership]` in diff.toml");
+    assert_eq!(run.stderr.matches("note: skipped").count(), 1, "{}", run.stderr);
+    assert!(run.stdout.contains("create sequence public.s"), "{}", run.stdout);
+}

@@ -5,7 +5,7 @@
 pub mod postgres;
 pub mod sqlite;
 
-use crate::declared::DeclaredStatement;
+use crate::declared::{DeclaredStatement, Retry};
 use crate::model::Catalog;
 use crate::plan::SqlRenderer;
 use anyhow::Result;
@@ -69,11 +69,12 @@ pub async fn load_declared(
     dev_url: Option<&str>,
     statements: &[DeclaredStatement],
     schemas: &[String],
+    retry: Retry,
 ) -> Result<Catalog> {
     match Kind::from_url(target_url)? {
-        Kind::Postgres => Ok(postgres::scratch::load(target_url, dev_url, statements, schemas).await?),
+        Kind::Postgres => Ok(postgres::scratch::load(target_url, dev_url, statements, schemas, retry).await?),
         // The scratch database is a private in-memory one; there is no server to ask for a dev database.
-        Kind::Sqlite => Ok(sqlite::scratch::load(statements).await?),
+        Kind::Sqlite => Ok(sqlite::scratch::load(statements, retry).await?),
     }
 }
 

@@ -2,16 +2,20 @@
 //! statements are loaded into a scratch database, introspected, and thrown away. The scratch database is
 //! either the dev database (`--dev-url`, which must be empty: the load runs in one transaction that is
 //! introspected and rolled back, so nothing is committed to it) or a temporary database created on the
-//! target server (loaded in batches of transactions) and dropped afterwards, also on error and on Ctrl-C.
+//! target server (loaded in batches of transactions) and dropped afterwards, also on error and on SIGINT,
+//! SIGTERM and SIGHUP; a drop that fails is an error naming the database left behind.
 //! Statements travel in groups, one round trip each (see [`GROUP`]): loading thousands of tables one
-//! statement per round trip took longer than PostgreSQL took to run them.
+//! statement per round trip took longer than PostgreSQL took to run them. A declared statement that fails
+//! because something it names does not exist yet is tried again after the others, until a round makes no
+//! progress (see [`Retry`]): any order of valid statements loads.
 
 use super::connect::{self, ConnectError, redact};
 use super::introspect::{self, IntrospectError};
-use crate::declared::{DeclaredStatement, SourceLocation};
+use crate::declared::{DeclaredStatement, Retry, SourceLocation};
 use crate::model::Catalog;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -35,8 +39,17 @@ pub enum LoadError {
     Database(String),
     #[error(transparent)]
     Introspect(#[from] IntrospectError),
-    #[error("interrupted; the scratch database was dropped")]
-    Interrupted,
+    #[error("interrupted by {0}; nothing was kept")]
+    Interrupted(&'static str),
+    #[error(
+        "could not drop the scratch database {name}, which is left on the server: {message}\nhint: drop it with \
+         DROP DATABASE {name} WITH (FORCE)"
+    )]
+    NotDropped { name: String, message: String },
+    #[error(
+        "{error}\nalso, could not drop the scratch database {name}, which is left on the server: {message}\nhint: drop it with DROP DATABASE {name} WITH (FORCE)"
+    )]
+    FailedAndNotDropped { error: Box<LoadError>, name: String, message: String },
 }
 
 /// Loads the statements (already in dependency order) and returns the resulting catalog.
@@ -45,7 +58,10 @@ pub async fn load(
     dev_url: Option<&str>,
     statements: &[DeclaredStatement],
     schemas: &[String],
+    retry: Retry,
 ) -> Result<Catalog, LoadError> {
+    // Listening starts before anything is created, so that no signal can leave a database behind.
+    let mut signals = Signals::listen()?;
     if let Some(dev_url) = dev_url {
         let mut conn = connect::connect(dev_url).await?;
         let existing = introspect::introspect_live(&mut conn, &[]).await?;
@@ -53,47 +69,129 @@ pub async fn load(
         if !(existing.is_empty() && existing.unmanaged.is_empty() && only_public) {
             return Err(LoadError::DevNotEmpty { url: redact(dev_url) });
         }
-        let result = interruptible(load_into(&mut conn, statements, schemas, Loading::RolledBack)).await;
+        let result = signals.interruptible(load_into(&mut conn, statements, schemas, Loading::RolledBack, retry)).await;
+        // Closing the connection rolls back what an interrupted load left open.
         let _ = conn.close().await;
         return result;
     }
 
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let name = format!(
         "schema_scratch_{}_{}_{}",
         std::process::id(),
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0),
-        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        COUNTER.fetch_add(1, Ordering::Relaxed)
     );
+    let quoted = super::render::ident(&name);
     let mut admin = connect::connect(target_url).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {} TEMPLATE template0", super::render::ident(&name))))
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted} TEMPLATE template0")))
         .execute(&mut admin)
         .await
         .map_err(|e| LoadError::CreateScratch { url: redact(target_url), message: e.to_string() })?;
-    let result = interruptible(async {
-        let url = connect::with_database(target_url, &name)?;
-        let mut conn = connect::connect(&url).await?;
-        let result = load_into(&mut conn, statements, schemas, Loading::Batched).await;
-        let _ = conn.close().await;
-        result
-    })
-    .await;
-    // Always dropped, whatever happened above.
-    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", super::render::ident(&name));
-    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await;
+    let result = signals
+        .interruptible(async {
+            let url = connect::with_database(target_url, &name)?;
+            let mut conn = connect::connect(&url).await?;
+            let result = load_into(&mut conn, statements, schemas, Loading::Batched, retry).await;
+            let _ = conn.close().await;
+            result
+        })
+        .await;
+    // Always dropped, whatever happened above; a drop that fails is never hidden behind another error.
+    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await;
     let _ = admin.close().await;
+    drop(signals);
     match (result, dropped) {
-        (Ok(_), Err(e)) => Err(LoadError::Database(format!("could not drop scratch database {name}: {e}"))),
-        (result, _) => result,
+        (result, Ok(_)) => result,
+        (Ok(_), Err(e)) => Err(LoadError::NotDropped { name: quoted, message: connect::describe(&e) }),
+        (Err(error), Err(e)) => {
+            Err(LoadError::FailedAndNotDropped { error: Box::new(error), name: quoted, message: connect::describe(&e) })
+        }
     }
 }
 
-async fn interruptible<F: std::future::Future<Output = Result<Catalog, LoadError>>>(
-    work: F,
-) -> Result<Catalog, LoadError> {
-    tokio::select! {
-        result = work => result,
-        _ = tokio::signal::ctrl_c() => Err(LoadError::Interrupted),
+/// Loads in progress in this process: a signal that arrives while there is none ends the process.
+static LOADS: AtomicUsize = AtomicUsize::new(0);
+
+/// SIGINT, SIGTERM and SIGHUP, listened for while a load runs. Once tokio listens for a signal its handler
+/// stays installed for the life of the process, so a task started with the first load ends the process,
+/// as the signal would have, when one arrives while no load runs.
+struct Signals {
+    #[cfg(unix)]
+    streams: [(tokio::signal::unix::Signal, &'static str, i32); 3],
+}
+
+impl Signals {
+    fn listen() -> Result<Signals, LoadError> {
+        #[cfg(unix)]
+        let signals = {
+            let signals = Signals { streams: Self::streams()? };
+            static WATCHING: AtomicBool = AtomicBool::new(false);
+            if !WATCHING.swap(true, Ordering::SeqCst) {
+                let mut streams = Self::streams()?;
+                tokio::spawn(async move {
+                    loop {
+                        let number = Self::next(&mut streams).await.1;
+                        if LOADS.load(Ordering::SeqCst) == 0 {
+                            std::process::exit(128 + number);
+                        }
+                    }
+                });
+            }
+            signals
+        };
+        #[cfg(not(unix))]
+        let signals = Signals {};
+        LOADS.fetch_add(1, Ordering::SeqCst);
+        Ok(signals)
+    }
+
+    #[cfg(unix)]
+    fn streams() -> Result<[(tokio::signal::unix::Signal, &'static str, i32); 3], LoadError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen =
+            |kind: SignalKind| signal(kind).map_err(|e| LoadError::Database(format!("cannot listen for signals: {e}")));
+        Ok([
+            (listen(SignalKind::interrupt())?, "SIGINT", 2),
+            (listen(SignalKind::terminate())?, "SIGTERM", 15),
+            (listen(SignalKind::hangup())?, "SIGHUP", 1),
+        ])
+    }
+
+    /// The next of the signals: its name and number.
+    #[cfg(unix)]
+    async fn next(streams: &mut [(tokio::signal::unix::Signal, &'static str, i32); 3]) -> (&'static str, i32) {
+        let [(int, int_name, int_number), (term, term_name, term_number), (hup, hup_name, hup_number)] = streams;
+        tokio::select! {
+            _ = int.recv() => (*int_name, *int_number),
+            _ = term.recv() => (*term_name, *term_number),
+            _ = hup.recv() => (*hup_name, *hup_number),
+        }
+    }
+
+    /// Runs `work` until it ends or one of the signals arrives.
+    async fn interruptible<F: std::future::Future<Output = Result<Catalog, LoadError>>>(
+        &mut self,
+        work: F,
+    ) -> Result<Catalog, LoadError> {
+        #[cfg(unix)]
+        return tokio::select! {
+            result = work => result,
+            (name, _) = Self::next(&mut self.streams) => Err(LoadError::Interrupted(name)),
+        };
+        #[cfg(not(unix))]
+        return tokio::select! {
+            result = work => result,
+            _ = tokio::signal::ctrl_c() => Err(LoadError::Interrupted("Ctrl-C")),
+        };
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        LOADS.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -115,7 +213,10 @@ async fn load_into(
     statements: &[DeclaredStatement],
     schemas: &[String],
     loading: Loading,
+    retry: Retry,
 ) -> Result<Catalog, LoadError> {
+    let database = |e: sqlx::Error| LoadError::Database(e.to_string());
+    let mut pending: Vec<&DeclaredStatement> = statements.iter().collect();
     let catalog = match loading {
         Loading::RolledBack => {
             if let Some(statement) = statements.iter().find(|s| s.outside_transaction) {
@@ -125,27 +226,34 @@ async fn load_into(
                     statement.location
                 )));
             }
-            let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
-            run_all(&mut tx, statements).await?;
+            let mut tx = conn.begin().await.map_err(database)?;
+            while !pending.is_empty() {
+                let failed = run_all(&mut tx, &pending, retry).await?;
+                pending = next_round(pending.len(), failed)?;
+            }
             analyze(&mut tx).await?;
             let catalog = introspect::snapshot(&mut tx, schemas).await?;
             let _ = tx.rollback().await;
             catalog
         }
         Loading::Batched => {
-            // Statements that cannot run in a transaction block run on their own, in order.
-            for run in statements.chunk_by(|a, b| a.outside_transaction == b.outside_transaction) {
-                if run[0].outside_transaction {
-                    for statement in run {
-                        execute(conn, &statement.sql).await.map_err(|e| rejected(statement, e))?;
+            while !pending.is_empty() {
+                let mut failed = Vec::new();
+                // Statements that cannot run in a transaction block run on their own, in order.
+                for run in pending.chunk_by(|a, b| a.outside_transaction == b.outside_transaction) {
+                    if run[0].outside_transaction {
+                        for statement in run {
+                            execute(conn, &statement.sql).await.map_err(|e| rejected(statement, e))?;
+                        }
+                        continue;
                     }
-                    continue;
+                    for batch in run.chunks(BATCH) {
+                        let mut tx = conn.begin().await.map_err(database)?;
+                        failed.extend(run_all(&mut tx, batch, retry).await?);
+                        tx.commit().await.map_err(database)?;
+                    }
                 }
-                for batch in run.chunks(BATCH) {
-                    let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
-                    run_all(&mut tx, batch).await?;
-                    tx.commit().await.map_err(|e| LoadError::Database(e.to_string()))?;
-                }
+                pending = next_round(pending.len(), failed)?;
             }
             analyze(conn).await?;
             introspect::introspect_live(conn, schemas).await?
@@ -157,15 +265,39 @@ async fn load_into(
     Ok(catalog)
 }
 
+/// A statement that failed because something it names did not exist, with the server's error.
+type Failed<'a> = (&'a DeclaredStatement, LoadError);
+
+/// The statements to try again after a round in which `tried` statements ran and `failed` failed for a
+/// missing object; when the round made no progress, the error of the statement that the others wait for.
+fn next_round(tried: usize, mut failed: Vec<Failed<'_>>) -> Result<Vec<&DeclaredStatement>, LoadError> {
+    if failed.len() < tried {
+        return Ok(crate::declared::retry_order(
+            &failed.into_iter().map(|(statement, _)| statement).collect::<Vec<_>>(),
+        ));
+    }
+    let cause = crate::declared::first_cause(&failed.iter().map(|(s, _)| *s).collect::<Vec<_>>());
+    Err(failed.swap_remove(cause).1)
+}
+
 /// Statements sent in one round trip. Each group runs under a savepoint; a group the server rejects is
 /// rolled back to it and run again one statement at a time, so that the error names the statement.
 const GROUP: usize = 64;
 
-async fn run_all(conn: &mut PgConnection, statements: &[DeclaredStatement]) -> Result<(), LoadError> {
+/// Runs the statements under savepoints, in groups. With [`Retry::MissingObjects`], a statement that fails
+/// because something it names does not exist yet is rolled back and returned to be tried again later;
+/// any other error ends the load.
+async fn run_all<'a>(
+    conn: &mut PgConnection,
+    statements: &[&'a DeclaredStatement],
+    retry: Retry,
+) -> Result<Vec<Failed<'a>>, LoadError> {
     let database = |e: sqlx::Error| LoadError::Database(e.to_string());
+    let mut failed = Vec::new();
     // Set in a round trip of its own: the server parses a whole query string before it runs any of it,
     // so a savepoint sent with a group that does not parse would never be set.
     execute(conn, "SAVEPOINT schema_load").await.map_err(database)?;
+    const NEXT: &str = "RELEASE SAVEPOINT schema_load; SAVEPOINT schema_load";
     for group in statements.chunks(GROUP) {
         // One round trip: the group, then a fresh savepoint for the next one. After an error the server
         // skips the rest of the string, and the savepoint set before the group is still there.
@@ -175,16 +307,31 @@ async fn run_all(conn: &mut PgConnection, statements: &[DeclaredStatement]) -> R
             // On its own line: a statement may end in a `--` comment.
             batch.push_str("\n;\n");
         }
-        batch.push_str("RELEASE SAVEPOINT schema_load; SAVEPOINT schema_load");
+        batch.push_str(NEXT);
         if execute(conn, &batch).await.is_ok() {
             continue;
         }
         execute(conn, "ROLLBACK TO SAVEPOINT schema_load").await.map_err(database)?;
         for statement in group {
-            execute(conn, &statement.sql).await.map_err(|e| rejected(statement, e))?;
+            let Err(error) = execute(conn, &format!("{}\n;\n{NEXT}", statement.sql)).await else { continue };
+            execute(conn, "ROLLBACK TO SAVEPOINT schema_load").await.map_err(database)?;
+            if retry == Retry::MissingObjects && names_a_missing_object(&error) {
+                failed.push((*statement, rejected(statement, error)));
+            } else {
+                return Err(rejected(statement, error));
+            }
         }
     }
-    execute(conn, "RELEASE SAVEPOINT schema_load").await.map_err(database)
+    execute(conn, "RELEASE SAVEPOINT schema_load").await.map_err(database)?;
+    Ok(failed)
+}
+
+/// Errors that a statement gets when it runs before what it names is created: an undefined table,
+/// object (type, index, trigger, role …), schema, function or column, a foreign key or `ON CONFLICT`
+/// (in a SQL function body) without the unique constraint it needs yet.
+fn names_a_missing_object(error: &sqlx::Error) -> bool {
+    const MISSING: &[&str] = &["42P01", "42704", "3F000", "42883", "42703", "42830", "42P10"];
+    error.as_database_error().and_then(|e| e.code()).is_some_and(|code| MISSING.contains(&code.as_ref()))
 }
 
 /// Gives the catalogs that grew with the load statistics before they are introspected. Without them the
