@@ -27,6 +27,22 @@ pub fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// A collation name: SQLite's own three as they are, any other quoted.
+pub fn collation(name: &str) -> String {
+    match name.to_ascii_uppercase().as_str() {
+        upper @ ("BINARY" | "NOCASE" | "RTRIM") => upper.to_string(),
+        _ => ident(name),
+    }
+}
+
+/// A column's declared type, as `pragma_table_xinfo` reports it (unquoted). Written as it is when it
+/// is one SQLite reads back as the same text (names that are not keywords, then at most a size in
+/// parentheses); otherwise quoted, which SQLite reads as that same text. Never changed otherwise:
+/// SQLite derives a column's affinity from every character of it, comments included.
+pub fn type_name(data_type: &str) -> String {
+    if super::normalize::is_plain_type(data_type) { data_type.to_string() } else { ident(data_type) }
+}
+
 pub struct SqliteRenderer;
 
 impl SqlRenderer for SqliteRenderer {
@@ -42,13 +58,13 @@ impl SqlRenderer for SqliteRenderer {
 fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String {
     let mut sql = ident(&column.name);
     if !column.data_type.is_empty() {
-        sql.push_str(&format!(" {}", column.data_type));
+        sql.push_str(&format!(" {}", type_name(&column.data_type)));
     }
     if let Some(key) = inline_key {
         sql.push_str(&format!(" CONSTRAINT {} PRIMARY KEY AUTOINCREMENT", ident(&key.name)));
     }
-    if let Some(collation) = column.collation() {
-        sql.push_str(&format!(" COLLATE {collation}"));
+    if let Some(name) = column.collation() {
+        sql.push_str(&format!(" COLLATE {}", collation(name)));
     }
     if let Some(generated) = column.generated() {
         sql.push_str(&format!(" GENERATED ALWAYS AS {generated}"));
@@ -117,8 +133,11 @@ fn render(change: &Change) -> Vec<String> {
         )],
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", ident(&i.name.name))],
         Change::CreateView(v) => {
+            // A view whose query does not prepare any more has no known columns: it is written as it was
+            // read, without a list.
             let columns: Vec<String> = v.columns.iter().map(|c| ident(c)).collect();
-            vec![format!("CREATE VIEW {} ({}) AS\n{};", ident(&v.name.name), columns.join(", "), v.definition)]
+            let list = if columns.is_empty() { String::new() } else { format!(" ({})", columns.join(", ")) };
+            vec![format!("CREATE VIEW {}{list} AS\n{};", ident(&v.name.name), v.definition)]
         }
         Change::DropView(v) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
         Change::CreateTrigger(t) => vec![format!("{};", t.definition)],
@@ -232,25 +251,7 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
 
 /// A default that may be written without parentheses: a literal, NULL, TRUE, FALSE or CURRENT_*.
 fn is_literal(default: &str) -> bool {
-    let d = default.trim();
-    let upper = d.to_ascii_uppercase();
-    let number = d.strip_prefix(['-', '+']).unwrap_or(d);
-    let quoted = |q: char| {
-        d.len() >= 2
-            && d.starts_with(q)
-            && d.ends_with(q)
-            && !d[1..d.len() - 1].replace(&format!("{q}{q}"), "").contains(q)
-    };
-    quoted('\'')
-        || (upper.starts_with("X'") && quoted_blob(d))
-        || (!number.is_empty()
-            && number.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
-            && number.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
-        || ["NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"].contains(&upper.as_str())
-}
-
-fn quoted_blob(d: &str) -> bool {
-    d.len() >= 3 && d.ends_with('\'') && d[2..d.len() - 1].chars().all(|c| c.is_ascii_hexdigit())
+    super::normalize::is_literal_default(default)
 }
 
 /// Whether `ALTER TABLE … ADD COLUMN` can add this column (SQLite's documented restrictions).
