@@ -364,3 +364,169 @@ async fn renamed_index_is_dropped_and_created_under_its_new_name() {
     assert!(up.iter().any(|s| s.starts_with("CREATE INDEX \"t_new\"")), "{up:?}");
     assert!(down.iter().any(|s| s.starts_with("CREATE INDEX \"t_old\"")), "{down:?}");
 }
+
+/// A quoted identifier, written by the test itself (not by the tool).
+fn q(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Runs the binary in `dir`; returns the exit code and both outputs.
+fn cli(dir: &Path, url: &str, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_schema"))
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .args(["--url", url])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (output.status.code().unwrap(), text(&output.stdout), text(&output.stderr))
+}
+
+fn cli_ok(dir: &Path, url: &str, args: &[&str]) -> String {
+    let (code, stdout, stderr) = cli(dir, url, args);
+    assert_eq!(code, 0, "{args:?}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}");
+    stdout
+}
+
+/// Names with every character that quoting must survive: both quotes, `;`, comment starters,
+/// backticks, brackets, non-ASCII letters and spaces.
+const TABLE: &str = "tbl \"q\" 'a'; --c /*d*/ `e` [f] ü";
+const COLUMN: &str = "col \"q\" 'a'; -- /*x*/ `b` [c] ✓";
+const VIEW: &str = "view \"v\"; -- /*";
+const INDEX: &str = "idx 'i' /* [x] */ \"j\"";
+const TRIGGER: &str = "trg \"t\" `b` ; --";
+const CHECK: &str = "chk \"k\"; --";
+const UNIQUE: &str = "uq 'u' [x]";
+
+/// The hostile schema: every construct whose text SQLite stores, with literals that end the statement
+/// early if a doubled quote is lost. `version` changes every literal and adds a column (a rebuild).
+fn hostile_schema(version: u32) -> String {
+    let (t, c) = (q(TABLE), q(COLUMN));
+    let extra = if version == 2 { "\n    extra text NOT NULL DEFAULT 'e''; DROP TABLE canary; --'," } else { "" };
+    format!(
+        "CREATE TABLE canary (id integer PRIMARY KEY, note text);
+CREATE TABLE log (entry text);
+CREATE TABLE {t} (
+    id integer PRIMARY KEY,
+    {c} text NOT NULL DEFAULT 'x''; DROP TABLE canary; --' COLLATE NOCASE CONSTRAINT {k} CHECK ({c} <> 'it''s /* no */ -- no{version}'),
+    g text GENERATED ALWAYS AS ({c} || 'a\"b; --{version}') VIRTUAL,
+    s text AS ('x''y{version}' || {c}) STORED,{extra}
+    CONSTRAINT {u} UNIQUE ({c})
+);
+CREATE TABLE child (id integer PRIMARY KEY, ref integer REFERENCES {t} (id) ON DELETE CASCADE);
+CREATE INDEX {i} ON {t} (lower({c}), 'z''z' || {c}) WHERE {c} <> 'w''; DROP TABLE canary; --{version}';
+CREATE VIEW {v} AS SELECT id, {c}, 'v''; DROP TABLE canary; --{version}' AS lit, 'line1
+line2 ''{version}' AS ml FROM {t} WHERE {c} <> '/*';
+CREATE TRIGGER {tr} AFTER INSERT ON {t} WHEN NEW.{c} <> 'n''o' BEGIN INSERT INTO log VALUES ('t''; DROP TABLE canary; --{version}' || NEW.{c}); END;
+",
+        k = q(CHECK),
+        u = q(UNIQUE),
+        i = q(INDEX),
+        v = q(VIEW),
+        tr = q(TRIGGER),
+    )
+}
+
+/// What the hostile objects do: defaults, generated values, the check, the trigger and the view, seen
+/// through rows. Empties the tables first, then inserts rows.
+async fn hostile_behaviour(path: &Path, version: u32) -> Vec<String> {
+    let id = i64::from(version) * 100;
+    let (t, c) = (q(TABLE), q(COLUMN));
+    let mut conn = open(path).await;
+    let mut out = Vec::new();
+    for insert in [
+        "DELETE FROM child".to_string(),
+        format!("DELETE FROM {t}"),
+        "DELETE FROM log".to_string(),
+        format!("INSERT INTO {t} (id) VALUES ({id})"),
+        format!("INSERT INTO {t} (id, {c}) VALUES ({}, 'hello ''world'' {id}')", id + 1),
+        format!("INSERT INTO child VALUES ({id}, {})", id + 1),
+        // The check refuses the first, not the second.
+        format!("INSERT INTO {t} (id, {c}) VALUES ({}, 'it''s /* no */ -- no{version}')", id + 2),
+        format!("INSERT INTO {t} (id, {c}) VALUES ({}, 'it''s /* no */ -- no{}')", id + 3, version + 10),
+    ] {
+        let result = sqlx::raw_sql(sqlx::AssertSqlSafe(insert.clone())).execute(&mut conn).await;
+        out.push(format!("{insert}: {}", if result.is_ok() { "accepted" } else { "rejected" }));
+    }
+    for select in [
+        format!("SELECT quote(id) || ',' || quote({c}) || ',' || quote(g) || ',' || quote(s) FROM {t} ORDER BY id"),
+        "SELECT quote(entry) FROM log ORDER BY 1".to_string(),
+        format!(
+            "SELECT quote(id) || ',' || quote({c}) || ',' || quote(lit) || ',' || quote(ml) FROM {} ORDER BY id",
+            q(VIEW)
+        ),
+    ] {
+        out.extend(strings(&mut conn, &select).await);
+    }
+    out
+}
+
+async fn schema_without_tracking(path: &Path) -> Vec<String> {
+    fingerprint(path).await.into_iter().filter(|l| !l.contains("schema_migrations")).collect()
+}
+
+/// Literals and names that end a statement early when a quote is lost, in every construct whose text
+/// SQLite keeps (default, check, generated columns, view, partial and expression index, trigger), go
+/// through `generate` and `migrate up` (creation, then a rebuild of the table and new views, index and
+/// trigger) and `migrate down` unchanged: the canary keeps its row, the database matches the declared
+/// schema and behaves like it, and a second plan is empty.
+#[tokio::test]
+async fn hostile_literals_and_names_survive_generate_migrate_up_and_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite:{}", db.display());
+    run(&db, "CREATE TABLE canary (id integer PRIMARY KEY, note text); INSERT INTO canary VALUES (1, 'alive');").await;
+    let original = schema_without_tracking(&db).await;
+    let canary = vec!["1,'alive'".to_string()];
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    let mut after = Vec::new();
+    for version in [1, 2] {
+        // The second round rebuilds the table with the rows the first one left (and the hostile values
+        // of its default, generated columns and trigger) in it.
+        let declared = hostile_schema(version);
+        std::fs::write(schema_dir.join("app.sql"), &declared).unwrap();
+        cli_ok(dir.path(), &url, &["generate", "--name", &format!("hostile{version}")]);
+        cli_ok(dir.path(), &url, &["migrate", "up"]);
+        let mut conn = open(&db).await;
+        assert_eq!(strings(&mut conn, "SELECT quote(id) || ',' || quote(note) FROM canary").await, canary);
+        let reference = dir.path().join(format!("desired{version}.db"));
+        run(&reference, &declared).await;
+        let schema = schema_without_tracking(&db).await;
+        assert_eq!(schema, fingerprint(&reference).await, "version {version}");
+        let behaviour = hostile_behaviour(&db, version).await;
+        assert_eq!(behaviour, hostile_behaviour(&reference, version).await, "version {version}");
+        assert_eq!(cli_ok(dir.path(), &url, &["plan", "--exit-code"]), "no changes\n", "version {version}");
+        after.push(schema);
+    }
+    cli_ok(dir.path(), &url, &["migrate", "down"]);
+    assert_eq!(schema_without_tracking(&db).await, after[0]);
+    cli_ok(dir.path(), &url, &["migrate", "down"]);
+    assert_eq!(schema_without_tracking(&db).await, original);
+    let mut conn = open(&db).await;
+    assert_eq!(strings(&mut conn, "SELECT quote(id) || ',' || quote(note) FROM canary").await, canary);
+}
+
+/// A database whose objects hold doubled quotes in defaults, checks, views, indexes and triggers, and
+/// a table named `a"b`, is readable: with `ignore` matching them, `plan` sees nothing to do.
+#[tokio::test]
+async fn a_database_with_hostile_objects_is_readable_when_they_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite:{}", db.display());
+    run(
+        &db,
+        "CREATE TABLE canary (id integer PRIMARY KEY);
+         CREATE TABLE \"a\"\"b\" (v text DEFAULT 'it''s' CHECK (v <> 'a''b'), w text AS ('x''y') VIRTUAL);
+         CREATE INDEX \"a\"\"b_v\" ON \"a\"\"b\" (v) WHERE v <> 'c''d';
+         CREATE VIEW \"a\"\"b_view\" AS SELECT 'it''s' AS v;
+         CREATE TRIGGER \"a\"\"b_trigger\" AFTER INSERT ON \"a\"\"b\" BEGIN SELECT 'e''f'; END;",
+    )
+    .await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE canary (id integer PRIMARY KEY);").unwrap();
+    std::fs::write(dir.path().join("diff.toml"), "ignore = [\"main.a\\\"b*\"]\n").unwrap();
+    assert_eq!(cli_ok(dir.path(), &url, &["plan", "--exit-code"]), "no changes\n");
+}

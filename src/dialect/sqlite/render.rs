@@ -363,10 +363,18 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         }
     }
     narrowed.retain(|t| !rebuilt.contains(t));
+    // Tables renamed in place, or whose columns are: SQLite rewrites the views and triggers that name
+    // them, quoting the new names, so these are created again from the declared text instead.
+    let renamed: IndexSet<QualifiedName> = renamed_from
+        .keys()
+        .chain(column_renames.keys())
+        .filter(|t| !rebuilt.contains(*t) && !created.contains(*t))
+        .cloned()
+        .collect();
 
-    // Views that read a rebuilt or narrowed table (directly or through other views) are recreated:
-    // SQLite checks every view when a table is renamed or loses a column.
-    let disturbed_tables: IndexSet<QualifiedName> = rebuilt.iter().chain(&narrowed).cloned().collect();
+    // Views that read a rebuilt, narrowed or renamed table (directly or through other views) are
+    // recreated: SQLite checks every view when a table is renamed or loses a column.
+    let disturbed_tables: IndexSet<QualifiedName> = rebuilt.iter().chain(&narrowed).chain(&renamed).cloned().collect();
     let mut disturbed: IndexSet<QualifiedName> = disturbed_tables
         .iter()
         .flat_map(|t| [t.clone(), renamed_from.get(t).cloned().unwrap_or_else(|| t.clone())])

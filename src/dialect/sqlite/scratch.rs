@@ -1,9 +1,17 @@
 //! Turns declared statements into a [`Catalog`] the way SQLite itself understands them: the
 //! statements are run, in dependency order, in a private in-memory database, which is introspected
 //! with the same code as a live database and then thrown away.
+//!
+//! Before it is read, the scratch database gets the one rewrite SQLite makes to a whole schema by
+//! itself: a double-quoted word that names nothing is a string literal to SQLite (`"open"` for
+//! `'open'`), and whenever a column is renamed or dropped, SQLite rewrites every such string in every
+//! definition of the database to single quotes. The declared text is therefore read as SQLite would
+//! leave it after any such migration; otherwise the text written by one migration would differ from
+//! the declared one after the next.
 
 use super::connect::{self, ConnectError};
 use super::introspect::{self, IntrospectError};
+use super::render::ident;
 use crate::declared::{DeclaredStatement, SourceLocation};
 use crate::model::Catalog;
 use sqlx::Connection;
@@ -18,6 +26,8 @@ pub enum LoadError {
     Unmanaged(Vec<String>),
     #[error(transparent)]
     Introspect(#[from] IntrospectError),
+    #[error("cannot prepare the declared schema for reading: {0}")]
+    Rewrite(String),
 }
 
 /// Loads the statements (already in dependency order) and returns the resulting catalog.
@@ -34,10 +44,32 @@ pub async fn load(statements: &[DeclaredStatement]) -> Result<Catalog, LoadError
             return Err(LoadError::Rejected { location, message });
         }
     }
+    rewrite_double_quoted_strings(&mut conn).await?;
     let catalog = introspect::introspect(&mut conn).await?;
     let _ = conn.close().await;
     if !catalog.unmanaged.is_empty() {
         return Err(LoadError::Unmanaged(catalog.unmanaged.iter().map(|o| o.to_string()).collect()));
     }
     Ok(catalog)
+}
+
+/// Makes SQLite rewrite double-quoted string literals to single-quoted ones in every definition, by
+/// renaming a column of a table made for that purpose. `writable_schema` makes SQLite leave a
+/// definition it cannot resolve (a view over a table that does not exist) as it is instead of failing.
+async fn rewrite_double_quoted_strings(conn: &mut sqlx::SqliteConnection) -> Result<(), LoadError> {
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM main.sqlite_schema")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| LoadError::Rewrite(e.to_string()))?;
+    let table = (1..).map(|n| format!("schema_quotefix{n}")).find(|t| !names.iter().any(|n| n.eq_ignore_ascii_case(t)));
+    let table = ident(&table.unwrap_or_default());
+    let script = format!(
+        "PRAGMA writable_schema = ON; CREATE TABLE main.{table} (a); ALTER TABLE main.{table} RENAME COLUMN a TO b; \
+         DROP TABLE main.{table}; PRAGMA writable_schema = OFF;"
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(|e| LoadError::Rewrite(e.to_string()))
 }
