@@ -400,7 +400,9 @@ const CHECK: &str = "chk \"k\"; --";
 const UNIQUE: &str = "uq 'u' [x]";
 
 /// The hostile schema: every construct whose text SQLite stores, with literals that end the statement
-/// early if a doubled quote is lost. `version` changes every literal and adds a column (a rebuild).
+/// early if a doubled quote is lost, a type name that does if it loses its quotes, a default whose
+/// comment swallows the closing parenthesis if it is written back bare, and a hexadecimal integer
+/// (sqlparser reads it as a blob). `version` changes every literal and adds a column (a rebuild).
 fn hostile_schema(version: u32) -> String {
     let (t, c) = (q(TABLE), q(COLUMN));
     let extra = if version == 2 { "\n    extra text NOT NULL DEFAULT 'e''; DROP TABLE canary; --'," } else { "" };
@@ -411,12 +413,14 @@ CREATE TABLE {t} (
     id integer PRIMARY KEY,
     {c} text NOT NULL DEFAULT 'x''; DROP TABLE canary; --' COLLATE NOCASE CONSTRAINT {k} CHECK ({c} <> 'it''s /* no */ -- no{version}'),
     g text GENERATED ALWAYS AS ({c} || 'a\"b; --{version}') VIRTUAL,
-    s text AS ('x''y{version}' || {c}) STORED,{extra}
+    s text AS ('x''y{version}' || {c}) STORED,
+    h \"int); DROP TABLE canary; --\" DEFAULT (0x1{version} -- ); DROP TABLE canary;
+    ),{extra}
     CONSTRAINT {u} UNIQUE ({c})
 );
 CREATE TABLE child (id integer PRIMARY KEY, ref integer REFERENCES {t} (id) ON DELETE CASCADE);
 CREATE INDEX {i} ON {t} (lower({c}), 'z''z' || {c}) WHERE {c} <> 'w''; DROP TABLE canary; --{version}';
-CREATE VIEW {v} AS SELECT id, {c}, 'v''; DROP TABLE canary; --{version}' AS lit, 'line1
+CREATE VIEW {v} AS SELECT id, {c}, 0x1F AS hex, 'v''; DROP TABLE canary; --{version}' AS lit, 'line1
 line2 ''{version}' AS ml FROM {t} WHERE {c} <> '/*';
 CREATE TRIGGER {tr} AFTER INSERT ON {t} WHEN NEW.{c} <> 'n''o' BEGIN INSERT INTO log VALUES ('t''; DROP TABLE canary; --{version}' || NEW.{c}); END;
 ",
@@ -450,7 +454,9 @@ async fn hostile_behaviour(path: &Path, version: u32) -> Vec<String> {
         out.push(format!("{insert}: {}", if result.is_ok() { "accepted" } else { "rejected" }));
     }
     for select in [
-        format!("SELECT quote(id) || ',' || quote({c}) || ',' || quote(g) || ',' || quote(s) FROM {t} ORDER BY id"),
+        format!(
+            "SELECT quote(id) || ',' || quote({c}) || ',' || quote(g) || ',' || quote(s) || ',' || quote(h) FROM {t} ORDER BY id"
+        ),
         "SELECT quote(entry) FROM log ORDER BY 1".to_string(),
         format!(
             "SELECT quote(id) || ',' || quote({c}) || ',' || quote(lit) || ',' || quote(ml) FROM {} ORDER BY id",

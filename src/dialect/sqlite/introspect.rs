@@ -239,13 +239,9 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
         };
         let mut entry = Column::new(column.as_str(), get::<String>(&row, q, "data_type")?);
         entry.not_null = get(&row, q, "not_null")?;
-        if let Some(default) = get::<Option<String>>(&row, q, "default_expr")? {
-            let text = normalize::default_text(&default).map_err(|message| IntrospectError::Parse {
-                object: format!("the default of column {column} of table {table}"),
-                message,
-            })?;
-            entry.default = Some(text.into_boxed_str());
-        }
+        // The text as written, kept byte for byte: the renderer writes it back so that SQLite stores
+        // the same text again.
+        entry.default = get::<Option<String>>(&row, q, "default_expr")?.map(String::into_boxed_str);
         entry.identity = (pk > 0 && details.autoincrement).then_some(IdentityKind::ByDefault);
         entry.set_generated(generated);
         entry.set_collation(text.and_then(|c| c.collation.clone()));

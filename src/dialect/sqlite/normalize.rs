@@ -21,7 +21,7 @@
 use sqlparser::ast::{ObjectName, Statement};
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Location, Token, Tokenizer, Word};
+use sqlparser::tokenizer::{Location, Token, Tokenizer, Whitespace, Word};
 use std::ops::{ControlFlow, Range};
 
 /// SQLite's keywords (`sqlite3_keyword_name`, 3.51), sorted. A name among them needs quotes.
@@ -433,18 +433,23 @@ fn canonical(sql: &str) -> String {
     }
 }
 
-/// A column default as `pragma_table_xinfo` reports it (the text of the expression as written,
-/// comments included), in canonical form. A comment must go: written back inside `DEFAULT (…)`, a
-/// `--` comment would swallow the closing parenthesis.
-pub fn default_text(sql: &str) -> Result<String, String> {
-    let text = Text::new(sql)?;
-    Ok(text.render(0..text.toks.len(), None))
+/// Whether the text ends in a `--` comment (which runs to the end of the line).
+pub fn ends_in_line_comment(sql: &str) -> bool {
+    let tokens = Tokenizer::new(&SQLiteDialect {}, sql).tokenize().unwrap_or_default();
+    let last = tokens.iter().rev().find(|t| !matches!(t, Token::EOF));
+    matches!(last, Some(Token::Whitespace(Whitespace::SingleLineComment { .. })))
 }
 
-/// Whether a default (in canonical form) may be written without parentheses: a string, blob or number
-/// (signed or not), NULL, TRUE, FALSE or CURRENT_TIME/DATE/TIMESTAMP.
+/// Whether a default may be written without parentheses: a string, blob or number (signed or not),
+/// NULL, TRUE, FALSE or CURRENT_TIME/DATE/TIMESTAMP, with nothing around it (a comment after it would
+/// swallow the rest of the column's definition).
 pub fn is_literal_default(default: &str) -> bool {
     let Ok(text) = Text::new(default) else { return false };
+    let bare =
+        text.toks.first().is_some_and(|t| t.start == 0) && text.toks.last().is_some_and(|t| t.end == default.len());
+    if !bare {
+        return false;
+    }
     let number = |t: &Token| matches!(t, Token::Number(..)) || matches!(t, Token::HexStringLiteral(_));
     match text.toks.as_slice() {
         [one] => match &one.token {
@@ -754,8 +759,9 @@ mod tests {
     }
 
     #[test]
-    fn a_default_loses_its_comment_and_literals_are_recognised() {
-        assert_eq!(default_text("'a' -- x )").unwrap(), "'a'");
+    fn defaults_ending_in_a_comment_and_literals_are_recognised() {
+        assert!(ends_in_line_comment("'a' -- x )") && !ends_in_line_comment("'a' /* x */ || '--'"));
+        assert!(!is_literal_default("'a' -- x"));
         for literal in ["'it''s'", "-1", "+0x1F", "1e5", "x'0a'", "NULL", "current_timestamp"] {
             assert!(is_literal_default(literal), "{literal}");
         }

@@ -70,11 +70,10 @@ fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String
         sql.push_str(&format!(" GENERATED ALWAYS AS {generated}"));
     }
     if let Some(default) = &column.default {
-        // SQLite reports a default expression without the parentheses it must be written in.
         if is_literal(default) {
             sql.push_str(&format!(" DEFAULT {default}"));
         } else {
-            sql.push_str(&format!(" DEFAULT ({default})"));
+            sql.push_str(&format!(" DEFAULT {}", parenthesized(default)));
         }
     }
     if column.not_null {
@@ -221,7 +220,11 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
             .iter()
             .map(|(key, c)| match to.columns.get(*key) {
                 Some(target) if target.not_null && !c.not_null && target.default.is_some() => {
-                    format!("COALESCE({}, ({}))", ident(&c.name), target.default.as_deref().unwrap_or_default())
+                    format!(
+                        "COALESCE({}, {})",
+                        ident(&c.name),
+                        parenthesized(target.default.as_deref().unwrap_or_default())
+                    )
                 }
                 _ => ident(&c.name),
             })
@@ -252,6 +255,14 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
 /// A default that may be written without parentheses: a literal, NULL, TRUE, FALSE or CURRENT_*.
 fn is_literal(default: &str) -> bool {
     super::normalize::is_literal_default(default)
+}
+
+/// A default expression as `pragma_table_xinfo` reports it (the text between the parentheses it was
+/// written in, which may end in a `--` comment), in parentheses again. A line break ends such a
+/// comment before the closing parenthesis; SQLite leaves it out of the text it stores again, so the
+/// default reads back byte for byte.
+fn parenthesized(default: &str) -> String {
+    if super::normalize::ends_in_line_comment(default) { format!("({default}\n)") } else { format!("({default})") }
 }
 
 /// Whether `ALTER TABLE … ADD COLUMN` can add this column (SQLite's documented restrictions).
