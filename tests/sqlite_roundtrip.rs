@@ -365,6 +365,101 @@ async fn renamed_index_is_dropped_and_created_under_its_new_name() {
     assert!(down.iter().any(|s| s.starts_with("CREATE INDEX \"t_old\"")), "{down:?}");
 }
 
+/// SQLite rewrites the views and triggers that name a renamed table or column, quoting the new name;
+/// they are created again from the declared text, so the next plan is empty. Checks and indexes keep
+/// SQLite's rewrite: a quoted name of one of the table's own columns reads as the unquoted one.
+#[tokio::test]
+async fn views_and_triggers_over_renamed_tables_and_columns_end_as_declared() {
+    let (up, _) = round_trip(
+        "CREATE TABLE log (m text);
+         CREATE TABLE tickets (id integer CONSTRAINT pk PRIMARY KEY, summary text CONSTRAINT ck CHECK (length(summary) > 0));
+         CREATE INDEX tickets_summary ON tickets (lower(summary)) WHERE summary <> '';
+         CREATE VIEW ticket_count AS SELECT count(*) AS n FROM tickets WHERE summary IS NOT NULL;
+         CREATE TRIGGER tickets_log AFTER INSERT ON tickets BEGIN INSERT INTO log VALUES (NEW.summary); END;",
+        "INSERT INTO tickets VALUES (1, 'a');",
+        "CREATE TABLE log (m text);
+         -- schema:renamed-from tickets
+         CREATE TABLE issues (
+             id integer CONSTRAINT pk PRIMARY KEY,
+             title text CONSTRAINT ck CHECK (length(title) > 0) -- schema:renamed-from summary
+         );
+         CREATE INDEX tickets_summary ON issues (lower(title)) WHERE title <> '';
+         CREATE VIEW ticket_count AS SELECT count(*) AS n FROM issues WHERE title IS NOT NULL;
+         CREATE TRIGGER tickets_log AFTER INSERT ON issues BEGIN INSERT INTO log VALUES (NEW.title); END;",
+    )
+    .await;
+    assert!(up.iter().any(|s| s.starts_with("ALTER TABLE \"tickets\" RENAME TO")), "renamed in place: {up:?}");
+}
+
+/// A double-quoted word that names no column is a string to SQLite, which rewrites it to single quotes
+/// everywhere when a column is dropped or renamed: the declared text is read that way, so dropping a
+/// column of one table leaves nothing to do in another table's check.
+#[tokio::test]
+async fn double_quoted_strings_read_as_sqlite_leaves_them_after_a_dropped_column() {
+    round_trip(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text, b text); CREATE TABLE u (x text CHECK (x <> \"zz\"));",
+        "INSERT INTO t VALUES (1, 'a', 'b'); INSERT INTO u VALUES ('y');",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text); CREATE TABLE u (x text CHECK (x <> \"zz\"));",
+    )
+    .await;
+}
+
+/// UNIQUE and PRIMARY KEY constraints compare with the collation and order written on their keys.
+#[tokio::test]
+async fn key_collations_and_order_are_kept() {
+    round_trip(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, e text);",
+        "INSERT INTO t VALUES (1, 'A'), (2, 'b');",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, e text, UNIQUE (e COLLATE NOCASE DESC));
+         CREATE TABLE k (name text, n int, PRIMARY KEY (name COLLATE RTRIM, n DESC)) WITHOUT ROWID;",
+    )
+    .await;
+}
+
+/// A view over a table that was dropped no longer prepares; the database stays readable, and the view
+/// is dropped, and created again by the down migration, as it is.
+#[tokio::test]
+async fn a_view_over_a_dropped_table_does_not_make_the_database_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let stale = "CREATE VIEW stale AS SELECT a FROM gone";
+    run(&db, &format!("CREATE TABLE gone (a); {stale}; DROP TABLE gone; CREATE TABLE keep (id integer PRIMARY KEY);"))
+        .await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE keep (id integer PRIMARY KEY);").unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    assert_eq!(up, ["DROP VIEW \"stale\";"]);
+    schema::dialect::execute(&url, &up, true).await.expect("apply up");
+    assert!(pipeline::migration(&settings).await.unwrap().up.is_empty());
+    schema::dialect::execute(&url, &down, true).await.expect("apply down");
+    let mut conn = open(&db).await;
+    let sql = strings(&mut conn, "SELECT sql FROM sqlite_schema WHERE name = 'stale'").await;
+    assert_eq!(sql, ["CREATE VIEW \"stale\" AS\nSELECT a FROM gone"]);
+}
+
+/// The tables a virtual table keeps its data in are its own; a table whose name merely starts with the
+/// virtual table's name is managed like any other.
+#[tokio::test]
+async fn a_table_named_like_a_virtual_tables_shadow_tables_is_managed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite:{}", db.display());
+    let archive = "CREATE TABLE docs_archive (id integer PRIMARY KEY);";
+    run(&db, &format!("CREATE VIRTUAL TABLE docs USING fts5(body); {archive}")).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), archive).unwrap();
+    let settings = Settings { url: Some(url), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let steps: Vec<&String> = migration.up.steps.iter().map(|s| &s.description).collect();
+    assert!(migration.up.is_empty(), "{steps:?}");
+}
+
 /// A quoted identifier, written by the test itself (not by the tool).
 fn q(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
