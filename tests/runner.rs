@@ -717,12 +717,19 @@ async fn hostile_literals_and_names_survive_generate_migrate_up_and_down() {
     let db = fresh("runner_hostile").await;
     let server = pg_server().await.unwrap();
     let project = Project::new(&db);
-    let load = |url: String, sql: String| async move { schema::testkit::roundtrip::load_sql(&url, &sql).await.unwrap() };
-    load(db.url.clone(), "CREATE TABLE canary (id int PRIMARY KEY, note text); INSERT INTO canary VALUES (1, 'alive');".into())
-        .await;
+    let load =
+        |url: String, sql: String| async move { schema::testkit::roundtrip::load_sql(&url, &sql).await.unwrap() };
+    load(
+        db.url.clone(),
+        "CREATE TABLE canary (id int PRIMARY KEY, note text); INSERT INTO canary VALUES (1, 'alive');".into(),
+    )
+    .await;
     let canary = || async {
         let mut conn = db.connect().await.unwrap();
-        sqlx::query_scalar::<_, String>("SELECT format('%s,%L', id, note) FROM canary").fetch_all(&mut conn).await.unwrap()
+        sqlx::query_scalar::<_, String>("SELECT format('%s,%L', id, note) FROM canary")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
     };
     let original = schema_of(&db).await;
     let schema_dir = project.dir.path().join("schema");

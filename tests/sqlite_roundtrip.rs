@@ -460,6 +460,59 @@ async fn a_table_named_like_a_virtual_tables_shadow_tables_is_managed() {
     assert!(migration.up.is_empty(), "{steps:?}");
 }
 
+/// What conflicting inserts do to `t` and `a` (see the test below), as rows or errors.
+async fn conflict_behaviour(path: &Path) -> Vec<String> {
+    let mut conn = open(path).await;
+    let mut out = Vec::new();
+    for insert in [
+        "INSERT INTO t VALUES (1, 'a', 'first')",
+        "INSERT INTO t VALUES (1, 'b', 'same id')",
+        "INSERT INTO t VALUES (2, 'b', 'same email')",
+        "INSERT INTO a (id, k) VALUES (1, 'x')",
+        "INSERT INTO a (id, k) VALUES (1, 'y')",
+        "INSERT INTO a (id, k) VALUES (2, 'y')",
+    ] {
+        let result = sqlx::raw_sql(insert).execute(&mut conn).await;
+        out.push(format!("{insert}: {}", result.map(|_| "ok".to_string()).unwrap_or_else(|e| e.to_string())));
+    }
+    out.extend(strings(&mut conn, "SELECT id || ',' || email || ',' || v FROM t ORDER BY id").await);
+    out.extend(strings(&mut conn, "SELECT id || ',' || k FROM a ORDER BY id").await);
+    out
+}
+
+/// `ON CONFLICT` clauses of PRIMARY KEY and UNIQUE constraints decide what a conflicting INSERT does:
+/// they are read, compared (a table without them is rebuilt) and written back, on an AUTOINCREMENT key
+/// too; the down migration takes them away again.
+#[tokio::test]
+async fn conflict_clauses_of_keys_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let plain = "CREATE TABLE t (id integer PRIMARY KEY, email text UNIQUE, v text);
+                 CREATE TABLE a (id integer PRIMARY KEY AUTOINCREMENT, k text UNIQUE);";
+    let declared = "CREATE TABLE t (id integer PRIMARY KEY ON CONFLICT REPLACE, email text UNIQUE ON CONFLICT IGNORE, v text);
+                    CREATE TABLE a (id integer PRIMARY KEY ON CONFLICT REPLACE AUTOINCREMENT, k text, UNIQUE (k) ON CONFLICT FAIL);";
+    run(&db, plain).await;
+    let (before, reference_plain, reference) =
+        (dir.path().join("before.db"), dir.path().join("plain.db"), dir.path().join("declared.db"));
+    run(&reference_plain, plain).await;
+    run(&reference, declared).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), declared).unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    assert!(up.iter().any(|s| s.starts_with("CREATE TABLE \"t__schema_new\"")), "{up:?}");
+    schema::dialect::execute(&url, &up, true).await.expect("apply up");
+    assert!(pipeline::migration(&settings).await.unwrap().up.is_empty());
+    std::fs::copy(&db, &before).unwrap();
+    assert_eq!(conflict_behaviour(&before).await, conflict_behaviour(&reference).await);
+    schema::dialect::execute(&url, &down, true).await.expect("apply down");
+    assert_eq!(conflict_behaviour(&db).await, conflict_behaviour(&reference_plain).await);
+}
+
 /// A quoted identifier, written by the test itself (not by the tool).
 fn q(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

@@ -112,6 +112,11 @@ fn key_list(keys: &[Key], parsed: &ParsedTable) -> String {
     format!("({})", keys.join(", "))
 }
 
+/// ` ON CONFLICT REPLACE`, or nothing for SQLite's default (ABORT).
+fn on_conflict(algorithm: &Option<String>) -> String {
+    algorithm.as_deref().map(|a| format!(" ON CONFLICT {a}")).unwrap_or_default()
+}
+
 /// Introspects through a connection (inside a transaction or not).
 pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, IntrospectError> {
     let mut catalog = Catalog::default();
@@ -279,9 +284,10 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
         };
         let constraint_name: Name =
             parsed[&table].primary_key_name.clone().unwrap_or_else(|| format!("{table}_pkey")).into();
+        let definition = format!("PRIMARY KEY {keys}{}", on_conflict(&parsed[&table].primary_key_conflict));
         target.constraints.insert(
             constraint_name.clone(),
-            constraint(constraint_name, ConstraintKind::PrimaryKey, format!("PRIMARY KEY {keys}"), columns, None),
+            constraint(constraint_name, ConstraintKind::PrimaryKey, definition, columns, None),
         );
     }
 
@@ -292,10 +298,12 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
         }
         let columns: Vec<String> = keys.iter().filter_map(|k| k.column.clone()).collect();
         let folded: Vec<String> = columns.iter().map(|c| fold(c)).collect();
-        let declared = parsed[table].uniques.iter().find(|(_, cols)| *cols == folded).and_then(|(n, _)| n.clone());
-        let base = declared.unwrap_or_else(|| format!("{table}_{}_key", columns.join("_")));
+        let declared = parsed[table].uniques.iter().find(|(_, cols, _)| *cols == folded);
+        let base =
+            declared.and_then(|(n, _, _)| n.clone()).unwrap_or_else(|| format!("{table}_{}_key", columns.join("_")));
         let constraint_name = free_name(&target.constraints, base);
-        let definition = format!("UNIQUE {}", key_list(keys, &parsed[table]));
+        let conflict = on_conflict(&declared.and_then(|(_, _, c)| c.clone()));
+        let definition = format!("UNIQUE {}{conflict}", key_list(keys, &parsed[table]));
         target.constraints.insert(
             constraint_name.clone(),
             constraint(

@@ -496,8 +496,10 @@ pub struct ParsedTable {
     /// Per column, in declaration order: its name and what the pragmas do not tell.
     pub columns: Vec<ParsedColumn>,
     pub primary_key_name: Option<String>,
-    /// (name, folded columns) of unique constraints.
-    pub uniques: Vec<(Option<String>, Vec<String>)>,
+    /// The primary key's `ON CONFLICT` algorithm, unless it is the default (ABORT).
+    pub primary_key_conflict: Option<String>,
+    /// (name, folded columns, `ON CONFLICT` algorithm) of unique constraints.
+    pub uniques: Vec<(Option<String>, Vec<String>, Option<String>)>,
     /// (name, folded columns, characteristics such as `DEFERRABLE INITIALLY DEFERRED`).
     pub foreign_keys: Vec<(Option<String>, Vec<String>, Option<String>)>,
     /// (name, canonical expression, folded columns read).
@@ -528,6 +530,22 @@ fn starts_constraint(text: &Text, i: usize) -> bool {
     starts.iter().any(|k| text.is(i, k))
         || (text.is(i, "NOT") && text.is(i + 1, "NULL"))
         || (!after_set && (text.is(i, "NULL") || text.is(i, "DEFAULT")))
+}
+
+/// The algorithm of an `ON CONFLICT` clause of the constraint from `from` (to the next constraint),
+/// unless it is the default, ABORT.
+fn conflict(text: &Text, from: usize, end: usize) -> Option<String> {
+    let mut i = from + 1;
+    while i < end && !starts_constraint(text, i) {
+        if text.token(i) == Some(&Token::LParen) {
+            i = text.closing(i).unwrap_or(end);
+        } else if text.is(i, "ON") && text.is(i + 1, "CONFLICT") {
+            let algorithm = text.keyword(i + 2)?;
+            return matches!(algorithm.as_str(), "ROLLBACK" | "FAIL" | "IGNORE" | "REPLACE").then_some(algorithm);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `[NOT] DEFERRABLE [INITIALLY DEFERRED|IMMEDIATE]` in a foreign key clause (from `from` to the next
@@ -597,11 +615,16 @@ pub fn parse_table(sql: &str, table: &str) -> Result<ParsedTable, String> {
                     i += 2;
                     continue;
                 }
-                (Some("PRIMARY"), _) => parsed.primary_key_name = pending.take(),
-                (Some("UNIQUE"), Some(_)) => parsed.uniques.push((pending.take(), own_columns.clone())),
+                (Some("PRIMARY"), _) => {
+                    parsed.primary_key_name = pending.take();
+                    parsed.primary_key_conflict = conflict(&text, i, item.end);
+                }
+                (Some("UNIQUE"), Some(_)) => {
+                    parsed.uniques.push((pending.take(), own_columns.clone(), conflict(&text, i, item.end)))
+                }
                 (Some("UNIQUE"), None) => {
                     let columns = text.first_paren(i..item.end).map(|p| listed_names(&text, p)).unwrap_or_default();
-                    parsed.uniques.push((pending.take(), columns));
+                    parsed.uniques.push((pending.take(), columns, conflict(&text, i, item.end)));
                 }
                 (Some("CHECK"), _) => {
                     let open = text.first_paren(i..item.end).ok_or("CHECK without an expression")?;
@@ -795,7 +818,17 @@ mod tests {
             parsed.foreign_keys,
             vec![(None, vec!["q\"x".to_string()], Some("DEFERRABLE INITIALLY DEFERRED".to_string()))]
         );
-        assert_eq!(parsed.uniques, vec![(None, vec!["a".to_string(), "g".to_string()])]);
+        assert_eq!(parsed.uniques, vec![(None, vec!["a".to_string(), "g".to_string()], None)]);
+        let conflicts = parse_table(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY DESC ON CONFLICT REPLACE AUTOINCREMENT, \
+             a UNIQUE ON CONFLICT IGNORE REFERENCES p ON DELETE CASCADE, b UNIQUE ON CONFLICT ABORT, \
+             UNIQUE (a, b) ON CONFLICT FAIL)",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(conflicts.primary_key_conflict.as_deref(), Some("REPLACE"));
+        let uniques: Vec<Option<&str>> = conflicts.uniques.iter().map(|u| u.2.as_deref()).collect();
+        assert_eq!(uniques, [Some("IGNORE"), None, Some("FAIL")]);
     }
 
     #[test]

@@ -61,7 +61,7 @@ fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String
         sql.push_str(&format!(" {}", type_name(&column.data_type)));
     }
     if let Some(key) = inline_key {
-        sql.push_str(&format!(" CONSTRAINT {} PRIMARY KEY AUTOINCREMENT", ident(&key.name)));
+        sql.push_str(&format!(" CONSTRAINT {} PRIMARY KEY{} AUTOINCREMENT", ident(&key.name), conflict_clause(key)));
     }
     if let Some(name) = column.collation() {
         sql.push_str(&format!(" COLLATE {}", collation(name)));
@@ -80,6 +80,16 @@ fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String
         sql.push_str(" NOT NULL");
     }
     sql
+}
+
+/// The ` ON CONFLICT …` clause at the end of a key's definition (the introspection writes it last), to
+/// write it on the column with an AUTOINCREMENT key.
+fn conflict_clause(key: &Constraint) -> &str {
+    let tail = key.definition.rfind(" ON CONFLICT ").map_or("", |i| &key.definition[i..]);
+    match tail {
+        " ON CONFLICT ROLLBACK" | " ON CONFLICT FAIL" | " ON CONFLICT IGNORE" | " ON CONFLICT REPLACE" => tail,
+        _ => "",
+    }
 }
 
 /// `CREATE TABLE` for a table under the given name. An AUTOINCREMENT key (the column's identity)
