@@ -55,13 +55,26 @@ impl SqlRenderer for SqliteRenderer {
     }
 }
 
-fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String {
+/// A primary key written on its column: `PRIMARY KEY [DESC] [ON CONFLICT …] [AUTOINCREMENT]`.
+struct InlineKey<'a> {
+    key: &'a Constraint,
+    descending: bool,
+    autoincrement: bool,
+}
+
+fn column_definition(column: &Column, inline_key: Option<&InlineKey>) -> String {
     let mut sql = ident(&column.name);
     if !column.data_type.is_empty() {
         sql.push_str(&format!(" {}", type_name(&column.data_type)));
     }
-    if let Some(key) = inline_key {
-        sql.push_str(&format!(" CONSTRAINT {} PRIMARY KEY{} AUTOINCREMENT", ident(&key.name), conflict_clause(key)));
+    if let Some(InlineKey { key, descending, autoincrement }) = inline_key {
+        sql.push_str(&format!(
+            " CONSTRAINT {} PRIMARY KEY{}{}{}",
+            ident(&key.name),
+            if *descending { " DESC" } else { "" },
+            conflict_clause(key),
+            if *autoincrement { " AUTOINCREMENT" } else { "" }
+        ));
     }
     if let Some(name) = column.collation() {
         sql.push_str(&format!(" COLLATE {}", collation(name)));
@@ -83,7 +96,7 @@ fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String
 }
 
 /// The ` ON CONFLICT …` clause at the end of a key's definition (the introspection writes it last), to
-/// write it on the column with an AUTOINCREMENT key.
+/// write it on the key's column.
 fn conflict_clause(key: &Constraint) -> &str {
     let tail = key.definition.rfind(" ON CONFLICT ").map_or("", |i| &key.definition[i..]);
     match tail {
@@ -92,20 +105,29 @@ fn conflict_clause(key: &Constraint) -> &str {
     }
 }
 
-/// `CREATE TABLE` for a table under the given name. An AUTOINCREMENT key (the column's identity)
-/// can only be written on its column.
+/// The primary key that must be written on its column, and its column: an AUTOINCREMENT key (the
+/// column's identity), and a descending key of one INTEGER column of a rowid table, which SQLite makes
+/// the rowid when it is written as a table constraint but not when it is written on the column.
+fn inline_key(table: &Table) -> Option<(&Name, InlineKey<'_>)> {
+    let key = table.constraints.values().find(|c| c.kind == ConstraintKind::PrimaryKey)?;
+    let [column] = key.columns.as_slice() else { return None };
+    let autoincrement = table.columns.get(column)?.identity.is_some();
+    let descending = key.definition.starts_with(&format!("PRIMARY KEY ({} DESC)", ident(column)))
+        && table.columns.get(column)?.data_type.eq_ignore_ascii_case("INTEGER")
+        && !table.options.iter().any(|o| o == "WITHOUT ROWID");
+    (autoincrement || descending).then_some((column, InlineKey { key, descending, autoincrement }))
+}
+
+/// `CREATE TABLE` for a table under the given name.
 fn create_table(table: &Table, name: &str) -> String {
-    let autoincrement = table.columns.values().find(|c| c.identity.is_some()).map(|c| c.name.clone());
-    let inline_key = table.constraints.values().find(|c| {
-        c.kind == ConstraintKind::PrimaryKey && autoincrement.as_ref().is_some_and(|a| c.columns == [a.clone()])
-    });
+    let inline = inline_key(table);
     let mut lines: Vec<String> = table
         .columns
         .values()
-        .map(|c| column_definition(c, inline_key.filter(|_| Some(&c.name) == autoincrement.as_ref())))
+        .map(|c| column_definition(c, inline.as_ref().filter(|(column, _)| **column == c.name).map(|(_, key)| key)))
         .collect();
     for c in table.constraints.values() {
-        if Some(c) != inline_key {
+        if inline.as_ref().is_none_or(|(_, key)| key.key != c) {
             lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
         }
     }
