@@ -516,6 +516,36 @@ async fn conflict_clauses_of_keys_are_kept() {
     assert_eq!(conflict_behaviour(&db).await, conflict_behaviour(&reference_plain).await);
 }
 
+/// SQLite cannot add a NOT NULL column without a default in place; the rebuild that adds it copies no
+/// value into it, so it fails on a table with rows. The plan reports `not-null-without-default` for
+/// that table (not for a new one), and applying it fails and changes nothing.
+#[tokio::test]
+async fn a_not_null_column_without_a_default_is_a_hazard_of_the_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a text); INSERT INTO t VALUES (1, 'x');").await;
+    let before = fingerprint(&db).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(
+        schema_dir.join("app.sql"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text, b text NOT NULL); CREATE TABLE n (c text NOT NULL);",
+    )
+    .unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let hazards: Vec<(&str, String)> =
+        migration.up.hazards().map(|(_, h)| (h.id.as_str(), h.message.clone())).collect();
+    let not_null: Vec<&String> =
+        hazards.iter().filter(|(id, _)| *id == "not-null-without-default").map(|(_, m)| m).collect();
+    assert_eq!(not_null, ["adds NOT NULL column main.t.b without a default, which fails if the table has rows"]);
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let error = schema::dialect::execute(&url, &up, true).await.expect_err("the copy fails");
+    assert!(format!("{error:#}").contains("NOT NULL constraint failed"), "{error:#}");
+    assert_eq!(fingerprint(&db).await, before);
+}
+
 /// A quoted identifier, written by the test itself (not by the tool).
 fn q(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

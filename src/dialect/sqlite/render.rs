@@ -15,6 +15,7 @@
 use crate::diff::{Change, ChangeSet};
 use crate::model::*;
 use crate::plan::SqlRenderer;
+use crate::safety::{Context, Hazard, HazardId, Severity};
 use indexmap::{IndexMap, IndexSet};
 
 /// A quoted identifier: always quoted, embedded quotes doubled.
@@ -52,6 +53,38 @@ impl SqlRenderer for SqliteRenderer {
 
     fn adapt(&self, changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
         adapt(changes, current, desired)
+    }
+
+    fn hazards(&self, change: &Change, context: &Context) -> Vec<Hazard> {
+        let mut out = crate::safety::default_hazards(change, context);
+        // A rebuild copies the rows of the columns both versions share: a new NOT NULL column without a
+        // default gets no value, and the copy fails if the table has rows.
+        if let Change::RebuildTable { from, to } = change
+            && context.existing(&from.name)
+        {
+            let added = to.columns.iter().filter(|(key, _)| !from.columns.contains_key(*key)).map(|(_, c)| c);
+            for column in added {
+                if column.not_null
+                    && column.default.is_none()
+                    && column.generated().is_none()
+                    && column.identity.is_none()
+                {
+                    out.push(
+                        Hazard::new(
+                            HazardId::NotNullWithoutDefault,
+                            Severity::High,
+                            format!(
+                                "adds NOT NULL column {}.{} without a default, which fails if the table has rows",
+                                to.name, column.name
+                            ),
+                            "Give the column a default, or add it nullable, fill it, then make it NOT NULL",
+                        )
+                        .on(&from.name),
+                    );
+                }
+            }
+        }
+        out
     }
 }
 
