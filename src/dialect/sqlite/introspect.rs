@@ -272,14 +272,18 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
         });
     }
 
+    let key_indexes: IndexMap<&str, &[Key]> = indexes
+        .iter()
+        .filter(|(_, (_, origin, _))| origin == "pk")
+        .map(|((table, _), (_, _, keys))| (table.as_str(), keys.as_slice()))
+        .collect();
     for (table, mut columns) in primary_keys {
         let Some(target) = catalog.tables.get_mut(&name(&table)) else { continue };
         columns.sort();
         let columns: Vec<Name> = columns.into_iter().map(|(_, c)| c.into()).collect();
         // A key that is not the rowid has an index, which knows its collations and order.
-        let index = indexes.iter().find(|((t, _), (_, origin, _))| *t == table && origin == "pk");
-        let keys = match index {
-            Some((_, (_, _, keys))) => key_list(keys, &parsed[&table]),
+        let keys = match key_indexes.get(table.as_str()) {
+            Some(keys) => key_list(keys, &parsed[&table]),
             None => format!("({})", quoted_list(&columns)),
         };
         let constraint_name: Name =
