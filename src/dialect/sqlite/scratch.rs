@@ -57,6 +57,15 @@ pub async fn load(statements: &[DeclaredStatement]) -> Result<Catalog, LoadError
 /// renaming a column of a table made for that purpose. `writable_schema` makes SQLite leave a
 /// definition it cannot resolve (a view over a table that does not exist) as it is instead of failing.
 async fn rewrite_double_quoted_strings(conn: &mut sqlx::SqliteConnection) -> Result<(), LoadError> {
+    // SQLite checks every definition of the schema for the rename (0.7 s of CPU for 6,600 objects):
+    // without a double quote anywhere there is nothing to rewrite.
+    let quoted: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE instr(sql, '\"') > 0)")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| LoadError::Rewrite(e.to_string()))?;
+    if !quoted {
+        return Ok(());
+    }
     let names: Vec<String> = sqlx::query_scalar("SELECT name FROM main.sqlite_schema")
         .fetch_all(&mut *conn)
         .await
