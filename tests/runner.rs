@@ -759,3 +759,22 @@ async fn hostile_literals_and_names_survive_generate_migrate_up_and_down() {
     assert_eq!(schema_of(&db).await, original);
     assert_eq!(canary().await, ["1,'alive'"]);
 }
+
+/// A PostgreSQL database holding the hostile objects is readable when `ignore` matches them: `plan` sees
+/// nothing to do for a declared schema without them.
+#[tokio::test]
+async fn a_database_with_hostile_objects_is_readable_when_they_are_ignored() {
+    let db = fresh("runner_hostile_ignored").await;
+    let project = Project::new(&db);
+    schema::testkit::roundtrip::load_sql(&db.url, &pg_hostile_schema(1)).await.unwrap();
+    let schema_dir = project.dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(
+        schema_dir.join("app.sql"),
+        "CREATE TABLE canary (id int PRIMARY KEY, note text);\nCREATE TABLE log (entry text);\n",
+    )
+    .unwrap();
+    project.config("ignore = [\"public.tbl *\", \"public.view *\", \"public.fn *\", \"public.child\"]\n");
+    let plan = project.run(&["plan", "--exit-code"]);
+    assert_eq!(plan.expect(0, "nothing to do").stdout, "no changes\n");
+}

@@ -59,10 +59,11 @@ pub async fn load(statements: &[DeclaredStatement]) -> Result<Catalog, LoadError
 async fn rewrite_double_quoted_strings(conn: &mut sqlx::SqliteConnection) -> Result<(), LoadError> {
     // SQLite checks every definition of the schema for the rename (0.7 s of CPU for 6,600 objects):
     // without a double quote anywhere there is nothing to rewrite.
-    let quoted: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE instr(sql, '\"') > 0)")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| LoadError::Rewrite(e.to_string()))?;
+    let quoted: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE instr(sql, '\"') > 0)")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| LoadError::Rewrite(e.to_string()))?;
     if !quoted {
         return Ok(());
     }
