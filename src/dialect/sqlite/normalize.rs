@@ -355,9 +355,10 @@ impl<'a> Text<'a> {
             let tok = &self.toks[i];
             let rewritten = unquoted(&tok.token, scope);
             let text = rewritten.as_deref().unwrap_or(self.source(i));
+            // Tokens, not characters: the number `1.` before `AS` keeps its space (`1.AS` is not SQL).
+            let after = i.checked_sub(1).filter(|p| *p >= range.start).and_then(|p| self.token(p));
             let tight = matches!(tok.token, Token::Comma | Token::RParen | Token::Period | Token::SemiColon)
-                || out.ends_with('(')
-                || out.ends_with('.');
+                || matches!(after, Some(Token::LParen | Token::Period));
             let space = if i == range.start {
                 false
             } else if tok.spaced {
@@ -763,8 +764,9 @@ mod tests {
             canonical("\"email\" = [email] AND `x` <> [a b] AND [select]"),
             "\"email\" = email AND x <> [a b] AND [select]"
         );
-        // A name that loses its quotes does not run into its neighbour.
+        // A name that loses its quotes does not run into its neighbour, nor does a number ending in a dot.
         assert_eq!(canonical("[a]AND[b]"), "a AND b");
+        assert_eq!(canonical("SELECT 1. AS x, t . y, f( 2 )"), "SELECT 1. AS x, t.y, f(2)");
         // Text the tokenizer cannot read is kept as it is.
         assert_eq!(canonical("  'unterminated  "), "'unterminated");
     }
