@@ -649,6 +649,7 @@ pub fn parse_table(sql: &str, table: &str) -> Result<ParsedTable, String> {
                     parsed.foreign_keys.push((pending.take(), own_columns.clone(), characteristics));
                 }
                 (Some("COLLATE"), Some(c)) => {
+                    pending = None;
                     parsed.columns[c].collation = text.name(i + 1).map(|n| n.to_ascii_uppercase());
                     i += 2;
                     continue;
@@ -663,6 +664,7 @@ pub fn parse_table(sql: &str, table: &str) -> Result<ParsedTable, String> {
                 // A default is read from the pragma; skip it so that its words are not taken for
                 // constraints (a parenthesized one is skipped as a group). `SET DEFAULT` is an action.
                 (Some("DEFAULT"), _) if !text.is(i.wrapping_sub(1), "SET") => {
+                    pending = None;
                     i += 1;
                     if matches!(text.token(i), Some(Token::Plus | Token::Minus)) {
                         i += 1;
@@ -673,6 +675,9 @@ pub fn parse_table(sql: &str, table: &str) -> Result<ParsedTable, String> {
                     continue;
                 }
                 (Some("AUTOINCREMENT"), _) => parsed.autoincrement = true,
+                // A name given to NOT NULL, NULL, DEFAULT or COLLATE (which the model does not name)
+                // is not the next constraint's.
+                (Some("NOT" | "NULL" | "COLLATE" | "DEFAULT"), _) => pending = None,
                 _ => {}
             }
             i += 1;
@@ -821,6 +826,8 @@ mod tests {
             vec![(None, vec!["q\"x".to_string()], Some("DEFERRABLE INITIALLY DEFERRED".to_string()))]
         );
         assert_eq!(parsed.uniques, vec![(None, vec!["a".to_string(), "g".to_string()], None)]);
+        let named = parse_table("CREATE TABLE t (a int CONSTRAINT nn NOT NULL CHECK (a > 0))", "t").unwrap();
+        assert_eq!(named.checks[0].0, None, "the name belongs to NOT NULL");
         let conflicts = parse_table(
             "CREATE TABLE t (id INTEGER PRIMARY KEY DESC ON CONFLICT REPLACE AUTOINCREMENT, \
              a UNIQUE ON CONFLICT IGNORE REFERENCES p ON DELETE CASCADE, b UNIQUE ON CONFLICT ABORT, \
