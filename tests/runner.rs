@@ -656,7 +656,7 @@ CREATE TABLE {t} (
 );
 CREATE TABLE child (id int PRIMARY KEY, ref int REFERENCES {t} (id) ON DELETE CASCADE);
 CREATE INDEX {i} ON {t} (lower({c}), ('z''z' || {c})) WHERE {c} <> 'w''; DROP TABLE canary; --{version}';
-CREATE VIEW {v} AS SELECT id, {c}, 'v''; DROP TABLE canary; --{version}'::text AS lit, 'line1
+CREATE VIEW {v} AS SELECT id, {c}, 'it''s'::text AS its, 'v''; DROP TABLE canary; --{version}'::text AS lit, 'line1
 line2 ''{version}'::text AS ml, $q$d'; DROP TABLE canary; --{version}$q$::text AS dq FROM {t} WHERE {c} <> '/*';
 CREATE FUNCTION {f}() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
@@ -698,7 +698,7 @@ async fn pg_hostile_behaviour(db: &TestDatabase, version: u32) -> Vec<String> {
     for select in [
         format!("SELECT format('%s,%L,%L', id, {c}, s) FROM {t} ORDER BY id"),
         "SELECT quote_literal(entry) FROM log ORDER BY 1".to_string(),
-        format!("SELECT format('%s,%L,%L,%L,%L', id, {c}, lit, ml, dq) FROM {} ORDER BY id", q(HOSTILE_VIEW)),
+        format!("SELECT format('%s,%L,%L,%L,%L,%L', id, {c}, its, lit, ml, dq) FROM {} ORDER BY id", q(HOSTILE_VIEW)),
         format!("SELECT obj_description('{}'::regclass, 'pg_class')", t.replace('\'', "''")),
     ] {
         let rows: Vec<Option<String>> =

@@ -631,7 +631,7 @@ CREATE TABLE {t} (
 );
 CREATE TABLE child (id integer PRIMARY KEY, ref integer REFERENCES {t} (id) ON DELETE CASCADE);
 CREATE INDEX {i} ON {t} (lower({c}), 'z''z' || {c}) WHERE {c} <> 'w''; DROP TABLE canary; --{version}';
-CREATE VIEW {v} AS SELECT id, {c}, 0x1F AS hex, 'v''; DROP TABLE canary; --{version}' AS lit, 'line1
+CREATE VIEW {v} AS SELECT id, {c}, 0x1F AS hex, 'it''s' AS its, 'v''; DROP TABLE canary; --{version}' AS lit, 'line1
 line2 ''{version}' AS ml FROM {t} WHERE {c} <> '/*';
 CREATE TRIGGER {tr} AFTER INSERT ON {t} WHEN NEW.{c} <> 'n''o' BEGIN INSERT INTO log VALUES ('t''; DROP TABLE canary; --{version}' || NEW.{c}); END;
 ",
@@ -670,7 +670,8 @@ async fn hostile_behaviour(path: &Path, version: u32) -> Vec<String> {
         ),
         "SELECT quote(entry) FROM log ORDER BY 1".to_string(),
         format!(
-            "SELECT quote(id) || ',' || quote({c}) || ',' || quote(lit) || ',' || quote(ml) FROM {} ORDER BY id",
+            "SELECT quote(id) || ',' || quote({c}) || ',' || quote(hex) || ',' || quote(its) || ',' || quote(lit) || ',' || quote(ml) \
+             FROM {} ORDER BY id",
             q(VIEW)
         ),
     ] {
