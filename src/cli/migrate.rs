@@ -17,9 +17,10 @@ Exit codes:
 const MIGRATE_HELP: &str = "\
 Each migration runs in its own transaction together with its row in the tracking table, except files whose
 first line is `-- schema:no-transaction` (PostgreSQL; SQLite runs those in a transaction too): those run
-statement by statement, and a failure leaves the migration marked dirty until `schema migrate resolve`. Contract migrations (`-- schema:phase contract`)
-run only with `migrate up --contract`; `status` lists them as waiting. Runners take turns through a lock; generated/schema.sum
-must list every migration file (`schema migrate hash` updates it after a migration was written by hand).
+statement by statement, and a failure leaves the migration marked dirty until `schema migrate resolve`.
+Contract migrations (`-- schema:phase contract`) run only with `migrate up --contract`; `status` lists them
+as waiting. Runners take turns through a lock; generated/schema.sum must list every migration file
+(`schema migrate hash` updates it after a migration was written by hand).
 
 Exit codes: 0 success; 1 (status only) migrations pending; 2 trouble";
 
