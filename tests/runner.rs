@@ -623,3 +623,158 @@ async fn hazards_online_statement_timeout_in_the_file_bounds_a_concurrent_build(
             .unwrap();
     assert!(valid);
 }
+
+/// A quoted identifier, written by the test itself (not by the tool).
+fn q(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Names with every character that quoting must survive: both quotes, `;`, comment starters,
+/// backticks, brackets, non-ASCII letters and spaces (each under PostgreSQL's 63 bytes).
+const HOSTILE_TABLE: &str = "tbl \"q\" 'a'; --c /*d*/ `e` [f] ü";
+const HOSTILE_COLUMN: &str = "col \"q\" 'a'; -- /*x*/ `b` [c] ✓";
+const HOSTILE_VIEW: &str = "view \"v\"; -- /*";
+const HOSTILE_INDEX: &str = "idx 'i' /* [x] */ \"j\"";
+const HOSTILE_TRIGGER: &str = "trg \"t\" `b` ; --";
+const HOSTILE_FUNCTION: &str = "fn \"f\"; -- 'g'";
+
+/// The hostile schema for PostgreSQL: every construct whose text the database keeps and the tool writes
+/// back (default, check, generated column, view, partial and expression index, trigger with its
+/// condition and function, comment), with literals that end the statement early if a doubled quote is
+/// lost. `version` changes every literal and adds a column.
+fn pg_hostile_schema(version: u32) -> String {
+    let (t, c) = (q(HOSTILE_TABLE), q(HOSTILE_COLUMN));
+    let extra = if version == 2 { "\n    extra text NOT NULL DEFAULT 'e''; DROP TABLE canary; --'," } else { "" };
+    format!(
+        "CREATE TABLE canary (id int PRIMARY KEY, note text);
+CREATE TABLE log (entry text);
+CREATE TABLE {t} (
+    id int PRIMARY KEY,
+    {c} text COLLATE \"C\" NOT NULL DEFAULT 'x''; DROP TABLE canary; --' CONSTRAINT {k} CHECK ({c} <> 'it''s /* no */ -- no{version}'),
+    s text GENERATED ALWAYS AS ('x''y{version}' || {c}) STORED,{extra}
+    CONSTRAINT {u} UNIQUE ({c})
+);
+CREATE TABLE child (id int PRIMARY KEY, ref int REFERENCES {t} (id) ON DELETE CASCADE);
+CREATE INDEX {i} ON {t} (lower({c}), ('z''z' || {c})) WHERE {c} <> 'w''; DROP TABLE canary; --{version}';
+CREATE VIEW {v} AS SELECT id, {c}, 'it''s'::text AS its, 'v''; DROP TABLE canary; --{version}'::text AS lit, 'line1
+line2 ''{version}'::text AS ml, $q$d'; DROP TABLE canary; --{version}$q$::text AS dq FROM {t} WHERE {c} <> '/*';
+CREATE FUNCTION {f}() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    INSERT INTO log VALUES ('t''; DROP TABLE canary; --{version}' || NEW.{c});
+    RETURN NEW;
+END
+$body$;
+CREATE TRIGGER {tr} AFTER INSERT ON {t} FOR EACH ROW WHEN (NEW.{c} <> 'n''o{version}') EXECUTE FUNCTION {f}();
+COMMENT ON TABLE {t} IS 'c''; DROP TABLE canary; --{version}';
+",
+        k = q("chk \"k\"; --"),
+        u = q("uq 'u' [x]"),
+        i = q(HOSTILE_INDEX),
+        v = q(HOSTILE_VIEW),
+        f = q(HOSTILE_FUNCTION),
+        tr = q(HOSTILE_TRIGGER),
+    )
+}
+
+/// What the hostile objects do (defaults, generated values, the check, the trigger, the view), seen
+/// through rows. Empties the tables first, then inserts rows.
+async fn pg_hostile_behaviour(db: &TestDatabase, version: u32) -> Vec<String> {
+    let id = i64::from(version) * 100;
+    let (t, c) = (q(HOSTILE_TABLE), q(HOSTILE_COLUMN));
+    let mut conn = db.connect().await.unwrap();
+    let mut out = Vec::new();
+    for statement in [
+        format!("DELETE FROM child; DELETE FROM {t}; DELETE FROM log"),
+        format!("INSERT INTO {t} (id) VALUES ({id})"),
+        format!("INSERT INTO {t} (id, {c}) VALUES ({}, 'hello ''world'' {id}')", id + 1),
+        format!("INSERT INTO child VALUES ({id}, {})", id + 1),
+        // The check refuses the first, not the second.
+        format!("INSERT INTO {t} (id, {c}) VALUES ({}, 'it''s /* no */ -- no{version}')", id + 2),
+        format!("INSERT INTO {t} (id, {c}) VALUES ({}, 'it''s /* no */ -- no{}')", id + 3, version + 10),
+    ] {
+        let result = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone())).execute(&mut conn).await;
+        out.push(format!("{statement}: {}", if result.is_ok() { "accepted" } else { "rejected" }));
+    }
+    for select in [
+        format!("SELECT format('%s,%L,%L', id, {c}, s) FROM {t} ORDER BY id"),
+        "SELECT quote_literal(entry) FROM log ORDER BY 1".to_string(),
+        format!("SELECT format('%s,%L,%L,%L,%L,%L', id, {c}, its, lit, ml, dq) FROM {} ORDER BY id", q(HOSTILE_VIEW)),
+        format!("SELECT obj_description('{}'::regclass, 'pg_class')", t.replace('\'', "''")),
+    ] {
+        let rows: Vec<Option<String>> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(select.clone())).fetch_all(&mut conn).await.unwrap();
+        out.extend(rows.into_iter().map(|r| r.unwrap_or_default()));
+    }
+    out
+}
+
+/// Literals and names that end a statement early when a quote is lost go through `generate`, `migrate up`
+/// (creation, then changes to every object, online where the table exists) and `migrate down` on
+/// PostgreSQL unchanged: the canary keeps its row, the database matches the declared schema and behaves
+/// like it, and a second plan is empty.
+#[tokio::test]
+async fn hostile_literals_and_names_survive_generate_migrate_up_and_down() {
+    let db = fresh("runner_hostile").await;
+    let server = pg_server().await.unwrap();
+    let project = Project::new(&db);
+    let load =
+        |url: String, sql: String| async move { schema::testkit::roundtrip::load_sql(&url, &sql).await.unwrap() };
+    load(
+        db.url.clone(),
+        "CREATE TABLE canary (id int PRIMARY KEY, note text); INSERT INTO canary VALUES (1, 'alive');".into(),
+    )
+    .await;
+    let canary = || async {
+        let mut conn = db.connect().await.unwrap();
+        sqlx::query_scalar::<_, String>("SELECT format('%s,%L', id, note) FROM canary")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    };
+    let original = schema_of(&db).await;
+    let schema_dir = project.dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    let mut after = Vec::new();
+    for version in [1, 2] {
+        let declared = pg_hostile_schema(version);
+        std::fs::write(schema_dir.join("app.sql"), &declared).unwrap();
+        project.run(&["generate", "--name", &format!("hostile{version}")]).expect(0, "generate");
+        project.run(&["migrate", "up"]).expect(0, "migrate up");
+        assert_eq!(canary().await, ["1,'alive'"], "version {version}");
+        let reference = server.fresh_database(&format!("runner_hostile_ref{version}")).await.unwrap();
+        load(reference.url.clone(), declared).await;
+        let schema = schema_of(&db).await;
+        assert_eq!(schema, schema_of(&reference).await, "version {version}");
+        let behaviour = pg_hostile_behaviour(&db, version).await;
+        assert_eq!(behaviour, pg_hostile_behaviour(&reference, version).await, "version {version}");
+        let again = project.run(&["plan", "--exit-code"]);
+        assert_eq!(again.expect(0, "second plan").stdout, "no changes\n", "version {version}");
+        after.push((schema, tracked(&db).await));
+        let _ = server.drop_database(&reference.name).await;
+    }
+    let first = after[0].1.last().unwrap().0.clone();
+    project.run(&["migrate", "down", "--to", &first]).expect(0, "down to the first round");
+    assert_eq!(schema_of(&db).await, after[0].0);
+    project.run(&["migrate", "down", "--all"]).expect(0, "down all");
+    assert_eq!(schema_of(&db).await, original);
+    assert_eq!(canary().await, ["1,'alive'"]);
+}
+
+/// A PostgreSQL database holding the hostile objects is readable when `ignore` matches them: `plan` sees
+/// nothing to do for a declared schema without them.
+#[tokio::test]
+async fn a_database_with_hostile_objects_is_readable_when_they_are_ignored() {
+    let db = fresh("runner_hostile_ignored").await;
+    let project = Project::new(&db);
+    schema::testkit::roundtrip::load_sql(&db.url, &pg_hostile_schema(1)).await.unwrap();
+    let schema_dir = project.dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(
+        schema_dir.join("app.sql"),
+        "CREATE TABLE canary (id int PRIMARY KEY, note text);\nCREATE TABLE log (entry text);\n",
+    )
+    .unwrap();
+    project.config("ignore = [\"public.tbl *\", \"public.view *\", \"public.fn *\", \"public.child\"]\n");
+    let plan = project.run(&["plan", "--exit-code"]);
+    assert_eq!(plan.expect(0, "nothing to do").stdout, "no changes\n");
+}

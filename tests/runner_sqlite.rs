@@ -200,3 +200,43 @@ fn sqlite_drift_after_a_rebuild_of_a_table_with_foreign_keys() {
     drift.expect(0, "in sync after the rebuild");
     assert!(!drift.stdout.contains("error"), "{}", drift.stdout);
 }
+
+/// With SQLite, `-- schema:no-transaction` changes nothing (as the README says): such a file runs in
+/// its savepoint like any other, so a failure leaves nothing behind and no dirty row; BEGIN and COMMIT
+/// are refused in it as in any other file. Messages name SQLite's tracking table, `main.schema_migrations`,
+/// and say nothing of PostgreSQL's concurrent index builds.
+#[tokio::test]
+async fn sqlite_no_transaction_migrations_run_in_their_savepoint() {
+    let project = Project::new();
+    project.add("20240101000000_base", "CREATE TABLE base (id integer PRIMARY KEY);\n", "DROP TABLE base;\n");
+    project.add(
+        "20240102000000_half",
+        "-- schema:no-transaction\nCREATE TABLE first (x integer);\nINSERT INTO nope VALUES (1);\n",
+        "DROP TABLE first;\n",
+    );
+    let (empty, _) = project.state().await;
+    let failed = project.run(&["migrate", "up"]);
+    failed.expect(2, "the second statement fails");
+    assert!(failed.stderr.contains("no such table: nope"), "{failed:?}");
+    assert!(failed.stderr.contains("was rolled back"), "{failed:?}");
+    for text in [&failed.stdout, &failed.stderr] {
+        assert!(!text.contains("public.") && !text.contains("CONCURRENTLY") && !text.contains("dirty"), "{failed:?}");
+    }
+    let (schema, versions) = project.state().await;
+    assert_eq!(versions, ["20240101000000"], "the failed migration is not recorded, dirty or not");
+    assert!(schema.iter().all(|s| !s.contains("first")), "nothing of the failed migration remains: {schema:?}");
+    assert_ne!(schema, empty);
+    let status = project.run(&["migrate", "status"]);
+    status.expect(1, "one pending, nothing dirty");
+    assert!(status.stdout.contains("tracking table main.schema_migrations"), "{status:?}");
+
+    project.add(
+        "20240102000000_half",
+        "-- schema:no-transaction\nCREATE TABLE first (x integer);\nCOMMIT;\n",
+        "DROP TABLE first;\n",
+    );
+    let refused = project.run(&["migrate", "up"]);
+    refused.expect(2, "COMMIT would end the run's transaction");
+    assert!(refused.stderr.contains(":3:1: COMMIT in a migration; remove it (with SQLite"), "{refused:?}");
+    assert_eq!(project.state().await.1, ["20240101000000"]);
+}

@@ -364,3 +364,387 @@ async fn renamed_index_is_dropped_and_created_under_its_new_name() {
     assert!(up.iter().any(|s| s.starts_with("CREATE INDEX \"t_new\"")), "{up:?}");
     assert!(down.iter().any(|s| s.starts_with("CREATE INDEX \"t_old\"")), "{down:?}");
 }
+
+/// SQLite rewrites the views and triggers that name a renamed table or column, quoting the new name;
+/// they are created again from the declared text, so the next plan is empty. Checks and indexes keep
+/// SQLite's rewrite: a quoted name of one of the table's own columns reads as the unquoted one.
+#[tokio::test]
+async fn views_and_triggers_over_renamed_tables_and_columns_end_as_declared() {
+    let (up, _) = round_trip(
+        "CREATE TABLE log (m text);
+         CREATE TABLE tickets (id integer CONSTRAINT pk PRIMARY KEY, summary text CONSTRAINT ck CHECK (length(summary) > 0));
+         CREATE INDEX tickets_summary ON tickets (lower(summary)) WHERE summary <> '';
+         CREATE VIEW ticket_count AS SELECT count(*) AS n FROM tickets WHERE summary IS NOT NULL;
+         CREATE TRIGGER tickets_log AFTER INSERT ON tickets BEGIN INSERT INTO log VALUES (NEW.summary); END;",
+        "INSERT INTO tickets VALUES (1, 'a');",
+        "CREATE TABLE log (m text);
+         -- schema:renamed-from tickets
+         CREATE TABLE issues (
+             id integer CONSTRAINT pk PRIMARY KEY,
+             title text CONSTRAINT ck CHECK (length(title) > 0) -- schema:renamed-from summary
+         );
+         CREATE INDEX tickets_summary ON issues (lower(title)) WHERE title <> '';
+         CREATE VIEW ticket_count AS SELECT count(*) AS n FROM issues WHERE title IS NOT NULL;
+         CREATE TRIGGER tickets_log AFTER INSERT ON issues BEGIN INSERT INTO log VALUES (NEW.title); END;",
+    )
+    .await;
+    assert!(up.iter().any(|s| s.starts_with("ALTER TABLE \"tickets\" RENAME TO")), "renamed in place: {up:?}");
+}
+
+/// A double-quoted word that names no column is a string to SQLite, which rewrites it to single quotes
+/// everywhere when a column is dropped or renamed: the declared text is read that way, so dropping a
+/// column of one table leaves nothing to do in another table's check.
+#[tokio::test]
+async fn double_quoted_strings_read_as_sqlite_leaves_them_after_a_dropped_column() {
+    round_trip(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text, b text); CREATE TABLE u (x text CHECK (x <> \"zz\"));",
+        "INSERT INTO t VALUES (1, 'a', 'b'); INSERT INTO u VALUES ('y');",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text); CREATE TABLE u (x text CHECK (x <> \"zz\"));",
+    )
+    .await;
+}
+
+/// UNIQUE and PRIMARY KEY constraints compare with the collation and order written on their keys. A
+/// descending key of one INTEGER column is not the rowid when written on its column (SQLite's
+/// documented quirk) but is when written as a table constraint: it stays on its column.
+#[tokio::test]
+async fn key_collations_and_order_are_kept() {
+    round_trip(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, e text); CREATE TABLE q (id INTEGER, v text);",
+        "INSERT INTO t VALUES (1, 'A'), (2, 'b'); INSERT INTO q VALUES (5, 'five');",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, e text, UNIQUE (e COLLATE NOCASE DESC));
+         CREATE TABLE k (name text, n int, PRIMARY KEY (name COLLATE RTRIM, n DESC)) WITHOUT ROWID;
+         CREATE TABLE q (id INTEGER PRIMARY KEY DESC, v text);",
+    )
+    .await;
+}
+
+/// A view over a table that was dropped no longer prepares; the database stays readable, and the view
+/// is dropped, and created again by the down migration, as it is.
+#[tokio::test]
+async fn a_view_over_a_dropped_table_does_not_make_the_database_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let stale = "CREATE VIEW stale AS SELECT a FROM gone";
+    run(&db, &format!("CREATE TABLE gone (a); {stale}; DROP TABLE gone; CREATE TABLE keep (id integer PRIMARY KEY);"))
+        .await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE keep (id integer PRIMARY KEY);").unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    assert_eq!(up, ["DROP VIEW \"stale\";"]);
+    schema::dialect::execute(&url, &up, true).await.expect("apply up");
+    assert!(pipeline::migration(&settings).await.unwrap().up.is_empty());
+    schema::dialect::execute(&url, &down, true).await.expect("apply down");
+    let mut conn = open(&db).await;
+    let sql = strings(&mut conn, "SELECT sql FROM sqlite_schema WHERE name = 'stale'").await;
+    assert_eq!(sql, ["CREATE VIEW \"stale\" AS\nSELECT a FROM gone"]);
+}
+
+/// The tables a virtual table keeps its data in are its own; a table whose name merely starts with the
+/// virtual table's name is managed like any other.
+#[tokio::test]
+async fn a_table_named_like_a_virtual_tables_shadow_tables_is_managed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite:{}", db.display());
+    let archive = "CREATE TABLE docs_archive (id integer PRIMARY KEY);";
+    run(&db, &format!("CREATE VIRTUAL TABLE docs USING fts5(body); {archive}")).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), archive).unwrap();
+    let settings = Settings { url: Some(url), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let steps: Vec<&String> = migration.up.steps.iter().map(|s| &s.description).collect();
+    assert!(migration.up.is_empty(), "{steps:?}");
+}
+
+/// What conflicting inserts do to `t` and `a` (see the test below), as rows or errors.
+async fn conflict_behaviour(path: &Path) -> Vec<String> {
+    let mut conn = open(path).await;
+    let mut out = Vec::new();
+    for insert in [
+        "INSERT INTO t VALUES (1, 'a', 'first')",
+        "INSERT INTO t VALUES (1, 'b', 'same id')",
+        "INSERT INTO t VALUES (2, 'b', 'same email')",
+        "INSERT INTO a (id, k) VALUES (1, 'x')",
+        "INSERT INTO a (id, k) VALUES (1, 'y')",
+        "INSERT INTO a (id, k) VALUES (2, 'y')",
+    ] {
+        let result = sqlx::raw_sql(insert).execute(&mut conn).await;
+        out.push(format!("{insert}: {}", result.map(|_| "ok".to_string()).unwrap_or_else(|e| e.to_string())));
+    }
+    out.extend(strings(&mut conn, "SELECT id || ',' || email || ',' || v FROM t ORDER BY id").await);
+    out.extend(strings(&mut conn, "SELECT id || ',' || k FROM a ORDER BY id").await);
+    out
+}
+
+/// `ON CONFLICT` clauses of PRIMARY KEY and UNIQUE constraints decide what a conflicting INSERT does:
+/// they are read, compared (a table without them is rebuilt) and written back, on an AUTOINCREMENT key
+/// too; the down migration takes them away again.
+#[tokio::test]
+async fn conflict_clauses_of_keys_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let plain = "CREATE TABLE t (id integer PRIMARY KEY, email text UNIQUE, v text);
+                 CREATE TABLE a (id integer PRIMARY KEY AUTOINCREMENT, k text UNIQUE);";
+    let declared = "CREATE TABLE t (id integer PRIMARY KEY ON CONFLICT REPLACE, email text UNIQUE ON CONFLICT IGNORE, v text);
+                    CREATE TABLE a (id integer PRIMARY KEY ON CONFLICT REPLACE AUTOINCREMENT, k text, UNIQUE (k) ON CONFLICT FAIL);";
+    run(&db, plain).await;
+    let (before, reference_plain, reference) =
+        (dir.path().join("before.db"), dir.path().join("plain.db"), dir.path().join("declared.db"));
+    run(&reference_plain, plain).await;
+    run(&reference, declared).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), declared).unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    assert!(up.iter().any(|s| s.starts_with("CREATE TABLE \"t__schema_new\"")), "{up:?}");
+    schema::dialect::execute(&url, &up, true).await.expect("apply up");
+    assert!(pipeline::migration(&settings).await.unwrap().up.is_empty());
+    std::fs::copy(&db, &before).unwrap();
+    assert_eq!(conflict_behaviour(&before).await, conflict_behaviour(&reference).await);
+    schema::dialect::execute(&url, &down, true).await.expect("apply down");
+    assert_eq!(conflict_behaviour(&db).await, conflict_behaviour(&reference_plain).await);
+}
+
+/// SQLite cannot add a NOT NULL column without a default in place; the rebuild that adds it copies no
+/// value into it, so it fails on a table with rows. The plan reports `not-null-without-default` for
+/// that table (not for a new one), and applying it fails and changes nothing.
+#[tokio::test]
+async fn a_not_null_column_without_a_default_is_a_hazard_of_the_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a text); INSERT INTO t VALUES (1, 'x');").await;
+    let before = fingerprint(&db).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(
+        schema_dir.join("app.sql"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text, b text NOT NULL); CREATE TABLE n (c text NOT NULL);",
+    )
+    .unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let hazards: Vec<(&str, String)> =
+        migration.up.hazards().map(|(_, h)| (h.id.as_str(), h.message.clone())).collect();
+    let not_null: Vec<&String> =
+        hazards.iter().filter(|(id, _)| *id == "not-null-without-default").map(|(_, m)| m).collect();
+    assert_eq!(not_null, ["adds NOT NULL column main.t.b without a default, which fails if the table has rows"]);
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let error = schema::dialect::execute(&url, &up, true).await.expect_err("the copy fails");
+    assert!(format!("{error:#}").contains("NOT NULL constraint failed"), "{error:#}");
+    assert_eq!(fingerprint(&db).await, before);
+}
+
+/// SQLite syntax that sqlparser cannot parse or print faithfully (`<<`, `IS NOT expr`, `->>`, `0x` integers,
+/// `RAISE`, `INSERT OR REPLACE`, window functions, recursive CTEs, STRICT with ANY) goes through as written:
+/// definitions are cut from the stored text, not printed from sqlparser's AST.
+#[tokio::test]
+async fn sqlite_syntax_goes_through_as_written() {
+    round_trip(
+        "CREATE TABLE audit (at text, msg text);",
+        "INSERT INTO audit VALUES ('then', 'kept');",
+        "CREATE TABLE doc (
+             id integer PRIMARY KEY, data text CHECK (json_valid(data)), kind any,
+             n int CHECK (typeof(n) = 'integer' AND n BETWEEN 0x0 AND 0xFF),
+             code text CHECK (code GLOB '[A-Z]*' AND code NOT LIKE '%\\_%' ESCAPE '\\'),
+             title text AS (data ->> '$.title') VIRTUAL,
+             total real GENERATED ALWAYS AS (CAST(json_extract(data, '$.total') AS real)) STORED
+         ) STRICT;
+         CREATE TABLE audit (at text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), msg text);
+         CREATE INDEX doc_title ON doc (data ->> '$.title' COLLATE NOCASE DESC) WHERE json_type(data, '$.title') = 'text';
+         CREATE VIEW doc_stats AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3)
+             SELECT d.id, iif(d.n > 10, 'big', 'small') AS size, row_number() OVER (PARTITION BY d.kind ORDER BY d.id DESC) AS rn,
+                    (SELECT group_concat(x, ',') FROM c) AS xs, d.n << 2 | 1 AS bits, ~d.n AS inv, d.code IS NOT d.title AS differs
+             FROM doc AS d LEFT JOIN audit a ON a.msg = d.code WHERE d.n NOT NULL AND d.code ISNULL = 0 LIMIT 10 OFFSET 0;
+         CREATE TRIGGER doc_guard BEFORE UPDATE OF n ON doc FOR EACH ROW WHEN NEW.n < OLD.n
+         BEGIN
+             SELECT RAISE(ABORT, 'n can''t decrease');
+             INSERT OR REPLACE INTO audit (msg) VALUES ('n ' || OLD.n || ' -> ' || NEW.n);
+         END;",
+    )
+    .await;
+}
+
+/// A quoted identifier, written by the test itself (not by the tool).
+fn q(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Runs the binary in `dir`; returns the exit code and both outputs.
+fn cli(dir: &Path, url: &str, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_schema"))
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .args(["--url", url])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (output.status.code().unwrap(), text(&output.stdout), text(&output.stderr))
+}
+
+fn cli_ok(dir: &Path, url: &str, args: &[&str]) -> String {
+    let (code, stdout, stderr) = cli(dir, url, args);
+    assert_eq!(code, 0, "{args:?}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}");
+    stdout
+}
+
+/// Names with every character that quoting must survive: both quotes, `;`, comment starters,
+/// backticks, brackets, non-ASCII letters and spaces.
+const TABLE: &str = "tbl \"q\" 'a'; --c /*d*/ `e` [f] ü";
+const COLUMN: &str = "col \"q\" 'a'; -- /*x*/ `b` [c] ✓";
+const VIEW: &str = "view \"v\"; -- /*";
+const INDEX: &str = "idx 'i' /* [x] */ \"j\"";
+const TRIGGER: &str = "trg \"t\" `b` ; --";
+const CHECK: &str = "chk \"k\"; --";
+const UNIQUE: &str = "uq 'u' [x]";
+
+/// The hostile schema: every construct whose text SQLite stores, with literals that end the statement
+/// early if a doubled quote is lost, a type name that does if it loses its quotes, a default whose
+/// comment swallows the closing parenthesis if it is written back bare, and a hexadecimal integer
+/// (sqlparser reads it as a blob). `version` changes every literal and adds a column (a rebuild).
+fn hostile_schema(version: u32) -> String {
+    let (t, c) = (q(TABLE), q(COLUMN));
+    let extra = if version == 2 { "\n    extra text NOT NULL DEFAULT 'e''; DROP TABLE canary; --'," } else { "" };
+    format!(
+        "CREATE TABLE canary (id integer PRIMARY KEY, note text);
+CREATE TABLE log (entry text);
+CREATE TABLE {t} (
+    id integer PRIMARY KEY,
+    {c} text NOT NULL DEFAULT 'x''; DROP TABLE canary; --' COLLATE NOCASE CONSTRAINT {k} CHECK ({c} <> 'it''s /* no */ -- no{version}'),
+    g text GENERATED ALWAYS AS ({c} || 'a\"b; --{version}') VIRTUAL,
+    s text AS ('x''y{version}' || {c}) STORED,
+    h \"int); DROP TABLE canary; --\" DEFAULT (0x1{version} -- ); DROP TABLE canary;
+    ),{extra}
+    CONSTRAINT {u} UNIQUE ({c})
+);
+CREATE TABLE child (id integer PRIMARY KEY, ref integer REFERENCES {t} (id) ON DELETE CASCADE);
+CREATE INDEX {i} ON {t} (lower({c}), 'z''z' || {c}) WHERE {c} <> 'w''; DROP TABLE canary; --{version}';
+CREATE VIEW {v} AS SELECT id, {c}, 0x1F AS hex, 'it''s' AS its, 'v''; DROP TABLE canary; --{version}' AS lit, 'line1
+line2 ''{version}' AS ml FROM {t} WHERE {c} <> '/*';
+CREATE TRIGGER {tr} AFTER INSERT ON {t} WHEN NEW.{c} <> 'n''o' BEGIN INSERT INTO log VALUES ('t''; DROP TABLE canary; --{version}' || NEW.{c}); END;
+",
+        k = q(CHECK),
+        u = q(UNIQUE),
+        i = q(INDEX),
+        v = q(VIEW),
+        tr = q(TRIGGER),
+    )
+}
+
+/// What the hostile objects do: defaults, generated values, the check, the trigger and the view, seen
+/// through rows. Empties the tables first, then inserts rows.
+async fn hostile_behaviour(path: &Path, version: u32) -> Vec<String> {
+    let id = i64::from(version) * 100;
+    let (t, c) = (q(TABLE), q(COLUMN));
+    let mut conn = open(path).await;
+    let mut out = Vec::new();
+    for insert in [
+        "DELETE FROM child".to_string(),
+        format!("DELETE FROM {t}"),
+        "DELETE FROM log".to_string(),
+        format!("INSERT INTO {t} (id) VALUES ({id})"),
+        format!("INSERT INTO {t} (id, {c}) VALUES ({}, 'hello ''world'' {id}')", id + 1),
+        format!("INSERT INTO child VALUES ({id}, {})", id + 1),
+        // The check refuses the first, not the second.
+        format!("INSERT INTO {t} (id, {c}) VALUES ({}, 'it''s /* no */ -- no{version}')", id + 2),
+        format!("INSERT INTO {t} (id, {c}) VALUES ({}, 'it''s /* no */ -- no{}')", id + 3, version + 10),
+    ] {
+        let result = sqlx::raw_sql(sqlx::AssertSqlSafe(insert.clone())).execute(&mut conn).await;
+        out.push(format!("{insert}: {}", if result.is_ok() { "accepted" } else { "rejected" }));
+    }
+    for select in [
+        format!(
+            "SELECT quote(id) || ',' || quote({c}) || ',' || quote(g) || ',' || quote(s) || ',' || quote(h) FROM {t} ORDER BY id"
+        ),
+        "SELECT quote(entry) FROM log ORDER BY 1".to_string(),
+        format!(
+            "SELECT quote(id) || ',' || quote({c}) || ',' || quote(hex) || ',' || quote(its) || ',' || quote(lit) || ',' || quote(ml) \
+             FROM {} ORDER BY id",
+            q(VIEW)
+        ),
+    ] {
+        out.extend(strings(&mut conn, &select).await);
+    }
+    out
+}
+
+async fn schema_without_tracking(path: &Path) -> Vec<String> {
+    fingerprint(path).await.into_iter().filter(|l| !l.contains("schema_migrations")).collect()
+}
+
+/// Literals and names that end a statement early when a quote is lost, in every construct whose text
+/// SQLite keeps (default, check, generated columns, view, partial and expression index, trigger), go
+/// through `generate` and `migrate up` (creation, then a rebuild of the table and new views, index and
+/// trigger) and `migrate down` unchanged: the canary keeps its row, the database matches the declared
+/// schema and behaves like it, and a second plan is empty.
+#[tokio::test]
+async fn hostile_literals_and_names_survive_generate_migrate_up_and_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite:{}", db.display());
+    run(&db, "CREATE TABLE canary (id integer PRIMARY KEY, note text); INSERT INTO canary VALUES (1, 'alive');").await;
+    let original = schema_without_tracking(&db).await;
+    let canary = vec!["1,'alive'".to_string()];
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    let mut after = Vec::new();
+    for version in [1, 2] {
+        // The second round rebuilds the table with the rows the first one left (and the hostile values
+        // of its default, generated columns and trigger) in it.
+        let declared = hostile_schema(version);
+        std::fs::write(schema_dir.join("app.sql"), &declared).unwrap();
+        cli_ok(dir.path(), &url, &["generate", "--name", &format!("hostile{version}")]);
+        cli_ok(dir.path(), &url, &["migrate", "up"]);
+        let mut conn = open(&db).await;
+        assert_eq!(strings(&mut conn, "SELECT quote(id) || ',' || quote(note) FROM canary").await, canary);
+        let reference = dir.path().join(format!("desired{version}.db"));
+        run(&reference, &declared).await;
+        let schema = schema_without_tracking(&db).await;
+        assert_eq!(schema, fingerprint(&reference).await, "version {version}");
+        let behaviour = hostile_behaviour(&db, version).await;
+        assert_eq!(behaviour, hostile_behaviour(&reference, version).await, "version {version}");
+        assert_eq!(cli_ok(dir.path(), &url, &["plan", "--exit-code"]), "no changes\n", "version {version}");
+        after.push(schema);
+    }
+    cli_ok(dir.path(), &url, &["migrate", "down"]);
+    assert_eq!(schema_without_tracking(&db).await, after[0]);
+    cli_ok(dir.path(), &url, &["migrate", "down"]);
+    assert_eq!(schema_without_tracking(&db).await, original);
+    let mut conn = open(&db).await;
+    assert_eq!(strings(&mut conn, "SELECT quote(id) || ',' || quote(note) FROM canary").await, canary);
+}
+
+/// A database whose objects hold doubled quotes in defaults, checks, views, indexes and triggers, and
+/// a table named `a"b`, is readable: with `ignore` matching them, `plan` sees nothing to do.
+#[tokio::test]
+async fn a_database_with_hostile_objects_is_readable_when_they_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite:{}", db.display());
+    run(
+        &db,
+        "CREATE TABLE canary (id integer PRIMARY KEY);
+         CREATE TABLE \"a\"\"b\" (v text DEFAULT 'it''s' CHECK (v <> 'a''b'), w text AS ('x''y') VIRTUAL);
+         CREATE INDEX \"a\"\"b_v\" ON \"a\"\"b\" (v) WHERE v <> 'c''d';
+         CREATE VIEW \"a\"\"b_view\" AS SELECT 'it''s' AS v;
+         CREATE TRIGGER \"a\"\"b_trigger\" AFTER INSERT ON \"a\"\"b\" BEGIN SELECT 'e''f'; END;",
+    )
+    .await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE canary (id integer PRIMARY KEY);").unwrap();
+    std::fs::write(dir.path().join("diff.toml"), "ignore = [\"main.a\\\"b*\"]\n").unwrap();
+    assert_eq!(cli_ok(dir.path(), &url, &["plan", "--exit-code"]), "no changes\n");
+}

@@ -16,10 +16,11 @@ Exit codes:
 
 const MIGRATE_HELP: &str = "\
 Each migration runs in its own transaction together with its row in the tracking table, except files whose
-first line is `-- schema:no-transaction`: those run statement by statement, and a failure leaves the
-migration marked dirty until `schema migrate resolve`. Contract migrations (`-- schema:phase contract`)
-run only with `migrate up --contract`; `status` lists them as waiting. Runners take turns through a lock; generated/schema.sum
-must list every migration file (`schema migrate hash` updates it after a migration was written by hand).
+first line is `-- schema:no-transaction` (PostgreSQL; SQLite runs those in a transaction too): those run
+statement by statement, and a failure leaves the migration marked dirty until `schema migrate resolve`.
+Contract migrations (`-- schema:phase contract`) run only with `migrate up --contract`; `status` lists them
+as waiting. Runners take turns through a lock; generated/schema.sum must list every migration file
+(`schema migrate hash` updates it after a migration was written by hand).
 
 Exit codes: 0 success; 1 (status only) migrations pending; 2 trouble";
 
@@ -132,8 +133,8 @@ async fn status(
     sum: &[migrations::SumProblem],
 ) -> Result<i32> {
     let status = runner::status(db, local, sum).await.context("cannot read the migration status")?;
-    let mut text =
-        format!("migrations in {}, tracking table {}:\n", settings.out_dir.display(), settings.migrate.table);
+    let table = settings.migrate.tracking_table(db.kind());
+    let mut text = format!("migrations in {}, tracking table {table}:\n", settings.out_dir.display());
     if status.rows.is_empty() {
         text.push_str("  (none)\n");
     }

@@ -11,7 +11,9 @@
 //! written first with `dirty = true` and a note saying how far it got, updated before each statement;
 //! the row is marked clean only when every statement succeeded. A failure (or a killed process) thus
 //! leaves a dirty row, and every later run refuses until a person has looked at the database and run
-//! `schema migrate resolve VERSION --applied` or `--rolled-back`.
+//! `schema migrate resolve VERSION --applied` or `--rolled-back`. A database whose every statement is
+//! transactional and whose runner holds one transaction for the whole run (SQLite) runs such a file
+//! like any other ([`Database::always_transactional`]).
 
 pub mod postgres;
 pub mod sqlite;
@@ -153,6 +155,11 @@ impl std::fmt::Display for DbError {
 pub trait Database {
     /// The dialect, for splitting migration files into statements.
     fn kind(&self) -> Kind;
+    /// Whether every migration runs in a transaction, `-- schema:no-transaction` or not: true where the
+    /// runner's lock is itself a transaction, so that statements cannot commit on their own (SQLite).
+    fn always_transactional(&self) -> bool {
+        false
+    }
     /// Takes the lock that makes runners take turns, without waiting: false if another holds it.
     async fn try_lock(&mut self) -> Result<bool, DbError>;
     /// Who holds the lock, for the message when waiting for it times out.
@@ -198,6 +205,8 @@ pub enum Problem {
     TransactionControl {
         location: String,
         keyword: String,
+        /// Whether `-- schema:no-transaction` would let it run (not on SQLite).
+        header_helps: bool,
     },
 }
 
@@ -225,10 +234,15 @@ impl std::fmt::Display for Problem {
                 "{id} is not applied but is older than the latest applied migration {latest} (added on another \
                  branch?); give it a version later than {latest} (rename both files, then `schema migrate hash`)"
             ),
-            Problem::TransactionControl { location, keyword } => write!(
+            Problem::TransactionControl { location, keyword, header_helps: true } => write!(
                 f,
                 "{location}: {keyword} in a migration that runs in a transaction; remove it (each migration runs in \
                  its own transaction), or make `-- schema:no-transaction` the file's first line"
+            ),
+            Problem::TransactionControl { location, keyword, header_helps: false } => write!(
+                f,
+                "{location}: {keyword} in a migration; remove it (with SQLite, each migration runs in its own \
+                 transaction, `-- schema:no-transaction` or not)"
             ),
         }
     }
@@ -393,7 +407,7 @@ pub async fn up<D: Database>(
     // Split every file before taking the lock: a file that does not even tokenize stops the run here.
     let mut split = Vec::new();
     for m in local {
-        split.push(statements(db.kind(), &m.up, &mut problems)?);
+        split.push(statements(db.kind(), db.always_transactional(), &m.up, &mut problems)?);
     }
     with_lock(db, options, out, async |db, out| {
         let applied = db.applied().await.map_err(self::db("cannot read the tracking table"))?;
@@ -444,7 +458,7 @@ pub async fn down<D: Database>(
     let mut split = Vec::new();
     for m in local {
         split.push(match &m.down {
-            Some(script) => Some(statements(db.kind(), script, &mut problems)?),
+            Some(script) => Some(statements(db.kind(), db.always_transactional(), script, &mut problems)?),
             None => None,
         });
     }
@@ -537,7 +551,7 @@ async fn with_lock<D: Database, T>(
         if started.elapsed() >= options.lock_wait {
             let holder = db.lock_holder().await.ok().flatten();
             return Err(RunnerError::LockTimeout {
-                table: options.table.to_string(),
+                table: options.tracking_table(db.kind()).to_string(),
                 waited: options.lock_wait,
                 holder,
             });
@@ -551,7 +565,8 @@ async fn with_lock<D: Database, T>(
     let result = match db.ensure_table().await {
         Ok(()) => body(db, out).await,
         Err(error) => {
-            Err(RunnerError::Db { context: format!("cannot create the tracking table {}", options.table), error })
+            let table = options.tracking_table(db.kind());
+            Err(RunnerError::Db { context: format!("cannot create the tracking table {table}"), error })
         }
     };
     let unlocked = db.unlock().await;
@@ -562,15 +577,28 @@ async fn with_lock<D: Database, T>(
     }
 }
 
+/// Whether a file's statements run in one transaction.
+fn transactional<D: Database>(db: &D, script: &Script) -> bool {
+    script.transactional || db.always_transactional()
+}
+
 /// A file's statements; transaction control in a transactional file is recorded as a problem.
-fn statements(kind: Kind, script: &Script, problems: &mut Vec<Problem>) -> Result<Vec<RawStatement>, RunnerError> {
+/// `always_transactional`: [`Database::always_transactional`].
+fn statements(
+    kind: Kind,
+    always_transactional: bool,
+    script: &Script,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<RawStatement>, RunnerError> {
     let dialect = kind.sql_dialect();
     let statements = crate::declared::split_statements(&script.path, &script.text, dialect.as_ref())
         .map_err(|e| RunnerError::Failed(format!("cannot split {} into statements: {e}", script.path.display())))?;
-    if script.transactional {
+    if script.transactional || always_transactional {
         for statement in &statements {
             if let Some(keyword) = transaction_control(&statement.sql) {
-                problems.push(Problem::TransactionControl { location: statement.location.to_string(), keyword });
+                let location = statement.location.to_string();
+                let header_helps = !always_transactional;
+                problems.push(Problem::TransactionControl { location, keyword, header_helps });
             }
         }
     }
@@ -601,7 +629,7 @@ async fn run_script<D: Database>(
     statements: &[RawStatement],
     out: &mut dyn Write,
 ) -> Result<Duration, RunnerError> {
-    if script.transactional {
+    if transactional(db, script) {
         run_in_transaction(db, options, m, direction, statements, out).await
     } else {
         run_outside_transaction(db, options, m, direction, script, statements, out).await
@@ -751,7 +779,8 @@ async fn run_outside_transaction<D: Database>(
                 Ok(()) => format!(
                     "{id} is marked dirty in the tracking table {}, and `schema migrate` refuses to run until you finish \
                      or undo the migration by hand and run `schema migrate resolve {} --applied` or `--rolled-back`",
-                    options.table, m.version
+                    options.tracking_table(db.kind()),
+                    m.version
                 ),
                 Err(e) => format!("the dirty marker could not be updated ({e}); it still says where the run got to"),
             });
@@ -878,7 +907,7 @@ mod tests {
             checksum: String::new(),
             transactional: true,
         };
-        let found = statements(Kind::Postgres, &script, &mut Vec::new()).unwrap();
+        let found = statements(Kind::Postgres, false, &script, &mut Vec::new()).unwrap();
         let sql: Vec<&str> = found.iter().map(|s| s.sql.as_str()).collect();
         assert_eq!(sql, ["SELECT 1", "DROP INDEX x -- the end"]);
     }
@@ -893,7 +922,7 @@ mod tests {
             checksum: String::new(),
             transactional: false,
         };
-        let found = statements(Kind::Postgres, &script, &mut Vec::new()).unwrap();
+        let found = statements(Kind::Postgres, false, &script, &mut Vec::new()).unwrap();
         assert_eq!(
             guard_of(&found, 2).map(|s| s.sql.as_str()),
             Some("DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"i\"")

@@ -4,7 +4,8 @@
 //! released. A killed runner therefore commits nothing of its run. Foreign keys are off for the session
 //! (they cannot be switched inside a transaction, and table rebuilds need them off) and checked with
 //! `PRAGMA foreign_key_check` before each migration is released. SQLite runs every statement in a
-//! transaction, so `-- schema:no-transaction` changes nothing here.
+//! transaction, so `-- schema:no-transaction` changes nothing here: such a file runs in its savepoint
+//! too (and, like any other, may not contain BEGIN or COMMIT).
 
 use super::{Applied, Database, DbError, Options};
 use crate::dialect::Kind;
@@ -55,6 +56,12 @@ fn is_busy(e: &sqlx::Error) -> bool {
 impl Database for SqliteDatabase {
     fn kind(&self) -> Kind {
         Kind::Sqlite
+    }
+
+    fn always_transactional(&self) -> bool {
+        // The lock is a transaction held for the whole run: a statement never commits on its own, so a
+        // no-transaction file runs in its savepoint like any other and cannot be left half done.
+        true
     }
 
     async fn try_lock(&mut self) -> Result<bool, DbError> {

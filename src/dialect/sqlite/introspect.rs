@@ -1,9 +1,11 @@
 //! Reads a SQLite database into the [`Catalog`] model with a fixed set of queries, whatever the size
 //! of the schema: `sqlite_schema` for the objects and their SQL, and the table-valued pragmas
-//! (`pragma_table_xinfo`, `pragma_index_list`, `pragma_index_xinfo`, `pragma_foreign_key_list`)
-//! joined against it for columns, keys and indexes. What the pragmas do not expose (check
-//! constraints, generation expressions, collations, constraint names, AUTOINCREMENT, table options)
-//! is read from the stored `CREATE TABLE` text by [`super::normalize`].
+//! (`pragma_table_list`, `pragma_table_xinfo`, `pragma_index_list`, `pragma_index_xinfo`,
+//! `pragma_foreign_key_list`) joined against it for table kinds and options, columns, keys and
+//! indexes. What the pragmas do not expose (check constraints, generation expressions, collations,
+//! constraint names, AUTOINCREMENT) is read from the stored `CREATE TABLE` text by
+//! [`super::normalize`], which also cuts index keys, view queries and trigger definitions out of
+//! their text without changing a byte of what they say.
 //!
 //! Mapping to the dialect-free model: every object is in schema `main`; `AUTOINCREMENT` is the
 //! column's identity (`BY DEFAULT`: values may still be given); a generated column's `generated`
@@ -18,8 +20,9 @@ use indexmap::IndexMap;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{Connection, Row};
 
-/// Number of queries one introspection issues, independent of the schema size.
-pub const QUERY_COUNT: usize = 4;
+/// Number of queries one introspection issues, independent of the schema size (plus one per view
+/// when a view cannot be prepared: see `queries/view_columns.sql`).
+pub const QUERY_COUNT: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntrospectError {
@@ -31,6 +34,7 @@ pub enum IntrospectError {
 
 const OBJECTS: (&str, &str) = ("objects", include_str!("queries/objects.sql"));
 const COLUMNS: (&str, &str) = ("columns", include_str!("queries/columns.sql"));
+const VIEW_COLUMNS: (&str, &str) = ("view_columns", include_str!("queries/view_columns.sql"));
 const INDEXES: (&str, &str) = ("indexes", include_str!("queries/indexes.sql"));
 const FOREIGN_KEYS: (&str, &str) = ("foreign_keys", include_str!("queries/foreign_keys.sql"));
 
@@ -80,13 +84,46 @@ pub async fn introspect(conn: &mut SqliteConnection) -> Result<Catalog, Introspe
     catalog
 }
 
+/// One key of an index: its column (none for an expression), collation and order.
+struct Key {
+    column: Option<String>,
+    collation: String,
+    descending: bool,
+}
+
+/// A key list as a constraint writes it: `("a", "b" COLLATE NOCASE DESC)`. A collation is written
+/// where it differs from the column's own (which the key would take anyway).
+fn key_list(keys: &[Key], parsed: &ParsedTable) -> String {
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let column = key.column.as_deref().unwrap_or_default();
+            let own = parsed.column(column).and_then(|c| c.collation.as_deref()).unwrap_or("BINARY");
+            let mut sql = quote(column);
+            if !key.collation.eq_ignore_ascii_case(own) {
+                sql.push_str(&format!(" COLLATE {}", super::render::collation(&key.collation)));
+            }
+            if key.descending {
+                sql.push_str(" DESC");
+            }
+            sql
+        })
+        .collect();
+    format!("({})", keys.join(", "))
+}
+
+/// ` ON CONFLICT REPLACE`, or nothing for SQLite's default (ABORT).
+fn on_conflict(algorithm: &Option<String>) -> String {
+    algorithm.as_deref().map(|a| format!(" ON CONFLICT {a}")).unwrap_or_default()
+}
+
 /// Introspects through a connection (inside a transaction or not).
 pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, IntrospectError> {
     let mut catalog = Catalog::default();
     let mut parsed: IndexMap<String, ParsedTable> = IndexMap::new();
     let mut view_relations: IndexMap<String, Vec<String>> = IndexMap::new();
-    let mut index_sql: IndexMap<String, (String, Vec<String>)> = IndexMap::new();
-    let mut virtual_tables: Vec<String> = Vec::new();
+    // CREATE INDEX texts by index, read once the table's columns are known.
+    let mut index_sql: IndexMap<String, String> = IndexMap::new();
     let objects = fetch(conn, OBJECTS).await?;
     // Names as SQLite resolves them (case-insensitively), for references read from SQL text.
     let mut by_folded: IndexMap<String, String> = IndexMap::new();
@@ -95,7 +132,10 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
         by_folded.insert(fold(&n), n);
     }
     let resolve = |names: Vec<String>| -> Vec<String> {
-        names.into_iter().filter_map(|n| by_folded.get(&fold(&n)).cloned()).collect()
+        let mut resolved: Vec<String> = names.into_iter().filter_map(|n| by_folded.get(&fold(&n)).cloned()).collect();
+        resolved.sort();
+        resolved.dedup();
+        resolved
     };
     for row in &objects {
         let q = OBJECTS.0;
@@ -103,19 +143,26 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
         let object: String = get(row, q, "name")?;
         let table: String = get(row, q, "tbl_name")?;
         let sql: String = get(row, q, "sql")?;
+        let table_kind: String = get(row, q, "kind")?;
         let label = format!("{kind} {object}");
         let parse_error = |message: String| IntrospectError::Parse { object: label.clone(), message };
-        match kind.as_str() {
-            "table" if normalize::canonical(&sql).starts_with("CREATE VIRTUAL TABLE") => {
-                virtual_tables.push(object.clone());
-                catalog.unmanaged.push(UnmanagedObject {
-                    kind: "virtual table".into(),
-                    schema: SCHEMA.into(),
-                    name: object,
-                });
-            }
-            "table" => {
-                let details = normalize::parse_table(&sql).map_err(parse_error)?;
+        match (kind.as_str(), table_kind.as_str()) {
+            ("table", "virtual") => catalog.unmanaged.push(UnmanagedObject {
+                kind: "virtual table".into(),
+                schema: SCHEMA.into(),
+                name: object,
+            }),
+            // The tables a virtual table keeps its data in belong to it.
+            ("table", "shadow") => {}
+            ("table", _) => {
+                let details = normalize::parse_table(&sql, &object).map_err(parse_error)?;
+                let mut options = Vec::new();
+                if get::<bool>(row, q, "without_rowid")? {
+                    options.push("WITHOUT ROWID".to_string());
+                }
+                if get::<bool>(row, q, "strict")? {
+                    options.push("STRICT".to_string());
+                }
                 catalog.tables.insert(
                     name(&object),
                     Table {
@@ -123,7 +170,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                         columns: IndexMap::new(),
                         constraints: IndexMap::new(),
                         comment: None,
-                        options: details.options.clone(),
+                        options,
                         partition_key: None,
                         partition_of: None,
                         storage_parameters: Vec::new(),
@@ -132,7 +179,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                 );
                 parsed.insert(object, details);
             }
-            "view" => {
+            ("view", _) => {
                 let (definition, relations) = normalize::parse_view(&sql).map_err(parse_error)?;
                 view_relations.insert(object.clone(), resolve(relations));
                 catalog.views.insert(
@@ -149,11 +196,11 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                 );
             }
             // Indexes without SQL are the automatic ones behind PRIMARY KEY and UNIQUE constraints.
-            "index" if !sql.is_empty() => {
-                index_sql.insert(object, normalize::parse_index(&sql).map_err(parse_error)?);
+            ("index", _) if !sql.is_empty() => {
+                index_sql.insert(object, sql);
             }
-            "trigger" => {
-                let (definition, relations) = normalize::parse_trigger(&sql);
+            ("trigger", _) => {
+                let (definition, relations) = normalize::parse_trigger(&sql).map_err(parse_error)?;
                 let depends_on = resolve(relations)
                     .into_iter()
                     .filter(|r| fold(r) != fold(&table))
@@ -174,57 +221,41 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
             _ => {}
         }
     }
-    // Shadow tables of virtual tables (`docs_content` for `docs`) belong to them.
-    catalog.tables.retain(|n, _| !virtual_tables.iter().any(|v| n.name.starts_with(&format!("{v}_"))));
 
     let mut primary_keys: IndexMap<String, Vec<(i64, String)>> = IndexMap::new();
     for row in fetch(conn, COLUMNS).await? {
         let q = COLUMNS.0;
         let table: String = get(&row, q, "table_name")?;
         let column: String = get(&row, q, "name")?;
-        if let Some(view) = catalog.views.get_mut(&name(&table)) {
-            view.columns.push(column);
-            continue;
-        }
         let (Some(target), Some(details)) = (catalog.tables.get_mut(&name(&table)), parsed.get(&table)) else {
             continue;
         };
         let pk: i64 = get(&row, q, "pk")?;
         let hidden: i64 = get(&row, q, "hidden")?;
-        let folded = fold(&column);
-        let find = |list: &[(String, String)]| list.iter().find(|(c, _)| *c == folded).map(|(_, v)| v.clone());
         if pk > 0 {
             primary_keys.entry(table.clone()).or_default().push((pk, column.clone()));
         }
-        let generated = if hidden >= 2 { find(&details.generated) } else { None };
+        let text = details.column(&column);
+        // hidden: 2 for a VIRTUAL generated column, 3 for a STORED one.
+        let generated = match (hidden, text.and_then(|c| c.generated.as_deref())) {
+            (2, Some(e)) => Some(format!("({e}) VIRTUAL")),
+            (3, Some(e)) => Some(format!("({e}) STORED")),
+            _ => None,
+        };
         let mut entry = Column::new(column.as_str(), get::<String>(&row, q, "data_type")?);
         entry.not_null = get(&row, q, "not_null")?;
+        // The text as written, kept byte for byte: the renderer writes it back so that SQLite stores
+        // the same text again.
         entry.default = get::<Option<String>>(&row, q, "default_expr")?.map(String::into_boxed_str);
         entry.identity = (pk > 0 && details.autoincrement).then_some(IdentityKind::ByDefault);
         entry.set_generated(generated);
-        entry.set_collation(find(&details.collations));
+        entry.set_collation(text.and_then(|c| c.collation.clone()));
         target.columns.insert(column.into(), entry);
     }
-    for (table, mut columns) in primary_keys {
-        let Some(target) = catalog.tables.get_mut(&name(&table)) else { continue };
-        columns.sort();
-        let columns: Vec<Name> = columns.into_iter().map(|(_, c)| c.into()).collect();
-        let constraint_name: Name =
-            parsed[&table].primary_key_name.clone().unwrap_or_else(|| format!("{table}_pkey")).into();
-        target.constraints.insert(
-            constraint_name.clone(),
-            constraint(
-                constraint_name,
-                ConstraintKind::PrimaryKey,
-                format!("PRIMARY KEY ({})", quoted_list(&columns)),
-                columns,
-                None,
-            ),
-        );
-    }
+    view_columns(conn, &mut catalog).await?;
 
-    // Indexes and UNIQUE constraints, grouped by index.
-    let mut indexes: IndexMap<(String, String), (bool, String, Vec<String>)> = IndexMap::new();
+    // Indexes, grouped by index: user indexes, and the keys behind UNIQUE and PRIMARY KEY constraints.
+    let mut indexes: IndexMap<(String, String), (bool, String, Vec<Key>)> = IndexMap::new();
     for row in fetch(conn, INDEXES).await? {
         let q = INDEXES.0;
         let key = (get::<String>(&row, q, "table_name")?, get::<String>(&row, q, "index_name")?);
@@ -233,51 +264,83 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
             get::<String>(&row, q, "origin")?,
             Vec::new(),
         ));
-        if get::<i64>(&row, q, "cid")? >= 0
-            && let Some(column) = get::<Option<String>>(&row, q, "column_name")?
-        {
-            entry.2.push(column);
-        }
+        let cid: i64 = get(&row, q, "cid")?;
+        entry.2.push(Key {
+            column: if cid >= 0 { get(&row, q, "column_name")? } else { None },
+            collation: get(&row, q, "collation")?,
+            descending: get(&row, q, "descending")?,
+        });
     }
-    for ((table, index), (unique, origin, columns)) in indexes {
+
+    let key_indexes: IndexMap<&str, &[Key]> = indexes
+        .iter()
+        .filter(|(_, (_, origin, _))| origin == "pk")
+        .map(|((table, _), (_, _, keys))| (table.as_str(), keys.as_slice()))
+        .collect();
+    for (table, mut columns) in primary_keys {
         let Some(target) = catalog.tables.get_mut(&name(&table)) else { continue };
-        match origin.as_str() {
-            "u" => {
-                let folded: Vec<String> = columns.iter().map(|c| fold(c)).collect();
-                let declared =
-                    parsed[&table].uniques.iter().find(|(_, cols)| *cols == folded).and_then(|(n, _)| n.clone());
-                let base = declared.unwrap_or_else(|| format!("{table}_{}_key", columns.join("_")));
-                let constraint_name = free_name(&target.constraints, base);
-                let definition = format!("UNIQUE ({})", quoted_list(&columns));
-                target.constraints.insert(
-                    constraint_name.clone(),
-                    constraint(
-                        constraint_name,
-                        ConstraintKind::Unique,
-                        definition,
-                        columns.into_iter().map(Name::from).collect(),
-                        None,
-                    ),
-                );
-            }
-            "c" => {
-                let Some((definition, read)) = index_sql.get(&index) else { continue };
-                let columns = column_names(target, read);
-                catalog.indexes.insert(
-                    name(&index),
-                    Index {
-                        name: name(&index),
-                        table: name(&table),
-                        unique,
-                        definition: definition.clone(),
-                        columns,
-                        comment: None,
-                        depends_on: Vec::new(),
-                    },
-                );
-            }
-            _ => {}
+        columns.sort();
+        let columns: Vec<Name> = columns.into_iter().map(|(_, c)| c.into()).collect();
+        // A key that is not the rowid has an index, which knows its collations and order.
+        let keys = match key_indexes.get(table.as_str()) {
+            Some(keys) => key_list(keys, &parsed[&table]),
+            None => format!("({})", quoted_list(&columns)),
+        };
+        let constraint_name: Name =
+            parsed[&table].primary_key_name.clone().unwrap_or_else(|| format!("{table}_pkey")).into();
+        let definition = format!("PRIMARY KEY {keys}{}", on_conflict(&parsed[&table].primary_key_conflict));
+        target.constraints.insert(
+            constraint_name.clone(),
+            constraint(constraint_name, ConstraintKind::PrimaryKey, definition, columns, None),
+        );
+    }
+
+    for ((table, _), (_, origin, keys)) in &indexes {
+        let Some(target) = catalog.tables.get_mut(&name(table)) else { continue };
+        if origin != "u" {
+            continue;
         }
+        let columns: Vec<String> = keys.iter().filter_map(|k| k.column.clone()).collect();
+        let folded: Vec<String> = columns.iter().map(|c| fold(c)).collect();
+        let declared = parsed[table].uniques.iter().find(|(_, cols, _)| *cols == folded);
+        let base =
+            declared.and_then(|(n, _, _)| n.clone()).unwrap_or_else(|| format!("{table}_{}_key", columns.join("_")));
+        let constraint_name = free_name(&target.constraints, base);
+        let conflict = on_conflict(&declared.and_then(|(_, _, c)| c.clone()));
+        let definition = format!("UNIQUE {}{conflict}", key_list(keys, &parsed[table]));
+        target.constraints.insert(
+            constraint_name.clone(),
+            constraint(
+                constraint_name,
+                ConstraintKind::Unique,
+                definition,
+                columns.into_iter().map(Name::from).collect(),
+                None,
+            ),
+        );
+    }
+    for ((table, index), (unique, origin, _)) in &indexes {
+        let Some(target) = catalog.tables.get(&name(table)) else { continue };
+        let Some(sql) = index_sql.get(index) else { continue };
+        if origin != "c" {
+            continue;
+        }
+        let scope: Vec<String> = target.columns.keys().map(|c| fold(c)).collect();
+        let (definition, read) = normalize::parse_index(sql, table, &scope)
+            .map_err(|message| IntrospectError::Parse { object: format!("index {index}"), message })?;
+        let columns = column_names(target, &read);
+        catalog.indexes.insert(
+            name(index),
+            Index {
+                name: name(index),
+                table: name(table),
+                unique: *unique,
+                definition,
+                columns,
+                comment: None,
+                depends_on: Vec::new(),
+            },
+        );
     }
 
     // Check constraints, from the table's text.
@@ -334,8 +397,18 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
             definition.push_str(&format!(" ({})", quoted_list(&target_columns)));
         }
         for (word, action) in [("UPDATE", &fk.on_update), ("DELETE", &fk.on_delete)] {
-            if action != "NO ACTION" {
-                definition.push_str(&format!(" ON {word} {action}"));
+            // The pragma reports one of SQLite's five actions; anything else is not written out.
+            match action.as_str() {
+                "NO ACTION" => {}
+                "RESTRICT" | "SET NULL" | "SET DEFAULT" | "CASCADE" => {
+                    definition.push_str(&format!(" ON {word} {action}"))
+                }
+                other => {
+                    return Err(IntrospectError::Parse {
+                        object: format!("table {table}"),
+                        message: format!("unknown foreign key action {other:?}"),
+                    });
+                }
             }
         }
         if let Some(characteristics) = declared.and_then(|(_, _, c)| c.clone()) {
@@ -362,6 +435,36 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
         }
     }
     Ok(catalog)
+}
+
+/// The columns of every view. A view whose query no longer prepares (it reads a dropped table) makes
+/// the query for all of them fail; then each view is asked on its own, and such a view has no column
+/// list (it is written back without one, as it was read).
+async fn view_columns(conn: &mut SqliteConnection, catalog: &mut Catalog) -> Result<(), IntrospectError> {
+    if catalog.views.is_empty() {
+        return Ok(());
+    }
+    match fetch(conn, VIEW_COLUMNS).await {
+        Ok(rows) => {
+            for row in rows {
+                let view: String = get(&row, VIEW_COLUMNS.0, "view_name")?;
+                if let Some(v) = catalog.views.get_mut(&name(&view)) {
+                    v.columns.push(get(&row, VIEW_COLUMNS.0, "name")?);
+                }
+            }
+        }
+        Err(_) => {
+            for view in catalog.views.values_mut() {
+                let columns: Result<Vec<String>, _> =
+                    sqlx::query_scalar("SELECT name FROM pragma_table_xinfo(?1, 'main') ORDER BY cid")
+                        .bind(view.name.name.as_str())
+                        .fetch_all(&mut *conn)
+                        .await;
+                view.columns = columns.unwrap_or_default();
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Default)]

@@ -15,6 +15,7 @@
 use crate::diff::{Change, ChangeSet};
 use crate::model::*;
 use crate::plan::SqlRenderer;
+use crate::safety::{Context, Hazard, HazardId, Severity};
 use indexmap::{IndexMap, IndexSet};
 
 /// A quoted identifier: always quoted, embedded quotes doubled.
@@ -27,6 +28,22 @@ pub fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// A collation name: SQLite's own three as they are, any other quoted.
+pub fn collation(name: &str) -> String {
+    match name.to_ascii_uppercase().as_str() {
+        upper @ ("BINARY" | "NOCASE" | "RTRIM") => upper.to_string(),
+        _ => ident(name),
+    }
+}
+
+/// A column's declared type, as `pragma_table_xinfo` reports it (unquoted). Written as it is when it
+/// is one SQLite reads back as the same text (names that are not keywords, then at most a size in
+/// parentheses); otherwise quoted, which SQLite reads as that same text. Never changed otherwise:
+/// SQLite derives a column's affinity from every character of it, comments included.
+pub fn type_name(data_type: &str) -> String {
+    if super::normalize::is_plain_type(data_type) { data_type.to_string() } else { ident(data_type) }
+}
+
 pub struct SqliteRenderer;
 
 impl SqlRenderer for SqliteRenderer {
@@ -37,28 +54,72 @@ impl SqlRenderer for SqliteRenderer {
     fn adapt(&self, changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
         adapt(changes, current, desired)
     }
+
+    fn hazards(&self, change: &Change, context: &Context) -> Vec<Hazard> {
+        let mut out = crate::safety::default_hazards(change, context);
+        // A rebuild copies the rows of the columns both versions share: a new NOT NULL column without a
+        // default gets no value, and the copy fails if the table has rows.
+        if let Change::RebuildTable { from, to } = change
+            && context.existing(&from.name)
+        {
+            let added = to.columns.iter().filter(|(key, _)| !from.columns.contains_key(*key)).map(|(_, c)| c);
+            for column in added {
+                if column.not_null
+                    && column.default.is_none()
+                    && column.generated().is_none()
+                    && column.identity.is_none()
+                {
+                    out.push(
+                        Hazard::new(
+                            HazardId::NotNullWithoutDefault,
+                            Severity::High,
+                            format!(
+                                "adds NOT NULL column {}.{} without a default, which fails if the table has rows",
+                                to.name, column.name
+                            ),
+                            "Give the column a default, or add it nullable, fill it, then make it NOT NULL",
+                        )
+                        .on(&from.name),
+                    );
+                }
+            }
+        }
+        out
+    }
 }
 
-fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String {
+/// A primary key written on its column: `PRIMARY KEY [DESC] [ON CONFLICT …] [AUTOINCREMENT]`.
+struct InlineKey<'a> {
+    key: &'a Constraint,
+    descending: bool,
+    autoincrement: bool,
+}
+
+fn column_definition(column: &Column, inline_key: Option<&InlineKey>) -> String {
     let mut sql = ident(&column.name);
     if !column.data_type.is_empty() {
-        sql.push_str(&format!(" {}", column.data_type));
+        sql.push_str(&format!(" {}", type_name(&column.data_type)));
     }
-    if let Some(key) = inline_key {
-        sql.push_str(&format!(" CONSTRAINT {} PRIMARY KEY AUTOINCREMENT", ident(&key.name)));
+    if let Some(InlineKey { key, descending, autoincrement }) = inline_key {
+        sql.push_str(&format!(
+            " CONSTRAINT {} PRIMARY KEY{}{}{}",
+            ident(&key.name),
+            if *descending { " DESC" } else { "" },
+            conflict_clause(key),
+            if *autoincrement { " AUTOINCREMENT" } else { "" }
+        ));
     }
-    if let Some(collation) = column.collation() {
-        sql.push_str(&format!(" COLLATE {collation}"));
+    if let Some(name) = column.collation() {
+        sql.push_str(&format!(" COLLATE {}", collation(name)));
     }
     if let Some(generated) = column.generated() {
         sql.push_str(&format!(" GENERATED ALWAYS AS {generated}"));
     }
     if let Some(default) = &column.default {
-        // SQLite reports a default expression without the parentheses it must be written in.
         if is_literal(default) {
             sql.push_str(&format!(" DEFAULT {default}"));
         } else {
-            sql.push_str(&format!(" DEFAULT ({default})"));
+            sql.push_str(&format!(" DEFAULT {}", parenthesized(default)));
         }
     }
     if column.not_null {
@@ -67,20 +128,39 @@ fn column_definition(column: &Column, inline_key: Option<&Constraint>) -> String
     sql
 }
 
-/// `CREATE TABLE` for a table under the given name. An AUTOINCREMENT key (the column's identity)
-/// can only be written on its column.
+/// The ` ON CONFLICT …` clause at the end of a key's definition (the introspection writes it last), to
+/// write it on the key's column.
+fn conflict_clause(key: &Constraint) -> &str {
+    let tail = key.definition.rfind(" ON CONFLICT ").map_or("", |i| &key.definition[i..]);
+    match tail {
+        " ON CONFLICT ROLLBACK" | " ON CONFLICT FAIL" | " ON CONFLICT IGNORE" | " ON CONFLICT REPLACE" => tail,
+        _ => "",
+    }
+}
+
+/// The primary key that must be written on its column, and its column: an AUTOINCREMENT key (the
+/// column's identity), and a descending key of one INTEGER column of a rowid table, which SQLite makes
+/// the rowid when it is written as a table constraint but not when it is written on the column.
+fn inline_key(table: &Table) -> Option<(&Name, InlineKey<'_>)> {
+    let key = table.constraints.values().find(|c| c.kind == ConstraintKind::PrimaryKey)?;
+    let [column] = key.columns.as_slice() else { return None };
+    let autoincrement = table.columns.get(column)?.identity.is_some();
+    let descending = key.definition.starts_with(&format!("PRIMARY KEY ({} DESC)", ident(column)))
+        && table.columns.get(column)?.data_type.eq_ignore_ascii_case("INTEGER")
+        && !table.options.iter().any(|o| o == "WITHOUT ROWID");
+    (autoincrement || descending).then_some((column, InlineKey { key, descending, autoincrement }))
+}
+
+/// `CREATE TABLE` for a table under the given name.
 fn create_table(table: &Table, name: &str) -> String {
-    let autoincrement = table.columns.values().find(|c| c.identity.is_some()).map(|c| c.name.clone());
-    let inline_key = table.constraints.values().find(|c| {
-        c.kind == ConstraintKind::PrimaryKey && autoincrement.as_ref().is_some_and(|a| c.columns == [a.clone()])
-    });
+    let inline = inline_key(table);
     let mut lines: Vec<String> = table
         .columns
         .values()
-        .map(|c| column_definition(c, inline_key.filter(|_| Some(&c.name) == autoincrement.as_ref())))
+        .map(|c| column_definition(c, inline.as_ref().filter(|(column, _)| **column == c.name).map(|(_, key)| key)))
         .collect();
     for c in table.constraints.values() {
-        if Some(c) != inline_key {
+        if inline.as_ref().is_none_or(|(_, key)| key.key != c) {
             lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
         }
     }
@@ -117,8 +197,11 @@ fn render(change: &Change) -> Vec<String> {
         )],
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", ident(&i.name.name))],
         Change::CreateView(v) => {
+            // A view whose query does not prepare any more has no known columns: it is written as it was
+            // read, without a list.
             let columns: Vec<String> = v.columns.iter().map(|c| ident(c)).collect();
-            vec![format!("CREATE VIEW {} ({}) AS\n{};", ident(&v.name.name), columns.join(", "), v.definition)]
+            let list = if columns.is_empty() { String::new() } else { format!(" ({})", columns.join(", ")) };
+            vec![format!("CREATE VIEW {}{list} AS\n{};", ident(&v.name.name), v.definition)]
         }
         Change::DropView(v) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
         Change::CreateTrigger(t) => vec![format!("{};", t.definition)],
@@ -202,7 +285,11 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
             .iter()
             .map(|(key, c)| match to.columns.get(*key) {
                 Some(target) if target.not_null && !c.not_null && target.default.is_some() => {
-                    format!("COALESCE({}, ({}))", ident(&c.name), target.default.as_deref().unwrap_or_default())
+                    format!(
+                        "COALESCE({}, {})",
+                        ident(&c.name),
+                        parenthesized(target.default.as_deref().unwrap_or_default())
+                    )
                 }
                 _ => ident(&c.name),
             })
@@ -232,25 +319,15 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
 
 /// A default that may be written without parentheses: a literal, NULL, TRUE, FALSE or CURRENT_*.
 fn is_literal(default: &str) -> bool {
-    let d = default.trim();
-    let upper = d.to_ascii_uppercase();
-    let number = d.strip_prefix(['-', '+']).unwrap_or(d);
-    let quoted = |q: char| {
-        d.len() >= 2
-            && d.starts_with(q)
-            && d.ends_with(q)
-            && !d[1..d.len() - 1].replace(&format!("{q}{q}"), "").contains(q)
-    };
-    quoted('\'')
-        || (upper.starts_with("X'") && quoted_blob(d))
-        || (!number.is_empty()
-            && number.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
-            && number.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
-        || ["NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"].contains(&upper.as_str())
+    super::normalize::is_literal_default(default)
 }
 
-fn quoted_blob(d: &str) -> bool {
-    d.len() >= 3 && d.ends_with('\'') && d[2..d.len() - 1].chars().all(|c| c.is_ascii_hexdigit())
+/// A default expression as `pragma_table_xinfo` reports it (the text between the parentheses it was
+/// written in, which may end in a `--` comment), in parentheses again. A line break ends such a
+/// comment before the closing parenthesis; SQLite leaves it out of the text it stores again, so the
+/// default reads back byte for byte.
+fn parenthesized(default: &str) -> String {
+    if super::normalize::ends_in_line_comment(default) { format!("({default}\n)") } else { format!("({default})") }
 }
 
 /// Whether `ALTER TABLE … ADD COLUMN` can add this column (SQLite's documented restrictions).
@@ -362,10 +439,18 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         }
     }
     narrowed.retain(|t| !rebuilt.contains(t));
+    // Tables renamed in place, or whose columns are: SQLite rewrites the views and triggers that name
+    // them, quoting the new names, so these are created again from the declared text instead.
+    let renamed: IndexSet<QualifiedName> = renamed_from
+        .keys()
+        .chain(column_renames.keys())
+        .filter(|t| !rebuilt.contains(*t) && !created.contains(*t))
+        .cloned()
+        .collect();
 
-    // Views that read a rebuilt or narrowed table (directly or through other views) are recreated:
-    // SQLite checks every view when a table is renamed or loses a column.
-    let disturbed_tables: IndexSet<QualifiedName> = rebuilt.iter().chain(&narrowed).cloned().collect();
+    // Views that read a rebuilt, narrowed or renamed table (directly or through other views) are
+    // recreated: SQLite checks every view when a table is renamed or loses a column.
+    let disturbed_tables: IndexSet<QualifiedName> = rebuilt.iter().chain(&narrowed).chain(&renamed).cloned().collect();
     let mut disturbed: IndexSet<QualifiedName> = disturbed_tables
         .iter()
         .flat_map(|t| [t.clone(), renamed_from.get(t).cloned().unwrap_or_else(|| t.clone())])
