@@ -22,6 +22,9 @@ enum Key<'a> {
     Sequence(&'a QualifiedName),
     Relation(&'a QualifiedName),
     Column(&'a QualifiedName, &'a str),
+    /// A column's NOT NULL: a primary key needs it, and PostgreSQL refuses to drop it while a primary key
+    /// holds the column.
+    NotNull(&'a QualifiedName, &'a str),
     Constraint(&'a QualifiedName, &'a str),
     /// A primary key, unique constraint or unique index over these (sorted) columns: what a foreign
     /// key referencing them needs.
@@ -252,6 +255,9 @@ fn sorted(columns: &[Name]) -> Box<[&str]> {
 /// The objects a constraint needs, besides its own table.
 fn constraint_needs<'a>(table: &'a QualifiedName, c: &'a Constraint) -> Vec<Key<'a>> {
     let mut keys: Vec<Key> = column_keys(table, &c.columns).collect();
+    if c.kind == ConstraintKind::PrimaryKey {
+        keys.extend(c.columns.iter().map(|column| Key::NotNull(table, column)));
+    }
     keys.extend(c.depends_on.iter().map(ref_key));
     if let Some(target) = &c.references {
         keys.push(Key::Relation(&target.table));
@@ -271,6 +277,12 @@ fn constraint_provides<'a>(table: &'a QualifiedName, c: &'a Constraint) -> Vec<K
 
 fn column_needs(column: &Column) -> impl Iterator<Item = Key<'_>> {
     column.depends_on.iter().map(ref_key)
+}
+
+/// The column's keys: the column, and its NOT NULL when it has one.
+fn column_own_keys<'a>(table: &'a QualifiedName, column: &'a Column) -> impl Iterator<Item = Key<'a>> {
+    let not_null = column.not_null.then(|| Key::NotNull(table, &column.name));
+    std::iter::once(Key::Column(table, &column.name)).chain(not_null)
 }
 
 fn effects(change: &Change) -> Effects<'_> {
@@ -328,7 +340,7 @@ fn effects(change: &Change) -> Effects<'_> {
             e.provides.push(Key::Relation(&t.name));
             e.needs.push(Key::Schema(&t.name.schema));
             for column in t.columns.values() {
-                e.provides.push(Key::Column(&t.name, &column.name));
+                e.provides.extend(column_own_keys(&t.name, column));
                 e.needs.extend(column_needs(column));
             }
             for c in t.constraints.values() {
@@ -340,7 +352,7 @@ fn effects(change: &Change) -> Effects<'_> {
             e.removes.push(Key::Relation(&t.name));
             e.held.push(Key::Schema(&t.name.schema));
             for column in t.columns.values() {
-                e.removes.push(Key::Column(&t.name, &column.name));
+                e.removes.extend(column_own_keys(&t.name, column));
                 e.held.extend(column_needs(column));
             }
             for c in t.constraints.values() {
@@ -354,14 +366,14 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Schema(&to.schema));
         }
         Change::AddColumn { table, column } => {
-            e.provides.push(Key::Column(table, &column.name));
+            e.provides.extend(column_own_keys(table, column));
             e.needs.push(Key::Relation(table));
             e.needs.extend(column_needs(column));
         }
         Change::DropColumn { table, column } => {
             // Every change to an existing table runs after a rename of that table.
             e.needs.push(Key::Relation(table));
-            e.removes.push(Key::Column(table, &column.name));
+            e.removes.extend(column_own_keys(table, column));
             e.held.extend(column_needs(column));
         }
         Change::RenameColumn { table, from, to } => {
@@ -392,6 +404,11 @@ fn effects(change: &Change) -> Effects<'_> {
             // Only changes of type or collation disturb the objects that read the column.
             if from.data_type != to.data_type || from.collation() != to.collation() {
                 e.removes.push(key);
+            }
+            match (from.not_null, to.not_null) {
+                (false, true) => e.provides.push(Key::NotNull(table, &to.name)),
+                (true, false) => e.removes.push(Key::NotNull(table, &to.name)),
+                _ => {}
             }
         }
         Change::AddConstraint { table, constraint } => {
@@ -452,11 +469,11 @@ fn effects(change: &Change) -> Effects<'_> {
             e.provides.push(Key::Relation(&to.name));
             e.removes.push(Key::Relation(&from.name));
             for column in from.columns.values() {
-                e.removes.push(Key::Column(&from.name, &column.name));
+                e.removes.extend(column_own_keys(&from.name, column));
                 e.held.extend(column_needs(column));
             }
             for column in to.columns.values() {
-                e.provides.push(Key::Column(&to.name, &column.name));
+                e.provides.extend(column_own_keys(&to.name, column));
                 e.needs.extend(column_needs(column));
             }
             for c in from.constraints.values() {
@@ -576,7 +593,7 @@ fn privilege_target_keys(target: &PrivilegeTarget) -> Vec<Key<'_>> {
 /// Keys that belong to the table itself (a self-referencing foreign key needs nothing outside it).
 fn is_own(key: &Key, table: &QualifiedName) -> bool {
     match key {
-        Key::Relation(n) | Key::Column(n, _) | Key::UniqueColumns(n, _) => *n == table,
+        Key::Relation(n) | Key::Column(n, _) | Key::NotNull(n, _) | Key::UniqueColumns(n, _) => *n == table,
         _ => false,
     }
 }

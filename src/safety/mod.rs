@@ -291,6 +291,9 @@ pub struct Context {
     pub created_targets: IndexSet<crate::model::PrivilegeTarget>,
     /// Tables attached as partitions by the same plan.
     pub attached_partitions: IndexSet<QualifiedName>,
+    /// Partitioned tables that exist before the plan (filled by [`rewrite::rewrite`]): PostgreSQL builds
+    /// and drops their indexes, and adds their foreign keys, only in the blocking way.
+    pub partitioned_tables: IndexSet<QualifiedName>,
     /// The primary key columns of the tables expand/contract backfills, when the plan keeps the key
     /// (filled by [`rewrite::context`]): backfills walk the key instead of scanning for unfilled rows.
     pub primary_keys: IndexMap<QualifiedName, Vec<Name>>,

@@ -358,7 +358,12 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
 /// the result is one part holding the plan as it is.
 pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRenderer, options: &Options) -> Vec<Part> {
     let changes: Vec<Change> = up.steps.iter().map(|s| s.change.clone()).collect();
-    let ctx = if options.phased { context(&changes, current) } else { Context::from_changes(&changes) };
+    let mut ctx = if options.phased { context(&changes, current) } else { Context::from_changes(&changes) };
+    // A partitioning change is refused before planning, so the tables partitioned before the plan are the
+    // partitioned tables it keeps, in both directions.
+    let partitioned: IndexSet<QualifiedName> =
+        current.tables.values().filter(|t| t.partition_key.is_some()).map(|t| t.name.clone()).collect();
+    ctx.partitioned_tables = partitioned.clone();
     let deps = crate::plan::dependencies(&changes);
 
     // The form and slot of every up step.
@@ -448,7 +453,7 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         }
         down_slots.push(Some(slot));
     }
-    let down_ctx = Context::from_changes(&down_changes);
+    let down_ctx = Context { partitioned_tables: partitioned, ..Context::from_changes(&down_changes) };
     for (step, slot) in down.steps.iter().zip(&down_slots) {
         let Some(slot) = *slot else { continue };
         match options.online.then(|| renderer.online(&step.change, &down_ctx)).flatten() {

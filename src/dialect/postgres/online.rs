@@ -22,7 +22,16 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use std::time::Duration;
 
 pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
+    // PostgreSQL cannot build or drop a partitioned table's index concurrently, nor add a foreign key to it
+    // NOT VALID: those changes stay plain (with their hazards).
+    let partitioned = |table: &QualifiedName| ctx.partitioned_tables.contains(table);
     match change {
+        Change::CreateIndex(i) | Change::DropIndex(i) if partitioned(&i.table) => None,
+        Change::AddConstraint { table, constraint: c }
+            if partitioned(table) && !matches!(c.kind, ConstraintKind::Check) =>
+        {
+            None
+        }
         Change::CreateIndex(i) if ctx.kept(&i.table) => {
             let unique = if i.unique { "UNIQUE " } else { "" };
             let statements = if ctx.replaced_indexes.contains(&i.name) {
