@@ -322,3 +322,60 @@ round_trip!(
      INSERT INTO t (a) VALUES (1);",
     "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 3) STORED); CREATE INDEX t_b ON t (b);"
 );
+
+// A function depends on a table's row type when it returns `SETOF t`, takes `t` or `t[]`, or returns
+// `TABLE (… t …)`; likewise for a view's row type. It is dropped before the table or view (each function
+// has a table or view of its own, so that no other dependency orders it by chance).
+round_trip!(
+    functions_over_row_types_are_dropped_before_their_table_and_view,
+    "CREATE TABLE t1 (id int PRIMARY KEY, n int); INSERT INTO t1 VALUES (1, 2);
+     CREATE TABLE t2 (n int); CREATE TABLE t3 (n int); CREATE TABLE t4 (n int); CREATE TABLE t5 (n int);
+     CREATE VIEW v AS SELECT n FROM t5;
+     CREATE FUNCTION all_t() RETURNS SETOF t1 LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT * FROM t1; END $$;
+     CREATE FUNCTION n_of(r t2) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN r.n; END $$;
+     CREATE FUNCTION count_of(rs t3[]) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN cardinality(rs); END $$;
+     CREATE FUNCTION rows_of() RETURNS TABLE (a t4, b int) LANGUAGE plpgsql AS $$ BEGIN RETURN; END $$;
+     CREATE FUNCTION all_v() RETURNS SETOF v LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT * FROM v; END $$;",
+    "CREATE TABLE kept (id int);"
+);
+
+// A table replaced by a composite type of the same name: the function returning it is dropped with
+// the table and created again over the type (its text is the same, the type it means is not).
+round_trip!(
+    function_over_a_table_replaced_by_a_type_of_its_name_is_recreated,
+    "CREATE TABLE t (id int PRIMARY KEY, n int); INSERT INTO t VALUES (1, 2);
+     CREATE FUNCTION f() RETURNS SETOF t LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT * FROM t; END $$;",
+    "CREATE TYPE t AS (id int, n int);
+     CREATE FUNCTION f() RETURNS SETOF t LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT 1, 2; END $$;"
+);
+
+// An enum type rebuilt (a value removed) and a domain created again (its base type changes): the
+// functions and views that use them are dropped first and created again after.
+round_trip!(
+    functions_and_views_using_a_rebuilt_enum_or_recreated_domain_are_recreated,
+    "CREATE TYPE e AS ENUM ('a', 'b', 'c'); CREATE TABLE t (x e); INSERT INTO t VALUES ('a'), ('c');
+     CREATE FUNCTION echo(v e) RETURNS e LANGUAGE sql AS $$ SELECT v $$; CREATE VIEW w AS SELECT 'a'::e AS k;
+     CREATE DOMAIN d AS int CHECK (VALUE > 0);
+     CREATE FUNCTION plus(v d) RETURNS int LANGUAGE sql AS $$ SELECT v + 1 $$;",
+    "CREATE TYPE e AS ENUM ('c', 'a'); CREATE TABLE t (x e);
+     CREATE FUNCTION echo(v e) RETURNS e LANGUAGE sql AS $$ SELECT v $$; CREATE VIEW w AS SELECT 'a'::e AS k;
+     CREATE DOMAIN d AS bigint CHECK (VALUE > 0);
+     CREATE FUNCTION plus(v d) RETURNS bigint LANGUAGE sql AS $$ SELECT v + 1 $$;"
+);
+
+// A SQL-standard body records what it reads: a view it reads that is created again, or a table it
+// reads that becomes a view, takes the function with it; so does a policy whose subquery reads one.
+round_trip!(
+    functions_and_policies_over_recreated_relations_are_recreated,
+    "CREATE TABLE x (id int); CREATE VIEW v AS SELECT id FROM x; CREATE TABLE u (id int);
+     INSERT INTO x VALUES (1); INSERT INTO u VALUES (1);
+     CREATE FUNCTION count_v() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM v; END;
+     CREATE FUNCTION count_u() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(id) FROM u; END;
+     CREATE TABLE t (id int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY p ON t USING (id IN (SELECT id FROM u));",
+    "CREATE TABLE x (id int, n int); CREATE VIEW v AS SELECT id, n FROM x; CREATE VIEW u AS SELECT id FROM x;
+     CREATE FUNCTION count_v() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM v; END;
+     CREATE FUNCTION count_u() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(id) FROM u; END;
+     CREATE TABLE t (id int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY p ON t USING (id IN (SELECT id FROM u));"
+);

@@ -144,6 +144,16 @@ round_trip!(
     "CREATE TABLE keep (a_id int);"
 );
 
+// A view reads a table's columns, not the table: a table replaced by a view of its name (in another
+// schema than public) still takes the views over it along, dropped before the table and created again.
+round_trip!(
+    views_over_a_table_replaced_by_a_view_are_recreated,
+    "CREATE SCHEMA x; CREATE TABLE x.data (id uuid, name text); CREATE VIEW x.q AS SELECT * FROM x.data;
+     CREATE VIEW x.r AS SELECT name FROM x.q; INSERT INTO x.data VALUES (gen_random_uuid(), 'a');",
+    "CREATE SCHEMA x; CREATE TABLE x.t_data (id uuid, name text); CREATE VIEW x.data AS SELECT * FROM x.t_data;
+     CREATE VIEW x.q AS SELECT * FROM x.data; CREATE VIEW x.r AS SELECT name FROM x.q;"
+);
+
 /// Declared renames keep the data: a row inserted before the migration is still there after it.
 #[tokio::test]
 async fn renames_from_config_and_annotations_keep_rows() {

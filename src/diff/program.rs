@@ -2,7 +2,7 @@
 //! whose signature or result type changes cannot be replaced in place: it is dropped and created
 //! again, and the views, triggers and policies that call it go and come back with it.
 
-use super::{Change, CommentTarget, comment};
+use super::{Change, CommentTarget, Disturbed, comment};
 use crate::model::*;
 use indexmap::IndexSet;
 
@@ -11,20 +11,22 @@ use indexmap::IndexSet;
 pub(super) fn diff_functions(
     current: &Catalog,
     desired: &Catalog,
-    disturbed_columns: &IndexSet<ColumnRef>,
+    disturbed: &Disturbed,
     out: &mut Vec<Change>,
 ) -> IndexSet<FunctionId> {
     let mut dropped = IndexSet::new();
-    // A function whose body reads a column that changes type is dropped first (PostgreSQL refuses the
-    // change otherwise), and so are the functions calling it.
+    // A function whose body or signature uses what the plan disturbs (a column that changes type, a table,
+    // type or view dropped or created again) is dropped first (PostgreSQL refuses the change otherwise),
+    // and so are the functions calling it.
     loop {
         let before = dropped.len();
+        let views = super::views_to_recreate(current, desired, disturbed, &dropped);
         for (id, have) in &current.functions {
             if dropped.contains(id) {
                 continue;
             }
             let replaceable = desired.functions.get(id).is_some_and(|want| replaceable(have, want));
-            if !replaceable || disturbed(&have.depends_on, &dropped, disturbed_columns) {
+            if !replaceable || disturbed.touches(&have.depends_on, &dropped, &views) {
                 dropped.insert(id.clone());
             }
         }
@@ -64,39 +66,12 @@ fn replaceable(have: &Function, want: &Function) -> bool {
     have.kind == want.kind && have.signature == want.signature && have.returns == want.returns
 }
 
-/// Whether an object that depends on `deps` must be dropped and created again.
-fn disturbed(deps: &[ObjectRef], functions: &IndexSet<FunctionId>, columns: &IndexSet<ColumnRef>) -> bool {
-    deps.iter().any(|d| match d {
-        ObjectRef::Function(id) => functions.contains(id),
-        ObjectRef::Column(c) => columns.contains(c),
-        _ => false,
-    })
-}
-
-/// Columns whose type changes or that are dropped: triggers naming them (`UPDATE OF`, `WHEN`) are
-/// created again.
-pub(super) fn disturbed_columns(changes: &[Change]) -> IndexSet<ColumnRef> {
-    let mut columns = IndexSet::new();
-    for change in changes {
-        match change {
-            Change::AlterColumn { table, from, to } if from.data_type != to.data_type => {
-                columns.insert(ColumnRef { table: table.clone(), column: from.name.clone() });
-            }
-            Change::DropColumn { table, column } => {
-                columns.insert(ColumnRef { table: table.clone(), column: column.name.clone() });
-            }
-            _ => {}
-        }
-    }
-    columns
-}
-
 pub(super) fn diff_triggers(
     current: &Catalog,
     desired: &Catalog,
     recreated_relations: &IndexSet<QualifiedName>,
     dropped_functions: &IndexSet<FunctionId>,
-    disturbed_columns: &IndexSet<ColumnRef>,
+    disturbed: &Disturbed,
     out: &mut Vec<Change>,
 ) {
     let same = |a: &Trigger, b: &Trigger| {
@@ -110,7 +85,7 @@ pub(super) fn diff_triggers(
     for (key, have) in &current.triggers {
         let keep = desired.triggers.get(key).is_some_and(|want| same(have, want))
             && !recreated_relations.contains(&have.table)
-            && !disturbed(&have.depends_on, dropped_functions, disturbed_columns);
+            && !disturbed.touches(&have.depends_on, dropped_functions, recreated_relations);
         if !keep {
             recreate.insert(key);
             out.push(Change::DropTrigger(have.clone()));
@@ -134,6 +109,7 @@ pub(super) fn diff_policies(
     desired: &Catalog,
     recreated_relations: &IndexSet<QualifiedName>,
     dropped_functions: &IndexSet<FunctionId>,
+    disturbed: &Disturbed,
     out: &mut Vec<Change>,
 ) {
     let same = |a: &Policy, b: &Policy| Policy { comment: None, ..a.clone() } == Policy { comment: None, ..b.clone() };
@@ -149,7 +125,7 @@ pub(super) fn diff_policies(
     for (key, have) in &current.policies {
         let want = desired.policies.get(key);
         let in_place = !recreated_relations.contains(&have.table)
-            && !disturbed(&have.depends_on, dropped_functions, &IndexSet::new());
+            && !disturbed.touches(&have.depends_on, dropped_functions, recreated_relations);
         match want {
             Some(want) if in_place && same(have, want) => {}
             Some(want) if in_place && alterable(have, want) => {

@@ -18,6 +18,8 @@ mod types;
 enum Key<'a> {
     Schema(&'a str),
     Extension(&'a str),
+    /// A type by name: an enum, domain, composite or range type, or the row type every table and view has
+    /// under its own name (`RETURNS SETOF t`, an argument of type `t`, a column of type `t`).
     Type(&'a QualifiedName),
     Sequence(&'a QualifiedName),
     Relation(&'a QualifiedName),
@@ -127,6 +129,11 @@ fn edges(effects: &[Effects]) -> IndexSet<(usize, usize)> {
         }
         for key in &e.held {
             for &r in removers.get(key).into_iter().flatten() {
+                // A change that uses the object before and after, while another one replaces it in place
+                // (an enum type rebuilt), needs the new version: it goes after.
+                if e.needs.contains(key) && effects[r].provides.contains(key) {
+                    continue;
+                }
                 edges.insert((i, r));
             }
         }
@@ -309,8 +316,10 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::AddEnumValue { name, .. } => e.provides.push(Key::Type(name)),
         Change::RebuildEnum { to, columns, .. } => {
             // The type is replaced in place and the columns using it are converted by this change
-            // itself; what reads those columns (views) must go first and come back after.
+            // itself; what uses the old type or reads those columns (views, functions) must go first and
+            // come back after.
             e.provides.push(Key::Type(&to.name));
+            e.removes.push(Key::Type(&to.name));
             for use_ in columns {
                 let key = Key::Column(&use_.column.table, &use_.column.column);
                 e.provides.push(key.clone());
@@ -338,6 +347,7 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::CreateTable(t) => {
             e.provides.push(Key::Relation(&t.name));
+            e.provides.push(Key::Type(&t.name));
             e.needs.push(Key::Schema(&t.name.schema));
             for column in t.columns.values() {
                 e.provides.extend(column_own_keys(&t.name, column));
@@ -350,6 +360,7 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::DropTable(t) => {
             e.removes.push(Key::Relation(&t.name));
+            e.removes.push(Key::Type(&t.name));
             e.held.push(Key::Schema(&t.name.schema));
             for column in t.columns.values() {
                 e.removes.extend(column_own_keys(&t.name, column));
@@ -362,7 +373,9 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::RenameTable { from, to } => {
             e.removes.push(Key::Relation(from));
+            e.removes.push(Key::Type(from));
             e.provides.push(Key::Relation(to));
+            e.provides.push(Key::Type(to));
             e.needs.push(Key::Schema(&to.schema));
         }
         Change::AddColumn { table, column } => {
@@ -443,12 +456,14 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::CreateView(v) => {
             e.provides.push(Key::Relation(&v.name));
+            e.provides.push(Key::Type(&v.name));
             e.provides.extend(column_keys(&v.name, &v.columns));
             e.needs.push(Key::Schema(&v.name.schema));
             e.needs.extend(v.depends_on.iter().map(ref_key));
         }
         Change::DropView(v) => {
             e.removes.push(Key::Relation(&v.name));
+            e.removes.push(Key::Type(&v.name));
             e.removes.extend(column_keys(&v.name, &v.columns));
             e.held.push(Key::Schema(&v.name.schema));
             e.held.extend(v.depends_on.iter().map(ref_key));
