@@ -379,3 +379,31 @@ round_trip!(
      CREATE TABLE t (id int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;
      CREATE POLICY p ON t USING (id IN (SELECT id FROM u));"
 );
+
+/// A `LANGUAGE sql` body in a string is checked when the function is created, but PostgreSQL records
+/// nothing of what it calls: the callee comes first, found in the body among the overloads created before
+/// the caller (an overload created later may call the caller back), or, for a body the parser cannot read
+/// (`ROWS FROM`), among the earlier functions whose names it contains; a set-returning function in FROM
+/// is a call too. Both ways: up creates the declared
+/// functions (written callers first), down creates them again from the live database.
+#[tokio::test]
+async fn sql_functions_are_created_after_the_functions_their_bodies_call() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let callees = "CREATE FUNCTION b(t text) RETURNS int LANGUAGE sql AS $$ SELECT length(t) $$;
+        CREATE FUNCTION z(i int) RETURNS SETOF int LANGUAGE sql AS $$ SELECT i $$;";
+    let caller = "CREATE FUNCTION a(i int) RETURNS int LANGUAGE sql AS $$ SELECT public.b(i::text) $$;";
+    let calls_back = "CREATE FUNCTION b(i int) RETURNS int LANGUAGE sql AS $$ SELECT a(i) $$;";
+    // The parser reads neither this body nor CREATE PROCEDURE: declared after what they call.
+    let unparsed =
+        "CREATE FUNCTION a_rows() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM ROWS FROM (z(1)) $$;
+        CREATE PROCEDURE a_proc() LANGUAGE sql AS $$ SELECT count(*) FROM z(b(1)) $$;";
+    let desired = format!("{callees}\n{caller}\n{calls_back}\n{unparsed}");
+    let declared = format!("{caller}\n{callees}\n{calls_back}\n{unparsed}");
+    for (label, current, desired, declared) in
+        [("sql_calls_up", "", desired.as_str(), declared.as_str()), ("sql_calls_down", desired.as_str(), "", "")]
+    {
+        let outcome =
+            roundtrip::run_declared(server, label, current, desired, declared, |_| {}).await.expect("round trip setup");
+        outcome.assert_passed(label);
+    }
+}

@@ -54,6 +54,11 @@ pub struct Function {
     /// False when what the body uses is unknown (a PL/pgSQL body, or a SQL body the parser could not
     /// read): the function is then ordered conservatively, and its statement says so.
     pub body_dependencies_known: bool,
+    /// Functions a body in a string calls, which PostgreSQL checks when the function is created but does
+    /// not record (`LANGUAGE sql … AS $$ SELECT b(1) $$`): known from the body and the order in which the
+    /// database created them. Only creating the function waits for them; its text says the rest, so
+    /// neither the diff nor drops look at them.
+    pub calls: Vec<FunctionId>,
 }
 
 /// A row-level security policy on a table.

@@ -533,6 +533,7 @@ fn effects(change: &Change) -> Effects<'_> {
             e.provides.push(Key::Function(&f.id));
             e.needs.push(Key::Schema(&f.id.name.schema));
             e.needs.extend(f.depends_on.iter().map(ref_key));
+            e.needs.extend(f.calls.iter().map(Key::Function));
         }
         Change::DropFunction(f) => {
             e.removes.push(Key::Function(&f.id));
@@ -542,6 +543,7 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::ReplaceFunction { from, to } => {
             e.provides.push(Key::Function(&to.id));
             e.needs.extend(to.depends_on.iter().map(ref_key));
+            e.needs.extend(to.calls.iter().map(Key::Function));
             e.held.extend(from.depends_on.iter().map(ref_key));
         }
         Change::CreatePolicy(p) => {

@@ -33,6 +33,56 @@ fn function_triples(query: &'static str, text: &str) -> Result<Vec<ObjectRef>, I
     Ok(triples.into_iter().map(|(s, n, a)| function_ref(s, n, a)).collect())
 }
 
+/// A `LANGUAGE sql` body in a string, with the functions it names when the parser can read it.
+struct SqlBody {
+    id: FunctionId,
+    source: String,
+    named: Option<Vec<(String, String)>>,
+}
+
+/// The functions a `LANGUAGE sql` body in a string calls. PostgreSQL checked the body when the function was
+/// created, so the functions it names existed then: among overloads, those created before it (a caller
+/// replaced later may call newer ones: then every overload of the name). A body the parser cannot read is
+/// taken to call the earlier functions whose names it contains, and one that cannot even be split into
+/// words every earlier function.
+fn sql_body_calls(
+    id: &FunctionId,
+    body: &str,
+    named: Option<&[(String, String)]>,
+    created: &[(FunctionId, i64)],
+) -> Vec<FunctionId> {
+    let when = created.iter().find(|(f, _)| f == id).map_or(i64::MAX, |(_, c)| *c);
+    let others = || created.iter().filter(|(f, _)| f != id);
+    let mut calls: Vec<FunctionId> = match named {
+        Some(named) => named
+            .iter()
+            .flat_map(|(schema, name)| {
+                let named: Vec<&(FunctionId, i64)> = others()
+                    .filter(|(f, _)| f.name.schema == schema.as_str() && f.name.name == name.as_str())
+                    .collect();
+                let earlier: Vec<&FunctionId> = named.iter().filter(|(_, c)| *c < when).map(|(f, _)| f).collect();
+                if earlier.is_empty() {
+                    named.into_iter().map(|(f, _)| f.clone()).collect::<Vec<_>>()
+                } else {
+                    earlier.into_iter().cloned().collect()
+                }
+            })
+            .collect(),
+        None => {
+            let words = crate::declared::sql_body_words(body);
+            others()
+                .filter(|(f, c)| {
+                    *c < when && words.as_ref().is_none_or(|w| w.iter().any(|w| f.name.name == w.as_str()))
+                })
+                .map(|(f, _)| f.clone())
+                .collect()
+        }
+    };
+    calls.sort();
+    calls.dedup();
+    calls
+}
+
 /// Reads functions, triggers, policies and row security into `catalog`, whose tables, indexes and
 /// views are already read.
 pub(super) async fn read(
@@ -40,6 +90,10 @@ pub(super) async fn read(
     schemas: &[String],
     catalog: &mut Catalog,
 ) -> Result<(), IntrospectError> {
+    // The SQL bodies in strings, with when each function was created: what they call is resolved once
+    // every function is known.
+    let mut created: Vec<(FunctionId, i64)> = Vec::new();
+    let mut sql_bodies: Vec<SqlBody> = Vec::new();
     for row in fetch(conn, Queries::FUNCTIONS, schemas).await? {
         let q = "functions";
         let id = FunctionId {
@@ -66,18 +120,27 @@ pub(super) async fn read(
         // PostgreSQL checks a SQL body in a string when the function is created, but records nothing
         // of what it reads: find the relations in it, so the function is created after them.
         let source: Option<String> = get(&row, q, "source")?;
+        created.push((id.clone(), get(&row, q, "created")?));
         let body_dependencies_known = match (get::<String>(&row, q, "language")?.as_str(), source) {
             // A SQL-standard body (BEGIN ATOMIC, RETURN): PostgreSQL records what it uses.
             (_, None) => true,
-            ("sql", Some(source)) => match crate::declared::sql_body_relations(&source) {
-                Some(relations) => {
-                    for (schema, name) in relations {
-                        depends_on.push(ObjectRef::Relation(QualifiedName::new(schema, name)));
+            ("sql", Some(source)) => {
+                let references = crate::declared::sql_body_references(&source);
+                let named = references.as_ref().map(|r| r.functions.clone());
+                sql_bodies.push(SqlBody { id: id.clone(), source, named });
+                match references {
+                    Some(references) => {
+                        for (schema, name) in references.relations {
+                            depends_on.push(ObjectRef::Relation(QualifiedName::new(schema, name)));
+                        }
+                        for (schema, name) in references.types {
+                            depends_on.push(ObjectRef::Type(QualifiedName::new(schema, name)));
+                        }
+                        true
                     }
-                    true
+                    None => false,
                 }
-                None => false,
-            },
+            }
             // C and internal functions call no SQL objects; other languages' bodies are opaque.
             ("c" | "internal", Some(_)) => true,
             (_, Some(_)) => false,
@@ -95,8 +158,15 @@ pub(super) async fn read(
             comment: get(&row, q, "comment")?,
             depends_on,
             body_dependencies_known,
+            calls: Vec::new(),
         };
         catalog.functions.insert(id, function);
+    }
+    for SqlBody { id, source, named } in sql_bodies {
+        let calls = sql_body_calls(&id, &source, named.as_deref(), &created);
+        if let Some(function) = catalog.functions.get_mut(&id) {
+            function.calls = calls;
+        }
     }
     for row in fetch(conn, Queries::TRIGGERS, schemas).await? {
         let q = "triggers";

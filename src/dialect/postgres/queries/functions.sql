@@ -1,7 +1,10 @@
 -- Functions and procedures (not aggregates or window functions), as pg_get_functiondef renders them,
 -- with the types, relations and functions they depend on. Extension members are left out. An array type
 -- (`t[]` as an argument or result) counts as its element type: that is the object a plan creates or drops.
+-- `created` orders functions by creation (OIDs are handed out in increasing order): a body in a string
+-- calls only functions that existed when it was created and checked.
 SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments,
+       p.oid::int8 AS created,
        p.prokind::text AS kind, pg_get_functiondef(p.oid) AS definition,
        pg_get_function_arguments(p.oid) AS signature,
        COALESCE(pg_get_function_result(p.oid), '') AS returns,
