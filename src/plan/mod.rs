@@ -23,6 +23,10 @@ enum Key<'a> {
     Type(&'a QualifiedName),
     Sequence(&'a QualifiedName),
     Relation(&'a QualifiedName),
+    /// A name in a schema's namespace of relations, which tables, views, sequences, indexes (those behind
+    /// primary key, unique and exclusion constraints too) and composite types share: a change that frees
+    /// it goes before one that takes it. (schema, name)
+    RelationName(&'a str, &'a str),
     Column(&'a QualifiedName, &'a str),
     /// A column's NOT NULL: a primary key needs it, and PostgreSQL refuses to drop it while a primary key
     /// holds the column.
@@ -170,7 +174,12 @@ pub fn dependencies(ordered: &[Change]) -> Vec<Vec<usize>> {
 pub fn same_object(a: &Change, b: &Change) -> bool {
     fn keys(c: &Change) -> Vec<Key<'_>> {
         let e = effects(c);
-        e.provides.into_iter().chain(e.removes).filter(|k| !matches!(k, Key::UniqueColumns(..))).collect()
+        // Namespaces and key columns are shared by different objects.
+        e.provides
+            .into_iter()
+            .chain(e.removes)
+            .filter(|k| !matches!(k, Key::UniqueColumns(..) | Key::RelationName(..)))
+            .collect()
     }
     let theirs = keys(b);
     keys(a).iter().any(|k| theirs.contains(k))
@@ -279,7 +288,22 @@ fn constraint_provides<'a>(table: &'a QualifiedName, c: &'a Constraint) -> Vec<K
     if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
         keys.push(Key::UniqueColumns(table, sorted(&c.columns)));
     }
+    keys.extend(constraint_index_name(table, c));
     keys
+}
+
+/// The name of the index behind a primary key, unique or exclusion constraint: the constraint's.
+fn constraint_index_name<'a>(table: &'a QualifiedName, c: &'a Constraint) -> Option<Key<'a>> {
+    match c.kind {
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => {
+            Some(Key::RelationName(&table.schema, &c.name))
+        }
+        ConstraintKind::Check | ConstraintKind::ForeignKey => None,
+    }
+}
+
+fn relation_name(name: &QualifiedName) -> Key<'_> {
+    Key::RelationName(&name.schema, &name.name)
 }
 
 fn column_needs(column: &Column) -> impl Iterator<Item = Key<'_>> {
@@ -328,10 +352,12 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::CreateSequence(s) => {
             e.provides.push(Key::Sequence(&s.name));
+            e.provides.push(relation_name(&s.name));
             e.needs.push(Key::Schema(&s.name.schema));
         }
         Change::DropSequence(s) => {
             e.removes.push(Key::Sequence(&s.name));
+            e.removes.push(relation_name(&s.name));
             e.held.push(Key::Schema(&s.name.schema));
         }
         Change::AlterSequence { to, .. } => e.provides.push(Key::Sequence(&to.name)),
@@ -348,6 +374,7 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::CreateTable(t) => {
             e.provides.push(Key::Relation(&t.name));
             e.provides.push(Key::Type(&t.name));
+            e.provides.push(relation_name(&t.name));
             e.needs.push(Key::Schema(&t.name.schema));
             for column in t.columns.values() {
                 e.provides.extend(column_own_keys(&t.name, column));
@@ -361,21 +388,29 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::DropTable(t) => {
             e.removes.push(Key::Relation(&t.name));
             e.removes.push(Key::Type(&t.name));
+            e.removes.push(relation_name(&t.name));
             e.held.push(Key::Schema(&t.name.schema));
             for column in t.columns.values() {
                 e.removes.extend(column_own_keys(&t.name, column));
                 e.held.extend(column_needs(column));
             }
+            // The names of its constraints' indexes are not freed here: the dialect moves a name that
+            // another object takes aside first ([`SqlRenderer::adapt`]), since the table itself may have
+            // to wait for that object (a sequence moving over to it).
             for c in t.constraints.values() {
-                e.removes.extend(constraint_provides(&t.name, c));
+                let index_name = constraint_index_name(&t.name, c);
+                e.removes
+                    .extend(constraint_provides(&t.name, c).into_iter().filter(|k| Some(k) != index_name.as_ref()));
                 e.held.extend(constraint_needs(&t.name, c).into_iter().filter(|k| !is_own(k, &t.name)));
             }
         }
         Change::RenameTable { from, to } => {
             e.removes.push(Key::Relation(from));
             e.removes.push(Key::Type(from));
+            e.removes.push(relation_name(from));
             e.provides.push(Key::Relation(to));
             e.provides.push(Key::Type(to));
+            e.provides.push(relation_name(to));
             e.needs.push(Key::Schema(&to.schema));
         }
         Change::AddColumn { table, column } => {
@@ -395,18 +430,28 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
         }
         Change::RenameConstraint { table, from, to } => {
+            // The constraint's kind is not known here: the name may be an index's.
             e.removes.push(Key::Constraint(table, from));
+            e.removes.push(Key::RelationName(&table.schema, from));
             e.provides.push(Key::Constraint(table, to));
+            e.provides.push(Key::RelationName(&table.schema, to));
             e.needs.push(Key::Relation(table));
+            // Before the table is dropped (a name moved aside).
+            e.held.push(Key::Relation(table));
         }
         Change::RenameSequence { from, to } => {
             e.removes.push(Key::Sequence(from));
+            e.removes.push(relation_name(from));
             e.provides.push(Key::Sequence(to));
+            e.provides.push(relation_name(to));
         }
         Change::RenameIndex { table, from, to } => {
             e.removes.push(Key::Index(from));
+            e.removes.push(relation_name(from));
             e.provides.push(Key::Index(to));
+            e.provides.push(relation_name(to));
             e.needs.push(Key::Relation(table));
+            e.held.push(Key::Relation(table));
         }
         Change::AlterColumn { table, from, to } => {
             let key = Key::Column(table, &to.name);
@@ -440,6 +485,7 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::CreateIndex(i) => {
             e.provides.push(Key::Index(&i.name));
+            e.provides.push(relation_name(&i.name));
             if i.unique {
                 e.provides.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));
             }
@@ -449,6 +495,7 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::DropIndex(i) => {
             e.needs.push(Key::Relation(&i.table));
             e.removes.push(Key::Index(&i.name));
+            e.removes.push(relation_name(&i.name));
             if i.unique {
                 e.removes.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));
             }
@@ -457,6 +504,7 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::CreateView(v) => {
             e.provides.push(Key::Relation(&v.name));
             e.provides.push(Key::Type(&v.name));
+            e.provides.push(relation_name(&v.name));
             e.provides.extend(column_keys(&v.name, &v.columns));
             e.needs.push(Key::Schema(&v.name.schema));
             e.needs.extend(v.depends_on.iter().map(ref_key));
@@ -464,6 +512,7 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::DropView(v) => {
             e.removes.push(Key::Relation(&v.name));
             e.removes.push(Key::Type(&v.name));
+            e.removes.push(relation_name(&v.name));
             e.removes.extend(column_keys(&v.name, &v.columns));
             e.held.push(Key::Schema(&v.name.schema));
             e.held.extend(v.depends_on.iter().map(ref_key));
@@ -483,6 +532,8 @@ fn effects(change: &Change) -> Effects<'_> {
             // What reads the old table goes first; the new table provides it all again.
             e.provides.push(Key::Relation(&to.name));
             e.removes.push(Key::Relation(&from.name));
+            e.provides.push(relation_name(&to.name));
+            e.removes.push(relation_name(&from.name));
             for column in from.columns.values() {
                 e.removes.extend(column_own_keys(&from.name, column));
                 e.held.extend(column_needs(column));

@@ -9,7 +9,8 @@
 //! Helper objects get reserved names: `schema_tmp_` (a replacement index being built, or an index's copy
 //! on the new column of a rename or the shadow column of a type change), `schema_nn_` (the temporary `CHECK (col IS NOT NULL)`),
 //! `schema_new_` (the shadow column of a type change) and `schema_sync_` (the dual-write function and
-//! trigger of expand/contract). The compatibility view of a table rename keeps the table's old name and is
+//! trigger of expand/contract); `schema_old_` is a name moved aside on a table being dropped (see
+//! `render::move_taken_names_aside`). The compatibility view of a table rename keeps the table's old name and is
 //! marked by its comment instead ([`crate::safety::rewrite::COMPAT_VIEW_MARK`]).
 
 use super::hazards;
