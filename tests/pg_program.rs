@@ -407,3 +407,18 @@ async fn sql_functions_are_created_after_the_functions_their_bodies_call() {
         outcome.assert_passed(label);
     }
 }
+
+// What PostgreSQL records as depending on a function, besides views, triggers, policies and column
+// expressions: a domain's default, a range type's subtype_diff, an exclusion constraint's expression (a
+// dependency of its index). Dropped before the function, created after it.
+round_trip!(
+    domains_ranges_and_exclusion_constraints_follow_their_functions,
+    "",
+    "CREATE EXTENSION btree_gist;
+     CREATE FUNCTION one() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$;
+     CREATE DOMAIN d AS int DEFAULT one();
+     CREATE FUNCTION fdiff(a float8, b float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$ SELECT a - b $$;
+     CREATE TYPE fr AS RANGE (subtype = float8, subtype_diff = fdiff);
+     CREATE FUNCTION slot(i int) RETURNS int4range LANGUAGE sql IMMUTABLE AS $$ SELECT int4range(i, i + 1) $$;
+     CREATE TABLE t (id int, EXCLUDE USING gist (slot(id) WITH &&));"
+);

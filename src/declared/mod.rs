@@ -902,6 +902,8 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
                     match option {
                         sqlparser::ast::UserDefinedTypeRangeOption::Subtype(t) => push_data_type(t, out),
                         sqlparser::ast::UserDefinedTypeRangeOption::Collation(c) => out.extend(collation_key(c)),
+                        sqlparser::ast::UserDefinedTypeRangeOption::SubtypeDiff(f)
+                        | sqlparser::ast::UserDefinedTypeRangeOption::Canonical(f) => out.extend(function_key(f)),
                         _ => {}
                     }
                 }

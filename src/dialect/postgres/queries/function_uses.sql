@@ -1,5 +1,6 @@
 -- Which column defaults and generated expressions, table constraints, indexes and views call which
--- user-defined functions: one row per use, so that each can be ordered after the function it calls.
+-- user-defined functions: one row per use, so that each can be ordered after the function it calls. The
+-- expressions of a constraint's index (an exclusion constraint's) count for the constraint.
 WITH uses AS (
     SELECT d.classid, d.objid, d.refobjid AS function_oid
     FROM pg_depend d
@@ -22,9 +23,12 @@ FROM (
     JOIN pg_constraint con ON u.classid = 'pg_constraint'::regclass AND con.oid = u.objid
     JOIN pg_class c ON c.oid = con.conrelid
     UNION ALL
-    SELECT 'index', ic.relnamespace, ic.relname, NULL, u.function_oid
+    SELECT CASE WHEN con.oid IS NULL THEN 'index' ELSE 'constraint' END, ic.relnamespace,
+           COALESCE(tc.relname, ic.relname), con.conname::text, u.function_oid
     FROM uses u
     JOIN pg_class ic ON u.classid = 'pg_class'::regclass AND ic.oid = u.objid AND ic.relkind IN ('i', 'I')
+    LEFT JOIN pg_constraint con ON con.conindid = ic.oid AND con.contype IN ('p', 'u', 'x')
+    LEFT JOIN pg_class tc ON tc.oid = con.conrelid
     UNION ALL
     SELECT 'view', c.relnamespace, c.relname, NULL, u.function_oid
     FROM uses u
