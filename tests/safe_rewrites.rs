@@ -539,24 +539,28 @@ async fn migrate_retries_a_timed_out_concurrent_build() {
     assert_eq!(valid, [("t_a".to_string(), true)]);
 }
 
-/// (label, current with rows, desired): shapes whose online parts and their downs must run in order.
-/// NOT NULL is added through a validated check, so a down that drops it again must wait until the
-/// primary key that holds the column is gone, whichever part that key's change is in.
-const PARTS_ROUND_TRIPS: &[(&str, &str, &str)] = &[
+/// (label, current with rows, desired, phased): shapes whose online or phased parts and their downs must
+/// run in order. NOT NULL is added through a validated check, so a down that drops it again must wait
+/// until the primary key that holds the column is gone, whichever part that key's change is in; a phased
+/// table rename is reverted (the table renamed back) before the down renames its key back.
+const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
     (
         "sr_parts_not_null_into_a_wider_primary_key",
         "CREATE TABLE t (id int PRIMARY KEY, b int); INSERT INTO t VALUES (1, 1), (2, 1);",
         "CREATE TABLE t (id int, b int, PRIMARY KEY (id, b));",
+        false,
     ),
     (
         "sr_parts_primary_key_moves_to_a_nullable_column",
         "CREATE TABLE t (id int PRIMARY KEY, b int); INSERT INTO t VALUES (1, 1), (2, 2);",
         "CREATE TABLE t (id int NOT NULL, b int PRIMARY KEY);",
+        false,
     ),
     (
         "sr_parts_new_primary_key_referenced_by_a_new_table",
         "CREATE TABLE t (id int, b int); INSERT INTO t VALUES (1, 1);",
         "CREATE TABLE t (id int PRIMARY KEY, b int); CREATE TABLE u (t_id int REFERENCES t);",
+        false,
     ),
     (
         "sr_parts_partitioned_table_gets_not_null_key_and_index",
@@ -566,6 +570,14 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str)] = &[
         "CREATE TABLE r (id int PRIMARY KEY);
          CREATE TABLE p (id int NOT NULL REFERENCES r, d date NOT NULL, PRIMARY KEY (id, d)) PARTITION BY RANGE (d);
          CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01'); CREATE INDEX p_id ON p (id);",
+        false,
+    ),
+    (
+        "sr_parts_phased_table_rename_with_its_key",
+        "CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t VALUES (1, 1);",
+        "CREATE TABLE u -- schema:renamed-from t
+         (id int PRIMARY KEY, a int);",
+        true,
     ),
 ];
 
@@ -575,8 +587,13 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str)] = &[
 async fn online_parts_and_their_downs_run() {
     let server = pg_server().await.unwrap();
     let mut tasks = tokio::task::JoinSet::new();
-    for &(label, current, desired) in PARTS_ROUND_TRIPS {
-        tasks.spawn(async move { (label, roundtrip::run_parts(server, label, current, desired, |_| {}).await) });
+    for &(label, current, desired, phased) in PARTS_ROUND_TRIPS {
+        tasks.spawn(async move {
+            let outcome = roundtrip::run_parts(server, label, current, desired, |settings| {
+                settings.hazards.rewrite.phased = phased;
+            });
+            (label, outcome.await)
+        });
     }
     let mut failures = Vec::new();
     while let Some(joined) = tasks.join_next().await {
