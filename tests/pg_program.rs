@@ -422,3 +422,19 @@ round_trip!(
      CREATE FUNCTION slot(i int) RETURNS int4range LANGUAGE sql IMMUTABLE AS $$ SELECT int4range(i, i + 1) $$;
      CREATE TABLE t (id int, EXCLUDE USING gist (slot(id) WITH &&));"
 );
+
+// A trigger's WHEN condition that calls a function being dropped and created again (its argument is
+// renamed) takes the trigger along: dropped before the function, created again after.
+round_trip!(
+    trigger_whose_condition_calls_a_recreated_function_is_recreated,
+    &format!(
+        "CREATE TABLE t (id int, updated_at timestamptz); {TOUCH}
+         CREATE FUNCTION ok(i int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT i > 0 $$;
+         CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW WHEN (ok(NEW.id)) EXECUTE FUNCTION touch();"
+    ),
+    &format!(
+        "CREATE TABLE t (id int, updated_at timestamptz); {TOUCH}
+         CREATE FUNCTION ok(j int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT j > 0 $$;
+         CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW WHEN (ok(NEW.id)) EXECUTE FUNCTION touch();"
+    )
+);

@@ -177,6 +177,7 @@ pub(super) async fn read(
             get(&row, q, "function_name")?,
             get(&row, q, "function_arguments")?,
         )];
+        depends_on.extend(function_triples(q, &get::<String>(&row, q, "when_functions")?)?);
         for column in get::<Vec<String>>(&row, q, "columns")? {
             depends_on.push(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.into() }));
         }
