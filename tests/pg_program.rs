@@ -438,3 +438,26 @@ round_trip!(
          CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW WHEN (ok(NEW.id)) EXECUTE FUNCTION touch();"
     )
 );
+
+// A function whose argument is renamed is dropped and created again (PostgreSQL cannot rename it in
+// place), and the new one takes the old one's place among overloads: the old one goes first. What calls
+// it lets go of it and takes up the new one: a column default, a check, an index, an exclusion
+// constraint, a stored generated column, a domain's check and default.
+round_trip!(
+    users_of_a_function_whose_argument_is_renamed_move_to_the_new_one,
+    "CREATE EXTENSION btree_gist;
+     CREATE FUNCTION norm(c text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(c) $$;
+     CREATE DOMAIN code AS text DEFAULT norm('X') CONSTRAINT code_norm CHECK (norm(VALUE) <> '');
+     CREATE TABLE items (id int PRIMARY KEY, c code, t text DEFAULT norm('Y') CHECK (norm(t) <> ''),
+                         k text GENERATED ALWAYS AS (norm(t)) STORED,
+                         EXCLUDE USING gist (norm(t) WITH =));
+     CREATE INDEX items_norm ON items (norm(t));
+     INSERT INTO items (id, c, t) VALUES (1, 'a', 'b');",
+    "CREATE EXTENSION btree_gist;
+     CREATE FUNCTION norm(input text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(input) $$;
+     CREATE DOMAIN code AS text DEFAULT norm('X') CONSTRAINT code_norm CHECK (norm(VALUE) <> '');
+     CREATE TABLE items (id int PRIMARY KEY, c code, t text DEFAULT norm('Y') CHECK (norm(t) <> ''),
+                         k text GENERATED ALWAYS AS (norm(t)) STORED,
+                         EXCLUDE USING gist (norm(t) WITH =));
+     CREATE INDEX items_norm ON items (norm(t));"
+);

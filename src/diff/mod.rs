@@ -760,7 +760,7 @@ fn diff_columns(
 
 /// Two constraints are the same if only their validation state or comment differs in a way that
 /// does not need a drop.
-fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
+pub(super) fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
     a.kind == b.kind && a.definition == b.definition
 }
 

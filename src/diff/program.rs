@@ -211,10 +211,11 @@ fn current_has(current: &Catalog, target: &PrivilegeTarget) -> bool {
     }
 }
 
-/// Column defaults, generated columns, check constraints and indexes that call a function being
+/// Column defaults, generated columns, table constraints, indexes and domains that call a function being
 /// dropped and created again, and are otherwise unchanged: they let go of the function first and take
-/// it up again after (PostgreSQL refuses to drop a function they use). Changed ones are replaced by
-/// the table diff.
+/// it up again after (PostgreSQL refuses to drop a function they use). What they call may be named
+/// differently after (a function whose arguments are renamed), so "unchanged" leaves what they depend on
+/// out, and they take up the desired version. Changed ones are replaced by the table diff.
 pub(super) fn release_function_users(
     current: &Catalog,
     desired: &Catalog,
@@ -227,37 +228,69 @@ pub(super) fn release_function_users(
     let calls = |deps: &[ObjectRef]| {
         deps.iter().any(|d| matches!(d, ObjectRef::Function(id) if dropped_functions.contains(id)))
     };
+    let same_column = |a: &Column, b: &Column| {
+        let (mut a, mut b) = (a.clone(), b.clone());
+        a.retain_dependencies(|_| false);
+        b.retain_dependencies(|_| false);
+        a == b
+    };
     for (name, have) in &current.tables {
         let Some(want) = desired.tables.get(name) else { continue };
         for (column_name, column) in &have.columns {
-            if !(calls(&column.depends_on) && want.columns.get(column_name) == Some(column)) {
+            if !calls(&column.depends_on) {
                 continue;
             }
+            let Some(wanted) = want.columns.get(column_name).filter(|w| same_column(column, w)) else { continue };
             if column.generated().is_some() {
                 // A generation expression cannot be taken off and put back (before PostgreSQL 17): the
                 // column is dropped and added again, computed anew.
                 out.push(Change::DropColumn { table: name.clone(), column: column.clone() });
-                out.push(Change::AddColumn { table: name.clone(), column: column.clone() });
+                out.push(Change::AddColumn { table: name.clone(), column: wanted.clone() });
             } else {
                 let mut released = column.clone();
                 released.default = None;
                 released.retain_dependencies(|d| !matches!(d, ObjectRef::Function(_)));
                 out.push(Change::AlterColumn { table: name.clone(), from: column.clone(), to: released.clone() });
-                out.push(Change::AlterColumn { table: name.clone(), from: released, to: column.clone() });
+                out.push(Change::AlterColumn { table: name.clone(), from: released, to: wanted.clone() });
             }
         }
         for (constraint_name, constraint) in &have.constraints {
-            if calls(&constraint.depends_on) && want.constraints.get(constraint_name) == Some(constraint) {
+            if !calls(&constraint.depends_on) {
+                continue;
+            }
+            if let Some(wanted) =
+                want.constraints.get(constraint_name).filter(|w| super::same_constraint(constraint, w))
+            {
                 out.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
-                out.push(Change::AddConstraint { table: name.clone(), constraint: constraint.clone() });
+                out.push(Change::AddConstraint { table: name.clone(), constraint: wanted.clone() });
             }
         }
     }
+    let same_index = |a: &Index, b: &Index| a.table == b.table && a.unique == b.unique && a.definition == b.definition;
     for (name, index) in &current.indexes {
-        if calls(&index.depends_on) && desired.indexes.get(name) == Some(index) {
-            out.push(Change::DropIndex(index.clone()));
-            out.push(Change::CreateIndex(index.clone()));
+        if !calls(&index.depends_on) {
+            continue;
         }
+        if let Some(wanted) = desired.indexes.get(name).filter(|w| same_index(index, w)) {
+            out.push(Change::DropIndex(index.clone()));
+            out.push(Change::CreateIndex(wanted.clone()));
+        }
+    }
+    // A domain lets go of its constraints and default, and takes them up again as declared; its own
+    // change, if any, becomes those two steps.
+    for (name, have) in &current.domains {
+        let Some(want) = desired.domains.get(name) else { continue };
+        let replaced = out.iter().any(|c| matches!(c, Change::DropDomain(d) if d.name == *name));
+        if replaced || !calls(&have.depends_on) {
+            continue;
+        }
+        out.retain(|c| !matches!(c, Change::AlterDomain { from, .. } if from.name == *name));
+        let mut released = have.clone();
+        released.constraints.clear();
+        released.default = None;
+        released.depends_on.retain(|d| !matches!(d, ObjectRef::Function(_)));
+        out.push(Change::AlterDomain { from: have.clone(), to: released.clone() });
+        out.push(Change::AlterDomain { from: released, to: want.clone() });
     }
 }
 

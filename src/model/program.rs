@@ -59,6 +59,10 @@ pub struct Function {
     /// database created them. Only creating the function waits for them; its text says the rest, so
     /// neither the diff nor drops look at them.
     pub calls: Vec<FunctionId>,
+    /// The name and argument types calls resolve by, as the database prints them (`public.pos(integer)`):
+    /// argument names are not part of it, so a function whose arguments are renamed takes the place of
+    /// the old one, which must be gone first.
+    pub call_signature: String,
 }
 
 /// A row-level security policy on a table.

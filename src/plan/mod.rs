@@ -42,6 +42,8 @@ enum Key<'a> {
     /// Room among a partitioned table's partitions: partitions leave before others arrive.
     PartitionSlot(&'a QualifiedName),
     Function(&'a FunctionId),
+    /// A function's place among overloads: its name and argument types ([`Function::call_signature`]).
+    FunctionSignature(&'a str),
     /// A policy on a table.
     Policy(&'a QualifiedName, &'a str),
     Privilege(&'a GrantKey),
@@ -178,7 +180,7 @@ pub fn same_object(a: &Change, b: &Change) -> bool {
         e.provides
             .into_iter()
             .chain(e.removes)
-            .filter(|k| !matches!(k, Key::UniqueColumns(..) | Key::RelationName(..)))
+            .filter(|k| !matches!(k, Key::UniqueColumns(..) | Key::RelationName(..) | Key::FunctionSignature(..)))
             .collect()
     }
     let theirs = keys(b);
@@ -582,12 +584,14 @@ fn effects(change: &Change) -> Effects<'_> {
         | Change::SetUnlogged { .. } => types::effects(change, &mut e),
         Change::CreateFunction(f) => {
             e.provides.push(Key::Function(&f.id));
+            e.provides.push(Key::FunctionSignature(&f.call_signature));
             e.needs.push(Key::Schema(&f.id.name.schema));
             e.needs.extend(f.depends_on.iter().map(ref_key));
             e.needs.extend(f.calls.iter().map(Key::Function));
         }
         Change::DropFunction(f) => {
             e.removes.push(Key::Function(&f.id));
+            e.removes.push(Key::FunctionSignature(&f.call_signature));
             e.held.push(Key::Schema(&f.id.name.schema));
             e.held.extend(f.depends_on.iter().map(ref_key));
         }

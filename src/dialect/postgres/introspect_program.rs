@@ -159,6 +159,7 @@ pub(super) async fn read(
             depends_on,
             body_dependencies_known,
             calls: Vec::new(),
+            call_signature: get(&row, q, "call_signature")?,
         };
         catalog.functions.insert(id, function);
     }

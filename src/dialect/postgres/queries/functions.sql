@@ -4,7 +4,7 @@
 -- `created` orders functions by creation (OIDs are handed out in increasing order): a body in a string
 -- calls only functions that existed when it was created and checked.
 SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments,
-       p.oid::int8 AS created,
+       p.oid::int8 AS created, p.oid::regprocedure::text AS call_signature,
        p.prokind::text AS kind, pg_get_functiondef(p.oid) AS definition,
        pg_get_function_arguments(p.oid) AS signature,
        COALESCE(pg_get_function_result(p.oid), '') AS returns,
