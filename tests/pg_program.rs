@@ -461,3 +461,17 @@ round_trip!(
                          EXCLUDE USING gist (norm(t) WITH =));
      CREATE INDEX items_norm ON items (norm(t));"
 );
+
+// A policy reads columns, of its table and of others (PostgreSQL then refuses to change their type): a
+// type change takes the policy along, dropped before and created again after.
+round_trip!(
+    policies_over_columns_whose_type_changes_are_recreated,
+    "CREATE TABLE u (id int, n int); INSERT INTO u VALUES (1, 1);
+     CREATE TABLE t (id int, owner varchar(10)); ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY mine ON t USING (owner = current_user);
+     CREATE POLICY listed ON t USING (id IN (SELECT n FROM u));",
+    "CREATE TABLE u (id int, n bigint);
+     CREATE TABLE t (id int, owner text); ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY mine ON t USING (owner = current_user);
+     CREATE POLICY listed ON t USING (id IN (SELECT n FROM u));"
+);

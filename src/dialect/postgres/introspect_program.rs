@@ -207,6 +207,11 @@ pub(super) async fn read(
                 .into_iter()
                 .map(|(s, n)| ObjectRef::Relation(QualifiedName::new(s, n))),
         );
+        let columns: Vec<(Name, Name, Name)> = serde_json::from_str(&get::<String>(&row, q, "columns")?)
+            .map_err(|e| IntrospectError::Decode { query: q, detail: e.to_string() })?;
+        depends_on.extend(columns.into_iter().map(|(schema, relation, column)| {
+            ObjectRef::Column(ColumnRef { table: QualifiedName::new(schema, relation), column })
+        }));
         let policy = Policy {
             name: get(&row, q, "name")?,
             table,
