@@ -186,6 +186,16 @@ round_trip!(
      CREATE VIEW v AS SELECT 1 AS one; CREATE INDEX w ON a (id); CREATE TABLE b (id int CONSTRAINT a_key UNIQUE);"
 );
 
+// A stored generated column reads a column whose type changes (PostgreSQL refuses the change while it
+// exists): it is dropped and added again around it, with its index and the view that reads it.
+round_trip!(
+    generated_column_over_a_column_whose_type_changes,
+    "CREATE TABLE t (id int, n int, d int GENERATED ALWAYS AS (n * 2) STORED); CREATE INDEX td ON t (d);
+     CREATE VIEW v AS SELECT d FROM t; INSERT INTO t (id, n) VALUES (1, 2);",
+    "CREATE TABLE t (id int, n bigint, d int GENERATED ALWAYS AS (n * 2) STORED); CREATE INDEX td ON t (d);
+     CREATE VIEW v AS SELECT d FROM t;"
+);
+
 /// Declared renames keep the data: a row inserted before the migration is still there after it.
 #[tokio::test]
 async fn renames_from_config_and_annotations_keep_rows() {

@@ -507,6 +507,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     types::fold_domain_conversions(&converted_columns, &mut out);
     let dropped_functions = program::diff_functions(current, desired, &Disturbed::by(&out), &mut out);
     program::release_function_users(current, desired, &dropped_functions, &mut out);
+    program::release_generated_columns(current, desired, &mut out);
     diff_sequences(current, desired, &dropped_columns, &mut out);
     // Views are decided once the column and table changes are known; their changes are listed after
     // the indexes, which need the set of recreated relations.

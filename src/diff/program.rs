@@ -294,6 +294,42 @@ pub(super) fn release_function_users(
     }
 }
 
+/// A stored generated column that reads a column whose type or collation changes: PostgreSQL refuses the
+/// change while it exists, so it is dropped first and added again after (computed anew), unless the table
+/// diff replaces it already.
+pub(super) fn release_generated_columns(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let retyped: IndexSet<ColumnRef> = out
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterColumn { table, from, to }
+                if from.data_type != to.data_type || from.collation() != to.collation() =>
+            {
+                Some(ColumnRef { table: table.clone(), column: from.name.clone() })
+            }
+            _ => None,
+        })
+        .collect();
+    if retyped.is_empty() {
+        return;
+    }
+    let mut released = Vec::new();
+    for table in retyped.iter().map(|c| &c.table).collect::<IndexSet<_>>() {
+        let (Some(have), Some(want)) = (current.tables.get(table), desired.tables.get(table)) else { continue };
+        for column in have.columns.values().filter(|c| c.generated().is_some()) {
+            let reads_retyped =
+                column.depends_on.iter().any(|d| matches!(d, ObjectRef::Column(c) if retyped.contains(c)));
+            let replaced = out.iter().any(
+                |c| matches!(c, Change::DropColumn { table: t, column: d } if t == table && d.name == column.name),
+            );
+            if let Some(wanted) = want.columns.get(&column.name).filter(|_| reads_retyped && !replaced) {
+                released.push(Change::DropColumn { table: table.clone(), column: column.clone() });
+                released.push(Change::AddColumn { table: table.clone(), column: wanted.clone() });
+            }
+        }
+    }
+    out.extend(released);
+}
+
 /// `ALTER DEFAULT PRIVILEGES`: each entry that differs, granted or revoked.
 pub(super) fn diff_default_privileges(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     use DefaultPrivilegeState::{Granted, Revoked};

@@ -236,12 +236,26 @@ pub(super) async fn read(
         let schema: String = get(&row, q, "schema")?;
         let relation = QualifiedName::new(schema, get::<String>(&row, q, "relation")?);
         let member: Option<String> = get(&row, q, "member")?;
+        let kind = get::<&str>(&row, q, "kind")?;
+        if kind == "generated" {
+            let read = ObjectRef::Column(ColumnRef {
+                table: relation.clone(),
+                column: get::<&str>(&row, q, "column_read")?.into(),
+            });
+            let column = catalog
+                .tables
+                .get_mut(&relation)
+                .and_then(|t| t.columns.get_mut(member.as_deref().unwrap_or_default()));
+            if let Some(column) = column {
+                column.add_dependency(read);
+            }
+            continue;
+        }
         let function = function_ref(
             get(&row, q, "function_schema")?,
             get(&row, q, "function_name")?,
             get(&row, q, "function_arguments")?,
         );
-        let kind = get::<&str>(&row, q, "kind")?;
         if kind == "column" {
             // A column's dependencies are a boxed slice (columns are many, functions in defaults few).
             let column = catalog
