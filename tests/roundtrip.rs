@@ -157,6 +157,58 @@ round_trip!(
     "CREATE TABLE keep (a_id int);"
 );
 
+// A view reads a table's columns, not the table: a table replaced by a view of its name (in another
+// schema than public) still takes the views over it along, dropped before the table and created again.
+round_trip!(
+    views_over_a_table_replaced_by_a_view_are_recreated,
+    "CREATE SCHEMA x; CREATE TABLE x.data (id uuid, name text); CREATE VIEW x.q AS SELECT * FROM x.data;
+     CREATE VIEW x.r AS SELECT name FROM x.q; INSERT INTO x.data VALUES (gen_random_uuid(), 'a');",
+    "CREATE SCHEMA x; CREATE TABLE x.t_data (id uuid, name text); CREATE VIEW x.data AS SELECT * FROM x.t_data;
+     CREATE VIEW x.q AS SELECT * FROM x.data; CREATE VIEW x.r AS SELECT name FROM x.q;"
+);
+
+// A table replaced without a rename hint, as `ALTER TABLE user_ RENAME TO person` leaves it: the new
+// table reuses the old one's primary key name and takes over its sequence, so the old table can only go
+// once the new one exists. The old key's name is moved aside first; never "relation already exists".
+round_trip!(
+    a_replaced_table_moves_its_key_name_aside_for_the_new_one,
+    "CREATE TABLE user_ (id serial PRIMARY KEY, name text); INSERT INTO user_ (name) VALUES ('a');",
+    "CREATE SEQUENCE user__id_seq AS integer;
+     CREATE TABLE person (id int NOT NULL DEFAULT nextval('user__id_seq'), name text, CONSTRAINT user__pkey PRIMARY KEY (id));
+     ALTER SEQUENCE user__id_seq OWNED BY person.id;"
+);
+
+// The same with the name of a plain index of the old table, taken by a constraint of the new one.
+round_trip!(
+    a_replaced_table_moves_its_index_name_aside_for_the_new_one,
+    "CREATE TABLE user_ (id serial, name text); CREATE UNIQUE INDEX user__name_key ON user_ (name);
+     INSERT INTO user_ (name) VALUES ('a');",
+    "CREATE SEQUENCE user__id_seq AS integer;
+     CREATE TABLE person (id int NOT NULL DEFAULT nextval('user__id_seq'), name text, CONSTRAINT user__name_key UNIQUE (name));
+     ALTER SEQUENCE user__id_seq OWNED BY person.id;"
+);
+
+// Names move between kinds of objects in one schema: an index's name to a view, a view's to an index, an
+// enum type's to a table (a table's row type shares its name), a composite type's to a table, a sequence's
+// to an index, a constraint's index to another table's constraint.
+round_trip!(
+    names_move_between_kinds_of_objects,
+    "CREATE TYPE x AS ENUM ('a'); CREATE TYPE c AS (a int); CREATE SEQUENCE s;
+     CREATE TABLE a (id int CONSTRAINT a_key UNIQUE); CREATE INDEX v ON a (id); CREATE VIEW w AS SELECT 1 AS one;",
+    "CREATE TABLE x (id int); CREATE TABLE c (a int); CREATE TABLE a (id int); CREATE INDEX s ON a (id);
+     CREATE VIEW v AS SELECT 1 AS one; CREATE INDEX w ON a (id); CREATE TABLE b (id int CONSTRAINT a_key UNIQUE);"
+);
+
+// A stored generated column reads a column whose type changes (PostgreSQL refuses the change while it
+// exists): it is dropped and added again around it, with its index and the view that reads it.
+round_trip!(
+    generated_column_over_a_column_whose_type_changes,
+    "CREATE TABLE t (id int, n int, d int GENERATED ALWAYS AS (n * 2) STORED); CREATE INDEX td ON t (d);
+     CREATE VIEW v AS SELECT d FROM t; INSERT INTO t (id, n) VALUES (1, 2);",
+    "CREATE TABLE t (id int, n bigint, d int GENERATED ALWAYS AS (n * 2) STORED); CREATE INDEX td ON t (d);
+     CREATE VIEW v AS SELECT d FROM t;"
+);
+
 /// Declared renames keep the data: a row inserted before the migration is still there after it.
 #[tokio::test]
 async fn renames_from_config_and_annotations_keep_rows() {

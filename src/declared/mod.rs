@@ -1105,6 +1105,19 @@ impl Visitor for References {
         ControlFlow::Continue(())
     }
 
+    /// A set-returning function in FROM (`FROM f(1)`, `LATERAL f(t.a)`) is a call, not a relation (its
+    /// name is also visited as a relation, which finds nothing).
+    fn pre_visit_table_factor(&mut self, factor: &sqlparser::ast::TableFactor) -> ControlFlow<()> {
+        use sqlparser::ast::TableFactor;
+        match factor {
+            TableFactor::Table { name, args: Some(_), .. } | TableFactor::Function { name, .. } => {
+                self.keys.extend(function_key(name));
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
         match expr {
             Expr::Cast { data_type, expr, .. } => {
@@ -1270,6 +1283,8 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
                     match option {
                         sqlparser::ast::UserDefinedTypeRangeOption::Subtype(t) => push_data_type(t, out),
                         sqlparser::ast::UserDefinedTypeRangeOption::Collation(c) => out.extend(collation_key(c)),
+                        sqlparser::ast::UserDefinedTypeRangeOption::SubtypeDiff(f)
+                        | sqlparser::ast::UserDefinedTypeRangeOption::Canonical(f) => out.extend(function_key(f)),
                         _ => {}
                     }
                 }
@@ -1322,22 +1337,56 @@ fn body_references(body: &str) -> Vec<ObjectKey> {
     refs.keys
 }
 
-/// The relations (schema, name) a `LANGUAGE sql` function body in a string reads or writes, or `None`
-/// where the parser cannot read it; unqualified names resolve to `public`. Used to order functions after the
-/// tables they need, which PostgreSQL does not record for such bodies.
-pub fn sql_body_relations(body: &str) -> Option<Vec<(String, String)>> {
+/// What a `LANGUAGE sql` function body in a string names, as (schema, name) pairs; unqualified names
+/// resolve to `public`. PostgreSQL checks such a body when the function is created but records none of
+/// it: this orders functions after the tables, types and functions they need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SqlBodyReferences {
+    /// Tables, views and sequences it reads or writes.
+    pub relations: Vec<(String, String)>,
+    /// Types it casts to.
+    pub types: Vec<(String, String)>,
+    /// Functions and procedures it calls (built-in ones included: the caller matches them against the
+    /// functions it knows).
+    pub functions: Vec<(String, String)>,
+}
+
+/// The references of a `LANGUAGE sql` body in a string, or `None` where the parser cannot read it.
+pub fn sql_body_references(body: &str) -> Option<SqlBodyReferences> {
     let dialect = sqlparser::dialect::PostgreSqlDialect {};
     Parser::parse_sql(&dialect, body).ok()?;
-    let mut out: Vec<(String, String)> = body_references(body)
+    let mut out = SqlBodyReferences::default();
+    for key in body_references(body) {
+        match key {
+            ObjectKey::Relation(s, n) => out.relations.push((s, n)),
+            ObjectKey::Type(s, n) => out.types.push((s, n)),
+            ObjectKey::Function(s, n) => out.functions.push((s, n)),
+            _ => {}
+        }
+    }
+    for list in [&mut out.relations, &mut out.types, &mut out.functions] {
+        list.sort();
+        list.dedup();
+    }
+    Some(out)
+}
+
+/// The identifiers of a body the parser cannot read (folded as PostgreSQL folds them), or `None` where
+/// it cannot even be split into tokens: a function it names may be among them.
+pub fn sql_body_words(body: &str) -> Option<Vec<String>> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, body).tokenize().ok()?;
+    let mut words: Vec<String> = tokens
         .into_iter()
-        .filter_map(|k| match k {
-            ObjectKey::Relation(s, n) => Some((s, n)),
+        .filter_map(|t| match t {
+            sqlparser::tokenizer::Token::Word(w) if w.quote_style.is_some() => Some(w.value),
+            sqlparser::tokenizer::Token::Word(w) => Some(w.value.to_lowercase()),
             _ => None,
         })
         .collect();
-    out.sort();
-    out.dedup();
-    Some(out)
+    words.sort();
+    words.dedup();
+    Some(words)
 }
 
 /// Orders statements so that each comes after the statements defining what it references. Schemas
@@ -1433,10 +1482,15 @@ fn graph<S: std::borrow::Borrow<DeclaredStatement>>(
 ) -> (usize, Vec<(usize, usize)>) {
     let statements: Vec<&DeclaredStatement> = statements.iter().map(|s| s.borrow()).collect();
     let count = statements.len();
-    let mut definers: IndexMap<&ObjectKey, usize> = IndexMap::new();
+    // Overloads of a function share its key: a call waits for every one of them (which one it calls
+    // is not known). Any other key is defined by its first statement.
+    let mut definers: IndexMap<&ObjectKey, Vec<usize>> = IndexMap::new();
     for (i, s) in statements.iter().enumerate() {
         for key in &s.defines {
-            definers.entry(key).or_insert(i);
+            let entry = definers.entry(key).or_default();
+            if entry.is_empty() || matches!(key, ObjectKey::Function(..)) {
+                entry.push(i);
+            }
         }
     }
     // Nodes 0..count are the statements; the nodes after them stand for sets.
@@ -1446,6 +1500,15 @@ fn graph<S: std::borrow::Borrow<DeclaredStatement>>(
         nodes += 1;
         nodes - 1
     };
+    // A name with several overloads is one node waiting for all of them, so that calls add one edge each.
+    let mut overloads: IndexMap<&ObjectKey, usize> = IndexMap::new();
+    for (key, defining) in &definers {
+        if defining.len() > 1 {
+            let node = add_node();
+            edges.extend(defining.iter().map(|&d| (d, node)));
+            overloads.insert(key, node);
+        }
+    }
     // `ALL … IN SCHEMA s` waits for every relation and function defined in `s`.
     let mut all_in: IndexMap<&str, usize> = IndexMap::new();
     for (i, s) in statements.iter().enumerate() {
@@ -1498,7 +1561,13 @@ fn graph<S: std::borrow::Borrow<DeclaredStatement>>(
             }
         }
         for key in &s.references {
-            if let Some(&d) = definers.get(key)
+            if let Some(&node) = overloads.get(key) {
+                // An overload calling its own name: which one it calls is not known, and waiting for
+                // all of them would wait for itself.
+                if !s.defines.contains(key) {
+                    edges.push((node, i));
+                }
+            } else if let Some(&d) = definers.get(key).and_then(|d| d.first())
                 && d != i
             {
                 edges.push((d, i));
@@ -1701,6 +1770,22 @@ mod tests {
         assert!(pos("CREATE TYPE") < pos("CREATE TABLE app.t"));
         assert!(pos("CREATE TABLE u") < pos("CREATE TABLE app.t"));
         assert!(pos("CREATE TABLE app.t") < pos("CREATE VIEW"));
+    }
+
+    /// A call cannot tell which overload it means: it waits for every function of its name, and a
+    /// set-returning function in FROM is a call too.
+    #[test]
+    fn a_call_waits_for_every_overload_and_for_functions_in_from() {
+        let sql = "CREATE FUNCTION z(i int) RETURNS SETOF int LANGUAGE sql AS $$ SELECT i $$;\n\
+                   CREATE FUNCTION a() RETURNS int LANGUAGE sql AS $$ SELECT b('x') $$;\n\
+                   CREATE FUNCTION b(i int) RETURNS int LANGUAGE sql AS $$ SELECT i $$;\n\
+                   CREATE FUNCTION b(t text) RETURNS int LANGUAGE sql AS $$ SELECT length(t) $$;\n\
+                   CREATE FUNCTION c() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM y(1) $$;\n\
+                   CREATE FUNCTION y(i int) RETURNS SETOF int LANGUAGE sql AS $$ SELECT i $$;";
+        let ordered: Vec<String> = order(statements(sql)).into_iter().map(|s| s.sql).collect();
+        let pos = |prefix: &str| ordered.iter().position(|s| s.starts_with(prefix)).unwrap();
+        assert!(pos("CREATE FUNCTION b(t text)") < pos("CREATE FUNCTION a()"), "{ordered:#?}");
+        assert!(pos("CREATE FUNCTION y") < pos("CREATE FUNCTION c()"), "{ordered:#?}");
     }
 
     #[test]

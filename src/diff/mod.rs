@@ -505,8 +505,9 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     types::diff_range_types(current, desired, &mut out);
     let dropped_columns = diff_tables(current, desired, &mut out);
     types::fold_domain_conversions(&converted_columns, &mut out);
-    let dropped_functions = program::diff_functions(current, desired, &program::disturbed_columns(&out), &mut out);
+    let dropped_functions = program::diff_functions(current, desired, &Disturbed::by(&out), &mut out);
     program::release_function_users(current, desired, &dropped_functions, &mut out);
+    program::release_generated_columns(current, desired, &mut out);
     diff_sequences(current, desired, &dropped_columns, &mut out);
     // Views are decided once the column and table changes are known; their changes are listed after
     // the indexes, which need the set of recreated relations.
@@ -516,9 +517,9 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     recreate_dependent_foreign_keys(current, desired, &mut out);
     program::restore_on_readded_columns(current, desired, &mut out);
     out.extend(view_changes);
-    let disturbed_columns = program::disturbed_columns(&out);
-    program::diff_triggers(current, desired, &recreated_relations, &dropped_functions, &disturbed_columns, &mut out);
-    program::diff_policies(current, desired, &recreated_relations, &dropped_functions, &mut out);
+    let disturbed = Disturbed::by(&out);
+    program::diff_triggers(current, desired, &recreated_relations, &dropped_functions, &disturbed, &mut out);
+    program::diff_policies(current, desired, &recreated_relations, &dropped_functions, &disturbed, &mut out);
     program::diff_row_security(current, desired, &mut out);
     program::diff_grants(current, desired, &recreated_relations, &dropped_functions, &mut out);
     program::diff_default_privileges(current, desired, &mut out);
@@ -769,7 +770,7 @@ fn diff_columns(
 
 /// Two constraints are the same if only their validation state or comment differs in a way that
 /// does not need a drop.
-fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
+pub(super) fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
     a.kind == b.kind && a.definition == b.definition
 }
 
@@ -852,37 +853,84 @@ fn diff_sequences(current: &Catalog, desired: &Catalog, gone: &IndexSet<ColumnRe
 /// when something it reads changes in a way the database refuses under a view (a column type change,
 /// a dropped column or relation), and so are the views that read a recreated view. Returns the set of
 /// relations that are recreated (their indexes must be recreated too).
-fn diff_views(
+/// What the changes take away from under the objects that depend on it: dropped tables (with their row
+/// types and columns), functions, types and sequences, columns dropped or changed in type or collation, and
+/// enum types rebuilt. PostgreSQL refuses to drop an object while a view, function or policy depends on it,
+/// and a dependant kept in place would go on using the old object: such dependants are dropped first and
+/// created again after.
+pub(super) struct Disturbed(IndexSet<ObjectRef>);
+
+impl Disturbed {
+    pub(super) fn by(changes: &[Change]) -> Disturbed {
+        let mut objects: IndexSet<ObjectRef> = IndexSet::new();
+        let column = |table: &QualifiedName, column: &Name| {
+            ObjectRef::Column(ColumnRef { table: table.clone(), column: column.clone() })
+        };
+        for change in changes {
+            match change {
+                Change::AlterColumn { table, from, to }
+                    if from.data_type != to.data_type || from.collation() != to.collation() =>
+                {
+                    objects.insert(column(table, &from.name));
+                }
+                Change::DropColumn { table, column: c } => {
+                    objects.insert(column(table, &c.name));
+                }
+                Change::DropTable(t) => {
+                    objects.insert(ObjectRef::Relation(t.name.clone()));
+                    objects.insert(ObjectRef::Type(t.name.clone()));
+                    objects.extend(t.columns.keys().map(|c| column(&t.name, c)));
+                }
+                Change::DropFunction(f) => {
+                    objects.insert(ObjectRef::Function(f.id.clone()));
+                }
+                Change::RebuildEnum { from, columns, .. } => {
+                    objects.insert(ObjectRef::Type(from.name.clone()));
+                    objects.extend(columns.iter().map(|use_| ObjectRef::Column(use_.column.clone())));
+                }
+                Change::DropEnum(EnumType { name, .. })
+                | Change::DropDomain(Domain { name, .. })
+                | Change::DropCompositeType(CompositeType { name, .. })
+                | Change::DropRangeType(RangeType { name, .. }) => {
+                    objects.insert(ObjectRef::Type(name.clone()));
+                }
+                Change::DropSequence(s) => {
+                    objects.insert(ObjectRef::Sequence(s.name.clone()));
+                }
+                _ => {}
+            }
+        }
+        Disturbed(objects)
+    }
+
+    /// Whether an object with these dependencies must be dropped and created again, given the functions
+    /// and views that are.
+    pub(super) fn touches(
+        &self,
+        deps: &[ObjectRef],
+        dropped_functions: &IndexSet<FunctionId>,
+        recreated_views: &IndexSet<QualifiedName>,
+    ) -> bool {
+        deps.iter().any(|dep| {
+            self.0.contains(dep)
+                || match dep {
+                    ObjectRef::Function(id) => dropped_functions.contains(id),
+                    ObjectRef::Relation(n) | ObjectRef::Type(n) => recreated_views.contains(n),
+                    ObjectRef::Column(c) => recreated_views.contains(&c.table),
+                    ObjectRef::Sequence(_) | ObjectRef::Collation(_) => false,
+                }
+        })
+    }
+}
+
+/// The views that are dropped and created again: changed ones, and those that read what the plan
+/// disturbs, a function dropped, or another view recreated.
+pub(super) fn views_to_recreate(
     current: &Catalog,
     desired: &Catalog,
-    changes: &[Change],
-    out: &mut Vec<Change>,
+    disturbed: &Disturbed,
+    dropped_functions: &IndexSet<FunctionId>,
 ) -> IndexSet<QualifiedName> {
-    let mut disturbed: IndexSet<ObjectRef> = IndexSet::new();
-    for change in changes {
-        match change {
-            Change::AlterColumn { table, from, to }
-                if from.data_type != to.data_type || from.collation() != to.collation() =>
-            {
-                disturbed.insert(ObjectRef::Column(ColumnRef { table: table.clone(), column: from.name.clone() }));
-            }
-            Change::DropColumn { table, column } => {
-                disturbed.insert(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.name.clone() }));
-            }
-            Change::DropTable(t) => {
-                disturbed.insert(ObjectRef::Relation(t.name.clone()));
-            }
-            Change::DropFunction(f) => {
-                disturbed.insert(ObjectRef::Function(f.id.clone()));
-            }
-            Change::RebuildEnum { columns, .. } => {
-                for use_ in columns {
-                    disturbed.insert(ObjectRef::Column(use_.column.clone()));
-                }
-            }
-            _ => {}
-        }
-    }
     let mut recreate: IndexSet<QualifiedName> = IndexSet::new();
     loop {
         let before = recreate.len();
@@ -895,15 +943,7 @@ fn diff_views(
                     || want.materialized != have.materialized
                     || want.columns != have.columns
             });
-            let touched = have.depends_on.iter().any(|dep| {
-                disturbed.contains(dep)
-                    || match dep {
-                        ObjectRef::Relation(rel) => recreate.contains(rel),
-                        ObjectRef::Column(c) => recreate.contains(&c.table),
-                        _ => false,
-                    }
-            });
-            if changed || touched {
+            if changed || disturbed.touches(&have.depends_on, dropped_functions, &recreate) {
                 recreate.insert(name.clone());
             }
         }
@@ -911,6 +951,16 @@ fn diff_views(
             break;
         }
     }
+    recreate
+}
+
+fn diff_views(
+    current: &Catalog,
+    desired: &Catalog,
+    changes: &[Change],
+    out: &mut Vec<Change>,
+) -> IndexSet<QualifiedName> {
+    let recreate = views_to_recreate(current, desired, &Disturbed::by(changes), &IndexSet::new());
     for name in &recreate {
         out.push(Change::DropView(current.views[name].clone()));
     }

@@ -1,7 +1,7 @@
 //! Dependency facts of the changes to domains, composite and range types, collations, extension
 //! versions, partitions and table options (see [`super::Effects`]).
 
-use super::{Effects, Key, ref_key};
+use super::{Effects, Key, ref_key, relation_name};
 use crate::diff::Change;
 
 /// The effects of the changes this module owns; other changes are left as they are.
@@ -23,12 +23,15 @@ pub(super) fn effects<'a>(change: &'a Change, e: &mut Effects<'a>) {
             e.held.extend(from.depends_on.iter().map(ref_key));
         }
         Change::CreateCompositeType(t) => {
+            // A composite type is a relation too (relkind `c`): its name is taken among tables and indexes.
             e.provides.push(Key::Type(&t.name));
+            e.provides.push(relation_name(&t.name));
             e.needs.push(Key::Schema(&t.name.schema));
             e.needs.extend(t.attributes.values().flat_map(|a| a.depends_on.iter().map(ref_key)));
         }
         Change::DropCompositeType(t) => {
             e.removes.push(Key::Type(&t.name));
+            e.removes.push(relation_name(&t.name));
             e.held.push(Key::Schema(&t.name.schema));
             e.held.extend(t.attributes.values().flat_map(|a| a.depends_on.iter().map(ref_key)));
         }

@@ -35,7 +35,8 @@ impl SqlRenderer for PostgresRenderer {
     /// default privileges (`ALTER DEFAULT PRIVILEGES`) add theirs. Where the declared schema does not have
     /// them, a revoke follows the creation. Default privileges of any role are considered: a revoke of a
     /// privilege the object did not get changes nothing.
-    fn adapt(&self, mut changes: ChangeSet, _current: &Catalog, desired: &Catalog) -> ChangeSet {
+    fn adapt(&self, mut changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
+        move_taken_names_aside(&mut changes, current, desired);
         let mut revokes = Vec::new();
         for change in &changes.changes {
             let (target, on, schema) = match change {
@@ -110,6 +111,80 @@ impl SqlRenderer for PostgresRenderer {
     fn is_long_running(&self, sql: &str) -> bool {
         super::online::is_long_running(sql)
     }
+}
+
+/// Names that move: a table (or materialized view) the plan drops holds the names of its indexes and
+/// of its constraints' indexes until it is dropped, and its drop may have to wait for the object that
+/// takes one of them (a sequence moving over to a new table that reuses the old primary key's name). Such
+/// a name is moved aside first, on the old table (`RENAME CONSTRAINT`, `ALTER INDEX … RENAME`), which
+/// needs nothing and which the drop takes along.
+fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &Catalog) {
+    let dropped: indexmap::IndexSet<&QualifiedName> = changes
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropTable(t) => Some(&t.name),
+            Change::DropView(v) if v.materialized => Some(&v.name),
+            _ => None,
+        })
+        // A materialized view dropped to be created again gets its indexes back after it.
+        .filter(|name| !desired.tables.contains_key(*name) && !desired.views.contains_key(*name))
+        .collect();
+    if dropped.is_empty() {
+        return;
+    }
+    let taken = relation_names(desired);
+    let aside = |name: &str| crate::safety::rewrite::helper_name("schema_old_", name);
+    let mut moves = Vec::new();
+    for change in &changes.changes {
+        let Change::DropTable(table) = change else { continue };
+        if !dropped.contains(&table.name) {
+            continue;
+        }
+        for c in table.constraints.values() {
+            let has_index =
+                matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion);
+            if has_index && taken.contains(&(table.name.schema.as_str(), c.name.as_str())) {
+                moves.push(Change::RenameConstraint {
+                    table: table.name.clone(),
+                    from: c.name.to_string(),
+                    to: aside(&c.name),
+                });
+            }
+        }
+    }
+    for index in current.indexes.values() {
+        if dropped.contains(&index.table) && taken.contains(&(index.name.schema.as_str(), index.name.name.as_str())) {
+            let to = QualifiedName::new(index.name.schema.clone(), aside(&index.name.name));
+            moves.push(Change::RenameIndex { table: index.table.clone(), from: index.name.clone(), to });
+        }
+    }
+    changes.changes.extend(moves);
+}
+
+/// Every (schema, name) taken in a catalog's namespace of relations: tables, views, sequences, indexes,
+/// the indexes of primary key, unique and exclusion constraints, composite types.
+fn relation_names(catalog: &Catalog) -> indexmap::IndexSet<(&str, &str)> {
+    fn pair(n: &QualifiedName) -> (&str, &str) {
+        (n.schema.as_str(), n.name.as_str())
+    }
+    let mut names: indexmap::IndexSet<(&str, &str)> = catalog
+        .tables
+        .keys()
+        .chain(catalog.views.keys())
+        .chain(catalog.sequences.keys())
+        .chain(catalog.indexes.keys())
+        .chain(catalog.composite_types.keys())
+        .map(pair)
+        .collect();
+    for table in catalog.tables.values() {
+        for c in table.constraints.values() {
+            if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion) {
+                names.insert((table.name.schema.as_str(), c.name.as_str()));
+            }
+        }
+    }
+    names
 }
 
 pub(crate) fn column_definition(column: &Column) -> String {

@@ -1,6 +1,10 @@
 -- Functions and procedures (not aggregates or window functions), as pg_get_functiondef renders them,
--- with the types, relations and functions they depend on. Extension members are left out.
+-- with the types, relations and functions they depend on. Extension members are left out. An array type
+-- (`t[]` as an argument or result) counts as its element type: that is the object a plan creates or drops.
+-- `created` orders functions by creation (OIDs are handed out in increasing order): a body in a string
+-- calls only functions that existed when it was created and checked.
 SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments,
+       p.oid::int8 AS created, p.oid::regprocedure::text AS call_signature,
        p.prokind::text AS kind, pg_get_functiondef(p.oid) AS definition,
        pg_get_function_arguments(p.oid) AS signature,
        COALESCE(pg_get_function_result(p.oid), '') AS returns,
@@ -8,7 +12,8 @@ SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_argument
        l.lanname AS language, CASE WHEN p.prosqlbody IS NULL THEN p.prosrc END AS source,
        (SELECT COALESCE(json_agg(DISTINCT jsonb_build_array(tn.nspname, ty.typname)), '[]')::text
         FROM pg_depend d
-        JOIN pg_type ty ON ty.oid = d.refobjid
+        JOIN pg_type dt ON dt.oid = d.refobjid
+        JOIN pg_type ty ON ty.oid = CASE WHEN dt.typcategory = 'A' AND dt.typelem <> 0 THEN dt.typelem ELSE dt.oid END
         JOIN pg_namespace tn ON tn.oid = ty.typnamespace
         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_type'::regclass
           AND tn.nspname NOT IN ('pg_catalog', 'information_schema')) AS types,

@@ -1,5 +1,6 @@
 -- Views and materialized views with the relations and columns their query reads, from the dependency
--- records of their rewrite rule, as JSON arrays [schema, relation, column or null].
+-- records of their rewrite rule, as JSON arrays [schema, relation, column or null], and the types it uses
+-- (an array type counts as its element type).
 SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized,
        pg_get_viewdef(c.oid, true) AS definition,
        obj_description(c.oid, 'pg_class') AS comment,
@@ -15,7 +16,8 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized,
         FROM pg_rewrite r
         JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
                         AND d.refclassid = 'pg_type'::regclass
-        JOIN pg_type ty ON ty.oid = d.refobjid
+        JOIN pg_type dt ON dt.oid = d.refobjid
+        JOIN pg_type ty ON ty.oid = CASE WHEN dt.typcategory = 'A' AND dt.typelem <> 0 THEN dt.typelem ELSE dt.oid END
         JOIN pg_namespace tn ON tn.oid = ty.typnamespace
         WHERE r.ev_class = c.oid AND tn.nspname NOT IN ('pg_catalog', 'information_schema')) AS types
 FROM pg_class c
