@@ -227,3 +227,37 @@ async fn columns_keep_their_order_privileges_and_settings_whatever_order_the_cat
         ["column statistics target public.early.Y", "column storage public.early.Y", "foreign table public.remote"]
     );
 }
+
+/// The inspect invariant, for a database with every kind of index key and constraint clause: `schema
+/// inspect` output, loaded back, is the same database, and as the declared schema it plans no change.
+#[tokio::test]
+async fn inspect_output_of_every_index_and_constraint_kind_plans_no_changes() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    roundtrip::check_inspect(server, "inspect_index_kinds", SCHEMA, |_| {}).await;
+}
+
+/// `schema inspect` → the output as the declared schema → `plan` against the same database: no
+/// change in either direction (and the output, loaded as it is, is the same database).
+macro_rules! inspect_plans_nothing {
+    ($name:ident, $sql:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            let server = pg_server().await.expect("PostgreSQL for tests");
+            roundtrip::check_inspect(server, stringify!($name), $sql, |_| {}).await;
+        }
+    };
+}
+
+inspect_plans_nothing!(
+    inspect_keeps_unique_constraints_over_primary_key_columns,
+    "CREATE TABLE t (id int PRIMARY KEY, code text);
+     ALTER TABLE t ADD CONSTRAINT t_id_key UNIQUE (id);
+     ALTER TABLE t ADD CONSTRAINT t_code_key UNIQUE (code);
+     ALTER TABLE t ADD CONSTRAINT t_code_again UNIQUE (code);
+     CREATE TABLE pair (a int, b int, PRIMARY KEY (a, b));
+     ALTER TABLE pair ADD CONSTRAINT \"pair same key\" UNIQUE (a, b);
+     ALTER TABLE pair ADD CONSTRAINT pair_reversed UNIQUE (b, a);
+     CREATE TABLE span (id int, during tsrange, CONSTRAINT span_a EXCLUDE USING gist (during WITH &&));
+     ALTER TABLE span ADD CONSTRAINT span_b EXCLUDE USING gist (during WITH &&);
+     CREATE TABLE r (t_id int REFERENCES t (id));"
+);

@@ -205,6 +205,41 @@ fn sequence_options(s: &Sequence) -> String {
     )
 }
 
+pub(crate) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> String {
+    format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)
+}
+
+/// A new table's constraints written inside its `CREATE TABLE`, and those added by `ALTER TABLE` after it.
+/// Within one `CREATE TABLE`, PostgreSQL keeps one index per key: a unique constraint over the primary key's
+/// columns (or a second one over the same columns, or a repeated exclusion) is merged away, although each
+/// is a constraint of its own when added apart. Those are added apart; the primary key is written first,
+/// as PostgreSQL prefers it. Keys are compared by their columns, which also moves some constraints
+/// PostgreSQL would keep (another INCLUDE list, DEFERRABLE): harmless, they are added right after.
+pub(crate) fn table_constraints(t: &Table) -> (Vec<&Constraint>, Vec<&Constraint>) {
+    let keys_first = t.constraints.values().filter(|c| c.kind == ConstraintKind::PrimaryKey);
+    let rest = t.constraints.values().filter(|c| c.kind != ConstraintKind::PrimaryKey);
+    let (mut inline, mut apart): (Vec<&Constraint>, Vec<&Constraint>) = (Vec::new(), Vec::new());
+    let mut keys: Vec<(bool, &[Name], &str)> = Vec::new();
+    for c in keys_first.chain(rest) {
+        let key = match c.kind {
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique => Some((false, c.columns.as_slice(), "")),
+            ConstraintKind::Exclusion => Some((true, &[][..], &*c.definition)),
+            ConstraintKind::Check | ConstraintKind::ForeignKey => None,
+        };
+        match key {
+            Some(key) if keys.contains(&key) => apart.push(c),
+            Some(key) => {
+                keys.push(key);
+                inline.push(c);
+            }
+            None => inline.push(c),
+        }
+    }
+    // Written in the catalog's order, as before.
+    inline.sort_by_key(|c| t.constraints.get_index_of(&c.name));
+    (inline, apart)
+}
+
 fn column_ref(c: &ColumnRef) -> String {
     format!("{}.{}", qualified(&c.table), ident(&c.column))
 }
@@ -271,12 +306,13 @@ fn render(change: &Change) -> Vec<String> {
         }
         Change::CreateTable(t) if super::render_types::is_special_table(t) => super::render_types::render(change),
         Change::CreateTable(t) => {
+            let (inline, apart) = table_constraints(t);
             let mut lines: Vec<String> = t.columns.values().map(column_definition).collect();
-            for c in t.constraints.values() {
-                lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
-            }
+            lines.extend(inline.iter().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition)));
             let body = if lines.is_empty() { String::new() } else { format!("\n    {}\n", lines.join(",\n    ")) };
-            vec![format!("CREATE TABLE {} ({body});", qualified(&t.name))]
+            let mut sql = vec![format!("CREATE TABLE {} ({body});", qualified(&t.name))];
+            sql.extend(apart.iter().map(|c| add_constraint(&t.name, c)));
+            sql
         }
         Change::DropTable(t) => vec![format!("DROP TABLE {};", qualified(&t.name))],
         Change::RenameTable { from, to } => {
@@ -310,12 +346,7 @@ fn render(change: &Change) -> Vec<String> {
             vec![format!("ALTER INDEX {} RENAME TO {};", qualified(from), ident(&to.name))]
         }
         Change::AlterColumn { table, from, to } => render_alter_column(table, from, to),
-        Change::AddConstraint { table, constraint } => vec![format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} {};",
-            qualified(table),
-            ident(&constraint.name),
-            constraint.definition
-        )],
+        Change::AddConstraint { table, constraint } => vec![add_constraint(table, constraint)],
         Change::DropConstraint { table, constraint } => {
             vec![format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(&constraint.name))]
         }

@@ -2,7 +2,7 @@
 //! partitions and table storage options. Identifiers go through [`ident`]/[`qualified`]; types,
 //! defaults, bounds and check expressions are PostgreSQL's own deparsed text.
 
-use super::render::{column_definition, ident, literal, qualified};
+use super::render::{add_constraint, column_definition, ident, literal, qualified, table_constraints};
 use crate::diff::Change;
 use crate::model::*;
 
@@ -63,7 +63,10 @@ pub fn render(change: &Change) -> Vec<String> {
             let version = x.version.as_ref().map(|v| format!(" VERSION {}", literal(v))).unwrap_or_default();
             vec![format!("CREATE EXTENSION {} WITH SCHEMA {}{version};", ident(&x.name), ident(&x.schema))]
         }
-        Change::CreateTable(t) => vec![create_table(t)],
+        Change::CreateTable(t) => {
+            let (_, apart) = table_constraints(t);
+            std::iter::once(create_table(t)).chain(apart.iter().map(|c| add_constraint(&t.name, c))).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -79,7 +82,8 @@ fn parameters(list: &[(String, String)]) -> String {
 
 fn create_table(t: &Table) -> String {
     let unlogged = if t.unlogged { "UNLOGGED " } else { "" };
-    let constraints = t.constraints.values().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
+    let (inline, _) = table_constraints(t);
+    let constraints = inline.into_iter().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
     let mut sql = format!("CREATE {unlogged}TABLE {}", qualified(&t.name));
     let body = |lines: Vec<String>| {
         if lines.is_empty() { String::new() } else { format!(" (\n    {}\n)", lines.join(",\n    ")) }
