@@ -277,3 +277,18 @@ round_trip!(
      ALTER TABLE span ADD CONSTRAINT span_b EXCLUDE USING gist (during WITH &&);
      CREATE TABLE r (t_id int REFERENCES t (id));"
 );
+
+// View options (`check_option`, `security_barrier`, `security_invoker`, a materialized view's storage
+// parameters) are part of the view: created with it, and changed in place.
+round_trip!(
+    view_options_created_and_changed_in_place,
+    "CREATE TABLE t (id int PRIMARY KEY, n int); INSERT INTO t VALUES (1, 1);
+     CREATE VIEW v WITH (security_barrier) AS SELECT id, n FROM t WHERE n > 0 WITH LOCAL CHECK OPTION;
+     CREATE VIEW w AS SELECT id FROM v;
+     CREATE MATERIALIZED VIEW m AS SELECT count(*) AS c FROM t;",
+    "CREATE TABLE t (id int PRIMARY KEY, n int);
+     CREATE VIEW v WITH (security_invoker = true) AS SELECT id, n FROM t WHERE n > 0 WITH CASCADED CHECK OPTION;
+     CREATE VIEW w AS SELECT id FROM v;
+     CREATE VIEW fresh WITH (security_barrier = true) AS SELECT n FROM t WITH CHECK OPTION;
+     CREATE MATERIALIZED VIEW m WITH (fillfactor = 70) AS SELECT count(*) AS c FROM t;"
+);

@@ -105,7 +105,7 @@ pub enum DeclaredError {
     #[error(
         "{location}: {kind} is not managed by this version of schema (it manages schemas, extensions, enum, \
          composite and range types, domains, collations, sequences, tables, partitioned tables and their \
-         partitions, constraints, indexes, views, materialized views, functions, procedures, triggers, \
+         partitions, constraints, indexes, views, materialized views, functions, procedures, aggregates, triggers, \
          row-level security policies, privileges, default privileges, owners and comments); remove the \
          statement from the schema files"
     )]
@@ -415,6 +415,12 @@ fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result
                 words_after(sql, dialect, &["IN", "SCHEMA"]).into_iter().map(ObjectKey::Schema).collect();
             return Ok(statement);
         }
+        if let Some((defined, references, complete)) = routine_by_keywords(sql, dialect) {
+            statement.defines = vec![defined];
+            statement.references = references;
+            statement.parsed = complete;
+            return Ok(statement);
+        }
         // The database will judge it; without an AST it loads in file order.
         if let Some(kind) = unmanaged_by_keywords(sql, dialect) {
             return Err(DeclaredError::Unmanaged { location, kind });
@@ -547,7 +553,6 @@ fn default_schema(dialect: &dyn Dialect) -> &'static str {
 fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
     const UNMANAGED: &[&str] = &[
         "CREATE RULE",
-        "CREATE AGGREGATE",
         "CREATE OPERATOR",
         "CREATE ROLE",
         "CREATE USER",
@@ -1066,6 +1071,101 @@ pub fn order(statements: Vec<DeclaredStatement>) -> Vec<DeclaredStatement> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
+/// What a `CREATE FUNCTION`, `PROCEDURE` or `AGGREGATE` statement that the parser cannot read defines (a
+/// `BEGIN ATOMIC` body, a procedure, any aggregate), read from its tokens, so that what calls it is loaded
+/// after it rather than before. An aggregate has no body: what it needs (its support functions and state
+/// types, the user types among its arguments) is read too, and is then complete (the third value); a
+/// function's or procedure's body stays unknown.
+fn routine_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<(ObjectKey, Vec<ObjectKey>, bool)> {
+    let tokens = Tokenizer::new(dialect, sql).tokenize().ok()?;
+    let tokens: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_) | Token::EOF)).collect();
+    let keyword = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_uppercase()),
+        _ => None,
+    };
+    let mut at = 0;
+    if keyword(tokens.first()?)? != "CREATE" {
+        return None;
+    }
+    at += 1;
+    if keyword(tokens.get(at)?).as_deref() == Some("OR") {
+        at += 2;
+    }
+    let kind = keyword(tokens.get(at)?)?;
+    if !matches!(kind.as_str(), "FUNCTION" | "PROCEDURE" | "AGGREGATE") {
+        return None;
+    }
+    // A possibly qualified name starting at `at`: its folded parts and the index after it.
+    let name_at = |mut at: usize| -> (Vec<String>, usize) {
+        let mut parts = Vec::new();
+        while let Some(Token::Word(w)) = tokens.get(at) {
+            parts.push(if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() });
+            if !matches!(tokens.get(at + 1), Some(Token::Period)) {
+                return (parts, at + 1);
+            }
+            at += 2;
+        }
+        (parts, at)
+    };
+    let qualified = |mut parts: Vec<String>| -> Option<(String, String)> {
+        let name = parts.pop()?;
+        Some((parts.pop().unwrap_or_else(|| default_schema(dialect).to_string()), name))
+    };
+    let (name, mut at) = name_at(at + 1);
+    let (schema, name) = qualified(name)?;
+    let defined = ObjectKey::Function(schema.clone(), name);
+    let mut references = vec![ObjectKey::Schema(schema)];
+    if kind != "AGGREGATE" {
+        return Some((defined, references, false));
+    }
+    // Arguments, then `(OPTION = value, …)`: each name in the arguments may be a user type.
+    let mut depth = 0usize;
+    while let Some(token) = tokens.get(at) {
+        match token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::Word(_) if depth > 0 => {
+                let option = keyword(token).unwrap_or_default();
+                let follows_eq = matches!(tokens.get(at + 1), Some(Token::Eq));
+                let (value, next) = if follows_eq { name_at(at + 2) } else { name_at(at) };
+                let key = qualified(value);
+                let function_option = matches!(
+                    option.as_str(),
+                    "SFUNC"
+                        | "FINALFUNC"
+                        | "COMBINEFUNC"
+                        | "SERIALFUNC"
+                        | "DESERIALFUNC"
+                        | "MSFUNC"
+                        | "MINVFUNC"
+                        | "MFINALFUNC"
+                );
+                match key {
+                    Some((s, n)) if follows_eq && function_option => references.push(ObjectKey::Function(s, n)),
+                    Some((s, n)) => references.push(ObjectKey::Type(s, n)),
+                    None => {}
+                }
+                at = next.max(at + 1);
+                continue;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    let schemas: Vec<ObjectKey> = references
+        .iter()
+        .filter_map(|k| match k {
+            ObjectKey::Function(s, _) | ObjectKey::Type(s, _) => Some(ObjectKey::Schema(s.clone())),
+            _ => None,
+        })
+        .collect();
+    references.extend(schemas);
+    references.sort();
+    references.dedup();
+    references.retain(|r| *r != defined);
+    Some((defined, references, true))
+}
+
 /// Rename annotations, `-- schema:renamed-from old_name`:
 /// - right before a `CREATE TABLE` statement, or between the table name and `(`: the table was renamed;
 /// - on its own line before a column definition: that column was renamed;
@@ -1250,11 +1350,11 @@ mod tests {
     fn unmanaged_statements_are_named_with_their_location() {
         let err = split(
             Path::new("f.sql"),
-            "\n  CREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);",
+            "\n  CREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = int, RIGHTARG = int);",
             &PostgreSqlDialect {},
         )
         .unwrap_err();
-        assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE AGGREGATE"));
+        assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE OPERATOR"));
     }
 
     #[test]

@@ -908,8 +908,15 @@ fn diff_views(
     for (name, want) in &desired.views {
         let have = current.views.get(name);
         let kept = have.filter(|_| !recreate.contains(name));
-        if kept.is_none() {
-            out.push(Change::CreateView(want.clone()));
+        match kept {
+            None => out.push(Change::CreateView(want.clone())),
+            // Options change in place (`ALTER … SET (…)`, `RESET (…)`), as a table's storage parameters do.
+            Some(have) if have.options != want.options => out.push(Change::SetStorageParameters {
+                table: name.clone(),
+                from: have.options.clone(),
+                to: want.options.clone(),
+            }),
+            Some(_) => {}
         }
         if kept.and_then(|h| h.comment.as_ref()) != want.comment.as_ref() {
             out.push(comment(

@@ -191,6 +191,7 @@ pub fn object_ddl(
         let kind = match function.kind {
             FunctionKind::Function => "function",
             FunctionKind::Procedure => "procedure",
+            FunctionKind::Aggregate => "aggregate",
         };
         out.insert((kind, function.id.to_string()), ddl.join("\n") + "\n");
     }

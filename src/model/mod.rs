@@ -375,6 +375,9 @@ pub struct View {
     pub comment: Option<String>,
     /// Comments on the view's columns (`COMMENT ON COLUMN view.column`), by column.
     pub column_comments: IndexMap<String, String>,
+    /// Options as (name, value), in catalog order: `check_option`, `security_barrier`, `security_invoker`
+    /// of a view, storage parameters of a materialized view (PostgreSQL's `WITH (…)`).
+    pub options: Vec<(String, String)>,
 }
 
 /// A trigger, kept as the database's own definition (its full `CREATE TRIGGER` statement).

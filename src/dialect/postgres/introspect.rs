@@ -320,6 +320,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             depends_on,
             comment: get(&row, q, "comment")?,
             column_comments: view_comments.shift_remove(&name).unwrap_or_default(),
+            options: types::storage_parameters(&row)?,
         };
         catalog.views.insert(name, view);
     }

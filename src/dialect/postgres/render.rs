@@ -35,8 +35,13 @@ impl SqlRenderer for PostgresRenderer {
     /// default privileges (`ALTER DEFAULT PRIVILEGES`) add theirs. Where the declared schema does not have
     /// them, a revoke follows the creation. Default privileges of any role are considered: a revoke of a
     /// privilege the object did not get changes nothing.
+    /// The other way round, default privileges that take a built-in privilege away (`REVOKE EXECUTE ON
+    /// FUNCTIONS FROM PUBLIC`) keep it from a new object that the declared schema gives it by default (a
+    /// function created before those default privileges, as `schema inspect` reads one): it is granted after
+    /// the creation (granting a privilege the object got changes nothing).
     fn adapt(&self, mut changes: ChangeSet, _current: &Catalog, desired: &Catalog) -> ChangeSet {
         let mut revokes = Vec::new();
+        let mut grants = Vec::new();
         for change in &changes.changes {
             let (target, on, schema) = match change {
                 Change::CreateFunction(f) => (
@@ -76,8 +81,23 @@ impl SqlRenderer for PostgresRenderer {
                     revokes.push(revoke);
                 }
             }
+            for (key, default) in &desired.default_privileges {
+                let applies = key.on == on && (key.schema.is_none() || key.schema.as_deref() == schema);
+                if !applies || default.state != DefaultPrivilegeState::Revoked {
+                    continue;
+                }
+                let wanted =
+                    GrantKey { target: target.clone(), grantee: key.grantee.clone(), privilege: key.privilege.clone() };
+                if let Some(grant) = desired.grants.get(&wanted).filter(|g| g.implicit) {
+                    let grant = Change::GrantPrivilege(grant.clone());
+                    if !grants.contains(&grant) {
+                        grants.push(grant);
+                    }
+                }
+            }
         }
         changes.changes.extend(revokes);
+        changes.changes.extend(grants);
         changes
     }
 
@@ -209,12 +229,15 @@ pub(crate) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> 
     format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)
 }
 
-/// A new table's constraints written inside its `CREATE TABLE`, and those added by `ALTER TABLE` after it.
-/// Within one `CREATE TABLE`, PostgreSQL keeps one index per key: a unique constraint over the primary key's
-/// columns (or a second one over the same columns, or a repeated exclusion) is merged away, although each
-/// is a constraint of its own when added apart. Those are added apart; the primary key is written first,
-/// as PostgreSQL prefers it. Keys are compared by their columns, which also moves some constraints
-/// PostgreSQL would keep (another INCLUDE list, DEFERRABLE): harmless, they are added right after.
+/// A new table's constraints written inside its `CREATE TABLE`, and those added by `ALTER TABLE` after it:
+/// the ones `CREATE TABLE` would not keep as they are.
+/// * Within one `CREATE TABLE`, PostgreSQL keeps one index per key: a unique constraint over the primary
+///   key's columns (or a second one over the same columns, or a repeated exclusion) is merged away, although
+///   each is a constraint of its own when added apart. The primary key is written first, as PostgreSQL
+///   prefers it. Keys are compared by their columns, which also moves some constraints PostgreSQL would keep
+///   (another INCLUDE list, DEFERRABLE): harmless, they are added right after.
+/// * `NOT VALID` inside `CREATE TABLE` is ignored (the new table is empty, so the constraint is marked
+///   valid); added apart, the constraint stays not valid, as it is in the database the plan leads to.
 pub(crate) fn table_constraints(t: &Table) -> (Vec<&Constraint>, Vec<&Constraint>) {
     let keys_first = t.constraints.values().filter(|c| c.kind == ConstraintKind::PrimaryKey);
     let rest = t.constraints.values().filter(|c| c.kind != ConstraintKind::PrimaryKey);
@@ -227,6 +250,7 @@ pub(crate) fn table_constraints(t: &Table) -> (Vec<&Constraint>, Vec<&Constraint
             ConstraintKind::Check | ConstraintKind::ForeignKey => None,
         };
         match key {
+            _ if !c.validated => apart.push(c),
             Some(key) if keys.contains(&key) => apart.push(c),
             Some(key) => {
                 keys.push(key);
@@ -362,7 +386,17 @@ fn render(change: &Change) -> Vec<String> {
         )],
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", qualified(&i.name))],
         Change::CreateView(v) => {
-            vec![format!("CREATE {} {} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
+            let options = if v.options.is_empty() {
+                String::new()
+            } else {
+                format!(" WITH ({})", super::render_types::parameters(&v.options))
+            };
+            vec![format!(
+                "CREATE {} {}{options} AS\n{};",
+                view_keyword(v.materialized),
+                qualified(&v.name),
+                v.definition
+            )]
         }
         Change::DropView(v) => vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))],
         Change::CreateTrigger(t) => {
@@ -422,7 +456,7 @@ fn render(change: &Change) -> Vec<String> {
             };
             vec![format!("{note}{};", f.definition)]
         }
-        Change::DropFunction(f) => vec![format!("DROP {} {};", f.kind.keyword(), function_name(&f.id))],
+        Change::DropFunction(f) => vec![format!("DROP {};", routine(&f.id, f.kind))],
         Change::CreatePolicy(p) => vec![create_policy(p)],
         Change::AlterPolicy { to, .. } => vec![alter_policy(to)],
         Change::DropPolicy(p) => vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))],
@@ -462,7 +496,7 @@ fn render(change: &Change) -> Vec<String> {
                 OwnedObject::View(n) => format!("VIEW {}", qualified(n)),
                 OwnedObject::MaterializedView(n) => format!("MATERIALIZED VIEW {}", qualified(n)),
                 OwnedObject::Sequence(n) => format!("SEQUENCE {}", qualified(n)),
-                OwnedObject::Function(id, kind) => format!("{} {}", kind.keyword(), function_name(id)),
+                OwnedObject::Function(id, kind) => routine(id, *kind),
                 OwnedObject::Type(n) => format!("TYPE {}", qualified(n)),
                 OwnedObject::Domain(n) => format!("DOMAIN {}", qualified(n)),
             };
@@ -494,6 +528,10 @@ fn privilege_on(key: &GrantKey) -> (String, String) {
             (format!("{privilege} ({})", ident(&c.column)), format!("TABLE {}", qualified(&c.table)))
         }
         PrivilegeTarget::Sequence(n) => (privilege, format!("SEQUENCE {}", qualified(n))),
+        // GRANT has no AGGREGATE: an aggregate is granted as a function.
+        PrivilegeTarget::Function(id, FunctionKind::Aggregate) => {
+            (privilege, format!("FUNCTION {}", function_name(id)))
+        }
         PrivilegeTarget::Function(id, kind) => (privilege, format!("{} {}", kind.keyword(), function_name(id))),
     }
 }
@@ -508,9 +546,51 @@ fn grantee(name: &str) -> String {
     if name == "PUBLIC" { "PUBLIC".to_string() } else { ident(name) }
 }
 
-/// `schema.name(arguments)`: the argument list is PostgreSQL's own identity rendering.
+/// `schema.name(arguments)` as `GRANT`, `COMMENT ON FUNCTION` and `ALTER FUNCTION` name a routine: the
+/// argument list is PostgreSQL's own identity rendering, except that an ordered-set aggregate's (`double
+/// precision ORDER BY double precision`) lists its arguments with commas, as those statements take them.
 fn function_name(id: &FunctionId) -> String {
-    format!("{}({})", qualified(&id.name), id.arguments)
+    format!("{}({})", qualified(&id.name), without_order_by(&id.arguments))
+}
+
+/// `KIND schema.name(arguments)` as `DROP` and `ALTER … OWNER TO` name a routine of its own kind: an
+/// aggregate's arguments as `CREATE AGGREGATE` writes them (`ORDER BY` kept, `*` for none).
+fn routine(id: &FunctionId, kind: FunctionKind) -> String {
+    match kind {
+        FunctionKind::Aggregate if id.arguments.is_empty() => format!("AGGREGATE {}(*)", qualified(&id.name)),
+        FunctionKind::Aggregate => format!("AGGREGATE {}({})", qualified(&id.name), id.arguments),
+        FunctionKind::Function | FunctionKind::Procedure => format!("{} {}", kind.keyword(), function_name(id)),
+    }
+}
+
+/// An identity argument list with a top-level `ORDER BY` (an ordered-set aggregate's) turned into a
+/// comma, read token by token so that names and quoted types are left as they are.
+fn without_order_by(arguments: &str) -> std::borrow::Cow<'_, str> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    if !arguments.to_ascii_uppercase().contains("ORDER") {
+        return arguments.into();
+    }
+    let Ok(tokens) = Tokenizer::new(&super::sql_dialect(), arguments).with_unescape(false).tokenize() else {
+        return arguments.into();
+    };
+    let is_word =
+        |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    let solid: Vec<usize> = (0..tokens.len()).filter(|&i| !matches!(tokens[i], Token::Whitespace(_))).collect();
+    let mut depth = 0i32;
+    for (n, &i) in solid.iter().enumerate() {
+        match &tokens[i] {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            t if depth == 0 && is_word(t, "ORDER") && solid.get(n + 1).is_some_and(|&j| is_word(&tokens[j], "BY")) => {
+                let before: String = tokens[..i].iter().map(ToString::to_string).collect();
+                let after: String = tokens[solid[n + 1] + 1..].iter().map(ToString::to_string).collect();
+                let (before, after) = (before.trim(), after.trim());
+                return if before.is_empty() { after.to_string().into() } else { format!("{before}, {after}").into() };
+            }
+            _ => {}
+        }
+    }
+    arguments.into()
 }
 
 fn create_policy(p: &Policy) -> String {

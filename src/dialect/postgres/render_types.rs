@@ -76,7 +76,8 @@ pub fn is_special_table(t: &Table) -> bool {
     t.partition_key.is_some() || t.partition_of.is_some() || !t.storage_parameters.is_empty() || t.unlogged
 }
 
-fn parameters(list: &[(String, String)]) -> String {
+/// `name = 'value', …` of a `WITH (…)` or `SET (…)` list.
+pub(crate) fn parameters(list: &[(String, String)]) -> String {
     list.iter().map(|(n, v)| format!("{} = {}", ident(n), literal(v))).collect::<Vec<_>>().join(", ")
 }
 

@@ -9,10 +9,11 @@ WITH managed AS (
     SELECT d.classid, d.objid FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
 )
 SELECT kind, schema, name FROM (
-    SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'window function' END AS kind,
+    -- Aggregates are managed; window functions can only be written in C.
+    SELECT 'window function' AS kind,
            m.nspname AS schema, m.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name
     FROM pg_proc p JOIN managed m ON m.oid = p.pronamespace
-    WHERE p.prokind IN ('a', 'w') AND NOT EXISTS (SELECT 1 FROM extension_member e
+    WHERE p.prokind = 'w' AND NOT EXISTS (SELECT 1 FROM extension_member e
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
 
     UNION ALL
