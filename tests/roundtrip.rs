@@ -292,3 +292,114 @@ round_trip!(
      CREATE VIEW fresh WITH (security_barrier = true) AS SELECT n FROM t WITH CHECK OPTION;
      CREATE MATERIALIZED VIEW m WITH (fillfactor = 70) AS SELECT count(*) AS c FROM t;"
 );
+
+/// A type change PostgreSQL has no cast for (`integer` → `timestamptz`) is refused while planning: the
+/// error names the column, both types, the down migration's conversion back, and both ways to declare
+/// one. A declared conversion that does not run is refused with PostgreSQL's reason.
+#[tokio::test]
+async fn type_change_without_a_cast_is_refused_naming_the_column_the_types_and_both_fixes() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("conversion_refused").await.expect("database");
+    roundtrip::load_sql(&db.url, "CREATE TABLE events (id int PRIMARY KEY, started int NOT NULL, note text);")
+        .await
+        .expect("load");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = dir.path().join("s.sql");
+    std::fs::write(&schema, "CREATE TABLE events (id int PRIMARY KEY, started timestamptz NOT NULL, note text);")
+        .expect("write");
+    let settings = roundtrip::settings_for(&db, dir.path());
+    let error = roundtrip::planning_error(&settings, "integer has no cast to timestamptz").await;
+    for expected in [
+        "column public.events.started from integer to timestamp with time zone: cannot cast type integer to \
+         timestamp with time zone",
+        "the down migration: column public.events.started back from timestamp with time zone to integer",
+        "-- schema:using <expression>",
+        "-- schema:down-using <expression>",
+        "[[conversion]]\n    table = \"public.events\"\n    column = \"started\"",
+    ] {
+        assert!(error.contains(expected), "missing {expected:?} in:\n{error}");
+    }
+
+    std::fs::write(
+        &schema,
+        "CREATE TABLE events (id int PRIMARY KEY,
+           -- schema:using no_such_function(started)
+           -- schema:down-using extract(epoch FROM started)::integer
+           started timestamptz NOT NULL, note text);",
+    )
+    .expect("write");
+    let error = roundtrip::planning_error(&settings, "the declared conversion calls a missing function").await;
+    assert!(error.contains("the declared conversion `no_such_function(started)` does not run"), "{error}");
+    assert!(error.contains("function no_such_function(integer) does not exist"), "{error}");
+    assert!(!error.contains("down migration"), "the down conversion runs: {error}");
+    let _ = server.drop_database(&db.name).await;
+}
+
+/// Declared conversions, from the schema files and from diff.toml, convert the rows up and back down,
+/// and stay one step in phased plans.
+#[tokio::test]
+async fn declared_conversions_convert_rows_up_and_back_down() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("conversion_rows").await.expect("database");
+    roundtrip::load_sql(
+        &db.url,
+        "CREATE TABLE events (id int PRIMARY KEY, started int NOT NULL, ended bigint, label text);
+         INSERT INTO events VALUES (1, 1700000000, 1700000100, '5'), (2, 0, NULL, NULL);",
+    )
+    .await
+    .expect("load");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("s.sql"),
+        "CREATE TABLE events (
+             id int PRIMARY KEY,
+             -- schema:using to_timestamp(started)
+             -- schema:down-using extract(epoch FROM started)::integer
+             started timestamptz NOT NULL,
+             ended timestamp, -- schema:using to_timestamp(ended) AT TIME ZONE 'UTC'
+             label int
+         );",
+    )
+    .expect("write");
+    let config = schema::config::Config::parse(
+        &dir.path().join("diff.toml"),
+        &format!(
+            "url = '{}'\nschema_dir = '.'\n[[conversion]]\ntable = 'public.events'\ncolumn = 'ended'\n\
+             down_using = \"extract(epoch FROM ended AT TIME ZONE 'UTC')::bigint\"\n",
+            db.url
+        ),
+    )
+    .expect("diff.toml");
+    let mut settings = schema::pipeline::Settings::from_config(&config, dir.path()).expect("settings");
+    settings.hazards.rewrite.phased = true;
+    let migration = schema::pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    assert!(up.iter().any(|s| s.ends_with("USING to_timestamp(started);")), "{up:?}");
+    // `label` (text to integer, PostgreSQL's own cast) is phased; the declared conversions stay one step.
+    let parts: Vec<&str> = migration.parts.iter().flat_map(|p| p.up.statements()).collect();
+    assert!(parts.iter().any(|s| s.contains("schema_new_label")), "{parts:#?}");
+    assert!(!parts.iter().any(|s| s.contains("schema_new_started") || s.contains("schema_new_ended")), "{parts:#?}");
+    let mut conn = db.connect().await.expect("connect");
+    sqlx::raw_sql("SET TIME ZONE 'Europe/Paris'").execute(&mut conn).await.expect("time zone");
+    schema::dialect::postgres::connect::execute_script(&mut conn, &up, migration.up.transactional).await.expect("up");
+    let converted: Vec<(i32, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT id, extract(epoch FROM started)::bigint, extract(epoch FROM ended AT TIME ZONE 'UTC')::bigint
+         FROM events ORDER BY id",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("rows after up");
+    assert_eq!(converted, [(1, Some(1700000000), Some(1700000100)), (2, Some(0), None)]);
+    assert!(schema::pipeline::migration(&settings).await.expect("plan again").up.is_empty());
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    schema::dialect::postgres::connect::execute_script(&mut conn, &down, migration.down.transactional)
+        .await
+        .expect("down");
+    let back: Vec<(i32, Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT id, started::bigint, ended FROM events ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .expect("rows after down");
+    assert_eq!(back, [(1, Some(1700000000), Some(1700000100)), (2, Some(0), None)]);
+    let _ = server.drop_database(&db.name).await;
+}

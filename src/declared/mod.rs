@@ -87,6 +87,18 @@ pub enum ObjectKey {
     DefaultPrivileges,
 }
 
+/// A conversion declared in the schema files for a column whose type changes: `-- schema:using <expr>`
+/// (old values to the declared type) and `-- schema:down-using <expr>` (back, for the down migration).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeclaredConversion {
+    pub location: Option<SourceLocation>,
+    pub schema: String,
+    pub table: String,
+    pub column: String,
+    pub using: Option<String>,
+    pub down_using: Option<String>,
+}
+
 /// Renames declared in the schema files with an annotation comment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeclaredRenames {
@@ -1166,6 +1178,124 @@ fn routine_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<(ObjectKey, V
     Some((defined, references, true))
 }
 
+/// Conversion annotations of columns, `-- schema:using <expression>` and `-- schema:down-using
+/// <expression>`, in the places a column's `-- schema:renamed-from` goes: on their own lines right before
+/// the column definition, or at the end of its line. Each is one line; a column takes at most one of each.
+pub fn conversions(
+    statements: &[DeclaredStatement],
+    dialect: &dyn Dialect,
+) -> Result<Vec<DeclaredConversion>, DeclaredError> {
+    const USING: &str = "schema:using";
+    const DOWN_USING: &str = "schema:down-using";
+    let mut out: Vec<DeclaredConversion> = Vec::new();
+    for statement in statements {
+        if !statement.sql.contains(USING) && !statement.sql.contains(DOWN_USING) {
+            continue;
+        }
+        let Ok(parsed) = Parser::parse_sql(dialect, &statement.sql) else { continue };
+        let [Statement::CreateTable(table)] = parsed.as_slice() else { continue };
+        let Some((schema, name)) = qualify(&table.name) else { continue };
+        let schema = if name_parts(&table.name).len() < 2 { default_schema(dialect).to_string() } else { schema };
+        let offsets = LineOffsets::new(&statement.sql);
+        let tokens = Tokenizer::new(dialect, &statement.sql).tokenize_with_location().unwrap_or_default();
+        let (mut depth, mut columns_seen, mut last_code_line) = (0usize, 0usize, 0u64);
+        let mut column_index: Option<usize> = None;
+        let mut expecting_column = false;
+        // Annotations read on their own lines, waiting for the column definition that follows them.
+        let mut pending: Vec<(bool, String, SourceLocation)> = Vec::new();
+        let mut attach =
+            |index: usize, down: bool, text: String, location: SourceLocation| -> Result<(), DeclaredError> {
+                let Some(column) = table.columns.get(index) else { return Ok(()) };
+                let column = fold(&column.name);
+                let position = out.iter().position(|c| c.schema == schema && c.table == name && c.column == column);
+                let entry = match position {
+                    Some(i) => &mut out[i],
+                    None => {
+                        out.push(DeclaredConversion {
+                            location: Some(location.clone()),
+                            schema: schema.clone(),
+                            table: name.clone(),
+                            column: column.clone(),
+                            ..Default::default()
+                        });
+                        out.last_mut().expect("just pushed")
+                    }
+                };
+                let slot = if down { &mut entry.down_using } else { &mut entry.using };
+                if slot.is_some() {
+                    let mark = if down { DOWN_USING } else { USING };
+                    return Err(DeclaredError::Syntax {
+                        location,
+                        message: format!("column {column} has a second `-- {mark}` annotation; give one expression"),
+                    });
+                }
+                *slot = Some(text);
+                Ok(())
+            };
+        for token in &tokens {
+            match &token.token {
+                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
+                    let comment = comment.trim();
+                    let (down, text) = match (comment.strip_prefix(DOWN_USING), comment.strip_prefix(USING)) {
+                        (Some(text), _) => (true, text),
+                        (None, Some(text)) => (false, text),
+                        (None, None) => continue,
+                    };
+                    let byte = offsets.byte(token.span.start.line, token.span.start.column);
+                    let location =
+                        statement.location.advance(&statement.sql, statement.sql[..byte].chars().count() + 1);
+                    let text = text.trim().trim_end_matches(';').trim().to_string();
+                    if text.is_empty() {
+                        return Err(DeclaredError::Syntax {
+                            location,
+                            message: "`-- schema:using` and `-- schema:down-using` need a SQL expression".into(),
+                        });
+                    }
+                    match column_index {
+                        Some(i) if depth == 1 && token.span.start.line == last_code_line => {
+                            attach(i, down, text, location)?
+                        }
+                        _ if depth == 1 => pending.push((down, text, location)),
+                        _ => {}
+                    }
+                }
+                Token::Whitespace(_) => {}
+                Token::LParen => {
+                    depth += 1;
+                    expecting_column |= depth == 1;
+                    last_code_line = token.span.end.line;
+                }
+                Token::RParen => {
+                    depth = depth.saturating_sub(1);
+                    last_code_line = token.span.end.line;
+                }
+                Token::Comma if depth == 1 => {
+                    expecting_column = true;
+                    last_code_line = token.span.end.line;
+                }
+                _ => {
+                    if depth == 1 && expecting_column {
+                        expecting_column = false;
+                        let starts_constraint = matches!(&token.token, Token::Word(w) if w.quote_style.is_none()
+                            && ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE"]
+                                .contains(&w.value.to_uppercase().as_str()));
+                        column_index = None;
+                        if !starts_constraint && columns_seen < table.columns.len() {
+                            column_index = Some(columns_seen);
+                            for (down, text, location) in pending.drain(..) {
+                                attach(columns_seen, down, text, location)?;
+                            }
+                            columns_seen += 1;
+                        }
+                    }
+                    last_code_line = token.span.end.line;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Rename annotations, `-- schema:renamed-from old_name`:
 /// - right before a `CREATE TABLE` statement, or between the table name and `(`: the table was renamed;
 /// - on its own line before a column definition: that column was renamed;
@@ -1355,6 +1485,34 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE OPERATOR"));
+    }
+
+    #[test]
+    fn conversion_annotations_before_a_column_or_at_the_end_of_its_line() {
+        let sql = "CREATE TABLE app.events (\n\
+                   \x20   id int,\n\
+                   \x20   -- schema:using to_timestamp(started)\n\
+                   \x20   -- schema:down-using extract(epoch FROM started)::integer\n\
+                   \x20   started timestamptz,\n\
+                   \x20   \"Ended\" timestamp, -- schema:using to_timestamp(\"Ended\") AT TIME ZONE 'UTC';\n\
+                   \x20   CONSTRAINT c CHECK (id > 0) -- schema:using ignored, not a column\n\
+                   );\n\
+                   CREATE TABLE plain (x int);";
+        let found = conversions(&statements(sql), &PostgreSqlDialect {}).unwrap();
+        let found: Vec<(&str, &str, Option<&str>, Option<&str>)> = found
+            .iter()
+            .map(|c| (c.table.as_str(), c.column.as_str(), c.using.as_deref(), c.down_using.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("events", "started", Some("to_timestamp(started)"), Some("extract(epoch FROM started)::integer")),
+                ("events", "Ended", Some("to_timestamp(\"Ended\") AT TIME ZONE 'UTC'"), None),
+            ]
+        );
+        let twice = "CREATE TABLE t (\n  -- schema:using a\n  -- schema:using b\n  a text\n);";
+        let err = conversions(&statements(twice), &PostgreSqlDialect {}).unwrap_err().to_string();
+        assert!(err.starts_with("schema/app.sql:3:3: column a has a second `-- schema:using` annotation"), "{err}");
     }
 
     #[test]

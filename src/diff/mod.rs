@@ -408,7 +408,8 @@ fn describe_target(target: &CommentTarget) -> String {
 pub fn column_change_summary(from: &Column, to: &Column) -> Vec<String> {
     let mut parts = Vec::new();
     if from.data_type != to.data_type {
-        parts.push(format!("type {} -> {}", from.data_type, to.data_type));
+        let using = to.conversion().map(|c| format!(" using {c}")).unwrap_or_default();
+        parts.push(format!("type {} -> {}{using}", from.data_type, to.data_type));
     }
     if from.collation() != to.collation() {
         parts.push("collation".to_string());
@@ -446,12 +447,26 @@ pub fn slugify(text: &str) -> String {
     if out.is_empty() { "migration".to_string() } else { out }
 }
 
-/// Declared renames: the old name in the current database and the new one in the declared schema.
+/// Declared renames: the old name in the current database and the new one in the declared schema; and
+/// declared conversions of columns whose type changes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RenameHints {
     pub tables: Vec<(QualifiedName, QualifiedName)>,
     /// (table under its new name, old column, new column)
     pub columns: Vec<(QualifiedName, String, String)>,
+    pub conversions: Vec<ColumnConversion>,
+}
+
+/// How the values of a column whose type changes are converted, when the database's own cast does not
+/// do (`integer` → `timestamptz`): `using` in the direction of the hints, `down_using` back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnConversion {
+    /// The table and column by their names on the side the hints lead to (the schema files' for the up).
+    pub table: QualifiedName,
+    pub column: String,
+    /// A SQL expression over the row's columns (as they are when the conversion runs) giving the new value.
+    pub using: Option<String>,
+    pub down_using: Option<String>,
 }
 
 impl RenameHints {
@@ -459,7 +474,24 @@ impl RenameHints {
     pub fn reversed(&self) -> RenameHints {
         // Column hints name the table by its new name; in reverse the "new" name is the old one.
         let to_old: IndexMap<&QualifiedName, &QualifiedName> = self.tables.iter().map(|(f, t)| (t, f)).collect();
+        // A conversion names the column as the schema files do; in reverse, as the database does.
+        let old_column = |table: &QualifiedName, column: &str| {
+            self.columns
+                .iter()
+                .find(|(t, _, to)| t == table && to == column)
+                .map_or_else(|| column.to_string(), |(_, from, _)| from.clone())
+        };
         RenameHints {
+            conversions: self
+                .conversions
+                .iter()
+                .map(|c| ColumnConversion {
+                    table: to_old.get(&c.table).map_or_else(|| c.table.clone(), |n| (*n).clone()),
+                    column: old_column(&c.table, &c.column),
+                    using: c.down_using.clone(),
+                    down_using: c.using.clone(),
+                })
+                .collect(),
             tables: self.tables.iter().map(|(f, t)| (t.clone(), f.clone())).collect(),
             columns: self
                 .columns
@@ -503,7 +535,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     let converted_columns = types::diff_domains(current, desired, &mut out);
     types::diff_composite_types(current, desired, &mut out);
     types::diff_range_types(current, desired, &mut out);
-    let dropped_columns = diff_tables(current, desired, &mut out);
+    let dropped_columns = diff_tables(current, desired, &hints.conversions, &mut out);
     types::fold_domain_conversions(&converted_columns, &mut out);
     let dropped_functions = program::diff_functions(current, desired, &program::disturbed_columns(&out), &mut out);
     program::release_function_users(current, desired, &dropped_functions, &mut out);
@@ -654,7 +686,12 @@ fn enum_column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) 
 }
 
 /// Diffs tables, columns and constraints; returns the columns that disappear (dropped tables included).
-fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> IndexSet<ColumnRef> {
+fn diff_tables(
+    current: &Catalog,
+    desired: &Catalog,
+    conversions: &[ColumnConversion],
+    out: &mut Vec<Change>,
+) -> IndexSet<ColumnRef> {
     let mut gone = IndexSet::new();
     let mut foreign_keys = Vec::new();
     for (name, want) in &desired.tables {
@@ -669,7 +706,7 @@ fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> I
             continue;
         };
         if !types::columns_inherited(have, want) {
-            diff_columns(name, have, want, out, &mut gone);
+            diff_columns(name, have, want, conversions, out, &mut gone);
         }
         diff_constraints(name, have, want, out, &mut foreign_keys);
         types::diff_table_options(name, have, want, out);
@@ -732,6 +769,7 @@ fn diff_columns(
     table: &QualifiedName,
     have: &Table,
     want: &Table,
+    conversions: &[ColumnConversion],
     out: &mut Vec<Change>,
     gone: &mut IndexSet<ColumnRef>,
 ) {
@@ -745,7 +783,12 @@ fn diff_columns(
                 out.push(Change::AddColumn { table: table.clone(), column: column.clone() });
             }
             Some(old) if !column_change_summary(old, column).is_empty() => {
-                out.push(Change::AlterColumn { table: table.clone(), from: old.clone(), to: column.clone() });
+                let mut to = column.clone();
+                if old.data_type != column.data_type {
+                    let declared = conversions.iter().find(|c| &c.table == table && c.column == name.as_str());
+                    to.set_conversion(declared.and_then(|c| c.using.as_deref()));
+                }
+                out.push(Change::AlterColumn { table: table.clone(), from: old.clone(), to });
             }
             Some(_) => {}
         }

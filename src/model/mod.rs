@@ -183,6 +183,7 @@ struct ColumnExtra {
     generated: Option<Box<str>>,
     collation: Option<Box<str>>,
     comment: Option<Box<str>>,
+    conversion: Option<Box<str>>,
 }
 
 impl ColumnExtras {
@@ -265,6 +266,13 @@ impl Column {
         self.extras.get().and_then(|e| e.comment.as_deref())
     }
 
+    /// The SQL expression that converts the old values to this column's type, declared for a type change
+    /// (`-- schema:using …`, `[[conversion]]`). Set only on the new column of a planned type change, never
+    /// in a catalog: it says how the change is made, not what the column is.
+    pub fn conversion(&self) -> Option<&str> {
+        self.extras.get().and_then(|e| e.conversion.as_deref())
+    }
+
     pub fn set_identity_options(&mut self, options: Option<impl Into<Box<str>>>) {
         let options = boxed(options);
         self.extras.update(|e| e.identity_options = options);
@@ -283,6 +291,11 @@ impl Column {
     pub fn set_comment(&mut self, comment: Option<impl Into<Box<str>>>) {
         let comment = boxed(comment);
         self.extras.update(|e| e.comment = comment);
+    }
+
+    pub fn set_conversion(&mut self, expression: Option<impl Into<Box<str>>>) {
+        let expression = boxed(expression);
+        self.extras.update(|e| e.conversion = expression);
     }
 }
 

@@ -623,6 +623,23 @@ fn create_enum(name: &QualifiedName, labels: &[String]) -> String {
     format!("CREATE TYPE {} AS ENUM ({});", qualified(name), labels.join(", "))
 }
 
+/// The `USING` expression of a type change from `from` to `to`: the one declared for it, or a cast of the
+/// column. Enum types have no casts to other types but text; going through text covers enum to enum, enum
+/// to text-like and text to enum. Whether PostgreSQL can run it is checked before a plan is written
+/// ([`super::conversions`]).
+pub fn conversion(from: &Column, to: &Column) -> String {
+    if let Some(declared) = to.conversion() {
+        return declared.to_string();
+    }
+    let involves_user_type = [from, to].iter().any(|c| c.depends_on.iter().any(|d| matches!(d, ObjectRef::Type(_))));
+    let via = match (involves_user_type, from.data_type.ends_with("[]")) {
+        (false, _) => "",
+        (true, false) => "::text",
+        (true, true) => "::text[]",
+    };
+    format!("{}{via}::{}", ident(&to.name), to.data_type)
+}
+
 pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
     let name = &to.name;
     let mut sql = Vec::new();
@@ -636,20 +653,7 @@ pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Col
     }
     if retyped {
         let collate = to.collation().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
-        // Enum types have no casts to other types but text; going through text covers enum to enum,
-        // enum to text-like and text to enum.
-        let involves_user_type =
-            [from, to].iter().any(|c| c.depends_on.iter().any(|d| matches!(d, ObjectRef::Type(_))));
-        let via = match (involves_user_type, from.data_type.ends_with("[]")) {
-            (false, _) => "",
-            (true, false) => "::text",
-            (true, true) => "::text[]",
-        };
-        sql.push(alter_column(
-            table,
-            name,
-            &format!("TYPE {}{collate} USING {}{via}::{}", to.data_type, ident(name), to.data_type),
-        ));
+        sql.push(alter_column(table, name, &format!("TYPE {}{collate} USING {}", to.data_type, conversion(from, to))));
     }
     if from.not_null != to.not_null {
         sql.push(alter_column(table, name, if to.not_null { "SET NOT NULL" } else { "DROP NOT NULL" }));

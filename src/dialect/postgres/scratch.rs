@@ -46,14 +46,27 @@ pub async fn load(
     statements: &[DeclaredStatement],
     schemas: &[String],
 ) -> Result<Catalog, LoadError> {
+    load_then(target_url, dev_url, statements, schemas, async |_, catalog| Ok::<_, LoadError>(catalog)).await
+}
+
+/// [`load`], then `then` with a connection to the loaded database and its catalog, before the database
+/// is rolled back or dropped: for questions only the declared schema can answer (whether a planned type
+/// conversion runs, [`super::conversions`]).
+pub async fn load_then<T, E: From<LoadError>>(
+    target_url: &str,
+    dev_url: Option<&str>,
+    statements: &[DeclaredStatement],
+    schemas: &[String],
+    then: impl AsyncFnOnce(&mut PgConnection, Catalog) -> Result<T, E>,
+) -> Result<T, E> {
     if let Some(dev_url) = dev_url {
-        let mut conn = connect::connect(dev_url).await?;
-        let existing = introspect::introspect_live(&mut conn, &[]).await?;
+        let mut conn = connect::connect(dev_url).await.map_err(LoadError::from)?;
+        let existing = introspect::introspect_live(&mut conn, &[]).await.map_err(LoadError::from)?;
         let only_public = existing.schemas.keys().all(|s| s == "public");
         if !(existing.is_empty() && existing.unmanaged.is_empty() && only_public) {
-            return Err(LoadError::DevNotEmpty { url: redact(dev_url) });
+            return Err(LoadError::DevNotEmpty { url: redact(dev_url) }.into());
         }
-        let result = interruptible(load_into(&mut conn, statements, schemas, Loading::RolledBack)).await;
+        let result = interruptible(load_into(&mut conn, statements, schemas, Loading::RolledBack, then)).await;
         let _ = conn.close().await;
         return result;
     }
@@ -65,15 +78,15 @@ pub async fn load(
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0),
         COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     );
-    let mut admin = connect::connect(target_url).await?;
+    let mut admin = connect::connect(target_url).await.map_err(LoadError::from)?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {} TEMPLATE template0", super::render::ident(&name))))
         .execute(&mut admin)
         .await
         .map_err(|e| LoadError::CreateScratch { url: redact(target_url), message: e.to_string() })?;
     let result = interruptible(async {
-        let url = connect::with_database(target_url, &name)?;
-        let mut conn = connect::connect(&url).await?;
-        let result = load_into(&mut conn, statements, schemas, Loading::Batched).await;
+        let url = connect::with_database(target_url, &name).map_err(LoadError::from)?;
+        let mut conn = connect::connect(&url).await.map_err(LoadError::from)?;
+        let result = load_into(&mut conn, statements, schemas, Loading::Batched, then).await;
         let _ = conn.close().await;
         result
     })
@@ -83,17 +96,15 @@ pub async fn load(
     let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await;
     let _ = admin.close().await;
     match (result, dropped) {
-        (Ok(_), Err(e)) => Err(LoadError::Database(format!("could not drop scratch database {name}: {e}"))),
+        (Ok(_), Err(e)) => Err(LoadError::Database(format!("could not drop scratch database {name}: {e}")).into()),
         (result, _) => result,
     }
 }
 
-async fn interruptible<F: std::future::Future<Output = Result<Catalog, LoadError>>>(
-    work: F,
-) -> Result<Catalog, LoadError> {
+async fn interruptible<T, E: From<LoadError>, F: std::future::Future<Output = Result<T, E>>>(work: F) -> Result<T, E> {
     tokio::select! {
         result = work => result,
-        _ = tokio::signal::ctrl_c() => Err(LoadError::Interrupted),
+        _ = tokio::signal::ctrl_c() => Err(LoadError::Interrupted.into()),
     }
 }
 
@@ -110,27 +121,35 @@ enum Loading {
 /// Statements per transaction when loading in batches (eight groups).
 const BATCH: usize = 8 * GROUP;
 
-async fn load_into(
+async fn load_into<T, E: From<LoadError>>(
     conn: &mut PgConnection,
     statements: &[DeclaredStatement],
     schemas: &[String],
     loading: Loading,
-) -> Result<Catalog, LoadError> {
-    let catalog = match loading {
+    then: impl AsyncFnOnce(&mut PgConnection, Catalog) -> Result<T, E>,
+) -> Result<T, E> {
+    let unmanaged = |catalog: &Catalog| match catalog.unmanaged.is_empty() {
+        true => Ok(()),
+        false => Err(LoadError::Unmanaged(catalog.unmanaged.iter().map(|o| o.to_string()).collect())),
+    };
+    match loading {
         Loading::RolledBack => {
             if let Some(statement) = statements.iter().find(|s| s.outside_transaction) {
                 return Err(LoadError::Database(format!(
                     "{}: this statement runs outside a transaction, and the dev database must be left empty (its \
                      load is rolled back); replay without --dev-url (a temporary database on the server)",
                     statement.location
-                )));
+                ))
+                .into());
             }
             let mut tx = conn.begin().await.map_err(|e| LoadError::Database(e.to_string()))?;
             run_all(&mut tx, statements).await?;
             analyze(&mut tx).await?;
-            let catalog = introspect::snapshot(&mut tx, schemas).await?;
+            let catalog = introspect::snapshot(&mut tx, schemas).await.map_err(LoadError::from)?;
+            unmanaged(&catalog)?;
+            let result = then(&mut tx, catalog).await;
             let _ = tx.rollback().await;
-            catalog
+            result
         }
         Loading::Batched => {
             // Statements that cannot run in a transaction block run on their own, in order.
@@ -148,13 +167,11 @@ async fn load_into(
                 }
             }
             analyze(conn).await?;
-            introspect::introspect_live(conn, schemas).await?
+            let catalog = introspect::introspect_live(conn, schemas).await.map_err(LoadError::from)?;
+            unmanaged(&catalog)?;
+            then(conn, catalog).await
         }
-    };
-    if !catalog.unmanaged.is_empty() {
-        return Err(LoadError::Unmanaged(catalog.unmanaged.iter().map(|o| o.to_string()).collect()));
     }
-    Ok(catalog)
 }
 
 /// Statements sent in one round trip. Each group runs under a savepoint; a group the server rejects is
