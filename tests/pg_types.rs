@@ -290,6 +290,56 @@ async fn extension_version_updated_when_declared() {
     assert!(unpinned.expect("plan").up.is_empty(), "an unpinned version must not be compared");
 }
 
+/// PostgreSQL updates an extension only along the scripts it ships, which never go back (pg_trgm 1.6 has
+/// no path to 1.5). The down migration of an update keeps the newer version instead of asking for a
+/// downgrade that cannot run, and flags it (`extension-version-kept`); an up that would need one is refused.
+#[tokio::test]
+async fn extension_downgrade_without_an_update_path_is_never_planned() {
+    let (db, migration) = plan(
+        "extension_no_downgrade",
+        "CREATE EXTENSION pg_trgm VERSION '1.5'; COMMENT ON EXTENSION pg_trgm IS 'ours';",
+        "CREATE EXTENSION pg_trgm VERSION '1.6'; COMMENT ON EXTENSION pg_trgm IS 'ours';",
+    )
+    .await;
+    let migration = migration.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    assert_eq!(up, vec![r#"ALTER EXTENSION "pg_trgm" UPDATE TO '1.6';"#.to_string()]);
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    assert!(down.is_empty(), "no downgrade is written: {down:?}");
+    let kept: Vec<(&str, &str)> =
+        migration.down.hazards().map(|(step, h)| (step.description.as_str(), h.id.as_str())).collect();
+    assert_eq!(
+        kept,
+        [("keep extension pg_trgm at version 1.6 (no update path to version 1.5)", "extension-version-kept")]
+    );
+    let mut conn = connect::connect(&db.url).await.expect("connect");
+    connect::execute_script(&mut conn, &up, migration.up.transactional).await.expect("apply up");
+    connect::execute_script(&mut conn, &down, migration.down.transactional).await.expect("apply down");
+    assert_eq!(query_strings(&db, "SELECT extversion FROM pg_extension WHERE extname = 'pg_trgm'").await, ["1.6"]);
+
+    let (_db, refused) = plan(
+        "extension_no_downgrade_up",
+        "CREATE EXTENSION pg_trgm VERSION '1.6';",
+        "CREATE EXTENSION pg_trgm VERSION '1.5';",
+    )
+    .await;
+    let error = format!("{:#}", refused.expect_err("a downgrade without a path is refused"));
+    assert!(
+        error.contains(
+            "extension pg_trgm: the schema files pin version 1.5, which ALTER EXTENSION cannot reach from the \
+             installed version 1.6 on this server"
+        ),
+        "{error}"
+    );
+}
+
+// Extension comments are compared (when they differ from the one the extension comes with).
+round_trip!(
+    extension_comment_set_and_removed,
+    "CREATE EXTENSION hstore; CREATE EXTENSION pg_trgm; COMMENT ON EXTENSION pg_trgm IS 'trigrams, ours';",
+    "CREATE EXTENSION hstore; COMMENT ON EXTENSION hstore IS 'key/value'; CREATE EXTENSION pg_trgm;"
+);
+
 /// Declared in dependency order (the reference database loads it as written)…
 const ACROSS_KINDS: &str = "CREATE SCHEMA app;
      CREATE DOMAIN app.money_amount AS numeric(12,2) CONSTRAINT amount_positive CHECK (VALUE > 0);

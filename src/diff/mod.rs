@@ -20,6 +20,7 @@ pub enum EnumValuePosition {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum CommentTarget {
     Schema(String),
+    Extension(String),
     Type(QualifiedName),
     Sequence(QualifiedName),
     Table(QualifiedName),
@@ -170,6 +171,10 @@ pub enum Change {
         name: String,
         from: Option<String>,
         to: String,
+        /// Whether `ALTER EXTENSION … UPDATE` reaches `to` from `from` on the server. An update never goes
+        /// back to an older version unless the extension ships a script for it: a down migration that
+        /// cannot is left at `from`, and says so (hazard `extension-version-kept`); an up is refused.
+        reachable: bool,
     },
     /// An existing table becomes a partition (or takes a new bound after a detach).
     AttachPartition {
@@ -294,7 +299,13 @@ impl Change {
             Change::DropRangeType(t) => format!("drop range type {}", t.name),
             Change::CreateCollation(c) => format!("create collation {}", c.name),
             Change::DropCollation(c) => format!("drop collation {}", c.name),
-            Change::AlterExtensionVersion { name, to, .. } => format!("update extension {name} to version {to}"),
+            Change::AlterExtensionVersion { name, to, reachable: true, .. } => {
+                format!("update extension {name} to version {to}")
+            }
+            Change::AlterExtensionVersion { name, from, to, reachable: false } => format!(
+                "keep extension {name} at version {} (no update path to version {to})",
+                from.as_deref().unwrap_or("?")
+            ),
             Change::AttachPartition { table, parent, .. } => format!("attach partition {table} to {parent}"),
             Change::DetachPartition { table, parent, .. } => format!("detach partition {table} from {parent}"),
             Change::SetStorageParameters { table, .. } => format!("set storage parameters of {table}"),
@@ -389,6 +400,7 @@ fn view_word(materialized: bool) -> &'static str {
 fn describe_target(target: &CommentTarget) -> String {
     match target {
         CommentTarget::Schema(s) => format!("schema {s}"),
+        CommentTarget::Extension(x) => format!("extension {x}"),
         CommentTarget::Type(n) => format!("type {n}"),
         CommentTarget::Sequence(n) => format!("sequence {n}"),
         CommentTarget::Table(n) => format!("table {n}"),
@@ -589,12 +601,25 @@ fn comment(target: CommentTarget, text: &Option<String>) -> Change {
 fn diff_extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for (name, ext) in &desired.extensions {
         match current.extensions.get(name) {
-            None => out.push(Change::CreateExtension(ext.clone())),
+            None => {
+                out.push(Change::CreateExtension(ext.clone()));
+                if ext.comment.is_some() {
+                    out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
+                }
+            }
             Some(have) if have.schema != ext.schema => {
                 out.push(Change::DropExtension(have.clone()));
                 out.push(Change::CreateExtension(ext.clone()));
+                if ext.comment.is_some() {
+                    out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
+                }
             }
-            Some(have) => out.extend(types::extension_version_change(have, ext)),
+            Some(have) => {
+                out.extend(types::extension_version_change(have, ext));
+                if have.comment != ext.comment {
+                    out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
+                }
+            }
         }
     }
     for (name, ext) in &current.extensions {

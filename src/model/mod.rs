@@ -78,6 +78,11 @@ pub struct Extension {
     pub schema: String,
     /// The installed version; `None` on the declared side when the schema files do not pin one.
     pub version: Option<String>,
+    /// The versions `ALTER EXTENSION … UPDATE TO` reaches from the installed one on this server (PostgreSQL's
+    /// `pg_extension_update_paths`); usually none are older ones.
+    pub update_targets: Vec<String>,
+    /// Set only when it differs from the comment the extension comes with.
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

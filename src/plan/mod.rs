@@ -471,6 +471,7 @@ fn effects(change: &Change) -> Effects<'_> {
             use crate::diff::CommentTarget as T;
             e.needs.push(match target {
                 T::Schema(s) => Key::Schema(s),
+                T::Extension(x) => Key::Extension(x),
                 T::Type(n) => Key::Type(n),
                 T::Sequence(n) => Key::Sequence(n),
                 T::Table(n) | T::View { name: n, .. } => Key::Relation(n),

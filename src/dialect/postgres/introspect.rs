@@ -77,6 +77,8 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
                 name,
                 schema: get(&row, "extensions", "schema")?,
                 version: get(&row, "extensions", "version")?,
+                update_targets: get(&row, "extensions", "update_targets")?,
+                comment: get(&row, "extensions", "comment")?,
             },
         );
     }

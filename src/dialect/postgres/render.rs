@@ -411,9 +411,16 @@ fn render(change: &Change) -> Vec<String> {
         Change::RebuildTable { to, .. } => {
             vec![format!("-- error: a rebuild of {} was planned, which PostgreSQL never needs", qualified(&to.name))]
         }
+        // An extension's own comment (the model's "none") is read from the server when the migration runs.
+        Change::SetComment { target: CommentTarget::Extension(x), comment: None } => vec![format!(
+            "DO $schema_comment$\nBEGIN\n    EXECUTE format('COMMENT ON EXTENSION %I IS %L', {name}, (SELECT comment FROM \
+             pg_catalog.pg_available_extensions WHERE name = {name}));\nEND\n$schema_comment$;",
+            name = literal(x)
+        )],
         Change::SetComment { target, comment } => {
             let object = match target {
                 CommentTarget::Schema(s) => format!("SCHEMA {}", ident(s)),
+                CommentTarget::Extension(x) => format!("EXTENSION {}", ident(x)),
                 CommentTarget::Type(n) => format!("TYPE {}", qualified(n)),
                 CommentTarget::Sequence(n) => format!("SEQUENCE {}", qualified(n)),
                 CommentTarget::Table(n) => format!("TABLE {}", qualified(n)),

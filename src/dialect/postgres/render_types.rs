@@ -34,9 +34,11 @@ pub fn render(change: &Change) -> Vec<String> {
         Change::DropRangeType(t) => vec![format!("DROP TYPE {};", qualified(&t.name))],
         Change::CreateCollation(c) => vec![create_collation(c)],
         Change::DropCollation(c) => vec![format!("DROP COLLATION {};", qualified(&c.name))],
-        Change::AlterExtensionVersion { name, to, .. } => {
+        Change::AlterExtensionVersion { name, to, reachable: true, .. } => {
             vec![format!("ALTER EXTENSION {} UPDATE TO {};", ident(name), literal(to))]
         }
+        // Nothing can be run: the step stays in the plan for its hazard, `extension-version-kept`.
+        Change::AlterExtensionVersion { reachable: false, .. } => Vec::new(),
         Change::AttachPartition { table, parent, bound } => {
             vec![format!("ALTER TABLE {} ATTACH PARTITION {} {bound};", qualified(parent), qualified(table))]
         }

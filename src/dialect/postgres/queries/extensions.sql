@@ -1,5 +1,13 @@
-SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version
+-- Installed extensions, with the versions an update reaches from the installed one on this server and the
+-- comment when it is not the one the extension comes with. pg_extension_update_paths reads the
+-- extension's files and fails without them: it is asked only about extensions the server has files for.
+SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version,
+       CASE WHEN a.name IS NULL THEN '{}'::text[]
+            ELSE ARRAY(SELECT p.target FROM pg_extension_update_paths(e.extname) p
+                       WHERE p.source = e.extversion AND p.path IS NOT NULL ORDER BY p.target) END AS update_targets,
+       NULLIF(obj_description(e.oid, 'pg_extension'), a.comment) AS comment
 FROM pg_extension e
 JOIN pg_namespace n ON n.oid = e.extnamespace
+LEFT JOIN pg_available_extensions a ON a.name = e.extname
 WHERE e.extname <> 'plpgsql'
 ORDER BY e.extname
