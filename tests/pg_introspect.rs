@@ -396,3 +396,42 @@ inspect_plans_nothing!(
     GRANT EXECUTE ON FUNCTION first_times(float8, float8) TO inspect_reader;
     REVOKE EXECUTE ON FUNCTION counted() FROM PUBLIC;"#
 );
+
+/// Kinds the tool does not manage that views, indexes and checks can use are reported, never ignored
+/// silently (a view over an unreported operator makes `inspect` output that does not load back);
+/// what extensions and managed types bring with them is not.
+#[tokio::test]
+async fn unmanaged_kinds_that_views_and_indexes_can_use_are_reported() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("unmanaged_usable_kinds").await.expect("fresh database");
+    let setup = "
+        CREATE EXTENSION citext; CREATE EXTENSION btree_gist; CREATE EXTENSION unaccent;
+        CREATE TYPE floats AS RANGE (subtype = float8);
+        CREATE TYPE mood AS ENUM ('a', 'b');
+        CREATE FUNCTION close_to(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT abs($1 - $2) < 3';
+        CREATE OPERATOR === (FUNCTION = close_to, LEFTARG = int, RIGHTARG = int);
+        CREATE OPERATOR CLASS close_ops FOR TYPE int USING hash AS OPERATOR 1 ===, FUNCTION 1 hashint4(int);
+        CREATE TEXT SEARCH CONFIGURATION plain_cfg (COPY = simple);
+        CREATE TEXT SEARCH DICTIONARY plain_dict (TEMPLATE = simple);
+        CREATE FUNCTION mood_rank(mood) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+        CREATE CAST (mood AS int) WITH FUNCTION mood_rank(mood);
+        CREATE TYPE later;
+        CREATE TABLE t (id int PRIMARY KEY, a int, b text);
+        CREATE VIEW near AS SELECT id, to_tsvector('plain_cfg', b) AS words FROM t WHERE a === 5;";
+    roundtrip::load_sql(&db.url, setup).await.expect("load schema");
+    let mut conn = connect::connect(&db.url).await.expect("connect");
+    let catalog = introspect::introspect_live(&mut conn, &[]).await.expect("introspect");
+    let unmanaged: Vec<String> = catalog.unmanaged.iter().map(|o| format!("{} {}", o.kind, o.name)).collect();
+    assert_eq!(
+        unmanaged,
+        [
+            "cast (public.mood AS integer)",
+            "operator public.===(integer, integer)",
+            "operator class public.close_ops USING hash",
+            "operator family public.close_ops USING hash",
+            "text search configuration public.plain_cfg",
+            "text search dictionary public.plain_dict",
+            "type public.later",
+        ]
+    );
+}
