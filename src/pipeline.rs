@@ -194,7 +194,8 @@ fn add_declared_conversions(
         {
             match (&slot, value) {
                 (Some(_), Some(_)) => bail!(
-                    "{at}the conversion of column {table}.{} is declared both in the schema files and as `{key}` in                      a [[conversion]] entry of diff.toml; keep one",
+                    "{at}the conversion of column {table}.{} is declared both in the schema files and as `{key}` in a \
+                     [[conversion]] entry of diff.toml; keep one",
                     entry.column
                 ),
                 (None, Some(value)) => *slot = Some(value),
@@ -440,4 +441,41 @@ pub async fn replayed_catalog(settings: &Settings) -> Result<Catalog> {
     let mut catalog = dialect::load_declared(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
     apply_ignore(&mut catalog, settings);
     Ok(catalog)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_merge_from_diff_toml_and_the_schema_files_but_never_twice() {
+        let from_toml = || {
+            vec![diff::ColumnConversion {
+                table: QualifiedName::new("public", "events"),
+                column: "started".into(),
+                using: Some("to_timestamp(started)".into()),
+                down_using: None,
+            }]
+        };
+        let annotated = |using: Option<&str>, down_using: Option<&str>| declared::DeclaredConversion {
+            schema: "public".into(),
+            table: "events".into(),
+            column: "started".into(),
+            using: using.map(String::from),
+            down_using: down_using.map(String::from),
+            ..Default::default()
+        };
+        let mut merged = from_toml();
+        add_declared_conversions(&mut merged, vec![annotated(None, Some("extract(epoch FROM started)::int"))]).unwrap();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].down_using.as_deref(), Some("extract(epoch FROM started)::int"));
+        let mut twice = from_toml();
+        let err =
+            add_declared_conversions(&mut twice, vec![annotated(Some("started::timestamptz"), None)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the conversion of column public.events.started is declared both in the schema files and as `using` in a \
+             [[conversion]] entry of diff.toml; keep one"
+        );
+    }
 }
