@@ -303,6 +303,17 @@ pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<M
     };
     let kind = Kind::from_url(&url)?;
     let (mut up, down) = declared_catalog_then(settings, async |scratch, mut desired, hints| {
+        // A conversion for a column the schema files do not have is a typo, not a conversion to skip.
+        for conversion in &hints.conversions {
+            let table = desired.tables.get(&conversion.table);
+            if !table.is_some_and(|t| t.columns.contains_key(conversion.column.as_str())) {
+                bail!(
+                    "[[conversion]] in diff.toml names column {}.{}, which the schema files do not have",
+                    conversion.table,
+                    conversion.column
+                );
+            }
+        }
         retain_managed(&mut current, &mut desired, settings);
         let (up, down) = plan_between(kind, &current, &desired, &hints)?;
         // Before anything is written: every type conversion must run (judged where the declared schema is).

@@ -332,6 +332,16 @@ async fn type_change_without_a_cast_is_refused_naming_the_column_the_types_and_b
     assert!(error.contains("the declared conversion `no_such_function(started)` does not run"), "{error}");
     assert!(error.contains("function no_such_function(integer) does not exist"), "{error}");
     assert!(!error.contains("down migration"), "the down conversion runs: {error}");
+
+    let mut settings = settings;
+    settings.renames.conversions.push(schema::diff::ColumnConversion {
+        table: schema::pipeline::parse_name("events"),
+        column: "strated".into(),
+        using: Some("to_timestamp(strated)".into()),
+        down_using: None,
+    });
+    let error = roundtrip::planning_error(&settings, "a conversion for a column that does not exist").await;
+    assert!(error.contains("names column public.events.strated, which the schema files do not have"), "{error}");
     let _ = server.drop_database(&db.name).await;
 }
 
