@@ -333,6 +333,27 @@ async fn extension_downgrade_without_an_update_path_is_never_planned() {
     );
 }
 
+/// An extension whose schema changes is moved (`ALTER EXTENSION … SET SCHEMA`), not dropped and created
+/// again (which the columns of its types would block, or lose): its types move with it, so the columns
+/// that use them are not altered.
+#[tokio::test]
+async fn relocatable_extension_moves_to_its_new_schema_with_the_columns_that_use_it() {
+    let current = "CREATE EXTENSION citext; CREATE EXTENSION pg_trgm;
+        CREATE TABLE u (id int PRIMARY KEY, email citext, emails citext[], name text);
+        CREATE INDEX u_name ON u USING gin (name gin_trgm_ops);
+        INSERT INTO u VALUES (1, 'Ada@Example.com', '{A@b}', 'ada');";
+    let desired =
+        "CREATE SCHEMA ext; CREATE EXTENSION citext WITH SCHEMA ext; CREATE EXTENSION pg_trgm WITH SCHEMA ext;
+        CREATE TABLE u (id int PRIMARY KEY, email ext.citext, emails ext.citext[], name text);
+        CREATE INDEX u_name ON u USING gin (name ext.gin_trgm_ops);";
+    let outcome = check("extension_moves", current, desired).await;
+    for sql in [&outcome.up_sql, &outcome.down_sql] {
+        let text = sql.join("\n");
+        assert!(text.contains(r#"ALTER EXTENSION "citext" SET SCHEMA"#), "{text}");
+        assert!(!text.contains("DROP EXTENSION") && !text.contains(" TYPE "), "{text}");
+    }
+}
+
 // Extension comments are compared (when they differ from the one the extension comes with).
 round_trip!(
     extension_comment_set_and_removed,

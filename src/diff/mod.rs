@@ -167,6 +167,12 @@ pub enum Change {
     DropRangeType(RangeType),
     CreateCollation(Collation),
     DropCollation(Collation),
+    /// `ALTER EXTENSION … SET SCHEMA`: a relocatable extension's objects move, and what uses them stays.
+    SetExtensionSchema {
+        name: String,
+        from: String,
+        to: String,
+    },
     AlterExtensionVersion {
         name: String,
         from: Option<String>,
@@ -299,6 +305,7 @@ impl Change {
             Change::DropRangeType(t) => format!("drop range type {}", t.name),
             Change::CreateCollation(c) => format!("create collation {}", c.name),
             Change::DropCollation(c) => format!("drop collation {}", c.name),
+            Change::SetExtensionSchema { name, to, .. } => format!("move extension {name} to schema {to}"),
             Change::AlterExtensionVersion { name, to, reachable: true, .. } => {
                 format!("update extension {name} to version {to}")
             }
@@ -604,6 +611,18 @@ fn diff_extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             None => {
                 out.push(Change::CreateExtension(ext.clone()));
                 if ext.comment.is_some() {
+                    out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
+                }
+            }
+            // Moved in place when it can be: dropped, what uses it would go too (or block the drop).
+            Some(have) if have.schema != ext.schema && have.relocatable => {
+                out.push(Change::SetExtensionSchema {
+                    name: name.clone(),
+                    from: have.schema.clone(),
+                    to: ext.schema.clone(),
+                });
+                out.extend(types::extension_version_change(have, ext));
+                if have.comment != ext.comment {
                     out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
                 }
             }

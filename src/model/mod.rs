@@ -83,6 +83,10 @@ pub struct Extension {
     pub update_targets: Vec<String>,
     /// Set only when it differs from the comment the extension comes with.
     pub comment: Option<String>,
+    /// Whether its objects can move to another schema (`ALTER EXTENSION … SET SCHEMA`).
+    pub relocatable: bool,
+    /// The types it creates (not their array types), by name in its schema.
+    pub types: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

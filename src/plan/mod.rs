@@ -209,6 +209,7 @@ fn priority(change: &Change) -> u8 {
         | Change::DropRangeType(_)
         | Change::CreateCollation(_)
         | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
@@ -493,6 +494,7 @@ fn effects(change: &Change) -> Effects<'_> {
         | Change::DropRangeType(_)
         | Change::CreateCollation(_)
         | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }

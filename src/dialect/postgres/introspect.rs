@@ -79,6 +79,8 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
                 version: get(&row, "extensions", "version")?,
                 update_targets: get(&row, "extensions", "update_targets")?,
                 comment: get(&row, "extensions", "comment")?,
+                relocatable: get(&row, "extensions", "relocatable")?,
+                types: get(&row, "extensions", "types")?,
             },
         );
     }

@@ -39,7 +39,8 @@ impl SqlRenderer for PostgresRenderer {
     /// FUNCTIONS FROM PUBLIC`) keep it from a new object that the declared schema gives it by default (a
     /// function created before those default privileges, as `schema inspect` reads one): it is granted after
     /// the creation (granting a privilege the object got changes nothing).
-    fn adapt(&self, mut changes: ChangeSet, _current: &Catalog, desired: &Catalog) -> ChangeSet {
+    fn adapt(&self, mut changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
+        moved_extension_types(&mut changes, current);
         let mut revokes = Vec::new();
         let mut grants = Vec::new();
         for change in &changes.changes {
@@ -130,6 +131,49 @@ impl SqlRenderer for PostgresRenderer {
     fn is_long_running(&self, sql: &str) -> bool {
         super::online::is_long_running(sql)
     }
+}
+
+/// A column of a type that belongs to an extension moved to another schema reads `ext.citext` instead of
+/// `public.citext` on the other side, but `ALTER EXTENSION … SET SCHEMA` moves the type itself: the
+/// column's type does not change. Such a change is taken out of the column's alterations (and the
+/// alteration dropped when nothing else changes), instead of an `ALTER … TYPE` that would rewrite the
+/// table and be reported as narrowing its type.
+fn moved_extension_types(changes: &mut ChangeSet, current: &Catalog) {
+    let moves: Vec<(&Extension, String)> = changes
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::SetExtensionSchema { name, to, .. } => Some((current.extensions.get(name)?, to.clone())),
+            _ => None,
+        })
+        .collect();
+    if moves.is_empty() {
+        return;
+    }
+    // `schema.type` as format_type writes it: the schema quoted when it must be, so both forms are tried.
+    let member = |data_type: &str, schema: &str, types: &[String]| -> Option<String> {
+        let bare = data_type.trim_end_matches("[]");
+        let name = [format!("{schema}."), format!("{}.", ident(schema))]
+            .iter()
+            .find_map(|prefix| bare.strip_prefix(prefix.as_str()))?
+            .trim_matches('"')
+            .to_string();
+        types.contains(&name).then(|| format!("{name}{}", &data_type[bare.len()..]))
+    };
+    let same_type = |from: &Column, to: &Column| {
+        moves.iter().any(|(extension, target)| {
+            let before = member(&from.data_type, &extension.schema, &extension.types);
+            before.is_some() && before == member(&to.data_type, target, &extension.types)
+        })
+    };
+    changes.changes.retain_mut(|change| match change {
+        Change::AlterColumn { from, to, .. } if from.data_type != to.data_type && same_type(from, to) => {
+            to.data_type = from.data_type.clone();
+            to.set_conversion(None::<&str>);
+            !crate::diff::column_change_summary(from, to).is_empty()
+        }
+        _ => true,
+    });
 }
 
 pub(crate) fn column_definition(column: &Column) -> String {
@@ -449,6 +493,7 @@ fn render(change: &Change) -> Vec<String> {
         | Change::DropRangeType(_)
         | Change::CreateCollation(_)
         | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }

@@ -34,6 +34,9 @@ pub fn render(change: &Change) -> Vec<String> {
         Change::DropRangeType(t) => vec![format!("DROP TYPE {};", qualified(&t.name))],
         Change::CreateCollation(c) => vec![create_collation(c)],
         Change::DropCollation(c) => vec![format!("DROP COLLATION {};", qualified(&c.name))],
+        Change::SetExtensionSchema { name, to, .. } => {
+            vec![format!("ALTER EXTENSION {} SET SCHEMA {};", ident(name), ident(to))]
+        }
         Change::AlterExtensionVersion { name, to, reachable: true, .. } => {
             vec![format!("ALTER EXTENSION {} UPDATE TO {};", ident(name), literal(to))]
         }
