@@ -413,3 +413,11 @@ async fn declared_conversions_convert_rows_up_and_back_down() {
     assert_eq!(back, [(1, Some(1700000000), Some(1700000100)), (2, Some(0), None)]);
     let _ = server.drop_database(&db.name).await;
 }
+
+// The type of a stored generated column changes without USING (PostgreSQL refuses it there and computes
+// the values again from the expression).
+round_trip!(
+    generated_column_type_change_recomputes_it,
+    "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) STORED); INSERT INTO t (a) VALUES (21);",
+    "CREATE TABLE t (a int, b bigint GENERATED ALWAYS AS (a * 2) STORED);"
+);

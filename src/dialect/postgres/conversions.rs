@@ -92,7 +92,10 @@ fn planned<'a>(up: &'a Plan, down: &'a Plan) -> Vec<(&'a QualifiedName, &'a Colu
     let changes = up.steps.iter().map(|s| (&s.change, false)).chain(down.steps.iter().map(|s| (&s.change, true)));
     changes
         .filter_map(|(change, down)| match change {
-            Change::AlterColumn { table, from, to } if from.data_type != to.data_type => Some((table, from, to, down)),
+            // A generated column is computed again, not converted.
+            Change::AlterColumn { table, from, to } if from.data_type != to.data_type && to.generated().is_none() => {
+                Some((table, from, to, down))
+            }
             _ => None,
         })
         .collect()
@@ -144,16 +147,17 @@ pub async fn check(conn: &mut PgConnection, declared: &Catalog, up: &Plan, down:
                 conversion(from, to)
             ),
         ];
+        let [copy, conversion] = statements;
         let mut attempt = tx.begin().await.map_err(database)?;
+        // A copy that cannot be made leaves the conversion unjudged, not refused.
         let mut failure = None;
-        for statement in statements {
-            if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut *attempt).await {
-                // PostgreSQL's own message without its hint (it would suggest a USING clause, which the
-                // statement has): the message says how to fix it here.
-                let pg = e.as_database_error().and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>());
-                failure = Some(pg.map_or_else(|| connect::describe(&e), |pg| pg.message().to_string()));
-                break;
-            }
+        if sqlx::raw_sql(sqlx::AssertSqlSafe(copy)).execute(&mut *attempt).await.is_ok()
+            && let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(conversion)).execute(&mut *attempt).await
+        {
+            // PostgreSQL's own message without its hint (it would suggest a USING clause, which the
+            // statement has): the message says how to fix it here.
+            let pg = e.as_database_error().and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>());
+            failure = Some(pg.map_or_else(|| connect::describe(&e), |pg| pg.message().to_string()));
         }
         attempt.rollback().await.map_err(database)?;
         if let Some(message) = failure {

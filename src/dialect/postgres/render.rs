@@ -705,7 +705,9 @@ pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Col
     }
     if retyped {
         let collate = to.collation().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
-        sql.push(alter_column(table, name, &format!("TYPE {}{collate} USING {}", to.data_type, conversion(from, to))));
+        // A generated column's values are computed again from its expression: PostgreSQL refuses USING.
+        let using = if to.generated().is_some() { String::new() } else { format!(" USING {}", conversion(from, to)) };
+        sql.push(alter_column(table, name, &format!("TYPE {}{collate}{using}", to.data_type)));
     }
     if from.not_null != to.not_null {
         sql.push(alter_column(table, name, if to.not_null { "SET NOT NULL" } else { "DROP NOT NULL" }));
