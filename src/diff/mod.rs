@@ -569,7 +569,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     out.extend(view_changes);
     let disturbed_columns = program::disturbed_columns(&out);
     program::diff_triggers(current, desired, &recreated_relations, &dropped_functions, &disturbed_columns, &mut out);
-    program::diff_policies(current, desired, &recreated_relations, &dropped_functions, &mut out);
+    program::diff_policies(current, desired, &recreated_relations, &dropped_functions, &disturbed_columns, &mut out);
     program::diff_row_security(current, desired, &mut out);
     program::diff_grants(current, desired, &recreated_relations, &dropped_functions, &mut out);
     program::diff_default_privileges(current, desired, &mut out);

@@ -129,11 +129,14 @@ pub(super) fn diff_triggers(
     }
 }
 
+/// Policies are altered in place where they can be; a policy that reads a column that is retyped or
+/// dropped is dropped first and created again after (PostgreSQL refuses both under a policy).
 pub(super) fn diff_policies(
     current: &Catalog,
     desired: &Catalog,
     recreated_relations: &IndexSet<QualifiedName>,
     dropped_functions: &IndexSet<FunctionId>,
+    disturbed_columns: &IndexSet<ColumnRef>,
     out: &mut Vec<Change>,
 ) {
     let same = |a: &Policy, b: &Policy| Policy { comment: None, ..a.clone() } == Policy { comment: None, ..b.clone() };
@@ -149,7 +152,7 @@ pub(super) fn diff_policies(
     for (key, have) in &current.policies {
         let want = desired.policies.get(key);
         let in_place = !recreated_relations.contains(&have.table)
-            && !disturbed(&have.depends_on, dropped_functions, &IndexSet::new());
+            && !disturbed(&have.depends_on, dropped_functions, disturbed_columns);
         match want {
             Some(want) if in_place && same(have, want) => {}
             Some(want) if in_place && alterable(have, want) => {

@@ -145,6 +145,9 @@ pub(super) async fn read(
                 .into_iter()
                 .map(|(s, n)| ObjectRef::Relation(QualifiedName::new(s, n))),
         );
+        for column in get::<Vec<String>>(&row, q, "columns")? {
+            depends_on.push(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.into() }));
+        }
         let policy = Policy {
             name: get(&row, q, "name")?,
             table,
