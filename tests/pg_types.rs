@@ -243,6 +243,22 @@ async fn changing_a_partition_key_is_an_error_naming_the_table() {
     .await;
     let err = format!("{:#}", migration.expect_err("partitioning an existing table must not be planned"));
     assert!(err.contains("table public.events: its partition key changes (none -> RANGE (at))"), "{err}");
+    // The key reads the same, but PostgreSQL cannot retype the column it names.
+    let (_db, migration) = plan(
+        "partition_key_column_retyped",
+        "CREATE TABLE events (id int, at date NOT NULL, n int) PARTITION BY RANGE (at);",
+        "CREATE TABLE events (id int, at timestamptz NOT NULL, n bigint) PARTITION BY RANGE (at);",
+    )
+    .await;
+    let err = format!("{:#}", migration.expect_err("a partition key's column cannot be retyped"));
+    assert!(
+        err.contains(
+            "column public.events.at from date to timestamp with time zone: cannot alter column \"at\" because it \
+             is part of the partition key of relation \"events\"; PostgreSQL cannot change it in place"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("public.events.n") && !err.contains("[[conversion]]"), "{err}");
 }
 
 round_trip!(

@@ -27,6 +27,9 @@ pub struct Refused {
     pub declared: Option<String>,
     /// PostgreSQL's message.
     pub message: String,
+    /// Whether a (corrected) conversion can make it run; not when PostgreSQL cannot change the column's
+    /// type in place at all (a column of the partition key).
+    pub by_conversion: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,8 +42,15 @@ pub enum ConversionError {
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Refused { table, column, from_type, to_type, down, declared, message } = self;
+        let Refused { table, column, from_type, to_type, down, declared, message, by_conversion } = self;
         let (migration, back) = if *down { ("the down migration: ", " back") } else { ("", "") };
+        if !by_conversion {
+            return write!(
+                f,
+                "{migration}column {table}.{column}{back} from {from_type} to {to_type}: {message}; PostgreSQL cannot \
+                 change it in place: create a table of the new shape, copy the rows and drop the old one"
+            );
+        }
         match declared {
             Some(expression) => write!(
                 f,
@@ -58,8 +68,9 @@ fn refused_message(refused: &[Refused]) -> String {
     for r in refused {
         out.push_str(&format!("\n  {r}"));
     }
-    let Some(example) = refused.first() else { return out };
-    let (up, down) = (refused.iter().any(|r| !r.down), refused.iter().any(|r| r.down));
+    let Some(example) = refused.iter().find(|r| r.by_conversion) else { return out };
+    let convertible = || refused.iter().filter(|r| r.by_conversion);
+    let (up, down) = (convertible().any(|r| !r.down), convertible().any(|r| r.down));
     let mut annotations = Vec::new();
     let mut keys = Vec::new();
     if up {
@@ -123,10 +134,12 @@ pub async fn check(conn: &mut PgConnection, declared: &Catalog, up: &Plan, down:
         if !exists.0 {
             continue;
         }
-        // The table as the declared schema has it, the column at its type before the conversion.
-        let mut columns: Vec<String> = declared
-            .tables
-            .get(table)
+        // The table as the declared schema has it (partitioned the same way: the key's columns cannot be
+        // retyped), the column at its type before the conversion.
+        let declared_table = declared.tables.get(table);
+        let partitioned =
+            declared_table.and_then(|t| t.partition_key.as_ref()).map(|key| format!(" PARTITION BY {key}"));
+        let mut columns: Vec<String> = declared_table
             .map(|t| {
                 t.columns
                     .values()
@@ -139,7 +152,7 @@ pub async fn check(conn: &mut PgConnection, declared: &Catalog, up: &Plan, down:
         let copy = ident(&table.name);
         let collate = to.collation().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
         let statements = [
-            format!("CREATE TEMPORARY TABLE {copy} ({})", columns.join(", ")),
+            format!("CREATE TEMPORARY TABLE {copy} ({}){}", columns.join(", "), partitioned.unwrap_or_default()),
             format!(
                 "ALTER TABLE pg_temp.{copy} ALTER COLUMN {} TYPE {}{collate} USING {}",
                 ident(&to.name),
@@ -157,10 +170,13 @@ pub async fn check(conn: &mut PgConnection, declared: &Catalog, up: &Plan, down:
             // PostgreSQL's own message without its hint (it would suggest a USING clause, which the
             // statement has): the message says how to fix it here.
             let pg = e.as_database_error().and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>());
-            failure = Some(pg.map_or_else(|| connect::describe(&e), |pg| pg.message().to_string()));
+            // feature_not_supported, invalid_table_definition (a partition key's column): no USING expression
+            // changes those.
+            let by_conversion = pg.is_none_or(|pg| !matches!(pg.code(), "0A000" | "42P16"));
+            failure = Some((pg.map_or_else(|| connect::describe(&e), |pg| pg.message().to_string()), by_conversion));
         }
         attempt.rollback().await.map_err(database)?;
-        if let Some(message) = failure {
+        if let Some((message, by_conversion)) = failure {
             refused.push(Refused {
                 table: table.clone(),
                 column: to.name.to_string(),
@@ -169,6 +185,7 @@ pub async fn check(conn: &mut PgConnection, declared: &Catalog, up: &Plan, down:
                 down,
                 declared: to.conversion().map(String::from),
                 message,
+                by_conversion,
             });
         }
     }
