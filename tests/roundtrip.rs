@@ -421,3 +421,12 @@ round_trip!(
     "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) STORED); INSERT INTO t (a) VALUES (21);",
     "CREATE TABLE t (a int, b bigint GENERATED ALWAYS AS (a * 2) STORED);"
 );
+
+// A foreign key whose columns change type on both sides is dropped before the two `ALTER … TYPE` and
+// added again after: in between, `integer` and `text` cannot be compared and PostgreSQL refuses.
+round_trip!(
+    foreign_key_between_columns_that_both_change_type_is_added_again_after_them,
+    "CREATE TABLE p (id text PRIMARY KEY); CREATE TABLE c (id int, pid text REFERENCES p);
+     INSERT INTO p VALUES ('1'), ('2'); INSERT INTO c VALUES (1, '1'), (2, '2');",
+    "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int, pid int REFERENCES p);"
+);

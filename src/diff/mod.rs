@@ -565,6 +565,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     let recreated_relations = diff_views(current, desired, &out, &mut view_changes);
     diff_indexes(current, desired, &recreated_relations, &mut out);
     recreate_dependent_foreign_keys(current, desired, &mut out);
+    recreate_foreign_keys_across_retyped_columns(current, desired, &mut out);
     program::restore_on_readded_columns(current, desired, &mut out);
     out.extend(view_changes);
     let disturbed_columns = program::disturbed_columns(&out);
@@ -1099,6 +1100,49 @@ fn recreate_dependent_foreign_keys(current: &Catalog, desired: &Catalog, out: &m
             if let Some(again) = want.constraints.get(&constraint.name)
                 && !added_fks.contains(&id)
             {
+                extra.push(Change::AddConstraint { table: name.clone(), constraint: again.clone() });
+            }
+        }
+    }
+    out.extend(extra);
+}
+
+/// A foreign key whose columns change type on both sides (`text` → `integer` for the key and the column
+/// that references it) cannot stay while the two columns are altered one after the other: in between, the
+/// two types may not be comparable, and PostgreSQL refuses the first `ALTER … TYPE`. Such a foreign key is
+/// dropped before and added again after. (When only one side changes, the state in between is the
+/// declared one, which holds.)
+fn recreate_foreign_keys_across_retyped_columns(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let retyped: IndexSet<(&QualifiedName, &str)> = out
+        .iter()
+        .filter_map(|change| match change {
+            Change::AlterColumn { table, from, to } if from.data_type != to.data_type => {
+                Some((table, to.name.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    if retyped.is_empty() {
+        return;
+    }
+    let touched = |change: &Change, table: &QualifiedName, name: &str| match change {
+        Change::DropConstraint { table: t, constraint } | Change::AddConstraint { table: t, constraint } => {
+            t == table && constraint.name == name
+        }
+        _ => false,
+    };
+    let mut extra = Vec::new();
+    for (name, table) in &current.tables {
+        let Some(want) = desired.tables.get(name) else { continue };
+        for constraint in table.constraints.values() {
+            let Some(target) = &constraint.references else { continue };
+            let local = constraint.columns.iter().any(|c| retyped.contains(&(name, c.as_str())));
+            let remote = target.columns.iter().any(|c| retyped.contains(&(&target.table, c.as_str())));
+            if !(local && remote) || out.iter().any(|c| touched(c, name, &constraint.name)) {
+                continue;
+            }
+            extra.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
+            if let Some(again) = want.constraints.get(&constraint.name) {
                 extra.push(Change::AddConstraint { table: name.clone(), constraint: again.clone() });
             }
         }
