@@ -430,3 +430,16 @@ round_trip!(
      INSERT INTO p VALUES ('1'), ('2'); INSERT INTO c VALUES (1, '1'), (2, '2');",
     "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int, pid int REFERENCES p);"
 );
+
+// PostgreSQL refuses to retype a column that a generated column is computed from: the generated column
+// (with its index and the view that reads it) is dropped first and added again after, computed anew.
+round_trip!(
+    generated_column_over_a_retyped_column_is_added_again_after_it,
+    "CREATE TABLE t (id int PRIMARY KEY, n int, m int, g int GENERATED ALWAYS AS (n + m) STORED,
+                     label text GENERATED ALWAYS AS ('#' || n) STORED);
+     CREATE INDEX t_g ON t (g); CREATE VIEW v AS SELECT id, g FROM t;
+     INSERT INTO t (id, n, m) VALUES (1, 5, 1);",
+    "CREATE TABLE t (id int PRIMARY KEY, n bigint, m int, g bigint GENERATED ALWAYS AS (n + m) STORED,
+                     label text GENERATED ALWAYS AS ('#' || n) STORED);
+     CREATE INDEX t_g ON t (g); CREATE VIEW v AS SELECT id, g FROM t;"
+);

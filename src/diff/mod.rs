@@ -818,10 +818,25 @@ fn diff_columns(
     out: &mut Vec<Change>,
     gone: &mut IndexSet<ColumnRef>,
 ) {
+    // PostgreSQL refuses to retype a column that a generated column is computed from: that generated
+    // column is dropped first and added again after, computed anew.
+    let retyped: IndexSet<&str> = want
+        .columns
+        .values()
+        .filter(|c| have.columns.get(&c.name).is_some_and(|old| old.data_type != c.data_type))
+        .map(|c| c.name.as_str())
+        .collect();
+    let reads_retyped = |old: &Column| {
+        old.generated().is_some()
+            && old
+                .depends_on
+                .iter()
+                .any(|d| matches!(d, ObjectRef::Column(c) if &c.table == table && retyped.contains(c.column.as_str())))
+    };
     for (name, column) in &want.columns {
         match have.columns.get(name) {
             None => out.push(Change::AddColumn { table: table.clone(), column: column.clone() }),
-            Some(old) if old.generated() != column.generated() => {
+            Some(old) if old.generated() != column.generated() || reads_retyped(old) => {
                 // PostgreSQL before 17 cannot change a generation expression in place.
                 gone.insert(ColumnRef { table: table.clone(), column: name.clone() });
                 out.push(Change::DropColumn { table: table.clone(), column: old.clone() });

@@ -180,6 +180,9 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             depends_on.push(ObjectRef::Type(QualifiedName::new(schema, type_name)));
         }
         depends_on.extend(types::collation_ref(&row, q)?);
+        for column in get::<Option<Vec<String>>>(&row, q, "generated_from")?.into_iter().flatten() {
+            depends_on.push(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.into() }));
+        }
         // Borrowed from the row, and parsed only when not empty: most columns have no default.
         let sequences = get::<&str>(&row, q, "sequences")?;
         if sequences != "[]" {

@@ -11,6 +11,13 @@ SELECT n.nspname AS schema, c.relname AS table_name, c.relkind::text AS relkind,
        -- pg_get_expr opens every table (a relation cache entry each, 40% of this query's time).
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0) END AS default_expr,
        CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated_expr,
+       -- The columns a generated column is computed from (PostgreSQL refuses to retype or drop them under
+       -- it); a subquery only for generated columns, which are few.
+       CASE WHEN a.attgenerated = 's' THEN ARRAY(
+           SELECT g.attname::text FROM pg_depend d
+           JOIN pg_attribute g ON g.attrelid = d.refobjid AND g.attnum = d.refobjsubid
+           WHERE d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = 'pg_class'::regclass
+             AND d.refobjid = c.oid AND d.refobjsubid > 0 AND d.refobjsubid <> a.attnum ORDER BY 1) END AS generated_from,
        a.attidentity::text AS identity,
        CASE WHEN a.attidentity <> '' THEN (
            -- The options of the identity's sequence that differ from the defaults for its type.
