@@ -318,7 +318,7 @@ pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<M
         let (up, down) = plan_between(kind, &current, &desired, &hints)?;
         // Before anything is written: every type conversion must run (judged where the declared schema is).
         if let Some(scratch) = scratch {
-            dialect::postgres::conversions::check(scratch, &desired, &up, &down).await?;
+            dialect::postgres::conversions::check(scratch, &desired, &current, &up, &down).await?;
         }
         Ok((up, down))
     })

@@ -443,3 +443,32 @@ round_trip!(
                      label text GENERATED ALWAYS AS ('#' || n) STORED);
      CREATE INDEX t_g ON t (g); CREATE VIEW v AS SELECT id, g FROM t;"
 );
+
+/// A conversion names the columns as they are when it runs: a renamed column by its new name in the up
+/// and by its old name in the down. A down expression naming the new one is refused while planning.
+#[tokio::test]
+async fn conversion_of_a_renamed_column_names_it_as_it_is_when_it_runs() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let current = "CREATE TABLE t (id int PRIMARY KEY, started int); INSERT INTO t VALUES (1, 1700000000);";
+    let desired = |down: &str| {
+        format!(
+            "CREATE TABLE t (id int PRIMARY KEY,
+               -- schema:renamed-from started
+               -- schema:using to_timestamp(started_at)
+               -- schema:down-using extract(epoch FROM {down})::integer
+               started_at timestamptz);"
+        )
+    };
+    let outcome = roundtrip::run(server, "conversion_renamed", current, &desired("started")).await.expect("setup");
+    outcome.assert_passed("conversion_renamed");
+    let wrong =
+        roundtrip::run(server, "conversion_renamed_wrong", current, &desired("started_at")).await.expect("setup");
+    let failure = wrong.failure.expect("a down conversion naming the new column is refused");
+    assert!(
+        failure.contains(
+            "the down migration: column public.t.started back from timestamp with time zone to integer: the declared \
+             conversion `extract(epoch FROM started_at)::integer` does not run: column \"started_at\" does not exist"
+        ),
+        "{failure}"
+    );
+}

@@ -113,9 +113,16 @@ fn planned<'a>(up: &'a Plan, down: &'a Plan) -> Vec<(&'a QualifiedName, &'a Colu
 }
 
 /// Tries every type conversion of `up` and `down` on `conn`, a database holding the declared schema
-/// (`declared`), inside a transaction that is rolled back. A conversion whose source or target type does
-/// not exist there (a type the migration drops) cannot be judged and is left to the migration.
-pub async fn check(conn: &mut PgConnection, declared: &Catalog, up: &Plan, down: &Plan) -> Result<(), ConversionError> {
+/// (`declared`; `current` is the database the plan starts from), inside a transaction that is rolled
+/// back. A conversion whose source or target type does not exist there (a type the migration drops), or
+/// whose table cannot be copied there, cannot be judged and is left to the migration.
+pub async fn check(
+    conn: &mut PgConnection,
+    declared: &Catalog,
+    current: &Catalog,
+    up: &Plan,
+    down: &Plan,
+) -> Result<(), ConversionError> {
     let planned = planned(up, down);
     if planned.is_empty() {
         return Ok(());
@@ -134,9 +141,10 @@ pub async fn check(conn: &mut PgConnection, declared: &Catalog, up: &Plan, down:
         if !exists.0 {
             continue;
         }
-        // The table as the declared schema has it (partitioned the same way: the key's columns cannot be
-        // retyped), the column at its type before the conversion.
-        let declared_table = declared.tables.get(table);
+        // The table with its columns named as they are when the conversion runs, after the renames of its
+        // plan (as the schema files name them for the up, as the database does for the down), partitioned
+        // the same way (the key's columns cannot be retyped), the column at its type before the conversion.
+        let declared_table = if down { current.tables.get(table) } else { declared.tables.get(table) };
         let partitioned =
             declared_table.and_then(|t| t.partition_key.as_ref()).map(|key| format!(" PARTITION BY {key}"));
         let mut columns: Vec<String> = declared_table
