@@ -434,4 +434,11 @@ async fn unmanaged_kinds_that_views_and_indexes_can_use_are_reported() {
             "type public.later",
         ]
     );
+    // Declared, such an object is an error that names it and where it is.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("s.sql"), "CREATE TEXT SEARCH CONFIGURATION plain_cfg (COPY = simple);")
+        .expect("write");
+    let error =
+        roundtrip::planning_error(&roundtrip::settings_for(&db, dir.path()), "a text search configuration").await;
+    assert!(error.contains("s.sql:1:1: CREATE TEXT is not managed"), "{error}");
 }
