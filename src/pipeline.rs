@@ -303,6 +303,17 @@ pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<M
     };
     let kind = Kind::from_url(&url)?;
     let (mut up, down) = declared_catalog_then(settings, async |scratch, mut desired, hints| {
+        // SQLite copies the values into a rebuilt table as they are: a declared conversion would be ignored.
+        if kind == Kind::Sqlite
+            && let Some(c) = hints.conversions.first()
+        {
+            bail!(
+                "a conversion is declared for column {}.{}, but conversions are used with PostgreSQL only (SQLite \
+                 copies the values into the rebuilt table as they are); remove it",
+                c.table,
+                c.column
+            );
+        }
         // A conversion for a column the schema files do not have is a typo, not a conversion to skip.
         for conversion in &hints.conversions {
             let table = desired.tables.get(&conversion.table);

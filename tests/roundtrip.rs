@@ -472,3 +472,25 @@ async fn conversion_of_a_renamed_column_names_it_as_it_is_when_it_runs() {
         "{failure}"
     );
 }
+
+/// SQLite copies values into a rebuilt table as they are: a declared conversion would be ignored, so it
+/// is an error rather than a silent no-op.
+#[tokio::test]
+async fn a_conversion_declared_for_sqlite_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite:{}", db.display());
+    schema::dialect::execute(&url, &["CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);".to_string()], true)
+        .await
+        .expect("create");
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).expect("mkdir");
+    std::fs::write(
+        schema_dir.join("s.sql"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY,\n  -- schema:using n * 2\n  n TEXT\n);",
+    )
+    .expect("write");
+    let settings = schema::pipeline::Settings { url: Some(url), schema_dir, ..Default::default() };
+    let error = roundtrip::planning_error(&settings, "a conversion with SQLite").await;
+    assert!(error.contains("conversions are used with PostgreSQL only"), "{error}");
+}
