@@ -541,7 +541,8 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         ),
         // Owners (compared only when ownership is managed: see `owner_statements`).
         Statement::AlterFunction(alter) => {
-            matches!(alter.kind, sqlparser::ast::AlterFunctionKind::Function)
+            use sqlparser::ast::AlterFunctionKind;
+            matches!(alter.kind, AlterFunctionKind::Function | AlterFunctionKind::Aggregate)
                 && matches!(alter.operation, sqlparser::ast::AlterFunctionOperation::OwnerTo(_))
         }
         Statement::AlterSchema(alter) => {
