@@ -49,6 +49,7 @@ impl Settings {
         for r in &config.rename.column {
             renames.columns.push((parse_name(&r.table), r.from.clone(), r.to.clone()));
         }
+        renames.conversions = config.conversions().map_err(anyhow::Error::msg)?;
         Ok(Settings {
             url: config.url.clone(),
             dev_url: config.dev_url.clone(),
@@ -93,9 +94,19 @@ pub struct Migration {
 
 /// Reads and loads the declared schema into a catalog.
 pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHints)> {
+    declared_catalog_then(settings, async |_, catalog, hints| Ok((catalog, hints))).await
+}
+
+/// [`declared_catalog`], then `then` with the catalog and the hints while the database the declared files
+/// were loaded into still exists: with PostgreSQL, a connection to it, to ask what only the declared
+/// schema can answer (whether a planned type conversion runs).
+pub async fn declared_catalog_then<T>(
+    settings: &Settings,
+    then: impl AsyncFnOnce(Option<&mut sqlx::PgConnection>, Catalog, RenameHints) -> Result<T>,
+) -> Result<T> {
     let url = settings.url()?;
     // The parser dialect is not Send; it is dropped before the first await.
-    let (statements, annotations, pinned) = {
+    let (statements, annotations, conversions, pinned) = {
         let sql_dialect = Kind::from_url(url)?.sql_dialect();
         let statements = declared::read_dir(&settings.schema_dir, sql_dialect.as_ref())?;
         let prepared = declared::prepare(statements, settings.manage_owners, sql_dialect.as_ref());
@@ -104,24 +115,19 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
         }
         let statements = prepared.statements;
         let annotations = declared::renames(&statements, sql_dialect.as_ref())?;
+        let conversions = declared::conversions(&statements, sql_dialect.as_ref())?;
         let pinned = declared::types::pinned_extensions(&statements, sql_dialect.as_ref());
-        (declared::order(statements), annotations, pinned)
+        (declared::order(statements), annotations, conversions, pinned)
     };
-    let mut catalog = dialect::load_declared(
-        url,
-        settings.dev_url.as_deref(),
-        &statements,
-        &settings.schemas,
-        declared::Retry::MissingObjects,
-    )
-    .await?;
-    // The scratch database installs the server's default version of an extension that pins none.
-    for extension in catalog.extensions.values_mut() {
-        if !pinned.contains(&extension.name) {
-            extension.version = None;
+    let finish = |catalog: &mut Catalog| {
+        // The scratch database installs the server's default version of an extension that pins none.
+        for extension in catalog.extensions.values_mut() {
+            if !pinned.contains(&extension.name) {
+                extension.version = None;
+            }
         }
-    }
-    apply_ignore(&mut catalog, settings);
+        apply_ignore(catalog, settings);
+    };
     let mut hints = settings.renames.clone();
     // diff.toml names without a schema mean `public`; a SQLite database has only `main`.
     if Kind::from_url(url)? == Kind::Sqlite {
@@ -144,7 +150,66 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
     for (schema, table, from, to) in annotations.columns {
         hints.columns.push((QualifiedName::new(schema, table), from, to));
     }
-    Ok((catalog, hints))
+    add_declared_conversions(&mut hints.conversions, conversions)?;
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let (dev_url, schemas) = (settings.dev_url.as_deref(), &settings.schemas);
+            let retry = declared::Retry::MissingObjects;
+            dialect::postgres::scratch::load_then(
+                url,
+                dev_url,
+                &statements,
+                schemas,
+                retry,
+                async |conn, mut catalog| {
+                    finish(&mut catalog);
+                    then(Some(conn), catalog, hints).await
+                },
+            )
+            .await
+        }
+        Kind::Sqlite => {
+            let retry = declared::Retry::MissingObjects;
+            let mut catalog = dialect::load_declared(url, None, &statements, &settings.schemas, retry).await?;
+            finish(&mut catalog);
+            then(None, catalog, hints).await
+        }
+    }
+}
+
+/// Adds the conversions annotated in the schema files to those of diff.toml; a column may get each
+/// direction's expression from one place only.
+fn add_declared_conversions(
+    conversions: &mut Vec<diff::ColumnConversion>,
+    declared: Vec<declared::DeclaredConversion>,
+) -> Result<()> {
+    for annotated in declared {
+        let table = QualifiedName::new(annotated.schema, annotated.table);
+        let at = annotated.location.map(|l| format!("{l}: ")).unwrap_or_default();
+        let Some(entry) = conversions.iter_mut().find(|c| c.table == table && c.column == annotated.column) else {
+            conversions.push(diff::ColumnConversion {
+                table,
+                column: annotated.column,
+                using: annotated.using,
+                down_using: annotated.down_using,
+            });
+            continue;
+        };
+        for (slot, value, key) in
+            [(&mut entry.using, annotated.using, "using"), (&mut entry.down_using, annotated.down_using, "down_using")]
+        {
+            match (&slot, value) {
+                (Some(_), Some(_)) => bail!(
+                    "{at}the conversion of column {table}.{} is declared both in the schema files and as `{key}` in a \
+                     [[conversion]] entry of diff.toml; keep one",
+                    entry.column
+                ),
+                (None, Some(value)) => *slot = Some(value),
+                (_, None) => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Introspects the live database.
@@ -254,10 +319,39 @@ pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<M
         Baseline::Read(catalog) => *catalog,
         Baseline::Migrations => replayed_catalog(settings).await?,
     };
-    let (mut desired, hints) = declared_catalog(settings).await?;
-    retain_managed(&mut current, &mut desired, settings);
     let kind = Kind::from_url(&url)?;
-    let (mut up, down) = plan_between(kind, &current, &desired, &hints)?;
+    let (mut up, down) = declared_catalog_then(settings, async |scratch, mut desired, hints| {
+        // SQLite copies the values into a rebuilt table as they are: a declared conversion would be ignored.
+        if kind == Kind::Sqlite
+            && let Some(c) = hints.conversions.first()
+        {
+            bail!(
+                "a conversion is declared for column {}.{}, but conversions are used with PostgreSQL only (SQLite \
+                 copies the values into the rebuilt table as they are); remove it",
+                c.table,
+                c.column
+            );
+        }
+        // A conversion for a column the schema files do not have is a typo, not a conversion to skip.
+        for conversion in &hints.conversions {
+            let table = desired.tables.get(&conversion.table);
+            if !table.is_some_and(|t| t.columns.contains_key(conversion.column.as_str())) {
+                bail!(
+                    "[[conversion]] in diff.toml names column {}.{}, which the schema files do not have",
+                    conversion.table,
+                    conversion.column
+                );
+            }
+        }
+        retain_managed(&mut current, &mut desired, settings);
+        let (up, down) = plan_between(kind, &current, &desired, &hints)?;
+        // Before anything is written: every type conversion must run (judged where the declared schema is).
+        if let Some(scratch) = scratch {
+            dialect::postgres::conversions::check(scratch, &desired, &current, &up, &down).await?;
+        }
+        Ok((up, down))
+    })
+    .await?;
     let mut parts =
         crate::safety::rewrite::rewrite(&up, &down, &current, kind.renderer().as_ref(), &settings.hazards.rewrite);
     attach_live_stats(&url, &mut up).await?;
@@ -390,4 +484,41 @@ pub async fn replayed_catalog(settings: &Settings) -> Result<Catalog> {
     .await?;
     apply_ignore(&mut catalog, settings);
     Ok(catalog)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_merge_from_diff_toml_and_the_schema_files_but_never_twice() {
+        let from_toml = || {
+            vec![diff::ColumnConversion {
+                table: QualifiedName::new("public", "events"),
+                column: "started".into(),
+                using: Some("to_timestamp(started)".into()),
+                down_using: None,
+            }]
+        };
+        let annotated = |using: Option<&str>, down_using: Option<&str>| declared::DeclaredConversion {
+            schema: "public".into(),
+            table: "events".into(),
+            column: "started".into(),
+            using: using.map(String::from),
+            down_using: down_using.map(String::from),
+            ..Default::default()
+        };
+        let mut merged = from_toml();
+        add_declared_conversions(&mut merged, vec![annotated(None, Some("extract(epoch FROM started)::int"))]).unwrap();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].down_using.as_deref(), Some("extract(epoch FROM started)::int"));
+        let mut twice = from_toml();
+        let err =
+            add_declared_conversions(&mut twice, vec![annotated(Some("started::timestamptz"), None)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the conversion of column public.events.started is declared both in the schema files and as `using` in a \
+             [[conversion]] entry of diff.toml; keep one"
+        );
+    }
 }

@@ -370,7 +370,8 @@ async fn unmanaged_objects_are_warned_about_and_left_alone() {
     let db = fresh(
         "cli_unmanaged",
         "CREATE TABLE accounts (id int PRIMARY KEY, balance numeric NOT NULL DEFAULT 0);
-         CREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);
+         CREATE FOREIGN DATA WRAPPER cli_fdw; CREATE SERVER cli_server FOREIGN DATA WRAPPER cli_fdw;
+         CREATE FOREIGN TABLE remote_sums (n int) SERVER cli_server;
          CREATE RULE accounts_keep AS ON DELETE TO accounts DO INSTEAD NOTHING;
          CREATE STATISTICS accounts_stats ON id, balance FROM accounts;",
     )
@@ -382,14 +383,14 @@ async fn unmanaged_objects_are_warned_about_and_left_alone() {
     let run = project.run(&db, &["generate", "--name", "add_owner"]);
     run.expect_code(0, "generate with unmanaged objects in the database");
     assert!(run.stderr.contains("warning"), "{}", run.stderr);
-    for name in ["my_sum", "accounts_keep", "accounts_stats"] {
+    for name in ["remote_sums", "accounts_keep", "accounts_stats"] {
         assert!(run.stderr.contains(name), "the warning lists {name}: {}", run.stderr);
     }
     let files = project.out_files();
     assert_eq!(files.len(), 2, "{files:?}");
     for file in &files {
         let text = read(project.out_dir().join(file));
-        for name in ["my_sum", "accounts_keep", "accounts_stats", "AGGREGATE", "RULE", "STATISTICS"] {
+        for name in ["remote_sums", "accounts_keep", "accounts_stats", "FOREIGN", "RULE", "STATISTICS"] {
             assert!(!text.contains(name), "{file} mentions {name}:\n{text}");
         }
         assert!(text.contains("owner"), "{file}:\n{text}");
@@ -399,7 +400,7 @@ async fn unmanaged_objects_are_warned_about_and_left_alone() {
     load_sql(&db.url, &up).await.expect("apply up");
     let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
     let survivors: i64 = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM pg_proc WHERE proname = 'my_sum' AND pronamespace = 'public'::regnamespace)
+        "SELECT (SELECT count(*) FROM pg_class WHERE relname = 'remote_sums' AND relkind = 'f')
               + (SELECT count(*) FROM pg_rewrite WHERE rulename = 'accounts_keep')
               + (SELECT count(*) FROM pg_statistic_ext WHERE stxname = 'accounts_stats')",
     )

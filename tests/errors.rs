@@ -175,8 +175,8 @@ async fn unmanaged_statement_kinds_are_rejected_with_kind_and_location() {
     let before = fingerprint(&db.url).await.expect("fingerprint");
     let cases = [
         (
-            "CREATE AGGREGATE",
-            "CREATE TABLE t (id int);\n\nCREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);\n",
+            "CREATE OPERATOR",
+            "CREATE TABLE t (id int);\n\nCREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = int, RIGHTARG = int);\n",
             "f.sql:3:1",
         ),
         (

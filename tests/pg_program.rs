@@ -506,3 +506,86 @@ round_trip!(
      CREATE POLICY mine ON t USING (owner = current_user);
      CREATE POLICY listed ON t USING (id IN (SELECT n FROM u));"
 );
+
+const AGGREGATE_SUPPORT: &str = "CREATE TABLE m (id int PRIMARY KEY, v numeric, w float8);
+     CREATE FUNCTION add2(numeric, numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $2';
+     CREATE FUNCTION arr_app(float8[], float8) RETURNS float8[] LANGUAGE sql IMMUTABLE AS 'SELECT $1 || $2';
+     CREATE FUNCTION arr_first(float8[], float8, float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS 'SELECT $1[1] * $2';";
+
+// Aggregates are managed: created after their support functions and before the views that use them,
+// and dropped the other way round (the down drops the view, then the aggregate, then the functions).
+#[tokio::test]
+async fn aggregates_created_and_dropped_with_the_views_that_use_them() {
+    let desired = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE SCHEMA stats;
+         CREATE AGGREGATE stats.\"Total\"(numeric) (SFUNC = add2, STYPE = numeric, INITCOND = '0', PARALLEL = SAFE);
+         CREATE AGGREGATE first_times(float8 ORDER BY float8) (SFUNC = arr_app, STYPE = float8[], FINALFUNC = arr_first,
+             FINALFUNC_EXTRA, INITCOND = '{{}}');
+         CREATE AGGREGATE counted(*) (SFUNC = int8inc, STYPE = bigint, INITCOND = '0');
+         CREATE VIEW totals AS SELECT stats.\"Total\"(v) AS total, first_times(2) WITHIN GROUP (ORDER BY w) AS ft,
+             counted(*) AS n FROM m;
+         COMMENT ON AGGREGATE counted(*) IS 'rows';
+         REVOKE EXECUTE ON FUNCTION first_times(float8, float8) FROM PUBLIC;
+         GRANT EXECUTE ON FUNCTION first_times(float8, float8) TO app_reader;"
+    );
+    let current =
+        "CREATE TABLE m (id int PRIMARY KEY, v numeric, w float8); INSERT INTO m VALUES (1, 2, 3), (2, 5, 7);";
+    check("aggregates_created_and_dropped", current, &desired).await;
+}
+
+// A changed option of an aggregate is CREATE OR REPLACE AGGREGATE: the view that uses it stays.
+#[tokio::test]
+async fn aggregate_options_replaced_in_place() {
+    let current = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE AGGREGATE total(numeric) (SFUNC = add2, STYPE = numeric, INITCOND = '0');
+         CREATE VIEW totals AS SELECT total(v) FROM m;
+         INSERT INTO m VALUES (1, 2, 3), (2, 5, 7);"
+    );
+    let desired = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE AGGREGATE total(numeric) (SFUNC = add2, STYPE = numeric, INITCOND = '100', PARALLEL = SAFE);
+         CREATE VIEW totals AS SELECT total(v) FROM m;"
+    );
+    let outcome = check("aggregate_options_replaced", &current, &desired).await;
+    assert!(outcome.up_sql.iter().all(|s| !s.starts_with("DROP")), "{:?}", outcome.up_sql);
+}
+
+// A new result type cannot be replaced in place: the aggregate and the view that uses it are dropped and
+// created again; so is an aggregate whose support function is dropped and created again.
+#[tokio::test]
+async fn aggregate_result_type_change_recreates_it_and_its_views() {
+    let current = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE AGGREGATE total(numeric) (SFUNC = add2, STYPE = numeric, INITCOND = '0');
+         CREATE FUNCTION bump(bigint, numeric) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT $1 + 1';
+         CREATE AGGREGATE tally(numeric) (SFUNC = bump, STYPE = bigint, INITCOND = '0');
+         CREATE VIEW totals AS SELECT total(v), tally(v) FROM m;
+         INSERT INTO m VALUES (1, 2, 3), (2, 5, 7);"
+    );
+    let desired = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE FUNCTION as_text(numeric) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1::text';
+         CREATE AGGREGATE total(numeric) (SFUNC = add2, STYPE = numeric, FINALFUNC = as_text, INITCOND = '0');
+         CREATE FUNCTION bump(state bigint, value numeric) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT $1 + 2';
+         CREATE AGGREGATE tally(numeric) (SFUNC = bump, STYPE = bigint, INITCOND = '0');
+         CREATE VIEW totals AS SELECT total(v), tally(v) FROM m;"
+    );
+    check("aggregate_result_type_change", &current, &desired).await;
+}
+
+// PostgreSQL refuses to retype or drop a column that a policy reads: the policy is dropped first and
+// created again after the change.
+round_trip!(
+    policy_over_a_retyped_or_dropped_column_is_recreated_around_it,
+    "CREATE TABLE t (id int, owner varchar(20), team int, tenant int);
+     ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY mine ON t USING (owner = current_user);
+     CREATE POLICY team ON t FOR SELECT USING (team > 0 AND tenant = 1);
+     INSERT INTO t VALUES (1, 'ada', 1, 1);",
+    "CREATE TABLE t (id int, owner text, team int);
+     ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY mine ON t USING (owner = current_user);
+     CREATE POLICY team ON t FOR SELECT USING (team > 0);"
+);

@@ -104,6 +104,8 @@ pub(super) fn diff_triggers(
     }
 }
 
+/// Policies are altered in place where they can be; a policy that reads a column that is retyped or
+/// dropped is dropped first and created again after (PostgreSQL refuses both under a policy).
 pub(super) fn diff_policies(
     current: &Catalog,
     desired: &Catalog,

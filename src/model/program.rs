@@ -26,6 +26,8 @@ impl fmt::Display for FunctionId {
 pub enum FunctionKind {
     Function,
     Procedure,
+    /// An aggregate (`CREATE AGGREGATE`): its definition names its support functions instead of a body.
+    Aggregate,
 }
 
 impl FunctionKind {
@@ -33,6 +35,7 @@ impl FunctionKind {
         match self {
             FunctionKind::Function => "FUNCTION",
             FunctionKind::Procedure => "PROCEDURE",
+            FunctionKind::Aggregate => "AGGREGATE",
         }
     }
 }

@@ -230,6 +230,7 @@ fn priority(change: &Change) -> u8 {
         | Change::DropRangeType(_)
         | Change::CreateCollation(_)
         | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
@@ -556,6 +557,7 @@ fn effects(change: &Change) -> Effects<'_> {
             use crate::diff::CommentTarget as T;
             e.needs.push(match target {
                 T::Schema(s) => Key::Schema(s),
+                T::Extension(x) => Key::Extension(x),
                 T::Type(n) => Key::Type(n),
                 T::Sequence(n) => Key::Sequence(n),
                 T::Table(n) | T::View { name: n, .. } => Key::Relation(n),
@@ -577,6 +579,7 @@ fn effects(change: &Change) -> Effects<'_> {
         | Change::DropRangeType(_)
         | Change::CreateCollation(_)
         | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }

@@ -59,6 +59,11 @@ pub(super) fn effects<'a>(change: &'a Change, e: &mut Effects<'a>) {
             e.held.push(Key::Schema(&c.name.schema));
         }
         Change::AlterExtensionVersion { name, .. } => e.provides.push(Key::Extension(name)),
+        Change::SetExtensionSchema { name, from, to } => {
+            e.provides.push(Key::Extension(name));
+            e.needs.push(Key::Schema(to));
+            e.held.push(Key::Schema(from));
+        }
         Change::AttachPartition { table, parent, .. } => {
             e.needs.push(Key::Relation(table));
             e.needs.push(Key::Relation(parent));
@@ -102,7 +107,7 @@ pub(super) fn priority(change: &Change) -> u8 {
         Change::DetachPartition { .. } => 1,
         Change::DropDomain(_) | Change::DropCompositeType(_) | Change::DropRangeType(_) => 7,
         Change::DropCollation(_) => 8,
-        Change::CreateCollation(_) | Change::AlterExtensionVersion { .. } => 11,
+        Change::CreateCollation(_) | Change::AlterExtensionVersion { .. } | Change::SetExtensionSchema { .. } => 11,
         Change::CreateDomain(_)
         | Change::AlterDomain { .. }
         | Change::CreateCompositeType(_)

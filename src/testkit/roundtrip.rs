@@ -71,8 +71,9 @@ pub fn fingerprint_diff(expected: &[String], actual: &[String]) -> String {
 }
 
 /// `schema inspect` writes what it reads: loads `sql` into a fresh database, inspects it with the
-/// settings `configure` makes, loads the output into another fresh database and panics unless both
-/// fingerprints are equal (for tests).
+/// settings `configure` makes, and panics unless (1) the output, loaded into another fresh database as it
+/// is, gives the same fingerprint, and (2) the output, used as the declared schema files, plans no change
+/// in either direction against the database it was read from (for tests).
 pub async fn check_inspect(server: &PgServer, label: &str, sql: &str, configure: impl Fn(&mut Settings)) {
     let source = server.fresh_database(&format!("{label}_source")).await.expect("database");
     let copy = server.fresh_database(&format!("{label}_copy")).await.expect("database");
@@ -85,8 +86,22 @@ pub async fn check_inspect(server: &PgServer, label: &str, sql: &str, configure:
     let expected = fingerprint(&source.url).await.expect("fingerprint");
     let actual = fingerprint(&copy.url).await.expect("fingerprint");
     assert!(expected == actual, "{}\n{ddl}", fingerprint_diff(&expected, &actual));
+    let changes = inspect_replanned(&settings, &ddl).await.unwrap_or_else(|e| panic!("plan: {e:#}\n{ddl}"));
+    assert!(changes.is_empty(), "inspect output planned against its own database: {changes:#?}\n{ddl}");
     let _ = server.drop_database(&source.name).await;
     let _ = server.drop_database(&copy.name).await;
+}
+
+/// The changes (up, then down) that planning with `ddl` as the only declared file finds against the
+/// database of `settings`: none when `inspect` wrote everything the database holds.
+pub async fn inspect_replanned(settings: &Settings, ddl: &str) -> Result<Vec<String>> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("initial.sql"), ddl)?;
+    let settings = Settings { schema_dir: dir.path().to_path_buf(), ..settings.clone() };
+    let migration = pipeline::migration(&settings).await?;
+    let up = migration.up.steps.iter().map(|s| format!("up: {}", s.description));
+    let down = migration.down.steps.iter().map(|s| format!("down: {}", s.description));
+    Ok(up.chain(down).collect())
 }
 
 /// The error of planning a migration that must fail, with its causes (for tests).

@@ -23,6 +23,15 @@ impl Queries {
 /// Number of queries [`read`] issues.
 pub const QUERY_COUNT: usize = 8;
 
+/// The kind of a routine as the privileges and owners queries name it.
+fn routine_kind(kind: &str) -> FunctionKind {
+    match kind {
+        "procedure" => FunctionKind::Procedure,
+        "aggregate" => FunctionKind::Aggregate,
+        _ => FunctionKind::Function,
+    }
+}
+
 fn function_ref(schema: String, name: String, arguments: String) -> ObjectRef {
     ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
 }
@@ -102,6 +111,7 @@ pub(super) async fn read(
         };
         let kind = match get::<String>(&row, q, "kind")?.as_str() {
             "p" => FunctionKind::Procedure,
+            "a" => FunctionKind::Aggregate,
             _ => FunctionKind::Function,
         };
         let mut depends_on: Vec<ObjectRef> = json_pairs(q, &get::<String>(&row, q, "types")?)?
@@ -293,12 +303,12 @@ pub(super) async fn read(
             "schema" => PrivilegeTarget::Schema(schema.clone()),
             "table" => PrivilegeTarget::Table(name()?),
             "sequence" => PrivilegeTarget::Sequence(name()?),
-            kind @ ("function" | "procedure") => {
+            kind @ ("function" | "procedure" | "aggregate") => {
                 let id = FunctionId {
                     name: name()?,
                     arguments: get::<Option<String>>(&row, q, "arguments")?.unwrap_or_default(),
                 };
-                let kind = if kind == "procedure" { FunctionKind::Procedure } else { FunctionKind::Function };
+                let kind = routine_kind(kind);
                 PrivilegeTarget::Function(id, kind)
             }
             other => return Err(IntrospectError::Decode { query: q, detail: format!("object kind {other}") }),
@@ -352,12 +362,12 @@ pub(super) async fn read(
             "sequence" => OwnedObject::Sequence(name()?),
             "type" => OwnedObject::Type(name()?),
             "domain" => OwnedObject::Domain(name()?),
-            kind @ ("function" | "procedure") => {
+            kind @ ("function" | "procedure" | "aggregate") => {
                 let id = FunctionId {
                     name: name()?,
                     arguments: get::<Option<String>>(&row, q, "arguments")?.unwrap_or_default(),
                 };
-                let kind = if kind == "procedure" { FunctionKind::Procedure } else { FunctionKind::Function };
+                let kind = routine_kind(kind);
                 OwnedObject::Function(id, kind)
             }
             other => return Err(IntrospectError::Decode { query: q, detail: format!("object kind {other}") }),

@@ -154,7 +154,9 @@ pub(super) fn storage_parameters(row: &PgRow) -> Result<Vec<(String, String)>, I
         .into_iter()
         .map(|o| match o.split_once('=') {
             Some((n, v)) => Ok((n.to_string(), v.to_string())),
-            None => Err(IntrospectError::Decode { query: "tables", detail: format!("storage parameter {o}") }),
+            None => {
+                Err(IntrospectError::Decode { query: "tables and views", detail: format!("storage parameter {o}") })
+            }
         })
         .collect()
 }

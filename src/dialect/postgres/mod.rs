@@ -2,6 +2,7 @@
 //! a model, and SQL rendering.
 
 pub mod connect;
+pub mod conversions;
 pub mod hazards;
 mod hazards_types;
 pub mod introspect;

@@ -1,8 +1,9 @@
 -- Views and materialized views with the relations and columns their query reads, from the dependency
--- records of their rewrite rule, as JSON arrays [schema, relation, column or null], and the types it uses
--- (an array type counts as its element type).
+-- records of their rewrite rule, as JSON arrays [schema, relation, column or null], the types it uses
+-- (an array type counts as its element type), and their options (check_option, security_barrier,
+-- security_invoker; storage parameters of materialized views).
 SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized,
-       pg_get_viewdef(c.oid, true) AS definition,
+       pg_get_viewdef(c.oid, true) AS definition, COALESCE(c.reloptions, '{}') AS reloptions,
        obj_description(c.oid, 'pg_class') AS comment,
        (SELECT COALESCE(json_agg(DISTINCT jsonb_build_array(rn.nspname, rc.relname, a.attname)), '[]')::text
         FROM pg_rewrite r
