@@ -146,13 +146,18 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
 /// Introspects the live database.
 pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
     let mut catalog = dialect::introspect(url, &settings.schemas).await?;
-    apply_ignore(&mut catalog, settings);
+    filter_read(&mut catalog, Kind::from_url(url)?, settings);
+    Ok(catalog)
+}
+
+/// Leaves out of a catalog read from a database what is never compared with the declared schema.
+fn filter_read(catalog: &mut Catalog, kind: Kind, settings: &Settings) {
+    apply_ignore(catalog, settings);
     // The runner's tracking table belongs to `schema migrate`, never to the declared schema.
-    let tracking = settings.migrate.tracking_table(Kind::from_url(url)?);
+    let tracking = settings.migrate.tracking_table(kind);
     catalog.retain_names(|name| *name != tracking);
     // The helper objects of expand/contract belong to the migrations that create and drop them.
-    crate::safety::rewrite::retain_declared(&mut catalog);
-    Ok(catalog)
+    crate::safety::rewrite::retain_declared(catalog);
 }
 
 fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
@@ -232,23 +237,29 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
 /// The migration from `baseline` to the declared schema. Hazards are graded with the live database's
 /// table sizes either way.
 pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<Migration> {
-    let url = settings.url()?.to_string();
+    let url = settings.url()?;
     let mut current = match baseline {
-        Baseline::Live => live_catalog(&url, settings).await?,
+        Baseline::Live => live_catalog(url, settings).await?,
         Baseline::Read(catalog) => *catalog,
         Baseline::Migrations => replayed_catalog(settings).await?,
     };
     let (mut desired, hints) = declared_catalog(settings).await?;
     retain_managed(&mut current, &mut desired, settings);
-    let kind = Kind::from_url(&url)?;
-    let (mut up, down) = plan_between(kind, &current, &desired, &hints)?;
+    planned(settings, &current, &desired, &hints).await
+}
+
+/// The migration between two catalogs already filtered for comparison ([`retain_managed`]).
+async fn planned(settings: &Settings, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<Migration> {
+    let url = settings.url()?;
+    let kind = Kind::from_url(url)?;
+    let (mut up, down) = plan_between(kind, current, desired, hints)?;
     let mut parts =
-        crate::safety::rewrite::rewrite(&up, &down, &current, kind.renderer().as_ref(), &settings.hazards.rewrite);
-    attach_live_stats(&url, &mut up).await?;
+        crate::safety::rewrite::rewrite(&up, &down, current, kind.renderer().as_ref(), &settings.hazards.rewrite);
+    attach_live_stats(url, &mut up).await?;
     for part in &mut parts {
-        attach_live_stats(&url, &mut part.up).await?;
+        attach_live_stats(url, &mut part.up).await?;
     }
-    Ok(Migration { up, down, unmanaged: current.unmanaged, parts })
+    Ok(Migration { up, down, unmanaged: current.unmanaged.clone(), parts })
 }
 
 /// Grades the plan's hazards with the live sizes of their tables, where the database keeps statistics
@@ -278,32 +289,42 @@ pub async fn inspect(settings: &Settings) -> Result<(String, Vec<UnmanagedObject
     if !settings.manage_owners {
         live.owners = Default::default();
     }
+    let kind = Kind::from_url(url)?;
+    let changes = creation_changes(kind, &live);
+    // The changes hold a copy of every object: the catalog is no longer needed.
+    let unmanaged = live.unmanaged.clone();
+    drop(live);
+    let mut out = String::new();
+    // Each step is freed once its text is copied.
+    for statement in creation_plan(kind, changes)?.steps.into_iter().flat_map(|step| step.statements) {
+        out.push_str(&statement);
+        out.push_str("\n\n");
+    }
+    Ok((out, unmanaged))
+}
+
+/// The changes that create `catalog`'s objects in a new database (with its owners, unless they were
+/// emptied): what `schema inspect` prints, and how verification rebuilds the current schema.
+fn creation_changes(kind: Kind, catalog: &Catalog) -> diff::ChangeSet {
     let mut empty = Catalog::default();
     // What the connecting role owns needs no OWNER TO: whoever loads the output owns it.
-    empty.owners.session_role = live.owners.session_role.clone();
+    empty.owners.session_role = catalog.owners.session_role.clone();
     // `public` exists in every new database; it is not created by the schema files.
-    if let Some(public) = live.schemas.get("public") {
+    if let Some(public) = catalog.schemas.get("public") {
         empty.schemas.insert(
             "public".into(),
             crate::model::Namespace { name: "public".into(), comment: public.comment.clone() },
         );
     }
-    let renderer = Kind::from_url(url)?.renderer();
-    let changes = renderer.adapt(diff::diff(&empty, &live, &RenameHints::default()), &empty, &live);
-    // The changes hold a copy of every object: the catalog is no longer needed.
-    let unmanaged = live.unmanaged.clone();
-    drop(live);
-    let plan = plan::build_from(changes, renderer.as_ref())?;
+    kind.renderer().adapt(diff::diff(&empty, catalog, &RenameHints::default()), &empty, catalog)
+}
+
+fn creation_plan(kind: Kind, changes: diff::ChangeSet) -> Result<Plan> {
+    let plan = plan::build_from(changes, kind.renderer().as_ref())?;
     if !plan.transactional {
         bail!("internal error: a plan that only creates objects must run in one transaction");
     }
-    let mut out = String::new();
-    // Each step is freed once its text is copied.
-    for statement in plan.steps.into_iter().flat_map(|step| step.statements) {
-        out.push_str(&statement);
-        out.push_str("\n\n");
-    }
-    Ok((out, unmanaged))
+    Ok(plan)
 }
 
 /// One side of a comparison: a database URL, or a directory of declared schema files.
@@ -371,4 +392,132 @@ pub async fn replayed_catalog(settings: &Settings) -> Result<Catalog> {
     let mut catalog = dialect::load_declared(url, settings.dev_url.as_deref(), &statements, &settings.schemas).await?;
     apply_ignore(&mut catalog, settings);
     Ok(catalog)
+}
+
+/// A migration, the files it is written as, and what verifying them found.
+#[derive(Debug)]
+pub struct Checked {
+    pub migration: Migration,
+    /// The files as the caller rendered them; none when there are no changes.
+    pub files: Vec<crate::migrations::RenderedPair>,
+    pub verification: crate::verify::Verification,
+}
+
+/// [`migration_from`], verified unless `verify` is false: `files` renders the migration as the files
+/// that will be written (or run), and they are run in a scratch database that holds the current schema
+/// (see [`crate::verify`]) before the caller writes anything.
+pub async fn checked_migration(
+    settings: &Settings,
+    baseline: Baseline,
+    verify: bool,
+    files: impl FnOnce(&Migration) -> Vec<crate::migrations::RenderedPair>,
+) -> Result<Checked> {
+    use crate::verify::Verification;
+    if !verify {
+        let migration = migration_from(settings, baseline).await?;
+        let files = if migration.up.is_empty() { Vec::new() } else { files(&migration) };
+        return Ok(Checked { migration, files, verification: Verification::Skipped });
+    }
+    let url = settings.url()?;
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let body = async move |scratch: &mut _| checked_in(scratch, settings, baseline, files).await;
+            dialect::postgres::verify::with_scratch(url, &settings.migrate, &settings.schemas, body).await
+        }
+        Kind::Sqlite => {
+            let mut scratch = dialect::sqlite::verify::SqliteScratch::open(&settings.migrate).await?;
+            checked_in(&mut scratch, settings, baseline, files).await
+        }
+    }
+}
+
+async fn checked_in<S: crate::verify::Scratch>(
+    scratch: &mut S,
+    settings: &Settings,
+    baseline: Baseline,
+    files: impl FnOnce(&Migration) -> Vec<crate::migrations::RenderedPair>,
+) -> Result<Checked> {
+    use crate::verify::{self, Verification};
+    let url = settings.url()?;
+    let kind = Kind::from_url(url)?;
+    // The current schema is built in the verification's scratch database while the declared files load
+    // into theirs: the two are independent, and each keeps a server process busy.
+    let build = async {
+        if let Baseline::Migrations = baseline {
+            verify::replay(scratch, &crate::migrations::read_dir(&settings.out_dir)?).await?;
+            let mut current = scratch.catalog().await?;
+            filter_read(&mut current, kind, settings);
+            // The scratch database is the current schema itself: nothing to compare it with.
+            return Ok::<_, anyhow::Error>((current, None));
+        }
+        let mut current = match baseline {
+            Baseline::Read(catalog) => *catalog,
+            // Unfiltered: ignored objects are rebuilt too, for the managed ones that use them.
+            _ => dialect::introspect(url, &settings.schemas).await?,
+        };
+        if !settings.manage_owners {
+            current.owners = Default::default();
+        }
+        let statements: Vec<String> = creation_plan(kind, creation_changes(kind, &current))?
+            .steps
+            .into_iter()
+            .flat_map(|step| step.statements)
+            .collect();
+        filter_read(&mut current, kind, settings);
+        let rebuilt = match scratch.load(&statements).await? {
+            Ok(()) => Ok(scratch.catalog().await?),
+            Err(rejected) => Err(rejected),
+        };
+        Ok((current, Some(rebuilt)))
+    };
+    // The first error ends both (a Ctrl-C that interrupts the declared files' load, for example).
+    let ((mut current, rebuilt), (mut desired, hints)) = tokio::try_join!(build, declared_catalog(settings))?;
+    let managed = managed_grantees(&desired, &settings.privilege_roles);
+    retain_managed(&mut current, &mut desired, settings);
+    let migration = planned(settings, &current, &desired, &hints).await?;
+    if migration.up.is_empty() {
+        return Ok(Checked { migration, files: Vec::new(), verification: Verification::NoChanges });
+    }
+    let files = files(&migration);
+    let normalize = |catalog: &mut Catalog| {
+        filter_read(catalog, kind, settings);
+        catalog.retain_grantees(&managed);
+        if !settings.manage_owners {
+            catalog.owners = Default::default();
+        }
+    };
+    let renderer = kind.renderer();
+    let comparison = verify::Comparison { renderer: renderer.as_ref(), normalize: &normalize };
+    let verification = match rebuilt {
+        Some(Err(rejected)) => {
+            let mut reason = format!("the current schema cannot be rebuilt in a scratch database: {rejected}");
+            if !current.unmanaged.is_empty() {
+                let names: Vec<String> = current.unmanaged.iter().take(5).map(ToString::to_string).collect();
+                let more = current.unmanaged.len().saturating_sub(names.len());
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                reason.push_str(&format!(
+                    "\nthe database has objects that schema does not manage and does not rebuild: {}{more}",
+                    names.join(", ")
+                ));
+            }
+            Verification::Unverifiable { reason }
+        }
+        Some(Ok(mut rebuilt)) => {
+            normalize(&mut rebuilt);
+            match comparison.differences(&rebuilt, &current) {
+                Some(differences) => Verification::Unverifiable {
+                    reason: format!(
+                        "the current schema, rebuilt in a scratch database from what was read of it, differs from \
+                         the database:{differences}"
+                    ),
+                },
+                None => {
+                    drop(rebuilt);
+                    verify::run(scratch, &files, &current, &desired, &comparison).await?
+                }
+            }
+        }
+        None => verify::run(scratch, &files, &current, &desired, &comparison).await?,
+    };
+    Ok(Checked { migration, files, verification })
 }

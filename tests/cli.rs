@@ -215,8 +215,9 @@ async fn plan_prints_text_and_json_and_writes_nothing() {
     let object = value.as_object().expect("a JSON object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["changes", "down", "parts", "transactional", "up"]);
+    assert_eq!(keys, ["changes", "down", "parts", "transactional", "up", "verification"]);
     assert_eq!(value["transactional"], serde_json::Value::Bool(true));
+    assert_eq!(value["verification"]["status"], "passed", "{value}");
     let up = value["up"].as_array().expect("up is a list");
     assert_eq!(value["changes"].as_u64(), Some(up.len() as u64));
     assert!(!up.is_empty());
@@ -241,6 +242,7 @@ async fn plan_prints_text_and_json_and_writes_nothing() {
     json.expect_code(0, "plan --format json without changes");
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(value["changes"].as_u64(), Some(0));
+    assert_eq!(value["verification"]["status"], "no_changes", "{value}");
 }
 
 #[tokio::test]
