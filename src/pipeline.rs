@@ -319,6 +319,12 @@ fn creation_changes(kind: Kind, catalog: &Catalog) -> diff::ChangeSet {
     kind.renderer().adapt(diff::diff(&empty, catalog, &RenameHints::default()), &empty, catalog)
 }
 
+/// The statements of [`creation_plan`].
+fn creation_statements(kind: Kind, catalog: &Catalog) -> Result<Vec<String>> {
+    let plan = creation_plan(kind, creation_changes(kind, catalog))?;
+    Ok(plan.steps.into_iter().flat_map(|step| step.statements).collect())
+}
+
 fn creation_plan(kind: Kind, changes: diff::ChangeSet) -> Result<Plan> {
     let plan = plan::build_from(changes, kind.renderer().as_ref())?;
     if !plan.transactional {
@@ -450,24 +456,32 @@ async fn checked_in<S: crate::verify::Scratch>(
             // The scratch database is the current schema itself: nothing to compare it with.
             return Ok::<_, anyhow::Error>((current, None));
         }
+        // Unfiltered: ignored objects are rebuilt too, for the managed ones that use them.
         let mut current = match baseline {
             Baseline::Read(catalog) => *catalog,
-            // Unfiltered: ignored objects are rebuilt too, for the managed ones that use them.
             _ => dialect::introspect(url, &settings.schemas).await?,
         };
         if !settings.manage_owners {
             current.owners = Default::default();
         }
-        let statements: Vec<String> = creation_plan(kind, creation_changes(kind, &current))?
-            .steps
-            .into_iter()
-            .flat_map(|step| step.statements)
-            .collect();
-        filter_read(&mut current, kind, settings);
-        let rebuilt = match scratch.load(&statements).await? {
-            Ok(()) => Ok(scratch.catalog().await?),
-            Err(rejected) => Err(rejected),
+        let rebuilt = match scratch.load(&creation_statements(kind, &current)?).await? {
+            Ok(()) => scratch.catalog().await.map_err(|e| unreadable(&e, &current.unmanaged)),
+            // A managed object may use one outside `schemas` (a foreign key to another schema's table):
+            // then the scratch database is built again from every schema.
+            Err(rejected) if !settings.schemas.is_empty() => {
+                scratch.reset().await?;
+                let mut all = dialect::introspect(url, &[]).await?;
+                if !settings.manage_owners {
+                    all.owners = Default::default();
+                }
+                match scratch.load(&creation_statements(kind, &all)?).await? {
+                    Ok(()) => scratch.catalog().await.map_err(|e| unreadable(&e, &all.unmanaged)),
+                    Err(_) => Err(unrebuildable(&rejected, &current.unmanaged)),
+                }
+            }
+            Err(rejected) => Err(unrebuildable(&rejected, &current.unmanaged)),
         };
+        filter_read(&mut current, kind, settings);
         Ok((current, Some(rebuilt)))
     };
     // The first error ends both (a Ctrl-C that interrupts the declared files' load, for example).
@@ -489,26 +503,15 @@ async fn checked_in<S: crate::verify::Scratch>(
     let renderer = kind.renderer();
     let comparison = verify::Comparison { renderer: renderer.as_ref(), normalize: &normalize };
     let verification = match rebuilt {
-        Some(Err(rejected)) => {
-            let mut reason = format!("the current schema cannot be rebuilt in a scratch database: {rejected}");
-            if !current.unmanaged.is_empty() {
-                let names: Vec<String> = current.unmanaged.iter().take(5).map(ToString::to_string).collect();
-                let more = current.unmanaged.len().saturating_sub(names.len());
-                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-                reason.push_str(&format!(
-                    "\nthe database has objects that schema does not manage and does not rebuild: {}{more}",
-                    names.join(", ")
-                ));
-            }
-            Verification::Unverifiable { reason }
-        }
+        Some(Err(reason)) => Verification::Unverifiable { reason },
         Some(Ok(mut rebuilt)) => {
             normalize(&mut rebuilt);
             match comparison.differences(&rebuilt, &current) {
                 Some(differences) => Verification::Unverifiable {
                     reason: format!(
                         "the current schema, rebuilt in a scratch database from what was read of it, differs from \
-                         the database:{differences}"
+                         the database:{differences}{}",
+                        not_rebuilt(&current.unmanaged)
                     ),
                 },
                 None => {
@@ -520,4 +523,31 @@ async fn checked_in<S: crate::verify::Scratch>(
         None => verify::run(scratch, &files, &current, &desired, &comparison).await?,
     };
     Ok(Checked { migration, files, verification })
+}
+
+/// Why the current schema cannot be rebuilt: the statement the scratch database refused, and the
+/// objects the tool does not manage, which it may have needed.
+fn unrebuildable(rejected: &crate::verify::Rejected, unmanaged: &[UnmanagedObject]) -> String {
+    format!("the current schema cannot be rebuilt in a scratch database: {rejected}{}", not_rebuilt(unmanaged))
+}
+
+/// Why the rebuilt current schema cannot be read back (SQLite accepts a view over a missing table).
+fn unreadable(error: &anyhow::Error, unmanaged: &[UnmanagedObject]) -> String {
+    format!(
+        "the current schema, rebuilt in a scratch database, cannot be read back: {error:#}{}",
+        not_rebuilt(unmanaged)
+    )
+}
+
+/// The objects of the database that the scratch database lacks, which the rebuilt ones may use.
+fn not_rebuilt(unmanaged: &[UnmanagedObject]) -> String {
+    if unmanaged.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = unmanaged.iter().take(5).map(ToString::to_string).collect();
+    let more = match unmanaged.len() - names.len() {
+        0 => String::new(),
+        more => format!(" and {more} more"),
+    };
+    format!("\nthe database has objects that schema does not manage, which are not rebuilt: {}{more}", names.join(", "))
 }

@@ -30,6 +30,8 @@ pub trait Scratch {
     async fn load(&mut self, statements: &[String]) -> anyhow::Result<Result<(), Rejected>>;
     /// The scratch database's managed objects as they are now.
     async fn catalog(&mut self) -> anyhow::Result<Catalog>;
+    /// Empties the scratch database (a new one, for a second attempt at loading).
+    async fn reset(&mut self) -> anyhow::Result<()>;
 }
 
 /// A statement of the current schema that the scratch database refused ([`Scratch::load`]).
@@ -100,6 +102,9 @@ pub enum Failure {
         direction: Direction,
         differences: Differences,
     },
+    /// Every file ran, but the database cannot be read any more (SQLite leaves a view over a dropped
+    /// table in place, and fails when it is read).
+    Unreadable { direction: Direction, error: String },
 }
 
 impl std::fmt::Display for Failure {
@@ -112,6 +117,9 @@ impl std::fmt::Display for Failure {
                     Direction::Down => ("the down files", "the schema before the migration"),
                 };
                 write!(f, "after {after}, the database differs from {expected}:{differences}")
+            }
+            Failure::Unreadable { direction, error } => {
+                write!(f, "after the {direction} files, the database cannot be read: {error}")
             }
         }
     }
@@ -233,7 +241,10 @@ pub async fn run<S: Scratch>(
     if let Err(failure) = run_files(scratch.session().await?, &ups).await? {
         return Ok(Verification::Failed { failure: Failure::Statement(failure) });
     }
-    let mut after_up = scratch.catalog().await?;
+    let mut after_up = match scratch.catalog().await {
+        Ok(catalog) => catalog,
+        Err(e) => return Ok(unreadable(Direction::Up, &e)),
+    };
     (comparison.normalize)(&mut after_up);
     if let Some(differences) = comparison.differences(&after_up, desired) {
         return Ok(Verification::Failed { failure: Failure::Differs { direction: Direction::Up, differences } });
@@ -244,12 +255,19 @@ pub async fn run<S: Scratch>(
     if let Err(failure) = run_files(scratch.session().await?, &downs).await? {
         return Ok(Verification::Failed { failure: Failure::Statement(failure) });
     }
-    let mut after_down = scratch.catalog().await?;
+    let mut after_down = match scratch.catalog().await {
+        Ok(catalog) => catalog,
+        Err(e) => return Ok(unreadable(Direction::Down, &e)),
+    };
     (comparison.normalize)(&mut after_down);
     if let Some(differences) = comparison.differences(&after_down, current) {
         return Ok(Verification::Failed { failure: Failure::Differs { direction: Direction::Down, differences } });
     }
     Ok(Verification::Passed)
+}
+
+fn unreadable(direction: Direction, error: &anyhow::Error) -> Verification {
+    Verification::Failed { failure: Failure::Unreadable { direction, error: format!("{error:#}") } }
 }
 
 /// Replays the up files of the migrations directory in `scratch`, as `schema migrate up --contract`

@@ -158,6 +158,11 @@ impl Scratch for PgScratch {
         Ok(Ok(()))
     }
 
+    async fn reset(&mut self) -> anyhow::Result<()> {
+        // Created again on next use.
+        self.drop_database().await
+    }
+
     async fn catalog(&mut self) -> anyhow::Result<Catalog> {
         // Statistics for the catalogs that grew, as the declared files' scratch database gathers them
         // (`scratch::analyze`): without them the catalog queries pick plans made for small catalogs.

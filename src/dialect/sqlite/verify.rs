@@ -11,11 +11,13 @@ use sqlx::{AssertSqlSafe, Connection};
 
 pub struct SqliteScratch {
     runner: SqliteDatabase,
+    options: crate::runner::Options,
 }
 
 impl SqliteScratch {
     pub async fn open(options: &crate::runner::Options) -> anyhow::Result<SqliteScratch> {
-        Ok(SqliteScratch { runner: SqliteDatabase::connect("sqlite::memory:", options).await? })
+        let runner = SqliteDatabase::connect("sqlite::memory:", options).await?;
+        Ok(SqliteScratch { runner, options: options.clone() })
     }
 }
 
@@ -40,6 +42,11 @@ impl Scratch for SqliteScratch {
         }
         tx.commit().await.map_err(trouble)?;
         Ok(Ok(()))
+    }
+
+    async fn reset(&mut self) -> anyhow::Result<()> {
+        *self = SqliteScratch::open(&self.options).await?;
+        Ok(())
     }
 
     async fn catalog(&mut self) -> anyhow::Result<Catalog> {
