@@ -586,3 +586,24 @@ async fn a_current_schema_that_cannot_be_rebuilt_is_reported_as_unverifiable() {
     project.run(&db, &["generate", "--no-verify"]).expect_code(0, "generate --no-verify");
     assert_eq!(project.out_files().len(), 2, "{:?}", project.out_files());
 }
+
+#[tokio::test]
+async fn a_managed_table_using_a_type_outside_the_managed_schemas_is_verified() {
+    let db = fresh(
+        "cli_verify_schemas",
+        "CREATE SCHEMA other;\nCREATE TYPE other.mood AS ENUM ('ok');\nCREATE SCHEMA app;\n\
+         CREATE TABLE app.t (id int, m other.mood);",
+    )
+    .await;
+    let project = Project::new(&[(
+        "a.sql",
+        "CREATE SCHEMA other;\nCREATE TYPE other.mood AS ENUM ('ok');\nCREATE SCHEMA app;\n\
+         CREATE TABLE app.t (id int, m other.mood, note text);",
+    )]);
+    std::fs::write(project.path().join("diff.toml"), "schemas = [\"app\"]\n").expect("write diff.toml");
+    // The table is rebuilt with the type it uses, from every schema, after the managed one alone failed.
+    let json = project.run(&db, &["plan", "--format", "json"]);
+    json.expect_code(0, "plan");
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(value["verification"]["status"], "passed", "{value}\n{}", json.stderr);
+}
