@@ -233,3 +233,35 @@ async fn sqlite_generate_verifies_in_memory_and_writes_nothing_it_cannot_verify(
     unverified.expect(0, "generate --no-verify");
     assert_eq!(std::fs::read_dir(project.generated()).unwrap().count(), written + 2);
 }
+
+/// A migration that fails on the rebuilt current schema is checked against it: when the rebuilt schema
+/// is not the live one (a trigger writing into a virtual table, which is not rebuilt, reads differently),
+/// the migration is unverifiable, not wrong, and the message says both.
+#[tokio::test]
+async fn sqlite_a_failure_on_a_rebuild_that_differs_from_the_database_is_unverifiable() {
+    let project = Project::new();
+    let mut conn = SqliteConnection::connect(&format!("{}?mode=rwc", project.url())).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE VIRTUAL TABLE docs USING fts5(body); CREATE TABLE t (id integer PRIMARY KEY);
+         CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO docs VALUES ('x'); END;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let schema_dir = project.dir.path().join("schema");
+    std::fs::create_dir_all(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE t (id integer PRIMARY KEY, n int);\n").unwrap();
+    let run = project.run(&["generate", "--name", "n"]);
+    run.expect(2, "a migration verified on a rebuild that differs");
+    for needle in [
+        "cannot verify the migration: the current schema, rebuilt in a scratch database from what was read of it, \
+         differs from the database:",
+        "create trigger tr on main.t",
+        "not rebuilt: virtual table docs",
+        "the migration failed in it: after the down files",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?} in:\n{}", run.stderr);
+    }
+    assert_eq!(std::fs::read_dir(project.generated()).unwrap().count(), 0, "nothing was written");
+}

@@ -80,10 +80,9 @@ impl Verification {
                 "verification failed: {failure}\n(the migration was run in a scratch database that holds the current \
                  schema without its rows)"
             )),
-            Verification::Unverifiable { reason } => Some(format!(
-                "cannot verify the migration: {reason}\nthe migration was not run; pass --no-verify to skip the \
-                 verification"
-            )),
+            Verification::Unverifiable { reason } => {
+                Some(format!("cannot verify the migration: {reason}\npass --no-verify to skip the verification"))
+            }
             Verification::Passed | Verification::Skipped | Verification::NoChanges => None,
         }
     }

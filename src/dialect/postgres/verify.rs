@@ -25,6 +25,8 @@ pub struct PgScratch {
     admin: Option<PgConnection>,
     /// The runner's session, and another for loading and introspecting.
     sessions: Option<(PgDatabase, PgConnection)>,
+    /// Whether the catalogs have statistics since the database was created (see [`Scratch::catalog`]).
+    analyzed: bool,
 }
 
 /// Statements per round trip and per transaction when the current schema is loaded, as for the
@@ -55,6 +57,7 @@ pub async fn with_scratch<T>(
         name,
         admin: None,
         sessions: None,
+        analyzed: false,
     };
     let result = {
         let mut work = std::pin::pin!(body(&mut scratch));
@@ -95,7 +98,14 @@ impl PgScratch {
                 }
                 self.admin = Some(admin);
                 let url = connect::with_database(&self.target_url, &self.name)?;
-                (PgDatabase::connect(&url, &self.options).await?, connect::connect(&url).await?)
+                let mut conn = connect::connect(&url).await?;
+                // Nothing here needs to survive a crash: commits need not wait for the disk.
+                sqlx::raw_sql("SET synchronous_commit = off")
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("scratch database: {}", connect::describe(&e)))?;
+                self.analyzed = false;
+                (PgDatabase::connect(&url, &self.options).await?, conn)
             }
         };
         Ok(self.sessions.insert(sessions))
@@ -166,16 +176,22 @@ impl Scratch for PgScratch {
     async fn catalog(&mut self) -> anyhow::Result<Catalog> {
         // Statistics for the catalogs that grew, as the declared files' scratch database gathers them
         // (`scratch::analyze`): without them the catalog queries pick plans made for small catalogs.
+        // Once: a migration changes the catalogs' sizes far less than loading the schema did.
         const CATALOGS: &str = "ANALYZE pg_catalog.pg_namespace, pg_catalog.pg_class, pg_catalog.pg_attribute, \
             pg_catalog.pg_attrdef, pg_catalog.pg_type, pg_catalog.pg_constraint, pg_catalog.pg_index, \
             pg_catalog.pg_depend, pg_catalog.pg_description, pg_catalog.pg_inherits, pg_catalog.pg_sequence, \
             pg_catalog.pg_proc, pg_catalog.pg_trigger";
+        self.open().await?;
+        if !self.analyzed {
+            sqlx::raw_sql(CATALOGS)
+                .execute(&mut self.open().await?.1)
+                .await
+                .map_err(|e| anyhow::anyhow!("scratch database: {}", connect::describe(&e)))?;
+            self.analyzed = true;
+        }
         let schemas = self.schemas.clone();
-        let conn = &mut self.open().await?.1;
-        sqlx::raw_sql(CATALOGS)
-            .execute(&mut *conn)
+        introspect::introspect_live(&mut self.open().await?.1, &schemas)
             .await
-            .map_err(|e| anyhow::anyhow!("scratch database: {}", connect::describe(&e)))?;
-        introspect::introspect_live(conn, &schemas).await.context("introspecting the scratch database")
+            .context("introspecting the scratch database")
     }
 }
