@@ -456,10 +456,14 @@ async fn checked_in<S: crate::verify::Scratch>(
             // The scratch database is the current schema itself: nothing to compare it with.
             return Ok::<_, anyhow::Error>((current, None));
         }
-        // Unfiltered: ignored objects are rebuilt too, for the managed ones that use them.
+        // Unfiltered: ignored objects are rebuilt too, for the managed ones that use them. The scratch
+        // database is created meanwhile.
         let mut current = match baseline {
             Baseline::Read(catalog) => *catalog,
-            _ => dialect::introspect(url, &settings.schemas).await?,
+            _ => {
+                let create = async { scratch.session().await.map(drop) };
+                tokio::try_join!(dialect::introspect(url, &settings.schemas), create)?.0
+            }
         };
         if !settings.manage_owners {
             current.owners = Default::default();
