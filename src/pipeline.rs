@@ -446,58 +446,81 @@ async fn checked_in<S: crate::verify::Scratch>(
     use crate::verify::{self, Verification};
     let url = settings.url()?;
     let kind = Kind::from_url(url)?;
-    // The current schema is built in the verification's scratch database while the declared files load
-    // into theirs: the two are independent, and each keeps a server process busy.
-    let build = async {
-        if let Baseline::Migrations = baseline {
-            verify::replay(scratch, &crate::migrations::read_dir(&settings.out_dir)?).await?;
-            let mut current = scratch.catalog().await?;
-            filter_read(&mut current, kind, settings);
-            // The scratch database is the current schema itself: nothing to compare it with.
-            return Ok::<_, anyhow::Error>((current, None));
-        }
-        // Unfiltered: ignored objects are rebuilt too, for the managed ones that use them. The scratch
-        // database is created meanwhile.
-        let mut current = match baseline {
-            Baseline::Read(catalog) => *catalog,
-            _ => {
+    // The declared files load into their scratch database while the current schema is read and built in
+    // the verification's: the two are independent, and each keeps a server process busy. The declared
+    // load is never abandoned halfway (its scratch database is dropped only when it ends).
+    let mut declared = Box::pin(declared_catalog(settings));
+    let mut declared_out = None;
+    let read = async {
+        match baseline {
+            Baseline::Migrations => {
+                verify::replay(scratch, &crate::migrations::read_dir(&settings.out_dir)?).await?;
+                // The scratch database is the current schema itself: nothing to build or compare.
+                Ok((scratch.catalog().await?, false))
+            }
+            Baseline::Read(catalog) => Ok((*catalog, true)),
+            // Unfiltered: ignored objects are rebuilt too, for the managed ones that use them. The
+            // scratch database is created meanwhile.
+            Baseline::Live => {
                 let create = async { scratch.session().await.map(drop) };
-                tokio::try_join!(dialect::introspect(url, &settings.schemas), create)?.0
+                Ok((tokio::try_join!(dialect::introspect(url, &settings.schemas), create)?.0, true))
             }
-        };
-        if !settings.manage_owners {
-            current.owners = Default::default();
         }
-        let statements = creation_statements(kind, &current)?;
-        let rebuilt = match scratch.load(&statements).await? {
-            Ok(()) => Ok(Rebuild { statements, unmanaged: current.unmanaged.clone() }),
-            // A managed object may use one outside `schemas` (a foreign key to another schema's table):
-            // then the scratch database is built again from every schema.
-            Err(rejected) if !settings.schemas.is_empty() => {
-                scratch.reset().await?;
-                let mut all = dialect::introspect(url, &[]).await?;
-                if !settings.manage_owners {
-                    all.owners = Default::default();
-                }
-                let statements = creation_statements(kind, &all)?;
-                match scratch.load(&statements).await? {
-                    Ok(()) => Ok(Rebuild { statements, unmanaged: all.unmanaged }),
-                    Err(_) => Err(unrebuildable(&rejected, &current.unmanaged)),
-                }
-            }
-            Err(rejected) => Err(unrebuildable(&rejected, &current.unmanaged)),
-        };
-        filter_read(&mut current, kind, settings);
-        Ok((current, Some(rebuilt)))
     };
-    // The first error ends both (a Ctrl-C that interrupts the declared files' load, for example).
-    let ((mut current, rebuilt), (mut desired, hints)) = tokio::try_join!(build, declared_catalog(settings))?;
+    let (mut current, build) = match alongside(read, &mut declared, &mut declared_out).await {
+        Ok(read) => read,
+        Err(e) => {
+            finish(declared, declared_out).await;
+            return Err(e);
+        }
+    };
+    if !settings.manage_owners {
+        current.owners = Default::default();
+    }
+    let statements = if build { creation_statements(kind, &current)? } else { Vec::new() };
+    let mut load = Box::pin(scratch.load(&statements));
+    let mut loaded = None;
+    let declared = match declared_out {
+        Some(declared) => declared,
+        None if build => alongside(declared, &mut load, &mut loaded).await,
+        None => declared.await,
+    };
+    let (mut desired, hints) = declared?;
+    let unmanaged = current.unmanaged.clone();
+    filter_read(&mut current, kind, settings);
     let managed = managed_grantees(&desired, &settings.privilege_roles);
     retain_managed(&mut current, &mut desired, settings);
     let migration = planned(settings, &current, &desired, &hints).await?;
     if migration.up.is_empty() {
+        // What is left of building the current schema is abandoned: nothing to verify.
         return Ok(Checked { migration, files: Vec::new(), verification: Verification::NoChanges });
     }
+    let loaded = match loaded {
+        Some(loaded) => {
+            drop(load);
+            loaded
+        }
+        None => load.await,
+    }?;
+    let rebuilt = match loaded {
+        _ if !build => None,
+        Ok(()) => Some(Ok(Rebuild { statements, unmanaged })),
+        // A managed object may use one outside `schemas` (a foreign key to another schema's table): then
+        // the scratch database is built again from every schema.
+        Err(rejected) if !settings.schemas.is_empty() => {
+            scratch.reset().await?;
+            let mut all = dialect::introspect(url, &[]).await?;
+            if !settings.manage_owners {
+                all.owners = Default::default();
+            }
+            let statements = creation_statements(kind, &all)?;
+            Some(match scratch.load(&statements).await? {
+                Ok(()) => Ok(Rebuild { statements, unmanaged: all.unmanaged }),
+                Err(_) => Err(unrebuildable(&rejected, &unmanaged)),
+            })
+        }
+        Err(rejected) => Some(Err(unrebuildable(&rejected, &unmanaged))),
+    };
     let files = files(&migration);
     let normalize = |catalog: &mut Catalog| {
         filter_read(catalog, kind, settings);
@@ -524,6 +547,30 @@ async fn checked_in<S: crate::verify::Scratch>(
         },
     };
     Ok(Checked { migration, files, verification })
+}
+
+/// Runs `work` to its end while `other` makes progress too; `other`'s result, if it ends first, is kept
+/// in `other_out`.
+async fn alongside<T, O>(
+    work: impl std::future::Future<Output = T>,
+    other: &mut (impl std::future::Future<Output = O> + Unpin),
+    other_out: &mut Option<O>,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            result = &mut work => return result,
+            result = &mut *other, if other_out.is_none() => *other_out = Some(result),
+        }
+    }
+}
+
+/// Lets a future run to its end unless it already has.
+async fn finish<O>(future: impl std::future::Future<Output = O>, out: Option<O>) {
+    if out.is_none() {
+        future.await;
+    }
 }
 
 /// How the current schema was rebuilt in the scratch database from what was read of it.
