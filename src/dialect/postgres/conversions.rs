@@ -112,6 +112,11 @@ fn planned<'a>(up: &'a Plan, down: &'a Plan) -> Vec<(&'a QualifiedName, &'a Colu
         .collect()
 }
 
+/// Whether `up` or `down` converts a column's values to another type ([`check`] has something to try).
+pub fn any(up: &Plan, down: &Plan) -> bool {
+    !planned(up, down).is_empty()
+}
+
 /// Tries every type conversion of `up` and `down` on `conn`, a database holding the declared schema
 /// (`declared`; `current` is the database the plan starts from), inside a transaction that is rolled
 /// back. A conversion whose source or target type does not exist there (a type the migration drops), or

@@ -139,13 +139,13 @@ static LOADS: AtomicUsize = AtomicUsize::new(0);
 /// SIGINT, SIGTERM and SIGHUP, listened for while a load runs. Once tokio listens for a signal its handler
 /// stays installed for the life of the process, so a task started with the first load ends the process,
 /// as the signal would have, when one arrives while no load runs.
-struct Signals {
+pub(super) struct Signals {
     #[cfg(unix)]
     streams: [(tokio::signal::unix::Signal, &'static str, i32); 3],
 }
 
 impl Signals {
-    fn listen() -> Result<Signals, LoadError> {
+    pub(super) fn listen() -> Result<Signals, LoadError> {
         #[cfg(unix)]
         let signals = {
             let signals = Signals { streams: Self::streams()? };
@@ -189,6 +189,17 @@ impl Signals {
             _ = int.recv() => (*int_name, *int_number),
             _ = term.recv() => (*term_name, *term_number),
             _ = hup.recv() => (*hup_name, *hup_number),
+        }
+    }
+
+    /// The name of the next of the signals to arrive.
+    pub(super) async fn received(&mut self) -> &'static str {
+        #[cfg(unix)]
+        return Self::next(&mut self.streams).await.0;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
         }
     }
 
