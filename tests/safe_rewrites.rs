@@ -606,29 +606,33 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
 
 /// The files `generate` writes run: every part's up in order, then every part's down, last part first,
 /// back to the current schema.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test]
 async fn online_parts_and_their_downs_run() {
     let server = pg_server().await.unwrap();
-    let mut tasks = tokio::task::JoinSet::new();
-    for &(label, current, desired, phased) in PARTS_ROUND_TRIPS {
-        tasks.spawn(async move {
-            let outcome = roundtrip::run_parts(server, label, current, desired, |settings| {
-                settings.hazards.rewrite.phased = phased;
-            });
-            (label, outcome.await)
-        });
-    }
-    let mut failures = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (label, outcome) = joined.expect("task");
-        let outcome = outcome.expect("round trip setup");
-        if let Some(failure) = &outcome.failure {
-            failures.push(format!(
-                "{label}: {failure}\n--- up:\n{}\n--- down:\n{}",
-                outcome.up_sql.join("\n"),
-                outcome.down_sql.join("\n")
-            ));
-        }
-    }
+    // The tool's runner writes its progress to a `dyn Write`: the round trips run on this thread.
+    let local = tokio::task::LocalSet::new();
+    let failures = local
+        .run_until(async {
+            let mut tasks = tokio::task::JoinSet::new();
+            for &(label, current, desired, phased) in PARTS_ROUND_TRIPS {
+                tasks.spawn_local(async move {
+                    let outcome = roundtrip::run_parts(server, label, current, desired, |settings| {
+                        settings.hazards.rewrite.phased = phased;
+                    });
+                    (label, outcome.await)
+                });
+            }
+            let mut failures = Vec::new();
+            while let Some(joined) = tasks.join_next().await {
+                let (label, outcome) = joined.expect("task");
+                let outcome = outcome.expect("round trip setup");
+                if let Some(failure) = &outcome.failure {
+                    let files: String = outcome.files.iter().map(|(f, t)| format!("--- {f}\n{t}\n")).collect();
+                    failures.push(format!("{label}: {failure}\n{files}"));
+                }
+            }
+            failures
+        })
+        .await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

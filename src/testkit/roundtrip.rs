@@ -151,12 +151,12 @@ pub async fn run_declared(
     declared: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
-    run_by(server, label, None, Sides { current, desired, declared, parts: false }, configure).await
+    run_by(server, label, None, Sides { current, desired, declared }, configure).await
 }
 
-/// The round trip through the files `generate` writes: each part's up in order (online parts outside a
-/// transaction, with `[hazards]` as `configure` sets it), then each part's down, last part first. This is
-/// what `schema migrate up` and `migrate down --all` run.
+/// The round trip through the files `generate` writes (every part, online parts outside a transaction,
+/// with `[hazards]` as `configure` sets it), run by `schema migrate up --contract` and `migrate down --all`:
+/// [`run_generated`] with the desired schema as the declared files.
 pub async fn run_parts(
     server: &PgServer,
     label: &str,
@@ -164,7 +164,7 @@ pub async fn run_parts(
     desired: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
-    run_by(server, label, None, Sides { current, desired, declared: desired, parts: true }, configure).await
+    run_generated(server, label, current, desired, desired, configure).await
 }
 
 /// [`run_parts`] on the shared test server, panicking unless every stage passed (for tests).
@@ -186,7 +186,7 @@ pub async fn run_as(
     desired: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
-    run_by(server, label, Some(role), Sides { current, desired, declared: desired, parts: false }, configure).await
+    run_by(server, label, Some(role), Sides { current, desired, declared: desired }, configure).await
 }
 
 async fn run_by(
@@ -228,14 +228,12 @@ struct Sides<'a> {
     current: &'a str,
     desired: &'a str,
     declared: &'a str,
-    /// Apply the migration files' parts instead of the one-step plan.
-    parts: bool,
 }
 
 async fn stages(
     target: &TestDatabase,
     reference: &TestDatabase,
-    Sides { current, desired, declared, parts }: Sides<'_>,
+    Sides { current, desired, declared }: Sides<'_>,
     configure: &impl Fn(&mut Settings),
     outcome: &mut Outcome,
 ) -> Result<()> {
@@ -250,26 +248,10 @@ async fn stages(
     configure(&mut settings);
 
     let migration = pipeline::migration(&settings).await.context("planning up")?;
-    // The scripts as they run: the one-step plan, or each part in turn (downs last part first).
-    let scripts = |plans: Vec<&crate::plan::Plan>| -> Vec<(Vec<String>, bool)> {
-        plans.into_iter().map(|p| (p.statements().map(String::from).collect(), p.transactional)).collect()
-    };
-    let (ups, downs) = if parts {
-        (
-            scripts(migration.parts.iter().map(|p| &p.up).collect()),
-            scripts(migration.parts.iter().rev().map(|p| &p.down).collect()),
-        )
-    } else {
-        (scripts(vec![&migration.up]), scripts(vec![&migration.down]))
-    };
-    outcome.up_sql = ups.iter().flat_map(|(s, _)| s.clone()).collect();
-    outcome.down_sql = downs.iter().flat_map(|(s, _)| s.clone()).collect();
+    outcome.up_sql = migration.up.statements().map(String::from).collect();
+    outcome.down_sql = migration.down.statements().map(String::from).collect();
     let mut conn = connect::connect(&target.url).await?;
-    for (i, (statements, transactional)) in ups.iter().enumerate() {
-        connect::execute_script(&mut conn, statements, *transactional)
-            .await
-            .with_context(|| stage_name("applying up", i, ups.len()))?;
-    }
+    connect::execute_script(&mut conn, &outcome.up_sql, migration.up.transactional).await.context("applying up")?;
     let after_up = fingerprint(&target.url).await?;
     if after_up != desired_print {
         bail!("after up, the database differs from desired:\n{}", fingerprint_diff(&desired_print, &after_up));
@@ -283,11 +265,9 @@ async fn stages(
     }
     outcome.noop = true;
 
-    for (i, (statements, transactional)) in downs.iter().enumerate() {
-        crate::dialect::execute(&target.url, statements, *transactional)
-            .await
-            .with_context(|| stage_name("applying down", i, downs.len()))?;
-    }
+    crate::dialect::execute(&target.url, &outcome.down_sql, migration.down.transactional)
+        .await
+        .context("applying down")?;
     let after_down = fingerprint(&target.url).await?;
     if after_down != current_print {
         bail!("after down, the database differs from current:\n{}", fingerprint_diff(&current_print, &after_down));
@@ -417,9 +397,4 @@ pub async fn run_generated(
         outcome.failure = Some(format!("{e:#}"));
     }
     Ok(outcome)
-}
-
-/// `applying up`, or `applying up (part 2 of 3)` when the migration has several files.
-fn stage_name(stage: &str, part: usize, parts: usize) -> String {
-    if parts == 1 { stage.to_string() } else { format!("{stage} (part {} of {parts})", part + 1) }
 }
