@@ -541,23 +541,24 @@ async fn an_extension_version_the_down_cannot_reach_is_kept_and_the_migration_ve
 
 #[tokio::test]
 async fn apply_verifies_before_it_changes_the_database() {
-    // The plan runs statement by statement (a new enum value is used): unverified, its first two
-    // statements would be committed before the third failed.
-    // The conversion back from text[] to an enum the up drops has no cast; it cannot be tried where the
-    // declared schema is (the enum is not there), so only running the plan and its reverse finds it.
-    let db = fresh(
-        "cli_verify_apply",
-        "CREATE TYPE k AS ENUM ('a');\nCREATE TYPE old AS ENUM ('x');\nCREATE TABLE t (id int, j old);",
-    )
-    .await;
+    // The declared conversion calls a function of a schema the tool does not manage here: it is where the
+    // declared schema is (the conversion check passes there) but not in the database, and no plan
+    // creates it, so only running the plan finds it. Unverified, the first statement would be committed
+    // before the conversion failed (a new enum value is used: the plan runs statement by statement).
+    let db = fresh("cli_verify_apply", "CREATE TYPE k AS ENUM ('a');\nCREATE TABLE t (id int, started int);").await;
     let project = Project::new(&[(
         "t.sql",
-        "CREATE TYPE k AS ENUM ('a', 'b');\nCREATE TABLE t (id int, j text[], y k DEFAULT 'b');",
+        "CREATE SCHEMA util;\nCREATE FUNCTION util.stamp(i int) RETURNS timestamptz LANGUAGE sql IMMUTABLE AS \
+         'SELECT to_timestamp(i)';\nCREATE TYPE k AS ENUM ('a', 'b');\nCREATE TABLE t (id int, y k DEFAULT 'b',\n  \
+         -- schema:using util.stamp(started)\n  -- schema:down-using extract(epoch FROM started)::int\n  \
+         started timestamptz);",
     )]);
+    std::fs::write(project.path().join("diff.toml"), "schemas = [\"public\"]\n").expect("write diff.toml");
     let before = fingerprint(&db.url).await.expect("fingerprint");
     let run = project.run(&db, &["apply", "--yes", "--allow-destructive"]);
     run.expect_code(2, "apply of a plan that fails");
-    assert!(run.stderr.contains("verification failed: apply_plan.down.sql (down, part 1 of 1)"), "{}", run.stderr);
+    assert!(run.stderr.contains("verification failed: apply_plan.up.sql (up, part 1 of 1)"), "{}", run.stderr);
+    assert!(run.stderr.contains("schema \"util\" does not exist"), "{}", run.stderr);
     assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
     assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "the database was changed");
 }

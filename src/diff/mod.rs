@@ -740,6 +740,54 @@ fn enum_column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) 
     uses
 }
 
+/// The functions of both catalogs that `expression` (SQL written by the user) calls by name, qualified or
+/// not: a word followed by `(`, outside string literals and quoted names. A same-named function of another
+/// schema counts too: an ordering fact too many costs nothing, one too few fails the migration.
+fn called_functions(expression: &str, functions: [&IndexMap<FunctionId, Function>; 2]) -> Vec<FunctionId> {
+    let mut called: Vec<String> = Vec::new();
+    let mut chars = expression.char_indices().peekable();
+    let mut last: Option<String> = None;
+    while let Some((_, c)) = chars.next() {
+        match c {
+            '\'' => {
+                last = None;
+                while let Some((_, c)) = chars.next() {
+                    if c == '\'' && chars.next_if(|(_, c)| *c == '\'').is_none() {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                let mut name = String::new();
+                while let Some((_, c)) = chars.next() {
+                    if c == '"' && chars.next_if(|(_, c)| *c == '"').is_none() {
+                        break;
+                    }
+                    name.push(c);
+                }
+                last = Some(name);
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let mut word = c.to_lowercase().to_string();
+                while let Some((_, c)) = chars.next_if(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == '$') {
+                    word.extend(c.to_lowercase());
+                }
+                last = Some(word);
+            }
+            '(' => called.extend(last.take()),
+            c if c.is_whitespace() => {}
+            _ => last = None,
+        }
+    }
+    let mut ids: Vec<FunctionId> = Vec::new();
+    for id in functions.iter().flat_map(|f| f.keys()) {
+        if called.iter().any(|name| name == id.name.name.as_str()) && !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    ids
+}
+
 /// Diffs tables, columns and constraints; returns the columns that disappear (dropped tables included).
 fn diff_tables(
     current: &Catalog,
@@ -761,7 +809,7 @@ fn diff_tables(
             continue;
         };
         if !types::columns_inherited(have, want) {
-            diff_columns(name, have, want, conversions, out, &mut gone);
+            diff_columns(name, have, want, conversions, [&current.functions, &desired.functions], out, &mut gone);
         }
         diff_constraints(name, have, want, out, &mut foreign_keys);
         types::diff_table_options(name, have, want, out);
@@ -825,6 +873,7 @@ fn diff_columns(
     have: &Table,
     want: &Table,
     conversions: &[ColumnConversion],
+    functions: [&IndexMap<FunctionId, Function>; 2],
     out: &mut Vec<Change>,
     gone: &mut IndexSet<ColumnRef>,
 ) {
@@ -856,7 +905,13 @@ fn diff_columns(
                 let mut to = column.clone();
                 if old.data_type != column.data_type {
                     let declared = conversions.iter().find(|c| &c.table == table && c.column == name.as_str());
-                    to.set_conversion(declared.and_then(|c| c.using.as_deref()));
+                    let using = declared.and_then(|c| c.using.as_deref());
+                    // The functions of either side that the conversion calls: it runs after those the plan
+                    // creates and before those it drops.
+                    for id in using.map(|u| called_functions(u, functions)).unwrap_or_default() {
+                        to.add_dependency(ObjectRef::Function(id));
+                    }
+                    to.set_conversion(using);
                 }
                 out.push(Change::AlterColumn { table: table.clone(), from: old.clone(), to });
             }

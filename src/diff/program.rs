@@ -194,6 +194,23 @@ pub(super) fn diff_grants(
             _ => out.push(Change::RevokePrivilege(have.clone())),
         }
     }
+    // Revoking a privilege on a table revokes it on every column of the table too (PostgreSQL): the column
+    // privileges of that grantee that stay are granted again after the revoke.
+    let revoked_on_tables: Vec<&GrantKey> = out
+        .iter()
+        .filter_map(|c| match c {
+            Change::RevokePrivilege(g) if matches!(g.key.target, PrivilegeTarget::Table(_)) => Some(&g.key),
+            _ => None,
+        })
+        .collect();
+    kept.retain(|key| {
+        let PrivilegeTarget::Column(column) = &key.target else { return true };
+        !revoked_on_tables.iter().any(|t| {
+            t.target == PrivilegeTarget::Table(column.table.clone())
+                && t.grantee == key.grantee
+                && t.privilege == key.privilege
+        })
+    });
     for (key, want) in &desired.grants {
         // A default privilege comes with the object when it is created.
         let comes_with_creation = want.implicit && !(current_has(current, &key.target) && exists_after(&key.target));

@@ -47,6 +47,9 @@ enum Key<'a> {
     /// A policy on a table.
     Policy(&'a QualifiedName, &'a str),
     Privilege(&'a GrantKey),
+    /// The privileges a grantee holds on a table's columns: (table, grantee, privilege). Revoking the
+    /// privilege on the table removes them; a column grant made before that revoke would be lost.
+    ColumnPrivileges(&'a QualifiedName, &'a str, &'a str),
 }
 
 /// The dependency facts of one change.
@@ -180,7 +183,15 @@ pub fn same_object(a: &Change, b: &Change) -> bool {
         e.provides
             .into_iter()
             .chain(e.removes)
-            .filter(|k| !matches!(k, Key::UniqueColumns(..) | Key::RelationName(..) | Key::FunctionSignature(..)))
+            .filter(|k| {
+                !matches!(
+                    k,
+                    Key::UniqueColumns(..)
+                        | Key::RelationName(..)
+                        | Key::FunctionSignature(..)
+                        | Key::ColumnPrivileges(..)
+                )
+            })
             .collect()
     }
     let theirs = keys(b);
@@ -462,6 +473,10 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
             e.needs.extend(column_needs(to));
             e.held.extend(column_needs(from));
+            // A declared conversion calls its functions while the change runs: a drop of one waits for it.
+            if to.conversion().is_some() {
+                e.held.extend(to.depends_on.iter().filter(|d| matches!(d, ObjectRef::Function(_))).map(ref_key));
+            }
             // Only changes of type or collation disturb the objects that read the column.
             if from.data_type != to.data_type || from.collation() != to.collation() {
                 e.removes.push(key);
@@ -623,12 +638,18 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::SetRowSecurity { table, .. } => e.needs.push(Key::Relation(table)),
         Change::GrantPrivilege(g) => {
             e.provides.push(Key::Privilege(&g.key));
+            if let PrivilegeTarget::Column(c) = &g.key.target {
+                e.provides.push(Key::ColumnPrivileges(&c.table, &g.key.grantee, &g.key.privilege));
+            }
             e.needs.extend(privilege_target_keys(&g.key.target));
         }
         Change::RevokePrivilege(g) => {
             // After the object is created (a default privilege revoked from a new function), before it
             // is dropped.
             e.removes.push(Key::Privilege(&g.key));
+            if let PrivilegeTarget::Table(table) = &g.key.target {
+                e.removes.push(Key::ColumnPrivileges(table, &g.key.grantee, &g.key.privilege));
+            }
             e.needs.extend(privilege_target_keys(&g.key.target));
             e.held.extend(privilege_target_keys(&g.key.target));
         }

@@ -6,9 +6,9 @@
 //! with one that fails is refused, naming the column, both types and how to declare a conversion.
 
 use super::connect;
-use super::render::{conversion, ident};
+use super::render::{conversion, ident, qualified, render};
 use crate::diff::Change;
-use crate::model::{Catalog, Column, QualifiedName};
+use crate::model::{Catalog, Column, ObjectRef, QualifiedName};
 use crate::plan::Plan;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
@@ -98,6 +98,49 @@ fn toml_escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
+/// The user type `name` and those its definition uses (first), each with the statement that creates it as
+/// the first of `catalogs` that has it defines it; nothing for a type of neither.
+fn type_definition(
+    name: &QualifiedName,
+    catalogs: [&Catalog; 2],
+    depth: usize,
+    out: &mut Vec<(QualifiedName, String)>,
+) {
+    // Type definitions cannot nest deeper than the types there are; this only bounds a malformed model.
+    if depth > 16 || out.iter().any(|(n, _)| n == name) {
+        return;
+    }
+    let uses = |refs: &mut dyn Iterator<Item = &ObjectRef>, out: &mut Vec<(QualifiedName, String)>| {
+        for r in refs {
+            if let ObjectRef::Type(used) = r {
+                type_definition(used, catalogs, depth + 1, out);
+            }
+        }
+    };
+    let Some(change) = catalogs.iter().find_map(|catalog| {
+        if let Some(e) = catalog.enums.get(name) {
+            Some(Change::CreateEnum(e.clone()))
+        } else if let Some(d) = catalog.domains.get(name) {
+            uses(&mut d.depends_on.iter(), out);
+            Some(Change::CreateDomain(d.clone()))
+        } else if let Some(t) = catalog.composite_types.get(name) {
+            uses(&mut t.attributes.values().flat_map(|a| a.depends_on.iter()), out);
+            Some(Change::CreateCompositeType(t.clone()))
+        } else if let Some(r) = catalog.range_types.get(name) {
+            uses(&mut r.depends_on.iter(), out);
+            Some(Change::CreateRangeType(r.clone()))
+        } else {
+            None
+        }
+    }) else {
+        return;
+    };
+    // Only the creation itself (a comment changes no conversion), in its schema.
+    if let Some(create) = render(&change).into_iter().next() {
+        out.push((name.clone(), format!("CREATE SCHEMA IF NOT EXISTS {}; {create}", ident(&name.schema))));
+    }
+}
+
 /// The type changes of both plans, each with whether it belongs to the down.
 fn planned<'a>(up: &'a Plan, down: &'a Plan) -> Vec<(&'a QualifiedName, &'a Column, &'a Column, bool)> {
     let changes = up.steps.iter().map(|s| (&s.change, false)).chain(down.steps.iter().map(|s| (&s.change, true)));
@@ -137,19 +180,46 @@ pub async fn check(
     let mut tx = conn.begin().await.map_err(database)?;
     let mut refused = Vec::new();
     for (table, from, to, down) in planned {
+        let mut attempt = tx.begin().await.map_err(database)?;
+        // A type that is not where the declared schema is (one the up drops, which the down converts back
+        // to) is created there from the catalog that has it, so that its conversions are judged too.
+        let declared_table = if down { current.tables.get(table) } else { declared.tables.get(table) };
+        // The types of the column and of the table's other columns (the copy has them all).
+        let others = declared_table.into_iter().flat_map(|t| t.columns.values()).flat_map(|c| c.depends_on.iter());
+        let mut definitions = Vec::new();
+        for d in from.depends_on.iter().chain(to.depends_on.iter()).chain(others) {
+            if let ObjectRef::Type(name) = d {
+                type_definition(name, [current, declared], 0, &mut definitions);
+            }
+        }
+        let mut types = attempt.begin().await.map_err(database)?;
+        let mut created = true;
+        for (name, statement) in definitions {
+            let exists: (bool,) = sqlx::query_as("SELECT to_regtype($1) IS NOT NULL")
+                .bind(qualified(&name))
+                .fetch_one(&mut *types)
+                .await
+                .map_err(database)?;
+            if !exists.0 && sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut *types).await.is_err() {
+                created = false;
+                break;
+            }
+        }
+        // A type that cannot be created leaves its conversions unjudged, as before.
+        if created { types.commit().await } else { types.rollback().await }.map_err(database)?;
         let exists: (bool,) = sqlx::query_as("SELECT to_regtype($1) IS NOT NULL AND to_regtype($2) IS NOT NULL")
             .bind(from.data_type.as_str())
             .bind(to.data_type.as_str())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *attempt)
             .await
             .map_err(database)?;
         if !exists.0 {
+            attempt.rollback().await.map_err(database)?;
             continue;
         }
         // The table with its columns named as they are when the conversion runs, after the renames of its
         // plan (as the schema files name them for the up, as the database does for the down), partitioned
         // the same way (the key's columns cannot be retyped), the column at its type before the conversion.
-        let declared_table = if down { current.tables.get(table) } else { declared.tables.get(table) };
         let partitioned =
             declared_table.and_then(|t| t.partition_key.as_ref()).map(|key| format!(" PARTITION BY {key}"));
         let mut columns: Vec<String> = declared_table
@@ -174,7 +244,6 @@ pub async fn check(
             ),
         ];
         let [copy, conversion] = statements;
-        let mut attempt = tx.begin().await.map_err(database)?;
         // A copy that cannot be made leaves the conversion unjudged, not refused.
         let mut failure = None;
         if sqlx::raw_sql(sqlx::AssertSqlSafe(copy)).execute(&mut *attempt).await.is_ok()

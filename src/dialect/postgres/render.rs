@@ -395,7 +395,7 @@ fn view_keyword(materialized: bool) -> &'static str {
     if materialized { "MATERIALIZED VIEW" } else { "VIEW" }
 }
 
-fn render(change: &Change) -> Vec<String> {
+pub(crate) fn render(change: &Change) -> Vec<String> {
     match change {
         Change::CreateSchema(s) => vec![format!("CREATE SCHEMA {};", ident(&s.name))],
         Change::DropSchema(s) => vec![format!("DROP SCHEMA {};", ident(&s.name))],
@@ -753,14 +753,15 @@ fn create_enum(name: &QualifiedName, labels: &[String]) -> String {
 
 /// The `USING` expression of a type change from `from` to `to`: the one declared for it, or a cast of the
 /// column. Enum types have no casts to other types but text; going through text covers enum to enum, enum
-/// to text-like and text to enum. Whether PostgreSQL can run it is checked before a plan is written
-/// ([`super::conversions`]).
+/// to text-like and text to enum, and `text[]` the same between arrays. Between an array and a scalar only
+/// text leads (`mood[]` → `text` → `other`): `text[]` to a scalar has no cast. Whether PostgreSQL can run
+/// it is checked before a plan is written ([`super::conversions`]).
 pub fn conversion(from: &Column, to: &Column) -> String {
     if let Some(declared) = to.conversion() {
         return declared.to_string();
     }
     let involves_user_type = [from, to].iter().any(|c| c.depends_on.iter().any(|d| matches!(d, ObjectRef::Type(_))));
-    let via = match (involves_user_type, from.data_type.ends_with("[]")) {
+    let via = match (involves_user_type, from.data_type.ends_with("[]") && to.data_type.ends_with("[]")) {
         (false, _) => "",
         (true, false) => "::text",
         (true, true) => "::text[]",
