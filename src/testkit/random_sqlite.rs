@@ -1222,7 +1222,8 @@ impl Model {
     }
 
     fn render_view(&self, view: &View) -> String {
-        let (from, column_sql): (String, Box<dyn Fn(&ViewColumn) -> String>) = match &view.source {
+        type ColumnSql<'a> = Box<dyn Fn(&ViewColumn) -> String + 'a>;
+        let (from, column_sql): (String, ColumnSql) = match &view.source {
             Source::Table(t) => {
                 let table = self.table(*t).unwrap();
                 (
