@@ -5,7 +5,8 @@
 //!
 //! * `psql -1 -f` loading each side: the floor for loading declared files;
 //! * `schema diff --from CURRENT --to DESIRED` (two live databases);
-//! * `schema generate` (the desired SQL as the declared files, against the current database);
+//! * `schema generate` (the desired SQL as the declared files, against the current database), and the
+//!   same with `--no-verify`, alternately (which runs first changes from run to run);
 //! * introspection alone: in-process (`schema::pipeline::live_catalog`) and `schema inspect > /dev/null`;
 //! * the raw catalog SELECTs of the introspection (`src/dialect/postgres/queries/*.sql`, `$1` = `'{}'`)
 //!   run by one psql session in one transaction, as the introspection runs them;
@@ -294,6 +295,7 @@ struct SizeResult {
     diff: Sample,
     diff_statements: usize,
     generate: Sample,
+    generate_unverified: Sample,
     parse: Sample,
     declared: Sample,
     scratch: Sample,
@@ -631,28 +633,42 @@ fn run_size(
     }
     let diff_statements = count_statements(&std::fs::read_to_string(&diff_out)?);
     let mut generate = Sample::default();
+    let mut generate_unverified = Sample::default();
     for run in 0..o.runs {
         if run > 0 {
             let again = rt.block_on(server.fresh_database(&format!("bench_{n}_des")))?;
             load_desired.runs.push(psql_load(&again.url, &desired_file, &dir)?);
             rt.block_on(server.drop_database(&again.name))?;
         }
-        let out_dir = dir.join(format!("generated_{run}"));
-        let argv = strings(&[
-            &bin,
-            "generate",
-            "--url",
-            &cur.url,
-            "--schema-dir",
-            &schema_dir.to_string_lossy(),
-            "--out-dir",
-            &out_dir.to_string_lossy(),
-        ]);
-        generate.runs.push(timed(&argv, &dir, None, None, 0)?.0);
+        let argv = |out_dir: &Path, flags: &[&str]| {
+            let mut argv = strings(&[
+                &bin,
+                "generate",
+                "--url",
+                &cur.url,
+                "--schema-dir",
+                &schema_dir.to_string_lossy(),
+                "--out-dir",
+                &out_dir.to_string_lossy(),
+            ]);
+            argv.extend(flags.iter().map(|f| f.to_string()));
+            argv
+        };
+        let verified = argv(&dir.join(format!("generated_{run}")), &[]);
+        let unverified = argv(&dir.join(format!("generated_{run}_unverified")), &["--no-verify"]);
+        // Alternately first, so that neither always runs on a cache the other warmed.
+        if run % 2 == 0 {
+            generate.runs.push(timed(&verified, &dir, None, None, 0)?.0);
+            generate_unverified.runs.push(timed(&unverified, &dir, None, None, 0)?.0);
+        } else {
+            generate_unverified.runs.push(timed(&unverified, &dir, None, None, 0)?.0);
+            generate.runs.push(timed(&verified, &dir, None, None, 0)?.0);
+        }
         println!(
-            "  generate run {}: {} (psql -1 -f desired.sql before it: {}, load {:.1})",
+            "  generate run {}: {}, --no-verify {} (psql -1 -f desired.sql before it: {}, load {:.1})",
             run + 1,
             secs(generate.runs[run].secs),
+            secs(generate_unverified.runs[run].secs),
             secs(load_desired.runs[run].secs),
             load_average()
         );
@@ -731,6 +747,7 @@ fn run_size(
         diff,
         diff_statements,
         generate,
+        generate_unverified,
         parse,
         declared,
         scratch,
@@ -747,7 +764,7 @@ fn count_statements(sql: &str) -> usize {
 
 fn print_size(r: &SizeResult) {
     println!("  {}", r.objects);
-    let rows: [(&str, &Sample); 13] = [
+    let rows: [(&str, &Sample); 14] = [
         ("psql -1 -f current.sql", &r.load_current),
         ("psql -1 -f desired.sql", &r.load_desired),
         ("raw catalog SELECTs (psql process)", &r.raw_selects),
@@ -757,6 +774,7 @@ fn print_size(r: &SizeResult) {
         ("diff+order+render, up+down (in-process)", &r.plan_inproc),
         ("schema diff --from URL --to URL", &r.diff),
         ("schema generate", &r.generate),
+        ("schema generate --no-verify", &r.generate_unverified),
         ("  declared files: read+parse+order (in-proc)", &r.parse),
         ("  declared files: scratch load+introspect", &r.declared),
         ("  psql CREATE DATABASE + DROP DATABASE", &r.scratch),
@@ -821,11 +839,15 @@ fn summary(results: &[SizeResult], machine: &str, o: &Options) -> String {
         let floor = r.load_desired.median().zip(r.introspect.median()).map(|(a, b)| a + b);
         let generate_vs_floor = ratio(r.generate.median(), floor);
         let peak = [&r.diff, &r.generate, &r.inspect].iter().filter_map(|s| s.rss()).reduce(f64::max);
+        let verification = match (r.generate.median(), r.generate_unverified.median()) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
+            _ => "–".into(),
+        };
         let _ = writeln!(
             t,
             "- N = {}: introspection ÷ raw SELECTs (sum of the queries' times) {introspect_vs_raw}; generate ÷ (psql load + introspection) \
-             {generate_vs_floor}; migra ÷ schema diff {} time, {} RSS; peak RSS of schema {}; catalog statements \
-             per introspection {} (QUERY_COUNT {QUERY_COUNT})",
+             {generate_vs_floor}; generate ÷ generate --no-verify {verification}; migra ÷ schema diff {} time, {} RSS; \
+             peak RSS of schema {}; catalog statements per introspection {} (QUERY_COUNT {QUERY_COUNT})",
             r.n,
             ratio(r.migra.median(), r.diff.median()),
             ratio(r.migra.rss(), r.diff.rss()),

@@ -25,7 +25,10 @@ fn main() -> anyhow::Result<()> {
     }
     if print {
         let pair = random::pair(seed);
-        println!("-- seed {seed}: current\n{}\n-- desired\n{}", pair.current, pair.desired);
+        println!(
+            "-- seed {seed}: current\n{}\n-- desired\n{}\n-- declared\n{}",
+            pair.current, pair.desired, pair.declared
+        );
         return Ok(());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

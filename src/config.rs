@@ -37,6 +37,24 @@ pub struct Config {
     /// phases.
     #[serde(default)]
     pub backfill: Vec<BackfillEntry>,
+    /// `[[conversion]]`: how the values of a column whose type changes are converted (PostgreSQL), when its
+    /// cast does not do or does not exist (`integer` → `timestamptz`).
+    #[serde(default)]
+    pub conversion: Vec<ConversionEntry>,
+}
+
+/// One `[[conversion]]` entry: the `USING` expressions of a column's type change, up and down.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConversionEntry {
+    /// `schema.table` (or `table`, in `public`), by its name in the schema files.
+    pub table: String,
+    /// The column, by its name in the schema files.
+    pub column: String,
+    /// A SQL expression over the row's columns giving the new value: `to_timestamp(started)`.
+    pub using: Option<String>,
+    /// The expression the down migration converts the values back with: `extract(epoch FROM started)::integer`.
+    pub down_using: Option<String>,
 }
 
 /// One `[[backfill]]` entry: the value the existing rows get in a new NOT NULL column without a default.
@@ -162,6 +180,33 @@ impl Config {
         Ok(out)
     }
 
+    /// The `[[conversion]]` entries, checked: a table and column, at least one expression, one entry per
+    /// column.
+    pub fn conversions(&self) -> Result<Vec<crate::diff::ColumnConversion>, String> {
+        let mut out: Vec<crate::diff::ColumnConversion> = Vec::new();
+        for entry in &self.conversion {
+            let table = crate::pipeline::parse_name(entry.table.trim());
+            let what = format!("[[conversion]] {}.{}", table, entry.column);
+            if table.name.is_empty() || entry.column.is_empty() {
+                return Err(format!("{what}: `table` and `column` must name the column"));
+            }
+            let expression = |text: &Option<String>| {
+                text.as_deref().map(|t| t.trim().trim_end_matches(';').trim().to_string()).filter(|t| !t.is_empty())
+            };
+            let (using, down_using) = (expression(&entry.using), expression(&entry.down_using));
+            if using.is_none() && down_using.is_none() {
+                return Err(format!(
+                    "{what}: give `using` (and `down_using` for the down migration) as SQL expressions"
+                ));
+            }
+            if out.iter().any(|c| c.table == table && c.column == entry.column) {
+                return Err(format!("{what} is given twice"));
+            }
+            out.push(crate::diff::ColumnConversion { table, column: entry.column.clone(), using, down_using });
+        }
+        Ok(out)
+    }
+
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
         Config::parse(path, &text)
@@ -259,6 +304,30 @@ mod tests {
         assert!(err.contains("given twice"), "{err}");
         let quoted = "[[backfill]]\ntable = 't'\ncolumn = 'c'\nvalue = '$$x$$'\n";
         assert!(Config::parse(Path::new("diff.toml"), quoted).unwrap().backfills().is_err());
+    }
+
+    #[test]
+    fn conversion_entries_parse_and_are_checked() {
+        let config = Config::parse(
+            Path::new("diff.toml"),
+            "[[conversion]]\ntable = 'events'\ncolumn = 'started'\nusing = 'to_timestamp(started);'\n\
+             down_using = 'extract(epoch FROM started)::integer'\n",
+        )
+        .unwrap();
+        let conversions = config.conversions().unwrap();
+        assert_eq!(conversions[0].table, crate::model::QualifiedName::new("public", "events"));
+        assert_eq!(conversions[0].using.as_deref(), Some("to_timestamp(started)"));
+        assert_eq!(conversions[0].down_using.as_deref(), Some("extract(epoch FROM started)::integer"));
+        let none = "[[conversion]]\ntable = 't'\ncolumn = 'c'\n";
+        let err = Config::parse(Path::new("diff.toml"), none).unwrap().conversions().unwrap_err();
+        assert!(err.contains("give `using`"), "{err}");
+        let twice = "[[conversion]]\ntable = 't'\ncolumn = 'c'\nusing = 'c'\n[[conversion]]\ntable = 'public.t'\n\
+                     column = 'c'\ndown_using = 'c'\n";
+        let err = Config::parse(Path::new("diff.toml"), twice).unwrap().conversions().unwrap_err();
+        assert!(err.contains("given twice"), "{err}");
+        let err = Config::parse(Path::new("diff.toml"), "[[conversion]]\ntable = 't'\ncolumn = 'c'\nuse = 'x'\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown field `use`"), "{err}");
     }
 
     #[test]

@@ -14,3 +14,4 @@ pub mod plan;
 pub mod runner;
 pub mod safety;
 pub mod testkit;
+pub mod verify;

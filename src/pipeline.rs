@@ -49,6 +49,7 @@ impl Settings {
         for r in &config.rename.column {
             renames.columns.push((parse_name(&r.table), r.from.clone(), r.to.clone()));
         }
+        renames.conversions = config.conversions().map_err(anyhow::Error::msg)?;
         Ok(Settings {
             url: config.url.clone(),
             dev_url: config.dev_url.clone(),
@@ -93,9 +94,19 @@ pub struct Migration {
 
 /// Reads and loads the declared schema into a catalog.
 pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHints)> {
+    declared_catalog_then(settings, async |_, catalog, hints| Ok((catalog, hints))).await
+}
+
+/// [`declared_catalog`], then `then` with the catalog and the hints while the database the declared files
+/// were loaded into still exists: with PostgreSQL, a connection to it, to ask what only the declared
+/// schema can answer (whether a planned type conversion runs).
+pub async fn declared_catalog_then<T>(
+    settings: &Settings,
+    then: impl AsyncFnOnce(Option<&mut sqlx::PgConnection>, Catalog, RenameHints) -> Result<T>,
+) -> Result<T> {
     let url = settings.url()?;
     // The parser dialect is not Send; it is dropped before the first await.
-    let (statements, annotations, pinned) = {
+    let (statements, annotations, conversions, pinned) = {
         let sql_dialect = Kind::from_url(url)?.sql_dialect();
         let statements = declared::read_dir(&settings.schema_dir, sql_dialect.as_ref())?;
         let prepared = declared::prepare(statements, settings.manage_owners, sql_dialect.as_ref());
@@ -104,24 +115,19 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
         }
         let statements = prepared.statements;
         let annotations = declared::renames(&statements, sql_dialect.as_ref())?;
+        let conversions = declared::conversions(&statements, sql_dialect.as_ref())?;
         let pinned = declared::types::pinned_extensions(&statements, sql_dialect.as_ref());
-        (declared::order(statements), annotations, pinned)
+        (declared::order(statements), annotations, conversions, pinned)
     };
-    let mut catalog = dialect::load_declared(
-        url,
-        settings.dev_url.as_deref(),
-        &statements,
-        &settings.schemas,
-        declared::Retry::MissingObjects,
-    )
-    .await?;
-    // The scratch database installs the server's default version of an extension that pins none.
-    for extension in catalog.extensions.values_mut() {
-        if !pinned.contains(&extension.name) {
-            extension.version = None;
+    let finish = |catalog: &mut Catalog| {
+        // The scratch database installs the server's default version of an extension that pins none.
+        for extension in catalog.extensions.values_mut() {
+            if !pinned.contains(&extension.name) {
+                extension.version = None;
+            }
         }
-    }
-    apply_ignore(&mut catalog, settings);
+        apply_ignore(catalog, settings);
+    };
     let mut hints = settings.renames.clone();
     // diff.toml names without a schema mean `public`; a SQLite database has only `main`.
     if Kind::from_url(url)? == Kind::Sqlite {
@@ -144,19 +150,83 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
     for (schema, table, from, to) in annotations.columns {
         hints.columns.push((QualifiedName::new(schema, table), from, to));
     }
-    Ok((catalog, hints))
+    add_declared_conversions(&mut hints.conversions, conversions)?;
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let (dev_url, schemas) = (settings.dev_url.as_deref(), &settings.schemas);
+            let retry = declared::Retry::MissingObjects;
+            dialect::postgres::scratch::load_then(
+                url,
+                dev_url,
+                &statements,
+                schemas,
+                retry,
+                async |conn, mut catalog| {
+                    finish(&mut catalog);
+                    then(Some(conn), catalog, hints).await
+                },
+            )
+            .await
+        }
+        Kind::Sqlite => {
+            let retry = declared::Retry::MissingObjects;
+            let mut catalog = dialect::load_declared(url, None, &statements, &settings.schemas, retry).await?;
+            finish(&mut catalog);
+            then(None, catalog, hints).await
+        }
+    }
+}
+
+/// Adds the conversions annotated in the schema files to those of diff.toml; a column may get each
+/// direction's expression from one place only.
+fn add_declared_conversions(
+    conversions: &mut Vec<diff::ColumnConversion>,
+    declared: Vec<declared::DeclaredConversion>,
+) -> Result<()> {
+    for annotated in declared {
+        let table = QualifiedName::new(annotated.schema, annotated.table);
+        let at = annotated.location.map(|l| format!("{l}: ")).unwrap_or_default();
+        let Some(entry) = conversions.iter_mut().find(|c| c.table == table && c.column == annotated.column) else {
+            conversions.push(diff::ColumnConversion {
+                table,
+                column: annotated.column,
+                using: annotated.using,
+                down_using: annotated.down_using,
+            });
+            continue;
+        };
+        for (slot, value, key) in
+            [(&mut entry.using, annotated.using, "using"), (&mut entry.down_using, annotated.down_using, "down_using")]
+        {
+            match (&slot, value) {
+                (Some(_), Some(_)) => bail!(
+                    "{at}the conversion of column {table}.{} is declared both in the schema files and as `{key}` in a \
+                     [[conversion]] entry of diff.toml; keep one",
+                    entry.column
+                ),
+                (None, Some(value)) => *slot = Some(value),
+                (_, None) => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Introspects the live database.
 pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
     let mut catalog = dialect::introspect(url, &settings.schemas).await?;
-    apply_ignore(&mut catalog, settings);
+    filter_read(&mut catalog, Kind::from_url(url)?, settings);
+    Ok(catalog)
+}
+
+/// Leaves out of a catalog read from a database what is never compared with the declared schema.
+fn filter_read(catalog: &mut Catalog, kind: Kind, settings: &Settings) {
+    apply_ignore(catalog, settings);
     // The runner's tracking table belongs to `schema migrate`, never to the declared schema.
-    let tracking = settings.migrate.tracking_table(Kind::from_url(url)?);
+    let tracking = settings.migrate.tracking_table(kind);
     catalog.retain_names(|name| *name != tracking);
     // The helper objects of expand/contract belong to the migrations that create and drop them.
-    crate::safety::rewrite::retain_declared(&mut catalog);
-    Ok(catalog)
+    crate::safety::rewrite::retain_declared(catalog);
 }
 
 fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
@@ -248,23 +318,81 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
 /// The migration from `baseline` to the declared schema. Hazards are graded with the live database's
 /// table sizes either way.
 pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<Migration> {
-    let url = settings.url()?.to_string();
+    let url = settings.url()?;
     let mut current = match baseline {
-        Baseline::Live => live_catalog(&url, settings).await?,
+        Baseline::Live => live_catalog(url, settings).await?,
         Baseline::Read(catalog) => *catalog,
         Baseline::Migrations => replayed_catalog(settings).await?,
     };
-    let (mut desired, hints) = declared_catalog(settings).await?;
-    retain_managed(&mut current, &mut desired, settings);
-    let kind = Kind::from_url(&url)?;
-    let (mut up, down) = plan_between(kind, &current, &desired, &hints)?;
-    let mut parts =
-        crate::safety::rewrite::rewrite(&up, &down, &current, kind.renderer().as_ref(), &settings.hazards.rewrite);
-    attach_live_stats(&url, &mut up).await?;
-    for part in &mut parts {
-        attach_live_stats(&url, &mut part.up).await?;
+    let kind = Kind::from_url(url)?;
+    declared_catalog_then(settings, async |scratch, mut desired, hints| {
+        check_declared_conversions(kind, &hints, &desired)?;
+        retain_managed(&mut current, &mut desired, settings);
+        let migration = planned(settings, &current, &desired, &hints).await?;
+        // Before anything is written: every type conversion must run (judged where the declared schema is).
+        if let Some(scratch) = scratch {
+            dialect::postgres::conversions::check(scratch, &desired, &current, &migration.up, &migration.down).await?;
+        }
+        Ok(migration)
+    })
+    .await
+}
+
+/// The conversions declared (in diff.toml or the schema files) are ones the plan can use: with
+/// PostgreSQL, and for columns the schema files have.
+fn check_declared_conversions(kind: Kind, hints: &RenameHints, desired: &Catalog) -> Result<()> {
+    // SQLite copies the values into a rebuilt table as they are: a declared conversion would be ignored.
+    if kind == Kind::Sqlite
+        && let Some(c) = hints.conversions.first()
+    {
+        bail!(
+            "a conversion is declared for column {}.{}, but conversions are used with PostgreSQL only (SQLite \
+             copies the values into the rebuilt table as they are); remove it",
+            c.table,
+            c.column
+        );
     }
-    Ok(Migration { up, down, unmanaged: current.unmanaged, parts })
+    // A conversion for a column the schema files do not have is a typo, not a conversion to skip.
+    for conversion in &hints.conversions {
+        let table = desired.tables.get(&conversion.table);
+        if !table.is_some_and(|t| t.columns.contains_key(conversion.column.as_str())) {
+            bail!(
+                "[[conversion]] in diff.toml names column {}.{}, which the schema files do not have",
+                conversion.table,
+                conversion.column
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Every type conversion of a migration planned apart from the declared load (see [`checked_in`]) runs:
+/// the declared schema is loaded again to try them, which only a plan that changes a column's type pays.
+async fn check_conversions(settings: &Settings, current: &Catalog, migration: &Migration) -> Result<()> {
+    if !dialect::postgres::conversions::any(&migration.up, &migration.down) {
+        return Ok(());
+    }
+    declared_catalog_then(settings, async |scratch, desired, _| {
+        if let Some(scratch) = scratch {
+            dialect::postgres::conversions::check(scratch, &desired, current, &migration.up, &migration.down).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The migration between two catalogs already filtered for comparison ([`retain_managed`]).
+async fn planned(settings: &Settings, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<Migration> {
+    let url = settings.url()?;
+    let kind = Kind::from_url(url)?;
+    let (mut up, down) = plan_between(kind, current, desired, hints)?;
+    let mut parts =
+        crate::safety::rewrite::rewrite(&up, &down, current, kind.renderer().as_ref(), &settings.hazards.rewrite);
+    attach_live_stats(url, &mut up).await?;
+    for part in &mut parts {
+        attach_live_stats(url, &mut part.up).await?;
+    }
+    Ok(Migration { up, down, unmanaged: current.unmanaged.clone(), parts })
 }
 
 /// Grades the plan's hazards with the live sizes of their tables, where the database keeps statistics
@@ -294,32 +422,48 @@ pub async fn inspect(settings: &Settings) -> Result<(String, Vec<UnmanagedObject
     if !settings.manage_owners {
         live.owners = Default::default();
     }
+    let kind = Kind::from_url(url)?;
+    let changes = creation_changes(kind, &live);
+    // The changes hold a copy of every object: the catalog is no longer needed.
+    let unmanaged = live.unmanaged.clone();
+    drop(live);
+    let mut out = String::new();
+    // Each step is freed once its text is copied.
+    for statement in creation_plan(kind, changes)?.steps.into_iter().flat_map(|step| step.statements) {
+        out.push_str(&statement);
+        out.push_str("\n\n");
+    }
+    Ok((out, unmanaged))
+}
+
+/// The changes that create `catalog`'s objects in a new database (with its owners, unless they were
+/// emptied): what `schema inspect` prints, and how verification rebuilds the current schema.
+fn creation_changes(kind: Kind, catalog: &Catalog) -> diff::ChangeSet {
     let mut empty = Catalog::default();
     // What the connecting role owns needs no OWNER TO: whoever loads the output owns it.
-    empty.owners.session_role = live.owners.session_role.clone();
+    empty.owners.session_role = catalog.owners.session_role.clone();
     // `public` exists in every new database; it is not created by the schema files.
-    if let Some(public) = live.schemas.get("public") {
+    if let Some(public) = catalog.schemas.get("public") {
         empty.schemas.insert(
             "public".into(),
             crate::model::Namespace { name: "public".into(), comment: public.comment.clone() },
         );
     }
-    let renderer = Kind::from_url(url)?.renderer();
-    let changes = renderer.adapt(diff::diff(&empty, &live, &RenameHints::default()), &empty, &live);
-    // The changes hold a copy of every object: the catalog is no longer needed.
-    let unmanaged = live.unmanaged.clone();
-    drop(live);
-    let plan = plan::build_from(changes, renderer.as_ref())?;
+    kind.renderer().adapt(diff::diff(&empty, catalog, &RenameHints::default()), &empty, catalog)
+}
+
+/// The statements of [`creation_plan`].
+fn creation_statements(kind: Kind, catalog: &Catalog) -> Result<Vec<String>> {
+    let plan = creation_plan(kind, creation_changes(kind, catalog))?;
+    Ok(plan.steps.into_iter().flat_map(|step| step.statements).collect())
+}
+
+fn creation_plan(kind: Kind, changes: diff::ChangeSet) -> Result<Plan> {
+    let plan = plan::build_from(changes, kind.renderer().as_ref())?;
     if !plan.transactional {
         bail!("internal error: a plan that only creates objects must run in one transaction");
     }
-    let mut out = String::new();
-    // Each step is freed once its text is copied.
-    for statement in plan.steps.into_iter().flat_map(|step| step.statements) {
-        out.push_str(&statement);
-        out.push_str("\n\n");
-    }
-    Ok((out, unmanaged))
+    Ok(plan)
 }
 
 /// One side of a comparison: a database URL, or a directory of declared schema files.
@@ -390,4 +534,279 @@ pub async fn replayed_catalog(settings: &Settings) -> Result<Catalog> {
     .await?;
     apply_ignore(&mut catalog, settings);
     Ok(catalog)
+}
+
+/// A migration, the files it is written as, and what verifying them found.
+#[derive(Debug)]
+pub struct Checked {
+    pub migration: Migration,
+    /// The files as the caller rendered them; none when there are no changes.
+    pub files: Vec<crate::migrations::RenderedPair>,
+    pub verification: crate::verify::Verification,
+}
+
+/// [`migration_from`], verified unless `verify` is false: `files` renders the migration as the files
+/// that will be written (or run), and they are run in a scratch database that holds the current schema
+/// (see [`crate::verify`]) before the caller writes anything.
+pub async fn checked_migration(
+    settings: &Settings,
+    baseline: Baseline,
+    verify: bool,
+    files: impl FnOnce(&Migration) -> Vec<crate::migrations::RenderedPair>,
+) -> Result<Checked> {
+    use crate::verify::Verification;
+    if !verify {
+        let migration = migration_from(settings, baseline).await?;
+        let files = if migration.up.is_empty() { Vec::new() } else { files(&migration) };
+        return Ok(Checked { migration, files, verification: Verification::Skipped });
+    }
+    let url = settings.url()?;
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let body = async move |scratch: &mut _| checked_in(scratch, settings, baseline, files).await;
+            dialect::postgres::verify::with_scratch(url, &settings.migrate, &settings.schemas, body).await
+        }
+        Kind::Sqlite => {
+            let mut scratch = dialect::sqlite::verify::SqliteScratch::open(&settings.migrate).await?;
+            checked_in(&mut scratch, settings, baseline, files).await
+        }
+    }
+}
+
+async fn checked_in<S: crate::verify::Scratch>(
+    scratch: &mut S,
+    settings: &Settings,
+    baseline: Baseline,
+    files: impl FnOnce(&Migration) -> Vec<crate::migrations::RenderedPair>,
+) -> Result<Checked> {
+    use crate::verify::{self, Verification};
+    let url = settings.url()?;
+    let kind = Kind::from_url(url)?;
+    // The declared files load into their scratch database while the current schema is read and built in
+    // the verification's: the two are independent, and each keeps a server process busy. The declared
+    // load is never abandoned halfway (its scratch database is dropped only when it ends).
+    let mut declared = Box::pin(declared_catalog(settings));
+    let mut declared_out = None;
+    let read = async {
+        match baseline {
+            Baseline::Migrations => {
+                verify::replay(scratch, &crate::migrations::read_dir(&settings.out_dir)?).await?;
+                // The scratch database is the current schema itself: nothing to build or compare.
+                Ok((scratch.catalog().await?, false))
+            }
+            Baseline::Read(catalog) => Ok((*catalog, true)),
+            // Unfiltered: ignored objects are rebuilt too, for the managed ones that use them. The
+            // scratch database is created meanwhile.
+            Baseline::Live => {
+                let create = async { scratch.session().await.map(drop) };
+                Ok((tokio::try_join!(dialect::introspect(url, &settings.schemas), create)?.0, true))
+            }
+        }
+    };
+    let (mut current, build) = match alongside(read, &mut declared, &mut declared_out).await {
+        Ok(read) => read,
+        Err(e) => {
+            finish(declared, declared_out).await;
+            return Err(e);
+        }
+    };
+    if !settings.manage_owners {
+        current.owners = Default::default();
+    }
+    let statements = if build { creation_statements(kind, &current)? } else { Vec::new() };
+    let mut load = Box::pin(scratch.load(&statements));
+    let mut loaded = None;
+    let declared = match declared_out {
+        Some(declared) => declared,
+        None if build => alongside(declared, &mut load, &mut loaded).await,
+        None => declared.await,
+    };
+    let (mut desired, hints) = declared?;
+    check_declared_conversions(kind, &hints, &desired)?;
+    let unmanaged = current.unmanaged.clone();
+    filter_read(&mut current, kind, settings);
+    let managed = managed_grantees(&desired, &settings.privilege_roles);
+    retain_managed(&mut current, &mut desired, settings);
+    let migration = planned(settings, &current, &desired, &hints).await?;
+    if migration.up.is_empty() {
+        // What is left of building the current schema is abandoned: nothing to verify.
+        return Ok(Checked { migration, files: Vec::new(), verification: Verification::NoChanges });
+    }
+    if kind == Kind::Postgres {
+        check_conversions(settings, &current, &migration).await?;
+    }
+    let loaded = match loaded {
+        Some(loaded) => {
+            drop(load);
+            loaded
+        }
+        None => load.await,
+    }?;
+    let rebuilt = match loaded {
+        _ if !build => None,
+        Ok(()) => Some(Ok(Rebuild { statements, unmanaged })),
+        // A managed object may use one outside `schemas` (a foreign key to another schema's table): then
+        // the scratch database is built again from every schema.
+        Err(rejected) if !settings.schemas.is_empty() => {
+            scratch.reset().await?;
+            let mut all = dialect::introspect(url, &[]).await?;
+            if !settings.manage_owners {
+                all.owners = Default::default();
+            }
+            let statements = creation_statements(kind, &all)?;
+            Some(match scratch.load(&statements).await? {
+                Ok(()) => Ok(Rebuild { statements, unmanaged: all.unmanaged }),
+                Err(_) => Err(unrebuildable(&rejected, &unmanaged)),
+            })
+        }
+        Err(rejected) => Some(Err(unrebuildable(&rejected, &unmanaged))),
+    };
+    let files = files(&migration);
+    let normalize = |catalog: &mut Catalog| {
+        filter_read(catalog, kind, settings);
+        catalog.retain_grantees(&managed);
+        if !settings.manage_owners {
+            catalog.owners = Default::default();
+        }
+    };
+    let renderer = kind.renderer();
+    let comparison = verify::Comparison { renderer: renderer.as_ref(), normalize: &normalize };
+    let verification = match rebuilt {
+        Some(Err(reason)) => Verification::Unverifiable { reason },
+        None => verify::run(scratch, &files, &current, &desired, &comparison).await?,
+        Some(Ok(rebuild)) => match verify::run(scratch, &files, &current, &desired, &comparison).await? {
+            // Whether the rebuilt schema is the live one is asked only when the migration failed on it:
+            // one introspection fewer when it passes, and a pass on it is a pass (both ends compared).
+            Verification::Failed { failure } => match rebuild.differs(scratch, &current, &comparison).await? {
+                Some(reason) => {
+                    Verification::Unverifiable { reason: format!("{reason}\nthe migration failed in it: {failure}") }
+                }
+                None => Verification::Failed { failure },
+            },
+            verification => verification,
+        },
+    };
+    Ok(Checked { migration, files, verification })
+}
+
+/// Runs `work` to its end while `other` makes progress too; `other`'s result, if it ends first, is kept
+/// in `other_out`.
+async fn alongside<T, O>(
+    work: impl std::future::Future<Output = T>,
+    other: &mut (impl std::future::Future<Output = O> + Unpin),
+    other_out: &mut Option<O>,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            result = &mut work => return result,
+            result = &mut *other, if other_out.is_none() => *other_out = Some(result),
+        }
+    }
+}
+
+/// Lets a future run to its end unless it already has.
+async fn finish<O>(future: impl std::future::Future<Output = O>, out: Option<O>) {
+    if out.is_none() {
+        future.await;
+    }
+}
+
+/// How the current schema was rebuilt in the scratch database from what was read of it.
+struct Rebuild {
+    statements: Vec<String>,
+    /// What was read but not rebuilt.
+    unmanaged: Vec<UnmanagedObject>,
+}
+
+impl Rebuild {
+    /// Why the rebuilt schema is not the live one, if it is not: it is built again and compared.
+    async fn differs<S: crate::verify::Scratch>(
+        &self,
+        scratch: &mut S,
+        current: &Catalog,
+        comparison: &crate::verify::Comparison<'_>,
+    ) -> Result<Option<String>> {
+        scratch.reset().await?;
+        if let Err(rejected) = scratch.load(&self.statements).await? {
+            return Ok(Some(unrebuildable(&rejected, &self.unmanaged)));
+        }
+        let mut rebuilt = match scratch.catalog().await {
+            Ok(catalog) => catalog,
+            Err(e) => return Ok(Some(unreadable(&e, &self.unmanaged))),
+        };
+        (comparison.normalize)(&mut rebuilt);
+        Ok(comparison.differences(&rebuilt, current).map(|differences| {
+            format!(
+                "the current schema, rebuilt in a scratch database from what was read of it, differs from the \
+                 database:{differences}{}",
+                not_rebuilt(&self.unmanaged)
+            )
+        }))
+    }
+}
+
+/// Why the current schema cannot be rebuilt: the statement the scratch database refused, and the
+/// objects the tool does not manage, which it may have needed.
+fn unrebuildable(rejected: &crate::verify::Rejected, unmanaged: &[UnmanagedObject]) -> String {
+    format!("the current schema cannot be rebuilt in a scratch database: {rejected}{}", not_rebuilt(unmanaged))
+}
+
+/// Why the rebuilt current schema cannot be read back (SQLite accepts a view over a missing table).
+fn unreadable(error: &anyhow::Error, unmanaged: &[UnmanagedObject]) -> String {
+    format!(
+        "the current schema, rebuilt in a scratch database, cannot be read back: {error:#}{}",
+        not_rebuilt(unmanaged)
+    )
+}
+
+/// The objects of the database that the scratch database lacks, which the rebuilt ones may use.
+fn not_rebuilt(unmanaged: &[UnmanagedObject]) -> String {
+    if unmanaged.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = unmanaged.iter().take(5).map(ToString::to_string).collect();
+    let more = match unmanaged.len() - names.len() {
+        0 => String::new(),
+        more => format!(" and {more} more"),
+    };
+    format!("\nthe database has objects that schema does not manage, which are not rebuilt: {}{more}", names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_merge_from_diff_toml_and_the_schema_files_but_never_twice() {
+        let from_toml = || {
+            vec![diff::ColumnConversion {
+                table: QualifiedName::new("public", "events"),
+                column: "started".into(),
+                using: Some("to_timestamp(started)".into()),
+                down_using: None,
+            }]
+        };
+        let annotated = |using: Option<&str>, down_using: Option<&str>| declared::DeclaredConversion {
+            schema: "public".into(),
+            table: "events".into(),
+            column: "started".into(),
+            using: using.map(String::from),
+            down_using: down_using.map(String::from),
+            ..Default::default()
+        };
+        let mut merged = from_toml();
+        add_declared_conversions(&mut merged, vec![annotated(None, Some("extract(epoch FROM started)::int"))]).unwrap();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].down_using.as_deref(), Some("extract(epoch FROM started)::int"));
+        let mut twice = from_toml();
+        let err =
+            add_declared_conversions(&mut twice, vec![annotated(Some("started::timestamptz"), None)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the conversion of column public.events.started is declared both in the schema files and as `using` in a \
+             [[conversion]] entry of diff.toml; keep one"
+        );
+    }
 }

@@ -215,8 +215,9 @@ async fn plan_prints_text_and_json_and_writes_nothing() {
     let object = value.as_object().expect("a JSON object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["changes", "down", "parts", "transactional", "up"]);
+    assert_eq!(keys, ["changes", "down", "parts", "transactional", "up", "verification"]);
     assert_eq!(value["transactional"], serde_json::Value::Bool(true));
+    assert_eq!(value["verification"]["status"], "passed", "{value}");
     let up = value["up"].as_array().expect("up is a list");
     assert_eq!(value["changes"].as_u64(), Some(up.len() as u64));
     assert!(!up.is_empty());
@@ -241,6 +242,7 @@ async fn plan_prints_text_and_json_and_writes_nothing() {
     json.expect_code(0, "plan --format json without changes");
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(value["changes"].as_u64(), Some(0));
+    assert_eq!(value["verification"]["status"], "no_changes", "{value}");
 }
 
 #[tokio::test]
@@ -370,7 +372,8 @@ async fn unmanaged_objects_are_warned_about_and_left_alone() {
     let db = fresh(
         "cli_unmanaged",
         "CREATE TABLE accounts (id int PRIMARY KEY, balance numeric NOT NULL DEFAULT 0);
-         CREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);
+         CREATE FOREIGN DATA WRAPPER cli_fdw; CREATE SERVER cli_server FOREIGN DATA WRAPPER cli_fdw;
+         CREATE FOREIGN TABLE remote_sums (n int) SERVER cli_server;
          CREATE RULE accounts_keep AS ON DELETE TO accounts DO INSTEAD NOTHING;
          CREATE STATISTICS accounts_stats ON id, balance FROM accounts;",
     )
@@ -382,14 +385,14 @@ async fn unmanaged_objects_are_warned_about_and_left_alone() {
     let run = project.run(&db, &["generate", "--name", "add_owner"]);
     run.expect_code(0, "generate with unmanaged objects in the database");
     assert!(run.stderr.contains("warning"), "{}", run.stderr);
-    for name in ["my_sum", "accounts_keep", "accounts_stats"] {
+    for name in ["remote_sums", "accounts_keep", "accounts_stats"] {
         assert!(run.stderr.contains(name), "the warning lists {name}: {}", run.stderr);
     }
     let files = project.out_files();
     assert_eq!(files.len(), 2, "{files:?}");
     for file in &files {
         let text = read(project.out_dir().join(file));
-        for name in ["my_sum", "accounts_keep", "accounts_stats", "AGGREGATE", "RULE", "STATISTICS"] {
+        for name in ["remote_sums", "accounts_keep", "accounts_stats", "FOREIGN", "RULE", "STATISTICS"] {
             assert!(!text.contains(name), "{file} mentions {name}:\n{text}");
         }
         assert!(text.contains("owner"), "{file}:\n{text}");
@@ -399,7 +402,7 @@ async fn unmanaged_objects_are_warned_about_and_left_alone() {
     load_sql(&db.url, &up).await.expect("apply up");
     let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
     let survivors: i64 = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM pg_proc WHERE proname = 'my_sum' AND pronamespace = 'public'::regnamespace)
+        "SELECT (SELECT count(*) FROM pg_class WHERE relname = 'remote_sums' AND relkind = 'f')
               + (SELECT count(*) FROM pg_rewrite WHERE rulename = 'accounts_keep')
               + (SELECT count(*) FROM pg_statistic_ext WHERE stxname = 'accounts_stats')",
     )
@@ -434,4 +437,178 @@ async fn new_enum_value_used_in_the_same_migration_is_marked_no_transaction() {
     let plan = project.run(&db, &["plan"]);
     plan.expect_code(0, "plan after applying");
     assert_eq!(plan.stdout.trim(), "no changes");
+}
+
+/// Runs `schema` like [`Project::run`], and returns the run with the process id it had (scratch
+/// databases are named after it).
+fn run_with_pid(project: &Project, db: &TestDatabase, args: &[&str]) -> (Run, u32) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--url", &db.url, "--schema-dir", "schema", "--out-dir", "out"]);
+    let child = Command::new(env!("CARGO_BIN_EXE_schema"))
+        .current_dir(project.path())
+        .env_remove("DATABASE_URL")
+        .args(&all)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the schema binary");
+    let pid = child.id();
+    let output = child.wait_with_output().expect("schema finishes");
+    let run = Run {
+        code: output.status.code().expect("schema exited normally, not by a signal"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    (run, pid)
+}
+
+/// The scratch databases a `schema` process left on the server.
+async fn scratch_databases_of(db: &TestDatabase, pid: u32) -> Vec<String> {
+    let mut conn = db.connect().await.expect("connect");
+    sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'schema%' AND datname LIKE $1")
+        .bind(format!("%\\_{pid}\\_%"))
+        .fetch_all(&mut conn)
+        .await
+        .expect("list databases")
+}
+
+#[tokio::test]
+async fn generate_refuses_a_migration_whose_statement_fails_in_the_scratch_database() {
+    // The backfill value of diff.toml is pasted into the backfill migration; a typo in it fails only
+    // when the migration runs.
+    let db = fresh("cli_verify_backfill", "CREATE TABLE accounts (id int PRIMARY KEY, email text);").await;
+    let project =
+        Project::new(&[("a.sql", "CREATE TABLE accounts (id int PRIMARY KEY, email text, tier text NOT NULL);")]);
+    std::fs::write(
+        project.path().join("diff.toml"),
+        "[[backfill]]\ntable = \"public.accounts\"\ncolumn = \"tier\"\nvalue = \"lower(emial)\"\n",
+    )
+    .expect("write diff.toml");
+    let before = fingerprint(&db.url).await.expect("fingerprint");
+
+    let (run, pid) = run_with_pid(&project, &db, &["generate", "--phased", "--name", "tier"]);
+    run.expect_code(2, "generate with a backfill that cannot run");
+    for needle in [
+        "verification failed: ",
+        "_tier_backfill.up.sql (up, part 2 of 3) failed at statement 1 of 1",
+        "column \"emial\" does not exist",
+        "DO $schema_backfill$",
+        "nothing was written",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?} in:\n{}", run.stderr);
+    }
+    assert!(project.out_files().is_empty(), "{:?}", project.out_files());
+    assert!(!project.out_dir().join(schema::migrations::SUM_FILE).exists(), "no integrity file either");
+    assert_eq!(scratch_databases_of(&db, pid).await, Vec::<String>::new(), "scratch databases left behind");
+    assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "the database was changed");
+
+    let json = project.run(&db, &["plan", "--phased", "--format", "json"]);
+    json.expect_code(2, "plan --format json of a migration that fails verification");
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let verification = &value["verification"];
+    assert_eq!(verification["status"], "failed", "{verification}");
+    let failure = &verification["failure"];
+    assert_eq!(failure["kind"], "statement", "{failure}");
+    assert!(failure["file"].as_str().is_some_and(|f| f.ends_with("_backfill.up.sql")), "{failure}");
+    assert_eq!(
+        (failure["direction"].as_str(), failure["part"].as_u64(), failure["parts"].as_u64()),
+        (Some("up"), Some(2), Some(3))
+    );
+    assert!(failure["error"].as_str().is_some_and(|e| e.contains("emial")), "{failure}");
+    assert!(failure["sql"].as_str().is_some_and(|s| s.starts_with("DO $schema_backfill$")), "{failure}");
+
+    let unverified = project.run(&db, &["generate", "--phased", "--name", "tier", "--no-verify"]);
+    unverified.expect_code(0, "generate --no-verify");
+    assert_eq!(project.out_files().len(), 6, "three pairs: {:?}", project.out_files());
+    assert!(!unverified.stdout.contains("verified"), "{}", unverified.stdout);
+}
+
+#[tokio::test]
+async fn an_extension_version_the_down_cannot_reach_is_kept_and_the_migration_verifies() {
+    // hstore has update scripts upward only: the down keeps 1.8 and says so, and verification accepts
+    // that one difference after the down (the plan declared it), not others.
+    let db = fresh("cli_verify_down", "CREATE EXTENSION hstore VERSION '1.7';").await;
+    let project = Project::new(&[("e.sql", "CREATE EXTENSION hstore VERSION '1.8';")]);
+    let run = project.run(&db, &["generate", "--name", "hstore"]);
+    run.expect_code(0, "generate with a down that keeps the version");
+    assert!(run.stdout.contains("verified: "), "{}", run.stdout);
+    let files = project.out_files();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let down = files.iter().find(|f| f.ends_with(".down.sql")).expect("a down file");
+    let down = std::fs::read_to_string(project.out_dir().join(down)).expect("read the down");
+    assert!(!down.contains("UPDATE TO"), "{down}");
+}
+
+#[tokio::test]
+async fn apply_verifies_before_it_changes_the_database() {
+    // The plan runs statement by statement (a new enum value is used): unverified, its first two
+    // statements would be committed before the third failed.
+    // The conversion back from text[] to an enum the up drops has no cast; it cannot be tried where the
+    // declared schema is (the enum is not there), so only running the plan and its reverse finds it.
+    let db = fresh(
+        "cli_verify_apply",
+        "CREATE TYPE k AS ENUM ('a');\nCREATE TYPE old AS ENUM ('x');\nCREATE TABLE t (id int, j old);",
+    )
+    .await;
+    let project = Project::new(&[(
+        "t.sql",
+        "CREATE TYPE k AS ENUM ('a', 'b');\nCREATE TABLE t (id int, j text[], y k DEFAULT 'b');",
+    )]);
+    let before = fingerprint(&db.url).await.expect("fingerprint");
+    let run = project.run(&db, &["apply", "--yes", "--allow-destructive"]);
+    run.expect_code(2, "apply of a plan that fails");
+    assert!(run.stderr.contains("verification failed: apply_plan.down.sql (down, part 1 of 1)"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "the database was changed");
+}
+
+#[tokio::test]
+async fn a_current_schema_that_cannot_be_rebuilt_is_reported_as_unverifiable() {
+    // The view reads an inheriting table, which the tool does not manage and so cannot rebuild.
+    let db = fresh(
+        "cli_verify_unverifiable",
+        "CREATE TABLE parent (id int);\nCREATE TABLE child (note text) INHERITS (parent);\n\
+         CREATE VIEW v AS SELECT note FROM child;",
+    )
+    .await;
+    let project = Project::new(&[("p.sql", "CREATE TABLE parent (id int);")]);
+    let json = project.run(&db, &["plan", "--format", "json"]);
+    json.expect_code(2, "plan of an unverifiable migration");
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(value["verification"]["status"], "unverifiable", "{value}");
+    let run = project.run(&db, &["generate"]);
+    run.expect_code(2, "generate of an unverifiable migration");
+    for needle in [
+        "cannot verify the migration: the current schema cannot be rebuilt",
+        "relation \"public.child\" does not exist",
+        "CREATE VIEW \"public\".\"v\"",
+        "not rebuilt: inheriting table public.child",
+        "--no-verify",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?} in:\n{}", run.stderr);
+    }
+    assert!(project.out_files().is_empty(), "{:?}", project.out_files());
+    project.run(&db, &["generate", "--no-verify"]).expect_code(0, "generate --no-verify");
+    assert_eq!(project.out_files().len(), 2, "{:?}", project.out_files());
+}
+
+#[tokio::test]
+async fn a_managed_table_using_a_type_outside_the_managed_schemas_is_verified() {
+    let db = fresh(
+        "cli_verify_schemas",
+        "CREATE SCHEMA other;\nCREATE TYPE other.mood AS ENUM ('ok');\nCREATE SCHEMA app;\n\
+         CREATE TABLE app.t (id int, m other.mood);",
+    )
+    .await;
+    let project = Project::new(&[(
+        "a.sql",
+        "CREATE SCHEMA other;\nCREATE TYPE other.mood AS ENUM ('ok');\nCREATE SCHEMA app;\n\
+         CREATE TABLE app.t (id int, m other.mood, note text);",
+    )]);
+    std::fs::write(project.path().join("diff.toml"), "schemas = [\"app\"]\n").expect("write diff.toml");
+    // The table is rebuilt with the type it uses, from every schema, after the managed one alone failed.
+    let json = project.run(&db, &["plan", "--format", "json"]);
+    json.expect_code(0, "plan");
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(value["verification"]["status"], "passed", "{value}\n{}", json.stderr);
 }

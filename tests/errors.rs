@@ -117,7 +117,8 @@ async fn scratch_databases_of(pid: u32) -> Vec<String> {
     let server = pg_server().await.expect("PostgreSQL for tests");
     let mut conn = sqlx::PgConnection::connect(server.admin_url()).await.expect("admin connection");
     let names: Vec<String> = sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
-        .bind(format!("schema\\_scratch\\_{pid}\\_%"))
+        // The declared files' scratch database and verification's.
+        .bind(format!("schema\\_%\\_{pid}\\_%"))
         .fetch_all(&mut conn)
         .await
         .expect("list scratch databases");
@@ -175,8 +176,8 @@ async fn unmanaged_statement_kinds_are_rejected_with_kind_and_location() {
     let before = fingerprint(&db.url).await.expect("fingerprint");
     let cases = [
         (
-            "CREATE AGGREGATE",
-            "CREATE TABLE t (id int);\n\nCREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);\n",
+            "CREATE OPERATOR",
+            "CREATE TABLE t (id int);\n\nCREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = int, RIGHTARG = int);\n",
             "f.sql:3:1",
         ),
         (
@@ -331,7 +332,9 @@ fn spawn_schema(project: &Project, url: &str, args: &[&str]) -> std::process::Ch
 async fn wait_for_scratch_database(pid: u32) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        if let Some(name) = scratch_databases_of(pid).await.pop() {
+        // The declared files' scratch database (verification's is named schema_verify_…).
+        let loader = format!("schema_scratch_{pid}_");
+        if let Some(name) = scratch_databases_of(pid).await.into_iter().find(|n| n.starts_with(&loader)) {
             return name;
         }
         assert!(std::time::Instant::now() < deadline, "no scratch database appeared for process {pid}");

@@ -353,3 +353,239 @@ round_trip!(
      INSERT INTO t (a) VALUES (1);",
     "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 3) STORED); CREATE INDEX t_b ON t (b);"
 );
+
+// A function depends on a table's row type when it returns `SETOF t`, takes `t` or `t[]`, or returns
+// `TABLE (… t …)`; likewise for a view's row type. It is dropped before the table or view (each function
+// has a table or view of its own, so that no other dependency orders it by chance).
+round_trip!(
+    functions_over_row_types_are_dropped_before_their_table_and_view,
+    "CREATE TABLE t1 (id int PRIMARY KEY, n int); INSERT INTO t1 VALUES (1, 2);
+     CREATE TABLE t2 (n int); CREATE TABLE t3 (n int); CREATE TABLE t4 (n int); CREATE TABLE t5 (n int);
+     CREATE VIEW v AS SELECT n FROM t5;
+     CREATE FUNCTION all_t() RETURNS SETOF t1 LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT * FROM t1; END $$;
+     CREATE FUNCTION n_of(r t2) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN r.n; END $$;
+     CREATE FUNCTION count_of(rs t3[]) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN cardinality(rs); END $$;
+     CREATE FUNCTION rows_of() RETURNS TABLE (a t4, b int) LANGUAGE plpgsql AS $$ BEGIN RETURN; END $$;
+     CREATE FUNCTION all_v() RETURNS SETOF v LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT * FROM v; END $$;",
+    "CREATE TABLE kept (id int);"
+);
+
+// A table replaced by a composite type of the same name: the function returning it is dropped with
+// the table and created again over the type (its text is the same, the type it means is not).
+round_trip!(
+    function_over_a_table_replaced_by_a_type_of_its_name_is_recreated,
+    "CREATE TABLE t (id int PRIMARY KEY, n int); INSERT INTO t VALUES (1, 2);
+     CREATE FUNCTION f() RETURNS SETOF t LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT * FROM t; END $$;",
+    "CREATE TYPE t AS (id int, n int);
+     CREATE FUNCTION f() RETURNS SETOF t LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT 1, 2; END $$;"
+);
+
+// An enum type rebuilt (a value removed) and a domain created again (its base type changes): the
+// functions and views that use them are dropped first and created again after.
+round_trip!(
+    functions_and_views_using_a_rebuilt_enum_or_recreated_domain_are_recreated,
+    "CREATE TYPE e AS ENUM ('a', 'b', 'c'); CREATE TABLE t (x e); INSERT INTO t VALUES ('a'), ('c');
+     CREATE FUNCTION echo(v e) RETURNS e LANGUAGE sql AS $$ SELECT v $$; CREATE VIEW w AS SELECT 'a'::e AS k;
+     CREATE DOMAIN d AS int CHECK (VALUE > 0);
+     CREATE FUNCTION plus(v d) RETURNS int LANGUAGE sql AS $$ SELECT v + 1 $$;",
+    "CREATE TYPE e AS ENUM ('c', 'a'); CREATE TABLE t (x e);
+     CREATE FUNCTION echo(v e) RETURNS e LANGUAGE sql AS $$ SELECT v $$; CREATE VIEW w AS SELECT 'a'::e AS k;
+     CREATE DOMAIN d AS bigint CHECK (VALUE > 0);
+     CREATE FUNCTION plus(v d) RETURNS bigint LANGUAGE sql AS $$ SELECT v + 1 $$;"
+);
+
+// A SQL-standard body records what it reads: a view it reads that is created again, or a table it
+// reads that becomes a view, takes the function with it; so does a policy whose subquery reads one.
+round_trip!(
+    functions_and_policies_over_recreated_relations_are_recreated,
+    "CREATE TABLE x (id int); CREATE VIEW v AS SELECT id FROM x; CREATE TABLE u (id int);
+     INSERT INTO x VALUES (1); INSERT INTO u VALUES (1);
+     CREATE FUNCTION count_v() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM v; END;
+     CREATE FUNCTION count_u() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(id) FROM u; END;
+     CREATE TABLE t (id int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY p ON t USING (id IN (SELECT id FROM u));",
+    "CREATE TABLE x (id int, n int); CREATE VIEW v AS SELECT id, n FROM x; CREATE VIEW u AS SELECT id FROM x;
+     CREATE FUNCTION count_v() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM v; END;
+     CREATE FUNCTION count_u() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(id) FROM u; END;
+     CREATE TABLE t (id int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY p ON t USING (id IN (SELECT id FROM u));"
+);
+
+/// A `LANGUAGE sql` body in a string is checked when the function is created, but PostgreSQL records
+/// nothing of what it calls: the callee comes first, found in the body among the overloads created before
+/// the caller (an overload created later may call the caller back), or, for a body the parser cannot read
+/// (`ROWS FROM`), among the earlier functions whose names it contains; a set-returning function in FROM
+/// is a call too. Both ways: up creates the declared
+/// functions (written callers first), down creates them again from the live database.
+#[tokio::test]
+async fn sql_functions_are_created_after_the_functions_their_bodies_call() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let callees = "CREATE FUNCTION b(t text) RETURNS int LANGUAGE sql AS $$ SELECT length(t) $$;
+        CREATE FUNCTION z(i int) RETURNS SETOF int LANGUAGE sql AS $$ SELECT i $$;";
+    let caller = "CREATE FUNCTION a(i int) RETURNS int LANGUAGE sql AS $$ SELECT public.b(i::text) $$;";
+    let calls_back = "CREATE FUNCTION b(i int) RETURNS int LANGUAGE sql AS $$ SELECT a(i) $$;";
+    // The parser reads neither this body nor CREATE PROCEDURE: declared after what they call.
+    let unparsed =
+        "CREATE FUNCTION a_rows() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM ROWS FROM (z(1)) $$;
+        CREATE PROCEDURE a_proc() LANGUAGE sql AS $$ SELECT count(*) FROM z(b(1)) $$;";
+    let desired = format!("{callees}\n{caller}\n{calls_back}\n{unparsed}");
+    let declared = format!("{caller}\n{callees}\n{calls_back}\n{unparsed}");
+    for (label, current, desired, declared) in
+        [("sql_calls_up", "", desired.as_str(), declared.as_str()), ("sql_calls_down", desired.as_str(), "", "")]
+    {
+        let outcome =
+            roundtrip::run_declared(server, label, current, desired, declared, |_| {}).await.expect("round trip setup");
+        outcome.assert_passed(label);
+    }
+}
+
+// What PostgreSQL records as depending on a function, besides views, triggers, policies and column
+// expressions: a domain's default, a range type's subtype_diff, an exclusion constraint's expression (a
+// dependency of its index). Dropped before the function, created after it.
+round_trip!(
+    domains_ranges_and_exclusion_constraints_follow_their_functions,
+    "",
+    "CREATE EXTENSION btree_gist;
+     CREATE FUNCTION one() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$;
+     CREATE DOMAIN d AS int DEFAULT one();
+     CREATE FUNCTION fdiff(a float8, b float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$ SELECT a - b $$;
+     CREATE TYPE fr AS RANGE (subtype = float8, subtype_diff = fdiff);
+     CREATE FUNCTION slot(i int) RETURNS int4range LANGUAGE sql IMMUTABLE AS $$ SELECT int4range(i, i + 1) $$;
+     CREATE TABLE t (id int, EXCLUDE USING gist (slot(id) WITH &&));"
+);
+
+// A trigger's WHEN condition that calls a function being dropped and created again (its argument is
+// renamed) takes the trigger along: dropped before the function, created again after.
+round_trip!(
+    trigger_whose_condition_calls_a_recreated_function_is_recreated,
+    &format!(
+        "CREATE TABLE t (id int, updated_at timestamptz); {TOUCH}
+         CREATE FUNCTION ok(i int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT i > 0 $$;
+         CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW WHEN (ok(NEW.id)) EXECUTE FUNCTION touch();"
+    ),
+    &format!(
+        "CREATE TABLE t (id int, updated_at timestamptz); {TOUCH}
+         CREATE FUNCTION ok(j int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT j > 0 $$;
+         CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW WHEN (ok(NEW.id)) EXECUTE FUNCTION touch();"
+    )
+);
+
+// A function whose argument is renamed is dropped and created again (PostgreSQL cannot rename it in
+// place), and the new one takes the old one's place among overloads: the old one goes first. What calls
+// it lets go of it and takes up the new one: a column default, a check, an index, an exclusion
+// constraint, a stored generated column, a domain's check and default.
+round_trip!(
+    users_of_a_function_whose_argument_is_renamed_move_to_the_new_one,
+    "CREATE EXTENSION btree_gist;
+     CREATE FUNCTION norm(c text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(c) $$;
+     CREATE DOMAIN code AS text DEFAULT norm('X') CONSTRAINT code_norm CHECK (norm(VALUE) <> '');
+     CREATE TABLE items (id int PRIMARY KEY, c code, t text DEFAULT norm('Y') CHECK (norm(t) <> ''),
+                         k text GENERATED ALWAYS AS (norm(t)) STORED,
+                         EXCLUDE USING gist (norm(t) WITH =));
+     CREATE INDEX items_norm ON items (norm(t));
+     INSERT INTO items (id, c, t) VALUES (1, 'a', 'b');",
+    "CREATE EXTENSION btree_gist;
+     CREATE FUNCTION norm(input text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(input) $$;
+     CREATE DOMAIN code AS text DEFAULT norm('X') CONSTRAINT code_norm CHECK (norm(VALUE) <> '');
+     CREATE TABLE items (id int PRIMARY KEY, c code, t text DEFAULT norm('Y') CHECK (norm(t) <> ''),
+                         k text GENERATED ALWAYS AS (norm(t)) STORED,
+                         EXCLUDE USING gist (norm(t) WITH =));
+     CREATE INDEX items_norm ON items (norm(t));"
+);
+
+// A policy reads columns, of its table and of others (PostgreSQL then refuses to change their type): a
+// type change takes the policy along, dropped before and created again after.
+round_trip!(
+    policies_over_columns_whose_type_changes_are_recreated,
+    "CREATE TABLE u (id int, n int); INSERT INTO u VALUES (1, 1);
+     CREATE TABLE t (id int, owner varchar(10)); ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY mine ON t USING (owner = current_user);
+     CREATE POLICY listed ON t USING (id IN (SELECT n FROM u));",
+    "CREATE TABLE u (id int, n bigint);
+     CREATE TABLE t (id int, owner text); ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY mine ON t USING (owner = current_user);
+     CREATE POLICY listed ON t USING (id IN (SELECT n FROM u));"
+);
+
+const AGGREGATE_SUPPORT: &str = "CREATE TABLE m (id int PRIMARY KEY, v numeric, w float8);
+     CREATE FUNCTION add2(numeric, numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $2';
+     CREATE FUNCTION arr_app(float8[], float8) RETURNS float8[] LANGUAGE sql IMMUTABLE AS 'SELECT $1 || $2';
+     CREATE FUNCTION arr_first(float8[], float8, float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS 'SELECT $1[1] * $2';";
+
+// Aggregates are managed: created after their support functions and before the views that use them,
+// and dropped the other way round (the down drops the view, then the aggregate, then the functions).
+#[tokio::test]
+async fn aggregates_created_and_dropped_with_the_views_that_use_them() {
+    let desired = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE SCHEMA stats;
+         CREATE AGGREGATE stats.\"Total\"(numeric) (SFUNC = add2, STYPE = numeric, INITCOND = '0', PARALLEL = SAFE);
+         CREATE AGGREGATE first_times(float8 ORDER BY float8) (SFUNC = arr_app, STYPE = float8[], FINALFUNC = arr_first,
+             FINALFUNC_EXTRA, INITCOND = '{{}}');
+         CREATE AGGREGATE counted(*) (SFUNC = int8inc, STYPE = bigint, INITCOND = '0');
+         CREATE VIEW totals AS SELECT stats.\"Total\"(v) AS total, first_times(2) WITHIN GROUP (ORDER BY w) AS ft,
+             counted(*) AS n FROM m;
+         COMMENT ON AGGREGATE counted(*) IS 'rows';
+         REVOKE EXECUTE ON FUNCTION first_times(float8, float8) FROM PUBLIC;
+         GRANT EXECUTE ON FUNCTION first_times(float8, float8) TO app_reader;"
+    );
+    let current =
+        "CREATE TABLE m (id int PRIMARY KEY, v numeric, w float8); INSERT INTO m VALUES (1, 2, 3), (2, 5, 7);";
+    check("aggregates_created_and_dropped", current, &desired).await;
+}
+
+// A changed option of an aggregate is CREATE OR REPLACE AGGREGATE: the view that uses it stays.
+#[tokio::test]
+async fn aggregate_options_replaced_in_place() {
+    let current = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE AGGREGATE total(numeric) (SFUNC = add2, STYPE = numeric, INITCOND = '0');
+         CREATE VIEW totals AS SELECT total(v) FROM m;
+         INSERT INTO m VALUES (1, 2, 3), (2, 5, 7);"
+    );
+    let desired = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE AGGREGATE total(numeric) (SFUNC = add2, STYPE = numeric, INITCOND = '100', PARALLEL = SAFE);
+         CREATE VIEW totals AS SELECT total(v) FROM m;"
+    );
+    let outcome = check("aggregate_options_replaced", &current, &desired).await;
+    assert!(outcome.up_sql.iter().all(|s| !s.starts_with("DROP")), "{:?}", outcome.up_sql);
+}
+
+// A new result type cannot be replaced in place: the aggregate and the view that uses it are dropped and
+// created again; so is an aggregate whose support function is dropped and created again.
+#[tokio::test]
+async fn aggregate_result_type_change_recreates_it_and_its_views() {
+    let current = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE AGGREGATE total(numeric) (SFUNC = add2, STYPE = numeric, INITCOND = '0');
+         CREATE FUNCTION bump(bigint, numeric) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT $1 + 1';
+         CREATE AGGREGATE tally(numeric) (SFUNC = bump, STYPE = bigint, INITCOND = '0');
+         CREATE VIEW totals AS SELECT total(v), tally(v) FROM m;
+         INSERT INTO m VALUES (1, 2, 3), (2, 5, 7);"
+    );
+    let desired = format!(
+        "{AGGREGATE_SUPPORT}
+         CREATE FUNCTION as_text(numeric) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1::text';
+         CREATE AGGREGATE total(numeric) (SFUNC = add2, STYPE = numeric, FINALFUNC = as_text, INITCOND = '0');
+         CREATE FUNCTION bump(state bigint, value numeric) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT $1 + 2';
+         CREATE AGGREGATE tally(numeric) (SFUNC = bump, STYPE = bigint, INITCOND = '0');
+         CREATE VIEW totals AS SELECT total(v), tally(v) FROM m;"
+    );
+    check("aggregate_result_type_change", &current, &desired).await;
+}
+
+// PostgreSQL refuses to retype or drop a column that a policy reads: the policy is dropped first and
+// created again after the change.
+round_trip!(
+    policy_over_a_retyped_or_dropped_column_is_recreated_around_it,
+    "CREATE TABLE t (id int, owner varchar(20), team int, tenant int);
+     ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY mine ON t USING (owner = current_user);
+     CREATE POLICY team ON t FOR SELECT USING (team > 0 AND tenant = 1);
+     INSERT INTO t VALUES (1, 'ada', 1, 1);",
+    "CREATE TABLE t (id int, owner text, team int);
+     ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY mine ON t USING (owner = current_user);
+     CREATE POLICY team ON t FOR SELECT USING (team > 0);"
+);

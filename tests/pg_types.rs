@@ -256,6 +256,22 @@ async fn changing_a_partition_key_is_an_error_naming_the_table() {
     .await;
     let err = format!("{:#}", migration.expect_err("partitioning an existing table must not be planned"));
     assert!(err.contains("table public.events: its partition key changes (none -> RANGE (at))"), "{err}");
+    // The key reads the same, but PostgreSQL cannot retype the column it names.
+    let (_db, migration) = plan(
+        "partition_key_column_retyped",
+        "CREATE TABLE events (id int, at date NOT NULL, n int) PARTITION BY RANGE (at);",
+        "CREATE TABLE events (id int, at timestamptz NOT NULL, n bigint) PARTITION BY RANGE (at);",
+    )
+    .await;
+    let err = format!("{:#}", migration.expect_err("a partition key's column cannot be retyped"));
+    assert!(
+        err.contains(
+            "column public.events.at from date to timestamp with time zone: cannot alter column \"at\" because it \
+             is part of the partition key of relation \"events\"; PostgreSQL cannot change it in place"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("public.events.n") && !err.contains("[[conversion]]"), "{err}");
 }
 
 round_trip!(
@@ -302,6 +318,77 @@ async fn extension_version_updated_when_declared() {
         plan("extension_unpinned", "CREATE EXTENSION hstore VERSION '1.7';", "CREATE EXTENSION hstore;").await;
     assert!(unpinned.expect("plan").up.is_empty(), "an unpinned version must not be compared");
 }
+
+/// PostgreSQL updates an extension only along the scripts it ships, which never go back (pg_trgm 1.6 has
+/// no path to 1.5). The down migration of an update keeps the newer version instead of asking for a
+/// downgrade that cannot run, and flags it (`extension-version-kept`); an up that would need one is refused.
+#[tokio::test]
+async fn extension_downgrade_without_an_update_path_is_never_planned() {
+    let (db, migration) = plan(
+        "extension_no_downgrade",
+        "CREATE EXTENSION pg_trgm VERSION '1.5'; COMMENT ON EXTENSION pg_trgm IS 'ours';",
+        "CREATE EXTENSION pg_trgm VERSION '1.6'; COMMENT ON EXTENSION pg_trgm IS 'ours';",
+    )
+    .await;
+    let migration = migration.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    assert_eq!(up, vec![r#"ALTER EXTENSION "pg_trgm" UPDATE TO '1.6';"#.to_string()]);
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    assert!(down.is_empty(), "no downgrade is written: {down:?}");
+    let kept: Vec<(&str, &str)> =
+        migration.down.hazards().map(|(step, h)| (step.description.as_str(), h.id.as_str())).collect();
+    assert_eq!(
+        kept,
+        [("keep extension pg_trgm at version 1.6 (no update path to version 1.5)", "extension-version-kept")]
+    );
+    let mut conn = connect::connect(&db.url).await.expect("connect");
+    connect::execute_script(&mut conn, &up, migration.up.transactional).await.expect("apply up");
+    connect::execute_script(&mut conn, &down, migration.down.transactional).await.expect("apply down");
+    assert_eq!(query_strings(&db, "SELECT extversion FROM pg_extension WHERE extname = 'pg_trgm'").await, ["1.6"]);
+
+    let (_db, refused) = plan(
+        "extension_no_downgrade_up",
+        "CREATE EXTENSION pg_trgm VERSION '1.6';",
+        "CREATE EXTENSION pg_trgm VERSION '1.5';",
+    )
+    .await;
+    let error = format!("{:#}", refused.expect_err("a downgrade without a path is refused"));
+    assert!(
+        error.contains(
+            "extension pg_trgm: the schema files pin version 1.5, which ALTER EXTENSION cannot reach from the \
+             installed version 1.6 on this server"
+        ),
+        "{error}"
+    );
+}
+
+/// An extension whose schema changes is moved (`ALTER EXTENSION … SET SCHEMA`), not dropped and created
+/// again (which the columns of its types would block, or lose): its types move with it, so the columns
+/// that use them are not altered.
+#[tokio::test]
+async fn relocatable_extension_moves_to_its_new_schema_with_the_columns_that_use_it() {
+    let current = "CREATE EXTENSION citext; CREATE EXTENSION pg_trgm;
+        CREATE TABLE u (id int PRIMARY KEY, email citext, emails citext[], name text);
+        CREATE INDEX u_name ON u USING gin (name gin_trgm_ops);
+        INSERT INTO u VALUES (1, 'Ada@Example.com', '{A@b}', 'ada');";
+    let desired =
+        "CREATE SCHEMA ext; CREATE EXTENSION citext WITH SCHEMA ext; CREATE EXTENSION pg_trgm WITH SCHEMA ext;
+        CREATE TABLE u (id int PRIMARY KEY, email ext.citext, emails ext.citext[], name text);
+        CREATE INDEX u_name ON u USING gin (name ext.gin_trgm_ops);";
+    let outcome = check("extension_moves", current, desired).await;
+    for sql in [&outcome.up_sql, &outcome.down_sql] {
+        let text = sql.join("\n");
+        assert!(text.contains(r#"ALTER EXTENSION "citext" SET SCHEMA"#), "{text}");
+        assert!(!text.contains("DROP EXTENSION") && !text.contains(" TYPE "), "{text}");
+    }
+}
+
+// Extension comments are compared (when they differ from the one the extension comes with).
+round_trip!(
+    extension_comment_set_and_removed,
+    "CREATE EXTENSION hstore; CREATE EXTENSION pg_trgm; COMMENT ON EXTENSION pg_trgm IS 'trigrams, ours';",
+    "CREATE EXTENSION hstore; COMMENT ON EXTENSION hstore IS 'key/value'; CREATE EXTENSION pg_trgm;"
+);
 
 /// Declared in dependency order (the reference database loads it as written)…
 const ACROSS_KINDS: &str = "CREATE SCHEMA app;

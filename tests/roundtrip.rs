@@ -157,6 +157,58 @@ round_trip!(
     "CREATE TABLE keep (a_id int);"
 );
 
+// A view reads a table's columns, not the table: a table replaced by a view of its name (in another
+// schema than public) still takes the views over it along, dropped before the table and created again.
+round_trip!(
+    views_over_a_table_replaced_by_a_view_are_recreated,
+    "CREATE SCHEMA x; CREATE TABLE x.data (id uuid, name text); CREATE VIEW x.q AS SELECT * FROM x.data;
+     CREATE VIEW x.r AS SELECT name FROM x.q; INSERT INTO x.data VALUES (gen_random_uuid(), 'a');",
+    "CREATE SCHEMA x; CREATE TABLE x.t_data (id uuid, name text); CREATE VIEW x.data AS SELECT * FROM x.t_data;
+     CREATE VIEW x.q AS SELECT * FROM x.data; CREATE VIEW x.r AS SELECT name FROM x.q;"
+);
+
+// A table replaced without a rename hint, as `ALTER TABLE user_ RENAME TO person` leaves it: the new
+// table reuses the old one's primary key name and takes over its sequence, so the old table can only go
+// once the new one exists. The old key's name is moved aside first; never "relation already exists".
+round_trip!(
+    a_replaced_table_moves_its_key_name_aside_for_the_new_one,
+    "CREATE TABLE user_ (id serial PRIMARY KEY, name text); INSERT INTO user_ (name) VALUES ('a');",
+    "CREATE SEQUENCE user__id_seq AS integer;
+     CREATE TABLE person (id int NOT NULL DEFAULT nextval('user__id_seq'), name text, CONSTRAINT user__pkey PRIMARY KEY (id));
+     ALTER SEQUENCE user__id_seq OWNED BY person.id;"
+);
+
+// The same with the name of a plain index of the old table, taken by a constraint of the new one.
+round_trip!(
+    a_replaced_table_moves_its_index_name_aside_for_the_new_one,
+    "CREATE TABLE user_ (id serial, name text); CREATE UNIQUE INDEX user__name_key ON user_ (name);
+     INSERT INTO user_ (name) VALUES ('a');",
+    "CREATE SEQUENCE user__id_seq AS integer;
+     CREATE TABLE person (id int NOT NULL DEFAULT nextval('user__id_seq'), name text, CONSTRAINT user__name_key UNIQUE (name));
+     ALTER SEQUENCE user__id_seq OWNED BY person.id;"
+);
+
+// Names move between kinds of objects in one schema: an index's name to a view, a view's to an index, an
+// enum type's to a table (a table's row type shares its name), a composite type's to a table, a sequence's
+// to an index, a constraint's index to another table's constraint.
+round_trip!(
+    names_move_between_kinds_of_objects,
+    "CREATE TYPE x AS ENUM ('a'); CREATE TYPE c AS (a int); CREATE SEQUENCE s;
+     CREATE TABLE a (id int CONSTRAINT a_key UNIQUE); CREATE INDEX v ON a (id); CREATE VIEW w AS SELECT 1 AS one;",
+    "CREATE TABLE x (id int); CREATE TABLE c (a int); CREATE TABLE a (id int); CREATE INDEX s ON a (id);
+     CREATE VIEW v AS SELECT 1 AS one; CREATE INDEX w ON a (id); CREATE TABLE b (id int CONSTRAINT a_key UNIQUE);"
+);
+
+// A stored generated column reads a column whose type changes (PostgreSQL refuses the change while it
+// exists): it is dropped and added again around it, with its index and the view that reads it.
+round_trip!(
+    generated_column_over_a_column_whose_type_changes,
+    "CREATE TABLE t (id int, n int, d int GENERATED ALWAYS AS (n * 2) STORED); CREATE INDEX td ON t (d);
+     CREATE VIEW v AS SELECT d FROM t; INSERT INTO t (id, n) VALUES (1, 2);",
+    "CREATE TABLE t (id int, n bigint, d int GENERATED ALWAYS AS (n * 2) STORED); CREATE INDEX td ON t (d);
+     CREATE VIEW v AS SELECT d FROM t;"
+);
+
 /// Declared renames keep the data: a row inserted before the migration is still there after it.
 #[tokio::test]
 async fn renames_from_config_and_annotations_keep_rows() {
@@ -301,4 +353,260 @@ async fn generated_pairs_round_trip() {
         })
         .collect();
     assert!(failures.is_empty(), "{} of {count} pairs failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// The history replay (`schema::testkit::replay`) on a history of our own (tests/fixtures/history, twelve
+/// migrations over every managed kind, written as a team would): for every step, planning from the state
+/// before it to the raw `pg_dump` and to the `inspect` of the state after it converges, plans nothing
+/// more, and its down returns.
+#[tokio::test]
+async fn our_history_replays_step_by_step_from_pg_dump_and_inspect() {
+    use schema::testkit::replay;
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    server.ensure_roles(&["history_reader"]).await.expect("roles");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history");
+    let steps = replay::read_history(&dir).expect("history");
+    assert_eq!(steps.len(), 12);
+    let outcomes = replay::replay(server, &steps, &replay::ReplayOptions::default(), |_| {}).await.expect("replay");
+    assert_eq!(outcomes.len(), 24, "every step on both routes");
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| {
+            let files: String = o.files.iter().map(|(file, text)| format!("--- {file}\n{text}\n")).collect();
+            o.failure.as_ref().map(|f| format!("step {} {} ({}): {f}\n{files}", o.index, o.name, o.route.as_str()))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// A unique constraint over the primary key's columns (or repeating another unique constraint, or an
+// exclusion constraint) is a constraint of its own: PostgreSQL would merge it away inside one CREATE
+// TABLE, so the new table must still end up with every one of them.
+round_trip!(
+    unique_constraints_over_primary_key_columns_are_created_apart,
+    "",
+    "CREATE TABLE t (id int PRIMARY KEY, code text);
+     ALTER TABLE t ADD CONSTRAINT t_id_key UNIQUE (id);
+     ALTER TABLE t ADD CONSTRAINT t_code_key UNIQUE (code);
+     ALTER TABLE t ADD CONSTRAINT t_code_again UNIQUE (code);
+     CREATE TABLE span (id int, during tsrange, CONSTRAINT span_a EXCLUDE USING gist (during WITH &&));
+     ALTER TABLE span ADD CONSTRAINT span_b EXCLUDE USING gist (during WITH &&);
+     CREATE TABLE r (t_id int REFERENCES t (id));"
+);
+
+// View options (`check_option`, `security_barrier`, `security_invoker`, a materialized view's storage
+// parameters) are part of the view: created with it, and changed in place.
+round_trip!(
+    view_options_created_and_changed_in_place,
+    "CREATE TABLE t (id int PRIMARY KEY, n int); INSERT INTO t VALUES (1, 1);
+     CREATE VIEW v WITH (security_barrier) AS SELECT id, n FROM t WHERE n > 0 WITH LOCAL CHECK OPTION;
+     CREATE VIEW w AS SELECT id FROM v;
+     CREATE MATERIALIZED VIEW m AS SELECT count(*) AS c FROM t;",
+    "CREATE TABLE t (id int PRIMARY KEY, n int);
+     CREATE VIEW v WITH (security_invoker = true) AS SELECT id, n FROM t WHERE n > 0 WITH CASCADED CHECK OPTION;
+     CREATE VIEW w AS SELECT id FROM v;
+     CREATE VIEW fresh WITH (security_barrier = true) AS SELECT n FROM t WITH CHECK OPTION;
+     CREATE MATERIALIZED VIEW m WITH (fillfactor = 70) AS SELECT count(*) AS c FROM t;"
+);
+
+/// A type change PostgreSQL has no cast for (`integer` → `timestamptz`) is refused while planning: the
+/// error names the column, both types, the down migration's conversion back, and both ways to declare
+/// one. A declared conversion that does not run is refused with PostgreSQL's reason.
+#[tokio::test]
+async fn type_change_without_a_cast_is_refused_naming_the_column_the_types_and_both_fixes() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("conversion_refused").await.expect("database");
+    roundtrip::load_sql(&db.url, "CREATE TABLE events (id int PRIMARY KEY, started int NOT NULL, note text);")
+        .await
+        .expect("load");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = dir.path().join("s.sql");
+    std::fs::write(&schema, "CREATE TABLE events (id int PRIMARY KEY, started timestamptz NOT NULL, note text);")
+        .expect("write");
+    let settings = roundtrip::settings_for(&db, dir.path());
+    let error = roundtrip::planning_error(&settings, "integer has no cast to timestamptz").await;
+    for expected in [
+        "column public.events.started from integer to timestamp with time zone: cannot cast type integer to \
+         timestamp with time zone",
+        "the down migration: column public.events.started back from timestamp with time zone to integer",
+        "-- schema:using <expression>",
+        "-- schema:down-using <expression>",
+        "[[conversion]]\n    table = \"public.events\"\n    column = \"started\"",
+    ] {
+        assert!(error.contains(expected), "missing {expected:?} in:\n{error}");
+    }
+
+    std::fs::write(
+        &schema,
+        "CREATE TABLE events (id int PRIMARY KEY,
+           -- schema:using no_such_function(started)
+           -- schema:down-using extract(epoch FROM started)::integer
+           started timestamptz NOT NULL, note text);",
+    )
+    .expect("write");
+    let error = roundtrip::planning_error(&settings, "the declared conversion calls a missing function").await;
+    assert!(error.contains("the declared conversion `no_such_function(started)` does not run"), "{error}");
+    assert!(error.contains("function no_such_function(integer) does not exist"), "{error}");
+    assert!(!error.contains("down migration"), "the down conversion runs: {error}");
+
+    let mut settings = settings;
+    settings.renames.conversions.push(schema::diff::ColumnConversion {
+        table: schema::pipeline::parse_name("events"),
+        column: "strated".into(),
+        using: Some("to_timestamp(strated)".into()),
+        down_using: None,
+    });
+    let error = roundtrip::planning_error(&settings, "a conversion for a column that does not exist").await;
+    assert!(error.contains("names column public.events.strated, which the schema files do not have"), "{error}");
+    let _ = server.drop_database(&db.name).await;
+}
+
+/// Declared conversions, from the schema files and from diff.toml, convert the rows up and back down,
+/// and stay one step in phased plans.
+#[tokio::test]
+async fn declared_conversions_convert_rows_up_and_back_down() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("conversion_rows").await.expect("database");
+    roundtrip::load_sql(
+        &db.url,
+        "CREATE TABLE events (id int PRIMARY KEY, started int NOT NULL, ended bigint, label text);
+         INSERT INTO events VALUES (1, 1700000000, 1700000100, '5'), (2, 0, NULL, NULL);",
+    )
+    .await
+    .expect("load");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("s.sql"),
+        "CREATE TABLE events (
+             id int PRIMARY KEY,
+             -- schema:using to_timestamp(started)
+             -- schema:down-using extract(epoch FROM started)::integer
+             started timestamptz NOT NULL,
+             ended timestamp, -- schema:using to_timestamp(ended) AT TIME ZONE 'UTC'
+             label int
+         );",
+    )
+    .expect("write");
+    let config = schema::config::Config::parse(
+        &dir.path().join("diff.toml"),
+        &format!(
+            "url = '{}'\nschema_dir = '.'\n[[conversion]]\ntable = 'public.events'\ncolumn = 'ended'\n\
+             down_using = \"extract(epoch FROM ended AT TIME ZONE 'UTC')::bigint\"\n",
+            db.url
+        ),
+    )
+    .expect("diff.toml");
+    let mut settings = schema::pipeline::Settings::from_config(&config, dir.path()).expect("settings");
+    settings.hazards.rewrite.phased = true;
+    let migration = schema::pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    assert!(up.iter().any(|s| s.ends_with("USING to_timestamp(started);")), "{up:?}");
+    // `label` (text to integer, PostgreSQL's own cast) is phased; the declared conversions stay one step.
+    let parts: Vec<&str> = migration.parts.iter().flat_map(|p| p.up.statements()).collect();
+    assert!(parts.iter().any(|s| s.contains("schema_new_label")), "{parts:#?}");
+    assert!(!parts.iter().any(|s| s.contains("schema_new_started") || s.contains("schema_new_ended")), "{parts:#?}");
+    let mut conn = db.connect().await.expect("connect");
+    sqlx::raw_sql("SET TIME ZONE 'Europe/Paris'").execute(&mut conn).await.expect("time zone");
+    schema::dialect::postgres::connect::execute_script(&mut conn, &up, migration.up.transactional).await.expect("up");
+    let converted: Vec<(i32, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT id, extract(epoch FROM started)::bigint, extract(epoch FROM ended AT TIME ZONE 'UTC')::bigint
+         FROM events ORDER BY id",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("rows after up");
+    assert_eq!(converted, [(1, Some(1700000000), Some(1700000100)), (2, Some(0), None)]);
+    assert!(schema::pipeline::migration(&settings).await.expect("plan again").up.is_empty());
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    schema::dialect::postgres::connect::execute_script(&mut conn, &down, migration.down.transactional)
+        .await
+        .expect("down");
+    let back: Vec<(i32, Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT id, started::bigint, ended FROM events ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .expect("rows after down");
+    assert_eq!(back, [(1, Some(1700000000), Some(1700000100)), (2, Some(0), None)]);
+    let _ = server.drop_database(&db.name).await;
+}
+
+// The type of a stored generated column changes without USING (PostgreSQL refuses it there and computes
+// the values again from the expression).
+round_trip!(
+    generated_column_type_change_recomputes_it,
+    "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) STORED); INSERT INTO t (a) VALUES (21);",
+    "CREATE TABLE t (a int, b bigint GENERATED ALWAYS AS (a * 2) STORED);"
+);
+
+// A foreign key whose columns change type on both sides is dropped before the two `ALTER … TYPE` and
+// added again after: in between, `integer` and `text` cannot be compared and PostgreSQL refuses.
+round_trip!(
+    foreign_key_between_columns_that_both_change_type_is_added_again_after_them,
+    "CREATE TABLE p (id text PRIMARY KEY); CREATE TABLE c (id int, pid text REFERENCES p);
+     INSERT INTO p VALUES ('1'), ('2'); INSERT INTO c VALUES (1, '1'), (2, '2');",
+    "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int, pid int REFERENCES p);"
+);
+
+// PostgreSQL refuses to retype a column that a generated column is computed from: the generated column
+// (with its index and the view that reads it) is dropped first and added again after, computed anew.
+round_trip!(
+    generated_column_over_a_retyped_column_is_added_again_after_it,
+    "CREATE TABLE t (id int PRIMARY KEY, n int, m int, g int GENERATED ALWAYS AS (n + m) STORED,
+                     label text GENERATED ALWAYS AS ('#' || n) STORED);
+     CREATE INDEX t_g ON t (g); CREATE VIEW v AS SELECT id, g FROM t;
+     INSERT INTO t (id, n, m) VALUES (1, 5, 1);",
+    "CREATE TABLE t (id int PRIMARY KEY, n bigint, m int, g bigint GENERATED ALWAYS AS (n + m) STORED,
+                     label text GENERATED ALWAYS AS ('#' || n) STORED);
+     CREATE INDEX t_g ON t (g); CREATE VIEW v AS SELECT id, g FROM t;"
+);
+
+/// A conversion names the columns as they are when it runs: a renamed column by its new name in the up
+/// and by its old name in the down. A down expression naming the new one is refused while planning.
+#[tokio::test]
+async fn conversion_of_a_renamed_column_names_it_as_it_is_when_it_runs() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let current = "CREATE TABLE t (id int PRIMARY KEY, started int); INSERT INTO t VALUES (1, 1700000000);";
+    let desired = |down: &str| {
+        format!(
+            "CREATE TABLE t (id int PRIMARY KEY,
+               -- schema:renamed-from started
+               -- schema:using to_timestamp(started_at)
+               -- schema:down-using extract(epoch FROM {down})::integer
+               started_at timestamptz);"
+        )
+    };
+    let outcome = roundtrip::run(server, "conversion_renamed", current, &desired("started")).await.expect("setup");
+    outcome.assert_passed("conversion_renamed");
+    let wrong =
+        roundtrip::run(server, "conversion_renamed_wrong", current, &desired("started_at")).await.expect("setup");
+    let failure = wrong.failure.expect("a down conversion naming the new column is refused");
+    assert!(
+        failure.contains(
+            "the down migration: column public.t.started back from timestamp with time zone to integer: the declared \
+             conversion `extract(epoch FROM started_at)::integer` does not run: column \"started_at\" does not exist"
+        ),
+        "{failure}"
+    );
+}
+
+/// SQLite copies values into a rebuilt table as they are: a declared conversion would be ignored, so it
+/// is an error rather than a silent no-op.
+#[tokio::test]
+async fn a_conversion_declared_for_sqlite_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite:{}", db.display());
+    schema::dialect::execute(&url, &["CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);".to_string()], true)
+        .await
+        .expect("create");
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).expect("mkdir");
+    std::fs::write(
+        schema_dir.join("s.sql"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY,\n  -- schema:using n * 2\n  n TEXT\n);",
+    )
+    .expect("write");
+    let settings = schema::pipeline::Settings { url: Some(url), schema_dir, ..Default::default() };
+    let error = roundtrip::planning_error(&settings, "a conversion with SQLite").await;
+    assert!(error.contains("conversions are used with PostgreSQL only"), "{error}");
 }

@@ -118,7 +118,8 @@ fn readme_first_command_on_a_fresh_clone_writes_only_new_edits() {
     text.push_str("\nCREATE TABLE release_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n");
     std::fs::write(&schema_file, text).unwrap();
     let wrote = generate();
-    assert_eq!(wrote.lines().count(), 2, "{wrote}");
+    assert_eq!(wrote.lines().filter(|l| l.starts_with("wrote ")).count(), 2, "{wrote}");
+    assert!(wrote.contains("\nverified: "), "{wrote}");
     let up =
         names(&project.path().join("generated")).into_iter().find(|n| !committed.contains(n) && n.ends_with(".up.sql"));
     let up = std::fs::read_to_string(project.path().join("generated").join(up.expect("a new up file"))).unwrap();

@@ -21,11 +21,24 @@ pub struct ApplyArgs {
     pub allow_destructive: bool,
     #[command(flatten)]
     pub hazards: super::HazardArgs,
+    #[command(flatten)]
+    pub verify: super::VerifyArgs,
 }
 
 pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<i32> {
     let url = settings.url()?.to_string();
-    let migration = pipeline::migration(settings).await?;
+    // What runs is the one-step plan, in one transaction (or statement by statement); verified as such,
+    // with its reverse, before the database is touched.
+    let checked = pipeline::checked_migration(settings, pipeline::Baseline::Live, args.verify.enabled(), |m| {
+        vec![crate::migrations::RenderedPair {
+            version: "apply".into(),
+            name: "plan".into(),
+            up: crate::migrations::render_file("apply", "plan", "up", &m.up),
+            down: crate::migrations::render_file("apply", "plan", "down", &m.down),
+        }]
+    })
+    .await?;
+    let migration = &checked.migration;
     super::warn_unmanaged(&migration.unmanaged);
     let plan = &migration.up;
     if plan.is_empty() {
@@ -42,6 +55,9 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<i32> {
         text.push_str(&format!("\n{statement}\n"));
     }
     super::emit(&text);
+    if super::refused_by_verification(&checked.verification, "nothing was changed") {
+        return Ok(2);
+    }
     if args.dry_run {
         return Ok(0);
     }

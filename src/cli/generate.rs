@@ -19,6 +19,8 @@ pub struct GenerateArgs {
     pub rewrite: RewriteArgs,
     #[command(flatten)]
     pub baseline: super::BaselineArgs,
+    #[command(flatten)]
+    pub verify: super::VerifyArgs,
 }
 
 /// How the plan is shaped, overriding `[hazards]` `safe_rewrites` / `expand_contract` in diff.toml.
@@ -55,7 +57,12 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
         Ok(baseline) => baseline,
         Err(code) => return Ok(code),
     };
-    let migration = pipeline::migration_from(settings, baseline).await?;
+    let now = chrono::Utc::now();
+    let checked = pipeline::checked_migration(settings, baseline, args.verify.enabled(), |migration| {
+        files(settings, args.name.as_deref(), migration, now)
+    })
+    .await?;
+    let migration = &checked.migration;
     super::warn_unmanaged(&migration.unmanaged);
     if migration.up.is_empty() {
         super::emit("no changes\n");
@@ -74,17 +81,18 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
         );
         return Ok(2);
     }
-    let name = match &args.name {
-        Some(name) => slugify(name),
-        None => derive_name(&migration.up),
-    };
-    let version = migrations::next_version(&settings.out_dir, chrono::Utc::now());
-    let pairs = migrations::write_parts(&settings.out_dir, &version, &name, &migration.parts)?;
+    if super::refused_by_verification(&checked.verification, "nothing was written") {
+        return Ok(2);
+    }
+    let pairs = migrations::write_rendered(&settings.out_dir, &checked.files)?;
     let files: Vec<&std::path::Path> = pairs.iter().flat_map(|p| [p.up.as_path(), p.down.as_path()]).collect();
     migrations::record_in_sum(&settings.out_dir, &files)?;
     let mut text = String::new();
     for path in &files {
         text.push_str(&format!("wrote {}\n", path.display()));
+    }
+    if let crate::verify::Verification::Passed = checked.verification {
+        text.push_str(VERIFIED);
     }
     if migration.parts.iter().any(|p| p.phase == Some(crate::safety::rewrite::Phase::Contract)) {
         text.push_str(
@@ -94,6 +102,24 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
     }
     super::emit(&text);
     Ok(0)
+}
+
+/// Says what verification proved, after the files are listed.
+pub(super) const VERIFIED: &str = "verified: in a scratch database, the up files build the declared schema and the down files restore the current one\n";
+
+/// The files `generate` writes for a migration: named `name` (or after its first changes), versioned
+/// from `now` on.
+pub(super) fn files(
+    settings: &Settings,
+    name: Option<&str>,
+    migration: &pipeline::Migration,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<migrations::RenderedPair> {
+    let name = match name {
+        Some(name) => slugify(name),
+        None => derive_name(&migration.up),
+    };
+    migrations::render_parts(&migrations::next_version(&settings.out_dir, now), &name, &migration.parts)
 }
 
 /// A name from the first changes: `create_users`, `add_bio_and_more`.

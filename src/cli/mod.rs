@@ -22,7 +22,7 @@ Exit codes:
   1  differences found, for checking commands (drift, diff; `plan --exit-code`),
      migrations pending (`migrate status`), or a denied hazard (`lint`)
   2  trouble: usage, configuration, declared schema or database error;
-     `generate` refusing a denied hazard";
+     `generate` refusing a denied hazard; a migration that fails verification";
 
 #[derive(Debug, Parser)]
 #[command(name = "schema", version, about = "Declarative schema diff: edit SQL files, get ordered, reversible migrations", after_help = EXIT_CODES)]
@@ -86,6 +86,35 @@ impl HazardArgs {
         let mut policy = settings.hazards.clone();
         policy.allow(&self.allow_hazard);
         policy
+    }
+}
+
+/// `--no-verify`, shared by the commands that write or apply a migration.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VerifyArgs {
+    /// Do not run the migration (up, then down) in a scratch database first; by default a migration that
+    /// fails there or does not converge is refused
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+impl VerifyArgs {
+    pub fn enabled(&self) -> bool {
+        !self.no_verify
+    }
+}
+
+/// Prints why verification refuses the migration (`what` names what is not done); true when it does.
+pub fn refused_by_verification(verification: &crate::verify::Verification, what: &str) -> bool {
+    match verification.refusal() {
+        Some(message) => {
+            eprintln!(
+                "error: {message}
+{what}"
+            );
+            true
+        }
+        None => false,
     }
 }
 

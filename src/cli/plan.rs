@@ -20,6 +20,8 @@ pub struct PlanArgs {
     pub rewrite: super::generate::RewriteArgs,
     #[command(flatten)]
     pub baseline: super::BaselineArgs,
+    #[command(flatten)]
+    pub verify: super::VerifyArgs,
 }
 
 pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
@@ -28,7 +30,13 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
         Ok(baseline) => baseline,
         Err(code) => return Ok(code),
     };
-    let migration = pipeline::migration_from(settings, baseline).await?;
+    // The files `generate` would write, verified as it verifies them.
+    let now = chrono::Utc::now();
+    let checked = pipeline::checked_migration(settings, baseline, args.verify.enabled(), |migration| {
+        super::generate::files(settings, None, migration, now)
+    })
+    .await?;
+    let migration = &checked.migration;
     super::warn_unmanaged(&migration.unmanaged);
     let policy = args.hazards.policy(settings);
     let up = rewrite::flat_up(&migration.parts);
@@ -56,6 +64,7 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
                 "up": super::steps_with_verdicts(&up, &policy)?,
                 "down": down.steps,
                 "parts": parts,
+                "verification": checked.verification,
             });
             super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));
         }
@@ -84,8 +93,14 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
                     text.push_str(&format!("\n{statement}\n"));
                 }
             }
+            if let crate::verify::Verification::Passed = checked.verification {
+                text.push_str(&format!("\n-- {}", super::generate::VERIFIED));
+            }
             super::emit(&text);
         }
+    }
+    if super::refused_by_verification(&checked.verification, "generate would write nothing") {
+        return Ok(2);
     }
     Ok(if args.exit_code && !migration.up.is_empty() { 1 } else { 0 })
 }

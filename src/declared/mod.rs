@@ -117,6 +117,18 @@ pub enum ObjectKey {
     DefaultPrivileges,
 }
 
+/// A conversion declared in the schema files for a column whose type changes: `-- schema:using <expr>`
+/// (old values to the declared type) and `-- schema:down-using <expr>` (back, for the down migration).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeclaredConversion {
+    pub location: Option<SourceLocation>,
+    pub schema: String,
+    pub table: String,
+    pub column: String,
+    pub using: Option<String>,
+    pub down_using: Option<String>,
+}
+
 /// Renames declared in the schema files with an annotation comment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeclaredRenames {
@@ -135,7 +147,7 @@ pub enum DeclaredError {
     #[error(
         "{location}: {kind} is not managed by this version of schema (it manages schemas, extensions, enum, \
          composite and range types, domains, collations, sequences, tables, partitioned tables and their \
-         partitions, constraints, indexes, views, materialized views, functions, procedures, triggers, \
+         partitions, constraints, indexes, views, materialized views, functions, procedures, aggregates, triggers, \
          row-level security policies, privileges, default privileges, owners and comments); remove the \
          statement from the schema files"
     )]
@@ -495,6 +507,14 @@ fn analyse(location: SourceLocation, sql: &str, dialect: &dyn Dialect) -> Result
                 words_after(sql, dialect, &["IN", "SCHEMA"]).into_iter().map(ObjectKey::Schema).collect();
             return Ok(statement);
         }
+        // An aggregate has no body: its tokens say all it needs. A function's or procedure's body stays
+        // unknown and is read from its tokens below.
+        if let Some((defined, references, true)) = routine_by_keywords(sql, dialect) {
+            statement.defines = vec![defined];
+            statement.references = references;
+            statement.parsed = true;
+            return Ok(statement);
+        }
         if let Some(kind) = unmanaged_by_keywords(sql, dialect) {
             return Err(DeclaredError::Unmanaged { location, kind });
         }
@@ -616,7 +636,8 @@ fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<S
         ),
         // Owners (compared only when ownership is managed: see `prepare`).
         Statement::AlterFunction(alter) => {
-            matches!(alter.kind, sqlparser::ast::AlterFunctionKind::Function)
+            use sqlparser::ast::AlterFunctionKind;
+            matches!(alter.kind, AlterFunctionKind::Function | AlterFunctionKind::Aggregate)
                 && matches!(alter.operation, sqlparser::ast::AlterFunctionOperation::OwnerTo(_))
         }
         Statement::AlterSchema(alter) => {
@@ -837,7 +858,6 @@ fn default_schema(dialect: &dyn Dialect) -> &'static str {
 fn unmanaged_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<String> {
     const UNMANAGED: &[&str] = &[
         "CREATE RULE",
-        "CREATE AGGREGATE",
         "CREATE OPERATOR",
         "CREATE ROLE",
         "CREATE USER",
@@ -1105,6 +1125,19 @@ impl Visitor for References {
         ControlFlow::Continue(())
     }
 
+    /// A set-returning function in FROM (`FROM f(1)`, `LATERAL f(t.a)`) is a call, not a relation (its
+    /// name is also visited as a relation, which finds nothing).
+    fn pre_visit_table_factor(&mut self, factor: &sqlparser::ast::TableFactor) -> ControlFlow<()> {
+        use sqlparser::ast::TableFactor;
+        match factor {
+            TableFactor::Table { name, args: Some(_), .. } | TableFactor::Function { name, .. } => {
+                self.keys.extend(function_key(name));
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
         match expr {
             Expr::Cast { data_type, expr, .. } => {
@@ -1270,6 +1303,8 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
                     match option {
                         sqlparser::ast::UserDefinedTypeRangeOption::Subtype(t) => push_data_type(t, out),
                         sqlparser::ast::UserDefinedTypeRangeOption::Collation(c) => out.extend(collation_key(c)),
+                        sqlparser::ast::UserDefinedTypeRangeOption::SubtypeDiff(f)
+                        | sqlparser::ast::UserDefinedTypeRangeOption::Canonical(f) => out.extend(function_key(f)),
                         _ => {}
                     }
                 }
@@ -1322,22 +1357,56 @@ fn body_references(body: &str) -> Vec<ObjectKey> {
     refs.keys
 }
 
-/// The relations (schema, name) a `LANGUAGE sql` function body in a string reads or writes, or `None`
-/// where the parser cannot read it; unqualified names resolve to `public`. Used to order functions after the
-/// tables they need, which PostgreSQL does not record for such bodies.
-pub fn sql_body_relations(body: &str) -> Option<Vec<(String, String)>> {
+/// What a `LANGUAGE sql` function body in a string names, as (schema, name) pairs; unqualified names
+/// resolve to `public`. PostgreSQL checks such a body when the function is created but records none of
+/// it: this orders functions after the tables, types and functions they need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SqlBodyReferences {
+    /// Tables, views and sequences it reads or writes.
+    pub relations: Vec<(String, String)>,
+    /// Types it casts to.
+    pub types: Vec<(String, String)>,
+    /// Functions and procedures it calls (built-in ones included: the caller matches them against the
+    /// functions it knows).
+    pub functions: Vec<(String, String)>,
+}
+
+/// The references of a `LANGUAGE sql` body in a string, or `None` where the parser cannot read it.
+pub fn sql_body_references(body: &str) -> Option<SqlBodyReferences> {
     let dialect = sqlparser::dialect::PostgreSqlDialect {};
     Parser::parse_sql(&dialect, body).ok()?;
-    let mut out: Vec<(String, String)> = body_references(body)
+    let mut out = SqlBodyReferences::default();
+    for key in body_references(body) {
+        match key {
+            ObjectKey::Relation(s, n) => out.relations.push((s, n)),
+            ObjectKey::Type(s, n) => out.types.push((s, n)),
+            ObjectKey::Function(s, n) => out.functions.push((s, n)),
+            _ => {}
+        }
+    }
+    for list in [&mut out.relations, &mut out.types, &mut out.functions] {
+        list.sort();
+        list.dedup();
+    }
+    Some(out)
+}
+
+/// The identifiers of a body the parser cannot read (folded as PostgreSQL folds them), or `None` where
+/// it cannot even be split into tokens: a function it names may be among them.
+pub fn sql_body_words(body: &str) -> Option<Vec<String>> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, body).tokenize().ok()?;
+    let mut words: Vec<String> = tokens
         .into_iter()
-        .filter_map(|k| match k {
-            ObjectKey::Relation(s, n) => Some((s, n)),
+        .filter_map(|t| match t {
+            sqlparser::tokenizer::Token::Word(w) if w.quote_style.is_some() => Some(w.value),
+            sqlparser::tokenizer::Token::Word(w) => Some(w.value.to_lowercase()),
             _ => None,
         })
         .collect();
-    out.sort();
-    out.dedup();
-    Some(out)
+    words.sort();
+    words.dedup();
+    Some(words)
 }
 
 /// Orders statements so that each comes after the statements defining what it references. Schemas
@@ -1433,10 +1502,15 @@ fn graph<S: std::borrow::Borrow<DeclaredStatement>>(
 ) -> (usize, Vec<(usize, usize)>) {
     let statements: Vec<&DeclaredStatement> = statements.iter().map(|s| s.borrow()).collect();
     let count = statements.len();
-    let mut definers: IndexMap<&ObjectKey, usize> = IndexMap::new();
+    // Overloads of a function share its key: a call waits for every one of them (which one it calls
+    // is not known). Any other key is defined by its first statement.
+    let mut definers: IndexMap<&ObjectKey, Vec<usize>> = IndexMap::new();
     for (i, s) in statements.iter().enumerate() {
         for key in &s.defines {
-            definers.entry(key).or_insert(i);
+            let entry = definers.entry(key).or_default();
+            if entry.is_empty() || matches!(key, ObjectKey::Function(..)) {
+                entry.push(i);
+            }
         }
     }
     // Nodes 0..count are the statements; the nodes after them stand for sets.
@@ -1446,6 +1520,15 @@ fn graph<S: std::borrow::Borrow<DeclaredStatement>>(
         nodes += 1;
         nodes - 1
     };
+    // A name with several overloads is one node waiting for all of them, so that calls add one edge each.
+    let mut overloads: IndexMap<&ObjectKey, usize> = IndexMap::new();
+    for (key, defining) in &definers {
+        if defining.len() > 1 {
+            let node = add_node();
+            edges.extend(defining.iter().map(|&d| (d, node)));
+            overloads.insert(key, node);
+        }
+    }
     // `ALL … IN SCHEMA s` waits for every relation and function defined in `s`.
     let mut all_in: IndexMap<&str, usize> = IndexMap::new();
     for (i, s) in statements.iter().enumerate() {
@@ -1498,7 +1581,13 @@ fn graph<S: std::borrow::Borrow<DeclaredStatement>>(
             }
         }
         for key in &s.references {
-            if let Some(&d) = definers.get(key)
+            if let Some(&node) = overloads.get(key) {
+                // An overload calling its own name: which one it calls is not known, and waiting for
+                // all of them would wait for itself.
+                if !s.defines.contains(key) {
+                    edges.push((node, i));
+                }
+            } else if let Some(&d) = definers.get(key).and_then(|d| d.first())
                 && d != i
             {
                 edges.push((d, i));
@@ -1521,6 +1610,219 @@ fn graph<S: std::borrow::Borrow<DeclaredStatement>>(
         (before, from) = (Some(node), i);
     }
     (nodes, edges)
+}
+
+/// What a `CREATE FUNCTION`, `PROCEDURE` or `AGGREGATE` statement that the parser cannot read defines (a
+/// `BEGIN ATOMIC` body, a procedure, any aggregate), read from its tokens, so that what calls it is loaded
+/// after it rather than before. An aggregate has no body: what it needs (its support functions and state
+/// types, the user types among its arguments) is read too, and is then complete (the third value); a
+/// function's or procedure's body stays unknown.
+fn routine_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<(ObjectKey, Vec<ObjectKey>, bool)> {
+    let tokens = Tokenizer::new(dialect, sql).tokenize().ok()?;
+    let tokens: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_) | Token::EOF)).collect();
+    let keyword = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_uppercase()),
+        _ => None,
+    };
+    let mut at = 0;
+    if keyword(tokens.first()?)? != "CREATE" {
+        return None;
+    }
+    at += 1;
+    if keyword(tokens.get(at)?).as_deref() == Some("OR") {
+        at += 2;
+    }
+    let kind = keyword(tokens.get(at)?)?;
+    if !matches!(kind.as_str(), "FUNCTION" | "PROCEDURE" | "AGGREGATE") {
+        return None;
+    }
+    // A possibly qualified name starting at `at`: its folded parts and the index after it.
+    let name_at = |mut at: usize| -> (Vec<String>, usize) {
+        let mut parts = Vec::new();
+        while let Some(Token::Word(w)) = tokens.get(at) {
+            parts.push(if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() });
+            if !matches!(tokens.get(at + 1), Some(Token::Period)) {
+                return (parts, at + 1);
+            }
+            at += 2;
+        }
+        (parts, at)
+    };
+    let qualified = |mut parts: Vec<String>| -> Option<(String, String)> {
+        let name = parts.pop()?;
+        Some((parts.pop().unwrap_or_else(|| default_schema(dialect).to_string()), name))
+    };
+    let (name, mut at) = name_at(at + 1);
+    let (schema, name) = qualified(name)?;
+    let defined = ObjectKey::Function(schema.clone(), name);
+    let mut references = vec![ObjectKey::Schema(schema)];
+    if kind != "AGGREGATE" {
+        return Some((defined, references, false));
+    }
+    // Arguments, then `(OPTION = value, …)`: each name in the arguments may be a user type.
+    let mut depth = 0usize;
+    while let Some(token) = tokens.get(at) {
+        match token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::Word(_) if depth > 0 => {
+                let option = keyword(token).unwrap_or_default();
+                let follows_eq = matches!(tokens.get(at + 1), Some(Token::Eq));
+                let (value, next) = if follows_eq { name_at(at + 2) } else { name_at(at) };
+                let key = qualified(value);
+                let function_option = matches!(
+                    option.as_str(),
+                    "SFUNC"
+                        | "FINALFUNC"
+                        | "COMBINEFUNC"
+                        | "SERIALFUNC"
+                        | "DESERIALFUNC"
+                        | "MSFUNC"
+                        | "MINVFUNC"
+                        | "MFINALFUNC"
+                );
+                match key {
+                    Some((s, n)) if follows_eq && function_option => references.push(ObjectKey::Function(s, n)),
+                    Some((s, n)) => references.push(ObjectKey::Type(s, n)),
+                    None => {}
+                }
+                at = next.max(at + 1);
+                continue;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    let schemas: Vec<ObjectKey> = references
+        .iter()
+        .filter_map(|k| match k {
+            ObjectKey::Function(s, _) | ObjectKey::Type(s, _) => Some(ObjectKey::Schema(s.clone())),
+            _ => None,
+        })
+        .collect();
+    references.extend(schemas);
+    references.sort();
+    references.dedup();
+    references.retain(|r| *r != defined);
+    Some((defined, references, true))
+}
+
+/// Conversion annotations of columns, `-- schema:using <expression>` and `-- schema:down-using
+/// <expression>`, in the places a column's `-- schema:renamed-from` goes: on their own lines right before
+/// the column definition, or at the end of its line. Each is one line; a column takes at most one of each.
+pub fn conversions(
+    statements: &[DeclaredStatement],
+    dialect: &dyn Dialect,
+) -> Result<Vec<DeclaredConversion>, DeclaredError> {
+    const USING: &str = "schema:using";
+    const DOWN_USING: &str = "schema:down-using";
+    let mut out: Vec<DeclaredConversion> = Vec::new();
+    for statement in statements {
+        if !statement.sql.contains(USING) && !statement.sql.contains(DOWN_USING) {
+            continue;
+        }
+        let Ok(parsed) = Parser::parse_sql(dialect, &statement.sql) else { continue };
+        let [Statement::CreateTable(table)] = parsed.as_slice() else { continue };
+        let Some((schema, name)) = qualify(&table.name) else { continue };
+        let schema = if name_parts(&table.name).len() < 2 { default_schema(dialect).to_string() } else { schema };
+        let offsets = LineOffsets::new(&statement.sql);
+        let tokens = Tokenizer::new(dialect, &statement.sql).tokenize_with_location().unwrap_or_default();
+        let (mut depth, mut columns_seen, mut last_code_line) = (0usize, 0usize, 0u64);
+        let mut column_index: Option<usize> = None;
+        let mut expecting_column = false;
+        // Annotations read on their own lines, waiting for the column definition that follows them.
+        let mut pending: Vec<(bool, String, SourceLocation)> = Vec::new();
+        let mut attach =
+            |index: usize, down: bool, text: String, location: SourceLocation| -> Result<(), DeclaredError> {
+                let Some(column) = table.columns.get(index) else { return Ok(()) };
+                let column = fold(&column.name);
+                let position = out.iter().position(|c| c.schema == schema && c.table == name && c.column == column);
+                let entry = match position {
+                    Some(i) => &mut out[i],
+                    None => {
+                        out.push(DeclaredConversion {
+                            location: Some(location.clone()),
+                            schema: schema.clone(),
+                            table: name.clone(),
+                            column: column.clone(),
+                            ..Default::default()
+                        });
+                        out.last_mut().expect("just pushed")
+                    }
+                };
+                let slot = if down { &mut entry.down_using } else { &mut entry.using };
+                if slot.is_some() {
+                    let mark = if down { DOWN_USING } else { USING };
+                    return Err(DeclaredError::Syntax {
+                        location,
+                        message: format!("column {column} has a second `-- {mark}` annotation; give one expression"),
+                    });
+                }
+                *slot = Some(text);
+                Ok(())
+            };
+        for token in &tokens {
+            match &token.token {
+                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
+                    let comment = comment.trim();
+                    let (down, text) = match (comment.strip_prefix(DOWN_USING), comment.strip_prefix(USING)) {
+                        (Some(text), _) => (true, text),
+                        (None, Some(text)) => (false, text),
+                        (None, None) => continue,
+                    };
+                    let byte = offsets.byte(token.span.start.line, token.span.start.column);
+                    let location =
+                        statement.location.advance(&statement.sql, statement.sql[..byte].chars().count() + 1);
+                    let text = text.trim().trim_end_matches(';').trim().to_string();
+                    if text.is_empty() {
+                        return Err(DeclaredError::Syntax {
+                            location,
+                            message: "`-- schema:using` and `-- schema:down-using` need a SQL expression".into(),
+                        });
+                    }
+                    match column_index {
+                        Some(i) if depth == 1 && token.span.start.line == last_code_line => {
+                            attach(i, down, text, location)?
+                        }
+                        _ if depth == 1 => pending.push((down, text, location)),
+                        _ => {}
+                    }
+                }
+                Token::Whitespace(_) => {}
+                Token::LParen => {
+                    depth += 1;
+                    expecting_column |= depth == 1;
+                    last_code_line = token.span.end.line;
+                }
+                Token::RParen => {
+                    depth = depth.saturating_sub(1);
+                    last_code_line = token.span.end.line;
+                }
+                Token::Comma if depth == 1 => {
+                    expecting_column = true;
+                    last_code_line = token.span.end.line;
+                }
+                _ => {
+                    if depth == 1 && expecting_column {
+                        expecting_column = false;
+                        let starts_constraint = matches!(&token.token, Token::Word(w) if w.quote_style.is_none()
+                            && ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE"]
+                                .contains(&w.value.to_uppercase().as_str()));
+                        column_index = None;
+                        if !starts_constraint && columns_seen < table.columns.len() {
+                            column_index = Some(columns_seen);
+                            for (down, text, location) in pending.drain(..) {
+                                attach(columns_seen, down, text, location)?;
+                            }
+                            columns_seen += 1;
+                        }
+                    }
+                    last_code_line = token.span.end.line;
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Rename annotations, `-- schema:renamed-from old_name`:
@@ -1703,15 +2005,59 @@ mod tests {
         assert!(pos("CREATE TABLE app.t") < pos("CREATE VIEW"));
     }
 
+    /// A call cannot tell which overload it means: it waits for every function of its name, and a
+    /// set-returning function in FROM is a call too.
+    #[test]
+    fn a_call_waits_for_every_overload_and_for_functions_in_from() {
+        let sql = "CREATE FUNCTION z(i int) RETURNS SETOF int LANGUAGE sql AS $$ SELECT i $$;\n\
+                   CREATE FUNCTION a() RETURNS int LANGUAGE sql AS $$ SELECT b('x') $$;\n\
+                   CREATE FUNCTION b(i int) RETURNS int LANGUAGE sql AS $$ SELECT i $$;\n\
+                   CREATE FUNCTION b(t text) RETURNS int LANGUAGE sql AS $$ SELECT length(t) $$;\n\
+                   CREATE FUNCTION c() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM y(1) $$;\n\
+                   CREATE FUNCTION y(i int) RETURNS SETOF int LANGUAGE sql AS $$ SELECT i $$;";
+        let ordered: Vec<String> = order(statements(sql)).into_iter().map(|s| s.sql).collect();
+        let pos = |prefix: &str| ordered.iter().position(|s| s.starts_with(prefix)).unwrap();
+        assert!(pos("CREATE FUNCTION b(t text)") < pos("CREATE FUNCTION a()"), "{ordered:#?}");
+        assert!(pos("CREATE FUNCTION y") < pos("CREATE FUNCTION c()"), "{ordered:#?}");
+    }
+
     #[test]
     fn unmanaged_statements_are_named_with_their_location() {
         let err = split(
             Path::new("f.sql"),
-            "\n  CREATE AGGREGATE my_sum(int) (SFUNC = int4pl, STYPE = int);",
+            "\n  CREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = int, RIGHTARG = int);",
             &PostgreSqlDialect {},
         )
         .unwrap_err();
-        assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE AGGREGATE"));
+        assert_eq!(err.to_string().split(" is not managed").next(), Some("f.sql:2:3: CREATE OPERATOR"));
+    }
+
+    #[test]
+    fn conversion_annotations_before_a_column_or_at_the_end_of_its_line() {
+        let sql = "CREATE TABLE app.events (\n\
+                   \x20   id int,\n\
+                   \x20   -- schema:using to_timestamp(started)\n\
+                   \x20   -- schema:down-using extract(epoch FROM started)::integer\n\
+                   \x20   started timestamptz,\n\
+                   \x20   \"Ended\" timestamp, -- schema:using to_timestamp(\"Ended\") AT TIME ZONE 'UTC';\n\
+                   \x20   CONSTRAINT c CHECK (id > 0) -- schema:using ignored, not a column\n\
+                   );\n\
+                   CREATE TABLE plain (x int);";
+        let found = conversions(&statements(sql), &PostgreSqlDialect {}).unwrap();
+        let found: Vec<(&str, &str, Option<&str>, Option<&str>)> = found
+            .iter()
+            .map(|c| (c.table.as_str(), c.column.as_str(), c.using.as_deref(), c.down_using.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("events", "started", Some("to_timestamp(started)"), Some("extract(epoch FROM started)::integer")),
+                ("events", "Ended", Some("to_timestamp(\"Ended\") AT TIME ZONE 'UTC'"), None),
+            ]
+        );
+        let twice = "CREATE TABLE t (\n  -- schema:using a\n  -- schema:using b\n  a text\n);";
+        let err = conversions(&statements(twice), &PostgreSqlDialect {}).unwrap_err().to_string();
+        assert!(err.starts_with("schema/app.sql:3:3: column a has a second `-- schema:using` annotation"), "{err}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub enum EnumValuePosition {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum CommentTarget {
     Schema(String),
+    Extension(String),
     Type(QualifiedName),
     Sequence(QualifiedName),
     Table(QualifiedName),
@@ -166,10 +167,20 @@ pub enum Change {
     DropRangeType(RangeType),
     CreateCollation(Collation),
     DropCollation(Collation),
+    /// `ALTER EXTENSION … SET SCHEMA`: a relocatable extension's objects move, and what uses them stays.
+    SetExtensionSchema {
+        name: String,
+        from: String,
+        to: String,
+    },
     AlterExtensionVersion {
         name: String,
         from: Option<String>,
         to: String,
+        /// Whether `ALTER EXTENSION … UPDATE` reaches `to` from `from` on the server. An update never goes
+        /// back to an older version unless the extension ships a script for it: a down migration that
+        /// cannot is left at `from`, and says so (hazard `extension-version-kept`); an up is refused.
+        reachable: bool,
     },
     /// An existing table becomes a partition (or takes a new bound after a detach).
     AttachPartition {
@@ -294,7 +305,14 @@ impl Change {
             Change::DropRangeType(t) => format!("drop range type {}", t.name),
             Change::CreateCollation(c) => format!("create collation {}", c.name),
             Change::DropCollation(c) => format!("drop collation {}", c.name),
-            Change::AlterExtensionVersion { name, to, .. } => format!("update extension {name} to version {to}"),
+            Change::SetExtensionSchema { name, to, .. } => format!("move extension {name} to schema {to}"),
+            Change::AlterExtensionVersion { name, to, reachable: true, .. } => {
+                format!("update extension {name} to version {to}")
+            }
+            Change::AlterExtensionVersion { name, from, to, reachable: false } => format!(
+                "keep extension {name} at version {} (no update path to version {to})",
+                from.as_deref().unwrap_or("?")
+            ),
             Change::AttachPartition { table, parent, .. } => format!("attach partition {table} to {parent}"),
             Change::DetachPartition { table, parent, .. } => format!("detach partition {table} from {parent}"),
             Change::SetStorageParameters { table, .. } => format!("set storage parameters of {table}"),
@@ -389,6 +407,7 @@ fn view_word(materialized: bool) -> &'static str {
 fn describe_target(target: &CommentTarget) -> String {
     match target {
         CommentTarget::Schema(s) => format!("schema {s}"),
+        CommentTarget::Extension(x) => format!("extension {x}"),
         CommentTarget::Type(n) => format!("type {n}"),
         CommentTarget::Sequence(n) => format!("sequence {n}"),
         CommentTarget::Table(n) => format!("table {n}"),
@@ -408,7 +427,8 @@ fn describe_target(target: &CommentTarget) -> String {
 pub fn column_change_summary(from: &Column, to: &Column) -> Vec<String> {
     let mut parts = Vec::new();
     if from.data_type != to.data_type {
-        parts.push(format!("type {} -> {}", from.data_type, to.data_type));
+        let using = to.conversion().map(|c| format!(" using {c}")).unwrap_or_default();
+        parts.push(format!("type {} -> {}{using}", from.data_type, to.data_type));
     }
     if from.collation() != to.collation() {
         parts.push("collation".to_string());
@@ -446,12 +466,26 @@ pub fn slugify(text: &str) -> String {
     if out.is_empty() { "migration".to_string() } else { out }
 }
 
-/// Declared renames: the old name in the current database and the new one in the declared schema.
+/// Declared renames: the old name in the current database and the new one in the declared schema; and
+/// declared conversions of columns whose type changes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RenameHints {
     pub tables: Vec<(QualifiedName, QualifiedName)>,
     /// (table under its new name, old column, new column)
     pub columns: Vec<(QualifiedName, String, String)>,
+    pub conversions: Vec<ColumnConversion>,
+}
+
+/// How the values of a column whose type changes are converted, when the database's own cast does not
+/// do (`integer` → `timestamptz`): `using` in the direction of the hints, `down_using` back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnConversion {
+    /// The table and column by their names on the side the hints lead to (the schema files' for the up).
+    pub table: QualifiedName,
+    pub column: String,
+    /// A SQL expression over the row's columns (as they are when the conversion runs) giving the new value.
+    pub using: Option<String>,
+    pub down_using: Option<String>,
 }
 
 impl RenameHints {
@@ -459,7 +493,24 @@ impl RenameHints {
     pub fn reversed(&self) -> RenameHints {
         // Column hints name the table by its new name; in reverse the "new" name is the old one.
         let to_old: IndexMap<&QualifiedName, &QualifiedName> = self.tables.iter().map(|(f, t)| (t, f)).collect();
+        // A conversion names the column as the schema files do; in reverse, as the database does.
+        let old_column = |table: &QualifiedName, column: &str| {
+            self.columns
+                .iter()
+                .find(|(t, _, to)| t == table && to == column)
+                .map_or_else(|| column.to_string(), |(_, from, _)| from.clone())
+        };
         RenameHints {
+            conversions: self
+                .conversions
+                .iter()
+                .map(|c| ColumnConversion {
+                    table: to_old.get(&c.table).map_or_else(|| c.table.clone(), |n| (*n).clone()),
+                    column: old_column(&c.table, &c.column),
+                    using: c.down_using.clone(),
+                    down_using: c.using.clone(),
+                })
+                .collect(),
             tables: self.tables.iter().map(|(f, t)| (t.clone(), f.clone())).collect(),
             columns: self
                 .columns
@@ -503,10 +554,11 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     let converted_columns = types::diff_domains(current, desired, &mut out);
     types::diff_composite_types(current, desired, &mut out);
     types::diff_range_types(current, desired, &mut out);
-    let dropped_columns = diff_tables(current, desired, &mut out);
+    let dropped_columns = diff_tables(current, desired, &hints.conversions, &mut out);
     types::fold_domain_conversions(&converted_columns, &mut out);
-    let dropped_functions = program::diff_functions(current, desired, &program::disturbed_columns(&out), &mut out);
+    let dropped_functions = program::diff_functions(current, desired, &Disturbed::by(&out), &mut out);
     program::release_function_users(current, desired, &dropped_functions, &mut out);
+    program::release_generated_columns(current, desired, &mut out);
     diff_sequences(current, desired, &dropped_columns, &mut out);
     // Views are decided once the column and table changes are known; their changes are listed after
     // the indexes, which need the set of recreated relations.
@@ -514,11 +566,12 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     let recreated_relations = diff_views(current, desired, &out, &mut view_changes);
     diff_indexes(current, desired, &recreated_relations, &mut out);
     recreate_dependent_foreign_keys(current, desired, &mut out);
+    recreate_foreign_keys_across_retyped_columns(current, desired, &mut out);
     program::restore_on_readded_columns(current, desired, &mut out);
     out.extend(view_changes);
-    let disturbed_columns = program::disturbed_columns(&out);
-    program::diff_triggers(current, desired, &recreated_relations, &dropped_functions, &disturbed_columns, &mut out);
-    program::diff_policies(current, desired, &recreated_relations, &dropped_functions, &mut out);
+    let disturbed = Disturbed::by(&out);
+    program::diff_triggers(current, desired, &recreated_relations, &dropped_functions, &disturbed, &mut out);
+    program::diff_policies(current, desired, &recreated_relations, &dropped_functions, &disturbed, &mut out);
     program::diff_row_security(current, desired, &mut out);
     program::diff_grants(current, desired, &recreated_relations, &dropped_functions, &mut out);
     program::diff_default_privileges(current, desired, &mut out);
@@ -557,12 +610,37 @@ fn comment(target: CommentTarget, text: &Option<String>) -> Change {
 fn diff_extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for (name, ext) in &desired.extensions {
         match current.extensions.get(name) {
-            None => out.push(Change::CreateExtension(ext.clone())),
+            None => {
+                out.push(Change::CreateExtension(ext.clone()));
+                if ext.comment.is_some() {
+                    out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
+                }
+            }
+            // Moved in place when it can be: dropped, what uses it would go too (or block the drop).
+            Some(have) if have.schema != ext.schema && have.relocatable => {
+                out.push(Change::SetExtensionSchema {
+                    name: name.clone(),
+                    from: have.schema.clone(),
+                    to: ext.schema.clone(),
+                });
+                out.extend(types::extension_version_change(have, ext));
+                if have.comment != ext.comment {
+                    out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
+                }
+            }
             Some(have) if have.schema != ext.schema => {
                 out.push(Change::DropExtension(have.clone()));
                 out.push(Change::CreateExtension(ext.clone()));
+                if ext.comment.is_some() {
+                    out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
+                }
             }
-            Some(have) => out.extend(types::extension_version_change(have, ext)),
+            Some(have) => {
+                out.extend(types::extension_version_change(have, ext));
+                if have.comment != ext.comment {
+                    out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
+                }
+            }
         }
     }
     for (name, ext) in &current.extensions {
@@ -663,7 +741,12 @@ fn enum_column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) 
 }
 
 /// Diffs tables, columns and constraints; returns the columns that disappear (dropped tables included).
-fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> IndexSet<ColumnRef> {
+fn diff_tables(
+    current: &Catalog,
+    desired: &Catalog,
+    conversions: &[ColumnConversion],
+    out: &mut Vec<Change>,
+) -> IndexSet<ColumnRef> {
     let mut gone = IndexSet::new();
     let mut foreign_keys = Vec::new();
     for (name, want) in &desired.tables {
@@ -678,7 +761,7 @@ fn diff_tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> I
             continue;
         };
         if !types::columns_inherited(have, want) {
-            diff_columns(name, have, want, out, &mut gone);
+            diff_columns(name, have, want, conversions, out, &mut gone);
         }
         diff_constraints(name, have, want, out, &mut foreign_keys);
         types::diff_table_options(name, have, want, out);
@@ -741,20 +824,41 @@ fn diff_columns(
     table: &QualifiedName,
     have: &Table,
     want: &Table,
+    conversions: &[ColumnConversion],
     out: &mut Vec<Change>,
     gone: &mut IndexSet<ColumnRef>,
 ) {
+    // PostgreSQL refuses to retype a column that a generated column is computed from: that generated
+    // column is dropped first and added again after, computed anew.
+    let retyped: IndexSet<&str> = want
+        .columns
+        .values()
+        .filter(|c| have.columns.get(&c.name).is_some_and(|old| old.data_type != c.data_type))
+        .map(|c| c.name.as_str())
+        .collect();
+    let reads_retyped = |old: &Column| {
+        old.generated().is_some()
+            && old
+                .depends_on
+                .iter()
+                .any(|d| matches!(d, ObjectRef::Column(c) if &c.table == table && retyped.contains(c.column.as_str())))
+    };
     for (name, column) in &want.columns {
         match have.columns.get(name) {
             None => out.push(Change::AddColumn { table: table.clone(), column: column.clone() }),
-            Some(old) if old.generated() != column.generated() => {
+            Some(old) if old.generated() != column.generated() || reads_retyped(old) => {
                 // PostgreSQL before 17 cannot change a generation expression in place.
                 gone.insert(ColumnRef { table: table.clone(), column: name.clone() });
                 out.push(Change::DropColumn { table: table.clone(), column: old.clone() });
                 out.push(Change::AddColumn { table: table.clone(), column: column.clone() });
             }
             Some(old) if !column_change_summary(old, column).is_empty() => {
-                out.push(Change::AlterColumn { table: table.clone(), from: old.clone(), to: column.clone() });
+                let mut to = column.clone();
+                if old.data_type != column.data_type {
+                    let declared = conversions.iter().find(|c| &c.table == table && c.column == name.as_str());
+                    to.set_conversion(declared.and_then(|c| c.using.as_deref()));
+                }
+                out.push(Change::AlterColumn { table: table.clone(), from: old.clone(), to });
             }
             Some(_) => {}
         }
@@ -769,7 +873,7 @@ fn diff_columns(
 
 /// Two constraints are the same if only their validation state or comment differs in a way that
 /// does not need a drop.
-fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
+pub(super) fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
     a.kind == b.kind && a.definition == b.definition
 }
 
@@ -852,37 +956,84 @@ fn diff_sequences(current: &Catalog, desired: &Catalog, gone: &IndexSet<ColumnRe
 /// when something it reads changes in a way the database refuses under a view (a column type change,
 /// a dropped column or relation), and so are the views that read a recreated view. Returns the set of
 /// relations that are recreated (their indexes must be recreated too).
-fn diff_views(
+/// What the changes take away from under the objects that depend on it: dropped tables (with their row
+/// types and columns), functions, types and sequences, columns dropped or changed in type or collation, and
+/// enum types rebuilt. PostgreSQL refuses to drop an object while a view, function or policy depends on it,
+/// and a dependant kept in place would go on using the old object: such dependants are dropped first and
+/// created again after.
+pub(super) struct Disturbed(IndexSet<ObjectRef>);
+
+impl Disturbed {
+    pub(super) fn by(changes: &[Change]) -> Disturbed {
+        let mut objects: IndexSet<ObjectRef> = IndexSet::new();
+        let column = |table: &QualifiedName, column: &Name| {
+            ObjectRef::Column(ColumnRef { table: table.clone(), column: column.clone() })
+        };
+        for change in changes {
+            match change {
+                Change::AlterColumn { table, from, to }
+                    if from.data_type != to.data_type || from.collation() != to.collation() =>
+                {
+                    objects.insert(column(table, &from.name));
+                }
+                Change::DropColumn { table, column: c } => {
+                    objects.insert(column(table, &c.name));
+                }
+                Change::DropTable(t) => {
+                    objects.insert(ObjectRef::Relation(t.name.clone()));
+                    objects.insert(ObjectRef::Type(t.name.clone()));
+                    objects.extend(t.columns.keys().map(|c| column(&t.name, c)));
+                }
+                Change::DropFunction(f) => {
+                    objects.insert(ObjectRef::Function(f.id.clone()));
+                }
+                Change::RebuildEnum { from, columns, .. } => {
+                    objects.insert(ObjectRef::Type(from.name.clone()));
+                    objects.extend(columns.iter().map(|use_| ObjectRef::Column(use_.column.clone())));
+                }
+                Change::DropEnum(EnumType { name, .. })
+                | Change::DropDomain(Domain { name, .. })
+                | Change::DropCompositeType(CompositeType { name, .. })
+                | Change::DropRangeType(RangeType { name, .. }) => {
+                    objects.insert(ObjectRef::Type(name.clone()));
+                }
+                Change::DropSequence(s) => {
+                    objects.insert(ObjectRef::Sequence(s.name.clone()));
+                }
+                _ => {}
+            }
+        }
+        Disturbed(objects)
+    }
+
+    /// Whether an object with these dependencies must be dropped and created again, given the functions
+    /// and views that are.
+    pub(super) fn touches(
+        &self,
+        deps: &[ObjectRef],
+        dropped_functions: &IndexSet<FunctionId>,
+        recreated_views: &IndexSet<QualifiedName>,
+    ) -> bool {
+        deps.iter().any(|dep| {
+            self.0.contains(dep)
+                || match dep {
+                    ObjectRef::Function(id) => dropped_functions.contains(id),
+                    ObjectRef::Relation(n) | ObjectRef::Type(n) => recreated_views.contains(n),
+                    ObjectRef::Column(c) => recreated_views.contains(&c.table),
+                    ObjectRef::Sequence(_) | ObjectRef::Collation(_) => false,
+                }
+        })
+    }
+}
+
+/// The views that are dropped and created again: changed ones, and those that read what the plan
+/// disturbs, a function dropped, or another view recreated.
+pub(super) fn views_to_recreate(
     current: &Catalog,
     desired: &Catalog,
-    changes: &[Change],
-    out: &mut Vec<Change>,
+    disturbed: &Disturbed,
+    dropped_functions: &IndexSet<FunctionId>,
 ) -> IndexSet<QualifiedName> {
-    let mut disturbed: IndexSet<ObjectRef> = IndexSet::new();
-    for change in changes {
-        match change {
-            Change::AlterColumn { table, from, to }
-                if from.data_type != to.data_type || from.collation() != to.collation() =>
-            {
-                disturbed.insert(ObjectRef::Column(ColumnRef { table: table.clone(), column: from.name.clone() }));
-            }
-            Change::DropColumn { table, column } => {
-                disturbed.insert(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.name.clone() }));
-            }
-            Change::DropTable(t) => {
-                disturbed.insert(ObjectRef::Relation(t.name.clone()));
-            }
-            Change::DropFunction(f) => {
-                disturbed.insert(ObjectRef::Function(f.id.clone()));
-            }
-            Change::RebuildEnum { columns, .. } => {
-                for use_ in columns {
-                    disturbed.insert(ObjectRef::Column(use_.column.clone()));
-                }
-            }
-            _ => {}
-        }
-    }
     let mut recreate: IndexSet<QualifiedName> = IndexSet::new();
     loop {
         let before = recreate.len();
@@ -895,15 +1046,7 @@ fn diff_views(
                     || want.materialized != have.materialized
                     || want.columns != have.columns
             });
-            let touched = have.depends_on.iter().any(|dep| {
-                disturbed.contains(dep)
-                    || match dep {
-                        ObjectRef::Relation(rel) => recreate.contains(rel),
-                        ObjectRef::Column(c) => recreate.contains(&c.table),
-                        _ => false,
-                    }
-            });
-            if changed || touched {
+            if changed || disturbed.touches(&have.depends_on, dropped_functions, &recreate) {
                 recreate.insert(name.clone());
             }
         }
@@ -911,14 +1054,31 @@ fn diff_views(
             break;
         }
     }
+    recreate
+}
+
+fn diff_views(
+    current: &Catalog,
+    desired: &Catalog,
+    changes: &[Change],
+    out: &mut Vec<Change>,
+) -> IndexSet<QualifiedName> {
+    let recreate = views_to_recreate(current, desired, &Disturbed::by(changes), &IndexSet::new());
     for name in &recreate {
         out.push(Change::DropView(current.views[name].clone()));
     }
     for (name, want) in &desired.views {
         let have = current.views.get(name);
         let kept = have.filter(|_| !recreate.contains(name));
-        if kept.is_none() {
-            out.push(Change::CreateView(want.clone()));
+        match kept {
+            None => out.push(Change::CreateView(want.clone())),
+            // Options change in place (`ALTER … SET (…)`, `RESET (…)`), as a table's storage parameters do.
+            Some(have) if have.options != want.options => out.push(Change::SetStorageParameters {
+                table: name.clone(),
+                from: have.options.clone(),
+                to: want.options.clone(),
+            }),
+            Some(_) => {}
         }
         if kept.and_then(|h| h.comment.as_ref()) != want.comment.as_ref() {
             out.push(comment(
@@ -1014,6 +1174,49 @@ fn recreate_dependent_foreign_keys(current: &Catalog, desired: &Catalog, out: &m
             if let Some(again) = want.constraints.get(&constraint.name)
                 && !added_fks.contains(&id)
             {
+                extra.push(Change::AddConstraint { table: name.clone(), constraint: again.clone() });
+            }
+        }
+    }
+    out.extend(extra);
+}
+
+/// A foreign key whose columns change type on both sides (`text` → `integer` for the key and the column
+/// that references it) cannot stay while the two columns are altered one after the other: in between, the
+/// two types may not be comparable, and PostgreSQL refuses the first `ALTER … TYPE`. Such a foreign key is
+/// dropped before and added again after. (When only one side changes, the state in between is the
+/// declared one, which holds.)
+fn recreate_foreign_keys_across_retyped_columns(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let retyped: IndexSet<(&QualifiedName, &str)> = out
+        .iter()
+        .filter_map(|change| match change {
+            Change::AlterColumn { table, from, to } if from.data_type != to.data_type => {
+                Some((table, to.name.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    if retyped.is_empty() {
+        return;
+    }
+    let touched = |change: &Change, table: &QualifiedName, name: &str| match change {
+        Change::DropConstraint { table: t, constraint } | Change::AddConstraint { table: t, constraint } => {
+            t == table && constraint.name == name
+        }
+        _ => false,
+    };
+    let mut extra = Vec::new();
+    for (name, table) in &current.tables {
+        let Some(want) = desired.tables.get(name) else { continue };
+        for constraint in table.constraints.values() {
+            let Some(target) = &constraint.references else { continue };
+            let local = constraint.columns.iter().any(|c| retyped.contains(&(name, c.as_str())));
+            let remote = target.columns.iter().any(|c| retyped.contains(&(&target.table, c.as_str())));
+            if !(local && remote) || out.iter().any(|c| touched(c, name, &constraint.name)) {
+                continue;
+            }
+            extra.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
+            if let Some(again) = want.constraints.get(&constraint.name) {
                 extra.push(Change::AddConstraint { table: name.clone(), constraint: again.clone() });
             }
         }

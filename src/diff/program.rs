@@ -2,7 +2,7 @@
 //! whose signature or result type changes cannot be replaced in place: it is dropped and created
 //! again, and the views, triggers and policies that call it go and come back with it.
 
-use super::{Change, CommentTarget, comment};
+use super::{Change, CommentTarget, Disturbed, comment};
 use crate::model::*;
 use indexmap::IndexSet;
 
@@ -11,20 +11,22 @@ use indexmap::IndexSet;
 pub(super) fn diff_functions(
     current: &Catalog,
     desired: &Catalog,
-    disturbed_columns: &IndexSet<ColumnRef>,
+    disturbed: &Disturbed,
     out: &mut Vec<Change>,
 ) -> IndexSet<FunctionId> {
     let mut dropped = IndexSet::new();
-    // A function whose body reads a column that changes type is dropped first (PostgreSQL refuses the
-    // change otherwise), and so are the functions calling it.
+    // A function whose body or signature uses what the plan disturbs (a column that changes type, a table,
+    // type or view dropped or created again) is dropped first (PostgreSQL refuses the change otherwise),
+    // and so are the functions calling it.
     loop {
         let before = dropped.len();
+        let views = super::views_to_recreate(current, desired, disturbed, &dropped);
         for (id, have) in &current.functions {
             if dropped.contains(id) {
                 continue;
             }
             let replaceable = desired.functions.get(id).is_some_and(|want| replaceable(have, want));
-            if !replaceable || disturbed(&have.depends_on, &dropped, disturbed_columns) {
+            if !replaceable || disturbed.touches(&have.depends_on, &dropped, &views) {
                 dropped.insert(id.clone());
             }
         }
@@ -64,39 +66,12 @@ fn replaceable(have: &Function, want: &Function) -> bool {
     have.kind == want.kind && have.signature == want.signature && have.returns == want.returns
 }
 
-/// Whether an object that depends on `deps` must be dropped and created again.
-fn disturbed(deps: &[ObjectRef], functions: &IndexSet<FunctionId>, columns: &IndexSet<ColumnRef>) -> bool {
-    deps.iter().any(|d| match d {
-        ObjectRef::Function(id) => functions.contains(id),
-        ObjectRef::Column(c) => columns.contains(c),
-        _ => false,
-    })
-}
-
-/// Columns whose type changes or that are dropped: triggers naming them (`UPDATE OF`, `WHEN`) are
-/// created again.
-pub(super) fn disturbed_columns(changes: &[Change]) -> IndexSet<ColumnRef> {
-    let mut columns = IndexSet::new();
-    for change in changes {
-        match change {
-            Change::AlterColumn { table, from, to } if from.data_type != to.data_type => {
-                columns.insert(ColumnRef { table: table.clone(), column: from.name.clone() });
-            }
-            Change::DropColumn { table, column } => {
-                columns.insert(ColumnRef { table: table.clone(), column: column.name.clone() });
-            }
-            _ => {}
-        }
-    }
-    columns
-}
-
 pub(super) fn diff_triggers(
     current: &Catalog,
     desired: &Catalog,
     recreated_relations: &IndexSet<QualifiedName>,
     dropped_functions: &IndexSet<FunctionId>,
-    disturbed_columns: &IndexSet<ColumnRef>,
+    disturbed: &Disturbed,
     out: &mut Vec<Change>,
 ) {
     let same = |a: &Trigger, b: &Trigger| {
@@ -110,7 +85,7 @@ pub(super) fn diff_triggers(
     for (key, have) in &current.triggers {
         let keep = desired.triggers.get(key).is_some_and(|want| same(have, want))
             && !recreated_relations.contains(&have.table)
-            && !disturbed(&have.depends_on, dropped_functions, disturbed_columns);
+            && !disturbed.touches(&have.depends_on, dropped_functions, recreated_relations);
         if !keep {
             recreate.insert(key);
             out.push(Change::DropTrigger(have.clone()));
@@ -129,11 +104,14 @@ pub(super) fn diff_triggers(
     }
 }
 
+/// Policies are altered in place where they can be; a policy that reads a column that is retyped or
+/// dropped is dropped first and created again after (PostgreSQL refuses both under a policy).
 pub(super) fn diff_policies(
     current: &Catalog,
     desired: &Catalog,
     recreated_relations: &IndexSet<QualifiedName>,
     dropped_functions: &IndexSet<FunctionId>,
+    disturbed: &Disturbed,
     out: &mut Vec<Change>,
 ) {
     let same = |a: &Policy, b: &Policy| Policy { comment: None, ..a.clone() } == Policy { comment: None, ..b.clone() };
@@ -149,7 +127,7 @@ pub(super) fn diff_policies(
     for (key, have) in &current.policies {
         let want = desired.policies.get(key);
         let in_place = !recreated_relations.contains(&have.table)
-            && !disturbed(&have.depends_on, dropped_functions, &IndexSet::new());
+            && !disturbed.touches(&have.depends_on, dropped_functions, recreated_relations);
         match want {
             Some(want) if in_place && same(have, want) => {}
             Some(want) if in_place && alterable(have, want) => {
@@ -235,10 +213,11 @@ fn current_has(current: &Catalog, target: &PrivilegeTarget) -> bool {
     }
 }
 
-/// Column defaults, generated columns, check constraints and indexes that call a function being
+/// Column defaults, generated columns, table constraints, indexes and domains that call a function being
 /// dropped and created again, and are otherwise unchanged: they let go of the function first and take
-/// it up again after (PostgreSQL refuses to drop a function they use). Changed ones are replaced by
-/// the table diff.
+/// it up again after (PostgreSQL refuses to drop a function they use). What they call may be named
+/// differently after (a function whose arguments are renamed), so "unchanged" leaves what they depend on
+/// out, and they take up the desired version. Changed ones are replaced by the table diff.
 pub(super) fn release_function_users(
     current: &Catalog,
     desired: &Catalog,
@@ -251,38 +230,106 @@ pub(super) fn release_function_users(
     let calls = |deps: &[ObjectRef]| {
         deps.iter().any(|d| matches!(d, ObjectRef::Function(id) if dropped_functions.contains(id)))
     };
+    let same_column = |a: &Column, b: &Column| {
+        let (mut a, mut b) = (a.clone(), b.clone());
+        a.retain_dependencies(|_| false);
+        b.retain_dependencies(|_| false);
+        a == b
+    };
     for (name, have) in &current.tables {
         let Some(want) = desired.tables.get(name) else { continue };
         for (column_name, column) in &have.columns {
-            if !(calls(&column.depends_on) && want.columns.get(column_name) == Some(column)) {
+            if !calls(&column.depends_on) {
                 continue;
             }
+            let Some(wanted) = want.columns.get(column_name).filter(|w| same_column(column, w)) else { continue };
             if column.generated().is_some() {
                 // A generation expression cannot be taken off and put back (before PostgreSQL 17): the
                 // column is dropped and added again, computed anew.
                 out.push(Change::DropColumn { table: name.clone(), column: column.clone() });
-                out.push(Change::AddColumn { table: name.clone(), column: column.clone() });
+                out.push(Change::AddColumn { table: name.clone(), column: wanted.clone() });
             } else {
                 let mut released = column.clone();
                 released.default = None;
                 released.retain_dependencies(|d| !matches!(d, ObjectRef::Function(_)));
                 out.push(Change::AlterColumn { table: name.clone(), from: column.clone(), to: released.clone() });
-                out.push(Change::AlterColumn { table: name.clone(), from: released, to: column.clone() });
+                out.push(Change::AlterColumn { table: name.clone(), from: released, to: wanted.clone() });
             }
         }
         for (constraint_name, constraint) in &have.constraints {
-            if calls(&constraint.depends_on) && want.constraints.get(constraint_name) == Some(constraint) {
+            if !calls(&constraint.depends_on) {
+                continue;
+            }
+            if let Some(wanted) =
+                want.constraints.get(constraint_name).filter(|w| super::same_constraint(constraint, w))
+            {
                 out.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
-                out.push(Change::AddConstraint { table: name.clone(), constraint: constraint.clone() });
+                out.push(Change::AddConstraint { table: name.clone(), constraint: wanted.clone() });
             }
         }
     }
+    let same_index = |a: &Index, b: &Index| a.table == b.table && a.unique == b.unique && a.definition == b.definition;
     for (name, index) in &current.indexes {
-        if calls(&index.depends_on) && desired.indexes.get(name) == Some(index) {
+        if !calls(&index.depends_on) {
+            continue;
+        }
+        if let Some(wanted) = desired.indexes.get(name).filter(|w| same_index(index, w)) {
             out.push(Change::DropIndex(index.clone()));
-            out.push(Change::CreateIndex(index.clone()));
+            out.push(Change::CreateIndex(wanted.clone()));
         }
     }
+    // A domain lets go of its constraints and default, and takes them up again as declared; its own
+    // change, if any, becomes those two steps.
+    for (name, have) in &current.domains {
+        let Some(want) = desired.domains.get(name) else { continue };
+        let replaced = out.iter().any(|c| matches!(c, Change::DropDomain(d) if d.name == *name));
+        if replaced || !calls(&have.depends_on) {
+            continue;
+        }
+        out.retain(|c| !matches!(c, Change::AlterDomain { from, .. } if from.name == *name));
+        let mut released = have.clone();
+        released.constraints.clear();
+        released.default = None;
+        released.depends_on.retain(|d| !matches!(d, ObjectRef::Function(_)));
+        out.push(Change::AlterDomain { from: have.clone(), to: released.clone() });
+        out.push(Change::AlterDomain { from: released, to: want.clone() });
+    }
+}
+
+/// A stored generated column that reads a column whose type or collation changes: PostgreSQL refuses the
+/// change while it exists, so it is dropped first and added again after (computed anew), unless the table
+/// diff replaces it already.
+pub(super) fn release_generated_columns(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let retyped: IndexSet<ColumnRef> = out
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterColumn { table, from, to }
+                if from.data_type != to.data_type || from.collation() != to.collation() =>
+            {
+                Some(ColumnRef { table: table.clone(), column: from.name.clone() })
+            }
+            _ => None,
+        })
+        .collect();
+    if retyped.is_empty() {
+        return;
+    }
+    let mut released = Vec::new();
+    for table in retyped.iter().map(|c| &c.table).collect::<IndexSet<_>>() {
+        let (Some(have), Some(want)) = (current.tables.get(table), desired.tables.get(table)) else { continue };
+        for column in have.columns.values().filter(|c| c.generated().is_some()) {
+            let reads_retyped =
+                column.depends_on.iter().any(|d| matches!(d, ObjectRef::Column(c) if retyped.contains(c)));
+            let replaced = out.iter().any(
+                |c| matches!(c, Change::DropColumn { table: t, column: d } if t == table && d.name == column.name),
+            );
+            if let Some(wanted) = want.columns.get(&column.name).filter(|_| reads_retyped && !replaced) {
+                released.push(Change::DropColumn { table: table.clone(), column: column.clone() });
+                released.push(Change::AddColumn { table: table.clone(), column: wanted.clone() });
+            }
+        }
+    }
+    out.extend(released);
 }
 
 /// `ALTER DEFAULT PRIVILEGES`: each entry that differs, granted or revoked.

@@ -216,6 +216,14 @@ fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedNa
         if let Some(partition) = &mut table.partition_of {
             rename(&mut partition.parent);
         }
+        // Generated columns read columns of their own table.
+        for column in table.columns.values_mut() {
+            for dep in column.depends_on.iter_mut() {
+                if let ObjectRef::Column(c) = dep {
+                    rename(&mut c.table);
+                }
+            }
+        }
     }
     for index in catalog.indexes.values_mut() {
         rename(&mut index.table);
@@ -275,6 +283,15 @@ fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &st
         column.name = to.into();
         for constraint in table.constraints.values_mut() {
             rename_in_list(&mut constraint.columns, from, to);
+        }
+        for column in table.columns.values_mut() {
+            for dep in column.depends_on.iter_mut() {
+                if let ObjectRef::Column(c) = dep
+                    && c.column == from
+                {
+                    c.column = to.into();
+                }
+            }
         }
     }
     for table in catalog.tables.values_mut() {

@@ -184,6 +184,7 @@ pub(super) fn extension_version_change(have: &Extension, want: &Extension) -> Op
         name: want.name.clone(),
         from: Some(from.clone()),
         to: to.clone(),
+        reachable: have.update_targets.contains(to),
     })
 }
 
@@ -252,6 +253,20 @@ fn columns_using(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> 
 /// sentence that names the object. Checked before planning; a non-empty list is an error.
 pub fn unsupported(current: &Catalog, desired: &Catalog) -> Vec<String> {
     let mut problems: IndexSet<String> = IndexSet::new();
+    // Only the way up: a down that cannot go back keeps the newer version and says so.
+    for (name, want) in &desired.extensions {
+        if let Some(Change::AlterExtensionVersion { from: Some(from), to, reachable: false, .. }) =
+            current.extensions.get(name).and_then(|have| extension_version_change(have, want))
+        {
+            let targets = &current.extensions[name].update_targets;
+            let reachable = if targets.is_empty() { "none".to_string() } else { targets.join(", ") };
+            problems.insert(format!(
+                "extension {name}: the schema files pin version {to}, which ALTER EXTENSION cannot reach from the \
+                 installed version {from} on this server (versions it can update to: {reachable}); pin one of those, \
+                 or drop and create the extension at {to} by hand"
+            ));
+        }
+    }
     for (current, desired) in [(current, desired), (desired, current)] {
         check_direction(current, desired, &mut problems);
     }

@@ -89,7 +89,9 @@ pub fn object_ddl(
     for extension in catalog.extensions.values() {
         // The version is compared by the plan, and only when the declared side pins one.
         let unpinned = Extension { version: None, ..extension.clone() };
-        out.insert(("extension", extension.name.clone()), render(Change::CreateExtension(unpinned)) + "\n");
+        let mut ddl = vec![render(Change::CreateExtension(unpinned))];
+        ddl.extend(comment(diff::CommentTarget::Extension(extension.name.clone()), &extension.comment));
+        out.insert(("extension", extension.name.clone()), ddl.join("\n") + "\n");
     }
     for enum_type in catalog.enums.values() {
         let mut ddl = vec![render(Change::CreateEnum(enum_type.clone()))];
@@ -191,6 +193,7 @@ pub fn object_ddl(
         let kind = match function.kind {
             FunctionKind::Function => "function",
             FunctionKind::Procedure => "procedure",
+            FunctionKind::Aggregate => "aggregate",
         };
         out.insert((kind, function.id.to_string()), ddl.join("\n") + "\n");
     }

@@ -163,6 +163,52 @@ fn write_new(path: &Path, text: &str) -> Result<(), MigrationError> {
     file.write_all(text.as_bytes()).map_err(|source| MigrationError::Io { path: path.into(), source })
 }
 
+/// The text of one up/down pair of a rewritten plan, as it is written (and verified before it is).
+#[derive(Debug, Clone)]
+pub struct RenderedPair {
+    pub version: String,
+    /// The migration's name with the part's suffix (`add_bio_online`).
+    pub name: String,
+    pub up: String,
+    pub down: String,
+}
+
+impl RenderedPair {
+    /// `<version>_<name>.<direction>.sql`.
+    pub fn file_name(&self, direction: Direction) -> String {
+        format!("{}_{}.{direction}.sql", self.version, self.name)
+    }
+
+    pub fn text(&self, direction: Direction) -> &str {
+        match direction {
+            Direction::Up => &self.up,
+            Direction::Down => &self.down,
+        }
+    }
+}
+
+/// The files of a rewritten plan, one pair per part, with versions one second apart from
+/// `first_version` on.
+pub fn render_parts(first_version: &str, name: &str, parts: &[Part]) -> Vec<RenderedPair> {
+    let mut pairs: Vec<RenderedPair> = Vec::with_capacity(parts.len());
+    for part in parts {
+        let version = match pairs.last() {
+            None => first_version.to_string(),
+            Some(last) => chrono::NaiveDateTime::parse_from_str(&last.version, "%Y%m%d%H%M%S")
+                .map(|t| (t + chrono::Duration::seconds(1)).format("%Y%m%d%H%M%S").to_string())
+                .unwrap_or_else(|_| last.version.clone()),
+        };
+        let name = if part.suffix.is_empty() { name.to_string() } else { format!("{name}_{}", part.suffix) };
+        pairs.push(RenderedPair {
+            up: render_part_file(&version, &name, "up", part),
+            down: render_part_file(&version, &name, "down", part),
+            version,
+            name,
+        });
+    }
+    pairs
+}
+
 /// Writes the files of a rewritten plan, one pair per part, with versions one second apart from
 /// `first_version` on (always later than every existing one). Writes nothing if any file exists.
 pub fn write_parts(
@@ -171,34 +217,27 @@ pub fn write_parts(
     name: &str,
     parts: &[Part],
 ) -> Result<Vec<WrittenPair>, MigrationError> {
-    let mut versions = vec![first_version.to_string()];
-    for _ in 1..parts.len() {
-        let last = versions.last().cloned().unwrap_or_default();
-        let next = chrono::NaiveDateTime::parse_from_str(&last, "%Y%m%d%H%M%S")
-            .map(|t| (t + chrono::Duration::seconds(1)).format("%Y%m%d%H%M%S").to_string())
-            .unwrap_or(last);
-        versions.push(next);
-    }
-    let names: Vec<String> = parts
-        .iter()
-        .map(|p| if p.suffix.is_empty() { name.to_string() } else { format!("{name}_{}", p.suffix) })
-        .collect();
+    write_rendered(dir, &render_parts(first_version, name, parts))
+}
+
+/// Writes rendered pairs. Writes nothing if any file exists; removes what it wrote if a write fails.
+pub fn write_rendered(dir: &Path, pairs: &[RenderedPair]) -> Result<Vec<WrittenPair>, MigrationError> {
     std::fs::create_dir_all(dir).map_err(|source| MigrationError::Io { path: dir.into(), source })?;
-    for (version, name) in versions.iter().zip(&names) {
-        for direction in ["up", "down"] {
-            let path = dir.join(format!("{version}_{name}.{direction}.sql"));
+    for pair in pairs {
+        for direction in [Direction::Up, Direction::Down] {
+            let path = dir.join(pair.file_name(direction));
             if path.exists() {
                 return Err(MigrationError::Exists(path));
             }
         }
     }
     let mut written: Vec<PathBuf> = Vec::new();
-    let mut pairs = Vec::new();
-    for ((version, name), part) in versions.iter().zip(&names).zip(parts) {
-        let up = dir.join(format!("{version}_{name}.up.sql"));
-        let down = dir.join(format!("{version}_{name}.down.sql"));
-        for (path, direction) in [(&up, "up"), (&down, "down")] {
-            if let Err(e) = write_new(path, &render_part_file(version, name, direction, part)) {
+    let mut out = Vec::new();
+    for pair in pairs {
+        let up = dir.join(pair.file_name(Direction::Up));
+        let down = dir.join(pair.file_name(Direction::Down));
+        for (path, direction) in [(&up, Direction::Up), (&down, Direction::Down)] {
+            if let Err(e) = write_new(path, pair.text(direction)) {
                 for path in &written {
                     let _ = std::fs::remove_file(path);
                 }
@@ -206,9 +245,9 @@ pub fn write_parts(
             }
             written.push(path.clone());
         }
-        pairs.push(WrittenPair { version: version.clone(), up, down });
+        out.push(WrittenPair { version: pair.version.clone(), up, down });
     }
-    Ok(pairs)
+    Ok(out)
 }
 
 /// The phase a migration file names in its header (`-- schema:phase contract`), if any.
@@ -242,7 +281,8 @@ pub fn is_transactional(text: &str) -> bool {
 pub const SUM_FILE: &str = "schema.sum";
 
 /// Which way a migration file goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Direction {
     Up,
     Down,

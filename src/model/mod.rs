@@ -78,6 +78,15 @@ pub struct Extension {
     pub schema: String,
     /// The installed version; `None` on the declared side when the schema files do not pin one.
     pub version: Option<String>,
+    /// The versions `ALTER EXTENSION … UPDATE TO` reaches from the installed one on this server (PostgreSQL's
+    /// `pg_extension_update_paths`); usually none are older ones.
+    pub update_targets: Vec<String>,
+    /// Set only when it differs from the comment the extension comes with.
+    pub comment: Option<String>,
+    /// Whether its objects can move to another schema (`ALTER EXTENSION … SET SCHEMA`).
+    pub relocatable: bool,
+    /// The types it creates (not their array types), by name in its schema.
+    pub types: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -183,6 +192,7 @@ struct ColumnExtra {
     generated: Option<Box<str>>,
     collation: Option<Box<str>>,
     comment: Option<Box<str>>,
+    conversion: Option<Box<str>>,
 }
 
 impl ColumnExtras {
@@ -265,6 +275,13 @@ impl Column {
         self.extras.get().and_then(|e| e.comment.as_deref())
     }
 
+    /// The SQL expression that converts the old values to this column's type, declared for a type change
+    /// (`-- schema:using …`, `[[conversion]]`). Set only on the new column of a planned type change, never
+    /// in a catalog: it says how the change is made, not what the column is.
+    pub fn conversion(&self) -> Option<&str> {
+        self.extras.get().and_then(|e| e.conversion.as_deref())
+    }
+
     pub fn set_identity_options(&mut self, options: Option<impl Into<Box<str>>>) {
         let options = boxed(options);
         self.extras.update(|e| e.identity_options = options);
@@ -283,6 +300,11 @@ impl Column {
     pub fn set_comment(&mut self, comment: Option<impl Into<Box<str>>>) {
         let comment = boxed(comment);
         self.extras.update(|e| e.comment = comment);
+    }
+
+    pub fn set_conversion(&mut self, expression: Option<impl Into<Box<str>>>) {
+        let expression = boxed(expression);
+        self.extras.update(|e| e.conversion = expression);
     }
 }
 
@@ -375,6 +397,9 @@ pub struct View {
     pub comment: Option<String>,
     /// Comments on the view's columns (`COMMENT ON COLUMN view.column`), by column.
     pub column_comments: IndexMap<String, String>,
+    /// Options as (name, value), in catalog order: `check_option`, `security_barrier`, `security_invoker`
+    /// of a view, storage parameters of a materialized view (PostgreSQL's `WITH (…)`).
+    pub options: Vec<(String, String)>,
 }
 
 /// A trigger, kept as the database's own definition (its full `CREATE TRIGGER` statement).

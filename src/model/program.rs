@@ -26,6 +26,8 @@ impl fmt::Display for FunctionId {
 pub enum FunctionKind {
     Function,
     Procedure,
+    /// An aggregate (`CREATE AGGREGATE`): its definition names its support functions instead of a body.
+    Aggregate,
 }
 
 impl FunctionKind {
@@ -33,6 +35,7 @@ impl FunctionKind {
         match self {
             FunctionKind::Function => "FUNCTION",
             FunctionKind::Procedure => "PROCEDURE",
+            FunctionKind::Aggregate => "AGGREGATE",
         }
     }
 }
@@ -54,6 +57,15 @@ pub struct Function {
     /// False when what the body uses is unknown (a PL/pgSQL body, or a SQL body the parser could not
     /// read): the function is then ordered conservatively, and its statement says so.
     pub body_dependencies_known: bool,
+    /// Functions a body in a string calls, which PostgreSQL checks when the function is created but does
+    /// not record (`LANGUAGE sql … AS $$ SELECT b(1) $$`): known from the body and the order in which the
+    /// database created them. Only creating the function waits for them; its text says the rest, so
+    /// neither the diff nor drops look at them.
+    pub calls: Vec<FunctionId>,
+    /// The name and argument types calls resolve by, as the database prints them (`public.pos(integer)`):
+    /// argument names are not part of it, so a function whose arguments are renamed takes the place of
+    /// the old one, which must be gone first.
+    pub call_signature: String,
 }
 
 /// A row-level security policy on a table.

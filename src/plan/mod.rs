@@ -18,10 +18,19 @@ mod types;
 enum Key<'a> {
     Schema(&'a str),
     Extension(&'a str),
+    /// A type by name: an enum, domain, composite or range type, or the row type every table and view has
+    /// under its own name (`RETURNS SETOF t`, an argument of type `t`, a column of type `t`).
     Type(&'a QualifiedName),
     Sequence(&'a QualifiedName),
     Relation(&'a QualifiedName),
+    /// A name in a schema's namespace of relations, which tables, views, sequences, indexes (those behind
+    /// primary key, unique and exclusion constraints too) and composite types share: a change that frees
+    /// it goes before one that takes it. (schema, name)
+    RelationName(&'a str, &'a str),
     Column(&'a QualifiedName, &'a str),
+    /// A column's NOT NULL: a primary key needs it, and PostgreSQL refuses to drop it while a primary key
+    /// holds the column.
+    NotNull(&'a QualifiedName, &'a str),
     Constraint(&'a QualifiedName, &'a str),
     /// A primary key, unique constraint or unique index over these (sorted) columns: what a foreign
     /// key referencing them needs.
@@ -33,6 +42,8 @@ enum Key<'a> {
     /// Room among a partitioned table's partitions: partitions leave before others arrive.
     PartitionSlot(&'a QualifiedName),
     Function(&'a FunctionId),
+    /// A function's place among overloads: its name and argument types ([`Function::call_signature`]).
+    FunctionSignature(&'a str),
     /// A policy on a table.
     Policy(&'a QualifiedName, &'a str),
     Privilege(&'a GrantKey),
@@ -124,6 +135,11 @@ fn edges(effects: &[Effects]) -> IndexSet<(usize, usize)> {
         }
         for key in &e.held {
             for &r in removers.get(key).into_iter().flatten() {
+                // A change that uses the object before and after, while another one replaces it in place
+                // (an enum type rebuilt), needs the new version: it goes after.
+                if e.needs.contains(key) && effects[r].provides.contains(key) {
+                    continue;
+                }
                 edges.insert((i, r));
             }
         }
@@ -160,7 +176,12 @@ pub fn dependencies(ordered: &[Change]) -> Vec<Vec<usize>> {
 pub fn same_object(a: &Change, b: &Change) -> bool {
     fn keys(c: &Change) -> Vec<Key<'_>> {
         let e = effects(c);
-        e.provides.into_iter().chain(e.removes).filter(|k| !matches!(k, Key::UniqueColumns(..))).collect()
+        // Namespaces and key columns are shared by different objects.
+        e.provides
+            .into_iter()
+            .chain(e.removes)
+            .filter(|k| !matches!(k, Key::UniqueColumns(..) | Key::RelationName(..) | Key::FunctionSignature(..)))
+            .collect()
     }
     let theirs = keys(b);
     keys(a).iter().any(|k| theirs.contains(k))
@@ -209,6 +230,7 @@ fn priority(change: &Change) -> u8 {
         | Change::DropRangeType(_)
         | Change::CreateCollation(_)
         | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
@@ -252,6 +274,9 @@ fn sorted(columns: &[Name]) -> Box<[&str]> {
 /// The objects a constraint needs, besides its own table.
 fn constraint_needs<'a>(table: &'a QualifiedName, c: &'a Constraint) -> Vec<Key<'a>> {
     let mut keys: Vec<Key> = column_keys(table, &c.columns).collect();
+    if c.kind == ConstraintKind::PrimaryKey {
+        keys.extend(c.columns.iter().map(|column| Key::NotNull(table, column)));
+    }
     keys.extend(c.depends_on.iter().map(ref_key));
     if let Some(target) = &c.references {
         keys.push(Key::Relation(&target.table));
@@ -266,11 +291,32 @@ fn constraint_provides<'a>(table: &'a QualifiedName, c: &'a Constraint) -> Vec<K
     if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
         keys.push(Key::UniqueColumns(table, sorted(&c.columns)));
     }
+    keys.extend(constraint_index_name(table, c));
     keys
+}
+
+/// The name of the index behind a primary key, unique or exclusion constraint: the constraint's.
+fn constraint_index_name<'a>(table: &'a QualifiedName, c: &'a Constraint) -> Option<Key<'a>> {
+    match c.kind {
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => {
+            Some(Key::RelationName(&table.schema, &c.name))
+        }
+        ConstraintKind::Check | ConstraintKind::ForeignKey => None,
+    }
+}
+
+fn relation_name(name: &QualifiedName) -> Key<'_> {
+    Key::RelationName(&name.schema, &name.name)
 }
 
 fn column_needs(column: &Column) -> impl Iterator<Item = Key<'_>> {
     column.depends_on.iter().map(ref_key)
+}
+
+/// The column's keys: the column, and its NOT NULL when it has one.
+fn column_own_keys<'a>(table: &'a QualifiedName, column: &'a Column) -> impl Iterator<Item = Key<'a>> {
+    let not_null = column.not_null.then(|| Key::NotNull(table, &column.name));
+    std::iter::once(Key::Column(table, &column.name)).chain(not_null)
 }
 
 fn effects(change: &Change) -> Effects<'_> {
@@ -297,8 +343,10 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::AddEnumValue { name, .. } => e.provides.push(Key::Type(name)),
         Change::RebuildEnum { to, columns, .. } => {
             // The type is replaced in place and the columns using it are converted by this change
-            // itself; what reads those columns (views) must go first and come back after.
+            // itself; what uses the old type or reads those columns (views, functions) must go first and
+            // come back after.
             e.provides.push(Key::Type(&to.name));
+            e.removes.push(Key::Type(&to.name));
             for use_ in columns {
                 let key = Key::Column(&use_.column.table, &use_.column.column);
                 e.provides.push(key.clone());
@@ -307,10 +355,12 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::CreateSequence(s) => {
             e.provides.push(Key::Sequence(&s.name));
+            e.provides.push(relation_name(&s.name));
             e.needs.push(Key::Schema(&s.name.schema));
         }
         Change::DropSequence(s) => {
             e.removes.push(Key::Sequence(&s.name));
+            e.removes.push(relation_name(&s.name));
             e.held.push(Key::Schema(&s.name.schema));
         }
         Change::AlterSequence { to, .. } => e.provides.push(Key::Sequence(&to.name)),
@@ -326,9 +376,11 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::CreateTable(t) => {
             e.provides.push(Key::Relation(&t.name));
+            e.provides.push(Key::Type(&t.name));
+            e.provides.push(relation_name(&t.name));
             e.needs.push(Key::Schema(&t.name.schema));
             for column in t.columns.values() {
-                e.provides.push(Key::Column(&t.name, &column.name));
+                e.provides.extend(column_own_keys(&t.name, column));
                 e.needs.extend(column_needs(column));
             }
             for c in t.constraints.values() {
@@ -338,30 +390,41 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::DropTable(t) => {
             e.removes.push(Key::Relation(&t.name));
+            e.removes.push(Key::Type(&t.name));
+            e.removes.push(relation_name(&t.name));
             e.held.push(Key::Schema(&t.name.schema));
             for column in t.columns.values() {
-                e.removes.push(Key::Column(&t.name, &column.name));
+                e.removes.extend(column_own_keys(&t.name, column));
                 e.held.extend(column_needs(column));
             }
+            // The names of its constraints' indexes are not freed here: the dialect moves a name that
+            // another object takes aside first ([`SqlRenderer::adapt`]), since the table itself may have
+            // to wait for that object (a sequence moving over to it).
             for c in t.constraints.values() {
-                e.removes.extend(constraint_provides(&t.name, c));
+                let index_name = constraint_index_name(&t.name, c);
+                e.removes
+                    .extend(constraint_provides(&t.name, c).into_iter().filter(|k| Some(k) != index_name.as_ref()));
                 e.held.extend(constraint_needs(&t.name, c).into_iter().filter(|k| !is_own(k, &t.name)));
             }
         }
         Change::RenameTable { from, to } => {
             e.removes.push(Key::Relation(from));
+            e.removes.push(Key::Type(from));
+            e.removes.push(relation_name(from));
             e.provides.push(Key::Relation(to));
+            e.provides.push(Key::Type(to));
+            e.provides.push(relation_name(to));
             e.needs.push(Key::Schema(&to.schema));
         }
         Change::AddColumn { table, column } => {
-            e.provides.push(Key::Column(table, &column.name));
+            e.provides.extend(column_own_keys(table, column));
             e.needs.push(Key::Relation(table));
             e.needs.extend(column_needs(column));
         }
         Change::DropColumn { table, column } => {
             // Every change to an existing table runs after a rename of that table.
             e.needs.push(Key::Relation(table));
-            e.removes.push(Key::Column(table, &column.name));
+            e.removes.extend(column_own_keys(table, column));
             e.held.extend(column_needs(column));
         }
         Change::RenameColumn { table, from, to } => {
@@ -370,18 +433,28 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
         }
         Change::RenameConstraint { table, from, to } => {
+            // The constraint's kind is not known here: the name may be an index's.
             e.removes.push(Key::Constraint(table, from));
+            e.removes.push(Key::RelationName(&table.schema, from));
             e.provides.push(Key::Constraint(table, to));
+            e.provides.push(Key::RelationName(&table.schema, to));
             e.needs.push(Key::Relation(table));
+            // Before the table is dropped (a name moved aside).
+            e.held.push(Key::Relation(table));
         }
         Change::RenameSequence { from, to } => {
             e.removes.push(Key::Sequence(from));
+            e.removes.push(relation_name(from));
             e.provides.push(Key::Sequence(to));
+            e.provides.push(relation_name(to));
         }
         Change::RenameIndex { table, from, to } => {
             e.removes.push(Key::Index(from));
+            e.removes.push(relation_name(from));
             e.provides.push(Key::Index(to));
+            e.provides.push(relation_name(to));
             e.needs.push(Key::Relation(table));
+            e.held.push(Key::Relation(table));
         }
         Change::AlterColumn { table, from, to } => {
             let key = Key::Column(table, &to.name);
@@ -392,6 +465,11 @@ fn effects(change: &Change) -> Effects<'_> {
             // Only changes of type or collation disturb the objects that read the column.
             if from.data_type != to.data_type || from.collation() != to.collation() {
                 e.removes.push(key);
+            }
+            match (from.not_null, to.not_null) {
+                (false, true) => e.provides.push(Key::NotNull(table, &to.name)),
+                (true, false) => e.removes.push(Key::NotNull(table, &to.name)),
+                _ => {}
             }
         }
         Change::AddConstraint { table, constraint } => {
@@ -410,6 +488,7 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::CreateIndex(i) => {
             e.provides.push(Key::Index(&i.name));
+            e.provides.push(relation_name(&i.name));
             if i.unique {
                 e.provides.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));
             }
@@ -419,6 +498,7 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::DropIndex(i) => {
             e.needs.push(Key::Relation(&i.table));
             e.removes.push(Key::Index(&i.name));
+            e.removes.push(relation_name(&i.name));
             if i.unique {
                 e.removes.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));
             }
@@ -426,12 +506,16 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::CreateView(v) => {
             e.provides.push(Key::Relation(&v.name));
+            e.provides.push(Key::Type(&v.name));
+            e.provides.push(relation_name(&v.name));
             e.provides.extend(column_keys(&v.name, &v.columns));
             e.needs.push(Key::Schema(&v.name.schema));
             e.needs.extend(v.depends_on.iter().map(ref_key));
         }
         Change::DropView(v) => {
             e.removes.push(Key::Relation(&v.name));
+            e.removes.push(Key::Type(&v.name));
+            e.removes.push(relation_name(&v.name));
             e.removes.extend(column_keys(&v.name, &v.columns));
             e.held.push(Key::Schema(&v.name.schema));
             e.held.extend(v.depends_on.iter().map(ref_key));
@@ -451,12 +535,14 @@ fn effects(change: &Change) -> Effects<'_> {
             // What reads the old table goes first; the new table provides it all again.
             e.provides.push(Key::Relation(&to.name));
             e.removes.push(Key::Relation(&from.name));
+            e.provides.push(relation_name(&to.name));
+            e.removes.push(relation_name(&from.name));
             for column in from.columns.values() {
-                e.removes.push(Key::Column(&from.name, &column.name));
+                e.removes.extend(column_own_keys(&from.name, column));
                 e.held.extend(column_needs(column));
             }
             for column in to.columns.values() {
-                e.provides.push(Key::Column(&to.name, &column.name));
+                e.provides.extend(column_own_keys(&to.name, column));
                 e.needs.extend(column_needs(column));
             }
             for c in from.constraints.values() {
@@ -471,6 +557,7 @@ fn effects(change: &Change) -> Effects<'_> {
             use crate::diff::CommentTarget as T;
             e.needs.push(match target {
                 T::Schema(s) => Key::Schema(s),
+                T::Extension(x) => Key::Extension(x),
                 T::Type(n) => Key::Type(n),
                 T::Sequence(n) => Key::Sequence(n),
                 T::Table(n) | T::View { name: n, .. } => Key::Relation(n),
@@ -492,6 +579,7 @@ fn effects(change: &Change) -> Effects<'_> {
         | Change::DropRangeType(_)
         | Change::CreateCollation(_)
         | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
@@ -499,17 +587,21 @@ fn effects(change: &Change) -> Effects<'_> {
         | Change::SetUnlogged { .. } => types::effects(change, &mut e),
         Change::CreateFunction(f) => {
             e.provides.push(Key::Function(&f.id));
+            e.provides.push(Key::FunctionSignature(&f.call_signature));
             e.needs.push(Key::Schema(&f.id.name.schema));
             e.needs.extend(f.depends_on.iter().map(ref_key));
+            e.needs.extend(f.calls.iter().map(Key::Function));
         }
         Change::DropFunction(f) => {
             e.removes.push(Key::Function(&f.id));
+            e.removes.push(Key::FunctionSignature(&f.call_signature));
             e.held.push(Key::Schema(&f.id.name.schema));
             e.held.extend(f.depends_on.iter().map(ref_key));
         }
         Change::ReplaceFunction { from, to } => {
             e.provides.push(Key::Function(&to.id));
             e.needs.extend(to.depends_on.iter().map(ref_key));
+            e.needs.extend(to.calls.iter().map(Key::Function));
             e.held.extend(from.depends_on.iter().map(ref_key));
         }
         Change::CreatePolicy(p) => {
@@ -576,7 +668,7 @@ fn privilege_target_keys(target: &PrivilegeTarget) -> Vec<Key<'_>> {
 /// Keys that belong to the table itself (a self-referencing foreign key needs nothing outside it).
 fn is_own(key: &Key, table: &QualifiedName) -> bool {
     match key {
-        Key::Relation(n) | Key::Column(n, _) | Key::UniqueColumns(n, _) => *n == table,
+        Key::Relation(n) | Key::Column(n, _) | Key::NotNull(n, _) | Key::UniqueColumns(n, _) => *n == table,
         _ => false,
     }
 }

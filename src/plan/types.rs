@@ -1,7 +1,7 @@
 //! Dependency facts of the changes to domains, composite and range types, collations, extension
 //! versions, partitions and table options (see [`super::Effects`]).
 
-use super::{Effects, Key, ref_key};
+use super::{Effects, Key, ref_key, relation_name};
 use crate::diff::Change;
 
 /// The effects of the changes this module owns; other changes are left as they are.
@@ -23,12 +23,15 @@ pub(super) fn effects<'a>(change: &'a Change, e: &mut Effects<'a>) {
             e.held.extend(from.depends_on.iter().map(ref_key));
         }
         Change::CreateCompositeType(t) => {
+            // A composite type is a relation too (relkind `c`): its name is taken among tables and indexes.
             e.provides.push(Key::Type(&t.name));
+            e.provides.push(relation_name(&t.name));
             e.needs.push(Key::Schema(&t.name.schema));
             e.needs.extend(t.attributes.values().flat_map(|a| a.depends_on.iter().map(ref_key)));
         }
         Change::DropCompositeType(t) => {
             e.removes.push(Key::Type(&t.name));
+            e.removes.push(relation_name(&t.name));
             e.held.push(Key::Schema(&t.name.schema));
             e.held.extend(t.attributes.values().flat_map(|a| a.depends_on.iter().map(ref_key)));
         }
@@ -56,6 +59,11 @@ pub(super) fn effects<'a>(change: &'a Change, e: &mut Effects<'a>) {
             e.held.push(Key::Schema(&c.name.schema));
         }
         Change::AlterExtensionVersion { name, .. } => e.provides.push(Key::Extension(name)),
+        Change::SetExtensionSchema { name, from, to } => {
+            e.provides.push(Key::Extension(name));
+            e.needs.push(Key::Schema(to));
+            e.held.push(Key::Schema(from));
+        }
         Change::AttachPartition { table, parent, .. } => {
             e.needs.push(Key::Relation(table));
             e.needs.push(Key::Relation(parent));
@@ -99,7 +107,7 @@ pub(super) fn priority(change: &Change) -> u8 {
         Change::DetachPartition { .. } => 1,
         Change::DropDomain(_) | Change::DropCompositeType(_) | Change::DropRangeType(_) => 7,
         Change::DropCollation(_) => 8,
-        Change::CreateCollation(_) | Change::AlterExtensionVersion { .. } => 11,
+        Change::CreateCollation(_) | Change::AlterExtensionVersion { .. } | Change::SetExtensionSchema { .. } => 11,
         Change::CreateDomain(_)
         | Change::AlterDomain { .. }
         | Change::CreateCompositeType(_)

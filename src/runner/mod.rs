@@ -606,7 +606,7 @@ fn statements(
 }
 
 /// `BEGIN`, `COMMIT`, ... when the statement ends or starts a transaction.
-fn transaction_control(sql: &str) -> Option<String> {
+pub(crate) fn transaction_control(sql: &str) -> Option<String> {
     let mut words = sql.split_whitespace().map(|w| w.trim_end_matches(';').to_ascii_uppercase());
     let first = words.next()?;
     let second = words.next();

@@ -36,6 +36,12 @@ impl SqliteDatabase {
         Ok(SqliteDatabase { conn, table: ident(&options.table.name) })
     }
 
+    /// The session, for verification, which introspects the in-memory database it runs migrations in
+    /// (another connection would open another, empty, database).
+    pub(crate) fn connection(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+
     async fn run(&mut self, sql: &str) -> Result<(), DbError> {
         sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(&mut self.conn).await.map(drop).map_err(|e| error(&e))
     }

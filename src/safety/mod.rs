@@ -57,6 +57,7 @@ hazard_ids! {
     FunctionDropped => "function-dropped",
     AuthorizationChange => "authorization-change",
     DataLossPartition => "data-loss-partition",
+    ExtensionVersionKept => "extension-version-kept",
 }
 
 impl HazardId {
@@ -409,6 +410,16 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             Severity::Medium,
             format!("drops schema {}", s.name),
             "Check that the schema holds nothing unmanaged that should be kept",
+        )),
+        Change::AlterExtensionVersion { name, from, to, reachable: false } => out.push(Hazard::new(
+            HazardId::ExtensionVersionKept,
+            Severity::Medium,
+            format!(
+                "cannot take extension {name} from version {} to {to}: the server has no update path between them, \
+                 so the extension stays at the newer version",
+                from.as_deref().unwrap_or("?")
+            ),
+            format!("Check that the application works with it, or drop and create the extension at {to} by hand"),
         )),
         Change::DropExtension(x) => out.push(Hazard::new(
             HazardId::DataLossExtension,

@@ -387,13 +387,15 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
 
     let mut parts_up: Vec<Vec<Step>> = vec![Vec::new(); SLOTS.len()];
     let mut parts_down: Vec<Vec<Step>> = vec![Vec::new(); SLOTS.len()];
-    // Reverts of the phased changes: expand's goes last in the expand part's down, contract's first.
-    let mut expand_downs: Vec<Step> = Vec::new();
+    // Reverts of the phased changes, by up step: expand's goes where the down plan reverts that change
+    // (what the down plan orders after it needs the old shape back), or last in the expand part's down;
+    // contract's goes first.
+    let mut expand_downs: IndexMap<usize, Step> = IndexMap::new();
     // Contract pieces of phased changes run first in their part, before the drops moved there (a
     // compatibility view must be gone before a column it shows is dropped).
     let mut contract_pieces: Vec<Vec<Step>> = vec![Vec::new(); SLOTS.len()];
     let mut down_online = vec![false; SLOTS.len()];
-    for ((step, form), &slot) in up.steps.iter().zip(&forms).zip(&slots) {
+    for (i, ((step, form), &slot)) in up.steps.iter().zip(&forms).zip(&slots).enumerate() {
         match form {
             Form::Plain => parts_up[slot].push(step.clone()),
             // A change whose work another step's online form does (a changed index's drop, done by
@@ -408,7 +410,7 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
                     change: step.change.clone(),
                 };
                 parts_up[TX].push(piece("expand", p.expand.clone(), Vec::new()));
-                expand_downs.push(piece("revert expand", p.expand_down.clone(), Vec::new()));
+                expand_downs.insert(i, piece("revert expand", p.expand_down.clone(), Vec::new()));
                 if !p.backfill.is_empty() {
                     parts_up[BACKFILL].push(piece("backfill", sqls(&p.backfill), Vec::new()));
                 }
@@ -433,13 +435,16 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
     let down_changes: Vec<Change> = down.steps.iter().map(|s| s.change.clone()).collect();
     let down_deps = crate::plan::dependencies(&down_changes);
     let mut down_slots: Vec<Option<usize>> = Vec::with_capacity(down.steps.len());
+    let mut phased_owners: Vec<Option<usize>> = Vec::with_capacity(down.steps.len());
     for (i, step) in down.steps.iter().enumerate() {
         let owner = up.steps.iter().position(|u| crate::plan::same_object(&u.change, &step.change));
-        if owner.is_some_and(|o| matches!(forms[o], Form::Phased(_))) {
+        if let Some(o) = owner.filter(|&o| matches!(forms[o], Form::Phased(_))) {
             // Reverted by the phases' own down statements.
             down_slots.push(None);
+            phased_owners.push(Some(o));
             continue;
         }
+        phased_owners.push(None);
         // Down parts run last part first: a step that must follow another one of an earlier part (say,
         // dropping a unique constraint after the table whose foreign key uses it) moves to that part.
         let mut slot = owner.map(|o| slots[o]).unwrap_or(first);
@@ -458,7 +463,10 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         Change::CreateTable(t) if t.partition_key.is_some() => Some(t.name.clone()),
         _ => None,
     }));
-    for (step, slot) in down.steps.iter().zip(&down_slots) {
+    for ((step, slot), owner) in down.steps.iter().zip(&down_slots).zip(&phased_owners) {
+        if let Some(piece) = owner.and_then(|o| expand_downs.shift_remove(&o)) {
+            parts_down[TX].push(piece);
+        }
         let Some(slot) = *slot else { continue };
         match options.online.then(|| renderer.online(&step.change, &down_ctx)).flatten() {
             Some(online) => {
@@ -468,7 +476,7 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
             None => parts_down[slot].push(step.clone()),
         }
     }
-    parts_down[TX].extend(expand_downs);
+    parts_down[TX].extend(expand_downs.into_values());
 
     let mut parts = Vec::new();
     for (slot, (phase, suffix, online)) in SLOTS.iter().enumerate() {

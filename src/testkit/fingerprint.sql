@@ -7,7 +7,8 @@ WITH s AS (
 SELECT line FROM (
     SELECT 'schema ' || quote_ident(nspname) || ' comment=' || COALESCE(obj_description(oid, 'pg_namespace'), '-') AS line FROM s
     UNION ALL
-    SELECT 'extension ' || extname || ' in ' || extnamespace::regnamespace::text || ' version=' || extversion FROM pg_extension
+    SELECT 'extension ' || extname || ' in ' || extnamespace::regnamespace::text || ' version=' || extversion
+           || ' comment=' || COALESCE(obj_description(oid, 'pg_extension'), '-') FROM pg_extension
     UNION ALL
     SELECT 'type ' || t.oid::regtype::text || ' enum=' || (SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid)
            || ' comment=' || COALESCE(obj_description(t.oid, 'pg_type'), '-')

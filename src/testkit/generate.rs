@@ -192,6 +192,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
                     ],
                     comment: None,
                     column_comments: Default::default(),
+                    options: Vec::new(),
                 },
             );
         }

@@ -70,8 +70,16 @@ pub fn pair(seed: u64) -> Pair {
     let (mut current, mut desired) = (current, desired);
     current.settle();
     desired.settle();
-    let declared = desired.render();
-    Pair { seed, current: current.render().join("\n"), desired: declared.join("\n"), declared: declared.join("\n") }
+    let statements = desired.render();
+    let mut declared = statements.clone();
+    // The declared files are in any order a team might write them: often shuffled, which the tool must
+    // load anyway (the reference database is loaded in the rendered order).
+    if rng.chance(40) {
+        for i in (1..declared.len()).rev() {
+            declared.swap(i, rng.below(i + 1));
+        }
+    }
+    Pair { seed, current: current.render().join("\n"), desired: statements.join("\n"), declared: declared.join("\n") }
 }
 
 /// Quotes an identifier, always (independent of the tool's quoting).

@@ -71,8 +71,9 @@ pub fn fingerprint_diff(expected: &[String], actual: &[String]) -> String {
 }
 
 /// `schema inspect` writes what it reads: loads `sql` into a fresh database, inspects it with the
-/// settings `configure` makes, loads the output into another fresh database and panics unless both
-/// fingerprints are equal (for tests).
+/// settings `configure` makes, and panics unless (1) the output, loaded into another fresh database as it
+/// is, gives the same fingerprint, and (2) the output, used as the declared schema files, plans no change
+/// in either direction against the database it was read from (for tests).
 pub async fn check_inspect(server: &PgServer, label: &str, sql: &str, configure: impl Fn(&mut Settings)) {
     let source = server.fresh_database(&format!("{label}_source")).await.expect("database");
     let copy = server.fresh_database(&format!("{label}_copy")).await.expect("database");
@@ -85,8 +86,22 @@ pub async fn check_inspect(server: &PgServer, label: &str, sql: &str, configure:
     let expected = fingerprint(&source.url).await.expect("fingerprint");
     let actual = fingerprint(&copy.url).await.expect("fingerprint");
     assert!(expected == actual, "{}\n{ddl}", fingerprint_diff(&expected, &actual));
+    let changes = inspect_replanned(&settings, &ddl).await.unwrap_or_else(|e| panic!("plan: {e:#}\n{ddl}"));
+    assert!(changes.is_empty(), "inspect output planned against its own database: {changes:#?}\n{ddl}");
     let _ = server.drop_database(&source.name).await;
     let _ = server.drop_database(&copy.name).await;
+}
+
+/// The changes (up, then down) that planning with `ddl` as the only declared file finds against the
+/// database of `settings`: none when `inspect` wrote everything the database holds.
+pub async fn inspect_replanned(settings: &Settings, ddl: &str) -> Result<Vec<String>> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("initial.sql"), ddl)?;
+    let settings = Settings { schema_dir: dir.path().to_path_buf(), ..settings.clone() };
+    let migration = pipeline::migration(&settings).await?;
+    let up = migration.up.steps.iter().map(|s| format!("up: {}", s.description));
+    let down = migration.down.steps.iter().map(|s| format!("down: {}", s.description));
+    Ok(up.chain(down).collect())
 }
 
 /// The error of planning a migration that must fail, with its causes (for tests).
@@ -136,7 +151,28 @@ pub async fn run_declared(
     declared: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
-    run_by(server, label, None, Sides { current, desired, declared }, configure).await
+    run_by(server, label, None, Sides { current, desired, declared, parts: false }, configure).await
+}
+
+/// The round trip through the files `generate` writes: each part's up in order (online parts outside a
+/// transaction, with `[hazards]` as `configure` sets it), then each part's down, last part first. This is
+/// what `schema migrate up` and `migrate down --all` run.
+pub async fn run_parts(
+    server: &PgServer,
+    label: &str,
+    current: &str,
+    desired: &str,
+    configure: impl Fn(&mut Settings),
+) -> Result<Outcome> {
+    run_by(server, label, None, Sides { current, desired, declared: desired, parts: true }, configure).await
+}
+
+/// [`run_parts`] on the shared test server, panicking unless every stage passed (for tests).
+pub async fn check_parts(label: &str, current: &str, desired: &str) -> Outcome {
+    let server = super::pg_server().await.expect("PostgreSQL for tests");
+    let outcome = run_parts(server, label, current, desired, |_| {}).await.expect("round trip setup");
+    outcome.assert_passed(label);
+    outcome
 }
 
 /// The round trip run by `role`, a login role that is given both databases, instead of the server's
@@ -150,7 +186,7 @@ pub async fn run_as(
     desired: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
-    run_by(server, label, Some(role), Sides { current, desired, declared: desired }, configure).await
+    run_by(server, label, Some(role), Sides { current, desired, declared: desired, parts: false }, configure).await
 }
 
 async fn run_by(
@@ -192,12 +228,14 @@ struct Sides<'a> {
     current: &'a str,
     desired: &'a str,
     declared: &'a str,
+    /// Apply the migration files' parts instead of the one-step plan.
+    parts: bool,
 }
 
 async fn stages(
     target: &TestDatabase,
     reference: &TestDatabase,
-    Sides { current, desired, declared }: Sides<'_>,
+    Sides { current, desired, declared, parts }: Sides<'_>,
     configure: &impl Fn(&mut Settings),
     outcome: &mut Outcome,
 ) -> Result<()> {
@@ -212,10 +250,26 @@ async fn stages(
     configure(&mut settings);
 
     let migration = pipeline::migration(&settings).await.context("planning up")?;
-    outcome.up_sql = migration.up.statements().map(String::from).collect();
-    outcome.down_sql = migration.down.statements().map(String::from).collect();
+    // The scripts as they run: the one-step plan, or each part in turn (downs last part first).
+    let scripts = |plans: Vec<&crate::plan::Plan>| -> Vec<(Vec<String>, bool)> {
+        plans.into_iter().map(|p| (p.statements().map(String::from).collect(), p.transactional)).collect()
+    };
+    let (ups, downs) = if parts {
+        (
+            scripts(migration.parts.iter().map(|p| &p.up).collect()),
+            scripts(migration.parts.iter().rev().map(|p| &p.down).collect()),
+        )
+    } else {
+        (scripts(vec![&migration.up]), scripts(vec![&migration.down]))
+    };
+    outcome.up_sql = ups.iter().flat_map(|(s, _)| s.clone()).collect();
+    outcome.down_sql = downs.iter().flat_map(|(s, _)| s.clone()).collect();
     let mut conn = connect::connect(&target.url).await?;
-    connect::execute_script(&mut conn, &outcome.up_sql, migration.up.transactional).await.context("applying up")?;
+    for (i, (statements, transactional)) in ups.iter().enumerate() {
+        connect::execute_script(&mut conn, statements, *transactional)
+            .await
+            .with_context(|| stage_name("applying up", i, ups.len()))?;
+    }
     let after_up = fingerprint(&target.url).await?;
     if after_up != desired_print {
         bail!("after up, the database differs from desired:\n{}", fingerprint_diff(&desired_print, &after_up));
@@ -229,9 +283,11 @@ async fn stages(
     }
     outcome.noop = true;
 
-    crate::dialect::execute(&target.url, &outcome.down_sql, migration.down.transactional)
-        .await
-        .context("applying down")?;
+    for (i, (statements, transactional)) in downs.iter().enumerate() {
+        crate::dialect::execute(&target.url, statements, *transactional)
+            .await
+            .with_context(|| stage_name("applying down", i, downs.len()))?;
+    }
     let after_down = fingerprint(&target.url).await?;
     if after_down != current_print {
         bail!("after down, the database differs from current:\n{}", fingerprint_diff(&current_print, &after_down));
@@ -378,4 +434,9 @@ pub async fn run_generated(
         outcome.failure = Some(format!("{e:#}"));
     }
     Ok(outcome)
+}
+
+/// `applying up`, or `applying up (part 2 of 3)` when the migration has several files.
+fn stage_name(stage: &str, part: usize, parts: usize) -> String {
+    if parts == 1 { stage.to_string() } else { format!("{stage} (part {} of {parts})", part + 1) }
 }

@@ -77,6 +77,10 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
                 name,
                 schema: get(&row, "extensions", "schema")?,
                 version: get(&row, "extensions", "version")?,
+                update_targets: get(&row, "extensions", "update_targets")?,
+                comment: get(&row, "extensions", "comment")?,
+                relocatable: get(&row, "extensions", "relocatable")?,
+                types: get(&row, "extensions", "types")?,
             },
         );
     }
@@ -320,6 +324,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             depends_on,
             comment: get(&row, q, "comment")?,
             column_comments: view_comments.shift_remove(&name).unwrap_or_default(),
+            options: types::storage_parameters(&row)?,
         };
         catalog.views.insert(name, view);
     }

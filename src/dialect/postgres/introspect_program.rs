@@ -23,6 +23,15 @@ impl Queries {
 /// Number of queries [`read`] issues.
 pub const QUERY_COUNT: usize = 8;
 
+/// The kind of a routine as the privileges and owners queries name it.
+fn routine_kind(kind: &str) -> FunctionKind {
+    match kind {
+        "procedure" => FunctionKind::Procedure,
+        "aggregate" => FunctionKind::Aggregate,
+        _ => FunctionKind::Function,
+    }
+}
+
 fn function_ref(schema: String, name: String, arguments: String) -> ObjectRef {
     ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
 }
@@ -33,6 +42,56 @@ fn function_triples(query: &'static str, text: &str) -> Result<Vec<ObjectRef>, I
     Ok(triples.into_iter().map(|(s, n, a)| function_ref(s, n, a)).collect())
 }
 
+/// A `LANGUAGE sql` body in a string, with the functions it names when the parser can read it.
+struct SqlBody {
+    id: FunctionId,
+    source: String,
+    named: Option<Vec<(String, String)>>,
+}
+
+/// The functions a `LANGUAGE sql` body in a string calls. PostgreSQL checked the body when the function was
+/// created, so the functions it names existed then: among overloads, those created before it (a caller
+/// replaced later may call newer ones: then every overload of the name). A body the parser cannot read is
+/// taken to call the earlier functions whose names it contains, and one that cannot even be split into
+/// words every earlier function.
+fn sql_body_calls(
+    id: &FunctionId,
+    body: &str,
+    named: Option<&[(String, String)]>,
+    created: &[(FunctionId, i64)],
+) -> Vec<FunctionId> {
+    let when = created.iter().find(|(f, _)| f == id).map_or(i64::MAX, |(_, c)| *c);
+    let others = || created.iter().filter(|(f, _)| f != id);
+    let mut calls: Vec<FunctionId> = match named {
+        Some(named) => named
+            .iter()
+            .flat_map(|(schema, name)| {
+                let named: Vec<&(FunctionId, i64)> = others()
+                    .filter(|(f, _)| f.name.schema == schema.as_str() && f.name.name == name.as_str())
+                    .collect();
+                let earlier: Vec<&FunctionId> = named.iter().filter(|(_, c)| *c < when).map(|(f, _)| f).collect();
+                if earlier.is_empty() {
+                    named.into_iter().map(|(f, _)| f.clone()).collect::<Vec<_>>()
+                } else {
+                    earlier.into_iter().cloned().collect()
+                }
+            })
+            .collect(),
+        None => {
+            let words = crate::declared::sql_body_words(body);
+            others()
+                .filter(|(f, c)| {
+                    *c < when && words.as_ref().is_none_or(|w| w.iter().any(|w| f.name.name == w.as_str()))
+                })
+                .map(|(f, _)| f.clone())
+                .collect()
+        }
+    };
+    calls.sort();
+    calls.dedup();
+    calls
+}
+
 /// Reads functions, triggers, policies and row security into `catalog`, whose tables, indexes and
 /// views are already read.
 pub(super) async fn read(
@@ -40,6 +99,10 @@ pub(super) async fn read(
     schemas: &[String],
     catalog: &mut Catalog,
 ) -> Result<(), IntrospectError> {
+    // The SQL bodies in strings, with when each function was created: what they call is resolved once
+    // every function is known.
+    let mut created: Vec<(FunctionId, i64)> = Vec::new();
+    let mut sql_bodies: Vec<SqlBody> = Vec::new();
     for row in fetch(conn, Queries::FUNCTIONS, schemas).await? {
         let q = "functions";
         let id = FunctionId {
@@ -48,6 +111,7 @@ pub(super) async fn read(
         };
         let kind = match get::<String>(&row, q, "kind")?.as_str() {
             "p" => FunctionKind::Procedure,
+            "a" => FunctionKind::Aggregate,
             _ => FunctionKind::Function,
         };
         let mut depends_on: Vec<ObjectRef> = json_pairs(q, &get::<String>(&row, q, "types")?)?
@@ -66,18 +130,27 @@ pub(super) async fn read(
         // PostgreSQL checks a SQL body in a string when the function is created, but records nothing
         // of what it reads: find the relations in it, so the function is created after them.
         let source: Option<String> = get(&row, q, "source")?;
+        created.push((id.clone(), get(&row, q, "created")?));
         let body_dependencies_known = match (get::<String>(&row, q, "language")?.as_str(), source) {
             // A SQL-standard body (BEGIN ATOMIC, RETURN): PostgreSQL records what it uses.
             (_, None) => true,
-            ("sql", Some(source)) => match crate::declared::sql_body_relations(&source) {
-                Some(relations) => {
-                    for (schema, name) in relations {
-                        depends_on.push(ObjectRef::Relation(QualifiedName::new(schema, name)));
+            ("sql", Some(source)) => {
+                let references = crate::declared::sql_body_references(&source);
+                let named = references.as_ref().map(|r| r.functions.clone());
+                sql_bodies.push(SqlBody { id: id.clone(), source, named });
+                match references {
+                    Some(references) => {
+                        for (schema, name) in references.relations {
+                            depends_on.push(ObjectRef::Relation(QualifiedName::new(schema, name)));
+                        }
+                        for (schema, name) in references.types {
+                            depends_on.push(ObjectRef::Type(QualifiedName::new(schema, name)));
+                        }
+                        true
                     }
-                    true
+                    None => false,
                 }
-                None => false,
-            },
+            }
             // C and internal functions call no SQL objects; other languages' bodies are opaque.
             ("c" | "internal", Some(_)) => true,
             (_, Some(_)) => false,
@@ -95,8 +168,16 @@ pub(super) async fn read(
             comment: get(&row, q, "comment")?,
             depends_on,
             body_dependencies_known,
+            calls: Vec::new(),
+            call_signature: get(&row, q, "call_signature")?,
         };
         catalog.functions.insert(id, function);
+    }
+    for SqlBody { id, source, named } in sql_bodies {
+        let calls = sql_body_calls(&id, &source, named.as_deref(), &created);
+        if let Some(function) = catalog.functions.get_mut(&id) {
+            function.calls = calls;
+        }
     }
     for row in fetch(conn, Queries::TRIGGERS, schemas).await? {
         let q = "triggers";
@@ -107,6 +188,7 @@ pub(super) async fn read(
             get(&row, q, "function_name")?,
             get(&row, q, "function_arguments")?,
         )];
+        depends_on.extend(function_triples(q, &get::<String>(&row, q, "when_functions")?)?);
         for column in get::<Vec<String>>(&row, q, "columns")? {
             depends_on.push(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.into() }));
         }
@@ -135,6 +217,11 @@ pub(super) async fn read(
                 .into_iter()
                 .map(|(s, n)| ObjectRef::Relation(QualifiedName::new(s, n))),
         );
+        let columns: Vec<(Name, Name, Name)> = serde_json::from_str(&get::<String>(&row, q, "columns")?)
+            .map_err(|e| IntrospectError::Decode { query: q, detail: e.to_string() })?;
+        depends_on.extend(columns.into_iter().map(|(schema, relation, column)| {
+            ObjectRef::Column(ColumnRef { table: QualifiedName::new(schema, relation), column })
+        }));
         let policy = Policy {
             name: get(&row, q, "name")?,
             table,
@@ -159,12 +246,26 @@ pub(super) async fn read(
         let schema: String = get(&row, q, "schema")?;
         let relation = QualifiedName::new(schema, get::<String>(&row, q, "relation")?);
         let member: Option<String> = get(&row, q, "member")?;
+        let kind = get::<&str>(&row, q, "kind")?;
+        if kind == "generated" {
+            let read = ObjectRef::Column(ColumnRef {
+                table: relation.clone(),
+                column: get::<&str>(&row, q, "column_read")?.into(),
+            });
+            let column = catalog
+                .tables
+                .get_mut(&relation)
+                .and_then(|t| t.columns.get_mut(member.as_deref().unwrap_or_default()));
+            if let Some(column) = column {
+                column.add_dependency(read);
+            }
+            continue;
+        }
         let function = function_ref(
             get(&row, q, "function_schema")?,
             get(&row, q, "function_name")?,
             get(&row, q, "function_arguments")?,
         );
-        let kind = get::<&str>(&row, q, "kind")?;
         if kind == "column" {
             // A column's dependencies are a boxed slice (columns are many, functions in defaults few).
             let column = catalog
@@ -202,12 +303,12 @@ pub(super) async fn read(
             "schema" => PrivilegeTarget::Schema(schema.clone()),
             "table" => PrivilegeTarget::Table(name()?),
             "sequence" => PrivilegeTarget::Sequence(name()?),
-            kind @ ("function" | "procedure") => {
+            kind @ ("function" | "procedure" | "aggregate") => {
                 let id = FunctionId {
                     name: name()?,
                     arguments: get::<Option<String>>(&row, q, "arguments")?.unwrap_or_default(),
                 };
-                let kind = if kind == "procedure" { FunctionKind::Procedure } else { FunctionKind::Function };
+                let kind = routine_kind(kind);
                 PrivilegeTarget::Function(id, kind)
             }
             other => return Err(IntrospectError::Decode { query: q, detail: format!("object kind {other}") }),
@@ -261,12 +362,12 @@ pub(super) async fn read(
             "sequence" => OwnedObject::Sequence(name()?),
             "type" => OwnedObject::Type(name()?),
             "domain" => OwnedObject::Domain(name()?),
-            kind @ ("function" | "procedure") => {
+            kind @ ("function" | "procedure" | "aggregate") => {
                 let id = FunctionId {
                     name: name()?,
                     arguments: get::<Option<String>>(&row, q, "arguments")?.unwrap_or_default(),
                 };
-                let kind = if kind == "procedure" { FunctionKind::Procedure } else { FunctionKind::Function };
+                let kind = routine_kind(kind);
                 OwnedObject::Function(id, kind)
             }
             other => return Err(IntrospectError::Decode { query: q, detail: format!("object kind {other}") }),

@@ -25,11 +25,8 @@ pub(super) async fn snapshot(
         let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
         let mut depends_on: Vec<ObjectRef> = type_ref(&row, q)?.into_iter().collect();
         depends_on.extend(collation_ref(&row, q)?);
-        // Functions its CHECK constraints call are created before the domain.
-        let functions: Vec<(String, String, String)> = decode(q, &get::<String>(&row, q, "functions")?)?;
-        depends_on.extend(functions.into_iter().map(|(schema, name, arguments)| {
-            ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
-        }));
+        // Functions its CHECK constraints and default call are created before the domain.
+        depends_on.extend(function_refs(&row, q)?);
         let checks: Vec<(String, String, bool)> = decode(q, &get::<String>(&row, q, "constraints")?)?;
         let constraints = checks
             .into_iter()
@@ -74,6 +71,7 @@ pub(super) async fn snapshot(
         let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
         let mut depends_on: Vec<ObjectRef> = type_ref(&row, q)?.into_iter().collect();
         depends_on.extend(collation_ref(&row, q)?);
+        depends_on.extend(function_refs(&row, q)?);
         let range = RangeType {
             name: name.clone(),
             subtype: get(&row, q, "subtype")?,
@@ -99,6 +97,17 @@ pub(super) async fn snapshot(
         catalog.collations.insert(name, collation);
     }
     Ok(())
+}
+
+/// The functions in a row's `functions` column, a JSON array of [schema, name, identity arguments].
+fn function_refs(row: &PgRow, q: &'static str) -> Result<Vec<ObjectRef>, IntrospectError> {
+    let functions: Vec<(String, String, String)> = decode(q, &get::<String>(row, q, "functions")?)?;
+    Ok(functions
+        .into_iter()
+        .map(|(schema, name, arguments)| {
+            ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
+        })
+        .collect())
 }
 
 fn decode<T: serde::de::DeserializeOwned>(query: &'static str, text: &str) -> Result<T, IntrospectError> {
@@ -145,7 +154,9 @@ pub(super) fn storage_parameters(row: &PgRow) -> Result<Vec<(String, String)>, I
         .into_iter()
         .map(|o| match o.split_once('=') {
             Some((n, v)) => Ok((n.to_string(), v.to_string())),
-            None => Err(IntrospectError::Decode { query: "tables", detail: format!("storage parameter {o}") }),
+            None => {
+                Err(IntrospectError::Decode { query: "tables and views", detail: format!("storage parameter {o}") })
+            }
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! a model, and SQL rendering.
 
 pub mod connect;
+pub mod conversions;
 pub mod hazards;
 mod hazards_types;
 pub mod introspect;
@@ -11,6 +12,7 @@ pub mod render;
 pub mod render_types;
 pub mod scratch;
 pub mod stats;
+pub mod verify;
 
 /// The sqlparser dialect used to split and analyse declared files.
 pub fn sql_dialect() -> sqlparser::dialect::PostgreSqlDialect {

@@ -9,7 +9,8 @@
 //! Helper objects get reserved names: `schema_tmp_` (a replacement index being built, or an index's copy
 //! on the new column of a rename or the shadow column of a type change), `schema_nn_` (the temporary `CHECK (col IS NOT NULL)`),
 //! `schema_new_` (the shadow column of a type change) and `schema_sync_` (the dual-write function and
-//! trigger of expand/contract). The compatibility view of a table rename keeps the table's old name and is
+//! trigger of expand/contract); `schema_old_` is a name moved aside on a table being dropped (see
+//! `render::move_taken_names_aside`). The compatibility view of a table rename keeps the table's old name and is
 //! marked by its comment instead ([`crate::safety::rewrite::COMPAT_VIEW_MARK`]).
 
 use super::hazards;
@@ -22,12 +23,17 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use std::time::Duration;
 
 pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
-    // PostgreSQL builds and drops a partitioned table's index only with CONCURRENTLY left out, and has
-    // neither NOT VALID foreign keys nor keys added USING INDEX on one: those changes keep their plain
-    // form (and its hazards) there.
+    // PostgreSQL cannot build or drop a partitioned table's index concurrently, nor add a foreign key to it
+    // NOT VALID: those changes stay plain (with their hazards).
     let partitioned = |table: &QualifiedName| ctx.partitioned_tables.contains(table);
     match change {
-        Change::CreateIndex(i) if ctx.kept(&i.table) && !partitioned(&i.table) => {
+        Change::CreateIndex(i) | Change::DropIndex(i) if partitioned(&i.table) => None,
+        Change::AddConstraint { table, constraint: c }
+            if partitioned(table) && !matches!(c.kind, ConstraintKind::Check) =>
+        {
+            None
+        }
+        Change::CreateIndex(i) if ctx.kept(&i.table) => {
             let unique = if i.unique { "UNIQUE " } else { "" };
             let statements = if ctx.replaced_indexes.contains(&i.name) {
                 // Build the new definition under a temporary name, then swap: the old index serves queries
@@ -57,7 +63,7 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             };
             Some(Online { statements, hazards: Vec::new() })
         }
-        Change::DropIndex(i) if ctx.kept(&i.table) && !partitioned(&i.table) => {
+        Change::DropIndex(i) if ctx.kept(&i.table) => {
             if ctx.replaced_indexes.contains(&i.name) {
                 // Swapped out by the build of its replacement.
                 return Some(Online { statements: Vec::new(), hazards: Vec::new() });
@@ -75,8 +81,6 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             })
         }
         Change::AddConstraint { table, constraint: c } if ctx.kept(table) && c.validated => match c.kind {
-            ConstraintKind::ForeignKey if partitioned(table) => None,
-            ConstraintKind::PrimaryKey | ConstraintKind::Unique if partitioned(table) => None,
             ConstraintKind::Check | ConstraintKind::ForeignKey => {
                 let t = qualified(table);
                 let name = ident(&c.name);
@@ -236,8 +240,11 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
                 && !hazards::binary_coercible(&from.data_type, &to.data_type) =>
         {
             let key = ColumnRef { table: table.clone(), column: from.name.clone() };
+            // A declared conversion is an expression over the row, which the dual-write trigger cannot
+            // evaluate as it is: such a change stays one step.
             if ctx.columns_in_use.contains(&key)
                 || [from, to].iter().any(|c| c.identity.is_some() || c.generated().is_some())
+                || to.conversion().is_some()
             {
                 return None;
             }

@@ -35,8 +35,15 @@ impl SqlRenderer for PostgresRenderer {
     /// default privileges (`ALTER DEFAULT PRIVILEGES`) add theirs. Where the declared schema does not have
     /// them, a revoke follows the creation. Default privileges of any role are considered: a revoke of a
     /// privilege the object did not get changes nothing.
-    fn adapt(&self, mut changes: ChangeSet, _current: &Catalog, desired: &Catalog) -> ChangeSet {
+    /// The other way round, default privileges that take a built-in privilege away (`REVOKE EXECUTE ON
+    /// FUNCTIONS FROM PUBLIC`) keep it from a new object that the declared schema gives it by default (a
+    /// function created before those default privileges, as `schema inspect` reads one): it is granted after
+    /// the creation (granting a privilege the object got changes nothing).
+    fn adapt(&self, mut changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
+        move_taken_names_aside(&mut changes, current, desired);
+        moved_extension_types(&mut changes, current);
         let mut revokes = Vec::new();
+        let mut grants = Vec::new();
         for change in &changes.changes {
             let (target, on, schema) = match change {
                 Change::CreateFunction(f) => (
@@ -76,8 +83,23 @@ impl SqlRenderer for PostgresRenderer {
                     revokes.push(revoke);
                 }
             }
+            for (key, default) in &desired.default_privileges {
+                let applies = key.on == on && (key.schema.is_none() || key.schema.as_deref() == schema);
+                if !applies || default.state != DefaultPrivilegeState::Revoked {
+                    continue;
+                }
+                let wanted =
+                    GrantKey { target: target.clone(), grantee: key.grantee.clone(), privilege: key.privilege.clone() };
+                if let Some(grant) = desired.grants.get(&wanted).filter(|g| g.implicit) {
+                    let grant = Change::GrantPrivilege(grant.clone());
+                    if !grants.contains(&grant) {
+                        grants.push(grant);
+                    }
+                }
+            }
         }
         changes.changes.extend(revokes);
+        changes.changes.extend(grants);
         changes
     }
 
@@ -110,6 +132,123 @@ impl SqlRenderer for PostgresRenderer {
     fn is_long_running(&self, sql: &str) -> bool {
         super::online::is_long_running(sql)
     }
+}
+
+/// Names that move: a table (or materialized view) the plan drops holds the names of its indexes and
+/// of its constraints' indexes until it is dropped, and its drop may have to wait for the object that
+/// takes one of them (a sequence moving over to a new table that reuses the old primary key's name). Such
+/// a name is moved aside first, on the old table (`RENAME CONSTRAINT`, `ALTER INDEX … RENAME`), which
+/// needs nothing and which the drop takes along.
+fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &Catalog) {
+    let dropped: indexmap::IndexSet<&QualifiedName> = changes
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropTable(t) => Some(&t.name),
+            Change::DropView(v) if v.materialized => Some(&v.name),
+            _ => None,
+        })
+        // A materialized view dropped to be created again gets its indexes back after it.
+        .filter(|name| !desired.tables.contains_key(*name) && !desired.views.contains_key(*name))
+        .collect();
+    if dropped.is_empty() {
+        return;
+    }
+    let taken = relation_names(desired);
+    let aside = |name: &str| crate::safety::rewrite::helper_name("schema_old_", name);
+    let mut moves = Vec::new();
+    for change in &changes.changes {
+        let Change::DropTable(table) = change else { continue };
+        if !dropped.contains(&table.name) {
+            continue;
+        }
+        for c in table.constraints.values() {
+            let has_index =
+                matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion);
+            if has_index && taken.contains(&(table.name.schema.as_str(), c.name.as_str())) {
+                moves.push(Change::RenameConstraint {
+                    table: table.name.clone(),
+                    from: c.name.to_string(),
+                    to: aside(&c.name),
+                });
+            }
+        }
+    }
+    for index in current.indexes.values() {
+        if dropped.contains(&index.table) && taken.contains(&(index.name.schema.as_str(), index.name.name.as_str())) {
+            let to = QualifiedName::new(index.name.schema.clone(), aside(&index.name.name));
+            moves.push(Change::RenameIndex { table: index.table.clone(), from: index.name.clone(), to });
+        }
+    }
+    changes.changes.extend(moves);
+}
+
+/// Every (schema, name) taken in a catalog's namespace of relations: tables, views, sequences, indexes,
+/// the indexes of primary key, unique and exclusion constraints, composite types.
+fn relation_names(catalog: &Catalog) -> indexmap::IndexSet<(&str, &str)> {
+    fn pair(n: &QualifiedName) -> (&str, &str) {
+        (n.schema.as_str(), n.name.as_str())
+    }
+    let mut names: indexmap::IndexSet<(&str, &str)> = catalog
+        .tables
+        .keys()
+        .chain(catalog.views.keys())
+        .chain(catalog.sequences.keys())
+        .chain(catalog.indexes.keys())
+        .chain(catalog.composite_types.keys())
+        .map(pair)
+        .collect();
+    for table in catalog.tables.values() {
+        for c in table.constraints.values() {
+            if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion) {
+                names.insert((table.name.schema.as_str(), c.name.as_str()));
+            }
+        }
+    }
+    names
+}
+
+/// A column of a type that belongs to an extension moved to another schema reads `ext.citext` instead of
+/// `public.citext` on the other side, but `ALTER EXTENSION … SET SCHEMA` moves the type itself: the
+/// column's type does not change. Such a change is taken out of the column's alterations (and the
+/// alteration dropped when nothing else changes), instead of an `ALTER … TYPE` that would rewrite the
+/// table and be reported as narrowing its type.
+fn moved_extension_types(changes: &mut ChangeSet, current: &Catalog) {
+    let moves: Vec<(&Extension, String)> = changes
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::SetExtensionSchema { name, to, .. } => Some((current.extensions.get(name)?, to.clone())),
+            _ => None,
+        })
+        .collect();
+    if moves.is_empty() {
+        return;
+    }
+    // `schema.type` as format_type writes it: the schema quoted when it must be, so both forms are tried.
+    let member = |data_type: &str, schema: &str, types: &[String]| -> Option<String> {
+        let bare = data_type.trim_end_matches("[]");
+        let name = [format!("{schema}."), format!("{}.", ident(schema))]
+            .iter()
+            .find_map(|prefix| bare.strip_prefix(prefix.as_str()))?
+            .trim_matches('"')
+            .to_string();
+        types.contains(&name).then(|| format!("{name}{}", &data_type[bare.len()..]))
+    };
+    let same_type = |from: &Column, to: &Column| {
+        moves.iter().any(|(extension, target)| {
+            let before = member(&from.data_type, &extension.schema, &extension.types);
+            before.is_some() && before == member(&to.data_type, target, &extension.types)
+        })
+    };
+    changes.changes.retain_mut(|change| match change {
+        Change::AlterColumn { from, to, .. } if from.data_type != to.data_type && same_type(from, to) => {
+            to.data_type = from.data_type.clone();
+            to.set_conversion(None::<&str>);
+            !crate::diff::column_change_summary(from, to).is_empty()
+        }
+        _ => true,
+    });
 }
 
 pub(crate) fn column_definition(column: &Column) -> String {
@@ -205,6 +344,45 @@ fn sequence_options(s: &Sequence) -> String {
     )
 }
 
+pub(crate) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> String {
+    format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)
+}
+
+/// A new table's constraints written inside its `CREATE TABLE`, and those added by `ALTER TABLE` after it:
+/// the ones `CREATE TABLE` would not keep as they are.
+/// * Within one `CREATE TABLE`, PostgreSQL keeps one index per key: a unique constraint over the primary
+///   key's columns (or a second one over the same columns, or a repeated exclusion) is merged away, although
+///   each is a constraint of its own when added apart. The primary key is written first, as PostgreSQL
+///   prefers it. Keys are compared by their columns, which also moves some constraints PostgreSQL would keep
+///   (another INCLUDE list, DEFERRABLE): harmless, they are added right after.
+/// * `NOT VALID` inside `CREATE TABLE` is ignored (the new table is empty, so the constraint is marked
+///   valid); added apart, the constraint stays not valid, as it is in the database the plan leads to.
+pub(crate) fn table_constraints(t: &Table) -> (Vec<&Constraint>, Vec<&Constraint>) {
+    let keys_first = t.constraints.values().filter(|c| c.kind == ConstraintKind::PrimaryKey);
+    let rest = t.constraints.values().filter(|c| c.kind != ConstraintKind::PrimaryKey);
+    let (mut inline, mut apart): (Vec<&Constraint>, Vec<&Constraint>) = (Vec::new(), Vec::new());
+    let mut keys: Vec<(bool, &[Name], &str)> = Vec::new();
+    for c in keys_first.chain(rest) {
+        let key = match c.kind {
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique => Some((false, c.columns.as_slice(), "")),
+            ConstraintKind::Exclusion => Some((true, &[][..], &*c.definition)),
+            ConstraintKind::Check | ConstraintKind::ForeignKey => None,
+        };
+        match key {
+            _ if !c.validated => apart.push(c),
+            Some(key) if keys.contains(&key) => apart.push(c),
+            Some(key) => {
+                keys.push(key);
+                inline.push(c);
+            }
+            None => inline.push(c),
+        }
+    }
+    // Written in the catalog's order, as before.
+    inline.sort_by_key(|c| t.constraints.get_index_of(&c.name));
+    (inline, apart)
+}
+
 fn column_ref(c: &ColumnRef) -> String {
     format!("{}.{}", qualified(&c.table), ident(&c.column))
 }
@@ -271,12 +449,13 @@ fn render(change: &Change) -> Vec<String> {
         }
         Change::CreateTable(t) if super::render_types::is_special_table(t) => super::render_types::render(change),
         Change::CreateTable(t) => {
+            let (inline, apart) = table_constraints(t);
             let mut lines: Vec<String> = t.columns.values().map(column_definition).collect();
-            for c in t.constraints.values() {
-                lines.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
-            }
+            lines.extend(inline.iter().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition)));
             let body = if lines.is_empty() { String::new() } else { format!("\n    {}\n", lines.join(",\n    ")) };
-            vec![format!("CREATE TABLE {} ({body});", qualified(&t.name))]
+            let mut sql = vec![format!("CREATE TABLE {} ({body});", qualified(&t.name))];
+            sql.extend(apart.iter().map(|c| add_constraint(&t.name, c)));
+            sql
         }
         Change::DropTable(t) => vec![format!("DROP TABLE {};", qualified(&t.name))],
         Change::RenameTable { from, to } => {
@@ -310,12 +489,7 @@ fn render(change: &Change) -> Vec<String> {
             vec![format!("ALTER INDEX {} RENAME TO {};", qualified(from), ident(&to.name))]
         }
         Change::AlterColumn { table, from, to } => render_alter_column(table, from, to),
-        Change::AddConstraint { table, constraint } => vec![format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} {};",
-            qualified(table),
-            ident(&constraint.name),
-            constraint.definition
-        )],
+        Change::AddConstraint { table, constraint } => vec![add_constraint(table, constraint)],
         Change::DropConstraint { table, constraint } => {
             vec![format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(&constraint.name))]
         }
@@ -331,7 +505,17 @@ fn render(change: &Change) -> Vec<String> {
         )],
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", qualified(&i.name))],
         Change::CreateView(v) => {
-            vec![format!("CREATE {} {} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
+            let options = if v.options.is_empty() {
+                String::new()
+            } else {
+                format!(" WITH ({})", super::render_types::parameters(&v.options))
+            };
+            vec![format!(
+                "CREATE {} {}{options} AS\n{};",
+                view_keyword(v.materialized),
+                qualified(&v.name),
+                v.definition
+            )]
         }
         Change::DropView(v) => vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))],
         Change::CreateTrigger(t) => {
@@ -346,9 +530,16 @@ fn render(change: &Change) -> Vec<String> {
         Change::RebuildTable { to, .. } => {
             vec![format!("-- error: a rebuild of {} was planned, which PostgreSQL never needs", qualified(&to.name))]
         }
+        // An extension's own comment (the model's "none") is read from the server when the migration runs.
+        Change::SetComment { target: CommentTarget::Extension(x), comment: None } => vec![format!(
+            "DO $schema_comment$\nBEGIN\n    EXECUTE format('COMMENT ON EXTENSION %I IS %L', {name}, (SELECT comment FROM \
+             pg_catalog.pg_available_extensions WHERE name = {name}));\nEND\n$schema_comment$;",
+            name = literal(x)
+        )],
         Change::SetComment { target, comment } => {
             let object = match target {
                 CommentTarget::Schema(s) => format!("SCHEMA {}", ident(s)),
+                CommentTarget::Extension(x) => format!("EXTENSION {}", ident(x)),
                 CommentTarget::Type(n) => format!("TYPE {}", qualified(n)),
                 CommentTarget::Sequence(n) => format!("SEQUENCE {}", qualified(n)),
                 CommentTarget::Table(n) => format!("TABLE {}", qualified(n)),
@@ -378,6 +569,7 @@ fn render(change: &Change) -> Vec<String> {
         | Change::DropRangeType(_)
         | Change::CreateCollation(_)
         | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
@@ -392,7 +584,7 @@ fn render(change: &Change) -> Vec<String> {
             };
             vec![format!("{note}{};", f.definition)]
         }
-        Change::DropFunction(f) => vec![format!("DROP {} {};", f.kind.keyword(), function_name(&f.id))],
+        Change::DropFunction(f) => vec![format!("DROP {};", routine(&f.id, f.kind))],
         Change::CreatePolicy(p) => vec![create_policy(p)],
         Change::AlterPolicy { to, .. } => vec![alter_policy(to)],
         Change::DropPolicy(p) => vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))],
@@ -432,7 +624,7 @@ fn render(change: &Change) -> Vec<String> {
                 OwnedObject::View(n) => format!("VIEW {}", qualified(n)),
                 OwnedObject::MaterializedView(n) => format!("MATERIALIZED VIEW {}", qualified(n)),
                 OwnedObject::Sequence(n) => format!("SEQUENCE {}", qualified(n)),
-                OwnedObject::Function(id, kind) => format!("{} {}", kind.keyword(), function_name(id)),
+                OwnedObject::Function(id, kind) => routine(id, *kind),
                 OwnedObject::Type(n) => format!("TYPE {}", qualified(n)),
                 OwnedObject::Domain(n) => format!("DOMAIN {}", qualified(n)),
             };
@@ -464,6 +656,10 @@ fn privilege_on(key: &GrantKey) -> (String, String) {
             (format!("{privilege} ({})", ident(&c.column)), format!("TABLE {}", qualified(&c.table)))
         }
         PrivilegeTarget::Sequence(n) => (privilege, format!("SEQUENCE {}", qualified(n))),
+        // GRANT has no AGGREGATE: an aggregate is granted as a function.
+        PrivilegeTarget::Function(id, FunctionKind::Aggregate) => {
+            (privilege, format!("FUNCTION {}", function_name(id)))
+        }
         PrivilegeTarget::Function(id, kind) => (privilege, format!("{} {}", kind.keyword(), function_name(id))),
     }
 }
@@ -478,9 +674,51 @@ fn grantee(name: &str) -> String {
     if name == "PUBLIC" { "PUBLIC".to_string() } else { ident(name) }
 }
 
-/// `schema.name(arguments)`: the argument list is PostgreSQL's own identity rendering.
+/// `schema.name(arguments)` as `GRANT`, `COMMENT ON FUNCTION` and `ALTER FUNCTION` name a routine: the
+/// argument list is PostgreSQL's own identity rendering, except that an ordered-set aggregate's (`double
+/// precision ORDER BY double precision`) lists its arguments with commas, as those statements take them.
 fn function_name(id: &FunctionId) -> String {
-    format!("{}({})", qualified(&id.name), id.arguments)
+    format!("{}({})", qualified(&id.name), without_order_by(&id.arguments))
+}
+
+/// `KIND schema.name(arguments)` as `DROP` and `ALTER … OWNER TO` name a routine of its own kind: an
+/// aggregate's arguments as `CREATE AGGREGATE` writes them (`ORDER BY` kept, `*` for none).
+fn routine(id: &FunctionId, kind: FunctionKind) -> String {
+    match kind {
+        FunctionKind::Aggregate if id.arguments.is_empty() => format!("AGGREGATE {}(*)", qualified(&id.name)),
+        FunctionKind::Aggregate => format!("AGGREGATE {}({})", qualified(&id.name), id.arguments),
+        FunctionKind::Function | FunctionKind::Procedure => format!("{} {}", kind.keyword(), function_name(id)),
+    }
+}
+
+/// An identity argument list with a top-level `ORDER BY` (an ordered-set aggregate's) turned into a
+/// comma, read token by token so that names and quoted types are left as they are.
+fn without_order_by(arguments: &str) -> std::borrow::Cow<'_, str> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    if !arguments.to_ascii_uppercase().contains("ORDER") {
+        return arguments.into();
+    }
+    let Ok(tokens) = Tokenizer::new(&super::sql_dialect(), arguments).with_unescape(false).tokenize() else {
+        return arguments.into();
+    };
+    let is_word =
+        |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    let solid: Vec<usize> = (0..tokens.len()).filter(|&i| !matches!(tokens[i], Token::Whitespace(_))).collect();
+    let mut depth = 0i32;
+    for (n, &i) in solid.iter().enumerate() {
+        match &tokens[i] {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            t if depth == 0 && is_word(t, "ORDER") && solid.get(n + 1).is_some_and(|&j| is_word(&tokens[j], "BY")) => {
+                let before: String = tokens[..i].iter().map(ToString::to_string).collect();
+                let after: String = tokens[solid[n + 1] + 1..].iter().map(ToString::to_string).collect();
+                let (before, after) = (before.trim(), after.trim());
+                return if before.is_empty() { after.to_string().into() } else { format!("{before}, {after}").into() };
+            }
+            _ => {}
+        }
+    }
+    arguments.into()
 }
 
 fn create_policy(p: &Policy) -> String {
@@ -513,6 +751,23 @@ fn create_enum(name: &QualifiedName, labels: &[String]) -> String {
     format!("CREATE TYPE {} AS ENUM ({});", qualified(name), labels.join(", "))
 }
 
+/// The `USING` expression of a type change from `from` to `to`: the one declared for it, or a cast of the
+/// column. Enum types have no casts to other types but text; going through text covers enum to enum, enum
+/// to text-like and text to enum. Whether PostgreSQL can run it is checked before a plan is written
+/// ([`super::conversions`]).
+pub fn conversion(from: &Column, to: &Column) -> String {
+    if let Some(declared) = to.conversion() {
+        return declared.to_string();
+    }
+    let involves_user_type = [from, to].iter().any(|c| c.depends_on.iter().any(|d| matches!(d, ObjectRef::Type(_))));
+    let via = match (involves_user_type, from.data_type.ends_with("[]")) {
+        (false, _) => "",
+        (true, false) => "::text",
+        (true, true) => "::text[]",
+    };
+    format!("{}{via}::{}", ident(&to.name), to.data_type)
+}
+
 pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
     let name = &to.name;
     let mut sql = Vec::new();
@@ -526,20 +781,9 @@ pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Col
     }
     if retyped {
         let collate = to.collation().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
-        // Enum types have no casts to other types but text; going through text covers enum to enum,
-        // enum to text-like and text to enum.
-        let involves_user_type =
-            [from, to].iter().any(|c| c.depends_on.iter().any(|d| matches!(d, ObjectRef::Type(_))));
-        let via = match (involves_user_type, from.data_type.ends_with("[]")) {
-            (false, _) => "",
-            (true, false) => "::text",
-            (true, true) => "::text[]",
-        };
-        sql.push(alter_column(
-            table,
-            name,
-            &format!("TYPE {}{collate} USING {}{via}::{}", to.data_type, ident(name), to.data_type),
-        ));
+        // A generated column's values are computed again from its expression: PostgreSQL refuses USING.
+        let using = if to.generated().is_some() { String::new() } else { format!(" USING {}", conversion(from, to)) };
+        sql.push(alter_column(table, name, &format!("TYPE {}{collate}{using}", to.data_type)));
     }
     if from.not_null != to.not_null {
         sql.push(alter_column(table, name, if to.not_null { "SET NOT NULL" } else { "DROP NOT NULL" }));

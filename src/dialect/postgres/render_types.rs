@@ -2,7 +2,7 @@
 //! partitions and table storage options. Identifiers go through [`ident`]/[`qualified`]; types,
 //! defaults, bounds and check expressions are PostgreSQL's own deparsed text.
 
-use super::render::{column_definition, ident, literal, qualified};
+use super::render::{add_constraint, column_definition, ident, literal, qualified, table_constraints};
 use crate::diff::Change;
 use crate::model::*;
 
@@ -34,9 +34,14 @@ pub fn render(change: &Change) -> Vec<String> {
         Change::DropRangeType(t) => vec![format!("DROP TYPE {};", qualified(&t.name))],
         Change::CreateCollation(c) => vec![create_collation(c)],
         Change::DropCollation(c) => vec![format!("DROP COLLATION {};", qualified(&c.name))],
-        Change::AlterExtensionVersion { name, to, .. } => {
+        Change::SetExtensionSchema { name, to, .. } => {
+            vec![format!("ALTER EXTENSION {} SET SCHEMA {};", ident(name), ident(to))]
+        }
+        Change::AlterExtensionVersion { name, to, reachable: true, .. } => {
             vec![format!("ALTER EXTENSION {} UPDATE TO {};", ident(name), literal(to))]
         }
+        // Nothing can be run: the step stays in the plan for its hazard, `extension-version-kept`.
+        Change::AlterExtensionVersion { reachable: false, .. } => Vec::new(),
         Change::AttachPartition { table, parent, bound } => {
             vec![format!("ALTER TABLE {} ATTACH PARTITION {} {bound};", qualified(parent), qualified(table))]
         }
@@ -63,7 +68,10 @@ pub fn render(change: &Change) -> Vec<String> {
             let version = x.version.as_ref().map(|v| format!(" VERSION {}", literal(v))).unwrap_or_default();
             vec![format!("CREATE EXTENSION {} WITH SCHEMA {}{version};", ident(&x.name), ident(&x.schema))]
         }
-        Change::CreateTable(t) => vec![create_table(t)],
+        Change::CreateTable(t) => {
+            let (_, apart) = table_constraints(t);
+            std::iter::once(create_table(t)).chain(apart.iter().map(|c| add_constraint(&t.name, c))).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -73,13 +81,15 @@ pub fn is_special_table(t: &Table) -> bool {
     t.partition_key.is_some() || t.partition_of.is_some() || !t.storage_parameters.is_empty() || t.unlogged
 }
 
-fn parameters(list: &[(String, String)]) -> String {
+/// `name = 'value', …` of a `WITH (…)` or `SET (…)` list.
+pub(crate) fn parameters(list: &[(String, String)]) -> String {
     list.iter().map(|(n, v)| format!("{} = {}", ident(n), literal(v))).collect::<Vec<_>>().join(", ")
 }
 
 fn create_table(t: &Table) -> String {
     let unlogged = if t.unlogged { "UNLOGGED " } else { "" };
-    let constraints = t.constraints.values().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
+    let (inline, _) = table_constraints(t);
+    let constraints = inline.into_iter().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
     let mut sql = format!("CREATE {unlogged}TABLE {}", qualified(&t.name));
     let body = |lines: Vec<String>| {
         if lines.is_empty() { String::new() } else { format!(" (\n    {}\n)", lines.join(",\n    ")) }

@@ -60,21 +60,35 @@ pub async fn load(
     schemas: &[String],
     retry: Retry,
 ) -> Result<Catalog, LoadError> {
+    load_then(target_url, dev_url, statements, schemas, retry, async |_, catalog| Ok::<_, LoadError>(catalog)).await
+}
+
+/// [`load`], then `then` with a connection to the loaded database and its catalog, before the database
+/// is rolled back or dropped: for questions only the declared schema can answer (whether a planned type
+/// conversion runs, [`super::conversions`]).
+pub async fn load_then<T, E: From<LoadError> + std::fmt::Display>(
+    target_url: &str,
+    dev_url: Option<&str>,
+    statements: &[DeclaredStatement],
+    schemas: &[String],
+    retry: Retry,
+    then: impl AsyncFnOnce(&mut PgConnection, Catalog) -> Result<T, E>,
+) -> Result<T, E> {
     // Listening starts before anything is created, so that no signal can leave a database behind.
     let mut signals = Signals::listen()?;
     if let Some(dev_url) = dev_url {
-        let mut conn = connect::connect(dev_url).await?;
-        let existing = introspect::introspect_live(&mut conn, &[]).await?;
+        let mut conn = connect::connect(dev_url).await.map_err(LoadError::from)?;
+        let existing = introspect::introspect_live(&mut conn, &[]).await.map_err(LoadError::from)?;
         let only_public = existing.schemas.keys().all(|s| s == "public");
         if !(existing.is_empty() && existing.unmanaged.is_empty() && only_public) {
-            return Err(LoadError::DevNotEmpty { url: redact(dev_url) });
+            return Err(LoadError::DevNotEmpty { url: redact(dev_url) }.into());
         }
-        let result = signals.interruptible(load_into(&mut conn, statements, schemas, Loading::RolledBack, retry)).await;
+        let result =
+            signals.interruptible(load_into(&mut conn, statements, schemas, Loading::RolledBack, retry, then)).await;
         // Closing the connection rolls back what an interrupted load left open.
         let _ = conn.close().await;
-        return result;
+        return result?;
     }
-
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let name = format!(
         "schema_scratch_{}_{}_{}",
@@ -83,7 +97,7 @@ pub async fn load(
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
     let quoted = super::render::ident(&name);
-    let mut admin = connect::connect(target_url).await?;
+    let mut admin = connect::connect(target_url).await.map_err(LoadError::from)?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted} TEMPLATE template0")))
         .execute(&mut admin)
         .await
@@ -92,7 +106,7 @@ pub async fn load(
         .interruptible(async {
             let url = connect::with_database(target_url, &name)?;
             let mut conn = connect::connect(&url).await?;
-            let result = load_into(&mut conn, statements, schemas, Loading::Batched, retry).await;
+            let result = load_into(&mut conn, statements, schemas, Loading::Batched, retry, then).await;
             let _ = conn.close().await;
             result
         })
@@ -104,10 +118,17 @@ pub async fn load(
     let _ = admin.close().await;
     drop(signals);
     match (result, dropped) {
-        (result, Ok(_)) => result,
-        (Ok(_), Err(e)) => Err(LoadError::NotDropped { name: quoted, message: connect::describe(&e) }),
+        (result, Ok(_)) => result?,
+        (Ok(Ok(_)), Err(e)) => Err(LoadError::NotDropped { name: quoted, message: connect::describe(&e) }.into()),
+        (Ok(Err(error)), Err(e)) => Err(LoadError::FailedAndNotDropped {
+            error: Box::new(LoadError::Database(error.to_string())),
+            name: quoted,
+            message: connect::describe(&e),
+        }
+        .into()),
         (Err(error), Err(e)) => {
-            Err(LoadError::FailedAndNotDropped { error: Box::new(error), name: quoted, message: connect::describe(&e) })
+            Err(LoadError::FailedAndNotDropped { error: Box::new(error), name: quoted, message: connect::describe(&e) }
+                .into())
         }
     }
 }
@@ -118,13 +139,13 @@ static LOADS: AtomicUsize = AtomicUsize::new(0);
 /// SIGINT, SIGTERM and SIGHUP, listened for while a load runs. Once tokio listens for a signal its handler
 /// stays installed for the life of the process, so a task started with the first load ends the process,
 /// as the signal would have, when one arrives while no load runs.
-struct Signals {
+pub(super) struct Signals {
     #[cfg(unix)]
     streams: [(tokio::signal::unix::Signal, &'static str, i32); 3],
 }
 
 impl Signals {
-    fn listen() -> Result<Signals, LoadError> {
+    pub(super) fn listen() -> Result<Signals, LoadError> {
         #[cfg(unix)]
         let signals = {
             let signals = Signals { streams: Self::streams()? };
@@ -171,11 +192,22 @@ impl Signals {
         }
     }
 
+    /// The name of the next of the signals to arrive.
+    pub(super) async fn received(&mut self) -> &'static str {
+        #[cfg(unix)]
+        return Self::next(&mut self.streams).await.0;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+
     /// Runs `work` until it ends or one of the signals arrives.
-    async fn interruptible<F: std::future::Future<Output = Result<Catalog, LoadError>>>(
+    async fn interruptible<R, F: std::future::Future<Output = Result<R, LoadError>>>(
         &mut self,
         work: F,
-    ) -> Result<Catalog, LoadError> {
+    ) -> Result<R, LoadError> {
         #[cfg(unix)]
         return tokio::select! {
             result = work => result,
@@ -208,16 +240,23 @@ enum Loading {
 /// Statements per transaction when loading in batches (eight groups).
 const BATCH: usize = 8 * GROUP;
 
-async fn load_into(
+/// Loads the statements into the database `conn` is connected to, then runs `then` (whose result is the
+/// inner one) on it.
+async fn load_into<T, E>(
     conn: &mut PgConnection,
     statements: &[DeclaredStatement],
     schemas: &[String],
     loading: Loading,
     retry: Retry,
-) -> Result<Catalog, LoadError> {
+    then: impl AsyncFnOnce(&mut PgConnection, Catalog) -> Result<T, E>,
+) -> Result<Result<T, E>, LoadError> {
     let database = |e: sqlx::Error| LoadError::Database(e.to_string());
+    let unmanaged = |catalog: &Catalog| match catalog.unmanaged.is_empty() {
+        true => Ok(()),
+        false => Err(LoadError::Unmanaged(catalog.unmanaged.iter().map(|o| o.to_string()).collect())),
+    };
     let mut pending: Vec<&DeclaredStatement> = statements.iter().collect();
-    let catalog = match loading {
+    match loading {
         Loading::RolledBack => {
             if let Some(statement) = statements.iter().find(|s| s.outside_transaction) {
                 return Err(LoadError::Database(format!(
@@ -233,8 +272,10 @@ async fn load_into(
             }
             analyze(&mut tx).await?;
             let catalog = introspect::snapshot(&mut tx, schemas).await?;
+            unmanaged(&catalog)?;
+            let result = then(&mut tx, catalog).await;
             let _ = tx.rollback().await;
-            catalog
+            Ok(result)
         }
         Loading::Batched => {
             while !pending.is_empty() {
@@ -256,13 +297,11 @@ async fn load_into(
                 pending = next_round(pending.len(), failed)?;
             }
             analyze(conn).await?;
-            introspect::introspect_live(conn, schemas).await?
+            let catalog = introspect::introspect_live(conn, schemas).await?;
+            unmanaged(&catalog)?;
+            Ok(then(conn, catalog).await)
         }
-    };
-    if !catalog.unmanaged.is_empty() {
-        return Err(LoadError::Unmanaged(catalog.unmanaged.iter().map(|o| o.to_string()).collect()));
     }
-    Ok(catalog)
 }
 
 /// A statement that failed because something it names did not exist, with the server's error.

@@ -192,6 +192,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                         depends_on: Vec::new(),
                         comment: None,
                         column_comments: Default::default(),
+                        options: Vec::new(),
                     },
                 );
             }

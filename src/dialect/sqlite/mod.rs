@@ -10,6 +10,7 @@ pub mod introspect;
 mod normalize;
 pub mod render;
 pub mod scratch;
+pub mod verify;
 
 /// The only schema of a SQLite database that the tool manages.
 pub const SCHEMA: &str = "main";

@@ -238,6 +238,7 @@ fn render(change: &Change) -> Vec<String> {
         | Change::DropRangeType(_)
         | Change::CreateCollation(_)
         | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }

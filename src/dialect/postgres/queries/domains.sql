@@ -15,14 +15,17 @@ SELECT n.nspname AS schema, t.typname AS name,
        (SELECT COALESCE(json_agg(json_build_array(con.conname, pg_get_constraintdef(con.oid), con.convalidated)
                                  ORDER BY con.conname), '[]')::text
         FROM pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c') AS constraints,
+       -- Functions its CHECK constraints and its default call (the default's are recorded on the type).
        (SELECT COALESCE(json_agg(DISTINCT jsonb_build_array(fn.nspname, f.proname,
                                                             pg_get_function_identity_arguments(f.oid))), '[]')::text
-        FROM pg_constraint con
-        JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
-                        AND d.refclassid = 'pg_proc'::regclass
+        FROM pg_depend d
         JOIN pg_proc f ON f.oid = d.refobjid
         JOIN pg_namespace fn ON fn.oid = f.pronamespace
-        WHERE con.contypid = t.oid AND fn.nspname NOT IN ('pg_catalog', 'information_schema')) AS functions,
+        WHERE d.refclassid = 'pg_proc'::regclass AND d.deptype = 'n'
+          AND ((d.classid = 'pg_type'::regclass AND d.objid = t.oid)
+               OR (d.classid = 'pg_constraint'::regclass
+                   AND d.objid IN (SELECT con.oid FROM pg_constraint con WHERE con.contypid = t.oid)))
+          AND fn.nspname NOT IN ('pg_catalog', 'information_schema')) AS functions,
        obj_description(t.oid, 'pg_type') AS comment
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace

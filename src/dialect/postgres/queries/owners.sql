@@ -1,6 +1,6 @@
 -- The owner of every object whose ownership can be changed on its own: schemas, tables, views,
 -- materialized views, foreign tables, free-standing sequences (not identity or serial ones, which follow
--- their table), functions, procedures, and enum, composite, range and domain types. Extension members are
+-- their table), functions, procedures, aggregates, and enum, composite, range and domain types. Extension members are
 -- left out. Also the session's role, which owns what a migration creates.
 WITH managed AS (
     SELECT n.oid, n.nspname, n.nspowner FROM pg_namespace n
@@ -29,10 +29,10 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
                     JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
                     WHERE d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
 UNION ALL
-SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, m.nspname::text, p.proname::text,
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, m.nspname::text, p.proname::text,
        pg_get_function_identity_arguments(p.oid), pg_get_userbyid(p.proowner)::text
 FROM pg_proc p JOIN managed m ON m.oid = p.pronamespace
-WHERE p.prokind IN ('f', 'p')
+WHERE p.prokind IN ('f', 'p', 'a')
   AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
 UNION ALL
 SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, m.nspname::text, t.typname::text, NULL,

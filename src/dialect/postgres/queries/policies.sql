@@ -1,4 +1,5 @@
--- Row-level security policies, with the functions and relations their expressions use.
+-- Row-level security policies, with the functions, relations and columns their expressions use (its own
+-- table's columns too: PostgreSQL refuses to change the type of a column a policy reads).
 SELECT n.nspname AS schema, c.relname AS table_name, p.polname AS name, p.polpermissive AS permissive,
        CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
                      WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command,
@@ -19,7 +20,14 @@ SELECT n.nspname AS schema, c.relname AS table_name, p.polname AS name, p.polper
         JOIN pg_class rc ON rc.oid = d.refobjid
         JOIN pg_namespace rn ON rn.oid = rc.relnamespace
         WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_class'::regclass
-          AND d.refobjid <> p.polrelid) AS relations
+          AND d.refobjid <> p.polrelid) AS relations,
+       (SELECT COALESCE(json_agg(DISTINCT jsonb_build_array(rn.nspname, rc.relname, a.attname)), '[]')::text
+        FROM pg_depend d
+        JOIN pg_class rc ON rc.oid = d.refobjid
+        JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+        JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+        WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_class'::regclass
+          AND d.refobjsubid > 0) AS columns
 FROM pg_policy p
 JOIN pg_class c ON c.oid = p.polrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

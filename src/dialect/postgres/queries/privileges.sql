@@ -1,4 +1,4 @@
--- Privileges on schemas, tables (and views, sequences) and functions, one row per grantee and
+-- Privileges on schemas, tables (and views, sequences) and functions (and procedures, aggregates), one row per grantee and
 -- privilege, from the ACLs (or the object's defaults when it has none). The owner's own privileges are
 -- left out. Extension members are left out. Privileges on columns come with the columns query.
 WITH managed AS (
@@ -23,11 +23,11 @@ WITH managed AS (
       AND c.relacl IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
     UNION ALL
-    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, m.nspname, p.proname,
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, m.nspname, p.proname,
            pg_get_function_identity_arguments(p.oid), p.proowner, p.proacl IS NULL,
            (aclexplode(COALESCE(p.proacl, acldefault('f'::"char", p.proowner)))).*
     FROM pg_proc p JOIN managed m ON m.oid = p.pronamespace
-    WHERE p.prokind IN ('f', 'p')
+    WHERE p.prokind IN ('f', 'p', 'a')
       AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
 )
 SELECT kind, schema, name::text AS name, arguments,

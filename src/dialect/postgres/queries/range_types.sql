@@ -12,7 +12,15 @@ SELECT n.nspname AS schema, t.typname AS name,
        CASE WHEN et.typtype IN ('e', 'd', 'c', 'r') AND etn.nspname <> 'pg_catalog'
             THEN etn.nspname END AS type_schema,
        et.typname AS type_name,
-       obj_description(t.oid, 'pg_type') AS comment
+       obj_description(t.oid, 'pg_type') AS comment,
+       -- The functions it needs: its subtype_diff, its canonical function.
+       (SELECT COALESCE(json_agg(DISTINCT jsonb_build_array(fn.nspname, f.proname,
+                                                            pg_get_function_identity_arguments(f.oid))), '[]')::text
+        FROM pg_depend d
+        JOIN pg_proc f ON f.oid = d.refobjid
+        JOIN pg_namespace fn ON fn.oid = f.pronamespace
+        WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.refclassid = 'pg_proc'::regclass
+          AND d.deptype = 'n' AND fn.nspname NOT IN ('pg_catalog', 'information_schema')) AS functions
 FROM pg_range r
 JOIN pg_type t ON t.oid = r.rngtypid
 JOIN pg_namespace n ON n.oid = t.typnamespace

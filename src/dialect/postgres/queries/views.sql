@@ -1,7 +1,9 @@
 -- Views and materialized views with the relations and columns their query reads, from the dependency
--- records of their rewrite rule, as JSON arrays [schema, relation, column or null].
+-- records of their rewrite rule, as JSON arrays [schema, relation, column or null], the types it uses
+-- (an array type counts as its element type), and their options (check_option, security_barrier,
+-- security_invoker; storage parameters of materialized views).
 SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized,
-       pg_get_viewdef(c.oid, true) AS definition,
+       pg_get_viewdef(c.oid, true) AS definition, COALESCE(c.reloptions, '{}') AS reloptions,
        obj_description(c.oid, 'pg_class') AS comment,
        (SELECT COALESCE(json_agg(DISTINCT jsonb_build_array(rn.nspname, rc.relname, a.attname)), '[]')::text
         FROM pg_rewrite r
@@ -15,7 +17,8 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized,
         FROM pg_rewrite r
         JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
                         AND d.refclassid = 'pg_type'::regclass
-        JOIN pg_type ty ON ty.oid = d.refobjid
+        JOIN pg_type dt ON dt.oid = d.refobjid
+        JOIN pg_type ty ON ty.oid = CASE WHEN dt.typcategory = 'A' AND dt.typelem <> 0 THEN dt.typelem ELSE dt.oid END
         JOIN pg_namespace tn ON tn.oid = ty.typnamespace
         WHERE r.ev_class = c.oid AND tn.nspname NOT IN ('pg_catalog', 'information_schema')) AS types
 FROM pg_class c
