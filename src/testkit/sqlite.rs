@@ -65,7 +65,7 @@ pub async fn fingerprint(url: &str, skip: Option<&str>) -> Result<Vec<String>> {
         "SELECT 'table ' || name || ' wr=' || wr || ' strict=' || strict FROM pragma_table_list WHERE schema = 'main' \
          AND name NOT LIKE 'sqlite_%'",
         "SELECT 'column ' || s.name || '.' || c.name || ' ' || c.type || ' nn=' || c.\"notnull\" || ' dflt=' || \
-         coalesce(c.dflt_value, '-') || ' pk=' || c.pk || ' hidden=' || c.hidden || ' cid=' || c.cid \
+         coalesce(c.dflt_value, '-') || ' pk=' || c.pk || ' hidden=' || c.hidden \
          FROM sqlite_schema s, pragma_table_xinfo(s.name) c WHERE s.type IN ('table', 'view') AND s.name NOT LIKE 'sqlite_%'",
         "SELECT 'index ' || s.name || ' ' || l.name || ' unique=' || l.\"unique\" || ' origin=' || l.origin || \
          ' partial=' || l.partial || ' ' || (SELECT group_concat(coalesce(x.name, 'expr') || ':' || x.\"desc\" || ':' || \
@@ -76,6 +76,8 @@ pub async fn fingerprint(url: &str, skip: Option<&str>) -> Result<Vec<String>> {
          FROM sqlite_schema s, pragma_foreign_key_list(s.name) f \
          WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite_%'",
     ];
+    // Column order is left out, as the tool leaves it (README, drift): a column added back by a down
+    // goes last, and no plan reorders columns in place.
     let mut lines = Vec::new();
     for query in queries {
         lines.extend(strings(&mut conn, query).await?);
@@ -83,9 +85,11 @@ pub async fn fingerprint(url: &str, skip: Option<&str>) -> Result<Vec<String>> {
     // Index names come from the index list: an automatic index's name depends on the order of the
     // constraints, so it is replaced by its table's name and keys.
     for line in &mut lines {
-        if line.starts_with("index ") && line.contains(" sqlite_autoindex_") {
-            let words: Vec<&str> = line.split(' ').collect();
-            *line = words.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, w)| *w).collect::<Vec<_>>().join(" ");
+        // Found by position, not by splitting on spaces: table names may hold spaces.
+        if let Some(start) = line.starts_with("index ").then(|| line.find(" sqlite_autoindex_")).flatten()
+            && let Some(length) = line[start..].find(" unique=")
+        {
+            line.replace_range(start..start + length, "");
         }
     }
     let texts = sqlx::query(
@@ -280,7 +284,6 @@ fn table_text_lines(table: &str, tokens: &[Tok]) -> Vec<String> {
     }
     items.push(&tokens[start..close.min(tokens.len())]);
     let constraint_words = ["constraint", "primary", "unique", "check", "foreign"];
-    let mut fk = 0;
     for item in items {
         let Some(first) = item.first() else { continue };
         let column = match first {
@@ -314,14 +317,24 @@ fn table_text_lines(table: &str, tokens: &[Tok]) -> Vec<String> {
             } else if word(i, "autoincrement") {
                 out.push(format!("autoincrement {table}"));
             } else if word(i, "references") {
-                fk += 1;
+                // A deferred key is named by its columns and target, not its position: the order of
+                // foreign keys in the text does not change what they do.
+                let from = match &column {
+                    Some(c) => q(c),
+                    None => item
+                        .iter()
+                        .position(|t| t.is_word("foreign"))
+                        .map(|f| join(&item[(f + 3).min(i)..closing(item, f + 2).min(i)]))
+                        .unwrap_or_default(),
+                };
+                let target = item.get(i + 1).map(Tok::text).unwrap_or_default();
                 let mut j = i + 1;
                 while j < item.len() && !word(j, "deferrable") && !word(j, "constraint") && !word(j, "check") {
                     j += 1;
                 }
                 let deferred = word(j, "deferrable") && word(j + 1, "initially") && word(j + 2, "deferred");
                 if deferred {
-                    out.push(format!("fk-deferred {table} #{fk}"));
+                    out.push(format!("fk-deferred {table} ({from}) -> {target}"));
                 }
             } else if word(i, "default") && matches!(item.get(i + 1), Some(Tok::Punct(p)) if p == "(") {
                 // A default's expression is in the pragma; skip it whole (it may hold COLLATE or AS).
@@ -458,7 +471,8 @@ mod tests {
     #[test]
     fn table_text_lines_find_checks_collations_generated_and_deferred_keys() {
         let sql = "CREATE TABLE t (a int CHECK (a > 0) COLLATE NOCASE, b AS (a * 2) STORED, \
-                   c int DEFAULT (1) REFERENCES p DEFERRABLE INITIALLY DEFERRED, CONSTRAINT k CHECK (b <> 'x,y'))";
+                   c int DEFAULT (1) REFERENCES p DEFERRABLE INITIALLY DEFERRED, CONSTRAINT k CHECK (b <> 'x,y'), \
+                   FOREIGN KEY (a, c) REFERENCES \"q r\" (x, y) DEFERRABLE INITIALLY DEFERRED)";
         let mut lines = table_text_lines("t", &tokenize(sql));
         lines.sort();
         assert_eq!(
@@ -467,7 +481,8 @@ mod tests {
                 "check t: \"a\" > 0",
                 "check t: \"b\" <> 'x,y'",
                 "collate t.a: nocase",
-                "fk-deferred t #1",
+                "fk-deferred t (\"a\" , \"c\") -> \"q r\"",
+                "fk-deferred t (\"c\") -> \"p\"",
                 "generated t.b: \"a\" * 2 stored",
             ]
         );
