@@ -748,3 +748,19 @@ async fn a_database_with_hostile_objects_is_readable_when_they_are_ignored() {
     std::fs::write(dir.path().join("diff.toml"), "ignore = [\"main.a\\\"b*\"]\n").unwrap();
     assert_eq!(cli_ok(dir.path(), &url, &["plan", "--exit-code"]), "no changes\n");
 }
+
+/// A table renamed and rebuilt in the same plan is renamed in place first, so SQLite rewrites the
+/// foreign keys of the tables that reference it; a rebuild copying from the old name left them
+/// pointing at a table that no longer exists, and the migration failed at COMMIT.
+#[tokio::test]
+async fn a_renamed_and_rebuilt_table_keeps_the_foreign_keys_that_reference_it() {
+    round_trip(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT);
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
+        "INSERT INTO parent VALUES (1, 'a'), (2, 'b'); INSERT INTO child VALUES (10, 1), (11, 2);",
+        "CREATE TABLE owner -- schema:renamed-from parent
+         (id INTEGER PRIMARY KEY, code VARCHAR(10));
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES owner (id) DEFERRABLE INITIALLY DEFERRED);",
+    )
+    .await;
+}

@@ -493,7 +493,10 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
                 false
             }
             Change::DropConstraint { table, .. } if dropped.contains(table) => false,
-            Change::RenameTable { to, .. } => !rebuilt.contains(to),
+            // A renamed table that is also rebuilt is renamed first, in place: SQLite rewrites the
+            // foreign keys of other tables that name it (a rebuild copying from the old name left
+            // them pointing at a table that no longer exists).
+            Change::RenameTable { .. } => true,
             c if altered_table(c).is_some_and(|t| rebuilt.contains(t)) => false,
             Change::CreateIndex(i) | Change::DropIndex(i) => !rebuilt.contains(&i.table),
             Change::CreateView(v) | Change::DropView(v) => !views.contains(&v.name),
@@ -527,7 +530,9 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
     for name in &rebuilt {
         let old_name = renamed_from.get(name).unwrap_or(name);
         let (Some(have), Some(want)) = (current.tables.get(old_name), desired.tables.get(name)) else { continue };
-        let from = keyed_by_new_names(have, column_renames.get(name).map(Vec::as_slice).unwrap_or_default());
+        let mut from = keyed_by_new_names(have, column_renames.get(name).map(Vec::as_slice).unwrap_or_default());
+        // Renamed in place before the rebuild (above): the copy reads it under its new name.
+        from.name = name.clone();
         out.push(Change::RebuildTable { from, to: without_fk_targets(want.clone()) });
         for index in desired.indexes.values().filter(|i| &i.table == name) {
             out.push(Change::CreateIndex(index.clone()));
