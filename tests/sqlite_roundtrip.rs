@@ -317,9 +317,10 @@ async fn rename_hints_without_a_schema_rename_in_place() {
     settings.schema_dir = schema_dir;
     let migration = pipeline::migration(&settings).await.expect("plan up");
     let up: Vec<String> = migration.up.statements().map(String::from).collect();
-    // In place or by a rebuild that copies the old column into the new one (see the test above).
+    // In place or by a rebuild that copies the old column into the new one (see the test above), after
+    // the table is renamed in place.
     let renamed = up.iter().any(|s| s.contains("RENAME COLUMN \"summary\" TO \"title\""))
-        || up.iter().any(|s| s.contains("SELECT \"id\", \"summary\" FROM \"tickets\""));
+        || up.iter().any(|s| s.contains("SELECT \"id\", \"summary\" FROM \"issues\""));
     assert!(renamed, "{up:?}");
     schema::dialect::execute(settings.url.as_deref().unwrap(), &up, true).await.expect("apply up");
     let kept = rows(&db, "issues", &["id".to_string(), "title".to_string()]).await;
