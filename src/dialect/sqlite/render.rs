@@ -519,10 +519,17 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         out.push(Change::DropView(current.views[name].clone()));
     }
     for trigger in current.triggers.values().filter(|t| triggers.contains(&t.name)) {
-        // Triggers on a rebuilt table or a recreated view go away with it.
-        let goes_with_table = rebuilt.contains(&trigger.table)
-            || renamed_from.iter().any(|(new, old)| *old == trigger.table && rebuilt.contains(new))
-            || views.contains(&trigger.table);
+        // Triggers on a rebuilt table or a recreated view go away with it, unless they read another
+        // table or view that is disturbed first: renaming a rebuilt table into place checks every
+        // trigger naming it ("error in trigger …: no such table"), so those are dropped beforehand.
+        let reads_other = trigger
+            .depends_on
+            .iter()
+            .any(|d| matches!(d, ObjectRef::Relation(r) if *r != trigger.table && disturbed.contains(r)));
+        let goes_with_table = !reads_other
+            && (rebuilt.contains(&trigger.table)
+                || renamed_from.iter().any(|(new, old)| *old == trigger.table && rebuilt.contains(new))
+                || views.contains(&trigger.table));
         if !goes_with_table {
             out.push(Change::DropTrigger(trigger.clone()));
         }
