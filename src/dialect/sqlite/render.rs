@@ -262,6 +262,11 @@ fn render(change: &Change) -> Vec<String> {
 /// The table rebuild. `from` is the table as it is in the database (its old name); its columns are
 /// keyed by their name in `to`, so that a column renamed in the same migration is copied into its
 /// new name (see [`adapt`]).
+///
+/// A renamed table, and its renamed columns, are renamed in place first: SQLite then rewrites the
+/// foreign keys of the other tables that name them, which a copy from the old names left pointing at
+/// a table or column that no longer exists. A column whose new name the old table still uses (names
+/// swapped, or taken from a dropped column) is copied from its old name instead.
 fn rebuild(from: &Table, to: &Table) -> Vec<String> {
     let temporary = format!("{}__schema_new", to.name.name);
     let guard = ident("schema_rebuild_guard");
@@ -274,8 +279,26 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
         ),
         format!("INSERT INTO temp.{guard} SELECT \"foreign_keys\" FROM pragma_foreign_keys;"),
         format!("DROP TABLE temp.{guard};"),
-        create_table(to, &temporary),
     ];
+    let mut from = from.clone();
+    if from.name != to.name {
+        sql.push(format!("ALTER TABLE {} RENAME TO {};", ident(&from.name.name), ident(&to.name.name)));
+        from.name = to.name.clone();
+    }
+    let old_names: Vec<Name> = from.columns.values().map(|c| c.name.clone()).collect();
+    for (key, column) in from.columns.iter_mut() {
+        if *key != column.name && !old_names.contains(key) {
+            sql.push(format!(
+                "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                ident(&from.name.name),
+                ident(&column.name),
+                ident(key)
+            ));
+            column.name = key.clone();
+        }
+    }
+    let from = &from;
+    sql.push(create_table(to, &temporary));
     let shared: Vec<(&Name, &Column)> =
         from.columns.iter().filter(|(key, _)| to.columns.get(*key).is_some_and(|c| c.generated().is_none())).collect();
     if !shared.is_empty() {
@@ -493,10 +516,8 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
                 false
             }
             Change::DropConstraint { table, .. } if dropped.contains(table) => false,
-            // A renamed table that is also rebuilt is renamed first, in place: SQLite rewrites the
-            // foreign keys of other tables that name it (a rebuild copying from the old name left
-            // them pointing at a table that no longer exists).
-            Change::RenameTable { .. } => true,
+            // A rebuilt table is renamed, and its columns, by the rebuild itself (see [`rebuild`]).
+            Change::RenameTable { to, .. } => !rebuilt.contains(to),
             c if altered_table(c).is_some_and(|t| rebuilt.contains(t)) => false,
             Change::CreateIndex(i) | Change::DropIndex(i) => !rebuilt.contains(&i.table),
             Change::CreateView(v) | Change::DropView(v) => !views.contains(&v.name),
@@ -537,9 +558,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
     for name in &rebuilt {
         let old_name = renamed_from.get(name).unwrap_or(name);
         let (Some(have), Some(want)) = (current.tables.get(old_name), desired.tables.get(name)) else { continue };
-        let mut from = keyed_by_new_names(have, column_renames.get(name).map(Vec::as_slice).unwrap_or_default());
-        // Renamed in place before the rebuild (above): the copy reads it under its new name.
-        from.name = name.clone();
+        let from = keyed_by_new_names(have, column_renames.get(name).map(Vec::as_slice).unwrap_or_default());
         out.push(Change::RebuildTable { from, to: without_fk_targets(want.clone()) });
         for index in desired.indexes.values().filter(|i| &i.table == name) {
             out.push(Change::CreateIndex(index.clone()));
