@@ -63,12 +63,13 @@ fn main() -> anyhow::Result<()> {
     }
     let stage = |f: fn(&random_sqlite::PairOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
     println!(
-        "{} pairs: up {}, noop {}, down {}, refused as they must be {}, failed {failed}",
+        "{} pairs: up {}, noop {}, down {}, refused as they must be {}, down failed whole after reported data loss {}, failed {failed}",
         outcomes.len(),
         stage(|o| o.up),
         stage(|o| o.noop),
         stage(|o| o.down),
-        stage(|o| o.refused)
+        stage(|o| o.refused),
+        stage(|o| o.down_refused)
     );
     std::process::exit(i32::from(failed > 0))
 }

@@ -1652,6 +1652,8 @@ pub struct PairOutcome {
     pub down: bool,
     /// The pair must be refused, and was.
     pub refused: bool,
+    /// The down failed whole where its up reported data loss it cannot give back.
+    pub down_refused: bool,
     pub files: Vec<(String, String)>,
     pub failure: Option<String>,
 }
@@ -1793,7 +1795,20 @@ async fn stages(pair: &Pair, outcome: &mut PairOutcome) -> anyhow::Result<()> {
         bail!("after up, a second plan is not empty: {}", steps.join("; "));
     }
     outcome.noop = true;
-    roundtrip::run_migrations(&settings, false).await.context("schema migrate down")?;
+    if let Err(e) = roundtrip::run_migrations(&settings, false).await {
+        // A down cannot give back what its up destroyed: a dropped column that comes back NOT NULL
+        // without a default, or UNIQUE with a default, or rows whose parent table was dropped. Such a
+        // down may fail when the up reported the data loss, as long as it fails whole.
+        let lost = migration.up.hazards().any(|(_, h)| {
+            matches!(h.id, crate::safety::HazardId::DataLossTable | crate::safety::HazardId::DataLossColumn)
+        });
+        let unchanged = fingerprint(&db, Some(TRACKING)).await? == expected_up;
+        if lost && unchanged {
+            outcome.down_refused = true;
+            return Ok(());
+        }
+        return Err(e).context("schema migrate down");
+    }
     let after_down = fingerprint(&db, Some(TRACKING)).await?;
     if after_down != expected_down {
         bail!(
