@@ -829,3 +829,16 @@ async fn a_trigger_reading_another_rebuilt_table_is_dropped_before_the_rebuilds(
     round_trip(&tables("TEXT"), "INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (2, 'y');", &tables("VARCHAR(5)"))
         .await;
 }
+
+/// A trigger on a renamed and rebuilt table that reads a table the plan drops is dropped before the
+/// rebuild: it was left to go away with its table, and the rename failed on it ("no such table").
+#[tokio::test]
+async fn a_trigger_reading_a_dropped_table_is_dropped_before_its_table_is_renamed_and_rebuilt() {
+    round_trip(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, c TEXT); CREATE TABLE gone (id INTEGER PRIMARY KEY);
+         CREATE TRIGGER a_clears_gone AFTER DELETE ON a FOR EACH ROW BEGIN DELETE FROM gone WHERE id = OLD.id; END;",
+        "INSERT INTO a VALUES (1, 'x'); INSERT INTO gone VALUES (1);",
+        "CREATE TABLE b -- schema:renamed-from a\n(id INTEGER PRIMARY KEY, c VARCHAR(5));",
+    )
+    .await;
+}

@@ -540,20 +540,10 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         out.push(Change::DropView(current.views[name].clone()));
     }
     for trigger in current.triggers.values().filter(|t| triggers.contains(&t.name)) {
-        // Triggers on a rebuilt table or a recreated view go away with it, unless they read another
-        // table or view that is disturbed first: renaming a rebuilt table into place checks every
-        // trigger naming it ("error in trigger …: no such table"), so those are dropped beforehand.
-        let reads_other = trigger
-            .depends_on
-            .iter()
-            .any(|d| matches!(d, ObjectRef::Relation(r) if *r != trigger.table && disturbed.contains(r)));
-        let goes_with_table = !reads_other
-            && (rebuilt.contains(&trigger.table)
-                || renamed_from.iter().any(|(new, old)| *old == trigger.table && rebuilt.contains(new))
-                || views.contains(&trigger.table));
-        if !goes_with_table {
-            out.push(Change::DropTrigger(trigger.clone()));
-        }
+        // Dropped explicitly, also those whose table or view goes away with the plan: renaming a table
+        // (a rebuilt copy into place, or a renamed one) checks every trigger, and one that reads a
+        // table dropped or not yet back fails it ("error in trigger …: no such table").
+        out.push(Change::DropTrigger(trigger.clone()));
     }
     for name in &rebuilt {
         let old_name = renamed_from.get(name).unwrap_or(name);
