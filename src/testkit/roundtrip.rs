@@ -318,7 +318,9 @@ pub fn file_settings(url: &str, dir: &std::path::Path) -> Result<Settings> {
     std::fs::create_dir_all(&schema_dir)?;
     std::fs::create_dir_all(&out_dir)?;
     let mut settings = Settings { url: Some(url.to_string()), schema_dir, out_dir, ..Settings::default() };
-    settings.migrate.table = crate::model::QualifiedName::new("public", TRACKING);
+    // SQLite has one schema, `main`.
+    let schema = if url.starts_with("sqlite:") { "main" } else { "public" };
+    settings.migrate.table = crate::model::QualifiedName::new(schema, TRACKING);
     Ok(settings)
 }
 
