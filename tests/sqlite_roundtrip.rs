@@ -842,3 +842,40 @@ async fn a_trigger_reading_a_dropped_table_is_dropped_before_its_table_is_rename
     )
     .await;
 }
+
+/// A schema copied from `sqlite3 app.db .schema` declares `CREATE TABLE sqlite_sequence(name,seq)`
+/// (and `sqlite_stat1` after ANALYZE), which SQLite creates itself and refuses to anyone else: they are
+/// left out of the load instead of failing it with "object name reserved for internal use".
+#[tokio::test]
+async fn a_schema_copied_from_sqlite3_dot_schema_loads_with_its_internal_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT); INSERT INTO t (v) VALUES ('a'); ANALYZE;")
+        .await;
+    let mut conn = open(&db).await;
+    let dot_schema: String =
+        strings(&mut conn, "SELECT sql || ';' FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid")
+            .await
+            .join("\n");
+    conn.close().await.unwrap();
+    assert!(dot_schema.contains("CREATE TABLE sqlite_sequence(name,seq);"), "{dot_schema}");
+    assert!(dot_schema.contains("CREATE TABLE sqlite_stat1"), "{dot_schema}");
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("schema.sql"), &dot_schema).unwrap();
+    // Against the database it came from: nothing to do.
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url), schema_dir: schema_dir.clone(), ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan against its own database");
+    assert!(migration.up.is_empty(), "{:?}", migration.up.statements().collect::<Vec<_>>());
+    // Against an empty database: the table is created, with its AUTOINCREMENT.
+    let empty = dir.path().join("empty.db");
+    run(&empty, "").await;
+    let settings = Settings { url: Some(format!("sqlite:{}", empty.display())), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan against an empty database");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    schema::dialect::execute(settings.url.as_deref().unwrap(), &up, true).await.expect("apply");
+    let mut conn = open(&empty).await;
+    let sql = strings(&mut conn, "SELECT sql FROM sqlite_schema WHERE name = 't'").await;
+    assert!(sql[0].contains("AUTOINCREMENT"), "{sql:?}");
+}

@@ -1934,7 +1934,7 @@ pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Resul
 /// The name parts and column names of a `CREATE [TEMP] TABLE [IF NOT EXISTS] name (…)` read from its
 /// tokens: a column is the first word after `(` or a comma at depth 1 that does not start a table
 /// constraint. `None` for anything else (`AS SELECT`, no column list).
-fn create_table_names(
+pub(crate) fn create_table_names(
     tokens: &[sqlparser::tokenizer::TokenWithSpan],
 ) -> Option<(Vec<sqlparser::ast::Ident>, Vec<sqlparser::ast::Ident>)> {
     let mut words = tokens.iter().map(|t| &t.token).filter(|t| !matches!(t, Token::Whitespace(_))).peekable();
