@@ -879,3 +879,25 @@ async fn a_schema_copied_from_sqlite3_dot_schema_loads_with_its_internal_tables(
     let sql = strings(&mut conn, "SELECT sql FROM sqlite_schema WHERE name = 't'").await;
     assert!(sql[0].contains("AUTOINCREMENT"), "{sql:?}");
 }
+
+/// A rebuild whose new table shares no column with the old one (every column renamed away, dropped
+/// or replaced) keeps the rows, each new column at its default: nothing was copied, and the table was
+/// emptied without a word beyond the dropped columns' data loss.
+#[tokio::test]
+async fn a_rebuild_sharing_no_column_keeps_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); INSERT INTO t VALUES (1), (2), (NULL);").await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("schema.sql"), "CREATE TABLE t (b text DEFAULT 'new', CHECK (b <> ''));").unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan up");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    schema::dialect::execute(&url, &up, true).await.expect("apply up");
+    assert_eq!(rows(&db, "t", &["b".to_string()]).await, vec!["'new'", "'new'", "'new'"], "{up:?}");
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    schema::dialect::execute(&url, &down, true).await.expect("apply down");
+    assert_eq!(rows(&db, "t", &["a".to_string()]).await, vec!["NULL", "NULL", "NULL"], "{down:?}");
+}

@@ -326,6 +326,26 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
             ident(&from.name.name)
         ));
     }
+    if shared.is_empty() {
+        // No column in common: the rows are kept all the same, each new column taking its default
+        // (nothing was copied, and every row was lost). A rowid table is filled by its rowids; a
+        // WITHOUT ROWID table needs its key, which a NULL refuses (the copy fails instead of emptying
+        // the table).
+        let rowid = |t: &Table| !t.options.iter().any(|o| o == "WITHOUT ROWID");
+        let target = if rowid(to) {
+            Some("rowid".to_string())
+        } else {
+            to.columns.values().find(|c| c.generated().is_none()).map(|c| ident(&c.name))
+        };
+        let source = if rowid(from) && rowid(to) { "rowid" } else { "NULL" };
+        if let Some(target) = target {
+            sql.push(format!(
+                "INSERT INTO {} ({target}) SELECT {source} FROM {};",
+                ident(&temporary),
+                ident(&from.name.name)
+            ));
+        }
+    }
     let counts = |t: &Table| t.columns.values().any(|c| c.identity.is_some());
     if counts(from) && counts(to) {
         // Keep the AUTOINCREMENT counter: ids of deleted rows are never handed out again.
