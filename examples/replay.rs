@@ -3,10 +3,11 @@
 //! and the migration it writes must apply, converge, be a no-op after, and its down must return.
 //!
 //! cargo run --example replay -- DIR [--route pg_dump|inspect] [--from K] [--to K] [--plain] [--verbose]
-//!     [--roles a,b]
+//!     [--roles a,b] [--sqlite]
 //!
 //! DIR holds the history: diesel folders (`<version>/up.sql`, `down.sql`), `*.up.sql`/`*.down.sql`, or
-//! ordered `*.sql` files. The server is `DATABASE_URL` or a throwaway cluster. Exit code 0 when every
+//! ordered `*.sql` files. The server is `DATABASE_URL` or a throwaway cluster; with `--sqlite`, the states
+//! are SQLite files and the dump route declares what `sqlite3 .schema` prints. Exit code 0 when every
 //! checked step passed on every route, 1 otherwise.
 
 use schema::testkit::{pg_server, replay};
@@ -16,12 +17,12 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut dir = None;
     let mut options = replay::ReplayOptions::default();
-    let (mut verbose, mut roles) = (false, Vec::new());
+    let (mut verbose, mut roles, mut sqlite) = (false, Vec::new(), false);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--route" => {
                 options.routes = match args.next().as_deref() {
-                    Some("pg_dump" | "dump") => vec![replay::Route::Dump],
+                    Some("pg_dump" | "dump" | "schema") => vec![replay::Route::Dump],
                     Some("inspect") => vec![replay::Route::Inspect],
                     other => anyhow::bail!("--route: expected pg_dump or inspect, got {other:?}"),
                 }
@@ -30,6 +31,7 @@ fn main() -> anyhow::Result<()> {
             "--to" => options.last = args.next().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX),
             "--plain" => options.plain = true,
             "--verbose" => verbose = true,
+            "--sqlite" => sqlite = true,
             "--roles" => roles = args.next().map(|r| r.split(',').map(String::from).collect()).unwrap_or_default(),
             _ => dir = Some(PathBuf::from(arg)),
         }
@@ -40,34 +42,41 @@ fn main() -> anyhow::Result<()> {
     let steps = replay::read_history(&dir)?;
     println!("{} migrations in {}", steps.len(), dir.display());
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let label = |route: replay::Route| match route {
+        replay::Route::Dump if sqlite => ".schema",
+        route => route.as_str(),
+    };
+    let report = |outcome: &replay::StepOutcome| {
+        let stage = |ok: bool| if ok { "ok" } else { "FAIL" };
+        println!(
+            "{:>4} {:<8} {}: up {} noop {} down {}",
+            outcome.index,
+            label(outcome.route),
+            outcome.name,
+            stage(outcome.up),
+            stage(outcome.noop),
+            stage(outcome.down)
+        );
+        if let Some(failure) = &outcome.failure {
+            let limit = if verbose { usize::MAX } else { 12 };
+            for line in failure.lines().take(limit) {
+                println!("       {line}");
+            }
+            if verbose {
+                for (file, text) in &outcome.files {
+                    println!("       --- {file}\n{text}");
+                }
+            }
+        }
+    };
     let outcomes = runtime.block_on(async {
+        if sqlite {
+            return replay::replay_sqlite(&steps, &options, report).await;
+        }
         let server = pg_server().await?;
         let role_refs: Vec<&str> = roles.iter().map(String::as_str).collect();
         server.ensure_roles(&role_refs).await?;
-        replay::replay(server, &steps, &options, |outcome| {
-            let stage = |ok: bool| if ok { "ok" } else { "FAIL" };
-            println!(
-                "{:>4} {:<8} {}: up {} noop {} down {}",
-                outcome.index,
-                outcome.route.as_str(),
-                outcome.name,
-                stage(outcome.up),
-                stage(outcome.noop),
-                stage(outcome.down)
-            );
-            if let Some(failure) = &outcome.failure {
-                let limit = if verbose { usize::MAX } else { 12 };
-                for line in failure.lines().take(limit) {
-                    println!("       {line}");
-                }
-                if verbose {
-                    for (file, text) in &outcome.files {
-                        println!("       --- {file}\n{text}");
-                    }
-                }
-            }
-        })
-        .await
+        replay::replay(server, &steps, &options, report).await
     })?;
     let mut exit = 0;
     for route in &options.routes {
@@ -76,7 +85,7 @@ fn main() -> anyhow::Result<()> {
         let (up, noop, down) = (count(|o| o.up), count(|o| o.noop), count(|o| o.down));
         println!(
             "{}: {} steps, up {up}, noop {noop}, down {down}, passed {}",
-            route.as_str(),
+            label(*route),
             on_route.len(),
             count(|o| o.passed())
         );

@@ -317,9 +317,10 @@ async fn rename_hints_without_a_schema_rename_in_place() {
     settings.schema_dir = schema_dir;
     let migration = pipeline::migration(&settings).await.expect("plan up");
     let up: Vec<String> = migration.up.statements().map(String::from).collect();
-    // In place or by a rebuild that copies the old column into the new one (see the test above).
+    // In place or by a rebuild that copies the old column into the new one (see the test above), after
+    // the table is renamed in place.
     let renamed = up.iter().any(|s| s.contains("RENAME COLUMN \"summary\" TO \"title\""))
-        || up.iter().any(|s| s.contains("SELECT \"id\", \"summary\" FROM \"tickets\""));
+        || up.iter().any(|s| s.contains("SELECT \"id\", \"summary\" FROM \"issues\""));
     assert!(renamed, "{up:?}");
     schema::dialect::execute(settings.url.as_deref().unwrap(), &up, true).await.expect("apply up");
     let kept = rows(&db, "issues", &["id".to_string(), "title".to_string()]).await;
@@ -747,4 +748,156 @@ async fn a_database_with_hostile_objects_is_readable_when_they_are_ignored() {
     std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE canary (id integer PRIMARY KEY);").unwrap();
     std::fs::write(dir.path().join("diff.toml"), "ignore = [\"main.a\\\"b*\"]\n").unwrap();
     assert_eq!(cli_ok(dir.path(), &url, &["plan", "--exit-code"]), "no changes\n");
+}
+
+/// A table renamed and rebuilt in the same plan is renamed in place first, so SQLite rewrites the
+/// foreign keys of the tables that reference it; a rebuild copying from the old name left them
+/// pointing at a table that no longer exists, and the migration failed at COMMIT.
+#[tokio::test]
+async fn a_renamed_and_rebuilt_table_keeps_the_foreign_keys_that_reference_it() {
+    round_trip(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT);
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
+        "INSERT INTO parent VALUES (1, 'a'), (2, 'b'); INSERT INTO child VALUES (10, 1), (11, 2);",
+        "CREATE TABLE owner -- schema:renamed-from parent
+         (id INTEGER PRIMARY KEY, code VARCHAR(10));
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES owner (id) DEFERRABLE INITIALLY DEFERRED);",
+    )
+    .await;
+}
+
+/// Random (current, desired) SQLite pairs (`schema::testkit::random_sqlite`), rows in every table of
+/// current, through the round trip as a user runs it: plan, write the files, `migrate up --contract`
+/// with the tool's runner, compare with desired loaded alone and every kept row, plan again (nothing),
+/// `migrate down --all`, compare with current and the rows again. A pair whose rows cannot take the
+/// desired side must be flagged `not-null-without-default` and refused by `migrate up`, changing
+/// nothing. `SCHEMA_SQLITE_PAIRS` (default 300) and `SCHEMA_SQLITE_SEED` (the first seed, default 0)
+/// run more or other pairs; a failing seed is printed with the command that runs it alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "enabled once the failure classes it finds are fixed (issue 15)"]
+async fn generated_sqlite_pairs_round_trip_with_their_rows() {
+    let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let (first, count) = (env("SCHEMA_SQLITE_SEED", 0), env("SCHEMA_SQLITE_PAIRS", 300));
+    let outcomes = schema::testkit::random_sqlite::check_pairs(first..first + count, 2).await.expect("pairs");
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| {
+            let failure = o.failure.as_ref()?;
+            let files: String = o.files.iter().map(|(file, text)| format!("--- {file}\n{text}\n")).collect();
+            Some(format!(
+                "seed {}: {failure}\n{files}rerun: SCHEMA_SQLITE_SEED={} SCHEMA_SQLITE_PAIRS=1 cargo test --test \
+                 sqlite_roundtrip generated_sqlite_pairs (the pair: cargo run --example generative_sqlite -- --seed {} --print)",
+                o.seed, o.seed, o.seed
+            ))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{} of {count} pairs failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// A column renamed on a table that is rebuilt is renamed in place first, so the foreign keys of
+/// other tables that name it follow (they kept the old name, and the migration failed at COMMIT:
+/// foreign key mismatch).
+#[tokio::test]
+async fn a_renamed_column_of_a_rebuilt_table_keeps_the_foreign_keys_that_name_it() {
+    round_trip(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE);
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_code TEXT REFERENCES parent (code));",
+        "INSERT INTO parent VALUES (1, 'x'), (2, 'y'); INSERT INTO child VALUES (10, 'x'), (11, 'y');",
+        "CREATE TABLE parent (
+             id INTEGER PRIMARY KEY,
+             -- schema:renamed-from code
+             label VARCHAR(10) UNIQUE
+         );
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_code TEXT REFERENCES parent (label));",
+    )
+    .await;
+}
+
+/// A trigger on one rebuilt table that writes to another rebuilt table is dropped before the rebuilds:
+/// renaming the other table's copy into place checks every trigger that names it, and the trigger,
+/// left to go away with its own table's rebuild, failed it with "no such table".
+#[tokio::test]
+async fn a_trigger_reading_another_rebuilt_table_is_dropped_before_the_rebuilds() {
+    let tables = |ty: &str| {
+        format!(
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, c {ty});
+             CREATE TABLE b (id INTEGER PRIMARY KEY, d {ty});
+             CREATE TRIGGER b_touches_a AFTER DELETE ON b FOR EACH ROW BEGIN UPDATE a SET c = c WHERE 0; END;
+             CREATE TRIGGER a_touches_b AFTER DELETE ON a FOR EACH ROW BEGIN UPDATE b SET d = d WHERE 0; END;"
+        )
+    };
+    round_trip(&tables("TEXT"), "INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (2, 'y');", &tables("VARCHAR(5)"))
+        .await;
+}
+
+/// A trigger on a renamed and rebuilt table that reads a table the plan drops is dropped before the
+/// rebuild: it was left to go away with its table, and the rename failed on it ("no such table").
+#[tokio::test]
+async fn a_trigger_reading_a_dropped_table_is_dropped_before_its_table_is_renamed_and_rebuilt() {
+    round_trip(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, c TEXT); CREATE TABLE gone (id INTEGER PRIMARY KEY);
+         CREATE TRIGGER a_clears_gone AFTER DELETE ON a FOR EACH ROW BEGIN DELETE FROM gone WHERE id = OLD.id; END;",
+        "INSERT INTO a VALUES (1, 'x'); INSERT INTO gone VALUES (1);",
+        "CREATE TABLE b -- schema:renamed-from a\n(id INTEGER PRIMARY KEY, c VARCHAR(5));",
+    )
+    .await;
+}
+
+/// A schema copied from `sqlite3 app.db .schema` declares `CREATE TABLE sqlite_sequence(name,seq)`
+/// (and `sqlite_stat1` after ANALYZE), which SQLite creates itself and refuses to anyone else: they are
+/// left out of the load instead of failing it with "object name reserved for internal use".
+#[tokio::test]
+async fn a_schema_copied_from_sqlite3_dot_schema_loads_with_its_internal_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT); INSERT INTO t (v) VALUES ('a'); ANALYZE;")
+        .await;
+    let mut conn = open(&db).await;
+    let dot_schema: String =
+        strings(&mut conn, "SELECT sql || ';' FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid")
+            .await
+            .join("\n");
+    conn.close().await.unwrap();
+    assert!(dot_schema.contains("CREATE TABLE sqlite_sequence(name,seq);"), "{dot_schema}");
+    assert!(dot_schema.contains("CREATE TABLE sqlite_stat1"), "{dot_schema}");
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("schema.sql"), &dot_schema).unwrap();
+    // Against the database it came from: nothing to do.
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url), schema_dir: schema_dir.clone(), ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan against its own database");
+    assert!(migration.up.is_empty(), "{:?}", migration.up.statements().collect::<Vec<_>>());
+    // Against an empty database: the table is created, with its AUTOINCREMENT.
+    let empty = dir.path().join("empty.db");
+    run(&empty, "").await;
+    let settings = Settings { url: Some(format!("sqlite:{}", empty.display())), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan against an empty database");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    schema::dialect::execute(settings.url.as_deref().unwrap(), &up, true).await.expect("apply");
+    let mut conn = open(&empty).await;
+    let sql = strings(&mut conn, "SELECT sql FROM sqlite_schema WHERE name = 't'").await;
+    assert!(sql[0].contains("AUTOINCREMENT"), "{sql:?}");
+}
+
+/// A rebuild whose new table shares no column with the old one (every column renamed away, dropped
+/// or replaced) keeps the rows, each new column at its default: nothing was copied, and the table was
+/// emptied without a word beyond the dropped columns' data loss.
+#[tokio::test]
+async fn a_rebuild_sharing_no_column_keeps_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); INSERT INTO t VALUES (1), (2), (NULL);").await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join("schema.sql"), "CREATE TABLE t (b text DEFAULT 'new', CHECK (b <> ''));").unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan up");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    schema::dialect::execute(&url, &up, true).await.expect("apply up");
+    assert_eq!(rows(&db, "t", &["b".to_string()]).await, vec!["'new'", "'new'", "'new'"], "{up:?}");
+    let down: Vec<String> = migration.down.statements().map(String::from).collect();
+    schema::dialect::execute(&url, &down, true).await.expect("apply down");
+    assert_eq!(rows(&db, "t", &["a".to_string()]).await, vec!["NULL", "NULL", "NULL"], "{down:?}");
 }

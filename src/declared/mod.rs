@@ -1836,17 +1836,35 @@ pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Resul
         if !statement.sql.contains(MARK) && !statement.leading_comments.contains(MARK) {
             continue;
         }
-        let Ok(parsed) = Parser::parse_sql(dialect, &statement.sql) else { continue };
-        let [Statement::CreateTable(table)] = parsed.as_slice() else { continue };
-        let Some((schema, name)) = qualify(&table.name) else { continue };
-        let schema = if name_parts(&table.name).len() < 2 { default_schema(dialect).to_string() } else { schema };
+        let tokens = Tokenizer::new(dialect, &statement.sql).tokenize_with_location().unwrap_or_default();
+        // The table's name and its columns' names, from the parser or, for what it cannot read (SQLite's
+        // NOT GLOB, STRICT ANY…), from the tokens: a hint is never dropped because the rest of the
+        // statement is beyond the parser. SQLite keeps unquoted names as written; PostgreSQL folds them.
+        let sqlite = dialect.is::<sqlparser::dialect::SQLiteDialect>();
+        let fold = |ident: &sqlparser::ast::Ident| if sqlite { ident.value.clone() } else { fold(ident) };
+        let (name_idents, column_names): (Vec<sqlparser::ast::Ident>, Vec<String>) =
+            match Parser::parse_sql(dialect, &statement.sql).as_deref() {
+                Ok([Statement::CreateTable(table)]) => (
+                    table.name.0.iter().filter_map(|p| p.as_ident().cloned()).collect(),
+                    table.columns.iter().map(|c| fold(&c.name)).collect(),
+                ),
+                Ok(_) => continue,
+                Err(_) => match create_table_names(&tokens) {
+                    Some((name, columns)) => (name, columns.iter().map(&fold).collect()),
+                    None => continue,
+                },
+            };
+        let Some(name) = name_idents.last().map(&fold) else { continue };
+        let schema = match name_idents.len() {
+            1 => default_schema(dialect).to_string(),
+            n => fold(&name_idents[n - 2]),
+        };
         let new_table = (schema.clone(), name.clone());
         for line in statement.leading_comments.lines() {
             if let Some(old) = line.trim().strip_prefix(MARK) {
                 out.tables.push(((schema.clone(), old.trim().to_string()), new_table.clone()));
             }
         }
-        let tokens = Tokenizer::new(dialect, &statement.sql).tokenize_with_location().unwrap_or_default();
         let mut depth = 0usize;
         // Index of the column being read (or last read) at depth 1, and the line its text last touched.
         let mut column_index: Option<usize> = None;
@@ -1863,8 +1881,8 @@ pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Resul
                     match (depth, column_index) {
                         (0, _) => out.tables.push(((schema.clone(), old), new_table.clone())),
                         (_, Some(i)) if same_line_as_column => {
-                            if let Some(column) = table.columns.get(i) {
-                                out.columns.push((schema.clone(), name.clone(), old, fold(&column.name)));
+                            if let Some(column) = column_names.get(i) {
+                                out.columns.push((schema.clone(), name.clone(), old, column.clone()));
                             }
                         }
                         _ => pending = Some(old),
@@ -1895,11 +1913,11 @@ pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Resul
                         let next = columns_seen;
                         if starts_constraint {
                             column_index = None;
-                        } else if next < table.columns.len() {
+                        } else if next < column_names.len() {
                             columns_seen += 1;
                             column_index = Some(next);
                             if let Some(old) = pending.take() {
-                                out.columns.push((schema.clone(), name.clone(), old, fold(&table.columns[next].name)));
+                                out.columns.push((schema.clone(), name.clone(), old, column_names[next].clone()));
                             }
                         } else {
                             column_index = None;
@@ -1911,6 +1929,67 @@ pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Resul
         }
     }
     Ok(out)
+}
+
+/// The name parts and column names of a `CREATE [TEMP] TABLE [IF NOT EXISTS] name (…)` read from its
+/// tokens: a column is the first word after `(` or a comma at depth 1 that does not start a table
+/// constraint. `None` for anything else (`AS SELECT`, no column list).
+pub(crate) fn create_table_names(
+    tokens: &[sqlparser::tokenizer::TokenWithSpan],
+) -> Option<(Vec<sqlparser::ast::Ident>, Vec<sqlparser::ast::Ident>)> {
+    let mut words = tokens.iter().map(|t| &t.token).filter(|t| !matches!(t, Token::Whitespace(_))).peekable();
+    let keyword = |t: Option<&Token>, k: &str| matches!(t, Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+    if !keyword(words.next(), "CREATE") {
+        return None;
+    }
+    let mut next = words.next();
+    while ["TEMP", "TEMPORARY", "UNLOGGED"].iter().any(|k| keyword(next, k)) {
+        next = words.next();
+    }
+    if !keyword(next, "TABLE") {
+        return None;
+    }
+    let ident = |t: Option<&Token>| match t {
+        Some(Token::Word(w)) => {
+            Some(sqlparser::ast::Ident { value: w.value.clone(), quote_style: w.quote_style, span: Span::empty() })
+        }
+        _ => None,
+    };
+    let mut first = words.next();
+    if keyword(first, "IF") {
+        if !keyword(words.next(), "NOT") || !keyword(words.next(), "EXISTS") {
+            return None;
+        }
+        first = words.next();
+    }
+    let mut name = vec![ident(first)?];
+    while words.peek() == Some(&&Token::Period) {
+        words.next();
+        name.push(ident(words.next())?);
+    }
+    if words.next() != Some(&Token::LParen) {
+        return None;
+    }
+    let (mut depth, mut expecting, mut columns) = (1usize, true, Vec::new());
+    for token in words {
+        match token {
+            Token::LParen => depth += 1,
+            Token::RParen if depth == 1 => break,
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 1 => expecting = true,
+            _ if depth == 1 && expecting => {
+                expecting = false;
+                let constraint = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE"]
+                    .iter()
+                    .any(|k| keyword(Some(token), k));
+                if !constraint {
+                    columns.push(ident(Some(token))?);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some((name, columns))
 }
 
 #[cfg(test)]
@@ -2237,5 +2316,22 @@ mod tests {
         assert_eq!(found.tables, vec![table("tickets", "issues"), table("persons", "people")]);
         let column = |a: &str, b: &str| ("public".to_string(), "issues".to_string(), a.to_string(), b.to_string());
         assert_eq!(found.columns, vec![column("summary", "title"), column("description", "body")]);
+    }
+
+    /// SQLite: a hint on a table the parser cannot read (NOT GLOB, STRICT ANY) is still read (it was
+    /// dropped, and the rename became a drop and a create that lost every row), and unquoted names keep
+    /// their case, as SQLite stores them.
+    #[test]
+    fn sqlite_rename_annotations_on_statements_the_parser_cannot_read() {
+        let dialect = sqlparser::dialect::SQLiteDialect {};
+        let sql = "CREATE TABLE IF NOT EXISTS main.Issues -- schema:renamed-from Tickets\n(\n  \"id;x\" INTEGER PRIMARY KEY,\n                     -- schema:renamed-from Summary\n  Title TEXT CHECK (Title NOT GLOB '*x*'),\n                     CONSTRAINT u UNIQUE (Title),\n  Body ANY -- schema:renamed-from Description\n) STRICT;\n\
+                   CREATE TABLE People -- schema:renamed-from Persons\n(id INTEGER, name TEXT);";
+        assert!(Parser::parse_sql(&dialect, sql).is_err(), "the test needs a statement the parser rejects");
+        let statements = split(Path::new("schema/app.sql"), sql, &dialect).unwrap();
+        let found = renames(&statements, &dialect).unwrap();
+        let table = |a: &str, b: &str| (("main".to_string(), a.to_string()), ("main".to_string(), b.to_string()));
+        assert_eq!(found.tables, vec![table("Tickets", "Issues"), table("Persons", "People")]);
+        let column = |a: &str, b: &str| ("main".to_string(), "Issues".to_string(), a.to_string(), b.to_string());
+        assert_eq!(found.columns, vec![column("Summary", "Title"), column("Description", "Body")]);
     }
 }

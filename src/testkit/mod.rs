@@ -891,5 +891,7 @@ mod tests {
 
 pub mod generate;
 pub mod random;
+pub mod random_sqlite;
 pub mod replay;
 pub mod roundtrip;
+pub mod sqlite;

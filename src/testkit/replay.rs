@@ -72,7 +72,8 @@ pub fn read_history(dir: &Path) -> Result<Vec<HistoryStep>> {
     let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut steps = Vec::new();
     let diesel: Vec<&PathBuf> = entries.iter().filter(|p| p.is_dir() && p.join("up.sql").is_file()).collect();
-    if !diesel.is_empty() {
+    let is_diesel = !diesel.is_empty();
+    if is_diesel {
         for path in diesel {
             let down = path.join("down.sql");
             steps.push(HistoryStep {
@@ -100,12 +101,24 @@ pub fn read_history(dir: &Path) -> Result<Vec<HistoryStep>> {
     if steps.is_empty() {
         bail!("no migrations found in {} (expected <version>/up.sql folders, *.up.sql or *.sql files)", dir.display());
     }
-    steps.sort_by_key(|a| version_key(&a.name));
+    if is_diesel {
+        steps.sort_by_key(|a| diesel_version(&a.name));
+    } else {
+        steps.sort_by_key(|a| version_key(&a.name));
+    }
     Ok(steps)
 }
 
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Diesel's version of a migration folder: the name up to its first `_`, dashes left out, compared as
+/// text as diesel compares it (`2024-03-13_170000_x`, version 20240313, runs after
+/// `2024-03-06-170000_y`, version 20240306170000).
+fn diesel_version(name: &str) -> (String, String) {
+    let version = name.split('_').next().unwrap_or(name).replace('-', "");
+    (version, name.to_string())
 }
 
 /// Orders `12_x` after `9_y`, `V10__x` after `V9__y`, and diesel's `2017-08-31-230457_x` after
@@ -263,6 +276,118 @@ async fn stages(
     result
 }
 
+/// Replays `steps` with SQLite: each state is a file, state k a copy of state k-1 with the up of step
+/// k applied. The dump route declares what `sqlite3 DB .schema` prints (the stored `CREATE` text, the
+/// text a user would copy into `schema/`); the inspect route, `schema inspect`. Schemas compare with
+/// the test kit's independent SQLite fingerprint. Fails only when the history's own up migration
+/// cannot be applied.
+pub async fn replay_sqlite(
+    steps: &[HistoryStep],
+    options: &ReplayOptions,
+    mut report: impl FnMut(&StepOutcome),
+) -> Result<Vec<StepOutcome>> {
+    let dir = tempfile::tempdir()?;
+    let state = |k: usize| dir.path().join(format!("state_{k}.db"));
+    super::sqlite::open(&super::sqlite::url(&state(0))).await?;
+    let mut outcomes = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let index = i + 1;
+        if index > options.last {
+            break;
+        }
+        std::fs::copy(state(index - 1), state(index))?;
+        if let Err(e) = apply_sqlite_history_file(&super::sqlite::url(&state(index)), &step.up).await {
+            bail!("step {index} ({}): the history's own up migration does not apply: {e:#}", step.name);
+        }
+        if index >= options.first {
+            for &route in &options.routes {
+                let mut outcome = StepOutcome {
+                    index,
+                    name: step.name.clone(),
+                    route,
+                    up: false,
+                    noop: false,
+                    down: false,
+                    files: Vec::new(),
+                    failure: None,
+                };
+                let work = dir.path().join(format!("work_{index}_{}", route.as_str()));
+                std::fs::create_dir_all(&work)?;
+                std::fs::copy(state(index - 1), work.join("app.db"))?;
+                let (previous, next) = (state(index - 1), state(index));
+                if let Err(e) = sqlite_stages(&previous, &next, &work, route, options, &mut outcome).await {
+                    outcome.failure = Some(format!("{e:#}"));
+                }
+                let _ = std::fs::remove_dir_all(&work);
+                report(&outcome);
+                outcomes.push(outcome);
+            }
+        }
+        let _ = std::fs::remove_file(state(index - 1));
+    }
+    Ok(outcomes)
+}
+
+/// Applies one of the history's files to a SQLite database in one transaction, foreign keys off (as
+/// diesel and sqlx run SQLite migrations that rebuild tables).
+pub async fn apply_sqlite_history_file(url: &str, sql: &str) -> Result<()> {
+    use sqlx::Connection;
+    let mut conn = super::sqlite::open(url).await?;
+    sqlx::raw_sql("PRAGMA foreign_keys = OFF").execute(&mut conn).await?;
+    let whole = format!("BEGIN;\n{sql}\n;COMMIT;");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(whole)).execute(&mut conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    conn.close().await?;
+    Ok(())
+}
+
+async fn sqlite_stages(
+    previous: &Path,
+    next: &Path,
+    work: &Path,
+    route: Route,
+    options: &ReplayOptions,
+    outcome: &mut StepOutcome,
+) -> Result<()> {
+    let url = super::sqlite::url(&work.join("app.db"));
+    let mut settings = roundtrip::file_settings(&url, work)?;
+    if options.plain {
+        settings.hazards.rewrite.online = false;
+        settings.hazards.rewrite.phased = false;
+    }
+    let next_url = super::sqlite::url(next);
+    let declared = match route {
+        Route::Dump => sqlite_schema_text(next).await?,
+        Route::Inspect => {
+            let source = Settings { url: Some(next_url.clone()), ..Settings::default() };
+            pipeline::inspect(&source).await.context("inspect of the next state")?.0
+        }
+    };
+    std::fs::write(settings.schema_dir.join("schema.sql"), &declared)?;
+    let expected_up = roundtrip::fingerprint_untracked(&next_url).await?;
+    let expected_down = roundtrip::fingerprint_untracked(&super::sqlite::url(previous)).await?;
+    let mut stages = roundtrip::Outcome::default();
+    let result = roundtrip::generated_stages(&settings, &expected_up, &expected_down, &mut stages).await;
+    (outcome.up, outcome.noop, outcome.down) = (stages.up, stages.noop, stages.down);
+    outcome.files = stages.files;
+    result
+}
+
+/// What `sqlite3 DB .schema` prints: the stored text of every object in the order it was stored, each
+/// ended by `;`, `sqlite_sequence` included (read here with SQL, so the sqlite3 program is not needed).
+async fn sqlite_schema_text(db: &Path) -> Result<String> {
+    use sqlx::{Connection, Row};
+    let mut conn = super::sqlite::open(&super::sqlite::url(db)).await?;
+    let rows =
+        sqlx::query("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid").fetch_all(&mut conn).await?;
+    conn.close().await?;
+    let mut out = String::new();
+    for row in rows {
+        out.push_str(&row.try_get::<String, _>(0)?);
+        out.push_str(";\n");
+    }
+    Ok(out)
+}
+
 /// `pg_dump --schema-only` of a database, as its text.
 fn dump(pg_dump: Option<&Path>, url: &str) -> Result<String> {
     let program = match pg_dump {
@@ -287,5 +412,13 @@ mod tests {
         let mut names = vec!["2017-08-31-230457_b", "20140924113530_a", "10_x", "9_y", "V10__z", "V9__w"];
         names.sort_by_key(|n| super::version_key(n));
         assert_eq!(names, vec!["9_y", "V9__w", "10_x", "V10__z", "20140924113530_a", "2017-08-31-230457_b"]);
+    }
+
+    /// Diesel compares versions as text: a short version that is a later date runs after a longer one.
+    #[test]
+    fn diesel_versions_order_as_text() {
+        let mut names = vec!["2024-03-13_170000_b", "2024-03-06-170000_a", "2018-01-14-171611_c"];
+        names.sort_by_key(|n| super::diesel_version(n));
+        assert_eq!(names, vec!["2018-01-14-171611_c", "2024-03-06-170000_a", "2024-03-13_170000_b"]);
     }
 }

@@ -280,8 +280,12 @@ async fn stages(
 /// replay); its lines are left out of the fingerprints it compares.
 pub const TRACKING: &str = "schema_roundtrip_migrations";
 
-/// The fingerprint without the tracking table of [`TRACKING`].
+/// The fingerprint without the tracking table of [`TRACKING`] (PostgreSQL's, or SQLite's for a
+/// `sqlite:` URL).
 pub async fn fingerprint_untracked(url: &str) -> Result<Vec<String>> {
+    if crate::dialect::Kind::from_url(url)? == crate::dialect::Kind::Sqlite {
+        return super::sqlite::fingerprint(url, Some(TRACKING)).await;
+    }
     let mut lines = fingerprint(url).await?;
     lines.retain(|line| !line.contains(TRACKING));
     Ok(lines)
@@ -294,7 +298,9 @@ pub fn file_settings(url: &str, dir: &std::path::Path) -> Result<Settings> {
     std::fs::create_dir_all(&schema_dir)?;
     std::fs::create_dir_all(&out_dir)?;
     let mut settings = Settings { url: Some(url.to_string()), schema_dir, out_dir, ..Settings::default() };
-    settings.migrate.table = crate::model::QualifiedName::new("public", TRACKING);
+    // SQLite has one schema, `main`.
+    let schema = if url.starts_with("sqlite:") { "main" } else { "public" };
+    settings.migrate.table = crate::model::QualifiedName::new(schema, TRACKING);
     Ok(settings)
 }
 
@@ -318,15 +324,28 @@ pub fn write_generated(settings: &Settings, migration: &pipeline::Migration) -> 
 
 /// `schema migrate up --contract` (`up`) or `schema migrate down --all`, with the tool's own runner.
 pub async fn run_migrations(settings: &Settings, up: bool) -> Result<()> {
+    let url = settings.url()?;
+    match crate::dialect::Kind::from_url(url)? {
+        crate::dialect::Kind::Postgres => {
+            let mut db = crate::runner::postgres::PgDatabase::connect(url, &settings.migrate).await?;
+            run_migrations_on(&mut db, settings, up).await
+        }
+        crate::dialect::Kind::Sqlite => {
+            let mut db = crate::runner::sqlite::SqliteDatabase::connect(url, &settings.migrate).await?;
+            run_migrations_on(&mut db, settings, up).await
+        }
+    }
+}
+
+async fn run_migrations_on(db: &mut impl crate::runner::Database, settings: &Settings, up: bool) -> Result<()> {
     let (local, sum) = crate::runner::local(&settings.out_dir)?;
-    let mut db = crate::runner::postgres::PgDatabase::connect(settings.url()?, &settings.migrate).await?;
     let mut out = Vec::new();
     if up {
         let target = crate::runner::UpTarget { to: None, contract: true };
-        crate::runner::up(&mut db, &settings.migrate, &local, &sum, &target, &mut out).await?;
+        crate::runner::up(db, &settings.migrate, &local, &sum, &target, &mut out).await?;
     } else {
         let target = crate::runner::DownTarget::All;
-        crate::runner::down(&mut db, &settings.migrate, &local, &sum, &target, &mut out).await?;
+        crate::runner::down(db, &settings.migrate, &local, &sum, &target, &mut out).await?;
     }
     Ok(())
 }

@@ -262,6 +262,11 @@ fn render(change: &Change) -> Vec<String> {
 /// The table rebuild. `from` is the table as it is in the database (its old name); its columns are
 /// keyed by their name in `to`, so that a column renamed in the same migration is copied into its
 /// new name (see [`adapt`]).
+///
+/// A renamed table, and its renamed columns, are renamed in place first: SQLite then rewrites the
+/// foreign keys of the other tables that name them, which a copy from the old names left pointing at
+/// a table or column that no longer exists. A column whose new name the old table still uses (names
+/// swapped, or taken from a dropped column) is copied from its old name instead.
 fn rebuild(from: &Table, to: &Table) -> Vec<String> {
     let temporary = format!("{}__schema_new", to.name.name);
     let guard = ident("schema_rebuild_guard");
@@ -274,8 +279,26 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
         ),
         format!("INSERT INTO temp.{guard} SELECT \"foreign_keys\" FROM pragma_foreign_keys;"),
         format!("DROP TABLE temp.{guard};"),
-        create_table(to, &temporary),
     ];
+    let mut from = from.clone();
+    if from.name != to.name {
+        sql.push(format!("ALTER TABLE {} RENAME TO {};", ident(&from.name.name), ident(&to.name.name)));
+        from.name = to.name.clone();
+    }
+    let old_names: Vec<Name> = from.columns.values().map(|c| c.name.clone()).collect();
+    for (key, column) in from.columns.iter_mut() {
+        if *key != column.name && !old_names.contains(key) {
+            sql.push(format!(
+                "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                ident(&from.name.name),
+                ident(&column.name),
+                ident(key)
+            ));
+            column.name = key.clone();
+        }
+    }
+    let from = &from;
+    sql.push(create_table(to, &temporary));
     let shared: Vec<(&Name, &Column)> =
         from.columns.iter().filter(|(key, _)| to.columns.get(*key).is_some_and(|c| c.generated().is_none())).collect();
     if !shared.is_empty() {
@@ -302,6 +325,26 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
             select.join(", "),
             ident(&from.name.name)
         ));
+    }
+    if shared.is_empty() {
+        // No column in common: the rows are kept all the same, each new column taking its default
+        // (nothing was copied, and every row was lost). A rowid table is filled by its rowids; a
+        // WITHOUT ROWID table needs its key, which a NULL refuses (the copy fails instead of emptying
+        // the table).
+        let rowid = |t: &Table| !t.options.iter().any(|o| o == "WITHOUT ROWID");
+        let target = if rowid(to) {
+            Some("rowid".to_string())
+        } else {
+            to.columns.values().find(|c| c.generated().is_none()).map(|c| ident(&c.name))
+        };
+        let source = if rowid(from) && rowid(to) { "rowid" } else { "NULL" };
+        if let Some(target) = target {
+            sql.push(format!(
+                "INSERT INTO {} ({target}) SELECT {source} FROM {};",
+                ident(&temporary),
+                ident(&from.name.name)
+            ));
+        }
     }
     let counts = |t: &Table| t.columns.values().any(|c| c.identity.is_some());
     if counts(from) && counts(to) {
@@ -493,6 +536,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
                 false
             }
             Change::DropConstraint { table, .. } if dropped.contains(table) => false,
+            // A rebuilt table is renamed, and its columns, by the rebuild itself (see [`rebuild`]).
             Change::RenameTable { to, .. } => !rebuilt.contains(to),
             c if altered_table(c).is_some_and(|t| rebuilt.contains(t)) => false,
             Change::CreateIndex(i) | Change::DropIndex(i) => !rebuilt.contains(&i.table),
@@ -516,13 +560,10 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         out.push(Change::DropView(current.views[name].clone()));
     }
     for trigger in current.triggers.values().filter(|t| triggers.contains(&t.name)) {
-        // Triggers on a rebuilt table or a recreated view go away with it.
-        let goes_with_table = rebuilt.contains(&trigger.table)
-            || renamed_from.iter().any(|(new, old)| *old == trigger.table && rebuilt.contains(new))
-            || views.contains(&trigger.table);
-        if !goes_with_table {
-            out.push(Change::DropTrigger(trigger.clone()));
-        }
+        // Dropped explicitly, also those whose table or view goes away with the plan: renaming a table
+        // (a rebuilt copy into place, or a renamed one) checks every trigger, and one that reads a
+        // table dropped or not yet back fails it ("error in trigger …: no such table").
+        out.push(Change::DropTrigger(trigger.clone()));
     }
     for name in &rebuilt {
         let old_name = renamed_from.get(name).unwrap_or(name);

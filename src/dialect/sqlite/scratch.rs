@@ -36,7 +36,7 @@ pub enum LoadError {
 /// until a round makes no progress.
 pub async fn load(statements: &[DeclaredStatement], retry: Retry) -> Result<Catalog, LoadError> {
     let mut conn = connect::connect_memory().await?;
-    let mut pending: Vec<&DeclaredStatement> = statements.iter().collect();
+    let mut pending: Vec<&DeclaredStatement> = statements.iter().filter(|s| !creates_internal_table(&s.sql)).collect();
     while !pending.is_empty() {
         let mut failed: Vec<(&DeclaredStatement, LoadError)> = Vec::new();
         for statement in &pending {
@@ -70,6 +70,19 @@ pub async fn load(statements: &[DeclaredStatement], retry: Retry) -> Result<Cata
         return Err(LoadError::Unmanaged(catalog.unmanaged.iter().map(|o| o.to_string()).collect()));
     }
     Ok(catalog)
+}
+
+/// `CREATE TABLE sqlite_sequence(name,seq)` and `sqlite_stat1`…`4`: `sqlite3 .schema` prints them
+/// with the rest, but SQLite creates them itself (for AUTOINCREMENT, for ANALYZE) and refuses the
+/// names to anyone else. A schema copied from `.schema` declares them; they are not the user's to
+/// load.
+fn creates_internal_table(sql: &str) -> bool {
+    const INTERNAL: &[&str] = &["sqlite_sequence", "sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4"];
+    let dialect = sqlparser::dialect::SQLiteDialect {};
+    let Ok(tokens) = sqlparser::tokenizer::Tokenizer::new(&dialect, sql).tokenize_with_location() else { return false };
+    let Some((name, _)) = crate::declared::create_table_names(&tokens) else { return false };
+    let schema_ok = name.len() == 1 || name[0].value.eq_ignore_ascii_case("main");
+    schema_ok && name.last().is_some_and(|n| INTERNAL.iter().any(|i| n.value.eq_ignore_ascii_case(i)))
 }
 
 /// SQLite gives every such error one code; its message says what is missing.
