@@ -699,7 +699,10 @@ impl Model {
             1 if !integer_columns.is_empty() => {
                 let column = rng.pick(&integer_columns).cloned().unwrap_or_default();
                 let ty = table.columns.iter().find(|c| c.name == column).map(|c| c.ty.clone()).unwrap_or(Ty::Int);
-                let (bound, not_valid) = (rng.below(5) as i64 - 2, rng.chance(20));
+                // Not on a partitioned table: partitions created after a NOT VALID check get it validated,
+                // those that exist when it is added do not, and the tool does not model that per partition
+                // (partitions are issue 16).
+                let (bound, not_valid) = (rng.below(5) as i64 - 2, rng.chance(20) && !partitioned);
                 table.checks.push(Check { name: names.fresh(rng, "ck"), column, ty, bound, not_valid });
             }
             2 if !partitioned => {
