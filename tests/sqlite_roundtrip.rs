@@ -547,6 +547,46 @@ async fn a_not_null_column_without_a_default_is_a_hazard_of_the_rebuild() {
     assert_eq!(fingerprint(&db).await, before);
 }
 
+/// A column made NOT NULL by a rebuild without a usable default keeps its NULLs, and the copy fails
+/// on a row that holds one; `DEFAULT NULL` is no default (it was taken for one, and neither this nor a
+/// new `NOT NULL DEFAULT NULL` column was reported).
+#[tokio::test]
+async fn a_column_made_not_null_without_a_default_is_a_hazard_of_the_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a text, k text NOT NULL); INSERT INTO t VALUES (1, NULL, 'k');")
+        .await;
+    let before = fingerprint(&db).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(
+        schema_dir.join("app.sql"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text DEFAULT NULL NOT NULL, k text NOT NULL, b int NOT NULL DEFAULT NULL);",
+    )
+    .unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let mut not_null: Vec<String> = migration
+        .up
+        .hazards()
+        .filter(|(_, h)| h.id.as_str() == "not-null-without-default")
+        .map(|(_, h)| h.message.clone())
+        .collect();
+    not_null.sort();
+    assert_eq!(
+        not_null,
+        [
+            "adds NOT NULL column main.t.b without a default, which fails if the table has rows",
+            "makes column main.t.a NOT NULL without a default, which fails if a row holds NULL",
+        ]
+    );
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let error = schema::dialect::execute(&url, &up, true).await.expect_err("the copy fails");
+    assert!(format!("{error:#}").contains("NOT NULL constraint failed"), "{error:#}");
+    assert_eq!(fingerprint(&db).await, before);
+}
+
 /// SQLite syntax that sqlparser cannot parse or print faithfully (`<<`, `IS NOT expr`, `->>`, `0x` integers,
 /// `RAISE`, `INSERT OR REPLACE`, window functions, recursive CTEs, STRICT with ANY) goes through as written:
 /// definitions are cut from the stored text, not printed from sqlparser's AST.

@@ -1467,6 +1467,19 @@ impl Rows {
                 }
             }
         }
+        // NULLs left by the foreign keys (no parent row to point at) meet a NOT NULL column of the
+        // desired side like any other.
+        for (table, rows) in &tables {
+            let Some(want) = desired.table(*table) else { continue };
+            for (c, _) in rows.iter().flat_map(|r| r.iter()).filter(|(_, v)| *v == "NULL") {
+                let Some(t) = want.column(*c).filter(|t| t.not_null && t.generated.is_none()) else { continue };
+                if t.default.as_deref().is_none_or(|d| d == "NULL") {
+                    refused.insert(*table);
+                } else {
+                    filled.insert((*table, *c));
+                }
+            }
+        }
         // A new NOT NULL column without a default on a table with rows.
         for table in &desired.tables {
             let Some(rows) = tables.get(&table.id) else { continue };
@@ -1595,7 +1608,11 @@ impl Rows {
             let mut after = Vec::new();
             for c in table.columns.iter().filter(|c| c.generated.is_none()) {
                 let Some(w) = want.column(c.id).filter(|w| w.generated.is_none()) else { continue };
-                if self.filled.contains(&(table.id, c.id)) {
+                // NULLs under a column that becomes NOT NULL take its default (one [`Rows::repair`]
+                // may have given it): their values change by design.
+                let holds_null =
+                    self.tables.get(&table.id).into_iter().flatten().any(|r| r.get(&c.id).is_some_and(|v| v == "NULL"));
+                if self.filled.contains(&(table.id, c.id)) || (holds_null && w.not_null) {
                     continue;
                 }
                 before.push(c.name.clone());
