@@ -1498,6 +1498,19 @@ impl Rows {
         if !strict_rows {
             refused.clear();
         }
+        // A new key column of a WITHOUT ROWID table is NOT NULL whatever it says, and the repair's
+        // default cannot be given to it: the rows cannot take it.
+        for table in desired.tables.iter().filter(|t| t.without_rowid) {
+            let Some(rows) = tables.get(&table.id).filter(|r| !r.is_empty()) else { continue };
+            let added = |c: &usize| rows[0].get(c).is_none() && table.column(*c).is_some_and(|c| c.generated.is_none());
+            let key = table.pk.columns();
+            if key
+                .iter()
+                .any(|c| added(c) && table.column(*c).is_some_and(|c| c.default.as_deref().is_none_or(|d| d == "NULL")))
+            {
+                refused.insert(table.id);
+            }
+        }
         Rows { tables, filled, refused }
     }
 
