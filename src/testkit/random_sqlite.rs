@@ -1569,12 +1569,18 @@ impl Rows {
                 })
             });
             if self.refused.is_empty() {
-                // NOT NULL columns that the rows leave without a value get a default.
+                // NOT NULL columns that the rows leave without a value get a default; a foreign key
+                // column becomes nullable instead (a default would point at no parent row).
+                let fk_columns = table.fk_columns();
                 for c in &mut table.columns {
                     let holds_null = own.iter().any(|r| r.get(&c.id).is_some_and(|v| v == "NULL"));
                     let new = own.first().is_some_and(|r| !r.contains_key(&c.id)) && c.generated.is_none();
                     if c.not_null && c.default.as_deref().is_none_or(|d| d == "NULL") && (holds_null || new) {
-                        c.default = Some(value(c.class, 0));
+                        if fk_columns.contains(&c.id) {
+                            c.not_null = false;
+                        } else {
+                            c.default = Some(value(c.class, 0));
+                        }
                     }
                 }
             }
