@@ -941,3 +941,42 @@ async fn a_rebuild_sharing_no_column_keeps_every_row() {
     schema::dialect::execute(&url, &down, true).await.expect("apply down");
     assert_eq!(rows(&db, "t", &["a".to_string()]).await, vec!["NULL", "NULL", "NULL"], "{down:?}");
 }
+
+/// New columns that make up a whole UNIQUE constraint with one constant default give every row the
+/// same value: the rebuild's copy fails on the second row. The plan reports
+/// `unique-constant-default` (it reported nothing); a constraint that also covers an existing column,
+/// or a default that is NULL, is not reported.
+#[tokio::test]
+async fn a_new_unique_column_with_a_constant_default_is_a_hazard_of_the_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a text); INSERT INTO t VALUES (1, 'x'), (2, 'y');").await;
+    let before = fingerprint(&db).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(
+        schema_dir.join("app.sql"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text, b int DEFAULT 5 UNIQUE, c int DEFAULT 1, \
+         d text DEFAULT NULL UNIQUE, UNIQUE (a, c));",
+    )
+    .unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let unique: Vec<String> = migration
+        .up
+        .hazards()
+        .filter(|(_, h)| h.id.as_str() == "unique-constant-default")
+        .map(|(_, h)| h.message.clone())
+        .collect();
+    assert_eq!(
+        unique,
+        [
+            "adds UNIQUE column (b) to main.t with one constant default for every row, which fails if the table has two rows or more"
+        ]
+    );
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let error = schema::dialect::execute(&url, &up, true).await.expect_err("the copy fails");
+    assert!(format!("{error:#}").contains("UNIQUE constraint failed"), "{error:#}");
+    assert_eq!(fingerprint(&db).await, before);
+}

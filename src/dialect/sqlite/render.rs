@@ -91,6 +91,40 @@ impl SqlRenderer for SqliteRenderer {
                     .on(&from.name),
                 );
             }
+            // New columns that make up a whole UNIQUE or PRIMARY KEY constraint and take one constant
+            // default: every row gets the same value, and the copy fails on a second row.
+            let constant = |c: &Column| {
+                c.generated().is_none()
+                    && c.identity.is_none()
+                    && c.default.as_deref().is_some_and(|d| {
+                        super::normalize::is_literal_default(d) && !d.trim().eq_ignore_ascii_case("NULL")
+                    })
+            };
+            for constraint in to.constraints.values() {
+                if !matches!(constraint.kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey)
+                    || constraint.columns.is_empty()
+                    || !constraint.columns.iter().all(|c| {
+                        !from.columns.contains_key(c) && to.columns.get(c).is_some_and(|column| constant(column))
+                    })
+                {
+                    continue;
+                }
+                let columns: Vec<&str> = constraint.columns.iter().map(Name::as_str).collect();
+                out.push(
+                    Hazard::new(
+                        HazardId::UniqueConstantDefault,
+                        Severity::High,
+                        format!(
+                            "adds {} ({}) to {} with one constant default for every row, which fails if the table has two rows or more",
+                            if constraint.kind == ConstraintKind::Unique { "UNIQUE column" } else { "PRIMARY KEY column" },
+                            columns.join(", "),
+                            to.name
+                        ),
+                        "Add the column without the constraint, give every row its own value, then add the constraint",
+                    )
+                    .on(&from.name),
+                );
+            }
         }
         out
     }
