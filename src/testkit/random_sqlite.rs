@@ -1502,7 +1502,7 @@ impl Rows {
         // default cannot be given to it: the rows cannot take it.
         for table in desired.tables.iter().filter(|t| t.without_rowid) {
             let Some(rows) = tables.get(&table.id).filter(|r| !r.is_empty()) else { continue };
-            let added = |c: &usize| rows[0].get(c).is_none() && table.column(*c).is_some_and(|c| c.generated.is_none());
+            let added = |c: &usize| !rows[0].contains_key(c) && table.column(*c).is_some_and(|c| c.generated.is_none());
             let key = table.pk.columns();
             if key
                 .iter()

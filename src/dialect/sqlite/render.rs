@@ -103,9 +103,10 @@ impl SqlRenderer for SqliteRenderer {
             for constraint in to.constraints.values() {
                 if !matches!(constraint.kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey)
                     || constraint.columns.is_empty()
-                    || !constraint.columns.iter().all(|c| {
-                        !from.columns.contains_key(c) && to.columns.get(c).is_some_and(|column| constant(column))
-                    })
+                    || !constraint
+                        .columns
+                        .iter()
+                        .all(|c| !from.columns.contains_key(c) && to.columns.get(c).is_some_and(&constant))
                 {
                     continue;
                 }
