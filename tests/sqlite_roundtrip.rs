@@ -814,7 +814,6 @@ async fn a_renamed_and_rebuilt_table_keeps_the_foreign_keys_that_reference_it() 
 /// nothing. `SCHEMA_SQLITE_PAIRS` (default 300) and `SCHEMA_SQLITE_SEED` (the first seed, default 0)
 /// run more or other pairs; a failing seed is printed with the command that runs it alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "enabled once the failure classes it finds are fixed (issue 15)"]
 async fn generated_sqlite_pairs_round_trip_with_their_rows() {
     let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     let (first, count) = (env("SCHEMA_SQLITE_SEED", 0), env("SCHEMA_SQLITE_PAIRS", 300));

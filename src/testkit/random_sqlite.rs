@@ -1690,6 +1690,8 @@ pub struct PairOutcome {
     pub refused: bool,
     /// The down failed whole where its up reported data loss it cannot give back.
     pub down_refused: bool,
+    /// Why a pair was refused (the error it failed with).
+    pub note: Option<String>,
     pub files: Vec<(String, String)>,
     pub failure: Option<String>,
 }
@@ -1821,6 +1823,7 @@ async fn stages(pair: &Pair, outcome: &mut PairOutcome) -> anyhow::Result<()> {
             .any(|(_, h)| matches!(h.id, HazardId::UniqueConstantDefault | HazardId::NotNullWithoutDefault));
         if warned && fingerprint(&db, Some(TRACKING)).await? == expected_down {
             outcome.refused = true;
+            outcome.note = Some(format!("{e:#}"));
             return Ok(());
         }
         return Err(e).context("schema migrate up");
@@ -1858,6 +1861,7 @@ async fn stages(pair: &Pair, outcome: &mut PairOutcome) -> anyhow::Result<()> {
         let unchanged = fingerprint(&db, Some(TRACKING)).await? == expected_up;
         if lost && unchanged {
             outcome.down_refused = true;
+            outcome.note = Some(format!("{e:#}"));
             return Ok(());
         }
         return Err(e).context("schema migrate down");
