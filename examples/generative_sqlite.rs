@@ -50,6 +50,9 @@ fn main() -> anyhow::Result<()> {
     let outcomes = runtime.block_on(random_sqlite::check_pairs(seed..seed + count, jobs))?;
     let mut failed = 0;
     for o in &outcomes {
+        if let (true, Some(note)) = (verbose, &o.note) {
+            println!("seed {} refused as expected: {}", o.seed, note.lines().next().unwrap_or_default());
+        }
         if let Some(failure) = &o.failure {
             failed += 1;
             let limit = if verbose { usize::MAX } else { 8 };

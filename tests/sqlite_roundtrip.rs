@@ -547,6 +547,46 @@ async fn a_not_null_column_without_a_default_is_a_hazard_of_the_rebuild() {
     assert_eq!(fingerprint(&db).await, before);
 }
 
+/// A column made NOT NULL by a rebuild without a usable default keeps its NULLs, and the copy fails
+/// on a row that holds one; `DEFAULT NULL` is no default (it was taken for one, and neither this nor a
+/// new `NOT NULL DEFAULT NULL` column was reported).
+#[tokio::test]
+async fn a_column_made_not_null_without_a_default_is_a_hazard_of_the_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a text, k text NOT NULL); INSERT INTO t VALUES (1, NULL, 'k');")
+        .await;
+    let before = fingerprint(&db).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(
+        schema_dir.join("app.sql"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text DEFAULT NULL NOT NULL, k text NOT NULL, b int NOT NULL DEFAULT NULL);",
+    )
+    .unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let mut not_null: Vec<String> = migration
+        .up
+        .hazards()
+        .filter(|(_, h)| h.id.as_str() == "not-null-without-default")
+        .map(|(_, h)| h.message.clone())
+        .collect();
+    not_null.sort();
+    assert_eq!(
+        not_null,
+        [
+            "adds NOT NULL column main.t.b without a default, which fails if the table has rows",
+            "makes column main.t.a NOT NULL without a default, which fails if a row holds NULL",
+        ]
+    );
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let error = schema::dialect::execute(&url, &up, true).await.expect_err("the copy fails");
+    assert!(format!("{error:#}").contains("NOT NULL constraint failed"), "{error:#}");
+    assert_eq!(fingerprint(&db).await, before);
+}
+
 /// SQLite syntax that sqlparser cannot parse or print faithfully (`<<`, `IS NOT expr`, `->>`, `0x` integers,
 /// `RAISE`, `INSERT OR REPLACE`, window functions, recursive CTEs, STRICT with ANY) goes through as written:
 /// definitions are cut from the stored text, not printed from sqlparser's AST.
@@ -774,7 +814,6 @@ async fn a_renamed_and_rebuilt_table_keeps_the_foreign_keys_that_reference_it() 
 /// nothing. `SCHEMA_SQLITE_PAIRS` (default 300) and `SCHEMA_SQLITE_SEED` (the first seed, default 0)
 /// run more or other pairs; a failing seed is printed with the command that runs it alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "enabled once the failure classes it finds are fixed (issue 15)"]
 async fn generated_sqlite_pairs_round_trip_with_their_rows() {
     let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     let (first, count) = (env("SCHEMA_SQLITE_SEED", 0), env("SCHEMA_SQLITE_PAIRS", 300));
@@ -900,4 +939,66 @@ async fn a_rebuild_sharing_no_column_keeps_every_row() {
     let down: Vec<String> = migration.down.statements().map(String::from).collect();
     schema::dialect::execute(&url, &down, true).await.expect("apply down");
     assert_eq!(rows(&db, "t", &["a".to_string()]).await, vec!["NULL", "NULL", "NULL"], "{down:?}");
+}
+
+/// New columns that make up a whole UNIQUE constraint with one constant default give every row the
+/// same value: the rebuild's copy fails on the second row. The plan reports
+/// `unique-constant-default` (it reported nothing); a constraint that also covers an existing column,
+/// or a default that is NULL, is not reported.
+#[tokio::test]
+async fn a_new_unique_column_with_a_constant_default_is_a_hazard_of_the_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a text); INSERT INTO t VALUES (1, 'x'), (2, 'y');").await;
+    let before = fingerprint(&db).await;
+    let schema_dir = dir.path().join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(
+        schema_dir.join("app.sql"),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a text, b int DEFAULT 5 UNIQUE, c int DEFAULT 1, \
+         d text DEFAULT NULL UNIQUE, UNIQUE (a, c));",
+    )
+    .unwrap();
+    let url = format!("sqlite:{}", db.display());
+    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let migration = pipeline::migration(&settings).await.expect("plan");
+    let unique: Vec<String> = migration
+        .up
+        .hazards()
+        .filter(|(_, h)| h.id.as_str() == "unique-constant-default")
+        .map(|(_, h)| h.message.clone())
+        .collect();
+    assert_eq!(
+        unique,
+        [
+            "adds UNIQUE column (b) to main.t with one constant default for every row, which fails if the table has two rows or more"
+        ]
+    );
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let error = schema::dialect::execute(&url, &up, true).await.expect_err("the copy fails");
+    assert!(format!("{error:#}").contains("UNIQUE constraint failed"), "{error:#}");
+    assert_eq!(fingerprint(&db).await, before);
+}
+
+/// The history replay with SQLite (`schema::testkit::replay::replay_sqlite`) on a history of our own
+/// (tests/fixtures/history_sqlite: tables with AUTOINCREMENT, a hand-written table rebuild, renames,
+/// a WITHOUT ROWID and a STRICT table): for every step, planning from the state before it to the
+/// `sqlite3 .schema` text and to the `inspect` of the state after it converges, plans nothing more,
+/// and its down returns.
+#[tokio::test]
+async fn our_sqlite_history_replays_step_by_step_from_dot_schema_and_inspect() {
+    use schema::testkit::replay;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history_sqlite");
+    let steps = replay::read_history(&dir).expect("history");
+    assert_eq!(steps.len(), 5);
+    let outcomes = replay::replay_sqlite(&steps, &replay::ReplayOptions::default(), |_| {}).await.expect("replay");
+    assert_eq!(outcomes.len(), 10, "every step on both routes");
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| {
+            let files: String = o.files.iter().map(|(file, text)| format!("--- {file}\n{text}\n")).collect();
+            o.failure.as_ref().map(|f| format!("step {} {} ({}): {f}\n{files}", o.index, o.name, o.route.as_str()))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -58,6 +58,7 @@ hazard_ids! {
     AuthorizationChange => "authorization-change",
     DataLossPartition => "data-loss-partition",
     ExtensionVersionKept => "extension-version-kept",
+    UniqueConstantDefault => "unique-constant-default",
 }
 
 impl HazardId {
@@ -187,7 +188,13 @@ impl Hazard {
     pub fn grows_with_size(&self) -> bool {
         self.rewrites
             || self.scans
-            || matches!(self.id, HazardId::NotNullWithoutDefault | HazardId::DataLossTable | HazardId::DataLossColumn)
+            || matches!(
+                self.id,
+                HazardId::NotNullWithoutDefault
+                    | HazardId::UniqueConstantDefault
+                    | HazardId::DataLossTable
+                    | HazardId::DataLossColumn
+            )
     }
 
     /// `ACCESS EXCLUSIVE on public.users (≈1.2M rows, 340 MB)`, or the size alone when there is no lock.

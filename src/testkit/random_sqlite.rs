@@ -1467,6 +1467,19 @@ impl Rows {
                 }
             }
         }
+        // NULLs left by the foreign keys (no parent row to point at) meet a NOT NULL column of the
+        // desired side like any other.
+        for (table, rows) in &tables {
+            let Some(want) = desired.table(*table) else { continue };
+            for (c, _) in rows.iter().flat_map(|r| r.iter()).filter(|(_, v)| *v == "NULL") {
+                let Some(t) = want.column(*c).filter(|t| t.not_null && t.generated.is_none()) else { continue };
+                if t.default.as_deref().is_none_or(|d| d == "NULL") {
+                    refused.insert(*table);
+                } else {
+                    filled.insert((*table, *c));
+                }
+            }
+        }
         // A new NOT NULL column without a default on a table with rows.
         for table in &desired.tables {
             let Some(rows) = tables.get(&table.id) else { continue };
@@ -1484,6 +1497,19 @@ impl Rows {
         }
         if !strict_rows {
             refused.clear();
+        }
+        // A new key column of a WITHOUT ROWID table is NOT NULL whatever it says, and the repair's
+        // default cannot be given to it: the rows cannot take it.
+        for table in desired.tables.iter().filter(|t| t.without_rowid) {
+            let Some(rows) = tables.get(&table.id).filter(|r| !r.is_empty()) else { continue };
+            let added = |c: &usize| !rows[0].contains_key(c) && table.column(*c).is_some_and(|c| c.generated.is_none());
+            let key = table.pk.columns();
+            if key
+                .iter()
+                .any(|c| added(c) && table.column(*c).is_some_and(|c| c.default.as_deref().is_none_or(|d| d == "NULL")))
+            {
+                refused.insert(table.id);
+            }
         }
         Rows { tables, filled, refused }
     }
@@ -1543,12 +1569,18 @@ impl Rows {
                 })
             });
             if self.refused.is_empty() {
-                // NOT NULL columns that the rows leave without a value get a default.
+                // NOT NULL columns that the rows leave without a value get a default; a foreign key
+                // column becomes nullable instead (a default would point at no parent row).
+                let fk_columns = table.fk_columns();
                 for c in &mut table.columns {
                     let holds_null = own.iter().any(|r| r.get(&c.id).is_some_and(|v| v == "NULL"));
                     let new = own.first().is_some_and(|r| !r.contains_key(&c.id)) && c.generated.is_none();
                     if c.not_null && c.default.as_deref().is_none_or(|d| d == "NULL") && (holds_null || new) {
-                        c.default = Some(value(c.class, 0));
+                        if fk_columns.contains(&c.id) {
+                            c.not_null = false;
+                        } else {
+                            c.default = Some(value(c.class, 0));
+                        }
                     }
                 }
             }
@@ -1595,7 +1627,11 @@ impl Rows {
             let mut after = Vec::new();
             for c in table.columns.iter().filter(|c| c.generated.is_none()) {
                 let Some(w) = want.column(c.id).filter(|w| w.generated.is_none()) else { continue };
-                if self.filled.contains(&(table.id, c.id)) {
+                // NULLs under a column that becomes NOT NULL take its default (one [`Rows::repair`]
+                // may have given it): their values change by design.
+                let holds_null =
+                    self.tables.get(&table.id).into_iter().flatten().any(|r| r.get(&c.id).is_some_and(|v| v == "NULL"));
+                if self.filled.contains(&(table.id, c.id)) || (holds_null && w.not_null) {
                     continue;
                 }
                 before.push(c.name.clone());
@@ -1654,6 +1690,8 @@ pub struct PairOutcome {
     pub refused: bool,
     /// The down failed whole where its up reported data loss it cannot give back.
     pub down_refused: bool,
+    /// Why a pair was refused (the error it failed with).
+    pub note: Option<String>,
     pub files: Vec<(String, String)>,
     pub failure: Option<String>,
 }
@@ -1775,7 +1813,21 @@ async fn stages(pair: &Pair, outcome: &mut PairOutcome) -> anyhow::Result<()> {
         outcome.refused = true;
         return Ok(());
     }
-    roundtrip::run_migrations(&settings, true).await.context("schema migrate up")?;
+    if let Err(e) = roundtrip::run_migrations(&settings, true).await {
+        // The rows may hold what the plan warned cannot be copied (a new UNIQUE column with one
+        // constant default on a table of two rows or more): a failure it reported, if it fails whole.
+        use crate::safety::HazardId;
+        let warned = migration
+            .up
+            .hazards()
+            .any(|(_, h)| matches!(h.id, HazardId::UniqueConstantDefault | HazardId::NotNullWithoutDefault));
+        if warned && fingerprint(&db, Some(TRACKING)).await? == expected_down {
+            outcome.refused = true;
+            outcome.note = Some(format!("{e:#}"));
+            return Ok(());
+        }
+        return Err(e).context("schema migrate up");
+    }
     let after_up = fingerprint(&db, Some(TRACKING)).await?;
     if after_up != expected_up {
         bail!("after up, the database differs from desired:\n{}", roundtrip::fingerprint_diff(&expected_up, &after_up));
@@ -1799,12 +1851,17 @@ async fn stages(pair: &Pair, outcome: &mut PairOutcome) -> anyhow::Result<()> {
         // A down cannot give back what its up destroyed: a dropped column that comes back NOT NULL
         // without a default, or UNIQUE with a default, or rows whose parent table was dropped. Such a
         // down may fail when the up reported the data loss, as long as it fails whole.
-        let lost = migration.up.hazards().any(|(_, h)| {
-            matches!(h.id, crate::safety::HazardId::DataLossTable | crate::safety::HazardId::DataLossColumn)
-        });
+        use crate::safety::HazardId;
+        let lost =
+            migration.up.hazards().any(|(_, h)| matches!(h.id, HazardId::DataLossTable | HazardId::DataLossColumn))
+                || migration
+                    .down
+                    .hazards()
+                    .any(|(_, h)| matches!(h.id, HazardId::UniqueConstantDefault | HazardId::NotNullWithoutDefault));
         let unchanged = fingerprint(&db, Some(TRACKING)).await? == expected_up;
         if lost && unchanged {
             outcome.down_refused = true;
+            outcome.note = Some(format!("{e:#}"));
             return Ok(());
         }
         return Err(e).context("schema migrate down");

@@ -58,30 +58,73 @@ impl SqlRenderer for SqliteRenderer {
     fn hazards(&self, change: &Change, context: &Context) -> Vec<Hazard> {
         let mut out = crate::safety::default_hazards(change, context);
         // A rebuild copies the rows of the columns both versions share: a new NOT NULL column without a
-        // default gets no value, and the copy fails if the table has rows.
+        // default gets no value, and the copy fails if the table has rows; a column that becomes NOT
+        // NULL without a default keeps its NULLs, and the copy fails if a row holds one. `DEFAULT
+        // NULL` is no default here.
         if let Change::RebuildTable { from, to } = change
             && context.existing(&from.name)
         {
-            let added = to.columns.iter().filter(|(key, _)| !from.columns.contains_key(*key)).map(|(_, c)| c);
-            for column in added {
-                if column.not_null
-                    && column.default.is_none()
-                    && column.generated().is_none()
-                    && column.identity.is_none()
+            let no_default = |c: &Column| c.default.as_deref().is_none_or(|d| d.trim().eq_ignore_ascii_case("NULL"));
+            for (key, column) in &to.columns {
+                if !column.not_null || !no_default(column) || column.generated().is_some() || column.identity.is_some()
                 {
-                    out.push(
-                        Hazard::new(
-                            HazardId::NotNullWithoutDefault,
-                            Severity::High,
-                            format!(
-                                "adds NOT NULL column {}.{} without a default, which fails if the table has rows",
-                                to.name, column.name
-                            ),
-                            "Give the column a default, or add it nullable, fill it, then make it NOT NULL",
-                        )
-                        .on(&from.name),
-                    );
+                    continue;
                 }
+                let message = match from.columns.get(key) {
+                    None => format!(
+                        "adds NOT NULL column {}.{} without a default, which fails if the table has rows",
+                        to.name, column.name
+                    ),
+                    Some(old) if !old.not_null && old.generated().is_none() => format!(
+                        "makes column {}.{} NOT NULL without a default, which fails if a row holds NULL",
+                        to.name, column.name
+                    ),
+                    Some(_) => continue,
+                };
+                out.push(
+                    Hazard::new(
+                        HazardId::NotNullWithoutDefault,
+                        Severity::High,
+                        message,
+                        "Give the column a default, or add it nullable, fill it, then make it NOT NULL",
+                    )
+                    .on(&from.name),
+                );
+            }
+            // New columns that make up a whole UNIQUE or PRIMARY KEY constraint and take one constant
+            // default: every row gets the same value, and the copy fails on a second row.
+            let constant = |c: &Column| {
+                c.generated().is_none()
+                    && c.identity.is_none()
+                    && c.default.as_deref().is_some_and(|d| {
+                        super::normalize::is_literal_default(d) && !d.trim().eq_ignore_ascii_case("NULL")
+                    })
+            };
+            for constraint in to.constraints.values() {
+                if !matches!(constraint.kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey)
+                    || constraint.columns.is_empty()
+                    || !constraint
+                        .columns
+                        .iter()
+                        .all(|c| !from.columns.contains_key(c) && to.columns.get(c).is_some_and(&constant))
+                {
+                    continue;
+                }
+                let columns: Vec<&str> = constraint.columns.iter().map(Name::as_str).collect();
+                out.push(
+                    Hazard::new(
+                        HazardId::UniqueConstantDefault,
+                        Severity::High,
+                        format!(
+                            "adds {} ({}) to {} with one constant default for every row, which fails if the table has two rows or more",
+                            if constraint.kind == ConstraintKind::Unique { "UNIQUE column" } else { "PRIMARY KEY column" },
+                            columns.join(", "),
+                            to.name
+                        ),
+                        "Add the column without the constraint, give every row its own value, then add the constraint",
+                    )
+                    .on(&from.name),
+                );
             }
         }
         out
