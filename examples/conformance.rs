@@ -3,7 +3,11 @@
 //! again and expect no changes, apply down and compare with `current`.
 //!
 //! cargo run --release --example conformance -- ../shared/conformance/sqldef/cases.jsonl [--jobs N]
-//!     [--filter TEXT] [--out FILE] [--option-cases]
+//!     [--filter TEXT] [--out FILE] [--option-cases] [--online]
+//!
+//! `--online` runs each case as a user does with `generate`: the files it writes (online forms, each
+//! part in its own transaction or none), applied by `migrate up --contract` and `migrate down --all`.
+//! Without it the one-step plan runs as `apply` would.
 //!
 //! Cases with a `skip_reason`, cases that must run as another role, cases whose SQL PostgreSQL 15
 //! rejects, and cases whose declared side uses object kinds not managed yet are counted separately.
@@ -89,9 +93,11 @@ fn main() -> anyhow::Result<()> {
     let mut filter = None;
     let mut out = None;
     let mut option_cases = false;
+    let mut online = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--option-cases" => option_cases = true,
+            "--online" => online = true,
             "--jobs" => jobs = args.next().and_then(|v| v.parse().ok()).unwrap_or(4),
             "--filter" => filter = args.next(),
             "--out" => out = args.next(),
@@ -106,10 +112,16 @@ fn main() -> anyhow::Result<()> {
         cases.retain(|c| c.name.contains(f.as_str()) || c.file.contains(f.as_str()));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(run(cases, jobs, out, option_cases))
+    runtime.block_on(run(cases, jobs, out, option_cases, online))
 }
 
-async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>, option_cases: bool) -> anyhow::Result<()> {
+async fn run(
+    cases: Vec<Case>,
+    jobs: usize,
+    out: Option<String>,
+    option_cases: bool,
+    online: bool,
+) -> anyhow::Result<()> {
     let server = pg_server().await?;
     let mut roles: Vec<String> = cases.iter().flat_map(|c| c.requires.roles.clone()).collect();
     roles.sort();
@@ -150,31 +162,39 @@ async fn run(cases: Vec<Case>, jobs: usize, out: Option<String>, option_cases: b
             continue;
         }
         let permit = semaphore.clone().acquire_owned().await?;
-        tasks.spawn(async move {
-            let label = format!("c{i}");
-            let roles = case.requires.roles.clone();
-            let outcome = match &case.requires.run_as {
-                Some(role) if category == Category::RunAsRan => {
-                    let environment = case.requires.environment();
-                    let (current, desired) =
-                        (format!("{environment}{}", case.current), format!("{environment}{}", case.desired));
-                    roundtrip::run_as(server, &label, role, &current, &desired, |_| {}).await
-                }
-                _ => {
-                    // Owners are compared only when managed; sqldef's cases that set them manage them.
-                    let owners =
-                        [&case.current, &case.desired].iter().any(|sql| sql.to_uppercase().contains("OWNER TO"));
-                    roundtrip::run_with(server, &label, &case.current, &case.desired, |settings| {
-                        if category == Category::OptionRan {
-                            settings.privilege_roles = roles.clone();
-                            settings.manage_owners = owners;
+        // Runs on a blocking thread: the runner's futures (used by `--online`) are not `Send`.
+        let handle = tokio::runtime::Handle::current();
+        tasks.spawn_blocking(move || {
+            handle.block_on(async move {
+                let label = format!("c{i}");
+                let roles = case.requires.roles.clone();
+                let outcome = match &case.requires.run_as {
+                    Some(role) if category == Category::RunAsRan => {
+                        let environment = case.requires.environment();
+                        let (current, desired) =
+                            (format!("{environment}{}", case.current), format!("{environment}{}", case.desired));
+                        roundtrip::run_as(server, &label, role, &current, &desired, |_| {}).await
+                    }
+                    _ => {
+                        // Owners are compared only when managed; sqldef's cases that set them manage them.
+                        let owners =
+                            [&case.current, &case.desired].iter().any(|sql| sql.to_uppercase().contains("OWNER TO"));
+                        let configure = |settings: &mut schema::pipeline::Settings| {
+                            if category == Category::OptionRan {
+                                settings.privilege_roles = roles.clone();
+                                settings.manage_owners = owners;
+                            }
+                        };
+                        if online {
+                            roundtrip::run_parts(server, &label, &case.current, &case.desired, configure).await
+                        } else {
+                            roundtrip::run_with(server, &label, &case.current, &case.desired, configure).await
                         }
-                    })
-                    .await
-                }
-            };
-            drop(permit);
-            (case.file, case.name, category, outcome)
+                    }
+                };
+                drop(permit);
+                (case.file, case.name, category, outcome)
+            })
         });
     }
     while let Some(joined) = tasks.join_next().await {
