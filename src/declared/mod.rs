@@ -1707,6 +1707,81 @@ fn routine_by_keywords(sql: &str, dialect: &dyn Dialect) -> Option<(ObjectKey, V
     Some((defined, references, true))
 }
 
+/// Where a `-- schema:…` comment of a `CREATE TABLE` statement belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnnotationPlace {
+    /// Before the column list (between the table name and `(`, or before the statement's first token).
+    Table,
+    /// The column at this index of the column list: the comment ends that column's line, or stands on its
+    /// own lines right before the column's definition.
+    Column(usize),
+}
+
+/// The single-line comments of a `CREATE TABLE` statement's tokens that start with one of `marks`, each
+/// with the mark, the text after it, the comment's token and where it belongs. A comment on its own line
+/// inside the column list waits for the next column definition (table constraints are skipped); one that
+/// no column follows is left out. `column_count` bounds the columns (what the parser read).
+fn table_annotations<'t>(
+    tokens: &'t [sqlparser::tokenizer::TokenWithSpan],
+    column_count: usize,
+    marks: &[&'static str],
+) -> Vec<(&'static str, &'t str, &'t sqlparser::tokenizer::TokenWithSpan, AnnotationPlace)> {
+    let mut out = Vec::new();
+    let (mut depth, mut columns_seen, mut last_code_line) = (0usize, 0usize, 0u64);
+    // The column being read (or last read) at depth 1, and whether the next word starts a definition.
+    let mut column_index: Option<usize> = None;
+    let mut expecting_column = false;
+    let mut pending = Vec::new();
+    for token in tokens {
+        match &token.token {
+            Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
+                let comment = comment.trim();
+                let Some((mark, text)) = marks.iter().find_map(|m| Some((*m, comment.strip_prefix(m)?))) else {
+                    continue;
+                };
+                match (depth, column_index) {
+                    (0, _) => out.push((mark, text, token, AnnotationPlace::Table)),
+                    (_, Some(i)) if token.span.start.line == last_code_line => {
+                        out.push((mark, text, token, AnnotationPlace::Column(i)))
+                    }
+                    _ => pending.push((mark, text, token)),
+                }
+            }
+            Token::Whitespace(_) => {}
+            Token::LParen => {
+                depth += 1;
+                expecting_column |= depth == 1;
+                last_code_line = token.span.end.line;
+            }
+            Token::RParen => {
+                depth = depth.saturating_sub(1);
+                last_code_line = token.span.end.line;
+            }
+            Token::Comma if depth == 1 => {
+                expecting_column = true;
+                last_code_line = token.span.end.line;
+            }
+            _ => {
+                if depth == 1 && expecting_column {
+                    expecting_column = false;
+                    let starts_constraint = matches!(&token.token, Token::Word(w) if w.quote_style.is_none()
+                        && ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE"]
+                            .contains(&w.value.to_uppercase().as_str()));
+                    column_index = None;
+                    if !starts_constraint && columns_seen < column_count {
+                        column_index = Some(columns_seen);
+                        let place = AnnotationPlace::Column(columns_seen);
+                        out.extend(pending.drain(..).map(|(mark, text, token)| (mark, text, token, place)));
+                        columns_seen += 1;
+                    }
+                }
+                last_code_line = token.span.end.line;
+            }
+        }
+    }
+    out
+}
+
 /// Conversion annotations of columns, `-- schema:using <expression>` and `-- schema:down-using
 /// <expression>`, in the places a column's `-- schema:renamed-from` goes: on their own lines right before
 /// the column definition, or at the end of its line. Each is one line; a column takes at most one of each.
@@ -1727,99 +1802,42 @@ pub fn conversions(
         let schema = if name_parts(&table.name).len() < 2 { default_schema(dialect).to_string() } else { schema };
         let offsets = LineOffsets::new(&statement.sql);
         let tokens = Tokenizer::new(dialect, &statement.sql).tokenize_with_location().unwrap_or_default();
-        let (mut depth, mut columns_seen, mut last_code_line) = (0usize, 0usize, 0u64);
-        let mut column_index: Option<usize> = None;
-        let mut expecting_column = false;
-        // Annotations read on their own lines, waiting for the column definition that follows them.
-        let mut pending: Vec<(bool, String, SourceLocation)> = Vec::new();
-        let mut attach =
-            |index: usize, down: bool, text: String, location: SourceLocation| -> Result<(), DeclaredError> {
-                let Some(column) = table.columns.get(index) else { return Ok(()) };
-                let column = fold(&column.name);
-                let position = out.iter().position(|c| c.schema == schema && c.table == name && c.column == column);
-                let entry = match position {
-                    Some(i) => &mut out[i],
-                    None => {
-                        out.push(DeclaredConversion {
-                            location: Some(location.clone()),
-                            schema: schema.clone(),
-                            table: name.clone(),
-                            column: column.clone(),
-                            ..Default::default()
-                        });
-                        out.last_mut().expect("just pushed")
-                    }
-                };
-                let slot = if down { &mut entry.down_using } else { &mut entry.using };
-                if slot.is_some() {
-                    let mark = if down { DOWN_USING } else { USING };
-                    return Err(DeclaredError::Syntax {
-                        location,
-                        message: format!("column {column} has a second `-- {mark}` annotation; give one expression"),
-                    });
-                }
-                *slot = Some(text);
-                Ok(())
-            };
-        for token in &tokens {
-            match &token.token {
-                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
-                    let comment = comment.trim();
-                    let (down, text) = match (comment.strip_prefix(DOWN_USING), comment.strip_prefix(USING)) {
-                        (Some(text), _) => (true, text),
-                        (None, Some(text)) => (false, text),
-                        (None, None) => continue,
-                    };
-                    let byte = offsets.byte(token.span.start.line, token.span.start.column);
-                    let location =
-                        statement.location.advance(&statement.sql, statement.sql[..byte].chars().count() + 1);
-                    let text = text.trim().trim_end_matches(';').trim().to_string();
-                    if text.is_empty() {
-                        return Err(DeclaredError::Syntax {
-                            location,
-                            message: "`-- schema:using` and `-- schema:down-using` need a SQL expression".into(),
-                        });
-                    }
-                    match column_index {
-                        Some(i) if depth == 1 && token.span.start.line == last_code_line => {
-                            attach(i, down, text, location)?
-                        }
-                        _ if depth == 1 => pending.push((down, text, location)),
-                        _ => {}
-                    }
-                }
-                Token::Whitespace(_) => {}
-                Token::LParen => {
-                    depth += 1;
-                    expecting_column |= depth == 1;
-                    last_code_line = token.span.end.line;
-                }
-                Token::RParen => {
-                    depth = depth.saturating_sub(1);
-                    last_code_line = token.span.end.line;
-                }
-                Token::Comma if depth == 1 => {
-                    expecting_column = true;
-                    last_code_line = token.span.end.line;
-                }
-                _ => {
-                    if depth == 1 && expecting_column {
-                        expecting_column = false;
-                        let starts_constraint = matches!(&token.token, Token::Word(w) if w.quote_style.is_none()
-                            && ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE"]
-                                .contains(&w.value.to_uppercase().as_str()));
-                        column_index = None;
-                        if !starts_constraint && columns_seen < table.columns.len() {
-                            column_index = Some(columns_seen);
-                            for (down, text, location) in pending.drain(..) {
-                                attach(columns_seen, down, text, location)?;
-                            }
-                            columns_seen += 1;
-                        }
-                    }
-                    last_code_line = token.span.end.line;
-                }
+        // `schema:down-using` first: `schema:using` is not its prefix, but the order keeps that obvious.
+        for (mark, text, token, place) in table_annotations(&tokens, table.columns.len(), &[DOWN_USING, USING]) {
+            let byte = offsets.byte(token.span.start.line, token.span.start.column);
+            let location = statement.location.advance(&statement.sql, statement.sql[..byte].chars().count() + 1);
+            let text = text.trim().trim_end_matches(';').trim().to_string();
+            if text.is_empty() {
+                return Err(DeclaredError::Syntax {
+                    location,
+                    message: "`-- schema:using` and `-- schema:down-using` need a SQL expression".into(),
+                });
             }
+            let AnnotationPlace::Column(index) = place else { continue };
+            let Some(column) = table.columns.get(index) else { continue };
+            let column = fold(&column.name);
+            let position = out.iter().position(|c| c.schema == schema && c.table == name && c.column == column);
+            let entry = match position {
+                Some(i) => &mut out[i],
+                None => {
+                    out.push(DeclaredConversion {
+                        location: Some(location.clone()),
+                        schema: schema.clone(),
+                        table: name.clone(),
+                        column: column.clone(),
+                        ..Default::default()
+                    });
+                    out.last_mut().expect("just pushed")
+                }
+            };
+            let slot = if mark == DOWN_USING { &mut entry.down_using } else { &mut entry.using };
+            if slot.is_some() {
+                return Err(DeclaredError::Syntax {
+                    location,
+                    message: format!("column {column} has a second `-- {mark}` annotation; give one expression"),
+                });
+            }
+            *slot = Some(text);
         }
     }
     Ok(out)
@@ -1865,67 +1883,20 @@ pub fn renames(statements: &[DeclaredStatement], dialect: &dyn Dialect) -> Resul
                 out.tables.push(((schema.clone(), old.trim().to_string()), new_table.clone()));
             }
         }
-        let mut depth = 0usize;
-        // Index of the column being read (or last read) at depth 1, and the line its text last touched.
-        let mut column_index: Option<usize> = None;
-        let mut columns_seen = 0usize;
-        let mut last_code_line = 0u64;
-        let mut expecting_column = false;
-        let mut pending: Option<String> = None;
-        for token in &tokens {
-            match &token.token {
-                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
-                    let Some(old) = comment.trim().strip_prefix(MARK) else { continue };
-                    let old = old.trim().to_string();
-                    let same_line_as_column = token.span.start.line == last_code_line;
-                    match (depth, column_index) {
-                        (0, _) => out.tables.push(((schema.clone(), old), new_table.clone())),
-                        (_, Some(i)) if same_line_as_column => {
-                            if let Some(column) = column_names.get(i) {
-                                out.columns.push((schema.clone(), name.clone(), old, column.clone()));
-                            }
-                        }
-                        _ => pending = Some(old),
-                    }
-                }
-                Token::Whitespace(_) => {}
-                Token::LParen => {
-                    depth += 1;
-                    if depth == 1 {
-                        expecting_column = true;
-                    }
-                    last_code_line = token.span.end.line;
-                }
-                Token::RParen => {
-                    depth = depth.saturating_sub(1);
-                    last_code_line = token.span.end.line;
-                }
-                Token::Comma if depth == 1 => {
-                    expecting_column = true;
-                    last_code_line = token.span.end.line;
-                }
-                _ => {
-                    if depth == 1 && expecting_column {
-                        expecting_column = false;
-                        let starts_constraint = matches!(&token.token, Token::Word(w) if w.quote_style.is_none()
-                            && ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE"]
-                                .contains(&w.value.to_uppercase().as_str()));
-                        let next = columns_seen;
-                        if starts_constraint {
-                            column_index = None;
-                        } else if next < column_names.len() {
-                            columns_seen += 1;
-                            column_index = Some(next);
-                            if let Some(old) = pending.take() {
-                                out.columns.push((schema.clone(), name.clone(), old, column_names[next].clone()));
-                            }
-                        } else {
-                            column_index = None;
-                        }
-                    }
-                    last_code_line = token.span.end.line;
-                }
+        let mut renamed_columns: Vec<(usize, String)> = Vec::new();
+        for (_, old, _, place) in table_annotations(&tokens, column_names.len(), &[MARK]) {
+            let old = old.trim().to_string();
+            match place {
+                AnnotationPlace::Table => out.tables.push(((schema.clone(), old), new_table.clone())),
+                // Of two hints for one column, the one nearest its definition counts.
+                AnnotationPlace::Column(i) => match renamed_columns.iter_mut().find(|(c, _)| *c == i) {
+                    Some(slot) => slot.1 = old,
+                    None => renamed_columns.push((i, old)),
+                },
             }
+        }
+        for (i, old) in renamed_columns {
+            out.columns.push((schema.clone(), name.clone(), old, column_names[i].clone()));
         }
     }
     Ok(out)
@@ -2012,6 +1983,24 @@ mod tests {
         let segmented = show(split_segments(file, sql, dialect, &ends).unwrap());
         let whole = show(split_segments(file, sql, dialect, &[sql.len()]).unwrap());
         (ends.len(), segmented, whole)
+    }
+
+    #[test]
+    fn rename_and_conversion_annotations_attach_to_the_column_they_stand_before_or_end() {
+        let sql = "-- schema:renamed-from old_t\nCREATE TABLE t (\n  -- schema:renamed-from a0\n  \
+                   -- schema:using a::int\n  a int, -- schema:down-using a::text\n  CONSTRAINT c CHECK (a > 0),\n  \
+                   -- schema:renamed-from b0\n  b text -- schema:renamed-from b1\n);";
+        let statements = statements(sql);
+        let renames = renames(&statements, &PostgreSqlDialect {}).unwrap();
+        let pair = |s: &str, n: &str| (s.to_string(), n.to_string());
+        assert_eq!(renames.tables, vec![(pair("public", "old_t"), pair("public", "t"))]);
+        let columns: Vec<(&str, &str)> = renames.columns.iter().map(|c| (c.2.as_str(), c.3.as_str())).collect();
+        // The table constraint between them takes no hint; of b's two hints the one ending its line counts.
+        assert_eq!(columns, vec![("a0", "a"), ("b1", "b")]);
+        let conversions = conversions(&statements, &PostgreSqlDialect {}).unwrap();
+        let found: Vec<_> =
+            conversions.iter().map(|c| (c.column.as_str(), c.using.as_deref(), c.down_using.as_deref())).collect();
+        assert_eq!(found, vec![("a", Some("a::int"), Some("a::text"))]);
     }
 
     #[test]
