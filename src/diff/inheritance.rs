@@ -12,13 +12,36 @@ use indexmap::IndexMap;
 use std::borrow::Cow;
 
 /// `ALTER TABLE … INHERIT` and `NO INHERIT` for a table present on both sides whose parents change.
-pub(super) fn diff_parents(name: &QualifiedName, have: &Table, want: &Table, out: &mut Vec<Change>) {
+pub(super) fn diff_parents(
+    current: &Catalog,
+    desired: &Catalog,
+    name: &QualifiedName,
+    have: &Table,
+    want: &Table,
+    out: &mut Vec<Change>,
+) {
     for parent in have.inherits.iter().filter(|p| !want.inherits.contains(p)) {
-        out.push(Change::NoInherit { table: name.clone(), parent: parent.clone() });
+        // What it inherited becomes its own; the checks it does not declare itself go.
+        let checks = inheritable_checks(current, parent)
+            .filter(|c| !want.constraints.contains_key(&c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        out.push(Change::NoInherit { table: name.clone(), parent: parent.clone(), checks });
     }
     for parent in want.inherits.iter().filter(|p| !have.inherits.contains(p)) {
-        out.push(Change::Inherit { table: name.clone(), parent: parent.clone() });
+        let checks =
+            inheritable_checks(desired, parent).filter(|c| !have.constraints.contains_key(&c.name)).cloned().collect();
+        out.push(Change::Inherit { table: name.clone(), parent: parent.clone(), checks });
     }
+}
+
+/// The CHECK constraints of `parent` that its children inherit (all but `NO INHERIT` ones).
+fn inheritable_checks<'a>(catalog: &'a Catalog, parent: &QualifiedName) -> impl Iterator<Item = &'a Constraint> {
+    let constraints = catalog.tables.get(parent).map(|t| t.constraints.values());
+    constraints
+        .into_iter()
+        .flatten()
+        .filter(|c| c.kind == ConstraintKind::Check && !c.definition.contains(" NO INHERIT"))
 }
 
 /// The parents a child keeps: its columns change with theirs.
@@ -43,11 +66,28 @@ pub(super) fn through_parents<'a>(
     have: &'a Table,
     want: &Table,
 ) -> Cow<'a, Table> {
-    if !have.inherits.iter().any(|p| want.inherits.contains(p)) {
+    let left = || have.inherits.iter().filter(|p| !want.inherits.contains(p));
+    let joined = || want.inherits.iter().filter(|p| !have.inherits.contains(p));
+    if !have.inherits.iter().any(|p| want.inherits.contains(p)) && left().next().is_none() && joined().next().is_none()
+    {
         return Cow::Borrowed(have);
     }
     let mut cache = IndexMap::new();
-    Cow::Owned(effective(current, desired, &have.name, &mut cache, 0).unwrap_or_else(|| have.clone()))
+    let mut table = effective(current, desired, &have.name, &mut cache, 0).unwrap_or_else(|| have.clone());
+    // The checks inherited from a parent it leaves become its own (those it does not declare are dropped
+    // with the NO INHERIT, see `diff_parents`).
+    for parent in left() {
+        for check in inheritable_checks(current, parent).filter(|c| want.constraints.contains_key(&c.name)) {
+            table.constraints.entry(check.name.clone()).or_insert_with(|| check.clone());
+        }
+    }
+    // A check of its own that a new parent has too merges into the parent's on INHERIT.
+    for parent in joined() {
+        for check in inheritable_checks(desired, parent).filter(|c| !want.constraints.contains_key(&c.name)) {
+            table.constraints.shift_remove(&check.name);
+        }
+    }
+    Cow::Owned(table)
 }
 
 /// [`through_parents`] for the table `name`, parents first; `None` for a table not on both sides.
@@ -158,12 +198,17 @@ pub(super) fn diff_replica_identity(current: &Catalog, desired: &Catalog, out: &
             Some(ReplicaIdentity::Index(index)) => identity_columns(desired, name, index),
             _ => Vec::new(),
         };
+        let old_key_columns = match &have {
+            Some(ReplicaIdentity::Index(index)) if !rebuilt => identity_columns(current, name, index),
+            _ => Vec::new(),
+        };
         changes.push(Change::SetReplicaIdentity {
             table: name.clone(),
             // The identity goes with its dropped index: set again after the new one, from nothing.
             from: if rebuilt { None } else { have },
             to: want.replica_identity.clone(),
             key_columns,
+            old_key_columns,
         });
     }
     out.extend(changes);

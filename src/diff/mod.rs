@@ -210,22 +210,28 @@ pub enum Change {
         to: Option<ReplicaIdentity>,
         /// The columns of the identity index of `to`: they must be NOT NULL first.
         key_columns: Vec<Name>,
+        /// The columns of the identity index of `from`: they stay NOT NULL until it moves off.
+        old_key_columns: Vec<Name>,
     },
     /// `ALTER TABLE ONLY … DROP COLUMN`: a parent's column that its children keep as their own.
     DropColumnKeptByChildren {
         table: QualifiedName,
         column: Column,
     },
-    /// An existing table becomes a child of `parent` (`ALTER TABLE … INHERIT`).
+    /// An existing table becomes a child of `parent` (`ALTER TABLE … INHERIT`). PostgreSQL wants the
+    /// parent's CHECK constraints on the child first: `checks` are added just before.
     Inherit {
         table: QualifiedName,
         parent: QualifiedName,
+        checks: Vec<Constraint>,
     },
     /// An existing child stops inheriting from `parent` (`ALTER TABLE … NO INHERIT`); the columns and
-    /// constraints it inherited stay, as its own.
+    /// constraints it inherited stay, as its own, except the CHECK constraints named in `checks`, which
+    /// are dropped right after.
     NoInherit {
         table: QualifiedName,
         parent: QualifiedName,
+        checks: Vec<Name>,
     },
     CreateFunction(Function),
     DropFunction(Function),
@@ -350,8 +356,8 @@ impl Change {
             Change::DropColumnKeptByChildren { table, column } => {
                 format!("drop column {table}.{} (its children keep theirs)", column.name)
             }
-            Change::Inherit { table, parent } => format!("make {table} inherit from {parent}"),
-            Change::NoInherit { table, parent } => format!("make {table} stop inheriting from {parent}"),
+            Change::Inherit { table, parent, .. } => format!("make {table} inherit from {parent}"),
+            Change::NoInherit { table, parent, .. } => format!("make {table} stop inheriting from {parent}"),
             Change::CreateFunction(f) => format!("create {} {}", f.kind.keyword().to_lowercase(), f.id),
             Change::DropFunction(f) => format!("drop {} {}", f.kind.keyword().to_lowercase(), f.id),
             Change::ReplaceFunction { to, .. } => format!("replace {} {}", to.kind.keyword().to_lowercase(), to.id),
@@ -853,13 +859,13 @@ fn diff_tables(
             push_table_comments(name, None, want, out);
             continue;
         };
+        // A child's columns and constraints are diffed from what its parents' changes leave.
+        let base = inheritance::through_parents(current, desired, have, want);
         if !types::columns_inherited(have, want) {
-            // A child's columns are diffed from what its parents' changes leave.
-            let base = inheritance::through_parents(current, desired, have, want);
             diff_columns(name, &base, want, conversions, [&current.functions, &desired.functions], out, &mut gone);
         }
-        inheritance::diff_parents(name, have, want, out);
-        diff_constraints(name, have, want, out, &mut foreign_keys);
+        inheritance::diff_parents(current, desired, name, have, want, out);
+        diff_constraints(name, &base, want, out, &mut foreign_keys);
         types::diff_table_options(name, have, want, out);
         push_table_comments(name, Some(have), want, out);
     }

@@ -494,6 +494,17 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
             e.needs.extend(column_needs(to));
             e.held.extend(column_needs(from));
+            // A column a child inherited from a parent it leaves changes once it has left (PostgreSQL
+            // changes inherited columns only through the parent).
+            for dependency in from.depends_on.iter() {
+                if let ObjectRef::Column(c) = dependency
+                    && c.table != *table
+                    && c.column == from.name
+                    && !to.depends_on.contains(dependency)
+                {
+                    e.needs.push(Key::Uninherited(table, &c.table));
+                }
+            }
             // A declared conversion calls its functions while the change runs: a drop of one waits for it.
             if to.conversion().is_some() {
                 e.held.extend(to.depends_on.iter().filter(|d| matches!(d, ObjectRef::Function(_))).map(ref_key));
@@ -657,7 +668,7 @@ fn effects(change: &Change) -> Effects<'_> {
             e.held.extend(p.depends_on.iter().map(ref_key));
         }
         Change::SetRowSecurity { table, .. } => e.needs.push(Key::Relation(table)),
-        Change::SetReplicaIdentity { table, from, to, key_columns } => {
+        Change::SetReplicaIdentity { table, from, to, key_columns, old_key_columns } => {
             e.needs.push(Key::Relation(table));
             if let Some(ReplicaIdentity::Index(index)) = to {
                 e.needs.push(Key::RelationName(&table.schema, index));
@@ -666,14 +677,19 @@ fn effects(change: &Change) -> Effects<'_> {
             // Moved off its old index before that index is dropped.
             if let Some(ReplicaIdentity::Index(index)) = from {
                 e.held.push(Key::RelationName(&table.schema, index));
+                e.held.extend(old_key_columns.iter().map(|c| Key::NotNull(table, c)));
             }
         }
-        Change::Inherit { table, parent } => {
+        Change::Inherit { table, parent, checks } => {
             e.provides.push(Key::Inheritance(table, parent));
             e.needs.push(Key::Relation(table));
             e.needs.push(Key::Relation(parent));
+            for check in checks {
+                e.provides.push(Key::Constraint(table, &check.name));
+                e.needs.extend(constraint_needs(table, check));
+            }
         }
-        Change::NoInherit { table, parent } => {
+        Change::NoInherit { table, parent, .. } => {
             e.removes.push(Key::Inheritance(table, parent));
             e.provides.push(Key::Uninherited(table, parent));
             e.needs.push(Key::Relation(table));

@@ -642,11 +642,17 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
         Change::DropColumnKeptByChildren { table, column } => {
             vec![format!("ALTER TABLE ONLY {} DROP COLUMN {};", qualified(table), ident(&column.name))]
         }
-        Change::Inherit { table, parent } => {
-            vec![format!("ALTER TABLE {} INHERIT {};", qualified(table), qualified(parent))]
+        Change::Inherit { table, parent, checks } => {
+            let mut sql: Vec<String> = checks.iter().map(|c| add_constraint(table, c)).collect();
+            sql.push(format!("ALTER TABLE {} INHERIT {};", qualified(table), qualified(parent)));
+            sql
         }
-        Change::NoInherit { table, parent } => {
-            vec![format!("ALTER TABLE {} NO INHERIT {};", qualified(table), qualified(parent))]
+        Change::NoInherit { table, parent, checks } => {
+            let mut sql = vec![format!("ALTER TABLE {} NO INHERIT {};", qualified(table), qualified(parent))];
+            sql.extend(
+                checks.iter().map(|c| format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(c))),
+            );
+            sql
         }
         Change::SetRowSecurity { table, from, to } => {
             let mut sql = Vec::new();
