@@ -207,13 +207,11 @@ async fn unmanaged_statement_kinds_are_rejected_with_kind_and_location() {
 async fn unmanaged_table_and_column_settings_are_named() {
     let settings = "CREATE TABLE t (id int PRIMARY KEY, v text COMPRESSION pglz, w int);
         ALTER TABLE t ALTER COLUMN w SET STATISTICS 500; ALTER TABLE t ALTER COLUMN v SET STORAGE EXTERNAL;
-        ALTER TABLE t REPLICA IDENTITY FULL;
         CREATE VIEW tv AS SELECT id, v FROM t; ALTER VIEW tv ALTER COLUMN v SET DEFAULT 'x';";
     let named = [
         "column compression public.t.v",
         "column statistics target public.t.w",
         "column storage public.t.v",
-        "replica identity full public.t",
         "view column default public.tv.v",
     ];
     let db = fresh("err_unmanaged_settings", "").await;

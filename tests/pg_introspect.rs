@@ -250,6 +250,11 @@ macro_rules! inspect_plans_nothing {
 }
 
 inspect_plans_nothing!(
+    inspect_writes_inheritance_and_replica_identity,
+    concat!(include_str!("fixtures/inheritance_desired.sql"), include_str!("fixtures/replica_identity_desired.sql"))
+);
+
+inspect_plans_nothing!(
     inspect_keeps_unique_constraints_over_primary_key_columns,
     "CREATE TABLE t (id int PRIMARY KEY, code text);
      ALTER TABLE t ADD CONSTRAINT t_id_key UNIQUE (id);

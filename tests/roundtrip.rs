@@ -209,6 +209,51 @@ round_trip!(
      CREATE VIEW v AS SELECT d FROM t;"
 );
 
+round_trip!(
+    replica_identity_of_tables_and_partitions_moves_with_its_index,
+    include_str!("fixtures/replica_identity_current.sql"),
+    include_str!("fixtures/replica_identity_desired.sql")
+);
+
+round_trip!(
+    table_inheritance_parents_children_and_column_changes_through_the_parent,
+    include_str!("fixtures/inheritance_current.sql"),
+    include_str!("fixtures/inheritance_desired.sql")
+);
+
+/// A parent's column that a child keeps stays the child's with its values (the parent drops it with
+/// ONLY); the children's rows stay where they are through the parents' changes, leaving and joining.
+#[tokio::test]
+async fn inheritance_changes_keep_the_rows_of_parents_and_children() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("inherit_rows").await.expect("database");
+    roundtrip::load_sql(&db.url, include_str!("fixtures/inheritance_current.sql")).await.expect("load current");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("schema.sql"), include_str!("fixtures/inheritance_desired.sql")).expect("write");
+    let settings = roundtrip::settings_for(&db, dir.path());
+    let migration = schema::pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    assert!(up.contains(&r#"ALTER TABLE ONLY "public"."base" DROP COLUMN "e";"#.to_string()), "{}", up.join("\n"));
+    schema::dialect::execute(&db.url, &up, migration.up.transactional).await.expect("up");
+    let rows = |sql: &'static str| {
+        let url = db.url.clone();
+        async move {
+            let mut conn = schema::dialect::postgres::connect::connect(&url).await.expect("connect");
+            let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&mut conn).await.expect(sql);
+            rows.into_iter().map(|(r,)| r).collect::<Vec<String>>()
+        }
+    };
+    assert_eq!(rows("SELECT concat_ws(',', id, e) FROM a").await, ["2,20"], "a keeps its e");
+    assert_eq!(
+        rows("SELECT concat_ws(',', tableoid::regclass, id) FROM base ORDER BY id").await,
+        ["base,1", "a,2", "b,3", "d,5"],
+        "base reaches its children, d among them, and no longer c"
+    );
+    assert_eq!(rows("SELECT concat_ws(',', id, y) FROM c").await, ["4,4"]);
+    assert_eq!(rows("SELECT concat_ws(',', id, created, z) FROM d").await, ["5,2020-05-05,5"]);
+    let _ = server.drop_database(&db.name).await;
+}
+
 /// Declared renames keep the data: a row inserted before the migration is still there after it.
 #[tokio::test]
 async fn renames_from_config_and_annotations_keep_rows() {

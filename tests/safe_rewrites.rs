@@ -568,6 +568,30 @@ async fn online_plans_on_partitioned_tables_run() {
 /// table rename is reverted (the table renamed back) before the down renames its key back.
 const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
     (
+        "sr_parts_replica_identity",
+        include_str!("fixtures/replica_identity_current.sql"),
+        include_str!("fixtures/replica_identity_desired.sql"),
+        false,
+    ),
+    (
+        "sr_parts_replica_identity_phased",
+        include_str!("fixtures/replica_identity_current.sql"),
+        include_str!("fixtures/replica_identity_desired.sql"),
+        true,
+    ),
+    (
+        "sr_parts_inheritance",
+        include_str!("fixtures/inheritance_current.sql"),
+        include_str!("fixtures/inheritance_desired.sql"),
+        false,
+    ),
+    (
+        "sr_parts_inheritance_phased",
+        include_str!("fixtures/inheritance_current.sql"),
+        include_str!("fixtures/inheritance_desired.sql"),
+        true,
+    ),
+    (
         "sr_parts_not_null_into_a_wider_primary_key",
         "CREATE TABLE t (id int PRIMARY KEY, b int); INSERT INTO t VALUES (1, 1), (2, 1);",
         "CREATE TABLE t (id int, b int, PRIMARY KEY (id, b));",

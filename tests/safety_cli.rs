@@ -266,7 +266,8 @@ async fn lint_understands_every_generated_online_and_phased_file() {
          CREATE TABLE tickets (id int PRIMARY KEY, n int);
          CREATE TABLE accounts (id int PRIMARY KEY);
          CREATE TABLE t (id int NOT NULL, a int, b int); CREATE INDEX t_a ON t (a); CREATE INDEX t_b ON t (b);
-         CREATE TABLE r (id int, v int);",
+         CREATE TABLE r (id int, v int);
+         CREATE TABLE base (id int); CREATE TABLE kid (k int) INHERITS (base); CREATE TABLE joiner (id int);",
         "CREATE TABLE ledger (id int PRIMARY KEY, amount bigint NOT NULL);
          CREATE TABLE users (
              id int PRIMARY KEY,
@@ -278,7 +279,8 @@ async fn lint_understands_every_generated_online_and_phased_file() {
          CREATE TABLE accounts (id int PRIMARY KEY, tier text NOT NULL);
          CREATE TABLE t (id int NOT NULL CONSTRAINT t_pkey PRIMARY KEY, a int NOT NULL CHECK (a > 0), b int UNIQUE);
          CREATE INDEX t_a ON t (a, b);
-         CREATE TABLE r (id int, v bigint);",
+         CREATE TABLE r (id int, v bigint); ALTER TABLE r REPLICA IDENTITY FULL;
+         CREATE TABLE base (id int); CREATE TABLE kid (id int, k int); CREATE TABLE joiner () INHERITS (base);",
         "[[backfill]]\ntable = \"public.accounts\"\ncolumn = \"tier\"\nvalue = \"'free'\"\n",
     )
     .await;

@@ -587,9 +587,10 @@ fn without_keyword(sql: &str, keyword: &str, dialect: &dyn Dialect) -> String {
 
 /// The kinds a declared schema may contain in this version.
 fn unmanaged_kind(ast: &Statement, sql: &str, dialect: &dyn Dialect) -> Option<String> {
-    // Table inheritance is not managed; partitioning, which PostgreSQL builds on it, is.
+    // Table inheritance is PostgreSQL's.
     if let Statement::CreateTable(t) = ast
         && t.inherits.is_some()
+        && dialect.is::<sqlparser::dialect::SQLiteDialect>()
     {
         return Some("table inheritance (CREATE TABLE … INHERITS)".into());
     }
@@ -1208,6 +1209,9 @@ fn collect_explicit_references(ast: &Statement, out: &mut Vec<ObjectKey>) {
         Statement::AlterSchema(alter) => out.extend(name_parts(&alter.name).pop().map(ObjectKey::Schema)),
         Statement::CreateTable(t) => {
             if let Some(parent) = &t.partition_of {
+                out.extend(relation(parent));
+            }
+            for parent in t.inherits.iter().flatten() {
                 out.extend(relation(parent));
             }
             for c in &t.columns {
@@ -2287,12 +2291,17 @@ mod tests {
     }
 
     #[test]
-    fn table_inheritance_is_named_in_its_error() {
-        let err = split(Path::new("f.sql"), "CREATE TABLE c (b int) INHERITS (p);", &PostgreSqlDialect {}).unwrap_err();
-        assert!(
-            err.to_string().starts_with("f.sql:1:1: table inheritance (CREATE TABLE … INHERITS) is not managed"),
-            "{err}"
-        );
+    fn an_inheriting_table_references_its_parents_and_is_refused_for_sqlite() {
+        let parsed =
+            split(Path::new("f.sql"), "CREATE TABLE c (b int) INHERITS (p, s.q);", &PostgreSqlDialect {}).unwrap();
+        let references = &parsed[0].references;
+        for parent in [ObjectKey::Relation("public".into(), "p".into()), ObjectKey::Relation("s".into(), "q".into())] {
+            assert!(references.contains(&parent), "{references:?}");
+        }
+        let sqlite = sqlparser::dialect::SQLiteDialect {};
+        if let Err(err) = split(Path::new("f.sql"), "CREATE TABLE c (b int) INHERITS (p);", &sqlite) {
+            assert!(err.to_string().contains("table inheritance (CREATE TABLE … INHERITS) is not managed"), "{err}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::model::*;
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 
+mod inheritance;
 mod program;
 mod renames;
 pub mod types;
@@ -202,6 +203,36 @@ pub enum Change {
         table: QualifiedName,
         unlogged: bool,
     },
+    /// `ALTER TABLE … REPLICA IDENTITY`; `None` is the default.
+    SetReplicaIdentity {
+        table: QualifiedName,
+        from: Option<ReplicaIdentity>,
+        to: Option<ReplicaIdentity>,
+        /// The columns of the identity index of `to`: they must be NOT NULL first.
+        key_columns: Vec<Name>,
+        /// The columns of the identity index of `from`: they stay NOT NULL until it moves off.
+        old_key_columns: Vec<Name>,
+    },
+    /// `ALTER TABLE ONLY … DROP COLUMN`: a parent's column that its children keep as their own.
+    DropColumnKeptByChildren {
+        table: QualifiedName,
+        column: Column,
+    },
+    /// An existing table becomes a child of `parent` (`ALTER TABLE … INHERIT`). PostgreSQL wants the
+    /// parent's CHECK constraints on the child first: `checks` are added just before.
+    Inherit {
+        table: QualifiedName,
+        parent: QualifiedName,
+        checks: Vec<Constraint>,
+    },
+    /// An existing child stops inheriting from `parent` (`ALTER TABLE … NO INHERIT`); the columns and
+    /// constraints it inherited stay, as its own, except the CHECK constraints named in `checks`, which
+    /// are dropped right after.
+    NoInherit {
+        table: QualifiedName,
+        parent: QualifiedName,
+        checks: Vec<Name>,
+    },
     CreateFunction(Function),
     DropFunction(Function),
     /// `CREATE OR REPLACE`: same arguments and result type, new body or attributes.
@@ -319,6 +350,14 @@ impl Change {
             Change::SetUnlogged { table, unlogged } => {
                 format!("set {table} {}", if *unlogged { "unlogged" } else { "logged" })
             }
+            Change::SetReplicaIdentity { table, to, .. } => {
+                format!("set replica identity of {table} to {}", describe_replica_identity(to))
+            }
+            Change::DropColumnKeptByChildren { table, column } => {
+                format!("drop column {table}.{} (its children keep theirs)", column.name)
+            }
+            Change::Inherit { table, parent, .. } => format!("make {table} inherit from {parent}"),
+            Change::NoInherit { table, parent, .. } => format!("make {table} stop inheriting from {parent}"),
             Change::CreateFunction(f) => format!("create {} {}", f.kind.keyword().to_lowercase(), f.id),
             Change::DropFunction(f) => format!("drop {} {}", f.kind.keyword().to_lowercase(), f.id),
             Change::ReplaceFunction { to, .. } => format!("replace {} {}", to.kind.keyword().to_lowercase(), to.id),
@@ -397,6 +436,15 @@ fn describe_privilege_target(target: &PrivilegeTarget) -> String {
         PrivilegeTarget::Column(c) => format!("column {}.{}", c.table, c.column),
         PrivilegeTarget::Sequence(n) => format!("sequence {n}"),
         PrivilegeTarget::Function(id, kind) => format!("{} {id}", kind.keyword().to_lowercase()),
+    }
+}
+
+fn describe_replica_identity(identity: &Option<ReplicaIdentity>) -> String {
+    match identity {
+        None => "default".to_string(),
+        Some(ReplicaIdentity::Full) => "full".to_string(),
+        Some(ReplicaIdentity::Nothing) => "nothing".to_string(),
+        Some(ReplicaIdentity::Index(index)) => format!("index {index}"),
     }
 }
 
@@ -565,6 +613,8 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     let mut view_changes = Vec::new();
     let recreated_relations = diff_views(current, desired, &out, &mut view_changes);
     diff_indexes(current, desired, &recreated_relations, &mut out);
+    inheritance::diff_replica_identity(current, desired, &mut out);
+    inheritance::keep_in_children(current, desired, &mut out);
     recreate_dependent_foreign_keys(current, desired, &mut out);
     recreate_foreign_keys_across_retyped_columns(current, desired, &mut out);
     program::restore_on_readded_columns(current, desired, &mut out);
@@ -805,13 +855,17 @@ fn diff_tables(
                 foreign_keys.push(Change::AddConstraint { table: name.clone(), constraint: constraint.clone() });
             }
             out.push(Change::CreateTable(created));
+            inheritance::created_child_columns(desired, want, out);
             push_table_comments(name, None, want, out);
             continue;
         };
+        // A child's columns and constraints are diffed from what its parents' changes leave.
+        let base = inheritance::through_parents(current, desired, have, want);
         if !types::columns_inherited(have, want) {
-            diff_columns(name, have, want, conversions, [&current.functions, &desired.functions], out, &mut gone);
+            diff_columns(name, &base, want, conversions, [&current.functions, &desired.functions], out, &mut gone);
         }
-        diff_constraints(name, have, want, out, &mut foreign_keys);
+        inheritance::diff_parents(current, desired, name, have, want, out);
+        diff_constraints(name, &base, want, out, &mut foreign_keys);
         types::diff_table_options(name, have, want, out);
         push_table_comments(name, Some(have), want, out);
     }

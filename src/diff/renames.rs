@@ -216,7 +216,8 @@ fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedNa
         if let Some(partition) = &mut table.partition_of {
             rename(&mut partition.parent);
         }
-        // Generated columns read columns of their own table.
+        table.inherits.iter_mut().for_each(rename);
+        // Generated columns read columns of their own table; inherited ones, their parent's.
         for column in table.columns.values_mut() {
             for dep in column.depends_on.iter_mut() {
                 if let ObjectRef::Column(c) = dep {

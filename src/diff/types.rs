@@ -340,6 +340,8 @@ mod tests {
             partition_of: None,
             storage_parameters: Vec::new(),
             unlogged: false,
+            replica_identity: None,
+            inherits: Box::default(),
         }
     }
 

@@ -135,6 +135,15 @@ pub fn object_ddl(
                 to: *switches,
             }));
         }
+        if table.replica_identity.is_some() {
+            ddl.push(render(Change::SetReplicaIdentity {
+                table: table.name.clone(),
+                from: None,
+                to: table.replica_identity.clone(),
+                key_columns: Vec::new(),
+                old_key_columns: Vec::new(),
+            }));
+        }
         for policy in catalog.policies.values().filter(|p| p.table == table.name) {
             ddl.push(render(Change::CreatePolicy(policy.clone())));
             let target = diff::CommentTarget::Policy { table: table.name.clone(), name: policy.name.clone() };

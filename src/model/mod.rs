@@ -146,6 +146,25 @@ pub struct Table {
     pub storage_parameters: Vec<(String, String)>,
     /// Not written to the write-ahead log (PostgreSQL `UNLOGGED`).
     pub unlogged: bool,
+    /// What identifies a changed or deleted row to logical replication, when not the database's default
+    /// (PostgreSQL: the primary key). `None` also where a database has no such setting (SQLite).
+    pub replica_identity: Option<ReplicaIdentity>,
+    /// Parents of plain table inheritance (PostgreSQL `INHERITS`), in the order the database keeps them.
+    /// A partition names its parent in [`Table::partition_of`] instead.
+    pub inherits: Box<[QualifiedName]>,
+}
+
+/// A replica identity other than the default (PostgreSQL `ALTER TABLE … REPLICA IDENTITY`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ReplicaIdentity {
+    /// Every column of the old row.
+    Full,
+    /// Nothing: UPDATE and DELETE cannot be published. Also what a table whose identity index was dropped
+    /// behaves as.
+    Nothing,
+    /// The columns of this unique index (or of the primary key or unique constraint of this name), in the
+    /// table's schema.
+    Index(Name),
 }
 
 /// Where a partition sits in its parent.
@@ -176,6 +195,32 @@ pub struct Column {
     extras: ColumnExtras,
     pub not_null: bool,
     pub identity: Option<IdentityKind>,
+    /// Where the column comes from in table inheritance (always [`ColumnOrigin::Own`] outside it).
+    pub origin: ColumnOrigin,
+}
+
+/// Whether a column is declared by its table, inherited from a parent, or both (PostgreSQL's
+/// `attislocal` and `attinhcount`). Only which columns a new table declares itself depends on it: no
+/// statement turns an inherited column into a declared one in place, so the diff does not compare it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum ColumnOrigin {
+    #[default]
+    Own,
+    Inherited,
+    /// Declared by the table and inherited as well (merged with a parent's column of the same name).
+    Merged,
+}
+
+impl ColumnOrigin {
+    /// Whether a parent defines it (its type then changes only through the parent).
+    pub fn inherited(self) -> bool {
+        self != ColumnOrigin::Own
+    }
+
+    /// Whether the table declares it itself (`CREATE TABLE child (…) INHERITS …` lists it).
+    pub fn local(self) -> bool {
+        self != ColumnOrigin::Inherited
+    }
 }
 
 // Kept from growing unnoticed: a 5,000-table catalog holds some 54,000 columns.
@@ -225,6 +270,7 @@ impl Column {
             extras: ColumnExtras::default(),
             not_null: false,
             identity: None,
+            origin: ColumnOrigin::Own,
         }
     }
 

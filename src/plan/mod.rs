@@ -41,6 +41,12 @@ enum Key<'a> {
     Collation(&'a QualifiedName),
     /// Room among a partitioned table's partitions: partitions leave before others arrive.
     PartitionSlot(&'a QualifiedName),
+    /// A table inheriting from another (child, parent).
+    Inheritance(&'a QualifiedName, &'a QualifiedName),
+    /// A column that a parent no longer has: its children may drop what it leaves them.
+    DroppedColumn(&'a QualifiedName, &'a str),
+    /// A child no longer inheriting from a parent: the columns it inherited are its own and can be dropped.
+    Uninherited(&'a QualifiedName, &'a QualifiedName),
     Function(&'a FunctionId),
     /// A function's place among overloads: its name and argument types ([`Function::call_signature`]).
     FunctionSignature(&'a str),
@@ -206,7 +212,7 @@ fn priority(change: &Change) -> u8 {
         Change::DropConstraint { .. } => 1,
         Change::DropIndex(_) => 2,
         Change::SetSequenceOwner { .. } => 3,
-        Change::DropColumn { .. } => 4,
+        Change::DropColumn { .. } | Change::DropColumnKeptByChildren { .. } => 4,
         Change::DropTable(_) => 5,
         Change::DropSequence(_) => 6,
         Change::DropEnum(_) => 7,
@@ -252,6 +258,10 @@ fn priority(change: &Change) -> u8 {
         Change::DropFunction(_) => 6,
         Change::CreateFunction(_) | Change::ReplaceFunction { .. } => 18,
         Change::CreatePolicy(_) | Change::AlterPolicy { .. } | Change::SetRowSecurity { .. } => 22,
+        // Off an index before it goes; onto one after it is built.
+        Change::SetReplicaIdentity { .. } => 21,
+        Change::NoInherit { .. } => 1,
+        Change::Inherit { .. } => 19,
         Change::RevokePrivilege(_) => 0,
         Change::GrantPrivilege(_) => 23,
         // Before the objects they apply to are created.
@@ -432,11 +442,22 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
             e.needs.extend(column_needs(column));
         }
-        Change::DropColumn { table, column } => {
+        Change::DropColumn { table, column } | Change::DropColumnKeptByChildren { table, column } => {
             // Every change to an existing table runs after a rename of that table.
             e.needs.push(Key::Relation(table));
             e.removes.extend(column_own_keys(table, column));
-            e.held.extend(column_needs(column));
+            e.provides.push(Key::DroppedColumn(table, &column.name));
+            for dependency in column.depends_on.iter() {
+                match dependency {
+                    // An inherited column: a child drops it once its parent has dropped it, or has stopped
+                    // being its parent (PostgreSQL refuses to drop an inherited column).
+                    ObjectRef::Column(c) if c.table != *table && c.column == column.name => {
+                        e.needs.push(Key::DroppedColumn(&c.table, &c.column));
+                        e.needs.push(Key::Uninherited(table, &c.table));
+                    }
+                    other => e.held.push(ref_key(other)),
+                }
+            }
         }
         Change::RenameColumn { table, from, to } => {
             e.removes.push(Key::Column(table, from));
@@ -473,6 +494,17 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
             e.needs.extend(column_needs(to));
             e.held.extend(column_needs(from));
+            // A column a child inherited from a parent it leaves changes once it has left (PostgreSQL
+            // changes inherited columns only through the parent).
+            for dependency in from.depends_on.iter() {
+                if let ObjectRef::Column(c) = dependency
+                    && c.table != *table
+                    && c.column == from.name
+                    && !to.depends_on.contains(dependency)
+                {
+                    e.needs.push(Key::Uninherited(table, &c.table));
+                }
+            }
             // A declared conversion calls its functions while the change runs: a drop of one waits for it.
             if to.conversion().is_some() {
                 e.held.extend(to.depends_on.iter().filter(|d| matches!(d, ObjectRef::Function(_))).map(ref_key));
@@ -636,6 +668,33 @@ fn effects(change: &Change) -> Effects<'_> {
             e.held.extend(p.depends_on.iter().map(ref_key));
         }
         Change::SetRowSecurity { table, .. } => e.needs.push(Key::Relation(table)),
+        Change::SetReplicaIdentity { table, from, to, key_columns, old_key_columns } => {
+            e.needs.push(Key::Relation(table));
+            if let Some(ReplicaIdentity::Index(index)) = to {
+                e.needs.push(Key::RelationName(&table.schema, index));
+                e.needs.extend(key_columns.iter().map(|c| Key::NotNull(table, c)));
+            }
+            // Moved off its old index before that index is dropped.
+            if let Some(ReplicaIdentity::Index(index)) = from {
+                e.held.push(Key::RelationName(&table.schema, index));
+                e.held.extend(old_key_columns.iter().map(|c| Key::NotNull(table, c)));
+            }
+        }
+        Change::Inherit { table, parent, checks } => {
+            e.provides.push(Key::Inheritance(table, parent));
+            e.needs.push(Key::Relation(table));
+            e.needs.push(Key::Relation(parent));
+            for check in checks {
+                e.provides.push(Key::Constraint(table, &check.name));
+                e.needs.extend(constraint_needs(table, check));
+            }
+        }
+        Change::NoInherit { table, parent, .. } => {
+            e.removes.push(Key::Inheritance(table, parent));
+            e.provides.push(Key::Uninherited(table, parent));
+            e.needs.push(Key::Relation(table));
+            e.held.push(Key::Relation(parent));
+        }
         Change::GrantPrivilege(g) => {
             e.provides.push(Key::Privilege(&g.key));
             if let PrivilegeTarget::Column(c) = &g.key.target {

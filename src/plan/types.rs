@@ -90,11 +90,20 @@ pub(super) fn table_extras<'a>(change: &'a Change, e: &mut Effects<'a>) {
                 e.needs.push(Key::Relation(&p.parent));
                 e.provides.push(Key::PartitionSlot(&p.parent));
             }
+            for parent in &t.inherits {
+                e.needs.push(Key::Relation(parent));
+                e.provides.push(Key::Inheritance(&t.name, parent));
+            }
         }
         Change::DropTable(t) => {
             if let Some(p) = &t.partition_of {
                 e.held.push(Key::Relation(&p.parent));
                 e.removes.push(Key::PartitionSlot(&p.parent));
+            }
+            // A child goes before its parents (PostgreSQL refuses to drop a parent that has children).
+            for parent in &t.inherits {
+                e.held.push(Key::Relation(parent));
+                e.removes.push(Key::Inheritance(&t.name, parent));
             }
         }
         _ => {}

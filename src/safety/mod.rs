@@ -391,7 +391,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             )
             .on(&t.name),
         ),
-        Change::DropColumn { table, column } => out.push(
+        Change::DropColumn { table, column } | Change::DropColumnKeptByChildren { table, column } => out.push(
             Hazard::new(
                 HazardId::DataLossColumn,
                 Severity::High,

@@ -251,6 +251,18 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
         }
     };
     for table in current.tables.values() {
+        // Columns in table inheritance are one: a shadow column or trigger on one table would not be
+        // the other's (a child's inherited checks are not even in its model).
+        for parent in table
+            .inherits
+            .iter()
+            .filter_map(|p| current.tables.get(p))
+            .chain(Some(table).filter(|t| !t.inherits.is_empty()))
+        {
+            for column in parent.columns.keys() {
+                use_column(&parent.name, column);
+            }
+        }
         for c in table.constraints.values() {
             for column in &c.columns {
                 use_column(&table.name, column);

@@ -28,6 +28,16 @@ SELECT line FROM (
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i', 'I')
       AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i'))
     UNION ALL
+    SELECT 'replica identity ' || c.oid::regclass::text || ' ' || c.relreplident::text
+           || COALESCE(' index=' || (SELECT x.indexrelid::regclass::text FROM pg_index x
+                                     WHERE x.indrelid = c.oid AND x.indisreplident), '')
+    FROM pg_class c JOIN s ON s.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND c.relreplident <> 'd'
+    UNION ALL
+    SELECT 'inherits ' || i.inhrelid::regclass::text || ' from ' || i.inhparent::regclass::text || ' #' || i.inhseqno
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN s ON s.oid = c.relnamespace
+    WHERE NOT c.relispartition AND c.relkind IN ('r', 'p')
+    UNION ALL
     SELECT 'sequence ' || c.oid::regclass::text || ' ' || format_type(q.seqtypid, NULL) || ' start=' || q.seqstart
            || ' inc=' || q.seqincrement || ' min=' || q.seqmin || ' max=' || q.seqmax || ' cache=' || q.seqcache
            || ' cycle=' || q.seqcycle

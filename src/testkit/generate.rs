@@ -155,6 +155,8 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
                 partition_of: None,
                 storage_parameters: Vec::new(),
                 unlogged: false,
+                replica_identity: None,
+                inherits: Box::default(),
             },
         );
         if t % 10 == 0 {

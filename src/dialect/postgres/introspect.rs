@@ -132,6 +132,11 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             partition_of: types::partition_of(&row)?,
             storage_parameters: types::storage_parameters(&row)?,
             unlogged: get(&row, q, "unlogged")?,
+            replica_identity: replica_identity(&row)?,
+            inherits: json_pairs(q, get::<&str>(&row, q, "inherits")?)?
+                .into_iter()
+                .map(|(schema, name)| QualifiedName::new(schema, name))
+                .collect(),
         };
         catalog.tables.insert(name, table);
     }
@@ -194,6 +199,11 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         };
         let mut column = Column::new(name.clone(), get_name(&row, q, "data_type")?);
         column.not_null = get(&row, q, "not_null")?;
+        column.origin = match (get::<bool>(&row, q, "inherited")?, get::<bool>(&row, q, "local")?) {
+            (false, _) => ColumnOrigin::Own,
+            (true, false) => ColumnOrigin::Inherited,
+            (true, true) => ColumnOrigin::Merged,
+        };
         column.default = get::<Option<&str>>(&row, q, "default_expr")?.map(Box::from);
         column.identity = identity;
         column.depends_on = depends_on.into_boxed_slice();
@@ -214,6 +224,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
         }
     }
     drop(table_positions);
+    inherited_column_dependencies(&mut catalog);
     // Ordered as the privileges query orders the grants on other objects.
     column_grants.sort_by(|a, b| a.key.cmp(&b.key));
     catalog.grants.extend(column_grants.into_iter().map(|grant| (grant.key.clone(), grant)));
@@ -345,6 +356,45 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
     catalog.views.shrink_to_fit();
     catalog.sequences.shrink_to_fit();
     Ok(catalog)
+}
+
+/// A table's replica identity from the tables query: `None` for the default. An identity index that was
+/// dropped leaves `i` behind without an index, which PostgreSQL treats as NOTHING.
+fn replica_identity(row: &PgRow) -> Result<Option<ReplicaIdentity>, IntrospectError> {
+    let q = "tables";
+    Ok(match get::<&str>(row, q, "replica_identity")? {
+        "d" => None,
+        "f" => Some(ReplicaIdentity::Full),
+        "i" => Some(match get::<Option<&str>>(row, q, "replica_index")? {
+            Some(index) => ReplicaIdentity::Index(index.into()),
+            None => ReplicaIdentity::Nothing,
+        }),
+        "n" => Some(ReplicaIdentity::Nothing),
+        other => return Err(IntrospectError::Decode { query: q, detail: format!("replica identity {other}") }),
+    })
+}
+
+/// An inherited column of an inheritance child depends on the same column of each parent that has it:
+/// the child is created after that column, its changes follow the parent's (which PostgreSQL carries
+/// down to it), and it is dropped before the parent loses the column.
+fn inherited_column_dependencies(catalog: &mut Catalog) {
+    let mut found: Vec<(usize, Name, ObjectRef)> = Vec::new();
+    for (index, table) in catalog.tables.values().enumerate() {
+        for parent in &table.inherits {
+            let Some(parent_table) = catalog.tables.get(parent) else { continue };
+            for column in table.columns.values().filter(|c| c.origin.inherited()) {
+                if parent_table.columns.contains_key(&column.name) {
+                    let target = ColumnRef { table: parent.clone(), column: column.name.clone() };
+                    found.push((index, column.name.clone(), ObjectRef::Column(target)));
+                }
+            }
+        }
+    }
+    for (index, column, parent) in found {
+        if let Some(column) = catalog.tables[index].columns.get_mut(&column) {
+            column.add_dependency(parent);
+        }
+    }
 }
 
 /// The text of a catalog query for the connected server. PostgreSQL 14 lacks two catalog columns the

@@ -630,6 +630,30 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
             };
             vec![format!("ALTER {object} OWNER TO {};", ident(to))]
         }
+        Change::SetReplicaIdentity { table, to, .. } => {
+            let identity = match to {
+                None => "DEFAULT".to_string(),
+                Some(ReplicaIdentity::Full) => "FULL".to_string(),
+                Some(ReplicaIdentity::Nothing) => "NOTHING".to_string(),
+                Some(ReplicaIdentity::Index(index)) => format!("USING INDEX {}", ident(index)),
+            };
+            vec![format!("ALTER TABLE {} REPLICA IDENTITY {identity};", qualified(table))]
+        }
+        Change::DropColumnKeptByChildren { table, column } => {
+            vec![format!("ALTER TABLE ONLY {} DROP COLUMN {};", qualified(table), ident(&column.name))]
+        }
+        Change::Inherit { table, parent, checks } => {
+            let mut sql: Vec<String> = checks.iter().map(|c| add_constraint(table, c)).collect();
+            sql.push(format!("ALTER TABLE {} INHERIT {};", qualified(table), qualified(parent)));
+            sql
+        }
+        Change::NoInherit { table, parent, checks } => {
+            let mut sql = vec![format!("ALTER TABLE {} NO INHERIT {};", qualified(table), qualified(parent))];
+            sql.extend(
+                checks.iter().map(|c| format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(c))),
+            );
+            sql
+        }
         Change::SetRowSecurity { table, from, to } => {
             let mut sql = Vec::new();
             if from.enabled != to.enabled {

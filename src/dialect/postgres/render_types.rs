@@ -78,7 +78,11 @@ pub fn render(change: &Change) -> Vec<String> {
 
 /// Whether a new table needs more than a column list: partitioning, storage parameters, UNLOGGED.
 pub fn is_special_table(t: &Table) -> bool {
-    t.partition_key.is_some() || t.partition_of.is_some() || !t.storage_parameters.is_empty() || t.unlogged
+    t.partition_key.is_some()
+        || t.partition_of.is_some()
+        || !t.storage_parameters.is_empty()
+        || t.unlogged
+        || !t.inherits.is_empty()
 }
 
 /// `name = 'value', …` of a `WITH (…)` or `SET (…)` list.
@@ -100,10 +104,16 @@ fn create_table(t: &Table) -> String {
             sql.push_str(&format!(" PARTITION OF {}{} {}", qualified(&p.parent), body(constraints.collect()), p.bound));
         }
         None => {
-            let lines: Vec<String> = t.columns.values().map(column_definition).chain(constraints).collect();
+            // A child declares its own columns; the inherited ones come from its parents.
+            let own = t.columns.values().filter(|c| c.origin.local());
+            let lines: Vec<String> = own.map(column_definition).chain(constraints).collect();
             let text = body(lines);
             sql.push_str(if text.is_empty() { " ()" } else { &text });
         }
+    }
+    if !t.inherits.is_empty() {
+        let parents: Vec<String> = t.inherits.iter().map(qualified).collect();
+        sql.push_str(&format!(" INHERITS ({})", parents.join(", ")));
     }
     if let Some(key) = &t.partition_key {
         sql.push_str(&format!(" PARTITION BY {key}"));

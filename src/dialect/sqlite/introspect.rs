@@ -175,6 +175,8 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                         partition_of: None,
                         storage_parameters: Vec::new(),
                         unlogged: false,
+                        replica_identity: None,
+                        inherits: Box::default(),
                     },
                 );
                 parsed.insert(object, details);

@@ -297,6 +297,10 @@ fn render(change: &Change) -> Vec<String> {
         | Change::DropPolicy(_)
         | Change::AlterPolicy { .. }
         | Change::SetRowSecurity { .. }
+        | Change::SetReplicaIdentity { .. }
+        | Change::Inherit { .. }
+        | Change::NoInherit { .. }
+        | Change::DropColumnKeptByChildren { .. }
         | Change::GrantPrivilege(_)
         | Change::RevokePrivilege(_) => unsupported(change),
     }

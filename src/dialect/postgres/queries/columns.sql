@@ -7,6 +7,7 @@ SELECT n.nspname AS schema, c.relname AS table_name, c.relkind::text AS relkind,
        a.attnum AS position,
        format_type(a.atttypid, a.atttypmod) AS data_type,
        a.attnotnull AS not_null,
+       a.attislocal AS local, a.attinhcount > 0 AS inherited,
        -- A default cannot read a column, so it is deparsed without the table as context: with it,
        -- pg_get_expr opens every table (a relation cache entry each, 40% of this query's time).
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0) END AS default_expr,

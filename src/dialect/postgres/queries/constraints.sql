@@ -1,5 +1,5 @@
--- Table constraints (NOT NULL lives on the column). Foreign keys carry their target. Constraints a
--- partition inherits from its parent (and the copies PostgreSQL makes for foreign keys to and from
+-- Table constraints (NOT NULL lives on the column). Foreign keys carry their target. Constraints an
+-- inheritance child or a partition inherits from its parent (and the copies PostgreSQL makes for foreign keys to and from
 -- partitioned tables) belong to the parent's constraint and are left out.
 -- The definition of primary keys, unique constraints without INCLUDE columns and foreign keys is built
 -- here the way pg_get_constraintdef writes it (`FOREIGN KEY (a) REFERENCES s.t(id) ON DELETE CASCADE`;
@@ -74,5 +74,7 @@ LEFT JOIN (SELECT d.objid, json_agg(DISTINCT jsonb_build_array(tn.nspname, t.typ
 LEFT JOIN pg_description ds ON ds.objoid = con.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0
 WHERE con.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p')
   AND con.conparentid = 0 AND con.conislocal
+  -- A check an inheritance child repeats from its parent is the parent's (merged into one).
+  AND (con.coninhcount = 0 OR c.relispartition)
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
   AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1::text[]))

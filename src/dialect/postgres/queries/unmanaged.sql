@@ -17,13 +17,11 @@ SELECT kind, schema, name FROM (
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
 
     UNION ALL
-    -- Domains, composite and range types, partitioned tables, partitions and collations are managed.
-    SELECT CASE WHEN c.relkind = 'f' THEN 'foreign table' ELSE 'inheriting table' END,
-           m.nspname, m.nspname || '.' || c.relname
+    -- Domains, composite and range types, partitioned tables, partitions, inheritance and collations are
+    -- managed.
+    SELECT 'foreign table', m.nspname, m.nspname || '.' || c.relname
     FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
-    WHERE (c.relkind = 'f'
-           OR (c.relkind IN ('r', 'p') AND NOT c.relispartition
-               AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)))
+    WHERE c.relkind = 'f'
       AND NOT EXISTS (SELECT 1 FROM extension_member e
                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
     UNION ALL
@@ -92,11 +90,4 @@ SELECT kind, schema, name FROM (
     WHERE c.oid >= 16384 AND COALESCE(ms.nspname, mt.nspname, mf.nspname) IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass AND d.objid = c.oid
                                                  AND d.deptype IN ('e', 'i'))
-
-    UNION ALL
-    -- Settings of tables that the model does not hold (the columns query reports those of columns).
-    SELECT 'replica identity ' || CASE c.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' ELSE 'index' END,
-           m.nspname, m.nspname || '.' || c.relname
-    FROM pg_class c JOIN managed m ON m.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND c.relreplident <> 'd'
 ) objects
