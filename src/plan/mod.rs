@@ -41,6 +41,9 @@ enum Key<'a> {
     Collation(&'a QualifiedName),
     /// Room among a partitioned table's partitions: partitions leave before others arrive.
     PartitionSlot(&'a QualifiedName),
+    /// A rebuilt table's rows, copied in ([`Change::CopyRows`]): what must not see the copy (triggers,
+    /// row-level security) or would slow it down (indexes, foreign keys, materialized views) comes after.
+    Rows(&'a QualifiedName),
     Function(&'a FunctionId),
     /// A function's place among overloads: its name and argument types ([`Function::call_signature`]).
     FunctionSignature(&'a str),
@@ -147,17 +150,21 @@ fn edges(effects: &[Effects]) -> IndexSet<(usize, usize)> {
             }
         }
     }
-    // An object that is dropped and created again: the drop goes first.
+    // An object that is dropped and created again: the drop goes first. Unless the drop must follow the
+    // other change (it needs what that one provides, or removes what it holds): then it drops that very
+    // object (a table renamed aside, and its keys, then dropped).
+    let mut drops_first = Vec::new();
     for (key, removing) in &removers {
         for &p in providers.get(key).into_iter().flatten() {
             for &r in removing {
                 let replaces_itself = effects[p].removes.contains(key) || effects[r].provides.contains(key);
-                if !replaces_itself {
-                    edges.insert((r, p));
+                if !replaces_itself && !edges.contains(&(p, r)) {
+                    drops_first.push((r, p));
                 }
             }
         }
     }
+    edges.extend(drops_first);
     edges
 }
 
@@ -229,6 +236,7 @@ fn priority(change: &Change) -> u8 {
         Change::CreateView(_) => 21,
         Change::DropTrigger(_) => 0,
         Change::RebuildTable { .. } => 18,
+        Change::CopyRows { .. } => 19,
         Change::CreateTrigger(_) => 22,
         Change::SetComment { .. } => 23,
         Change::CreateDomain(_)
@@ -400,6 +408,8 @@ fn effects(change: &Change) -> Effects<'_> {
             }
         }
         Change::DropTable(t) => {
+            // After a change that gives it this name (a table renamed aside to be dropped).
+            e.needs.push(Key::Relation(&t.name));
             e.removes.push(Key::Relation(&t.name));
             e.removes.push(Key::Type(&t.name));
             e.removes.push(relation_name(&t.name));
@@ -490,12 +500,18 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::AddConstraint { table, constraint } => {
             e.provides.extend(constraint_provides(table, constraint));
             e.needs.push(Key::Relation(table));
+            e.needs.push(Key::Rows(table));
             e.needs.extend(constraint_needs(table, constraint));
+            if let Some(target) = &constraint.references {
+                e.needs.push(Key::Rows(&target.table));
+            }
         }
         Change::DropConstraint { table, constraint } => {
             e.needs.push(Key::Relation(table));
             e.removes.extend(constraint_provides(table, constraint));
             e.held.extend(constraint_needs(table, constraint));
+            // Before a partition leaves the table: it would keep a copy of the constraint.
+            e.held.push(Key::PartitionSlot(table));
         }
         Change::ValidateConstraint { table, constraint } => {
             e.needs.push(Key::Constraint(table, &constraint.name));
@@ -508,10 +524,13 @@ fn effects(change: &Change) -> Effects<'_> {
                 e.provides.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));
             }
             e.needs.push(Key::Relation(&i.table));
+            e.needs.push(Key::Rows(&i.table));
             e.needs.extend(column_keys(&i.table, &i.columns));
         }
         Change::DropIndex(i) => {
             e.needs.push(Key::Relation(&i.table));
+            // Before a partition leaves the table: it would keep a copy of the index.
+            e.held.push(Key::PartitionSlot(&i.table));
             e.removes.push(Key::Index(&i.name));
             e.removes.push(relation_name(&i.name));
             if i.unique {
@@ -526,6 +545,14 @@ fn effects(change: &Change) -> Effects<'_> {
             e.provides.extend(column_keys(&v.name, &v.columns));
             e.needs.push(Key::Schema(&v.name.schema));
             e.needs.extend(v.depends_on.iter().map(ref_key));
+            // A materialized view is filled when it is created.
+            if v.materialized {
+                e.needs.extend(v.depends_on.iter().filter_map(|d| match d {
+                    ObjectRef::Relation(n) => Some(Key::Rows(n)),
+                    ObjectRef::Column(c) => Some(Key::Rows(&c.table)),
+                    _ => None,
+                }));
+            }
         }
         Change::DropView(v) => {
             e.removes.push(Key::Relation(&v.name));
@@ -538,10 +565,13 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::CreateTrigger(t) => {
             e.provides.push(Key::Trigger(&t.table, &t.name.name));
             e.needs.push(Key::Relation(&t.table));
+            e.needs.push(Key::Rows(&t.table));
             e.needs.extend(t.depends_on.iter().map(ref_key));
         }
         Change::DropTrigger(t) => {
             e.removes.push(Key::Trigger(&t.table, &t.name.name));
+            // After a rename of its table (aside, to be rebuilt).
+            e.needs.push(Key::Relation(&t.table));
             // It goes before its table does.
             e.held.push(Key::Relation(&t.table));
             e.held.extend(t.depends_on.iter().map(ref_key));
@@ -567,6 +597,23 @@ fn effects(change: &Change) -> Effects<'_> {
                 e.provides.extend(constraint_provides(&to.name, c));
                 e.needs.extend(constraint_needs(&to.name, c).into_iter().filter(|k| !is_own(k, &to.name)));
             }
+        }
+        Change::CopyRows { from, to, old_tree, new_tree, .. } => {
+            // After the new tables and the partitions attached to them, and after the partitions that stay
+            // tables of their own have left the old ones (a detach "removes" room the copy "provides"),
+            // before the old tables are dropped.
+            for name in new_tree {
+                e.needs.push(Key::Relation(name));
+                e.needs.push(Key::PartitionSlot(name));
+                e.provides.push(Key::Rows(name));
+            }
+            e.needs.extend(to.columns.values().map(|c| Key::Column(&to.name, &c.name)));
+            for name in old_tree {
+                e.needs.push(Key::Relation(name));
+                e.held.push(Key::Relation(name));
+                e.provides.push(Key::PartitionSlot(name));
+            }
+            e.held.extend(from.columns.values().map(|c| Key::Column(&from.name, &c.name)));
         }
         Change::SetComment { target, .. } => {
             use crate::diff::CommentTarget as T;
@@ -622,6 +669,7 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::CreatePolicy(p) => {
             e.provides.push(Key::Policy(&p.table, &p.name));
             e.needs.push(Key::Relation(&p.table));
+            e.needs.push(Key::Rows(&p.table));
             e.needs.extend(p.depends_on.iter().map(ref_key));
         }
         Change::AlterPolicy { from, to } => {
@@ -632,10 +680,14 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::DropPolicy(p) => {
             e.removes.push(Key::Policy(&p.table, &p.name));
+            e.needs.push(Key::Relation(&p.table));
             e.held.push(Key::Relation(&p.table));
             e.held.extend(p.depends_on.iter().map(ref_key));
         }
-        Change::SetRowSecurity { table, .. } => e.needs.push(Key::Relation(table)),
+        Change::SetRowSecurity { table, .. } => {
+            e.needs.push(Key::Relation(table));
+            e.needs.push(Key::Rows(table));
+        }
         Change::GrantPrivilege(g) => {
             e.provides.push(Key::Privilege(&g.key));
             if let PrivilegeTarget::Column(c) = &g.key.target {

@@ -539,7 +539,8 @@ fn online_step(step: &Step, online: &Online) -> Step {
 fn is_contract_change(change: &Change, ctx: &Context) -> bool {
     match change {
         Change::DropColumn { table, .. } => ctx.kept(table),
-        Change::DropTable(t) => ctx.existing(&t.name),
+        // The old table of a rebuild goes in the same transaction as the copy of its rows.
+        Change::DropTable(t) => ctx.existing(&t.name) && !ctx.rebuilt(&t.name),
         _ => false,
     }
 }

@@ -285,6 +285,7 @@ fn render(change: &Change) -> Vec<String> {
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
+        | Change::CopyRows { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetUnlogged { .. }
         | Change::CreateFunction(_)
