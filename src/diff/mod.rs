@@ -146,6 +146,14 @@ pub enum Change {
         from: Table,
         to: Table,
     },
+    /// A table to be rebuilt renamed aside, to be dropped once its rows are copied ([`Change::CopyRows`]).
+    /// Also moves aside the names PostgreSQL chose for what it made for the table (the copies of its
+    /// parent's indexes on a partition, an identity column's sequence): the new table's get them.
+    SetAside {
+        from: QualifiedName,
+        /// In the same schema.
+        to: QualifiedName,
+    },
     /// The rows of a table that PostgreSQL cannot change in place (its partition key changes, or it
     /// becomes partitioned or stops being so) copied into the table built anew in its place. The old
     /// table was renamed aside first, with the partitions that go with it ([`rebuild`]); the new one is
@@ -311,6 +319,7 @@ impl Change {
             Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name.name, t.table),
             Change::RebuildTable { to, .. } => format!("rebuild table {} (copying its rows)", to.name),
             Change::CopyRows { to, .. } => format!("copy the rows of table {} into its rebuilt table", to.name),
+            Change::SetAside { from, to } => format!("rename table {from} aside to {} (rebuilt)", to.name),
             Change::SetComment { target, comment } => {
                 let verb = if comment.is_some() { "set" } else { "remove" };
                 format!("{verb} comment on {}", describe_target(target))

@@ -2,7 +2,7 @@
 //! that becomes partitioned or stops being so (a partition that gets partitions of its own included).
 //! Such a table is rebuilt with its rows, as SQLite rebuilds its tables, but from ordinary changes:
 //!
-//! 1. the old table is renamed aside (`schema_old_<name>`), with the partitions that go with it (those the
+//! 1. the old table is renamed aside (`schema_old_<name>`, [`Change::SetAside`]), with the partitions that go with it (those the
 //!    schema files declare under the same parent, or not at all), and detached from its own parent if it
 //!    is a partition; the names of its indexes and keys that the declared schema uses are moved aside too;
 //! 2. the rest of the diff then sees a new table (created as declared, with its partitions, indexes, keys,
@@ -44,7 +44,7 @@ pub(super) fn apply<'a>(current: Cow<'a, Catalog>, desired: &Catalog, out: &mut 
         let mut aside_tree = Vec::with_capacity(old_tree.len());
         for name in &old_tree {
             let aside = free_name(&name.schema, &name.name, &mut taken);
-            out.push(Change::RenameTable { from: name.clone(), to: aside.clone() });
+            out.push(Change::SetAside { from: name.clone(), to: aside.clone() });
             super::renames::rename_table_in(&mut catalog, name, &aside);
             aside_tree.push(aside);
         }

@@ -340,7 +340,7 @@ mod tests {
         assert!(unsupported(&current, &desired).is_empty());
         let changes = crate::diff::diff(&current, &desired, &Default::default()).changes;
         let aside = QualifiedName::new("public", "schema_old_events");
-        assert!(changes.contains(&Change::RenameTable { from: current.tables[0].name.clone(), to: aside.clone() }));
+        assert!(changes.contains(&Change::SetAside { from: current.tables[0].name.clone(), to: aside.clone() }));
         assert!(
             changes
                 .iter()

@@ -223,7 +223,7 @@ fn priority(change: &Change) -> u8 {
         Change::CreateExtension(_) => 11,
         Change::CreateEnum(_) | Change::AddEnumValue { .. } | Change::RebuildEnum { .. } => 12,
         Change::CreateSequence(_) | Change::AlterSequence { .. } => 13,
-        Change::RenameTable { .. } => 14,
+        Change::RenameTable { .. } | Change::SetAside { .. } => 14,
         Change::RenameColumn { .. }
         | Change::RenameConstraint { .. }
         | Change::RenameIndex { .. }
@@ -428,7 +428,7 @@ fn effects(change: &Change) -> Effects<'_> {
                 e.held.extend(constraint_needs(&t.name, c).into_iter().filter(|k| !is_own(k, &t.name)));
             }
         }
-        Change::RenameTable { from, to } => {
+        Change::RenameTable { from, to } | Change::SetAside { from, to } => {
             e.removes.push(Key::Relation(from));
             e.removes.push(Key::Type(from));
             e.removes.push(relation_name(from));

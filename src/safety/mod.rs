@@ -397,7 +397,6 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     match change {
         // The old table of a rebuild goes once its rows are copied (its hazard is the copy's).
         Change::DropTable(t) if ctx.rebuilt(&t.name) => {}
-        Change::RenameTable { to, .. } if ctx.rebuilt(to) => {}
         Change::DropTable(t) => out.push(
             Hazard::new(
                 HazardId::DataLossTable,

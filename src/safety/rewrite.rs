@@ -361,6 +361,11 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
     let mut ctx = if options.phased { context(&changes, current) } else { Context::from_changes(&changes) };
     ctx.partitioned_tables =
         current.tables.values().filter(|t| t.partition_key.is_some()).map(|t| t.name.clone()).collect();
+    // And those the plan creates partitioned (a table rebuilt partitioned keeps its name).
+    ctx.partitioned_tables.extend(changes.iter().filter_map(|c| match c {
+        Change::CreateTable(t) if t.partition_key.is_some() => Some(t.name.clone()),
+        _ => None,
+    }));
     let deps = crate::plan::dependencies(&changes);
 
     // The form and slot of every up step.

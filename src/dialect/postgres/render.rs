@@ -541,6 +541,7 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
         }
         Change::DropTrigger(t) => vec![format!("DROP TRIGGER {} ON {};", ident(&t.name.name), qualified(&t.table))],
         Change::CopyRows { from, to, old_row_security, .. } => copy_rows(from, to, *old_row_security),
+        Change::SetAside { from, to } => set_aside(from, to),
         // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
         Change::RebuildTable { to, .. } => {
             vec![format!("-- error: a rebuild of {} was planned, which PostgreSQL never needs", qualified(&to.name))]
@@ -658,6 +659,47 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
             sql
         }
     }
+}
+
+/// A table to be rebuilt renamed aside, and with it the names PostgreSQL chose for what it made for the
+/// table, which the schema files do not hold and the new table's copies must get: its indexes attached to
+/// an index of its parent (on a partition), and its identity columns' sequences. They are found in the
+/// catalog when the migration runs, and each is renamed to `schema_old_<name>` (a number added while that
+/// name is taken).
+fn set_aside(from: &QualifiedName, to: &QualifiedName) -> Vec<String> {
+    let table = literal(&qualified(to));
+    vec![
+        format!("ALTER TABLE {} RENAME TO {};", qualified(from), ident(&to.name)),
+        format!(
+            "DO $schema_aside$\n\
+             DECLARE\n\
+             \x20   item record;\n\
+             \x20   free text;\n\
+             \x20   n int;\n\
+             BEGIN\n\
+             \x20   FOR item IN\n\
+             \x20       SELECT c.oid::regclass AS object, c.relname AS name, c.relkind AS kind FROM pg_catalog.pg_class c\n\
+             \x20       WHERE c.oid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i\n\
+             \x20                       JOIN pg_catalog.pg_inherits h ON h.inhrelid = i.indexrelid\n\
+             \x20                       WHERE i.indrelid = {table}::regclass)\n\
+             \x20          OR (c.relkind = 'S' AND c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d\n\
+             \x20                                            WHERE d.classid = 'pg_catalog.pg_class'::regclass\n\
+             \x20                                              AND d.refobjid = {table}::regclass AND d.deptype = 'i'))\n\
+             \x20       ORDER BY c.relname\n\
+             \x20   LOOP\n\
+             \x20       n := 1;\n\
+             \x20       free := left('schema_old_' || item.name, 63);\n\
+             \x20       WHILE EXISTS (SELECT FROM pg_catalog.pg_class WHERE relname = free AND relnamespace = {schema}::regnamespace) LOOP\n\
+             \x20           n := n + 1;\n\
+             \x20           free := left('schema_old_' || item.name, 62 - length(n::text)) || '_' || n;\n\
+             \x20       END LOOP;\n\
+             \x20       EXECUTE format('ALTER %s %s RENAME TO %I', CASE item.kind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, item.object, free);\n\
+             \x20   END LOOP;\n\
+             END\n\
+             $schema_aside$;",
+            schema = literal(&ident(&to.schema)),
+        ),
+    ]
 }
 
 /// The rows of a rebuilt table copied from the old table (renamed aside) into the new one: the columns

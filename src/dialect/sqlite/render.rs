@@ -286,6 +286,7 @@ fn render(change: &Change) -> Vec<String> {
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
         | Change::CopyRows { .. }
+        | Change::SetAside { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetUnlogged { .. }
         | Change::CreateFunction(_)
