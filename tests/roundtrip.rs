@@ -896,3 +896,38 @@ async fn a_row_that_fits_no_new_partition_fails_the_rebuild_and_changes_nothing(
     assert_eq!(roundtrip::rows_of(&db.url, &["orders", "lines"]).await.expect("rows"), rows);
     let _ = server.drop_database(&db.name).await;
 }
+
+/// Run by the owner of a table whose row-level security is forced, the copy still reads every row: the
+/// old table's policies would show the owner only some of them, and the rest would be lost.
+#[tokio::test]
+async fn a_rebuild_run_by_the_owner_copies_rows_its_forced_policies_hide() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let role = "schema_rebuild_owner";
+    server.ensure_roles(&[role]).await.expect("role");
+    roundtrip::load_sql(server.admin_url(), &format!("ALTER ROLE {role} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS"))
+        .await
+        .expect("role settings");
+    let table = |key: &str, partitions: &str| {
+        format!(
+            "CREATE TABLE notes (id int NOT NULL, owner text NOT NULL){key};{partitions}
+             ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE notes FORCE ROW LEVEL SECURITY;
+             CREATE POLICY mine ON notes USING (owner = 'me');"
+        )
+    };
+    let current = format!(
+        "{} INSERT INTO notes SELECT i, CASE WHEN i % 2 = 0 THEN 'me' ELSE 'you' END FROM generate_series(1, 10) i;",
+        table("", "")
+    );
+    // The rows go in before the policy is forced on the owner that inserts them.
+    let current = current.replace("ALTER TABLE notes FORCE ROW LEVEL SECURITY;", "")
+        + " ALTER TABLE notes FORCE ROW LEVEL SECURITY;";
+    let desired = table(
+        " PARTITION BY LIST (owner)",
+        " CREATE TABLE notes_me PARTITION OF notes FOR VALUES IN ('me'); CREATE TABLE notes_you PARTITION OF notes FOR VALUES IN ('you');",
+    );
+    let outcome = roundtrip::run_as_keeping_rows(server, "rebuild_forced_rls", role, &current, &desired, &["notes"])
+        .await
+        .expect("round trip setup");
+    outcome.assert_passed("rebuild_forced_rls");
+}
