@@ -41,6 +41,10 @@ enum Key<'a> {
     Collation(&'a QualifiedName),
     /// Room among a partitioned table's partitions: partitions leave before others arrive.
     PartitionSlot(&'a QualifiedName),
+    /// A table renamed aside to be rebuilt ([`Change::SetAside`]), under that name: what drops it, or
+    /// something of it, comes after. (Not [`Key::Relation`], which a view or table taking a dropped table's
+    /// name provides too.)
+    Aside(&'a QualifiedName),
     /// A rebuilt table's rows, copied in ([`Change::CopyRows`]): what must not see the copy (triggers,
     /// row-level security) or would slow it down (indexes, foreign keys, materialized views) comes after.
     Rows(&'a QualifiedName),
@@ -408,8 +412,8 @@ fn effects(change: &Change) -> Effects<'_> {
             }
         }
         Change::DropTable(t) => {
-            // After a change that gives it this name (a table renamed aside to be dropped).
-            e.needs.push(Key::Relation(&t.name));
+            // After the table is renamed aside, when it is the old table of a rebuild.
+            e.needs.push(Key::Aside(&t.name));
             e.removes.push(Key::Relation(&t.name));
             e.removes.push(Key::Type(&t.name));
             e.removes.push(relation_name(&t.name));
@@ -429,6 +433,9 @@ fn effects(change: &Change) -> Effects<'_> {
             }
         }
         Change::RenameTable { from, to } | Change::SetAside { from, to } => {
+            if matches!(change, Change::SetAside { .. }) {
+                e.provides.push(Key::Aside(to));
+            }
             e.removes.push(Key::Relation(from));
             e.removes.push(Key::Type(from));
             e.removes.push(relation_name(from));
@@ -570,8 +577,7 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::DropTrigger(t) => {
             e.removes.push(Key::Trigger(&t.table, &t.name.name));
-            // After a rename of its table (aside, to be rebuilt).
-            e.needs.push(Key::Relation(&t.table));
+            e.needs.push(Key::Aside(&t.table));
             // It goes before its table does.
             e.held.push(Key::Relation(&t.table));
             e.held.extend(t.depends_on.iter().map(ref_key));
@@ -680,7 +686,7 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::DropPolicy(p) => {
             e.removes.push(Key::Policy(&p.table, &p.name));
-            e.needs.push(Key::Relation(&p.table));
+            e.needs.push(Key::Aside(&p.table));
             e.held.push(Key::Relation(&p.table));
             e.held.extend(p.depends_on.iter().map(ref_key));
         }

@@ -71,8 +71,8 @@ pub(super) fn effects<'a>(change: &'a Change, e: &mut Effects<'a>) {
         }
         Change::DetachPartition { table, parent, .. } => {
             e.needs.push(Key::Relation(table));
-            // After a rename of the parent (aside, to be rebuilt), before its drop.
-            e.needs.push(Key::Relation(parent));
+            // After the parent is renamed aside (to be rebuilt), before its drop.
+            e.needs.push(Key::Aside(parent));
             e.held.push(Key::Relation(parent));
             e.removes.push(Key::PartitionSlot(parent));
         }
