@@ -733,3 +733,257 @@ async fn a_conversion_declared_for_sqlite_is_an_error() {
     let error = roundtrip::planning_error(&settings, "a conversion with SQLite").await;
     assert!(error.contains("conversions are used with PostgreSQL only"), "{error}");
 }
+
+/// A table whose partition key changes (LIST → RANGE), with what depends on it: an identity and a serial
+/// column, an index, a comment, a grant, a foreign key from another table, a view and a materialized view
+/// over it, a trigger, a policy and forced row-level security.
+const REKEYED_CURRENT: &str = "
+    CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, kind text NOT NULL, n serial, at date NOT NULL,
+                         payload text, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+    CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');
+    CREATE TABLE events_rest PARTITION OF events DEFAULT;
+    COMMENT ON TABLE events IS 'every event';
+    COMMENT ON COLUMN events.payload IS 'what happened';
+    CREATE INDEX events_at_idx ON events (at);
+    GRANT SELECT ON events TO PUBLIC;
+    CREATE TABLE refs (id int PRIMARY KEY, event_id bigint, kind text, FOREIGN KEY (event_id, kind) REFERENCES events (id, kind));
+    CREATE VIEW recent AS SELECT id, kind FROM events WHERE at > DATE '2021-01-10';
+    CREATE MATERIALIZED VIEW counts AS SELECT kind, count(*) AS n FROM events GROUP BY kind;
+    CREATE FUNCTION mark() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.payload := NEW.payload || '!'; RETURN NEW; END $$;
+    CREATE TRIGGER events_mark BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION mark();
+    ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE events FORCE ROW LEVEL SECURITY;
+    CREATE POLICY only_a ON events FOR SELECT USING (kind = 'a');";
+
+const REKEYED_DESIRED: &str = "
+    CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, kind text NOT NULL, n serial, at date NOT NULL,
+                         payload text, PRIMARY KEY (id, kind)) PARTITION BY RANGE (kind);
+    CREATE TABLE events_a_m PARTITION OF events FOR VALUES FROM ('a') TO ('m');
+    CREATE TABLE events_m_z PARTITION OF events FOR VALUES FROM ('m') TO (MAXVALUE);
+    COMMENT ON TABLE events IS 'every event';
+    COMMENT ON COLUMN events.payload IS 'what happened';
+    CREATE INDEX events_at_idx ON events (at);
+    GRANT SELECT ON events TO PUBLIC;
+    CREATE TABLE refs (id int PRIMARY KEY, event_id bigint, kind text, FOREIGN KEY (event_id, kind) REFERENCES events (id, kind));
+    CREATE VIEW recent AS SELECT id, kind FROM events WHERE at > DATE '2021-01-10';
+    CREATE MATERIALIZED VIEW counts AS SELECT kind, count(*) AS n FROM events GROUP BY kind;
+    CREATE FUNCTION mark() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.payload := NEW.payload || '!'; RETURN NEW; END $$;
+    CREATE TRIGGER events_mark BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION mark();
+    ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE events FORCE ROW LEVEL SECURITY;
+    CREATE POLICY only_a ON events FOR SELECT USING (kind = 'a');";
+
+const REKEYED_ROWS: &str = "
+    INSERT INTO events (kind, at, payload)
+        SELECT (ARRAY['a', 'b', 'q'])[i % 3 + 1], DATE '2021-01-01' + i, 'p' || i FROM generate_series(1, 30) i;
+    INSERT INTO refs SELECT i, i, (ARRAY['a', 'b', 'q'])[i % 3 + 1] FROM generate_series(1, 12) i;
+    REFRESH MATERIALIZED VIEW counts;";
+
+/// A changed partition key is a rebuild that keeps every row: the new table with its partitions, the rows
+/// copied (no trigger fires on them, the materialized view is filled after), identity and serial values
+/// going on where they were, and the old table gone; down rebuilds it back the same way.
+#[tokio::test]
+async fn a_changed_partition_key_rebuilds_the_table_with_every_row_and_dependant() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let current = format!("{REKEYED_CURRENT}{REKEYED_ROWS}");
+    let tables = ["events", "refs", "counts"];
+    let outcome = roundtrip::run_keeping_rows(server, "rebuild_rekeyed", &current, REKEYED_DESIRED, &tables)
+        .await
+        .expect("round trip setup");
+    outcome.assert_passed("rebuild_rekeyed");
+    let up = outcome.up_sql.join("\n");
+    assert!(up.contains("ALTER TABLE \"public\".\"events\" RENAME TO \"schema_old_events\";"), "{up}");
+    assert!(up.contains("OVERRIDING SYSTEM VALUE SELECT"), "{up}");
+    assert!(up.contains("DROP TABLE \"public\".\"schema_old_events\";"), "{up}");
+}
+
+/// Identity and serial values go on after a rebuild where the old table's left off, both ways.
+#[tokio::test]
+async fn a_rebuilt_table_hands_out_the_next_identity_and_serial_values() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("rebuild_sequences").await.expect("database");
+    roundtrip::load_sql(&db.url, &format!("{REKEYED_CURRENT}{REKEYED_ROWS}")).await.expect("current");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("s.sql"), REKEYED_DESIRED).expect("write");
+    let settings = roundtrip::settings_for(&db, dir.path());
+    let migration = schema::pipeline::migration(&settings).await.expect("plan");
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    schema::dialect::execute(&db.url, &up, migration.up.transactional).await.expect("up");
+    let mut conn = schema::dialect::postgres::connect::connect(&db.url).await.expect("connect");
+    let next: (i64, i32) =
+        sqlx::query_as("INSERT INTO events (kind, at) VALUES ('a', DATE '2022-01-01') RETURNING id, n")
+            .fetch_one(&mut conn)
+            .await
+            .expect("insert");
+    assert_eq!(next, (31, 31));
+    let _ = server.drop_database(&db.name).await;
+}
+
+round_trip!(
+    a_plain_table_becomes_partitioned_and_back,
+    "CREATE TABLE orders (id int GENERATED BY DEFAULT AS IDENTITY, region text NOT NULL, total numeric(10,2),
+                          UNIQUE (id, region));
+     CREATE TABLE lines (id int PRIMARY KEY, order_id int, region text, FOREIGN KEY (order_id, region) REFERENCES orders (id, region));
+     ALTER TABLE orders ADD COLUMN first_line int REFERENCES lines;
+     CREATE INDEX orders_total_idx ON orders (total) WHERE total > 0;",
+    "CREATE TABLE orders (id int GENERATED BY DEFAULT AS IDENTITY, region text NOT NULL, total numeric(10,2),
+                          UNIQUE (id, region)) PARTITION BY LIST (region);
+     CREATE TABLE orders_eu PARTITION OF orders FOR VALUES IN ('eu');
+     CREATE TABLE orders_us PARTITION OF orders FOR VALUES IN ('us');
+     CREATE TABLE lines (id int PRIMARY KEY, order_id int, region text, FOREIGN KEY (order_id, region) REFERENCES orders (id, region));
+     ALTER TABLE orders ADD COLUMN first_line int REFERENCES lines;
+     CREATE INDEX orders_total_idx ON orders (total) WHERE total > 0;"
+);
+
+const PLAIN_ORDERS: &str = "
+    CREATE TABLE orders (id int GENERATED BY DEFAULT AS IDENTITY, region text NOT NULL, total numeric(10,2),
+                         UNIQUE (id, region));
+    CREATE TABLE lines (id int PRIMARY KEY, order_id int, region text,
+                        FOREIGN KEY (order_id, region) REFERENCES orders (id, region));
+    INSERT INTO orders (region, total) SELECT CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END, i * 1.5 FROM generate_series(1, 25) i;
+    INSERT INTO lines SELECT i, i, CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END FROM generate_series(1, 25) i;";
+
+const PARTITIONED_ORDERS: &str = "
+    CREATE TABLE orders (id int GENERATED BY DEFAULT AS IDENTITY, region text NOT NULL, total numeric(10,2),
+                         UNIQUE (id, region)) PARTITION BY LIST (region);
+    CREATE TABLE orders_eu PARTITION OF orders FOR VALUES IN ('eu');
+    CREATE TABLE orders_us PARTITION OF orders FOR VALUES IN ('us');
+    CREATE TABLE lines (id int PRIMARY KEY, order_id int, region text,
+                        FOREIGN KEY (order_id, region) REFERENCES orders (id, region));";
+
+/// Unpartitioned → partitioned (and back, by the down), with rows in both tables.
+#[tokio::test]
+async fn a_plain_table_with_rows_becomes_partitioned_and_back_keeping_every_row() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let outcome = roundtrip::run_keeping_rows(
+        server,
+        "rebuild_partitioned",
+        PLAIN_ORDERS,
+        PARTITIONED_ORDERS,
+        &["orders", "lines"],
+    )
+    .await
+    .expect("round trip setup");
+    outcome.assert_passed("rebuild_partitioned");
+}
+
+/// A partition that gets partitions of its own (sub-partitioning) is rebuilt under its parent, which
+/// stays: the old partition leaves the parent, the new one takes its bound, its rows are copied.
+#[tokio::test]
+async fn a_partition_becomes_partitioned_keeping_every_row() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let current = "
+        CREATE TABLE m (id int NOT NULL, at date NOT NULL, kind text NOT NULL) PARTITION BY RANGE (at);
+        CREATE TABLE m_2021 PARTITION OF m FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+        CREATE TABLE m_2022 PARTITION OF m FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');
+        CREATE INDEX m_kind_idx ON m (kind);
+        INSERT INTO m SELECT i, DATE '2021-01-01' + i * 10, CASE WHEN i % 4 = 0 THEN 'x' ELSE 'y' END FROM generate_series(0, 60) i;";
+    let desired = "
+        CREATE TABLE m (id int NOT NULL, at date NOT NULL, kind text NOT NULL) PARTITION BY RANGE (at);
+        CREATE TABLE m_2021 PARTITION OF m FOR VALUES FROM ('2021-01-01') TO ('2022-01-01') PARTITION BY LIST (kind);
+        CREATE TABLE m_2021_x PARTITION OF m_2021 FOR VALUES IN ('x');
+        CREATE TABLE m_2021_rest PARTITION OF m_2021 DEFAULT;
+        CREATE TABLE m_2022 PARTITION OF m FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');
+        CREATE INDEX m_kind_idx ON m (kind);";
+    let outcome =
+        roundtrip::run_keeping_rows(server, "rebuild_subpartition", current, desired, &["m", "m_2021", "m_2022"])
+            .await
+            .expect("round trip setup");
+    outcome.assert_passed("rebuild_subpartition");
+}
+
+/// Partitioned → plain where the partitions are declared as tables of their own: they leave the old table
+/// with their rows (as a detach does), without the copies PostgreSQL made of its constraints and indexes,
+/// and the new table gets the rows of what goes with the old one. Down attaches them again.
+#[tokio::test]
+async fn partitions_declared_as_tables_of_their_own_keep_their_rows_when_the_parent_is_rebuilt() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let current = "
+        CREATE TABLE k (id int PRIMARY KEY, code text UNIQUE);
+        CREATE TABLE p (id int NOT NULL, code text REFERENCES k (code), UNIQUE (id, code)) PARTITION BY LIST (code);
+        CREATE INDEX p_id_idx ON p (id);
+        CREATE TABLE p1 PARTITION OF p FOR VALUES IN ('one');
+        CREATE TABLE p2 PARTITION OF p FOR VALUES IN ('two');
+        INSERT INTO k VALUES (1, 'one'), (2, 'two');
+        INSERT INTO p SELECT i, CASE WHEN i % 2 = 0 THEN 'one' ELSE 'two' END FROM generate_series(1, 10) i;";
+    let desired = "
+        CREATE TABLE k (id int PRIMARY KEY, code text UNIQUE);
+        CREATE TABLE p (id int NOT NULL, code text REFERENCES k (code), UNIQUE (id, code));
+        CREATE INDEX p_id_idx ON p (id);
+        CREATE TABLE p1 (id int NOT NULL, code text);
+        CREATE TABLE p2 (id int NOT NULL, code text);";
+    let outcome = roundtrip::run_keeping_rows(server, "rebuild_children_stay", current, desired, &["p1", "p2", "k"])
+        .await
+        .expect("round trip setup");
+    outcome.assert_passed("rebuild_children_stay");
+}
+
+/// A row that fits none of the new partitions makes the copy fail, and the whole migration with it: the
+/// database is left as it was, every row in place.
+#[tokio::test]
+async fn a_row_that_fits_no_new_partition_fails_the_rebuild_and_changes_nothing() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("rebuild_no_partition").await.expect("database");
+    roundtrip::load_sql(&db.url, PLAIN_ORDERS).await.expect("current");
+    roundtrip::load_sql(&db.url, "INSERT INTO orders (region, total) VALUES ('apac', 1)").await.expect("row");
+    let before = roundtrip::fingerprint(&db.url).await.expect("fingerprint");
+    let rows = roundtrip::rows_of(&db.url, &["orders", "lines"]).await.expect("rows");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("s.sql"), PARTITIONED_ORDERS).expect("write");
+    let settings = roundtrip::settings_for(&db, dir.path());
+    let migration = schema::pipeline::migration(&settings).await.expect("plan");
+    assert!(migration.up.transactional);
+    let up: Vec<String> = migration.up.statements().map(String::from).collect();
+    let error = schema::dialect::execute(&db.url, &up, true).await.expect_err("the copy fails");
+    let error = format!("{error:#}");
+    assert!(error.contains("no partition of relation \"orders\" found for row"), "{error}");
+    assert_eq!(roundtrip::fingerprint(&db.url).await.expect("fingerprint"), before);
+    assert_eq!(roundtrip::rows_of(&db.url, &["orders", "lines"]).await.expect("rows"), rows);
+    let _ = server.drop_database(&db.name).await;
+}
+
+/// Run by the owner of a table whose row-level security is forced, the copy still reads every row: the
+/// old table's policies would show the owner only some of them, and the rest would be lost.
+#[tokio::test]
+async fn a_rebuild_run_by_the_owner_copies_rows_its_forced_policies_hide() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let role = "schema_rebuild_owner";
+    server.ensure_roles(&[role]).await.expect("role");
+    roundtrip::load_sql(server.admin_url(), &format!("ALTER ROLE {role} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS"))
+        .await
+        .expect("role settings");
+    let table = |key: &str, partitions: &str| {
+        format!(
+            "CREATE TABLE notes (id int NOT NULL, owner text NOT NULL){key};{partitions}
+             ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE notes FORCE ROW LEVEL SECURITY;
+             CREATE POLICY mine ON notes USING (owner = 'me');"
+        )
+    };
+    let current = format!(
+        "{} INSERT INTO notes SELECT i, CASE WHEN i % 2 = 0 THEN 'me' ELSE 'you' END FROM generate_series(1, 10) i;",
+        table("", "")
+    );
+    // The rows go in before the policy is forced on the owner that inserts them.
+    let current = current.replace("ALTER TABLE notes FORCE ROW LEVEL SECURITY;", "")
+        + " ALTER TABLE notes FORCE ROW LEVEL SECURITY;";
+    let desired = table(
+        " PARTITION BY LIST (owner)",
+        " CREATE TABLE notes_me PARTITION OF notes FOR VALUES IN ('me'); CREATE TABLE notes_you PARTITION OF notes FOR VALUES IN ('you');",
+    );
+    let outcome = roundtrip::run_as_keeping_rows(server, "rebuild_forced_rls", role, &current, &desired, &["notes"])
+        .await
+        .expect("round trip setup");
+    outcome.assert_passed("rebuild_forced_rls");
+}
+
+// A dropped table whose name a new view takes: the drop goes first (a rebuild's old table, dropped after
+// its rename aside, must not make every drop wait for what takes the name).
+round_trip!(
+    a_table_replaced_by_a_view_of_the_same_name,
+    "CREATE TABLE t (a int); CREATE TABLE u (a int); CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+     CREATE TRIGGER t_f BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
+    "CREATE TABLE u (a int); CREATE VIEW t AS SELECT a FROM u;
+     CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+     CREATE TRIGGER t_f INSTEAD OF INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();"
+);

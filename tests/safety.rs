@@ -134,6 +134,24 @@ const CASES: &[(&str, &str, &str, &[&str])] = &[
         "CREATE TABLE t (\n  -- schema:renamed-from a\n  b int\n);",
         &["rename-visible"],
     ),
+    // A table rebuilt (its partitioning changes) keeps its rows: the copy is the hazard, not the rename
+    // aside, the detach or the drop of the old table.
+    (
+        "partition_key_changed",
+        "CREATE TABLE t (a int, k text) PARTITION BY LIST (k); CREATE TABLE t1 PARTITION OF t FOR VALUES IN ('x');",
+        "CREATE TABLE t (a int, k text) PARTITION BY RANGE (k); CREATE TABLE t1 PARTITION OF t FOR VALUES FROM ('a') TO ('z');",
+        &["table-rebuild"],
+    ),
+    (
+        "partition_becomes_partitioned",
+        "CREATE TABLE t (a int, k text) PARTITION BY LIST (k); CREATE TABLE t1 PARTITION OF t FOR VALUES IN ('x');
+         CREATE VIEW v AS SELECT a FROM t1;",
+        "CREATE TABLE t (a int, k text) PARTITION BY LIST (k);
+         CREATE TABLE t1 PARTITION OF t FOR VALUES IN ('x') PARTITION BY RANGE (a);
+         CREATE TABLE t1_low PARTITION OF t1 FOR VALUES FROM (0) TO (10);
+         CREATE VIEW v AS SELECT a FROM t1;",
+        &["table-rebuild"],
+    ),
 ];
 
 async fn plan_hazards(label: &str, current: &str, desired: &str) -> anyhow::Result<Vec<Hazard>> {

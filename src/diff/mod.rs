@@ -9,6 +9,7 @@ use serde::Serialize;
 
 mod inheritance;
 mod program;
+mod rebuild;
 mod renames;
 pub mod types;
 
@@ -145,6 +146,32 @@ pub enum Change {
     RebuildTable {
         from: Table,
         to: Table,
+    },
+    /// A table to be rebuilt renamed aside, to be dropped once its rows are copied ([`Change::CopyRows`]).
+    /// Also moves aside the names PostgreSQL chose for what it made for the table (the copies of its
+    /// parent's indexes on a partition, an identity column's sequence): the new table's get them.
+    SetAside {
+        from: QualifiedName,
+        /// In the same schema.
+        to: QualifiedName,
+    },
+    /// The rows of a table that PostgreSQL cannot change in place (its partition key changes, or it
+    /// becomes partitioned or stops being so) copied into the table built anew in its place. The old
+    /// table was renamed aside first, with the partitions that go with it ([`rebuild`]); the new one is
+    /// created under the declared name with its declared partitions by ordinary changes, and the old
+    /// one is dropped after this copy.
+    CopyRows {
+        /// The old table, under its name aside.
+        from: Table,
+        /// The new table, as declared.
+        to: Table,
+        /// The old tables whose rows this copy moves: `from` and the partitions renamed aside with it.
+        old_tree: Vec<QualifiedName>,
+        /// The tables that receive them: `to` and its declared partitions, at every level.
+        new_tree: Vec<QualifiedName>,
+        /// Whether row-level security is enabled or forced on the old table: the copy turns it off there
+        /// first, so that it reads every row whatever the policies allow.
+        old_row_security: bool,
     },
     SetComment {
         target: CommentTarget,
@@ -322,6 +349,8 @@ impl Change {
             Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name.name, t.table),
             Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name.name, t.table),
             Change::RebuildTable { to, .. } => format!("rebuild table {} (copying its rows)", to.name),
+            Change::CopyRows { to, .. } => format!("copy the rows of table {} into its rebuilt table", to.name),
+            Change::SetAside { from, to } => format!("rename table {from} aside to {} (rebuilt)", to.name),
             Change::SetComment { target, comment } => {
                 let verb = if comment.is_some() { "set" } else { "remove" };
                 format!("{verb} comment on {}", describe_target(target))
@@ -416,6 +445,7 @@ impl Change {
             Change::DropIndex(i) => format!("drop_{}", i.name.name),
             Change::CreateView(v) => format!("create_{}", v.name.name),
             Change::RebuildTable { to, .. } => format!("alter_{}", to.name.name),
+            Change::CopyRows { to, .. } => format!("rebuild_{}", to.name.name),
             Change::DropView(v) => format!("drop_{}", v.name.name),
             Change::CreateEnum(e) => format!("create_{}", e.name.name),
             Change::AddEnumValue { name, .. } | Change::RebuildEnum { to: EnumType { name, .. }, .. } => {
@@ -593,6 +623,7 @@ fn describe_default_scope(key: &DefaultPrivilegeKey) -> String {
 pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> ChangeSet {
     let mut out = Vec::new();
     let current = renames::apply(current, desired, hints, &mut out);
+    let current = rebuild::apply(current, desired, &mut out);
     let current = &current;
 
     diff_schemas(current, desired, &mut out);
@@ -626,6 +657,8 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     program::diff_grants(current, desired, &recreated_relations, &dropped_functions, &mut out);
     program::diff_default_privileges(current, desired, &mut out);
     program::diff_owners(current, desired, &mut out);
+    rebuild::fold_partition_drops(&mut out);
+    rebuild::release_detached_partitions(current, &mut out);
     ChangeSet { changes: out }
 }
 

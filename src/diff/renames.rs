@@ -198,7 +198,7 @@ fn retarget_grants(catalog: &mut Catalog, rename: impl Fn(&mut PrivilegeTarget))
         .collect();
 }
 
-fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedName) {
+pub(super) fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedName) {
     if let Some(table) = rekey(&mut catalog.tables, from, to.clone()) {
         table.name = to.clone();
     }
@@ -230,6 +230,8 @@ fn rename_table_in(catalog: &mut Catalog, from: &QualifiedName, to: &QualifiedNa
         rename(&mut index.table);
     }
     rekey(&mut catalog.owners.objects, &OwnedObject::Table(from.clone()), OwnedObject::Table(to.clone()));
+    // Row-level security is the table's, whatever its name.
+    rekey(&mut catalog.row_security, from, to.clone());
     retarget_grants(catalog, |target| match target {
         PrivilegeTarget::Table(name) => rename(name),
         PrivilegeTarget::Column(column) => rename(&mut column.table),
@@ -331,7 +333,7 @@ fn rename_column_in(catalog: &mut Catalog, table_name: &QualifiedName, from: &st
 
 /// Gives the entry under `from` the key `to` where it stands (the catalog's order is kept), and returns
 /// it; `None` if `from` is missing or `to` is taken.
-fn rekey<'m, K, V, Q>(map: &'m mut IndexMap<K, V>, from: &Q, to: K) -> Option<&'m mut V>
+pub(super) fn rekey<'m, K, V, Q>(map: &'m mut IndexMap<K, V>, from: &Q, to: K) -> Option<&'m mut V>
 where
     K: std::hash::Hash + Eq,
     Q: std::hash::Hash + indexmap::Equivalent<K> + ?Sized,

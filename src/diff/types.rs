@@ -274,18 +274,6 @@ pub fn unsupported(current: &Catalog, desired: &Catalog) -> Vec<String> {
 }
 
 fn check_direction(current: &Catalog, desired: &Catalog, problems: &mut IndexSet<String>) {
-    for (name, have) in &current.tables {
-        let Some(want) = desired.tables.get(name) else { continue };
-        if have.partition_key != want.partition_key {
-            let show = |k: &Option<String>| k.clone().unwrap_or_else(|| "none".to_string());
-            problems.insert(format!(
-                "table {name}: its partition key changes ({} -> {}), which PostgreSQL cannot do in place; \
-                 create a new table with the new key, move the rows, and drop the old one",
-                show(&have.partition_key),
-                show(&want.partition_key)
-            ));
-        }
-    }
     let used = |name: &QualifiedName, what: &str, problems: &mut IndexSet<String>| {
         let uses: Vec<String> = columns_using(current, desired, name)
             .into_iter()
@@ -346,15 +334,25 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_partition_key_is_an_error_naming_the_table() {
+    fn a_changed_partition_key_is_planned_as_a_rebuild_not_refused() {
         let mut current = Catalog::default();
         let mut desired = Catalog::default();
         current.tables.insert(QualifiedName::new("public", "events"), table("events", Some("RANGE (at)")));
         desired.tables.insert(QualifiedName::new("public", "events"), table("events", Some("LIST (kind)")));
-        let problems = unsupported(&current, &desired);
-        assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].starts_with("table public.events: its partition key changes (RANGE (at) -> LIST (kind))"));
-        desired.tables.insert(QualifiedName::new("public", "events"), table("events", Some("RANGE (at)")));
         assert!(unsupported(&current, &desired).is_empty());
+        let changes = crate::diff::diff(&current, &desired, &Default::default()).changes;
+        let aside = QualifiedName::new("public", "schema_old_events");
+        assert!(changes.contains(&Change::SetAside { from: current.tables[0].name.clone(), to: aside.clone() }));
+        assert!(
+            changes
+                .iter()
+                .any(|c| matches!(c, Change::CreateTable(t) if t.partition_key.as_deref() == Some("LIST (kind)")))
+        );
+        assert!(
+            changes.iter().any(
+                |c| matches!(c, Change::CopyRows { from, to, .. } if from.name == aside && to.name.name == "events")
+            )
+        );
+        assert!(changes.iter().any(|c| matches!(c, Change::DropTable(t) if t.name == aside)));
     }
 }

@@ -47,6 +47,13 @@ enum Key<'a> {
     DroppedColumn(&'a QualifiedName, &'a str),
     /// A child no longer inheriting from a parent: the columns it inherited are its own and can be dropped.
     Uninherited(&'a QualifiedName, &'a QualifiedName),
+    /// A table renamed aside to be rebuilt ([`Change::SetAside`]), under that name: what drops it, or
+    /// something of it, comes after. (Not [`Key::Relation`], which a view or table taking a dropped table's
+    /// name provides too.)
+    Aside(&'a QualifiedName),
+    /// A rebuilt table's rows, copied in ([`Change::CopyRows`]): what must not see the copy (triggers,
+    /// row-level security) or would slow it down (indexes, foreign keys, materialized views) comes after.
+    Rows(&'a QualifiedName),
     Function(&'a FunctionId),
     /// A function's place among overloads: its name and argument types ([`Function::call_signature`]).
     FunctionSignature(&'a str),
@@ -153,17 +160,21 @@ fn edges(effects: &[Effects]) -> IndexSet<(usize, usize)> {
             }
         }
     }
-    // An object that is dropped and created again: the drop goes first.
+    // An object that is dropped and created again: the drop goes first. Unless the drop must follow the
+    // other change (it needs what that one provides, or removes what it holds): then it drops that very
+    // object (a table renamed aside, and its keys, then dropped).
+    let mut drops_first = Vec::new();
     for (key, removing) in &removers {
         for &p in providers.get(key).into_iter().flatten() {
             for &r in removing {
                 let replaces_itself = effects[p].removes.contains(key) || effects[r].provides.contains(key);
-                if !replaces_itself {
-                    edges.insert((r, p));
+                if !replaces_itself && !edges.contains(&(p, r)) {
+                    drops_first.push((r, p));
                 }
             }
         }
     }
+    edges.extend(drops_first);
     edges
 }
 
@@ -222,7 +233,7 @@ fn priority(change: &Change) -> u8 {
         Change::CreateExtension(_) => 11,
         Change::CreateEnum(_) | Change::AddEnumValue { .. } | Change::RebuildEnum { .. } => 12,
         Change::CreateSequence(_) | Change::AlterSequence { .. } => 13,
-        Change::RenameTable { .. } => 14,
+        Change::RenameTable { .. } | Change::SetAside { .. } => 14,
         Change::RenameColumn { .. }
         | Change::RenameConstraint { .. }
         | Change::RenameIndex { .. }
@@ -235,6 +246,7 @@ fn priority(change: &Change) -> u8 {
         Change::CreateView(_) => 21,
         Change::DropTrigger(_) => 0,
         Change::RebuildTable { .. } => 18,
+        Change::CopyRows { .. } => 19,
         Change::CreateTrigger(_) => 22,
         Change::SetComment { .. } => 23,
         Change::CreateDomain(_)
@@ -410,6 +422,8 @@ fn effects(change: &Change) -> Effects<'_> {
             }
         }
         Change::DropTable(t) => {
+            // After the table is renamed aside, when it is the old table of a rebuild.
+            e.needs.push(Key::Aside(&t.name));
             e.removes.push(Key::Relation(&t.name));
             e.removes.push(Key::Type(&t.name));
             e.removes.push(relation_name(&t.name));
@@ -428,7 +442,10 @@ fn effects(change: &Change) -> Effects<'_> {
                 e.held.extend(constraint_needs(&t.name, c).into_iter().filter(|k| !is_own(k, &t.name)));
             }
         }
-        Change::RenameTable { from, to } => {
+        Change::RenameTable { from, to } | Change::SetAside { from, to } => {
+            if matches!(change, Change::SetAside { .. }) {
+                e.provides.push(Key::Aside(to));
+            }
             e.removes.push(Key::Relation(from));
             e.removes.push(Key::Type(from));
             e.removes.push(relation_name(from));
@@ -522,12 +539,18 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::AddConstraint { table, constraint } => {
             e.provides.extend(constraint_provides(table, constraint));
             e.needs.push(Key::Relation(table));
+            e.needs.push(Key::Rows(table));
             e.needs.extend(constraint_needs(table, constraint));
+            if let Some(target) = &constraint.references {
+                e.needs.push(Key::Rows(&target.table));
+            }
         }
         Change::DropConstraint { table, constraint } => {
             e.needs.push(Key::Relation(table));
             e.removes.extend(constraint_provides(table, constraint));
             e.held.extend(constraint_needs(table, constraint));
+            // Before a partition leaves the table: it would keep a copy of the constraint.
+            e.held.push(Key::PartitionSlot(table));
         }
         Change::ValidateConstraint { table, constraint } => {
             e.needs.push(Key::Constraint(table, &constraint.name));
@@ -540,10 +563,13 @@ fn effects(change: &Change) -> Effects<'_> {
                 e.provides.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));
             }
             e.needs.push(Key::Relation(&i.table));
+            e.needs.push(Key::Rows(&i.table));
             e.needs.extend(column_keys(&i.table, &i.columns));
         }
         Change::DropIndex(i) => {
             e.needs.push(Key::Relation(&i.table));
+            // Before a partition leaves the table: it would keep a copy of the index.
+            e.held.push(Key::PartitionSlot(&i.table));
             e.removes.push(Key::Index(&i.name));
             e.removes.push(relation_name(&i.name));
             if i.unique {
@@ -558,6 +584,14 @@ fn effects(change: &Change) -> Effects<'_> {
             e.provides.extend(column_keys(&v.name, &v.columns));
             e.needs.push(Key::Schema(&v.name.schema));
             e.needs.extend(v.depends_on.iter().map(ref_key));
+            // A materialized view is filled when it is created.
+            if v.materialized {
+                e.needs.extend(v.depends_on.iter().filter_map(|d| match d {
+                    ObjectRef::Relation(n) => Some(Key::Rows(n)),
+                    ObjectRef::Column(c) => Some(Key::Rows(&c.table)),
+                    _ => None,
+                }));
+            }
         }
         Change::DropView(v) => {
             e.removes.push(Key::Relation(&v.name));
@@ -570,10 +604,12 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::CreateTrigger(t) => {
             e.provides.push(Key::Trigger(&t.table, &t.name.name));
             e.needs.push(Key::Relation(&t.table));
+            e.needs.push(Key::Rows(&t.table));
             e.needs.extend(t.depends_on.iter().map(ref_key));
         }
         Change::DropTrigger(t) => {
             e.removes.push(Key::Trigger(&t.table, &t.name.name));
+            e.needs.push(Key::Aside(&t.table));
             // It goes before its table does.
             e.held.push(Key::Relation(&t.table));
             e.held.extend(t.depends_on.iter().map(ref_key));
@@ -599,6 +635,23 @@ fn effects(change: &Change) -> Effects<'_> {
                 e.provides.extend(constraint_provides(&to.name, c));
                 e.needs.extend(constraint_needs(&to.name, c).into_iter().filter(|k| !is_own(k, &to.name)));
             }
+        }
+        Change::CopyRows { from, to, old_tree, new_tree, .. } => {
+            // After the new tables and the partitions attached to them, and after the partitions that stay
+            // tables of their own have left the old ones (a detach "removes" room the copy "provides"),
+            // before the old tables are dropped.
+            for name in new_tree {
+                e.needs.push(Key::Relation(name));
+                e.needs.push(Key::PartitionSlot(name));
+                e.provides.push(Key::Rows(name));
+            }
+            e.needs.extend(to.columns.values().map(|c| Key::Column(&to.name, &c.name)));
+            for name in old_tree {
+                e.needs.push(Key::Relation(name));
+                e.held.push(Key::Relation(name));
+                e.provides.push(Key::PartitionSlot(name));
+            }
+            e.held.extend(from.columns.values().map(|c| Key::Column(&from.name, &c.name)));
         }
         Change::SetComment { target, .. } => {
             use crate::diff::CommentTarget as T;
@@ -654,6 +707,7 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::CreatePolicy(p) => {
             e.provides.push(Key::Policy(&p.table, &p.name));
             e.needs.push(Key::Relation(&p.table));
+            e.needs.push(Key::Rows(&p.table));
             e.needs.extend(p.depends_on.iter().map(ref_key));
         }
         Change::AlterPolicy { from, to } => {
@@ -664,10 +718,14 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::DropPolicy(p) => {
             e.removes.push(Key::Policy(&p.table, &p.name));
+            e.needs.push(Key::Aside(&p.table));
             e.held.push(Key::Relation(&p.table));
             e.held.extend(p.depends_on.iter().map(ref_key));
         }
-        Change::SetRowSecurity { table, .. } => e.needs.push(Key::Relation(table)),
+        Change::SetRowSecurity { table, .. } => {
+            e.needs.push(Key::Relation(table));
+            e.needs.push(Key::Rows(table));
+        }
         Change::SetReplicaIdentity { table, from, to, key_columns, old_key_columns } => {
             e.needs.push(Key::Relation(table));
             if let Some(ReplicaIdentity::Index(index)) = to {

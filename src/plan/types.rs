@@ -71,6 +71,8 @@ pub(super) fn effects<'a>(change: &'a Change, e: &mut Effects<'a>) {
         }
         Change::DetachPartition { table, parent, .. } => {
             e.needs.push(Key::Relation(table));
+            // After the parent is renamed aside (to be rebuilt), before its drop.
+            e.needs.push(Key::Aside(parent));
             e.held.push(Key::Relation(parent));
             e.removes.push(Key::PartitionSlot(parent));
         }

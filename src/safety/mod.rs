@@ -299,6 +299,9 @@ pub struct Context {
     pub created_targets: IndexSet<crate::model::PrivilegeTarget>,
     /// Tables attached as partitions by the same plan.
     pub attached_partitions: IndexSet<QualifiedName>,
+    /// Tables rebuilt by the same plan ([`Change::CopyRows`]), under the names they are renamed aside to,
+    /// partitions included: their rename, detach and drop lose nothing, the copy carries their rows.
+    pub rebuilt_tables: IndexSet<QualifiedName>,
     /// Partitioned tables of the current schema (filled by [`rewrite::rewrite`]): some online forms
     /// (concurrent index builds, `NOT VALID` foreign keys, keys `USING INDEX`) do not exist for them.
     pub partitioned_tables: IndexSet<QualifiedName>,
@@ -316,6 +319,7 @@ impl Context {
         let mut created_functions = IndexSet::new();
         let mut created_targets = IndexSet::new();
         let mut attached_partitions = IndexSet::new();
+        let mut rebuilt_tables = IndexSet::new();
         for change in changes {
             use crate::model::PrivilegeTarget;
             match change {
@@ -352,10 +356,14 @@ impl Context {
                 Change::AttachPartition { table, .. } => {
                     attached_partitions.insert(table.clone());
                 }
+                Change::CopyRows { old_tree, .. } => {
+                    rebuilt_tables.extend(old_tree.iter().cloned());
+                }
                 _ => {}
             }
         }
         Context {
+            rebuilt_tables,
             created_tables,
             dropped_tables,
             replaced_indexes,
@@ -375,6 +383,11 @@ impl Context {
     pub fn kept(&self, table: &QualifiedName) -> bool {
         self.existing(table) && !self.dropped_tables.contains(table)
     }
+
+    /// Whether `table` is the old table of a rebuild (or one of its partitions), under its name aside.
+    pub fn rebuilt(&self, table: &QualifiedName) -> bool {
+        self.rebuilt_tables.contains(table)
+    }
 }
 
 /// The hazards every database shares: drops lose data, renames are visible to running code.
@@ -382,6 +395,8 @@ impl Context {
 pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     let mut out = Vec::new();
     match change {
+        // The old table of a rebuild goes once its rows are copied (its hazard is the copy's).
+        Change::DropTable(t) if ctx.rebuilt(&t.name) => {}
         Change::DropTable(t) => out.push(
             Hazard::new(
                 HazardId::DataLossTable,

@@ -373,6 +373,11 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
     let mut ctx = if options.phased { context(&changes, current) } else { Context::from_changes(&changes) };
     ctx.partitioned_tables =
         current.tables.values().filter(|t| t.partition_key.is_some()).map(|t| t.name.clone()).collect();
+    // And those the plan creates partitioned (a table rebuilt partitioned keeps its name).
+    ctx.partitioned_tables.extend(changes.iter().filter_map(|c| match c {
+        Change::CreateTable(t) if t.partition_key.is_some() => Some(t.name.clone()),
+        _ => None,
+    }));
     let deps = crate::plan::dependencies(&changes);
 
     // The form and slot of every up step.
@@ -551,7 +556,8 @@ fn online_step(step: &Step, online: &Online) -> Step {
 fn is_contract_change(change: &Change, ctx: &Context) -> bool {
     match change {
         Change::DropColumn { table, .. } => ctx.kept(table),
-        Change::DropTable(t) => ctx.existing(&t.name),
+        // The old table of a rebuild goes in the same transaction as the copy of its rows.
+        Change::DropTable(t) => ctx.existing(&t.name) && !ctx.rebuilt(&t.name),
         _ => false,
     }
 }

@@ -151,7 +151,83 @@ pub async fn run_declared(
     declared: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
-    run_by(server, label, None, Sides { current, desired, declared }, configure).await
+    run_by(server, label, None, Sides { current, desired, declared, rows: &[] }, configure).await
+}
+
+/// The round trip of [`run`], and every row of `tables` (in `current`, which inserts them) read the same
+/// after up and after down: their count and content ([`rows_of`]).
+pub async fn run_keeping_rows(
+    server: &PgServer,
+    label: &str,
+    current: &str,
+    desired: &str,
+    tables: &[&str],
+) -> Result<Outcome> {
+    run_by(server, label, None, Sides { current, desired, declared: desired, rows: tables }, |_| {}).await
+}
+
+/// [`run_parts`] (the files `generate` writes, run by `migrate`), and every row of `tables` read the same
+/// after up and after down, as [`run_keeping_rows`] checks them.
+pub async fn run_parts_keeping_rows(
+    server: &PgServer,
+    label: &str,
+    current: &str,
+    desired: &str,
+    tables: &[&str],
+    configure: impl Fn(&mut Settings),
+) -> Result<Outcome> {
+    let target = server.fresh_database(label).await?;
+    let reference = server.fresh_database(&format!("{label}_ref")).await?;
+    let mut outcome = Outcome::default();
+    let result = async {
+        load_sql(&target.url, current).await.context("loading current")?;
+        let expected_down = fingerprint(&target.url).await?;
+        load_sql(&reference.url, desired).await.context("loading desired into the reference database")?;
+        let expected_up = fingerprint(&reference.url).await?;
+        let dir = tempfile::tempdir()?;
+        let mut settings = file_settings(&target.url, dir.path())?;
+        configure(&mut settings);
+        std::fs::write(settings.schema_dir.join("schema.sql"), desired)?;
+        let stages = Expected { up: &expected_up, down: &expected_down, rows: tables };
+        generated_stages_with(&settings, stages, &mut outcome).await
+    }
+    .await;
+    let _ = server.drop_database(&target.name).await;
+    let _ = server.drop_database(&reference.name).await;
+    if let Err(e) = result {
+        outcome.failure = Some(format!("{e:#}"));
+    }
+    Ok(outcome)
+}
+
+/// The count and an md5 of the rows of each table (`schema.table` or `table`; its rows as text, in their
+/// text's order), one line a table: equal lines mean every row is there with the same values.
+pub async fn rows_of(url: &str, tables: &[&str]) -> Result<Vec<String>> {
+    let mut conn = connect::connect(url).await?;
+    let mut lines = Vec::with_capacity(tables.len());
+    for table in tables {
+        // `schema.table` or a table of the search path; names without quotes of their own.
+        let name: Vec<String> = table.split('.').map(super::quote_ident).collect();
+        let sql = format!(
+            "SELECT count(*)::text || ' ' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '-') FROM {} t",
+            name.join(".")
+        );
+        let line: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+            .with_context(|| format!("reading the rows of {table}"))?;
+        lines.push(format!("{table}: {line}"));
+    }
+    Ok(lines)
+}
+
+/// Fails unless the rows of `tables` read as `before` did.
+async fn check_rows(url: &str, tables: &[&str], before: &[String], when: &str) -> Result<()> {
+    let after = rows_of(url, tables).await?;
+    if after != before {
+        bail!("{when}, the rows differ: before {before:?}, now {after:?}");
+    }
+    Ok(())
 }
 
 /// The round trip through the files `generate` writes (every part, online parts outside a transaction,
@@ -186,7 +262,19 @@ pub async fn run_as(
     desired: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
-    run_by(server, label, Some(role), Sides { current, desired, declared: desired }, configure).await
+    run_by(server, label, Some(role), Sides { current, desired, declared: desired, rows: &[] }, configure).await
+}
+
+/// [`run_as`] with the rows of `tables` checked as [`run_keeping_rows`] checks them (read by the admin).
+pub async fn run_as_keeping_rows(
+    server: &PgServer,
+    label: &str,
+    role: &str,
+    current: &str,
+    desired: &str,
+    tables: &[&str],
+) -> Result<Outcome> {
+    run_by(server, label, Some(role), Sides { current, desired, declared: desired, rows: tables }, |_| {}).await
 }
 
 async fn run_by(
@@ -200,9 +288,13 @@ async fn run_by(
     let reference = server.fresh_database(&format!("{label}_ref")).await?;
     let mut outcome = Outcome::default();
     let result = match role {
-        None => stages(&target, &reference, sides, &configure, &mut outcome).await,
+        None => stages(&target, &reference, sides, &target.url, &configure, &mut outcome).await,
         Some(role) => match (handed_to(server, &target, role).await, handed_to(server, &reference, role).await) {
-            (Ok(target), Ok(reference)) => stages(&target, &reference, sides, &configure, &mut outcome).await,
+            // Rows are read by the admin: a role may see only those its policies allow.
+            (Ok(target), Ok(reference)) => {
+                let admin = server.url_for(&target.name);
+                stages(&target, &reference, sides, &admin, &configure, &mut outcome).await
+            }
             (Err(e), _) | (_, Err(e)) => Err(e),
         },
     };
@@ -228,17 +320,21 @@ struct Sides<'a> {
     current: &'a str,
     desired: &'a str,
     declared: &'a str,
+    /// Tables whose rows must read the same after up and after down.
+    rows: &'a [&'a str],
 }
 
 async fn stages(
     target: &TestDatabase,
     reference: &TestDatabase,
-    Sides { current, desired, declared }: Sides<'_>,
+    Sides { current, desired, declared, rows }: Sides<'_>,
+    rows_url: &str,
     configure: &impl Fn(&mut Settings),
     outcome: &mut Outcome,
 ) -> Result<()> {
     load_sql(&target.url, current).await.context("loading current")?;
     let current_print = fingerprint(&target.url).await?;
+    let current_rows = rows_of(rows_url, rows).await?;
     load_sql(&reference.url, desired).await.context("loading desired into the reference database")?;
     let desired_print = fingerprint(&reference.url).await?;
 
@@ -256,6 +352,7 @@ async fn stages(
     if after_up != desired_print {
         bail!("after up, the database differs from desired:\n{}", fingerprint_diff(&desired_print, &after_up));
     }
+    check_rows(rows_url, rows, &current_rows, "after up").await?;
     outcome.up = true;
 
     let again = pipeline::migration(&settings).await.context("planning again after up")?;
@@ -272,6 +369,7 @@ async fn stages(
     if after_down != current_print {
         bail!("after down, the database differs from current:\n{}", fingerprint_diff(&current_print, &after_down));
     }
+    check_rows(rows_url, rows, &current_rows, "after down").await?;
     outcome.down = true;
     Ok(())
 }
@@ -359,7 +457,21 @@ pub async fn generated_stages(
     expected_down: &[String],
     outcome: &mut Outcome,
 ) -> Result<()> {
+    generated_stages_with(settings, Expected { up: expected_up, down: expected_down, rows: &[] }, outcome).await
+}
+
+/// What [`generated_stages_with`] compares with: the fingerprints after up and after down, and the tables
+/// whose rows must read after each as they did before.
+struct Expected<'a> {
+    up: &'a [String],
+    down: &'a [String],
+    rows: &'a [&'a str],
+}
+
+async fn generated_stages_with(settings: &Settings, expected: Expected<'_>, outcome: &mut Outcome) -> Result<()> {
+    let Expected { up: expected_up, down: expected_down, rows } = expected;
     let url = settings.url()?.to_string();
+    let rows_before = rows_of(&url, rows).await?;
     let migration = pipeline::migration_from(settings, pipeline::Baseline::Live).await.context("planning")?;
     outcome.up_sql = migration.up.statements().map(String::from).collect();
     outcome.down_sql = migration.down.statements().map(String::from).collect();
@@ -369,6 +481,7 @@ pub async fn generated_stages(
     if after_up != expected_up {
         bail!("after up, the database differs from desired:\n{}", fingerprint_diff(expected_up, &after_up));
     }
+    check_rows(&url, rows, &rows_before, "after up").await?;
     outcome.up = true;
     let again = pipeline::migration_from(settings, pipeline::Baseline::Live).await.context("planning again")?;
     if !again.up.is_empty() {
@@ -381,6 +494,7 @@ pub async fn generated_stages(
     if after_down != expected_down {
         bail!("after down, the database differs from current:\n{}", fingerprint_diff(expected_down, &after_down));
     }
+    check_rows(&url, rows, &rows_before, "after down").await?;
     outcome.down = true;
     Ok(())
 }

@@ -89,6 +89,22 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             )
             .lock(ACCESS_EXCLUSIVE, &index.table),
         ),
+        Change::CopyRows { to, .. } => out.push(
+            Hazard::new(
+                HazardId::TableRebuild,
+                Severity::High,
+                format!(
+                    "rebuilds table {} (PostgreSQL cannot change its partitioning in place): a new table with its \
+                     partitions, every row copied into it while ACCESS EXCLUSIVE on the old table blocks reads and \
+                     writes, the views, foreign keys, triggers and policies that use it created again; no row is \
+                     lost, but this is not an online change",
+                    to.name
+                ),
+                "Run it when the table can be locked for the whole copy, or build the new table beside it and move the rows in batches yourself",
+            )
+            .lock(ACCESS_EXCLUSIVE, &to.name)
+            .rewrites(),
+        ),
         Change::RebuildEnum { to, columns, .. } => {
             let mut tables: Vec<&QualifiedName> = columns.iter().map(|c| &c.column.table).collect();
             tables.dedup();

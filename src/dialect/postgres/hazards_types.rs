@@ -19,7 +19,9 @@ pub(super) fn hazards(change: &Change, ctx: &Context, out: &mut Vec<Hazard>) {
         ),
         // Detached for good (not attached again with a new bound): queries of the parent stop seeing its
         // rows, and the down migration's attach has to scan them.
-        Change::DetachPartition { table, parent, .. } if ctx.existing(table) && !ctx.attached_partitions.contains(table) => {
+        Change::DetachPartition { table, parent, .. }
+            if ctx.existing(table) && !ctx.attached_partitions.contains(table) && !ctx.rebuilt(table) =>
+        {
             out.push(
                 Hazard::new(
                     HazardId::DataLossPartition,

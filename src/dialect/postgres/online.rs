@@ -33,6 +33,11 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
         {
             None
         }
+        // A foreign key that references a partitioned table added NOT VALID keeps a NOT VALID copy per
+        // partition after VALIDATE (PostgreSQL 15): it is added valid.
+        Change::AddConstraint { constraint: c, .. } if c.references.as_ref().is_some_and(|r| partitioned(&r.table)) => {
+            None
+        }
         Change::CreateIndex(i) if ctx.kept(&i.table) => {
             let unique = if i.unique { "UNIQUE " } else { "" };
             let statements = if ctx.replaced_indexes.contains(&i.name) {

@@ -156,6 +156,14 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
     }
     let taken = relation_names(desired);
     let aside = |name: &str| crate::safety::rewrite::helper_name("schema_old_", name);
+    // Names dropped on their own (before a partition leaves the table) are free by then.
+    let dropped_on_their_own = |table: &QualifiedName, name: &str| {
+        changes.changes.iter().any(|c| match c {
+            Change::DropConstraint { table: t, constraint } => t == table && constraint.name == name,
+            Change::DropIndex(i) => i.table == *table && i.name.name == name,
+            _ => false,
+        })
+    };
     let mut moves = Vec::new();
     for change in &changes.changes {
         let Change::DropTable(table) = change else { continue };
@@ -165,7 +173,10 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
         for c in table.constraints.values() {
             let has_index =
                 matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion);
-            if has_index && taken.contains(&(table.name.schema.as_str(), c.name.as_str())) {
+            if has_index
+                && taken.contains(&(table.name.schema.as_str(), c.name.as_str()))
+                && !dropped_on_their_own(&table.name, &c.name)
+            {
                 moves.push(Change::RenameConstraint {
                     table: table.name.clone(),
                     from: c.name.to_string(),
@@ -175,7 +186,10 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
         }
     }
     for index in current.indexes.values() {
-        if dropped.contains(&index.table) && taken.contains(&(index.name.schema.as_str(), index.name.name.as_str())) {
+        if dropped.contains(&index.table)
+            && taken.contains(&(index.name.schema.as_str(), index.name.name.as_str()))
+            && !dropped_on_their_own(&index.table, &index.name.name)
+        {
             let to = QualifiedName::new(index.name.schema.clone(), aside(&index.name.name));
             moves.push(Change::RenameIndex { table: index.table.clone(), from: index.name.clone(), to });
         }
@@ -526,6 +540,8 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
             sql
         }
         Change::DropTrigger(t) => vec![format!("DROP TRIGGER {} ON {};", ident(&t.name.name), qualified(&t.table))],
+        Change::CopyRows { from, to, old_row_security, .. } => copy_rows(from, to, *old_row_security),
+        Change::SetAside { from, to } => set_aside(from, to),
         // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
         Change::RebuildTable { to, .. } => {
             vec![format!("-- error: a rebuild of {} was planned, which PostgreSQL never needs", qualified(&to.name))]
@@ -667,6 +683,91 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
             sql
         }
     }
+}
+
+/// A table to be rebuilt renamed aside, and with it the names PostgreSQL chose for what it made for the
+/// table, which the schema files do not hold and the new table's copies must get: its indexes attached to
+/// an index of its parent (on a partition), and its identity columns' sequences. They are found in the
+/// catalog when the migration runs, and each is renamed to `schema_old_<name>` (a number added while that
+/// name is taken).
+fn set_aside(from: &QualifiedName, to: &QualifiedName) -> Vec<String> {
+    let table = literal(&qualified(to));
+    vec![
+        format!("ALTER TABLE {} RENAME TO {};", qualified(from), ident(&to.name)),
+        format!(
+            "DO $schema_aside$\n\
+             DECLARE\n\
+             \x20   item record;\n\
+             \x20   free text;\n\
+             \x20   n int;\n\
+             BEGIN\n\
+             \x20   FOR item IN\n\
+             \x20       SELECT c.oid::regclass AS object, c.relname AS name, c.relkind AS kind FROM pg_catalog.pg_class c\n\
+             \x20       WHERE c.oid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i\n\
+             \x20                       JOIN pg_catalog.pg_inherits h ON h.inhrelid = i.indexrelid\n\
+             \x20                       WHERE i.indrelid = {table}::regclass)\n\
+             \x20          OR (c.relkind = 'S' AND c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d\n\
+             \x20                                            WHERE d.classid = 'pg_catalog.pg_class'::regclass\n\
+             \x20                                              AND d.refobjid = {table}::regclass AND d.deptype = 'i'))\n\
+             \x20       ORDER BY c.relname\n\
+             \x20   LOOP\n\
+             \x20       n := 1;\n\
+             \x20       free := left('schema_old_' || item.name, 63);\n\
+             \x20       WHILE EXISTS (SELECT FROM pg_catalog.pg_class WHERE relname = free AND relnamespace = {schema}::regnamespace) LOOP\n\
+             \x20           n := n + 1;\n\
+             \x20           free := left('schema_old_' || item.name, 62 - length(n::text)) || '_' || n;\n\
+             \x20       END LOOP;\n\
+             \x20       EXECUTE format('ALTER %s %s RENAME TO %I', CASE item.kind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, item.object, free);\n\
+             \x20   END LOOP;\n\
+             END\n\
+             $schema_aside$;",
+            schema = literal(&ident(&to.schema)),
+        ),
+    ]
+}
+
+/// The rows of a rebuilt table copied from the old table (renamed aside) into the new one: the columns
+/// both have, except those the new table generates. A row that fits none of the new partitions fails the
+/// statement, and with it the migration's transaction. Identity columns go on counting where the old
+/// table's identity was; a serial column's sequence is the same one, moved over to the new table.
+fn copy_rows(from: &Table, to: &Table, old_row_security: bool) -> Vec<String> {
+    let columns: Vec<&Column> =
+        to.columns.values().filter(|c| c.generated().is_none() && from.columns.contains_key(&c.name)).collect();
+    let mut sql = Vec::new();
+    if old_row_security {
+        // Policies would hide rows from the copy (from the owner too, when forced).
+        sql.push(format!("ALTER TABLE {} DISABLE ROW LEVEL SECURITY;", qualified(&from.name)));
+        sql.push(format!("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY;", qualified(&from.name)));
+    }
+    if columns.is_empty() {
+        // No column in common: as many rows, each of defaults.
+        sql.push(format!("INSERT INTO {} SELECT FROM {};", qualified(&to.name), qualified(&from.name)));
+        return sql;
+    }
+    let names: Vec<String> = columns.iter().map(|c| ident(&c.name)).collect();
+    let names = names.join(", ");
+    let overriding =
+        if columns.iter().any(|c| c.identity == Some(IdentityKind::Always)) { " OVERRIDING SYSTEM VALUE" } else { "" };
+    sql.push(format!(
+        "INSERT INTO {} ({names}){overriding} SELECT {names} FROM {};",
+        qualified(&to.name),
+        qualified(&from.name)
+    ));
+    for column in columns {
+        if column.identity.is_none() || from.columns.get(&column.name).is_none_or(|c| c.identity.is_none()) {
+            continue;
+        }
+        let sequence = |table: &QualifiedName| {
+            format!("pg_catalog.pg_get_serial_sequence({}, {})", literal(&qualified(table)), literal(&column.name))
+        };
+        sql.push(format!(
+            "SELECT pg_catalog.setval({}, old.last_value) FROM (SELECT pg_catalog.pg_sequence_last_value({}::regclass) \
+             AS last_value) old WHERE old.last_value IS NOT NULL;",
+            sequence(&to.name),
+            sequence(&from.name)
+        ));
+    }
+    sql
 }
 
 /// The privilege (with its column list, for a column) and the object clause of GRANT/REVOKE. The

@@ -285,6 +285,8 @@ fn render(change: &Change) -> Vec<String> {
         | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
+        | Change::CopyRows { .. }
+        | Change::SetAside { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetUnlogged { .. }
         | Change::CreateFunction(_)
