@@ -383,6 +383,35 @@ pub(crate) fn table_constraints(t: &Table) -> (Vec<&Constraint>, Vec<&Constraint
     (inline, apart)
 }
 
+/// An index of a partitioned table with the names its partitions' indexes have: created on the parent
+/// alone (`ON ONLY`), on each partition unless the partition has it already (an index of the same name, left
+/// in place by the plan because it is the same; the index of the partition's own key), then attached from
+/// the deepest level up. (`CREATE INDEX` on the parent would name them itself.)
+fn partitioned_index(i: &Index) -> Vec<String> {
+    let unique = if i.unique { "UNIQUE " } else { "" };
+    let mut sql = vec![format!(
+        "CREATE {unique}INDEX {} ON ONLY {} USING {};",
+        ident(&i.name.name),
+        qualified(&i.table),
+        i.definition
+    )];
+    for p in i.partitions.iter().filter(|p| !p.constraint) {
+        let only = if p.leaf { "" } else { "ONLY " };
+        sql.push(format!(
+            "CREATE {unique}INDEX IF NOT EXISTS {} ON {only}{} USING {};",
+            ident(&p.name.name),
+            qualified(&p.table),
+            i.definition
+        ));
+    }
+    let mut attach: Vec<&PartitionIndex> = i.partitions.iter().collect();
+    attach.sort_by_key(|p| std::cmp::Reverse(p.depth));
+    sql.extend(
+        attach.iter().map(|p| format!("ALTER INDEX {} ATTACH PARTITION {};", qualified(&p.parent), qualified(&p.name))),
+    );
+    sql
+}
+
 fn column_ref(c: &ColumnRef) -> String {
     format!("{}.{}", qualified(&c.table), ident(&c.column))
 }
@@ -457,6 +486,12 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
             sql.extend(apart.iter().map(|c| add_constraint(&t.name, c)));
             sql
         }
+        // A partition is detached first: PostgreSQL refuses to drop one that a foreign key to its parent
+        // table references (through the copy of that foreign key it holds for the partition).
+        Change::DropTable(t) if let Some(p) = &t.partition_of => vec![
+            format!("ALTER TABLE {} DETACH PARTITION {};", qualified(&p.parent), qualified(&t.name)),
+            format!("DROP TABLE {};", qualified(&t.name)),
+        ],
         Change::DropTable(t) => vec![format!("DROP TABLE {};", qualified(&t.name))],
         Change::RenameTable { from, to } => {
             let mut sql = Vec::new();
@@ -496,6 +531,7 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
         Change::ValidateConstraint { table, constraint } => {
             vec![format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(&constraint.name))]
         }
+        Change::CreateIndex(i) if !i.partitions.is_empty() => partitioned_index(i),
         Change::CreateIndex(i) => vec![format!(
             "CREATE {}INDEX {} ON {} USING {};",
             if i.unique { "UNIQUE " } else { "" },
