@@ -665,6 +665,15 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "sr_parts_partition_index_goes_before_its_parents_column",
+        "CREATE TABLE p (id int, d date) PARTITION BY RANGE (d);
+         CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+         CREATE UNIQUE INDEX p1_d_id ON p1 (d, id); INSERT INTO p VALUES (1, '2020-02-02');",
+        "CREATE TABLE p (d date) PARTITION BY RANGE (d);
+         CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');",
+        false,
+    ),
+    (
         "sr_parts_phased_table_rename_with_its_key",
         "CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t VALUES (1, 1);",
         "CREATE TABLE u -- schema:renamed-from t

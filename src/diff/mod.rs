@@ -1245,20 +1245,34 @@ fn diff_indexes(
             || (!desired.indexes.contains_key(name) && adopted.contains(name));
         // Indexes of dropped or recreated relations go away with them.
         if !keep && relation_survives(&have.table) {
-            out.push(Change::DropIndex(have.clone()));
+            out.push(Change::DropIndex(on_parent_columns(current, have)));
         }
     }
     for (name, want) in &desired.indexes {
         let have = current.indexes.get(name);
         let rebuilt = have.is_none_or(|have| !same(have, want)) || recreated_relations.contains(&want.table);
         if rebuilt {
-            out.push(Change::CreateIndex(want.clone()));
+            out.push(Change::CreateIndex(on_parent_columns(desired, want)));
         }
         let old_comment = if rebuilt { None } else { have.and_then(|h| h.comment.clone()) };
         if old_comment != want.comment {
             out.push(comment(CommentTarget::Index(name.clone()), &want.comment));
         }
     }
+}
+
+/// An index of a partition reads columns that are its parent's (added, dropped and changed there, and by
+/// PostgreSQL on the partitions): it needs them too, so that it is dropped before and created after them.
+fn on_parent_columns(catalog: &Catalog, index: &Index) -> Index {
+    let mut index = index.clone();
+    let mut table = catalog.tables.get(&index.table);
+    while let Some(parent) = table.and_then(|t| t.partition_of.as_ref()).map(|p| &p.parent) {
+        for column in &index.columns {
+            index.depends_on.push(ObjectRef::Column(ColumnRef { table: parent.clone(), column: column.clone() }));
+        }
+        table = catalog.tables.get(parent);
+    }
+    index
 }
 
 /// PostgreSQL refuses to drop a primary key, unique constraint or unique index that a foreign key

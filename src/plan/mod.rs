@@ -519,6 +519,7 @@ fn effects(change: &Change) -> Effects<'_> {
             }
             e.needs.push(Key::Relation(&i.table));
             e.needs.extend(column_keys(&i.table, &i.columns));
+            e.needs.extend(i.depends_on.iter().map(ref_key));
         }
         Change::DropIndex(i) => {
             e.needs.push(Key::Relation(&i.table));
@@ -532,6 +533,7 @@ fn effects(change: &Change) -> Effects<'_> {
                 e.removes.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));
             }
             e.held.extend(column_keys(&i.table, &i.columns));
+            e.held.extend(i.depends_on.iter().map(ref_key));
         }
         Change::CreateView(v) => {
             e.provides.push(Key::Relation(&v.name));
