@@ -93,6 +93,16 @@ round_trip!(
 );
 
 round_trip!(
+    partition_moved_to_a_new_parent_after_the_old_parents_foreign_key_is_dropped,
+    "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
+     CREATE TABLE p (id int, d date, tid int REFERENCES t) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     INSERT INTO p VALUES (1, '2020-02-02', NULL), (2, '2020-03-03', NULL);",
+    "CREATE TABLE p_new (id int, d date, tid int) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p_new FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');"
+);
+
+round_trip!(
     foreign_key_cycle,
     "",
     "CREATE TABLE a (id int PRIMARY KEY, b_id int); CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);

@@ -674,6 +674,16 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "sr_parts_partition_moved_to_a_new_parent",
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
+         CREATE TABLE p (id int, d date, tid int REFERENCES t) PARTITION BY RANGE (d);
+         CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+         INSERT INTO p VALUES (1, '2020-02-02', NULL), (2, '2020-03-03', NULL);",
+        "CREATE TABLE p_new (id int, d date, tid int) PARTITION BY RANGE (d);
+         CREATE TABLE p1 PARTITION OF p_new FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');",
+        false,
+    ),
+    (
         "sr_parts_phased_table_rename_with_its_key",
         "CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t VALUES (1, 1);",
         "CREATE TABLE u -- schema:renamed-from t

@@ -496,6 +496,10 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
             e.removes.extend(constraint_provides(table, constraint));
             e.held.extend(constraint_needs(table, constraint));
+            // A partition detached while its parent has a foreign key keeps a copy of it as its own.
+            if constraint.kind == ConstraintKind::ForeignKey {
+                e.held.push(Key::PartitionSlot(table));
+            }
         }
         Change::ValidateConstraint { table, constraint } => {
             e.needs.push(Key::Constraint(table, &constraint.name));
