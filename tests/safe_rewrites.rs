@@ -684,6 +684,18 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "sr_parts_new_partition_whose_own_key_is_the_parent_index_on_it",
+        "CREATE TABLE m (id int, d date, CHECK (id > 0)) PARTITION BY RANGE (d);
+         CREATE UNIQUE INDEX m_u ON m (d, id);
+         CREATE TABLE m1 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+         INSERT INTO m VALUES (1, '2020-02-02'), (2, '2020-03-03');",
+        "CREATE TABLE m (id int, d date, CHECK (id > 0)) PARTITION BY RANGE (d);
+         CREATE TABLE m1 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+         CREATE TABLE m2 PARTITION OF m (PRIMARY KEY (d, id)) FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+         CREATE UNIQUE INDEX m_u ON m (d, id);",
+        false,
+    ),
+    (
         "sr_parts_phased_table_rename_with_its_key",
         "CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t VALUES (1, 1);",
         "CREATE TABLE u -- schema:renamed-from t

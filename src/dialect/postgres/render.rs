@@ -42,6 +42,7 @@ impl SqlRenderer for PostgresRenderer {
     fn adapt(&self, mut changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
         move_taken_names_aside(&mut changes, current, desired);
         moved_extension_types(&mut changes, current);
+        partitions_attached_with_their_keys(&mut changes, current, desired);
         let mut revokes = Vec::new();
         let mut grants = Vec::new();
         for change in &changes.changes {
@@ -181,6 +182,39 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
         }
     }
     changes.changes.extend(moves);
+}
+
+/// A new partition of an existing table whose own primary key or unique constraint is, in the declared
+/// schema, the index attached to an index of the parent: `CREATE TABLE … PARTITION OF` would create the
+/// parent's indexes on it before its own constraints (two indexes, the parent's under a name PostgreSQL
+/// picks). Created as a table of its own, with its constraints and the parent's inherited checks (which
+/// `ATTACH PARTITION` requires and then marks inherited), and then attached, it has its keys when
+/// PostgreSQL looks for the indexes the parent needs, and they are attached.
+fn partitions_attached_with_their_keys(changes: &mut ChangeSet, current: &Catalog, desired: &Catalog) {
+    let mut attaches = Vec::new();
+    for change in &mut changes.changes {
+        let Change::CreateTable(t) = change else { continue };
+        let Some(p) = t.partition_of.clone() else { continue };
+        let keys_taken = desired
+            .indexes
+            .values()
+            .any(|i| i.table == p.parent && i.partitions.iter().any(|e| e.table == t.name && e.constraint));
+        // Identity and generated columns of a partition come from its parent.
+        let plain_columns = t.columns.values().all(|c| c.identity.is_none() && c.generated().is_none());
+        let (Some(parent), true, true) = (desired.tables.get(&p.parent), keys_taken, plain_columns) else { continue };
+        if !current.tables.contains_key(&p.parent) {
+            continue;
+        }
+        for check in parent.constraints.values() {
+            let inherited = check.kind == ConstraintKind::Check && !check.definition.contains(" NO INHERIT");
+            if inherited && !t.constraints.contains_key(&check.name) {
+                t.constraints.insert(check.name.clone(), check.clone());
+            }
+        }
+        t.partition_of = None;
+        attaches.push(Change::AttachPartition { table: t.name.clone(), parent: p.parent, bound: p.bound });
+    }
+    changes.changes.extend(attaches);
 }
 
 /// Every (schema, name) taken in a catalog's namespace of relations: tables, views, sequences, indexes,
