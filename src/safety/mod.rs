@@ -299,8 +299,9 @@ pub struct Context {
     pub created_targets: IndexSet<crate::model::PrivilegeTarget>,
     /// Tables attached as partitions by the same plan.
     pub attached_partitions: IndexSet<QualifiedName>,
-    /// Partitioned tables of the current schema (filled by [`rewrite::rewrite`]): some online forms
-    /// (concurrent index builds, `NOT VALID` foreign keys, keys `USING INDEX`) do not exist for them.
+    /// Partitioned tables of the current schema and those the plan creates (filled by
+    /// [`rewrite::rewrite`]): some online forms (concurrent index builds, `NOT VALID` foreign keys, keys
+    /// `USING INDEX`) do not exist for them, and are made on their partitions instead.
     pub partitioned_tables: IndexSet<QualifiedName>,
     /// The partitions holding rows (not partitioned themselves) under each partitioned table of the schema
     /// the plan starts from, sub-partitions included, by name (filled by [`rewrite::rewrite`]): the online

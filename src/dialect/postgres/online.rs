@@ -884,6 +884,18 @@ mod tests {
     }
 
     #[test]
+    fn partition_key_copies_are_named_as_postgresql_names_them() {
+        assert_eq!(default_index_name("m_2024", "", "pkey"), "m_2024_pkey");
+        assert_eq!(default_index_name("m_2024", "id_at", "key"), "m_2024_id_at_key");
+        // 63 bytes at most: the longer part is shortened first (PostgreSQL's makeObjectName).
+        let long = "t".repeat(60);
+        let name = default_index_name(&long, "abc", "key");
+        assert_eq!(name.len(), 63);
+        assert_eq!(name, format!("{}_abc_key", "t".repeat(55)));
+        assert_eq!(default_index_name(&long, &"c".repeat(40), "key").len(), 63);
+    }
+
+    #[test]
     fn index_definitions_read_the_shadow_column() {
         let shadow = "schema_new_amount";
         assert_eq!(
