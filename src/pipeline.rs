@@ -386,8 +386,14 @@ async fn planned(settings: &Settings, current: &Catalog, desired: &Catalog, hint
     let url = settings.url()?;
     let kind = Kind::from_url(url)?;
     let (mut up, down) = plan_between(kind, current, desired, hints)?;
-    let mut parts =
-        crate::safety::rewrite::rewrite(&up, &down, current, kind.renderer().as_ref(), &settings.hazards.rewrite);
+    let mut parts = crate::safety::rewrite::rewrite(
+        &up,
+        &down,
+        current,
+        desired,
+        kind.renderer().as_ref(),
+        &settings.hazards.rewrite,
+    );
     attach_live_stats(url, &mut up).await?;
     for part in &mut parts {
         attach_live_stats(url, &mut part.up).await?;

@@ -30,6 +30,90 @@ round_trip!(
     "CREATE TYPE mood AS ENUM ('angry', 'sad', 'ok', 'happy', 'ecstatic'); CREATE TABLE p (id int, m mood DEFAULT 'ok');"
 );
 
+// Partitioned tables with rows, in the one-step plan: a new partitioned index names its partitions'
+// indexes as declared and takes a partition's own index of the same definition and name; a foreign key on
+// and one to a partitioned table end up valid on every partition; a partition's NOT NULL that its own
+// dropped key leaves behind is dropped (and restored by the down); an invalid partitioned index gets its
+// missing partition's index attached; a partition that a foreign key to its parent reaches is detached
+// before it is dropped.
+round_trip!(
+    partitioned_index_and_foreign_keys_on_filled_partitions,
+    "CREATE TABLE r (id int PRIMARY KEY); INSERT INTO r VALUES (1), (2);
+     CREATE TABLE m (id int NOT NULL, at date NOT NULL, rid int) PARTITION BY RANGE (at);
+     CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+     CREATE TABLE m_2025 PARTITION OF m FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (id);
+     CREATE TABLE m_2025_a PARTITION OF m_2025 FOR VALUES IN (1, 2);
+     CREATE INDEX m_2024_rid_mine ON m_2024 (rid); CREATE TABLE x (id int, at date);
+     INSERT INTO m VALUES (1, '2024-05-01', 1), (2, '2025-05-01', 2); INSERT INTO x VALUES (1, '2024-05-01');",
+    "CREATE TABLE r (id int PRIMARY KEY);
+     CREATE TABLE m (id int NOT NULL, at date NOT NULL, rid int REFERENCES r, UNIQUE (id, at)) PARTITION BY RANGE (at);
+     CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+     CREATE TABLE m_2025 PARTITION OF m FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (id);
+     CREATE TABLE m_2025_a PARTITION OF m_2025 FOR VALUES IN (1, 2);
+     CREATE INDEX m_2024_rid_mine ON m_2024 (rid); CREATE INDEX m_rid ON m (rid);
+     CREATE INDEX m_2025_a_mine ON m_2025_a (rid);
+     CREATE TABLE x (id int, at date, FOREIGN KEY (id, at) REFERENCES m (id, at));"
+);
+
+round_trip!(
+    partition_not_null_of_its_own_key_follows_the_key,
+    "CREATE TABLE p (id int, d date) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p (PRIMARY KEY (id)) FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     CREATE TABLE p2 PARTITION OF p FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+     INSERT INTO p VALUES (1, '2020-02-02'), (2, '2021-02-02');",
+    "CREATE TABLE p (id int, d date) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     CREATE TABLE p2 PARTITION OF p (PRIMARY KEY (id)) FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+     CREATE TABLE p3 PARTITION OF p (d WITH OPTIONS NOT NULL) FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');"
+);
+
+round_trip!(
+    invalid_partitioned_index_gets_its_missing_partition_index,
+    "CREATE TABLE p (id int, d date) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     CREATE TABLE p2 PARTITION OF p FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+     CREATE INDEX p_id ON ONLY p (id); CREATE INDEX p1_id ON p1 (id); ALTER INDEX p_id ATTACH PARTITION p1_id;
+     CREATE INDEX p2_id ON p2 (id); INSERT INTO p VALUES (1, '2020-02-02'), (2, '2021-02-02');",
+    "CREATE TABLE p (id int, d date) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     CREATE TABLE p2 PARTITION OF p FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+     CREATE INDEX p1_id ON p1 (id); CREATE INDEX p2_id ON p2 (id); CREATE INDEX p_id ON p (id);"
+);
+
+round_trip!(
+    partition_referenced_through_its_parent_is_detached_and_dropped,
+    "CREATE TABLE p (id int, d date, PRIMARY KEY (id, d)) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     CREATE TABLE p2 PARTITION OF p FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+     CREATE TABLE q (id int, d date, FOREIGN KEY (id, d) REFERENCES p);
+     INSERT INTO p VALUES (1, '2020-02-02'); INSERT INTO q VALUES (1, '2020-02-02');",
+    "CREATE TABLE p (id int, d date, PRIMARY KEY (id, d)) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     CREATE TABLE q (id int, d date, FOREIGN KEY (id, d) REFERENCES p);"
+);
+
+round_trip!(
+    partition_moved_to_a_new_parent_after_the_old_parents_foreign_key_is_dropped,
+    "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
+     CREATE TABLE p (id int, d date, tid int REFERENCES t) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     INSERT INTO p VALUES (1, '2020-02-02', NULL), (2, '2020-03-03', NULL);",
+    "CREATE TABLE p_new (id int, d date, tid int) PARTITION BY RANGE (d);
+     CREATE TABLE p1 PARTITION OF p_new FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');"
+);
+
+round_trip!(
+    new_partition_whose_own_key_is_the_parent_index_on_it,
+    "CREATE TABLE m (id int, d date, CHECK (id > 0)) PARTITION BY RANGE (d);
+     CREATE UNIQUE INDEX m_u ON m (d, id);
+     CREATE TABLE m1 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     INSERT INTO m VALUES (1, '2020-02-02'), (2, '2020-03-03');",
+    "CREATE TABLE m (id int, d date, CHECK (id > 0)) PARTITION BY RANGE (d);
+     CREATE TABLE m1 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     CREATE TABLE m2 PARTITION OF m (PRIMARY KEY (d, id)) FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+     CREATE UNIQUE INDEX m_u ON m (d, id);"
+);
+
 round_trip!(
     foreign_key_cycle,
     "",

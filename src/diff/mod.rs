@@ -896,6 +896,8 @@ fn diff_tables(
         let base = inheritance::through_parents(current, desired, have, want);
         if !types::columns_inherited(have, want) {
             diff_columns(name, &base, want, conversions, [&current.functions, &desired.functions], out, &mut gone);
+        } else {
+            diff_partition_not_null(name, have, want, current, desired, out);
         }
         inheritance::diff_parents(current, desired, name, have, want, out);
         diff_constraints(name, &base, want, out, &mut foreign_keys);
@@ -927,6 +929,47 @@ fn diff_tables(
     }
     out.extend(foreign_keys);
     gone
+}
+
+/// A partition's columns change through its parent, except NOT NULL, which a partition can have on its
+/// own: its own primary key sets it, and it stays once that key is dropped. The parent's NOT NULL holds on
+/// every partition, and dropping it there drops it on the partitions too (PostgreSQL carries it down): the
+/// partition's NOT NULL is compared with what it has after the parent's change, which runs first.
+fn diff_partition_not_null(
+    name: &QualifiedName,
+    have: &Table,
+    want: &Table,
+    current: &Catalog,
+    desired: &Catalog,
+    out: &mut Vec<Change>,
+) {
+    let parent_not_null = |catalog: &Catalog, table: &Table, column: &str| {
+        table
+            .partition_of
+            .as_ref()
+            .and_then(|p| catalog.tables.get(&p.parent))
+            .and_then(|p| p.columns.get(column))
+            .map(|c| c.not_null)
+    };
+    for (column, wanted) in &want.columns {
+        let Some(old) = have.columns.get(column) else { continue };
+        if parent_not_null(desired, want, column) != Some(false) {
+            continue;
+        }
+        let after_parent = old.not_null && parent_not_null(current, have, column) != Some(true);
+        if after_parent == wanted.not_null {
+            continue;
+        }
+        let mut from = old.clone();
+        from.not_null = after_parent;
+        let mut to = from.clone();
+        to.not_null = wanted.not_null;
+        // After the parent's change of the column.
+        if let Some(p) = &want.partition_of {
+            to.add_dependency(ObjectRef::Column(ColumnRef { table: p.parent.clone(), column: column.clone() }));
+        }
+        out.push(Change::AlterColumn { table: name.clone(), from, to });
+    }
 }
 
 fn push_table_comments(name: &QualifiedName, have: Option<&Table>, want: &Table, out: &mut Vec<Change>) {
@@ -1250,25 +1293,73 @@ fn diff_indexes(
     out: &mut Vec<Change>,
 ) {
     let relation_survives = |table: &QualifiedName| relation_survives(desired, recreated_relations, table);
-    let same = |a: &Index, b: &Index| a.table == b.table && a.unique == b.unique && a.definition == b.definition;
+    // On the partitions that are partitions on both sides, a partitioned index has the same indexes
+    // attached (an index created `ON ONLY` and not attached everywhere yet is invalid; an attached index
+    // has its name). Partitions created, attached or detached by the plan get theirs from PostgreSQL.
+    let partition_on_both = |table: &QualifiedName| {
+        [current, desired].iter().all(|c| c.tables.get(table).is_some_and(|t| t.partition_of.is_some()))
+    };
+    let attached = |i: &Index| -> IndexSet<(QualifiedName, QualifiedName, bool)> {
+        i.partitions
+            .iter()
+            .filter(|p| partition_on_both(&p.table))
+            .map(|p| (p.table.clone(), p.name.clone(), p.constraint))
+            .collect()
+    };
+    let same = |a: &Index, b: &Index| {
+        a.table == b.table
+            && a.unique == b.unique
+            && a.definition == b.definition
+            && (a.partitions.is_empty() && b.partitions.is_empty() || attached(a) == attached(b))
+    };
+    // An index of a partition that a new index of its parent table takes as its own is attached to it, not
+    // dropped and built again.
+    let adopted: IndexSet<&QualifiedName> = desired
+        .indexes
+        .values()
+        .filter(|want| current.indexes.get(&want.name).is_none_or(|have| !same(have, want)))
+        .flat_map(|want| {
+            want.partitions.iter().filter(move |p| {
+                current.indexes.get(&p.name).is_some_and(|have| {
+                    have.table == p.table && have.unique == want.unique && have.definition == want.definition
+                })
+            })
+        })
+        .map(|p| &p.name)
+        .collect();
     for (name, have) in &current.indexes {
-        let keep = desired.indexes.get(name).is_some_and(|want| same(have, want));
+        let keep = desired.indexes.get(name).is_some_and(|want| same(have, want))
+            || (!desired.indexes.contains_key(name) && adopted.contains(name));
         // Indexes of dropped or recreated relations go away with them.
         if !keep && relation_survives(&have.table) {
-            out.push(Change::DropIndex(have.clone()));
+            out.push(Change::DropIndex(on_parent_columns(current, have)));
         }
     }
     for (name, want) in &desired.indexes {
         let have = current.indexes.get(name);
         let rebuilt = have.is_none_or(|have| !same(have, want)) || recreated_relations.contains(&want.table);
         if rebuilt {
-            out.push(Change::CreateIndex(want.clone()));
+            out.push(Change::CreateIndex(on_parent_columns(desired, want)));
         }
         let old_comment = if rebuilt { None } else { have.and_then(|h| h.comment.clone()) };
         if old_comment != want.comment {
             out.push(comment(CommentTarget::Index(name.clone()), &want.comment));
         }
     }
+}
+
+/// An index of a partition reads columns that are its parent's (added, dropped and changed there, and by
+/// PostgreSQL on the partitions): it needs them too, so that it is dropped before and created after them.
+fn on_parent_columns(catalog: &Catalog, index: &Index) -> Index {
+    let mut index = index.clone();
+    let mut table = catalog.tables.get(&index.table);
+    while let Some(parent) = table.and_then(|t| t.partition_of.as_ref()).map(|p| &p.parent) {
+        for column in &index.columns {
+            index.depends_on.push(ObjectRef::Column(ColumnRef { table: parent.clone(), column: column.clone() }));
+        }
+        table = catalog.tables.get(parent);
+    }
+    index
 }
 
 /// PostgreSQL refuses to drop a primary key, unique constraint or unique index that a foreign key

@@ -559,12 +559,23 @@ fn effects(change: &Change) -> Effects<'_> {
         Change::CreateIndex(i) => {
             e.provides.push(Key::Index(&i.name));
             e.provides.push(relation_name(&i.name));
+            // The indexes it gets on the partitions take their names too, once the partitions exist; the
+            // index of a partition's constraint comes with that constraint, and is attached.
+            for p in &i.partitions {
+                e.needs.push(Key::Relation(&p.table));
+                if p.constraint {
+                    e.needs.push(Key::Constraint(&p.table, &p.name.name));
+                } else {
+                    e.provides.push(relation_name(&p.name));
+                }
+            }
             if i.unique {
                 e.provides.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));
             }
             e.needs.push(Key::Relation(&i.table));
             e.needs.push(Key::Rows(&i.table));
             e.needs.extend(column_keys(&i.table, &i.columns));
+            e.needs.extend(i.depends_on.iter().map(ref_key));
         }
         Change::DropIndex(i) => {
             e.needs.push(Key::Relation(&i.table));
@@ -572,10 +583,15 @@ fn effects(change: &Change) -> Effects<'_> {
             e.held.push(Key::PartitionSlot(&i.table));
             e.removes.push(Key::Index(&i.name));
             e.removes.push(relation_name(&i.name));
+            e.removes.extend(i.partitions.iter().filter(|p| !p.constraint).map(|p| relation_name(&p.name)));
+            // A partition's constraint whose index is attached to it cannot go first.
+            e.held
+                .extend(i.partitions.iter().filter(|p| p.constraint).map(|p| Key::Constraint(&p.table, &p.name.name)));
             if i.unique {
                 e.removes.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));
             }
             e.held.extend(column_keys(&i.table, &i.columns));
+            e.held.extend(i.depends_on.iter().map(ref_key));
         }
         Change::CreateView(v) => {
             e.provides.push(Key::Relation(&v.name));

@@ -302,9 +302,18 @@ pub struct Context {
     /// Tables rebuilt by the same plan ([`Change::CopyRows`]), under the names they are renamed aside to,
     /// partitions included: their rename, detach and drop lose nothing, the copy carries their rows.
     pub rebuilt_tables: IndexSet<QualifiedName>,
-    /// Partitioned tables of the current schema (filled by [`rewrite::rewrite`]): some online forms
-    /// (concurrent index builds, `NOT VALID` foreign keys, keys `USING INDEX`) do not exist for them.
+    /// Partitioned tables of the current schema and those the plan creates (filled by
+    /// [`rewrite::rewrite`]): some online forms (concurrent index builds, `NOT VALID` foreign keys, keys
+    /// `USING INDEX`) do not exist for them, and are made on their partitions instead.
     pub partitioned_tables: IndexSet<QualifiedName>,
+    /// The partitions holding rows (not partitioned themselves) under each partitioned table of the schema
+    /// the plan starts from, sub-partitions included, by name (filled by [`rewrite::rewrite`]): the online
+    /// forms on a partitioned table work on each of them.
+    pub partition_leaves: IndexMap<QualifiedName, Vec<QualifiedName>>,
+    /// Indexes (not behind a constraint) of the schema the plan starts from that the plan keeps (filled by
+    /// [`rewrite::rewrite`]): a partitioned index built online attaches such an index of a partition
+    /// instead of building it again.
+    pub kept_indexes: IndexSet<QualifiedName>,
     /// The primary key columns of the tables expand/contract backfills, when the plan keeps the key
     /// (filled by [`rewrite::context`]): backfills walk the key instead of scanning for unfilled rows.
     pub primary_keys: IndexMap<QualifiedName, Vec<Name>>,

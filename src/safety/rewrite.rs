@@ -368,16 +368,25 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
 
 /// Splits a plan into the parts `generate` writes. With neither online rewrites nor phases that apply,
 /// the result is one part holding the plan as it is.
-pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRenderer, options: &Options) -> Vec<Part> {
+pub fn rewrite(
+    up: &Plan,
+    down: &Plan,
+    current: &Catalog,
+    desired: &Catalog,
+    renderer: &dyn SqlRenderer,
+    options: &Options,
+) -> Vec<Part> {
     let changes: Vec<Change> = up.steps.iter().map(|s| s.change.clone()).collect();
     let mut ctx = if options.phased { context(&changes, current) } else { Context::from_changes(&changes) };
     ctx.partitioned_tables =
         current.tables.values().filter(|t| t.partition_key.is_some()).map(|t| t.name.clone()).collect();
-    // And those the plan creates partitioned (a table rebuilt partitioned keeps its name).
+    // And those the plan creates partitioned (a table rebuilt partitioned keeps its name); a foreign key
+    // to a partitioned table the plan creates has no online form either.
     ctx.partitioned_tables.extend(changes.iter().filter_map(|c| match c {
         Change::CreateTable(t) if t.partition_key.is_some() => Some(t.name.clone()),
         _ => None,
     }));
+    partition_facts(&mut ctx, current, desired, &changes);
     let deps = crate::plan::dependencies(&changes);
 
     // The form and slot of every up step.
@@ -473,13 +482,14 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         down_slots.push(Some(slot));
     }
     let mut down_ctx = Context::from_changes(&down_changes);
-    // The down starts from the declared schema: the tables partitioned now, and the ones the up creates
-    // partitioned (a partition key never changes in place).
+    // The down starts from the declared schema: the tables partitioned now and the ones the up creates
+    // partitioned (a partition key never changes in place), and those the down creates.
     down_ctx.partitioned_tables = ctx.partitioned_tables.clone();
-    down_ctx.partitioned_tables.extend(changes.iter().filter_map(|c| match c {
+    down_ctx.partitioned_tables.extend(down_changes.iter().filter_map(|c| match c {
         Change::CreateTable(t) if t.partition_key.is_some() => Some(t.name.clone()),
         _ => None,
     }));
+    partition_facts(&mut down_ctx, desired, current, &down_changes);
     for ((step, slot), owner) in down.steps.iter().zip(&down_slots).zip(&phased_owners) {
         if let Some(piece) = owner.and_then(|o| expand_downs.shift_remove(&o)) {
             parts_down[TX].push(piece);
@@ -536,6 +546,44 @@ pub fn rewrite(up: &Plan, down: &Plan, current: &Catalog, renderer: &dyn SqlRend
         parts.push(Part { phase: None, suffix: "", why_no_transaction: None, up: up.clone(), down: down.clone() });
     }
     parts
+}
+
+/// The partitions under each partitioned table of `target` (the catalog a plan leads to: an online form
+/// runs after the partitions are created, attached or dropped) and the indexes of `start` (the catalog it
+/// starts from) that the plan keeps ([`Context::partition_leaves`], [`Context::kept_indexes`]).
+fn partition_facts(ctx: &mut Context, start: &Catalog, target: &Catalog, changes: &[Change]) {
+    let mut children: IndexMap<&QualifiedName, Vec<&QualifiedName>> = IndexMap::new();
+    for table in target.tables.values() {
+        if let Some(p) = &table.partition_of {
+            children.entry(&p.parent).or_default().push(&table.name);
+        }
+    }
+    for table in target.tables.values().filter(|t| t.partition_key.is_some()) {
+        let mut leaves = Vec::new();
+        let mut pending: Vec<&QualifiedName> = children.get(&table.name).cloned().unwrap_or_default();
+        while let Some(next) = pending.pop() {
+            match children.get(next) {
+                Some(below) => pending.extend(below.iter().copied()),
+                None if target.tables.get(next).is_some_and(|t| t.partition_key.is_none()) => leaves.push(next.clone()),
+                None => {}
+            }
+        }
+        leaves.sort();
+        ctx.partition_leaves.insert(table.name.clone(), leaves);
+    }
+    let dropped: IndexSet<&QualifiedName> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropIndex(i) => Some(&i.name),
+            _ => None,
+        })
+        .collect();
+    ctx.kept_indexes = start
+        .indexes
+        .values()
+        .filter(|i| !dropped.contains(&i.name) && ctx.kept(&i.table))
+        .map(|i| i.name.clone())
+        .collect();
 }
 
 fn sqls(statements: &[OnlineStatement]) -> Vec<String> {

@@ -139,6 +139,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
                     columns: columns_used,
                     comment: None,
                     depends_on: Vec::new(),
+                    partitions: Vec::new(),
                 },
             );
         }
@@ -282,6 +283,7 @@ pub fn edited(base: &Catalog, percent: u64, seed: u64) -> Catalog {
                         columns: vec!["id".into()],
                         comment: None,
                         depends_on: Vec::new(),
+                        partitions: Vec::new(),
                     },
                 );
             }

@@ -302,6 +302,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
             columns: get_names(&row, q, "columns")?,
             comment: get(&row, q, "comment")?,
             depends_on: Vec::new(),
+            partitions: types::partition_indexes(&row)?,
         };
         catalog.indexes.insert(name, index);
     }

@@ -147,6 +147,26 @@ pub(super) fn partition_of(row: &PgRow) -> Result<Option<Box<PartitionOf>>, Intr
     )
 }
 
+/// The indexes attached to a partitioned index down its partition tree, from the indexes query.
+pub(super) fn partition_indexes(row: &PgRow) -> Result<Vec<PartitionIndex>, IntrospectError> {
+    let q = "indexes";
+    let Some(text) = get::<Option<String>>(row, q, "partitions")? else { return Ok(Vec::new()) };
+    type Entry = (String, String, String, String, String, bool, u32, bool);
+    let entries: Vec<Entry> =
+        serde_json::from_str(&text).map_err(|e| IntrospectError::Decode { query: q, detail: e.to_string() })?;
+    Ok(entries
+        .into_iter()
+        .map(|(schema, table, name, parent_schema, parent, leaf, depth, constraint)| PartitionIndex {
+            name: QualifiedName::new(schema.clone(), name),
+            table: QualifiedName::new(schema, table),
+            parent: QualifiedName::new(parent_schema, parent),
+            leaf,
+            depth,
+            constraint,
+        })
+        .collect())
+}
+
 /// `reloptions` entries (`fillfactor=70`) as (name, value) pairs.
 pub(super) fn storage_parameters(row: &PgRow) -> Result<Vec<(String, String)>, IntrospectError> {
     let options: Vec<String> = get(row, "tables", "reloptions")?;

@@ -23,11 +23,31 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use std::time::Duration;
 
 pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
-    // PostgreSQL cannot build or drop a partitioned table's index concurrently, nor add a foreign key to it
-    // NOT VALID: those changes stay plain (with their hazards).
+    // PostgreSQL neither builds nor drops a partitioned table's index concurrently, nor adds a foreign key to
+    // it NOT VALID: such changes are made on each partition and then on the parent, which attaches them.
     let partitioned = |table: &QualifiedName| ctx.partitioned_tables.contains(table);
     match change {
+        Change::CreateIndex(i) if partitioned(&i.table) && ctx.kept(&i.table) => Some(partitioned_index(i, ctx)),
+        // Dropping a partitioned index drops its partitions' indexes with it, under ACCESS EXCLUSIVE (briefly).
         Change::CreateIndex(i) | Change::DropIndex(i) if partitioned(&i.table) => None,
+        // A foreign key to a partitioned table added NOT VALID keeps its copies for the partitions NOT VALID
+        // after VALIDATE CONSTRAINT (PostgreSQL 15): it is added valid, with its hazard.
+        Change::AddConstraint { constraint: c, .. } if c.references.as_ref().is_some_and(|r| partitioned(&r.table)) => {
+            None
+        }
+        Change::AddConstraint { table, constraint: c }
+            if partitioned(table) && ctx.kept(table) && c.validated && c.kind == ConstraintKind::ForeignKey =>
+        {
+            Some(partitioned_foreign_key(table, c, ctx))
+        }
+        Change::AddConstraint { table, constraint: c }
+            if partitioned(table)
+                && ctx.kept(table)
+                && c.validated
+                && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) =>
+        {
+            partitioned_key(table, c, ctx)
+        }
         Change::AddConstraint { table, constraint: c }
             if partitioned(table) && !matches!(c.kind, ConstraintKind::Check) =>
         {
@@ -142,6 +162,136 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
         }
         _ => None,
     }
+}
+
+/// A partitioned table's new index, built without blocking writes: the index on the parent alone (`ON
+/// ONLY`, invalid until every partition has its index), each partition's index built concurrently (or, on
+/// a sub-partitioned partition, created `ON ONLY` too), then attached from the deepest level up, which
+/// makes the parent's index valid. An index the partition has already is attached, not built again.
+fn partitioned_index(i: &Index, ctx: &Context) -> Online {
+    let unique = if i.unique { "UNIQUE " } else { "" };
+    // A re-run starts over: dropping the parent's index drops the indexes attached to it.
+    let mut statements = vec![
+        S::locking(format!("DROP INDEX IF EXISTS {};", qualified(&i.name))),
+        S::locking(format!(
+            "CREATE {unique}INDEX {} ON ONLY {} USING {};",
+            ident(&i.name.name),
+            qualified(&i.table),
+            i.definition
+        )),
+    ];
+    for p in &i.partitions {
+        let on = qualified(&p.table);
+        let name = ident(&p.name.name);
+        if p.constraint {
+            // Comes with the partition's own constraint, added before.
+        } else if ctx.kept_indexes.contains(&p.name) {
+            // Kept as it is; created again only if a failed run's drop of the parent's index took it along.
+            let concurrently = if p.leaf { "CONCURRENTLY " } else { "" };
+            let only = if p.leaf { "" } else { "ONLY " };
+            let sql = format!(
+                "CREATE {unique}INDEX {concurrently}IF NOT EXISTS {name} ON {only}{on} USING {};",
+                i.definition
+            );
+            statements.push(if p.leaf { S::long(sql) } else { S::locking(sql) });
+        } else if p.leaf {
+            statements.push(S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&p.name))));
+            statements
+                .push(S::long(format!("CREATE {unique}INDEX CONCURRENTLY {name} ON {on} USING {};", i.definition)));
+        } else {
+            statements.push(S::locking(format!("DROP INDEX IF EXISTS {};", qualified(&p.name))));
+            statements.push(S::locking(format!("CREATE {unique}INDEX {name} ON ONLY {on} USING {};", i.definition)));
+        }
+    }
+    let mut attach: Vec<_> = i.partitions.iter().collect();
+    attach.sort_by_key(|p| std::cmp::Reverse(p.depth));
+    for p in attach {
+        statements.push(S::locking(format!(
+            "ALTER INDEX {} ATTACH PARTITION {};",
+            qualified(&p.parent),
+            qualified(&p.name)
+        )));
+    }
+    Online { statements, hazards: Vec::new() }
+}
+
+/// A partitioned table's new foreign key: added `NOT VALID` and validated on each partition that holds
+/// rows (no blocking lock while reading), then added on the parent, which attaches the partitions'
+/// constraints instead of checking their rows again (SHARE ROW EXCLUSIVE on the tables, briefly).
+fn partitioned_foreign_key(table: &QualifiedName, c: &crate::model::Constraint, ctx: &Context) -> Online {
+    let name = ident(&c.name);
+    // A run that got past the parent's constraint: start over (its partitions' copies go with it).
+    let mut statements = vec![S::locking(drop_constraint_if_exists(table, &c.name))];
+    for leaf in ctx.partition_leaves.get(table).into_iter().flatten() {
+        let t = qualified(leaf);
+        statements.push(S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};")));
+        statements.push(S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {name} {} NOT VALID;", c.definition)));
+        statements.push(S::long(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};")));
+    }
+    statements.push(S::locking(format!("ALTER TABLE {} ADD CONSTRAINT {name} {};", qualified(table), c.definition)));
+    Online { statements, hazards: Vec::new() }
+}
+
+/// A partitioned table's new primary key or unique constraint: on each partition that holds rows, a unique
+/// index built concurrently and made the partition's own constraint (`USING INDEX`, named as PostgreSQL
+/// names the copies it makes), then the parent's constraint, which attaches them instead of building
+/// anything (ACCESS EXCLUSIVE on the parent and its partitions, briefly). `None` for definitions an index
+/// cannot be built from as they are.
+fn partitioned_key(table: &QualifiedName, c: &crate::model::Constraint, ctx: &Context) -> Option<Online> {
+    let (keyword, columns, tail) = split_key_definition(&c.definition)?;
+    let mut statements = vec![S::locking(drop_constraint_if_exists(table, &c.name))];
+    for leaf in ctx.partition_leaves.get(table).into_iter().flatten() {
+        let label = if c.kind == ConstraintKind::PrimaryKey { "pkey" } else { "key" };
+        let addition = if c.kind == ConstraintKind::PrimaryKey { String::new() } else { c.columns.join("_") };
+        let child = default_index_name(&leaf.name, &addition, label);
+        let index = QualifiedName::new(leaf.schema.clone(), child.clone());
+        statements.push(S::locking(drop_constraint_if_exists(leaf, &child)));
+        statements.push(S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))));
+        statements.push(S::long(format!(
+            "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
+            ident(&child),
+            qualified(leaf)
+        )));
+        statements.push(S::locking(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {keyword} USING INDEX {}{tail};",
+            qualified(leaf),
+            ident(&child),
+            ident(&child)
+        )));
+    }
+    statements.push(S::locking(format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {};",
+        qualified(table),
+        ident(&c.name),
+        c.definition
+    )));
+    Some(Online { statements, hazards: Vec::new() })
+}
+
+/// The name PostgreSQL gives an index it creates for a table (`makeObjectName`): `table_addition_label`,
+/// the longer of the table name and the addition shortened until the whole fits in 63 bytes.
+fn default_index_name(table: &str, addition: &str, label: &str) -> String {
+    let clip = |s: &str, len: usize| {
+        let mut end = len.min(s.len());
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s[..end].to_string()
+    };
+    let addition = clip(addition, 63);
+    let overhead = label.len() + 1 + if addition.is_empty() { 0 } else { 1 };
+    let (mut n1, mut n2) = (table.len(), addition.len());
+    while n1 + n2 > 63 - overhead {
+        if n1 > n2 { n1 -= 1 } else { n2 -= 1 }
+    }
+    let mut name = clip(table, n1);
+    if !addition.is_empty() {
+        name.push('_');
+        name.push_str(&clip(&addition, n2));
+    }
+    name.push('_');
+    name.push_str(label);
+    name
 }
 
 /// Drops a constraint if it exists, taking the table's lock only when it does.
@@ -736,6 +886,18 @@ mod tests {
         assert_eq!(split_key_definition("UNIQUE (a, b) DEFERRABLE"), Some(("UNIQUE", "a, b", " DEFERRABLE")));
         assert_eq!(split_key_definition("UNIQUE (a) INCLUDE (b)"), None);
         assert_eq!(split_key_definition("UNIQUE NULLS NOT DISTINCT (a)"), None);
+    }
+
+    #[test]
+    fn partition_key_copies_are_named_as_postgresql_names_them() {
+        assert_eq!(default_index_name("m_2024", "", "pkey"), "m_2024_pkey");
+        assert_eq!(default_index_name("m_2024", "id_at", "key"), "m_2024_id_at_key");
+        // 63 bytes at most: the longer part is shortened first (PostgreSQL's makeObjectName).
+        let long = "t".repeat(60);
+        let name = default_index_name(&long, "abc", "key");
+        assert_eq!(name.len(), 63);
+        assert_eq!(name, format!("{}_abc_key", "t".repeat(55)));
+        assert_eq!(default_index_name(&long, &"c".repeat(40), "key").len(), 63);
     }
 
     #[test]

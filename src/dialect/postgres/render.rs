@@ -42,6 +42,7 @@ impl SqlRenderer for PostgresRenderer {
     fn adapt(&self, mut changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
         move_taken_names_aside(&mut changes, current, desired);
         moved_extension_types(&mut changes, current);
+        partitions_attached_with_their_keys(&mut changes, current, desired);
         let mut revokes = Vec::new();
         let mut grants = Vec::new();
         for change in &changes.changes {
@@ -195,6 +196,39 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
         }
     }
     changes.changes.extend(moves);
+}
+
+/// A new partition of an existing table whose own primary key or unique constraint is, in the declared
+/// schema, the index attached to an index of the parent: `CREATE TABLE … PARTITION OF` would create the
+/// parent's indexes on it before its own constraints (two indexes, the parent's under a name PostgreSQL
+/// picks). Created as a table of its own, with its constraints and the parent's inherited checks (which
+/// `ATTACH PARTITION` requires and then marks inherited), and then attached, it has its keys when
+/// PostgreSQL looks for the indexes the parent needs, and they are attached.
+fn partitions_attached_with_their_keys(changes: &mut ChangeSet, current: &Catalog, desired: &Catalog) {
+    let mut attaches = Vec::new();
+    for change in &mut changes.changes {
+        let Change::CreateTable(t) = change else { continue };
+        let Some(p) = t.partition_of.clone() else { continue };
+        let keys_taken = desired
+            .indexes
+            .values()
+            .any(|i| i.table == p.parent && i.partitions.iter().any(|e| e.table == t.name && e.constraint));
+        // Identity and generated columns of a partition come from its parent.
+        let plain_columns = t.columns.values().all(|c| c.identity.is_none() && c.generated().is_none());
+        let (Some(parent), true, true) = (desired.tables.get(&p.parent), keys_taken, plain_columns) else { continue };
+        if !current.tables.contains_key(&p.parent) {
+            continue;
+        }
+        for check in parent.constraints.values() {
+            let inherited = check.kind == ConstraintKind::Check && !check.definition.contains(" NO INHERIT");
+            if inherited && !t.constraints.contains_key(&check.name) {
+                t.constraints.insert(check.name.clone(), check.clone());
+            }
+        }
+        t.partition_of = None;
+        attaches.push(Change::AttachPartition { table: t.name.clone(), parent: p.parent, bound: p.bound });
+    }
+    changes.changes.extend(attaches);
 }
 
 /// Every (schema, name) taken in a catalog's namespace of relations: tables, views, sequences, indexes,
@@ -397,6 +431,35 @@ pub(crate) fn table_constraints(t: &Table) -> (Vec<&Constraint>, Vec<&Constraint
     (inline, apart)
 }
 
+/// An index of a partitioned table with the names its partitions' indexes have: created on the parent
+/// alone (`ON ONLY`), on each partition unless the partition has it already (an index of the same name, left
+/// in place by the plan because it is the same; the index of the partition's own key), then attached from
+/// the deepest level up. (`CREATE INDEX` on the parent would name them itself.)
+fn partitioned_index(i: &Index) -> Vec<String> {
+    let unique = if i.unique { "UNIQUE " } else { "" };
+    let mut sql = vec![format!(
+        "CREATE {unique}INDEX {} ON ONLY {} USING {};",
+        ident(&i.name.name),
+        qualified(&i.table),
+        i.definition
+    )];
+    for p in i.partitions.iter().filter(|p| !p.constraint) {
+        let only = if p.leaf { "" } else { "ONLY " };
+        sql.push(format!(
+            "CREATE {unique}INDEX IF NOT EXISTS {} ON {only}{} USING {};",
+            ident(&p.name.name),
+            qualified(&p.table),
+            i.definition
+        ));
+    }
+    let mut attach: Vec<&PartitionIndex> = i.partitions.iter().collect();
+    attach.sort_by_key(|p| std::cmp::Reverse(p.depth));
+    sql.extend(
+        attach.iter().map(|p| format!("ALTER INDEX {} ATTACH PARTITION {};", qualified(&p.parent), qualified(&p.name))),
+    );
+    sql
+}
+
 fn column_ref(c: &ColumnRef) -> String {
     format!("{}.{}", qualified(&c.table), ident(&c.column))
 }
@@ -471,6 +534,12 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
             sql.extend(apart.iter().map(|c| add_constraint(&t.name, c)));
             sql
         }
+        // A partition is detached first: PostgreSQL refuses to drop one that a foreign key to its parent
+        // table references (through the copy of that foreign key it holds for the partition).
+        Change::DropTable(t) if let Some(p) = &t.partition_of => vec![
+            format!("ALTER TABLE {} DETACH PARTITION {};", qualified(&p.parent), qualified(&t.name)),
+            format!("DROP TABLE {};", qualified(&t.name)),
+        ],
         Change::DropTable(t) => vec![format!("DROP TABLE {};", qualified(&t.name))],
         Change::RenameTable { from, to } => {
             let mut sql = Vec::new();
@@ -510,6 +579,7 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
         Change::ValidateConstraint { table, constraint } => {
             vec![format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(&constraint.name))]
         }
+        Change::CreateIndex(i) if !i.partitions.is_empty() => partitioned_index(i),
         Change::CreateIndex(i) => vec![format!(
             "CREATE {}INDEX {} ON {} USING {};",
             if i.unique { "UNIQUE " } else { "" },

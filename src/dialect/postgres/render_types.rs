@@ -101,7 +101,12 @@ fn create_table(t: &Table) -> String {
     match &t.partition_of {
         // The columns come from the parent.
         Some(p) => {
-            sql.push_str(&format!(" PARTITION OF {}{} {}", qualified(&p.parent), body(constraints.collect()), p.bound));
+            // A partition can hold NOT NULL of its own (a key of its own sets it, and it stays once the key is
+            // gone); repeating the parent's changes nothing.
+            let not_null =
+                t.columns.values().filter(|c| c.not_null).map(|c| format!("{} WITH OPTIONS NOT NULL", ident(&c.name)));
+            let lines = not_null.chain(constraints).collect();
+            sql.push_str(&format!(" PARTITION OF {}{} {}", qualified(&p.parent), body(lines), p.bound));
         }
         None => {
             // A child declares its own columns; the inherited ones come from its parents.

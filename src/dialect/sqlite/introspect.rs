@@ -342,6 +342,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                 columns,
                 comment: None,
                 depends_on: Vec::new(),
+                partitions: Vec::new(),
             },
         );
     }

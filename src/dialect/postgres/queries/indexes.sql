@@ -67,7 +67,27 @@ SELECT l.nspname AS schema, l.index_name AS name, l.table_name, l.indisunique AS
                  WHERE d.classid = 'pg_class'::regclass AND d.objid = l.indexrelid
                    AND d.refclassid = 'pg_class'::regclass AND d.refobjid = l.indrelid AND d.refobjsubid > 0
                  ORDER BY 1) END AS columns,
-       ds.description AS comment
+       ds.description AS comment,
+       -- A partitioned table's index: the indexes attached to it down the partition tree, shallowest first.
+       CASE WHEN l.relkind = 'p' THEN (
+           WITH RECURSIVE tree(idx, parent, depth) AS (
+               SELECT ih.inhrelid, ih.inhparent, 1 FROM pg_inherits ih WHERE ih.inhparent = l.indexrelid
+               UNION ALL
+               SELECT ih.inhrelid, ih.inhparent, t.depth + 1 FROM pg_inherits ih JOIN tree t ON ih.inhparent = t.idx
+           )
+           SELECT json_agg(json_build_array(cn.nspname, cc.relname, ci.relname, pn.nspname, pi.relname,
+                                            cc.relkind = 'r', t.depth,
+                                            EXISTS (SELECT 1 FROM pg_constraint k
+                                                    WHERE k.conindid = t.idx AND k.conrelid = x.indrelid
+                                                      AND k.contype IN ('p', 'u', 'x')))
+                           ORDER BY t.depth, cn.nspname COLLATE "C", cc.relname COLLATE "C", ci.relname COLLATE "C")
+           FROM tree t
+           JOIN pg_class ci ON ci.oid = t.idx
+           JOIN pg_index x ON x.indexrelid = t.idx
+           JOIN pg_class cc ON cc.oid = x.indrelid
+           JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+           JOIN pg_class pi ON pi.oid = t.parent
+           JOIN pg_namespace pn ON pn.oid = pi.relnamespace)::text END AS partitions
 FROM listed l
 JOIN pg_am am ON am.oid = l.relam
 LEFT JOIN plain p ON p.indexrelid = l.indexrelid
