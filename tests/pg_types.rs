@@ -238,24 +238,27 @@ async fn detaching_a_partition_for_good_is_a_data_loss_hazard() {
     assert!(!ids.contains(&"data-loss-partition".to_string()), "{ids:?}");
 }
 
+/// A changed partition key, and partitioning an existing table, are planned as rebuilds (round trips with
+/// rows in tests/roundtrip.rs); retyping a column of the key in place stays an error naming it.
 #[tokio::test]
-async fn changing_a_partition_key_is_an_error_naming_the_table() {
-    let (_db, migration) = plan(
-        "partition_key_change",
-        "CREATE TABLE events (id int, at date, kind text) PARTITION BY RANGE (at);",
-        "CREATE TABLE events (id int, at date, kind text) PARTITION BY LIST (kind);",
-    )
-    .await;
-    let err = format!("{:#}", migration.expect_err("a partition key change must not be planned"));
-    assert!(err.contains("table public.events: its partition key changes (RANGE (at) -> LIST (kind))"), "{err}");
-    let (_db, migration) = plan(
-        "partitioning_added",
-        "CREATE TABLE events (id int, at date);",
-        "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);",
-    )
-    .await;
-    let err = format!("{:#}", migration.expect_err("partitioning an existing table must not be planned"));
-    assert!(err.contains("table public.events: its partition key changes (none -> RANGE (at))"), "{err}");
+async fn changing_a_partition_key_is_a_rebuild_and_retyping_its_column_an_error() {
+    for (label, current, desired) in [
+        (
+            "partition_key_change",
+            "CREATE TABLE events (id int, at date, kind text) PARTITION BY RANGE (at);",
+            "CREATE TABLE events (id int, at date, kind text) PARTITION BY LIST (kind);",
+        ),
+        (
+            "partitioning_added",
+            "CREATE TABLE events (id int, at date);",
+            "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);",
+        ),
+    ] {
+        let (_db, migration) = plan(label, current, desired).await;
+        let migration = migration.expect("a partition key change is planned");
+        let ids: Vec<&str> = migration.up.hazards().map(|(_, h)| h.id.as_str()).collect();
+        assert_eq!(ids, ["table-rebuild"], "{label}");
+    }
     // The key reads the same, but PostgreSQL cannot retype the column it names.
     let (_db, migration) = plan(
         "partition_key_column_retyped",
