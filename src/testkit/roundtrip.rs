@@ -203,6 +203,10 @@ pub async fn run_parts_keeping_rows(
 /// The count and an md5 of the rows of each table (`schema.table` or `table`; its rows as text, in their
 /// text's order), one line a table: equal lines mean every row is there with the same values.
 pub async fn rows_of(url: &str, tables: &[&str]) -> Result<Vec<String>> {
+    // No table to read: no connection either (the stages run on SQLite URLs too).
+    if tables.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut conn = connect::connect(url).await?;
     let mut lines = Vec::with_capacity(tables.len());
     for table in tables {
