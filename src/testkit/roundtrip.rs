@@ -176,28 +176,7 @@ pub async fn run_parts_keeping_rows(
     tables: &[&str],
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
-    let target = server.fresh_database(label).await?;
-    let reference = server.fresh_database(&format!("{label}_ref")).await?;
-    let mut outcome = Outcome::default();
-    let result = async {
-        load_sql(&target.url, current).await.context("loading current")?;
-        let expected_down = fingerprint(&target.url).await?;
-        load_sql(&reference.url, desired).await.context("loading desired into the reference database")?;
-        let expected_up = fingerprint(&reference.url).await?;
-        let dir = tempfile::tempdir()?;
-        let mut settings = file_settings(&target.url, dir.path())?;
-        configure(&mut settings);
-        std::fs::write(settings.schema_dir.join("schema.sql"), desired)?;
-        let stages = Expected { up: &expected_up, down: &expected_down, rows: tables };
-        generated_stages_with(&settings, stages, &mut outcome).await
-    }
-    .await;
-    let _ = server.drop_database(&target.name).await;
-    let _ = server.drop_database(&reference.name).await;
-    if let Err(e) = result {
-        outcome.failure = Some(format!("{e:#}"));
-    }
-    Ok(outcome)
+    generated_with(server, label, Sides { current, desired, declared: desired, rows: tables }, configure).await
 }
 
 /// The count and an md5 of the rows of each table (`schema.table` or `table`; its rows as text, in their
@@ -513,6 +492,16 @@ pub async fn run_generated(
     declared: &str,
     configure: impl Fn(&mut Settings),
 ) -> Result<Outcome> {
+    generated_with(server, label, Sides { current, desired, declared, rows: &[] }, configure).await
+}
+
+/// [`run_generated`], and the rows of `sides.rows` read after up and after down as before.
+async fn generated_with(
+    server: &PgServer,
+    label: &str,
+    Sides { current, desired, declared, rows }: Sides<'_>,
+    configure: impl Fn(&mut Settings),
+) -> Result<Outcome> {
     let target = server.fresh_database(label).await?;
     let reference = server.fresh_database(&format!("{label}_ref")).await?;
     let mut outcome = Outcome::default();
@@ -525,7 +514,8 @@ pub async fn run_generated(
         let mut settings = file_settings(&target.url, dir.path())?;
         configure(&mut settings);
         std::fs::write(settings.schema_dir.join("schema.sql"), declared)?;
-        generated_stages(&settings, &expected_up, &expected_down, &mut outcome).await
+        let stages = Expected { up: &expected_up, down: &expected_down, rows };
+        generated_stages_with(&settings, stages, &mut outcome).await
     }
     .await;
     let _ = server.drop_database(&target.name).await;
