@@ -27,7 +27,8 @@
 
 use schema::dialect::Kind;
 use schema::dialect::postgres::introspect::QUERY_COUNT;
-use schema::pipeline::{self, Settings};
+use schema::pipeline;
+use schema::settings::Settings;
 use schema::testkit::{PgServer, generate, pg_server};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

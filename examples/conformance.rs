@@ -179,7 +179,7 @@ async fn run(
                         // Owners are compared only when managed; sqldef's cases that set them manage them.
                         let owners =
                             [&case.current, &case.desired].iter().any(|sql| sql.to_uppercase().contains("OWNER TO"));
-                        let configure = |settings: &mut schema::pipeline::Settings| {
+                        let configure = |settings: &mut schema::settings::Settings| {
                             if category == Category::OptionRan {
                                 settings.privilege_roles = roles.clone();
                                 settings.manage_owners = owners;

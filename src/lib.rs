@@ -2,7 +2,6 @@
 //! one dialect-free model; the difference is planned in dependency order and written as up/down migrations.
 
 pub mod cli;
-pub mod config;
 pub mod declared;
 pub mod dialect;
 pub mod diff;
@@ -13,5 +12,6 @@ pub mod pipeline;
 pub mod plan;
 pub mod runner;
 pub mod safety;
+pub mod settings;
 pub mod testkit;
 pub mod verify;

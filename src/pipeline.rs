@@ -1,84 +1,14 @@
 //! The main job, independent of the command line: declared files and a live database in, the up and
 //! down plans out. Commands and tests both go through here.
 
-use crate::config::Config;
 use crate::declared;
 use crate::dialect::{self, Kind};
 use crate::diff::{self, RenameHints};
 use crate::model::{Catalog, QualifiedName, UnmanagedObject};
 use crate::plan::{self, Plan};
+use crate::settings::Settings;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
-
-/// Settings after merging flags, environment and diff.toml.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    pub url: Option<String>,
-    pub dev_url: Option<String>,
-    pub schema_dir: PathBuf,
-    pub out_dir: PathBuf,
-    pub schemas: Vec<String>,
-    pub ignore: Vec<glob::Pattern>,
-    pub renames: RenameHints,
-    /// `schema migrate`: tracking table, timeouts, lock wait, retries.
-    pub migrate: crate::runner::Options,
-    /// `[hazards]` in diff.toml, with `--allow-hazard` applied by the commands that take it.
-    pub hazards: crate::safety::policy::Policy,
-    /// `[privileges] roles`: grantees managed even when the declared files grant them nothing.
-    pub privilege_roles: Vec<String>,
-    /// `[ownership] manage`: owners are compared.
-    pub manage_owners: bool,
-}
-
-impl Settings {
-    pub fn url(&self) -> Result<&str> {
-        self.url.as_deref().context("no database URL: pass --url, set DATABASE_URL, or set `url` in diff.toml")
-    }
-
-    /// Builds settings from a parsed diff.toml (paths relative to `base`).
-    pub fn from_config(config: &Config, base: &std::path::Path) -> Result<Settings> {
-        let ignore = config
-            .ignore
-            .iter()
-            .map(|p| glob::Pattern::new(p).with_context(|| format!("invalid ignore pattern {p:?} in diff.toml")))
-            .collect::<Result<Vec<_>>>()?;
-        let mut renames = RenameHints::default();
-        for r in &config.rename.table {
-            renames.tables.push((parse_name(&r.from), parse_name(&r.to)));
-        }
-        for r in &config.rename.column {
-            renames.columns.push((parse_name(&r.table), r.from.clone(), r.to.clone()));
-        }
-        renames.conversions = config.conversions().map_err(anyhow::Error::msg)?;
-        Ok(Settings {
-            url: config.url.clone(),
-            dev_url: config.dev_url.clone(),
-            schema_dir: base.join(config.schema_dir.clone().unwrap_or_else(|| "schema".into())),
-            out_dir: base.join(config.out_dir.clone().unwrap_or_else(|| "generated".into())),
-            schemas: config.schemas.clone(),
-            ignore,
-            renames,
-            migrate: crate::runner::Options::from_config(&config.migrate)?,
-            hazards: crate::safety::policy::Policy {
-                rewrite: crate::safety::rewrite::Options {
-                    backfills: config.backfills().map_err(anyhow::Error::msg)?,
-                    ..config.hazards.0.rewrite.clone()
-                },
-                ..config.hazards.0.clone()
-            },
-            privilege_roles: config.privileges.roles.clone(),
-            manage_owners: config.ownership.manage,
-        })
-    }
-}
-
-/// `schema.name`, or `name` in `public`. Names are exact (no case folding).
-pub fn parse_name(text: &str) -> QualifiedName {
-    match text.split_once('.') {
-        Some((schema, name)) => QualifiedName::new(schema, name),
-        None => QualifiedName::new("public", text),
-    }
-}
 
 /// Both directions of a migration.
 #[derive(Debug, Clone)]

@@ -3,7 +3,8 @@
 //! gives the declared schema. (The SQLite example at the repository root: `tests/sqlite_example.rs`.)
 
 use schema::migrations;
-use schema::pipeline::{self, Settings};
+use schema::pipeline;
+use schema::settings::Settings;
 use schema::testkit::{pg_server, roundtrip};
 use std::path::Path;
 

@@ -460,10 +460,10 @@ async fn renaming_a_partitioned_table_keeps_its_partitions_attached() {
     let desired = "CREATE TABLE happenings (id int, at date NOT NULL) PARTITION BY RANGE (at);
                    CREATE TABLE events_2024 PARTITION OF happenings FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');";
     let outcome = roundtrip::run_with(server, "rename_partitioned", current, desired, |settings| {
-        settings
-            .renames
-            .tables
-            .push((pipeline::parse_name("public.events"), pipeline::parse_name("public.happenings")));
+        settings.renames.tables.push((
+            schema::model::QualifiedName::parse("public.events"),
+            schema::model::QualifiedName::parse("public.happenings"),
+        ));
     })
     .await
     .expect("round trip setup");

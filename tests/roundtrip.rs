@@ -352,8 +352,8 @@ async fn renames_from_config_and_annotations_keep_rows() {
                      title text -- schema:renamed-from summary
                    );";
     let outcome = roundtrip::run_with(server, "renames", current, desired, |settings| {
-        let people = schema::pipeline::parse_name("public.people");
-        let persons = schema::pipeline::parse_name("public.persons");
+        let people = schema::model::QualifiedName::parse("public.people");
+        let persons = schema::model::QualifiedName::parse("public.persons");
         settings.renames.tables.push((people, persons.clone()));
         settings.renames.columns.push((persons, "name".into(), "full_name".into()));
     })
@@ -579,7 +579,7 @@ async fn type_change_without_a_cast_is_refused_naming_the_column_the_types_and_b
 
     let mut settings = settings;
     settings.renames.conversions.push(schema::diff::ColumnConversion {
-        table: schema::pipeline::parse_name("events"),
+        table: schema::model::QualifiedName::parse("events"),
         column: "strated".into(),
         using: Some("to_timestamp(strated)".into()),
         down_using: None,
@@ -694,7 +694,7 @@ async fn declared_conversions_convert_rows_up_and_back_down() {
          );",
     )
     .expect("write");
-    let config = schema::config::Config::parse(
+    let config = schema::settings::Config::parse(
         &dir.path().join("diff.toml"),
         &format!(
             "url = '{}'\nschema_dir = '.'\n[[conversion]]\ntable = 'public.events'\ncolumn = 'ended'\n\
@@ -703,7 +703,7 @@ async fn declared_conversions_convert_rows_up_and_back_down() {
         ),
     )
     .expect("diff.toml");
-    let mut settings = schema::pipeline::Settings::from_config(&config, dir.path()).expect("settings");
+    let mut settings = schema::settings::Settings::from_config(&config, dir.path()).expect("settings");
     settings.hazards.rewrite.phased = true;
     let migration = schema::pipeline::migration(&settings).await.expect("plan");
     let up: Vec<String> = migration.up.statements().map(String::from).collect();
@@ -813,7 +813,7 @@ async fn a_conversion_declared_for_sqlite_is_an_error() {
         "CREATE TABLE t (id INTEGER PRIMARY KEY,\n  -- schema:using n * 2\n  n TEXT\n);",
     )
     .expect("write");
-    let settings = schema::pipeline::Settings { url: Some(url), schema_dir, ..Default::default() };
+    let settings = schema::settings::Settings { url: Some(url), schema_dir, ..Default::default() };
     let error = roundtrip::planning_error(&settings, "a conversion with SQLite").await;
     assert!(error.contains("conversions are used with PostgreSQL only"), "{error}");
 }

@@ -235,7 +235,7 @@ async fn sqlite_rebuilds_are_table_rebuild_hazards_except_for_new_tables() {
         "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER); CREATE TABLE n (id INTEGER PRIMARY KEY);",
     )
     .unwrap();
-    let settings = pipeline::Settings { url: Some(url), schema_dir, ..Default::default() };
+    let settings = schema::settings::Settings { url: Some(url), schema_dir, ..Default::default() };
     let migration = pipeline::migration(&settings).await.unwrap();
     let ids: Vec<&str> = migration.up.hazards().map(|(_, h)| h.id.as_str()).collect();
     assert_eq!(ids, ["data-loss-column", "table-rebuild"], "{:#?}", migration.up.steps);

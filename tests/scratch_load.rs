@@ -4,7 +4,8 @@
 
 use schema::diff::{self, RenameHints};
 use schema::model::Catalog;
-use schema::pipeline::{self, Settings};
+use schema::pipeline;
+use schema::settings::Settings;
 use schema::testkit::{generate, pg_server, roundtrip};
 use std::fmt::Write;
 

@@ -3,7 +3,8 @@
 //! empty database, and the README's first command works on a fresh copy with no server.
 
 use schema::migrations;
-use schema::pipeline::{self, Settings};
+use schema::pipeline;
+use schema::settings::Settings;
 use std::path::{Path, PathBuf};
 
 fn root() -> &'static Path {

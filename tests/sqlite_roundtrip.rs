@@ -4,7 +4,8 @@
 //! compared with a fingerprint written for these tests from `sqlite_schema` and the pragmas, not with
 //! the tool's model.
 
-use schema::pipeline::{self, Settings};
+use schema::pipeline;
+use schema::settings::Settings;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 use std::path::Path;
@@ -308,7 +309,7 @@ async fn rename_hints_without_a_schema_rename_in_place() {
     let schema_dir = dir.path().join("schema");
     std::fs::create_dir(&schema_dir).unwrap();
     std::fs::write(schema_dir.join("schema.sql"), "CREATE TABLE issues (id INTEGER PRIMARY KEY, title TEXT);").unwrap();
-    let config: schema::config::Config = toml::from_str(
+    let config: schema::settings::Config = toml::from_str(
         "[[rename.table]]\nfrom = \"tickets\"\nto = \"issues\"\n\n[[rename.column]]\ntable = \"issues\"\nfrom = \"summary\"\nto = \"title\"\n",
     )
     .unwrap();

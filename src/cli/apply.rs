@@ -3,7 +3,8 @@
 //! `--allow-destructive` is given.
 
 use crate::dialect;
-use crate::pipeline::{self, Settings};
+use crate::pipeline;
+use crate::settings::Settings;
 use anyhow::{Result, bail};
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};

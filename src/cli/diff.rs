@@ -4,7 +4,8 @@
 
 use super::Format;
 use crate::dialect::Kind;
-use crate::pipeline::{self, Settings, Source};
+use crate::pipeline::{self, Source};
+use crate::settings::Settings;
 use anyhow::{Context, Result};
 use clap::Args;
 

@@ -4,7 +4,8 @@
 use super::Format;
 use crate::dialect::Kind;
 use crate::drift;
-use crate::pipeline::{self, Settings};
+use crate::pipeline;
+use crate::settings::Settings;
 use anyhow::Result;
 use clap::Args;
 

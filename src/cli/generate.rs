@@ -4,7 +4,8 @@
 
 use crate::diff::slugify;
 use crate::migrations;
-use crate::pipeline::{self, Settings};
+use crate::pipeline;
+use crate::settings::Settings;
 use anyhow::Result;
 use clap::Args;
 

@@ -1,6 +1,7 @@
 //! `schema inspect`: print DDL for the live database, to start schema files from an existing database.
 
-use crate::pipeline::{self, Settings};
+use crate::pipeline;
+use crate::settings::Settings;
 use anyhow::Result;
 
 pub async fn run(settings: &Settings) -> Result<i32> {

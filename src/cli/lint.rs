@@ -3,8 +3,8 @@
 
 use super::Format;
 use crate::dialect::Kind;
-use crate::pipeline::Settings;
 use crate::safety::{lint, policy::Level};
+use crate::settings::Settings;
 use anyhow::{Result, bail};
 use clap::Args;
 use std::path::PathBuf;

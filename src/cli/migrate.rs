@@ -2,8 +2,8 @@
 
 use crate::dialect::Kind;
 use crate::migrations;
-use crate::pipeline::Settings;
 use crate::runner::{self, DownTarget, State, UpTarget};
+use crate::settings::Settings;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 

@@ -1,8 +1,9 @@
 //! Command-line definitions and settings resolution: what was typed (flags) is merged once with the
 //! environment and diff.toml into [`Settings`]; commands only see the result.
 
-use crate::config::Config;
-use crate::pipeline::{self, Settings};
+use crate::pipeline;
+use crate::settings::Config;
+use crate::settings::Settings;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};

@@ -2,8 +2,9 @@
 //! its online rewrites and phases, part by part (`--plain` for the one-step plan).
 
 use super::Format;
-use crate::pipeline::{self, Settings};
+use crate::pipeline;
 use crate::safety::rewrite;
+use crate::settings::Settings;
 use anyhow::Result;
 use clap::Args;
 

@@ -25,6 +25,15 @@ impl QualifiedName {
     pub fn new(schema: impl Into<Name>, name: impl Into<Name>) -> Self {
         QualifiedName { schema: schema.into(), name: name.into() }
     }
+
+    /// `schema.name`, or `name` in `public`, as settings and hints write them. Names are exact (no case
+    /// folding, no quotes).
+    pub fn parse(text: &str) -> QualifiedName {
+        match text.split_once('.') {
+            Some((schema, name)) => QualifiedName::new(schema, name),
+            None => QualifiedName::new("public", text),
+        }
+    }
 }
 
 impl fmt::Display for QualifiedName {

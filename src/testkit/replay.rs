@@ -12,7 +12,8 @@
 use super::roundtrip;
 use super::{PgServer, TestDatabase};
 use crate::dialect::postgres::connect;
-use crate::pipeline::{self, Settings};
+use crate::pipeline;
+use crate::settings::Settings;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 

@@ -94,11 +94,11 @@ pub struct HazardsConfig(pub crate::safety::policy::Policy);
 impl TryFrom<toml::Table> for HazardsConfig {
     type Error = String;
     fn try_from(table: toml::Table) -> Result<Self, Self::Error> {
-        crate::safety::policy::parse_table(&table).map(HazardsConfig)
+        super::hazards::parse_table(&table).map(HazardsConfig)
     }
 }
 
-/// `[migrate]` as written; validated into [`crate::runner::Options`]. Durations are strings with a unit:
+/// `[migrate]` as written; validated into [`crate::runner::Options`] by [`super::migrate::options`]. Durations are strings with a unit:
 /// `"500ms"`, `"5s"`, `"2min"`, `"1h"`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -156,7 +156,7 @@ impl Config {
     pub fn backfills(&self) -> Result<Vec<crate::safety::rewrite::BackfillValue>, String> {
         let mut out: Vec<crate::safety::rewrite::BackfillValue> = Vec::new();
         for entry in &self.backfill {
-            let table = crate::pipeline::parse_name(entry.table.trim());
+            let table = crate::model::QualifiedName::parse(entry.table.trim());
             let what = format!("[[backfill]] {}.{}", table, entry.column);
             if table.name.is_empty() || entry.column.is_empty() {
                 return Err(format!("{what}: `table` and `column` must name the new column"));
@@ -185,7 +185,7 @@ impl Config {
     pub fn conversions(&self) -> Result<Vec<crate::diff::ColumnConversion>, String> {
         let mut out: Vec<crate::diff::ColumnConversion> = Vec::new();
         for entry in &self.conversion {
-            let table = crate::pipeline::parse_name(entry.table.trim());
+            let table = crate::model::QualifiedName::parse(entry.table.trim());
             let what = format!("[[conversion]] {}.{}", table, entry.column);
             if table.name.is_empty() || entry.column.is_empty() {
                 return Err(format!("{what}: `table` and `column` must name the column"));
