@@ -153,7 +153,7 @@ pub async fn live_catalog(url: &str, settings: &Settings) -> Result<Catalog> {
 fn filter_read(catalog: &mut Catalog, kind: Kind, settings: &Settings) {
     apply_ignore(catalog, settings);
     // The runner's tracking table belongs to `schema migrate`, never to the declared schema.
-    let tracking = settings.migrate.tracking_table(kind);
+    let tracking = kind.tracking_table(&settings.migrate);
     catalog.retain_names(|name| *name != tracking);
     // The helper objects of expand/contract belong to the migrations that create and drop them.
     crate::safety::rewrite::retain_declared(catalog);

@@ -84,11 +84,11 @@ pub async fn run(settings: &Settings, args: &MigrateArgs) -> Result<i32> {
     let (local, sum) = runner::local(dir)?;
     match Kind::from_url(url)? {
         Kind::Postgres => {
-            let mut db = runner::postgres::PgDatabase::connect(url, &settings.migrate).await?;
+            let mut db = crate::dialect::postgres::runner::PgDatabase::connect(url, &settings.migrate).await?;
             dispatch(&mut db, settings, args, &local, &sum).await
         }
         Kind::Sqlite => {
-            let mut db = runner::sqlite::SqliteDatabase::connect(url, &settings.migrate).await?;
+            let mut db = crate::dialect::sqlite::runner::SqliteDatabase::connect(url, &settings.migrate).await?;
             dispatch(&mut db, settings, args, &local, &sum).await
         }
     }
@@ -133,7 +133,7 @@ async fn status(
     sum: &[migrations::SumProblem],
 ) -> Result<i32> {
     let status = runner::status(db, local, sum).await.context("cannot read the migration status")?;
-    let table = settings.migrate.tracking_table(db.kind());
+    let table = db.tracking_table(&settings.migrate);
     let mut text = format!("migrations in {}, tracking table {table}:\n", settings.out_dir.display());
     if status.rows.is_empty() {
         text.push_str("  (none)\n");

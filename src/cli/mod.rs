@@ -291,11 +291,11 @@ async fn unapplied(settings: &Settings) -> Result<Unapplied> {
     let url = settings.url()?;
     let status = match crate::dialect::Kind::from_url(url)? {
         crate::dialect::Kind::Postgres => {
-            let mut db = crate::runner::postgres::PgDatabase::connect(url, &settings.migrate).await?;
+            let mut db = crate::dialect::postgres::runner::PgDatabase::connect(url, &settings.migrate).await?;
             crate::runner::status(&mut db, &local, &[]).await?
         }
         crate::dialect::Kind::Sqlite => {
-            let mut db = crate::runner::sqlite::SqliteDatabase::connect(url, &settings.migrate).await?;
+            let mut db = crate::dialect::sqlite::runner::SqliteDatabase::connect(url, &settings.migrate).await?;
             crate::runner::status(&mut db, &local, &[]).await?
         }
     };

@@ -39,6 +39,15 @@ impl Kind {
         }
     }
 
+    /// The migration runner's tracking table as this database's introspection names it (SQLite has one
+    /// schema, `main`).
+    pub fn tracking_table(self, options: &crate::runner::Options) -> crate::model::QualifiedName {
+        match self {
+            Kind::Postgres => options.table.clone(),
+            Kind::Sqlite => crate::model::QualifiedName::new(sqlite::SCHEMA, options.table.name.clone()),
+        }
+    }
+
     pub fn renderer(self) -> Box<dyn SqlRenderer> {
         match self {
             Kind::Postgres => Box::new(postgres::render::PostgresRenderer),

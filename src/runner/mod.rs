@@ -1,6 +1,6 @@
 //! The migration runner: applies and reverts the migrations of the generated directory and keeps the
 //! tracking table. The algorithm is generic and lives here; each database implements the few primitives
-//! of [`Database`] (`postgres.rs`).
+//! of [`Database`] (`dialect::postgres::runner`, `dialect::sqlite::runner`).
 //!
 //! `up`: take the lock (bounded wait) → create the tracking table if needed → refuse if a migration is
 //! dirty, an applied file changed or went missing, or a pending version is older than the latest applied
@@ -15,11 +15,7 @@
 //! transactional and whose runner holds one transaction for the whole run (SQLite) runs such a file
 //! like any other ([`Database::always_transactional`]).
 
-pub mod postgres;
-pub mod sqlite;
-
 use crate::declared::{RawStatement, SourceLocation};
-use crate::dialect::Kind;
 use crate::migrations::{self, Direction, LocalMigration, Script, SumProblem};
 use crate::model::QualifiedName;
 use std::io::Write;
@@ -55,14 +51,6 @@ impl Default for Options {
 }
 
 impl Options {
-    /// The tracking table as the dialect's introspection names it (SQLite has one schema, `main`).
-    pub fn tracking_table(&self, kind: Kind) -> QualifiedName {
-        match kind {
-            Kind::Postgres => self.table.clone(),
-            Kind::Sqlite => sqlite::tracking_table(self),
-        }
-    }
-
     fn backoff(&self, attempt: u32) -> Duration {
         self.backoff.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(10))
     }
@@ -110,8 +98,12 @@ impl std::fmt::Display for DbError {
 // The runner runs on one thread, so the futures need no `Send` bound.
 #[allow(async_fn_in_trait)]
 pub trait Database {
-    /// The dialect, for splitting migration files into statements.
-    fn kind(&self) -> Kind;
+    /// The SQL dialect, for splitting migration files into statements.
+    fn statement_dialect(&self) -> Box<dyn sqlparser::dialect::Dialect>;
+    /// The tracking table as the database's introspection names it (SQLite has one schema, `main`).
+    fn tracking_table(&self, options: &Options) -> QualifiedName {
+        options.table.clone()
+    }
     /// Whether every migration runs in a transaction, `-- schema:no-transaction` or not: true where the
     /// runner's lock is itself a transaction, so that statements cannot commit on their own (SQLite).
     fn always_transactional(&self) -> bool {
@@ -364,7 +356,7 @@ pub async fn up<D: Database>(
     // Split every file before taking the lock: a file that does not even tokenize stops the run here.
     let mut split = Vec::new();
     for m in local {
-        split.push(statements(db.kind(), db.always_transactional(), &m.up, &mut problems)?);
+        split.push(statements(db.statement_dialect().as_ref(), db.always_transactional(), &m.up, &mut problems)?);
     }
     with_lock(db, options, out, async |db, out| {
         let applied = db.applied().await.map_err(self::db("cannot read the tracking table"))?;
@@ -415,7 +407,9 @@ pub async fn down<D: Database>(
     let mut split = Vec::new();
     for m in local {
         split.push(match &m.down {
-            Some(script) => Some(statements(db.kind(), db.always_transactional(), script, &mut problems)?),
+            Some(script) => {
+                Some(statements(db.statement_dialect().as_ref(), db.always_transactional(), script, &mut problems)?)
+            }
             None => None,
         });
     }
@@ -508,7 +502,7 @@ async fn with_lock<D: Database, T>(
         if started.elapsed() >= options.lock_wait {
             let holder = db.lock_holder().await.ok().flatten();
             return Err(RunnerError::LockTimeout {
-                table: options.tracking_table(db.kind()).to_string(),
+                table: db.tracking_table(options).to_string(),
                 waited: options.lock_wait,
                 holder,
             });
@@ -522,7 +516,7 @@ async fn with_lock<D: Database, T>(
     let result = match db.ensure_table().await {
         Ok(()) => body(db, out).await,
         Err(error) => {
-            let table = options.tracking_table(db.kind());
+            let table = db.tracking_table(options);
             Err(RunnerError::Db { context: format!("cannot create the tracking table {table}"), error })
         }
     };
@@ -542,13 +536,12 @@ fn transactional<D: Database>(db: &D, script: &Script) -> bool {
 /// A file's statements; transaction control in a transactional file is recorded as a problem.
 /// `always_transactional`: [`Database::always_transactional`].
 fn statements(
-    kind: Kind,
+    dialect: &dyn sqlparser::dialect::Dialect,
     always_transactional: bool,
     script: &Script,
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<RawStatement>, RunnerError> {
-    let dialect = kind.sql_dialect();
-    let statements = crate::declared::split_statements(&script.path, &script.text, dialect.as_ref())
+    let statements = crate::declared::split_statements(&script.path, &script.text, dialect)
         .map_err(|e| RunnerError::Failed(format!("cannot split {} into statements: {e}", script.path.display())))?;
     if script.transactional || always_transactional {
         for statement in &statements {
@@ -736,7 +729,7 @@ async fn run_outside_transaction<D: Database>(
                 Ok(()) => format!(
                     "{id} is marked dirty in the tracking table {}, and `schema migrate` refuses to run until you finish \
                      or undo the migration by hand and run `schema migrate resolve {} --applied` or `--rolled-back`",
-                    options.tracking_table(db.kind()),
+                    db.tracking_table(options),
                     m.version
                 ),
                 Err(e) => format!("the dirty marker could not be updated ({e}); it still says where the run got to"),
@@ -834,7 +827,7 @@ mod tests {
             checksum: String::new(),
             transactional: true,
         };
-        let found = statements(Kind::Postgres, false, &script, &mut Vec::new()).unwrap();
+        let found = statements(&sqlparser::dialect::PostgreSqlDialect {}, false, &script, &mut Vec::new()).unwrap();
         let sql: Vec<&str> = found.iter().map(|s| s.sql.as_str()).collect();
         assert_eq!(sql, ["SELECT 1", "DROP INDEX x -- the end"]);
     }
@@ -849,7 +842,7 @@ mod tests {
             checksum: String::new(),
             transactional: false,
         };
-        let found = statements(Kind::Postgres, false, &script, &mut Vec::new()).unwrap();
+        let found = statements(&sqlparser::dialect::PostgreSqlDialect {}, false, &script, &mut Vec::new()).unwrap();
         assert_eq!(
             guard_of(&found, 2).map(|s| s.sql.as_str()),
             Some("DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"i\"")

@@ -409,11 +409,11 @@ pub async fn run_migrations(settings: &Settings, up: bool) -> Result<()> {
     let url = settings.url()?;
     match crate::dialect::Kind::from_url(url)? {
         crate::dialect::Kind::Postgres => {
-            let mut db = crate::runner::postgres::PgDatabase::connect(url, &settings.migrate).await?;
+            let mut db = crate::dialect::postgres::runner::PgDatabase::connect(url, &settings.migrate).await?;
             run_migrations_on(&mut db, settings, up).await
         }
         crate::dialect::Kind::Sqlite => {
-            let mut db = crate::runner::sqlite::SqliteDatabase::connect(url, &settings.migrate).await?;
+            let mut db = crate::dialect::sqlite::runner::SqliteDatabase::connect(url, &settings.migrate).await?;
             run_migrations_on(&mut db, settings, up).await
         }
     }

@@ -10,6 +10,7 @@ mod introspect_program;
 pub mod online;
 pub mod render;
 pub mod render_types;
+pub mod runner;
 pub mod scratch;
 pub mod stats;
 pub mod verify;

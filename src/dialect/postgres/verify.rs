@@ -7,8 +7,8 @@
 use super::connect::{self, redact};
 use super::introspect;
 use super::render::ident;
+use crate::dialect::postgres::runner::PgDatabase;
 use crate::model::Catalog;
-use crate::runner::postgres::PgDatabase;
 use crate::verify::{Rejected, Scratch};
 use anyhow::Context;
 use sqlx::postgres::PgConnection;

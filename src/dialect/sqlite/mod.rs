@@ -9,6 +9,7 @@ pub mod connect;
 pub mod introspect;
 mod normalize;
 pub mod render;
+pub mod runner;
 pub mod scratch;
 pub mod verify;
 

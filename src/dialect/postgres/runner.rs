@@ -2,10 +2,9 @@
 //! the connection ends, so a killed runner never leaves it behind), the tracking table, and plain
 //! `BEGIN`/`COMMIT` on one connection (PostgreSQL's DDL is transactional).
 
-use super::{Applied, Database, DbError, Options};
-use crate::dialect::Kind;
 use crate::dialect::postgres::connect;
 use crate::dialect::postgres::render::{ident, literal, qualified};
+use crate::runner::{Applied, Database, DbError, Options};
 use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition};
 use sqlx::{AssertSqlSafe, Row};
 
@@ -71,8 +70,8 @@ fn error(e: &sqlx::Error) -> DbError {
 }
 
 impl Database for PgDatabase {
-    fn kind(&self) -> Kind {
-        Kind::Postgres
+    fn statement_dialect(&self) -> Box<dyn sqlparser::dialect::Dialect> {
+        Box::new(super::sql_dialect())
     }
 
     async fn try_lock(&mut self) -> Result<bool, DbError> {

@@ -7,9 +7,8 @@
 //! transaction, so `-- schema:no-transaction` changes nothing here: such a file runs in its savepoint
 //! too (and, like any other, may not contain BEGIN or COMMIT).
 
-use super::{Applied, Database, DbError, Options};
-use crate::dialect::Kind;
 use crate::dialect::sqlite::{self, connect, render::ident};
+use crate::runner::{Applied, Database, DbError, Options};
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -60,8 +59,12 @@ fn is_busy(e: &sqlx::Error) -> bool {
 }
 
 impl Database for SqliteDatabase {
-    fn kind(&self) -> Kind {
-        Kind::Sqlite
+    fn statement_dialect(&self) -> Box<dyn sqlparser::dialect::Dialect> {
+        Box::new(super::sql_dialect())
+    }
+
+    fn tracking_table(&self, options: &Options) -> crate::model::QualifiedName {
+        crate::model::QualifiedName::new(sqlite::SCHEMA, options.table.name.clone())
     }
 
     fn always_transactional(&self) -> bool {
@@ -202,9 +205,4 @@ impl Database for SqliteDatabase {
         let sql = format!("DELETE FROM {} WHERE version = $1", self.table);
         sqlx::query(AssertSqlSafe(sql)).bind(version).execute(&mut self.conn).await.map(drop).map_err(|e| error(&e))
     }
-}
-
-/// The tracking table's name as SQLite's introspection reports it.
-pub fn tracking_table(options: &Options) -> crate::model::QualifiedName {
-    crate::model::QualifiedName::new(sqlite::SCHEMA, options.table.name.clone())
 }
