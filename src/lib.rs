@@ -13,5 +13,6 @@ pub mod plan;
 pub mod runner;
 pub mod safety;
 pub mod settings;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod verify;

@@ -2,113 +2,15 @@
 //! names and contents of `generate`, `plan` output formats and exit codes, the `inspect` bootstrap round
 //! trip, `--config` / `DATABASE_URL` / `--url` precedence, and unmanaged objects.
 
+use crate::support::{Project, Run, fresh, list_files, schema_in, scratch_databases_of};
 use schema::testkit::roundtrip::{fingerprint, load_sql};
-use schema::testkit::{TestDatabase, pg_server};
 use sqlx::Connection;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn expect_code(&self, code: i32, what: &str) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "{what}: expected exit code {code}\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-/// Runs `schema` in `cwd` with `DATABASE_URL` removed from its environment, plus `envs`.
-fn schema_in(cwd: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_schema"));
-    command.current_dir(cwd).env_remove("DATABASE_URL").args(args);
-    for (key, value) in envs {
-        command.env(key, value);
-    }
-    let output = command.output().expect("run the schema binary");
-    Run {
-        code: output.status.code().expect("schema exited normally, not by a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// A project directory: a temporary directory with `schema/` holding the given files.
-struct Project {
-    dir: tempfile::TempDir,
-}
-
-impl Project {
-    fn new(files: &[(&str, &str)]) -> Project {
-        let project = Project { dir: tempfile::tempdir().expect("temporary directory") };
-        project.write_schema(files);
-        project
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn schema_dir(&self) -> PathBuf {
-        self.path().join("schema")
-    }
-
-    fn out_dir(&self) -> PathBuf {
-        self.path().join("out")
-    }
-
-    /// Replaces the schema directory's contents with `files`.
-    fn write_schema(&self, files: &[(&str, &str)]) {
-        let dir = self.schema_dir();
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).expect("clear schema dir");
-        }
-        std::fs::create_dir_all(&dir).expect("create schema dir");
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).expect("write schema file");
-        }
-    }
-
-    /// Runs `schema <args> --url <db> --schema-dir schema --out-dir out`.
-    fn run(&self, db: &TestDatabase, args: &[&str]) -> Run {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--url", &db.url, "--schema-dir", "schema", "--out-dir", "out"]);
-        schema_in(self.path(), &all, &[])
-    }
-
-    /// Migration file names in the out dir, sorted (empty if it does not exist); the integrity file
-    /// `schema.sum` that `generate` keeps beside them is left out.
-    fn out_files(&self) -> Vec<String> {
-        list_files(&self.out_dir()).into_iter().filter(|f| f != schema::migrations::SUM_FILE).collect()
-    }
-}
-
-fn list_files(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> =
-        entries.map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned()).collect();
-    names.sort();
-    names
-}
-
-async fn fresh(label: &str, sql: &str) -> TestDatabase {
-    let server = pg_server().await.expect("PostgreSQL for tests");
-    let db = server.fresh_database(label).await.expect("fresh database");
-    if !sql.is_empty() {
-        load_sql(&db.url, sql).await.expect("load the database's initial state");
-    }
-    db
+/// Migration file names in the project's out dir, sorted; the integrity file `schema.sum` that
+/// `generate` keeps beside them is left out.
+fn out_files(project: &Project) -> Vec<String> {
+    project.out_dir_files().into_iter().filter(|f| f != schema::migrations::SUM_FILE).collect()
 }
 
 /// The version of a migration file name `<14 digits>_<name>.<up|down>.sql`, checking its shape.
@@ -134,7 +36,7 @@ async fn generate_writes_a_named_pair_and_then_reports_no_changes() {
     let after = chrono::Utc::now();
     run.expect_code(0, "generate --name add_bio");
 
-    let files = project.out_files();
+    let files = out_files(&project);
     assert_eq!(files.len(), 2, "exactly one pair: {files:?}");
     let version = version_of(&files[0], "add_bio");
     assert_eq!(files, vec![format!("{version}_add_bio.down.sql"), format!("{version}_add_bio.up.sql")]);
@@ -163,7 +65,7 @@ async fn generate_writes_a_named_pair_and_then_reports_no_changes() {
     let again = project.run(&db, &["generate", "--name", "add_bio"]);
     again.expect_code(0, "second generate");
     assert_eq!(again.stdout.trim(), "no changes");
-    assert_eq!(project.out_files().len(), 2, "nothing new written: {:?}", project.out_files());
+    assert_eq!(out_files(&project).len(), 2, "nothing new written: {:?}", out_files(&project));
 }
 
 #[tokio::test]
@@ -171,13 +73,13 @@ async fn a_second_generate_in_the_same_second_gets_a_later_version() {
     let db = fresh("cli_generate_later", "").await;
     let project = Project::new(&[("a.sql", "CREATE TABLE a (id int);")]);
     project.run(&db, &["generate", "--name", "first"]).expect_code(0, "first generate");
-    let first = project.out_files();
+    let first = out_files(&project);
     assert_eq!(first.len(), 2, "{first:?}");
     let first_up = read(project.out_dir().join(&first[1]));
 
     project.write_schema(&[("a.sql", "CREATE TABLE a (id int);"), ("b.sql", "CREATE TABLE b (id int);")]);
     project.run(&db, &["generate", "--name", "second"]).expect_code(0, "second generate");
-    let files = project.out_files();
+    let files = out_files(&project);
     assert_eq!(files.len(), 4, "{files:?}");
     let v1 = version_of(&first[0], "first");
     let second: Vec<&String> = files.iter().filter(|f| f.contains("_second.")).collect();
@@ -192,7 +94,7 @@ async fn generate_without_name_derives_one_from_the_changes() {
     let db = fresh("cli_generate_unnamed", "").await;
     let project = Project::new(&[("w.sql", "CREATE TABLE widgets (id int);")]);
     project.run(&db, &["generate"]).expect_code(0, "generate");
-    let files = project.out_files();
+    let files = out_files(&project);
     assert_eq!(files.len(), 2, "{files:?}");
     let (_, name) = files[0].split_once('_').expect("version_name");
     assert!(name.starts_with("create_widgets"), "derived name: {}", files[0]);
@@ -230,7 +132,7 @@ async fn plan_prints_text_and_json_and_writes_nothing() {
 
     project.run(&db, &["plan", "--exit-code"]).expect_code(1, "plan --exit-code with changes");
 
-    assert!(project.out_files().is_empty(), "plan wrote {:?}", project.out_files());
+    assert!(out_files(&project).is_empty(), "plan wrote {:?}", out_files(&project));
     assert_eq!(list_files(project.path()), ["schema"], "plan wrote nothing in the project directory");
     assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "plan changed the database");
 
@@ -279,7 +181,7 @@ async fn inspect_output_round_trips_to_no_changes() {
     let generate = project.run(&db, &["generate"]);
     generate.expect_code(0, "generate against the inspected schema");
     assert_eq!(generate.stdout.trim(), "no changes");
-    assert!(project.out_files().is_empty(), "{:?}", project.out_files());
+    assert!(out_files(&project).is_empty(), "{:?}", out_files(&project));
 }
 
 #[tokio::test]
@@ -388,7 +290,7 @@ async fn unmanaged_objects_are_warned_about_and_left_alone() {
     for name in ["remote_sums", "accounts_keep", "accounts_stats"] {
         assert!(run.stderr.contains(name), "the warning lists {name}: {}", run.stderr);
     }
-    let files = project.out_files();
+    let files = out_files(&project);
     assert_eq!(files.len(), 2, "{files:?}");
     for file in &files {
         let text = read(project.out_dir().join(file));
@@ -426,7 +328,7 @@ async fn new_enum_value_used_in_the_same_migration_is_marked_no_transaction() {
         "CREATE TYPE mood AS ENUM ('a', 'b');\nCREATE TABLE p (id int, m mood DEFAULT 'b');",
     )]);
     project.run(&db, &["generate", "--name", "mood_b"]).expect_code(0, "generate");
-    let files = project.out_files();
+    let files = out_files(&project);
     assert_eq!(files.len(), 2, "{files:?}");
     let up_file = files.iter().find(|f| f.ends_with(".up.sql")).expect("up file");
     let up = read(project.out_dir().join(up_file));
@@ -437,39 +339,6 @@ async fn new_enum_value_used_in_the_same_migration_is_marked_no_transaction() {
     let plan = project.run(&db, &["plan"]);
     plan.expect_code(0, "plan after applying");
     assert_eq!(plan.stdout.trim(), "no changes");
-}
-
-/// Runs `schema` like [`Project::run`], and returns the run with the process id it had (scratch
-/// databases are named after it).
-fn run_with_pid(project: &Project, db: &TestDatabase, args: &[&str]) -> (Run, u32) {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--url", &db.url, "--schema-dir", "schema", "--out-dir", "out"]);
-    let child = Command::new(env!("CARGO_BIN_EXE_schema"))
-        .current_dir(project.path())
-        .env_remove("DATABASE_URL")
-        .args(&all)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run the schema binary");
-    let pid = child.id();
-    let output = child.wait_with_output().expect("schema finishes");
-    let run = Run {
-        code: output.status.code().expect("schema exited normally, not by a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    (run, pid)
-}
-
-/// The scratch databases a `schema` process left on the server.
-async fn scratch_databases_of(db: &TestDatabase, pid: u32) -> Vec<String> {
-    let mut conn = db.connect().await.expect("connect");
-    sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'schema%' AND datname LIKE $1")
-        .bind(format!("%\\_{pid}\\_%"))
-        .fetch_all(&mut conn)
-        .await
-        .expect("list databases")
 }
 
 #[tokio::test]
@@ -486,7 +355,7 @@ async fn generate_refuses_a_migration_whose_statement_fails_in_the_scratch_datab
     .expect("write diff.toml");
     let before = fingerprint(&db.url).await.expect("fingerprint");
 
-    let (run, pid) = run_with_pid(&project, &db, &["generate", "--phased", "--name", "tier"]);
+    let run = project.run(&db, &["generate", "--phased", "--name", "tier"]);
     run.expect_code(2, "generate with a backfill that cannot run");
     for needle in [
         "verification failed: ",
@@ -497,9 +366,9 @@ async fn generate_refuses_a_migration_whose_statement_fails_in_the_scratch_datab
     ] {
         assert!(run.stderr.contains(needle), "{needle:?} in:\n{}", run.stderr);
     }
-    assert!(project.out_files().is_empty(), "{:?}", project.out_files());
+    assert!(out_files(&project).is_empty(), "{:?}", out_files(&project));
     assert!(!project.out_dir().join(schema::migrations::SUM_FILE).exists(), "no integrity file either");
-    assert_eq!(scratch_databases_of(&db, pid).await, Vec::<String>::new(), "scratch databases left behind");
+    assert_eq!(scratch_databases_of(run.pid).await, Vec::<String>::new(), "scratch databases left behind");
     assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "the database was changed");
 
     let json = project.run(&db, &["plan", "--phased", "--format", "json"]);
@@ -519,7 +388,7 @@ async fn generate_refuses_a_migration_whose_statement_fails_in_the_scratch_datab
 
     let unverified = project.run(&db, &["generate", "--phased", "--name", "tier", "--no-verify"]);
     unverified.expect_code(0, "generate --no-verify");
-    assert_eq!(project.out_files().len(), 6, "three pairs: {:?}", project.out_files());
+    assert_eq!(out_files(&project).len(), 6, "three pairs: {:?}", out_files(&project));
     assert!(!unverified.stdout.contains("verified"), "{}", unverified.stdout);
 }
 
@@ -532,7 +401,7 @@ async fn an_extension_version_the_down_cannot_reach_is_kept_and_the_migration_ve
     let run = project.run(&db, &["generate", "--name", "hstore"]);
     run.expect_code(0, "generate with a down that keeps the version");
     assert!(run.stdout.contains("verified: "), "{}", run.stdout);
-    let files = project.out_files();
+    let files = out_files(&project);
     assert_eq!(files.len(), 2, "{files:?}");
     let down = files.iter().find(|f| f.ends_with(".down.sql")).expect("a down file");
     let down = std::fs::read_to_string(project.out_dir().join(down)).expect("read the down");
@@ -588,9 +457,9 @@ async fn a_current_schema_that_cannot_be_rebuilt_is_reported_as_unverifiable() {
     ] {
         assert!(run.stderr.contains(needle), "{needle:?} in:\n{}", run.stderr);
     }
-    assert!(project.out_files().is_empty(), "{:?}", project.out_files());
+    assert!(out_files(&project).is_empty(), "{:?}", out_files(&project));
     project.run(&db, &["generate", "--no-verify"]).expect_code(0, "generate --no-verify");
-    assert_eq!(project.out_files().len(), 2, "{:?}", project.out_files());
+    assert_eq!(out_files(&project).len(), 2, "{:?}", out_files(&project));
 }
 
 #[tokio::test]

@@ -602,26 +602,26 @@ async fn online_plans_on_partitioned_tables_run() {
 const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
     (
         "sr_parts_replica_identity",
-        include_str!("fixtures/replica_identity_current.sql"),
-        include_str!("fixtures/replica_identity_desired.sql"),
+        include_str!("../fixtures/replica_identity_current.sql"),
+        include_str!("../fixtures/replica_identity_desired.sql"),
         false,
     ),
     (
         "sr_parts_replica_identity_phased",
-        include_str!("fixtures/replica_identity_current.sql"),
-        include_str!("fixtures/replica_identity_desired.sql"),
+        include_str!("../fixtures/replica_identity_current.sql"),
+        include_str!("../fixtures/replica_identity_desired.sql"),
         true,
     ),
     (
         "sr_parts_inheritance",
-        include_str!("fixtures/inheritance_current.sql"),
-        include_str!("fixtures/inheritance_desired.sql"),
+        include_str!("../fixtures/inheritance_current.sql"),
+        include_str!("../fixtures/inheritance_desired.sql"),
         false,
     ),
     (
         "sr_parts_inheritance_phased",
-        include_str!("fixtures/inheritance_current.sql"),
-        include_str!("fixtures/inheritance_desired.sql"),
+        include_str!("../fixtures/inheritance_current.sql"),
+        include_str!("../fixtures/inheritance_desired.sql"),
         true,
     ),
     (

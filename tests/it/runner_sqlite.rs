@@ -1,36 +1,15 @@
 //! `schema migrate` against SQLite: the same generic runner over SQLite's primitives (an immediate
 //! transaction as the lock, a savepoint per migration).
 
+use crate::support::{Run, schema_command};
 use schema::migrations;
 use sqlx::Connection;
 use sqlx::sqlite::SqliteConnection;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 struct Project {
     dir: tempfile::TempDir,
-}
-
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from(output: Output) -> Run {
-        Run {
-            code: output.status.code().expect("exited normally"),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    fn expect(&self, code: i32, what: &str) -> &Self {
-        assert_eq!(self.code, code, "{what}\n--- stdout:\n{}\n--- stderr:\n{}", self.stdout, self.stderr);
-        self
-    }
 }
 
 impl Project {
@@ -55,13 +34,13 @@ impl Project {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_schema"));
-        command.current_dir(self.dir.path()).env_remove("DATABASE_URL").args(["--url", &self.url()]).args(args);
+        let mut command = schema_command(self.dir.path(), &["--url", &self.url()]);
+        command.args(args);
         command
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().unwrap())
+        Run::of(self.command(args).spawn().expect("start the schema binary"))
     }
 
     /// `sqlite_master` without the tracking table, and the tracking table's versions.
@@ -105,14 +84,14 @@ async fn sqlite_up_down_up_and_a_failing_migration_changes_nothing() {
         "DROP TABLE posts;\n",
     );
     let (empty, _) = project.state().await;
-    project.run(&["migrate", "status"]).expect(1, "pending");
-    project.run(&["migrate", "up"]).expect(0, "up all");
+    project.run(&["migrate", "status"]).expect_code(1, "pending");
+    project.run(&["migrate", "up"]).expect_code(0, "up all");
     let (all, versions) = project.state().await;
     assert_eq!(versions, ["20240101000000", "20240102000000"]);
-    project.run(&["migrate", "status"]).expect(0, "up to date");
-    project.run(&["migrate", "down", "--all"]).expect(0, "down all");
+    project.run(&["migrate", "status"]).expect_code(0, "up to date");
+    project.run(&["migrate", "down", "--all"]).expect_code(0, "down all");
     assert_eq!(project.state().await, (empty, vec![]));
-    project.run(&["migrate", "up"]).expect(0, "up again");
+    project.run(&["migrate", "up"]).expect_code(0, "up again");
     assert_eq!(project.state().await.0, all);
 
     project.add(
@@ -121,7 +100,7 @@ async fn sqlite_up_down_up_and_a_failing_migration_changes_nothing() {
         "DROP TABLE tags;\n",
     );
     let run = project.run(&["migrate", "up"]);
-    run.expect(2, "failing migration");
+    run.expect_code(2, "failing migration");
     assert!(run.stderr.contains("failed at statement 2 of 2") && run.stderr.contains("no such table: nope"), "{run:?}");
     assert_eq!(project.state().await, (all, vec!["20240101000000".into(), "20240102000000".into()]));
 }
@@ -138,13 +117,13 @@ async fn sqlite_concurrent_runners_apply_each_migration_once() {
     let children: Vec<_> = (0..4)
         .map(|_| {
             let mut command = project.command(&["migrate", "up"]);
-            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+            command.spawn().unwrap()
         })
         .collect();
     let mut applied = 0;
     for child in children {
-        let run = Run::from(child.wait_with_output().unwrap());
-        run.expect(0, "runner");
+        let run = Run::of(child);
+        run.expect_code(0, "runner");
         applied += run.stdout.matches("applied 2024").count();
     }
     assert_eq!(applied, 2, "each migration applied by one runner");
@@ -161,18 +140,18 @@ fn sqlite_generate_refuses_to_repeat_pending_migrations() {
     let schema_dir = project.dir.path().join("schema");
     std::fs::create_dir_all(&schema_dir).unwrap();
     std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE notes (id integer PRIMARY KEY, body text);\n").unwrap();
-    project.run(&["generate", "--name", "notes"]).expect(0, "first generate");
-    project.run(&["migrate", "up"]).expect(0, "apply it");
+    project.run(&["generate", "--name", "notes"]).expect_code(0, "first generate");
+    project.run(&["migrate", "up"]).expect_code(0, "apply it");
     std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE notes (id integer PRIMARY KEY, body text, at text);\n")
         .unwrap();
-    project.run(&["generate", "--name", "at"]).expect(0, "second generate");
+    project.run(&["generate", "--name", "at"]).expect_code(0, "second generate");
     let again = project.run(&["generate", "--name", "again"]);
-    again.expect(2, "a pending migration");
+    again.expect_code(2, "a pending migration");
     assert!(again.stderr.contains("not applied to this database") && again.stderr.contains("_at"), "{}", again.stderr);
     let replanned = project.run(&["generate", "--from-migrations"]);
-    assert_eq!(replanned.expect(0, "plan from the migrations").stdout, "no changes\n");
-    project.run(&["migrate", "up"]).expect(0, "apply the second");
-    assert_eq!(project.run(&["generate"]).expect(0, "nothing pending").stdout, "no changes\n");
+    assert_eq!(replanned.expect_code(0, "plan from the migrations").stdout, "no changes\n");
+    project.run(&["migrate", "up"]).expect_code(0, "apply the second");
+    assert_eq!(project.run(&["generate"]).expect_code(0, "nothing pending").stdout, "no changes\n");
 }
 
 /// After a table rebuild, SQLite lists the table's foreign keys in another order than the declared
@@ -191,13 +170,13 @@ fn sqlite_drift_after_a_rebuild_of_a_table_with_foreign_keys() {
         std::fs::write(schema_dir.join("app.sql"), format!("{tables}{t}")).unwrap();
     };
     write(5);
-    project.run(&["generate", "--name", "first"]).expect(0, "first generate");
-    project.run(&["migrate", "up"]).expect(0, "apply it");
+    project.run(&["generate", "--name", "first"]).expect_code(0, "first generate");
+    project.run(&["migrate", "up"]).expect_code(0, "apply it");
     write(10);
-    project.run(&["generate", "--name", "wider_note"]).expect(0, "the check changes: a rebuild");
-    project.run(&["migrate", "up"]).expect(0, "apply the rebuild");
+    project.run(&["generate", "--name", "wider_note"]).expect_code(0, "the check changes: a rebuild");
+    project.run(&["migrate", "up"]).expect_code(0, "apply the rebuild");
     let drift = project.run(&["drift"]);
-    drift.expect(0, "in sync after the rebuild");
+    drift.expect_code(0, "in sync after the rebuild");
     assert!(!drift.stdout.contains("error"), "{}", drift.stdout);
 }
 
@@ -216,7 +195,7 @@ async fn sqlite_no_transaction_migrations_run_in_their_savepoint() {
     );
     let (empty, _) = project.state().await;
     let failed = project.run(&["migrate", "up"]);
-    failed.expect(2, "the second statement fails");
+    failed.expect_code(2, "the second statement fails");
     assert!(failed.stderr.contains("no such table: nope"), "{failed:?}");
     assert!(failed.stderr.contains("was rolled back"), "{failed:?}");
     for text in [&failed.stdout, &failed.stderr] {
@@ -227,7 +206,7 @@ async fn sqlite_no_transaction_migrations_run_in_their_savepoint() {
     assert!(schema.iter().all(|s| !s.contains("first")), "nothing of the failed migration remains: {schema:?}");
     assert_ne!(schema, empty);
     let status = project.run(&["migrate", "status"]);
-    status.expect(1, "one pending, nothing dirty");
+    status.expect_code(1, "one pending, nothing dirty");
     assert!(status.stdout.contains("tracking table main.schema_migrations"), "{status:?}");
 
     project.add(
@@ -236,7 +215,7 @@ async fn sqlite_no_transaction_migrations_run_in_their_savepoint() {
         "DROP TABLE first;\n",
     );
     let refused = project.run(&["migrate", "up"]);
-    refused.expect(2, "COMMIT would end the run's transaction");
+    refused.expect_code(2, "COMMIT would end the run's transaction");
     assert!(refused.stderr.contains(":3:1: COMMIT in a migration; remove it (with SQLite"), "{refused:?}");
     assert_eq!(project.state().await.1, ["20240101000000"]);
 }
@@ -251,8 +230,8 @@ async fn sqlite_generate_verifies_in_memory_and_writes_nothing_it_cannot_verify(
     std::fs::create_dir_all(&schema_dir).unwrap();
     std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE notes (id integer PRIMARY KEY, body text);\n").unwrap();
     let first = project.run(&["generate", "--name", "notes"]);
-    assert!(first.expect(0, "first generate").stdout.contains("verified: "), "{}", first.stdout);
-    project.run(&["migrate", "up"]).expect(0, "apply it");
+    assert!(first.expect_code(0, "first generate").stdout.contains("verified: "), "{}", first.stdout);
+    project.run(&["migrate", "up"]).expect_code(0, "apply it");
 
     let mut conn = SqliteConnection::connect(&project.url()).await.unwrap();
     sqlx::raw_sql("CREATE VIRTUAL TABLE docs USING fts5(body); CREATE VIEW recent AS SELECT body FROM docs;")
@@ -264,7 +243,7 @@ async fn sqlite_generate_verifies_in_memory_and_writes_nothing_it_cannot_verify(
     std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE notes (id integer PRIMARY KEY, body text, at text);\n")
         .unwrap();
     let run = project.run(&["generate", "--name", "at"]);
-    run.expect(2, "a current schema that cannot be rebuilt");
+    run.expect_code(2, "a current schema that cannot be rebuilt");
     // SQLite accepts the view over the missing table when it is rebuilt; it reads back differently.
     for needle in [
         "cannot verify the migration",
@@ -276,7 +255,7 @@ async fn sqlite_generate_verifies_in_memory_and_writes_nothing_it_cannot_verify(
     }
     assert_eq!(std::fs::read_dir(project.generated()).unwrap().count(), written, "nothing was written");
     let unverified = project.run(&["generate", "--name", "at", "--no-verify"]);
-    unverified.expect(0, "generate --no-verify");
+    unverified.expect_code(0, "generate --no-verify");
     assert_eq!(std::fs::read_dir(project.generated()).unwrap().count(), written + 2);
 }
 
@@ -299,7 +278,7 @@ async fn sqlite_a_failure_on_a_rebuild_that_differs_from_the_database_is_unverif
     std::fs::create_dir_all(&schema_dir).unwrap();
     std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE t (id integer PRIMARY KEY, n int);\n").unwrap();
     let run = project.run(&["generate", "--name", "n"]);
-    run.expect(2, "a migration verified on a rebuild that differs");
+    run.expect_code(2, "a migration verified on a rebuild that differs");
     for needle in [
         "cannot verify the migration: the current schema, rebuilt in a scratch database from what was read of it, \
          differs from the database:",

@@ -6,6 +6,7 @@
 
 use schema::pipeline;
 use schema::settings::Settings;
+use schema::testkit::quote_ident;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 use std::path::Path;
@@ -618,11 +619,6 @@ async fn sqlite_syntax_goes_through_as_written() {
     .await;
 }
 
-/// A quoted identifier, written by the test itself (not by the tool).
-fn q(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// Runs the binary in `dir`; returns the exit code and both outputs.
 fn cli(dir: &Path, url: &str, args: &[&str]) -> (i32, String, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_schema"))
@@ -657,7 +653,7 @@ const UNIQUE: &str = "uq 'u' [x]";
 /// comment swallows the closing parenthesis if it is written back bare, and a hexadecimal integer
 /// (sqlparser reads it as a blob). `version` changes every literal and adds a column (a rebuild).
 fn hostile_schema(version: u32) -> String {
-    let (t, c) = (q(TABLE), q(COLUMN));
+    let (t, c) = (quote_ident(TABLE), quote_ident(COLUMN));
     let extra = if version == 2 { "\n    extra text NOT NULL DEFAULT 'e''; DROP TABLE canary; --'," } else { "" };
     format!(
         "CREATE TABLE canary (id integer PRIMARY KEY, note text);
@@ -677,11 +673,11 @@ CREATE VIEW {v} AS SELECT id, {c}, 0x1F AS hex, 'it''s' AS its, 'v''; DROP TABLE
 line2 ''{version}' AS ml FROM {t} WHERE {c} <> '/*';
 CREATE TRIGGER {tr} AFTER INSERT ON {t} WHEN NEW.{c} <> 'n''o' BEGIN INSERT INTO log VALUES ('t''; DROP TABLE canary; --{version}' || NEW.{c}); END;
 ",
-        k = q(CHECK),
-        u = q(UNIQUE),
-        i = q(INDEX),
-        v = q(VIEW),
-        tr = q(TRIGGER),
+        k = quote_ident(CHECK),
+        u = quote_ident(UNIQUE),
+        i = quote_ident(INDEX),
+        v = quote_ident(VIEW),
+        tr = quote_ident(TRIGGER),
     )
 }
 
@@ -689,7 +685,7 @@ CREATE TRIGGER {tr} AFTER INSERT ON {t} WHEN NEW.{c} <> 'n''o' BEGIN INSERT INTO
 /// through rows. Empties the tables first, then inserts rows.
 async fn hostile_behaviour(path: &Path, version: u32) -> Vec<String> {
     let id = i64::from(version) * 100;
-    let (t, c) = (q(TABLE), q(COLUMN));
+    let (t, c) = (quote_ident(TABLE), quote_ident(COLUMN));
     let mut conn = open(path).await;
     let mut out = Vec::new();
     for insert in [
@@ -714,7 +710,7 @@ async fn hostile_behaviour(path: &Path, version: u32) -> Vec<String> {
         format!(
             "SELECT quote(id) || ',' || quote({c}) || ',' || quote(hex) || ',' || quote(its) || ',' || quote(lit) || ',' || quote(ml) \
              FROM {} ORDER BY id",
-            q(VIEW)
+            quote_ident(VIEW)
         ),
     ] {
         out.extend(strings(&mut conn, &select).await);

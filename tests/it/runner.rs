@@ -2,49 +2,14 @@
 //! trips, concurrent runners, integrity errors that change nothing, dirty no-transaction migrations, a
 //! runner killed mid-migration, lock-timeout retries, and the integrity file that `generate` maintains.
 
+use crate::support::{Run, fresh, schema_command};
 use schema::migrations;
+use schema::testkit::quote_ident;
 use schema::testkit::roundtrip::fingerprint;
 use schema::testkit::{TestDatabase, pg_server};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
-
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from(output: Output) -> Run {
-        Run {
-            code: output.status.code().expect("schema exited normally, not by a signal"),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    fn expect(&self, code: i32, what: &str) -> &Self {
-        assert_eq!(self.code, code, "{what}: exit code\n--- stdout:\n{}\n--- stderr:\n{}", self.stdout, self.stderr);
-        self
-    }
-
-    fn stderr_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
-        }
-        self
-    }
-
-    fn stdout_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
-        }
-        self
-    }
-}
 
 /// A project directory with a `generated/` migrations directory and optionally a diff.toml.
 struct Project {
@@ -82,22 +47,18 @@ impl Project {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_schema"));
-        command.current_dir(self.dir.path()).env_remove("DATABASE_URL").args(["--url", &self.url]).args(args);
+        let mut command = schema_command(self.dir.path(), &["--url", &self.url]);
+        command.args(args);
         command
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("run the schema binary"))
+        Run::of(self.command(args).spawn().expect("start the schema binary"))
     }
 
     fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn the schema binary")
+        self.command(args).spawn().expect("spawn the schema binary")
     }
-}
-
-async fn fresh(label: &str) -> TestDatabase {
-    pg_server().await.expect("PostgreSQL for tests").fresh_database(label).await.expect("fresh database")
 }
 
 /// The schema's fingerprint without the tracking table, which exists only once `migrate` has run.
@@ -159,45 +120,45 @@ fn three_migrations(project: &Project) {
 
 #[tokio::test]
 async fn up_all_down_all_up_all_gives_the_same_schema_at_each_point() {
-    let db = fresh("runner_round_trip").await;
+    let db = fresh("runner_round_trip", "").await;
     let project = Project::new(&db);
     three_migrations(&project);
     let empty = schema_of(&db).await;
 
     project
         .run(&["migrate", "status"])
-        .expect(1, "status before")
+        .expect_code(1, "status before")
         .stdout_has(&["pending       ", "0 applied, 3 pending"]);
-    project.run(&["migrate", "up", "--to", "20240102000000"]).expect(0, "up to V2").stdout_has(&[V1, V2]);
+    project.run(&["migrate", "up", "--to", "20240102000000"]).expect_code(0, "up to V2").stdout_has(&[V1, V2]);
     let after_two = schema_of(&db).await;
     assert_eq!(versions(&tracked(&db).await), ["20240101000000", "20240102000000"]);
 
-    project.run(&["migrate", "up"]).expect(0, "up all").stdout_has(&[&format!("applied {V3}")]);
+    project.run(&["migrate", "up"]).expect_code(0, "up all").stdout_has(&[&format!("applied {V3}")]);
     let all = schema_of(&db).await;
     assert!(all.iter().any(|l| l.contains("posts_author_idx")), "{all:#?}");
-    project.run(&["migrate", "status"]).expect(0, "status when up to date").stdout_has(&["3 applied, 0 pending"]);
-    project.run(&["migrate", "up"]).expect(0, "up again").stdout_has(&["nothing to apply"]);
+    project.run(&["migrate", "status"]).expect_code(0, "status when up to date").stdout_has(&["3 applied, 0 pending"]);
+    project.run(&["migrate", "up"]).expect_code(0, "up again").stdout_has(&["nothing to apply"]);
 
-    project.run(&["migrate", "down"]).expect(0, "down one step").stdout_has(&[&format!("reverted {V3}")]);
+    project.run(&["migrate", "down"]).expect_code(0, "down one step").stdout_has(&[&format!("reverted {V3}")]);
     assert_eq!(schema_of(&db).await, after_two, "down --steps 1 undoes V3 exactly");
-    project.run(&["migrate", "down", "--all"]).expect(0, "down all");
+    project.run(&["migrate", "down", "--all"]).expect_code(0, "down all");
     assert_eq!(schema_of(&db).await, empty, "down all restores the empty schema");
     assert_eq!(tracked(&db).await, vec![]);
 
-    project.run(&["migrate", "up"]).expect(0, "up all again");
+    project.run(&["migrate", "up"]).expect_code(0, "up all again");
     assert_eq!(schema_of(&db).await, all, "up all after down all gives the same schema");
-    project.run(&["migrate", "down", "--to", "20240101000000"]).expect(0, "down to V1");
+    project.run(&["migrate", "down", "--to", "20240101000000"]).expect_code(0, "down to V1");
     assert_eq!(versions(&tracked(&db).await), ["20240101000000"]);
-    project.run(&["migrate", "down", "--steps", "5"]).expect(0, "down more steps than applied");
+    project.run(&["migrate", "down", "--steps", "5"]).expect_code(0, "down more steps than applied");
     assert_eq!(schema_of(&db).await, empty);
 }
 
 #[tokio::test]
 async fn a_failing_statement_leaves_the_database_as_before_and_records_nothing() {
-    let db = fresh("runner_atomic").await;
+    let db = fresh("runner_atomic", "").await;
     let project = Project::new(&db);
     project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
-    project.run(&["migrate", "up"]).expect(0, "up V1");
+    project.run(&["migrate", "up"]).expect_code(0, "up V1");
     let before = fingerprint(&db.url).await.unwrap();
 
     project.add(
@@ -205,7 +166,7 @@ async fn a_failing_statement_leaves_the_database_as_before_and_records_nothing()
         "CREATE TABLE posts (id int);\nALTER TABLE users ADD COLUMN email text;\n\nINSERT INTO users (id, missing)\n  VALUES (1, 2);\nCREATE TABLE never (id int);\n",
         "DROP TABLE never;\n",
     );
-    project.run(&["migrate", "up"]).expect(2, "up with a failing V2").stderr_has(&[
+    project.run(&["migrate", "up"]).expect_code(2, "up with a failing V2").stderr_has(&[
         &format!("{V2} (up) failed at statement 3 of 4"),
         "20240102000000_add_posts.up.sql:4:",
         "column \"missing\" of relation \"users\" does not exist",
@@ -213,21 +174,24 @@ async fn a_failing_statement_leaves_the_database_as_before_and_records_nothing()
     ]);
     assert_eq!(fingerprint(&db.url).await.unwrap(), before, "the database, tracking table included, is unchanged");
     assert_eq!(versions(&tracked(&db).await), ["20240101000000"]);
-    project.run(&["migrate", "status"]).expect(1, "status: V2 still pending").stdout_has(&["pending       20240102"]);
+    project
+        .run(&["migrate", "status"])
+        .expect_code(1, "status: V2 still pending")
+        .stdout_has(&["pending       20240102"]);
 }
 
 #[tokio::test]
 async fn four_concurrent_runners_apply_each_migration_exactly_once() {
-    let db = fresh("runner_concurrent").await;
+    let db = fresh("runner_concurrent", "").await;
     let project = Project::new(&db);
     project.add(V1, "CREATE TABLE runs (migration int);\nINSERT INTO runs VALUES (1);\n", "DROP TABLE runs;\n");
     project.add(V2, "SELECT pg_sleep(0.5);\nINSERT INTO runs VALUES (2);\n", "DELETE FROM runs WHERE migration = 2;\n");
     project.add(V3, "INSERT INTO runs VALUES (3);\nCREATE TABLE done (id int);\n", "DROP TABLE done;\n");
 
     let children: Vec<Child> = (0..4).map(|_| project.spawn(&["migrate", "up"])).collect();
-    let runs: Vec<Run> = children.into_iter().map(|c| Run::from(c.wait_with_output().unwrap())).collect();
+    let runs: Vec<Run> = children.into_iter().map(Run::of).collect();
     for run in &runs {
-        run.expect(0, "each concurrent runner succeeds");
+        run.expect_code(0, "each concurrent runner succeeds");
     }
     let applied: usize = runs.iter().map(|r| r.stdout.matches("applied 2024").count()).sum();
     assert_eq!(applied, 3, "three migrations applied in total: {runs:#?}");
@@ -244,77 +208,77 @@ async fn four_concurrent_runners_apply_each_migration_exactly_once() {
 #[tokio::test]
 async fn integrity_problems_are_clear_errors_and_apply_nothing() {
     // A checksum mismatch: V1 was applied, then edited (and re-hashed, so only the database notices).
-    let db = fresh("runner_checksum").await;
+    let db = fresh("runner_checksum", "").await;
     let project = Project::new(&db);
     project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
-    project.run(&["migrate", "up"]).expect(0, "up V1");
+    project.run(&["migrate", "up"]).expect_code(0, "up V1");
     project.add(V1, "CREATE TABLE users (id bigint);\n", "DROP TABLE users;\n");
     project.add(V2, "CREATE TABLE posts (id int);\n", "DROP TABLE posts;\n");
-    project.run(&["migrate", "up"]).expect(2, "up after editing V1").stderr_has(&[
+    project.run(&["migrate", "up"]).expect_code(2, "up after editing V1").stderr_has(&[
         V1,
         "checksum differs",
         "nothing was changed",
     ]);
-    project.run(&["migrate", "status"]).expect(2, "status").stdout_has(&["CHANGED       20240101000000"]);
+    project.run(&["migrate", "status"]).expect_code(2, "status").stdout_has(&["CHANGED       20240101000000"]);
     assert!(!table_exists(&db, "posts").await, "V2 was not applied");
 
     // An applied migration whose file is gone.
-    let db = fresh("runner_missing").await;
+    let db = fresh("runner_missing", "").await;
     let project = Project::new(&db);
     project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
-    project.run(&["migrate", "up"]).expect(0, "up V1");
+    project.run(&["migrate", "up"]).expect_code(0, "up V1");
     std::fs::remove_file(project.generated().join(format!("{V1}.up.sql"))).unwrap();
     std::fs::remove_file(project.generated().join(format!("{V1}.down.sql"))).unwrap();
     project.add(V2, "CREATE TABLE posts (id int);\n", "DROP TABLE posts;\n");
-    project.run(&["migrate", "up"]).expect(2, "up with V1 missing").stderr_has(&[V1, "file is missing"]);
-    project.run(&["migrate", "status"]).expect(2, "status").stdout_has(&["MISSING       20240101000000"]);
+    project.run(&["migrate", "up"]).expect_code(2, "up with V1 missing").stderr_has(&[V1, "file is missing"]);
+    project.run(&["migrate", "status"]).expect_code(2, "status").stdout_has(&["MISSING       20240101000000"]);
     assert!(!table_exists(&db, "posts").await, "V2 was not applied");
 
     // A migration older than the latest applied one (merged from another branch).
-    let db = fresh("runner_out_of_order").await;
+    let db = fresh("runner_out_of_order", "").await;
     let project = Project::new(&db);
     project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
     project.add(V3, "CREATE TABLE tags (id int);\n", "DROP TABLE tags;\n");
-    project.run(&["migrate", "up"]).expect(0, "up V1 and V3");
+    project.run(&["migrate", "up"]).expect_code(0, "up V1 and V3");
     project.add(V2, "CREATE TABLE posts (id int);\n", "DROP TABLE posts;\n");
     project
         .run(&["migrate", "up"])
-        .expect(2, "up with an out-of-order V2")
+        .expect_code(2, "up with an out-of-order V2")
         .stderr_has(&[&format!("{V2} is not applied but is older than the latest applied migration {V3}")]);
-    project.run(&["migrate", "status"]).expect(2, "status").stdout_has(&["OUT OF ORDER  20240102000000"]);
+    project.run(&["migrate", "status"]).expect_code(2, "status").stdout_has(&["OUT OF ORDER  20240102000000"]);
     assert!(!table_exists(&db, "posts").await, "V2 was not applied");
 
     // A malformed file name, a file edited after schema.sum recorded it, a hand-written file not in it.
-    let db = fresh("runner_files").await;
+    let db = fresh("runner_files", "").await;
     let project = Project::new(&db);
     project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
     std::fs::write(project.generated().join("add_posts.up.sql"), "CREATE TABLE posts (id int);\n").unwrap();
     project
         .run(&["migrate", "up"])
-        .expect(2, "up with a malformed name")
+        .expect_code(2, "up with a malformed name")
         .stderr_has(&["add_posts.up.sql: not a migration file name", "14-digit version"]);
-    project.run(&["migrate", "status"]).expect(2, "status with a malformed name");
+    project.run(&["migrate", "status"]).expect_code(2, "status with a malformed name");
     std::fs::remove_file(project.generated().join("add_posts.up.sql")).unwrap();
 
     project.write(V1, "CREATE TABLE users (id int, edited int);\n", None);
     project.write(V2, "UPDATE users SET id = id;\n", None);
-    project.run(&["migrate", "up"]).expect(2, "up with an edited and an unlisted file").stderr_has(&[
+    project.run(&["migrate", "up"]).expect_code(2, "up with an edited and an unlisted file").stderr_has(&[
         &format!("{V1}.up.sql was edited after schema.sum recorded it"),
         &format!("{V2}.up.sql is not in schema.sum"),
     ]);
     let status = project.run(&["migrate", "status"]);
-    status.expect(2, "status with schema.sum problems").stderr_has(&["schema migrate hash"]);
+    status.expect_code(2, "status with schema.sum problems").stderr_has(&["schema migrate hash"]);
     assert_eq!(tracked(&db).await, vec![], "nothing applied, not even the tracking table's rows");
     assert!(!table_exists(&db, "users").await);
 
-    project.run(&["migrate", "hash"]).expect(0, "hash").stdout_has(&["schema.sum (3 files)"]);
-    project.run(&["migrate", "up"]).expect(0, "up after reviewing and hashing");
+    project.run(&["migrate", "hash"]).expect_code(0, "hash").stdout_has(&["schema.sum (3 files)"]);
+    project.run(&["migrate", "up"]).expect_code(0, "up after reviewing and hashing");
     assert!(project.run(&["migrate", "down"]).stderr.contains("has no .down.sql file"), "V2 is irreversible");
 }
 
 #[tokio::test]
 async fn a_failing_no_transaction_migration_names_the_statement_and_stays_dirty_until_resolved() {
-    let db = fresh("runner_no_transaction").await;
+    let db = fresh("runner_no_transaction", "").await;
     let project = Project::new(&db);
     project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
     let failing = "-- schema:no-transaction\nCREATE INDEX CONCURRENTLY users_id_idx ON users (id);\n\
@@ -322,7 +286,7 @@ async fn a_failing_no_transaction_migration_names_the_statement_and_stays_dirty_
     project.add(V2, failing, "-- schema:no-transaction\nDROP INDEX CONCURRENTLY users_id_idx;\n");
     project.add(V3, "CREATE TABLE tags (id int);\n", "DROP TABLE tags;\n");
 
-    project.run(&["migrate", "up"]).expect(2, "up with a failing no-transaction V2").stderr_has(&[
+    project.run(&["migrate", "up"]).expect_code(2, "up with a failing no-transaction V2").stderr_has(&[
         &format!("{V2} (up) failed at statement 2 of 3 (generated/{V2}.up.sql:3:1)"),
         "relation \"posts\" does not exist",
         "statement 1 was committed and remains in effect; statement 2 failed",
@@ -336,25 +300,25 @@ async fn a_failing_no_transaction_migration_names_the_statement_and_stays_dirty_
 
     project
         .run(&["migrate", "status"])
-        .expect(2, "status")
+        .expect_code(2, "status")
         .stdout_has(&["DIRTY         20240102000000"])
         .stderr_has(&["1 of 3 statements done, statement 2 failed: relation \"posts\" does not exist"]);
-    project.run(&["migrate", "up"]).expect(2, "up while dirty").stderr_has(&[&format!("{V2} is dirty")]);
-    project.run(&["migrate", "down"]).expect(2, "down while dirty").stderr_has(&["is dirty"]);
+    project.run(&["migrate", "up"]).expect_code(2, "up while dirty").stderr_has(&[&format!("{V2} is dirty")]);
+    project.run(&["migrate", "down"]).expect_code(2, "down while dirty").stderr_has(&["is dirty"]);
 
     // Undo by hand, settle, fix the file (never applied anywhere, so re-hashing is fine), and go on.
-    project.run(&["migrate", "resolve", "20240101000000", "--applied"]).expect(2, "resolve a clean row");
+    project.run(&["migrate", "resolve", "20240101000000", "--applied"]).expect_code(2, "resolve a clean row");
     schema::testkit::roundtrip::load_sql(&db.url, "DROP INDEX users_id_idx;").await.unwrap();
-    project.run(&["migrate", "resolve", "20240102000000", "--rolled-back"]).expect(0, "resolve");
+    project.run(&["migrate", "resolve", "20240102000000", "--rolled-back"]).expect_code(0, "resolve");
     project.add(V2, &failing.replace("ON posts", "ON users"), "DROP INDEX users_id_idx;\nDROP INDEX posts_id_idx;\n");
-    project.run(&["migrate", "up"]).expect(0, "up after fixing V2").stdout_has(&[V2, V3]);
+    project.run(&["migrate", "up"]).expect_code(0, "up after fixing V2").stdout_has(&[V2, V3]);
     assert_eq!(tracked(&db).await.len(), 3);
     assert!(tracked(&db).await.iter().all(|(_, dirty)| !dirty));
 }
 
 #[tokio::test]
 async fn a_runner_killed_during_a_long_migration_leaves_a_correct_status_and_up_completes() {
-    let db = fresh("runner_killed").await;
+    let db = fresh("runner_killed", "").await;
     let project = Project::new(&db);
     project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
     project.add(V2, "CREATE TABLE slow (id int);\nSELECT pg_sleep(3);\n", "DROP TABLE slow;\n");
@@ -370,21 +334,21 @@ async fn a_runner_killed_during_a_long_migration_leaves_a_correct_status_and_up_
 
     project
         .run(&["migrate", "status"])
-        .expect(1, "status after the kill")
+        .expect_code(1, "status after the kill")
         .stdout_has(&["applied       20240101000000", "pending       20240102000000"]);
     assert!(!table_exists(&db, "slow").await, "the killed migration's transaction did not commit");
-    project.run(&["migrate", "up"]).expect(0, "up after the kill").stdout_has(&[&format!("applied {V2}")]);
+    project.run(&["migrate", "up"]).expect_code(0, "up after the kill").stdout_has(&[&format!("applied {V2}")]);
     assert!(table_exists(&db, "slow").await);
-    project.run(&["migrate", "status"]).expect(0, "status at the end");
+    project.run(&["migrate", "status"]).expect_code(0, "status at the end");
 }
 
 #[tokio::test]
 async fn a_lock_timeout_is_retried_with_backoff_and_the_runner_lock_wait_is_bounded() {
-    let db = fresh("runner_lock_timeout").await;
+    let db = fresh("runner_lock_timeout", "").await;
     let project = Project::new(&db);
     project.config("[migrate]\nlock_timeout = \"200ms\"\nretries = 5\nlock_wait = \"300ms\"\n");
     project.add(V1, "CREATE TABLE users (id int);\n", "DROP TABLE users;\n");
-    project.run(&["migrate", "up"]).expect(0, "up V1");
+    project.run(&["migrate", "up"]).expect_code(0, "up V1");
     project.add(V2, "ALTER TABLE users ADD COLUMN email text;\n", "ALTER TABLE users DROP COLUMN email;\n");
 
     // Another session holds a lock on `users` for a while: V2 times out, is rolled back, and is retried.
@@ -393,8 +357,8 @@ async fn a_lock_timeout_is_retried_with_backoff_and_the_runner_lock_wait_is_boun
     let child = project.spawn(&["migrate", "up"]);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     sqlx::raw_sql("COMMIT").execute(&mut blocker).await.unwrap();
-    let run = Run::from(child.wait_with_output().unwrap());
-    run.expect(0, "up with retries").stdout_has(&["lock timeout at statement 1 of 1; rolled back, retry 1 of 5"]);
+    let run = Run::of(child);
+    run.expect_code(0, "up with retries").stdout_has(&["lock timeout at statement 1 of 1; rolled back, retry 1 of 5"]);
     run.stdout_has(&[&format!("applied {V2}")]);
 
     // A second runner gives up after lock_wait while the first one is busy.
@@ -404,43 +368,43 @@ async fn a_lock_timeout_is_retried_with_backoff_and_the_runner_lock_wait_is_boun
     while tracked(&db).await.len() < 2 || started.elapsed() < Duration::from_millis(300) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    project.run(&["migrate", "up"]).expect(2, "second runner").stderr_has(&[
+    project.run(&["migrate", "up"]).expect_code(2, "second runner").stderr_has(&[
         "another `schema migrate` has held the lock",
         "schema migrate",
         "lock_wait",
     ]);
-    Run::from(busy.wait_with_output().unwrap()).expect(0, "first runner");
+    Run::of(busy).expect_code(0, "first runner");
 }
 
 #[tokio::test]
 async fn generate_keeps_schema_sum_current_and_never_touches_the_tracking_table() {
-    let db = fresh("runner_generate").await;
+    let db = fresh("runner_generate", "").await;
     let project = Project::new(&db);
     let schema_dir = project.dir.path().join("schema");
     std::fs::create_dir_all(&schema_dir).unwrap();
     std::fs::write(schema_dir.join("users.sql"), "CREATE TABLE users (id bigint PRIMARY KEY);\n").unwrap();
-    project.run(&["generate", "--name", "users"]).expect(0, "generate");
+    project.run(&["generate", "--name", "users"]).expect_code(0, "generate");
     assert!(project.generated().join(migrations::SUM_FILE).exists());
-    project.run(&["migrate", "status"]).expect(1, "status: one pending, schema.sum in order");
-    project.run(&["migrate", "up"]).expect(0, "up");
+    project.run(&["migrate", "status"]).expect_code(1, "status: one pending, schema.sum in order");
+    project.run(&["migrate", "up"]).expect_code(0, "up");
 
     // The tracking table is not part of the declared schema, and generate does not drop it.
-    project.run(&["generate"]).expect(0, "generate again").stdout_has(&["no changes"]);
+    project.run(&["generate"]).expect_code(0, "generate again").stdout_has(&["no changes"]);
     std::fs::write(schema_dir.join("users.sql"), "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n").unwrap();
     // A hand-written backfill in between stays reported until it is hashed: generate vouches only for its own files.
     project.write("20991231000000_backfill", "UPDATE users SET id = id;\n", None);
     // It is not applied: planning from the database would repeat it, so generate plans from the migrations.
     project
         .run(&["generate", "--name", "name"])
-        .expect(2, "pending migration")
+        .expect_code(2, "pending migration")
         .stderr_has(&["not applied to this database", "20991231000000_backfill"]);
-    project.run(&["generate", "--name", "name", "--from-migrations"]).expect(0, "generate a second pair");
+    project.run(&["generate", "--name", "name", "--from-migrations"]).expect_code(0, "generate a second pair");
     project
         .run(&["migrate", "status"])
-        .expect(2, "hand-written file")
+        .expect_code(2, "hand-written file")
         .stderr_has(&["20991231000000_backfill.up.sql is not in schema.sum"]);
     std::fs::remove_file(project.generated().join("20991231000000_backfill.up.sql")).unwrap();
-    project.run(&["migrate", "up"]).expect(0, "up the second pair");
+    project.run(&["migrate", "up"]).expect_code(0, "up the second pair");
     assert!(table_exists(&db, "schema_migrations").await);
     assert_eq!(tracked(&db).await.len(), 2);
 }
@@ -459,11 +423,11 @@ fn finish_within(mut child: Child, limit: Duration) -> (Run, Duration) {
     let started = Instant::now();
     loop {
         if child.try_wait().expect("poll the runner").is_some() {
-            return (Run::from(child.wait_with_output().expect("runner output")), started.elapsed());
+            return (Run::of(child), started.elapsed());
         }
         if started.elapsed() > limit {
             child.kill().expect("kill the runner");
-            let run = Run::from(child.wait_with_output().expect("runner output"));
+            let run = Run::of(child);
             panic!("the runner was still waiting after {limit:?}:\n{}\n{}", run.stdout, run.stderr);
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -477,7 +441,7 @@ async fn timeout_project(db: &TestDatabase, hazards: &str, desired: &str) -> (Pr
     let project = Project::new(db);
     project.config(&format!("[hazards]\n{hazards}\n[migrate]\nretries = 0\n"));
     project.add(V1, "CREATE TABLE users (id int PRIMARY KEY, name text);\n", "DROP TABLE users;\n");
-    project.run(&["migrate", "up"]).expect(0, "up V1");
+    project.run(&["migrate", "up"]).expect_code(0, "up V1");
     let mut conn = db.connect().await.unwrap();
     sqlx::raw_sql("INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 1000) g")
         .execute(&mut conn)
@@ -486,7 +450,7 @@ async fn timeout_project(db: &TestDatabase, hazards: &str, desired: &str) -> (Pr
     let schema_dir = project.dir.path().join("schema");
     std::fs::create_dir_all(&schema_dir).unwrap();
     std::fs::write(schema_dir.join("users.sql"), desired).unwrap();
-    project.run(&["generate", "--name", "change"]).expect(0, "generate");
+    project.run(&["generate", "--name", "change"]).expect_code(0, "generate");
     let mut ups: Vec<PathBuf> = std::fs::read_dir(project.generated())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -528,7 +492,7 @@ async fn column_exists(db: &TestDatabase, column: &str) -> bool {
 /// queue behind it), rolls back and records nothing; once the lock is gone it applies.
 #[tokio::test]
 async fn hazards_lock_timeout_in_the_file_makes_a_blocked_migration_fail_fast_and_leave_nothing() {
-    let db = fresh("runner_hazards_lock_timeout").await;
+    let db = fresh("runner_hazards_lock_timeout", "").await;
     let (project, ups) = timeout_project(
         &db,
         "lock_timeout = \"200ms\"",
@@ -543,13 +507,13 @@ async fn hazards_lock_timeout_in_the_file_makes_a_blocked_migration_fail_fast_an
     let blocker = hold_lock(&db, "ACCESS SHARE").await;
     let (run, took) = finish_within(project.spawn(&["migrate", "up"]), Duration::from_secs(20));
     release(blocker).await;
-    run.expect(2, "up while the table is locked").stderr_has(&["lock timeout", "rolled back"]);
+    run.expect_code(2, "up while the table is locked").stderr_has(&["lock timeout", "rolled back"]);
     assert!(took < Duration::from_secs(10), "took {took:?}");
     assert_eq!(versions(&tracked(&db).await), ["20240101000000"], "no tracking row for the failed migration");
     assert_eq!(schema_of(&db).await, before, "no partial change");
     assert!(!column_exists(&db, "email").await);
 
-    project.run(&["migrate", "up"]).expect(0, "up once the lock is gone");
+    project.run(&["migrate", "up"]).expect_code(0, "up once the lock is gone");
     assert!(column_exists(&db, "email").await);
 }
 
@@ -557,7 +521,7 @@ async fn hazards_lock_timeout_in_the_file_makes_a_blocked_migration_fail_fast_an
 /// counts too), in a transactional file; the online limit does not apply to them.
 #[tokio::test]
 async fn hazards_statement_timeout_in_the_file_bounds_a_blocking_statement() {
-    let db = fresh("runner_hazards_statement_timeout").await;
+    let db = fresh("runner_hazards_statement_timeout", "").await;
     let (project, ups) = timeout_project(
         &db,
         "statement_timeout = \"300ms\"\nonline_statement_timeout = \"1h\"",
@@ -572,11 +536,11 @@ async fn hazards_statement_timeout_in_the_file_bounds_a_blocking_statement() {
     let blocker = hold_lock(&db, "ACCESS SHARE").await;
     let (run, took) = finish_within(project.spawn(&["migrate", "up"]), Duration::from_secs(20));
     release(blocker).await;
-    run.expect(2, "up while the table is locked").stderr_has(&["statement timeout", "rolled back"]);
+    run.expect_code(2, "up while the table is locked").stderr_has(&["statement timeout", "rolled back"]);
     assert!(took < Duration::from_secs(10), "took {took:?}");
     assert_eq!(versions(&tracked(&db).await), ["20240101000000"]);
     assert_eq!(schema_of(&db).await, before);
-    project.run(&["migrate", "up"]).expect(0, "up once the lock is gone");
+    project.run(&["migrate", "up"]).expect_code(0, "up once the lock is gone");
     assert!(column_exists(&db, "email").await);
 }
 
@@ -585,7 +549,7 @@ async fn hazards_statement_timeout_in_the_file_bounds_a_blocking_statement() {
 /// marks the migration dirty with nothing built.
 #[tokio::test]
 async fn hazards_online_statement_timeout_in_the_file_bounds_a_concurrent_build() {
-    let db = fresh("runner_hazards_online_timeout").await;
+    let db = fresh("runner_hazards_online_timeout", "").await;
     let (project, ups) = timeout_project(
         &db,
         "statement_timeout = \"1h\"\nonline_statement_timeout = \"300ms\"",
@@ -603,7 +567,7 @@ async fn hazards_online_statement_timeout_in_the_file_bounds_a_concurrent_build(
     let blocker = hold_lock(&db, "SHARE UPDATE EXCLUSIVE").await;
     let (run, took) = finish_within(project.spawn(&["migrate", "up"]), Duration::from_secs(20));
     release(blocker).await;
-    run.expect(2, "up while the build must wait").stderr_has(&["statement timeout"]);
+    run.expect_code(2, "up while the build must wait").stderr_has(&["statement timeout"]);
     assert!(took < Duration::from_secs(10), "took {took:?}");
     let rows = tracked(&db).await;
     assert_eq!(rows.len(), 2, "{rows:?}");
@@ -614,19 +578,14 @@ async fn hazards_online_statement_timeout_in_the_file_bounds_a_concurrent_build(
     assert_eq!(index, None, "nothing was built");
 
     let version = rows[1].0.clone();
-    project.run(&["migrate", "resolve", &version, "--rolled-back"]).expect(0, "resolve");
-    project.run(&["migrate", "up"]).expect(0, "up once the lock is gone");
+    project.run(&["migrate", "resolve", &version, "--rolled-back"]).expect_code(0, "resolve");
+    project.run(&["migrate", "up"]).expect_code(0, "up once the lock is gone");
     let valid: bool =
         sqlx::query_scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.users_name'::regclass")
             .fetch_one(&mut conn)
             .await
             .unwrap();
     assert!(valid);
-}
-
-/// A quoted identifier, written by the test itself (not by the tool).
-fn q(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Names with every character that quoting must survive: both quotes, `;`, comment starters,
@@ -643,7 +602,7 @@ const HOSTILE_FUNCTION: &str = "fn \"f\"; -- 'g'";
 /// condition and function, comment), with literals that end the statement early if a doubled quote is
 /// lost. `version` changes every literal and adds a column.
 fn pg_hostile_schema(version: u32) -> String {
-    let (t, c) = (q(HOSTILE_TABLE), q(HOSTILE_COLUMN));
+    let (t, c) = (quote_ident(HOSTILE_TABLE), quote_ident(HOSTILE_COLUMN));
     let extra = if version == 2 { "\n    extra text NOT NULL DEFAULT 'e''; DROP TABLE canary; --'," } else { "" };
     format!(
         "CREATE TABLE canary (id int PRIMARY KEY, note text);
@@ -667,12 +626,12 @@ $body$;
 CREATE TRIGGER {tr} AFTER INSERT ON {t} FOR EACH ROW WHEN (NEW.{c} <> 'n''o{version}') EXECUTE FUNCTION {f}();
 COMMENT ON TABLE {t} IS 'c''; DROP TABLE canary; --{version}';
 ",
-        k = q("chk \"k\"; --"),
-        u = q("uq 'u' [x]"),
-        i = q(HOSTILE_INDEX),
-        v = q(HOSTILE_VIEW),
-        f = q(HOSTILE_FUNCTION),
-        tr = q(HOSTILE_TRIGGER),
+        k = quote_ident("chk \"k\"; --"),
+        u = quote_ident("uq 'u' [x]"),
+        i = quote_ident(HOSTILE_INDEX),
+        v = quote_ident(HOSTILE_VIEW),
+        f = quote_ident(HOSTILE_FUNCTION),
+        tr = quote_ident(HOSTILE_TRIGGER),
     )
 }
 
@@ -680,7 +639,7 @@ COMMENT ON TABLE {t} IS 'c''; DROP TABLE canary; --{version}';
 /// through rows. Empties the tables first, then inserts rows.
 async fn pg_hostile_behaviour(db: &TestDatabase, version: u32) -> Vec<String> {
     let id = i64::from(version) * 100;
-    let (t, c) = (q(HOSTILE_TABLE), q(HOSTILE_COLUMN));
+    let (t, c) = (quote_ident(HOSTILE_TABLE), quote_ident(HOSTILE_COLUMN));
     let mut conn = db.connect().await.unwrap();
     let mut out = Vec::new();
     for statement in [
@@ -698,7 +657,10 @@ async fn pg_hostile_behaviour(db: &TestDatabase, version: u32) -> Vec<String> {
     for select in [
         format!("SELECT format('%s,%L,%L', id, {c}, s) FROM {t} ORDER BY id"),
         "SELECT quote_literal(entry) FROM log ORDER BY 1".to_string(),
-        format!("SELECT format('%s,%L,%L,%L,%L,%L', id, {c}, its, lit, ml, dq) FROM {} ORDER BY id", q(HOSTILE_VIEW)),
+        format!(
+            "SELECT format('%s,%L,%L,%L,%L,%L', id, {c}, its, lit, ml, dq) FROM {} ORDER BY id",
+            quote_ident(HOSTILE_VIEW)
+        ),
         format!("SELECT obj_description('{}'::regclass, 'pg_class')", t.replace('\'', "''")),
     ] {
         let rows: Vec<Option<String>> =
@@ -714,7 +676,7 @@ async fn pg_hostile_behaviour(db: &TestDatabase, version: u32) -> Vec<String> {
 /// like it, and a second plan is empty.
 #[tokio::test]
 async fn hostile_literals_and_names_survive_generate_migrate_up_and_down() {
-    let db = fresh("runner_hostile").await;
+    let db = fresh("runner_hostile", "").await;
     let server = pg_server().await.unwrap();
     let project = Project::new(&db);
     let load =
@@ -738,8 +700,8 @@ async fn hostile_literals_and_names_survive_generate_migrate_up_and_down() {
     for version in [1, 2] {
         let declared = pg_hostile_schema(version);
         std::fs::write(schema_dir.join("app.sql"), &declared).unwrap();
-        project.run(&["generate", "--name", &format!("hostile{version}")]).expect(0, "generate");
-        project.run(&["migrate", "up"]).expect(0, "migrate up");
+        project.run(&["generate", "--name", &format!("hostile{version}")]).expect_code(0, "generate");
+        project.run(&["migrate", "up"]).expect_code(0, "migrate up");
         assert_eq!(canary().await, ["1,'alive'"], "version {version}");
         let reference = server.fresh_database(&format!("runner_hostile_ref{version}")).await.unwrap();
         load(reference.url.clone(), declared).await;
@@ -748,14 +710,14 @@ async fn hostile_literals_and_names_survive_generate_migrate_up_and_down() {
         let behaviour = pg_hostile_behaviour(&db, version).await;
         assert_eq!(behaviour, pg_hostile_behaviour(&reference, version).await, "version {version}");
         let again = project.run(&["plan", "--exit-code"]);
-        assert_eq!(again.expect(0, "second plan").stdout, "no changes\n", "version {version}");
+        assert_eq!(again.expect_code(0, "second plan").stdout, "no changes\n", "version {version}");
         after.push((schema, tracked(&db).await));
         let _ = server.drop_database(&reference.name).await;
     }
     let first = after[0].1.last().unwrap().0.clone();
-    project.run(&["migrate", "down", "--to", &first]).expect(0, "down to the first round");
+    project.run(&["migrate", "down", "--to", &first]).expect_code(0, "down to the first round");
     assert_eq!(schema_of(&db).await, after[0].0);
-    project.run(&["migrate", "down", "--all"]).expect(0, "down all");
+    project.run(&["migrate", "down", "--all"]).expect_code(0, "down all");
     assert_eq!(schema_of(&db).await, original);
     assert_eq!(canary().await, ["1,'alive'"]);
 }
@@ -764,7 +726,7 @@ async fn hostile_literals_and_names_survive_generate_migrate_up_and_down() {
 /// nothing to do for a declared schema without them.
 #[tokio::test]
 async fn a_database_with_hostile_objects_is_readable_when_they_are_ignored() {
-    let db = fresh("runner_hostile_ignored").await;
+    let db = fresh("runner_hostile_ignored", "").await;
     let project = Project::new(&db);
     schema::testkit::roundtrip::load_sql(&db.url, &pg_hostile_schema(1)).await.unwrap();
     let schema_dir = project.dir.path().join("schema");
@@ -776,5 +738,5 @@ async fn a_database_with_hostile_objects_is_readable_when_they_are_ignored() {
     .unwrap();
     project.config("ignore = [\"public.tbl *\", \"public.view *\", \"public.fn *\", \"public.child\"]\n");
     let plan = project.run(&["plan", "--exit-code"]);
-    assert_eq!(plan.expect(0, "nothing to do").stdout, "no changes\n");
+    assert_eq!(plan.expect_code(0, "nothing to do").stdout, "no changes\n");
 }

@@ -2,23 +2,9 @@
 //! denied one (exit 2, nothing written) unless `--allow-hazard` is given, thresholds allow small
 //! rewrites; and `schema lint` on migration files (exit 0 / 1 / 2, JSON).
 
+use crate::support::schema_in;
 use schema::testkit::{pg_server, roundtrip};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn schema(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_schema"))
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the schema binary")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn written(dir: &Path) -> Vec<String> {
     match std::fs::read_dir(dir.join("generated")) {
@@ -48,28 +34,28 @@ async fn generate_refuses_denied_hazards_unless_allowed() {
         "[hazards]\nblocking-index-build = \"deny\"\nsafe_rewrites = false\n",
     )
     .await;
-    let plan = schema(dir.path(), &["plan", "--url", &url]);
-    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
-    let stderr = text(&plan.stderr);
+    let plan = schema_in(dir.path(), &["plan", "--url", &url], &[]);
+    assert_eq!(Some(plan.code), Some(0), "{}", plan.stderr);
+    let stderr = plan.stderr;
     assert!(stderr.contains("[deny] blocking-index-build (medium): builds index public.t_a"), "{stderr}");
     assert!(stderr.contains("SHARE on public.t"), "{stderr}");
     assert!(stderr.contains("help: Create the index CONCURRENTLY"), "{stderr}");
 
-    let json = schema(dir.path(), &["plan", "--url", &url, "--format", "json"]);
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let json = schema_in(dir.path(), &["plan", "--url", &url, "--format", "json"], &[]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     let hazard = &value["up"][0]["hazards"][0];
     assert_eq!(hazard["id"], "blocking-index-build", "{value}");
     assert_eq!(hazard["lock"], "SHARE on public.t");
     assert_eq!(hazard["scans"], true);
     assert_eq!(hazard["level"], "deny", "{value}");
 
-    let refused = schema(dir.path(), &["generate", "--url", &url]);
-    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
-    assert!(text(&refused.stderr).contains("--allow-hazard"), "{}", text(&refused.stderr));
+    let refused = schema_in(dir.path(), &["generate", "--url", &url], &[]);
+    assert_eq!(Some(refused.code), Some(2), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-hazard"), "{}", refused.stderr);
     assert!(written(dir.path()).is_empty(), "nothing written: {:?}", written(dir.path()));
 
-    let allowed = schema(dir.path(), &["generate", "--url", &url, "--allow-hazard", "blocking-index-build"]);
-    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+    let allowed = schema_in(dir.path(), &["generate", "--url", &url, "--allow-hazard", "blocking-index-build"], &[]);
+    assert_eq!(Some(allowed.code), Some(0), "{}", allowed.stderr);
     assert_eq!(written(dir.path()).len(), 3, "up, down and schema.sum: {:?}", written(dir.path()));
     let up = written(dir.path()).into_iter().find(|f| f.ends_with(".up.sql")).unwrap();
     let up = std::fs::read_to_string(dir.path().join("generated").join(up)).unwrap();
@@ -79,18 +65,18 @@ async fn generate_refuses_denied_hazards_unless_allowed() {
     );
     assert!(up.contains("; SHARE on public.t\n"), "without live sizes: {up}");
 
-    let unknown = schema(dir.path(), &["generate", "--url", &url, "--allow-hazard", "index-build"]);
-    assert_eq!(unknown.status.code(), Some(2));
-    assert!(text(&unknown.stderr).contains("unknown hazard id"), "{}", text(&unknown.stderr));
+    let unknown = schema_in(dir.path(), &["generate", "--url", &url, "--allow-hazard", "index-build"], &[]);
+    assert_eq!(Some(unknown.code), Some(2));
+    assert!(unknown.stderr.contains("unknown hazard id"), "{}", unknown.stderr);
 }
 
 #[tokio::test]
 async fn thresholds_allow_rewrites_of_small_tables() {
     let config = "[hazards]\ntable-rewrite = \"deny\"\nallow_rewrite_below_rows = 1000\n";
     let (dir, url) = project("hz_cli_threshold", "CREATE TABLE t (a int);", "CREATE TABLE t (a bigint);", config).await;
-    let small = schema(dir.path(), &["generate", "--url", &url]);
-    assert_eq!(small.status.code(), Some(0), "{}", text(&small.stderr));
-    assert!(text(&small.stderr).contains("[allow] table-rewrite (low)"), "{}", text(&small.stderr));
+    let small = schema_in(dir.path(), &["generate", "--url", &url], &[]);
+    assert_eq!(Some(small.code), Some(0), "{}", small.stderr);
+    assert!(small.stderr.contains("[allow] table-rewrite (low)"), "{}", small.stderr);
 
     let (dir, url) = project(
         "hz_cli_threshold_big",
@@ -99,9 +85,9 @@ async fn thresholds_allow_rewrites_of_small_tables() {
         config,
     )
     .await;
-    let big = schema(dir.path(), &["generate", "--url", &url]);
-    assert_eq!(big.status.code(), Some(2), "{}", text(&big.stderr));
-    assert!(text(&big.stderr).contains("(≈5k rows"), "{}", text(&big.stderr));
+    let big = schema_in(dir.path(), &["generate", "--url", &url], &[]);
+    assert_eq!(Some(big.code), Some(2), "{}", big.stderr);
+    assert!(big.stderr.contains("(≈5k rows"), "{}", big.stderr);
     assert!(written(dir.path()).is_empty());
 }
 
@@ -114,11 +100,11 @@ async fn apply_allow_destructive_maps_to_data_loss_ids() {
         "[hazards]\nrename-visible = \"deny\"\n",
     )
     .await;
-    let refused = schema(dir.path(), &["apply", "--url", &url, "--yes"]);
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(text(&refused.stderr).contains("[deny] data-loss-column"), "{}", text(&refused.stderr));
-    let applied = schema(dir.path(), &["apply", "--url", &url, "--yes", "--allow-destructive"]);
-    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
+    let refused = schema_in(dir.path(), &["apply", "--url", &url, "--yes"], &[]);
+    assert_eq!(Some(refused.code), Some(2));
+    assert!(refused.stderr.contains("[deny] data-loss-column"), "{}", refused.stderr);
+    let applied = schema_in(dir.path(), &["apply", "--url", &url, "--yes", "--allow-destructive"], &[]);
+    assert_eq!(Some(applied.code), Some(0), "{}", applied.stderr);
 }
 
 /// The default plan writes online forms for changes on existing tables: a transactional migration and a
@@ -137,9 +123,9 @@ async fn default_plan_is_online_and_generate_writes_ordered_pairs() {
         "[hazards]\nblocking-index-build = \"deny\"\naccess-exclusive-scan = \"deny\"\nlock_timeout = \"2s\"\n",
     )
     .await;
-    let json = schema(dir.path(), &["plan", "--url", &url, "--format", "json"]);
-    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let json = schema_in(dir.path(), &["plan", "--url", &url, "--format", "json"], &[]);
+    assert_eq!(Some(json.code), Some(0), "{}", json.stderr);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     let parts = value["parts"].as_array().expect("parts");
     assert_eq!(parts.len(), 2, "{value:#}");
     assert_eq!(parts[0]["transactional"], true);
@@ -168,8 +154,8 @@ async fn default_plan_is_online_and_generate_writes_ordered_pairs() {
         value["up"].as_array().unwrap().iter().flat_map(|s| s["hazards"].as_array().unwrap()).collect();
     assert!(hazards.is_empty(), "no blocking hazard remains: {hazards:#?}");
 
-    let generated = schema(dir.path(), &["generate", "--url", &url, "--name", "online"]);
-    assert_eq!(generated.status.code(), Some(0), "{}", text(&generated.stderr));
+    let generated = schema_in(dir.path(), &["generate", "--url", &url, "--name", "online"], &[]);
+    assert_eq!(Some(generated.code), Some(0), "{}", generated.stderr);
     let mut files = written(dir.path());
     files.sort();
     assert_eq!(files.len(), 5, "two pairs and schema.sum: {files:?}");
@@ -180,19 +166,19 @@ async fn default_plan_is_online_and_generate_writes_ordered_pairs() {
     let ups: Vec<String> = files.iter().filter(|f| f.ends_with(".up.sql")).map(|f| format!("generated/{f}")).collect();
     let mut args = vec!["lint", "--strict"];
     args.extend(ups.iter().map(String::as_str));
-    let lint = schema(dir.path(), &args);
-    assert_eq!(lint.status.code(), Some(0), "{}{}", text(&lint.stdout), text(&lint.stderr));
+    let lint = schema_in(dir.path(), &args, &[]);
+    assert_eq!(Some(lint.code), Some(0), "{}{}", lint.stdout, lint.stderr);
 
-    let migrate = schema(dir.path(), &["migrate", "up", "--url", &url]);
-    assert_eq!(migrate.status.code(), Some(0), "{}{}", text(&migrate.stdout), text(&migrate.stderr));
-    let again = schema(dir.path(), &["plan", "--url", &url]);
-    assert!(text(&again.stdout).contains("no changes"), "{}", text(&again.stdout));
-    let down = schema(dir.path(), &["migrate", "down", "--all", "--url", &url]);
-    assert_eq!(down.status.code(), Some(0), "{}{}", text(&down.stdout), text(&down.stderr));
+    let migrate = schema_in(dir.path(), &["migrate", "up", "--url", &url], &[]);
+    assert_eq!(Some(migrate.code), Some(0), "{}{}", migrate.stdout, migrate.stderr);
+    let again = schema_in(dir.path(), &["plan", "--url", &url], &[]);
+    assert!(again.stdout.contains("no changes"), "{}", again.stdout);
+    let down = schema_in(dir.path(), &["migrate", "down", "--all", "--url", &url], &[]);
+    assert_eq!(Some(down.code), Some(0), "{}{}", down.stdout, down.stderr);
 
-    let plain = schema(dir.path(), &["plan", "--url", &url, "--plain"]);
-    assert!(text(&plain.stderr).contains("[deny] blocking-index-build"), "{}", text(&plain.stderr));
-    assert!(!text(&plain.stdout).contains("CONCURRENTLY"), "{}", text(&plain.stdout));
+    let plain = schema_in(dir.path(), &["plan", "--url", &url, "--plain"], &[]);
+    assert!(plain.stderr.contains("[deny] blocking-index-build"), "{}", plain.stderr);
+    assert!(!plain.stdout.contains("CONCURRENTLY"), "{}", plain.stdout);
 }
 
 const MIGRATION: &str = "\
@@ -209,32 +195,32 @@ fn lint_reports_hazards_with_locations_and_exit_codes() {
     std::fs::write(dir.path().join("m.sql"), MIGRATION).unwrap();
     std::fs::write(dir.path().join("safe.sql"), "CREATE INDEX CONCURRENTLY users_name ON users (name);\n").unwrap();
 
-    let warned = schema(dir.path(), &["lint", "m.sql"]);
-    assert_eq!(warned.status.code(), Some(0), "warnings only: {}", text(&warned.stderr));
-    let out = text(&warned.stdout);
+    let warned = schema_in(dir.path(), &["lint", "m.sql"], &[]);
+    assert_eq!(Some(warned.code), Some(0), "warnings only: {}", warned.stderr);
+    let out = warned.stdout;
     assert!(out.contains("m.sql:3:1: [warn] blocking-index-build"), "{out}");
     assert!(out.contains("m.sql:4:1: [warn] not-null-without-default"), "{out}");
     assert!(out.contains("1 file(s), 2 hazard(s), 0 denied"), "{out}");
 
     std::fs::write(dir.path().join("diff.toml"), "[hazards]\nnot-null-without-default = \"deny\"\n").unwrap();
-    let denied = schema(dir.path(), &["lint", "m.sql", "safe.sql"]);
-    assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stdout));
-    let allowed = schema(dir.path(), &["lint", "m.sql", "--allow-hazard", "not-null-without-default"]);
-    assert_eq!(allowed.status.code(), Some(0));
-    let strict = schema(dir.path(), &["lint", "safe.sql", "--strict"]);
-    assert_eq!(strict.status.code(), Some(0), "{}", text(&strict.stdout));
+    let denied = schema_in(dir.path(), &["lint", "m.sql", "safe.sql"], &[]);
+    assert_eq!(Some(denied.code), Some(1), "{}", denied.stdout);
+    let allowed = schema_in(dir.path(), &["lint", "m.sql", "--allow-hazard", "not-null-without-default"], &[]);
+    assert_eq!(Some(allowed.code), Some(0));
+    let strict = schema_in(dir.path(), &["lint", "safe.sql", "--strict"], &[]);
+    assert_eq!(Some(strict.code), Some(0), "{}", strict.stdout);
 
-    let json = schema(dir.path(), &["lint", "m.sql", "--format", "json"]);
-    assert_eq!(json.status.code(), Some(1));
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let json = schema_in(dir.path(), &["lint", "m.sql", "--format", "json"], &[]);
+    assert_eq!(Some(json.code), Some(1));
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(value["denied"], 1);
     assert_eq!(value["findings"][1]["id"], "not-null-without-default");
     assert_eq!(value["findings"][1]["level"], "deny");
     assert_eq!(value["findings"][1]["line"], 4);
     assert_eq!(value["findings"][1]["lock"], "ACCESS EXCLUSIVE on public.users");
 
-    let missing = schema(dir.path(), &["lint", "nope.sql"]);
-    assert_eq!(missing.status.code(), Some(2));
+    let missing = schema_in(dir.path(), &["lint", "nope.sql"], &[]);
+    assert_eq!(Some(missing.code), Some(2));
 }
 
 #[test]
@@ -250,8 +236,8 @@ fn lint_passes_generated_migrations_of_new_tables() {
     assert!(!files.is_empty());
     let mut args = vec!["lint", "--strict"];
     args.extend(files.iter().map(String::as_str));
-    let run = schema(dir.path(), &args);
-    assert_eq!(run.status.code(), Some(0), "{}{}", text(&run.stdout), text(&run.stderr));
+    let run = schema_in(dir.path(), &args, &[]);
+    assert_eq!(Some(run.code), Some(0), "{}{}", run.stdout, run.stderr);
 }
 
 /// `lint` reads every file `generate` writes, online and phased, up and down: nothing is left unparsed;
@@ -284,8 +270,8 @@ async fn lint_understands_every_generated_online_and_phased_file() {
         "[[backfill]]\ntable = \"public.accounts\"\ncolumn = \"tier\"\nvalue = \"'free'\"\n",
     )
     .await;
-    let generated = schema(dir.path(), &["generate", "--url", &url, "--phased", "--name", "all"]);
-    assert_eq!(generated.status.code(), Some(0), "{}", text(&generated.stderr));
+    let generated = schema_in(dir.path(), &["generate", "--url", &url, "--phased", "--name", "all"], &[]);
+    assert_eq!(Some(generated.code), Some(0), "{}", generated.stderr);
     let mut files: Vec<String> =
         written(dir.path()).into_iter().filter(|f| f.ends_with(".sql")).map(|f| format!("generated/{f}")).collect();
     files.sort();
@@ -293,9 +279,9 @@ async fn lint_understands_every_generated_online_and_phased_file() {
 
     let mut args = vec!["lint", "--format", "json"];
     args.extend(files.iter().map(String::as_str));
-    let lint = schema(dir.path(), &args);
-    assert!(!text(&lint.stderr).contains("not understood"), "{}", text(&lint.stderr));
-    let value: serde_json::Value = serde_json::from_slice(&lint.stdout).expect("JSON");
+    let lint = schema_in(dir.path(), &args, &[]);
+    assert!(!lint.stderr.contains("not understood"), "{}", lint.stderr);
+    let value: serde_json::Value = serde_json::from_str(&lint.stdout).expect("JSON");
     assert_eq!(value["unparsed"], serde_json::json!([]), "{value:#}");
     let blocks = value["blocks"].as_array().unwrap();
     for kind in ["backfill", "atomic", "guard", "grants"] {
@@ -330,9 +316,9 @@ async fn a_changed_index_is_one_online_step() {
         "",
     )
     .await;
-    let json = schema(dir.path(), &["plan", "--url", &url, "--format", "json"]);
-    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let json = schema_in(dir.path(), &["plan", "--url", &url, "--format", "json"], &[]);
+    assert_eq!(Some(json.code), Some(0), "{}", json.stderr);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     let steps: Vec<&serde_json::Value> =
         value["parts"].as_array().unwrap().iter().flat_map(|p| p["up"].as_array().unwrap()).collect();
     assert_eq!(steps.len(), 1, "{value:#}");

@@ -6,32 +6,17 @@
 //! --contract` removes the old shape and the schema equals the desired one with the data where it expects
 //! it; `migrate down` goes back through every phase to the start with the data intact.
 
+use crate::support::{Run, schema_command};
 use schema::dialect::postgres::connect;
 use schema::testkit::roundtrip::{fingerprint, fingerprint_diff, load_sql};
 use schema::testkit::{TestDatabase, pg_server};
 use sqlx::{AssertSqlSafe, Row};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn schema(db: &TestDatabase, dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_schema"))
-        .current_dir(dir)
-        .args(args)
-        .args(["--url", &db.url, "--schema-dir", "schema", "--out-dir", "generated"])
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run schema");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let mut command = schema_command(dir, args);
+    command.args(["--url", &db.url, "--schema-dir", "schema", "--out-dir", "generated"]);
+    Run::of(command.spawn().expect("start the schema binary"))
 }
 
 fn ok(run: Run, what: &str) -> Run {

@@ -295,14 +295,14 @@ round_trip!(
 
 round_trip!(
     replica_identity_of_tables_and_partitions_moves_with_its_index,
-    include_str!("fixtures/replica_identity_current.sql"),
-    include_str!("fixtures/replica_identity_desired.sql")
+    include_str!("../fixtures/replica_identity_current.sql"),
+    include_str!("../fixtures/replica_identity_desired.sql")
 );
 
 round_trip!(
     table_inheritance_parents_children_and_column_changes_through_the_parent,
-    include_str!("fixtures/inheritance_current.sql"),
-    include_str!("fixtures/inheritance_desired.sql")
+    include_str!("../fixtures/inheritance_current.sql"),
+    include_str!("../fixtures/inheritance_desired.sql")
 );
 
 /// A parent's column that a child keeps stays the child's with its values (the parent drops it with
@@ -311,9 +311,9 @@ round_trip!(
 async fn inheritance_changes_keep_the_rows_of_parents_and_children() {
     let server = pg_server().await.expect("PostgreSQL for tests");
     let db = server.fresh_database("inherit_rows").await.expect("database");
-    roundtrip::load_sql(&db.url, include_str!("fixtures/inheritance_current.sql")).await.expect("load current");
+    roundtrip::load_sql(&db.url, include_str!("../fixtures/inheritance_current.sql")).await.expect("load current");
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("schema.sql"), include_str!("fixtures/inheritance_desired.sql")).expect("write");
+    std::fs::write(dir.path().join("schema.sql"), include_str!("../fixtures/inheritance_desired.sql")).expect("write");
     let settings = roundtrip::settings_for(&db, dir.path());
     let migration = schema::pipeline::migration(&settings).await.expect("plan");
     let up: Vec<String> = migration.up.statements().map(String::from).collect();

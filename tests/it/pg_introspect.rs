@@ -251,7 +251,10 @@ macro_rules! inspect_plans_nothing {
 
 inspect_plans_nothing!(
     inspect_writes_inheritance_and_replica_identity,
-    concat!(include_str!("fixtures/inheritance_desired.sql"), include_str!("fixtures/replica_identity_desired.sql"))
+    concat!(
+        include_str!("../fixtures/inheritance_desired.sql"),
+        include_str!("../fixtures/replica_identity_desired.sql")
+    )
 );
 
 inspect_plans_nothing!(

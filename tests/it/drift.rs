@@ -1,23 +1,8 @@
 //! `drift`, `diff` and `apply` against a real PostgreSQL: exit codes, report shapes, and that apply
 //! refuses to lose data unless told to.
 
+use crate::support::schema_in;
 use schema::testkit::{pg_server, roundtrip};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn schema(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_schema"))
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the schema binary")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -42,44 +27,44 @@ async fn drift_exit_codes_and_report() {
         "CREATE TABLE t (id int PRIMARY KEY, a text);",
     )
     .await;
-    let same = schema(s.dir.path(), &["drift", "--url", &s.url]);
-    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
-    assert!(text(&same.stdout).contains("in sync"));
+    let same = schema_in(s.dir.path(), &["drift", "--url", &s.url], &[]);
+    assert_eq!(Some(same.code), Some(0), "{}", same.stderr);
+    assert!(same.stdout.contains("in sync"));
 
     std::fs::write(s.dir.path().join("schema/app.sql"), "CREATE TABLE t (id int PRIMARY KEY, a text NOT NULL, b int);")
         .unwrap();
-    let drifted = schema(s.dir.path(), &["drift", "--url", &s.url]);
-    assert_eq!(drifted.status.code(), Some(1), "{}", text(&drifted.stderr));
-    let out = text(&drifted.stdout);
+    let drifted = schema_in(s.dir.path(), &["drift", "--url", &s.url], &[]);
+    assert_eq!(Some(drifted.code), Some(1), "{}", drifted.stderr);
+    let out = drifted.stdout;
     assert!(out.contains("table public.t: differs"), "{out}");
     assert!(out.contains("add column public.t.b"), "{out}");
     assert!(out.contains("-    \"a\" text,") && out.contains("+    \"a\" text NOT NULL,"), "{out}");
 
-    let json = schema(s.dir.path(), &["drift", "--url", &s.url, "--format", "json"]);
-    assert_eq!(json.status.code(), Some(1));
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    let json = schema_in(s.dir.path(), &["drift", "--url", &s.url, "--format", "json"], &[]);
+    assert_eq!(Some(json.code), Some(1));
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
     assert_eq!(value["in_sync"], false);
     assert_eq!(value["objects"][0]["kind"], "table");
     assert_eq!(value["objects"][0]["name"], "public.t");
     assert!(value["objects"][0]["diff"].as_str().unwrap().contains("@@"));
     assert!(value["plan"]["steps"].as_array().unwrap().len() >= 2);
 
-    let bad = schema(s.dir.path(), &["drift", "--url", "postgres://u:pw@127.0.0.1:1/x"]);
-    assert_eq!(bad.status.code(), Some(2));
+    let bad = schema_in(s.dir.path(), &["drift", "--url", "postgres://u:pw@127.0.0.1:1/x"], &[]);
+    assert_eq!(Some(bad.code), Some(2));
 }
 
 #[tokio::test]
 async fn drift_from_migrations_catches_a_forgotten_generate() {
     let s = setup("drift_migrations", "", "CREATE TABLE t (id int PRIMARY KEY);").await;
-    let generated = schema(s.dir.path(), &["generate", "--url", &s.url, "--name", "first"]);
-    assert_eq!(generated.status.code(), Some(0), "{}", text(&generated.stderr));
-    let ok = schema(s.dir.path(), &["drift", "--from-migrations", "--url", &s.url]);
-    assert_eq!(ok.status.code(), Some(0), "{}{}", text(&ok.stdout), text(&ok.stderr));
+    let generated = schema_in(s.dir.path(), &["generate", "--url", &s.url, "--name", "first"], &[]);
+    assert_eq!(Some(generated.code), Some(0), "{}", generated.stderr);
+    let ok = schema_in(s.dir.path(), &["drift", "--from-migrations", "--url", &s.url], &[]);
+    assert_eq!(Some(ok.code), Some(0), "{}{}", ok.stdout, ok.stderr);
 
     std::fs::write(s.dir.path().join("schema/app.sql"), "CREATE TABLE t (id int PRIMARY KEY, note text);").unwrap();
-    let forgot = schema(s.dir.path(), &["drift", "--from-migrations", "--url", &s.url]);
-    assert_eq!(forgot.status.code(), Some(1), "{}", text(&forgot.stderr));
-    assert!(text(&forgot.stdout).contains("add column public.t.note"));
+    let forgot = schema_in(s.dir.path(), &["drift", "--from-migrations", "--url", &s.url], &[]);
+    assert_eq!(Some(forgot.code), Some(1), "{}", forgot.stderr);
+    assert!(forgot.stdout.contains("add column public.t.note"));
 }
 
 #[tokio::test]
@@ -91,14 +76,14 @@ async fn diff_between_urls_and_directories() {
     let other = server.fresh_database("diff_other").await.unwrap();
     roundtrip::load_sql(&other.url, "CREATE TABLE t (id int PRIMARY KEY);").await.unwrap();
 
-    let same = schema(s.dir.path(), &["diff", "--from", &s.url, "--to", &other.url]);
-    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
-    let to_dir = schema(s.dir.path(), &["diff", "--from", &s.url, "--to", "schema"]);
-    assert_eq!(to_dir.status.code(), Some(1), "{}", text(&to_dir.stderr));
-    assert!(text(&to_dir.stdout).contains(r#"ALTER TABLE "public"."t" ADD COLUMN "c" text;"#));
-    let from_dir = schema(s.dir.path(), &["diff", "--from", "schema", "--to", &other.url]);
-    assert_eq!(from_dir.status.code(), Some(1));
-    assert!(text(&from_dir.stdout).contains(r#"DROP COLUMN "c""#));
+    let same = schema_in(s.dir.path(), &["diff", "--from", &s.url, "--to", &other.url], &[]);
+    assert_eq!(Some(same.code), Some(0), "{}", same.stderr);
+    let to_dir = schema_in(s.dir.path(), &["diff", "--from", &s.url, "--to", "schema"], &[]);
+    assert_eq!(Some(to_dir.code), Some(1), "{}", to_dir.stderr);
+    assert!(to_dir.stdout.contains(r#"ALTER TABLE "public"."t" ADD COLUMN "c" text;"#));
+    let from_dir = schema_in(s.dir.path(), &["diff", "--from", "schema", "--to", &other.url], &[]);
+    assert_eq!(Some(from_dir.code), Some(1));
+    assert!(from_dir.stdout.contains(r#"DROP COLUMN "c""#));
 }
 
 #[tokio::test]
@@ -110,21 +95,21 @@ async fn apply_refuses_data_loss_without_the_flag() {
     )
     .await;
     let before = roundtrip::fingerprint(&s.url).await.unwrap();
-    let dry = schema(s.dir.path(), &["apply", "--url", &s.url, "--dry-run"]);
-    assert_eq!(dry.status.code(), Some(0));
-    assert!(text(&dry.stdout).contains(r#"DROP COLUMN "old""#));
-    let refused = schema(s.dir.path(), &["apply", "--url", &s.url, "--yes"]);
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(text(&refused.stderr).contains("--allow-destructive"), "{}", text(&refused.stderr));
-    let unconfirmed = schema(s.dir.path(), &["apply", "--url", &s.url, "--allow-destructive"]);
-    assert_eq!(unconfirmed.status.code(), Some(2));
-    assert!(text(&unconfirmed.stderr).contains("--yes"));
+    let dry = schema_in(s.dir.path(), &["apply", "--url", &s.url, "--dry-run"], &[]);
+    assert_eq!(Some(dry.code), Some(0));
+    assert!(dry.stdout.contains(r#"DROP COLUMN "old""#));
+    let refused = schema_in(s.dir.path(), &["apply", "--url", &s.url, "--yes"], &[]);
+    assert_eq!(Some(refused.code), Some(2));
+    assert!(refused.stderr.contains("--allow-destructive"), "{}", refused.stderr);
+    let unconfirmed = schema_in(s.dir.path(), &["apply", "--url", &s.url, "--allow-destructive"], &[]);
+    assert_eq!(Some(unconfirmed.code), Some(2));
+    assert!(unconfirmed.stderr.contains("--yes"));
     assert_eq!(roundtrip::fingerprint(&s.url).await.unwrap(), before, "nothing may change before confirmation");
 
-    let applied = schema(s.dir.path(), &["apply", "--url", &s.url, "--yes", "--allow-destructive"]);
-    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
-    let after = schema(s.dir.path(), &["drift", "--url", &s.url]);
-    assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));
+    let applied = schema_in(s.dir.path(), &["apply", "--url", &s.url, "--yes", "--allow-destructive"], &[]);
+    assert_eq!(Some(applied.code), Some(0), "{}", applied.stderr);
+    let after = schema_in(s.dir.path(), &["drift", "--url", &s.url], &[]);
+    assert_eq!(Some(after.code), Some(0), "{}", after.stdout);
 }
 
 #[tokio::test]
@@ -135,25 +120,25 @@ async fn apply_of_additive_changes_needs_no_flag() {
         "CREATE TABLE t (id int PRIMARY KEY, c text DEFAULT 'x');",
     )
     .await;
-    let applied = schema(s.dir.path(), &["apply", "--url", &s.url, "--yes"]);
-    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
-    let again = schema(s.dir.path(), &["apply", "--url", &s.url, "--yes"]);
-    assert!(text(&again.stdout).contains("no changes"));
+    let applied = schema_in(s.dir.path(), &["apply", "--url", &s.url, "--yes"], &[]);
+    assert_eq!(Some(applied.code), Some(0), "{}", applied.stderr);
+    let again = schema_in(s.dir.path(), &["apply", "--url", &s.url, "--yes"], &[]);
+    assert!(again.stdout.contains("no changes"));
 }
 
 #[tokio::test]
 async fn generate_and_drift_follow_pending_online_and_phased_migrations() {
     let s = setup("drift_online", "", "CREATE TABLE t (id int PRIMARY KEY, a text, n int);").await;
     let run = |args: &[&str]| {
-        let out = schema(s.dir.path(), args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}{}", text(&out.stdout), text(&out.stderr));
-        text(&out.stdout)
+        let out = schema_in(s.dir.path(), args, &[]);
+        assert_eq!(Some(out.code), Some(0), "{args:?}: {}{}", out.stdout, out.stderr);
+        out.stdout
     };
     run(&["generate", "--url", &s.url, "--name", "first"]);
     // An empty database without a tracking table has applied none: planned from the migrations.
-    let untracked = schema(s.dir.path(), &["generate", "--url", &s.url, "--name", "untracked"]);
-    assert_eq!(text(&untracked.stdout), "no changes\n", "{}", text(&untracked.stderr));
-    assert!(text(&untracked.stderr).contains("has applied none of the 1 migration(s)"), "{}", text(&untracked.stderr));
+    let untracked = schema_in(s.dir.path(), &["generate", "--url", &s.url, "--name", "untracked"], &[]);
+    assert_eq!(untracked.stdout, "no changes\n", "{}", untracked.stderr);
+    assert!(untracked.stderr.contains("has applied none of the 1 migration(s)"), "{}", untracked.stderr);
     run(&["migrate", "up", "--url", &s.url]);
     // An index on an existing table is built CONCURRENTLY, in a migration outside a transaction.
     let app = s.dir.path().join("schema/app.sql");
@@ -163,11 +148,9 @@ async fn generate_and_drift_follow_pending_online_and_phased_migrations() {
     // Generating again before `migrate up` would repeat the pending migration: refused, unless planned
     // from the migrations.
     for command in ["generate", "plan"] {
-        let again = schema(s.dir.path(), &[command, "--url", &s.url]);
-        assert_eq!(again.status.code(), Some(2), "{}", text(&again.stdout));
-        assert!(
-            text(&again.stderr).contains("not applied to this database") && text(&again.stderr).contains("_second")
-        );
+        let again = schema_in(s.dir.path(), &[command, "--url", &s.url], &[]);
+        assert_eq!(Some(again.code), Some(2), "{}", again.stdout);
+        assert!(again.stderr.contains("not applied to this database") && again.stderr.contains("_second"));
     }
     assert_eq!(run(&["generate", "--url", &s.url, "--from-migrations"]), "no changes\n");
     run(&["migrate", "up", "--url", &s.url]);
@@ -220,9 +203,9 @@ async fn a_non_superuser_owner_runs_the_whole_workflow() {
     )
     .unwrap();
     let run = |args: &[&str], code: i32| {
-        let out = schema(dir.path(), args);
-        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-        assert_eq!(out.status.code(), Some(code), "{args:?}:\n{stdout}\n{stderr}");
+        let out = schema_in(dir.path(), args, &[]);
+        let (stdout, stderr) = (out.stdout, out.stderr);
+        assert_eq!(Some(out.code), Some(code), "{args:?}:\n{stdout}\n{stderr}");
         assert!(!stdout.contains("deployer-pw") && !stderr.contains("deployer-pw"), "password printed");
         stdout
     };

@@ -1,129 +1,16 @@
 //! Bad input gets a clear error (exit 2) that points at the cause, and changes nothing: no files, no
 //! change to the target database, no leftover scratch database, no password in the output.
 
-use schema::testkit::roundtrip::{fingerprint, load_sql};
-use schema::testkit::{TestDatabase, pg_server};
+use crate::support::{Project, Run, fresh, schema_in, scratch_databases_of};
+use schema::testkit::pg_server;
+use schema::testkit::roundtrip::fingerprint;
 use sqlx::Connection;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    pid: u32,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn expect_code(&self, code: i32, what: &str) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "{what}: expected exit code {code}\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    fn assert_stderr_contains(&self, needle: &str) -> &Self {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
-        self
-    }
-
-    /// Neither output stream contains `secret`.
-    fn assert_hides(&self, secret: &str) -> &Self {
-        assert!(!self.stdout.contains(secret), "stdout shows {secret:?}:\n{}", self.stdout);
-        assert!(!self.stderr.contains(secret), "stderr shows {secret:?}:\n{}", self.stderr);
-        self
-    }
-}
-
-/// Runs `schema` in `cwd` with `DATABASE_URL` removed from its environment.
-fn schema_in(cwd: &Path, args: &[&str]) -> Run {
-    let child = Command::new(env!("CARGO_BIN_EXE_schema"))
-        .current_dir(cwd)
-        .env_remove("DATABASE_URL")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the schema binary");
-    let pid = child.id();
-    let output = child.wait_with_output().expect("wait for the schema binary");
-    Run {
-        pid,
-        code: output.status.code().expect("schema exited normally, not by a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// A temporary project directory with `schema/` holding the given files.
-struct Project {
-    dir: tempfile::TempDir,
-}
-
-impl Project {
-    fn new(files: &[(&str, &str)]) -> Project {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        std::fs::create_dir_all(dir.path().join("schema")).expect("create schema dir");
-        for (name, text) in files {
-            std::fs::write(dir.path().join("schema").join(name), text).expect("write schema file");
-        }
-        Project { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn out_dir(&self) -> PathBuf {
-        self.path().join("out")
-    }
-
-    /// Runs `schema <args> --url <url> --schema-dir schema --out-dir out`.
-    fn run_url(&self, url: &str, args: &[&str]) -> Run {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--url", url, "--schema-dir", "schema", "--out-dir", "out"]);
-        schema_in(self.path(), &all)
-    }
-
-    fn run(&self, db: &TestDatabase, args: &[&str]) -> Run {
-        self.run_url(&db.url, args)
-    }
-
-    fn assert_out_dir_empty(&self) {
-        let files: Vec<String> = match std::fs::read_dir(self.out_dir()) {
-            Ok(entries) => entries.map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned()).collect(),
-            Err(_) => Vec::new(),
-        };
-        assert!(files.is_empty(), "files were written to the out dir: {files:?}");
-    }
-}
-
-async fn fresh(label: &str, sql: &str) -> TestDatabase {
-    let server = pg_server().await.expect("PostgreSQL for tests");
-    let db = server.fresh_database(label).await.expect("fresh database");
-    if !sql.is_empty() {
-        load_sql(&db.url, sql).await.expect("load the database's initial state");
-    }
-    db
-}
-
-/// Scratch databases left on the server by the `schema` process with this pid.
-async fn scratch_databases_of(pid: u32) -> Vec<String> {
-    let server = pg_server().await.expect("PostgreSQL for tests");
-    let mut conn = sqlx::PgConnection::connect(server.admin_url()).await.expect("admin connection");
-    let names: Vec<String> = sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
-        // The declared files' scratch database and verification's.
-        .bind(format!("schema\\_%\\_{pid}\\_%"))
-        .fetch_all(&mut conn)
-        .await
-        .expect("list scratch databases");
-    let _ = conn.close().await;
-    names
+/// Nothing was written to the project's out dir.
+fn assert_out_dir_empty(project: &Project) {
+    let files = project.out_dir_files();
+    assert!(files.is_empty(), "files were written to the out dir: {files:?}");
 }
 
 #[tokio::test]
@@ -137,9 +24,9 @@ async fn syntax_error_in_the_second_file_names_file_line_and_column_and_changes_
     let run = project.run(&db, &["generate", "--name", "broken"]);
     run.expect_code(2, "generate with a syntax error");
     // `CREATE TABLE t (a int,` is 22 characters: the stray comma is in column 23.
-    run.assert_stderr_contains("b.sql:3:23: syntax error at or near \",\"");
+    run.stderr_has(&["b.sql:3:23: syntax error at or near \",\""]);
     assert!(!run.stdout.contains("wrote"), "{}", run.stdout);
-    project.assert_out_dir_empty();
+    assert_out_dir_empty(&project);
 
     assert_eq!(scratch_databases_of(run.pid).await, Vec::<String>::new(), "the scratch database was dropped");
     assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "the target database is unchanged");
@@ -155,9 +42,9 @@ async fn semantic_error_names_the_location_and_the_servers_message() {
     let run = project.run(&db, &["plan"]);
     run.expect_code(2, "plan with a reference to a missing table");
     // PostgreSQL reports no position for this error, so the column is the start of the statement.
-    run.assert_stderr_contains("child.sql:3:1: relation \"missing_parent\" does not exist");
+    run.stderr_has(&["child.sql:3:1: relation \"missing_parent\" does not exist"]);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
-    project.assert_out_dir_empty();
+    assert_out_dir_empty(&project);
 
     // When PostgreSQL reports a position, the column points into the statement, on its own line
     // (counted in characters: `é` is one).
@@ -167,7 +54,7 @@ async fn semantic_error_names_the_location_and_the_servers_message() {
     )]);
     let run = project.run(&db, &["plan"]);
     run.expect_code(2, "plan with a call to a missing function");
-    run.assert_stderr_contains("multi.sql:4:25: function no_such_fn() does not exist");
+    run.stderr_has(&["multi.sql:4:25: function no_such_fn() does not exist"]);
 }
 
 #[tokio::test]
@@ -195,8 +82,8 @@ async fn unmanaged_statement_kinds_are_rejected_with_kind_and_location() {
         let project = Project::new(&[("f.sql", sql)]);
         let run = project.run(&db, &["generate"]);
         run.expect_code(2, kind);
-        run.assert_stderr_contains(&format!("{location}: {kind} is not managed"));
-        project.assert_out_dir_empty();
+        run.stderr_has(&[&format!("{location}: {kind} is not managed")]);
+        assert_out_dir_empty(&project);
     }
     assert_eq!(fingerprint(&db.url).await.expect("fingerprint"), before, "the target database is unchanged");
 }
@@ -219,9 +106,9 @@ async fn unmanaged_table_and_column_settings_are_named() {
     let run = project.run(&db, &["generate"]);
     run.expect_code(2, "declared settings");
     for name in named {
-        run.assert_stderr_contains(name);
+        run.stderr_has(&[name]);
     }
-    project.assert_out_dir_empty();
+    assert_out_dir_empty(&project);
 
     let db = fresh("err_unmanaged_settings_live", settings).await;
     let project = Project::new(&[(
@@ -231,7 +118,7 @@ async fn unmanaged_table_and_column_settings_are_named() {
     let run = project.run(&db, &["plan"]);
     run.expect_code(0, "live settings are warned about");
     for name in named {
-        run.assert_stderr_contains(name);
+        run.stderr_has(&[name]);
     }
 }
 
@@ -240,12 +127,12 @@ async fn unreachable_server_is_reported_without_the_password() {
     let project = Project::new(&[("t.sql", "CREATE TABLE t (id int);")]);
     for command in ["plan", "generate", "inspect"] {
         let run = project.run_url("postgres://u:secretpw@127.0.0.1:1/db", &[command]);
-        run.expect_code(2, command).assert_stderr_contains("cannot connect").assert_hides("secretpw");
+        run.expect_code(2, command).stderr_has(&["cannot connect"]).hides("secretpw");
     }
     // A password given as a query parameter is hidden too.
     let run = project.run_url("postgres://u@127.0.0.1:1/db?password=secretpw", &["plan"]);
-    run.expect_code(2, "password in the query").assert_stderr_contains("cannot connect").assert_hides("secretpw");
-    project.assert_out_dir_empty();
+    run.expect_code(2, "password in the query").stderr_has(&["cannot connect"]).hides("secretpw");
+    assert_out_dir_empty(&project);
 }
 
 #[tokio::test]
@@ -259,19 +146,19 @@ async fn wrong_credentials_are_reported_without_the_password() {
     let project = Project::new(&[("t.sql", "CREATE TABLE t (id int);")]);
     for command in ["plan", "generate"] {
         let run = project.run_url(&url, &[command]);
-        run.expect_code(2, command).assert_stderr_contains("cannot connect").assert_hides("hunter2secret");
+        run.expect_code(2, command).stderr_has(&["cannot connect"]).hides("hunter2secret");
     }
     // The same through --dev-url, with a good target URL.
     let run = project.run_url(&db.url, &["plan", "--dev-url", &url]);
-    run.expect_code(2, "bad --dev-url").assert_stderr_contains("cannot connect").assert_hides("hunter2secret");
-    project.assert_out_dir_empty();
+    run.expect_code(2, "bad --dev-url").stderr_has(&["cannot connect"]).hides("hunter2secret");
+    assert_out_dir_empty(&project);
 }
 
 #[test]
 fn invalid_url_is_a_clear_error() {
     let project = Project::new(&[("t.sql", "CREATE TABLE t (id int);")]);
     let run = project.run_url("not a url", &["plan"]);
-    run.expect_code(2, "invalid URL").assert_stderr_contains("invalid database URL");
+    run.expect_code(2, "invalid URL").stderr_has(&["invalid database URL"]);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
 
@@ -279,12 +166,12 @@ fn invalid_url_is_a_clear_error() {
 async fn missing_or_empty_schema_dir_is_an_error() {
     let db = fresh("err_schema_dir", "").await;
     let project = Project::new(&[]);
-    let missing = schema_in(project.path(), &["plan", "--url", &db.url, "--schema-dir", "no_such_dir"]);
-    missing.expect_code(2, "missing schema dir").assert_stderr_contains("no_such_dir");
+    let missing = schema_in(project.path(), &["plan", "--url", &db.url, "--schema-dir", "no_such_dir"], &[]);
+    missing.expect_code(2, "missing schema dir").stderr_has(&["no_such_dir"]);
     let empty =
-        schema_in(project.path(), &["generate", "--url", &db.url, "--schema-dir", "schema", "--out-dir", "out"]);
-    empty.expect_code(2, "empty schema dir").assert_stderr_contains("no .sql files");
-    project.assert_out_dir_empty();
+        schema_in(project.path(), &["generate", "--url", &db.url, "--schema-dir", "schema", "--out-dir", "out"], &[]);
+    empty.expect_code(2, "empty schema dir").stderr_has(&["no .sql files"]);
+    assert_out_dir_empty(&project);
 }
 
 #[tokio::test]
@@ -299,8 +186,8 @@ async fn dev_url_must_be_empty_and_is_left_empty() {
     )]);
 
     let run = project.run(&db, &["generate", "--dev-url", &busy.url]);
-    run.expect_code(2, "non-empty --dev-url").assert_stderr_contains("not empty");
-    project.assert_out_dir_empty();
+    run.expect_code(2, "non-empty --dev-url").stderr_has(&["not empty"]);
+    assert_out_dir_empty(&project);
 
     let run = project.run(&db, &["generate", "--name", "via_dev", "--dev-url", &empty.url]);
     run.expect_code(0, "empty --dev-url");
@@ -310,20 +197,6 @@ async fn dev_url_must_be_empty_and_is_left_empty() {
     assert_eq!(print, pristine, "the dev database was left changed");
     let objects = ["type ", "relation ", "sequence ", "column ", "constraint "];
     assert!(!print.iter().any(|l| objects.iter().any(|o| l.starts_with(o))), "{print:?}");
-}
-
-/// Starts `schema <args> --url <url> --schema-dir schema --out-dir out` in the project without waiting.
-fn spawn_schema(project: &Project, url: &str, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_schema"))
-        .current_dir(project.path())
-        .env_remove("DATABASE_URL")
-        .args(args)
-        .args(["--url", url, "--schema-dir", "schema", "--out-dir", "out"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the schema binary")
 }
 
 /// The scratch database of the `schema` process `pid`, once it exists.
@@ -340,17 +213,6 @@ async fn wait_for_scratch_database(pid: u32) -> String {
     }
 }
 
-fn finished(child: std::process::Child) -> Run {
-    let pid = child.id();
-    let output = child.wait_with_output().expect("wait for the schema binary");
-    Run {
-        pid,
-        code: output.status.code().expect("schema exited, not killed by the signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 #[tokio::test]
 async fn sigterm_sighup_and_sigint_during_the_load_drop_the_scratch_database() {
     let db = fresh("err_signals", "").await;
@@ -361,12 +223,12 @@ async fn sigterm_sighup_and_sigint_during_the_load_drop_the_scratch_database() {
     )]);
     for signal in ["TERM", "HUP", "INT"] {
         let started = std::time::Instant::now();
-        let child = spawn_schema(&project, &db.url, &["plan"]);
+        let child = project.command(&db.url, &["plan"]).spawn().expect("start the schema binary");
         wait_for_scratch_database(child.id()).await;
         let sent = Command::new("kill").args(["-s", signal, &child.id().to_string()]).status().expect("run kill");
         assert!(sent.success(), "kill -s {signal}");
-        let run = finished(child);
-        run.expect_code(2, signal).assert_stderr_contains(&format!("interrupted by SIG{signal}"));
+        let run = Run::of(child);
+        run.expect_code(2, signal).stderr_has(&[&format!("interrupted by SIG{signal}")]);
         assert!(started.elapsed() < std::time::Duration::from_secs(25), "SIG{signal} did not stop the load");
         assert_eq!(scratch_databases_of(run.pid).await, Vec::<String>::new(), "SIG{signal}: scratch database left");
     }
@@ -392,13 +254,13 @@ async fn a_scratch_database_that_cannot_be_dropped_is_named_and_never_hidden() {
         ("failed", format!("{slow}CREATE TABLE t (a int,, b int);\n"), Some("syntax error at or near \",\"")),
     ] {
         let project = Project::new(&[("slow.sql", &text)]);
-        let child = spawn_schema(&project, url.as_str(), &["plan"]);
+        let child = project.command(url.as_str(), &["plan"]).spawn().expect("start the schema binary");
         let name = wait_for_scratch_database(child.id()).await;
         let holder = sqlx::PgConnection::connect(&server.url_for(&name)).await.expect("connect to the scratch db");
-        let run = finished(child);
-        run.expect_code(2, label).assert_stderr_contains(&format!("could not drop the scratch database \"{name}\""));
+        let run = Run::of(child);
+        run.expect_code(2, label).stderr_has(&[&format!("could not drop the scratch database \"{name}\"")]);
         if let Some(load_error) = load_error {
-            run.assert_stderr_contains(load_error);
+            run.stderr_has(&[load_error]);
         }
         let _ = holder.close().await;
         assert_eq!(scratch_databases_of(run.pid).await, vec![name.clone()], "{label}: the named database is left");
@@ -422,11 +284,11 @@ async fn dump_preamble_and_unmanaged_owners_get_one_line_each_on_stderr() {
     )]);
     let run = project.run(&db, &["plan"]);
     run.expect_code(0, "plan of a pg_dump-shaped file");
-    run.assert_stderr_contains(
+    run.stderr_has(&[
         "note: skipped 6 psql meta-command(s) and session setting(s) that are not schema (the first at schema/dump.sql:1:1)",
-    );
-    run.assert_stderr_contains("warning: ignored the owners set by 2 statement(s) (the first at schema/dump.sql:7:1)");
-    run.assert_stderr_contains("set `manage = true` under `[ownership]` in diff.toml");
+    ]);
+    run.stderr_has(&["warning: ignored the owners set by 2 statement(s) (the first at schema/dump.sql:7:1)"]);
+    run.stderr_has(&["set `manage = true` under `[ownership]` in diff.toml"]);
     assert_eq!(run.stderr.matches("note: skipped").count(), 1, "{}", run.stderr);
     assert!(run.stdout.contains("create sequence public.s"), "{}", run.stdout);
 }
