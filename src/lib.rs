@@ -10,6 +10,8 @@ pub mod migrations;
 pub mod model;
 pub mod pipeline;
 pub mod plan;
+pub mod policy;
+pub mod rewrite;
 pub mod runner;
 pub mod safety;
 pub mod settings;

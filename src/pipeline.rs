@@ -18,8 +18,8 @@ pub struct Migration {
     /// Objects in the live database that are left alone because they are not managed yet.
     pub unmanaged: Vec<UnmanagedObject>,
     /// The files `generate` writes: `up`/`down` with online rewrites and expand/contract phases as
-    /// `[hazards]` asks (see [`crate::safety::rewrite`]); one part holding `up`/`down` when none apply.
-    pub parts: Vec<crate::safety::rewrite::Part>,
+    /// `[hazards]` asks (see [`crate::rewrite`]); one part holding `up`/`down` when none apply.
+    pub parts: Vec<crate::rewrite::Part>,
 }
 
 /// Reads and loads the declared schema into a catalog.
@@ -156,7 +156,7 @@ fn filter_read(catalog: &mut Catalog, kind: Kind, settings: &Settings) {
     let tracking = kind.tracking_table(&settings.migrate);
     catalog.retain_names(|name| *name != tracking);
     // The helper objects of expand/contract belong to the migrations that create and drop them.
-    crate::safety::rewrite::retain_declared(catalog);
+    crate::rewrite::retain_declared(catalog);
 }
 
 fn apply_ignore(catalog: &mut Catalog, settings: &Settings) {
@@ -316,14 +316,8 @@ async fn planned(settings: &Settings, current: &Catalog, desired: &Catalog, hint
     let url = settings.url()?;
     let kind = Kind::from_url(url)?;
     let (mut up, down) = plan_between(kind, current, desired, hints)?;
-    let mut parts = crate::safety::rewrite::rewrite(
-        &up,
-        &down,
-        current,
-        desired,
-        kind.renderer().as_ref(),
-        &settings.hazards.rewrite,
-    );
+    let mut parts =
+        crate::rewrite::rewrite(&up, &down, current, desired, kind.renderer().as_ref(), &settings.hazards.rewrite);
     attach_live_stats(url, &mut up).await?;
     for part in &mut parts {
         attach_live_stats(url, &mut part.up).await?;

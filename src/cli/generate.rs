@@ -1,6 +1,6 @@
 //! `schema generate`: write the migration files that take the database to the declared schema: one
 //! up/down pair, or several when online rewrites or expand/contract phases need more than one
-//! transaction (see [`crate::safety::rewrite`]).
+//! transaction (see [`crate::rewrite`]).
 
 use crate::diff::slugify;
 use crate::migrations;
@@ -69,7 +69,7 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
         super::emit("no changes\n");
         return Ok(0);
     }
-    let up = crate::safety::rewrite::flat_up(&migration.parts);
+    let up = crate::rewrite::flat_up(&migration.parts);
     let denied = super::report_hazards(&up, &args.hazards.policy(settings));
     if !denied.is_empty() {
         let ids: Vec<&str> =
@@ -95,7 +95,7 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
     if let crate::verify::Verification::Passed = checked.verification {
         text.push_str(VERIFIED);
     }
-    if migration.parts.iter().any(|p| p.phase == Some(crate::safety::rewrite::Phase::Contract)) {
+    if migration.parts.iter().any(|p| p.phase == Some(crate::rewrite::Phase::Contract)) {
         text.push_str(
             "note: the contract migration runs only with `schema migrate up --contract`, once no running application \
              uses the old shape\n",

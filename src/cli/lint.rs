@@ -3,7 +3,8 @@
 
 use super::Format;
 use crate::dialect::Kind;
-use crate::safety::{lint, policy::Level};
+use crate::policy::Level;
+use crate::safety::lint;
 use crate::settings::Settings;
 use anyhow::{Result, bail};
 use clap::Args;

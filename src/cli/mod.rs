@@ -83,7 +83,7 @@ pub struct HazardArgs {
 
 impl HazardArgs {
     /// The configured policy with these overrides.
-    pub fn policy(&self, settings: &Settings) -> crate::safety::policy::Policy {
+    pub fn policy(&self, settings: &Settings) -> crate::policy::Policy {
         let mut policy = settings.hazards.clone();
         policy.allow(&self.allow_hazard);
         policy
@@ -184,9 +184,9 @@ pub fn emit(text: &str) {
 /// Lists a plan's hazards on stderr with the policy's verdict on each; returns the denied ones.
 pub fn report_hazards<'a>(
     plan: &'a crate::plan::Plan,
-    policy: &crate::safety::policy::Policy,
+    policy: &crate::policy::Policy,
 ) -> Vec<(&'a crate::plan::Step, &'a crate::safety::Hazard)> {
-    use crate::safety::policy::Level;
+    use crate::policy::Level;
     let hazards: Vec<_> = plan.hazards().collect();
     if hazards.is_empty() {
         return Vec::new();
@@ -206,10 +206,7 @@ pub fn report_hazards<'a>(
 }
 
 /// A plan's steps as JSON, each hazard with the policy's verdict on it as `level`.
-pub fn steps_with_verdicts(
-    plan: &crate::plan::Plan,
-    policy: &crate::safety::policy::Policy,
-) -> Result<serde_json::Value> {
+pub fn steps_with_verdicts(plan: &crate::plan::Plan, policy: &crate::policy::Policy) -> Result<serde_json::Value> {
     let mut steps = serde_json::to_value(&plan.steps)?;
     for (step, json) in plan.steps.iter().zip(steps.as_array_mut().into_iter().flatten()) {
         for (hazard, value) in step.hazards.iter().zip(json["hazards"].as_array_mut().into_iter().flatten()) {

@@ -3,7 +3,7 @@
 
 use super::Format;
 use crate::pipeline;
-use crate::safety::rewrite;
+use crate::rewrite;
 use crate::settings::Settings;
 use anyhow::Result;
 use clap::Args;

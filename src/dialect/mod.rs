@@ -7,7 +7,6 @@ pub mod sqlite;
 
 use crate::declared::{DeclaredStatement, Retry};
 use crate::model::Catalog;
-use crate::plan::SqlRenderer;
 use anyhow::Result;
 
 /// Which database a URL points at.
@@ -48,7 +47,7 @@ impl Kind {
         }
     }
 
-    pub fn renderer(self) -> Box<dyn SqlRenderer> {
+    pub fn renderer(self) -> Box<dyn crate::rewrite::LiveRenderer> {
         match self {
             Kind::Postgres => Box::new(postgres::render::PostgresRenderer),
             Kind::Sqlite => Box::new(sqlite::render::SqliteRenderer),

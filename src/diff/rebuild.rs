@@ -291,12 +291,12 @@ fn has_index(c: &Constraint) -> bool {
 /// `schema_old_<name>` (cut to PostgreSQL's 63 bytes), or with a number after it, that no relation of
 /// either side has; taken from then on.
 fn free_name(schema: &str, name: &str, taken: &mut IndexSet<(String, String)>) -> QualifiedName {
-    let mut candidate = crate::safety::rewrite::helper_name("schema_old_", name);
+    let mut candidate = crate::model::helper_name("schema_old_", name);
     let mut n = 1;
     while taken.contains(&(schema.to_string(), candidate.clone())) {
         n += 1;
         let suffix = format!("_{n}");
-        candidate = crate::safety::rewrite::helper_name("schema_old_", name);
+        candidate = crate::model::helper_name("schema_old_", name);
         while candidate.len() + suffix.len() > 63 {
             candidate.pop();
         }

@@ -2,7 +2,7 @@
 //! A file is never overwritten; a new version is always later than every existing one.
 
 use crate::plan::Plan;
-use crate::safety::rewrite::{Part, Phase};
+use crate::rewrite::{Part, Phase};
 use std::path::{Path, PathBuf};
 
 /// First line of a migration that must not run inside a transaction.
@@ -34,7 +34,7 @@ pub fn render_file(version: &str, name: &str, direction: &str, plan: &Plan) -> S
     render(version, name, direction, plan, None, why)
 }
 
-/// The text of one file of a rewritten plan (see [`crate::safety::rewrite`]).
+/// The text of one file of a rewritten plan (see [`crate::rewrite`]).
 pub fn render_part_file(version: &str, name: &str, direction: &str, part: &Part) -> String {
     let plan = if direction == "up" { &part.up } else { &part.down };
     let why = (!plan.transactional)

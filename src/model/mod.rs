@@ -3,6 +3,9 @@
 //! constraint and view definitions hold the database's own normalized rendering, so that comparing two
 //! catalogs never needs a hand-written SQL normalizer.
 
+mod naming;
+pub use naming::{helper_name, helper_object};
+
 use indexmap::IndexMap;
 use serde::Serialize;
 use std::fmt;

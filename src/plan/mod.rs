@@ -845,37 +845,6 @@ pub trait SqlRenderer {
     fn hazards(&self, change: &Change, context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
         crate::safety::default_hazards(change, context)
     }
-    /// The online form of a change to a table that exists before the plan: statements that do not block
-    /// the application for longer than a brief lock (see [`crate::safety::rewrite`]). `None`: the plain
-    /// statements are used.
-    fn online(&self, _change: &Change, _context: &crate::safety::Context) -> Option<crate::safety::rewrite::Online> {
-        None
-    }
-    /// The change split into expand / backfill / contract, when running application code cannot survive it
-    /// in one step and the database can keep both shapes in sync. `None`: the one-step plan is used.
-    fn expand_contract(
-        &self,
-        _change: &Change,
-        _context: &crate::safety::Context,
-        _options: &crate::safety::rewrite::Options,
-    ) -> Option<crate::safety::rewrite::Phased> {
-        None
-    }
-    /// Statements that set the lock and statement timeouts (for the rest of the transaction when
-    /// `in_transaction`, for the session otherwise). `Some(ZERO)` means no limit.
-    fn timeouts(
-        &self,
-        _lock: Option<std::time::Duration>,
-        _statement: Option<std::time::Duration>,
-        _in_transaction: bool,
-    ) -> Vec<String> {
-        Vec::new()
-    }
-    /// Whether a statement of an online form runs long without blocking (a concurrent build, a validation,
-    /// a backfill), so that it gets the online statement timeout.
-    fn is_long_running(&self, _sql: &str) -> bool {
-        false
-    }
 }
 
 /// One change of an ordered plan and its SQL.

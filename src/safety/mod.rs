@@ -9,8 +9,6 @@
 //! [`lint`] applies the same rules to migration files.
 
 pub mod lint;
-pub mod policy;
-pub mod rewrite;
 
 use crate::diff::Change;
 use crate::model::{Column, ColumnRef, Name, QualifiedName};

@@ -89,7 +89,7 @@ pub struct PrivilegesConfig {
 /// `[hazards]` as written, validated while parsing: unknown ids and keys are errors.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(try_from = "toml::Table")]
-pub struct HazardsConfig(pub crate::safety::policy::Policy);
+pub struct HazardsConfig(pub crate::policy::Policy);
 
 impl TryFrom<toml::Table> for HazardsConfig {
     type Error = String;
@@ -153,8 +153,8 @@ pub enum ConfigError {
 impl Config {
     /// The `[[backfill]]` entries, checked: every field set, one entry per column, and a value that can
     /// be placed inside the generated `DO` blocks and trigger functions.
-    pub fn backfills(&self) -> Result<Vec<crate::safety::rewrite::BackfillValue>, String> {
-        let mut out: Vec<crate::safety::rewrite::BackfillValue> = Vec::new();
+    pub fn backfills(&self) -> Result<Vec<crate::rewrite::BackfillValue>, String> {
+        let mut out: Vec<crate::rewrite::BackfillValue> = Vec::new();
         for entry in &self.backfill {
             let table = crate::model::QualifiedName::parse(entry.table.trim());
             let what = format!("[[backfill]] {}.{}", table, entry.column);
@@ -171,11 +171,7 @@ impl Config {
             if out.iter().any(|b| b.table == table && b.column == entry.column) {
                 return Err(format!("{what} is given twice"));
             }
-            out.push(crate::safety::rewrite::BackfillValue {
-                table,
-                column: entry.column.clone(),
-                value: value.to_string(),
-            });
+            out.push(crate::rewrite::BackfillValue { table, column: entry.column.clone(), value: value.to_string() });
         }
         Ok(out)
     }

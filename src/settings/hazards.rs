@@ -1,7 +1,7 @@
 //! `[hazards]`: per hazard id `"deny" | "warn" | "allow"`, the size threshold, and how plans are
 //! rewritten (online forms, expand/contract, timeouts), validated into a [`Policy`].
 
-use crate::safety::policy::{Level, Policy};
+use crate::policy::{Level, Policy};
 use crate::safety::{HazardId, UnknownHazard};
 
 /// The `[hazards]` table of diff.toml: `allow_rewrite_below_rows = N` and `<hazard-id> = "deny" |

@@ -27,7 +27,7 @@ pub struct Settings {
     /// `schema migrate`: tracking table, timeouts, lock wait, retries.
     pub migrate: crate::runner::Options,
     /// `[hazards]` in diff.toml, with `--allow-hazard` applied by the commands that take it.
-    pub hazards: crate::safety::policy::Policy,
+    pub hazards: crate::policy::Policy,
     /// `[privileges] roles`: grantees managed even when the declared files grant them nothing.
     pub privilege_roles: Vec<String>,
     /// `[ownership] manage`: owners are compared.
@@ -63,8 +63,8 @@ impl Settings {
             ignore,
             renames,
             migrate: migrate::options(&config.migrate)?,
-            hazards: crate::safety::policy::Policy {
-                rewrite: crate::safety::rewrite::Options {
+            hazards: crate::policy::Policy {
+                rewrite: crate::rewrite::Options {
                     backfills: config.backfills().map_err(anyhow::Error::msg)?,
                     ..config.hazards.0.rewrite.clone()
                 },

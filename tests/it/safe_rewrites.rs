@@ -6,7 +6,7 @@
 
 use schema::dialect::postgres::connect;
 use schema::pipeline;
-use schema::safety::rewrite::Part;
+use schema::rewrite::Part;
 use schema::testkit::{TestDatabase, pg_server, roundtrip};
 use sqlx::{AssertSqlSafe, Connection, Row};
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! PostgreSQL's online forms of changes on live tables, and its expand/contract phases (see
-//! [`crate::safety::rewrite`] for how they become migration files).
+//! [`crate::rewrite`] for how they become migration files).
 //!
 //! Every online statement can be run again after a failure: a failed `CREATE INDEX CONCURRENTLY` leaves
 //! an INVALID index behind, so each build is preceded by `DROP INDEX CONCURRENTLY IF EXISTS` of the name
@@ -11,13 +11,13 @@
 //! `schema_new_` (the shadow column of a type change) and `schema_sync_` (the dual-write function and
 //! trigger of expand/contract); `schema_old_` is a name moved aside on a table being dropped (see
 //! `render::move_taken_names_aside`). The compatibility view of a table rename keeps the table's old name and is
-//! marked by its comment instead ([`crate::safety::rewrite::COMPAT_VIEW_MARK`]).
+//! marked by its comment instead ([`crate::rewrite::COMPAT_VIEW_MARK`]).
 
 use super::hazards;
 use super::render::{ident, literal, qualified, render_alter_column};
 use crate::diff::Change;
 use crate::model::{Column, ColumnRef, ConstraintKind, Index, Name, ObjectRef, QualifiedName};
-use crate::safety::rewrite::{self, Online, OnlineStatement as S, Options, Phased};
+use crate::rewrite::{self, Online, OnlineStatement as S, Options, Phased};
 use crate::safety::{Context, Hazard, HazardId, Severity};
 use sqlparser::tokenizer::{Token, Tokenizer};
 use std::time::Duration;

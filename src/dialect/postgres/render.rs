@@ -107,8 +107,10 @@ impl SqlRenderer for PostgresRenderer {
     fn hazards(&self, change: &Change, context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
         super::hazards::hazards(change, context)
     }
+}
 
-    fn online(&self, change: &Change, context: &crate::safety::Context) -> Option<crate::safety::rewrite::Online> {
+impl crate::rewrite::LiveRenderer for PostgresRenderer {
+    fn online(&self, change: &Change, context: &crate::safety::Context) -> Option<crate::rewrite::Online> {
         super::online::online(change, context)
     }
 
@@ -116,8 +118,8 @@ impl SqlRenderer for PostgresRenderer {
         &self,
         change: &Change,
         context: &crate::safety::Context,
-        options: &crate::safety::rewrite::Options,
-    ) -> Option<crate::safety::rewrite::Phased> {
+        options: &crate::rewrite::Options,
+    ) -> Option<crate::rewrite::Phased> {
         super::online::expand_contract(change, context, options)
     }
 
@@ -156,7 +158,7 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
         return;
     }
     let taken = relation_names(desired);
-    let aside = |name: &str| crate::safety::rewrite::helper_name("schema_old_", name);
+    let aside = |name: &str| crate::model::helper_name("schema_old_", name);
     // Names dropped on their own (before a partition leaves the table) are free by then.
     let dropped_on_their_own = |table: &QualifiedName, name: &str| {
         changes.changes.iter().any(|c| match c {

@@ -46,6 +46,9 @@ pub fn type_name(data_type: &str) -> String {
 
 pub struct SqliteRenderer;
 
+/// SQLite has no online forms: it has one writer at a time, so any change holds the write lock while it runs.
+impl crate::rewrite::LiveRenderer for SqliteRenderer {}
+
 impl SqlRenderer for SqliteRenderer {
     fn render(&self, change: &Change) -> Vec<String> {
         render(change)

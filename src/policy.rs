@@ -1,7 +1,7 @@
 //! Policy: what to do about each hazard (deny, warn, allow), from `[hazards]` in diff.toml, the
 //! `--allow-hazard` flag and `schema apply --allow-destructive`.
 
-use super::{Hazard, HazardId};
+use crate::safety::{Hazard, HazardId};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,7 @@ pub struct Policy {
     /// How plans are rewritten: online forms, expand/contract, timeouts (`safe_rewrites`,
     /// `expand_contract`, `lock_timeout`, `statement_timeout`, `online_statement_timeout`,
     /// `backfill_batch_size`).
-    pub rewrite: super::rewrite::Options,
+    pub rewrite: crate::rewrite::Options,
 }
 
 impl Policy {

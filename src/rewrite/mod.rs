@@ -2,11 +2,11 @@
 //! into the migration files `generate` writes, each a [`Part`].
 //!
 //! - Online rewrites (the default): a change on a table that exists before the plan, which the dialect
-//!   can make without blocking writers ([`SqlRenderer::online`]: `CREATE INDEX CONCURRENTLY`, `NOT VALID`
+//!   can make without blocking writers ([`LiveRenderer::online`]: `CREATE INDEX CONCURRENTLY`, `NOT VALID`
 //!   then `VALIDATE`…), goes into a non-transactional part after the transactional one, together with
 //!   every change that depends on it. Objects created by the same plan stay plain and transactional.
 //! - Expand/contract (when asked): a change running application code cannot survive in one step
-//!   ([`SqlRenderer::expand_contract`]: a table or column rename, a type change, a NOT NULL column with a
+//!   ([`LiveRenderer::expand_contract`]: a table or column rename, a type change, a NOT NULL column with a
 //!   `[[backfill]]` value) becomes an expand part (new shape, and a dual-write trigger or a view under the
 //!   old name), a batched backfill part and a contract part (old shape removed); dropped columns and
 //!   tables move to the contract part.
@@ -16,10 +16,11 @@
 //!
 //! This module is generic; what the statements are is the dialect's business.
 
-use super::{Context, Hazard};
 use crate::diff::Change;
 use crate::model::{Catalog, ColumnRef, QualifiedName};
+pub use crate::model::{helper_name, helper_object};
 use crate::plan::{Plan, SqlRenderer, Step};
+use crate::safety::{Context, Hazard};
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 use std::time::Duration;
@@ -129,6 +130,38 @@ pub struct Phased {
     /// Runs outside a transaction when one of its statements is long running (a batched copy back).
     pub contract_down: Vec<OnlineStatement>,
     pub hazards: Vec<Hazard>,
+}
+
+/// What a dialect adds to the planner's [`SqlRenderer`] for tables that exist and are in use: the
+/// forms that keep the application running, and the timeouts around them. The defaults have none:
+/// the one-step plan is used as it is.
+pub trait LiveRenderer: SqlRenderer {
+    /// The online form of a change to a table that exists before the plan: statements that do not block
+    /// the application for longer than a brief lock (see [`rewrite`]). `None`: the plain
+    /// statements are used.
+    fn online(&self, _change: &Change, _context: &Context) -> Option<Online> {
+        None
+    }
+    /// The change split into expand / backfill / contract, when running application code cannot survive it
+    /// in one step and the database can keep both shapes in sync. `None`: the one-step plan is used.
+    fn expand_contract(&self, _change: &Change, _context: &Context, _options: &Options) -> Option<Phased> {
+        None
+    }
+    /// Statements that set the lock and statement timeouts (for the rest of the transaction when
+    /// `in_transaction`, for the session otherwise). `Some(ZERO)` means no limit.
+    fn timeouts(
+        &self,
+        _lock: Option<std::time::Duration>,
+        _statement: Option<std::time::Duration>,
+        _in_transaction: bool,
+    ) -> Vec<String> {
+        Vec::new()
+    }
+    /// Whether a statement of an online form runs long without blocking (a concurrent build, a validation,
+    /// a backfill), so that it gets the online statement timeout.
+    fn is_long_running(&self, _sql: &str) -> bool {
+        false
+    }
 }
 
 /// Which phase a part belongs to.
@@ -373,7 +406,7 @@ pub fn rewrite(
     down: &Plan,
     current: &Catalog,
     desired: &Catalog,
-    renderer: &dyn SqlRenderer,
+    renderer: &dyn LiveRenderer,
     options: &Options,
 ) -> Vec<Part> {
     let changes: Vec<Change> = up.steps.iter().map(|s| s.change.clone()).collect();
@@ -613,7 +646,7 @@ fn is_contract_change(change: &Change, ctx: &Context) -> bool {
 /// Puts the policy's timeouts into a part: once at the top of a transactional part (for the whole
 /// transaction), and before each statement of a non-transactional part whose kind (blocking or long
 /// running) differs from the one before.
-fn with_timeouts(plan: &mut Plan, renderer: &dyn SqlRenderer, options: &Options) {
+fn with_timeouts(plan: &mut Plan, renderer: &dyn LiveRenderer, options: &Options) {
     if options.lock_timeout.is_none() && options.statement_timeout.is_none() {
         return;
     }
@@ -639,20 +672,6 @@ fn with_timeouts(plan: &mut Plan, renderer: &dyn SqlRenderer, options: &Options)
         }
         step.statements = out;
     }
-}
-
-/// A name for a helper object: `prefix` + `base`, cut to PostgreSQL's 63 bytes on a character boundary.
-pub fn helper_name(prefix: &str, base: &str) -> String {
-    let mut name = format!("{prefix}{base}");
-    while name.len() > 63 {
-        name.pop();
-    }
-    name
-}
-
-/// The name of a helper object in a table's schema.
-pub fn helper_object(table: &QualifiedName, prefix: &str, base: &str) -> QualifiedName {
-    QualifiedName::new(table.schema.clone(), helper_name(prefix, base))
 }
 
 /// The up plans of all parts as one plan, in the order they run (what `plan` shows and the hazards are
