@@ -7,6 +7,7 @@ mod drift;
 mod errors;
 mod example;
 mod expand_contract;
+mod layout;
 mod pg_access;
 mod pg_introspect;
 mod pg_program;
