@@ -1,6 +1,6 @@
 //! Orders a [`ChangeSet`] by dependencies. Every change is a node in a petgraph graph; edges come from
 //! what each change creates, removes, needs and held (see [`Effects`]). Ties are broken by a fixed
-//! priority and then by the change's position in the change set, so the same input always produces
+//! rank (see [`rank`]) and then by the change's position in the change set, so the same input always produces
 //! the same order.
 
 use crate::diff::{Change, ChangeSet};
@@ -10,6 +10,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+mod rank;
 mod types;
 
 /// Something a change can create, remove or depend on. Keys borrow their names from the changes: at
@@ -105,10 +106,10 @@ fn order_indices(changes: &ChangeSet) -> Result<Vec<usize>, CycleError> {
     // Kahn's algorithm with a priority queue, so ties are broken the same way every time.
     let mut indegree: Vec<usize> =
         nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
-    let mut ready: BinaryHeap<Reverse<(u8, usize)>> = BinaryHeap::new();
+    let mut ready: BinaryHeap<Reverse<(rank::Rank, usize)>> = BinaryHeap::new();
     for (i, &deg) in indegree.iter().enumerate() {
         if deg == 0 {
-            ready.push(Reverse((priority(&changes.changes[i]), i)));
+            ready.push(Reverse((rank::rank(&changes.changes[i]), i)));
         }
     }
     let mut ordered = Vec::with_capacity(nodes.len());
@@ -118,7 +119,7 @@ fn order_indices(changes: &ChangeSet) -> Result<Vec<usize>, CycleError> {
             let j = graph[next];
             indegree[j] -= 1;
             if indegree[j] == 0 {
-                ready.push(Reverse((priority(&changes.changes[j]), j)));
+                ready.push(Reverse((rank::rank(&changes.changes[j]), j)));
             }
         }
     }
@@ -213,74 +214,6 @@ pub fn same_object(a: &Change, b: &Change) -> bool {
     }
     let theirs = keys(b);
     keys(a).iter().any(|k| theirs.contains(k))
-}
-
-/// Among changes that are free to run, drops of dependants go first, then definitions from the
-/// outside in (schemas, types, tables, columns, constraints, indexes, views), comments last.
-fn priority(change: &Change) -> u8 {
-    match change {
-        Change::DropView(_) => 0,
-        Change::DropConstraint { .. } => 1,
-        Change::DropIndex(_) => 2,
-        Change::SetSequenceOwner { .. } => 3,
-        Change::DropColumn { .. } | Change::DropColumnKeptByChildren { .. } => 4,
-        Change::DropTable(_) => 5,
-        Change::DropSequence(_) => 6,
-        Change::DropEnum(_) => 7,
-        Change::DropExtension(_) => 8,
-        Change::DropSchema(_) => 9,
-        Change::CreateSchema(_) => 10,
-        Change::CreateExtension(_) => 11,
-        Change::CreateEnum(_) | Change::AddEnumValue { .. } | Change::RebuildEnum { .. } => 12,
-        Change::CreateSequence(_) | Change::AlterSequence { .. } => 13,
-        Change::RenameTable { .. } | Change::SetAside { .. } => 14,
-        Change::RenameColumn { .. }
-        | Change::RenameConstraint { .. }
-        | Change::RenameIndex { .. }
-        | Change::RenameSequence { .. } => 15,
-        Change::CreateTable(_) => 16,
-        Change::AddColumn { .. } => 17,
-        Change::AlterColumn { .. } => 18,
-        Change::AddConstraint { .. } | Change::ValidateConstraint { .. } => 19,
-        Change::CreateIndex(_) => 20,
-        Change::CreateView(_) => 21,
-        Change::DropTrigger(_) => 0,
-        Change::RebuildTable { .. } => 18,
-        Change::CopyRows { .. } => 19,
-        Change::CreateTrigger(_) => 22,
-        Change::SetComment { .. } => 23,
-        Change::CreateDomain(_)
-        | Change::DropDomain(_)
-        | Change::AlterDomain { .. }
-        | Change::CreateCompositeType(_)
-        | Change::DropCompositeType(_)
-        | Change::AlterCompositeType { .. }
-        | Change::CreateRangeType(_)
-        | Change::DropRangeType(_)
-        | Change::CreateCollation(_)
-        | Change::DropCollation(_)
-        | Change::SetExtensionSchema { .. }
-        | Change::AlterExtensionVersion { .. }
-        | Change::AttachPartition { .. }
-        | Change::DetachPartition { .. }
-        | Change::SetStorageParameters { .. }
-        | Change::SetUnlogged { .. } => types::priority(change),
-        Change::DropPolicy(_) => 0,
-        // After the tables they may read, which a body in a string does not record.
-        Change::DropFunction(_) => 6,
-        Change::CreateFunction(_) | Change::ReplaceFunction { .. } => 18,
-        Change::CreatePolicy(_) | Change::AlterPolicy { .. } | Change::SetRowSecurity { .. } => 22,
-        // Off an index before it goes; onto one after it is built.
-        Change::SetReplicaIdentity { .. } => 21,
-        Change::NoInherit { .. } => 1,
-        Change::Inherit { .. } => 19,
-        Change::RevokePrivilege(_) => 0,
-        Change::GrantPrivilege(_) => 23,
-        // Before the objects they apply to are created.
-        Change::GrantDefaultPrivilege { .. } | Change::RevokeDefaultPrivilege { .. } => 10,
-        // After the grants, which the old owner may be the one allowed to give.
-        Change::SetOwner { .. } => 24,
-    }
 }
 
 fn column_keys<'a>(table: &'a QualifiedName, columns: &'a [impl AsRef<str>]) -> impl Iterator<Item = Key<'a>> {

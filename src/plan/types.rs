@@ -111,21 +111,3 @@ pub(super) fn table_extras<'a>(change: &'a Change, e: &mut Effects<'a>) {
         _ => {}
     }
 }
-
-/// Tie-breaking priority (see [`super::priority`]).
-pub(super) fn priority(change: &Change) -> u8 {
-    match change {
-        Change::DetachPartition { .. } => 1,
-        Change::DropDomain(_) | Change::DropCompositeType(_) | Change::DropRangeType(_) => 7,
-        Change::DropCollation(_) => 8,
-        Change::CreateCollation(_) | Change::AlterExtensionVersion { .. } | Change::SetExtensionSchema { .. } => 11,
-        Change::CreateDomain(_)
-        | Change::AlterDomain { .. }
-        | Change::CreateCompositeType(_)
-        | Change::AlterCompositeType { .. }
-        | Change::CreateRangeType(_) => 12,
-        Change::SetStorageParameters { .. } | Change::SetUnlogged { .. } => 18,
-        Change::AttachPartition { .. } => 19,
-        _ => 23,
-    }
-}
