@@ -516,9 +516,10 @@ fn effects(change: &Change) -> Effects<'_> {
             e.held.push(Key::PartitionSlot(&i.table));
             e.removes.push(Key::Index(&i.name));
             e.removes.push(relation_name(&i.name));
-            e.removes.extend(i.partitions.iter().filter(|p| !p.constraint).map(|p| relation_name(&p.name)));
-            // A partition's constraint whose index is attached to it cannot go first.
-            e.held
+            e.removes.extend(i.partitions.iter().map(|p| relation_name(&p.name)));
+            // A partition's constraint whose index is attached to it can go neither first nor after: the drop
+            // takes it along (`CASCADE`), and a constraint the partition keeps is added again after it.
+            e.removes
                 .extend(i.partitions.iter().filter(|p| p.constraint).map(|p| Key::Constraint(&p.table, &p.name.name)));
             if i.unique {
                 e.removes.push(Key::UniqueColumns(&i.table, sorted(&i.columns)));

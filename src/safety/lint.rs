@@ -111,8 +111,11 @@ fn lint_text(
 }
 
 fn lint_statement(location: &SourceLocation, sql: &str, dialect: &dyn Dialect, seen: &mut Seen, report: &mut Report) {
-    // Which the parser does not know; it takes a brief lock and reads no row: nothing to report.
-    if is_inherit(sql, dialect) {
+    // Which the parser does not know: NO INHERIT takes a brief lock and changes nothing a query sees.
+    if let Some((table, parent)) = inherit(sql, dialect) {
+        if let Some(parent) = parent.filter(|_| !seen.created.contains(&table)) {
+            report.findings.push(finding(location, sql, super::inherit_parent(&table, &parent, &[])));
+        }
         return;
     }
     let Ok(parsed) = parse(sql, dialect) else {
@@ -157,8 +160,14 @@ fn parse(sql: &str, dialect: &dyn Dialect) -> Result<Vec<Statement>, ParserError
 }
 
 /// Whether `sql` is `ALTER TABLE name [NO] INHERIT parent` (names plain, quoted or qualified).
+#[cfg(test)]
 fn is_inherit(sql: &str, dialect: &dyn Dialect) -> bool {
-    let Ok(tokens) = Tokenizer::new(dialect, sql).tokenize() else { return false };
+    inherit(sql, dialect).is_some()
+}
+
+/// `ALTER TABLE name INHERIT parent`: the table and `Some(parent)`; `NO INHERIT`: the table and `None`.
+fn inherit(sql: &str, dialect: &dyn Dialect) -> Option<(QualifiedName, Option<QualifiedName>)> {
+    let Ok(tokens) = Tokenizer::new(dialect, sql).tokenize() else { return None };
     let tokens: Vec<Token> = tokens.into_iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
     let keyword = |t: &Token, word: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
     // `name` or `schema.name`: words separated by single periods.
@@ -170,13 +179,31 @@ fn is_inherit(sql: &str, dialect: &dyn Dialect) -> bool {
                 .all(|(i, t)| if i % 2 == 0 { matches!(t, Token::Word(_)) } else { *t == Token::Period })
     };
     let tokens = tokens.strip_suffix(&[Token::SemiColon]).unwrap_or(&tokens);
-    let Some(at) = tokens.iter().position(|t| keyword(t, "INHERIT")) else { return false };
-    let table_end = if at > 0 && keyword(&tokens[at - 1], "NO") { at - 1 } else { at };
-    tokens.len() > 2
+    let at = tokens.iter().position(|t| keyword(t, "INHERIT"))?;
+    let no = at > 0 && keyword(&tokens[at - 1], "NO");
+    let table_end = if no { at - 1 } else { at };
+    let matched = tokens.len() > 2
         && keyword(&tokens[0], "ALTER")
         && keyword(&tokens[1], "TABLE")
         && name(&tokens[2..table_end])
-        && name(&tokens[at + 1..])
+        && name(&tokens[at + 1..]);
+    // Words as PostgreSQL folds them, in `public` when unqualified.
+    let qualified = |ts: &[Token]| {
+        let parts: Vec<String> = ts
+            .iter()
+            .filter_map(|t| match t {
+                Token::Word(w) if w.quote_style.is_some() => Some(w.value.clone()),
+                Token::Word(w) => Some(w.value.to_lowercase()),
+                _ => None,
+            })
+            .collect();
+        match parts.as_slice() {
+            [.., schema, name] => QualifiedName::new(schema.clone(), name.clone()),
+            [name] => QualifiedName::new("public", name.clone()),
+            [] => QualifiedName::new("public", ""),
+        }
+    };
+    matched.then(|| (qualified(&tokens[2..table_end]), (!no).then(|| qualified(&tokens[at + 1..]))))
 }
 
 /// A `DO [LANGUAGE l] body [LANGUAGE l]` statement, as the tokenizer reads it.
@@ -543,6 +570,9 @@ fn alter_table_hazards(table: &QualifiedName, new: bool, op: &AlterTableOperatio
             )
             .lock(AX, table),
         ),
+        AlterTableOperation::ReplicaIdentity { identity } if !new => {
+            out.push(super::replica_identity(table, matches!(identity, sqlparser::ast::ReplicaIdentity::Nothing)))
+        }
         AlterTableOperation::RenameTable { .. } if !new => out.push(
             Hazard::new(
                 HazardId::RenameVisible,
@@ -598,15 +628,25 @@ mod tests {
     }
 
     #[test]
-    fn inherit_and_no_inherit_are_read_not_left_unparsed() {
+    fn inherit_and_replica_identity_are_read_and_flagged() {
         let mut report = Report::default();
         let dialect = sqlparser::dialect::PostgreSqlDialect {};
         let sql = r#"ALTER TABLE "public"."c" NO INHERIT "public"."base"; ALTER TABLE c INHERIT s.p;
             ALTER TABLE ONLY "p" DROP COLUMN "e"; ALTER TABLE t REPLICA IDENTITY USING INDEX "t_k";"#;
         lint_text(Path::new("m.sql"), sql, &dialect, &mut Seen::default(), &mut report).unwrap();
         assert!(report.unparsed.is_empty(), "{:?}", report.unparsed);
-        let ids: Vec<&str> = report.findings.iter().map(|f| f.hazard.id.as_str()).collect();
-        assert_eq!(ids, ["data-loss-column"]);
+        let found: Vec<&str> = report.findings.iter().map(|f| f.hazard.id.as_str()).collect();
+        assert_eq!(found, ["inherit-parent", "data-loss-column", "replica-identity-change"]);
+        assert_eq!(
+            report.findings[0].hazard.lock.as_deref(),
+            Some("ACCESS EXCLUSIVE on public.c, SHARE UPDATE EXCLUSIVE on s.p")
+        );
+        assert_eq!(ids("ALTER TABLE t REPLICA IDENTITY NOTHING;"), ["replica-identity-nothing"]);
+        // On a table the same file creates, neither is reported.
+        assert_eq!(
+            ids("CREATE TABLE t (a int); ALTER TABLE t REPLICA IDENTITY NOTHING; ALTER TABLE t INHERIT p;"),
+            Vec::<&str>::new()
+        );
         assert!(!is_inherit("ALTER TABLE t INHERIT p, q;", &dialect));
         assert!(!is_inherit("ALTER TABLE t ADD COLUMN inherit int;", &dialect));
     }

@@ -57,6 +57,9 @@ hazard_ids! {
     DataLossPartition => "data-loss-partition",
     ExtensionVersionKept => "extension-version-kept",
     UniqueConstantDefault => "unique-constant-default",
+    ReplicaIdentityChange => "replica-identity-change",
+    ReplicaIdentityNothing => "replica-identity-nothing",
+    InheritParent => "inherit-parent",
 }
 
 impl HazardId {
@@ -633,6 +636,61 @@ fn grade(s: &TableStats) -> Severity {
         None if s.bytes >= HIGH_BYTES => Severity::High,
         None => Severity::Medium,
     }
+}
+
+/// `ALTER TABLE … REPLICA IDENTITY` on an existing table: ACCESS EXCLUSIVE, briefly (nothing is read), and
+/// logical decoding sends other columns of an old row; with NOTHING, a publication that publishes updates or
+/// deletes makes them fail on the table ("cannot update table … because it does not have a replica identity").
+pub fn replica_identity(table: &QualifiedName, nothing: bool) -> Hazard {
+    let hazard = if nothing {
+        Hazard::new(
+            HazardId::ReplicaIdentityNothing,
+            Severity::High,
+            format!(
+                "sets REPLICA IDENTITY NOTHING on {table}: if a publication publishes its updates or deletes, \
+                 every UPDATE and DELETE on it fails from then on"
+            ),
+            "Check that no publication publishes updates or deletes of the table, or give it an identity",
+        )
+    } else {
+        Hazard::new(
+            HazardId::ReplicaIdentityChange,
+            Severity::Low,
+            format!(
+                "changes the REPLICA IDENTITY of {table}: logical replication and change-data-capture consumers \
+                 receive other columns of the old row from then on"
+            ),
+            "Check that the subscribers of the table's changes expect the new identity",
+        )
+    };
+    hazard.lock("ACCESS EXCLUSIVE", table)
+}
+
+/// `ALTER TABLE child INHERIT parent` on an existing table: it reads no row, but takes ACCESS EXCLUSIVE on the
+/// child (SHARE UPDATE EXCLUSIVE on the parent), and the parent's queries see the child's rows. The parent's
+/// CHECK constraints the child lacks (`checks`) are added first, each validated by reading the child.
+pub fn inherit_parent(table: &QualifiedName, parent: &QualifiedName, checks: &[&str]) -> Hazard {
+    let added = if checks.is_empty() {
+        String::new()
+    } else {
+        format!(", and the CHECK constraints {} are added to {table} first, reading every row", checks.join(", "))
+    };
+    let mut hazard = Hazard::new(
+        HazardId::InheritParent,
+        Severity::Medium,
+        format!(
+            "makes {table} inherit from {parent}: queries on {parent} return the rows of {table} from then on{added}"
+        ),
+        "Check that the application expects the child's rows in queries on the parent",
+    )
+    .lock("ACCESS EXCLUSIVE", table);
+    if let Some(lock) = &mut hazard.lock {
+        lock.push_str(&format!(", SHARE UPDATE EXCLUSIVE on {parent}"));
+    }
+    if !checks.is_empty() {
+        hazard = hazard.scans();
+    }
+    hazard
 }
 
 #[cfg(test)]

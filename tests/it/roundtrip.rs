@@ -55,6 +55,14 @@ round_trip!(
      CREATE TABLE x (id int, at date, FOREIGN KEY (id, at) REFERENCES m (id, at));"
 );
 
+// A partition's key whose index is attached to an index of the partitioned table goes with that index
+// (which PostgreSQL refuses to drop before it, and it before the index), or comes back after it.
+round_trip!(
+    partition_keys_on_an_index_of_the_parent_go_with_it,
+    include_str!("fixtures/partition_keys_on_parent_index_current.sql"),
+    include_str!("fixtures/partition_keys_on_parent_index_desired.sql")
+);
+
 round_trip!(
     partition_not_null_of_its_own_key_follows_the_key,
     "CREATE TABLE p (id int, d date) PARTITION BY RANGE (d);

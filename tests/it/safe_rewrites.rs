@@ -698,6 +698,12 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "sr_parts_partition_keys_on_an_index_of_the_parent_go_with_it",
+        include_str!("fixtures/partition_keys_on_parent_index_current.sql"),
+        include_str!("fixtures/partition_keys_on_parent_index_desired.sql"),
+        false,
+    ),
+    (
         "sr_parts_partition_moved_to_a_new_parent",
         "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
          CREATE TABLE p (id int, d date, tid int REFERENCES t) PARTITION BY RANGE (d);

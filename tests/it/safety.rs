@@ -136,6 +136,27 @@ const CASES: &[(&str, &str, &str, &[&str])] = &[
     ),
     // A table rebuilt (its partitioning changes) keeps its rows: the copy is the hazard, not the rename
     // aside, the detach or the drop of the old table.
+    // REPLICA IDENTITY on an existing table (a new one reports nothing), NOTHING apart; INHERIT, with the
+    // parent's check that the child gets first.
+    (
+        "replica_identity_full",
+        "CREATE TABLE t (id int PRIMARY KEY);",
+        "CREATE TABLE t (id int PRIMARY KEY); ALTER TABLE t REPLICA IDENTITY FULL;",
+        &["replica-identity-change"],
+    ),
+    (
+        "replica_identity_nothing",
+        "CREATE TABLE t (id int PRIMARY KEY); ALTER TABLE t REPLICA IDENTITY FULL;",
+        "CREATE TABLE t (id int PRIMARY KEY); ALTER TABLE t REPLICA IDENTITY NOTHING;
+         CREATE TABLE n (id int); ALTER TABLE n REPLICA IDENTITY NOTHING;",
+        &["replica-identity-nothing"],
+    ),
+    (
+        "inherit_parent",
+        "CREATE TABLE pa (a int CONSTRAINT pa_a CHECK (a > 0)); CREATE TABLE ch (a int, b int);",
+        "CREATE TABLE pa (a int CONSTRAINT pa_a CHECK (a > 0)); CREATE TABLE ch (a int, b int) INHERITS (pa);",
+        &["inherit-parent"],
+    ),
     (
         "partition_key_changed",
         "CREATE TABLE t (a int, k text) PARTITION BY LIST (k); CREATE TABLE t1 PARTITION OF t FOR VALUES IN ('x');",

@@ -105,6 +105,19 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             .lock(ACCESS_EXCLUSIVE, &to.name)
             .rewrites(),
         ),
+        // REPLICA IDENTITY takes ACCESS EXCLUSIVE (briefly: nothing is read) and changes what logical
+        // decoding sends for an old row; with NOTHING, a publication that publishes updates or deletes makes
+        // them fail on the table ("cannot update table … because it does not have a replica identity").
+        Change::SetReplicaIdentity { table, to, .. } if ctx.existing(table) => {
+            out.push(safety::replica_identity(table, matches!(to, Some(crate::model::ReplicaIdentity::Nothing))))
+        }
+        // INHERIT reads no row, but takes ACCESS EXCLUSIVE on the child (SHARE UPDATE EXCLUSIVE on the
+        // parent); the parent's CHECK constraints that the child lacks are added first, each validated by
+        // reading every row of the child under that lock.
+        Change::Inherit { table, parent, checks } if ctx.existing(table) => {
+            let checks: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+            out.push(safety::inherit_parent(table, parent, &checks));
+        }
         Change::RebuildEnum { to, columns, .. } => {
             let mut tables: Vec<&QualifiedName> = columns.iter().map(|c| &c.column.table).collect();
             tables.dedup();

@@ -43,6 +43,7 @@ impl SqlRenderer for PostgresRenderer {
         move_taken_names_aside(&mut changes, current, desired);
         moved_extension_types(&mut changes, current);
         partitions_attached_with_their_keys(&mut changes, current, desired);
+        partition_keys_dropped_with_their_index(&mut changes, desired);
         let mut revokes = Vec::new();
         let mut grants = Vec::new();
         for change in &changes.changes {
@@ -231,6 +232,43 @@ fn partitions_attached_with_their_keys(changes: &mut ChangeSet, current: &Catalo
         attaches.push(Change::AttachPartition { table: t.name.clone(), parent: p.parent, bound: p.bound });
     }
     changes.changes.extend(attaches);
+}
+
+/// A partition's primary key or unique constraint whose index is attached to an index of the partitioned
+/// table (not to a constraint of it) can be dropped neither before that index ("cannot drop index … because
+/// index … requires it") nor after it ("constraint … depends on index …"). The index is dropped with
+/// `CASCADE`, which takes exactly those constraints along (and what needs them, which the plan drops first):
+/// their own drops leave the plan, and a constraint that the partition keeps is added again after it.
+fn partition_keys_dropped_with_their_index(changes: &mut ChangeSet, desired: &Catalog) {
+    let taken_along: indexmap::IndexSet<(QualifiedName, Name)> = changes
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropIndex(i) => Some(i),
+            _ => None,
+        })
+        .flat_map(|i| i.partitions.iter().filter(|p| p.constraint).map(|p| (p.table.clone(), p.name.name.clone())))
+        .collect();
+    if taken_along.is_empty() {
+        return;
+    }
+    let mut added = indexmap::IndexSet::new();
+    changes.changes.retain(|c| match c {
+        Change::DropConstraint { table, constraint } => {
+            !taken_along.contains(&(table.clone(), constraint.name.clone()))
+        }
+        Change::AddConstraint { table, constraint } => {
+            added.insert((table.clone(), constraint.name.clone()));
+            true
+        }
+        _ => true,
+    });
+    for (table, name) in &taken_along {
+        let kept = desired.tables.get(table).and_then(|t| t.constraints.get(name));
+        if let (Some(constraint), false) = (kept, added.contains(&(table.clone(), name.clone()))) {
+            changes.changes.push(Change::AddConstraint { table: table.clone(), constraint: constraint.clone() });
+        }
+    }
 }
 
 /// Every (schema, name) taken in a catalog's namespace of relations: tables, views, sequences, indexes,
@@ -589,6 +627,11 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
             qualified(&i.table),
             i.definition
         )],
+        // The constraints of partitions whose indexes are attached to it go with it: PostgreSQL refuses to drop
+        // either first (see `partition_keys_dropped_with_their_index`).
+        Change::DropIndex(i) if i.partitions.iter().any(|p| p.constraint) => {
+            vec![format!("DROP INDEX {} CASCADE;", qualified(&i.name))]
+        }
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", qualified(&i.name))],
         Change::CreateView(v) => {
             let options = if v.options.is_empty() {
