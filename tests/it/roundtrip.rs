@@ -59,8 +59,8 @@ round_trip!(
 // (which PostgreSQL refuses to drop before it, and it before the index), or comes back after it.
 round_trip!(
     partition_keys_on_an_index_of_the_parent_go_with_it,
-    include_str!("fixtures/partition_keys_on_parent_index_current.sql"),
-    include_str!("fixtures/partition_keys_on_parent_index_desired.sql")
+    include_str!("../fixtures/partition_keys_on_parent_index_current.sql"),
+    include_str!("../fixtures/partition_keys_on_parent_index_desired.sql")
 );
 
 round_trip!(

@@ -699,8 +699,8 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "sr_parts_partition_keys_on_an_index_of_the_parent_go_with_it",
-        include_str!("fixtures/partition_keys_on_parent_index_current.sql"),
-        include_str!("fixtures/partition_keys_on_parent_index_desired.sql"),
+        include_str!("../fixtures/partition_keys_on_parent_index_current.sql"),
+        include_str!("../fixtures/partition_keys_on_parent_index_desired.sql"),
         false,
     ),
     (
