@@ -1,8 +1,9 @@
 //! Test support: a real PostgreSQL server, and a fresh database for every test.
 //!
-//! This module is part of the library (not `#[cfg(test)]`) so that integration tests, the
-//! conformance runner and benchmarks can all share it. It is hidden from the rendered docs and
-//! is not part of the tool's stable API.
+//! This module is part of the library behind the `testkit` feature (not `#[cfg(test)]`) so that the
+//! integration tests, the examples (conformance runner, replays, generators) and the benchmarks can all
+//! share it; they turn the feature on through the crate's dev-dependency on itself, so the binary never
+//! compiles it. It is hidden from the rendered docs and is not part of the tool's stable API.
 //!
 //! How the server is chosen, once per process ([`pg_server`]):
 //!
