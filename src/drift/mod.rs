@@ -36,7 +36,7 @@ pub fn report(
     declared: &Catalog,
     renderer: &dyn SqlRenderer,
     labels: (&str, &str),
-) -> Result<DriftReport, plan::CycleError> {
+) -> Result<DriftReport, plan::PlanError> {
     let changes = renderer.adapt(diff::diff(actual, declared, &RenameHints::default()), actual, declared);
     let plan = plan::build(&changes, renderer)?;
     let before = object_ddl(actual, renderer, Some(declared));
@@ -76,7 +76,12 @@ pub fn object_ddl(
     renderer: &dyn SqlRenderer,
     order_of: Option<&Catalog>,
 ) -> IndexMap<(&'static str, String), String> {
-    let render = |change: Change| renderer.render(&change).join("\n");
+    // The objects of a catalog the dialect introspected are ones it can write; should one not be, the
+    // report says so in its place rather than failing the whole report.
+    let render = |change: Change| match renderer.render(&change) {
+        Ok(statements) => statements.join("\n"),
+        Err(unsupported) => format!("-- {unsupported}"),
+    };
     let comment = |target: diff::CommentTarget, text: &Option<String>| {
         text.as_ref().map(|_| render(Change::SetComment { target, comment: text.clone() }))
     };

@@ -83,6 +83,32 @@ struct Effects<'a> {
 #[error("the changes depend on each other in a cycle: {}", .0.join(" -> "))]
 pub struct CycleError(pub Vec<String>);
 
+/// A change a dialect cannot express. Planning stops with it, naming the change, instead of writing
+/// a statement that cannot run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{dialect} cannot {change}: {why}")]
+pub struct Unsupported {
+    pub dialect: &'static str,
+    /// The change, described (`create policy p on public.t`).
+    pub change: String,
+    pub why: &'static str,
+}
+
+impl Unsupported {
+    pub fn new(dialect: &'static str, change: &Change, why: &'static str) -> Unsupported {
+        Unsupported { dialect, change: change.describe(), why }
+    }
+}
+
+/// Why a change set could not become a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Cycle(#[from] CycleError),
+    #[error(transparent)]
+    Unsupported(#[from] Unsupported),
+}
+
 /// Returns the changes in an order that respects their dependencies.
 pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
     Ok(order_indices(changes)?.into_iter().map(|i| changes.changes[i].clone()).collect())
@@ -763,8 +789,8 @@ fn is_own(key: &Key, table: &QualifiedName) -> bool {
 
 /// How one dialect spells changes. The only thing the generic planner needs from a database.
 pub trait SqlRenderer {
-    /// The SQL statements (each ending in `;`) that carry out one change.
-    fn render(&self, change: &Change) -> Vec<String>;
+    /// The SQL statements (each ending in `;`) that carry out one change, or why this database cannot.
+    fn render(&self, change: &Change) -> Result<Vec<String>, Unsupported>;
     /// Whether a value added to an enum type can be used in the same transaction (PostgreSQL: no).
     fn enum_value_usable_before_commit(&self) -> bool {
         true
@@ -816,13 +842,13 @@ impl Plan {
 }
 
 /// Orders the change set and renders every change.
-pub fn build(changes: &ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, CycleError> {
+pub fn build(changes: &ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, PlanError> {
     build_from(changes.clone(), renderer)
 }
 
 /// [`build`] that consumes the change set: the changes move into the plan's steps instead of being
 /// copied, which keeps one copy of a large schema's changes in memory instead of two.
-pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, CycleError> {
+pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, PlanError> {
     let positions = order_indices(&changes)?;
     let mut slots: Vec<Option<Change>> = changes.changes.into_iter().map(Some).collect();
     let ordered: Vec<Change> = positions.into_iter().filter_map(|i| slots[i].take()).collect();
@@ -841,12 +867,14 @@ pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan
     let context = crate::safety::Context::from_changes(&ordered);
     let steps = ordered
         .into_iter()
-        .map(|change| Step {
-            description: change.describe(),
-            statements: renderer.render(&change),
-            hazards: renderer.hazards(&change, &context),
-            change,
+        .map(|change| {
+            Ok(Step {
+                description: change.describe(),
+                statements: renderer.render(&change)?,
+                hazards: renderer.hazards(&change, &context),
+                change,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<Step>, Unsupported>>()?;
     Ok(Plan { steps, transactional })
 }

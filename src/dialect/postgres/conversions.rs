@@ -136,7 +136,7 @@ fn type_definition(
         return;
     };
     // Only the creation itself (a comment changes no conversion), in its schema.
-    if let Some(create) = render(&change).into_iter().next() {
+    if let Some(create) = render(&change).ok().and_then(|statements| statements.into_iter().next()) {
         out.push((name.clone(), format!("CREATE SCHEMA IF NOT EXISTS {}; {create}", ident(&name.schema))));
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::diff::{Change, ChangeSet, CommentTarget, EnumValuePosition};
 use crate::model::*;
-use crate::plan::SqlRenderer;
+use crate::plan::{SqlRenderer, Unsupported};
 
 /// A quoted identifier: always quoted, embedded quotes doubled.
 pub fn ident(name: &str) -> String {
@@ -23,7 +23,7 @@ pub fn literal(text: &str) -> String {
 pub struct PostgresRenderer;
 
 impl SqlRenderer for PostgresRenderer {
-    fn render(&self, change: &Change) -> Vec<String> {
+    fn render(&self, change: &Change) -> Result<Vec<String>, Unsupported> {
         render(change)
     }
 
@@ -512,8 +512,8 @@ fn view_keyword(materialized: bool) -> &'static str {
     if materialized { "MATERIALIZED VIEW" } else { "VIEW" }
 }
 
-pub(crate) fn render(change: &Change) -> Vec<String> {
-    match change {
+pub(crate) fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
+    Ok(match change {
         Change::CreateSchema(s) => vec![format!("CREATE SCHEMA {};", ident(&s.name))],
         Change::DropSchema(s) => vec![format!("DROP SCHEMA {};", ident(&s.name))],
         Change::CreateExtension(x) if x.version.is_some() => super::render_types::render(change),
@@ -658,8 +658,8 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
         Change::CopyRows { from, to, old_row_security, .. } => copy_rows(from, to, *old_row_security),
         Change::SetAside { from, to } => set_aside(from, to),
         // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
-        Change::RebuildTable { to, .. } => {
-            vec![format!("-- error: a rebuild of {} was planned, which PostgreSQL never needs", qualified(&to.name))]
+        Change::RebuildTable { .. } => {
+            return Err(Unsupported::new("PostgreSQL", change, "it changes tables in place and never plans a rebuild"));
         }
         // An extension's own comment (the model's "none") is read from the server when the migration runs.
         Change::SetComment { target: CommentTarget::Extension(x), comment: None } => vec![format!(
@@ -797,7 +797,7 @@ pub(crate) fn render(change: &Change) -> Vec<String> {
             }
             sql
         }
-    }
+    })
 }
 
 /// A table to be rebuilt renamed aside, and with it the names PostgreSQL chose for what it made for the

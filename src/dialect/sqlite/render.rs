@@ -14,7 +14,7 @@
 
 use crate::diff::{Change, ChangeSet};
 use crate::model::*;
-use crate::plan::SqlRenderer;
+use crate::plan::{SqlRenderer, Unsupported};
 use crate::safety::{Context, Hazard, HazardId, Severity};
 use indexmap::{IndexMap, IndexSet};
 
@@ -50,7 +50,7 @@ pub struct SqliteRenderer;
 impl crate::rewrite::LiveRenderer for SqliteRenderer {}
 
 impl SqlRenderer for SqliteRenderer {
-    fn render(&self, change: &Change) -> Vec<String> {
+    fn render(&self, change: &Change) -> Result<Vec<String>, Unsupported> {
         render(change)
     }
 
@@ -214,12 +214,8 @@ fn create_table(table: &Table, name: &str) -> String {
     format!("CREATE TABLE {} (\n    {}\n){options};", ident(name), lines.join(",\n    "))
 }
 
-fn unsupported(change: &Change) -> Vec<String> {
-    vec![format!("-- error: SQLite cannot {}; this change should not have been planned", change.describe())]
-}
-
-fn render(change: &Change) -> Vec<String> {
-    match change {
+fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
+    Ok(match change {
         Change::CreateTable(t) => vec![create_table(t, &t.name.name)],
         Change::DropTable(t) => vec![format!("DROP TABLE {};", ident(&t.name.name))],
         Change::RenameTable { from, to } => {
@@ -307,8 +303,10 @@ fn render(change: &Change) -> Vec<String> {
         | Change::NoInherit { .. }
         | Change::DropColumnKeptByChildren { .. }
         | Change::GrantPrivilege(_)
-        | Change::RevokePrivilege(_) => unsupported(change),
-    }
+        | Change::RevokePrivilege(_) => {
+            return Err(Unsupported::new("SQLite", change, "it has no such object or statement"));
+        }
+    })
 }
 
 /// The table rebuild. `from` is the table as it is in the database (its old name); its columns are
@@ -650,4 +648,23 @@ fn keyed_by_new_names(table: &Table, renames: &[(String, String)]) -> Table {
         })
         .collect();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::ChangeSet;
+    use crate::model::Namespace;
+
+    #[test]
+    fn a_change_sqlite_cannot_express_is_an_error_naming_it_not_a_comment_in_the_sql() {
+        let change = Change::CreateSchema(Namespace { name: "billing".into(), comment: None });
+        let error = SqliteRenderer.render(&change).expect_err("SQLite has no schemas to create");
+        assert_eq!(error.to_string(), "SQLite cannot create schema billing: it has no such object or statement");
+        let planned = crate::plan::build(&ChangeSet { changes: vec![change] }, &SqliteRenderer);
+        assert!(
+            matches!(&planned, Err(crate::plan::PlanError::Unsupported(e)) if e.change == "create schema billing"),
+            "{planned:?}"
+        );
+    }
 }
