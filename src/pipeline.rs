@@ -60,18 +60,18 @@ pub async fn declared_catalog_then<T>(
     };
     let mut hints = settings.renames.clone();
     // diff.toml names without a schema mean `public`; a SQLite database has only `main`.
-    if Kind::from_url(url)? == Kind::Sqlite {
-        let to_main = |name: &mut QualifiedName| {
+    if let Some(only) = Kind::from_url(url)?.only_schema() {
+        let to_only = |name: &mut QualifiedName| {
             if name.schema == "public" {
-                name.schema = "main".into();
+                name.schema = only.into();
             }
         };
         for (from, to) in &mut hints.tables {
-            to_main(from);
-            to_main(to);
+            to_only(from);
+            to_only(to);
         }
         for (table, _, _) in &mut hints.columns {
-            to_main(table);
+            to_only(table);
         }
     }
     for ((fs, fname), (ts, tname)) in annotations.tables {
@@ -272,7 +272,7 @@ pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<M
 /// PostgreSQL, and for columns the schema files have.
 fn check_declared_conversions(kind: Kind, hints: &RenameHints, desired: &Catalog) -> Result<()> {
     // SQLite copies the values into a rebuilt table as they are: a declared conversion would be ignored.
-    if kind == Kind::Sqlite
+    if !kind.converts_column_values()
         && let Some(c) = hints.conversions.first()
     {
         bail!(
@@ -328,17 +328,11 @@ async fn planned(settings: &Settings, current: &Catalog, desired: &Catalog, hint
 /// Grades the plan's hazards with the live sizes of their tables, where the database keeps statistics
 /// (PostgreSQL; one catalog query for all tables).
 pub async fn attach_live_stats(url: &str, plan: &mut Plan) -> Result<()> {
-    if Kind::from_url(url)? != Kind::Postgres {
-        return Ok(());
-    }
     let tables = crate::safety::tables_of(plan.steps.iter().flat_map(|s| &s.hazards));
     if tables.is_empty() {
         return Ok(());
     }
-    let mut conn = dialect::postgres::connect::connect(url).await?;
-    let stats = dialect::postgres::stats::table_stats(&mut conn, &tables)
-        .await
-        .context("cannot read table statistics for the hazards")?;
+    let stats = dialect::table_stats(url, &tables).await.context("cannot read table statistics for the hazards")?;
     for step in &mut plan.steps {
         crate::safety::attach_stats(&mut step.hazards, &stats);
     }
@@ -562,7 +556,7 @@ async fn checked_in<S: crate::verify::Scratch>(
         // What is left of building the current schema is abandoned: nothing to verify.
         return Ok(Checked { migration, files: Vec::new(), verification: Verification::NoChanges });
     }
-    if kind == Kind::Postgres {
+    if kind.converts_column_values() {
         check_conversions(settings, &current, &migration).await?;
     }
     let loaded = match loaded {

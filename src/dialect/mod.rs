@@ -38,12 +38,34 @@ impl Kind {
         }
     }
 
-    /// The migration runner's tracking table as this database's introspection names it (SQLite has one
-    /// schema, `main`).
-    pub fn tracking_table(self, options: &crate::runner::Options) -> crate::model::QualifiedName {
+    /// The one schema every object is in, for databases that have no schemas of their own (SQLite:
+    /// `main`); names that settings write without a schema mean `public` elsewhere.
+    pub fn only_schema(self) -> Option<&'static str> {
         match self {
-            Kind::Postgres => options.table.clone(),
-            Kind::Sqlite => crate::model::QualifiedName::new(sqlite::SCHEMA, options.table.name.clone()),
+            Kind::Postgres => None,
+            Kind::Sqlite => Some(sqlite::SCHEMA),
+        }
+    }
+
+    /// A name as this database's introspection reports it: in [`Kind::only_schema`] where there is one.
+    pub fn introspected_name(self, name: &crate::model::QualifiedName) -> crate::model::QualifiedName {
+        match self.only_schema() {
+            Some(schema) => crate::model::QualifiedName::new(schema, name.name.clone()),
+            None => name.clone(),
+        }
+    }
+
+    /// The migration runner's tracking table as this database's introspection names it.
+    pub fn tracking_table(self, options: &crate::runner::Options) -> crate::model::QualifiedName {
+        self.introspected_name(&options.table)
+    }
+
+    /// Whether a column's values can be converted with a declared expression when its type changes
+    /// (PostgreSQL's `USING`); SQLite copies the values into a rebuilt table as they are.
+    pub fn converts_column_values(self) -> bool {
+        match self {
+            Kind::Postgres => true,
+            Kind::Sqlite => false,
         }
     }
 
@@ -52,6 +74,21 @@ impl Kind {
             Kind::Postgres => Box::new(postgres::render::PostgresRenderer),
             Kind::Sqlite => Box::new(sqlite::render::SqliteRenderer),
         }
+    }
+}
+
+/// The live sizes of these tables, where the database keeps statistics (PostgreSQL; one catalog query for
+/// all tables); none elsewhere.
+pub async fn table_stats(
+    url: &str,
+    tables: &[crate::model::QualifiedName],
+) -> Result<indexmap::IndexMap<crate::model::QualifiedName, crate::safety::TableStats>> {
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let mut conn = postgres::connect::connect(url).await?;
+            Ok(postgres::stats::table_stats(&mut conn, tables).await?)
+        }
+        Kind::Sqlite => Ok(indexmap::IndexMap::new()),
     }
 }
 
