@@ -10,6 +10,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+#[cfg(test)]
+mod tests;
 mod types;
 
 /// Something a change can create, remove or depend on. Keys borrow their names from the changes: at
