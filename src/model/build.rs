@@ -6,11 +6,19 @@
 //! read as dependencies, trigger and function texts as `pg_get_triggerdef` and `pg_get_functiondef` give
 //! them. A test writes a catalog as a chain:
 //!
-//! ```ignore
+//! ```
+//! use schema::model::build::*;
+//! use schema::model::Catalog;
+//!
 //! let current = Catalog::default()
 //!     .with_schema("public")
-//!     .with_table(table("users").with_column(column("id", "bigint").not_null()).with_constraint(primary_key("users_pkey", &["id"])))
-//!     .with_index(index("users_email_idx", "users", "btree (email)", &["email"]));
+//!     .with_table(
+//!         table("users")
+//!             .with_column(column("id", "bigint").not_null())
+//!             .with_constraint(primary_key("users_pkey", &["id"])),
+//!     )
+//!     .with_index(index("users_id_idx", "users", "btree (id)", &["id"]));
+//! assert_eq!(&*current.tables[0].constraints["users_pkey"].definition, "PRIMARY KEY (id)");
 //! ```
 //!
 //! Names are `schema.name`, or `name` in `public` ([`QualifiedName::parse`]).
