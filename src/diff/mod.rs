@@ -11,6 +11,8 @@ mod inheritance;
 mod program;
 mod rebuild;
 mod renames;
+#[cfg(test)]
+mod tests;
 pub mod types;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -12,6 +12,8 @@ use std::fmt;
 
 mod program;
 pub use program::*;
+#[cfg(any(test, feature = "testkit"))]
+pub mod build;
 
 /// Text of identifiers and short type names. Nearly all are under 24 bytes and are then stored inline,
 /// without a heap allocation of their own: introspected catalogs hold hundreds of thousands of them.

@@ -11,6 +11,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 mod rank;
+#[cfg(test)]
+mod tests;
 mod types;
 
 /// Something a change can create, remove or depend on. Keys borrow their names from the changes: at

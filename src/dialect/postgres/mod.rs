@@ -9,6 +9,8 @@ pub mod introspect;
 mod introspect_program;
 pub mod online;
 pub mod render;
+#[cfg(test)]
+mod render_tests;
 pub mod render_types;
 pub mod runner;
 pub mod scratch;

@@ -9,6 +9,8 @@ pub mod connect;
 pub mod introspect;
 mod normalize;
 pub mod render;
+#[cfg(test)]
+mod render_tests;
 pub mod runner;
 pub mod scratch;
 pub mod verify;
