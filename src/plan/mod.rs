@@ -42,6 +42,9 @@ enum Key<'a> {
     Collation(&'a QualifiedName),
     /// Room among a partitioned table's partitions: partitions leave before others arrive.
     PartitionSlot(&'a QualifiedName),
+    /// A partition detached from its parent: what it keeps of the parent's (see
+    /// [`crate::diff::Change::DetachPartition`]) can be dropped.
+    Detached(&'a QualifiedName),
     /// A table inheriting from another (child, parent).
     Inheritance(&'a QualifiedName, &'a QualifiedName),
     /// A column that a parent no longer has: its children may drop what it leaves them.
@@ -482,8 +485,10 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
             e.removes.extend(constraint_provides(table, constraint));
             e.held.extend(constraint_needs(table, constraint));
-            // Before a partition leaves the table: it would keep a copy of the constraint.
+            // Before a partition leaves the table: it would keep a copy of the constraint. On a partition
+            // leaving its table, after it left: it may be such a copy.
             e.held.push(Key::PartitionSlot(table));
+            e.needs.push(Key::Detached(table));
         }
         Change::ValidateConstraint { table, constraint } => {
             e.needs.push(Key::Constraint(table, &constraint.name));
@@ -512,8 +517,10 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::DropIndex(i) => {
             e.needs.push(Key::Relation(&i.table));
-            // Before a partition leaves the table: it would keep a copy of the index.
+            // Before a partition leaves the table: it would keep a copy of the index (and after this table
+            // left its own, as above for constraints).
             e.held.push(Key::PartitionSlot(&i.table));
+            e.needs.push(Key::Detached(&i.table));
             e.removes.push(Key::Index(&i.name));
             e.removes.push(relation_name(&i.name));
             e.removes.extend(i.partitions.iter().map(|p| relation_name(&p.name)));

@@ -63,6 +63,14 @@ round_trip!(
     include_str!("../fixtures/partition_keys_on_parent_index_desired.sql")
 );
 
+// Partitions that leave their table keep the copies of its checks, foreign keys, keys and indexes as their
+// own: declared without them they are dropped after the detach, declared with them they stay.
+round_trip!(
+    detached_partitions_keep_or_drop_the_copies_of_their_parents_constraints_and_indexes,
+    include_str!("../fixtures/partition_detached_current.sql"),
+    include_str!("../fixtures/partition_detached_desired.sql")
+);
+
 round_trip!(
     partition_not_null_of_its_own_key_follows_the_key,
     "CREATE TABLE p (id int, d date) PARTITION BY RANGE (d);

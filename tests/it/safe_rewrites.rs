@@ -704,6 +704,12 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "sr_parts_detached_partitions_keep_or_drop_their_copies",
+        include_str!("../fixtures/partition_detached_current.sql"),
+        include_str!("../fixtures/partition_detached_desired.sql"),
+        false,
+    ),
+    (
         "sr_parts_partition_moved_to_a_new_parent",
         "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
          CREATE TABLE p (id int, d date, tid int REFERENCES t) PARTITION BY RANGE (d);
