@@ -665,6 +665,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     rebuild::fold_partition_drops(&mut out);
     rebuild::release_detached_partitions(current, &mut out);
     types::detached_copies(current, desired, &mut out);
+    types::adopted_on_attach(current, desired, &mut out);
     ChangeSet { changes: out }
 }
 

@@ -313,6 +313,46 @@ pub(super) fn detached_copies(current: &Catalog, desired: &Catalog, out: &mut Ve
     }
 }
 
+/// `ATTACH PARTITION` makes a table's own index that matches an index of the parent (the first by name,
+/// where PostgreSQL takes the oldest) that index's copy instead of building one. Declared as the copy's
+/// name, it is kept (not dropped and built again by the attach); declared as the table's own besides a copy
+/// of another name, it takes the copy's name after the attach and is built again under its own.
+pub(super) fn adopted_on_attach(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let attached: Vec<(QualifiedName, QualifiedName)> = out
+        .iter()
+        .filter_map(|c| match c {
+            Change::AttachPartition { table, parent, .. } => Some((table.clone(), parent.clone())),
+            _ => None,
+        })
+        .collect();
+    let dropped =
+        |out: &[Change], name: &QualifiedName| out.iter().any(|c| matches!(c, Change::DropIndex(i) if i.name == *name));
+    for (table, parent) in attached {
+        if !current.tables.contains_key(&table) {
+            continue;
+        }
+        for index in desired.indexes.values().filter(|i| i.table == parent) {
+            let kept = current.indexes.get(&index.name).is_some_and(|have| {
+                have.table == parent && have.unique == index.unique && have.definition == index.definition
+            });
+            let copy = index.partitions.iter().find(|p| p.table == table && p.depth == 1 && !p.constraint);
+            let (true, Some(copy)) = (kept && !dropped(out, &index.name), copy) else { continue };
+            let matching =
+                |i: &&Index| i.table == table && i.unique == index.unique && i.definition == index.definition;
+            if current.indexes.get(&copy.name).is_some_and(|own| matching(&own)) {
+                out.retain(|c| !matches!(c, Change::DropIndex(i) if i.name == copy.name));
+                continue;
+            }
+            let Some(own) = current.indexes.values().filter(matching).find(|i| !dropped(out, &i.name)) else {
+                continue;
+            };
+            let Some(declared) = desired.indexes.get(&own.name).filter(|i| matching(i)) else { continue };
+            out.push(Change::RenameIndex { table: table.clone(), from: own.name.clone(), to: copy.name.clone() });
+            out.push(Change::CreateIndex(declared.clone()));
+        }
+    }
+}
+
 /// The constraint `name` of `table` that a partition's copy copies, when the plan does not drop it (or,
 /// for a copy on a partition of a partition, the one it copies in turn).
 fn copied_constraint<'a>(

@@ -45,6 +45,8 @@ enum Key<'a> {
     /// A partition detached from its parent: what it keeps of the parent's (see
     /// [`crate::diff::Change::DetachPartition`]) can be dropped.
     Detached(&'a QualifiedName),
+    /// A table attached as a partition: the indexes its parent made copies of are there.
+    Attached(&'a QualifiedName),
     /// A table inheriting from another (child, parent).
     Inheritance(&'a QualifiedName, &'a QualifiedName),
     /// A column that a parent no longer has: its children may drop what it leaves them.
@@ -434,6 +436,8 @@ fn effects(change: &Change) -> Effects<'_> {
             e.provides.push(relation_name(to));
         }
         Change::RenameIndex { table, from, to } => {
+            // An index a table's attach made its parent's copy takes that copy's name after the attach.
+            e.needs.push(Key::Attached(table));
             e.removes.push(Key::Index(from));
             e.removes.push(relation_name(from));
             e.provides.push(Key::Index(to));

@@ -68,6 +68,7 @@ pub(super) fn effects<'a>(change: &'a Change, e: &mut Effects<'a>) {
             e.needs.push(Key::Relation(table));
             e.needs.push(Key::Relation(parent));
             e.provides.push(Key::PartitionSlot(parent));
+            e.provides.push(Key::Attached(table));
             for check in checks {
                 e.provides.push(Key::Constraint(table, &check.name));
                 e.needs.extend(super::constraint_needs(table, check));
