@@ -666,6 +666,7 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     rebuild::release_detached_partitions(current, &mut out);
     types::detached_copies(current, desired, &mut out);
     types::adopted_on_attach(current, desired, &mut out);
+    types::validate_check_copies(current, desired, &mut out);
     ChangeSet { changes: out }
 }
 

@@ -353,6 +353,40 @@ pub(super) fn adopted_on_attach(current: &Catalog, desired: &Catalog, out: &mut 
     }
 }
 
+/// A partition's copy of a `NOT VALID` check of its parent is valid where the partition was created after
+/// the check (or validated on its own), and not valid where the check was added to the parent after it.
+/// A copy the declared state has valid is validated on the partition (`ALTER TABLE … VALIDATE CONSTRAINT`
+/// works on one partition) when it is not valid now or the plan adds the parent's check. (The other way
+/// round, a valid copy cannot become not valid again, short of dropping the parent's check.)
+pub(super) fn validate_check_copies(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let mut validations = Vec::new();
+    for (name, want) in &desired.tables {
+        let (Some(parent), Some(have)) = (want.partition_of.as_ref(), current.tables.get(name)) else { continue };
+        if have.partition_of.as_ref().map(|p| &p.parent) != Some(&parent.parent) {
+            continue;
+        }
+        let Some(parent_table) = desired.tables.get(&parent.parent) else { continue };
+        for copy in want.copies.iter().filter(|c| c.validated) {
+            let Some(check) = parent_table.constraints.get(&copy.parent) else { continue };
+            if check.kind != ConstraintKind::Check || check.validated {
+                continue;
+            }
+            let added = out.iter().any(|c| {
+                matches!(c, Change::AddConstraint { table, constraint } if *table == parent.parent && constraint.name == check.name)
+            });
+            let invalid = have.copies.iter().any(|c| c.name == copy.name && !c.validated);
+            if added || invalid {
+                let mut valid = check.clone();
+                valid.name = copy.name.clone();
+                valid.validated = true;
+                valid.definition = strip_not_valid(check).into();
+                validations.push(Change::ValidateConstraint { table: name.clone(), constraint: valid });
+            }
+        }
+    }
+    out.extend(validations);
+}
+
 /// The constraint `name` of `table` that a partition's copy copies, when the plan does not drop it (or,
 /// for a copy on a partition of a partition, the one it copies in turn).
 fn copied_constraint<'a>(

@@ -45,6 +45,9 @@ enum Key<'a> {
     /// A partition detached from its parent: what it keeps of the parent's (see
     /// [`crate::diff::Change::DetachPartition`]) can be dropped.
     Detached(&'a QualifiedName),
+    /// A check of this name added to some table: a partition's copy of it (which has its parent's name, and
+    /// which no change provides on its own) is validated after.
+    CheckName(&'a str),
     /// A table attached as a partition: the indexes its parent made copies of are there.
     Attached(&'a QualifiedName),
     /// A table inheriting from another (child, parent).
@@ -478,6 +481,9 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::AddConstraint { table, constraint } => {
             e.provides.extend(constraint_provides(table, constraint));
+            if constraint.kind == ConstraintKind::Check {
+                e.provides.push(Key::CheckName(&constraint.name));
+            }
             e.needs.push(Key::Relation(table));
             e.needs.push(Key::Rows(table));
             e.needs.extend(constraint_needs(table, constraint));
@@ -496,6 +502,10 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::ValidateConstraint { table, constraint } => {
             e.needs.push(Key::Constraint(table, &constraint.name));
+            // A partition's copy of a check is validated once its parent's check is added.
+            if constraint.kind == ConstraintKind::Check {
+                e.needs.push(Key::CheckName(&constraint.name));
+            }
             e.needs.extend(constraint_needs(table, constraint));
         }
         Change::CreateIndex(i) => {

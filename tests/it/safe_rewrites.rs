@@ -722,6 +722,20 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "sr_parts_partition_copies_of_a_not_valid_check_keep_their_validity",
+        "CREATE TABLE c (id int, n int) PARTITION BY RANGE (id);
+         ALTER TABLE c ADD CONSTRAINT c_n CHECK (n > 0) NOT VALID;
+         CREATE TABLE c1 PARTITION OF c FOR VALUES FROM (0) TO (10);
+         CREATE TABLE c2 PARTITION OF c FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (id);
+         CREATE TABLE c2a PARTITION OF c2 FOR VALUES FROM (10) TO (20);
+         INSERT INTO c VALUES (1, 1), (11, 2);",
+        "CREATE TABLE c (id int, n int, CONSTRAINT c_n CHECK (n >= 1)) PARTITION BY RANGE (id);
+         CREATE TABLE c1 PARTITION OF c FOR VALUES FROM (0) TO (10);
+         CREATE TABLE c2 PARTITION OF c FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (id);
+         CREATE TABLE c2a PARTITION OF c2 FOR VALUES FROM (10) TO (20);",
+        false,
+    ),
+    (
         "sr_parts_partition_moved_to_a_new_parent",
         "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
          CREATE TABLE p (id int, d date, tid int REFERENCES t) PARTITION BY RANGE (d);
