@@ -217,7 +217,12 @@ pub enum Change {
         table: QualifiedName,
         parent: QualifiedName,
         bound: String,
+        /// The parent's checks, which PostgreSQL requires the table to have (it merges them into the
+        /// parent's): those it lacks, added to it first.
+        checks: Vec<Constraint>,
     },
+    /// A partition leaves its table. It keeps the copies of the table's constraints and indexes as its own
+    /// ([`types::detached_copies`] drops those it does not declare).
     DetachPartition {
         table: QualifiedName,
         parent: QualifiedName,
@@ -661,6 +666,9 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     program::diff_owners(current, desired, &mut out);
     rebuild::fold_partition_drops(&mut out);
     rebuild::release_detached_partitions(current, &mut out);
+    types::detached_copies(current, desired, &mut out);
+    types::adopted_on_attach(current, desired, &mut out);
+    types::validate_check_copies(current, desired, &mut out);
     ChangeSet { changes: out }
 }
 
@@ -903,7 +911,7 @@ fn diff_tables(
         }
         inheritance::diff_parents(current, desired, name, have, want, out);
         diff_constraints(name, &base, want, out, &mut foreign_keys);
-        types::diff_table_options(name, have, want, out);
+        types::diff_table_options(desired, name, have, want, out);
         push_table_comments(name, Some(have), want, out);
     }
     for (name, have) in &current.tables {
@@ -1095,7 +1103,7 @@ fn diff_constraints(
     }
 }
 
-fn strip_not_valid(constraint: &Constraint) -> &str {
+pub(super) fn strip_not_valid(constraint: &Constraint) -> &str {
     constraint.definition.strip_suffix(" NOT VALID").unwrap_or(&constraint.definition)
 }
 
@@ -1298,13 +1306,14 @@ fn diff_indexes(
     // On the partitions that are partitions on both sides, a partitioned index has the same indexes
     // attached (an index created `ON ONLY` and not attached everywhere yet is invalid; an attached index
     // has its name). Partitions created, attached or detached by the plan get theirs from PostgreSQL.
-    let partition_on_both = |table: &QualifiedName| {
-        [current, desired].iter().all(|c| c.tables.get(table).is_some_and(|t| t.partition_of.is_some()))
+    // (A partition below one that leaves the table stays a partition, but not of this table.)
+    let partition_on_both = |table: &QualifiedName, root: &QualifiedName| {
+        [current, desired].iter().all(|c| types::partition_below(c, table, root))
     };
     let attached = |i: &Index| -> IndexSet<(QualifiedName, QualifiedName, bool)> {
         i.partitions
             .iter()
-            .filter(|p| partition_on_both(&p.table))
+            .filter(|p| partition_on_both(&p.table, &i.table))
             .map(|p| (p.table.clone(), p.name.clone(), p.constraint))
             .collect()
     };

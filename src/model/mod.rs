@@ -166,6 +166,21 @@ pub struct Table {
     /// Parents of plain table inheritance (PostgreSQL `INHERITS`), in the order the database keeps them.
     /// A partition names its parent in [`Table::partition_of`] instead.
     pub inherits: Box<[QualifiedName]>,
+    /// On a partition: the constraints PostgreSQL keeps on it as copies of its parent's (checks, foreign
+    /// keys, and the keys whose names it chose, `v2_pkey`), which are not in [`Table::constraints`]. Not
+    /// compared; a partition that leaves its parent keeps them as its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<ConstraintCopy>,
+}
+
+/// A constraint of a partition that is the copy of one of its parent table's constraints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConstraintCopy {
+    /// Its name on the partition.
+    pub name: Name,
+    /// The name of the parent's constraint it copies.
+    pub parent: Name,
+    pub validated: bool,
 }
 
 /// A replica identity other than the default (PostgreSQL `ALTER TABLE … REPLICA IDENTITY`).

@@ -44,6 +44,14 @@ enum Key<'a> {
     Collation(&'a QualifiedName),
     /// Room among a partitioned table's partitions: partitions leave before others arrive.
     PartitionSlot(&'a QualifiedName),
+    /// A partition detached from its parent: what it keeps of the parent's (see
+    /// [`crate::diff::Change::DetachPartition`]) can be dropped.
+    Detached(&'a QualifiedName),
+    /// A check of this name added to some table: a partition's copy of it (which has its parent's name, and
+    /// which no change provides on its own) is validated after.
+    CheckName(&'a str),
+    /// A table attached as a partition: the indexes its parent made copies of are there.
+    Attached(&'a QualifiedName),
     /// A table inheriting from another (child, parent).
     Inheritance(&'a QualifiedName, &'a QualifiedName),
     /// A column that a parent no longer has: its children may drop what it leaves them.
@@ -459,6 +467,8 @@ fn effects(change: &Change) -> Effects<'_> {
             e.provides.push(relation_name(to));
         }
         Change::RenameIndex { table, from, to } => {
+            // An index a table's attach made its parent's copy takes that copy's name after the attach.
+            e.needs.push(Key::Attached(table));
             e.removes.push(Key::Index(from));
             e.removes.push(relation_name(from));
             e.provides.push(Key::Index(to));
@@ -499,6 +509,9 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::AddConstraint { table, constraint } => {
             e.provides.extend(constraint_provides(table, constraint));
+            if constraint.kind == ConstraintKind::Check {
+                e.provides.push(Key::CheckName(&constraint.name));
+            }
             e.needs.push(Key::Relation(table));
             e.needs.push(Key::Rows(table));
             e.needs.extend(constraint_needs(table, constraint));
@@ -510,11 +523,17 @@ fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
             e.removes.extend(constraint_provides(table, constraint));
             e.held.extend(constraint_needs(table, constraint));
-            // Before a partition leaves the table: it would keep a copy of the constraint.
+            // Before a partition leaves the table: it would keep a copy of the constraint. On a partition
+            // leaving its table, after it left: it may be such a copy.
             e.held.push(Key::PartitionSlot(table));
+            e.needs.push(Key::Detached(table));
         }
         Change::ValidateConstraint { table, constraint } => {
             e.needs.push(Key::Constraint(table, &constraint.name));
+            // A partition's copy of a check is validated once its parent's check is added.
+            if constraint.kind == ConstraintKind::Check {
+                e.needs.push(Key::CheckName(&constraint.name));
+            }
             e.needs.extend(constraint_needs(table, constraint));
         }
         Change::CreateIndex(i) => {
@@ -540,8 +559,10 @@ fn effects(change: &Change) -> Effects<'_> {
         }
         Change::DropIndex(i) => {
             e.needs.push(Key::Relation(&i.table));
-            // Before a partition leaves the table: it would keep a copy of the index.
+            // Before a partition leaves the table: it would keep a copy of the index (and after this table
+            // left its own, as above for constraints).
             e.held.push(Key::PartitionSlot(&i.table));
+            e.needs.push(Key::Detached(&i.table));
             e.removes.push(Key::Index(&i.name));
             e.removes.push(relation_name(&i.name));
             e.removes.extend(i.partitions.iter().map(|p| relation_name(&p.name)));

@@ -64,10 +64,15 @@ pub(super) fn effects<'a>(change: &'a Change, e: &mut Effects<'a>) {
             e.needs.push(Key::Schema(to));
             e.held.push(Key::Schema(from));
         }
-        Change::AttachPartition { table, parent, .. } => {
+        Change::AttachPartition { table, parent, checks, .. } => {
             e.needs.push(Key::Relation(table));
             e.needs.push(Key::Relation(parent));
             e.provides.push(Key::PartitionSlot(parent));
+            e.provides.push(Key::Attached(table));
+            for check in checks {
+                e.provides.push(Key::Constraint(table, &check.name));
+                e.needs.extend(super::constraint_needs(table, check));
+            }
         }
         Change::DetachPartition { table, parent, .. } => {
             e.needs.push(Key::Relation(table));
@@ -75,6 +80,7 @@ pub(super) fn effects<'a>(change: &'a Change, e: &mut Effects<'a>) {
             e.needs.push(Key::Aside(parent));
             e.held.push(Key::Relation(parent));
             e.removes.push(Key::PartitionSlot(parent));
+            e.provides.push(Key::Detached(table));
         }
         Change::SetStorageParameters { table, .. } | Change::SetUnlogged { table, .. } => {
             e.needs.push(Key::Relation(table));

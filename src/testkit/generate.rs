@@ -158,6 +158,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
                 unlogged: false,
                 replica_identity: None,
                 inherits: Box::default(),
+                copies: Vec::new(),
             },
         );
         if t % 10 == 0 {

@@ -63,6 +63,45 @@ round_trip!(
     include_str!("../fixtures/partition_keys_on_parent_index_desired.sql")
 );
 
+// Partitions that leave their table keep the copies of its checks, foreign keys, keys and indexes as their
+// own: declared without them they are dropped after the detach, declared with them they stay.
+round_trip!(
+    detached_partitions_keep_or_drop_the_copies_of_their_parents_constraints_and_indexes,
+    include_str!("../fixtures/partition_detached_current.sql"),
+    include_str!("../fixtures/partition_detached_desired.sql")
+);
+
+// ATTACH PARTITION makes a table's own index that matches an index of the parent that index's copy: one
+// declared as the table's own besides the copy is built again under its name, the adopted one takes the
+// copy's name; one declared as the copy under its name stays.
+round_trip!(
+    attached_partition_index_adopted_by_the_parent_is_renamed_to_the_copy,
+    "CREATE TABLE w (id int, d date, k int) PARTITION BY RANGE (d); CREATE INDEX w_k ON w (k);
+     CREATE TABLE w1 (id int, d date, k int); CREATE INDEX w1_mine ON w1 (k);
+     CREATE TABLE w2 (id int, d date, k int); CREATE INDEX w2_k_idx ON w2 (k);
+     INSERT INTO w1 VALUES (1, '2020-02-02', 1); INSERT INTO w2 VALUES (2, '2021-02-02', 2);",
+    "CREATE TABLE w (id int, d date, k int) PARTITION BY RANGE (d);
+     CREATE TABLE w1 PARTITION OF w FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+     CREATE TABLE w2 PARTITION OF w FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+     CREATE INDEX w_k ON w (k); CREATE INDEX w1_mine ON w1 (k);"
+);
+
+// A NOT VALID check of a partitioned table whose copies on the partitions created after it are valid: the
+// down adds it NOT VALID again, then validates each copy.
+round_trip!(
+    partition_copies_of_a_not_valid_check_keep_their_validity,
+    "CREATE TABLE c (id int, n int) PARTITION BY RANGE (id);
+     ALTER TABLE c ADD CONSTRAINT c_n CHECK (n > 0) NOT VALID;
+     CREATE TABLE c1 PARTITION OF c FOR VALUES FROM (0) TO (10);
+     CREATE TABLE c2 PARTITION OF c FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (id);
+     CREATE TABLE c2a PARTITION OF c2 FOR VALUES FROM (10) TO (20);
+     INSERT INTO c VALUES (1, 1), (11, 2);",
+    "CREATE TABLE c (id int, n int, CONSTRAINT c_n CHECK (n >= 1)) PARTITION BY RANGE (id);
+     CREATE TABLE c1 PARTITION OF c FOR VALUES FROM (0) TO (10);
+     CREATE TABLE c2 PARTITION OF c FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (id);
+     CREATE TABLE c2a PARTITION OF c2 FOR VALUES FROM (10) TO (20);"
+);
+
 round_trip!(
     partition_not_null_of_its_own_key_follows_the_key,
     "CREATE TABLE p (id int, d date) PARTITION BY RANGE (d);

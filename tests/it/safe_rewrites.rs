@@ -704,6 +704,38 @@ const PARTS_ROUND_TRIPS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "sr_parts_detached_partitions_keep_or_drop_their_copies",
+        include_str!("../fixtures/partition_detached_current.sql"),
+        include_str!("../fixtures/partition_detached_desired.sql"),
+        false,
+    ),
+    (
+        "sr_parts_attached_partition_index_adopted_by_the_parent",
+        "CREATE TABLE w (id int, d date, k int) PARTITION BY RANGE (d); CREATE INDEX w_k ON w (k);
+         CREATE TABLE w1 (id int, d date, k int); CREATE INDEX w1_mine ON w1 (k);
+         CREATE TABLE w2 (id int, d date, k int); CREATE INDEX w2_k_idx ON w2 (k);
+         INSERT INTO w1 VALUES (1, '2020-02-02', 1); INSERT INTO w2 VALUES (2, '2021-02-02', 2);",
+        "CREATE TABLE w (id int, d date, k int) PARTITION BY RANGE (d);
+         CREATE TABLE w1 PARTITION OF w FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+         CREATE TABLE w2 PARTITION OF w FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+         CREATE INDEX w_k ON w (k); CREATE INDEX w1_mine ON w1 (k);",
+        false,
+    ),
+    (
+        "sr_parts_partition_copies_of_a_not_valid_check_keep_their_validity",
+        "CREATE TABLE c (id int, n int) PARTITION BY RANGE (id);
+         ALTER TABLE c ADD CONSTRAINT c_n CHECK (n > 0) NOT VALID;
+         CREATE TABLE c1 PARTITION OF c FOR VALUES FROM (0) TO (10);
+         CREATE TABLE c2 PARTITION OF c FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (id);
+         CREATE TABLE c2a PARTITION OF c2 FOR VALUES FROM (10) TO (20);
+         INSERT INTO c VALUES (1, 1), (11, 2);",
+        "CREATE TABLE c (id int, n int, CONSTRAINT c_n CHECK (n >= 1)) PARTITION BY RANGE (id);
+         CREATE TABLE c1 PARTITION OF c FOR VALUES FROM (0) TO (10);
+         CREATE TABLE c2 PARTITION OF c FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (id);
+         CREATE TABLE c2a PARTITION OF c2 FOR VALUES FROM (10) TO (20);",
+        false,
+    ),
+    (
         "sr_parts_partition_moved_to_a_new_parent",
         "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
          CREATE TABLE p (id int, d date, tid int REFERENCES t) PARTITION BY RANGE (d);

@@ -137,6 +137,7 @@ pub async fn snapshot(conn: &mut PgConnection, schemas: &[String]) -> Result<Cat
                 .into_iter()
                 .map(|(schema, name)| QualifiedName::new(schema, name))
                 .collect(),
+            copies: types::constraint_copies(&row)?,
         };
         catalog.tables.insert(name, table);
     }

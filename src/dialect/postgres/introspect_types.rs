@@ -167,6 +167,15 @@ pub(super) fn partition_indexes(row: &PgRow) -> Result<Vec<PartitionIndex>, Intr
         .collect())
 }
 
+/// A partition's copies of its parent's constraints, from the tables query.
+pub(super) fn constraint_copies(row: &PgRow) -> Result<Vec<ConstraintCopy>, IntrospectError> {
+    let entries: Vec<(String, String, bool)> = decode("tables", get(row, "tables", "copies")?)?;
+    Ok(entries
+        .into_iter()
+        .map(|(name, parent, validated)| ConstraintCopy { name: name.into(), parent: parent.into(), validated })
+        .collect())
+}
+
 /// `reloptions` entries (`fillfactor=70`) as (name, value) pairs.
 pub(super) fn storage_parameters(row: &PgRow) -> Result<Vec<(String, String)>, IntrospectError> {
     let options: Vec<String> = get(row, "tables", "reloptions")?;

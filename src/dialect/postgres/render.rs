@@ -229,7 +229,12 @@ fn partitions_attached_with_their_keys(changes: &mut ChangeSet, current: &Catalo
             }
         }
         t.partition_of = None;
-        attaches.push(Change::AttachPartition { table: t.name.clone(), parent: p.parent, bound: p.bound });
+        attaches.push(Change::AttachPartition {
+            table: t.name.clone(),
+            parent: p.parent,
+            bound: p.bound,
+            checks: Vec::new(),
+        });
     }
     changes.changes.extend(attaches);
 }

@@ -42,8 +42,10 @@ pub fn render(change: &Change) -> Vec<String> {
         }
         // Nothing can be run: the step stays in the plan for its hazard, `extension-version-kept`.
         Change::AlterExtensionVersion { reachable: false, .. } => Vec::new(),
-        Change::AttachPartition { table, parent, bound } => {
-            vec![format!("ALTER TABLE {} ATTACH PARTITION {} {bound};", qualified(parent), qualified(table))]
+        Change::AttachPartition { table, parent, bound, checks } => {
+            let mut sql: Vec<String> = checks.iter().map(|c| add_constraint(table, c)).collect();
+            sql.push(format!("ALTER TABLE {} ATTACH PARTITION {} {bound};", qualified(parent), qualified(table)));
+            sql
         }
         Change::DetachPartition { table, parent, .. } => {
             vec![format!("ALTER TABLE {} DETACH PARTITION {};", qualified(parent), qualified(table))]

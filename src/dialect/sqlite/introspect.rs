@@ -177,6 +177,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                         unlogged: false,
                         replica_identity: None,
                         inherits: Box::default(),
+                        copies: Vec::new(),
                     },
                 );
                 parsed.insert(object, details);
