@@ -97,6 +97,7 @@ pub fn table(name: &str) -> Table {
         unlogged: false,
         replica_identity: None,
         inherits: Box::default(),
+        copies: Vec::new(),
     }
 }
 
