@@ -375,6 +375,20 @@ fn identity_clause(kind: IdentityKind, options: Option<&str>) -> String {
     }
 }
 
+/// An identity given to a column that already holds values starts at its START, and the next value it
+/// hands out would collide with theirs: it is moved past the largest one. Only forward and only for an
+/// ascending sequence, so a START above the values is kept.
+fn identity_past_rows(table: &QualifiedName, column: &str) -> String {
+    let sequence = format!("pg_catalog.pg_get_serial_sequence({}, {})", literal(&qualified(table)), literal(column));
+    format!(
+        "SELECT pg_catalog.setval({sequence}, used.last) FROM (SELECT max({}) AS last FROM {}) used \
+         JOIN pg_catalog.pg_sequence s ON s.seqrelid = {sequence}::regclass \
+         WHERE used.last >= s.seqstart AND s.seqincrement > 0;",
+        ident(column),
+        qualified(table)
+    )
+}
+
 /// New options for an identity's sequence. A sequence that has not handed out a value yet restarts at the
 /// new start (its next value may lie outside the new range, which PostgreSQL refuses without RESTART); one
 /// in use keeps its position, and PostgreSQL refuses a range that no longer holds it.
@@ -874,7 +888,12 @@ fn copy_rows(from: &Table, to: &Table, old_row_security: bool) -> Vec<String> {
         qualified(&from.name)
     ));
     for column in columns {
-        if column.identity.is_none() || from.columns.get(&column.name).is_none_or(|c| c.identity.is_none()) {
+        if column.identity.is_none() {
+            continue;
+        }
+        if from.columns.get(&column.name).is_none_or(|c| c.identity.is_none()) {
+            // A column that becomes an identity with the rebuild: past the copied values.
+            sql.push(identity_past_rows(&to.name, &column.name));
             continue;
         }
         let sequence = |table: &QualifiedName| {
@@ -1043,6 +1062,7 @@ pub(crate) fn render_alter_column(table: &QualifiedName, from: &Column, to: &Col
         (None, Some(kind)) => {
             let clause = identity_clause(kind, to.identity_options());
             sql.push(alter_column(table, name, &format!("ADD {clause}")));
+            sql.push(identity_past_rows(table, name));
         }
         (Some(a), Some(b)) => {
             if a != b {
