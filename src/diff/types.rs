@@ -534,23 +534,9 @@ fn check_direction(current: &Catalog, desired: &Catalog, problems: &mut IndexSet
 #[cfg(test)]
 mod tests {
     use super::*;
-    use indexmap::IndexMap;
 
     fn table(name: &str, key: Option<&str>) -> Table {
-        Table {
-            name: QualifiedName::new("public", name),
-            columns: IndexMap::new(),
-            constraints: IndexMap::new(),
-            comment: None,
-            options: Vec::new(),
-            partition_key: key.map(String::from),
-            partition_of: None,
-            storage_parameters: Vec::new(),
-            unlogged: false,
-            replica_identity: None,
-            inherits: Box::default(),
-            copies: Vec::new(),
-        }
+        Table { partition_key: key.map(String::from), ..Table::new(QualifiedName::new("public", name)) }
     }
 
     #[test]

@@ -85,20 +85,7 @@ impl Column {
 
 /// A table without columns or constraints.
 pub fn table(name: &str) -> Table {
-    Table {
-        name: QualifiedName::parse(name),
-        columns: IndexMap::new(),
-        constraints: IndexMap::new(),
-        comment: None,
-        options: Vec::new(),
-        partition_key: None,
-        partition_of: None,
-        storage_parameters: Vec::new(),
-        unlogged: false,
-        replica_identity: None,
-        inherits: Box::default(),
-        copies: Vec::new(),
-    }
+    Table::new(QualifiedName::parse(name))
 }
 
 impl Table {

@@ -183,6 +183,27 @@ pub struct ConstraintCopy {
     pub validated: bool,
 }
 
+impl Table {
+    /// A plain table with nothing in it yet: no columns, constraints, options, partitioning, parents or
+    /// comment. Readers and builders fill in what they find.
+    pub fn new(name: QualifiedName) -> Table {
+        Table {
+            name,
+            columns: IndexMap::new(),
+            constraints: IndexMap::new(),
+            comment: None,
+            options: Vec::new(),
+            partition_key: None,
+            partition_of: None,
+            storage_parameters: Vec::new(),
+            unlogged: false,
+            replica_identity: None,
+            inherits: Box::default(),
+            copies: Vec::new(),
+        }
+    }
+}
+
 /// A replica identity other than the default (PostgreSQL `ALTER TABLE … REPLICA IDENTITY`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ReplicaIdentity {

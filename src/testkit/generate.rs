@@ -144,23 +144,7 @@ pub fn catalog(tables: usize, seed: u64) -> Catalog {
             );
         }
         let comment = rng.chance(30).then(|| format!("table {t}"));
-        catalog.tables.insert(
-            name.clone(),
-            Table {
-                name,
-                columns,
-                constraints,
-                comment,
-                options: Vec::new(),
-                partition_key: None,
-                partition_of: None,
-                storage_parameters: Vec::new(),
-                unlogged: false,
-                replica_identity: None,
-                inherits: Box::default(),
-                copies: Vec::new(),
-            },
-        );
+        catalog.tables.insert(name.clone(), Table { columns, constraints, comment, ..Table::new(name) });
         if t % 10 == 0 {
             let seq = QualifiedName::new(schema_name(t), format!("counter_{t}"));
             catalog.sequences.insert(

@@ -163,23 +163,7 @@ pub async fn snapshot(conn: &mut SqliteConnection) -> Result<Catalog, Introspect
                 if get::<bool>(row, q, "strict")? {
                     options.push("STRICT".to_string());
                 }
-                catalog.tables.insert(
-                    name(&object),
-                    Table {
-                        name: name(&object),
-                        columns: IndexMap::new(),
-                        constraints: IndexMap::new(),
-                        comment: None,
-                        options,
-                        partition_key: None,
-                        partition_of: None,
-                        storage_parameters: Vec::new(),
-                        unlogged: false,
-                        replica_identity: None,
-                        inherits: Box::default(),
-                        copies: Vec::new(),
-                    },
-                );
+                catalog.tables.insert(name(&object), Table { options, ..Table::new(name(&object)) });
                 parsed.insert(object, details);
             }
             ("view", _) => {
