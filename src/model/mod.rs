@@ -10,8 +10,43 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use std::fmt;
 
-mod program;
-pub use program::*;
+// One file per object kind; each is re-exported so that `model::Table` is the one path.
+mod collations;
+mod columns;
+mod composite_types;
+mod constraints;
+mod domains;
+mod enums;
+mod extensions;
+mod functions;
+mod indexes;
+mod partitions;
+mod policies;
+mod privileges;
+mod range_types;
+mod schemas;
+mod sequences;
+mod tables;
+mod triggers;
+mod views;
+pub use collations::*;
+pub use columns::*;
+pub use composite_types::*;
+pub use constraints::*;
+pub use domains::*;
+pub use enums::*;
+pub use extensions::*;
+pub use functions::*;
+pub use indexes::*;
+pub use partitions::*;
+pub use policies::*;
+pub use privileges::*;
+pub use range_types::*;
+pub use schemas::*;
+pub use sequences::*;
+pub use tables::*;
+pub use triggers::*;
+pub use views::*;
 #[cfg(any(test, feature = "testkit"))]
 pub mod build;
 
@@ -47,6 +82,12 @@ impl fmt::Display for QualifiedName {
     }
 }
 
+/// Catalog key of an object whose name is unique only within its table (PostgreSQL triggers and
+/// policies): the table's schema, and `table.name`.
+pub fn member_key(table: &QualifiedName, name: &str) -> QualifiedName {
+    QualifiedName::new(table.schema.clone(), format!("{}.{name}", table.name))
+}
+
 /// Everything the tool manages in one database, in a deterministic order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Catalog {
@@ -80,459 +121,8 @@ pub struct Catalog {
     pub collations: IndexMap<QualifiedName, Collation>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Namespace {
-    pub name: String,
-    pub comment: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Extension {
-    pub name: String,
-    pub schema: String,
-    /// The installed version; `None` on the declared side when the schema files do not pin one.
-    pub version: Option<String>,
-    /// The versions `ALTER EXTENSION … UPDATE TO` reaches from the installed one on this server (PostgreSQL's
-    /// `pg_extension_update_paths`); usually none are older ones.
-    pub update_targets: Vec<String>,
-    /// Set only when it differs from the comment the extension comes with.
-    pub comment: Option<String>,
-    /// Whether its objects can move to another schema (`ALTER EXTENSION … SET SCHEMA`).
-    pub relocatable: bool,
-    /// The types it creates (not their array types), by name in its schema.
-    pub types: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EnumType {
-    pub name: QualifiedName,
-    pub labels: Vec<String>,
-    pub comment: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Sequence {
-    pub name: QualifiedName,
-    pub data_type: String,
-    pub start: i64,
-    pub increment: i64,
-    pub min_value: i64,
-    pub max_value: i64,
-    pub cache: i64,
-    pub cycle: bool,
-    /// The column this sequence belongs to (`OWNED BY`), as serial columns have.
-    pub owned_by: Option<ColumnRef>,
-    pub comment: Option<String>,
-}
-
-impl Sequence {
-    /// Whether both generate the same values (type, start, step, bounds, cache, cycle), whatever their
-    /// names, owners and comments.
-    pub fn same_options(&self, other: &Sequence) -> bool {
-        self.data_type == other.data_type
-            && (self.start, self.increment, self.min_value, self.max_value, self.cache, self.cycle)
-                == (other.start, other.increment, other.min_value, other.max_value, other.cache, other.cycle)
-    }
-}
-
-/// A column of a table, by table and column name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct ColumnRef {
-    pub table: QualifiedName,
-    pub column: Name,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Table {
-    pub name: QualifiedName,
-    pub columns: IndexMap<Name, Column>,
-    pub constraints: IndexMap<Name, Constraint>,
-    pub comment: Option<String>,
-    /// Options written after the column list, as the database spells them (SQLite: `WITHOUT ROWID`,
-    /// `STRICT`); empty where a database has none.
-    pub options: Vec<String>,
-    /// `PARTITION BY` of a partitioned table, as the database spells it (`RANGE (created_at)`).
-    pub partition_key: Option<String>,
-    /// The table this one is a partition of, with its bound.
-    /// Boxed: most tables are not partitions, and a [`crate::diff::Change`] holding two tables stays small.
-    pub partition_of: Option<Box<PartitionOf>>,
-    /// Storage parameters (`fillfactor`, autovacuum settings…) as (name, value), in catalog order.
-    pub storage_parameters: Vec<(String, String)>,
-    /// Not written to the write-ahead log (PostgreSQL `UNLOGGED`).
-    pub unlogged: bool,
-    /// What identifies a changed or deleted row to logical replication, when not the database's default
-    /// (PostgreSQL: the primary key). `None` also where a database has no such setting (SQLite).
-    pub replica_identity: Option<ReplicaIdentity>,
-    /// Parents of plain table inheritance (PostgreSQL `INHERITS`), in the order the database keeps them.
-    /// A partition names its parent in [`Table::partition_of`] instead.
-    pub inherits: Box<[QualifiedName]>,
-    /// On a partition: the constraints PostgreSQL keeps on it as copies of its parent's (checks, foreign
-    /// keys, and the keys whose names it chose, `v2_pkey`), which are not in [`Table::constraints`]. Not
-    /// compared; a partition that leaves its parent keeps them as its own.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub copies: Vec<ConstraintCopy>,
-}
-
-/// A constraint of a partition that is the copy of one of its parent table's constraints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConstraintCopy {
-    /// Its name on the partition.
-    pub name: Name,
-    /// The name of the parent's constraint it copies.
-    pub parent: Name,
-    pub validated: bool,
-}
-
-impl Table {
-    /// A plain table with nothing in it yet: no columns, constraints, options, partitioning, parents or
-    /// comment. Readers and builders fill in what they find.
-    pub fn new(name: QualifiedName) -> Table {
-        Table {
-            name,
-            columns: IndexMap::new(),
-            constraints: IndexMap::new(),
-            comment: None,
-            options: Vec::new(),
-            partition_key: None,
-            partition_of: None,
-            storage_parameters: Vec::new(),
-            unlogged: false,
-            replica_identity: None,
-            inherits: Box::default(),
-            copies: Vec::new(),
-        }
-    }
-}
-
-/// A replica identity other than the default (PostgreSQL `ALTER TABLE … REPLICA IDENTITY`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum ReplicaIdentity {
-    /// Every column of the old row.
-    Full,
-    /// Nothing: UPDATE and DELETE cannot be published. Also what a table whose identity index was dropped
-    /// behaves as.
-    Nothing,
-    /// The columns of this unique index (or of the primary key or unique constraint of this name), in the
-    /// table's schema.
-    Index(Name),
-}
-
-/// Where a partition sits in its parent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PartitionOf {
-    pub parent: QualifiedName,
-    /// The bound as the database renders it: `FOR VALUES FROM (1) TO (10)`, `DEFAULT`.
-    pub bound: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Copy, Serialize)]
-pub enum IdentityKind {
-    Always,
-    ByDefault,
-}
-
-/// A column. Introspected catalogs hold every column of every table (over 100,000 at 10,000 tables),
-/// so the struct is kept small: texts that are rarely set live together in one optional box, and the
-/// default and dependencies are boxed rather than growable.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    pub name: Name,
-    /// The type as the database spells it (e.g. `character varying(20)`, `public.mood[]`).
-    pub data_type: Name,
-    pub default: Option<Box<str>>,
-    /// Objects this column needs: its user-defined type, sequences its default calls.
-    pub depends_on: Box<[ObjectRef]>,
-    extras: ColumnExtras,
-    pub not_null: bool,
-    pub identity: Option<IdentityKind>,
-    /// Where the column comes from in table inheritance (always [`ColumnOrigin::Own`] outside it).
-    pub origin: ColumnOrigin,
-}
-
-/// Whether a column is declared by its table, inherited from a parent, or both (PostgreSQL's
-/// `attislocal` and `attinhcount`). Only which columns a new table declares itself depends on it: no
-/// statement turns an inherited column into a declared one in place, so the diff does not compare it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub enum ColumnOrigin {
-    #[default]
-    Own,
-    Inherited,
-    /// Declared by the table and inherited as well (merged with a parent's column of the same name).
-    Merged,
-}
-
-impl ColumnOrigin {
-    /// Whether a parent defines it (its type then changes only through the parent).
-    pub fn inherited(self) -> bool {
-        self != ColumnOrigin::Own
-    }
-
-    /// Whether the table declares it itself (`CREATE TABLE child (…) INHERITS …` lists it).
-    pub fn local(self) -> bool {
-        self != ColumnOrigin::Inherited
-    }
-}
-
 // Kept from growing unnoticed: a 5,000-table catalog holds some 54,000 columns.
 const _: () = assert!(std::mem::size_of::<Column>() <= 96);
-
-/// The texts of a column that most columns do not have; `None` when the column has none of them.
-/// [`ColumnExtras::update`] never leaves an empty box, so the derived comparison is exact.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct ColumnExtras(Option<Box<ColumnExtra>>);
-
-#[derive(Debug, Clone, Default, PartialEq)]
-struct ColumnExtra {
-    identity_options: Option<Box<str>>,
-    generated: Option<Box<str>>,
-    collation: Option<Box<str>>,
-    comment: Option<Box<str>>,
-    conversion: Option<Box<str>>,
-}
-
-impl ColumnExtras {
-    fn get(&self) -> Option<&ColumnExtra> {
-        self.0.as_deref()
-    }
-
-    /// Sets one text through `set`, dropping the box again once every text is unset.
-    fn update(&mut self, set: impl FnOnce(&mut ColumnExtra)) {
-        let mut extra = self.0.take().unwrap_or_default();
-        set(&mut extra);
-        if *extra != ColumnExtra::default() {
-            self.0 = Some(extra);
-        }
-    }
-}
-
-fn boxed(text: Option<impl Into<Box<str>>>) -> Option<Box<str>> {
-    text.map(Into::into)
-}
-
-impl Column {
-    /// A nullable column without a default or any of the optional texts.
-    pub fn new(name: impl Into<Name>, data_type: impl Into<Name>) -> Self {
-        Column {
-            name: name.into(),
-            data_type: data_type.into(),
-            default: None,
-            depends_on: Box::default(),
-            extras: ColumnExtras::default(),
-            not_null: false,
-            identity: None,
-            origin: ColumnOrigin::Own,
-        }
-    }
-
-    /// The same column, NOT NULL.
-    pub fn not_null(self) -> Self {
-        Column { not_null: true, ..self }
-    }
-
-    /// The same column as an identity column of the given kind.
-    pub fn identity(self, kind: IdentityKind) -> Self {
-        Column { identity: Some(kind), ..self }
-    }
-
-    /// The same column, needing `objects`.
-    pub fn depending_on(self, objects: impl IntoIterator<Item = ObjectRef>) -> Self {
-        Column { depends_on: objects.into_iter().collect(), ..self }
-    }
-
-    /// Adds `object` to what the column needs, unless it is there already.
-    pub fn add_dependency(&mut self, object: ObjectRef) {
-        if !self.depends_on.contains(&object) {
-            self.depends_on = self.depends_on.iter().cloned().chain([object]).collect();
-        }
-    }
-
-    /// Keeps only the dependencies for which `keep` holds.
-    pub fn retain_dependencies(&mut self, keep: impl Fn(&ObjectRef) -> bool) {
-        self.depends_on = self.depends_on.iter().filter(|d| keep(d)).cloned().collect();
-    }
-
-    /// The identity sequence's options that differ from their defaults for the column's type, as
-    /// PostgreSQL's sequence options (`INCREMENT BY 5 START WITH 1000`); `None` when all are defaults.
-    pub fn identity_options(&self) -> Option<&str> {
-        self.extras.get().and_then(|e| e.identity_options.as_deref())
-    }
-
-    /// Expression of a generated column.
-    pub fn generated(&self) -> Option<&str> {
-        self.extras.get().and_then(|e| e.generated.as_deref())
-    }
-
-    /// Set only when it differs from the type's default collation.
-    pub fn collation(&self) -> Option<&str> {
-        self.extras.get().and_then(|e| e.collation.as_deref())
-    }
-
-    pub fn comment(&self) -> Option<&str> {
-        self.extras.get().and_then(|e| e.comment.as_deref())
-    }
-
-    /// The SQL expression that converts the old values to this column's type, declared for a type change
-    /// (`-- schema:using …`, `[[conversion]]`). Set only on the new column of a planned type change, never
-    /// in a catalog: it says how the change is made, not what the column is.
-    pub fn conversion(&self) -> Option<&str> {
-        self.extras.get().and_then(|e| e.conversion.as_deref())
-    }
-
-    pub fn set_identity_options(&mut self, options: Option<impl Into<Box<str>>>) {
-        let options = boxed(options);
-        self.extras.update(|e| e.identity_options = options);
-    }
-
-    pub fn set_generated(&mut self, expression: Option<impl Into<Box<str>>>) {
-        let expression = boxed(expression);
-        self.extras.update(|e| e.generated = expression);
-    }
-
-    pub fn set_collation(&mut self, collation: Option<impl Into<Box<str>>>) {
-        let collation = boxed(collation);
-        self.extras.update(|e| e.collation = collation);
-    }
-
-    pub fn set_comment(&mut self, comment: Option<impl Into<Box<str>>>) {
-        let comment = boxed(comment);
-        self.extras.update(|e| e.comment = comment);
-    }
-
-    pub fn set_conversion(&mut self, expression: Option<impl Into<Box<str>>>) {
-        let expression = boxed(expression);
-        self.extras.update(|e| e.conversion = expression);
-    }
-}
-
-// Written out so that the JSON of a column keeps one flat shape, whichever texts are set.
-impl Serialize for Column {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Flat<'a> {
-            name: &'a str,
-            data_type: &'a str,
-            not_null: bool,
-            default: Option<&'a str>,
-            identity: Option<IdentityKind>,
-            identity_options: Option<&'a str>,
-            generated: Option<&'a str>,
-            collation: Option<&'a str>,
-            comment: Option<&'a str>,
-            depends_on: &'a [ObjectRef],
-        }
-        Flat {
-            name: &self.name,
-            data_type: &self.data_type,
-            not_null: self.not_null,
-            default: self.default.as_deref(),
-            identity: self.identity,
-            identity_options: self.identity_options(),
-            generated: self.generated(),
-            collation: self.collation(),
-            comment: self.comment(),
-            depends_on: &self.depends_on,
-        }
-        .serialize(serializer)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Copy, Serialize)]
-pub enum ConstraintKind {
-    PrimaryKey,
-    Unique,
-    Check,
-    ForeignKey,
-    Exclusion,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Constraint {
-    pub name: Name,
-    pub kind: ConstraintKind,
-    /// The full definition as the database renders it, e.g. `FOREIGN KEY (a) REFERENCES s.t(id) NOT VALID`.
-    pub definition: Box<str>,
-    pub validated: bool,
-    pub columns: Vec<Name>,
-    /// Boxed: a catalog holds tens of thousands of constraints, most of them no foreign key.
-    pub references: Option<Box<ForeignKeyTarget>>,
-    pub comment: Option<String>,
-    /// Objects the constraint needs besides its own table's columns (types, sequences).
-    pub depends_on: Vec<ObjectRef>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ForeignKeyTarget {
-    pub table: QualifiedName,
-    pub columns: Vec<Name>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Index {
-    pub name: QualifiedName,
-    /// The table or materialized view the index is on.
-    pub table: QualifiedName,
-    pub unique: bool,
-    /// Everything after `USING`: method, keys with opclass and ordering, INCLUDE, WITH, WHERE.
-    pub definition: String,
-    /// Columns the index reads (keys, expressions and predicate).
-    pub columns: Vec<Name>,
-    pub comment: Option<String>,
-    /// Functions its expressions call.
-    pub depends_on: Vec<ObjectRef>,
-    /// On a partitioned table: the indexes attached to it on the partitions (and theirs on sub-partitions),
-    /// shallowest first. Not compared: PostgreSQL creates them with the parent index. They give the online
-    /// form, which builds each one on its own, the names to build.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub partitions: Vec<PartitionIndex>,
-}
-
-/// An index of a partition attached to an index of its parent table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PartitionIndex {
-    /// The index, in its table's schema.
-    pub name: QualifiedName,
-    /// The partition it is on.
-    pub table: QualifiedName,
-    /// The index it is attached to: the partitioned index, or the one of a sub-partitioned table between.
-    pub parent: QualifiedName,
-    /// Whether the partition holds rows (it is not partitioned itself).
-    pub leaf: bool,
-    /// Levels below the partitioned index (1: on a partition of its table).
-    pub depth: u32,
-    /// Whether it is the index of the partition's own primary key, unique or exclusion constraint, which
-    /// comes with that constraint.
-    pub constraint: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct View {
-    pub name: QualifiedName,
-    pub materialized: bool,
-    /// The query as the database renders it.
-    pub definition: String,
-    pub columns: Vec<String>,
-    /// Relations (and their columns) the query reads, from the database's dependency records.
-    pub depends_on: Vec<ObjectRef>,
-    pub comment: Option<String>,
-    /// Comments on the view's columns (`COMMENT ON COLUMN view.column`), by column.
-    pub column_comments: IndexMap<String, String>,
-    /// Options as (name, value), in catalog order: `check_option`, `security_barrier`, `security_invoker`
-    /// of a view, storage parameters of a materialized view (PostgreSQL's `WITH (…)`).
-    pub options: Vec<(String, String)>,
-}
-
-/// A trigger, kept as the database's own definition (its full `CREATE TRIGGER` statement).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Trigger {
-    pub name: QualifiedName,
-    pub table: QualifiedName,
-    pub definition: String,
-    /// Relations the trigger body reads or writes besides its table, where known; the function it calls.
-    pub depends_on: Vec<ObjectRef>,
-    /// How it fires when not the default (PostgreSQL: `DISABLE`, `ENABLE REPLICA`, `ENABLE ALWAYS`).
-    pub enabled: Option<String>,
-    pub comment: Option<String>,
-}
 
 /// A reference from one object to another, used only for ordering.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -642,107 +232,5 @@ impl Catalog {
     pub fn explicit_grantees(&self) -> impl Iterator<Item = &String> {
         let granted = self.grants.values().filter(|g| !g.implicit).map(|g| &g.key.grantee);
         granted.chain(self.default_privileges.keys().map(|k| &k.grantee))
-    }
-}
-
-/// A domain: a base type with an optional default, NOT NULL and named CHECK constraints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Domain {
-    pub name: QualifiedName,
-    /// The base type as the database spells it.
-    pub data_type: String,
-    pub default: Option<String>,
-    pub not_null: bool,
-    /// Set only when it differs from the base type's collation.
-    pub collation: Option<String>,
-    pub constraints: IndexMap<String, DomainConstraint>,
-    pub comment: Option<String>,
-    /// User-defined types and collations the domain needs.
-    pub depends_on: Vec<ObjectRef>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DomainConstraint {
-    pub name: String,
-    /// `CHECK (...)` as the database renders it (without `NOT VALID`).
-    pub definition: String,
-    pub validated: bool,
-}
-
-/// A composite type (`CREATE TYPE … AS (…)`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CompositeType {
-    pub name: QualifiedName,
-    pub attributes: IndexMap<String, TypeAttribute>,
-    pub comment: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TypeAttribute {
-    pub name: String,
-    pub data_type: String,
-    pub collation: Option<String>,
-    pub depends_on: Vec<ObjectRef>,
-}
-
-/// A range type (`CREATE TYPE … AS RANGE (subtype = …)`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RangeType {
-    pub name: QualifiedName,
-    pub subtype: String,
-    /// Operator class of the subtype, when not the default one.
-    pub subtype_opclass: Option<String>,
-    pub collation: Option<String>,
-    /// The `subtype_diff` function, if any.
-    pub subtype_diff: Option<String>,
-    pub comment: Option<String>,
-    pub depends_on: Vec<ObjectRef>,
-}
-
-/// A collation object created in a managed schema.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Collation {
-    pub name: QualifiedName,
-    /// `libc`, `icu` or `builtin`.
-    pub provider: String,
-    pub deterministic: bool,
-    /// libc: LC_COLLATE and LC_CTYPE; ICU: the locale in both.
-    pub lc_collate: Option<String>,
-    pub lc_ctype: Option<String>,
-    pub locale: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_column_whose_texts_are_unset_again_equals_one_that_never_had_them() {
-        let plain = Column::new("note", "text");
-        let mut edited = plain.clone();
-        edited.set_comment(Some("shown to users"));
-        edited.set_collation(Some("\"C\""));
-        assert_ne!(edited, plain);
-        assert_eq!((edited.comment(), edited.collation()), (Some("shown to users"), Some("\"C\"")));
-        edited.set_comment(None::<&str>);
-        assert_ne!(edited, plain, "the collation is still set");
-        edited.set_collation(None::<&str>);
-        assert_eq!(edited, plain);
-        assert!(edited.extras.0.is_none(), "no empty box is kept");
-    }
-
-    #[test]
-    fn a_column_serializes_flat_with_every_text_named() {
-        let mut column = Column::new("id", "bigint").not_null().identity(IdentityKind::Always);
-        column.set_identity_options(Some("START WITH 10"));
-        let json = serde_json::to_value(&column).unwrap_or_default();
-        assert_eq!(
-            json,
-            serde_json::json!({
-                "name": "id", "data_type": "bigint", "not_null": true, "default": null,
-                "identity": "Always", "identity_options": "START WITH 10", "generated": null,
-                "collation": null, "comment": null, "depends_on": []
-            })
-        );
     }
 }
