@@ -208,7 +208,7 @@ pub fn retain_managed(current: &mut Catalog, desired: &mut Catalog, settings: &S
 /// Plans both directions between two catalogs, in the SQL of `kind`. Callers drop the privileges of
 /// unmanaged grantees first ([`retain_managed`]), so that both directions compare the same roles.
 pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<(Plan, Plan)> {
-    let problems = diff::types::unsupported(current, desired);
+    let problems = diff::unsupported(current, desired);
     if !problems.is_empty() {
         bail!("the declared schema asks for changes that cannot be planned:\n  {}", problems.join("\n  "));
     }

@@ -1,4 +1,4 @@
-//! Table inheritance (PostgreSQL `INHERITS`) and replica identity in the diff.
+//! Table inheritance (PostgreSQL `INHERITS`) in the diff.
 //!
 //! PostgreSQL carries most column changes of a parent down to its children: `ADD COLUMN`, `DROP COLUMN`
 //! (of a column a child only inherits), `ALTER COLUMN … TYPE`, `SET`/`DROP DEFAULT` and `SET`/`DROP NOT
@@ -50,7 +50,7 @@ fn kept_parents<'a>(have: &'a Table, want: &'a Table) -> impl Iterator<Item = &'
 }
 
 /// Whether dropping `column` from `parent` must leave it in the children: a child that inherits it keeps it.
-pub(super) fn kept_by_children(current: &Catalog, desired: &Catalog, parent: &QualifiedName, column: &str) -> bool {
+fn kept_by_children(current: &Catalog, desired: &Catalog, parent: &QualifiedName, column: &str) -> bool {
     current.tables.values().any(|child| {
         child.inherits.contains(parent)
             && child.columns.get(column).is_some_and(|c| c.origin.inherited())
@@ -182,38 +182,6 @@ fn carry_down(
     }
 }
 
-/// `ALTER TABLE … REPLICA IDENTITY` where it differs, and again after its index is dropped and created
-/// anew (a new index is not the identity, even under the old name). Runs after the index and constraint
-/// changes are known.
-pub(super) fn diff_replica_identity(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
-    let mut changes = Vec::new();
-    for (name, want) in &desired.tables {
-        // A new table starts at the default.
-        let have = current.tables.get(name).and_then(|t| t.replica_identity.clone());
-        let rebuilt = matches!(&have, Some(ReplicaIdentity::Index(index)) if index_recreated(name, index, out));
-        if have == want.replica_identity && !rebuilt {
-            continue;
-        }
-        let key_columns = match &want.replica_identity {
-            Some(ReplicaIdentity::Index(index)) => identity_columns(desired, name, index),
-            _ => Vec::new(),
-        };
-        let old_key_columns = match &have {
-            Some(ReplicaIdentity::Index(index)) if !rebuilt => identity_columns(current, name, index),
-            _ => Vec::new(),
-        };
-        changes.push(Change::SetReplicaIdentity {
-            table: name.clone(),
-            // The identity goes with its dropped index: set again after the new one, from nothing.
-            from: if rebuilt { None } else { have },
-            to: want.replica_identity.clone(),
-            key_columns,
-            old_key_columns,
-        });
-    }
-    out.extend(changes);
-}
-
 /// A parent's column dropped while a child keeps it is dropped from the parent only.
 pub(super) fn keep_in_children(current: &Catalog, desired: &Catalog, out: &mut [Change]) {
     for change in out.iter_mut() {
@@ -244,7 +212,7 @@ pub(super) fn created_child_columns(desired: &Catalog, table: &Table, out: &mut 
 }
 
 /// Whether the plan drops the index (or key constraint) `index` of `table`.
-fn index_recreated(table: &QualifiedName, index: &str, out: &[Change]) -> bool {
+pub(super) fn index_recreated(table: &QualifiedName, index: &str, out: &[Change]) -> bool {
     out.iter().any(|c| match c {
         Change::DropIndex(i) => i.table == *table && i.name.name == index,
         Change::DropConstraint { table: t, constraint } => t == table && constraint.name == index,
@@ -253,8 +221,14 @@ fn index_recreated(table: &QualifiedName, index: &str, out: &[Change]) -> bool {
 }
 
 /// The columns of the index (or key constraint) `index` on `table`.
-fn identity_columns(catalog: &Catalog, table: &QualifiedName, index: &str) -> Vec<Name> {
+pub(super) fn identity_columns(catalog: &Catalog, table: &QualifiedName, index: &str) -> Vec<Name> {
     let by_index = catalog.indexes.get(&QualifiedName::new(table.schema.clone(), index)).map(|i| i.columns.clone());
     let by_constraint = || catalog.tables.get(table).and_then(|t| t.constraints.get(index)).map(|c| c.columns.clone());
     by_index.or_else(by_constraint).unwrap_or_default()
+}
+
+/// Whether the columns of a table present on both sides are managed through its parent: a partition's
+/// columns are its parent's, and PostgreSQL carries every column change down to the partitions.
+pub(super) fn columns_inherited(have: &Table, want: &Table) -> bool {
+    have.partition_of.is_some() && want.partition_of.is_some()
 }

@@ -17,8 +17,7 @@
 //! The planner orders all of it from each change's effects; a row that fits none of the new partitions
 //! makes the copy, and so the whole migration's transaction, fail.
 
-use super::Change;
-use super::renames::rekey;
+use super::{Change, renames::rekey};
 use crate::model::*;
 use indexmap::IndexSet;
 use std::borrow::Cow;

@@ -1,0 +1,549 @@
+//! The [`Change`] enum: every change the tool can plan, one variant per statement kind, with its
+//! description for plans and migration headers. Its matches (description here, effects and ranks
+//! in `plan`, SQL in each dialect) are exhaustive, so a new variant breaks the build where it must
+//! be handled.
+
+use crate::model::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum EnumValuePosition {
+    Before(String),
+    After(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum CommentTarget {
+    Schema(String),
+    Extension(String),
+    Type(QualifiedName),
+    Sequence(QualifiedName),
+    Table(QualifiedName),
+    Column(ColumnRef),
+    Constraint { table: QualifiedName, name: Name },
+    Index(QualifiedName),
+    View { name: QualifiedName, materialized: bool },
+    Function(FunctionId),
+    Trigger { table: QualifiedName, name: String },
+    Policy { table: QualifiedName, name: String },
+}
+
+/// A column whose type is an enum being rebuilt: converted through text, its default reset afterwards.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnumColumnUse {
+    pub column: ColumnRef,
+    pub data_type: Name,
+    /// Whether the column has a default now (it must be dropped before the conversion).
+    pub had_default: bool,
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Change {
+    CreateSchema(Namespace),
+    DropSchema(Namespace),
+    CreateExtension(Extension),
+    DropExtension(Extension),
+    CreateEnum(EnumType),
+    DropEnum(EnumType),
+    AddEnumValue {
+        name: QualifiedName,
+        value: String,
+        position: EnumValuePosition,
+    },
+    /// Labels were removed or reordered, which `ALTER TYPE` cannot do: build the new type, convert the
+    /// columns that use it, drop the old one.
+    RebuildEnum {
+        from: EnumType,
+        to: EnumType,
+        columns: Vec<EnumColumnUse>,
+    },
+    CreateSequence(Sequence),
+    DropSequence(Sequence),
+    AlterSequence {
+        from: Sequence,
+        to: Sequence,
+    },
+    SetSequenceOwner {
+        sequence: QualifiedName,
+        from: Option<ColumnRef>,
+        to: Option<ColumnRef>,
+    },
+    /// A new table with its columns and every constraint except foreign keys, which are separate
+    /// changes so that tables referencing each other can be created first.
+    CreateTable(Table),
+    DropTable(Table),
+    RenameTable {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    AddColumn {
+        table: QualifiedName,
+        column: Column,
+    },
+    DropColumn {
+        table: QualifiedName,
+        column: Column,
+    },
+    RenameColumn {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
+    /// A constraint whose definition stays and whose name changes (PostgreSQL renames a key's index with it).
+    RenameConstraint {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
+    /// A sequence whose column was renamed with its table: a serial column's `tickets_id_seq` declared as
+    /// `issues_id_seq`. Renamed, it keeps its current value.
+    RenameSequence {
+        from: QualifiedName,
+        /// In the same schema.
+        to: QualifiedName,
+    },
+    /// An index whose definition stays and whose name changes (in its schema).
+    RenameIndex {
+        table: QualifiedName,
+        from: QualifiedName,
+        /// In the same schema.
+        to: QualifiedName,
+    },
+    AlterColumn {
+        table: QualifiedName,
+        from: Column,
+        to: Column,
+    },
+    AddConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
+    DropConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
+    ValidateConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
+    CreateIndex(Index),
+    DropIndex(Index),
+    CreateView(View),
+    DropView(View),
+    CreateTrigger(Trigger),
+    DropTrigger(Trigger),
+    /// The table is rebuilt: created anew under a temporary name, rows copied (columns present on both
+    /// sides), old table dropped, new one renamed. For databases whose ALTER TABLE cannot make the
+    /// change in place; produced only by a dialect's [`crate::plan::SqlRenderer::adapt`].
+    RebuildTable {
+        from: Table,
+        to: Table,
+    },
+    /// A table to be rebuilt renamed aside, to be dropped once its rows are copied ([`Change::CopyRows`]).
+    /// Also moves aside the names PostgreSQL chose for what it made for the table (the copies of its
+    /// parent's indexes on a partition, an identity column's sequence): the new table's get them.
+    SetAside {
+        from: QualifiedName,
+        /// In the same schema.
+        to: QualifiedName,
+    },
+    /// The rows of a table that PostgreSQL cannot change in place (its partition key changes, or it
+    /// becomes partitioned or stops being so) copied into the table built anew in its place. The old
+    /// table was renamed aside first, with the partitions that go with it ([`rebuild`]); the new one is
+    /// created under the declared name with its declared partitions by ordinary changes, and the old
+    /// one is dropped after this copy.
+    CopyRows {
+        /// The old table, under its name aside.
+        from: Table,
+        /// The new table, as declared.
+        to: Table,
+        /// The old tables whose rows this copy moves: `from` and the partitions renamed aside with it.
+        old_tree: Vec<QualifiedName>,
+        /// The tables that receive them: `to` and its declared partitions, at every level.
+        new_tree: Vec<QualifiedName>,
+        /// Whether row-level security is enabled or forced on the old table: the copy turns it off there
+        /// first, so that it reads every row whatever the policies allow.
+        old_row_security: bool,
+    },
+    SetComment {
+        target: CommentTarget,
+        comment: Option<String>,
+    },
+    CreateDomain(Domain),
+    DropDomain(Domain),
+    /// Default, NOT NULL and constraints changed; the base type and collation are the same.
+    AlterDomain {
+        from: Domain,
+        to: Domain,
+    },
+    CreateCompositeType(CompositeType),
+    DropCompositeType(CompositeType),
+    /// Attributes added, dropped or retyped.
+    AlterCompositeType {
+        from: CompositeType,
+        to: CompositeType,
+    },
+    CreateRangeType(RangeType),
+    DropRangeType(RangeType),
+    CreateCollation(Collation),
+    DropCollation(Collation),
+    /// `ALTER EXTENSION … SET SCHEMA`: a relocatable extension's objects move, and what uses them stays.
+    SetExtensionSchema {
+        name: String,
+        from: String,
+        to: String,
+    },
+    AlterExtensionVersion {
+        name: String,
+        from: Option<String>,
+        to: String,
+        /// Whether `ALTER EXTENSION … UPDATE` reaches `to` from `from` on the server. An update never goes
+        /// back to an older version unless the extension ships a script for it: a down migration that
+        /// cannot is left at `from`, and says so (hazard `extension-version-kept`); an up is refused.
+        reachable: bool,
+    },
+    /// An existing table becomes a partition (or takes a new bound after a detach).
+    AttachPartition {
+        table: QualifiedName,
+        parent: QualifiedName,
+        bound: String,
+        /// The parent's checks, which PostgreSQL requires the table to have (it merges them into the
+        /// parent's): those it lacks, added to it first.
+        checks: Vec<Constraint>,
+    },
+    /// A partition leaves its table. It keeps the copies of the table's constraints and indexes as its own
+    /// ([`detached_copies`] drops those it does not declare).
+    DetachPartition {
+        table: QualifiedName,
+        parent: QualifiedName,
+        bound: String,
+    },
+    SetStorageParameters {
+        table: QualifiedName,
+        from: Vec<(String, String)>,
+        to: Vec<(String, String)>,
+    },
+    SetUnlogged {
+        table: QualifiedName,
+        unlogged: bool,
+    },
+    /// `ALTER TABLE … REPLICA IDENTITY`; `None` is the default.
+    SetReplicaIdentity {
+        table: QualifiedName,
+        from: Option<ReplicaIdentity>,
+        to: Option<ReplicaIdentity>,
+        /// The columns of the identity index of `to`: they must be NOT NULL first.
+        key_columns: Vec<Name>,
+        /// The columns of the identity index of `from`: they stay NOT NULL until it moves off.
+        old_key_columns: Vec<Name>,
+    },
+    /// `ALTER TABLE ONLY … DROP COLUMN`: a parent's column that its children keep as their own.
+    DropColumnKeptByChildren {
+        table: QualifiedName,
+        column: Column,
+    },
+    /// An existing table becomes a child of `parent` (`ALTER TABLE … INHERIT`). PostgreSQL wants the
+    /// parent's CHECK constraints on the child first: `checks` are added just before.
+    Inherit {
+        table: QualifiedName,
+        parent: QualifiedName,
+        checks: Vec<Constraint>,
+    },
+    /// An existing child stops inheriting from `parent` (`ALTER TABLE … NO INHERIT`); the columns and
+    /// constraints it inherited stay, as its own, except the CHECK constraints named in `checks`, which
+    /// are dropped right after.
+    NoInherit {
+        table: QualifiedName,
+        parent: QualifiedName,
+        checks: Vec<Name>,
+    },
+    CreateFunction(Function),
+    DropFunction(Function),
+    /// `CREATE OR REPLACE`: same arguments and result type, new body or attributes.
+    ReplaceFunction {
+        from: Function,
+        to: Function,
+    },
+    CreatePolicy(Policy),
+    DropPolicy(Policy),
+    /// New roles, USING or WITH CHECK of a policy that keeps its command and kind (`ALTER POLICY`: the
+    /// policy is never missing, not even inside the migration's transaction).
+    AlterPolicy {
+        from: Policy,
+        to: Policy,
+    },
+    SetRowSecurity {
+        table: QualifiedName,
+        from: RowSecurity,
+        to: RowSecurity,
+    },
+    GrantPrivilege(Grant),
+    RevokePrivilege(Grant),
+    GrantDefaultPrivilege {
+        key: DefaultPrivilegeKey,
+        with_grant_option: bool,
+    },
+    RevokeDefaultPrivilege {
+        key: DefaultPrivilegeKey,
+        grant_option_only: bool,
+    },
+    SetOwner {
+        object: OwnedObject,
+        from: Option<String>,
+        to: String,
+    },
+}
+
+impl Change {
+    /// A short human description, used in plan output and migration headers.
+    pub fn describe(&self) -> String {
+        match self {
+            Change::CreateSchema(s) => format!("create schema {}", s.name),
+            Change::DropSchema(s) => format!("drop schema {}", s.name),
+            Change::CreateExtension(e) => format!("create extension {}", e.name),
+            Change::DropExtension(e) => format!("drop extension {}", e.name),
+            Change::CreateEnum(e) => format!("create type {}", e.name),
+            Change::DropEnum(e) => format!("drop type {}", e.name),
+            Change::AddEnumValue { name, value, .. } => {
+                format!("add value '{value}' to type {name}")
+            }
+            Change::RebuildEnum { to, .. } => {
+                format!("rebuild type {} (values removed or reordered)", to.name)
+            }
+            Change::CreateSequence(s) => format!("create sequence {}", s.name),
+            Change::DropSequence(s) => format!("drop sequence {}", s.name),
+            Change::AlterSequence { to, .. } => format!("alter sequence {}", to.name),
+            Change::SetSequenceOwner { sequence, .. } => {
+                format!("set owner of sequence {sequence}")
+            }
+            Change::CreateTable(t) => format!("create table {}", t.name),
+            Change::DropTable(t) => format!("drop table {}", t.name),
+            Change::RenameTable { from, to } => format!("rename table {from} to {to}"),
+            Change::AddColumn { table, column } => format!("add column {table}.{}", column.name),
+            Change::DropColumn { table, column } => format!("drop column {table}.{}", column.name),
+            Change::RenameColumn { table, from, to } => {
+                format!("rename column {table}.{from} to {to}")
+            }
+            Change::RenameConstraint { table, from, to } => format!("rename constraint {from} on {table} to {to}"),
+            Change::RenameIndex { from, to, .. } => format!("rename index {from} to {}", to.name),
+            Change::RenameSequence { from, to } => format!("rename sequence {from} to {}", to.name),
+            Change::AlterColumn { table, from, to } => {
+                format!("alter column {table}.{} ({})", to.name, column_change_summary(from, to).join(", "))
+            }
+            Change::AddConstraint { table, constraint } => {
+                format!("add constraint {} on {table}", constraint.name)
+            }
+            Change::DropConstraint { table, constraint } => {
+                format!("drop constraint {} on {table}", constraint.name)
+            }
+            Change::ValidateConstraint { table, constraint } => {
+                format!("validate constraint {} on {table}", constraint.name)
+            }
+            Change::CreateIndex(i) => format!("create index {}", i.name),
+            Change::DropIndex(i) => format!("drop index {}", i.name),
+            Change::CreateView(v) => format!("create {} {}", view_word(v.materialized), v.name),
+            Change::DropView(v) => format!("drop {} {}", view_word(v.materialized), v.name),
+            Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name.name, t.table),
+            Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name.name, t.table),
+            Change::RebuildTable { to, .. } => format!("rebuild table {} (copying its rows)", to.name),
+            Change::CopyRows { to, .. } => format!("copy the rows of table {} into its rebuilt table", to.name),
+            Change::SetAside { from, to } => format!("rename table {from} aside to {} (rebuilt)", to.name),
+            Change::SetComment { target, comment } => {
+                let verb = if comment.is_some() { "set" } else { "remove" };
+                format!("{verb} comment on {}", describe_target(target))
+            }
+            Change::CreateDomain(d) => format!("create domain {}", d.name),
+            Change::DropDomain(d) => format!("drop domain {}", d.name),
+            Change::AlterDomain { to, .. } => format!("alter domain {}", to.name),
+            Change::CreateCompositeType(t) => format!("create type {}", t.name),
+            Change::DropCompositeType(t) => format!("drop type {}", t.name),
+            Change::AlterCompositeType { to, .. } => format!("alter type {} (attributes)", to.name),
+            Change::CreateRangeType(t) => format!("create range type {}", t.name),
+            Change::DropRangeType(t) => format!("drop range type {}", t.name),
+            Change::CreateCollation(c) => format!("create collation {}", c.name),
+            Change::DropCollation(c) => format!("drop collation {}", c.name),
+            Change::SetExtensionSchema { name, to, .. } => format!("move extension {name} to schema {to}"),
+            Change::AlterExtensionVersion { name, to, reachable: true, .. } => {
+                format!("update extension {name} to version {to}")
+            }
+            Change::AlterExtensionVersion { name, from, to, reachable: false } => format!(
+                "keep extension {name} at version {} (no update path to version {to})",
+                from.as_deref().unwrap_or("?")
+            ),
+            Change::AttachPartition { table, parent, .. } => format!("attach partition {table} to {parent}"),
+            Change::DetachPartition { table, parent, .. } => format!("detach partition {table} from {parent}"),
+            Change::SetStorageParameters { table, .. } => format!("set storage parameters of {table}"),
+            Change::SetUnlogged { table, unlogged } => {
+                format!("set {table} {}", if *unlogged { "unlogged" } else { "logged" })
+            }
+            Change::SetReplicaIdentity { table, to, .. } => {
+                format!("set replica identity of {table} to {}", describe_replica_identity(to))
+            }
+            Change::DropColumnKeptByChildren { table, column } => {
+                format!("drop column {table}.{} (its children keep theirs)", column.name)
+            }
+            Change::Inherit { table, parent, .. } => format!("make {table} inherit from {parent}"),
+            Change::NoInherit { table, parent, .. } => format!("make {table} stop inheriting from {parent}"),
+            Change::CreateFunction(f) => format!("create {} {}", f.kind.keyword().to_lowercase(), f.id),
+            Change::DropFunction(f) => format!("drop {} {}", f.kind.keyword().to_lowercase(), f.id),
+            Change::ReplaceFunction { to, .. } => format!("replace {} {}", to.kind.keyword().to_lowercase(), to.id),
+            Change::CreatePolicy(p) => format!("create policy {} on {}", p.name, p.table),
+            Change::DropPolicy(p) => format!("drop policy {} on {}", p.name, p.table),
+            Change::AlterPolicy { to, .. } => format!("alter policy {} on {}", to.name, to.table),
+            Change::GrantPrivilege(g) => {
+                format!(
+                    "grant {} on {} to {}",
+                    g.key.privilege,
+                    describe_privilege_target(&g.key.target),
+                    g.key.grantee
+                )
+            }
+            Change::RevokePrivilege(g) => format!(
+                "revoke {} on {} from {}",
+                g.key.privilege,
+                describe_privilege_target(&g.key.target),
+                g.key.grantee
+            ),
+            Change::GrantDefaultPrivilege { key, with_grant_option } => format!(
+                "grant {} on new {} to {}{}",
+                key.privilege,
+                describe_default_scope(key),
+                key.grantee,
+                if *with_grant_option { " with grant option" } else { "" }
+            ),
+            Change::RevokeDefaultPrivilege { key, grant_option_only } => format!(
+                "revoke {}{} on new {} from {}",
+                if *grant_option_only { "grant option for " } else { "" },
+                key.privilege,
+                describe_default_scope(key),
+                key.grantee
+            ),
+            Change::SetOwner { object, to, .. } => format!("set owner of {object} to {to}"),
+            Change::SetRowSecurity { table, to, .. } => format!(
+                "{} row level security on {table}{}",
+                if to.enabled { "enable" } else { "disable" },
+                if to.forced { " (forced)" } else { "" }
+            ),
+        }
+    }
+
+    /// Words for a migration file name: `create_users`, `add_bio`…
+    pub fn slug(&self) -> String {
+        let text = match self {
+            Change::CreateTable(t) => format!("create_{}", t.name.name),
+            Change::DropTable(t) => format!("drop_{}", t.name.name),
+            Change::AddColumn { column, .. } => format!("add_{}", column.name),
+            Change::DropColumn { column, .. } => format!("drop_{}", column.name),
+            Change::AlterColumn { to, .. } => format!("alter_{}", to.name),
+            Change::RenameTable { to, .. } => format!("rename_{}", to.name),
+            Change::RenameColumn { to, .. } | Change::RenameConstraint { to, .. } => format!("rename_{to}"),
+            Change::RenameIndex { to, .. } | Change::RenameSequence { to, .. } => format!("rename_{}", to.name),
+            Change::CreateIndex(i) => format!("add_{}", i.name.name),
+            Change::DropIndex(i) => format!("drop_{}", i.name.name),
+            Change::CreateView(v) => format!("create_{}", v.name.name),
+            Change::RebuildTable { to, .. } => format!("alter_{}", to.name.name),
+            Change::CopyRows { to, .. } => format!("rebuild_{}", to.name.name),
+            Change::DropView(v) => format!("drop_{}", v.name.name),
+            Change::CreateEnum(e) => format!("create_{}", e.name.name),
+            Change::AddEnumValue { name, .. } | Change::RebuildEnum { to: EnumType { name, .. }, .. } => {
+                format!("alter_{}", name.name)
+            }
+            Change::AddConstraint { constraint, .. } => format!("add_{}", constraint.name),
+            Change::DropConstraint { constraint, .. } => format!("drop_{}", constraint.name),
+            other => other.describe().replace(' ', "_"),
+        };
+        slugify(&text)
+    }
+}
+
+fn describe_privilege_target(target: &PrivilegeTarget) -> String {
+    match target {
+        PrivilegeTarget::Schema(s) => format!("schema {s}"),
+        PrivilegeTarget::Table(n) => format!("table {n}"),
+        PrivilegeTarget::Column(c) => format!("column {}.{}", c.table, c.column),
+        PrivilegeTarget::Sequence(n) => format!("sequence {n}"),
+        PrivilegeTarget::Function(id, kind) => format!("{} {id}", kind.keyword().to_lowercase()),
+    }
+}
+
+fn describe_replica_identity(identity: &Option<ReplicaIdentity>) -> String {
+    match identity {
+        None => "default".to_string(),
+        Some(ReplicaIdentity::Full) => "full".to_string(),
+        Some(ReplicaIdentity::Nothing) => "nothing".to_string(),
+        Some(ReplicaIdentity::Index(index)) => format!("index {index}"),
+    }
+}
+
+fn view_word(materialized: bool) -> &'static str {
+    if materialized { "materialized view" } else { "view" }
+}
+
+fn describe_target(target: &CommentTarget) -> String {
+    match target {
+        CommentTarget::Schema(s) => format!("schema {s}"),
+        CommentTarget::Extension(x) => format!("extension {x}"),
+        CommentTarget::Type(n) => format!("type {n}"),
+        CommentTarget::Sequence(n) => format!("sequence {n}"),
+        CommentTarget::Table(n) => format!("table {n}"),
+        CommentTarget::Column(c) => format!("column {}.{}", c.table, c.column),
+        CommentTarget::Constraint { table, name } => format!("constraint {name} on {table}"),
+        CommentTarget::Index(n) => format!("index {n}"),
+        CommentTarget::View { name, materialized } => {
+            format!("{} {name}", view_word(*materialized))
+        }
+        CommentTarget::Function(id) => format!("function {id}"),
+        CommentTarget::Trigger { table, name } => format!("trigger {name} on {table}"),
+        CommentTarget::Policy { table, name } => format!("policy {name} on {table}"),
+    }
+}
+
+/// What differs between two versions of a column, in words.
+pub fn column_change_summary(from: &Column, to: &Column) -> Vec<String> {
+    let mut parts = Vec::new();
+    if from.data_type != to.data_type {
+        let using = to.conversion().map(|c| format!(" using {c}")).unwrap_or_default();
+        parts.push(format!("type {} -> {}{using}", from.data_type, to.data_type));
+    }
+    if from.collation() != to.collation() {
+        parts.push("collation".to_string());
+    }
+    if from.not_null != to.not_null {
+        parts.push(if to.not_null { "set not null" } else { "drop not null" }.to_string());
+    }
+    if from.default != to.default {
+        parts.push(if to.default.is_some() { "set default" } else { "drop default" }.to_string());
+    }
+    if from.identity != to.identity || from.identity_options() != to.identity_options() {
+        parts.push("identity".to_string());
+    }
+    if from.generated() != to.generated() {
+        parts.push("generated expression".to_string());
+    }
+    parts
+}
+
+/// Lower-case ASCII words joined by `_`, at most 60 characters.
+pub fn slugify(text: &str) -> String {
+    let mut out = String::new();
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    let mut out = out.trim_end_matches('_').to_string();
+    if out.len() > 60 {
+        out.truncate(60);
+        out = out.trim_end_matches('_').to_string();
+    }
+    if out.is_empty() { "migration".to_string() } else { out }
+}
+
+/// `tables of role r in schema s` for the description of a default privilege.
+fn describe_default_scope(key: &DefaultPrivilegeKey) -> String {
+    let schema = key.schema.as_ref().map(|s| format!(" in schema {s}")).unwrap_or_default();
+    format!("{} of role {}{schema}", key.on.keyword().to_lowercase(), key.role)
+}
