@@ -32,7 +32,7 @@ pub async fn declared_catalog(settings: &Settings) -> Result<(Catalog, RenameHin
 /// schema can answer (whether a planned type conversion runs).
 pub async fn declared_catalog_then<T>(
     settings: &Settings,
-    then: impl AsyncFnOnce(Option<&mut sqlx::PgConnection>, Catalog, RenameHints) -> Result<T>,
+    then: impl AsyncFnOnce(dialect::DeclaredDatabase<'_>, Catalog, RenameHints) -> Result<T>,
 ) -> Result<T> {
     let url = settings.url()?;
     // The parser dialect is not Send; it is dropped before the first await.
@@ -81,30 +81,13 @@ pub async fn declared_catalog_then<T>(
         hints.columns.push((QualifiedName::new(schema, table), from, to));
     }
     add_declared_conversions(&mut hints.conversions, conversions)?;
-    match Kind::from_url(url)? {
-        Kind::Postgres => {
-            let (dev_url, schemas) = (settings.dev_url.as_deref(), &settings.schemas);
-            let retry = declared::Retry::MissingObjects;
-            dialect::postgres::scratch::load_then(
-                url,
-                dev_url,
-                &statements,
-                schemas,
-                retry,
-                async |conn, mut catalog| {
-                    finish(&mut catalog);
-                    then(Some(conn), catalog, hints).await
-                },
-            )
-            .await
-        }
-        Kind::Sqlite => {
-            let retry = declared::Retry::MissingObjects;
-            let mut catalog = dialect::load_declared(url, None, &statements, &settings.schemas, retry).await?;
-            finish(&mut catalog);
-            then(None, catalog, hints).await
-        }
-    }
+    let retry = declared::Retry::MissingObjects;
+    let (dev_url, schemas) = (settings.dev_url.as_deref(), &settings.schemas);
+    dialect::load_declared_then(url, dev_url, &statements, schemas, retry, async |declared, mut catalog| {
+        finish(&mut catalog);
+        then(declared, catalog, hints).await
+    })
+    .await
 }
 
 /// Adds the conversions annotated in the schema files to those of diff.toml; a column may get each
@@ -255,14 +238,12 @@ pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<M
         Baseline::Migrations => replayed_catalog(settings).await?,
     };
     let kind = Kind::from_url(url)?;
-    declared_catalog_then(settings, async |scratch, mut desired, hints| {
+    declared_catalog_then(settings, async |mut declared, mut desired, hints| {
         check_declared_conversions(kind, &hints, &desired)?;
         retain_managed(&mut current, &mut desired, settings);
         let migration = planned(settings, &current, &desired, &hints).await?;
         // Before anything is written: every type conversion must run (judged where the declared schema is).
-        if let Some(scratch) = scratch {
-            dialect::postgres::conversions::check(scratch, &desired, &current, &migration.up, &migration.down).await?;
-        }
+        declared.check_conversions(&desired, &current, &migration.up, &migration.down).await?;
         Ok(migration)
     })
     .await
@@ -299,14 +280,11 @@ fn check_declared_conversions(kind: Kind, hints: &RenameHints, desired: &Catalog
 /// Every type conversion of a migration planned apart from the declared load (see [`checked_in`]) runs:
 /// the declared schema is loaded again to try them, which only a plan that changes a column's type pays.
 async fn check_conversions(settings: &Settings, current: &Catalog, migration: &Migration) -> Result<()> {
-    if !dialect::postgres::conversions::any(&migration.up, &migration.down) {
+    if !dialect::plans_convert_values(&migration.up, &migration.down) {
         return Ok(());
     }
-    declared_catalog_then(settings, async |scratch, desired, _| {
-        if let Some(scratch) = scratch {
-            dialect::postgres::conversions::check(scratch, &desired, current, &migration.up, &migration.down).await?;
-        }
-        Ok(())
+    declared_catalog_then(settings, async |mut declared, desired, _| {
+        declared.check_conversions(&desired, current, &migration.up, &migration.down).await
     })
     .await
 }
@@ -484,16 +462,21 @@ pub async fn checked_migration(
         let files = if migration.up.is_empty() { Vec::new() } else { files(&migration) };
         return Ok(Checked { migration, files, verification: Verification::Skipped });
     }
-    let url = settings.url()?;
-    match Kind::from_url(url)? {
-        Kind::Postgres => {
-            let body = async move |scratch: &mut _| checked_in(scratch, settings, baseline, files).await;
-            dialect::postgres::verify::with_scratch(url, &settings.migrate, &settings.schemas, body).await
-        }
-        Kind::Sqlite => {
-            let mut scratch = dialect::sqlite::verify::SqliteScratch::open(&settings.migrate).await?;
-            checked_in(&mut scratch, settings, baseline, files).await
-        }
+    let job = CheckedIn { settings, baseline, files };
+    dialect::with_verify_scratch(settings.url()?, &settings.migrate, &settings.schemas, job).await
+}
+
+/// [`checked`]'s work in the verification's scratch database.
+struct CheckedIn<'a, F> {
+    settings: &'a Settings,
+    baseline: Baseline,
+    files: F,
+}
+
+impl<F: FnOnce(&Migration) -> Vec<crate::migrations::RenderedPair>> dialect::ScratchJob for CheckedIn<'_, F> {
+    type Output = Checked;
+    async fn run<S: crate::verify::Scratch>(self, scratch: &mut S) -> Result<Checked> {
+        checked_in(scratch, self.settings, self.baseline, self.files).await
     }
 }
 

@@ -1,6 +1,5 @@
 //! `schema migrate`: run the migrations of the out dir against the database (see [`crate::runner`]).
 
-use crate::dialect::Kind;
 use crate::migrations;
 use crate::runner::{self, DownTarget, State, UpTarget};
 use crate::settings::Settings;
@@ -82,16 +81,8 @@ pub async fn run(settings: &Settings, args: &MigrateArgs) -> Result<i32> {
     }
     let url = settings.url()?;
     let (local, sum) = runner::local(dir)?;
-    match Kind::from_url(url)? {
-        Kind::Postgres => {
-            let mut db = crate::dialect::postgres::runner::PgDatabase::connect(url, &settings.migrate).await?;
-            dispatch(&mut db, settings, args, &local, &sum).await
-        }
-        Kind::Sqlite => {
-            let mut db = crate::dialect::sqlite::runner::SqliteDatabase::connect(url, &settings.migrate).await?;
-            dispatch(&mut db, settings, args, &local, &sum).await
-        }
-    }
+    let mut db = crate::dialect::Runner::connect(url, &settings.migrate).await?;
+    dispatch(&mut db, settings, args, &local, &sum).await
 }
 
 async fn dispatch(

@@ -286,16 +286,8 @@ async fn unapplied(settings: &Settings) -> Result<Unapplied> {
         return Ok(Unapplied::None);
     }
     let url = settings.url()?;
-    let status = match crate::dialect::Kind::from_url(url)? {
-        crate::dialect::Kind::Postgres => {
-            let mut db = crate::dialect::postgres::runner::PgDatabase::connect(url, &settings.migrate).await?;
-            crate::runner::status(&mut db, &local, &[]).await?
-        }
-        crate::dialect::Kind::Sqlite => {
-            let mut db = crate::dialect::sqlite::runner::SqliteDatabase::connect(url, &settings.migrate).await?;
-            crate::runner::status(&mut db, &local, &[]).await?
-        }
-    };
+    let mut db = crate::dialect::Runner::connect(url, &settings.migrate).await?;
+    let status = crate::runner::status(&mut db, &local, &[]).await?;
     if status.pending == local.len() && status.rows.len() == local.len() {
         return Ok(Unapplied::Untracked(local.len()));
     }

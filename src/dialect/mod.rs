@@ -139,3 +139,159 @@ pub async fn execute(url: &str, statements: &[String], transactional: bool) -> R
         }
     }
 }
+
+/// Work to run in a verification scratch database ([`crate::verify::Scratch`]) of the URL's dialect. A
+/// trait rather than a closure: the work is generic over the scratch database's type.
+#[allow(async_fn_in_trait)]
+pub trait ScratchJob {
+    type Output;
+    async fn run<S: crate::verify::Scratch>(self, scratch: &mut S) -> Result<Self::Output>;
+}
+
+/// Runs `job` in a new scratch database of `url`'s dialect, removed afterwards whatever happens.
+pub async fn with_verify_scratch<J: ScratchJob>(
+    url: &str,
+    options: &crate::runner::Options,
+    schemas: &[String],
+    job: J,
+) -> Result<J::Output> {
+    match Kind::from_url(url)? {
+        Kind::Postgres => postgres::verify::with_scratch(url, options, schemas, async |s| job.run(s).await).await,
+        Kind::Sqlite => job.run(&mut sqlite::verify::SqliteScratch::open(options).await?).await,
+    }
+}
+
+/// The database the declared files were loaded into, while it still exists ([`load_declared_then`]).
+pub enum DeclaredDatabase<'a> {
+    Postgres(&'a mut sqlx::PgConnection),
+    /// SQLite's scratch database is gone by then: SQLite converts no column values
+    /// ([`Kind::converts_column_values`]), so nothing is left to ask it.
+    Sqlite,
+}
+
+impl DeclaredDatabase<'_> {
+    /// Tries every type conversion of `up` and `down` where the declared schema is (see
+    /// [`postgres::conversions::check`]); an error names the conversions the database refuses.
+    pub async fn check_conversions(
+        &mut self,
+        declared: &Catalog,
+        current: &Catalog,
+        up: &crate::plan::Plan,
+        down: &crate::plan::Plan,
+    ) -> Result<()> {
+        match self {
+            DeclaredDatabase::Postgres(conn) => {
+                Ok(postgres::conversions::check(conn, declared, current, up, down).await?)
+            }
+            DeclaredDatabase::Sqlite => Ok(()),
+        }
+    }
+}
+
+/// Whether `up` or `down` converts a column's values to another type, so that
+/// [`DeclaredDatabase::check_conversions`] has something to try.
+pub fn plans_convert_values(up: &crate::plan::Plan, down: &crate::plan::Plan) -> bool {
+    postgres::conversions::any(up, down)
+}
+
+/// [`load_declared`], then `then` with the database the declared files were loaded into (before it is
+/// rolled back or dropped) and its catalog.
+pub async fn load_declared_then<T>(
+    target_url: &str,
+    dev_url: Option<&str>,
+    statements: &[DeclaredStatement],
+    schemas: &[String],
+    retry: Retry,
+    then: impl AsyncFnOnce(DeclaredDatabase<'_>, Catalog) -> Result<T>,
+) -> Result<T> {
+    match Kind::from_url(target_url)? {
+        Kind::Postgres => {
+            let then =
+                async |conn: &mut sqlx::PgConnection, catalog| then(DeclaredDatabase::Postgres(conn), catalog).await;
+            postgres::scratch::load_then(target_url, dev_url, statements, schemas, retry, then).await
+        }
+        Kind::Sqlite => {
+            let catalog = sqlite::scratch::load(statements, retry).await?;
+            then(DeclaredDatabase::Sqlite, catalog).await
+        }
+    }
+}
+
+/// The migration runner's connection to a database of either dialect ([`crate::runner::Database`]).
+pub enum Runner {
+    Postgres(postgres::runner::PgDatabase),
+    Sqlite(sqlite::runner::SqliteDatabase),
+}
+
+impl Runner {
+    pub async fn connect(url: &str, options: &crate::runner::Options) -> Result<Runner> {
+        Ok(match Kind::from_url(url)? {
+            Kind::Postgres => Runner::Postgres(postgres::runner::PgDatabase::connect(url, options).await?),
+            Kind::Sqlite => Runner::Sqlite(sqlite::runner::SqliteDatabase::connect(url, options).await?),
+        })
+    }
+}
+
+/// Calls the same method on whichever dialect's runner this is.
+macro_rules! each_runner {
+    ($self:ident, $db:ident => $call:expr) => {
+        match $self {
+            Runner::Postgres($db) => $call,
+            Runner::Sqlite($db) => $call,
+        }
+    };
+}
+
+impl crate::runner::Database for Runner {
+    fn statement_dialect(&self) -> Box<dyn sqlparser::dialect::Dialect> {
+        each_runner!(self, db => db.statement_dialect())
+    }
+    fn tracking_table(&self, options: &crate::runner::Options) -> crate::model::QualifiedName {
+        each_runner!(self, db => db.tracking_table(options))
+    }
+    fn always_transactional(&self) -> bool {
+        each_runner!(self, db => db.always_transactional())
+    }
+    async fn try_lock(&mut self) -> Result<bool, crate::runner::DbError> {
+        each_runner!(self, db => db.try_lock().await)
+    }
+    async fn lock_holder(&mut self) -> Result<Option<String>, crate::runner::DbError> {
+        each_runner!(self, db => db.lock_holder().await)
+    }
+    async fn unlock(&mut self) -> Result<(), crate::runner::DbError> {
+        each_runner!(self, db => db.unlock().await)
+    }
+    async fn ensure_table(&mut self) -> Result<(), crate::runner::DbError> {
+        each_runner!(self, db => db.ensure_table().await)
+    }
+    async fn applied(&mut self) -> Result<Vec<crate::runner::Applied>, crate::runner::DbError> {
+        each_runner!(self, db => db.applied().await)
+    }
+    async fn begin(&mut self) -> Result<(), crate::runner::DbError> {
+        each_runner!(self, db => db.begin().await)
+    }
+    async fn commit(&mut self) -> Result<(), crate::runner::DbError> {
+        each_runner!(self, db => db.commit().await)
+    }
+    async fn rollback(&mut self) -> Result<(), crate::runner::DbError> {
+        each_runner!(self, db => db.rollback().await)
+    }
+    async fn execute(&mut self, sql: &str) -> Result<(), crate::runner::DbError> {
+        each_runner!(self, db => db.execute(sql).await)
+    }
+    async fn insert(&mut self, row: &crate::runner::Applied) -> Result<(), crate::runner::DbError> {
+        each_runner!(self, db => db.insert(row).await)
+    }
+    async fn mark(
+        &mut self,
+        version: &str,
+        dirty: bool,
+        note: Option<&str>,
+        execution_ms: i64,
+    ) -> Result<(), crate::runner::DbError> {
+        each_runner!(self, db => db.mark(version, dirty, note, execution_ms).await)
+    }
+    async fn delete(&mut self, version: &str) -> Result<(), crate::runner::DbError> {
+        each_runner!(self, db => db.delete(version).await)
+    }
+}

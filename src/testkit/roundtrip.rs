@@ -407,16 +407,8 @@ pub fn write_generated(settings: &Settings, migration: &pipeline::Migration) -> 
 /// `schema migrate up --contract` (`up`) or `schema migrate down --all`, with the tool's own runner.
 pub async fn run_migrations(settings: &Settings, up: bool) -> Result<()> {
     let url = settings.url()?;
-    match crate::dialect::Kind::from_url(url)? {
-        crate::dialect::Kind::Postgres => {
-            let mut db = crate::dialect::postgres::runner::PgDatabase::connect(url, &settings.migrate).await?;
-            run_migrations_on(&mut db, settings, up).await
-        }
-        crate::dialect::Kind::Sqlite => {
-            let mut db = crate::dialect::sqlite::runner::SqliteDatabase::connect(url, &settings.migrate).await?;
-            run_migrations_on(&mut db, settings, up).await
-        }
-    }
+    let mut db = crate::dialect::Runner::connect(url, &settings.migrate).await?;
+    run_migrations_on(&mut db, settings, up).await
 }
 
 async fn run_migrations_on(db: &mut impl crate::runner::Database, settings: &Settings, up: bool) -> Result<()> {
