@@ -1,6 +1,9 @@
 //! Composite types: attributes added, dropped and retyped in place, or the type replaced.
 
-use super::{Change, CommentTarget, comment};
+use super::{
+    Change, CommentTarget, comment,
+    keyed::{Sides, keyed},
+};
 use crate::model::*;
 
 /// The attribute order `ALTER TYPE` can reach from `have`: kept attributes in place, new ones at the end.
@@ -18,28 +21,30 @@ pub(super) fn composite_replaced(have: &CompositeType, want: &CompositeType) -> 
 }
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
-    for (name, want) in &desired.composite_types {
-        let have = current.composite_types.get(name);
-        let replaced = have.is_some_and(|h| composite_replaced(h, want));
-        match have {
-            None => out.push(Change::CreateCompositeType(want.clone())),
-            Some(have) if replaced => {
+    for (name, sides) in keyed(&current.composite_types, &desired.composite_types) {
+        let (old_comment, want) = match sides {
+            Sides::Created(want) => {
+                out.push(Change::CreateCompositeType(want.clone()));
+                (None, want)
+            }
+            Sides::Both(have, want) if composite_replaced(have, want) => {
                 out.push(Change::DropCompositeType(have.clone()));
                 out.push(Change::CreateCompositeType(want.clone()));
+                (None, want)
             }
-            Some(have) if have.attributes != want.attributes => {
-                out.push(Change::AlterCompositeType { from: have.clone(), to: want.clone() });
+            Sides::Both(have, want) => {
+                if have.attributes != want.attributes {
+                    out.push(Change::AlterCompositeType { from: have.clone(), to: want.clone() });
+                }
+                (have.comment.clone(), want)
             }
-            Some(_) => {}
-        }
-        let old_comment = have.filter(|_| !replaced).and_then(|h| h.comment.clone());
+            Sides::Dropped(have) => {
+                out.push(Change::DropCompositeType(have.clone()));
+                continue;
+            }
+        };
         if old_comment != want.comment {
             out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
-        }
-    }
-    for (name, have) in &current.composite_types {
-        if !desired.composite_types.contains_key(name) {
-            out.push(Change::DropCompositeType(have.clone()));
         }
     }
 }

@@ -1,6 +1,11 @@
 //! Domains: altered in place where PostgreSQL allows it, replaced otherwise (their columns converted).
 
-use super::{Change, CommentTarget, columns::kept_columns_using, comment};
+use super::{
+    Change, CommentTarget,
+    columns::kept_columns_using,
+    comment,
+    keyed::{Sides, keyed},
+};
 use crate::model::*;
 use indexmap::IndexMap;
 
@@ -13,8 +18,15 @@ pub(super) fn domain_replaced(have: &Domain, want: &Domain) -> bool {
 /// Returns the columns converted around a replaced domain (see [`fold_domain_conversions`]).
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) -> IndexMap<ColumnRef, QualifiedName> {
     let mut converted = IndexMap::new();
-    for (name, want) in &desired.domains {
-        let have = current.domains.get(name);
+    for (name, sides) in keyed(&current.domains, &desired.domains) {
+        let (have, want) = match sides {
+            Sides::Created(want) => (None, want),
+            Sides::Both(have, want) => (Some(have), want),
+            Sides::Dropped(have) => {
+                out.push(Change::DropDomain(have.clone()));
+                continue;
+            }
+        };
         match have {
             Some(have) if domain_replaced(have, want) => {
                 // Columns that use it move to the new base type while it is replaced, and back after.
@@ -47,11 +59,6 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         let old_comment = have.filter(|h| !domain_replaced(h, want)).and_then(|h| h.comment.clone());
         if old_comment != want.comment {
             out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
-        }
-    }
-    for (name, have) in &current.domains {
-        if !desired.domains.contains_key(name) {
-            out.push(Change::DropDomain(have.clone()));
         }
     }
     converted

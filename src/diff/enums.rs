@@ -1,17 +1,28 @@
 //! Enum types: labels added in place where PostgreSQL allows it, the type rebuilt otherwise (its
 //! columns converted through text).
 
-use super::{Change, CommentTarget, EnumColumnUse, EnumValuePosition, comment, inheritance::columns_inherited};
+use super::{
+    Change, CommentTarget, EnumColumnUse, EnumValuePosition, comment,
+    inheritance::columns_inherited,
+    keyed::{Sides, keyed},
+};
 use crate::model::*;
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
-    for (name, want) in &desired.enums {
-        let Some(have) = current.enums.get(name) else {
-            out.push(Change::CreateEnum(want.clone()));
-            if want.comment.is_some() {
-                out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
+    for (name, sides) in keyed(&current.enums, &desired.enums) {
+        let (have, want) = match sides {
+            Sides::Created(want) => {
+                out.push(Change::CreateEnum(want.clone()));
+                if want.comment.is_some() {
+                    out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
+                }
+                continue;
             }
-            continue;
+            Sides::Both(have, want) => (have, want),
+            Sides::Dropped(have) => {
+                out.push(Change::DropEnum(have.clone()));
+                continue;
+            }
         };
         let mut rebuilt = false;
         if have.labels != want.labels {
@@ -34,11 +45,6 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
         // A rebuilt type is a new object: its comment is set again.
         if have.comment != want.comment || (rebuilt && want.comment.is_some()) {
             out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
-        }
-    }
-    for (name, have) in &current.enums {
-        if !desired.enums.contains_key(name) {
-            out.push(Change::DropEnum(have.clone()));
         }
     }
 }

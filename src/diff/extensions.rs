@@ -1,19 +1,22 @@
 //! Extensions: created, dropped, moved to another schema, updated to the declared version.
 
-use super::{Change, CommentTarget, comment};
+use super::{
+    Change, CommentTarget, comment,
+    keyed::{Sides, keyed},
+};
 use crate::model::*;
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
-    for (name, ext) in &desired.extensions {
-        match current.extensions.get(name) {
-            None => {
+    for (name, sides) in keyed(&current.extensions, &desired.extensions) {
+        match sides {
+            Sides::Created(ext) => {
                 out.push(Change::CreateExtension(ext.clone()));
                 if ext.comment.is_some() {
                     out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
                 }
             }
             // Moved in place when it can be: dropped, what uses it would go too (or block the drop).
-            Some(have) if have.schema != ext.schema && have.relocatable => {
+            Sides::Both(have, ext) if have.schema != ext.schema && have.relocatable => {
                 out.push(Change::SetExtensionSchema {
                     name: name.clone(),
                     from: have.schema.clone(),
@@ -24,24 +27,20 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                     out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
                 }
             }
-            Some(have) if have.schema != ext.schema => {
+            Sides::Both(have, ext) if have.schema != ext.schema => {
                 out.push(Change::DropExtension(have.clone()));
                 out.push(Change::CreateExtension(ext.clone()));
                 if ext.comment.is_some() {
                     out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
                 }
             }
-            Some(have) => {
+            Sides::Both(have, ext) => {
                 out.extend(extension_version_change(have, ext));
                 if have.comment != ext.comment {
                     out.push(comment(CommentTarget::Extension(name.clone()), &ext.comment));
                 }
             }
-        }
-    }
-    for (name, ext) in &current.extensions {
-        if !desired.extensions.contains_key(name) {
-            out.push(Change::DropExtension(ext.clone()));
+            Sides::Dropped(have) => out.push(Change::DropExtension(have.clone())),
         }
     }
 }

@@ -33,6 +33,8 @@ mod tables;
 mod triggers;
 mod views;
 
+mod keyed;
+
 // Passes over the whole catalog: renames and rebuilds before the differs, what changes disturb, refusals.
 mod disturbed;
 mod rebuild;

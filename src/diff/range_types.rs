@@ -1,6 +1,9 @@
 //! Range types: created and dropped (a changed one is replaced).
 
-use super::{Change, CommentTarget, comment};
+use super::{
+    Change, CommentTarget, comment,
+    keyed::{Sides, keyed},
+};
 use crate::model::*;
 
 pub(super) fn range_replaced(have: &RangeType, want: &RangeType) -> bool {
@@ -10,25 +13,25 @@ pub(super) fn range_replaced(have: &RangeType, want: &RangeType) -> bool {
 }
 
 pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
-    for (name, want) in &desired.range_types {
-        let have = current.range_types.get(name);
-        let replaced = have.is_some_and(|h| range_replaced(h, want));
-        match have {
-            None => out.push(Change::CreateRangeType(want.clone())),
-            Some(have) if replaced => {
+    for (name, sides) in keyed(&current.range_types, &desired.range_types) {
+        let (old_comment, want) = match sides {
+            Sides::Created(want) => {
+                out.push(Change::CreateRangeType(want.clone()));
+                (None, want)
+            }
+            Sides::Both(have, want) if range_replaced(have, want) => {
                 out.push(Change::DropRangeType(have.clone()));
                 out.push(Change::CreateRangeType(want.clone()));
+                (None, want)
             }
-            Some(_) => {}
-        }
-        let old_comment = have.filter(|_| !replaced).and_then(|h| h.comment.clone());
+            Sides::Both(have, want) => (have.comment.clone(), want),
+            Sides::Dropped(have) => {
+                out.push(Change::DropRangeType(have.clone()));
+                continue;
+            }
+        };
         if old_comment != want.comment {
             out.push(comment(CommentTarget::Type(name.clone()), &want.comment));
-        }
-    }
-    for (name, have) in &current.range_types {
-        if !desired.range_types.contains_key(name) {
-            out.push(Change::DropRangeType(have.clone()));
         }
     }
 }

@@ -7,6 +7,7 @@ use super::{
     comment,
     constraints::{diff_constraints, same_constraint, strip_not_valid},
     inheritance::{columns_inherited, identity_columns, index_recreated},
+    keyed::{Sides, keyed},
     partitions::diff_partition_not_null,
 };
 use crate::model::*;
@@ -21,52 +22,53 @@ pub(super) fn diff(
 ) -> IndexSet<ColumnRef> {
     let mut gone = IndexSet::new();
     let mut foreign_keys = Vec::new();
-    for (name, want) in &desired.tables {
-        let Some(have) = current.tables.get(name) else {
-            let mut created = want.clone();
-            created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
-            for constraint in want.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
-                foreign_keys.push(Change::AddConstraint { table: name.clone(), constraint: constraint.clone() });
+    for (name, sides) in keyed(&current.tables, &desired.tables) {
+        match sides {
+            Sides::Created(want) => {
+                let mut created = want.clone();
+                created.constraints.retain(|_, c| c.kind != ConstraintKind::ForeignKey);
+                for constraint in want.constraints.values().filter(|c| c.kind == ConstraintKind::ForeignKey) {
+                    foreign_keys.push(Change::AddConstraint { table: name.clone(), constraint: constraint.clone() });
+                }
+                out.push(Change::CreateTable(created));
+                super::inheritance::created_child_columns(desired, want, out);
+                push_table_comments(name, None, want, out);
             }
-            out.push(Change::CreateTable(created));
-            super::inheritance::created_child_columns(desired, want, out);
-            push_table_comments(name, None, want, out);
-            continue;
-        };
-        // A child's columns and constraints are diffed from what its parents' changes leave.
-        let base = super::inheritance::through_parents(current, desired, have, want);
-        if !columns_inherited(have, want) {
-            diff_columns(name, &base, want, conversions, [&current.functions, &desired.functions], out, &mut gone);
-        } else {
-            diff_partition_not_null(name, have, want, current, desired, out);
-        }
-        super::inheritance::diff_parents(current, desired, name, have, want, out);
-        diff_constraints(name, &base, want, out, &mut foreign_keys);
-        diff_table_options(desired, name, have, want, out);
-        push_table_comments(name, Some(have), want, out);
-    }
-    for (name, have) in &current.tables {
-        if desired.tables.contains_key(name) {
-            continue;
-        }
-        for column in have.columns.keys() {
-            gone.insert(ColumnRef { table: name.clone(), column: column.clone() });
-        }
-        // Foreign keys between tables that are all being dropped are dropped first, so that the
-        // tables can go in any order (they may reference each other).
-        let mut dropped = have.clone();
-        dropped.constraints.retain(|_, constraint| {
-            let between_dropped = constraint.references.as_ref().is_some_and(|target| {
-                &target.table != name
-                    && !desired.tables.contains_key(&target.table)
-                    && current.tables.contains_key(&target.table)
-            });
-            if between_dropped {
-                out.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
+            Sides::Both(have, want) => {
+                // A child's columns and constraints are diffed from what its parents' changes leave.
+                let base = super::inheritance::through_parents(current, desired, have, want);
+                if !columns_inherited(have, want) {
+                    let functions = [&current.functions, &desired.functions];
+                    diff_columns(name, &base, want, conversions, functions, out, &mut gone);
+                } else {
+                    diff_partition_not_null(name, have, want, current, desired, out);
+                }
+                super::inheritance::diff_parents(current, desired, name, have, want, out);
+                diff_constraints(name, &base, want, out, &mut foreign_keys);
+                diff_table_options(desired, name, have, want, out);
+                push_table_comments(name, Some(have), want, out);
             }
-            !between_dropped
-        });
-        out.push(Change::DropTable(dropped));
+            Sides::Dropped(have) => {
+                for column in have.columns.keys() {
+                    gone.insert(ColumnRef { table: name.clone(), column: column.clone() });
+                }
+                // Foreign keys between tables that are all being dropped are dropped first, so that the
+                // tables can go in any order (they may reference each other).
+                let mut dropped = have.clone();
+                dropped.constraints.retain(|_, constraint| {
+                    let between_dropped = constraint.references.as_ref().is_some_and(|target| {
+                        &target.table != name
+                            && !desired.tables.contains_key(&target.table)
+                            && current.tables.contains_key(&target.table)
+                    });
+                    if between_dropped {
+                        out.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
+                    }
+                    !between_dropped
+                });
+                out.push(Change::DropTable(dropped));
+            }
+        }
     }
     out.extend(foreign_keys);
     gone
