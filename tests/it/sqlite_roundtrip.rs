@@ -127,6 +127,16 @@ async fn assert_clean(path: &Path) {
     assert_eq!(strings(&mut conn, "PRAGMA integrity_check").await, vec!["ok".to_string()]);
 }
 
+/// Writes `sql` as the schema file `file` under `dir/schema` and returns the URL of the SQLite database at
+/// `db` with the settings that plan it against that schema.
+fn declare(dir: &Path, db: &Path, file: &str, sql: &str) -> (String, Settings) {
+    let schema_dir = dir.join("schema");
+    std::fs::create_dir(&schema_dir).unwrap();
+    std::fs::write(schema_dir.join(file), sql).unwrap();
+    let url = format!("sqlite:{}", db.display());
+    (url.clone(), Settings { url: Some(url), schema_dir, ..Settings::default() })
+}
+
 /// Runs the round trip. `data` inserts rows into the current database before the migration.
 async fn round_trip(current: &str, data: &str, desired: &str) -> (Vec<String>, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
@@ -138,11 +148,7 @@ async fn round_trip(current: &str, data: &str, desired: &str) -> (Vec<String>, V
     run(&reference, desired).await;
     run(&db, data).await;
     run(&original, data).await;
-    let schema_dir = dir.path().join("schema");
-    std::fs::create_dir(&schema_dir).unwrap();
-    std::fs::write(schema_dir.join("schema.sql"), desired).unwrap();
-    let url = format!("sqlite:{}", db.display());
-    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let (url, settings) = declare(dir.path(), &db, "schema.sql", desired);
 
     let migration = pipeline::migration(&settings).await.expect("plan up");
     let up: Vec<String> = migration.up.statements().map(String::from).collect();
@@ -431,11 +437,7 @@ async fn a_view_over_a_dropped_table_does_not_make_the_database_unreadable() {
     let stale = "CREATE VIEW stale AS SELECT a FROM gone";
     run(&db, &format!("CREATE TABLE gone (a); {stale}; DROP TABLE gone; CREATE TABLE keep (id integer PRIMARY KEY);"))
         .await;
-    let schema_dir = dir.path().join("schema");
-    std::fs::create_dir(&schema_dir).unwrap();
-    std::fs::write(schema_dir.join("app.sql"), "CREATE TABLE keep (id integer PRIMARY KEY);").unwrap();
-    let url = format!("sqlite:{}", db.display());
-    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let (url, settings) = declare(dir.path(), &db, "app.sql", "CREATE TABLE keep (id integer PRIMARY KEY);");
     let migration = pipeline::migration(&settings).await.expect("plan");
     let up: Vec<String> = migration.up.statements().map(String::from).collect();
     let down: Vec<String> = migration.down.statements().map(String::from).collect();
@@ -502,11 +504,7 @@ async fn conflict_clauses_of_keys_are_kept() {
         (dir.path().join("before.db"), dir.path().join("plain.db"), dir.path().join("declared.db"));
     run(&reference_plain, plain).await;
     run(&reference, declared).await;
-    let schema_dir = dir.path().join("schema");
-    std::fs::create_dir(&schema_dir).unwrap();
-    std::fs::write(schema_dir.join("app.sql"), declared).unwrap();
-    let url = format!("sqlite:{}", db.display());
-    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let (url, settings) = declare(dir.path(), &db, "app.sql", declared);
     let migration = pipeline::migration(&settings).await.expect("plan");
     let up: Vec<String> = migration.up.statements().map(String::from).collect();
     let down: Vec<String> = migration.down.statements().map(String::from).collect();
@@ -924,11 +922,8 @@ async fn a_rebuild_sharing_no_column_keeps_every_row() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     run(&db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); INSERT INTO t VALUES (1), (2), (NULL);").await;
-    let schema_dir = dir.path().join("schema");
-    std::fs::create_dir(&schema_dir).unwrap();
-    std::fs::write(schema_dir.join("schema.sql"), "CREATE TABLE t (b text DEFAULT 'new', CHECK (b <> ''));").unwrap();
-    let url = format!("sqlite:{}", db.display());
-    let settings = Settings { url: Some(url.clone()), schema_dir, ..Settings::default() };
+    let (url, settings) =
+        declare(dir.path(), &db, "schema.sql", "CREATE TABLE t (b text DEFAULT 'new', CHECK (b <> ''));");
     let migration = pipeline::migration(&settings).await.expect("plan up");
     let up: Vec<String> = migration.up.statements().map(String::from).collect();
     schema::dialect::execute(&url, &up, true).await.expect("apply up");
