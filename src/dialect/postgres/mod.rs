@@ -11,7 +11,6 @@ pub mod online;
 pub mod render;
 #[cfg(test)]
 mod render_tests;
-pub mod render_types;
 pub mod runner;
 pub mod scratch;
 pub mod stats;
