@@ -4,7 +4,6 @@
 pub mod connect;
 pub mod conversions;
 pub mod hazards;
-mod hazards_types;
 pub mod introspect;
 mod introspect_program;
 pub mod online;

@@ -393,7 +393,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             if ctx.kept(table)
                 && !ctx.tables_in_use.contains(table)
                 && from.data_type != to.data_type
-                && !hazards::binary_coercible(&from.data_type, &to.data_type) =>
+                && !hazards::columns::binary_coercible(&from.data_type, &to.data_type) =>
         {
             let key = ColumnRef { table: table.clone(), column: from.name.clone() };
             // A declared conversion is an expression over the row, which the dual-write trigger cannot
