@@ -5,7 +5,6 @@ pub mod connect;
 pub mod conversions;
 pub mod hazards;
 pub mod introspect;
-mod introspect_program;
 pub mod online;
 pub mod render;
 #[cfg(test)]
