@@ -6,7 +6,8 @@
 //! with one that fails is refused, naming the column, both types and how to declare a conversion.
 
 use super::connect;
-use super::render::{conversion, ident, qualified, render};
+use super::render::columns::conversion;
+use super::render::{ident, qualified, render};
 use crate::diff::Change;
 use crate::model::{Catalog, Column, ObjectRef, QualifiedName};
 use crate::plan::Plan;

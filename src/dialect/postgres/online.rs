@@ -14,7 +14,8 @@
 //! marked by its comment instead ([`crate::rewrite::COMPAT_VIEW_MARK`]).
 
 use super::hazards;
-use super::render::{ident, literal, qualified, render_alter_column};
+use super::render::columns;
+use super::render::{ident, literal, qualified};
 use crate::diff::Change;
 use crate::model::{Column, ColumnRef, ConstraintKind, Index, Name, ObjectRef, QualifiedName};
 use crate::rewrite::{self, Online, OnlineStatement as S, Options, Phased};
@@ -154,7 +155,7 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             // the scan of SET NOT NULL when such a check exists).
             let mut rest = to.clone();
             rest.not_null = false;
-            let mut statements: Vec<S> = render_alter_column(table, from, &rest).into_iter().map(S::locking).collect();
+            let mut statements: Vec<S> = columns::alter(table, from, &rest).into_iter().map(S::locking).collect();
             let hazards =
                 hazards::hazards(&Change::AlterColumn { table: table.clone(), from: from.clone(), to: rest }, ctx);
             statements.extend(set_not_null(table, &to.name));
@@ -392,7 +393,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             if ctx.kept(table)
                 && !ctx.tables_in_use.contains(table)
                 && from.data_type != to.data_type
-                && !hazards::binary_coercible(&from.data_type, &to.data_type) =>
+                && !hazards::columns::binary_coercible(&from.data_type, &to.data_type) =>
         {
             let key = ColumnRef { table: table.clone(), column: from.name.clone() };
             // A declared conversion is an expression over the row, which the dual-write trigger cannot
@@ -602,7 +603,7 @@ fn filled_column(
     let mut nullable = column.clone();
     nullable.not_null = false;
 
-    let mut expand = vec![format!("ALTER TABLE {t} ADD COLUMN {};", super::render::column_definition(&nullable))];
+    let mut expand = vec![format!("ALTER TABLE {t} ADD COLUMN {};", columns::definition(&nullable))];
     expand.extend(create_sync.iter().cloned());
     let mut expand_down = drop_sync.clone();
     expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {c};"));
@@ -773,7 +774,7 @@ fn phased(
     let drop_sync =
         vec![format!("DROP TRIGGER IF EXISTS {trigger} ON {t};"), format!("DROP FUNCTION IF EXISTS {function}();")];
 
-    let mut expand = vec![format!("ALTER TABLE {t} ADD COLUMN {};", super::render::column_definition(&next_column))];
+    let mut expand = vec![format!("ALTER TABLE {t} ADD COLUMN {};", columns::definition(&next_column))];
     expand.extend(create_sync.iter().cloned());
     let mut expand_down = drop_sync.clone();
     expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {b};"));
@@ -843,7 +844,7 @@ fn phased(
     let mut old_bare = old.clone();
     old_bare.not_null = false;
     old_bare.default = None;
-    unswap.push(format!("ALTER TABLE {t} ADD COLUMN {};", super::render::column_definition(&old_bare)));
+    unswap.push(format!("ALTER TABLE {t} ADD COLUMN {};", columns::definition(&old_bare)));
     if let Some(default) = &old.default {
         unswap.push(format!("ALTER TABLE {t} ALTER COLUMN {a} SET DEFAULT {default};"));
     }

@@ -1,0 +1,104 @@
+//! PostgreSQL's part of the hazard rules: which lock each change takes, and whether it rewrites or scans
+//! the table. The rules follow the lock table of the `ALTER TABLE` documentation and the fast paths
+//! PostgreSQL has had since version 11 (a constant default on `ADD COLUMN` is stored in the catalog; a
+//! binary-coercible type change such as `varchar(10)` → `varchar(20)` or `text` touches no row).
+//! [`hazards`] sends each change to the file of its kind; the rules every database shares are in
+//! [`crate::safety`].
+
+pub mod columns;
+mod constraints;
+mod enums;
+mod indexes;
+mod partitions;
+mod tables;
+
+use crate::diff::Change;
+use crate::safety::{self, Context, Hazard, HazardId};
+
+const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
+
+/// The hazards of one change as PostgreSQL runs it: the shared rules' first, then PostgreSQL's own. One arm
+/// per variant: a new variant does not build until it is decided here whether PostgreSQL adds a hazard.
+pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
+    let mut out = safety::common_hazards(change, ctx);
+    // Drops and renames take ACCESS EXCLUSIVE, briefly (no scan), on an existing table.
+    for hazard in &mut out {
+        if matches!(hazard.id, HazardId::DataLossTable | HazardId::DataLossColumn | HazardId::RenameVisible)
+            && let Some(table) = hazard.table.clone()
+        {
+            hazard.lock = Some(format!("{ACCESS_EXCLUSIVE} on {table}"));
+        }
+    }
+    match change {
+        Change::RebuildEnum { to, columns, .. } => enums::rebuild(to, columns, ctx, &mut out),
+        Change::CopyRows { to, .. } => tables::copy_rows(to, &mut out),
+        Change::SetReplicaIdentity { table, to, .. } => tables::set_replica_identity(table, to.as_ref(), ctx, &mut out),
+        Change::SetUnlogged { table, unlogged } => tables::set_unlogged(table, *unlogged, ctx, &mut out),
+        Change::AddColumn { table, column } => columns::add(table, column, ctx, &mut out),
+        Change::AlterColumn { table, from, to } => columns::alter(table, from, to, ctx, &mut out),
+        Change::AddConstraint { table, constraint } => constraints::add(table, constraint, ctx, &mut out),
+        Change::CreateIndex(index) => indexes::create(index, ctx, &mut out),
+        Change::DropIndex(index) => indexes::drop(index, ctx, &mut out),
+        Change::AttachPartition { table, parent, .. } => partitions::attach(table, parent, ctx, &mut out),
+        Change::DetachPartition { table, parent, .. } => partitions::detach(table, parent, ctx, &mut out),
+        Change::Inherit { table, parent, checks } => partitions::inherit(table, parent, checks, ctx, &mut out),
+        // Nothing PostgreSQL-specific: the shared rules cover them (drops, renames, what a running
+        // application sees), or they take no lock worth reporting.
+        Change::CreateSchema(_)
+        | Change::DropSchema(_)
+        | Change::CreateExtension(_)
+        | Change::DropExtension(_)
+        | Change::SetExtensionSchema { .. }
+        | Change::AlterExtensionVersion { .. }
+        | Change::CreateEnum(_)
+        | Change::DropEnum(_)
+        | Change::AddEnumValue { .. }
+        | Change::CreateDomain(_)
+        | Change::DropDomain(_)
+        | Change::AlterDomain { .. }
+        | Change::CreateCompositeType(_)
+        | Change::DropCompositeType(_)
+        | Change::AlterCompositeType { .. }
+        | Change::CreateRangeType(_)
+        | Change::DropRangeType(_)
+        | Change::CreateCollation(_)
+        | Change::DropCollation(_)
+        | Change::CreateSequence(_)
+        | Change::DropSequence(_)
+        | Change::AlterSequence { .. }
+        | Change::SetSequenceOwner { .. }
+        | Change::RenameSequence { .. }
+        | Change::CreateTable(_)
+        | Change::DropTable(_)
+        | Change::RenameTable { .. }
+        | Change::SetAside { .. }
+        | Change::RebuildTable { .. }
+        | Change::SetStorageParameters { .. }
+        | Change::DropColumn { .. }
+        | Change::DropColumnKeptByChildren { .. }
+        | Change::RenameColumn { .. }
+        | Change::DropConstraint { .. }
+        | Change::ValidateConstraint { .. }
+        | Change::RenameConstraint { .. }
+        | Change::RenameIndex { .. }
+        | Change::NoInherit { .. }
+        | Change::CreateView(_)
+        | Change::DropView(_)
+        | Change::CreateFunction(_)
+        | Change::DropFunction(_)
+        | Change::ReplaceFunction { .. }
+        | Change::CreateTrigger(_)
+        | Change::DropTrigger(_)
+        | Change::CreatePolicy(_)
+        | Change::DropPolicy(_)
+        | Change::AlterPolicy { .. }
+        | Change::SetRowSecurity { .. }
+        | Change::GrantPrivilege(_)
+        | Change::RevokePrivilege(_)
+        | Change::GrantDefaultPrivilege { .. }
+        | Change::RevokeDefaultPrivilege { .. }
+        | Change::SetOwner { .. }
+        | Change::SetComment { .. } => {}
+    }
+    out
+}

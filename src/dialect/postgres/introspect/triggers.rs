@@ -1,0 +1,46 @@
+//! Triggers: PostgreSQL's own definition, whether enabled (and for which replication role), comments,
+//! and what each depends on (its function, the functions of its WHEN condition, the columns it names).
+
+use super::functions::{function_ref, function_triples};
+use super::{IntrospectError, fetch, get};
+use crate::model::*;
+use sqlx::postgres::PgConnection;
+
+const QUERY: (&str, &str) = ("triggers", include_str!("../queries/triggers.sql"));
+
+pub(super) async fn read(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    catalog: &mut Catalog,
+) -> Result<(), IntrospectError> {
+    for row in fetch(conn, QUERY, schemas).await? {
+        let q = "triggers";
+        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
+        let name: String = get(&row, q, "name")?;
+        let mut depends_on = vec![function_ref(
+            get(&row, q, "function_schema")?,
+            get(&row, q, "function_name")?,
+            get(&row, q, "function_arguments")?,
+        )];
+        depends_on.extend(function_triples(q, &get::<String>(&row, q, "when_functions")?)?);
+        for column in get::<Vec<String>>(&row, q, "columns")? {
+            depends_on.push(ObjectRef::Column(ColumnRef { table: table.clone(), column: column.into() }));
+        }
+        let enabled = match get::<String>(&row, q, "enabled")?.as_str() {
+            "D" => Some("DISABLE".to_string()),
+            "R" => Some("ENABLE REPLICA".to_string()),
+            "A" => Some("ENABLE ALWAYS".to_string()),
+            _ => None,
+        };
+        let trigger = Trigger {
+            name: QualifiedName::new(table.schema.clone(), name.clone()),
+            table: table.clone(),
+            definition: get(&row, q, "definition")?,
+            depends_on,
+            enabled,
+            comment: get(&row, q, "comment")?,
+        };
+        catalog.triggers.insert(member_key(&table, &name), trigger);
+    }
+    Ok(())
+}

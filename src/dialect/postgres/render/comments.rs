@@ -1,0 +1,35 @@
+//! Comments (`COMMENT ON`) on every kind of object that has one, and an extension's own comment put back.
+
+use super::columns::column_ref;
+use super::functions::function_name;
+use super::views::view_keyword;
+use super::{ident, literal, qualified};
+use crate::diff::CommentTarget;
+
+pub(super) fn set(target: &CommentTarget, comment: Option<&str>) -> Vec<String> {
+    // An extension's own comment (the model's "none") is read from the server when the migration runs.
+    if let (CommentTarget::Extension(x), None) = (target, comment) {
+        return vec![format!(
+            "DO $schema_comment$\nBEGIN\n    EXECUTE format('COMMENT ON EXTENSION %I IS %L', {name}, (SELECT comment FROM \
+             pg_catalog.pg_available_extensions WHERE name = {name}));\nEND\n$schema_comment$;",
+            name = literal(x)
+        )];
+    }
+    let object = match target {
+        CommentTarget::Schema(s) => format!("SCHEMA {}", ident(s)),
+        CommentTarget::Extension(x) => format!("EXTENSION {}", ident(x)),
+        CommentTarget::Type(n) => format!("TYPE {}", qualified(n)),
+        CommentTarget::Sequence(n) => format!("SEQUENCE {}", qualified(n)),
+        CommentTarget::Table(n) => format!("TABLE {}", qualified(n)),
+        CommentTarget::Column(c) => format!("COLUMN {}", column_ref(c)),
+        CommentTarget::Constraint { table, name } => format!("CONSTRAINT {} ON {}", ident(name), qualified(table)),
+        CommentTarget::Index(n) => format!("INDEX {}", qualified(n)),
+        CommentTarget::View { name, materialized } => format!("{} {}", view_keyword(*materialized), qualified(name)),
+        // ROUTINE names functions and procedures alike (COMMENT ON FUNCTION refuses a procedure).
+        CommentTarget::Function(id) => format!("ROUTINE {}", function_name(id)),
+        CommentTarget::Trigger { table, name } => format!("TRIGGER {} ON {}", ident(name), qualified(table)),
+        CommentTarget::Policy { table, name } => format!("POLICY {} ON {}", ident(name), qualified(table)),
+    };
+    let text = comment.map(literal).unwrap_or_else(|| "NULL".to_string());
+    vec![format!("COMMENT ON {object} IS {text};")]
+}

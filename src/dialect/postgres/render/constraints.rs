@@ -1,0 +1,25 @@
+//! Table constraints: added, dropped, validated and renamed. Their definitions are PostgreSQL's own
+//! (`pg_get_constraintdef`), `NOT VALID` included.
+
+use super::{ident, qualified};
+use crate::model::*;
+
+pub(super) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> String {
+    format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)
+}
+
+pub(super) fn add(table: &QualifiedName, constraint: &Constraint) -> Vec<String> {
+    vec![add_constraint(table, constraint)]
+}
+
+pub(super) fn drop(table: &QualifiedName, constraint: &Constraint) -> Vec<String> {
+    vec![format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(&constraint.name))]
+}
+
+pub(super) fn validate(table: &QualifiedName, constraint: &Constraint) -> Vec<String> {
+    vec![format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(&constraint.name))]
+}
+
+pub(super) fn rename(table: &QualifiedName, from: &str, to: &str) -> Vec<String> {
+    vec![format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", qualified(table), ident(from), ident(to))]
+}

@@ -1,0 +1,264 @@
+//! Tables: `CREATE TABLE` (a plain one, and one that needs more than a column list: a partition, a
+//! partitioned or inheriting table, storage parameters, UNLOGGED) with the constraints it can hold inline,
+//! drop, rename and move to another schema, storage parameters, LOGGED/UNLOGGED, replica identity, and the
+//! rebuild of a table PostgreSQL cannot change in place (set aside, rows copied).
+
+use super::columns::{self, identity_past_rows};
+use super::constraints::add_constraint;
+use super::{ident, literal, qualified};
+use crate::model::*;
+
+/// A new table, with the constraints `CREATE TABLE` keeps as they are written inside it and the others
+/// added after it ([`table_constraints`]).
+pub(super) fn create(t: &Table) -> Vec<String> {
+    if is_special_table(t) {
+        let (_, apart) = table_constraints(t);
+        return std::iter::once(create_table(t)).chain(apart.iter().map(|c| add_constraint(&t.name, c))).collect();
+    }
+    let (inline, apart) = table_constraints(t);
+    let mut lines: Vec<String> = t.columns.values().map(columns::definition).collect();
+    lines.extend(inline.iter().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition)));
+    let body = if lines.is_empty() { String::new() } else { format!("\n    {}\n", lines.join(",\n    ")) };
+    let mut sql = vec![format!("CREATE TABLE {} ({body});", qualified(&t.name))];
+    sql.extend(apart.iter().map(|c| add_constraint(&t.name, c)));
+    sql
+}
+
+pub(super) fn drop(t: &Table) -> Vec<String> {
+    match &t.partition_of {
+        // A partition is detached first: PostgreSQL refuses to drop one that a foreign key to its parent
+        // table references (through the copy of that foreign key it holds for the partition).
+        Some(p) => vec![
+            format!("ALTER TABLE {} DETACH PARTITION {};", qualified(&p.parent), qualified(&t.name)),
+            format!("DROP TABLE {};", qualified(&t.name)),
+        ],
+        None => vec![format!("DROP TABLE {};", qualified(&t.name))],
+    }
+}
+
+/// A table moved to another schema (`SET SCHEMA`), renamed, or both.
+pub(super) fn rename(from: &QualifiedName, to: &QualifiedName) -> Vec<String> {
+    let mut sql = Vec::new();
+    let mut at = from.clone();
+    if from.schema != to.schema {
+        sql.push(format!("ALTER TABLE {} SET SCHEMA {};", qualified(from), ident(&to.schema)));
+        at.schema = to.schema.clone();
+    }
+    if from.name != to.name {
+        sql.push(format!("ALTER TABLE {} RENAME TO {};", qualified(&at), ident(&to.name)));
+    }
+    sql
+}
+
+/// The storage parameters no longer set are reset, the new and changed ones set.
+pub(super) fn set_storage_parameters(
+    table: &QualifiedName,
+    from: &[(String, String)],
+    to: &[(String, String)],
+) -> Vec<String> {
+    let mut sql = Vec::new();
+    let reset: Vec<String> =
+        from.iter().filter(|(n, _)| !to.iter().any(|(m, _)| m == n)).map(|(n, _)| ident(n)).collect();
+    if !reset.is_empty() {
+        sql.push(format!("ALTER TABLE {} RESET ({});", qualified(table), reset.join(", ")));
+    }
+    let set: Vec<(String, String)> = to.iter().filter(|p| !from.contains(p)).cloned().collect();
+    if !set.is_empty() {
+        sql.push(format!("ALTER TABLE {} SET ({});", qualified(table), parameters(&set)));
+    }
+    sql
+}
+
+pub(super) fn set_unlogged(table: &QualifiedName, unlogged: bool) -> Vec<String> {
+    vec![format!("ALTER TABLE {} SET {};", qualified(table), if unlogged { "UNLOGGED" } else { "LOGGED" })]
+}
+
+pub(super) fn set_replica_identity(table: &QualifiedName, to: Option<&ReplicaIdentity>) -> Vec<String> {
+    let identity = match to {
+        None => "DEFAULT".to_string(),
+        Some(ReplicaIdentity::Full) => "FULL".to_string(),
+        Some(ReplicaIdentity::Nothing) => "NOTHING".to_string(),
+        Some(ReplicaIdentity::Index(index)) => format!("USING INDEX {}", ident(index)),
+    };
+    vec![format!("ALTER TABLE {} REPLICA IDENTITY {identity};", qualified(table))]
+}
+
+/// Whether a new table needs more than a column list: partitioning, storage parameters, UNLOGGED.
+fn is_special_table(t: &Table) -> bool {
+    t.partition_key.is_some()
+        || t.partition_of.is_some()
+        || !t.storage_parameters.is_empty()
+        || t.unlogged
+        || !t.inherits.is_empty()
+}
+
+/// `name = 'value', …` of a `WITH (…)` or `SET (…)` list.
+pub(super) fn parameters(list: &[(String, String)]) -> String {
+    list.iter().map(|(n, v)| format!("{} = {}", ident(n), literal(v))).collect::<Vec<_>>().join(", ")
+}
+
+/// `CREATE TABLE` of a table that needs more than a column list ([`is_special_table`]).
+fn create_table(t: &Table) -> String {
+    let unlogged = if t.unlogged { "UNLOGGED " } else { "" };
+    let (inline, _) = table_constraints(t);
+    let constraints = inline.into_iter().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
+    let mut sql = format!("CREATE {unlogged}TABLE {}", qualified(&t.name));
+    let body = |lines: Vec<String>| {
+        if lines.is_empty() { String::new() } else { format!(" (\n    {}\n)", lines.join(",\n    ")) }
+    };
+    match &t.partition_of {
+        // The columns come from the parent.
+        Some(p) => {
+            // A partition can hold NOT NULL of its own (a key of its own sets it, and it stays once the key is
+            // gone); repeating the parent's changes nothing.
+            let not_null =
+                t.columns.values().filter(|c| c.not_null).map(|c| format!("{} WITH OPTIONS NOT NULL", ident(&c.name)));
+            let lines = not_null.chain(constraints).collect();
+            sql.push_str(&format!(" PARTITION OF {}{} {}", qualified(&p.parent), body(lines), p.bound));
+        }
+        None => {
+            // A child declares its own columns; the inherited ones come from its parents.
+            let own = t.columns.values().filter(|c| c.origin.local());
+            let lines: Vec<String> = own.map(columns::definition).chain(constraints).collect();
+            let text = body(lines);
+            sql.push_str(if text.is_empty() { " ()" } else { &text });
+        }
+    }
+    if !t.inherits.is_empty() {
+        let parents: Vec<String> = t.inherits.iter().map(qualified).collect();
+        sql.push_str(&format!(" INHERITS ({})", parents.join(", ")));
+    }
+    if let Some(key) = &t.partition_key {
+        sql.push_str(&format!(" PARTITION BY {key}"));
+    }
+    if !t.storage_parameters.is_empty() {
+        sql.push_str(&format!(" WITH ({})", parameters(&t.storage_parameters)));
+    }
+    sql.push(';');
+    sql
+}
+
+/// A new table's constraints written inside its `CREATE TABLE`, and those added by `ALTER TABLE` after it:
+/// the ones `CREATE TABLE` would not keep as they are.
+/// * Within one `CREATE TABLE`, PostgreSQL keeps one index per key: a unique constraint over the primary
+///   key's columns (or a second one over the same columns, or a repeated exclusion) is merged away, although
+///   each is a constraint of its own when added apart. The primary key is written first, as PostgreSQL
+///   prefers it. Keys are compared by their columns, which also moves some constraints PostgreSQL would keep
+///   (another INCLUDE list, DEFERRABLE): harmless, they are added right after.
+/// * `NOT VALID` inside `CREATE TABLE` is ignored (the new table is empty, so the constraint is marked
+///   valid); added apart, the constraint stays not valid, as it is in the database the plan leads to.
+fn table_constraints(t: &Table) -> (Vec<&Constraint>, Vec<&Constraint>) {
+    let keys_first = t.constraints.values().filter(|c| c.kind == ConstraintKind::PrimaryKey);
+    let rest = t.constraints.values().filter(|c| c.kind != ConstraintKind::PrimaryKey);
+    let (mut inline, mut apart): (Vec<&Constraint>, Vec<&Constraint>) = (Vec::new(), Vec::new());
+    let mut keys: Vec<(bool, &[Name], &str)> = Vec::new();
+    for c in keys_first.chain(rest) {
+        let key = match c.kind {
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique => Some((false, c.columns.as_slice(), "")),
+            ConstraintKind::Exclusion => Some((true, &[][..], &*c.definition)),
+            ConstraintKind::Check | ConstraintKind::ForeignKey => None,
+        };
+        match key {
+            _ if !c.validated => apart.push(c),
+            Some(key) if keys.contains(&key) => apart.push(c),
+            Some(key) => {
+                keys.push(key);
+                inline.push(c);
+            }
+            None => inline.push(c),
+        }
+    }
+    // Written in the catalog's order, as before.
+    inline.sort_by_key(|c| t.constraints.get_index_of(&c.name));
+    (inline, apart)
+}
+
+/// A table to be rebuilt renamed aside, and with it the names PostgreSQL chose for what it made for the
+/// table, which the schema files do not hold and the new table's copies must get: its indexes attached to
+/// an index of its parent (on a partition), and its identity columns' sequences. They are found in the
+/// catalog when the migration runs, and each is renamed to `schema_old_<name>` (a number added while that
+/// name is taken).
+pub(super) fn set_aside(from: &QualifiedName, to: &QualifiedName) -> Vec<String> {
+    let table = literal(&qualified(to));
+    vec![
+        format!("ALTER TABLE {} RENAME TO {};", qualified(from), ident(&to.name)),
+        format!(
+            "DO $schema_aside$\n\
+             DECLARE\n\
+             \x20   item record;\n\
+             \x20   free text;\n\
+             \x20   n int;\n\
+             BEGIN\n\
+             \x20   FOR item IN\n\
+             \x20       SELECT c.oid::regclass AS object, c.relname AS name, c.relkind AS kind FROM pg_catalog.pg_class c\n\
+             \x20       WHERE c.oid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i\n\
+             \x20                       JOIN pg_catalog.pg_inherits h ON h.inhrelid = i.indexrelid\n\
+             \x20                       WHERE i.indrelid = {table}::regclass)\n\
+             \x20          OR (c.relkind = 'S' AND c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d\n\
+             \x20                                            WHERE d.classid = 'pg_catalog.pg_class'::regclass\n\
+             \x20                                              AND d.refobjid = {table}::regclass AND d.deptype = 'i'))\n\
+             \x20       ORDER BY c.relname\n\
+             \x20   LOOP\n\
+             \x20       n := 1;\n\
+             \x20       free := left('schema_old_' || item.name, 63);\n\
+             \x20       WHILE EXISTS (SELECT FROM pg_catalog.pg_class WHERE relname = free AND relnamespace = {schema}::regnamespace) LOOP\n\
+             \x20           n := n + 1;\n\
+             \x20           free := left('schema_old_' || item.name, 62 - length(n::text)) || '_' || n;\n\
+             \x20       END LOOP;\n\
+             \x20       EXECUTE format('ALTER %s %s RENAME TO %I', CASE item.kind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, item.object, free);\n\
+             \x20   END LOOP;\n\
+             END\n\
+             $schema_aside$;",
+            schema = literal(&ident(&to.schema)),
+        ),
+    ]
+}
+
+/// The rows of a rebuilt table copied from the old table (renamed aside) into the new one: the columns
+/// both have, except those the new table generates. A row that fits none of the new partitions fails the
+/// statement, and with it the migration's transaction. Identity columns go on counting where the old
+/// table's identity was; a serial column's sequence is the same one, moved over to the new table.
+pub(super) fn copy_rows(from: &Table, to: &Table, old_row_security: bool) -> Vec<String> {
+    let columns: Vec<&Column> =
+        to.columns.values().filter(|c| c.generated().is_none() && from.columns.contains_key(&c.name)).collect();
+    let mut sql = Vec::new();
+    if old_row_security {
+        // Policies would hide rows from the copy (from the owner too, when forced).
+        sql.push(format!("ALTER TABLE {} DISABLE ROW LEVEL SECURITY;", qualified(&from.name)));
+        sql.push(format!("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY;", qualified(&from.name)));
+    }
+    if columns.is_empty() {
+        // No column in common: as many rows, each of defaults.
+        sql.push(format!("INSERT INTO {} SELECT FROM {};", qualified(&to.name), qualified(&from.name)));
+        return sql;
+    }
+    let names: Vec<String> = columns.iter().map(|c| ident(&c.name)).collect();
+    let names = names.join(", ");
+    let overriding =
+        if columns.iter().any(|c| c.identity == Some(IdentityKind::Always)) { " OVERRIDING SYSTEM VALUE" } else { "" };
+    sql.push(format!(
+        "INSERT INTO {} ({names}){overriding} SELECT {names} FROM {};",
+        qualified(&to.name),
+        qualified(&from.name)
+    ));
+    for column in columns {
+        if column.identity.is_none() {
+            continue;
+        }
+        if from.columns.get(&column.name).is_none_or(|c| c.identity.is_none()) {
+            // A column that becomes an identity with the rebuild: past the copied values.
+            sql.push(identity_past_rows(&to.name, &column.name));
+            continue;
+        }
+        let sequence = |table: &QualifiedName| {
+            format!("pg_catalog.pg_get_serial_sequence({}, {})", literal(&qualified(table)), literal(&column.name))
+        };
+        sql.push(format!(
+            "SELECT pg_catalog.setval({}, old.last_value) FROM (SELECT pg_catalog.pg_sequence_last_value({}::regclass) \
+             AS last_value) old WHERE old.last_value IS NOT NULL;",
+            sequence(&to.name),
+            sequence(&from.name)
+        ));
+    }
+    sql
+}
