@@ -357,7 +357,7 @@ fn creation_changes(kind: Kind, catalog: &Catalog) -> diff::ChangeSet {
 /// The statements of [`creation_plan`].
 fn creation_statements(kind: Kind, catalog: &Catalog) -> Result<Vec<String>> {
     let plan = creation_plan(kind, creation_changes(kind, catalog))?;
-    Ok(plan.steps.into_iter().flat_map(|step| step.statements).collect())
+    Ok(plan.steps.into_iter().flat_map(|step| step.statements).map(|statement| statement.sql).collect())
 }
 
 fn creation_plan(kind: Kind, changes: diff::ChangeSet) -> Result<Plan> {

@@ -179,10 +179,71 @@ pub fn same_object(a: &Change, b: &Change) -> bool {
     keys(a).iter().any(|k| theirs.contains(k))
 }
 
+/// One SQL statement of a plan, with what is known about it where it was written (never guessed back
+/// from its text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// The statement, ending in `;`.
+    pub sql: String,
+    /// Runs long without blocking the application (a concurrent index build, a validation, a backfill),
+    /// rather than holding a blocking lock briefly: outside a transaction it gets the online statement
+    /// timeout instead of the one for blocking statements.
+    pub long_running: bool,
+}
+
+impl Statement {
+    /// A statement that takes its lock briefly: most DDL.
+    pub fn locking(sql: impl Into<String>) -> Statement {
+        Statement { sql: sql.into(), long_running: false }
+    }
+
+    /// A statement that runs long without blocking the application.
+    pub fn long_running(sql: impl Into<String>) -> Statement {
+        Statement { sql: sql.into(), long_running: true }
+    }
+
+    /// Each of `sql` as a [`Statement::locking`].
+    pub fn all_locking(sql: Vec<String>) -> Vec<Statement> {
+        sql.into_iter().map(Statement::locking).collect()
+    }
+}
+
+/// Plans serialize (`plan --format json`) each statement as its SQL, as before statements had facts.
+impl serde::Serialize for Statement {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.sql)
+    }
+}
+
+impl std::fmt::Display for Statement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.sql)
+    }
+}
+
+impl std::borrow::Borrow<str> for Statement {
+    fn borrow(&self) -> &str {
+        &self.sql
+    }
+}
+
+impl std::ops::Deref for Statement {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.sql
+    }
+}
+
+impl PartialEq<&str> for Statement {
+    fn eq(&self, other: &&str) -> bool {
+        self.sql == *other
+    }
+}
+
 /// How one dialect spells changes. The only thing the generic planner needs from a database.
 pub trait SqlRenderer {
-    /// The SQL statements (each ending in `;`) that carry out one change, or why this database cannot.
-    fn render(&self, change: &Change) -> Result<Vec<String>, Unsupported>;
+    /// The statements that carry out one change, or why this database cannot.
+    fn render(&self, change: &Change) -> Result<Vec<Statement>, Unsupported>;
     /// Whether a value added to an enum type can be used in the same transaction (PostgreSQL: no).
     fn enum_value_usable_before_commit(&self) -> bool {
         true
@@ -203,7 +264,7 @@ pub trait SqlRenderer {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Step {
     pub description: String,
-    pub statements: Vec<String>,
+    pub statements: Vec<Statement>,
     /// What the step risks on a running database (stable ids, locks, live sizes where known).
     pub hazards: Vec<crate::safety::Hazard>,
     #[serde(skip)]
@@ -224,7 +285,7 @@ impl Plan {
     }
 
     pub fn statements(&self) -> impl Iterator<Item = &str> {
-        self.steps.iter().flat_map(|s| s.statements.iter().map(String::as_str))
+        self.steps.iter().flat_map(|s| s.statements.iter().map(|statement| statement.sql.as_str()))
     }
 
     /// Every hazard of every step, with the step it belongs to.

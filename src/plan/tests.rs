@@ -11,8 +11,8 @@ use crate::model::build::*;
 struct DescribingRenderer;
 
 impl SqlRenderer for DescribingRenderer {
-    fn render(&self, change: &Change) -> Result<Vec<String>, Unsupported> {
-        Ok(vec![change.describe()])
+    fn render(&self, change: &Change) -> Result<Vec<Statement>, Unsupported> {
+        Ok(vec![Statement::locking(change.describe())])
     }
 
     fn enum_value_usable_before_commit(&self) -> bool {

@@ -19,7 +19,7 @@
 use crate::diff::Change;
 use crate::model::{Catalog, ColumnRef, QualifiedName};
 pub use crate::model::{helper_name, helper_object};
-use crate::plan::{Plan, SqlRenderer, Step};
+use crate::plan::{Plan, SqlRenderer, Statement, Step};
 use crate::safety::{Context, Hazard};
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
@@ -92,29 +92,11 @@ impl Default for Options {
     }
 }
 
-/// One statement of an online form.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OnlineStatement {
-    pub sql: String,
-    /// True for statements that run long without blocking the application (a concurrent build, a
-    /// validation, a backfill); false for statements that take a blocking lock briefly.
-    pub long_running: bool,
-}
-
-impl OnlineStatement {
-    pub fn locking(sql: impl Into<String>) -> OnlineStatement {
-        OnlineStatement { sql: sql.into(), long_running: false }
-    }
-    pub fn long(sql: impl Into<String>) -> OnlineStatement {
-        OnlineStatement { sql: sql.into(), long_running: true }
-    }
-}
-
 /// A change as the dialect runs it on a live table: statements run one by one outside a transaction,
 /// and the hazards that remain.
 #[derive(Debug, Clone)]
 pub struct Online {
-    pub statements: Vec<OnlineStatement>,
+    pub statements: Vec<Statement>,
     pub hazards: Vec<Hazard>,
 }
 
@@ -125,10 +107,10 @@ pub struct Phased {
     pub description: String,
     pub expand: Vec<String>,
     pub expand_down: Vec<String>,
-    pub backfill: Vec<OnlineStatement>,
-    pub contract: Vec<OnlineStatement>,
+    pub backfill: Vec<Statement>,
+    pub contract: Vec<Statement>,
     /// Runs outside a transaction when one of its statements is long running (a batched copy back).
-    pub contract_down: Vec<OnlineStatement>,
+    pub contract_down: Vec<Statement>,
     pub hazards: Vec<Hazard>,
 }
 
@@ -156,11 +138,6 @@ pub trait LiveRenderer: SqlRenderer {
         _in_transaction: bool,
     ) -> Vec<String> {
         Vec::new()
-    }
-    /// Whether a statement of an online form runs long without blocking (a concurrent build, a validation,
-    /// a backfill), so that it gets the online statement timeout.
-    fn is_long_running(&self, _sql: &str) -> bool {
-        false
     }
 }
 
@@ -462,21 +439,22 @@ pub fn rewrite(
             Form::Online(online) if online.statements.is_empty() && online.hazards.is_empty() => {}
             Form::Online(online) => parts_up[slot].push(online_step(step, online)),
             Form::Phased(p) => {
-                let piece = |what: &str, statements: Vec<String>, hazards: Vec<Hazard>| Step {
+                let piece = |what: &str, statements: Vec<Statement>, hazards: Vec<Hazard>| Step {
                     description: format!("{what}: {}", p.description),
                     statements,
                     hazards,
                     change: step.change.clone(),
                 };
-                parts_up[TX].push(piece("expand", p.expand.clone(), Vec::new()));
-                expand_downs.insert(i, piece("revert expand", p.expand_down.clone(), Vec::new()));
+                parts_up[TX].push(piece("expand", Statement::all_locking(p.expand.clone()), Vec::new()));
+                let expand_down = Statement::all_locking(p.expand_down.clone());
+                expand_downs.insert(i, piece("revert expand", expand_down, Vec::new()));
                 if !p.backfill.is_empty() {
-                    parts_up[BACKFILL].push(piece("backfill", sqls(&p.backfill), Vec::new()));
+                    parts_up[BACKFILL].push(piece("backfill", p.backfill.clone(), Vec::new()));
                 }
                 let contract_slot =
                     if p.contract.iter().any(|s| s.long_running) { CONTRACT_ONLINE } else { CONTRACT_TX };
-                contract_pieces[contract_slot].push(piece("contract", sqls(&p.contract), p.hazards.clone()));
-                parts_down[contract_slot].push(piece("revert contract", sqls(&p.contract_down), Vec::new()));
+                contract_pieces[contract_slot].push(piece("contract", p.contract.clone(), p.hazards.clone()));
+                parts_down[contract_slot].push(piece("revert contract", p.contract_down.clone(), Vec::new()));
                 if p.contract_down.iter().any(|s| s.long_running) {
                     down_online[contract_slot] = true;
                 }
@@ -619,14 +597,10 @@ fn partition_facts(ctx: &mut Context, start: &Catalog, target: &Catalog, changes
         .collect();
 }
 
-fn sqls(statements: &[OnlineStatement]) -> Vec<String> {
-    statements.iter().map(|s| s.sql.clone()).collect()
-}
-
 fn online_step(step: &Step, online: &Online) -> Step {
     Step {
         description: format!("{} (online)", step.description),
-        statements: sqls(&online.statements),
+        statements: online.statements.clone(),
         hazards: online.hazards.clone(),
         change: step.change.clone(),
     }
@@ -652,23 +626,24 @@ fn with_timeouts(plan: &mut Plan, renderer: &dyn LiveRenderer, options: &Options
     }
     let Some(first) = plan.steps.first_mut() else { return };
     if plan.transactional {
-        let mut sql = renderer.timeouts(options.lock_timeout, options.statement_timeout, true);
-        sql.append(&mut first.statements);
-        first.statements = sql;
+        let mut statements =
+            Statement::all_locking(renderer.timeouts(options.lock_timeout, options.statement_timeout, true));
+        statements.append(&mut first.statements);
+        first.statements = statements;
         return;
     }
     let long_timeout = options.statement_timeout.map(|_| options.online_statement_timeout.unwrap_or(Duration::ZERO));
     let mut current: Option<bool> = None;
     for step in &mut plan.steps {
         let mut out = Vec::with_capacity(step.statements.len());
-        for sql in std::mem::take(&mut step.statements) {
-            let long = renderer.is_long_running(&sql);
+        for statement in std::mem::take(&mut step.statements) {
+            let long = statement.long_running;
             if current != Some(long) {
                 let statement_timeout = if long { long_timeout } else { options.statement_timeout };
-                out.extend(renderer.timeouts(options.lock_timeout, statement_timeout, false));
+                out.extend(Statement::all_locking(renderer.timeouts(options.lock_timeout, statement_timeout, false)));
                 current = Some(long);
             }
-            out.push(sql);
+            out.push(statement);
         }
         step.statements = out;
     }

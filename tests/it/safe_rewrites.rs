@@ -928,3 +928,31 @@ async fn an_online_rebuild_with_a_row_that_fits_no_partition_changes_nothing() {
     assert_eq!(roundtrip::rows_of(&db.url, &tables).await.unwrap(), rows);
     let _ = server.drop_database(&db.name).await;
 }
+
+/// A statement's timeout follows what the statement is, not words in its text: the rename that ends an
+/// index swap takes a blocking lock, so it runs under `statement_timeout` even when the index's name
+/// contains " CONCURRENTLY " (the text of a concurrent build), and the build itself under the online one.
+#[tokio::test]
+async fn a_statements_timeout_follows_what_it_is_not_words_in_a_name() {
+    let server = pg_server().await.unwrap();
+    let db = server.fresh_database("sr_timeout_by_fact").await.unwrap();
+    let index = "ix CONCURRENTLY VALIDATE CONSTRAINT a";
+    let table = "CREATE TABLE users (id int PRIMARY KEY, name text);";
+    roundtrip::load_sql(&db.url, &format!("{table} CREATE INDEX \"{index}\" ON users (name);")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = roundtrip::file_settings(&db.url, dir.path()).unwrap();
+    let desired = format!("{table} CREATE INDEX \"{index}\" ON users (name, id);");
+    std::fs::write(settings.schema_dir.join("schema.sql"), desired).unwrap();
+    settings.hazards.rewrite.statement_timeout = Some(Duration::from_millis(300));
+    settings.hazards.rewrite.online_statement_timeout = Some(Duration::from_secs(3600));
+    let migration = pipeline::migration(&settings).await.unwrap();
+    let online: Vec<&str> =
+        migration.parts.iter().filter(|p| !p.up.transactional).flat_map(|p| p.up.statements()).collect();
+    let timeout_before = |needle: &str| {
+        let at = online.iter().position(|s| s.starts_with(needle)).unwrap_or_else(|| panic!("{needle}: {online:#?}"));
+        online[..at].iter().rev().find(|s| s.starts_with("SET statement_timeout")).copied().unwrap_or("none")
+    };
+    assert_eq!(timeout_before("CREATE INDEX CONCURRENTLY"), "SET statement_timeout = '3600000ms';", "{online:#?}");
+    assert_eq!(timeout_before("ALTER INDEX"), "SET statement_timeout = '300ms';", "{online:#?}");
+    let _ = server.drop_database(&db.name).await;
+}

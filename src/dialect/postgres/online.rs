@@ -18,7 +18,8 @@ use super::render::columns;
 use super::render::{ident, literal, qualified};
 use crate::diff::Change;
 use crate::model::{Column, ColumnRef, ConstraintKind, Index, Name, ObjectRef, QualifiedName};
-use crate::rewrite::{self, Online, OnlineStatement as S, Options, Phased};
+use crate::plan::Statement as S;
+use crate::rewrite::{self, Online, Options, Phased};
 use crate::safety::{Context, Hazard, HazardId, Severity};
 use sqlparser::tokenizer::{Token, Tokenizer};
 use std::time::Duration;
@@ -66,20 +67,20 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                 // until the new one is ready.
                 let tmp = rewrite::helper_object(&i.name, "schema_tmp_", &i.name.name);
                 vec![
-                    S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&tmp))),
-                    S::long(format!(
+                    S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&tmp))),
+                    S::long_running(format!(
                         "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {};",
                         ident(&tmp.name),
                         qualified(&i.table),
                         i.definition
                     )),
-                    S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
+                    S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
                     S::locking(format!("ALTER INDEX {} RENAME TO {};", qualified(&tmp), ident(&i.name.name))),
                 ]
             } else {
                 vec![
-                    S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
-                    S::long(format!(
+                    S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
+                    S::long_running(format!(
                         "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {};",
                         ident(&i.name.name),
                         qualified(&i.table),
@@ -102,7 +103,7 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             )
             .on(&i.table);
             Some(Online {
-                statements: vec![S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name)))],
+                statements: vec![S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name)))],
                 hazards: vec![hazard],
             })
         }
@@ -114,7 +115,7 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                     statements: vec![
                         S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};")),
                         S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {name} {} NOT VALID;", c.definition)),
-                        S::long(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};")),
+                        S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};")),
                     ],
                     hazards: Vec::new(),
                 })
@@ -127,8 +128,8 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                         // A run that got past ADD CONSTRAINT and failed later: start again from scratch. The
                         // check comes first so that a first run takes no blocking lock before the build.
                         S::locking(drop_constraint_if_exists(table, &c.name)),
-                        S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))),
-                        S::long(format!(
+                        S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))),
+                        S::long_running(format!(
                             "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
                             ident(&c.name),
                             qualified(table)
@@ -194,11 +195,13 @@ fn partitioned_index(i: &Index, ctx: &Context) -> Online {
                 "CREATE {unique}INDEX {concurrently}IF NOT EXISTS {name} ON {only}{on} USING {};",
                 i.definition
             );
-            statements.push(if p.leaf { S::long(sql) } else { S::locking(sql) });
+            statements.push(if p.leaf { S::long_running(sql) } else { S::locking(sql) });
         } else if p.leaf {
-            statements.push(S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&p.name))));
-            statements
-                .push(S::long(format!("CREATE {unique}INDEX CONCURRENTLY {name} ON {on} USING {};", i.definition)));
+            statements.push(S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&p.name))));
+            statements.push(S::long_running(format!(
+                "CREATE {unique}INDEX CONCURRENTLY {name} ON {on} USING {};",
+                i.definition
+            )));
         } else {
             statements.push(S::locking(format!("DROP INDEX IF EXISTS {};", qualified(&p.name))));
             statements.push(S::locking(format!("CREATE {unique}INDEX {name} ON ONLY {on} USING {};", i.definition)));
@@ -227,7 +230,7 @@ fn partitioned_foreign_key(table: &QualifiedName, c: &crate::model::Constraint, 
         let t = qualified(leaf);
         statements.push(S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};")));
         statements.push(S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {name} {} NOT VALID;", c.definition)));
-        statements.push(S::long(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};")));
+        statements.push(S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};")));
     }
     statements.push(S::locking(format!("ALTER TABLE {} ADD CONSTRAINT {name} {};", qualified(table), c.definition)));
     Online { statements, hazards: Vec::new() }
@@ -247,8 +250,8 @@ fn partitioned_key(table: &QualifiedName, c: &crate::model::Constraint, ctx: &Co
         let child = default_index_name(&leaf.name, &addition, label);
         let index = QualifiedName::new(leaf.schema.clone(), child.clone());
         statements.push(S::locking(drop_constraint_if_exists(leaf, &child)));
-        statements.push(S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))));
-        statements.push(S::long(format!(
+        statements.push(S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))));
+        statements.push(S::long_running(format!(
             "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
             ident(&child),
             qualified(leaf)
@@ -314,7 +317,7 @@ fn set_not_null(table: &QualifiedName, column: &str) -> Vec<S> {
     vec![
         S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")),
         S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({} IS NOT NULL) NOT VALID;", ident(column))),
-        S::long(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")),
+        S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")),
         S::locking(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column))),
         S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")),
     ]
@@ -345,10 +348,6 @@ pub fn timeouts(lock: Option<Duration>, statement: Option<Duration>, in_transact
         }
     }
     out
-}
-
-pub fn is_long_running(sql: &str) -> bool {
-    sql.contains(" CONCURRENTLY ") || sql.contains(" VALIDATE CONSTRAINT ") || sql.starts_with("DO $schema_backfill$")
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -446,8 +445,8 @@ impl ShadowIndex<'_> {
     fn build(&self, table: &QualifiedName, name: &QualifiedName, definition: &str) -> [S; 2] {
         let unique = if self.index.unique { "UNIQUE " } else { "" };
         [
-            S::long(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(name))),
-            S::long(format!(
+            S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(name))),
+            S::long_running(format!(
                 "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {definition};",
                 ident(&name.name),
                 qualified(table)
@@ -608,7 +607,7 @@ fn filled_column(
     let mut expand_down = drop_sync.clone();
     expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {c};"));
 
-    let backfill = vec![S::long(batched_update(
+    let backfill = vec![S::long_running(batched_update(
         table,
         &format!("{c} = ({value})"),
         &format!("{c} IS NULL AND ({value}) IS NOT NULL"),
@@ -623,7 +622,7 @@ fn filled_column(
     let contract = vec![
         S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")),
         S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;")),
-        S::long(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")),
+        S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")),
         S::locking(atomic(&swap)),
     ];
     let mut unswap = vec![format!("ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;")];
@@ -780,7 +779,7 @@ fn phased(
     expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {b};"));
 
     // After the copy, the indexes of the old column are built on the new one (under temporary names).
-    let mut backfill = vec![S::long(batched_update(
+    let mut backfill = vec![S::long_running(batched_update(
         table,
         &format!("{b} = {}", to_new(&a)),
         &format!("{b} IS NULL AND {a} IS NOT NULL"),
@@ -797,7 +796,7 @@ fn phased(
     if new.not_null {
         contract.push(S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")));
         contract.push(S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({b} IS NOT NULL) NOT VALID;")));
-        contract.push(S::long(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")));
+        contract.push(S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")));
     }
     let final_name = ident(&new.name);
     let mut swap = drop_sync.clone();
@@ -850,7 +849,7 @@ fn phased(
     }
     unswap.extend(create_sync);
     let mut contract_down = vec![S::locking(atomic(&unswap))];
-    contract_down.push(S::long(batched_update(
+    contract_down.push(S::long_running(batched_update(
         table,
         &format!("{a} = {}", to_old(&b)),
         &format!("{a} IS NULL AND {b} IS NOT NULL"),

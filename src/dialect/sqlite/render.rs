@@ -50,8 +50,9 @@ pub struct SqliteRenderer;
 impl crate::rewrite::LiveRenderer for SqliteRenderer {}
 
 impl SqlRenderer for SqliteRenderer {
-    fn render(&self, change: &Change) -> Result<Vec<String>, Unsupported> {
-        render(change)
+    /// SQLite has no statement that runs long without blocking: every statement holds the write lock.
+    fn render(&self, change: &Change) -> Result<Vec<crate::plan::Statement>, Unsupported> {
+        render(change).map(crate::plan::Statement::all_locking)
     }
 
     fn adapt(&self, changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {

@@ -3,6 +3,7 @@
 
 use super::{ident, qualified};
 use crate::model::*;
+use crate::plan::Statement;
 
 pub(super) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> String {
     format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)
@@ -16,8 +17,10 @@ pub(super) fn drop(table: &QualifiedName, constraint: &Constraint) -> Vec<String
     vec![format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(&constraint.name))]
 }
 
-pub(super) fn validate(table: &QualifiedName, constraint: &Constraint) -> Vec<String> {
-    vec![format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(&constraint.name))]
+/// Reads every row, under a lock that lets reads and writes go on: long running, not blocking.
+pub(super) fn validate(table: &QualifiedName, constraint: &Constraint) -> Vec<Statement> {
+    let sql = format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(&constraint.name));
+    vec![Statement::long_running(sql)]
 }
 
 pub(super) fn rename(table: &QualifiedName, from: &str, to: &str) -> Vec<String> {

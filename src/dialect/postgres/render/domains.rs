@@ -4,6 +4,7 @@
 
 use super::{ident, qualified};
 use crate::model::*;
+use crate::plan::Statement;
 
 pub(super) fn create(d: &Domain) -> Vec<String> {
     let mut sql = format!("CREATE DOMAIN {} AS {}", qualified(&d.name), d.data_type);
@@ -34,7 +35,7 @@ fn add_domain_constraint(domain: &QualifiedName, c: &DomainConstraint) -> String
     format!("ALTER DOMAIN {} ADD CONSTRAINT {} {}{not_valid};", qualified(domain), ident(&c.name), c.definition)
 }
 
-pub(super) fn alter(from: &Domain, to: &Domain) -> Vec<String> {
+pub(super) fn alter(from: &Domain, to: &Domain) -> Vec<Statement> {
     let name = qualified(&to.name);
     let mut sql = Vec::new();
     // A validated constraint cannot become NOT VALID again: it is dropped and added back.
@@ -43,33 +44,39 @@ pub(super) fn alter(from: &Domain, to: &Domain) -> Vec<String> {
     };
     for (cname, old) in &from.constraints {
         if to.constraints.get(cname).is_none_or(|new| replaced(old, new)) {
-            sql.push(format!("ALTER DOMAIN {name} DROP CONSTRAINT {};", ident(cname)));
+            sql.push(Statement::locking(format!("ALTER DOMAIN {name} DROP CONSTRAINT {};", ident(cname))));
         }
     }
     if from.default != to.default {
-        sql.push(match &to.default {
+        sql.push(Statement::locking(match &to.default {
             Some(default) => format!("ALTER DOMAIN {name} SET DEFAULT {default};"),
             None => format!("ALTER DOMAIN {name} DROP DEFAULT;"),
-        });
+        }));
     }
     if from.not_null != to.not_null {
-        sql.push(format!("ALTER DOMAIN {name} {} NOT NULL;", if to.not_null { "SET" } else { "DROP" }));
+        sql.push(Statement::locking(format!(
+            "ALTER DOMAIN {name} {} NOT NULL;",
+            if to.not_null { "SET" } else { "DROP" }
+        )));
     }
     for (cname, new) in &to.constraints {
         match from.constraints.get(cname) {
             Some(old) if !replaced(old, new) => {
                 if !old.validated && new.validated {
-                    sql.push(format!("ALTER DOMAIN {name} VALIDATE CONSTRAINT {};", ident(cname)));
+                    sql.push(Statement::long_running(format!(
+                        "ALTER DOMAIN {name} VALIDATE CONSTRAINT {};",
+                        ident(cname)
+                    )));
                 }
             }
             _ if new.validated => {
                 // Added without the check of existing values, then validated: the same result, with
                 // the scan kept out of the statement that takes the stronger lock.
                 let unchecked = DomainConstraint { validated: false, ..new.clone() };
-                sql.push(add_domain_constraint(&to.name, &unchecked));
-                sql.push(format!("ALTER DOMAIN {name} VALIDATE CONSTRAINT {};", ident(cname)));
+                sql.push(Statement::locking(add_domain_constraint(&to.name, &unchecked)));
+                sql.push(Statement::long_running(format!("ALTER DOMAIN {name} VALIDATE CONSTRAINT {};", ident(cname))));
             }
-            _ => sql.push(add_domain_constraint(&to.name, new)),
+            _ => sql.push(Statement::locking(add_domain_constraint(&to.name, new))),
         }
     }
     sql

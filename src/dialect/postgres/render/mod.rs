@@ -26,7 +26,12 @@ mod views;
 
 use crate::diff::{Change, ChangeSet};
 use crate::model::*;
-use crate::plan::{SqlRenderer, Unsupported};
+use crate::plan::{SqlRenderer, Statement, Unsupported};
+
+/// Statements that take their locks briefly: what every change renders to, except validations.
+fn locking(sql: Vec<String>) -> Vec<Statement> {
+    Statement::all_locking(sql)
+}
 
 /// A quoted identifier: always quoted, embedded quotes doubled.
 pub fn ident(name: &str) -> String {
@@ -46,7 +51,7 @@ pub fn literal(text: &str) -> String {
 pub struct PostgresRenderer;
 
 impl SqlRenderer for PostgresRenderer {
-    fn render(&self, change: &Change) -> Result<Vec<String>, Unsupported> {
+    fn render(&self, change: &Change) -> Result<Vec<Statement>, Unsupported> {
         render(change)
     }
 
@@ -86,86 +91,88 @@ impl crate::rewrite::LiveRenderer for PostgresRenderer {
     ) -> Vec<String> {
         super::online::timeouts(lock, statement, in_transaction)
     }
-
-    fn is_long_running(&self, sql: &str) -> bool {
-        super::online::is_long_running(sql)
-    }
 }
 
 /// The statements of one change, written by the file of its kind. One arm per variant and none for the
 /// rest: a new variant does not build until it is given its SQL here.
-pub(crate) fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
+pub(crate) fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
     Ok(match change {
-        Change::CreateSchema(s) => schemas::create(s),
-        Change::DropSchema(s) => schemas::drop(s),
-        Change::CreateExtension(x) => extensions::create(x),
-        Change::DropExtension(x) => extensions::drop(x),
-        Change::SetExtensionSchema { name, to, .. } => extensions::set_schema(name, to),
-        Change::AlterExtensionVersion { name, to, reachable, .. } => extensions::alter_version(name, to, *reachable),
-        Change::CreateEnum(t) => enums::create(t),
-        Change::DropEnum(t) => enums::drop(t),
-        Change::AddEnumValue { name, value, position } => enums::add_value(name, value, position),
-        Change::RebuildEnum { to, columns, .. } => enums::rebuild(to, columns),
-        Change::CreateDomain(d) => domains::create(d),
-        Change::DropDomain(d) => domains::drop(d),
+        Change::CreateSchema(s) => locking(schemas::create(s)),
+        Change::DropSchema(s) => locking(schemas::drop(s)),
+        Change::CreateExtension(x) => locking(extensions::create(x)),
+        Change::DropExtension(x) => locking(extensions::drop(x)),
+        Change::SetExtensionSchema { name, to, .. } => locking(extensions::set_schema(name, to)),
+        Change::AlterExtensionVersion { name, to, reachable, .. } => {
+            locking(extensions::alter_version(name, to, *reachable))
+        }
+        Change::CreateEnum(t) => locking(enums::create(t)),
+        Change::DropEnum(t) => locking(enums::drop(t)),
+        Change::AddEnumValue { name, value, position } => locking(enums::add_value(name, value, position)),
+        Change::RebuildEnum { to, columns, .. } => locking(enums::rebuild(to, columns)),
+        Change::CreateDomain(d) => locking(domains::create(d)),
+        Change::DropDomain(d) => locking(domains::drop(d)),
         Change::AlterDomain { from, to } => domains::alter(from, to),
-        Change::CreateCompositeType(t) => composite_types::create(t),
-        Change::DropCompositeType(t) => composite_types::drop(t),
-        Change::AlterCompositeType { from, to } => composite_types::alter(from, to),
-        Change::CreateRangeType(t) => range_types::create(t),
-        Change::DropRangeType(t) => range_types::drop(t),
-        Change::CreateCollation(c) => collations::create(c),
-        Change::DropCollation(c) => collations::drop(c),
-        Change::CreateSequence(s) => sequences::create(s),
-        Change::DropSequence(s) => sequences::drop(s),
-        Change::AlterSequence { to, .. } => sequences::alter(to),
-        Change::SetSequenceOwner { sequence, to, .. } => sequences::set_owner(sequence, to.as_ref()),
-        Change::RenameSequence { from, to } => sequences::rename(from, to),
-        Change::CreateTable(t) => tables::create(t),
-        Change::DropTable(t) => tables::drop(t),
-        Change::RenameTable { from, to } => tables::rename(from, to),
-        Change::SetAside { from, to } => tables::set_aside(from, to),
-        Change::CopyRows { from, to, old_row_security, .. } => tables::copy_rows(from, to, *old_row_security),
+        Change::CreateCompositeType(t) => locking(composite_types::create(t)),
+        Change::DropCompositeType(t) => locking(composite_types::drop(t)),
+        Change::AlterCompositeType { from, to } => locking(composite_types::alter(from, to)),
+        Change::CreateRangeType(t) => locking(range_types::create(t)),
+        Change::DropRangeType(t) => locking(range_types::drop(t)),
+        Change::CreateCollation(c) => locking(collations::create(c)),
+        Change::DropCollation(c) => locking(collations::drop(c)),
+        Change::CreateSequence(s) => locking(sequences::create(s)),
+        Change::DropSequence(s) => locking(sequences::drop(s)),
+        Change::AlterSequence { to, .. } => locking(sequences::alter(to)),
+        Change::SetSequenceOwner { sequence, to, .. } => locking(sequences::set_owner(sequence, to.as_ref())),
+        Change::RenameSequence { from, to } => locking(sequences::rename(from, to)),
+        Change::CreateTable(t) => locking(tables::create(t)),
+        Change::DropTable(t) => locking(tables::drop(t)),
+        Change::RenameTable { from, to } => locking(tables::rename(from, to)),
+        Change::SetAside { from, to } => locking(tables::set_aside(from, to)),
+        Change::CopyRows { from, to, old_row_security, .. } => locking(tables::copy_rows(from, to, *old_row_security)),
         // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
         Change::RebuildTable { .. } => {
             return Err(Unsupported::new("PostgreSQL", change, "it changes tables in place and never plans a rebuild"));
         }
-        Change::SetStorageParameters { table, from, to } => tables::set_storage_parameters(table, from, to),
-        Change::SetUnlogged { table, unlogged } => tables::set_unlogged(table, *unlogged),
-        Change::SetReplicaIdentity { table, to, .. } => tables::set_replica_identity(table, to.as_ref()),
-        Change::AddColumn { table, column } => columns::add(table, column),
-        Change::DropColumn { table, column } => columns::drop(table, column),
-        Change::DropColumnKeptByChildren { table, column } => columns::drop_kept_by_children(table, column),
-        Change::RenameColumn { table, from, to } => columns::rename(table, from, to),
-        Change::AlterColumn { table, from, to } => columns::alter(table, from, to),
-        Change::AddConstraint { table, constraint } => constraints::add(table, constraint),
-        Change::DropConstraint { table, constraint } => constraints::drop(table, constraint),
+        Change::SetStorageParameters { table, from, to } => locking(tables::set_storage_parameters(table, from, to)),
+        Change::SetUnlogged { table, unlogged } => locking(tables::set_unlogged(table, *unlogged)),
+        Change::SetReplicaIdentity { table, to, .. } => locking(tables::set_replica_identity(table, to.as_ref())),
+        Change::AddColumn { table, column } => locking(columns::add(table, column)),
+        Change::DropColumn { table, column } => locking(columns::drop(table, column)),
+        Change::DropColumnKeptByChildren { table, column } => locking(columns::drop_kept_by_children(table, column)),
+        Change::RenameColumn { table, from, to } => locking(columns::rename(table, from, to)),
+        Change::AlterColumn { table, from, to } => locking(columns::alter(table, from, to)),
+        Change::AddConstraint { table, constraint } => locking(constraints::add(table, constraint)),
+        Change::DropConstraint { table, constraint } => locking(constraints::drop(table, constraint)),
         Change::ValidateConstraint { table, constraint } => constraints::validate(table, constraint),
-        Change::RenameConstraint { table, from, to } => constraints::rename(table, from, to),
-        Change::CreateIndex(i) => indexes::create(i),
-        Change::DropIndex(i) => indexes::drop(i),
-        Change::RenameIndex { from, to, .. } => indexes::rename(from, to),
-        Change::AttachPartition { table, parent, bound, checks } => partitions::attach(table, parent, bound, checks),
-        Change::DetachPartition { table, parent, .. } => partitions::detach(table, parent),
-        Change::Inherit { table, parent, checks } => partitions::inherit(table, parent, checks),
-        Change::NoInherit { table, parent, checks } => partitions::no_inherit(table, parent, checks),
-        Change::CreateView(v) => views::create(v),
-        Change::DropView(v) => views::drop(v),
-        Change::CreateFunction(f) | Change::ReplaceFunction { to: f, .. } => functions::create(f),
-        Change::DropFunction(f) => functions::drop(f),
-        Change::CreateTrigger(t) => triggers::create(t),
-        Change::DropTrigger(t) => triggers::drop(t),
-        Change::CreatePolicy(p) => policies::create(p),
-        Change::AlterPolicy { to, .. } => policies::alter(to),
-        Change::DropPolicy(p) => policies::drop(p),
-        Change::SetRowSecurity { table, from, to } => policies::set_row_security(table, from, to),
-        Change::GrantPrivilege(g) => privileges::grant(g),
-        Change::RevokePrivilege(g) => privileges::revoke(g),
-        Change::GrantDefaultPrivilege { key, with_grant_option } => privileges::grant_default(key, *with_grant_option),
-        Change::RevokeDefaultPrivilege { key, grant_option_only } => {
-            privileges::revoke_default(key, *grant_option_only)
+        Change::RenameConstraint { table, from, to } => locking(constraints::rename(table, from, to)),
+        Change::CreateIndex(i) => locking(indexes::create(i)),
+        Change::DropIndex(i) => locking(indexes::drop(i)),
+        Change::RenameIndex { from, to, .. } => locking(indexes::rename(from, to)),
+        Change::AttachPartition { table, parent, bound, checks } => {
+            locking(partitions::attach(table, parent, bound, checks))
         }
-        Change::SetOwner { object, to, .. } => privileges::set_owner(object, to),
-        Change::SetComment { target, comment } => comments::set(target, comment.as_deref()),
+        Change::DetachPartition { table, parent, .. } => locking(partitions::detach(table, parent)),
+        Change::Inherit { table, parent, checks } => locking(partitions::inherit(table, parent, checks)),
+        Change::NoInherit { table, parent, checks } => locking(partitions::no_inherit(table, parent, checks)),
+        Change::CreateView(v) => locking(views::create(v)),
+        Change::DropView(v) => locking(views::drop(v)),
+        Change::CreateFunction(f) | Change::ReplaceFunction { to: f, .. } => locking(functions::create(f)),
+        Change::DropFunction(f) => locking(functions::drop(f)),
+        Change::CreateTrigger(t) => locking(triggers::create(t)),
+        Change::DropTrigger(t) => locking(triggers::drop(t)),
+        Change::CreatePolicy(p) => locking(policies::create(p)),
+        Change::AlterPolicy { to, .. } => locking(policies::alter(to)),
+        Change::DropPolicy(p) => locking(policies::drop(p)),
+        Change::SetRowSecurity { table, from, to } => locking(policies::set_row_security(table, from, to)),
+        Change::GrantPrivilege(g) => locking(privileges::grant(g)),
+        Change::RevokePrivilege(g) => locking(privileges::revoke(g)),
+        Change::GrantDefaultPrivilege { key, with_grant_option } => {
+            locking(privileges::grant_default(key, *with_grant_option))
+        }
+        Change::RevokeDefaultPrivilege { key, grant_option_only } => {
+            locking(privileges::revoke_default(key, *grant_option_only))
+        }
+        Change::SetOwner { object, to, .. } => locking(privileges::set_owner(object, to)),
+        Change::SetComment { target, comment } => locking(comments::set(target, comment.as_deref())),
     })
 }
