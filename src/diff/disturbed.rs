@@ -49,7 +49,66 @@ impl Disturbed {
                 Change::DropSequence(s) => {
                     objects.insert(ObjectRef::Sequence(s.name.clone()));
                 }
-                _ => {}
+                // Take nothing away from under a dependant (a retype is an `AlterColumn` above); listed by
+                // name so that a new variant is decided here before it builds.
+                Change::CreateSchema(_)
+                | Change::DropSchema(_)
+                | Change::CreateExtension(_)
+                | Change::DropExtension(_)
+                | Change::CreateEnum(_)
+                | Change::AddEnumValue { .. }
+                | Change::CreateSequence(_)
+                | Change::AlterSequence { .. }
+                | Change::SetSequenceOwner { .. }
+                | Change::CreateTable(_)
+                | Change::RenameTable { .. }
+                | Change::AddColumn { .. }
+                | Change::RenameColumn { .. }
+                | Change::RenameConstraint { .. }
+                | Change::RenameSequence { .. }
+                | Change::RenameIndex { .. }
+                | Change::AlterColumn { .. }
+                | Change::AddConstraint { .. }
+                | Change::DropConstraint { .. }
+                | Change::ValidateConstraint { .. }
+                | Change::CreateIndex(_)
+                | Change::DropIndex(_)
+                | Change::CreateView(_)
+                | Change::DropView(_)
+                | Change::CreateTrigger(_)
+                | Change::DropTrigger(_)
+                | Change::RebuildTable { .. }
+                | Change::SetAside { .. }
+                | Change::CopyRows { .. }
+                | Change::SetComment { .. }
+                | Change::CreateDomain(_)
+                | Change::AlterDomain { .. }
+                | Change::CreateCompositeType(_)
+                | Change::AlterCompositeType { .. }
+                | Change::CreateRangeType(_)
+                | Change::CreateCollation(_)
+                | Change::DropCollation(_)
+                | Change::SetExtensionSchema { .. }
+                | Change::AlterExtensionVersion { .. }
+                | Change::AttachPartition { .. }
+                | Change::DetachPartition { .. }
+                | Change::SetStorageParameters { .. }
+                | Change::SetUnlogged { .. }
+                | Change::SetReplicaIdentity { .. }
+                | Change::DropColumnKeptByChildren { .. }
+                | Change::Inherit { .. }
+                | Change::NoInherit { .. }
+                | Change::CreateFunction(_)
+                | Change::ReplaceFunction { .. }
+                | Change::CreatePolicy(_)
+                | Change::DropPolicy(_)
+                | Change::AlterPolicy { .. }
+                | Change::SetRowSecurity { .. }
+                | Change::GrantPrivilege(_)
+                | Change::RevokePrivilege(_)
+                | Change::GrantDefaultPrivilege { .. }
+                | Change::RevokeDefaultPrivilege { .. }
+                | Change::SetOwner { .. } => {}
             }
         }
         Disturbed(objects)

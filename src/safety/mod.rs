@@ -567,7 +567,60 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
                 );
             }
         }
-        _ => {}
+        // No hazard every database shares (a dialect adds its locks and scans); listed by name so that a
+        // new variant is graded here before it builds.
+        Change::AlterExtensionVersion { .. } | Change::SetOwner { .. } => {}
+        Change::CreateSchema(_)
+        | Change::CreateExtension(_)
+        | Change::CreateEnum(_)
+        | Change::AddEnumValue { .. }
+        | Change::CreateSequence(_)
+        | Change::AlterSequence { .. }
+        | Change::SetSequenceOwner { .. }
+        | Change::CreateTable(_)
+        | Change::AddColumn { .. }
+        | Change::RenameConstraint { .. }
+        | Change::RenameSequence { .. }
+        | Change::RenameIndex { .. }
+        | Change::AlterColumn { .. }
+        | Change::AddConstraint { .. }
+        | Change::DropConstraint { .. }
+        | Change::ValidateConstraint { .. }
+        | Change::CreateIndex(_)
+        | Change::DropIndex(_)
+        | Change::CreateView(_)
+        | Change::DropView(_)
+        | Change::CreateTrigger(_)
+        | Change::DropTrigger(_)
+        | Change::SetAside { .. }
+        | Change::CopyRows { .. }
+        | Change::SetComment { .. }
+        | Change::CreateDomain(_)
+        | Change::DropDomain(_)
+        | Change::AlterDomain { .. }
+        | Change::CreateCompositeType(_)
+        | Change::DropCompositeType(_)
+        | Change::AlterCompositeType { .. }
+        | Change::CreateRangeType(_)
+        | Change::DropRangeType(_)
+        | Change::CreateCollation(_)
+        | Change::DropCollation(_)
+        | Change::SetExtensionSchema { .. }
+        | Change::AttachPartition { .. }
+        | Change::DetachPartition { .. }
+        | Change::SetStorageParameters { .. }
+        | Change::SetUnlogged { .. }
+        | Change::SetReplicaIdentity { .. }
+        | Change::Inherit { .. }
+        | Change::NoInherit { .. }
+        | Change::CreateFunction(_)
+        | Change::ReplaceFunction { .. }
+        | Change::CreatePolicy(_)
+        | Change::DropPolicy(_)
+        | Change::SetRowSecurity { .. }
+        | Change::GrantPrivilege(_)
+        | Change::RevokePrivilege(_)
+        | Change::GrantDefaultPrivilege { .. } => {}
     }
     out
 }
