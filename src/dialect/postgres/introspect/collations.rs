@@ -1,6 +1,6 @@
 //! Collations: provider, locales and whether deterministic.
 
-use super::{IntrospectError, fetch, get};
+use super::{IntrospectError, fetch, get, get_qualified};
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
@@ -13,7 +13,7 @@ pub(super) async fn read(
 ) -> Result<(), IntrospectError> {
     for row in fetch(conn, QUERY, schemas).await? {
         let q = "collations";
-        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let name = get_qualified(&row, q, "name")?;
         let collation = Collation {
             name: name.clone(),
             provider: get(&row, q, "provider")?,

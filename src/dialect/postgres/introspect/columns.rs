@@ -4,7 +4,7 @@
 //! order, their comments), column privileges, and per-column settings the tool does not manage.
 
 use super::views::ViewColumns;
-use super::{IntrospectError, Rows, collation_ref, get, get_name, json_pairs, privileges};
+use super::{IntrospectError, Rows, collation_ref, get, get_name, get_qualified, json_pairs, privileges};
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
@@ -24,7 +24,7 @@ pub(super) async fn read(
     let mut rows = Rows::new(conn, QUERY, schemas);
     while let Some(row) = rows.next().await? {
         let q = "columns";
-        let table = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "table_name")?);
+        let table = get_qualified(&row, q, "table_name")?;
         let name = get_name(&row, q, "name")?;
         privileges::column_grants(&row, &table, &name, &mut column_grants)?;
         if let Some(settings) = get::<Option<Vec<String>>>(&row, q, "unmanaged_settings")? {

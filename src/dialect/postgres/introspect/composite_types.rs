@@ -1,7 +1,7 @@
 //! Composite types: attributes in order with their types and collations (and the user types and
 //! collations they depend on), and comments.
 
-use super::{IntrospectError, decode, fetch, get};
+use super::{IntrospectError, decode, fetch, get, get_qualified};
 use crate::model::*;
 use indexmap::IndexMap;
 use sqlx::postgres::PgConnection;
@@ -15,7 +15,7 @@ pub(super) async fn read(
 ) -> Result<(), IntrospectError> {
     for row in fetch(conn, QUERY, schemas).await? {
         let q = "composite_types";
-        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let name = get_qualified(&row, q, "name")?;
         type Attribute = (String, String, Option<String>, Option<String>, String, Option<String>, Option<String>);
         let rows: Vec<Attribute> = decode(q, &get::<String>(&row, q, "attributes")?)?;
         let mut attributes = IndexMap::new();

@@ -1,7 +1,7 @@
 //! Table constraints: kind, PostgreSQL's own definition, whether validated, columns, the referenced table
 //! and columns of a foreign key, the user types a definition uses, and comments.
 
-use super::{IntrospectError, Rows, get, get_name, get_names, json_pairs};
+use super::{IntrospectError, Rows, get, get_name, get_names, get_qualified, json_pairs};
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
@@ -16,7 +16,7 @@ pub(super) async fn read(
     let mut rows = Rows::new(conn, QUERY, schemas);
     while let Some(row) = rows.next().await? {
         let q = "constraints";
-        let table = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "table_name")?);
+        let table = get_qualified(&row, q, "table_name")?;
         let Some(target) = catalog.tables.get_mut(&table) else {
             continue;
         };

@@ -1,6 +1,6 @@
 //! Enum types: their labels in order, and their comments.
 
-use super::{IntrospectError, fetch, get, get_name};
+use super::{IntrospectError, fetch, get, get_qualified};
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
@@ -13,7 +13,7 @@ pub(super) async fn read(
 ) -> Result<(), IntrospectError> {
     for row in fetch(conn, QUERY, schemas).await? {
         let q = "enums";
-        let name = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "name")?);
+        let name = get_qualified(&row, q, "name")?;
         let enum_type =
             EnumType { name: name.clone(), labels: get(&row, q, "labels")?, comment: get(&row, q, "comment")? };
         catalog.enums.insert(name, enum_type);

@@ -3,7 +3,7 @@
 //! PostgreSQL does not record); and which other objects call which functions (column defaults and
 //! generated columns, constraints, indexes, views), so that each is ordered after what it calls.
 
-use super::{IntrospectError, fetch, get, json_pairs};
+use super::{IntrospectError, fetch, get, get_qualified, json_pairs};
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
@@ -22,10 +22,7 @@ pub(super) async fn read(
     let mut sql_bodies: Vec<SqlBody> = Vec::new();
     for row in fetch(conn, QUERY, schemas).await? {
         let q = "functions";
-        let id = FunctionId {
-            name: QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?),
-            arguments: get(&row, q, "arguments")?,
-        };
+        let id = FunctionId { name: get_qualified(&row, q, "name")?, arguments: get(&row, q, "arguments")? };
         let kind = match get::<String>(&row, q, "kind")?.as_str() {
             "p" => FunctionKind::Procedure,
             "a" => FunctionKind::Aggregate,

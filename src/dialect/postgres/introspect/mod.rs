@@ -179,6 +179,11 @@ fn get_name(row: &PgRow, query: &'static str, column: &str) -> Result<Name, Intr
     get::<&str>(row, query, column).map(Name::from)
 }
 
+/// The name in the row's `schema` column and `name_column`: every kind's key.
+fn get_qualified(row: &PgRow, query: &'static str, name_column: &str) -> Result<QualifiedName, IntrospectError> {
+    Ok(QualifiedName::new(get_name(row, query, "schema")?, get_name(row, query, name_column)?))
+}
+
 /// Decodes a `text[]` column into [`Name`]s.
 fn get_names(row: &PgRow, query: &'static str, column: &str) -> Result<Vec<Name>, IntrospectError> {
     Ok(get::<Vec<String>>(row, query, column)?.into_iter().map(Name::from).collect())

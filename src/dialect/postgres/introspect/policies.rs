@@ -2,7 +2,7 @@
 //! relations and columns they read), and each table's ENABLE and FORCE switches.
 
 use super::functions::function_triples;
-use super::{IntrospectError, fetch, get, json_pairs};
+use super::{IntrospectError, fetch, get, get_qualified, json_pairs};
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
@@ -16,7 +16,7 @@ pub(super) async fn read(
 ) -> Result<(), IntrospectError> {
     for row in fetch(conn, QUERY, schemas).await? {
         let q = "policies";
-        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
+        let table = get_qualified(&row, q, "table_name")?;
         let mut depends_on = function_triples(q, &get::<String>(&row, q, "functions")?)?;
         depends_on.extend(
             json_pairs(q, &get::<String>(&row, q, "relations")?)?
@@ -51,7 +51,7 @@ pub(super) async fn read_row_security(
 ) -> Result<(), IntrospectError> {
     for row in fetch(conn, ROW_SECURITY, schemas).await? {
         let q = "row security";
-        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let table = get_qualified(&row, q, "name")?;
         let switches = RowSecurity { enabled: get(&row, q, "enabled")?, forced: get(&row, q, "forced")? };
         catalog.row_security.insert(table, switches);
     }

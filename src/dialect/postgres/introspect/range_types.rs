@@ -2,7 +2,7 @@
 //! depends on (its subtype, collation and functions).
 
 use super::functions::function_triples;
-use super::{IntrospectError, collation_ref, fetch, get, type_ref};
+use super::{IntrospectError, collation_ref, fetch, get, get_qualified, type_ref};
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
@@ -15,7 +15,7 @@ pub(super) async fn read(
 ) -> Result<(), IntrospectError> {
     for row in fetch(conn, QUERY, schemas).await? {
         let q = "range_types";
-        let name = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "name")?);
+        let name = get_qualified(&row, q, "name")?;
         let mut depends_on: Vec<ObjectRef> = type_ref(&row, q)?.into_iter().collect();
         depends_on.extend(collation_ref(&row, q)?);
         depends_on.extend(function_triples(q, &get::<String>(&row, q, "functions")?)?);

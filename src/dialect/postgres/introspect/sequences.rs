@@ -1,6 +1,6 @@
 //! Sequences: their options, the column that owns one, and their comments.
 
-use super::{IntrospectError, Rows, get, get_name};
+use super::{IntrospectError, Rows, get, get_qualified};
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
@@ -14,7 +14,7 @@ pub(super) async fn read(
     let mut rows = Rows::new(conn, QUERY, schemas);
     while let Some(row) = rows.next().await? {
         let q = "sequences";
-        let name = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "name")?);
+        let name = get_qualified(&row, q, "name")?;
         let owner_table: Option<String> = get(&row, q, "owner_table")?;
         let owned_by = match (get::<Option<String>>(&row, q, "owner_schema")?, owner_table) {
             (Some(schema), Some(table)) => Some(ColumnRef {

@@ -2,7 +2,7 @@
 //! replica identity, inheritance parents and a partition's copies of its parent's constraints. Columns
 //! and constraints are read by their own queries.
 
-use super::{IntrospectError, Rows, get, get_name, json_pairs, partitions};
+use super::{IntrospectError, Rows, get, get_qualified, json_pairs, partitions};
 use crate::model::*;
 use indexmap::IndexMap;
 use sqlx::postgres::{PgConnection, PgRow};
@@ -17,7 +17,7 @@ pub(super) async fn read(
     let mut rows = Rows::new(conn, QUERY, schemas);
     while let Some(row) = rows.next().await? {
         let q = "tables";
-        let name = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "name")?);
+        let name = get_qualified(&row, q, "name")?;
         let table = Table {
             name: name.clone(),
             columns: IndexMap::new(),

@@ -2,7 +2,7 @@
 //! and what each depends on (its function, the functions of its WHEN condition, the columns it names).
 
 use super::functions::{function_ref, function_triples};
-use super::{IntrospectError, fetch, get};
+use super::{IntrospectError, fetch, get, get_qualified};
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
@@ -15,7 +15,7 @@ pub(super) async fn read(
 ) -> Result<(), IntrospectError> {
     for row in fetch(conn, QUERY, schemas).await? {
         let q = "triggers";
-        let table = QualifiedName::new(get::<String>(&row, q, "schema")?, get::<String>(&row, q, "table_name")?);
+        let table = get_qualified(&row, q, "table_name")?;
         let name: String = get(&row, q, "name")?;
         let mut depends_on = vec![function_ref(
             get(&row, q, "function_schema")?,

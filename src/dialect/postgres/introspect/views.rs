@@ -2,7 +2,7 @@
 //! options, comments, and the names and comments of its columns (read by the columns query).
 
 use super::tables::storage_parameters;
-use super::{IntrospectError, Rows, get, get_name, json_pairs};
+use super::{IntrospectError, Rows, get, get_qualified, json_pairs};
 use crate::model::*;
 use indexmap::IndexMap;
 use sqlx::postgres::PgConnection;
@@ -26,7 +26,7 @@ pub(super) async fn read(
     let mut rows = Rows::new(conn, QUERY, schemas);
     while let Some(row) = rows.next().await? {
         let q = "views";
-        let name = QualifiedName::new(get_name(&row, q, "schema")?, get_name(&row, q, "name")?);
+        let name = get_qualified(&row, q, "name")?;
         let definition: String = get(&row, q, "definition")?;
         let mut depends_on: Vec<ObjectRef> = Vec::new();
         let deps: Vec<(Name, Name, Option<Name>)> = serde_json::from_str(&get::<String>(&row, q, "depends_on")?)
