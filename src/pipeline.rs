@@ -280,7 +280,7 @@ fn check_declared_conversions(kind: Kind, hints: &RenameHints, desired: &Catalog
 /// Every type conversion of a migration planned apart from the declared load (see [`checked_in`]) runs:
 /// the declared schema is loaded again to try them, which only a plan that changes a column's type pays.
 async fn check_conversions(settings: &Settings, current: &Catalog, migration: &Migration) -> Result<()> {
-    if !dialect::plans_convert_values(&migration.up, &migration.down) {
+    if !dialect::plans_convert_values(Kind::from_url(settings.url()?)?, &migration.up, &migration.down) {
         return Ok(());
     }
     declared_catalog_then(settings, async |mut declared, desired, _| {

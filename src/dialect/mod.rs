@@ -188,10 +188,11 @@ impl DeclaredDatabase<'_> {
     }
 }
 
-/// Whether `up` or `down` converts a column's values to another type, so that
-/// [`DeclaredDatabase::check_conversions`] has something to try.
-pub fn plans_convert_values(up: &crate::plan::Plan, down: &crate::plan::Plan) -> bool {
-    postgres::conversions::any(up, down)
+/// Whether `up` or `down` converts a column's values to another type on a database of this kind, so that
+/// [`DeclaredDatabase::check_conversions`] has something to try (and the declared schema is worth loading
+/// again for it). SQLite copies values into a rebuilt table as they are: nothing to try.
+pub fn plans_convert_values(kind: Kind, up: &crate::plan::Plan, down: &crate::plan::Plan) -> bool {
+    kind.converts_column_values() && postgres::conversions::any(up, down)
 }
 
 /// [`load_declared`], then `then` with the database the declared files were loaded into (before it is
