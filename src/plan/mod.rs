@@ -234,12 +234,6 @@ impl std::ops::Deref for Statement {
     }
 }
 
-impl PartialEq<&str> for Statement {
-    fn eq(&self, other: &&str) -> bool {
-        self.sql == *other
-    }
-}
-
 /// How one dialect spells changes. The only thing the generic planner needs from a database.
 pub trait SqlRenderer {
     /// The statements that carry out one change, or why this database cannot.

@@ -88,18 +88,22 @@ round_trip!(
 
 // A NOT VALID check of a partitioned table whose copies on the partitions created after it are valid: the
 // down adds it NOT VALID again, then validates each copy.
-round_trip!(
-    partition_copies_of_a_not_valid_check_keep_their_validity,
-    "CREATE TABLE c (id int, n int) PARTITION BY RANGE (id);
+pub const NOT_VALID_CHECK_COPIES_CURRENT: &str = "CREATE TABLE c (id int, n int) PARTITION BY RANGE (id);
      ALTER TABLE c ADD CONSTRAINT c_n CHECK (n > 0) NOT VALID;
      CREATE TABLE c1 PARTITION OF c FOR VALUES FROM (0) TO (10);
      CREATE TABLE c2 PARTITION OF c FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (id);
      CREATE TABLE c2a PARTITION OF c2 FOR VALUES FROM (10) TO (20);
-     INSERT INTO c VALUES (1, 1), (11, 2);",
+     INSERT INTO c VALUES (1, 1), (11, 2);";
+pub const NOT_VALID_CHECK_COPIES_DESIRED: &str =
     "CREATE TABLE c (id int, n int, CONSTRAINT c_n CHECK (n >= 1)) PARTITION BY RANGE (id);
      CREATE TABLE c1 PARTITION OF c FOR VALUES FROM (0) TO (10);
      CREATE TABLE c2 PARTITION OF c FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (id);
-     CREATE TABLE c2a PARTITION OF c2 FOR VALUES FROM (10) TO (20);"
+     CREATE TABLE c2a PARTITION OF c2 FOR VALUES FROM (10) TO (20);";
+
+round_trip!(
+    partition_copies_of_a_not_valid_check_keep_their_validity,
+    NOT_VALID_CHECK_COPIES_CURRENT,
+    NOT_VALID_CHECK_COPIES_DESIRED
 );
 
 round_trip!(
