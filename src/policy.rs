@@ -23,7 +23,17 @@ impl Level {
     }
 }
 
-/// The resolved policy. Hazards without a configured level are warnings.
+/// The resolved policy. Hazards without a configured level take their [`default_level`].
+/// The level of an id that `[hazards]` does not name: a warning, except for the ids that say the
+/// migration would fail on the live rows or lose a column's values to a drop + add that looks like an
+/// undeclared rename; those stop `generate` until the data is fixed or the id is allowed.
+pub fn default_level(id: HazardId) -> Level {
+    match id {
+        HazardId::ExistingRowsViolate | HazardId::ProbableRename => Level::Deny,
+        _ => Level::Warn,
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Policy {
     pub levels: IndexMap<HazardId, Level>,
@@ -39,7 +49,7 @@ pub struct Policy {
 impl Policy {
     /// The level of one hazard, thresholds applied.
     pub fn level(&self, hazard: &Hazard) -> Level {
-        let configured = self.levels.get(&hazard.id).copied().unwrap_or(Level::Warn);
+        let configured = self.levels.get(&hazard.id).copied().unwrap_or_else(|| default_level(hazard.id));
         if configured != Level::Allow
             && !hazard.id.is_data_loss()
             && hazard.grows_with_size()

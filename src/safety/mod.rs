@@ -60,6 +60,9 @@ hazard_ids! {
     ReplicaIdentityChange => "replica-identity-change",
     ReplicaIdentityNothing => "replica-identity-nothing",
     InheritParent => "inherit-parent",
+    ExistingRowsViolate => "existing-rows-violate",
+    ExistingRowsUnchecked => "existing-rows-unchecked",
+    ProbableRename => "probable-rename",
 }
 
 impl HazardId {
