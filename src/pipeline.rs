@@ -232,6 +232,7 @@ pub async fn migration(settings: &Settings) -> Result<Migration> {
 /// table sizes either way.
 pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<Migration> {
     let url = settings.url()?;
+    let live = !matches!(baseline, Baseline::Migrations);
     let mut current = match baseline {
         Baseline::Live => live_catalog(url, settings).await?,
         Baseline::Read(catalog) => *catalog,
@@ -241,7 +242,7 @@ pub async fn migration_from(settings: &Settings, baseline: Baseline) -> Result<M
     declared_catalog_then(settings, async |mut declared, mut desired, hints| {
         check_declared_conversions(kind, &hints, &desired)?;
         retain_managed(&mut current, &mut desired, settings);
-        let migration = planned(settings, &current, &desired, &hints).await?;
+        let migration = planned(settings, &current, &desired, &hints, live).await?;
         // Before anything is written: every type conversion must run (judged where the declared schema is).
         declared.check_conversions(&desired, &current, &migration.up, &migration.down).await?;
         Ok(migration)
@@ -289,8 +290,15 @@ async fn check_conversions(settings: &Settings, current: &Catalog, migration: &M
     .await
 }
 
-/// The migration between two catalogs already filtered for comparison ([`retain_managed`]).
-async fn planned(settings: &Settings, current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Result<Migration> {
+/// The migration between two catalogs already filtered for comparison ([`retain_managed`]). `live`: the
+/// current catalog is the live database's, whose rows are then checked against the plan.
+async fn planned(
+    settings: &Settings,
+    current: &Catalog,
+    desired: &Catalog,
+    hints: &RenameHints,
+    live: bool,
+) -> Result<Migration> {
     let url = settings.url()?;
     let kind = Kind::from_url(url)?;
     let (mut up, down) = plan_between(kind, current, desired, hints)?;
@@ -300,7 +308,43 @@ async fn planned(settings: &Settings, current: &Catalog, desired: &Catalog, hint
     for part in &mut parts {
         attach_live_stats(url, &mut part.up).await?;
     }
+    if live {
+        check_existing_rows(url, current, &mut up, &mut parts, settings.hazards.existing_rows).await?;
+    }
     Ok(Migration { up, down, unmanaged: current.unmanaged.clone(), parts })
+}
+
+/// Counts the live rows that would make a step fail ([`crate::safety::existing_rows`]) and reports them
+/// as hazards on the steps of the plan and of its parts. Each condition is counted once.
+async fn check_existing_rows(
+    url: &str,
+    current: &Catalog,
+    up: &mut Plan,
+    parts: &mut [crate::rewrite::Part],
+    limits: crate::safety::existing_rows::Limits,
+) -> Result<()> {
+    use crate::safety::existing_rows;
+    let plans = std::iter::once(&*up).chain(parts.iter().map(|p| &p.up));
+    let per_plan: Vec<Vec<(usize, existing_rows::RowCheck)>> = plans.map(|p| existing_rows::checks(p, current)).collect();
+    let mut unique: Vec<existing_rows::RowCheck> = Vec::new();
+    for (_, check) in per_plan.iter().flatten() {
+        if !unique.contains(check) {
+            unique.push(check.clone());
+        }
+    }
+    if unique.is_empty() {
+        return Ok(());
+    }
+    let outcomes = dialect::count_violations(url, &unique, current, limits)
+        .await
+        .context("cannot count the live rows that the plan's changes must accept")?;
+    let outcome_of = |check: &existing_rows::RowCheck| outcomes[unique.iter().position(|u| u == check).unwrap_or(0)].clone();
+    let plans = std::iter::once(up).chain(parts.iter_mut().map(|p| &mut p.up));
+    for (plan, checks) in plans.zip(&per_plan) {
+        let found: Vec<existing_rows::Outcome> = checks.iter().map(|(_, c)| outcome_of(c)).collect();
+        existing_rows::attach(plan, checks, &found);
+    }
+    Ok(())
 }
 
 /// Grades the plan's hazards with the live sizes of their tables, where the database keeps statistics
@@ -534,7 +578,7 @@ async fn checked_in<S: crate::verify::Scratch>(
     filter_read(&mut current, kind, settings);
     let managed = managed_grantees(&desired, &settings.privilege_roles);
     retain_managed(&mut current, &mut desired, settings);
-    let migration = planned(settings, &current, &desired, &hints).await?;
+    let migration = planned(settings, &current, &desired, &hints, build).await?;
     if migration.up.is_empty() {
         // What is left of building the current schema is abandoned: nothing to verify.
         return Ok(Checked { migration, files: Vec::new(), verification: Verification::NoChanges });

@@ -44,6 +44,9 @@ pub struct Policy {
     /// `expand_contract`, `lock_timeout`, `statement_timeout`, `online_statement_timeout`,
     /// `backfill_batch_size`).
     pub rewrite: crate::rewrite::Options,
+    /// How far the live rows are read to find those that would make a change fail
+    /// (`check_rows_max_rows`, `check_rows_timeout`).
+    pub existing_rows: crate::safety::existing_rows::Limits,
 }
 
 impl Policy {

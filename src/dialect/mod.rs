@@ -92,6 +92,29 @@ pub async fn table_stats(
     }
 }
 
+/// Counts the live rows that break each check ([`crate::safety::existing_rows`]), read-only and on one
+/// snapshot; `current` is the live catalog the checks were made from.
+pub async fn count_violations(
+    url: &str,
+    checks: &[crate::safety::existing_rows::RowCheck],
+    current: &Catalog,
+    limits: crate::safety::existing_rows::Limits,
+) -> Result<Vec<crate::safety::existing_rows::Outcome>> {
+    if checks.is_empty() {
+        return Ok(Vec::new());
+    }
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let mut conn = postgres::connect::connect(url).await?;
+            Ok(postgres::existing_rows::count_violations(&mut conn, checks, limits).await?)
+        }
+        Kind::Sqlite => {
+            let mut conn = sqlite::connect::connect_read_only(url).await?;
+            Ok(sqlite::existing_rows::count_violations(&mut conn, checks, current, limits).await?)
+        }
+    }
+}
+
 /// Reads the managed objects of a live database (one consistent snapshot).
 pub async fn introspect(url: &str, schemas: &[String]) -> Result<Catalog> {
     match Kind::from_url(url)? {

@@ -8,6 +8,7 @@
 //! afterwards ([`attach_stats`]) and grade the severity. [`policy`] decides deny / warn / allow;
 //! [`lint`] applies the same rules to migration files.
 
+pub mod existing_rows;
 pub mod lint;
 
 use crate::diff::Change;
@@ -213,6 +214,10 @@ impl Hazard {
     }
 
     fn size_text(&self) -> Option<String> {
+        // There `rows` counts the rows that break the change, which the message already says.
+        if self.id == HazardId::ExistingRowsViolate {
+            return None;
+        }
         match (self.rows, self.bytes) {
             (Some(rows), Some(bytes)) => Some(format!("≈{} rows, {}", human_count(rows), human_bytes(bytes))),
             (Some(rows), None) => Some(format!("≈{} rows", human_count(rows))),

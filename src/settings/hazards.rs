@@ -38,6 +38,24 @@ pub fn parse_table(table: &toml::Table) -> Result<Policy, String> {
                 policy.rewrite.online_statement_timeout = duration(value)?;
                 continue;
             }
+            "check_rows_max_rows" => {
+                let n = value.as_integer().filter(|n| *n >= 0).ok_or_else(|| {
+                    format!("[hazards] check_rows_max_rows must be a non-negative integer, not {value}")
+                })?;
+                policy.existing_rows.max_rows = n as u64;
+                continue;
+            }
+            "check_rows_timeout" => {
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| format!("[hazards] {key} must be a duration like \"2s\", not {value}"))?;
+                let timeout = super::parse_duration(text).map_err(|e| format!("[hazards] {key} = {text:?}: {e}"))?;
+                if timeout.is_zero() {
+                    return Err(format!("[hazards] {key} must be longer than 0"));
+                }
+                policy.existing_rows.timeout = timeout;
+                continue;
+            }
             "backfill_batch_size" => {
                 let n = value
                     .as_integer()

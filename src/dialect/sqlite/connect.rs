@@ -33,6 +33,14 @@ pub async fn connect(url: &str) -> Result<SqliteConnection, ConnectError> {
         .map_err(|e| ConnectError::Unreachable { url: url.to_string(), message: e.to_string() })
 }
 
+/// A connection that cannot write (for reading the live rows).
+pub async fn connect_read_only(url: &str) -> Result<SqliteConnection, ConnectError> {
+    let options = options(url)?.create_if_missing(false).read_only(true);
+    SqliteConnection::connect_with(&options)
+        .await
+        .map_err(|e| ConnectError::Unreachable { url: url.to_string(), message: e.to_string() })
+}
+
 /// A private in-memory database (the scratch database of the declared side).
 pub async fn connect_memory() -> Result<SqliteConnection, ConnectError> {
     let options = SqliteConnectOptions::from_str("sqlite::memory:")

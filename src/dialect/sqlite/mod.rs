@@ -6,6 +6,7 @@
 //! SQLite has one schema per database file, `main`; every object of the model lives in it.
 
 pub mod connect;
+pub mod existing_rows;
 pub mod introspect;
 mod normalize;
 pub mod render;
