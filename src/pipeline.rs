@@ -309,23 +309,27 @@ async fn planned(
         attach_live_stats(url, &mut part.up).await?;
     }
     if live {
-        check_existing_rows(url, current, &mut up, &mut parts, settings.hazards.existing_rows).await?;
+        let mut plans: Vec<&mut Plan> = std::iter::once(&mut up).chain(parts.iter_mut().map(|p| &mut p.up)).collect();
+        check_existing_rows(url, current, desired, &mut plans, settings.hazards.existing_rows).await?;
     }
     Ok(Migration { up, down, unmanaged: current.unmanaged.clone(), parts })
 }
 
 /// Counts the live rows that would make a step fail ([`crate::safety::existing_rows`]) and reports them
-/// as hazards on the steps of the plan and of its parts. Each condition is counted once.
-async fn check_existing_rows(
+/// as hazards on the steps of `plans` (a plan and its parts: each condition is counted once). `current`
+/// is the live catalog the plans start from, `desired` the one they reach.
+pub async fn check_existing_rows(
     url: &str,
     current: &Catalog,
-    up: &mut Plan,
-    parts: &mut [crate::rewrite::Part],
+    desired: &Catalog,
+    plans: &mut [&mut Plan],
     limits: crate::safety::existing_rows::Limits,
 ) -> Result<()> {
     use crate::safety::existing_rows;
-    let plans = std::iter::once(&*up).chain(parts.iter().map(|p| &p.up));
-    let per_plan: Vec<Vec<(usize, existing_rows::RowCheck)>> = plans.map(|p| existing_rows::checks(p, current)).collect();
+    let per_plan: Vec<Vec<(usize, existing_rows::RowCheck)>> = plans
+        .iter()
+        .map(|p| existing_rows::checks(&p.steps.iter().map(|s| &s.change).collect::<Vec<_>>(), current, desired))
+        .collect();
     let mut unique: Vec<existing_rows::RowCheck> = Vec::new();
     for (_, check) in per_plan.iter().flatten() {
         if !unique.contains(check) {
@@ -338,11 +342,14 @@ async fn check_existing_rows(
     let outcomes = dialect::count_violations(url, &unique, current, limits)
         .await
         .context("cannot count the live rows that the plan's changes must accept")?;
-    let outcome_of = |check: &existing_rows::RowCheck| outcomes[unique.iter().position(|u| u == check).unwrap_or(0)].clone();
-    let plans = std::iter::once(up).chain(parts.iter_mut().map(|p| &mut p.up));
-    for (plan, checks) in plans.zip(&per_plan) {
-        let found: Vec<existing_rows::Outcome> = checks.iter().map(|(_, c)| outcome_of(c)).collect();
-        existing_rows::attach(plan, checks, &found);
+    for (plan, checks) in plans.iter_mut().zip(&per_plan) {
+        let found: Vec<existing_rows::Outcome> = checks
+            .iter()
+            .filter_map(|(_, c)| unique.iter().position(|u| u == c).map(|i| outcomes[i].clone()))
+            .collect();
+        for (step, hazard) in existing_rows::hazards(checks, &found) {
+            plan.steps[step].hazards.push(hazard);
+        }
     }
     Ok(())
 }

@@ -33,7 +33,13 @@ pub async fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         super::warn_unmanaged(&actual.unmanaged);
     }
     let renderer = Kind::from_url(&url)?.renderer();
-    let report = drift::report(&actual, &declared, renderer.as_ref(), (label, "declared"))?;
+    let mut report = drift::report(&actual, &declared, renderer.as_ref(), (label, "declared"))?;
+    // The plan that would bring the live database in line: the rows it would fail on are part of the
+    // report (not for replayed migrations, whose tables hold no rows).
+    if !args.from_migrations {
+        let limits = settings.hazards.existing_rows;
+        pipeline::check_existing_rows(&url, &actual, &declared, &mut [&mut report.plan], limits).await?;
+    }
     match args.format {
         Format::Json => super::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?)),
         Format::Text => super::emit(&drift::render_text(&report)),

@@ -235,6 +235,10 @@ pub fn render_text(report: &DriftReport) -> String {
     text.push_str("\nchanges:\n");
     for step in &report.plan.steps {
         text.push_str(&format!("  {}\n", step.description));
+        // What the live rows say about the change: it would fail on them, or they were not checked.
+        for hazard in step.hazards.iter().filter(|h| h.id.as_str().starts_with("existing-rows-")) {
+            text.push_str(&format!("    {hazard}\n"));
+        }
     }
     for object in &report.objects {
         text.push('\n');

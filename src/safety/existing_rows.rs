@@ -7,7 +7,6 @@
 use super::{Hazard, HazardId, Severity};
 use crate::diff::Change;
 use crate::model::{Catalog, Column, ConstraintKind, ForeignKeyTarget, Index, Name, QualifiedName, Table};
-use crate::plan::Plan;
 use indexmap::IndexMap;
 
 /// One condition on the rows of one live table.
@@ -31,6 +30,8 @@ pub enum Rule {
     /// A `UNIQUE` or `PRIMARY KEY` constraint over plain columns.
     Unique {
         constraint: Name,
+        /// As the database renders it (SQLite keeps a key's collations there).
+        definition: String,
         columns: Vec<Name>,
         primary_key: bool,
         nulls_distinct: bool,
@@ -93,13 +94,18 @@ impl Default for Limits {
 pub const SAMPLES: usize = 5;
 
 /// The checks of every step of `plan` whose change the rows of `current` could make fail, as (step
-/// index, check). Objects the plan creates hold no rows and are not checked.
-pub fn checks(plan: &Plan, current: &Catalog) -> Vec<(usize, RowCheck)> {
+/// index, check). Objects the plan creates hold no rows and are not checked. `desired` is what the plan
+/// reaches (a dialect's changes may leave out what they do not need, such as a rebuilt table's
+/// foreign key targets with SQLite).
+pub fn checks(plan: &[&Change], current: &Catalog, desired: &Catalog) -> Vec<(usize, RowCheck)> {
     let names = LiveNames::of(plan);
     let mut out = Vec::new();
-    for (i, step) in plan.steps.iter().enumerate() {
-        for check in change_checks(&step.change, current, &names) {
-            out.push((i, check));
+    for (i, change) in plan.iter().enumerate() {
+        for check in change_checks(change, current, desired, &names) {
+            // A primary key's NOT NULL is also the column's own change: one hazard, on the first step.
+            if !out.iter().any(|(_, seen)| *seen == check) {
+                out.push((i, check));
+            }
         }
     }
     out
@@ -113,10 +119,10 @@ struct LiveNames {
 }
 
 impl LiveNames {
-    fn of(plan: &Plan) -> LiveNames {
+    fn of(plan: &[&Change]) -> LiveNames {
         let mut names = LiveNames::default();
-        for step in &plan.steps {
-            match &step.change {
+        for change in plan {
+            match change {
                 Change::RenameTable { from, to } => {
                     names.tables.insert(to.clone(), from.clone());
                 }
@@ -136,24 +142,31 @@ impl LiveNames {
     fn column(&self, table: &QualifiedName, column: &Name) -> Name {
         self.columns.get(&(table.clone(), column.clone())).cloned().unwrap_or_else(|| column.clone())
     }
-}
 
-fn change_checks(change: &Change, current: &Catalog, names: &LiveNames) -> Vec<RowCheck> {
-    let live_table = |table: &QualifiedName| current.tables.get(names.table(table));
-    let live_columns = |table: &QualifiedName, live: &Table, columns: &[Name]| -> Option<Vec<Name>> {
-        // A column the plan adds has no values yet: the condition is not on existing rows.
+    /// The live names of `columns` of `table` (`live` is the table as it is), `None` when one is new: a
+    /// column the plan adds has no values yet, so a condition on it is not on existing rows.
+    fn live_columns(&self, table: &QualifiedName, live: &Table, columns: &[Name]) -> Option<Vec<Name>> {
         columns
             .iter()
-            .map(|c| names.column(table, c))
+            .map(|c| self.column(table, c))
             .map(|c| live.columns.contains_key(c.as_str()).then_some(c))
             .collect()
-    };
-    let check = |live: &Table, with_children: bool, rule: Rule| RowCheck {
+    }
+}
+
+/// A check on the rows of `live`; a partitioned table's partitions always count.
+fn row_check(live: &Table, with_children: bool, rule: Rule) -> RowCheck {
+    RowCheck {
         table: live.name.clone(),
         keys: primary_key(live),
         with_children: with_children || live.partition_key.is_some(),
         rule,
-    };
+    }
+}
+
+fn change_checks(change: &Change, current: &Catalog, desired: &Catalog, names: &LiveNames) -> Vec<RowCheck> {
+    let live_table = |table: &QualifiedName| current.tables.get(names.table(table));
+    let check = row_check;
     match change {
         Change::AlterColumn { table, from, to } => {
             let Some(live) = live_table(table) else { return Vec::new() };
@@ -177,11 +190,13 @@ fn change_checks(change: &Change, current: &Catalog, names: &LiveNames) -> Vec<R
         Change::AddConstraint { table, constraint } | Change::ValidateConstraint { table, constraint } => {
             let validate = matches!(change, Change::ValidateConstraint { .. });
             let Some(live) = live_table(table) else { return Vec::new() };
-            constraint_checks(table, live, constraint, validate, current, names, &live_columns, &check)
+            constraint_checks(table, live, constraint, validate, current, names)
         }
         Change::CreateIndex(index) if index.unique => {
             let Some(live) = live_table(&index.table) else { return Vec::new() };
-            if live_columns(&index.table, live, &index.columns).is_none() || names.tables.contains_key(&index.table) {
+            if names.live_columns(&index.table, live, &index.columns).is_none()
+                || names.tables.contains_key(&index.table)
+            {
                 // An index on columns the plan adds or renames reads values the live table does not have
                 // under those names.
                 return Vec::new();
@@ -207,12 +222,11 @@ fn change_checks(change: &Change, current: &Catalog, names: &LiveNames) -> Vec<R
         }
         // A table rebuilt by copying its rows into the new shape (SQLite): the copy fails on a row that
         // breaks what the new shape adds.
-        Change::RebuildTable { from, to } => rebuild_checks(from, to, &check),
+        Change::RebuildTable { from, to } => rebuild_checks(from, desired.tables.get(&to.name).unwrap_or(to)),
         _ => Vec::new(),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn constraint_checks(
     table: &QualifiedName,
     live: &Table,
@@ -220,11 +234,13 @@ fn constraint_checks(
     validate: bool,
     current: &Catalog,
     names: &LiveNames,
-    live_columns: &dyn Fn(&QualifiedName, &Table, &[Name]) -> Option<Vec<Name>>,
-    check: &dyn Fn(&Table, bool, Rule) -> RowCheck,
 ) -> Vec<RowCheck> {
+    let check = row_check;
+    let live_columns = |table: &QualifiedName, live: &Table, columns: &[Name]| names.live_columns(table, live, columns);
     // Added NOT VALID, a foreign key or CHECK leaves the existing rows alone until it is validated.
-    if !validate && !constraint.validated && matches!(constraint.kind, ConstraintKind::ForeignKey | ConstraintKind::Check)
+    if !validate
+        && !constraint.validated
+        && matches!(constraint.kind, ConstraintKind::ForeignKey | ConstraintKind::Check)
     {
         return Vec::new();
     }
@@ -242,11 +258,17 @@ fn constraint_checks(
                 }
             }
             let nulls_distinct = !constraint.definition.contains("NULLS NOT DISTINCT");
-            out.push(check(live, false, Rule::Unique { constraint: name, columns, primary_key, nulls_distinct }));
+            let definition = constraint.definition.to_string();
+            out.push(check(
+                live,
+                false,
+                Rule::Unique { constraint: name, definition, columns, primary_key, nulls_distinct },
+            ));
             out
         }
         ConstraintKind::ForeignKey => {
-            let (Some(columns), Some(target)) = (live_columns(table, live, &constraint.columns), &constraint.references)
+            let (Some(columns), Some(target)) =
+                (live_columns(table, live, &constraint.columns), &constraint.references)
             else {
                 return Vec::new();
             };
@@ -304,7 +326,8 @@ fn check_expression(definition: &str) -> Option<String> {
 
 /// A SQLite rebuild copies every row into the new shape: columns that become NOT NULL, and keys, checks
 /// and foreign keys the new shape adds, must hold for the rows copied.
-fn rebuild_checks(from: &Table, to: &Table, check: &dyn Fn(&Table, bool, Rule) -> RowCheck) -> Vec<RowCheck> {
+fn rebuild_checks(from: &Table, to: &Table) -> Vec<RowCheck> {
+    let check = row_check;
     let mut out = Vec::new();
     for (name, column) in &to.columns {
         let Some(old) = from.columns.get(name) else { continue };
@@ -327,6 +350,7 @@ fn rebuild_checks(from: &Table, to: &Table, check: &dyn Fn(&Table, bool, Rule) -
         let rule = match constraint.kind {
             ConstraintKind::PrimaryKey | ConstraintKind::Unique => Rule::Unique {
                 constraint: name,
+                definition: constraint.definition.to_string(),
                 columns,
                 primary_key: constraint.kind == ConstraintKind::PrimaryKey,
                 nulls_distinct: true,
@@ -406,7 +430,9 @@ impl RowCheck {
                 "Delete the rows of {t} that reference missing rows, set their key to NULL or insert the rows \
                  they reference, or declare the constraint NOT VALID"
             ),
-            Rule::Check { .. } => format!("Update the rows of {t} that fail the check, or declare the constraint NOT VALID"),
+            Rule::Check { .. } => {
+                format!("Update the rows of {t} that fail the check, or declare the constraint NOT VALID")
+            }
             Rule::Converts { .. } => format!(
                 "Fix the values of {t} that do not convert, or declare a conversion (-- schema:using …) that \
                  converts them"
@@ -464,15 +490,9 @@ fn join(names: &[Name]) -> String {
     names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// Adds the hazards of `outcomes` (one per check of [`checks`]) to the plan's steps.
-pub fn attach(plan: &mut Plan, checks: &[(usize, RowCheck)], outcomes: &[Outcome]) {
-    for ((step, check), outcome) in checks.iter().zip(outcomes) {
-        if let Some(hazard) = check.hazard(outcome)
-            && let Some(step) = plan.steps.get_mut(*step)
-        {
-            step.hazards.push(hazard);
-        }
-    }
+/// The hazards of `outcomes` (one per check of [`checks`]), each with the index of its change.
+pub fn hazards(checks: &[(usize, RowCheck)], outcomes: &[Outcome]) -> Vec<(usize, Hazard)> {
+    checks.iter().zip(outcomes).filter_map(|((i, check), outcome)| Some((*i, check.hazard(outcome)?))).collect()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod cli;
 mod drift;
 mod errors;
 mod example;
+mod existing_rows;
 mod expand_contract;
 mod layout;
 mod pg_access;

@@ -60,7 +60,8 @@ fn reason(error: &sqlx::Error, limits: Limits) -> String {
 async fn count(conn: &mut PgConnection, check: &RowCheck) -> Result<Outcome, sqlx::Error> {
     let from = from_clause(check);
     let key = sample_key(check);
-    let rows_of = |condition: &str| format!("SELECT count(*) OVER (), {key} FROM {from} WHERE {condition} LIMIT {SAMPLES}");
+    let rows_of =
+        |condition: &str| format!("SELECT count(*) OVER (), {key} FROM {from} WHERE {condition} LIMIT {SAMPLES}");
     let (sql, labels) = match &check.rule {
         Rule::NotNull { column } => (rows_of(&format!("{} IS NULL", ident(column))), None),
         Rule::Unique { columns, nulls_distinct, .. } => {
@@ -107,7 +108,8 @@ async fn count(conn: &mut PgConnection, check: &RowCheck) -> Result<Outcome, sql
         }
         Rule::Converts { from: old, to } => {
             let conversion = super::render::columns::conversion(old, to);
-            let changes = changes_value(old, to).then(|| format!("({conversion})::{} IS DISTINCT FROM {}", old.data_type, ident(&old.name)));
+            let changes = changes_value(old, to)
+                .then(|| format!("({conversion})::{} IS DISTINCT FROM {}", old.data_type, ident(&old.name)));
             // Without a value check, a condition that is never true still converts every row, so a value
             // that does not convert raises.
             let condition = changes.clone().unwrap_or_else(|| format!("num_nulls({conversion}) < 0"));
@@ -157,8 +159,11 @@ fn sample(check: &RowCheck, mut values: Vec<Option<String>>, duplicates: bool) -
         let pairs: Vec<String> = names.iter().zip(&values).map(|(k, v)| format!("{k}={}", show(v))).collect();
         return format!("{} ×{n}", pairs.join(", "));
     }
-    let names: Vec<String> =
-        if check.keys.is_empty() { vec!["ctid".to_string()] } else { check.keys.iter().map(|k| k.to_string()).collect() };
+    let names: Vec<String> = if check.keys.is_empty() {
+        vec!["ctid".to_string()]
+    } else {
+        check.keys.iter().map(|k| k.to_string()).collect()
+    };
     names.iter().zip(&values).map(|(k, v)| format!("{k}={}", show(v))).collect::<Vec<_>>().join(", ")
 }
 
@@ -260,7 +265,9 @@ async fn conversion_failures(
     let only = if check.with_children { "" } else { "ONLY " };
     let this_row = "schema_row.tableoid = r.schema_oid AND schema_row.ctid = r.schema_ctid";
     let changed = match changes {
-        Some(condition) => format!("IF EXISTS (SELECT FROM {only}{table} AS schema_row WHERE {this_row} AND {condition}) THEN bad := true; END IF;"),
+        Some(condition) => format!(
+            "IF EXISTS (SELECT FROM {only}{table} AS schema_row WHERE {this_row} AND {condition}) THEN bad := true; END IF;"
+        ),
         None => String::new(),
     };
     let body = format!(
@@ -320,5 +327,4 @@ mod tests {
         let (keys, _) = index_keys(&t, "btree (\"Mixed Case\") NULLS NOT DISTINCT").unwrap();
         assert_eq!(keys, vec!["\"Mixed Case\"".to_string()]);
     }
-
 }

@@ -22,8 +22,9 @@ pub async fn count_violations(
         let size = match sizes.get(&table) {
             Some(n) => *n,
             None => {
-                let n: i64 =
-                    sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {}", ident(&table)))).fetch_one(&mut *tx).await?;
+                let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {}", ident(&table))))
+                    .fetch_one(&mut *tx)
+                    .await?;
                 sizes.insert(table.clone(), n as u64);
                 n as u64
             }
@@ -56,11 +57,16 @@ async fn count(conn: &mut SqliteConnection, check: &RowCheck, current: &Catalog)
         let keys: Vec<String> = check.keys.iter().map(|k| format!("schema_row.{}", ident(k))).collect();
         format!("json_array({})", keys.join(", "))
     };
-    let rows_of = |condition: &str| format!("SELECT count(*) OVER (), {key} FROM {from} WHERE {condition} LIMIT {SAMPLES}");
+    let rows_of =
+        |condition: &str| format!("SELECT count(*) OVER (), {key} FROM {from} WHERE {condition} LIMIT {SAMPLES}");
     let (sql, names) = match &check.rule {
         Rule::NotNull { column } => (rows_of(&format!("schema_row.{} IS NULL", ident(column))), row_names(check)),
-        Rule::Unique { columns, nulls_distinct, .. } => {
-            let keys: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+        Rule::Unique { columns, definition, nulls_distinct, .. } => {
+            // The key list of the definition carries the collations that decide which values are equal
+            // (`UNIQUE ("email" COLLATE NOCASE)`); the plain columns when it cannot be read.
+            let keys = constraint_keys(&check.table.name, definition)
+                .filter(|keys| keys.len() == columns.len())
+                .unwrap_or_else(|| columns.iter().map(|c| ident(c)).collect());
             (duplicates(&from, &keys, None, *nulls_distinct), columns.iter().map(|c| c.to_string()).collect())
         }
         Rule::UniqueIndex { index } => {
@@ -86,7 +92,10 @@ async fn count(conn: &mut SqliteConnection, check: &RowCheck, current: &Catalog)
                         target.columns.clone()
                     };
                     if referenced.len() != columns.len() {
-                        return Ok(Outcome::NotChecked(format!("cannot tell which columns of {} it references", target.table)));
+                        return Ok(Outcome::NotChecked(format!(
+                            "cannot tell which columns of {} it references",
+                            target.table
+                        )));
                     }
                     let matches: Vec<String> = columns
                         .iter()
@@ -105,7 +114,9 @@ async fn count(conn: &mut SqliteConnection, check: &RowCheck, current: &Catalog)
         }
         Rule::Check { expression, .. } => (rows_of(&format!("({expression}) IS FALSE")), row_names(check)),
         // SQLite has no enum types, and a rebuild copies values as they are.
-        Rule::Converts { .. } | Rule::RemovedLabels { .. } => return Ok(Outcome::Counted { rows: 0, samples: Vec::new() }),
+        Rule::Converts { .. } | Rule::RemovedLabels { .. } => {
+            return Ok(Outcome::Counted { rows: 0, samples: Vec::new() });
+        }
     };
     let duplicates = matches!(check.rule, Rule::Unique { .. } | Rule::UniqueIndex { .. });
     // Built from quoted names and the database's own rendering of expressions.
@@ -158,6 +169,29 @@ fn duplicates(from: &str, keys: &[String], predicate: Option<&str>, nulls_distin
     )
 }
 
+/// The keys of a `UNIQUE (…)` or `PRIMARY KEY (…)` definition, read like an index's.
+fn constraint_keys(table: &str, definition: &str) -> Option<Vec<String>> {
+    let open = definition.find('(')?;
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in definition[open..].char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`' | '[') => quote = Some(if c == '[' { ']' } else { c }),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return index_keys(table, &definition[open..=open + i]).map(|(keys, _)| keys);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The key expressions (with their collations, which decide which values are equal) and the predicate
 /// of a unique index, from its definition (`("email" COLLATE NOCASE) WHERE "deleted" = 0`).
 fn index_keys(table: &str, definition: &str) -> Option<(Vec<String>, Option<String>)> {
@@ -175,8 +209,11 @@ mod tests {
 
     #[test]
     fn index_keys_keep_collations_and_drop_orderings() {
-        let (keys, predicate) = index_keys("t", "(\"email\" COLLATE NOCASE DESC, lower(\"b\")) WHERE \"deleted\" = 0").unwrap();
+        let (keys, predicate) =
+            index_keys("t", "(\"email\" COLLATE NOCASE DESC, lower(\"b\")) WHERE \"deleted\" = 0").unwrap();
         assert_eq!(keys, vec!["\"email\" COLLATE NOCASE".to_string(), "lower(\"b\")".to_string()]);
         assert_eq!(predicate.as_deref(), Some("\"deleted\" = 0"));
+        let keys = constraint_keys("t", "UNIQUE (\"c\" COLLATE NOCASE, \"a(\") ON CONFLICT ABORT").unwrap();
+        assert_eq!(keys, vec!["\"c\" COLLATE NOCASE".to_string(), "\"a(\"".to_string()]);
     }
 }
