@@ -311,6 +311,7 @@ async fn planned(
     if live {
         let mut plans: Vec<&mut Plan> = std::iter::once(&mut up).chain(parts.iter_mut().map(|p| &mut p.up)).collect();
         check_existing_rows(url, current, desired, &mut plans, settings.hazards.existing_rows).await?;
+        estimate(url, kind.renderer().as_ref(), &mut plans).await?;
     }
     Ok(Migration { up, down, unmanaged: current.unmanaged.clone(), parts })
 }
@@ -349,6 +350,27 @@ pub async fn check_existing_rows(
             .collect();
         for (step, hazard) in existing_rows::hazards(checks, &found) {
             plan.steps[step].hazards.push(hazard);
+        }
+    }
+    Ok(())
+}
+
+/// Sets each step's `estimate_ms` from the work it does, the live sizes of its tables and the server's
+/// measured throughput ([`crate::plan::estimate`]). The probe runs only when a step has work to price.
+async fn estimate(url: &str, renderer: &dyn plan::SqlRenderer, plans: &mut [&mut Plan]) -> Result<()> {
+    let work: Vec<Vec<Vec<plan::estimate::Work>>> =
+        plans.iter().map(|p| p.steps.iter().map(|s| renderer.work(s)).collect()).collect();
+    let tables = plan::estimate::tables(&work.iter().flatten().cloned().collect::<Vec<_>>());
+    let Some(first) = tables.first() else { return Ok(()) };
+    let Some((throughput, sizes)) = dialect::throughput_and_sizes(url, &first.schema, &tables)
+        .await
+        .context("cannot measure the server's throughput for the plan's estimates")?
+    else {
+        return Ok(());
+    };
+    for (plan, work) in plans.iter_mut().zip(&work) {
+        for (step, work) in plan.steps.iter_mut().zip(work) {
+            step.estimate_ms = plan::estimate::estimate_ms(work, &sizes, &throughput);
         }
     }
     Ok(())

@@ -78,6 +78,7 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
             for step in &migration.up.steps {
                 text.push_str(&format!("--   {}\n", step.description));
             }
+            text.push_str(&estimates_summary(&up));
             let several = migration.parts.len() > 1;
             if several {
                 text.push_str(&format!("-- written as {} migrations:\n", migration.parts.len()));
@@ -104,4 +105,31 @@ pub async fn run(settings: &Settings, args: &PlanArgs) -> Result<i32> {
         return Ok(2);
     }
     Ok(if args.exit_code && !migration.up.is_empty() { 1 } else { 0 })
+}
+
+/// `-- estimated: ≈4.2 s in all; the slowest steps:` and up to three steps with their time and the lock
+/// they hold, or nothing when no step has an estimate.
+fn estimates_summary(up: &crate::plan::Plan) -> String {
+    let mut timed: Vec<(&crate::plan::Step, u64)> =
+        up.steps.iter().filter_map(|s| s.estimate_ms.map(|ms| (s, ms))).collect();
+    if timed.is_empty() {
+        return String::new();
+    }
+    let total: u64 = timed.iter().map(|(_, ms)| ms).sum();
+    let mut text = format!("-- estimated: {} in all; the slowest steps:\n", duration(total));
+    timed.sort_by(|a, b| b.1.cmp(&a.1));
+    for (step, ms) in timed.into_iter().take(3) {
+        let lock = step.hazards.iter().find_map(|h| h.lock.clone()).unwrap_or_else(|| "no blocking lock".to_string());
+        text.push_str(&format!("--   {} {} ({lock})\n", duration(ms), step.description));
+    }
+    text
+}
+
+/// `≈850 ms`, `≈4.2 s`, `≈3.5 min`.
+fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("≈{ms} ms"),
+        1_000..60_000 => format!("≈{:.1} s", ms as f64 / 1e3),
+        _ => format!("≈{:.1} min", ms as f64 / 6e4),
+    }
 }

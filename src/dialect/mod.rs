@@ -92,6 +92,30 @@ pub async fn table_stats(
     }
 }
 
+/// How fast the server does the work that estimates price (a short probe, see
+/// [`postgres::estimate::probe`]) and the live sizes of `tables`; `None` where the database keeps no
+/// sizes to price them with (SQLite).
+pub async fn throughput_and_sizes(
+    url: &str,
+    probe_schema: &str,
+    tables: &[crate::model::QualifiedName],
+) -> Result<
+    Option<(
+        crate::plan::estimate::Throughput,
+        indexmap::IndexMap<crate::model::QualifiedName, crate::safety::TableStats>,
+    )>,
+> {
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let mut conn = postgres::connect::connect(url).await?;
+            let sizes = postgres::stats::table_stats(&mut conn, tables).await?;
+            let throughput = postgres::estimate::probe(&mut conn, probe_schema).await?;
+            Ok(Some((throughput, sizes)))
+        }
+        Kind::Sqlite => Ok(None),
+    }
+}
+
 /// Counts the live rows that break each check ([`crate::safety::existing_rows`]), read-only and on one
 /// snapshot; `current` is the live catalog the checks were made from.
 pub async fn count_violations(

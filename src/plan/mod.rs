@@ -11,6 +11,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 mod effects;
+pub mod estimate;
 mod rank;
 use effects::{Effects, Key, effects};
 #[cfg(test)]
@@ -252,6 +253,12 @@ pub trait SqlRenderer {
     fn hazards(&self, change: &Change, context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
         crate::safety::default_hazards(change, context)
     }
+    /// The work in proportion to table sizes that a step does, for its estimate ([`estimate`]):
+    /// `step.change` in `step.form`, with the step's hazards (which say whether it rewrites). The default
+    /// estimates nothing.
+    fn work(&self, _step: &Step) -> Vec<estimate::Work> {
+        Vec::new()
+    }
 }
 
 /// One change of an ordered plan and its SQL.
@@ -261,8 +268,13 @@ pub struct Step {
     pub statements: Vec<Statement>,
     /// What the step risks on a running database (stable ids, locks, live sizes where known).
     pub hazards: Vec<crate::safety::Hazard>,
+    /// Expected duration on the live database ([`estimate`]); `None` when the step only changes the
+    /// catalog, or nothing was measured (down plans, SQLite).
+    pub estimate_ms: Option<u64>,
     #[serde(skip)]
     pub change: Change,
+    #[serde(skip)]
+    pub form: estimate::StepForm,
 }
 
 /// An ordered, rendered plan.
@@ -319,7 +331,9 @@ pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan
                 description: change.describe(),
                 statements: renderer.render(&change)?,
                 hazards: renderer.hazards(&change, &context),
+                estimate_ms: None,
                 change,
+                form: estimate::StepForm::Plain,
             })
         })
         .collect::<Result<Vec<Step>, Unsupported>>()?;

@@ -19,6 +19,7 @@
 use crate::diff::Change;
 use crate::model::{Catalog, ColumnRef, QualifiedName};
 pub use crate::model::{helper_name, helper_object};
+use crate::plan::estimate::StepForm;
 use crate::plan::{Plan, SqlRenderer, Statement, Step};
 use crate::safety::{Context, Hazard};
 use indexmap::{IndexMap, IndexSet};
@@ -439,22 +440,27 @@ pub fn rewrite(
             Form::Online(online) if online.statements.is_empty() && online.hazards.is_empty() => {}
             Form::Online(online) => parts_up[slot].push(online_step(step, online)),
             Form::Phased(p) => {
-                let piece = |what: &str, statements: Vec<Statement>, hazards: Vec<Hazard>| Step {
+                let piece = |what: &str, form: StepForm, statements: Vec<Statement>, hazards: Vec<Hazard>| Step {
                     description: format!("{what}: {}", p.description),
                     statements,
                     hazards,
+                    estimate_ms: None,
                     change: step.change.clone(),
+                    form,
                 };
-                parts_up[TX].push(piece("expand", Statement::all_locking(p.expand.clone()), Vec::new()));
+                let expand = Statement::all_locking(p.expand.clone());
+                parts_up[TX].push(piece("expand", StepForm::Expand, expand, Vec::new()));
                 let expand_down = Statement::all_locking(p.expand_down.clone());
-                expand_downs.insert(i, piece("revert expand", expand_down, Vec::new()));
+                expand_downs.insert(i, piece("revert expand", StepForm::Revert, expand_down, Vec::new()));
                 if !p.backfill.is_empty() {
-                    parts_up[BACKFILL].push(piece("backfill", p.backfill.clone(), Vec::new()));
+                    parts_up[BACKFILL].push(piece("backfill", StepForm::Backfill, p.backfill.clone(), Vec::new()));
                 }
                 let contract_slot =
                     if p.contract.iter().any(|s| s.long_running) { CONTRACT_ONLINE } else { CONTRACT_TX };
-                contract_pieces[contract_slot].push(piece("contract", p.contract.clone(), p.hazards.clone()));
-                parts_down[contract_slot].push(piece("revert contract", p.contract_down.clone(), Vec::new()));
+                let contract = piece("contract", StepForm::Contract, p.contract.clone(), p.hazards.clone());
+                contract_pieces[contract_slot].push(contract);
+                let revert = piece("revert contract", StepForm::Revert, p.contract_down.clone(), Vec::new());
+                parts_down[contract_slot].push(revert);
                 if p.contract_down.iter().any(|s| s.long_running) {
                     down_online[contract_slot] = true;
                 }
@@ -602,7 +608,9 @@ fn online_step(step: &Step, online: &Online) -> Step {
         description: format!("{} (online)", step.description),
         statements: online.statements.clone(),
         hazards: online.hazards.clone(),
+        estimate_ms: None,
         change: step.change.clone(),
+        form: StepForm::Online,
     }
 }
 

@@ -275,7 +275,10 @@ pub fn is_volatile_default(default: &str) -> bool {
 pub struct TableStats {
     /// Estimated rows; `None` when the table was never analysed or vacuumed.
     pub rows: Option<u64>,
+    /// The table and its indexes (and TOAST) on disk.
     pub bytes: u64,
+    /// The table's own file (its rows), without indexes.
+    pub heap_bytes: u64,
 }
 
 /// What the hazard rules know about the plan a change belongs to.
@@ -776,8 +779,8 @@ mod tests {
 
     #[test]
     fn empty_tables_grade_low() {
-        assert_eq!(grade(&TableStats { rows: Some(0), bytes: 8192 }), Severity::Low);
-        assert_eq!(grade(&TableStats { rows: Some(50_000), bytes: 1 << 20 }), Severity::Medium);
-        assert_eq!(grade(&TableStats { rows: Some(5_000_000), bytes: 1 << 31 }), Severity::High);
+        assert_eq!(grade(&TableStats { rows: Some(0), bytes: 8192, heap_bytes: 0 }), Severity::Low);
+        assert_eq!(grade(&TableStats { rows: Some(50_000), bytes: 1 << 20, heap_bytes: 0 }), Severity::Medium);
+        assert_eq!(grade(&TableStats { rows: Some(5_000_000), bytes: 1 << 31, heap_bytes: 0 }), Severity::High);
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod connect;
 pub mod conversions;
+pub mod estimate;
 pub mod existing_rows;
 pub mod hazards;
 pub mod introspect;

@@ -44,7 +44,7 @@ pub async fn table_stats(
             None
         };
         let name = QualifiedName::new(row.try_get::<String, _>("schema")?, row.try_get::<String, _>("name")?);
-        out.insert(name, TableStats { rows, bytes: total_bytes.max(0) as u64 });
+        out.insert(name, TableStats { rows, bytes: total_bytes.max(0) as u64, heap_bytes: heap_bytes.max(0) as u64 });
     }
     Ok(out)
 }

@@ -59,6 +59,10 @@ impl SqlRenderer for PostgresRenderer {
         false
     }
 
+    fn work(&self, step: &crate::plan::Step) -> Vec<crate::plan::estimate::Work> {
+        super::estimate::work(step)
+    }
+
     /// The passes of [`adapt::adapt`].
     fn adapt(&self, changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
         adapt::adapt(changes, current, desired)
