@@ -311,7 +311,12 @@ async fn planned(
     if live {
         let mut plans: Vec<&mut Plan> = std::iter::once(&mut up).chain(parts.iter_mut().map(|p| &mut p.up)).collect();
         check_existing_rows(url, current, desired, &mut plans, settings.hazards.existing_rows).await?;
-        estimate(url, kind.renderer().as_ref(), &mut plans).await?;
+        // The renderer is not held across the awaits (it is not Send).
+        let work = {
+            let renderer = kind.renderer();
+            plans.iter().map(|p| p.steps.iter().map(|s| renderer.work(s)).collect()).collect()
+        };
+        estimate(url, work, &mut plans).await?;
     }
     Ok(Migration { up, down, unmanaged: current.unmanaged.clone(), parts })
 }
@@ -355,11 +360,10 @@ pub async fn check_existing_rows(
     Ok(())
 }
 
-/// Sets each step's `estimate_ms` from the work it does, the live sizes of its tables and the server's
-/// measured throughput ([`crate::plan::estimate`]). The probe runs only when a step has work to price.
-async fn estimate(url: &str, renderer: &dyn plan::SqlRenderer, plans: &mut [&mut Plan]) -> Result<()> {
-    let work: Vec<Vec<Vec<plan::estimate::Work>>> =
-        plans.iter().map(|p| p.steps.iter().map(|s| renderer.work(s)).collect()).collect();
+/// Sets each step's `estimate_ms` from the work it does (`work`, per plan and step), the live sizes of
+/// its tables and the server's measured throughput ([`crate::plan::estimate`]). The probe runs only
+/// when a step has work to price.
+async fn estimate(url: &str, work: Vec<Vec<Vec<plan::estimate::Work>>>, plans: &mut [&mut Plan]) -> Result<()> {
     let tables = plan::estimate::tables(&work.iter().flatten().cloned().collect::<Vec<_>>());
     let Some(first) = tables.first() else { return Ok(()) };
     let Some((throughput, sizes)) = dialect::throughput_and_sizes(url, &first.schema, &tables)

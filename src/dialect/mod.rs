@@ -94,7 +94,8 @@ pub async fn table_stats(
 
 /// How fast the server does the work that estimates price (a short probe, see
 /// [`postgres::estimate::probe`]) and the live sizes of `tables`; `None` where the database keeps no
-/// sizes to price them with (SQLite).
+/// sizes to price them with (SQLite), or the probe cannot run there (a read-only role or transaction):
+/// estimates are then left out rather than the plan refused.
 pub async fn throughput_and_sizes(
     url: &str,
     probe_schema: &str,
@@ -109,8 +110,11 @@ pub async fn throughput_and_sizes(
         Kind::Postgres => {
             let mut conn = postgres::connect::connect(url).await?;
             let sizes = postgres::stats::table_stats(&mut conn, tables).await?;
-            let throughput = postgres::estimate::probe(&mut conn, probe_schema).await?;
-            Ok(Some((throughput, sizes)))
+            let largest = sizes.values().map(|s| s.rows.unwrap_or(s.heap_bytes / 100)).max().unwrap_or(0);
+            match postgres::estimate::probe(&mut conn, probe_schema, largest).await {
+                Ok(throughput) => Ok(Some((throughput, sizes))),
+                Err(_) => Ok(None),
+            }
         }
         Kind::Sqlite => Ok(None),
     }

@@ -5,6 +5,7 @@
 mod cli;
 mod drift;
 mod errors;
+mod estimates;
 mod example;
 mod existing_rows;
 mod expand_contract;

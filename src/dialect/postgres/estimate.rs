@@ -13,8 +13,11 @@ use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection, Row};
 use std::time::Instant;
 
-/// Rows of the probe table (about 15 MiB): long enough to time, short enough for every plan.
+/// Rows of the probe table at most (about 15 MiB): long enough to time, short enough for every plan.
 pub const PROBE_ROWS: u32 = 200_000;
+
+/// Rows of the probe table at least: below, fixed costs (parsing, catalog updates) dominate.
+pub const PROBE_MIN_ROWS: u32 = 2_000;
 
 /// The work `step` does in proportion to table sizes.
 pub fn work(step: &Step) -> Vec<Work> {
@@ -84,17 +87,20 @@ fn table_of(change: &Change) -> Option<&QualifiedName> {
     }
 }
 
-/// Times the probe's operations on this server. `schema` is where the probe table is created (in a
-/// transaction rolled back at the end, so that its writes go through the write-ahead log as a real
-/// table's do); without the right to create there, a temporary table stands in.
-pub async fn probe(conn: &mut PgConnection, schema: &str) -> Result<Throughput, sqlx::Error> {
+/// Times the probe's operations on this server, on a table of `rows` rows (clamped to
+/// [`PROBE_MIN_ROWS`]..=[`PROBE_ROWS`]: as large as the largest table to price, so that small plans pay
+/// little). `schema` is where the probe table is created (in a transaction rolled back at the end, so
+/// that its writes go through the write-ahead log as a real table's do); without the right to create
+/// there, a temporary table stands in.
+pub async fn probe(conn: &mut PgConnection, schema: &str, rows: u64) -> Result<Throughput, sqlx::Error> {
+    let probe_rows = rows.clamp(u64::from(PROBE_MIN_ROWS), u64::from(PROBE_ROWS)) as u32;
     let mut tx = conn.begin().await?;
     sqlx::raw_sql("SET LOCAL statement_timeout = '30s'").execute(&mut *tx).await?;
     let name = QualifiedName::new(schema, "schema_estimate_probe");
     sqlx::raw_sql("SAVEPOINT schema_probe").execute(&mut *tx).await?;
     let create = |table: &str| {
         format!(
-            "CREATE TABLE {table} AS SELECT g AS id, g AS a, md5(g::text) AS b FROM generate_series(1, {PROBE_ROWS}) AS g"
+            "CREATE TABLE {table} AS SELECT g AS id, g AS a, md5(g::text) AS b FROM generate_series(1, {probe_rows}) AS g"
         )
     };
     let table = match sqlx::raw_sql(AssertSqlSafe(create(&qualified(&name)))).execute(&mut *tx).await {
@@ -123,7 +129,7 @@ pub async fn probe(conn: &mut PgConnection, schema: &str) -> Result<Throughput, 
     let scan = timed(format!("SELECT count(*) FROM {table} WHERE a IS NULL")).await?;
     let rewrite = timed(format!("ALTER TABLE {table} ALTER COLUMN a TYPE bigint")).await?;
     let index = timed(format!("CREATE INDEX ON {table} (b)")).await?;
-    let updated = PROBE_ROWS / 10;
+    let updated = probe_rows / 10;
     let update = timed(format!("UPDATE {table} SET a = a + 1 WHERE id <= {updated}")).await?;
     tx.rollback().await?;
     Ok(Throughput {
