@@ -158,7 +158,7 @@ impl LiveNames {
 fn row_check(live: &Table, with_children: bool, rule: Rule) -> RowCheck {
     RowCheck {
         table: live.name.clone(),
-        keys: primary_key(live),
+        keys: primary_key_of(live),
         with_children: with_children || live.partition_key.is_some(),
         rule,
     }
@@ -375,7 +375,7 @@ fn rebuild_checks(from: &Table, to: &Table) -> Vec<RowCheck> {
     out
 }
 
-fn primary_key(table: &Table) -> Vec<Name> {
+fn primary_key_of(table: &Table) -> Vec<Name> {
     table
         .constraints
         .values()
@@ -498,6 +498,68 @@ pub fn hazards(checks: &[(usize, RowCheck)], outcomes: &[Outcome]) -> Vec<(usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::build::*;
+
+    fn live() -> Catalog {
+        Catalog::default().with_schema("public").with_table(
+            table("users")
+                .with_column(column("id", "bigint").not_null())
+                .with_column(column("mail", "text"))
+                .with_constraint(primary_key("users_pkey", &["id"])),
+        )
+    }
+
+    fn rules(changes: &[Change], current: &Catalog) -> Vec<(usize, QualifiedName, Rule)> {
+        let changes: Vec<&Change> = changes.iter().collect();
+        checks(&changes, current, current).into_iter().map(|(i, c)| (i, c.table, c.rule)).collect()
+    }
+
+    #[test]
+    fn conditions_name_what_the_live_table_calls_a_renamed_table_and_column() {
+        let current = live();
+        let to = QualifiedName::parse("accounts");
+        let mut email = column("email", "text");
+        let mut mail = email.clone();
+        mail.name = "email".into();
+        email.not_null = true;
+        let changes = [
+            Change::RenameTable { from: QualifiedName::parse("users"), to: to.clone() },
+            Change::RenameColumn { table: to.clone(), from: "mail".into(), to: "email".into() },
+            Change::AlterColumn { table: to.clone(), from: mail, to: email },
+            Change::AddConstraint { table: to.clone(), constraint: unique("accounts_email_key", &["email"]) },
+        ];
+        let found = rules(&changes, &current);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!(found[0], (2, QualifiedName::parse("users"), Rule::NotNull { column: "mail".into() }));
+        let (step, table, Rule::Unique { columns, .. }) = &found[1] else { panic!("{found:#?}") };
+        assert_eq!((*step, table, columns.as_slice()), (3, &QualifiedName::parse("users"), &["mail".into()][..]));
+    }
+
+    #[test]
+    fn rows_that_do_not_exist_yet_or_are_not_validated_are_not_checked() {
+        let current = live();
+        let users = QualifiedName::parse("users");
+        let changes = [
+            // A new column has no values; a constraint added NOT VALID leaves the rows alone.
+            Change::AddConstraint { table: users.clone(), constraint: unique("users_nick_key", &["nick"]) },
+            Change::AddConstraint {
+                table: users.clone(),
+                constraint: check("users_mail_check", "(mail <> '')", &["mail"]).not_valid(),
+            },
+            // A table the plan creates is empty.
+            Change::AddConstraint {
+                table: QualifiedName::parse("orders"),
+                constraint: check("orders_check", "(id > 0)", &["id"]),
+            },
+        ];
+        assert!(rules(&changes, &current).is_empty());
+        // Validated later, the same constraint reads the rows.
+        let validate = [Change::ValidateConstraint {
+            table: users,
+            constraint: check("users_mail_check", "(mail <> '')", &["mail"]).not_valid(),
+        }];
+        assert_eq!(rules(&validate, &current).len(), 1);
+    }
 
     #[test]
     fn check_expressions_are_the_parenthesised_text_after_check() {
