@@ -117,7 +117,7 @@ fn estimates_summary(up: &crate::plan::Plan) -> String {
     }
     let total: u64 = timed.iter().map(|(_, ms)| ms).sum();
     let mut text = format!("-- estimated: {} in all; the slowest steps:\n", duration(total));
-    timed.sort_by(|a, b| b.1.cmp(&a.1));
+    timed.sort_by_key(|t| std::cmp::Reverse(t.1));
     for (step, ms) in timed.into_iter().take(3) {
         let lock = step.hazards.iter().find_map(|h| h.lock.clone()).unwrap_or_else(|| "no blocking lock".to_string());
         text.push_str(&format!("--   {} {} ({lock})\n", duration(ms), step.description));
