@@ -6,6 +6,7 @@ pub mod declared;
 pub mod dialect;
 pub mod diff;
 pub mod drift;
+pub mod fleet;
 pub mod migrations;
 pub mod model;
 pub mod pipeline;

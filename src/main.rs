@@ -24,6 +24,7 @@ fn main() {
             Command::Apply(args) => cli::apply::run(&settings, args).await,
             Command::Migrate(args) => cli::migrate::run(&settings, args).await,
             Command::Lint(args) => cli::lint::run(&settings, args),
+            Command::Fleet(args) => cli::fleet::run(&settings, args).await,
         }
     });
     match outcome {

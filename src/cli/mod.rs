@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 pub mod apply;
 pub mod diff;
 pub mod drift;
+pub mod fleet;
 pub mod generate;
 pub mod inspect;
 pub mod lint;
@@ -71,6 +72,8 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Check migration files for hazards (locks, rewrites, data loss): exit 1 on a denied hazard
     Lint(lint::LintArgs),
+    /// Run the migrations on every database of [fleet] in diff.toml: status, up (canaries, parallel)
+    Fleet(fleet::FleetArgs),
 }
 
 /// `--allow-hazard`, shared by the commands that apply the hazard policy.

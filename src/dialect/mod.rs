@@ -143,6 +143,33 @@ pub async fn count_violations(
     }
 }
 
+/// The URL as it may be printed: a PostgreSQL password replaced by `***` (SQLite URLs hold none).
+pub fn redact(url: &str) -> String {
+    match Kind::from_url(url) {
+        Ok(Kind::Sqlite) => url.to_string(),
+        _ => postgres::connect::redact(url),
+    }
+}
+
+/// The first column of each row of `sql`, as text (NULLs left out): `[fleet] query`'s target URLs.
+pub async fn query_texts(url: &str, sql: &str) -> Result<Vec<String>> {
+    use sqlx::Row;
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    let texts = match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let mut conn = postgres::connect::connect(url).await?;
+            let rows = sqlx::query(sql).fetch_all(&mut conn).await?;
+            rows.iter().map(|r| r.try_get::<Option<String>, _>(0)).collect::<Result<Vec<_>, _>>()?
+        }
+        Kind::Sqlite => {
+            let mut conn = sqlite::connect::connect_read_only(url).await?;
+            let rows = sqlx::query(sql).fetch_all(&mut conn).await?;
+            rows.iter().map(|r| r.try_get::<Option<String>, _>(0)).collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    Ok(texts.into_iter().flatten().collect())
+}
+
 /// Reads the managed objects of a live database (one consistent snapshot).
 pub async fn introspect(url: &str, schemas: &[String]) -> Result<Catalog> {
     match Kind::from_url(url)? {

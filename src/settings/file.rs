@@ -41,6 +41,24 @@ pub struct Config {
     /// cast does not do or does not exist (`integer` → `timestamptz`).
     #[serde(default)]
     pub conversion: Vec<ConversionEntry>,
+    /// `[fleet]`: the databases `schema fleet` runs the migrations on.
+    #[serde(default)]
+    pub fleet: FleetConfig,
+}
+
+/// `[fleet]`: the targets of `schema fleet`, listed, read from a file (one URL a line) or queried.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FleetConfig {
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// A file of URLs, one a line (blank lines and `#` comments ignored), relative to diff.toml.
+    pub urls_file: Option<PathBuf>,
+    /// A query whose first column is a target URL a row, run on `catalog_url`.
+    pub query: Option<String>,
+    pub catalog_url: Option<String>,
+    /// Schema-per-tenant pattern (not supported yet: refused with a message).
+    pub schemas: Option<String>,
 }
 
 /// One `[[conversion]]` entry: the `USING` expressions of a column's type change, up and down.

@@ -32,6 +32,17 @@ pub struct Settings {
     pub privilege_roles: Vec<String>,
     /// `[ownership] manage`: owners are compared.
     pub manage_owners: bool,
+    /// `[fleet]`: where `schema fleet` finds its targets.
+    pub fleet: Fleet,
+}
+
+/// The sources of `schema fleet`'s targets (see [`crate::fleet::targets`]).
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    pub urls: Vec<String>,
+    pub urls_file: Option<PathBuf>,
+    /// (query, catalog URL).
+    pub query: Option<(String, String)>,
 }
 
 impl Settings {
@@ -72,6 +83,23 @@ impl Settings {
             },
             privilege_roles: config.privileges.roles.clone(),
             manage_owners: config.ownership.manage,
+            fleet: fleet(&config.fleet, base)?,
         })
     }
+}
+
+fn fleet(config: &file::FleetConfig, base: &std::path::Path) -> Result<Fleet> {
+    if let Some(pattern) = &config.schemas {
+        anyhow::bail!(
+            "[fleet] schemas = {pattern:?}: a schema per tenant is not supported yet; list one database a target \
+             (urls, urls_file or query)"
+        );
+    }
+    let query = match (&config.query, &config.catalog_url) {
+        (Some(query), Some(url)) => Some((query.clone(), url.clone())),
+        (None, None) => None,
+        (Some(_), None) => anyhow::bail!("[fleet] query needs catalog_url, the database to run it on"),
+        (None, Some(_)) => anyhow::bail!("[fleet] catalog_url is set without a query to run on it"),
+    };
+    Ok(Fleet { urls: config.urls.clone(), urls_file: config.urls_file.as_ref().map(|f| base.join(f)), query })
 }

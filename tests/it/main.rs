@@ -9,6 +9,7 @@ mod estimates;
 mod example;
 mod existing_rows;
 mod expand_contract;
+mod fleet;
 mod layout;
 mod pg_access;
 mod pg_introspect;

@@ -1,0 +1,130 @@
+//! `schema fleet`: the migrations of the out dir on every target of `[fleet]` (see [`crate::fleet`]).
+
+use super::Format;
+use crate::fleet::{self, Outcome, Schedule, TargetReport};
+use crate::runner::UpTarget;
+use crate::settings::Settings;
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+const FLEET_HELP: &str = "\
+Targets come from [fleet] in diff.toml: urls, urls_file (one URL a line) and/or query run on catalog_url.
+Each target is migrated as `schema migrate` would (its own tracking table, lock and dirty state); a target
+that fails is left where its last migration left it, and running the command again continues from there.
+
+Exit codes: 0 every target done / up to date; 1 (status) migrations pending somewhere; 2 a target failed,
+was unreachable, dirty, skipped, or disagrees with the directory";
+
+#[derive(Debug, Args)]
+#[command(after_help = FLEET_HELP)]
+pub struct FleetArgs {
+    #[command(subcommand)]
+    pub command: FleetCommand,
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub format: Format,
+    /// Targets handled at once
+    #[arg(long, default_value_t = 8, global = true, value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallel: u16,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Every target's migrations: applied, pending, dirty, unreachable; exit 1 if any is pending
+    Status,
+    /// Apply the pending migrations on every target: canaries first, then the rest in parallel
+    Up {
+        /// Run the first K targets first (at most --parallel at once); if one fails, no other starts
+        #[arg(long, value_name = "K", default_value_t = 0)]
+        canary: usize,
+        /// Start no new target once F targets have failed (unreachable ones count)
+        #[arg(long, value_name = "F", value_parser = clap::value_parser!(u64).range(1..))]
+        max_failures: Option<u64>,
+        /// Also apply contract migrations (as `migrate up --contract`)
+        #[arg(long)]
+        contract: bool,
+        /// Stop after this version on every target
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+    },
+}
+
+pub async fn run(settings: &Settings, args: &FleetArgs) -> Result<i32> {
+    let targets = fleet::targets(settings).await?;
+    let parallel = usize::from(args.parallel);
+    let text = args.format == Format::Text;
+    let reports = match &args.command {
+        FleetCommand::Status => fleet::status(settings, &targets, parallel).await?,
+        FleetCommand::Up { canary, max_failures, contract, to } => {
+            let schedule = Schedule { parallel, canary: *canary, max_failures: max_failures.map(|f| f as usize) };
+            let target = UpTarget { to: to.clone(), contract: *contract };
+            // Each target's line as it finishes; the skipped ones follow at the end.
+            let print = |r: &TargetReport| {
+                if text {
+                    super::emit(&line(r));
+                }
+            };
+            let reports = fleet::up(settings, &targets, &target, schedule, print).await?;
+            if text {
+                for report in reports.iter().filter(|r| r.status == Outcome::Skipped) {
+                    super::emit(&line(report));
+                }
+            }
+            reports
+        }
+    };
+    let summary = fleet::summary(&reports);
+    match args.format {
+        Format::Json => {
+            let value = serde_json::json!({ "targets": reports, "summary": summary });
+            super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));
+        }
+        Format::Text => {
+            if matches!(args.command, FleetCommand::Status) {
+                for report in &reports {
+                    super::emit(&line(report));
+                }
+            }
+            let counts: Vec<String> = summary.iter().map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+            super::emit(&format!("{} target(s): {}\n", reports.len(), counts.join(", ")));
+            if let Some(slowest) = reports.iter().max_by_key(|r| r.duration_ms).filter(|r| r.duration_ms > 0) {
+                super::emit(&format!("slowest: {} ({} ms)\n", slowest.target, slowest.duration_ms));
+            }
+        }
+    }
+    let trouble = reports.iter().any(|r| {
+        matches!(
+            r.status,
+            Outcome::Failed | Outcome::Unreachable | Outcome::Skipped | Outcome::Dirty | Outcome::Problem
+        )
+    });
+    let pending = reports.iter().any(|r| r.status == Outcome::Pending);
+    Ok(if trouble {
+        2
+    } else if pending {
+        1
+    } else {
+        0
+    })
+}
+
+/// `applied       postgres://app@db1/a  2 applied, 0 pending (340 ms)`, with the error on a second line.
+fn line(r: &TargetReport) -> String {
+    let status = match r.status {
+        Outcome::Applied => "applied",
+        Outcome::UpToDate => "up to date",
+        Outcome::Pending => "pending",
+        Outcome::Dirty => "DIRTY",
+        Outcome::Problem => "PROBLEM",
+        Outcome::Failed => "FAILED",
+        Outcome::Unreachable => "UNREACHABLE",
+        Outcome::Skipped => "skipped",
+    };
+    let pending = r.pending.map(|p| format!(", {p} pending")).unwrap_or_default();
+    let mut text = format!("{status:<12} {}  {} applied{pending} ({} ms)\n", r.target, r.applied, r.duration_ms);
+    if let Some(error) = &r.error {
+        for l in error.lines() {
+            text.push_str(&format!("    {l}\n"));
+        }
+    }
+    text
+}

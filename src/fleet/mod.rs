@@ -1,0 +1,278 @@
+//! Fleets: the same migrations directory run on many databases. Each target is a `schema migrate` of its
+//! own (its tracking table, lock, dirty state, timeouts and retries, see [`crate::runner`]); the fleet adds
+//! the scheduling: canaries first, then at most `parallel` targets at a time, no new start once
+//! `max_failures` targets have failed or the user interrupts. Targets run concurrently on connections of
+//! this one process.
+
+use crate::dialect;
+use crate::migrations::{LocalMigration, SumProblem};
+use crate::runner::{self, State, UpTarget};
+use crate::settings::Settings;
+use anyhow::{Context, Result, bail};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use serde::Serialize;
+use std::time::Instant;
+
+/// The fleet's targets: `[fleet] urls`, then `urls_file`, then the rows of `query`, each once, in that order.
+pub async fn targets(settings: &Settings) -> Result<Vec<String>> {
+    let fleet = &settings.fleet;
+    let mut urls: Vec<String> = fleet.urls.clone();
+    if let Some(file) = &fleet.urls_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read [fleet] urls_file {}", file.display()))?;
+        let lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+        urls.extend(lines.map(|l| crate::settings::file::expand_env(l).unwrap_or_else(|_| l.to_string())));
+    }
+    if let Some((query, catalog)) = &fleet.query {
+        let found = dialect::query_texts(catalog, query)
+            .await
+            .with_context(|| format!("cannot run [fleet] query on {}", dialect::redact(catalog)))?;
+        urls.extend(found);
+    }
+    let mut seen = indexmap::IndexSet::new();
+    urls.retain(|u| seen.insert(u.clone()));
+    if urls.is_empty() {
+        bail!("no fleet targets: set urls, urls_file or query (with catalog_url) in [fleet] of diff.toml");
+    }
+    Ok(urls)
+}
+
+/// What became of one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// `up` applied migrations.
+    Applied,
+    /// Nothing to apply / nothing pending.
+    UpToDate,
+    /// `status`: migrations are pending.
+    Pending,
+    /// `status`: a migration is dirty (it failed outside a transaction and awaits `migrate resolve`).
+    Dirty,
+    /// `status`: the tracking table disagrees with the directory (changed, missing or out-of-order).
+    Problem,
+    /// `up` failed; the target is left where its last migration left it.
+    Failed,
+    /// It cannot be reached (or its tracking table read).
+    Unreachable,
+    /// `up` did not start it: a canary failed, `max_failures` was reached, or the run was interrupted.
+    Skipped,
+}
+
+/// One target's line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    /// The URL, password redacted.
+    pub target: String,
+    pub status: Outcome,
+    /// Migrations applied by this run (`up`), or applied so far (`status`).
+    pub applied: usize,
+    /// Migrations pending after the run.
+    pub pending: Option<usize>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// How `up` schedules the targets.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// Targets running at once.
+    pub parallel: usize,
+    /// Targets run first, in order; any failure among them stops the run before the others start.
+    pub canary: usize,
+    /// No new target starts once this many have failed (unreachable counts).
+    pub max_failures: Option<usize>,
+}
+
+/// The migrations directory, read once for every target.
+struct Directory {
+    local: Vec<LocalMigration>,
+    sum: Vec<SumProblem>,
+}
+
+fn directory(settings: &Settings) -> Result<Directory> {
+    let (local, sum) = runner::local(&settings.out_dir)?;
+    Ok(Directory { local, sum })
+}
+
+/// `fleet status`: every target's migration state, read concurrently (at most `parallel` at once).
+pub async fn status(settings: &Settings, targets: &[String], parallel: usize) -> Result<Vec<TargetReport>> {
+    let dir = directory(settings)?;
+    let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
+    let mut running = FuturesUnordered::new();
+    let mut next = 0;
+    while next < targets.len() || !running.is_empty() {
+        while next < targets.len() && running.len() < parallel.max(1) {
+            let i = next;
+            next += 1;
+            let (url, dir) = (&targets[i], &dir);
+            running.push(async move { (i, status_of(settings, url, dir).await) });
+        }
+        if let Some((i, report)) = running.next().await {
+            reports[i] = Some(report);
+        }
+    }
+    Ok(reports.into_iter().flatten().collect())
+}
+
+async fn status_of(settings: &Settings, url: &str, dir: &Directory) -> TargetReport {
+    let started = Instant::now();
+    let report = |status, applied, pending, error: Option<String>| TargetReport {
+        target: dialect::redact(url),
+        status,
+        applied,
+        pending,
+        error,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    let mut db = match connect(url, settings).await {
+        Ok(db) => db,
+        Err(e) => return report(Outcome::Unreachable, 0, None, Some(e)),
+    };
+    match runner::status(&mut db, &dir.local, &dir.sum).await {
+        Err(e) => report(Outcome::Unreachable, 0, None, Some(e.to_string())),
+        Ok(status) => {
+            let applied = status.rows.iter().filter(|(_, s)| matches!(s, State::Applied { .. })).count();
+            let dirty = status.rows.iter().any(|(_, s)| *s == State::Dirty);
+            let problem = status.problems.first().map(|p| p.to_string());
+            let outcome = match (dirty, &problem, status.pending) {
+                (true, _, _) => Outcome::Dirty,
+                (false, Some(_), _) => Outcome::Problem,
+                (false, None, 0) => Outcome::UpToDate,
+                (false, None, _) => Outcome::Pending,
+            };
+            report(outcome, applied, Some(status.pending), problem)
+        }
+    }
+}
+
+/// `fleet up`: the pending migrations applied on every target, as `schedule` says. Returns one report a
+/// target, in the targets' order.
+pub async fn up(
+    settings: &Settings,
+    targets: &[String],
+    target: &UpTarget,
+    schedule: Schedule,
+    mut on_done: impl FnMut(&TargetReport),
+) -> Result<Vec<TargetReport>> {
+    let dir = directory(settings)?;
+    let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
+    let mut failures = 0;
+    let mut stop: Option<&'static str> = None;
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    let canaries = schedule.canary.min(targets.len());
+    // The canaries, then the rest: each wave starts only when the one before ended without failure.
+    for wave in [0..canaries, canaries..targets.len()] {
+        let mut running = FuturesUnordered::new();
+        let mut next = wave.start;
+        loop {
+            while stop.is_none() && next < wave.end && running.len() < schedule.parallel.max(1) {
+                let i = next;
+                next += 1;
+                let (url, dir) = (&targets[i], &dir);
+                running.push(async move { (i, up_one(settings, url, dir, target).await) });
+            }
+            if running.is_empty() {
+                break;
+            }
+            tokio::select! {
+                Some((i, report)) = running.next() => {
+                    if matches!(report.status, Outcome::Failed | Outcome::Unreachable) {
+                        failures += 1;
+                        if schedule.max_failures.is_some_and(|max| failures >= max) {
+                            stop.get_or_insert("max_failures reached");
+                        }
+                    }
+                    on_done(&report);
+                    reports[i] = Some(report);
+                }
+                _ = &mut interrupted, if stop != Some("interrupted") => {
+                    // Running targets finish (or roll back) on their own; nothing new starts.
+                    stop = Some("interrupted");
+                }
+            }
+        }
+        if wave.end == canaries && failures > 0 {
+            stop.get_or_insert("a canary failed");
+        }
+    }
+    let why = stop.unwrap_or("not started");
+    Ok(reports
+        .into_iter()
+        .zip(targets)
+        .map(|(report, url)| {
+            report.unwrap_or_else(|| TargetReport {
+                target: dialect::redact(url),
+                status: Outcome::Skipped,
+                applied: 0,
+                pending: None,
+                error: Some(format!("not started: {why}")),
+                duration_ms: 0,
+            })
+        })
+        .collect())
+}
+
+async fn up_one(settings: &Settings, url: &str, dir: &Directory, target: &UpTarget) -> TargetReport {
+    let started = Instant::now();
+    let report = |status, applied, pending, error: Option<String>| TargetReport {
+        target: dialect::redact(url),
+        status,
+        applied,
+        pending,
+        error,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    let mut db = match connect(url, settings).await {
+        Ok(db) => db,
+        Err(e) => return report(Outcome::Unreachable, 0, None, Some(e)),
+    };
+    // Each target's progress lines are its own; the fleet prints one line a target instead.
+    let mut out = Vec::new();
+    let result = runner::up(&mut db, &settings.migrate, &dir.local, &dir.sum, target, &mut out).await;
+    let pending = match runner::status(&mut db, &dir.local, &dir.sum).await {
+        Ok(status) => Some(status.pending),
+        Err(_) => None,
+    };
+    match result {
+        Ok(0) => report(Outcome::UpToDate, 0, pending, None),
+        Ok(n) => report(Outcome::Applied, n, pending, None),
+        Err(e) => {
+            // What it applied before failing counts: the lines say which.
+            let applied = String::from_utf8_lossy(&out).lines().filter(|l| l.starts_with("applied ")).count();
+            report(Outcome::Failed, applied, pending, Some(e.to_string()))
+        }
+    }
+}
+
+/// How long a target may take to accept a connection before it counts as unreachable.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn connect(url: &str, settings: &Settings) -> Result<dialect::Runner, String> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, dialect::Runner::connect(url, &settings.migrate)).await {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(format!("{e:#}")),
+        Err(_) => Err(format!("{}: no connection within {CONNECT_TIMEOUT:?}", dialect::redact(url))),
+    }
+}
+
+/// Counts by outcome (those that occur, always in the same order), for the summary line and JSON.
+pub fn summary(reports: &[TargetReport]) -> indexmap::IndexMap<&'static str, usize> {
+    const ORDER: [(Outcome, &str); 8] = [
+        (Outcome::Applied, "applied"),
+        (Outcome::UpToDate, "up_to_date"),
+        (Outcome::Pending, "pending"),
+        (Outcome::Dirty, "dirty"),
+        (Outcome::Problem, "problem"),
+        (Outcome::Failed, "failed"),
+        (Outcome::Unreachable, "unreachable"),
+        (Outcome::Skipped, "skipped"),
+    ];
+    ORDER
+        .iter()
+        .map(|(outcome, key)| (*key, reports.iter().filter(|r| r.status == *outcome).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}

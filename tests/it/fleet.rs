@@ -1,0 +1,178 @@
+//! `schema fleet` on a real PostgreSQL with many databases: every target migrated, the broken, the
+//! unreachable, the locked and the dirty one named and isolated, canaries and `--max-failures` stopping new
+//! starts, two runs at once applying nothing twice, and `fleet status` reporting it all.
+
+use crate::support::schema_in;
+use schema::runner::Database;
+use schema::testkit::pg_server;
+use std::path::Path;
+
+const ONE: &str = "CREATE TABLE a (id int PRIMARY KEY);\n";
+const TWO: &str = "CREATE TABLE b (id int PRIMARY KEY);\n";
+
+/// A project whose out dir holds two migrations, and `n` fresh databases.
+async fn fleet(label: &str, n: usize) -> (tempfile::TempDir, Vec<String>) {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let mut urls = Vec::new();
+    for i in 0..n {
+        urls.push(server.fresh_database(&format!("{label}_{i}")).await.expect("fresh database").url);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("generated");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("20240101000000_one.up.sql"), ONE).unwrap();
+    std::fs::write(out.join("20240101000000_one.down.sql"), "DROP TABLE a;\n").unwrap();
+    std::fs::write(out.join("20240102000000_two.up.sql"), TWO).unwrap();
+    std::fs::write(out.join("20240102000000_two.down.sql"), "DROP TABLE b;\n").unwrap();
+    let hashed = schema_in(dir.path(), &["migrate", "hash"], &[]);
+    assert_eq!(Some(hashed.code), Some(0), "{}", hashed.stderr);
+    (dir, urls)
+}
+
+fn write_config(dir: &Path, urls: &[String], extra: &str) {
+    let list: Vec<String> = urls.iter().map(|u| format!("{u:?}")).collect();
+    std::fs::write(dir.join("diff.toml"), format!("{extra}\n[fleet]\nurls = [{}]\n", list.join(", "))).unwrap();
+}
+
+fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn statuses(value: &serde_json::Value) -> Vec<String> {
+    value["targets"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap().to_string()).collect()
+}
+
+async fn applied_versions(url: &str) -> Vec<String> {
+    let mut conn = schema::dialect::postgres::connect::connect(url).await.unwrap();
+    sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_default()
+}
+
+async fn execute(url: &str, sql: &str) {
+    let mut conn = schema::dialect::postgres::connect::connect(url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.unwrap();
+}
+
+#[tokio::test]
+async fn up_migrates_every_target_and_isolates_the_broken_unreachable_locked_and_dirty_ones() {
+    let (dir, mut urls) = fleet("fleet_up", 8).await;
+    // Broken: the second migration's table already exists.
+    execute(&urls[2], "CREATE TABLE b (x int)").await;
+    // Dirty: a migration that failed outside a transaction and awaits `migrate resolve`.
+    execute(
+        &urls[4],
+        "CREATE TABLE schema_migrations (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, \
+         applied_at timestamptz NOT NULL DEFAULT now(), execution_ms bigint NOT NULL DEFAULT 0, \
+         dirty boolean NOT NULL DEFAULT false, note text); \
+         INSERT INTO schema_migrations (version, name, checksum, dirty) VALUES ('20240101000000', 'one', 'x', true)",
+    )
+    .await;
+    // Locked: another runner holds the lock for the whole run.
+    let options = schema::runner::Options { lock_wait: std::time::Duration::from_millis(300), ..Default::default() };
+    let mut holder = schema::dialect::Runner::connect(&urls[6], &options).await.unwrap();
+    assert!(holder.try_lock().await.unwrap());
+    // Unreachable: nothing listens there.
+    urls.push("postgres://app:secret-password@127.0.0.1:1/nowhere".to_string());
+    write_config(dir.path(), &urls, "[migrate]\nlock_wait = \"300ms\"");
+
+    let up = schema_in(dir.path(), &["fleet", "up", "--parallel", "4", "--format", "json"], &[]);
+    assert_eq!(Some(up.code), Some(2), "{}\n{}", up.stdout, up.stderr);
+    let value = json(&up.stdout);
+    let expected = ["applied", "applied", "failed", "applied", "failed", "applied", "failed", "applied", "unreachable"];
+    assert_eq!(statuses(&value), expected, "{value:#}");
+    let targets = value["targets"].as_array().unwrap();
+    assert!(targets[2]["error"].as_str().unwrap().contains("relation \"b\" already exists"), "{value:#}");
+    assert_eq!(targets[2]["applied"], 1, "the broken target kept its first migration: {value:#}");
+    assert!(targets[4]["error"].as_str().unwrap().contains("dirty"), "{value:#}");
+    assert!(targets[6]["error"].as_str().unwrap().contains("lock"), "{value:#}");
+    assert_eq!(targets[8]["target"], "postgres://app:***@127.0.0.1:1/nowhere");
+    assert!(!up.stdout.contains("secret-password") && !up.stderr.contains("secret-password"));
+    assert_eq!(value["summary"]["applied"], 5);
+    for i in [0, 1, 3, 5, 7] {
+        assert_eq!(applied_versions(&urls[i]).await, ["20240101000000", "20240102000000"], "target {i}");
+    }
+    assert_eq!(applied_versions(&urls[2]).await, ["20240101000000"], "left where its last migration left it");
+    drop(holder);
+
+    // Status names the stragglers; once fixed, running again continues where it stopped.
+    let status = schema_in(dir.path(), &["fleet", "status", "--format", "json"], &[]);
+    assert_eq!(Some(status.code), Some(2), "{}", status.stderr);
+    let expected = [
+        "up_to_date",
+        "up_to_date",
+        "pending",
+        "up_to_date",
+        "dirty",
+        "up_to_date",
+        "pending",
+        "up_to_date",
+        "unreachable",
+    ];
+    assert_eq!(statuses(&json(&status.stdout)), expected);
+    execute(&urls[2], "DROP TABLE b").await;
+    urls.pop();
+    write_config(dir.path(), &urls[..4], "");
+    let again = schema_in(dir.path(), &["fleet", "up"], &[]);
+    assert_eq!(Some(again.code), Some(0), "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("4 target(s): 1 applied, 3 up to date"), "{}", again.stdout);
+}
+
+#[tokio::test]
+async fn a_failed_canary_or_too_many_failures_stop_new_starts() {
+    let (dir, urls) = fleet("fleet_canary", 5).await;
+    execute(&urls[0], "CREATE TABLE a (x int)").await;
+    write_config(dir.path(), &urls, "");
+    let up = schema_in(dir.path(), &["fleet", "up", "--canary", "1", "--format", "json"], &[]);
+    assert_eq!(Some(up.code), Some(2), "{}", up.stderr);
+    let value = json(&up.stdout);
+    assert_eq!(statuses(&value), ["failed", "skipped", "skipped", "skipped", "skipped"], "{value:#}");
+    assert!(value["targets"][1]["error"].as_str().unwrap().contains("a canary failed"));
+    for url in &urls[1..] {
+        assert!(applied_versions(url).await.is_empty(), "nothing started after the canary failed");
+    }
+
+    // One at a time, stopping at the first failure: the broken target runs second.
+    execute(&urls[0], "DROP TABLE a").await;
+    execute(&urls[1], "CREATE TABLE a (x int)").await;
+    let up = schema_in(dir.path(), &["fleet", "up", "--parallel", "1", "--max-failures", "1", "--format", "json"], &[]);
+    let value = json(&up.stdout);
+    assert_eq!(statuses(&value), ["applied", "failed", "skipped", "skipped", "skipped"], "{value:#}");
+    assert!(value["targets"][2]["error"].as_str().unwrap().contains("max_failures"));
+}
+
+#[tokio::test]
+async fn two_runs_at_once_apply_each_migration_once() {
+    let (dir, urls) = fleet("fleet_twice", 6).await;
+    write_config(dir.path(), &urls, "[migrate]\nlock_wait = \"30s\"");
+    let path = dir.path().to_path_buf();
+    let first = std::thread::spawn({
+        let path = path.clone();
+        move || schema_in(&path, &["fleet", "up", "--parallel", "3"], &[])
+    });
+    let second = schema_in(&path, &["fleet", "up", "--parallel", "3"], &[]);
+    let first = first.join().unwrap();
+    assert_eq!(Some(first.code), Some(0), "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(Some(second.code), Some(0), "{}\n{}", second.stdout, second.stderr);
+    for url in &urls {
+        assert_eq!(applied_versions(url).await, ["20240101000000", "20240102000000"]);
+    }
+    let applied = |out: &str| out.lines().filter(|l| l.starts_with("applied ")).count();
+    assert_eq!(applied(&first.stdout) + applied(&second.stdout), urls.len(), "{}\n{}", first.stdout, second.stdout);
+}
+
+#[test]
+fn targets_come_from_a_file_and_a_missing_source_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("diff.toml"), "[fleet]\nurls_file = \"targets.txt\"\n").unwrap();
+    std::fs::write(dir.path().join("targets.txt"), "# one a line\n\npostgres://u@127.0.0.1:1/a\n").unwrap();
+    std::fs::create_dir(dir.path().join("generated")).unwrap();
+    let status = schema_in(dir.path(), &["fleet", "status", "--format", "json"], &[]);
+    let value = json(&status.stdout);
+    assert_eq!(statuses(&value), ["unreachable"], "{value:#}");
+    std::fs::write(dir.path().join("diff.toml"), "[fleet]\nschemas = \"tenant_*\"\n").unwrap();
+    let refused = schema_in(dir.path(), &["fleet", "status"], &[]);
+    assert_eq!(Some(refused.code), Some(2));
+    assert!(refused.stderr.contains("schema per tenant is not supported yet"), "{}", refused.stderr);
+}
