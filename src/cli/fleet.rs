@@ -31,6 +31,10 @@ pub struct FleetArgs {
 pub enum FleetCommand {
     /// Every target's migrations: applied, pending, dirty, unreachable; exit 1 if any is pending
     Status,
+    /// Every target against the declared schema, targets with identical schemas grouped; exit 1 if any drifted
+    Drift,
+    /// What would bring each group of identical targets to the declared schema (the one-step plan)
+    Plan,
     /// Apply the pending migrations on every target: canaries first, then the rest in parallel
     Up {
         /// Run the first K targets first (at most --parallel at once); if one fails, no other starts
@@ -52,8 +56,65 @@ pub async fn run(settings: &Settings, args: &FleetArgs) -> Result<i32> {
     let targets = fleet::targets(settings).await?;
     let parallel = usize::from(args.parallel);
     let text = args.format == Format::Text;
+    if let FleetCommand::Drift | FleetCommand::Plan = args.command {
+        let drift = matches!(args.command, FleetCommand::Drift);
+        let (groups, unread) = fleet::compare(settings, &targets, parallel).await?;
+        let drifted: usize = groups.iter().filter(|g| !g.in_sync).map(|g| g.targets.len()).sum();
+        let in_sync: usize = groups.iter().filter(|g| g.in_sync).map(|g| g.targets.len()).sum();
+        match args.format {
+            Format::Json => {
+                let value = serde_json::json!({
+                    "groups": groups,
+                    "unreachable": unread,
+                    "summary": { "groups": groups.len(), "in_sync": in_sync, "drifted": drifted, "unreachable": unread.len() },
+                });
+                super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));
+            }
+            Format::Text => {
+                let mut text = String::new();
+                for (i, group) in groups.iter().enumerate() {
+                    let state = if group.in_sync {
+                        "in sync".to_string()
+                    } else {
+                        format!("{} change(s)", group.changes.len())
+                    };
+                    text.push_str(&format!("group {} ({} target(s)): {state}\n", i + 1, group.targets.len()));
+                    for target in &group.targets {
+                        text.push_str(&format!("  {target}\n"));
+                    }
+                    for change in &group.changes {
+                        text.push_str(&format!("  - {change}\n"));
+                    }
+                    if !drift {
+                        for statement in &group.statements {
+                            text.push_str(&format!("\n{statement}\n"));
+                        }
+                        text.push('\n');
+                    }
+                }
+                for u in &unread {
+                    text.push_str(&format!("UNREACHABLE  {}\n    {}\n", u.target, u.error));
+                }
+                text.push_str(&format!(
+                    "{} target(s) in {} group(s): {in_sync} in sync, {drifted} drifted, {} unreachable\n",
+                    targets.len(),
+                    groups.len(),
+                    unread.len()
+                ));
+                super::emit(&text);
+            }
+        }
+        return Ok(if !unread.is_empty() {
+            2
+        } else if drift && drifted > 0 {
+            1
+        } else {
+            0
+        });
+    }
     let reports = match &args.command {
         FleetCommand::Status => fleet::status(settings, &targets, parallel).await?,
+        FleetCommand::Drift | FleetCommand::Plan => unreachable!("compared above"),
         FleetCommand::Up { canary, max_failures, contract, to } => {
             let schedule = Schedule { parallel, canary: *canary, max_failures: max_failures.map(|f| f as usize) };
             let target = UpTarget { to: to.clone(), contract: *contract };

@@ -276,3 +276,85 @@ pub fn summary(reports: &[TargetReport]) -> indexmap::IndexMap<&'static str, usi
         .filter(|(_, n)| *n > 0)
         .collect()
 }
+
+/// Targets whose managed schemas are identical, compared once with the declared schema.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// The targets (passwords redacted), in the fleet's order.
+    pub targets: Vec<String>,
+    pub in_sync: bool,
+    /// What would bring them to the declared schema, one line a change.
+    pub changes: Vec<String>,
+    /// The statements of that plan (the one-step plan, in order).
+    pub statements: Vec<String>,
+}
+
+/// A target that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unread {
+    pub target: String,
+    pub error: String,
+}
+
+/// `fleet drift` and `fleet plan`: every target read once (at most `parallel` at once), targets with
+/// identical schemas grouped, and each group compared once with the declared schema, which is loaded on
+/// the dev database or the first target's server.
+pub async fn compare(settings: &Settings, targets: &[String], parallel: usize) -> Result<(Vec<Group>, Vec<Unread>)> {
+    let mut read: Vec<Option<Result<crate::model::Catalog, String>>> = vec![None; targets.len()];
+    let mut running = FuturesUnordered::new();
+    let mut next = 0;
+    while next < targets.len() || !running.is_empty() {
+        while next < targets.len() && running.len() < parallel.max(1) {
+            let i = next;
+            next += 1;
+            let url = &targets[i];
+            running.push(async move {
+                let catalog = tokio::time::timeout(CONNECT_TIMEOUT * 6, crate::pipeline::live_catalog(url, settings))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(anyhow::anyhow!("{}: not read within {:?}", dialect::redact(url), CONNECT_TIMEOUT * 6))
+                    });
+                (i, catalog.map_err(|e| format!("{e:#}")))
+            });
+        }
+        if let Some((i, catalog)) = running.next().await {
+            read[i] = Some(catalog);
+        }
+    }
+    // One catalog a group: 1,000 identical tenants are compared once.
+    let mut groups: Vec<(crate::model::Catalog, Vec<usize>)> = Vec::new();
+    let mut unread = Vec::new();
+    for (i, catalog) in read.into_iter().enumerate() {
+        match catalog {
+            Some(Ok(mut catalog)) => {
+                if !settings.manage_owners {
+                    catalog.owners = Default::default();
+                }
+                match groups.iter_mut().find(|(c, _)| *c == catalog) {
+                    Some((_, members)) => members.push(i),
+                    None => groups.push((catalog, vec![i])),
+                }
+            }
+            Some(Err(error)) => unread.push(Unread { target: dialect::redact(&targets[i]), error }),
+            None => {}
+        }
+    }
+    let Some((_, first)) = groups.first() else { return Ok((Vec::new(), unread)) };
+    let server = settings.dev_url.clone().unwrap_or_else(|| targets[first[0]].clone());
+    let declared_settings = Settings { url: Some(server), ..settings.clone() };
+    let (declared, _) = crate::pipeline::declared_catalog(&declared_settings).await?;
+    let renderer = dialect::Kind::from_url(&targets[first[0]])?.renderer();
+    let mut out = Vec::new();
+    for (catalog, members) in groups {
+        let (mut actual, mut desired) = (catalog, declared.clone());
+        crate::pipeline::retain_managed(&mut actual, &mut desired, settings);
+        let report = crate::drift::report(&actual, &desired, renderer.as_ref(), ("database", "declared"))?;
+        out.push(Group {
+            targets: members.iter().map(|&i| dialect::redact(&targets[i])).collect(),
+            in_sync: report.in_sync,
+            changes: report.plan.steps.iter().map(|s| s.description.clone()).collect(),
+            statements: report.plan.statements().map(str::to_string).collect(),
+        });
+    }
+    Ok((out, unread))
+}

@@ -176,3 +176,32 @@ fn targets_come_from_a_file_and_a_missing_source_is_an_error() {
     assert_eq!(Some(refused.code), Some(2));
     assert!(refused.stderr.contains("schema per tenant is not supported yet"), "{}", refused.stderr);
 }
+
+#[tokio::test]
+async fn drift_and_plan_group_identical_targets_and_name_the_drifted_one() {
+    let (dir, urls) = fleet("fleet_drift", 6).await;
+    std::fs::create_dir(dir.path().join("schema")).unwrap();
+    std::fs::write(dir.path().join("schema/app.sql"), format!("{ONE}{TWO}")).unwrap();
+    write_config(dir.path(), &urls, "");
+    let up = schema_in(dir.path(), &["fleet", "up"], &[]);
+    assert_eq!(Some(up.code), Some(0), "{}\n{}", up.stdout, up.stderr);
+    let drift = schema_in(dir.path(), &["fleet", "drift", "--format", "json"], &[]);
+    assert_eq!(Some(drift.code), Some(0), "{}\n{}", drift.stdout, drift.stderr);
+    let value = json(&drift.stdout);
+    assert_eq!(value["groups"].as_array().unwrap().len(), 1, "identical targets are one group: {value:#}");
+    assert_eq!(value["summary"]["in_sync"], 6);
+
+    execute(&urls[3], "ALTER TABLE a ADD COLUMN extra int").await;
+    let drift = schema_in(dir.path(), &["fleet", "drift", "--format", "json"], &[]);
+    assert_eq!(Some(drift.code), Some(1), "{}\n{}", drift.stdout, drift.stderr);
+    let value = json(&drift.stdout);
+    let groups = value["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{value:#}");
+    assert_eq!(groups[0]["targets"].as_array().unwrap().len(), 5);
+    assert_eq!(groups[1]["targets"][0].as_str(), Some(urls[3].as_str()));
+    assert_eq!(groups[1]["changes"][0], "drop column public.a.extra");
+    let plan = schema_in(dir.path(), &["fleet", "plan"], &[]);
+    assert_eq!(Some(plan.code), Some(0), "{}", plan.stderr);
+    assert!(plan.stdout.contains("ALTER TABLE \"public\".\"a\" DROP COLUMN \"extra\";"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("6 target(s) in 2 group(s): 5 in sync, 1 drifted, 0 unreachable"), "{}", plan.stdout);
+}
