@@ -118,13 +118,37 @@ pub async fn run(settings: &Settings, args: &FleetArgs) -> Result<i32> {
         FleetCommand::Up { canary, max_failures, contract, to } => {
             let schedule = Schedule { parallel, canary: *canary, max_failures: max_failures.map(|f| f as usize) };
             let target = UpTarget { to: to.clone(), contract: *contract };
-            // Each target's line as it finishes; the skipped ones follow at the end.
+            // Each target's line as it finishes; the skipped ones follow at the end. On a terminal, one
+            // status line on stderr below them says where the run stands.
+            use std::io::{IsTerminal, Write};
+            let live = std::io::stderr().is_terminal() && std::env::var("TERM").is_ok_and(|t| t != "dumb");
+            let clear = || {
+                if live {
+                    eprint!("\r\x1b[K");
+                }
+            };
             let print = |r: &TargetReport| {
+                clear();
                 if text {
                     super::emit(&line(r));
                 }
             };
-            let reports = fleet::up(settings, &targets, &target, schedule, print).await?;
+            let progress = |s: &fleet::Snapshot| {
+                if live {
+                    let slowest = s
+                        .slowest
+                        .as_ref()
+                        .map(|(t, d)| format!("; slowest: {t} ({} s)", d.as_secs()))
+                        .unwrap_or_default();
+                    eprint!(
+                        "\r\x1b[K[fleet] {} done, {} running, {} failed, {} left{slowest}",
+                        s.done, s.running, s.failed, s.left
+                    );
+                    let _ = std::io::stderr().flush();
+                }
+            };
+            let reports = fleet::up(settings, &targets, &target, schedule, print, progress).await?;
+            clear();
             if text {
                 for report in reports.iter().filter(|r| r.status == Outcome::Skipped) {
                     super::emit(&line(report));

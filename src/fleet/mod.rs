@@ -147,14 +147,27 @@ async fn status_of(settings: &Settings, url: &str, dir: &Directory) -> TargetRep
     }
 }
 
-/// `fleet up`: the pending migrations applied on every target, as `schedule` says. Returns one report a
-/// target, in the targets' order.
+/// Where a `fleet up` stands, for a progress display: given when a target ends and every second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub done: usize,
+    pub running: usize,
+    pub failed: usize,
+    pub left: usize,
+    /// The target running longest, and for how long.
+    pub slowest: Option<(String, std::time::Duration)>,
+}
+
+/// `fleet up`: the pending migrations applied on every target, as `schedule` says. `on_done` sees each
+/// target's report as it ends, `on_progress` where the run stands. Returns one report a target, in the
+/// targets' order.
 pub async fn up(
     settings: &Settings,
     targets: &[String],
     target: &UpTarget,
     schedule: Schedule,
     mut on_done: impl FnMut(&TargetReport),
+    mut on_progress: impl FnMut(&Snapshot),
 ) -> Result<Vec<TargetReport>> {
     let dir = directory(settings)?;
     let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
@@ -162,6 +175,21 @@ pub async fn up(
     let mut stop: Option<&'static str> = None;
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
+    let mut started: indexmap::IndexMap<usize, Instant> = indexmap::IndexMap::new();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let snapshot = |reports: &[Option<TargetReport>], started: &indexmap::IndexMap<usize, Instant>, failures| {
+        let done = reports.iter().filter(|r| r.is_some()).count();
+        Snapshot {
+            done,
+            running: started.len(),
+            failed: failures,
+            left: targets.len() - done - started.len(),
+            slowest: started
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(i, at)| (dialect::redact(&targets[*i]), at.elapsed())),
+        }
+    };
     let canaries = schedule.canary.min(targets.len());
     // The canaries, then the rest: each wave starts only when the one before ended without failure.
     for wave in [0..canaries, canaries..targets.len()] {
@@ -172,6 +200,7 @@ pub async fn up(
                 let i = next;
                 next += 1;
                 let (url, dir) = (&targets[i], &dir);
+                started.insert(i, Instant::now());
                 running.push(async move { (i, up_one(settings, url, dir, target).await) });
             }
             if running.is_empty() {
@@ -187,7 +216,10 @@ pub async fn up(
                     }
                     on_done(&report);
                     reports[i] = Some(report);
+                    started.shift_remove(&i);
+                    on_progress(&snapshot(&reports, &started, failures));
                 }
+                _ = tick.tick() => on_progress(&snapshot(&reports, &started, failures)),
                 _ = &mut interrupted, if stop != Some("interrupted") => {
                     // Running targets finish (or roll back) on their own; nothing new starts.
                     stop = Some("interrupted");

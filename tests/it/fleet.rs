@@ -205,3 +205,23 @@ async fn drift_and_plan_group_identical_targets_and_name_the_drifted_one() {
     assert!(plan.stdout.contains("ALTER TABLE \"public\".\"a\" DROP COLUMN \"extra\";"), "{}", plan.stdout);
     assert!(plan.stdout.contains("6 target(s) in 2 group(s): 5 in sync, 1 drifted, 0 unreachable"), "{}", plan.stdout);
 }
+
+#[tokio::test]
+async fn a_terminal_gets_a_status_line_and_a_pipe_only_the_target_lines() {
+    let (dir, urls) = fleet("fleet_tty", 2).await;
+    write_config(dir.path(), &urls, "");
+    let piped = schema_in(dir.path(), &["fleet", "up"], &[]);
+    assert_eq!(Some(piped.code), Some(0), "{}", piped.stderr);
+    assert!(!piped.stderr.contains("[fleet]") && !piped.stdout.contains("[fleet]"), "{}", piped.stderr);
+    // A pseudo-terminal through script(1): the status line is drawn on stderr.
+    let binary = env!("CARGO_BIN_EXE_schema");
+    let terminal = std::process::Command::new("script")
+        .current_dir(dir.path())
+        .env("TERM", "xterm")
+        .args(["-qec", &format!("{binary} fleet status && {binary} fleet up"), "/dev/null"])
+        .output()
+        .expect("script(1) runs");
+    let text = String::from_utf8_lossy(&terminal.stdout);
+    assert!(text.contains("2 target(s): 2 up to date"), "{text}");
+    assert!(text.contains("[fleet] 1 done,") || text.contains("[fleet] 2 done,"), "{text}");
+}
