@@ -1,6 +1,7 @@
 //! `schema migrate`: run the migrations of the out dir against the database (see [`crate::runner`]).
 
 use crate::migrations;
+use crate::runner::progress::Progress;
 use crate::runner::{self, DownTarget, State, UpTarget};
 use crate::settings::Settings;
 use anyhow::{Context, Result};
@@ -96,7 +97,7 @@ async fn dispatch(
     match &args.command {
         MigrateCommand::Up { to, contract } => {
             let target = UpTarget { to: to.clone(), contract: *contract };
-            runner::up(db, options, local, sum, &target, &mut out).await?;
+            runner::up(db, options, local, sum, &target, &mut out, &mut Progress::stderr()).await?;
             Ok(0)
         }
         MigrateCommand::Down { steps, to, all } => {
@@ -105,7 +106,7 @@ async fn dispatch(
                 (_, Some(version), _) => DownTarget::To(version.clone()),
                 (steps, None, false) => DownTarget::Steps(steps.unwrap_or(1)),
             };
-            runner::down(db, options, local, sum, &target, &mut out).await?;
+            runner::down(db, options, local, sum, &target, &mut out, &mut Progress::stderr()).await?;
             Ok(0)
         }
         MigrateCommand::Status => status(db, settings, local, sum).await,
