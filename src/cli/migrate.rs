@@ -20,7 +20,9 @@ first line is `-- schema:no-transaction` (PostgreSQL; SQLite runs those in a tra
 statement by statement, and a failure leaves the migration marked dirty until `schema migrate resolve`.
 Contract migrations (`-- schema:phase contract`) run only with `migrate up --contract`; `status` lists them
 as waiting. Runners take turns through a lock; generated/schema.sum must list every migration file
-(`schema migrate hash` updates it after a migration was written by hand).
+(`schema migrate hash` updates it after a migration was written by hand). The progress of long statements
+(index builds, backfills) goes to stderr: a line redrawn in place on a terminal, otherwise a line at 3 s and
+then every 10 s.
 
 Exit codes: 0 success; 1 (status only) migrations pending; 2 trouble";
 
