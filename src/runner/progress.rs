@@ -9,7 +9,7 @@
 //! migration. Without a watch (SQLite) the elapsed time is all there is to show.
 
 use std::cell::Cell;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// What a running statement is doing, as the database reports it.
@@ -109,10 +109,12 @@ impl Progress {
         Progress { mode: Mode::Off, schedule: LINES, failed: false }
     }
 
-    /// A line redrawn in place on stderr when it is a terminal, otherwise quiet lines on stderr.
+    /// A line redrawn in place on stderr when it is a terminal that can do it, otherwise quiet lines on
+    /// stderr.
     pub fn stderr() -> Progress {
-        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-        if std::io::stderr().is_terminal() && !dumb {
+        // The drawing library's own test (a terminal, and TERM set and not `dumb`): where it would draw
+        // nothing, lines are written instead.
+        if !indicatif::ProgressDrawTarget::stderr().is_hidden() {
             Progress { mode: Mode::Bar, schedule: BAR, failed: false }
         } else {
             Progress::lines(Box::new(std::io::stderr()), LINES)
@@ -393,7 +395,7 @@ mod tests {
         let sql = "-- retype\nALTER TABLE public.accounts ALTER COLUMN id TYPE bigint USING id::bigint, ALTER COLUMN x SET NOT NULL;";
         assert_eq!(
             describe(&label(sql), &Activity::Running).text(),
-            "statement 2 of 3 running (ALTER TABLE public.accounts ALTER COLUMN id TYPE bigint USING id…); the \
+            "statement 2 of 3 running (ALTER TABLE public.accounts ALTER COLUMN id TYPE bigint USIN…); the \
              database reports no progress for it"
         );
         assert_eq!(

@@ -176,3 +176,47 @@ async fn a_monitor_that_cannot_connect_only_turns_progress_off() {
     ]);
     assert_eq!(tracked(&db).await.iter().filter(|(_, dirty)| !dirty).count(), 3);
 }
+
+/// Runs the binary on a pseudo-terminal with `TERM` set to `term` (or unset): `script` (util-linux) copies
+/// what it draws to its own stdout.
+fn on_a_terminal(project: &Project, args: &str, term: Option<&str>) -> String {
+    let command = format!("'{}' --url '{}' {args}", env!("CARGO_BIN_EXE_schema"), project.url);
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .current_dir(project.dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("TERM")
+        .stdin(std::process::Stdio::null());
+    if let Some(term) = term {
+        script.env("TERM", term);
+    }
+    let output = script.output().expect("run `script` (util-linux) to give the binary a terminal");
+    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{args} on a terminal failed:\n{screen}");
+    screen
+}
+
+#[tokio::test]
+async fn on_a_terminal_the_progress_is_one_line_redrawn_in_place_then_cleared() {
+    let db = fresh("progress_terminal", "").await;
+    let project = Project::new(&db);
+    project.add(V1, SLOW_TABLE, "DROP TABLE t;\nDROP FUNCTION slow(int);\n");
+    project.add(V2, "CREATE INDEX t_slow ON t (slow(a));\n", "DROP INDEX t_slow;\n");
+    project.add(V3, "CREATE INDEX t_slow_too ON t (slow(a));\n", "DROP INDEX t_slow_too;\n");
+
+    let screen = on_a_terminal(&project, &format!("migrate up --to {}", &V2[..14]), Some("xterm"));
+    assert!(screen.contains(&format!("applied {V2}")), "{screen}");
+    let build = "building index public.t_slow (scanning table)";
+    let redrawn = screen.split("\r\x1b[2K").filter(|part| part.contains(build)).count();
+    assert!(redrawn >= 2, "the line is not redrawn in place once a second:\n{screen:?}");
+    assert!(screen.contains("% building index public.t_slow"), "no percentage:\n{screen:?}");
+    assert!(!screen.contains(&format!("] {V2}: ")), "log lines on a terminal:\n{screen:?}");
+    // Cleared before the next output: the `applied` line starts on a cleared line.
+    assert!(screen.contains(&format!("\r\x1b[2Kapplied {V2}")), "the line was not cleared:\n{screen:?}");
+
+    // A terminal without TERM cannot be drawn on: lines instead of nothing.
+    let screen = on_a_terminal(&project, "migrate up", None);
+    assert!(screen.contains(&format!("] {V3}: building index public.t_slow_too (scanning table): ")), "{screen:?}");
+    assert!(!screen.contains("\x1b[2K"), "{screen:?}");
+}

@@ -87,6 +87,11 @@ pub enum Statement {
 impl Statement {
     /// What `sql` is, read with the tokenizer (the parser does not read `DO` bodies).
     pub fn of(sql: &str) -> Statement {
+        // Only DO and CREATE matter: a large seed INSERT is not tokenized a second time.
+        let first = first_word(sql);
+        if !first.eq_ignore_ascii_case("DO") && !first.eq_ignore_ascii_case("CREATE") {
+            return Statement::Other;
+        }
         let dialect = super::sql_dialect();
         let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize() else { return Statement::Other };
         let tokens: Vec<Token> = tokens.into_iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
@@ -102,6 +107,22 @@ impl Statement {
                 .unwrap_or(Statement::Other),
             [first, rest @ ..] if keyword(first, "CREATE") => create_index(rest).unwrap_or(Statement::Other),
             _ => Statement::Other,
+        }
+    }
+}
+
+/// The first word of `sql`, after white space and comments.
+fn first_word(sql: &str) -> &str {
+    let mut rest = sql;
+    loop {
+        rest = rest.trim_start();
+        if let Some(comment) = rest.strip_prefix("--") {
+            rest = comment.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            rest = comment.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            let end = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+            return &rest[..end];
         }
     }
 }
@@ -383,7 +404,7 @@ mod tests {
             other => panic!("{sql}: {other:?}"),
         };
         assert_eq!(named("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"Ix\" ON t (a)"), Some("Ix".into()));
-        assert_eq!(named("-- why\ncreate unique index T_A on t (a)"), Some("t_a".into()));
+        assert_eq!(named("-- why\n/* and how */ create unique index T_A on t (a)"), Some("t_a".into()));
         assert_eq!(named("CREATE INDEX ON t (a)"), None);
         assert_eq!(Statement::of("CREATE TABLE t (a int)"), Statement::Other);
     }
