@@ -35,7 +35,8 @@ SELECT CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) END AS 
        cl.command AS cluster_command, cl.phase AS cluster_phase,
        ct.nspname AS cluster_table_schema, ct.relname AS cluster_table_name,
        cl.heap_blks_total, cl.heap_blks_scanned, cl.heap_tuples_scanned, cl.heap_tuples_written,
-       cl.index_rebuild_count
+       cl.index_rebuild_count, ct.reltuples::int8 AS cluster_table_rows,
+       (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = cl.relid) AS cluster_table_indexes
   FROM pg_catalog.pg_stat_activity a
   LEFT JOIN pg_catalog.pg_stat_progress_create_index ci ON ci.pid = a.pid
   LEFT JOIN pg_catalog.pg_stat_progress_cluster cl ON cl.pid = a.pid
@@ -43,7 +44,7 @@ SELECT CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) END AS 
                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ci.index_relid) ix ON true
   LEFT JOIN LATERAL (SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c
                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ci.relid) it ON true
-  LEFT JOIN LATERAL (SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c
+  LEFT JOIN LATERAL (SELECT n.nspname::text, c.relname::text, c.reltuples FROM pg_catalog.pg_class c
                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cl.relid) ct ON true
  WHERE a.pid = $1";
 
@@ -76,10 +77,12 @@ pub enum Statement {
         /// The runner's local transaction number right before the block started.
         before: Option<i64>,
     },
-    /// `CREATE INDEX name`: a build that is not concurrent commits the index's catalog row only at its
-    /// end, so the name is taken from the statement until then.
-    CreateIndex {
-        name: Option<String>,
+    /// `CREATE INDEX name` or `REINDEX INDEX [schema.]name`: the index's name as the statement gives it.
+    /// A build that is not concurrent commits the index's catalog row only at its end, and a concurrent
+    /// REINDEX builds a copy under another name (`name_ccnew`), so the statement names it better than
+    /// the progress view.
+    Index {
+        name: Vec<String>,
     },
     Other,
 }
@@ -87,9 +90,9 @@ pub enum Statement {
 impl Statement {
     /// What `sql` is, read with the tokenizer (the parser does not read `DO` bodies).
     pub fn of(sql: &str) -> Statement {
-        // Only DO and CREATE matter: a large seed INSERT is not tokenized a second time.
+        // Only these matter: a large seed INSERT is not tokenized a second time.
         let first = first_word(sql);
-        if !first.eq_ignore_ascii_case("DO") && !first.eq_ignore_ascii_case("CREATE") {
+        if !["DO", "CREATE", "REINDEX"].iter().any(|w| first.eq_ignore_ascii_case(w)) {
             return Statement::Other;
         }
         let dialect = super::sql_dialect();
@@ -106,6 +109,7 @@ impl Statement {
                 })
                 .unwrap_or(Statement::Other),
             [first, rest @ ..] if keyword(first, "CREATE") => create_index(rest).unwrap_or(Statement::Other),
+            [first, rest @ ..] if keyword(first, "REINDEX") => reindex(rest).unwrap_or(Statement::Other),
             _ => Statement::Other,
         }
     }
@@ -186,10 +190,27 @@ fn create_index(tokens: &[Token]) -> Option<Statement> {
         rest.next_if(|t| keyword(t, "EXISTS"));
     }
     let name = match rest.next()? {
-        t if keyword(t, "ON") => None,
-        t => identifier(t),
+        t if keyword(t, "ON") => Vec::new(),
+        t => vec![identifier(t)?],
     };
-    Some(Statement::CreateIndex { name })
+    Some(Statement::Index { name })
+}
+
+/// `[(options)] INDEX [CONCURRENTLY] [schema.]name` after REINDEX; None for a table, schema or database.
+fn reindex(tokens: &[Token]) -> Option<Statement> {
+    let mut rest = tokens.iter().peekable();
+    if rest.next_if(|t| matches!(t, Token::LParen)).is_some() {
+        while !matches!(rest.next()?, Token::RParen) {}
+    }
+    if !keyword(rest.next()?, "INDEX") {
+        return None;
+    }
+    rest.next_if(|t| keyword(t, "CONCURRENTLY"));
+    let mut name = vec![identifier(rest.next()?)?];
+    while rest.next_if(|t| matches!(t, Token::Period)).is_some() {
+        name.push(identifier(rest.next()?)?);
+    }
+    Some(Statement::Index { name })
 }
 
 /// The runner's local transaction number, read on its own connection; None if it cannot be read.
@@ -285,13 +306,17 @@ fn activity(
     if let Some(command) = row.try_get::<Option<String>, _>("index_command")? {
         let phase: Option<String> = row.try_get("index_phase")?;
         let table = name(row, "index_table_schema", "index_table_name")?;
-        let index = match (name(row, "index_schema", "index_name")?, statement, &table) {
-            (Some(index), _, _) => index.to_string(),
-            (None, Statement::CreateIndex { name: Some(name) }, Some(table)) => {
-                QualifiedName::new(table.schema.clone(), name.clone()).to_string()
-            }
-            (None, _, Some(table)) => format!("on {table}"),
-            (None, _, None) => String::new(),
+        let named = match statement {
+            Statement::Index { name } => name.as_slice(),
+            _ => &[],
+        };
+        // An unqualified index name is in its table's schema.
+        let index = match (named, name(row, "index_schema", "index_name")?, &table) {
+            ([schema, name], _, _) => QualifiedName::new(schema.clone(), name.clone()).to_string(),
+            ([name], _, Some(table)) => QualifiedName::new(table.schema.clone(), name.clone()).to_string(),
+            (_, Some(index), _) => index.to_string(),
+            (_, None, Some(table)) => format!("on {table}"),
+            (_, None, None) => String::new(),
         };
         let verb = if command.starts_with("REINDEX") { "reindexing" } else { "building index" };
         let phase_text = phase.as_deref().unwrap_or_default();
@@ -324,21 +349,27 @@ fn activity(
     if let Some(command) = row.try_get::<Option<String>, _>("cluster_command")? {
         let phase: Option<String> = row.try_get("cluster_phase")?;
         let table = name(row, "cluster_table_schema", "cluster_table_name")?;
-        let (fraction, detail) = match phase.as_deref() {
-            Some("seq scanning heap") => match count("blocks", get("heap_blks_scanned")?, get("heap_blks_total")?) {
-                Some((f, d)) => (Some(f), Some(d)),
-                None => (None, None),
-            },
-            Some("index scanning heap") => (None, get("heap_tuples_scanned")?.map(|n| format!("{n} tuples scanned"))),
-            Some("writing new heap") => (None, get("heap_tuples_written")?.map(|n| format!("{n} tuples written"))),
-            Some("rebuilding index") => (None, get("index_rebuild_count")?.map(|n| format!("{n} indexes rebuilt"))),
-            _ => (None, None),
+        // Blocks and indexes are counted against exact totals; tuples against the planner's estimate.
+        let rows = get("cluster_table_rows")?;
+        let (measured, approximate) = match phase.as_deref() {
+            Some("seq scanning heap") => (count("blocks", get("heap_blks_scanned")?, get("heap_blks_total")?), false),
+            Some("index scanning heap") => (count("tuples scanned", get("heap_tuples_scanned")?, rows), true),
+            Some("writing new heap") => (count("tuples written", get("heap_tuples_written")?, rows), true),
+            Some("rebuilding index") => {
+                (count("indexes rebuilt", get("index_rebuild_count")?, get("cluster_table_indexes")?), false)
+            }
+            _ => (None, false),
+        };
+        let (fraction, detail) = match measured {
+            Some((fraction, detail)) if approximate => (Some(fraction), Some(detail.replacen(" of ", " of about ", 1))),
+            Some((fraction, detail)) => (Some(fraction), Some(detail)),
+            None => (None, None),
         };
         let action = match table {
             Some(table) => format!("{command} {table}"),
             None => command,
         };
-        return Ok(Activity::Step(Step { action, phase, fraction, approximate: false, detail, blocked_by }));
+        return Ok(Activity::Step(Step { action, phase, fraction, approximate, detail, blocked_by }));
     }
     if let Statement::Backfill { table, batch, before: Some(before) } = statement {
         if let Some(now) = row.try_get::<Option<i64>, _>("local_xact")? {
@@ -400,12 +431,14 @@ mod tests {
     #[test]
     fn an_index_build_is_named_from_its_statement() {
         let named = |sql| match Statement::of(sql) {
-            Statement::CreateIndex { name } => name,
+            Statement::Index { name } => name,
             other => panic!("{sql}: {other:?}"),
         };
-        assert_eq!(named("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"Ix\" ON t (a)"), Some("Ix".into()));
-        assert_eq!(named("-- why\n/* and how */ create unique index T_A on t (a)"), Some("t_a".into()));
-        assert_eq!(named("CREATE INDEX ON t (a)"), None);
+        assert_eq!(named("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"Ix\" ON t (a)"), ["Ix"]);
+        assert_eq!(named("-- why\n/* and how */ create unique index T_A on t (a)"), ["t_a"]);
+        assert!(named("CREATE INDEX ON t (a)").is_empty());
+        assert_eq!(named("REINDEX (VERBOSE) INDEX CONCURRENTLY app.\"Big_pkey\""), ["app", "Big_pkey"]);
+        assert_eq!(Statement::of("REINDEX TABLE t"), Statement::Other);
         assert_eq!(Statement::of("CREATE TABLE t (a int)"), Statement::Other);
     }
 }
