@@ -76,12 +76,12 @@ pub struct Label<'a> {
 
 /// When a statement is looked at, and when it is reported.
 #[derive(Debug, Clone, Copy)]
-pub struct Schedule {
+struct Schedule {
     /// The first look (and the watch's first poll, which opens its connection): statements that end
     /// before cost nothing.
-    pub first: Duration,
+    first: Duration,
     /// Between two looks.
-    pub every: Duration,
+    every: Duration,
 }
 
 /// On a terminal: look after 1 s, redraw once a second.
@@ -117,13 +117,8 @@ impl Progress {
         if !indicatif::ProgressDrawTarget::stderr().is_hidden() {
             Progress { mode: Mode::Bar, schedule: BAR, failed: false }
         } else {
-            Progress::lines(Box::new(std::io::stderr()), LINES)
+            Progress { mode: Mode::Lines(Box::new(std::io::stderr())), schedule: LINES, failed: false }
         }
-    }
-
-    /// Quiet lines to `out` on `schedule`.
-    pub fn lines(out: Box<dyn Write>, schedule: Schedule) -> Progress {
-        Progress { mode: Mode::Lines(out), schedule, failed: false }
     }
 
     pub fn is_off(&self) -> bool {
