@@ -1,6 +1,7 @@
 //! `schema migrate`: run the migrations of the out dir against the database (see [`crate::runner`]).
 
 use crate::migrations;
+use crate::runner::progress::Progress;
 use crate::runner::{self, DownTarget, State, UpTarget};
 use crate::settings::Settings;
 use anyhow::{Context, Result};
@@ -19,7 +20,9 @@ first line is `-- schema:no-transaction` (PostgreSQL; SQLite runs those in a tra
 statement by statement, and a failure leaves the migration marked dirty until `schema migrate resolve`.
 Contract migrations (`-- schema:phase contract`) run only with `migrate up --contract`; `status` lists them
 as waiting. Runners take turns through a lock; generated/schema.sum must list every migration file
-(`schema migrate hash` updates it after a migration was written by hand).
+(`schema migrate hash` updates it after a migration was written by hand). The progress of long statements
+(index builds, backfills) goes to stderr: a line redrawn in place on a terminal, otherwise a line at 3 s and
+then every 10 s.
 
 Exit codes: 0 success; 1 (status only) migrations pending; 2 trouble";
 
@@ -96,7 +99,7 @@ async fn dispatch(
     match &args.command {
         MigrateCommand::Up { to, contract } => {
             let target = UpTarget { to: to.clone(), contract: *contract };
-            runner::up(db, options, local, sum, &target, &mut out).await?;
+            runner::up(db, options, local, sum, &target, &mut out, &mut Progress::stderr()).await?;
             Ok(0)
         }
         MigrateCommand::Down { steps, to, all } => {
@@ -105,7 +108,7 @@ async fn dispatch(
                 (_, Some(version), _) => DownTarget::To(version.clone()),
                 (steps, None, false) => DownTarget::Steps(steps.unwrap_or(1)),
             };
-            runner::down(db, options, local, sum, &target, &mut out).await?;
+            runner::down(db, options, local, sum, &target, &mut out, &mut Progress::stderr()).await?;
             Ok(0)
         }
         MigrateCommand::Status => status(db, settings, local, sum).await,

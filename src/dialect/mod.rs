@@ -373,4 +373,12 @@ impl crate::runner::Database for Runner {
     async fn delete(&mut self, version: &str) -> Result<(), crate::runner::DbError> {
         each_runner!(self, db => db.delete(version).await)
     }
+    type Watch = postgres::progress::PgWatch;
+    async fn watch(&mut self, sql: &str) -> Option<Self::Watch> {
+        match self {
+            Runner::Postgres(db) => db.watch(sql).await,
+            // SQLite's runner has no watch ([`crate::runner::progress::NoWatch`]).
+            Runner::Sqlite(_) => None,
+        }
+    }
 }

@@ -261,9 +261,10 @@ async fn up_one(settings: &Settings, url: &str, dir: &Directory, target: &UpTarg
         Ok(db) => db,
         Err(e) => return report(Outcome::Unreachable, 0, None, Some(e)),
     };
-    // Each target's progress lines are its own; the fleet prints one line a target instead.
+    // Each target's progress lines are its own; the fleet prints one line a target, and its own status.
     let mut out = Vec::new();
-    let result = runner::up(&mut db, &settings.migrate, &dir.local, &dir.sum, target, &mut out).await;
+    let mut progress = runner::progress::Progress::off();
+    let result = runner::up(&mut db, &settings.migrate, &dir.local, &dir.sum, target, &mut out, &mut progress).await;
     let pending = match runner::status(&mut db, &dir.local, &dir.sum).await {
         Ok(status) => Some(status.pending),
         Err(_) => None,

@@ -14,10 +14,15 @@
 //! `schema migrate resolve VERSION --applied` or `--rolled-back`. A database whose every statement is
 //! transactional and whose runner holds one transaction for the whole run (SQLite) runs such a file
 //! like any other ([`Database::always_transactional`]).
+//!
+//! While a statement runs long, its progress is shown on stderr ([`progress`]).
+
+pub mod progress;
 
 use crate::declared::{RawStatement, SourceLocation};
 use crate::migrations::{self, Direction, LocalMigration, Script, SumProblem};
 use crate::model::QualifiedName;
+use progress::{Label, Progress};
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -129,6 +134,14 @@ pub trait Database {
     /// Sets a row's dirty flag, note and execution time.
     async fn mark(&mut self, version: &str, dirty: bool, note: Option<&str>, execution_ms: i64) -> Result<(), DbError>;
     async fn delete(&mut self, version: &str) -> Result<(), DbError>;
+    /// What reads a statement's progress from outside while this connection runs it.
+    type Watch: progress::Watch;
+    /// A watch on `sql`, which this connection is about to run; asked only when progress is shown. It
+    /// opens nothing until it is first polled. None where the database cannot tell (the elapsed time is
+    /// shown instead).
+    async fn watch(&mut self, _sql: &str) -> Option<Self::Watch> {
+        None
+    }
 }
 
 /// Something that stops `up` or `down` before it changes anything.
@@ -338,7 +351,8 @@ pub enum DownTarget {
     All,
 }
 
-/// Applies pending migrations; returns how many were applied. Progress goes to `out`.
+/// Applies pending migrations; returns how many were applied. What was done goes to `out`, the progress of
+/// long statements to `progress`.
 pub async fn up<D: Database>(
     db: &mut D,
     options: &Options,
@@ -346,6 +360,7 @@ pub async fn up<D: Database>(
     sum: &[SumProblem],
     target: &UpTarget,
     out: &mut dyn Write,
+    progress: &mut Progress,
 ) -> Result<usize, RunnerError> {
     if let Some(to) = &target.to
         && !local.iter().any(|m| &m.version == to)
@@ -381,7 +396,7 @@ pub async fn up<D: Database>(
                 );
                 break;
             }
-            let elapsed = run_script(db, options, m, Direction::Up, &m.up, statements, out).await?;
+            let elapsed = run_script(db, options, m, Direction::Up, &m.up, statements, out, progress).await?;
             let _ = writeln!(out, "applied {} ({} ms)", m.id(), elapsed.as_millis());
             count += 1;
         }
@@ -402,6 +417,7 @@ pub async fn down<D: Database>(
     sum: &[SumProblem],
     target: &DownTarget,
     out: &mut dyn Write,
+    progress: &mut Progress,
 ) -> Result<usize, RunnerError> {
     let mut problems: Vec<Problem> = sum.iter().cloned().map(Problem::Integrity).collect();
     let mut split = Vec::new();
@@ -446,7 +462,7 @@ pub async fn down<D: Database>(
             }
         }
         for (m, script, statements) in &plan {
-            let elapsed = run_script(db, options, m, Direction::Down, script, statements, out).await?;
+            let elapsed = run_script(db, options, m, Direction::Down, script, statements, out, progress).await?;
             let _ = writeln!(out, "reverted {} ({} ms)", m.id(), elapsed.as_millis());
         }
         if plan.is_empty() {
@@ -570,6 +586,7 @@ pub(crate) fn transaction_control(sql: &str) -> Option<String> {
 }
 
 /// Runs one migration file with its bookkeeping; returns how long the statements took.
+#[allow(clippy::too_many_arguments)]
 async fn run_script<D: Database>(
     db: &mut D,
     options: &Options,
@@ -578,11 +595,38 @@ async fn run_script<D: Database>(
     script: &Script,
     statements: &[RawStatement],
     out: &mut dyn Write,
+    progress: &mut Progress,
 ) -> Result<Duration, RunnerError> {
     if transactional(db, script) {
-        run_in_transaction(db, options, m, direction, statements, out).await
+        run_in_transaction(db, options, m, direction, statements, out, progress).await
     } else {
-        run_outside_transaction(db, options, m, direction, script, statements, out).await
+        run_outside_transaction(db, options, m, direction, script, statements, out, progress).await
+    }
+}
+
+/// Runs statement `i` of a migration (or `sql` in its place: a retried statement's guard), showing its
+/// progress while it runs long.
+async fn execute<D: Database>(
+    db: &mut D,
+    progress: &mut Progress,
+    migration: &str,
+    statements: &[RawStatement],
+    i: usize,
+    sql: &str,
+) -> Result<(), DbError> {
+    if progress.is_off() {
+        return db.execute(sql).await;
+    }
+    let label = Label { migration, statement: i + 1, statements: statements.len(), sql };
+    let watch = if progress.wants_watch() { db.watch(sql).await } else { None };
+    progress.during(label, watch, db.execute(sql)).await
+}
+
+/// The migration as progress names it.
+fn shown(m: &LocalMigration, direction: Direction) -> String {
+    match direction {
+        Direction::Up => m.id(),
+        Direction::Down => format!("{} (down)", m.id()),
     }
 }
 
@@ -593,15 +637,17 @@ async fn run_in_transaction<D: Database>(
     direction: Direction,
     statements: &[RawStatement],
     out: &mut dyn Write,
+    progress: &mut Progress,
 ) -> Result<Duration, RunnerError> {
     let id = m.id();
+    let shown = shown(m, direction);
     let mut attempt = 0;
     'attempt: loop {
         attempt += 1;
         db.begin().await.map_err(self::db(format!("{id}: cannot begin a transaction")))?;
         let started = Instant::now();
         for (i, statement) in statements.iter().enumerate() {
-            if let Err(error) = db.execute(&statement.sql).await {
+            if let Err(error) = execute(db, progress, &shown, statements, i, &statement.sql).await {
                 let _ = db.rollback().await;
                 if error.lock_timeout && attempt <= options.retries {
                     let delay = options.backoff(attempt);
@@ -646,6 +692,7 @@ async fn run_in_transaction<D: Database>(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_outside_transaction<D: Database>(
     db: &mut D,
     options: &Options,
@@ -654,10 +701,12 @@ async fn run_outside_transaction<D: Database>(
     script: &Script,
     statements: &[RawStatement],
     out: &mut dyn Write,
+    progress: &mut Progress,
 ) -> Result<Duration, RunnerError> {
     let id = m.id();
+    let shown = shown(m, direction);
     let total = statements.len();
-    let progress = |done: usize| {
+    let note = |done: usize| {
         format!(
             "{direction} outside a transaction: {done} of {total} statements done, statement {} started (it may or \
              may not have taken effect)",
@@ -666,14 +715,14 @@ async fn run_outside_transaction<D: Database>(
     };
     let context = format!("{id}: cannot write the dirty marker to the tracking table; nothing was run");
     match direction {
-        Direction::Up => db.insert(&row(m, Duration::ZERO, true, Some(&progress(0)))).await,
-        Direction::Down => db.mark(&m.version, true, Some(&progress(0)), 0).await,
+        Direction::Up => db.insert(&row(m, Duration::ZERO, true, Some(&note(0)))).await,
+        Direction::Down => db.mark(&m.version, true, Some(&note(0)), 0).await,
     }
     .map_err(self::db(context))?;
     let started = Instant::now();
     for (i, statement) in statements.iter().enumerate() {
         if i > 0 {
-            db.mark(&m.version, true, Some(&progress(i)), 0)
+            db.mark(&m.version, true, Some(&note(i)), 0)
                 .await
                 .map_err(self::db(format!("{id}: cannot update the dirty marker; statements 1-{i} of {total} ran")))?;
         }
@@ -684,11 +733,11 @@ async fn run_outside_transaction<D: Database>(
             // timed out left an INVALID index under the name it builds.
             let guard = if attempt > 1 { guard_of(statements, i) } else { None };
             let result = match guard {
-                Some(guard) => match db.execute(&guard.sql).await {
-                    Ok(()) => db.execute(&statement.sql).await,
+                Some(guard) => match execute(db, progress, &shown, statements, i, &guard.sql).await {
+                    Ok(()) => execute(db, progress, &shown, statements, i, &statement.sql).await,
                     Err(e) => Err(e),
                 },
-                None => db.execute(&statement.sql).await,
+                None => execute(db, progress, &shown, statements, i, &statement.sql).await,
             };
             let Err(error) = result else { break };
             if error.lock_timeout && attempt <= options.retries {

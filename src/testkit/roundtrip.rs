@@ -412,14 +412,15 @@ pub async fn run_migrations(settings: &Settings, up: bool) -> Result<()> {
 }
 
 async fn run_migrations_on(db: &mut impl crate::runner::Database, settings: &Settings, up: bool) -> Result<()> {
+    use crate::runner::progress::Progress;
     let (local, sum) = crate::runner::local(&settings.out_dir)?;
     let mut out = Vec::new();
     if up {
         let target = crate::runner::UpTarget { to: None, contract: true };
-        crate::runner::up(db, &settings.migrate, &local, &sum, &target, &mut out).await?;
+        crate::runner::up(db, &settings.migrate, &local, &sum, &target, &mut out, &mut Progress::off()).await?;
     } else {
         let target = crate::runner::DownTarget::All;
-        crate::runner::down(db, &settings.migrate, &local, &sum, &target, &mut out).await?;
+        crate::runner::down(db, &settings.migrate, &local, &sum, &target, &mut out, &mut Progress::off()).await?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ mod pg_access;
 mod pg_introspect;
 mod pg_program;
 mod pg_types;
+mod progress;
 mod roundtrip;
 mod runner;
 mod runner_sqlite;

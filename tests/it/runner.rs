@@ -12,28 +12,28 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// A project directory with a `generated/` migrations directory and optionally a diff.toml.
-struct Project {
-    dir: tempfile::TempDir,
-    url: String,
+pub(crate) struct Project {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) url: String,
 }
 
 impl Project {
-    fn new(db: &TestDatabase) -> Project {
+    pub(crate) fn new(db: &TestDatabase) -> Project {
         let project = Project { dir: tempfile::tempdir().expect("temporary directory"), url: db.url.clone() };
         std::fs::create_dir_all(project.generated()).unwrap();
         project
     }
 
-    fn generated(&self) -> PathBuf {
+    pub(crate) fn generated(&self) -> PathBuf {
         self.dir.path().join("generated")
     }
 
-    fn config(&self, text: &str) {
+    pub(crate) fn config(&self, text: &str) {
         std::fs::write(self.dir.path().join("diff.toml"), text).unwrap();
     }
 
     /// Writes an up (and, if given, a down) file without touching schema.sum.
-    fn write(&self, id: &str, up: &str, down: Option<&str>) {
+    pub(crate) fn write(&self, id: &str, up: &str, down: Option<&str>) {
         std::fs::write(self.generated().join(format!("{id}.up.sql")), up).unwrap();
         if let Some(down) = down {
             std::fs::write(self.generated().join(format!("{id}.down.sql")), down).unwrap();
@@ -41,22 +41,22 @@ impl Project {
     }
 
     /// Writes a pair and records it in schema.sum, as `schema generate` would.
-    fn add(&self, id: &str, up: &str, down: &str) {
+    pub(crate) fn add(&self, id: &str, up: &str, down: &str) {
         self.write(id, up, Some(down));
         migrations::write_sum(&self.generated()).expect("write schema.sum");
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = schema_command(self.dir.path(), &["--url", &self.url]);
         command.args(args);
         command
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         Run::of(self.command(args).spawn().expect("start the schema binary"))
     }
 
-    fn spawn(&self, args: &[&str]) -> Child {
+    pub(crate) fn spawn(&self, args: &[&str]) -> Child {
         self.command(args).spawn().expect("spawn the schema binary")
     }
 }
@@ -67,7 +67,7 @@ async fn schema_of(db: &TestDatabase) -> Vec<String> {
 }
 
 /// The tracking table's (version, dirty) rows.
-async fn tracked(db: &TestDatabase) -> Vec<(String, bool)> {
+pub(crate) async fn tracked(db: &TestDatabase) -> Vec<(String, bool)> {
     let mut conn = db.connect().await.unwrap();
     let exists: Option<String> =
         sqlx::query_scalar("SELECT to_regclass('public.schema_migrations')::text").fetch_one(&mut conn).await.unwrap();

@@ -13,6 +13,7 @@ pub mod existing_rows;
 pub mod hazards;
 pub mod introspect;
 pub mod online;
+pub mod progress;
 pub mod render;
 #[cfg(test)]
 mod render_tests;

@@ -1,8 +1,10 @@
 //! The runner's primitives for PostgreSQL: a session-level advisory lock (released by the server when
 //! the connection ends, so a killed runner never leaves it behind), the tracking table, and plain
-//! `BEGIN`/`COMMIT` on one connection (PostgreSQL's DDL is transactional).
+//! `BEGIN`/`COMMIT` on one connection (PostgreSQL's DDL is transactional). A long statement's progress
+//! is read from a second session (`progress`).
 
 use crate::dialect::postgres::connect;
+use crate::dialect::postgres::progress::{self, PgWatch, Statement};
 use crate::dialect::postgres::render::{ident, literal, qualified};
 use crate::runner::{Applied, Database, DbError, Options};
 use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition};
@@ -16,6 +18,10 @@ const COLUMNS: [&str; 7] = ["version", "name", "checksum", "applied_at", "execut
 
 pub struct PgDatabase {
     conn: PgConnection,
+    /// For the second session that watches long statements.
+    url: String,
+    /// The server process of `conn`, which that session watches.
+    pid: i32,
     options: Options,
     /// The quoted, qualified tracking table.
     table: String,
@@ -28,7 +34,13 @@ impl PgDatabase {
     /// Connects and sets the session's timeouts from the options.
     pub async fn connect(url: &str, options: &Options) -> anyhow::Result<PgDatabase> {
         let mut conn = connect::connect(url).await?;
-        let mut settings = vec!["SET application_name = 'schema migrate'".to_string()];
+        // The process id comes with the first statement, for no extra round trip.
+        let pid: i32 = sqlx::raw_sql("SET application_name = 'schema migrate'; SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| anyhow::anyhow!("cannot set up the session: {}", connect::describe(&e)))?;
+        let mut settings = Vec::new();
         for (name, value) in [("lock_timeout", options.lock_timeout), ("statement_timeout", options.statement_timeout)]
         {
             if let Some(value) = value {
@@ -49,7 +61,7 @@ impl PgDatabase {
             let digest = crate::migrations::checksum(format!("schema migrate {table}").as_bytes());
             i64::from_str_radix(&digest[..15], 16).expect("hex digits")
         };
-        Ok(PgDatabase { conn, options: options.clone(), table, lock_key })
+        Ok(PgDatabase { conn, url: url.to_string(), pid, options: options.clone(), table, lock_key })
     }
 
     async fn run(&mut self, sql: &str) -> Result<(), DbError> {
@@ -235,5 +247,17 @@ impl Database for PgDatabase {
     async fn delete(&mut self, version: &str) -> Result<(), DbError> {
         let sql = format!("DELETE FROM {} WHERE version = $1", self.table);
         sqlx::query(AssertSqlSafe(sql)).bind(version).execute(&mut self.conn).await.map(drop).map_err(|e| error(&e))
+    }
+
+    type Watch = PgWatch;
+
+    async fn watch(&mut self, sql: &str) -> Option<PgWatch> {
+        let mut statement = Statement::of(sql);
+        // A backfill's batches are counted from the transaction number right before it (one read of
+        // pg_locks on this connection, only before a backfill block).
+        if let Statement::Backfill { before, .. } = &mut statement {
+            *before = progress::local_transaction(&mut self.conn).await;
+        }
+        Some(PgWatch::new(&self.url, self.pid, statement))
     }
 }

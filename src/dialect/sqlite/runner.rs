@@ -59,6 +59,9 @@ fn is_busy(e: &sqlx::Error) -> bool {
 }
 
 impl Database for SqliteDatabase {
+    /// SQLite has no progress to report: the runner shows the elapsed time of a long statement.
+    type Watch = crate::runner::progress::NoWatch;
+
     fn statement_dialect(&self) -> Box<dyn sqlparser::dialect::Dialect> {
         Box::new(super::sql_dialect())
     }
