@@ -12,6 +12,7 @@ mod pg_access;
 mod pg_introspect;
 mod pg_program;
 mod pg_types;
+mod renames_probable;
 mod roundtrip;
 mod runner;
 mod runner_sqlite;
