@@ -140,6 +140,9 @@ impl ProbableRenames {
                 _ => None,
             })
             .collect();
+        if created.is_empty() {
+            return;
+        }
         // A table dropped and created under the same name is replaced, not renamed.
         let replaced = |t: &Table| dropped.iter().any(|d| d.name == t.name) && created.iter().any(|c| c.name == t.name);
         let mut groups: IndexMap<TableKey<'_>, Alike<QualifiedName>> = IndexMap::new();
