@@ -55,8 +55,12 @@ impl ProbableRenames {
         // a column's membership is read from.
         let mut old = Members::default();
         let mut new = Members::default();
+        let mut changed = Changed::default();
         for change in changes {
             match change {
+                Change::DropTable(t) | Change::CreateTable(t) => {
+                    changed.tables.insert(&t.name);
+                }
                 Change::DropColumn { table, column } | Change::DropColumnKeptByChildren { table, column } => {
                     edits.entry(table).or_default().0.push(column)
                 }
@@ -81,7 +85,7 @@ impl ProbableRenames {
         if edits.is_empty() {
             return;
         }
-        let changed: IndexSet<(&QualifiedName, &str)> = edits
+        changed.columns = edits
             .iter()
             .flat_map(|(table, (dropped, added))| dropped.iter().chain(added).map(|c| (*table, c.name.as_str())))
             .collect();
@@ -253,6 +257,14 @@ struct Members<'a> {
     indexes: Vec<&'a Index>,
 }
 
+/// The columns and tables a plan drops or adds: in a constraint, such a column or table may be renamed
+/// too, so it is not compared by name.
+#[derive(Default)]
+struct Changed<'a> {
+    columns: IndexSet<(&'a QualifiedName, &'a str)>,
+    tables: IndexSet<&'a QualifiedName>,
+}
+
 /// What makes a dropped and an added column alike: their definition, and their places in the constraints
 /// and indexes that go with them (the dropped one's) or come with them (the added one's).
 struct ColumnKey<'a> {
@@ -261,37 +273,40 @@ struct ColumnKey<'a> {
 }
 
 impl<'a> ColumnKey<'a> {
-    fn of(
-        column: &'a Column,
-        table: &'a QualifiedName,
-        members: &Members<'a>,
-        changed: &IndexSet<(&QualifiedName, &str)>,
-    ) -> ColumnKey<'a> {
+    fn of(column: &'a Column, table: &'a QualifiedName, members: &Members<'a>, changed: &Changed) -> ColumnKey<'a> {
         let name = column.name.as_str();
         let slots = |owner: &'a QualifiedName, columns: &'a [Name]| -> Vec<Slot<'a>> {
             columns
                 .iter()
-                .map(|c| match (owner == table && c == name, changed.contains(&(owner, c.as_str()))) {
+                .map(|c| match (owner == table && c == name, changed.columns.contains(&(owner, c.as_str()))) {
                     (true, _) => Slot::This,
                     (false, true) => Slot::Changed,
                     (false, false) => Slot::Kept(c),
                 })
                 .collect()
         };
+        let table_slot = |other: &'a QualifiedName| match (other == table, changed.tables.contains(other)) {
+            (true, _) => TableSlot::This,
+            (false, true) => TableSlot::Changed,
+            (false, false) => TableSlot::Kept(other),
+        };
         let mut roles = Vec::new();
         for &(owner, constraint) in &members.constraints {
-            let references = constraint.references.as_deref();
-            let referenced = references.is_some_and(|r| &r.table == table && r.columns.iter().any(|c| c == name));
-            if owner == table && (constraint.columns.iter().any(|c| c == name) || referenced) {
+            let target = constraint.references.as_deref();
+            let references =
+                |r: &'a crate::model::ForeignKeyTarget| (table_slot(&r.table), slots(&r.table, &r.columns));
+            if owner == table
+                && (constraint.columns.iter().any(|c| c == name)
+                    || target.is_some_and(|r| &r.table == table && r.columns.iter().any(|c| c == name)))
+            {
                 roles.push(Role::Constraint {
                     kind: constraint.kind,
                     columns: slots(owner, &constraint.columns),
-                    references: references.map(|r| (&r.table, slots(&r.table, &r.columns))),
+                    references: target.map(references),
                 });
-            } else if owner != table && referenced {
-                let r = references.expect("a referencing constraint has a target");
+            } else if let Some(r) = target.filter(|r| &r.table == table && r.columns.iter().any(|c| c == name)) {
                 roles.push(Role::ReferencedBy {
-                    table: owner,
+                    table: table_slot(owner),
                     columns: slots(owner, &constraint.columns),
                     references: slots(table, &r.columns),
                 });
@@ -332,6 +347,18 @@ enum Slot<'a> {
     Kept(&'a str),
 }
 
+/// A table a constraint names, seen from the table of the column whose roles are compared.
+#[derive(Debug, PartialEq)]
+enum TableSlot<'a> {
+    /// The column's own table.
+    This,
+    /// A table the plan drops or creates (it may be renamed too: `user_id` referencing `users` and
+    /// `person_id` referencing `persons`).
+    Changed,
+    /// A table that stays.
+    Kept(&'a QualifiedName),
+}
+
 /// A constraint or index a column takes part in.
 #[derive(Debug, PartialEq)]
 enum Role<'a> {
@@ -339,11 +366,11 @@ enum Role<'a> {
     Constraint {
         kind: ConstraintKind,
         columns: Vec<Slot<'a>>,
-        references: Option<(&'a QualifiedName, Vec<Slot<'a>>)>,
+        references: Option<(TableSlot<'a>, Vec<Slot<'a>>)>,
     },
     /// A foreign key of another table that references it.
     ReferencedBy {
-        table: &'a QualifiedName,
+        table: TableSlot<'a>,
         columns: Vec<Slot<'a>>,
         references: Vec<Slot<'a>>,
     },
@@ -591,6 +618,47 @@ mod tests {
         };
         assert_eq!(probable(&with("name", true), &with("login", true)).len(), 1);
         assert_eq!(probable(&with("name", true), &with("login", false)), []);
+    }
+
+    #[test]
+    fn a_foreign_key_to_a_table_the_plan_drops_pairs_with_one_to_a_table_it_creates_not_to_another_kept_one() {
+        let key = |name: &str| {
+            table(name)
+                .with_column(column("id", "integer").not_null())
+                .with_constraint(primary_key(&format!("{name}_pkey"), &["id"]))
+        };
+        let orders = |fk: &str, target: &str| {
+            table("orders").with_column(column(fk, "integer")).with_constraint(foreign_key(
+                &format!("orders_{fk}_fkey"),
+                &[fk],
+                target,
+                &["id"],
+            ))
+        };
+        let catalog = |tables: Vec<crate::model::Table>| {
+            tables.into_iter().fold(Catalog::default().with_schema("public"), |c, t| c.with_table(t))
+        };
+        // users becomes persons, and user_id person_id: both probable renames.
+        let found = probable(
+            &catalog(vec![key("users"), orders("user_id", "users")]),
+            &catalog(vec![key("persons"), orders("person_id", "persons")]),
+        );
+        let messages: Vec<&str> = found.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "public.orders.user_id dropped and public.orders.person_id added with the same type integer: \
+                 probably a rename",
+                "public.users dropped and public.persons created with the same 1 column(s) and types: probably a \
+                 rename",
+            ]
+        );
+        // Both tables stay: a key to users and one to teams are different columns.
+        let found = probable(
+            &catalog(vec![key("users"), key("teams"), orders("user_id", "users")]),
+            &catalog(vec![key("users"), key("teams"), orders("team_id", "teams")]),
+        );
+        assert_eq!(found, []);
     }
 
     #[test]
