@@ -208,7 +208,13 @@ pub fn plan_between(kind: Kind, current: &Catalog, desired: &Catalog, hints: &Re
         let down = scope.spawn(|| plan_direction(desired, current, &reversed));
         let up = plan_direction(current, desired, hints);
         let down = down.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok((up?, down?))
+        let (up, mut down) = (up?, down?);
+        // The down of a drop + add that looks like a rename is the same drop + add reversed: it is decided
+        // with the up, where a declared hint makes both directions renames, and not reported twice.
+        for step in &mut down.steps {
+            step.hazards.retain(|h| h.id != crate::safety::HazardId::ProbableRename);
+        }
+        Ok((up, down))
     })
 }
 

@@ -71,8 +71,14 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<i32> {
         policy.deny_unless_allowed(data_loss_ids);
     }
     let denied = super::report_hazards(plan, &policy);
-    let destructive: Vec<&str> =
-        denied.iter().filter(|(_, h)| h.id.is_data_loss()).map(|(s, _)| s.description.as_str()).collect();
+    // Each change once, whatever number of data-loss hazards it has (a drop that is also a probable rename).
+    let destructive: Vec<&str> = denied
+        .iter()
+        .filter(|(_, h)| h.id.is_data_loss())
+        .map(|(s, _)| s.description.as_str())
+        .collect::<indexmap::IndexSet<_>>()
+        .into_iter()
+        .collect();
     if !destructive.is_empty() {
         bail!(
             "refusing to apply {} change(s) that can lose data ({}); nothing was changed. Pass \
@@ -85,7 +91,7 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<i32> {
         let ids: Vec<&str> =
             denied.iter().map(|(_, h)| h.id.as_str()).collect::<indexmap::IndexSet<_>>().into_iter().collect();
         bail!(
-            "refusing to apply {} hazard(s) denied by [hazards] in diff.toml ({}); nothing was changed. Pass \
+            "refusing to apply {} hazard(s) denied by the hazard policy ({}); nothing was changed. Pass \
              --allow-hazard ID to accept them",
             denied.len(),
             ids.join(", ")

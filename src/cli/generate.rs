@@ -75,7 +75,7 @@ pub async fn run(settings: &Settings, args: &GenerateArgs) -> Result<i32> {
         let ids: Vec<&str> =
             denied.iter().map(|(_, h)| h.id.as_str()).collect::<indexmap::IndexSet<_>>().into_iter().collect();
         eprintln!(
-            "error: refusing to write the migration: {} hazard(s) denied by [hazards] in diff.toml ({}); nothing \
+            "error: refusing to write the migration: {} hazard(s) denied by the hazard policy ({}); nothing \
              was written. Change the declared schema, or pass --allow-hazard ID to accept them",
             denied.len(),
             ids.join(", ")

@@ -10,6 +10,7 @@
 
 pub mod existing_rows;
 pub mod lint;
+pub mod renames;
 
 use crate::diff::Change;
 use crate::model::{Column, ColumnRef, Name, QualifiedName};
@@ -80,6 +81,7 @@ impl HazardId {
                 | HazardId::DataLossExtension
                 | HazardId::DataLossPartition
                 | HazardId::TypeNarrowing
+                | HazardId::ProbableRename
         )
     }
 }
@@ -329,10 +331,14 @@ pub struct Context {
     /// The primary key columns of the tables expand/contract backfills, when the plan keeps the key
     /// (filled by [`rewrite::context`]): backfills walk the key instead of scanning for unfilled rows.
     pub primary_keys: IndexMap<QualifiedName, Vec<Name>>,
+    /// The columns and tables the plan drops while it adds or creates ones like them: probably renames
+    /// that no hint declared.
+    pub probable_renames: renames::ProbableRenames,
 }
 
 impl Context {
     pub fn from_changes<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Context {
+        let changes: Vec<&Change> = changes.into_iter().collect();
         let mut created_tables = IndexSet::new();
         let mut dropped_tables = IndexSet::new();
         let mut dropped_indexes = IndexSet::new();
@@ -341,7 +347,7 @@ impl Context {
         let mut created_targets = IndexSet::new();
         let mut attached_partitions = IndexSet::new();
         let mut rebuilt_tables = IndexSet::new();
-        for change in changes {
+        for &change in &changes {
             use crate::model::PrivilegeTarget;
             match change {
                 Change::CreateFunction(f) => {
@@ -384,6 +390,7 @@ impl Context {
             }
         }
         Context {
+            probable_renames: renames::ProbableRenames::find(&changes, &rebuilt_tables),
             rebuilt_tables,
             created_tables,
             dropped_tables,
@@ -418,24 +425,30 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     match change {
         // The old table of a rebuild goes once its rows are copied (its hazard is the copy's).
         Change::DropTable(t) if ctx.rebuilt(&t.name) => {}
-        Change::DropTable(t) => out.push(
-            Hazard::new(
-                HazardId::DataLossTable,
-                Severity::High,
-                format!("drops table {} and its rows", t.name),
-                "Stop using the table in the application first, and back up its rows if they may be needed",
-            )
-            .on(&t.name),
-        ),
-        Change::DropColumn { table, column } | Change::DropColumnKeptByChildren { table, column } => out.push(
-            Hazard::new(
-                HazardId::DataLossColumn,
-                Severity::High,
-                format!("drops column {table}.{} and its values", column.name),
-                "Stop reading and writing the column in the application first, and back up its values if needed",
-            )
-            .on(table),
-        ),
+        Change::DropTable(t) => {
+            out.push(
+                Hazard::new(
+                    HazardId::DataLossTable,
+                    Severity::High,
+                    format!("drops table {} and its rows", t.name),
+                    "Stop using the table in the application first, and back up its rows if they may be needed",
+                )
+                .on(&t.name),
+            );
+            out.extend(ctx.probable_renames.table(t));
+        }
+        Change::DropColumn { table, column } | Change::DropColumnKeptByChildren { table, column } => {
+            out.push(
+                Hazard::new(
+                    HazardId::DataLossColumn,
+                    Severity::High,
+                    format!("drops column {table}.{} and its values", column.name),
+                    "Stop reading and writing the column in the application first, and back up its values if needed",
+                )
+                .on(table),
+            );
+            out.extend(ctx.probable_renames.column(table, column));
+        }
         Change::DropSequence(s) => out.push(Hazard::new(
             HazardId::DataLossSequence,
             Severity::Medium,
@@ -564,18 +577,18 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             "Check that no job or application connects as the old owner to change it",
         )),
         Change::RebuildTable { from, to } => {
-            let lost: Vec<&str> =
-                from.columns.keys().filter(|c| !to.columns.contains_key(*c)).map(Name::as_str).collect();
-            for column in lost {
+            for column in from.columns.values().filter(|c| !to.columns.contains_key(&c.name)) {
                 out.push(
                     Hazard::new(
                         HazardId::DataLossColumn,
                         Severity::High,
-                        format!("drops column {}.{column} and its values", from.name),
+                        format!("drops column {}.{} and its values", from.name, column.name),
                         "Stop reading and writing the column in the application first, and back up its values if needed",
                     )
                     .on(&from.name),
                 );
+                // Under the declared name, as the hints name it.
+                out.extend(ctx.probable_renames.column(&to.name, column));
             }
         }
         // No hazard every database shares (a dialect adds its locks and scans); listed by name so that a

@@ -16,6 +16,7 @@ mod pg_introspect;
 mod pg_program;
 mod pg_types;
 mod progress;
+mod renames_probable;
 mod roundtrip;
 mod runner;
 mod runner_sqlite;

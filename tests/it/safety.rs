@@ -134,6 +134,38 @@ const CASES: &[(&str, &str, &str, &[&str])] = &[
         "CREATE TABLE t (\n  -- schema:renamed-from a\n  b int\n);",
         &["rename-visible"],
     ),
+    // A drop and an add alike are probably an undeclared rename; not when the type or the columns differ,
+    // nor for a column dropped and added under its own name.
+    (
+        "probable_column_rename",
+        "CREATE TABLE t (a int, b text);",
+        "CREATE TABLE t (a int, c text);",
+        &["data-loss-column", "probable-rename"],
+    ),
+    (
+        "column_dropped_and_one_of_another_type_added",
+        "CREATE TABLE t (a int, b text);",
+        "CREATE TABLE t (a int, c varchar(10));",
+        &["data-loss-column"],
+    ),
+    (
+        "generated_column_replaced",
+        "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) STORED);",
+        "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 3) STORED);",
+        &["data-loss-column", "table-rewrite"],
+    ),
+    (
+        "probable_table_rename",
+        "CREATE TABLE t (a int, b text);",
+        "CREATE TABLE s (b text, a int);",
+        &["data-loss-table", "probable-rename"],
+    ),
+    (
+        "table_dropped_and_one_with_other_columns_created",
+        "CREATE TABLE t (a int, b text);",
+        "CREATE TABLE s (a int, b text, c int);",
+        &["data-loss-table"],
+    ),
     // A table rebuilt (its partitioning changes) keeps its rows: the copy is the hazard, not the rename
     // aside, the detach or the drop of the old table.
     // REPLICA IDENTITY on an existing table (a new one reports nothing), NOTHING apart; INHERIT, with the
