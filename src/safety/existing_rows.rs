@@ -194,7 +194,8 @@ fn change_checks(change: &Change, current: &Catalog, desired: &Catalog, names: &
         }
         Change::CreateIndex(index) if index.unique => {
             let Some(live) = live_table(&index.table) else { return Vec::new() };
-            if names.live_columns(&index.table, live, &index.columns).is_none()
+            let renamed = |live_names: Vec<Name>| live_names != index.columns;
+            if names.live_columns(&index.table, live, &index.columns).is_none_or(renamed)
                 || names.tables.contains_key(&index.table)
             {
                 // An index on columns the plan adds or renames reads values the live table does not have
@@ -331,8 +332,6 @@ fn rebuild_checks(from: &Table, to: &Table) -> Vec<RowCheck> {
     let mut out = Vec::new();
     for (name, column) in &to.columns {
         let Some(old) = from.columns.get(name) else { continue };
-        // A column that gets a default is filled from it only when the copy leaves it out; the copy
-        // names every column both sides have, so a NULL stays NULL and fails.
         // The copy gives a NULL the column's new default (COALESCE), so only a column without one fails.
         if column.not_null && !old.not_null && column.default.is_none() {
             out.push(check(from, true, Rule::NotNull { column: old.name.clone() }));
@@ -341,20 +340,25 @@ fn rebuild_checks(from: &Table, to: &Table) -> Vec<RowCheck> {
     let kept = |c: &crate::model::Constraint| from.constraints.values().any(|o| o.definition == c.definition);
     for constraint in to.constraints.values().filter(|c| !kept(c)) {
         // The old table's columns are keyed by their new names and carry their live ones.
-        let Some(columns) =
+        let Some(columns): Option<Vec<Name>> =
             constraint.columns.iter().map(|c| from.columns.get(c.as_str()).map(|old| old.name.clone())).collect()
         else {
             continue;
         };
+        // The definition names the columns by their new names. Where one is renamed by the rebuild it
+        // cannot be read on the live table: SQLite would even take an unknown "name" for a string.
+        let renamed = columns != constraint.columns;
         let name = constraint.name.clone();
         let rule = match constraint.kind {
             ConstraintKind::PrimaryKey | ConstraintKind::Unique => Rule::Unique {
                 constraint: name,
-                definition: constraint.definition.to_string(),
+                definition: if renamed { String::new() } else { constraint.definition.to_string() },
                 columns,
                 primary_key: constraint.kind == ConstraintKind::PrimaryKey,
                 nulls_distinct: true,
             },
+            // An expression over renamed columns is not evaluated on the old ones (see above).
+            ConstraintKind::Check if renamed || from.columns.iter().any(|(new, old)| *new != old.name) => continue,
             ConstraintKind::Check => {
                 let Some(expression) = check_expression(&constraint.definition) else { continue };
                 Rule::Check { constraint: name, expression }
@@ -533,6 +537,23 @@ mod tests {
         assert_eq!(found[0], (2, QualifiedName::parse("users"), Rule::NotNull { column: "mail".into() }));
         let (step, table, Rule::Unique { columns, .. }) = &found[1] else { panic!("{found:#?}") };
         assert_eq!((*step, table, columns.as_slice()), (3, &QualifiedName::parse("users"), &["mail".into()][..]));
+    }
+
+    #[test]
+    fn a_rebuild_that_renames_a_column_checks_its_key_under_the_live_name_and_no_expression_over_it() {
+        // The old table as a rebuild holds it: keyed by the new names, each column with its live name.
+        let mut from = table("users").with_column(column("id", "bigint").not_null());
+        from.columns.insert("full_name".into(), column("name", "text"));
+        let to = table("users")
+            .with_column(column("id", "bigint").not_null())
+            .with_column(column("full_name", "text"))
+            .with_constraint(unique("users_full_name_key", &["full_name"]))
+            .with_constraint(check("users_full_name_check", "(full_name <> '')", &["full_name"]));
+        let found = rebuild_checks(&from, &to);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let Rule::Unique { columns, definition, .. } = &found[0].rule else { panic!("{found:#?}") };
+        assert_eq!(columns.as_slice(), &[Name::from("name")][..]);
+        assert!(definition.is_empty(), "the definition names full_name, which the live table lacks");
     }
 
     #[test]
