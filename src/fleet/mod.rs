@@ -116,20 +116,40 @@ pub async fn status(settings: &Settings, targets: &[String], parallel: usize) ->
     Ok(reports.into_iter().flatten().collect())
 }
 
+/// Reports on one target, timed from its start.
+struct Reporter<'a> {
+    url: &'a str,
+    started: Instant,
+}
+
+impl Reporter<'_> {
+    fn report(&self, status: Outcome, applied: usize, pending: Option<usize>, error: Option<String>) -> TargetReport {
+        TargetReport {
+            target: dialect::redact(self.url),
+            status,
+            applied,
+            pending,
+            error,
+            duration_ms: self.started.elapsed().as_millis() as u64,
+        }
+    }
+}
+
+/// The target's runner connection, or its report as unreachable.
+async fn connected<'a>(settings: &Settings, url: &'a str) -> Result<(dialect::Runner, Reporter<'a>), TargetReport> {
+    let reporter = Reporter { url, started: Instant::now() };
+    match connect(url, settings).await {
+        Ok(db) => Ok((db, reporter)),
+        Err(e) => Err(reporter.report(Outcome::Unreachable, 0, None, Some(e))),
+    }
+}
+
 async fn status_of(settings: &Settings, url: &str, dir: &Directory) -> TargetReport {
-    let started = Instant::now();
-    let report = |status, applied, pending, error: Option<String>| TargetReport {
-        target: dialect::redact(url),
-        status,
-        applied,
-        pending,
-        error,
-        duration_ms: started.elapsed().as_millis() as u64,
+    let (mut db, reporter) = match connected(settings, url).await {
+        Ok(connected) => connected,
+        Err(report) => return report,
     };
-    let mut db = match connect(url, settings).await {
-        Ok(db) => db,
-        Err(e) => return report(Outcome::Unreachable, 0, None, Some(e)),
-    };
+    let report = |status, applied, pending, error| reporter.report(status, applied, pending, error);
     match runner::status(&mut db, &dir.local, &dir.sum).await {
         Err(e) => report(Outcome::Unreachable, 0, None, Some(e.to_string())),
         Ok(status) => {
@@ -248,19 +268,11 @@ pub async fn up(
 }
 
 async fn up_one(settings: &Settings, url: &str, dir: &Directory, target: &UpTarget) -> TargetReport {
-    let started = Instant::now();
-    let report = |status, applied, pending, error: Option<String>| TargetReport {
-        target: dialect::redact(url),
-        status,
-        applied,
-        pending,
-        error,
-        duration_ms: started.elapsed().as_millis() as u64,
+    let (mut db, reporter) = match connected(settings, url).await {
+        Ok(connected) => connected,
+        Err(report) => return report,
     };
-    let mut db = match connect(url, settings).await {
-        Ok(db) => db,
-        Err(e) => return report(Outcome::Unreachable, 0, None, Some(e)),
-    };
+    let report = |status, applied, pending, error| reporter.report(status, applied, pending, error);
     // Each target's progress lines are its own; the fleet prints one line a target, and its own status.
     let mut out = Vec::new();
     let mut progress = runner::progress::Progress::off();

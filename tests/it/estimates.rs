@@ -4,7 +4,7 @@
 //! `estimate_accuracy` example, not here: tests do not time things.
 
 use crate::support::schema_in;
-use schema::testkit::{pg_server, roundtrip};
+use schema::testkit::pg_server;
 
 const CURRENT: &str = "CREATE TABLE t (id int PRIMARY KEY, a int, b text);
 INSERT INTO t SELECT g, g, md5(g::text) FROM generate_series(1, 20000) g;
@@ -14,13 +14,7 @@ const DESIRED: &str = "CREATE TABLE t (id int PRIMARY KEY, a bigint, b text NOT 
 CREATE INDEX t_b ON t (b);";
 
 async fn project(label: &str) -> (tempfile::TempDir, String) {
-    let server = pg_server().await.expect("PostgreSQL for tests");
-    let db = server.fresh_database(label).await.expect("fresh database");
-    roundtrip::load_sql(&db.url, CURRENT).await.expect("load current");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("schema")).unwrap();
-    std::fs::write(dir.path().join("schema/app.sql"), DESIRED).unwrap();
-    (dir, db.url)
+    crate::support::pg_project(label, CURRENT, DESIRED, "").await
 }
 
 fn up_steps(json: &str) -> Vec<(String, serde_json::Value)> {

@@ -6,7 +6,6 @@ use crate::support::schema_in;
 use schema::pipeline;
 use schema::safety::Hazard;
 use schema::settings::Settings;
-use schema::testkit::{pg_server, roundtrip};
 
 /// Tables holding rows that break each change of [`DESIRED`]; comments say which rows and how many.
 const CURRENT: &str = "
@@ -98,14 +97,7 @@ fn assert_found(found: &[(String, u64)], expected: &[(&str, u64, &[&str])]) {
 }
 
 async fn project(label: &str, current: &str, declared: &str, config: &str) -> (tempfile::TempDir, String) {
-    let server = pg_server().await.expect("PostgreSQL for tests");
-    let db = server.fresh_database(label).await.expect("fresh database");
-    roundtrip::load_sql(&db.url, current).await.expect("load current");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("schema")).unwrap();
-    std::fs::write(dir.path().join("schema/app.sql"), declared).unwrap();
-    std::fs::write(dir.path().join("diff.toml"), config).unwrap();
-    (dir, db.url)
+    crate::support::pg_project(label, current, declared, config).await
 }
 
 fn written(dir: &std::path::Path) -> usize {

@@ -3,7 +3,6 @@
 //! rewrites; and `schema lint` on migration files (exit 0 / 1 / 2, JSON).
 
 use crate::support::schema_in;
-use schema::testkit::{pg_server, roundtrip};
 use std::path::Path;
 
 fn written(dir: &Path) -> Vec<String> {
@@ -14,14 +13,7 @@ fn written(dir: &Path) -> Vec<String> {
 }
 
 async fn project(label: &str, current: &str, declared: &str, config: &str) -> (tempfile::TempDir, String) {
-    let server = pg_server().await.expect("PostgreSQL for tests");
-    let db = server.fresh_database(label).await.expect("fresh database");
-    roundtrip::load_sql(&db.url, current).await.expect("load current");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("schema")).unwrap();
-    std::fs::write(dir.path().join("schema/app.sql"), declared).unwrap();
-    std::fs::write(dir.path().join("diff.toml"), config).unwrap();
-    (dir, db.url)
+    crate::support::pg_project(label, current, declared, config).await
 }
 
 #[tokio::test]

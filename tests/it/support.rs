@@ -177,3 +177,16 @@ pub async fn scratch_databases_of(pid: u32) -> Vec<String> {
     let _ = conn.close().await;
     names
 }
+
+/// A project directory (`schema/app.sql` holding `declared`, `diff.toml` holding `config`) and a fresh
+/// database with `current` loaded: what the command-line tests run `schema` in.
+pub async fn pg_project(label: &str, current: &str, declared: &str, config: &str) -> (tempfile::TempDir, String) {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database(label).await.expect("fresh database");
+    load_sql(&db.url, current).await.expect("load current");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schema")).unwrap();
+    std::fs::write(dir.path().join("schema/app.sql"), declared).unwrap();
+    std::fs::write(dir.path().join("diff.toml"), config).unwrap();
+    (dir, db.url)
+}
