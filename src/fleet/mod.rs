@@ -99,21 +99,29 @@ fn directory(settings: &Settings) -> Result<Directory> {
 /// `fleet status`: every target's migration state, read concurrently (at most `parallel` at once).
 pub async fn status(settings: &Settings, targets: &[String], parallel: usize) -> Result<Vec<TargetReport>> {
     let dir = directory(settings)?;
-    let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
+    Ok(each_bounded(targets.len(), parallel, |i| status_of(settings, &targets[i], &dir)).await)
+}
+
+/// `work(i)` for every `i` below `n`, at most `parallel` at once, on this task; results in index order.
+async fn each_bounded<T, F: std::future::Future<Output = T>>(
+    n: usize,
+    parallel: usize,
+    work: impl Fn(usize) -> F,
+) -> Vec<T> {
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
     let mut running = FuturesUnordered::new();
     let mut next = 0;
-    while next < targets.len() || !running.is_empty() {
-        while next < targets.len() && running.len() < parallel.max(1) {
-            let i = next;
+    while next < n || !running.is_empty() {
+        while next < n && running.len() < parallel.max(1) {
+            let (i, future) = (next, work(next));
             next += 1;
-            let (url, dir) = (&targets[i], &dir);
-            running.push(async move { (i, status_of(settings, url, dir).await) });
+            running.push(async move { (i, future.await) });
         }
-        if let Some((i, report)) = running.next().await {
-            reports[i] = Some(report);
+        if let Some((i, value)) = running.next().await {
+            out[i] = Some(value);
         }
     }
-    Ok(reports.into_iter().flatten().collect())
+    out.into_iter().flatten().collect()
 }
 
 /// Reports on one target, timed from its start.
@@ -345,33 +353,22 @@ pub struct Unread {
 /// identical schemas grouped, and each group compared once with the declared schema, which is loaded on
 /// the dev database or the first target's server.
 pub async fn compare(settings: &Settings, targets: &[String], parallel: usize) -> Result<(Vec<Group>, Vec<Unread>)> {
-    let mut read: Vec<Option<Result<crate::model::Catalog, String>>> = vec![None; targets.len()];
-    let mut running = FuturesUnordered::new();
-    let mut next = 0;
-    while next < targets.len() || !running.is_empty() {
-        while next < targets.len() && running.len() < parallel.max(1) {
-            let i = next;
-            next += 1;
-            let url = &targets[i];
-            running.push(async move {
-                let catalog = tokio::time::timeout(CONNECT_TIMEOUT * 6, crate::pipeline::live_catalog(url, settings))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(anyhow::anyhow!("{}: not read within {:?}", dialect::redact(url), CONNECT_TIMEOUT * 6))
-                    });
-                (i, catalog.map_err(|e| format!("{e:#}")))
+    let read = each_bounded(targets.len(), parallel, |i| async move {
+        let url = &targets[i];
+        let catalog = tokio::time::timeout(CONNECT_TIMEOUT * 6, crate::pipeline::live_catalog(url, settings))
+            .await
+            .unwrap_or_else(|_| {
+                Err(anyhow::anyhow!("{}: not read within {:?}", dialect::redact(url), CONNECT_TIMEOUT * 6))
             });
-        }
-        if let Some((i, catalog)) = running.next().await {
-            read[i] = Some(catalog);
-        }
-    }
+        catalog.map_err(|e| format!("{e:#}"))
+    })
+    .await;
     // One catalog a group: 1,000 identical tenants are compared once.
     let mut groups: Vec<(crate::model::Catalog, Vec<usize>)> = Vec::new();
     let mut unread = Vec::new();
     for (i, catalog) in read.into_iter().enumerate() {
         match catalog {
-            Some(Ok(mut catalog)) => {
+            Ok(mut catalog) => {
                 if !settings.manage_owners {
                     catalog.owners = Default::default();
                 }
@@ -380,8 +377,7 @@ pub async fn compare(settings: &Settings, targets: &[String], parallel: usize) -
                     None => groups.push((catalog, vec![i])),
                 }
             }
-            Some(Err(error)) => unread.push(Unread { target: dialect::redact(&targets[i]), error }),
-            None => {}
+            Err(error) => unread.push(Unread { target: dialect::redact(&targets[i]), error }),
         }
     }
     let Some((_, first)) = groups.first() else { return Ok((Vec::new(), unread)) };
