@@ -54,70 +54,85 @@ pub enum FleetCommand {
 
 pub async fn run(settings: &Settings, args: &FleetArgs) -> Result<i32> {
     let targets = fleet::targets(settings).await?;
-    let parallel = usize::from(args.parallel);
-    let text = args.format == Format::Text;
-    if let FleetCommand::Drift | FleetCommand::Plan = args.command {
-        let drift = matches!(args.command, FleetCommand::Drift);
-        let (groups, unread) = fleet::compare(settings, &targets, parallel).await?;
-        let drifted: usize = groups.iter().filter(|g| !g.in_sync).map(|g| g.targets.len()).sum();
-        let in_sync: usize = groups.iter().filter(|g| g.in_sync).map(|g| g.targets.len()).sum();
-        match args.format {
-            Format::Json => {
-                let value = serde_json::json!({
-                    "groups": groups,
-                    "unreachable": unread,
-                    "summary": { "groups": groups.len(), "in_sync": in_sync, "drifted": drifted, "unreachable": unread.len() },
-                });
-                super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));
-            }
-            Format::Text => {
-                let mut text = String::new();
-                for (i, group) in groups.iter().enumerate() {
-                    let state = if group.in_sync {
-                        "in sync".to_string()
-                    } else {
-                        format!("{} change(s)", group.changes.len())
-                    };
-                    text.push_str(&format!("group {} ({} target(s)): {state}\n", i + 1, group.targets.len()));
-                    for target in &group.targets {
-                        text.push_str(&format!("  {target}\n"));
-                    }
-                    for change in &group.changes {
-                        text.push_str(&format!("  - {change}\n"));
-                    }
-                    if !drift {
-                        for statement in &group.statements {
-                            text.push_str(&format!("\n{statement}\n"));
-                        }
-                        text.push('\n');
-                    }
-                }
-                for u in &unread {
-                    text.push_str(&format!("UNREACHABLE  {}\n    {}\n", u.target, u.error));
-                }
-                text.push_str(&format!(
-                    "{} target(s) in {} group(s): {in_sync} in sync, {drifted} drifted, {} unreachable\n",
-                    targets.len(),
-                    groups.len(),
-                    unread.len()
-                ));
-                super::emit(&text);
-            }
-        }
-        return Ok(if !unread.is_empty() {
-            2
-        } else if drift && drifted > 0 {
-            1
-        } else {
-            0
-        });
-    }
-    let reports = match &args.command {
-        FleetCommand::Status => fleet::status(settings, &targets, parallel).await?,
-        FleetCommand::Drift | FleetCommand::Plan => unreachable!("compared above"),
+    match &args.command {
+        FleetCommand::Drift => compare(settings, args, &targets, true).await,
+        FleetCommand::Plan => compare(settings, args, &targets, false).await,
+        FleetCommand::Status => migrations(settings, args, &targets, None).await,
         FleetCommand::Up { canary, max_failures, contract, to } => {
+            let parallel = usize::from(args.parallel);
             let schedule = Schedule { parallel, canary: *canary, max_failures: max_failures.map(|f| f as usize) };
             let target = UpTarget { to: to.clone(), contract: *contract };
+            migrations(settings, args, &targets, Some((schedule, target))).await
+        }
+    }
+}
+
+/// `fleet drift` (`drift`) and `fleet plan`: the targets in groups of identical schemas.
+async fn compare(settings: &Settings, args: &FleetArgs, targets: &[String], drift: bool) -> Result<i32> {
+    let (groups, unread) = fleet::compare(settings, targets, usize::from(args.parallel)).await?;
+    let drifted: usize = groups.iter().filter(|g| !g.in_sync).map(|g| g.targets.len()).sum();
+    let in_sync: usize = groups.iter().filter(|g| g.in_sync).map(|g| g.targets.len()).sum();
+    match args.format {
+        Format::Json => {
+            let value = serde_json::json!({
+                "groups": groups,
+                "unreachable": unread,
+                "summary": { "groups": groups.len(), "in_sync": in_sync, "drifted": drifted, "unreachable": unread.len() },
+            });
+            super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));
+        }
+        Format::Text => {
+            let mut text = String::new();
+            for (i, group) in groups.iter().enumerate() {
+                let state =
+                    if group.in_sync { "in sync".to_string() } else { format!("{} change(s)", group.changes.len()) };
+                text.push_str(&format!("group {} ({} target(s)): {state}\n", i + 1, group.targets.len()));
+                for target in &group.targets {
+                    text.push_str(&format!("  {target}\n"));
+                }
+                for change in &group.changes {
+                    text.push_str(&format!("  - {change}\n"));
+                }
+                if !drift {
+                    for statement in &group.statements {
+                        text.push_str(&format!("\n{statement}\n"));
+                    }
+                    text.push('\n');
+                }
+            }
+            for u in &unread {
+                text.push_str(&format!("UNREACHABLE  {}\n    {}\n", u.target, u.error));
+            }
+            text.push_str(&format!(
+                "{} target(s) in {} group(s): {in_sync} in sync, {drifted} drifted, {} unreachable\n",
+                targets.len(),
+                groups.len(),
+                unread.len()
+            ));
+            super::emit(&text);
+        }
+    }
+    Ok(if !unread.is_empty() {
+        2
+    } else if drift && drifted > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+/// `fleet status` (`up` is `None`) and `fleet up`: one report a target.
+async fn migrations(
+    settings: &Settings,
+    args: &FleetArgs,
+    targets: &[String],
+    up: Option<(Schedule, UpTarget)>,
+) -> Result<i32> {
+    let text = args.format == Format::Text;
+    let status_only = up.is_none();
+    let reports = match up {
+        None => fleet::status(settings, targets, usize::from(args.parallel)).await?,
+        Some((schedule, target)) => {
             // Each target's line as it finishes; the skipped ones follow at the end. On a terminal, one
             // status line on stderr below them says where the run stands.
             use std::io::{IsTerminal, Write};
@@ -147,7 +162,7 @@ pub async fn run(settings: &Settings, args: &FleetArgs) -> Result<i32> {
                     let _ = std::io::stderr().flush();
                 }
             };
-            let reports = fleet::up(settings, &targets, &target, schedule, print, progress).await?;
+            let reports = fleet::up(settings, targets, &target, schedule, print, progress).await?;
             clear();
             if text {
                 for report in reports.iter().filter(|r| r.status == Outcome::Skipped) {
@@ -164,7 +179,7 @@ pub async fn run(settings: &Settings, args: &FleetArgs) -> Result<i32> {
             super::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?));
         }
         Format::Text => {
-            if matches!(args.command, FleetCommand::Status) {
+            if status_only {
                 for report in &reports {
                     super::emit(&line(report));
                 }

@@ -66,14 +66,15 @@ async fn count(conn: &mut PgConnection, check: &RowCheck) -> Result<Outcome, sql
         Rule::NotNull { column } => (rows_of(&format!("{} IS NULL", ident(column))), None),
         Rule::Unique { columns, nulls_distinct, .. } => {
             let keys: Vec<String> = columns.iter().map(|c| ident(c)).collect();
-            (duplicates(&from, &keys, None, *nulls_distinct), None)
+            let names: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+            return duplicated(conn, &duplicates(&from, &keys, None, *nulls_distinct), &names).await;
         }
         Rule::UniqueIndex { index } => {
             let Some((keys, predicate)) = index_keys(&index.table, &index.definition) else {
                 return Ok(Outcome::NotChecked(format!("cannot read the keys of index {}", index.name)));
             };
             let nulls_distinct = !index.definition.contains("NULLS NOT DISTINCT");
-            (duplicates(&from, &keys, predicate.as_deref(), nulls_distinct), None)
+            return duplicated(conn, &duplicates(&from, &keys, predicate.as_deref(), nulls_distinct), &keys).await;
         }
         Rule::ForeignKey { columns, target, match_full, .. } => {
             let present: Vec<String> = columns.iter().map(|c| format!("{} IS NOT NULL", ident(c))).collect();
@@ -114,7 +115,7 @@ async fn count(conn: &mut PgConnection, check: &RowCheck) -> Result<Outcome, sql
             // that does not convert raises.
             let condition = changes.clone().unwrap_or_else(|| format!("num_nulls({conversion}) < 0"));
             match fetch(conn, &rows_of(&condition), None).await {
-                Ok(rows) => return Ok(counted(check, rows, false)),
+                Ok(rows) => return Ok(counted(rows, |values| row_sample(check, values))),
                 // A value that does not convert (SQLSTATE class 22): count them one row at a time.
                 Err(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c.starts_with("22")) => {
                     conn.execute("ROLLBACK TO SAVEPOINT schema_row_check").await?;
@@ -125,8 +126,16 @@ async fn count(conn: &mut PgConnection, check: &RowCheck) -> Result<Outcome, sql
         }
     };
     let rows = fetch(conn, &sql, labels).await?;
-    let duplicates = matches!(check.rule, Rule::Unique { .. } | Rule::UniqueIndex { .. });
-    Ok(counted(check, rows, duplicates))
+    Ok(counted(rows, |values| row_sample(check, values)))
+}
+
+/// The outcome of a [`duplicates`] query, whose samples are the duplicated keys, named `names`.
+async fn duplicated(conn: &mut PgConnection, sql: &str, names: &[String]) -> Result<Outcome, sqlx::Error> {
+    let rows = fetch(conn, sql, None).await?;
+    Ok(counted(rows, |mut values| {
+        let n = values.pop().flatten().unwrap_or_default();
+        format!("{} ×{n}", pairs(names, &values))
+    }))
 }
 
 async fn fetch(
@@ -144,38 +153,26 @@ async fn fetch(
 }
 
 /// The rows and samples of a count query's result (the total on every row, 0 without rows).
-fn counted(check: &RowCheck, rows: Vec<(i64, Vec<Option<String>>)>, duplicates: bool) -> Outcome {
+fn counted(rows: Vec<(i64, Vec<Option<String>>)>, sample: impl Fn(Vec<Option<String>>) -> String) -> Outcome {
     let total = rows.first().map(|(n, _)| *n as u64).unwrap_or(0);
-    let samples = rows.into_iter().map(|(_, values)| sample(check, values, duplicates)).collect();
+    let samples = rows.into_iter().map(|(_, values)| sample(values)).collect();
     Outcome::Counted { rows: total, samples }
 }
 
-/// `id=4, region=eu`, or for duplicates `email=a@x.org ×3`.
-fn sample(check: &RowCheck, mut values: Vec<Option<String>>, duplicates: bool) -> String {
-    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "NULL".to_string());
-    if duplicates {
-        let n = values.pop().flatten().unwrap_or_default();
-        let names = key_names(check);
-        let pairs: Vec<String> = names.iter().zip(&values).map(|(k, v)| format!("{k}={}", show(v))).collect();
-        return format!("{} ×{n}", pairs.join(", "));
-    }
+/// A row named by its primary key (`id=4, region=eu`), or its `ctid` without one.
+fn row_sample(check: &RowCheck, values: Vec<Option<String>>) -> String {
     let names: Vec<String> = if check.keys.is_empty() {
         vec!["ctid".to_string()]
     } else {
         check.keys.iter().map(|k| k.to_string()).collect()
     };
-    names.iter().zip(&values).map(|(k, v)| format!("{k}={}", show(v))).collect::<Vec<_>>().join(", ")
+    pairs(&names, &values)
 }
 
-fn key_names(check: &RowCheck) -> Vec<String> {
-    match &check.rule {
-        Rule::Unique { columns, .. } => columns.iter().map(|c| c.to_string()).collect(),
-        Rule::UniqueIndex { index } => match index_keys(&index.table, &index.definition) {
-            Some((keys, _)) => keys,
-            None => Vec::new(),
-        },
-        _ => Vec::new(),
-    }
+/// `a=1, b=NULL`.
+fn pairs(names: &[String], values: &[Option<String>]) -> String {
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "NULL".to_string());
+    names.iter().zip(values).map(|(k, v)| format!("{k}={}", show(v))).collect::<Vec<_>>().join(", ")
 }
 
 fn from_clause(check: &RowCheck) -> String {
@@ -307,7 +304,7 @@ END {TAG}",
     let samples = joined
         .split('\u{1e}')
         .filter(|s| !s.is_empty())
-        .map(|s| sample(check, s.split('\u{1f}').map(|v| Some(v.to_string())).collect(), false))
+        .map(|s| row_sample(check, s.split('\u{1f}').map(|v| Some(v.to_string())).collect()))
         .collect();
     Ok(Outcome::Counted { rows: total as u64, samples })
 }
