@@ -1,7 +1,7 @@
 //! `schema fleet`: the migrations of the out dir on every target of `[fleet]` (see [`crate::fleet`]).
 
 use super::Format;
-use crate::fleet::{self, Outcome, Schedule, TargetReport};
+use crate::fleet::{self, Outcome, Schedule, Target, TargetReport};
 use crate::runner::UpTarget;
 use crate::settings::Settings;
 use anyhow::Result;
@@ -53,7 +53,7 @@ pub enum FleetCommand {
 }
 
 pub async fn run(settings: &Settings, args: &FleetArgs) -> Result<i32> {
-    let targets = fleet::targets(settings).await?;
+    let targets = fleet::targets(settings, usize::from(args.parallel)).await?;
     match &args.command {
         FleetCommand::Drift => compare(settings, args, &targets, true).await,
         FleetCommand::Plan => compare(settings, args, &targets, false).await,
@@ -68,7 +68,7 @@ pub async fn run(settings: &Settings, args: &FleetArgs) -> Result<i32> {
 }
 
 /// `fleet drift` (`drift`) and `fleet plan`: the targets in groups of identical schemas.
-async fn compare(settings: &Settings, args: &FleetArgs, targets: &[String], drift: bool) -> Result<i32> {
+async fn compare(settings: &Settings, args: &FleetArgs, targets: &[Target], drift: bool) -> Result<i32> {
     let (groups, unread) = fleet::compare(settings, targets, usize::from(args.parallel)).await?;
     let drifted: usize = groups.iter().filter(|g| !g.in_sync).map(|g| g.targets.len()).sum();
     let in_sync: usize = groups.iter().filter(|g| g.in_sync).map(|g| g.targets.len()).sum();
@@ -125,7 +125,7 @@ async fn compare(settings: &Settings, args: &FleetArgs, targets: &[String], drif
 async fn migrations(
     settings: &Settings,
     args: &FleetArgs,
-    targets: &[String],
+    targets: &[Target],
     up: Option<(Schedule, UpTarget)>,
 ) -> Result<i32> {
     let text = args.format == Format::Text;
@@ -187,7 +187,7 @@ async fn migrations(
             let counts: Vec<String> = summary.iter().map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
             super::emit(&format!("{} target(s): {}\n", reports.len(), counts.join(", ")));
             if let Some(slowest) = reports.iter().max_by_key(|r| r.duration_ms).filter(|r| r.duration_ms > 0) {
-                super::emit(&format!("slowest: {} ({} ms)\n", slowest.target, slowest.duration_ms));
+                super::emit(&format!("slowest: {} ({} ms)\n", label(slowest), slowest.duration_ms));
             }
         }
     }
@@ -220,11 +220,19 @@ fn line(r: &TargetReport) -> String {
         Outcome::Skipped => "skipped",
     };
     let pending = r.pending.map(|p| format!(", {p} pending")).unwrap_or_default();
-    let mut text = format!("{status:<12} {}  {} applied{pending} ({} ms)\n", r.target, r.applied, r.duration_ms);
+    let mut text = format!("{status:<12} {}  {} applied{pending} ({} ms)\n", label(r), r.applied, r.duration_ms);
     if let Some(error) = &r.error {
         for l in error.lines() {
             text.push_str(&format!("    {l}\n"));
         }
     }
     text
+}
+
+/// The target as text lines name it: its URL, and the tenant's schema.
+fn label(r: &TargetReport) -> String {
+    match &r.schema {
+        Some(schema) => format!("{} schema {schema}", r.target),
+        None => r.target.clone(),
+    }
 }

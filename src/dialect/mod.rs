@@ -4,6 +4,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod tokens;
 
 use crate::declared::{DeclaredStatement, Retry};
 use crate::model::Catalog;
@@ -168,6 +169,44 @@ pub async fn query_texts(url: &str, sql: &str) -> Result<Vec<String>> {
         }
     };
     Ok(texts.into_iter().flatten().collect())
+}
+
+/// The schemas of a database that users create (not `pg_catalog`, `information_schema`, `pg_toast` or
+/// temporary ones), by name: where `[fleet] schemas` looks for tenants. PostgreSQL only.
+pub async fn schema_names(url: &str) -> Result<Vec<String>> {
+    match Kind::from_url(url)? {
+        Kind::Postgres => {
+            let mut conn = postgres::connect::connect(url).await?;
+            let names = sqlx::query_scalar(
+                "SELECT nspname::text FROM pg_catalog.pg_namespace \
+                 WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY nspname",
+            )
+            .fetch_all(&mut conn)
+            .await?;
+            Ok(names)
+        }
+        Kind::Sqlite => anyhow::bail!("a schema per tenant ([fleet] schemas) needs PostgreSQL; SQLite has one schema"),
+    }
+}
+
+pub use postgres::tenant::TenantSchemas;
+
+/// A migration's text made to run on one tenant's schema instead of the template ([`TenantSchemas`]);
+/// the error names `path`, the line and the column of what cannot be mapped.
+pub fn for_tenant(kind: Kind, path: &std::path::Path, sql: &str, schemas: &TenantSchemas) -> Result<String> {
+    match kind {
+        Kind::Postgres => postgres::tenant::for_tenant(sql, schemas).map_err(|r| {
+            anyhow::anyhow!(
+                "{}:{}:{}: {} (for tenant {:?})",
+                path.display(),
+                r.line,
+                r.column,
+                r.message,
+                schemas.tenant
+            )
+        }),
+        Kind::Sqlite => anyhow::bail!("a schema per tenant ([fleet] schemas) needs PostgreSQL; SQLite has one schema"),
+    }
 }
 
 /// Reads the managed objects of a live database (one consistent snapshot).

@@ -14,8 +14,48 @@ use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 use std::time::Instant;
 
-/// The fleet's targets: `[fleet] urls`, then `urls_file`, then the rows of `query`, each once, in that order.
-pub async fn targets(settings: &Settings) -> Result<Vec<String>> {
+/// One target: a database, or one tenant's schema in it (`[fleet] schemas`).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: String,
+    /// The tenant's schema; `None` for a whole database.
+    pub schema: Option<String>,
+    /// The database's schemas a tenant's migrations may not name: the other tenants' and any other that
+    /// is neither the template nor shared.
+    foreign: Vec<String>,
+    /// Why the database's schemas could not be listed; it is then reported unreachable.
+    unreachable: Option<String>,
+}
+
+impl Target {
+    fn database(url: String) -> Target {
+        Target { url, schema: None, foreign: Vec::new(), unreachable: None }
+    }
+
+    /// The URL (password redacted), and the tenant's schema: how reports name the target.
+    pub fn label(&self) -> String {
+        match &self.schema {
+            Some(schema) => format!("{} schema {schema}", dialect::redact(&self.url)),
+            None => dialect::redact(&self.url),
+        }
+    }
+
+    /// `[migrate]` as this target runs it: a tenant's tracking table (hence its lock) is in its own
+    /// schema, and unqualified names resolve there first, then in the shared schemas.
+    fn options(&self, settings: &Settings) -> runner::Options {
+        let mut options = settings.migrate.clone();
+        if let (Some(schema), Some(tenants)) = (&self.schema, &settings.fleet.tenants) {
+            options.table = crate::model::QualifiedName::new(schema.as_str(), options.table.name.clone());
+            options.search_path = std::iter::once(schema.clone()).chain(tenants.shared.iter().cloned()).collect();
+        }
+        options
+    }
+}
+
+/// The fleet's targets: `[fleet] urls`, then `urls_file`, then the rows of `query`, each once, in that
+/// order; with `[fleet] schemas`, each matching schema of those databases instead (listed at most
+/// `parallel` databases at once), in name order.
+pub async fn targets(settings: &Settings, parallel: usize) -> Result<Vec<Target>> {
     let fleet = &settings.fleet;
     let mut urls: Vec<String> = fleet.urls.clone();
     if let Some(file) = &fleet.urls_file {
@@ -35,7 +75,45 @@ pub async fn targets(settings: &Settings) -> Result<Vec<String>> {
     if urls.is_empty() {
         bail!("no fleet targets: set urls, urls_file or query (with catalog_url) in [fleet] of diff.toml");
     }
-    Ok(urls)
+    let Some(tenants) = &fleet.tenants else { return Ok(urls.into_iter().map(Target::database).collect()) };
+    for url in &urls {
+        if dialect::Kind::from_url(url)? != dialect::Kind::Postgres {
+            bail!("[fleet] schemas: a schema per tenant needs PostgreSQL; {} is not", dialect::redact(url));
+        }
+    }
+    let listed = each_bounded(urls.len(), parallel, |i| schema_names(&urls[i])).await;
+    let mut targets = Vec::new();
+    for (url, names) in urls.iter().zip(listed) {
+        let names = match names {
+            Ok(names) => names,
+            Err(error) => {
+                targets.push(Target { unreachable: Some(error), ..Target::database(url.clone()) });
+                continue;
+            }
+        };
+        let is_tenant = |name: &String| tenants.pattern.matches(name) && *name != tenants.template;
+        for schema in names.iter().filter(|n| is_tenant(n)) {
+            let foreign = names
+                .iter()
+                .filter(|n| *n != schema && **n != tenants.template && !tenants.shared.contains(n))
+                .cloned()
+                .collect();
+            targets.push(Target { url: url.clone(), schema: Some(schema.clone()), foreign, unreachable: None });
+        }
+    }
+    if targets.is_empty() {
+        bail!("[fleet] schemas = {:?}: no schema of the fleet's databases matches", tenants.pattern.as_str());
+    }
+    Ok(targets)
+}
+
+/// A database's schemas, or why they cannot be read.
+async fn schema_names(url: &str) -> Result<Vec<String>, String> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, dialect::schema_names(url)).await {
+        Ok(Ok(names)) => Ok(names),
+        Ok(Err(e)) => Err(format!("{e:#}")),
+        Err(_) => Err(format!("{}: no connection within {CONNECT_TIMEOUT:?}", dialect::redact(url))),
+    }
 }
 
 /// What became of one target.
@@ -65,6 +143,9 @@ pub enum Outcome {
 pub struct TargetReport {
     /// The URL, password redacted.
     pub target: String,
+    /// The tenant's schema, for a target of `[fleet] schemas`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     pub status: Outcome,
     /// Migrations applied by this run (`up`), or applied so far (`status`).
     pub applied: usize,
@@ -91,13 +172,40 @@ struct Directory {
     sum: Vec<SumProblem>,
 }
 
+impl Directory {
+    /// The migrations as `target` runs them: a tenant's copy of each (see [`dialect::for_tenant`]).
+    fn for_target(&self, settings: &Settings, target: &Target) -> Result<Vec<LocalMigration>> {
+        let (Some(schema), Some(tenants)) = (&target.schema, &settings.fleet.tenants) else {
+            return Ok(self.local.clone());
+        };
+        let schemas = dialect::TenantSchemas { template: &tenants.template, tenant: schema, foreign: &target.foreign };
+        let kind = dialect::Kind::from_url(&target.url)?;
+        let mut local = self.local.clone();
+        for m in &mut local {
+            m.up.text = dialect::for_tenant(kind, &m.up.path, &m.up.text, &schemas)?;
+        }
+        Ok(local)
+    }
+}
+
 fn directory(settings: &Settings) -> Result<Directory> {
     let (local, sum) = runner::local(&settings.out_dir)?;
     Ok(Directory { local, sum })
 }
 
+/// Refuses, before any target starts, migrations that no tenant's copy could run (database-wide
+/// statements, the template named inside strings); what depends on each database's other schemas is
+/// checked per target.
+fn check_tenant_copies(settings: &Settings, targets: &[Target], dir: &Directory) -> Result<()> {
+    let (Some(tenants), Some(first)) = (&settings.fleet.tenants, targets.iter().find(|t| t.schema.is_some())) else {
+        return Ok(());
+    };
+    let probe = Target { schema: Some(tenants.template.clone()), foreign: Vec::new(), ..first.clone() };
+    dir.for_target(settings, &probe).map(drop)
+}
+
 /// `fleet status`: every target's migration state, read concurrently (at most `parallel` at once).
-pub async fn status(settings: &Settings, targets: &[String], parallel: usize) -> Result<Vec<TargetReport>> {
+pub async fn status(settings: &Settings, targets: &[Target], parallel: usize) -> Result<Vec<TargetReport>> {
     let dir = directory(settings)?;
     Ok(each_bounded(targets.len(), parallel, |i| status_of(settings, &targets[i], &dir)).await)
 }
@@ -126,14 +234,15 @@ async fn each_bounded<T, F: std::future::Future<Output = T>>(
 
 /// Reports on one target, timed from its start.
 struct Reporter<'a> {
-    url: &'a str,
+    target: &'a Target,
     started: Instant,
 }
 
 impl Reporter<'_> {
     fn report(&self, status: Outcome, applied: usize, pending: Option<usize>, error: Option<String>) -> TargetReport {
         TargetReport {
-            target: dialect::redact(self.url),
+            target: dialect::redact(&self.target.url),
+            schema: self.target.schema.clone(),
             status,
             applied,
             pending,
@@ -144,16 +253,22 @@ impl Reporter<'_> {
 }
 
 /// The target's runner connection, or its report as unreachable.
-async fn connected<'a>(settings: &Settings, url: &'a str) -> Result<(dialect::Runner, Reporter<'a>), TargetReport> {
-    let reporter = Reporter { url, started: Instant::now() };
-    match connect(url, settings).await {
+async fn connected<'a>(
+    settings: &Settings,
+    target: &'a Target,
+) -> Result<(dialect::Runner, Reporter<'a>), TargetReport> {
+    let reporter = Reporter { target, started: Instant::now() };
+    if let Some(error) = &target.unreachable {
+        return Err(reporter.report(Outcome::Unreachable, 0, None, Some(error.clone())));
+    }
+    match connect(&target.url, &target.options(settings)).await {
         Ok(db) => Ok((db, reporter)),
         Err(e) => Err(reporter.report(Outcome::Unreachable, 0, None, Some(e))),
     }
 }
 
-async fn status_of(settings: &Settings, url: &str, dir: &Directory) -> TargetReport {
-    let (mut db, reporter) = match connected(settings, url).await {
+async fn status_of(settings: &Settings, target: &Target, dir: &Directory) -> TargetReport {
+    let (mut db, reporter) = match connected(settings, target).await {
         Ok(connected) => connected,
         Err(report) => return report,
     };
@@ -191,13 +306,14 @@ pub struct Snapshot {
 /// targets' order.
 pub async fn up(
     settings: &Settings,
-    targets: &[String],
+    targets: &[Target],
     target: &UpTarget,
     schedule: Schedule,
     mut on_done: impl FnMut(&TargetReport),
     mut on_progress: impl FnMut(&Snapshot),
 ) -> Result<Vec<TargetReport>> {
     let dir = directory(settings)?;
+    check_tenant_copies(settings, targets, &dir)?;
     let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
     let mut failures = 0;
     let mut stop: Option<&'static str> = None;
@@ -212,10 +328,7 @@ pub async fn up(
             running: started.len(),
             failed: failures,
             left: targets.len() - done - started.len(),
-            slowest: started
-                .iter()
-                .min_by_key(|(_, at)| **at)
-                .map(|(i, at)| (dialect::redact(&targets[*i]), at.elapsed())),
+            slowest: started.iter().min_by_key(|(_, at)| **at).map(|(i, at)| (targets[*i].label(), at.elapsed())),
         }
     };
     let canaries = schedule.canary.min(targets.len());
@@ -227,9 +340,9 @@ pub async fn up(
             while stop.is_none() && next < wave.end && running.len() < schedule.parallel.max(1) {
                 let i = next;
                 next += 1;
-                let (url, dir) = (&targets[i], &dir);
+                let (one, dir) = (&targets[i], &dir);
                 started.insert(i, Instant::now());
-                running.push(async move { (i, up_one(settings, url, dir, target).await) });
+                running.push(async move { (i, up_one(settings, one, dir, target).await) });
             }
             if running.is_empty() {
                 break;
@@ -262,9 +375,10 @@ pub async fn up(
     Ok(reports
         .into_iter()
         .zip(targets)
-        .map(|(report, url)| {
+        .map(|(report, one)| {
             report.unwrap_or_else(|| TargetReport {
-                target: dialect::redact(url),
+                target: dialect::redact(&one.url),
+                schema: one.schema.clone(),
                 status: Outcome::Skipped,
                 applied: 0,
                 pending: None,
@@ -275,16 +389,21 @@ pub async fn up(
         .collect())
 }
 
-async fn up_one(settings: &Settings, url: &str, dir: &Directory, target: &UpTarget) -> TargetReport {
-    let (mut db, reporter) = match connected(settings, url).await {
+async fn up_one(settings: &Settings, one: &Target, dir: &Directory, target: &UpTarget) -> TargetReport {
+    let (mut db, reporter) = match connected(settings, one).await {
         Ok(connected) => connected,
         Err(report) => return report,
     };
     let report = |status, applied, pending, error| reporter.report(status, applied, pending, error);
+    let local = match dir.for_target(settings, one) {
+        Ok(local) => local,
+        Err(e) => return report(Outcome::Failed, 0, None, Some(format!("{e:#}"))),
+    };
     // Each target's progress lines are its own; the fleet prints one line a target, and its own status.
     let mut out = Vec::new();
     let mut progress = runner::progress::Progress::off();
-    let result = runner::up(&mut db, &settings.migrate, &dir.local, &dir.sum, target, &mut out, &mut progress).await;
+    let options = one.options(settings);
+    let result = runner::up(&mut db, &options, &local, &dir.sum, target, &mut out, &mut progress).await;
     let pending = match runner::status(&mut db, &dir.local, &dir.sum).await {
         Ok(status) => Some(status.pending),
         Err(_) => None,
@@ -303,8 +422,8 @@ async fn up_one(settings: &Settings, url: &str, dir: &Directory, target: &UpTarg
 /// How long a target may take to accept a connection before it counts as unreachable.
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-async fn connect(url: &str, settings: &Settings) -> Result<dialect::Runner, String> {
-    match tokio::time::timeout(CONNECT_TIMEOUT, dialect::Runner::connect(url, &settings.migrate)).await {
+async fn connect(url: &str, options: &runner::Options) -> Result<dialect::Runner, String> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, dialect::Runner::connect(url, options)).await {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(e)) => Err(format!("{e:#}")),
         Err(_) => Err(format!("{}: no connection within {CONNECT_TIMEOUT:?}", dialect::redact(url))),
@@ -352,7 +471,15 @@ pub struct Unread {
 /// `fleet drift` and `fleet plan`: every target read once (at most `parallel` at once), targets with
 /// identical schemas grouped, and each group compared once with the declared schema, which is loaded on
 /// the dev database or the first target's server.
-pub async fn compare(settings: &Settings, targets: &[String], parallel: usize) -> Result<(Vec<Group>, Vec<Unread>)> {
+pub async fn compare(settings: &Settings, targets: &[Target], parallel: usize) -> Result<(Vec<Group>, Vec<Unread>)> {
+    if settings.fleet.tenants.is_some() {
+        bail!(
+            "fleet drift and fleet plan do not compare tenant schemas yet ([fleet] schemas); `fleet status` and \
+             `fleet up` run the migrations on each of them"
+        );
+    }
+    let targets: Vec<String> = targets.iter().map(|t| t.url.clone()).collect();
+    let targets = &targets;
     let read = each_bounded(targets.len(), parallel, |i| async move {
         let url = &targets[i];
         let catalog = tokio::time::timeout(CONNECT_TIMEOUT * 6, crate::pipeline::live_catalog(url, settings))

@@ -40,6 +40,9 @@ pub struct Options {
     pub retries: u32,
     /// The first retry's delay; each further retry waits twice as long (at most 10 s).
     pub backoff: Duration,
+    /// The schemas unqualified names resolve to while migrations run, in order (PostgreSQL; a tenant's
+    /// schema, then the shared ones). Empty: the role's own `search_path`.
+    pub search_path: Vec<String>,
 }
 
 impl Default for Options {
@@ -51,6 +54,7 @@ impl Default for Options {
             lock_wait: Duration::from_secs(300),
             retries: 3,
             backoff: Duration::from_millis(500),
+            search_path: Vec::new(),
         }
     }
 }

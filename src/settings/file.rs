@@ -57,8 +57,13 @@ pub struct FleetConfig {
     /// A query whose first column is a target URL a row, run on `catalog_url`.
     pub query: Option<String>,
     pub catalog_url: Option<String>,
-    /// Schema-per-tenant pattern (not supported yet: refused with a message).
+    /// A schema per tenant: the glob its schemas match in each target database (`tenant_*`).
     pub schemas: Option<String>,
+    /// The schema the migrations are written for, whose place each tenant's schema takes [default: public].
+    pub template_schema: Option<String>,
+    /// Schemas every tenant shares (extensions, lookup tables), which tenant migrations may name.
+    #[serde(default)]
+    pub shared_schemas: Vec<String>,
 }
 
 /// One `[[conversion]]` entry: the `USING` expressions of a column's type change, up and down.

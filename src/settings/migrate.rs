@@ -28,6 +28,7 @@ pub fn options(config: &MigrateConfig) -> anyhow::Result<runner::Options> {
         lock_wait: duration("lock_wait", &config.lock_wait)?.unwrap_or(defaults.lock_wait),
         retries: config.retries.unwrap_or(defaults.retries),
         backoff: defaults.backoff,
+        search_path: Vec::new(),
     })
 }
 

@@ -43,6 +43,17 @@ pub struct Fleet {
     pub urls_file: Option<PathBuf>,
     /// (query, catalog URL).
     pub query: Option<(String, String)>,
+    /// A schema per tenant in each database: `[fleet] schemas`.
+    pub tenants: Option<Tenants>,
+}
+
+/// `[fleet] schemas`, `template_schema` and `shared_schemas`: each schema of a target database that
+/// matches `pattern` is a target of its own, migrated with the files written for `template`.
+#[derive(Debug, Clone)]
+pub struct Tenants {
+    pub pattern: glob::Pattern,
+    pub template: String,
+    pub shared: Vec<String>,
 }
 
 impl Settings {
@@ -89,17 +100,32 @@ impl Settings {
 }
 
 fn fleet(config: &file::FleetConfig, base: &std::path::Path) -> Result<Fleet> {
-    if let Some(pattern) = &config.schemas {
-        anyhow::bail!(
-            "[fleet] schemas = {pattern:?}: a schema per tenant is not supported yet; list one database a target \
-             (urls, urls_file or query)"
-        );
-    }
+    let tenants = match &config.schemas {
+        Some(pattern) => {
+            let template = config.template_schema.clone().unwrap_or_else(|| "public".into());
+            let pattern = glob::Pattern::new(pattern)
+                .with_context(|| format!("invalid [fleet] schemas pattern {pattern:?} in diff.toml"))?;
+            if pattern.matches(&template) {
+                anyhow::bail!(
+                    "[fleet] schemas = {:?} matches the template schema {template:?}: the template is not a tenant",
+                    pattern.as_str()
+                );
+            }
+            if let Some(shared) = config.shared_schemas.iter().find(|s| pattern.matches(s) || **s == template) {
+                anyhow::bail!("[fleet] shared_schemas: {shared:?} is a tenant's schema or the template, not shared");
+            }
+            Some(Tenants { pattern, template, shared: config.shared_schemas.clone() })
+        }
+        None if config.template_schema.is_some() || !config.shared_schemas.is_empty() => {
+            anyhow::bail!("[fleet] template_schema and shared_schemas need schemas, the tenants' pattern")
+        }
+        None => None,
+    };
     let query = match (&config.query, &config.catalog_url) {
         (Some(query), Some(url)) => Some((query.clone(), url.clone())),
         (None, None) => None,
         (Some(_), None) => anyhow::bail!("[fleet] query needs catalog_url, the database to run it on"),
         (None, Some(_)) => anyhow::bail!("[fleet] catalog_url is set without a query to run on it"),
     };
-    Ok(Fleet { urls: config.urls.clone(), urls_file: config.urls_file.as_ref().map(|f| base.join(f)), query })
+    Ok(Fleet { urls: config.urls.clone(), urls_file: config.urls_file.as_ref().map(|f| base.join(f)), query, tenants })
 }

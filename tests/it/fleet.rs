@@ -171,10 +171,15 @@ fn targets_come_from_a_file_and_a_missing_source_is_an_error() {
     let status = schema_in(dir.path(), &["fleet", "status", "--format", "json"], &[]);
     let value = json(&status.stdout);
     assert_eq!(statuses(&value), ["unreachable"], "{value:#}");
-    std::fs::write(dir.path().join("diff.toml"), "[fleet]\nschemas = \"tenant_*\"\n").unwrap();
+    // A schema per tenant needs PostgreSQL, and its template is not a tenant.
+    std::fs::write(dir.path().join("diff.toml"), "[fleet]\nurls = [\"sqlite:a.db\"]\nschemas = \"tenant_*\"\n")
+        .unwrap();
     let refused = schema_in(dir.path(), &["fleet", "status"], &[]);
     assert_eq!(Some(refused.code), Some(2));
-    assert!(refused.stderr.contains("schema per tenant is not supported yet"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("a schema per tenant needs PostgreSQL"), "{}", refused.stderr);
+    std::fs::write(dir.path().join("diff.toml"), "[fleet]\nurls = []\nschemas = \"*\"\n").unwrap();
+    let refused = schema_in(dir.path(), &["fleet", "status"], &[]);
+    assert!(refused.stderr.contains("matches the template schema \"public\""), "{}", refused.stderr);
 }
 
 #[tokio::test]
@@ -224,4 +229,119 @@ async fn a_terminal_gets_a_status_line_and_a_pipe_only_the_target_lines() {
     let text = String::from_utf8_lossy(&terminal.stdout);
     assert!(text.contains("2 target(s): 2 up to date"), "{text}");
     assert!(text.contains("[fleet] 1 done,") || text.contains("[fleet] 2 done,"), "{text}");
+}
+
+/// The declared schema of the tenant tests: qualified names in a default, a foreign key, a function body,
+/// a trigger, a view and an expression index.
+const TENANT_V1: &str = "CREATE TYPE mood AS ENUM ('ok', 'sad');
+CREATE TABLE orgs (id serial PRIMARY KEY, name text NOT NULL);
+CREATE TABLE users (id serial PRIMARY KEY, org int REFERENCES orgs (id), mood mood DEFAULT 'ok', email text);
+CREATE TABLE log (user_id int, at timestamptz DEFAULT now());
+CREATE FUNCTION note_user() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.log (user_id) VALUES (NEW.id); RETURN NEW; END $$;
+CREATE TRIGGER users_note AFTER INSERT ON users FOR EACH ROW EXECUTE FUNCTION note_user();
+CREATE VIEW active AS SELECT u.id, o.name FROM users u JOIN orgs o ON o.id = u.org;
+CREATE INDEX users_email ON users (lower(email));
+";
+
+/// A database's catalog of one schema's objects (not the schema itself, made when the tenant was), with
+/// that schema's name written as `public`.
+async fn catalog_as_public(url: &str, schema: &str) -> String {
+    let mut catalog = schema::dialect::introspect(url, &[schema.to_string()]).await.expect("introspect");
+    catalog.schemas.clear();
+    catalog.grants.retain(|key, _| !matches!(key.target, schema::model::PrivilegeTarget::Schema(_)));
+    catalog.owners = Default::default();
+    format!("{catalog:#?}").replace(schema, "public")
+}
+
+#[tokio::test]
+async fn each_tenant_schema_gets_the_migrations_written_for_the_template() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let template = server.fresh_database("fleet_tpl").await.expect("fresh database");
+    let project = crate::support::Project::new(&[("app.sql", TENANT_V1)]);
+    project.run(&template, &["generate", "--name", "v1"]).expect_code(0, "generate v1");
+    project.run(&template, &["migrate", "up"]).expect_code(0, "migrate the template");
+    let v2 = format!(
+        "{TENANT_V1}CREATE TABLE teams (id int PRIMARY KEY, org int NOT NULL REFERENCES orgs (id));\n\
+         ALTER TABLE users ADD COLUMN nickname text CHECK (nickname <> '');\n"
+    );
+    project.write_schema(&[("app.sql", &v2)]);
+    project.run(&template, &["generate", "--name", "v2"]).expect_code(0, "generate v2");
+    project.run(&template, &["migrate", "up"]).expect_code(0, "migrate the template");
+    let up_files: Vec<String> = project.out_dir_files().into_iter().filter(|f| f.ends_with(".up.sql")).collect();
+    // v2 adds its check NOT VALID, then validates it outside a transaction: a part of its own.
+    assert_eq!(up_files.len(), 3, "{up_files:?}");
+    let first = std::fs::read_to_string(project.out_dir().join(&up_files[0])).unwrap();
+    assert!(first.contains("\"public\".\"users\"") && first.contains("public.log"), "{first}");
+
+    // Two databases of tenants, one schema that is no tenant, and a tenant where v1 cannot run.
+    let one = server.fresh_database("fleet_tenants_1").await.expect("fresh database");
+    let two = server.fresh_database("fleet_tenants_2").await.expect("fresh database");
+    execute(&one.url, "CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b; CREATE SCHEMA billing").await;
+    execute(&two.url, "CREATE SCHEMA tenant_c; CREATE SCHEMA tenant_d; CREATE TABLE tenant_d.log (x int)").await;
+    let config = format!("out_dir = \"out\"\n[fleet]\nurls = [{:?}, {:?}]\nschemas = \"tenant_*\"\n", one.url, two.url);
+    std::fs::write(project.path().join("diff.toml"), config).unwrap();
+
+    let status = schema_in(project.path(), &["fleet", "status", "--format", "json"], &[]);
+    assert_eq!(Some(status.code), Some(1), "{}\n{}", status.stdout, status.stderr);
+    let value = json(&status.stdout);
+    assert_eq!(statuses(&value), ["pending"; 4], "{value:#}");
+    let schemas: Vec<&str> =
+        value["targets"].as_array().unwrap().iter().map(|t| t["schema"].as_str().unwrap()).collect();
+    assert_eq!(schemas, ["tenant_a", "tenant_b", "tenant_c", "tenant_d"]);
+
+    let up = schema_in(project.path(), &["fleet", "up", "--format", "json"], &[]);
+    assert_eq!(Some(up.code), Some(2), "{}\n{}", up.stdout, up.stderr);
+    let value = json(&up.stdout);
+    assert_eq!(statuses(&value), ["applied", "applied", "applied", "failed"], "{value:#}");
+    let error = value["targets"][3]["error"].as_str().unwrap();
+    assert!(error.contains("relation \"log\" already exists"), "{error}");
+
+    // Each tenant now holds exactly what the template holds (its own tracking table included), and its
+    // trigger writes to its own log, not the template's.
+    let expected = catalog_as_public(&template.url, "public").await;
+    for (url, schema) in [(&one.url, "tenant_a"), (&one.url, "tenant_b"), (&two.url, "tenant_c")] {
+        let actual = catalog_as_public(url, schema).await;
+        if actual != expected {
+            let diff = similar::TextDiff::from_lines(&expected, &actual);
+            panic!("{schema} differs from the template:\n{}", diff.unified_diff());
+        }
+    }
+    execute(&one.url, "INSERT INTO tenant_a.orgs (name) VALUES ('x'); INSERT INTO tenant_a.users (org) VALUES (1)")
+        .await;
+    let mut conn = schema::dialect::postgres::connect::connect(&one.url).await.unwrap();
+    let logged: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM tenant_a.log), (SELECT count(*) FROM pg_tables WHERE schemaname = 'public')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(logged, (1, 0), "the trigger wrote to the tenant's own log; nothing went to public");
+    let tracked: Vec<String> = sqlx::query_scalar("SELECT name FROM tenant_b.schema_migrations ORDER BY version")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(tracked, ["v1", "v2", "v2_online"]);
+
+    let status = schema_in(project.path(), &["fleet", "status"], &[]);
+    assert!(status.stdout.contains("schema tenant_d"), "{}", status.stdout);
+    assert!(status.stdout.contains("4 target(s): 3 up to date, 1 pending"), "{}", status.stdout);
+
+    // A migration no tenant's copy could run is refused before any target starts.
+    std::fs::write(project.out_dir().join("29990101000000_ext.up.sql"), "CREATE EXTENSION IF NOT EXISTS citext;\n")
+        .unwrap();
+    let hashed = schema_in(project.path(), &["migrate", "hash"], &[]);
+    assert_eq!(Some(hashed.code), Some(0), "{}", hashed.stderr);
+    let refused = schema_in(project.path(), &["fleet", "up"], &[]);
+    assert_eq!(Some(refused.code), Some(2), "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("29990101000000_ext.up.sql:1:1: CREATE EXTENSION changes an extension"),
+        "{}",
+        refused.stderr
+    );
+    execute(&two.url, "DROP TABLE tenant_d.log").await;
+    let after = schema_in(project.path(), &["fleet", "status", "--format", "json"], &[]);
+    let pending: Vec<u64> =
+        json(&after.stdout)["targets"].as_array().unwrap().iter().map(|t| t["pending"].as_u64().unwrap()).collect();
+    assert_eq!(pending, [1, 1, 1, 4], "nothing ran");
 }

@@ -20,6 +20,7 @@ mod render_tests;
 pub mod runner;
 pub mod scratch;
 pub mod stats;
+pub mod tenant;
 pub mod verify;
 
 /// The sqlparser dialect used to split and analyse declared files.

@@ -47,6 +47,10 @@ impl PgDatabase {
                 settings.push(format!("SET {name} = {}", literal(&format!("{}ms", value.as_millis()))));
             }
         }
+        if !options.search_path.is_empty() {
+            let schemas: Vec<String> = options.search_path.iter().map(|s| ident(s)).collect();
+            settings.push(format!("SET search_path TO {}", schemas.join(", ")));
+        }
         for sql in settings {
             sqlx::raw_sql(AssertSqlSafe(sql.clone()))
                 .execute(&mut conn)

@@ -21,7 +21,7 @@
 use sqlparser::ast::{ObjectName, Statement};
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Location, Token, Tokenizer, Whitespace, Word};
+use sqlparser::tokenizer::{Token, Tokenizer, Whitespace, Word};
 use std::ops::{ControlFlow, Range};
 
 /// SQLite's keywords (`sqlite3_keyword_name`, 3.51), sorted. A name among them needs quotes.
@@ -210,61 +210,18 @@ struct Text<'a> {
     toks: Vec<Tok>,
 }
 
-/// Turns the tokenizer's (line, column-in-characters) locations into byte offsets, walking forward.
-struct Cursor<'a> {
-    sql: &'a str,
-    byte: usize,
-    line: u64,
-    column: u64,
-}
-
-impl Cursor<'_> {
-    fn seek(&mut self, to: Location) -> Result<usize, String> {
-        while (self.line, self.column) < (to.line, to.column) {
-            let Some(c) = self.sql[self.byte..].chars().next() else { break };
-            self.byte += c.len_utf8();
-            if c == '\n' {
-                self.line += 1;
-                self.column = 1;
-            } else {
-                self.column += 1;
-            }
-        }
-        if (self.line, self.column) == (to.line, to.column) {
-            Ok(self.byte)
-        } else {
-            Err(format!("the tokenizer's position {to} is not in the text"))
-        }
-    }
-}
-
 impl<'a> Text<'a> {
     /// Tokenizes `sql`. The tokens must cover the text exactly, so that each one's slice is its source.
     fn new(sql: &'a str) -> Result<Text<'a>, String> {
-        let tokens = Tokenizer::new(&SQLiteDialect {}, sql).tokenize_with_location().map_err(|e| e.to_string())?;
-        let mut cursor = Cursor { sql, byte: 0, line: 1, column: 1 };
         let mut toks = Vec::new();
         let mut spaced = false;
-        let mut covered = 0;
-        for t in tokens {
-            if t.token == Token::EOF {
-                continue;
-            }
-            let start = cursor.seek(t.span.start)?;
-            let end = cursor.seek(t.span.end)?;
-            if start != covered || end < start {
-                return Err("the tokens do not cover the text".to_string());
-            }
-            covered = end;
+        for t in crate::dialect::tokens::spanned(&SQLiteDialect {}, sql, true)? {
             if matches!(t.token, Token::Whitespace(_)) {
                 spaced = true;
             } else {
-                toks.push(Tok { token: t.token, start, end, spaced });
+                toks.push(Tok { token: t.token, start: t.bytes.start, end: t.bytes.end, spaced });
                 spaced = false;
             }
-        }
-        if covered != sql.len() {
-            return Err("the tokens do not cover the text".to_string());
         }
         Ok(Text { sql, toks })
     }
