@@ -2,8 +2,12 @@
 //! one server (one of them broken: its third migration fails), three migrations, each way timed from a
 //! fresh set of databases. Then `fleet status` and a loop of `migrate status`.
 //!
-//! `cargo build --release && DATABASE_URL=postgres://…/postgres cargo run --release --example fleet_bench [N] [PARALLEL]`
-//! (N defaults to 60, PARALLEL to 8; uses `target/release/schema`).
+//! With TENANTS, the same for a schema per tenant: TENANTS schemas in one database (one broken), `fleet up`
+//! with `[fleet] schemas` against a loop of `migrate up` per schema (each with the schema in the URL's
+//! `search_path` and its own tracking table), then the two statuses.
+//!
+//! `cargo build --release && DATABASE_URL=postgres://…/postgres cargo run --release --example fleet_bench [N] [PARALLEL] [TENANTS]`
+//! (N defaults to 60, PARALLEL to 8, TENANTS to 0; uses `target/release/schema`).
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use std::path::Path;
@@ -104,4 +108,54 @@ async fn main() {
     for i in 0..n {
         exec(&server, &format!("DROP DATABASE IF EXISTS fleet_bench_{i}")).await;
     }
+    let tenants: usize = std::env::args().nth(3).map(|a| a.parse().expect("a count")).unwrap_or(0);
+    if tenants > 0 {
+        tenant_schemas(&server, &binary, dir.path(), tenants, &parallel).await;
+    }
+}
+
+/// One database of `n` tenant schemas; the one in the middle already has the third migration's table.
+async fn tenant_database(server: &str, n: usize) -> String {
+    exec(server, "DROP DATABASE IF EXISTS fleet_bench_tenants").await;
+    exec(server, "CREATE DATABASE fleet_bench_tenants").await;
+    let url = database_url(server, "fleet_bench_tenants");
+    let create: Vec<String> = (0..n).map(|i| format!("CREATE SCHEMA tenant_{i:04};")).collect();
+    exec(&url, &create.join("\n")).await;
+    exec(&url, &format!("CREATE TABLE tenant_{:04}.c (x int)", n / 2)).await;
+    url
+}
+
+async fn tenant_schemas(server: &str, binary: &Path, dir: &Path, n: usize, parallel: &str) {
+    let url = tenant_database(server, n).await;
+    let configs = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut failed = 0;
+    for i in 0..n {
+        let config = configs.path().join(format!("tenant_{i:04}.toml"));
+        let out = dir.join("generated");
+        std::fs::write(&config, format!("out_dir = {out:?}\n[migrate]\ntable = \"tenant_{i:04}.schema_migrations\"\n"))
+            .unwrap();
+        let target = format!("{url}?options=-csearch_path%3Dtenant_{i:04}");
+        if schema(binary, dir, &["migrate", "up", "--url", &target, "--config", config.to_str().unwrap()]) != 0 {
+            failed += 1;
+        }
+    }
+    let looped = started.elapsed();
+    println!("loop of `migrate up`:      {n} tenant schemas, {failed} failed, {:.2} s", looped.as_secs_f64());
+
+    let url = tenant_database(server, n).await;
+    std::fs::write(dir.join("diff.toml"), format!("[fleet]\nurls = [{url:?}]\nschemas = \"tenant_*\"\n")).unwrap();
+    let started = Instant::now();
+    let code = schema(binary, dir, &["fleet", "up", "--parallel", parallel]);
+    let fleet = started.elapsed();
+    let started = Instant::now();
+    let status_code = schema(binary, dir, &["fleet", "status", "--parallel", parallel]);
+    let status = started.elapsed();
+    println!(
+        "`fleet up --parallel {parallel}`: {n} tenant schemas, exit {code}, {:.2} s ({:.1}x faster)",
+        fleet.as_secs_f64(),
+        looped.as_secs_f64() / fleet.as_secs_f64()
+    );
+    println!("`fleet status`:            exit {status_code}, {:.2} s", status.as_secs_f64());
+    exec(server, "DROP DATABASE IF EXISTS fleet_bench_tenants").await;
 }

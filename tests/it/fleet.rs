@@ -339,6 +339,19 @@ async fn each_tenant_schema_gets_the_migrations_written_for_the_template() {
         "{}",
         refused.stderr
     );
+    // One that names another schema of the database is refused on each target before anything runs there.
+    std::fs::write(
+        project.out_dir().join("29990101000000_ext.up.sql"),
+        "CREATE TABLE public.t (id int);\nINSERT INTO public.t SELECT count(*) FROM billing.invoices;\n",
+    )
+    .unwrap();
+    let hashed = schema_in(project.path(), &["migrate", "hash"], &[]);
+    assert_eq!(Some(hashed.code), Some(0), "{}", hashed.stderr);
+    let refused = schema_in(project.path(), &["fleet", "up", "--format", "json"], &[]);
+    let value = json(&refused.stdout);
+    assert_eq!(statuses(&value), ["failed"; 4], "{value:#}");
+    let error = value["targets"][0]["error"].as_str().unwrap();
+    assert!(error.contains("29990101000000_ext.up.sql:2:43: names the schema \"billing\""), "{error}");
     execute(&two.url, "DROP TABLE tenant_d.log").await;
     let after = schema_in(project.path(), &["fleet", "status", "--format", "json"], &[]);
     let pending: Vec<u64> =
