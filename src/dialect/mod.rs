@@ -8,7 +8,7 @@ pub mod tokens;
 
 use crate::declared::{DeclaredStatement, Retry};
 use crate::model::Catalog;
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 /// Which database a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,13 +172,14 @@ pub async fn query_texts(url: &str, sql: &str) -> Result<Vec<String>> {
 }
 
 /// The schemas of a database that users create (not `pg_catalog`, `information_schema`, `pg_toast` or
-/// temporary ones), by name: where `[fleet] schemas` looks for tenants. PostgreSQL only.
-pub async fn schema_names(url: &str) -> Result<Vec<String>> {
+/// temporary ones), by name, each with the name as the database writes it (`quote_ident`): where
+/// `[fleet] schemas` looks for tenants. PostgreSQL only.
+pub async fn schema_names(url: &str) -> Result<Vec<(String, String)>> {
     match Kind::from_url(url)? {
         Kind::Postgres => {
             let mut conn = postgres::connect::connect(url).await?;
-            let names = sqlx::query_scalar(
-                "SELECT nspname::text FROM pg_catalog.pg_namespace \
+            let names = sqlx::query_as(
+                "SELECT nspname::text, quote_ident(nspname) FROM pg_catalog.pg_namespace \
                  WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY nspname",
             )
             .fetch_all(&mut conn)
@@ -190,6 +191,10 @@ pub async fn schema_names(url: &str) -> Result<Vec<String>> {
 }
 
 pub use postgres::tenant::TenantSchemas;
+
+async fn quote_ident(conn: &mut sqlx::PgConnection, name: &str) -> Result<String> {
+    Ok(sqlx::query_scalar("SELECT quote_ident($1)").bind(name).fetch_one(conn).await?)
+}
 
 /// A migration's text made to run on one tenant's schema instead of the template ([`TenantSchemas`]);
 /// the error names `path`, the line and the column of what cannot be mapped.
@@ -287,6 +292,48 @@ pub enum DeclaredDatabase<'a> {
 }
 
 impl DeclaredDatabase<'_> {
+    /// The declared catalog of `schemas` with the schema `template` named `tenant`, as a tenant's schema
+    /// built by the template's migrations holds it: PostgreSQL renames the schema in the scratch database
+    /// (views, defaults and keys follow it, as they would have been created there) inside a transaction
+    /// or savepoint that is rolled back once the catalog is read. Function bodies, which are text, are
+    /// mapped as `fleet up` maps the migrations that create them ([`for_tenant`]).
+    pub async fn catalog_renamed(&mut self, template: &str, tenant: &str, schemas: &[String]) -> Result<Catalog> {
+        match self {
+            DeclaredDatabase::Postgres(conn) => {
+                use sqlx::Connection;
+                let written = quote_ident(conn, tenant).await?;
+                let mut tx = conn.begin().await?;
+                let rename = format!(
+                    "ALTER SCHEMA {} RENAME TO {}",
+                    postgres::render::ident(template),
+                    postgres::render::ident(tenant)
+                );
+                sqlx::raw_sql(sqlx::AssertSqlSafe(rename))
+                    .execute(&mut *tx)
+                    .await
+                    .with_context(|| format!("cannot name the declared schema {template:?} {tenant:?}"))?;
+                let mut catalog = postgres::introspect::snapshot(&mut tx, schemas).await?;
+                tx.rollback().await?;
+                let map = TenantSchemas { template, tenant, written: &written, foreign: &[] };
+                for function in catalog.functions.values_mut() {
+                    if let Ok(mapped) = postgres::tenant::for_tenant(&function.definition, &map) {
+                        function.definition = mapped;
+                    }
+                }
+                Ok(catalog)
+            }
+            DeclaredDatabase::Sqlite => anyhow::bail!("SQLite has no schemas to rename"),
+        }
+    }
+
+    /// `name` as the database writes it where it needs no quotes (PostgreSQL's `quote_ident`).
+    pub async fn quote_ident(&mut self, name: &str) -> Result<String> {
+        match self {
+            DeclaredDatabase::Postgres(conn) => quote_ident(conn, name).await,
+            DeclaredDatabase::Sqlite => Ok(sqlite::render::ident(name)),
+        }
+    }
+
     /// Tries every type conversion of `up` and `down` where the declared schema is (see
     /// [`postgres::conversions::check`]); an error names the conversions the database refuses.
     pub async fn check_conversions(

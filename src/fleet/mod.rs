@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
+use std::path::Path;
 use std::time::Instant;
 
 /// One target: a database, or one tenant's schema in it (`[fleet] schemas`).
@@ -20,6 +21,8 @@ pub struct Target {
     pub url: String,
     /// The tenant's schema; `None` for a whole database.
     pub schema: Option<String>,
+    /// The tenant's schema as the database writes it (`quote_ident`).
+    written: String,
     /// The database's schemas a tenant's migrations may not name: the other tenants' and any other that
     /// is neither the template nor shared.
     foreign: Vec<String>,
@@ -29,7 +32,7 @@ pub struct Target {
 
 impl Target {
     fn database(url: String) -> Target {
-        Target { url, schema: None, foreign: Vec::new(), unreachable: None }
+        Target { url, schema: None, written: String::new(), foreign: Vec::new(), unreachable: None }
     }
 
     /// The URL (password redacted), and the tenant's schema: how reports name the target.
@@ -92,13 +95,15 @@ pub async fn targets(settings: &Settings, parallel: usize) -> Result<Vec<Target>
             }
         };
         let is_tenant = |name: &String| tenants.pattern.matches(name) && *name != tenants.template;
-        for schema in names.iter().filter(|n| is_tenant(n)) {
+        for (schema, written) in names.iter().filter(|(n, _)| is_tenant(n)) {
             let foreign = names
                 .iter()
+                .map(|(n, _)| n)
                 .filter(|n| *n != schema && **n != tenants.template && !tenants.shared.contains(n))
                 .cloned()
                 .collect();
-            targets.push(Target { url: url.clone(), schema: Some(schema.clone()), foreign, unreachable: None });
+            let (schema, written) = (Some(schema.clone()), written.clone());
+            targets.push(Target { url: url.clone(), schema, written, foreign, unreachable: None });
         }
     }
     if targets.is_empty() {
@@ -107,8 +112,8 @@ pub async fn targets(settings: &Settings, parallel: usize) -> Result<Vec<Target>
     Ok(targets)
 }
 
-/// A database's schemas, or why they cannot be read.
-async fn schema_names(url: &str) -> Result<Vec<String>, String> {
+/// A database's schemas (and how it writes them), or why they cannot be read.
+async fn schema_names(url: &str) -> Result<Vec<(String, String)>, String> {
     match tokio::time::timeout(CONNECT_TIMEOUT, dialect::schema_names(url)).await {
         Ok(Ok(names)) => Ok(names),
         Ok(Err(e)) => Err(format!("{e:#}")),
@@ -178,7 +183,12 @@ impl Directory {
         let (Some(schema), Some(tenants)) = (&target.schema, &settings.fleet.tenants) else {
             return Ok(self.local.clone());
         };
-        let schemas = dialect::TenantSchemas { template: &tenants.template, tenant: schema, foreign: &target.foreign };
+        let schemas = dialect::TenantSchemas {
+            template: &tenants.template,
+            tenant: schema,
+            written: &target.written,
+            foreign: &target.foreign,
+        };
         let kind = dialect::Kind::from_url(&target.url)?;
         let mut local = self.local.clone();
         for m in &mut local {
@@ -200,7 +210,12 @@ fn check_tenant_copies(settings: &Settings, targets: &[Target], dir: &Directory)
     let (Some(tenants), Some(first)) = (&settings.fleet.tenants, targets.iter().find(|t| t.schema.is_some())) else {
         return Ok(());
     };
-    let probe = Target { schema: Some(tenants.template.clone()), foreign: Vec::new(), ..first.clone() };
+    let probe = Target {
+        schema: Some(tenants.template.clone()),
+        written: tenants.template.clone(),
+        foreign: Vec::new(),
+        ..first.clone()
+    };
     dir.for_target(settings, &probe).map(drop)
 }
 
@@ -470,28 +485,13 @@ pub struct Unread {
 
 /// `fleet drift` and `fleet plan`: every target read once (at most `parallel` at once), targets with
 /// identical schemas grouped, and each group compared once with the declared schema, which is loaded on
-/// the dev database or the first target's server.
+/// the dev database or the first target's server. A tenant schema is compared with the declared schema
+/// under its name (the scratch database's template schema renamed), and grouped with the tenants whose
+/// changes are the same once written for the template; a group's changes and statements name the
+/// template schema.
 pub async fn compare(settings: &Settings, targets: &[Target], parallel: usize) -> Result<(Vec<Group>, Vec<Unread>)> {
-    if settings.fleet.tenants.is_some() {
-        bail!(
-            "fleet drift and fleet plan do not compare tenant schemas yet ([fleet] schemas); `fleet status` and \
-             `fleet up` run the migrations on each of them"
-        );
-    }
-    let targets: Vec<String> = targets.iter().map(|t| t.url.clone()).collect();
-    let targets = &targets;
-    let read = each_bounded(targets.len(), parallel, |i| async move {
-        let url = &targets[i];
-        let catalog = tokio::time::timeout(CONNECT_TIMEOUT * 6, crate::pipeline::live_catalog(url, settings))
-            .await
-            .unwrap_or_else(|_| {
-                Err(anyhow::anyhow!("{}: not read within {:?}", dialect::redact(url), CONNECT_TIMEOUT * 6))
-            });
-        catalog.map_err(|e| format!("{e:#}"))
-    })
-    .await;
-    // One catalog a group: 1,000 identical tenants are compared once.
-    let mut groups: Vec<(crate::model::Catalog, Vec<usize>)> = Vec::new();
+    let read = each_bounded(targets.len(), parallel, |i| read_catalog(settings, &targets[i])).await;
+    let mut catalogs = Vec::new();
     let mut unread = Vec::new();
     for (i, catalog) in read.into_iter().enumerate() {
         match catalog {
@@ -499,30 +499,111 @@ pub async fn compare(settings: &Settings, targets: &[Target], parallel: usize) -
                 if !settings.manage_owners {
                     catalog.owners = Default::default();
                 }
-                match groups.iter_mut().find(|(c, _)| *c == catalog) {
-                    Some((_, members)) => members.push(i),
-                    None => groups.push((catalog, vec![i])),
-                }
+                catalogs.push((i, catalog));
             }
-            Err(error) => unread.push(Unread { target: dialect::redact(&targets[i]), error }),
+            Err(error) => unread.push(Unread { target: targets[i].label(), error }),
         }
     }
-    let Some((_, first)) = groups.first() else { return Ok((Vec::new(), unread)) };
-    let server = settings.dev_url.clone().unwrap_or_else(|| targets[first[0]].clone());
+    let Some(&(first, _)) = catalogs.first() else { return Ok((Vec::new(), unread)) };
+    let server = settings.dev_url.clone().unwrap_or_else(|| targets[first].url.clone());
     let declared_settings = Settings { url: Some(server), ..settings.clone() };
-    let (declared, _) = crate::pipeline::declared_catalog(&declared_settings).await?;
-    let renderer = dialect::Kind::from_url(&targets[first[0]])?.renderer();
-    let mut out = Vec::new();
-    for (catalog, members) in groups {
-        let (mut actual, mut desired) = (catalog, declared.clone());
+    let kind = dialect::Kind::from_url(&targets[first].url)?;
+    let renderer = kind.renderer();
+    let compare_one = |actual: crate::model::Catalog, declared: crate::model::Catalog| {
+        let (mut actual, mut desired) = (actual, declared);
         crate::pipeline::retain_managed(&mut actual, &mut desired, settings);
         let report = crate::drift::report(&actual, &desired, renderer.as_ref(), ("database", "declared"))?;
-        out.push(Group {
-            targets: members.iter().map(|&i| dialect::redact(&targets[i])).collect(),
-            in_sync: report.in_sync,
-            changes: report.plan.steps.iter().map(|s| s.description.clone()).collect(),
-            statements: report.plan.statements().map(str::to_string).collect(),
-        });
+        let changes = report.plan.steps.iter().map(|s| s.description.clone()).collect();
+        let statements = report.plan.statements().map(str::to_string).collect();
+        anyhow::Ok(Group { targets: Vec::new(), in_sync: report.in_sync, changes, statements })
+    };
+    let mut groups: Vec<(Group, Vec<usize>)> = Vec::new();
+    match &settings.fleet.tenants {
+        None => {
+            // One catalog a group: 1,000 identical databases are compared once.
+            let mut identical: Vec<(crate::model::Catalog, Vec<usize>)> = Vec::new();
+            for (i, catalog) in catalogs {
+                match identical.iter_mut().find(|(c, _)| *c == catalog) {
+                    Some((_, members)) => members.push(i),
+                    None => identical.push((catalog, vec![i])),
+                }
+            }
+            let (declared, _) = crate::pipeline::declared_catalog(&declared_settings).await?;
+            for (catalog, members) in identical {
+                groups.push((compare_one(catalog, declared.clone())?, members));
+            }
+        }
+        Some(tenants) => {
+            crate::pipeline::declared_catalog_then(&declared_settings, async |mut db, _, _| {
+                let template_written = db.quote_ident(&tenants.template).await?;
+                for (i, mut live) in catalogs {
+                    let schema = targets[i].schema.clone().unwrap_or_default();
+                    let mut declared =
+                        db.catalog_renamed(&tenants.template, &schema, std::slice::from_ref(&schema)).await?;
+                    // The tenant's schema itself is provisioned outside the migrations.
+                    for catalog in [&mut live, &mut declared] {
+                        without_schema_itself(catalog, &schema);
+                    }
+                    let mut group = compare_one(live, declared)?;
+                    // Written for the template, the changes of identical tenants are identical.
+                    let back = dialect::TenantSchemas {
+                        template: &schema,
+                        tenant: &tenants.template,
+                        written: &template_written,
+                        foreign: &[],
+                    };
+                    let to_template = |text: &mut String| {
+                        if let Ok(mapped) = dialect::for_tenant(kind, Path::new("plan"), text, &back) {
+                            *text = mapped;
+                        }
+                    };
+                    group.changes.iter_mut().for_each(to_template);
+                    group.statements.iter_mut().for_each(to_template);
+                    match groups
+                        .iter_mut()
+                        .find(|(g, _)| g.statements == group.statements && g.changes == group.changes)
+                    {
+                        Some((_, members)) => members.push(i),
+                        None => groups.push((group, vec![i])),
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        }
     }
+    let out = groups
+        .into_iter()
+        .map(|(group, members)| Group { targets: members.iter().map(|&i| targets[i].label()).collect(), ..group })
+        .collect();
     Ok((out, unread))
+}
+
+/// `catalog` without the schema `name` itself (its comment, owner and privileges), keeping what is in it.
+fn without_schema_itself(catalog: &mut crate::model::Catalog, name: &str) {
+    use crate::model::{OwnedObject, PrivilegeTarget};
+    catalog.schemas.shift_remove(name);
+    catalog.grants.retain(|key, _| !matches!(&key.target, PrivilegeTarget::Schema(s) if s == name));
+    catalog.owners.objects.shift_remove(&OwnedObject::Schema(name.to_string()));
+}
+
+/// A target's managed objects: a tenant's are those of its schema, without its tracking table.
+async fn read_catalog(settings: &Settings, target: &Target) -> Result<crate::model::Catalog, String> {
+    if let Some(error) = &target.unreachable {
+        return Err(error.clone());
+    }
+    let tenant_settings;
+    let settings = match &target.schema {
+        Some(schema) => {
+            tenant_settings =
+                Settings { schemas: vec![schema.clone()], migrate: target.options(settings), ..settings.clone() };
+            &tenant_settings
+        }
+        None => settings,
+    };
+    let limit = CONNECT_TIMEOUT * 6;
+    let catalog = tokio::time::timeout(limit, crate::pipeline::live_catalog(&target.url, settings))
+        .await
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("{}: not read within {limit:?}", dialect::redact(&target.url))));
+    catalog.map_err(|e| format!("{e:#}"))
 }

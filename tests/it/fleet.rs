@@ -323,6 +323,32 @@ async fn each_tenant_schema_gets_the_migrations_written_for_the_template() {
         .unwrap();
     assert_eq!(tracked, ["v1", "v2", "v2_online"]);
 
+    // Drift: the three migrated tenants are one group in sync; the broken one, and one changed by hand,
+    // stand out, their changes written for the template.
+    execute(&one.url, "ALTER TABLE tenant_b.users ADD COLUMN extra int").await;
+    let drift = schema_in(project.path(), &["fleet", "drift", "--format", "json"], &[]);
+    assert_eq!(Some(drift.code), Some(1), "{}\n{}", drift.stdout, drift.stderr);
+    let value = json(&drift.stdout);
+    let groups = value["groups"].as_array().unwrap();
+    let members = |g: &serde_json::Value| -> Vec<String> {
+        g["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().rsplit(' ').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        groups.iter().map(members).collect::<Vec<_>>(),
+        [vec!["tenant_a", "tenant_c"], vec!["tenant_b"], vec!["tenant_d"]],
+        "{value:#}"
+    );
+    assert_eq!(groups[0]["in_sync"], true, "{value:#}");
+    assert_eq!(groups[1]["changes"], serde_json::json!(["drop column public.users.extra"]), "{value:#}");
+    let plan = schema_in(project.path(), &["fleet", "plan"], &[]);
+    assert!(plan.stdout.contains("ALTER TABLE \"public\".\"users\" DROP COLUMN \"extra\";"), "{}", plan.stdout);
+    execute(&one.url, "ALTER TABLE tenant_b.users DROP COLUMN extra").await;
+
     let status = schema_in(project.path(), &["fleet", "status"], &[]);
     assert!(status.stdout.contains("schema tenant_d"), "{}", status.stdout);
     assert!(status.stdout.contains("4 target(s): 3 up to date, 1 pending"), "{}", status.stdout);

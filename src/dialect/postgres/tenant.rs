@@ -4,8 +4,10 @@
 //! `nextval('public.users_id_seq'::regclass)`), so running them under another `search_path` would change
 //! the template's objects, not the tenant's. Each tenant gets a copy in which every place the template
 //! schema is named *as a schema* names the tenant's instead, and nothing else changes: the text is read
-//! with the tokenizer, and only those tokens are replaced, each by a quoted identifier (or a literal
-//! holding one), so every other byte is written as it was read. The places are:
+//! with the tokenizer, and only those tokens are replaced: by the quoted name where the template's was
+//! quoted, else by the name as PostgreSQL writes it (`quote_ident`, so that a function body reads as
+//! the database would have written it), or by a literal holding one; every other byte is written as it
+//! was read. The places are:
 //! - a qualifier: the first part of a dotted name (`public.users`, `public.f(public.t)`);
 //! - a name after the keyword `SCHEMA` (`GRANT USAGE ON SCHEMA public`, `COMMENT ON SCHEMA public`);
 //! - an item of a `search_path` setting (`SET search_path TO public`, `SET search_path = 'public'`);
@@ -30,6 +32,9 @@ pub struct TenantSchemas<'a> {
     pub template: &'a str,
     /// The tenant's schema, which takes its place.
     pub tenant: &'a str,
+    /// The tenant's name as PostgreSQL writes it where a name needs no quotes (`quote_ident`): what
+    /// replaces the template's name where that was written bare.
+    pub written: &'a str,
     /// The database's other schemas that are neither the template nor shared: the other tenants', and
     /// any other that a tenant's migration has no business naming.
     pub foreign: &'a [String],
@@ -113,7 +118,9 @@ fn map(sql: &str, schemas: &TenantSchemas) -> Result<String, Refused> {
                 let after_schema = prev.is_some_and(|p| is_word(p, "schema"));
                 if qualifier || after_schema || in_search_path[k] {
                     if name == schemas.template {
-                        edits.push((t.bytes.clone(), name_like(w.quote_style.is_some(), schemas.tenant)));
+                        let replacement =
+                            if w.quote_style.is_some() { ident(schemas.tenant) } else { schemas.written.into() };
+                        edits.push((t.bytes.clone(), replacement));
                     } else if schemas.foreign.contains(&name) {
                         return Err((t.bytes.start, foreign(&name, schemas)));
                     }
@@ -183,16 +190,6 @@ fn map(sql: &str, schemas: &TenantSchemas) -> Result<String, Refused> {
     }
     out.push_str(&sql[at..]);
     Ok(out)
-}
-
-/// The tenant's schema written as the template's was: quoted where it was quoted, else bare when the
-/// name reads back the same without quotes (as PostgreSQL writes names in definitions), so that a
-/// tenant's function body is the template's text with only the name changed.
-fn name_like(quoted: bool, tenant: &str) -> String {
-    let plain = tenant.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && tenant.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && sqlparser::keywords::ALL_KEYWORDS.binary_search(&tenant.to_ascii_uppercase().as_str()).is_err();
-    if quoted || !plain { ident(tenant) } else { tenant.to_string() }
 }
 
 fn foreign(name: &str, schemas: &TenantSchemas) -> String {
@@ -306,7 +303,10 @@ mod tests {
 
     fn tenant_a(sql: &str) -> Result<String, Refusal> {
         let foreign = ["tenant_b".to_string(), "audit".to_string()];
-        for_tenant(sql, &TenantSchemas { template: "public", tenant: "tenant_a", foreign: &foreign })
+        for_tenant(
+            sql,
+            &TenantSchemas { template: "public", tenant: "tenant_a", written: "tenant_a", foreign: &foreign },
+        )
     }
 
     #[test]
@@ -351,16 +351,16 @@ mod tests {
         // A schema whose name needs quotes, in literals too.
         let odd = for_tenant(
             "SELECT 'public.s'::regclass, 'public'::regnamespace;",
-            &TenantSchemas { template: "public", tenant: "Tenant's", foreign: &[] },
+            &TenantSchemas { template: "public", tenant: "Tenant's", written: "\"Tenant's\"", foreign: &[] },
         )
         .unwrap();
         assert_eq!(odd, "SELECT '\"Tenant''s\".s'::regclass, '\"Tenant''s\"'::regnamespace;");
-        // Bare only where the name reads back the same: not a keyword, no capitals.
-        for (tenant, written) in [("user", "\"user\".t"), ("Acme", "\"Acme\".t"), ("acme_2", "acme_2.t")] {
-            let out =
-                for_tenant("SELECT 1 FROM public.t;", &TenantSchemas { template: "public", tenant, foreign: &[] });
-            assert_eq!(out.unwrap(), format!("SELECT 1 FROM {written};"));
-        }
+        // Where the template was written bare, the tenant is written as PostgreSQL writes it.
+        let out = for_tenant(
+            "SELECT 1 FROM public.t, \"public\".u;",
+            &TenantSchemas { template: "public", tenant: "user", written: "\"user\"", foreign: &[] },
+        );
+        assert_eq!(out.unwrap(), "SELECT 1 FROM \"user\".t, \"user\".u;");
     }
 
     #[test]
