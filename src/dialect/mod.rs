@@ -395,6 +395,15 @@ impl Runner {
             Kind::Sqlite => Runner::Sqlite(sqlite::runner::SqliteDatabase::connect(url, options).await?),
         })
     }
+
+    /// The same connection, set up for another run on the same database (see
+    /// [`postgres::runner::PgDatabase::reuse`]); SQLite connections are not reused.
+    pub async fn reuse(&mut self, options: &crate::runner::Options) -> Result<()> {
+        match self {
+            Runner::Postgres(db) => db.reuse(options).await,
+            Runner::Sqlite(_) => anyhow::bail!("SQLite connections are not reused"),
+        }
+    }
 }
 
 /// Calls the same method on whichever dialect's runner this is.

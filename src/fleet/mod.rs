@@ -222,7 +222,41 @@ fn check_tenant_copies(settings: &Settings, targets: &[Target], dir: &Directory)
 /// `fleet status`: every target's migration state, read concurrently (at most `parallel` at once).
 pub async fn status(settings: &Settings, targets: &[Target], parallel: usize) -> Result<Vec<TargetReport>> {
     let dir = directory(settings)?;
-    Ok(each_bounded(targets.len(), parallel, |i| status_of(settings, &targets[i], &dir)).await)
+    let idle = Idle::new(parallel);
+    Ok(each_bounded(targets.len(), parallel, |i| status_of(settings, &targets[i], &dir, &idle)).await)
+}
+
+/// Connections whose last run ended without error, kept for the next tenant schema of the same
+/// database: a new server process costs several milliseconds, far more than reading or migrating a
+/// small tenant. At most `capacity` are kept; the oldest is closed first.
+struct Idle {
+    capacity: usize,
+    connections: std::cell::RefCell<Vec<(String, dialect::Runner)>>,
+}
+
+impl Idle {
+    fn new(capacity: usize) -> Idle {
+        Idle { capacity, connections: Default::default() }
+    }
+
+    fn take(&self, url: &str) -> Option<dialect::Runner> {
+        let mut connections = self.connections.borrow_mut();
+        let i = connections.iter().rposition(|(u, _)| u == url)?;
+        Some(connections.remove(i).1)
+    }
+
+    /// Keeps `db` after a run on `target` that ended without error; database targets are not kept (the
+    /// next target is another database).
+    fn give(&self, target: &Target, db: dialect::Runner) {
+        if target.schema.is_none() {
+            return;
+        }
+        let mut connections = self.connections.borrow_mut();
+        connections.push((target.url.clone(), db));
+        if connections.len() > self.capacity {
+            connections.remove(0);
+        }
+    }
 }
 
 /// `work(i)` for every `i` below `n`, at most `parallel` at once, on this task; results in index order.
@@ -271,19 +305,26 @@ impl Reporter<'_> {
 async fn connected<'a>(
     settings: &Settings,
     target: &'a Target,
+    idle: &Idle,
 ) -> Result<(dialect::Runner, Reporter<'a>), TargetReport> {
     let reporter = Reporter { target, started: Instant::now() };
     if let Some(error) = &target.unreachable {
         return Err(reporter.report(Outcome::Unreachable, 0, None, Some(error.clone())));
     }
-    match connect(&target.url, &target.options(settings)).await {
+    let options = target.options(settings);
+    if let Some(mut db) = idle.take(&target.url)
+        && db.reuse(&options).await.is_ok()
+    {
+        return Ok((db, reporter));
+    }
+    match connect(&target.url, &options).await {
         Ok(db) => Ok((db, reporter)),
         Err(e) => Err(reporter.report(Outcome::Unreachable, 0, None, Some(e))),
     }
 }
 
-async fn status_of(settings: &Settings, target: &Target, dir: &Directory) -> TargetReport {
-    let (mut db, reporter) = match connected(settings, target).await {
+async fn status_of(settings: &Settings, target: &Target, dir: &Directory, idle: &Idle) -> TargetReport {
+    let (mut db, reporter) = match connected(settings, target, idle).await {
         Ok(connected) => connected,
         Err(report) => return report,
     };
@@ -300,6 +341,7 @@ async fn status_of(settings: &Settings, target: &Target, dir: &Directory) -> Tar
                 (false, None, 0) => Outcome::UpToDate,
                 (false, None, _) => Outcome::Pending,
             };
+            idle.give(target, db);
             report(outcome, applied, Some(status.pending), problem)
         }
     }
@@ -329,6 +371,7 @@ pub async fn up(
 ) -> Result<Vec<TargetReport>> {
     let dir = directory(settings)?;
     check_tenant_copies(settings, targets, &dir)?;
+    let idle = Idle::new(schedule.parallel);
     let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
     let mut failures = 0;
     let mut stop: Option<&'static str> = None;
@@ -355,9 +398,9 @@ pub async fn up(
             while stop.is_none() && next < wave.end && running.len() < schedule.parallel.max(1) {
                 let i = next;
                 next += 1;
-                let (one, dir) = (&targets[i], &dir);
+                let (one, dir, idle) = (&targets[i], &dir, &idle);
                 started.insert(i, Instant::now());
-                running.push(async move { (i, up_one(settings, one, dir, target).await) });
+                running.push(async move { (i, up_one(settings, one, dir, target, idle).await) });
             }
             if running.is_empty() {
                 break;
@@ -404,8 +447,8 @@ pub async fn up(
         .collect())
 }
 
-async fn up_one(settings: &Settings, one: &Target, dir: &Directory, target: &UpTarget) -> TargetReport {
-    let (mut db, reporter) = match connected(settings, one).await {
+async fn up_one(settings: &Settings, one: &Target, dir: &Directory, target: &UpTarget, idle: &Idle) -> TargetReport {
+    let (mut db, reporter) = match connected(settings, one, idle).await {
         Ok(connected) => connected,
         Err(report) => return report,
     };
@@ -423,6 +466,9 @@ async fn up_one(settings: &Settings, one: &Target, dir: &Directory, target: &UpT
         Ok(status) => Some(status.pending),
         Err(_) => None,
     };
+    if result.is_ok() && pending.is_some() {
+        idle.give(one, db);
+    }
     match result {
         Ok(0) => report(Outcome::UpToDate, 0, pending, None),
         Ok(n) => report(Outcome::Applied, n, pending, None),

@@ -384,3 +384,38 @@ async fn each_tenant_schema_gets_the_migrations_written_for_the_template() {
         json(&after.stdout)["targets"].as_array().unwrap().iter().map(|t| t["pending"].as_u64().unwrap()).collect();
     assert_eq!(pending, [1, 1, 1, 4], "nothing ran");
 }
+
+#[tokio::test]
+async fn tenants_of_one_database_share_a_connection_reset_between_them() {
+    let server = pg_server().await.expect("PostgreSQL for tests");
+    let db = server.fresh_database("fleet_reuse").await.expect("fresh database");
+    execute(&db.url, "CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b; CREATE SCHEMA tenant_c").await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("generated");
+    std::fs::create_dir(&out).unwrap();
+    // Session state a migration leaves behind: a temporary table and a setting.
+    std::fs::write(
+        out.join("20240101000000_runs.up.sql"),
+        "CREATE TABLE public.runs (pid int, datestyle text);\n\
+         INSERT INTO public.runs VALUES (pg_backend_pid(), current_setting('DateStyle'));\n\
+         CREATE TEMP TABLE staging (x int);\nSET datestyle = 'SQL, DMY';\n",
+    )
+    .unwrap();
+    assert_eq!(Some(schema_in(dir.path(), &["migrate", "hash"], &[]).code), Some(0));
+    std::fs::write(dir.path().join("diff.toml"), format!("[fleet]\nurls = [{:?}]\nschemas = \"tenant_*\"\n", db.url))
+        .unwrap();
+    let up = schema_in(dir.path(), &["fleet", "up", "--parallel", "1", "--format", "json"], &[]);
+    assert_eq!(Some(up.code), Some(0), "{}\n{}", up.stdout, up.stderr);
+    assert_eq!(statuses(&json(&up.stdout)), ["applied"; 3]);
+    let mut conn = schema::dialect::postgres::connect::connect(&db.url).await.unwrap();
+    let runs: Vec<(i32, String)> = sqlx::query_as(
+        "SELECT pid, datestyle FROM tenant_a.runs UNION ALL SELECT pid, datestyle FROM tenant_b.runs \
+         UNION ALL SELECT pid, datestyle FROM tenant_c.runs",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs.iter().all(|(pid, _)| *pid == runs[0].0), "one server process for the three tenants: {runs:?}");
+    assert!(runs.iter().all(|(_, style)| style == "ISO, MDY"), "each tenant starts from a fresh session: {runs:?}");
+}

@@ -40,37 +40,65 @@ impl PgDatabase {
             .await
             .and_then(|row| row.try_get(0))
             .map_err(|e| anyhow::anyhow!("cannot set up the session: {}", connect::describe(&e)))?;
-        let mut settings = Vec::new();
-        for (name, value) in [("lock_timeout", options.lock_timeout), ("statement_timeout", options.statement_timeout)]
-        {
-            if let Some(value) = value {
-                settings.push(format!("SET {name} = {}", literal(&format!("{}ms", value.as_millis()))));
-            }
-        }
-        if !options.search_path.is_empty() {
-            let schemas: Vec<String> = options.search_path.iter().map(|s| ident(s)).collect();
-            settings.push(format!("SET search_path TO {}", schemas.join(", ")));
-        }
-        for sql in settings {
-            sqlx::raw_sql(AssertSqlSafe(sql.clone()))
-                .execute(&mut conn)
-                .await
-                .map_err(|e| anyhow::anyhow!("{sql}: {}", connect::describe(&e)))?;
-        }
-        // PostgreSQL 14+: notice a vanished client (a killed runner) within a second even while a long
-        // statement runs, so that its transaction and lock go away quickly. Older servers lack the setting.
-        let _ = sqlx::raw_sql("SET client_connection_check_interval = '1s'").execute(&mut conn).await;
-        let table = qualified(&options.table);
-        let lock_key = {
-            let digest = crate::migrations::checksum(format!("schema migrate {table}").as_bytes());
-            i64::from_str_radix(&digest[..15], 16).expect("hex digits")
-        };
+        set_up(&mut conn, options).await?;
+        let (table, lock_key) = names(options);
         Ok(PgDatabase { conn, url: url.to_string(), pid, options: options.clone(), table, lock_key })
+    }
+
+    /// The same connection for another run (a fleet's next tenant in this database): starting a server
+    /// process costs several milliseconds, reading a tenant's state a fraction of one. The session is
+    /// put back as a new one has it (settings reset to the role's and database's, temporary tables and
+    /// advisory locks gone), then set up for `options`. Only a connection whose last run ended without
+    /// error is given back.
+    pub async fn reuse(&mut self, options: &Options) -> anyhow::Result<()> {
+        sqlx::raw_sql(
+            "RESET ALL; DISCARD TEMP; SELECT pg_advisory_unlock_all(); SET application_name = 'schema migrate'",
+        )
+        .execute(&mut self.conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reset the session: {}", connect::describe(&e)))?;
+        set_up(&mut self.conn, options).await?;
+        (self.table, self.lock_key) = names(options);
+        self.options = options.clone();
+        Ok(())
     }
 
     async fn run(&mut self, sql: &str) -> Result<(), DbError> {
         sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(&mut self.conn).await.map(drop).map_err(|e| error(&e))
     }
+}
+
+/// The quoted tracking table, and the advisory lock key derived from its name, so that runners with
+/// different tables do not wait for each other (advisory locks are per database already).
+fn names(options: &Options) -> (String, i64) {
+    let table = qualified(&options.table);
+    let digest = crate::migrations::checksum(format!("schema migrate {table}").as_bytes());
+    let lock_key = i64::from_str_radix(&digest[..15], 16).expect("hex digits");
+    (table, lock_key)
+}
+
+/// The session's timeouts and `search_path` from the options.
+async fn set_up(conn: &mut PgConnection, options: &Options) -> anyhow::Result<()> {
+    let mut settings = Vec::new();
+    for (name, value) in [("lock_timeout", options.lock_timeout), ("statement_timeout", options.statement_timeout)] {
+        if let Some(value) = value {
+            settings.push(format!("SET {name} = {}", literal(&format!("{}ms", value.as_millis()))));
+        }
+    }
+    if !options.search_path.is_empty() {
+        let schemas: Vec<String> = options.search_path.iter().map(|s| ident(s)).collect();
+        settings.push(format!("SET search_path TO {}", schemas.join(", ")));
+    }
+    for sql in settings {
+        sqlx::raw_sql(AssertSqlSafe(sql.clone()))
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| anyhow::anyhow!("{sql}: {}", connect::describe(&e)))?;
+    }
+    // PostgreSQL 14+: notice a vanished client (a killed runner) within a second even while a long
+    // statement runs, so that its transaction and lock go away quickly. Older servers lack the setting.
+    let _ = sqlx::raw_sql("SET client_connection_check_interval = '1s'").execute(&mut *conn).await;
+    Ok(())
 }
 
 fn error(e: &sqlx::Error) -> DbError {
@@ -135,8 +163,16 @@ impl Database for PgDatabase {
     }
 
     async fn ensure_table(&mut self) -> Result<(), DbError> {
-        if self.options.table.schema != "public" {
-            self.run(&format!("CREATE SCHEMA IF NOT EXISTS {}", ident(&self.options.table.schema))).await?;
+        // Only when missing: `CREATE SCHEMA IF NOT EXISTS` needs the right to create schemas even then,
+        // which a tenant's role may not have.
+        let schema = &self.options.table.schema;
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1)")
+            .bind(schema.as_str())
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(|e| error(&e))?;
+        if !exists {
+            self.run(&format!("CREATE SCHEMA IF NOT EXISTS {}", ident(schema))).await?;
         }
         self.run(&format!(
             "CREATE TABLE IF NOT EXISTS {} (\n\
