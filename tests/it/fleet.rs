@@ -402,11 +402,17 @@ async fn tenants_of_one_database_share_a_connection_reset_between_them() {
     )
     .unwrap();
     assert_eq!(Some(schema_in(dir.path(), &["migrate", "hash"], &[]).code), Some(0));
-    std::fs::write(dir.path().join("diff.toml"), format!("[fleet]\nurls = [{:?}]\nschemas = \"tenant_*\"\n", db.url))
-        .unwrap();
+    // A database whose schemas cannot be listed is one unreachable target.
+    let nowhere = "postgres://app:secret-password@127.0.0.1:1/nowhere";
+    let config = format!("[fleet]\nurls = [{:?}, {nowhere:?}]\nschemas = \"tenant_*\"\n", db.url);
+    std::fs::write(dir.path().join("diff.toml"), config).unwrap();
     let up = schema_in(dir.path(), &["fleet", "up", "--parallel", "1", "--format", "json"], &[]);
-    assert_eq!(Some(up.code), Some(0), "{}\n{}", up.stdout, up.stderr);
-    assert_eq!(statuses(&json(&up.stdout)), ["applied"; 3]);
+    assert_eq!(Some(up.code), Some(2), "{}\n{}", up.stdout, up.stderr);
+    let value = json(&up.stdout);
+    assert_eq!(statuses(&value), ["applied", "applied", "applied", "unreachable"], "{value:#}");
+    assert_eq!(value["targets"][3]["target"], "postgres://app:***@127.0.0.1:1/nowhere");
+    assert!(value["targets"][3].get("schema").is_none(), "{value:#}");
+    assert!(!up.stdout.contains("secret-password") && !up.stderr.contains("secret-password"));
     let mut conn = schema::dialect::postgres::connect::connect(&db.url).await.unwrap();
     let runs: Vec<(i32, String)> = sqlx::query_as(
         "SELECT pid, datestyle FROM tenant_a.runs UNION ALL SELECT pid, datestyle FROM tenant_b.runs \
