@@ -383,6 +383,15 @@ async fn each_tenant_schema_gets_the_migrations_written_for_the_template() {
     let pending: Vec<u64> =
         json(&after.stdout)["targets"].as_array().unwrap().iter().map(|t| t["pending"].as_u64().unwrap()).collect();
     assert_eq!(pending, [1, 1, 1, 4], "nothing ran");
+
+    // Without it, running again continues where each tenant stopped.
+    std::fs::remove_file(project.out_dir().join("29990101000000_ext.up.sql")).unwrap();
+    assert_eq!(Some(schema_in(project.path(), &["migrate", "hash"], &[]).code), Some(0));
+    let again = schema_in(project.path(), &["fleet", "up", "--format", "json"], &[]);
+    assert_eq!(Some(again.code), Some(0), "{}\n{}", again.stdout, again.stderr);
+    let value = json(&again.stdout);
+    assert_eq!(statuses(&value), ["up_to_date", "up_to_date", "up_to_date", "applied"], "{value:#}");
+    assert_eq!(value["targets"][3]["applied"], 3);
 }
 
 #[tokio::test]
