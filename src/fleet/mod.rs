@@ -178,8 +178,15 @@ struct Directory {
 }
 
 impl Directory {
-    /// The migrations as `target` runs them: a tenant's copy of each (see [`dialect::for_tenant`]).
-    fn for_target(&self, settings: &Settings, target: &Target) -> Result<Vec<LocalMigration>> {
+    /// The migrations as `target` runs them: a tenant's copy of each (see [`dialect::for_tenant`]). A
+    /// migration that cannot be mapped is an error only if it is still to run there (`pending`): one
+    /// applied before the database had tenants does not stop the later ones.
+    fn for_target(
+        &self,
+        settings: &Settings,
+        target: &Target,
+        pending: impl Fn(&LocalMigration) -> bool,
+    ) -> Result<Vec<LocalMigration>> {
         let (Some(schema), Some(tenants)) = (&target.schema, &settings.fleet.tenants) else {
             return Ok(self.local.clone());
         };
@@ -192,7 +199,11 @@ impl Directory {
         let kind = dialect::Kind::from_url(&target.url)?;
         let mut local = self.local.clone();
         for m in &mut local {
-            m.up.text = dialect::for_tenant(kind, &m.up.path, &m.up.text, &schemas)?;
+            match dialect::for_tenant(kind, &m.up.path, &m.up.text, &schemas) {
+                Ok(text) => m.up.text = text,
+                Err(e) if pending(m) => return Err(e),
+                Err(_) => {}
+            }
         }
         Ok(local)
     }
@@ -201,22 +212,6 @@ impl Directory {
 fn directory(settings: &Settings) -> Result<Directory> {
     let (local, sum) = runner::local(&settings.out_dir)?;
     Ok(Directory { local, sum })
-}
-
-/// Refuses, before any target starts, migrations that no tenant's copy could run (database-wide
-/// statements, the template named inside strings); what depends on each database's other schemas is
-/// checked per target.
-fn check_tenant_copies(settings: &Settings, targets: &[Target], dir: &Directory) -> Result<()> {
-    let (Some(tenants), Some(first)) = (&settings.fleet.tenants, targets.iter().find(|t| t.schema.is_some())) else {
-        return Ok(());
-    };
-    let probe = Target {
-        schema: Some(tenants.template.clone()),
-        written: tenants.template.clone(),
-        foreign: Vec::new(),
-        ..first.clone()
-    };
-    dir.for_target(settings, &probe).map(drop)
 }
 
 /// `fleet status`: every target's migration state, read concurrently (at most `parallel` at once).
@@ -370,7 +365,6 @@ pub async fn up(
     mut on_progress: impl FnMut(&Snapshot),
 ) -> Result<Vec<TargetReport>> {
     let dir = directory(settings)?;
-    check_tenant_copies(settings, targets, &dir)?;
     let idle = Idle::new(schedule.parallel);
     let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
     let mut failures = 0;
@@ -453,7 +447,22 @@ async fn up_one(settings: &Settings, one: &Target, dir: &Directory, target: &UpT
         Err(report) => return report,
     };
     let report = |status, applied, pending, error| reporter.report(status, applied, pending, error);
-    let local = match dir.for_target(settings, one) {
+    // A tenant's copies are checked against what is still to run there, before anything runs.
+    let applied: Vec<String> = match one.schema {
+        Some(_) => match runner::status(&mut db, &dir.local, &dir.sum).await {
+            Ok(status) => status
+                .rows
+                .into_iter()
+                .filter(|(_, s)| matches!(s, State::Applied { .. } | State::Changed | State::Dirty))
+                .map(|(id, _)| id)
+                .collect(),
+            Err(e) => return report(Outcome::Unreachable, 0, None, Some(e.to_string())),
+        },
+        None => Vec::new(),
+    };
+    let to_run =
+        |m: &LocalMigration| !applied.contains(&m.id()) && target.to.as_ref().is_none_or(|to| m.version <= *to);
+    let local = match dir.for_target(settings, one, to_run) {
         Ok(local) => local,
         Err(e) => return report(Outcome::Failed, 0, None, Some(format!("{e:#}"))),
     };

@@ -353,18 +353,17 @@ async fn each_tenant_schema_gets_the_migrations_written_for_the_template() {
     assert!(status.stdout.contains("schema tenant_d"), "{}", status.stdout);
     assert!(status.stdout.contains("4 target(s): 3 up to date, 1 pending"), "{}", status.stdout);
 
-    // A migration no tenant's copy could run is refused before any target starts.
+    // A migration no tenant's copy could run is refused on each target before anything runs there.
     std::fs::write(project.out_dir().join("29990101000000_ext.up.sql"), "CREATE EXTENSION IF NOT EXISTS citext;\n")
         .unwrap();
     let hashed = schema_in(project.path(), &["migrate", "hash"], &[]);
     assert_eq!(Some(hashed.code), Some(0), "{}", hashed.stderr);
-    let refused = schema_in(project.path(), &["fleet", "up"], &[]);
+    let refused = schema_in(project.path(), &["fleet", "up", "--format", "json"], &[]);
     assert_eq!(Some(refused.code), Some(2), "{}\n{}", refused.stdout, refused.stderr);
-    assert!(
-        refused.stderr.contains("29990101000000_ext.up.sql:1:1: CREATE EXTENSION changes an extension"),
-        "{}",
-        refused.stderr
-    );
+    let value = json(&refused.stdout);
+    assert_eq!(statuses(&value), ["failed"; 4], "{value:#}");
+    let error = value["targets"][0]["error"].as_str().unwrap();
+    assert!(error.contains("29990101000000_ext.up.sql:1:1: CREATE EXTENSION changes an extension"), "{error}");
     // One that names another schema of the database is refused on each target before anything runs there.
     std::fs::write(
         project.out_dir().join("29990101000000_ext.up.sql"),
@@ -433,4 +432,21 @@ async fn tenants_of_one_database_share_a_connection_reset_between_them() {
     assert_eq!(runs.len(), 3);
     assert!(runs.iter().all(|(pid, _)| *pid == runs[0].0), "one server process for the three tenants: {runs:?}");
     assert!(runs.iter().all(|(_, style)| style == "ISO, MDY"), "each tenant starts from a fresh session: {runs:?}");
+
+    // A migration no tenant's copy could run stops only the tenants where it is still to run: here it
+    // was applied to tenant_a and tenant_b before they were tenants.
+    std::fs::write(out.join("20240102000000_ext.up.sql"), "CREATE EXTENSION IF NOT EXISTS citext;\n").unwrap();
+    std::fs::write(out.join("20240103000000_later.up.sql"), "CREATE TABLE public.later (x int);\n").unwrap();
+    assert_eq!(Some(schema_in(dir.path(), &["migrate", "hash"], &[]).code), Some(0));
+    let checksum = schema::migrations::checksum(b"CREATE EXTENSION IF NOT EXISTS citext;\n");
+    for tenant in ["tenant_a", "tenant_b"] {
+        let sql = format!(
+            "INSERT INTO {tenant}.schema_migrations (version, name, checksum) VALUES ('20240102000000', 'ext', '{checksum}')"
+        );
+        execute(&db.url, &sql).await;
+    }
+    let up = schema_in(dir.path(), &["fleet", "up", "--format", "json"], &[]);
+    let value = json(&up.stdout);
+    assert_eq!(statuses(&value), ["applied", "applied", "failed", "unreachable"], "{value:#}");
+    assert!(value["targets"][2]["error"].as_str().unwrap().contains("20240102000000_ext.up.sql:1:1"), "{value:#}");
 }
