@@ -4,6 +4,8 @@
 //! `max_failures` targets have failed or the user interrupts. Targets run concurrently on connections of
 //! this one process.
 
+mod neutral;
+
 use crate::dialect;
 use crate::migrations::{LocalMigration, SumProblem};
 use crate::runner::{self, State, UpTarget};
@@ -591,36 +593,49 @@ pub async fn compare(settings: &Settings, targets: &[Target], parallel: usize) -
         Some(tenants) => {
             crate::pipeline::declared_catalog_then(&declared_settings, async |mut db, _, _| {
                 let template_written = db.quote_ident(&tenants.template).await?;
-                for (i, mut live) in catalogs {
-                    let schema = targets[i].schema.clone().unwrap_or_default();
-                    let mut declared =
-                        db.catalog_renamed(&tenants.template, &schema, std::slice::from_ref(&schema)).await?;
-                    // The tenant's schema itself is provisioned outside the migrations.
-                    for catalog in [&mut live, &mut declared] {
-                        without_schema_itself(catalog, &schema);
-                    }
-                    let mut group = compare_one(live, declared)?;
-                    // Written for the template, the changes of identical tenants are identical.
+                // A tenant's texts written for the template (where they name its schema as a schema).
+                let to_template = |schema: &str, text: &str| {
                     let back = dialect::TenantSchemas {
-                        template: &schema,
+                        template: schema,
                         tenant: &tenants.template,
                         written: &template_written,
                         foreign: &[],
                     };
-                    let to_template = |text: &mut String| {
-                        if let Ok(mapped) = dialect::for_tenant(kind, Path::new("plan"), text, &back) {
-                            *text = mapped;
-                        }
-                    };
-                    group.changes.iter_mut().for_each(to_template);
-                    group.statements.iter_mut().for_each(to_template);
+                    dialect::for_tenant(kind, Path::new("catalog"), text, &back).unwrap_or_else(|_| text.to_string())
+                };
+                // Tenants holding the same objects, whatever their schema's name, are compared once: 1,000
+                // identical tenants cost one read of the declared schema and one plan.
+                let mut alike: Vec<(Vec<u8>, crate::model::Catalog, Vec<usize>)> = Vec::new();
+                for (i, mut live) in catalogs {
+                    let schema = targets[i].schema.clone().unwrap_or_default();
+                    // The tenant's schema itself is provisioned outside the migrations.
+                    without_schema_itself(&mut live, &schema);
+                    let print = neutral::fingerprint(&live, &schema, &tenants.template, &|t| to_template(&schema, t));
+                    match alike.iter_mut().find(|(p, _, _)| *p == print) {
+                        Some((_, _, members)) => members.push(i),
+                        None => alike.push((print, live, vec![i])),
+                    }
+                }
+                for (_, live, members) in alike {
+                    let schema = targets[members[0]].schema.clone().unwrap_or_default();
+                    let mut declared =
+                        db.catalog_renamed(&tenants.template, &schema, std::slice::from_ref(&schema)).await?;
+                    without_schema_itself(&mut declared, &schema);
+                    let mut group = compare_one(live, declared)?;
+                    for text in group.changes.iter_mut().chain(group.statements.iter_mut()) {
+                        *text = to_template(&schema, text);
+                    }
+                    // Written for the template, the changes of different tenants may still be the same.
                     match groups
                         .iter_mut()
                         .find(|(g, _)| g.statements == group.statements && g.changes == group.changes)
                     {
-                        Some((_, members)) => members.push(i),
-                        None => groups.push((group, vec![i])),
+                        Some((_, all)) => all.extend(members),
+                        None => groups.push((group, members)),
                     }
+                }
+                for (_, members) in &mut groups {
+                    members.sort_unstable();
                 }
                 Ok(())
             })
