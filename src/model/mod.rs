@@ -192,6 +192,36 @@ impl Catalog {
         self.collations.retain(|name, _| keep(name));
     }
 
+    /// Keep only what lives in `schema` (the schema itself with its privileges and owner, and the objects
+    /// in it), as reading the database with only that schema managed would give it; extensions, and
+    /// default privileges for the whole database, are read whatever the schemas and stay.
+    pub fn retain_schema(&mut self, schema: &str) {
+        let inside = |name: &QualifiedName| name.schema == schema;
+        self.schemas.retain(|name, _| name == schema);
+        self.retain_names(inside);
+        self.triggers.retain(|key, _| inside(key));
+        self.policies.retain(|key, _| inside(key));
+        self.row_security.retain(|table, _| inside(table));
+        self.grants.retain(|key, _| match &key.target {
+            PrivilegeTarget::Schema(name) => name == schema,
+            PrivilegeTarget::Table(name) | PrivilegeTarget::Sequence(name) => inside(name),
+            PrivilegeTarget::Column(column) => inside(&column.table),
+            PrivilegeTarget::Function(id, _) => inside(&id.name),
+        });
+        self.default_privileges.retain(|key, _| key.schema.as_deref().is_none_or(|s| s == schema));
+        self.owners.objects.retain(|object, _| match object {
+            OwnedObject::Schema(name) => name == schema,
+            OwnedObject::Function(id, _) => inside(&id.name),
+            OwnedObject::Table(name)
+            | OwnedObject::View(name)
+            | OwnedObject::MaterializedView(name)
+            | OwnedObject::Sequence(name)
+            | OwnedObject::Type(name)
+            | OwnedObject::Domain(name) => inside(name),
+        });
+        self.unmanaged.retain(|object| object.schema == schema);
+    }
+
     /// True when the catalog holds no managed object besides schemas.
     pub fn is_empty(&self) -> bool {
         self.extensions.is_empty()
