@@ -688,8 +688,8 @@ async fn read_tenants(
             if let Some(error) = &target.unreachable {
                 return Err(error.clone());
             }
-            let mut catalog = by_url[target.url.as_str()].clone()?;
-            catalog.retain_schema(target.schema.as_deref().unwrap_or_default());
+            let whole = by_url[target.url.as_str()].as_ref().map_err(Clone::clone)?;
+            let mut catalog = whole.in_schema(target.schema.as_deref().unwrap_or_default());
             let tracking = target.options(settings).table;
             catalog.retain_names(|name| *name != tracking);
             Ok(catalog)

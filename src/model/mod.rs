@@ -121,6 +121,35 @@ pub struct Catalog {
     pub collations: IndexMap<QualifiedName, Collation>,
 }
 
+/// Whether a privilege is on `schema` or on an object in it ([`Catalog::retain_schema`]).
+fn grant_in(key: &GrantKey, schema: &str) -> bool {
+    match &key.target {
+        PrivilegeTarget::Schema(name) => name == schema,
+        PrivilegeTarget::Table(name) | PrivilegeTarget::Sequence(name) => name.schema == schema,
+        PrivilegeTarget::Column(column) => column.table.schema == schema,
+        PrivilegeTarget::Function(id, _) => id.name.schema == schema,
+    }
+}
+
+/// Whether a default privilege is for `schema`, or for the whole database (read whatever the schemas).
+fn default_privilege_in(key: &DefaultPrivilegeKey, schema: &str) -> bool {
+    key.schema.as_deref().is_none_or(|s| s == schema)
+}
+
+/// Whether an owned object is `schema` or in it.
+fn owned_in(object: &OwnedObject, schema: &str) -> bool {
+    match object {
+        OwnedObject::Schema(name) => name == schema,
+        OwnedObject::Function(id, _) => id.name.schema == schema,
+        OwnedObject::Table(name)
+        | OwnedObject::View(name)
+        | OwnedObject::MaterializedView(name)
+        | OwnedObject::Sequence(name)
+        | OwnedObject::Type(name)
+        | OwnedObject::Domain(name) => name.schema == schema,
+    }
+}
+
 // Kept from growing unnoticed: a 5,000-table catalog holds some 54,000 columns.
 const _: () = assert!(std::mem::size_of::<Column>() <= 96);
 
@@ -202,24 +231,48 @@ impl Catalog {
         self.triggers.retain(|key, _| inside(key));
         self.policies.retain(|key, _| inside(key));
         self.row_security.retain(|table, _| inside(table));
-        self.grants.retain(|key, _| match &key.target {
-            PrivilegeTarget::Schema(name) => name == schema,
-            PrivilegeTarget::Table(name) | PrivilegeTarget::Sequence(name) => inside(name),
-            PrivilegeTarget::Column(column) => inside(&column.table),
-            PrivilegeTarget::Function(id, _) => inside(&id.name),
-        });
-        self.default_privileges.retain(|key, _| key.schema.as_deref().is_none_or(|s| s == schema));
-        self.owners.objects.retain(|object, _| match object {
-            OwnedObject::Schema(name) => name == schema,
-            OwnedObject::Function(id, _) => inside(&id.name),
-            OwnedObject::Table(name)
-            | OwnedObject::View(name)
-            | OwnedObject::MaterializedView(name)
-            | OwnedObject::Sequence(name)
-            | OwnedObject::Type(name)
-            | OwnedObject::Domain(name) => inside(name),
-        });
+        self.grants.retain(|key, _| grant_in(key, schema));
+        self.default_privileges.retain(|key, _| default_privilege_in(key, schema));
+        self.owners.objects.retain(|object, _| owned_in(object, schema));
         self.unmanaged.retain(|object| object.schema == schema);
+    }
+
+    /// What [`Catalog::retain_schema`] keeps, copied out of the catalog without copying the rest: a
+    /// database of 1,000 tenant schemas is split in one pass over each schema's own objects.
+    pub fn in_schema(&self, schema: &str) -> Catalog {
+        fn pick<K: Clone + std::hash::Hash + Eq, V: Clone>(
+            map: &IndexMap<K, V>,
+            keep: impl Fn(&K) -> bool,
+        ) -> IndexMap<K, V> {
+            map.iter().filter(|(key, _)| keep(key)).map(|(key, value)| (key.clone(), value.clone())).collect()
+        }
+        let inside = |name: &QualifiedName| name.schema == schema;
+        let mut catalog = Catalog {
+            schemas: pick(&self.schemas, |name| name == schema),
+            extensions: self.extensions.clone(),
+            enums: pick(&self.enums, inside),
+            sequences: pick(&self.sequences, inside),
+            tables: pick(&self.tables, inside),
+            views: pick(&self.views, inside),
+            indexes: pick(&self.indexes, inside),
+            triggers: pick(&self.triggers, inside),
+            functions: pick(&self.functions, |id| inside(&id.name)),
+            policies: pick(&self.policies, inside),
+            row_security: pick(&self.row_security, inside),
+            grants: pick(&self.grants, |key| grant_in(key, schema)),
+            default_privileges: pick(&self.default_privileges, |key| default_privilege_in(key, schema)),
+            owners: Owners {
+                session_role: self.owners.session_role.clone(),
+                objects: pick(&self.owners.objects, |object| owned_in(object, schema)),
+            },
+            unmanaged: self.unmanaged.iter().filter(|object| object.schema == schema).cloned().collect(),
+            domains: pick(&self.domains, inside),
+            composite_types: pick(&self.composite_types, inside),
+            range_types: pick(&self.range_types, inside),
+            collations: pick(&self.collations, inside),
+        };
+        catalog.retain_schema(schema);
+        catalog
     }
 
     /// True when the catalog holds no managed object besides schemas.

@@ -328,8 +328,10 @@ async fn each_tenant_schema_gets_the_migrations_written_for_the_template() {
         let all: Vec<String> = tenants.iter().map(|t| t.to_string()).collect();
         let whole = schema::dialect::introspect(url, &all).await.expect("introspect");
         for tenant in tenants {
-            let mut split = whole.clone();
-            split.retain_schema(tenant);
+            let split = whole.in_schema(tenant);
+            let mut retained = whole.clone();
+            retained.retain_schema(tenant);
+            assert!(split == retained, "in_schema copies what retain_schema keeps");
             let alone = schema::dialect::introspect(url, &[tenant.to_string()]).await.expect("introspect");
             if split != alone {
                 let diff = similar::TextDiff::from_lines(&format!("{alone:#?}"), &format!("{split:#?}"))
