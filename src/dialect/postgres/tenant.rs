@@ -83,9 +83,12 @@ fn map(sql: &str, schemas: &TenantSchemas) -> Result<String, Refused> {
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     let mut in_search_path = vec![false; significant.len()];
     let mut statement_start = 0;
+    // A comment's text is data, never run: it may name anything.
+    let mut in_comment = false;
     for (k, t) in significant.iter().enumerate() {
         if k == statement_start {
             refuse_database_wide(&significant[k..]).map_err(|m| (t.bytes.start, m))?;
+            in_comment = is_word(&t.token, "comment");
         }
         if t.token == Token::SemiColon {
             statement_start = k + 1;
@@ -145,7 +148,7 @@ fn map(sql: &str, schemas: &TenantSchemas) -> Result<String, Refused> {
                     } else if schemas.foreign.iter().any(|f| f == item) {
                         return Err((t.bytes.start, foreign(item, schemas)));
                     }
-                } else if names_qualified(text, schemas.template) {
+                } else if !in_comment && names_qualified(text, schemas.template) {
                     return Err((
                         t.bytes.start,
                         format!(
@@ -375,6 +378,9 @@ mod tests {
         assert!(refusal.message.contains("a string names the template schema"), "{}", refusal.message);
         assert!(tenant_a("SELECT set_config('search_path', 'public', true);").is_err());
         assert!(tenant_a("CREATE SCHEMA IF NOT EXISTS reports;").is_err());
+        // A comment's text is data.
+        let comment = "COMMENT ON TABLE public.t IS 'copied from public.t_old';";
+        assert_eq!(tenant_a(comment).unwrap(), "COMMENT ON TABLE tenant_a.t IS 'copied from public.t_old';");
         assert!(tenant_a("CREATE OR REPLACE TRUSTED LANGUAGE plv8;").is_err());
         // Shared schemas and table-level foreign objects are fine; a table called language too.
         assert!(
