@@ -2,7 +2,8 @@
 //! dropped and created again otherwise, with what calls them let go of them first.
 
 use super::{
-    Change, CommentTarget, comment, constraints::same_constraint, disturbed::Disturbed, views::views_to_recreate,
+    Change, CommentTarget, DomainChange, comment, constraints::same_constraint, disturbed::Disturbed,
+    views::views_to_recreate,
 };
 use crate::model::*;
 use indexmap::IndexSet;
@@ -134,16 +135,16 @@ pub(super) fn release_function_users(
     // change, if any, becomes those two steps.
     for (name, have) in &current.domains {
         let Some(want) = desired.domains.get(name) else { continue };
-        let replaced = out.iter().any(|c| matches!(c, Change::DropDomain(d) if d.name == *name));
+        let replaced = out.iter().any(|c| matches!(c, Change::Domain(DomainChange::Drop(d)) if d.name == *name));
         if replaced || !calls(&have.depends_on) {
             continue;
         }
-        out.retain(|c| !matches!(c, Change::AlterDomain { from, .. } if from.name == *name));
+        out.retain(|c| !matches!(c, Change::Domain(DomainChange::Alter { from, .. }) if from.name == *name));
         let mut released = have.clone();
         released.constraints.clear();
         released.default = None;
         released.depends_on.retain(|d| !matches!(d, ObjectRef::Function(_)));
-        out.push(Change::AlterDomain { from: have.clone(), to: released.clone() });
-        out.push(Change::AlterDomain { from: released, to: want.clone() });
+        out.push(Change::Domain(DomainChange::Alter { from: have.clone(), to: released.clone() }));
+        out.push(Change::Domain(DomainChange::Alter { from: released, to: want.clone() }));
     }
 }

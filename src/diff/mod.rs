@@ -10,7 +10,17 @@ use serde::Serialize;
 mod change;
 mod hints;
 pub use change::*;
+pub use collations::CollationChange;
+pub use composite_types::CompositeTypeChange;
+pub use domains::DomainChange;
+pub use enums::{EnumChange, EnumColumnUse, EnumValuePosition};
+pub use extensions::ExtensionChange;
 pub use hints::*;
+pub use policies::PolicyChange;
+pub use range_types::RangeTypeChange;
+pub use schemas::SchemaChange;
+pub use sequences::SequenceChange;
+pub use triggers::TriggerChange;
 
 // One differ per object kind, each in a file named after it.
 mod collations;
@@ -34,6 +44,9 @@ mod triggers;
 mod views;
 
 mod keyed;
+
+// What the planner orders changes by, given by each kind's changes.
+pub(crate) mod order;
 
 // Passes over the whole catalog: renames and rebuilds before the differs, what changes disturb, refusals.
 mod disturbed;

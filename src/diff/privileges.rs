@@ -1,6 +1,6 @@
 //! Privileges: grants and revokes (again on a recreated object), default privileges, owners.
 
-use super::Change;
+use super::{Change, CompositeTypeChange, DomainChange, EnumChange, RangeTypeChange, SchemaChange, SequenceChange};
 use crate::model::*;
 use indexmap::IndexSet;
 
@@ -125,16 +125,16 @@ pub(super) fn diff_owners(current: &Catalog, desired: &Catalog, out: &mut Vec<Ch
 /// The object a change creates (or creates again), if it has an owner of its own.
 fn created_object(change: &Change) -> Option<OwnedObject> {
     Some(match change {
-        Change::CreateSchema(s) => OwnedObject::Schema(s.name.clone()),
+        Change::Schema(SchemaChange::Create(s)) => OwnedObject::Schema(s.name.clone()),
         Change::CreateTable(t) => OwnedObject::Table(t.name.clone()),
         Change::CreateView(v) if v.materialized => OwnedObject::MaterializedView(v.name.clone()),
         Change::CreateView(v) => OwnedObject::View(v.name.clone()),
-        Change::CreateSequence(s) => OwnedObject::Sequence(s.name.clone()),
+        Change::Sequence(SequenceChange::Create(s)) => OwnedObject::Sequence(s.name.clone()),
         Change::CreateFunction(f) => OwnedObject::Function(f.id.clone(), f.kind),
-        Change::CreateEnum(t) | Change::RebuildEnum { to: t, .. } => OwnedObject::Type(t.name.clone()),
-        Change::CreateCompositeType(t) => OwnedObject::Type(t.name.clone()),
-        Change::CreateRangeType(t) => OwnedObject::Type(t.name.clone()),
-        Change::CreateDomain(d) => OwnedObject::Domain(d.name.clone()),
+        Change::Enum(EnumChange::Create(t) | EnumChange::Rebuild { to: t, .. }) => OwnedObject::Type(t.name.clone()),
+        Change::CompositeType(CompositeTypeChange::Create(t)) => OwnedObject::Type(t.name.clone()),
+        Change::RangeType(RangeTypeChange::Create(t)) => OwnedObject::Type(t.name.clone()),
+        Change::Domain(DomainChange::Create(d)) => OwnedObject::Domain(d.name.clone()),
         _ => return None,
     })
 }

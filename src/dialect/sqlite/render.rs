@@ -12,7 +12,7 @@
 //! the transaction and checks every foreign key before committing, and the rebuild itself refuses to
 //! run when they are on.
 
-use crate::diff::{Change, ChangeSet};
+use crate::diff::{Change, ChangeSet, TriggerChange};
 use crate::model::*;
 use crate::plan::{SqlRenderer, Unsupported};
 use crate::safety::{Context, Hazard, HazardId, Severity};
@@ -247,42 +247,17 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
             vec![format!("CREATE VIEW {}{list} AS\n{};", ident(&v.name.name), v.definition)]
         }
         Change::DropView(v) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
-        Change::CreateTrigger(t) => vec![format!("{};", t.definition)],
-        Change::DropTrigger(t) => vec![format!("DROP TRIGGER {};", ident(&t.name.name))],
+        Change::Trigger(TriggerChange::Create(t)) => vec![format!("{};", t.definition)],
+        Change::Trigger(TriggerChange::Drop(t)) => vec![format!("DROP TRIGGER {};", ident(&t.name.name))],
         Change::RebuildTable { from, to } => rebuild(from, to),
         // SQLite has no NOT VALID constraints and no comments.
         Change::ValidateConstraint { .. } | Change::SetComment { .. } => Vec::new(),
         // `adapt` turns both into what SQLite can do: a rebuild, and a drop and create.
         Change::RenameConstraint { .. }
         | Change::RenameIndex { .. }
-        | Change::RenameSequence { .. }
         | Change::AlterColumn { .. }
         | Change::AddConstraint { .. }
         | Change::DropConstraint { .. }
-        | Change::CreateSchema(_)
-        | Change::DropSchema(_)
-        | Change::CreateExtension(_)
-        | Change::DropExtension(_)
-        | Change::CreateEnum(_)
-        | Change::DropEnum(_)
-        | Change::AddEnumValue { .. }
-        | Change::RebuildEnum { .. }
-        | Change::CreateSequence(_)
-        | Change::DropSequence(_)
-        | Change::AlterSequence { .. }
-        | Change::SetSequenceOwner { .. }
-        | Change::CreateDomain(_)
-        | Change::DropDomain(_)
-        | Change::AlterDomain { .. }
-        | Change::CreateCompositeType(_)
-        | Change::DropCompositeType(_)
-        | Change::AlterCompositeType { .. }
-        | Change::CreateRangeType(_)
-        | Change::DropRangeType(_)
-        | Change::CreateCollation(_)
-        | Change::DropCollation(_)
-        | Change::SetExtensionSchema { .. }
-        | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
         | Change::CopyRows { .. }
@@ -295,10 +270,15 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
         | Change::RevokeDefaultPrivilege { .. }
         | Change::SetOwner { .. }
         | Change::ReplaceFunction { .. }
-        | Change::CreatePolicy(_)
-        | Change::DropPolicy(_)
-        | Change::AlterPolicy { .. }
-        | Change::SetRowSecurity { .. }
+        | Change::Policy(_)
+        | Change::Sequence(_)
+        | Change::Enum(_)
+        | Change::Domain(_)
+        | Change::CompositeType(_)
+        | Change::RangeType(_)
+        | Change::Extension(_)
+        | Change::Schema(_)
+        | Change::Collation(_)
         | Change::SetReplicaIdentity { .. }
         | Change::Inherit { .. }
         | Change::NoInherit { .. }
@@ -592,7 +572,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
             c if altered_table(c).is_some_and(|t| rebuilt.contains(t)) => false,
             Change::CreateIndex(i) | Change::DropIndex(i) => !rebuilt.contains(&i.table),
             Change::CreateView(v) | Change::DropView(v) => !views.contains(&v.name),
-            Change::CreateTrigger(t) | Change::DropTrigger(t) => !triggers.contains(&t.name),
+            Change::Trigger(TriggerChange::Create(t) | TriggerChange::Drop(t)) => !triggers.contains(&t.name),
             _ => true,
         };
         if keep {
@@ -614,7 +594,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         // Dropped explicitly, also those whose table or view goes away with the plan: renaming a table
         // (a rebuilt copy into place, or a renamed one) checks every trigger, and one that reads a
         // table dropped or not yet back fails it ("error in trigger …: no such table").
-        out.push(Change::DropTrigger(trigger.clone()));
+        out.push(Change::Trigger(TriggerChange::Drop(trigger.clone())));
     }
     for name in &rebuilt {
         let old_name = renamed_from.get(name).unwrap_or(name);
@@ -631,7 +611,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         }
     }
     for trigger in desired.triggers.values().filter(|t| triggers.contains(&t.name)) {
-        out.push(Change::CreateTrigger(trigger.clone()));
+        out.push(Change::Trigger(TriggerChange::Create(trigger.clone())));
     }
     ChangeSet { changes: out }
 }
@@ -659,7 +639,8 @@ mod tests {
 
     #[test]
     fn a_change_sqlite_cannot_express_is_an_error_naming_it_not_a_comment_in_the_sql() {
-        let change = Change::CreateSchema(Namespace { name: "billing".into(), comment: None });
+        let change =
+            Change::Schema(crate::diff::SchemaChange::Create(Namespace { name: "billing".into(), comment: None }));
         let error = SqliteRenderer.render(&change).expect_err("SQLite has no schemas to create");
         assert_eq!(error.to_string(), "SQLite cannot create schema billing: it has no such object or statement");
         let planned = crate::plan::build(&ChangeSet { changes: vec![change] }, &SqliteRenderer);

@@ -30,7 +30,7 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         }
     }
     match change {
-        Change::RebuildEnum { to, columns, .. } => enums::rebuild(to, columns, ctx, &mut out),
+        Change::Enum(c) => enums::hazards(c, ctx, &mut out),
         Change::CopyRows { to, .. } => tables::copy_rows(to, &mut out),
         Change::SetReplicaIdentity { table, to, .. } => tables::set_replica_identity(table, to.as_ref(), ctx, &mut out),
         Change::SetUnlogged { table, unlogged } => tables::set_unlogged(table, *unlogged, ctx, &mut out),
@@ -44,31 +44,7 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         Change::Inherit { table, parent, checks } => partitions::inherit(table, parent, checks, ctx, &mut out),
         // Nothing PostgreSQL-specific: the shared rules cover them (drops, renames, what a running
         // application sees), or they take no lock worth reporting.
-        Change::CreateSchema(_)
-        | Change::DropSchema(_)
-        | Change::CreateExtension(_)
-        | Change::DropExtension(_)
-        | Change::SetExtensionSchema { .. }
-        | Change::AlterExtensionVersion { .. }
-        | Change::CreateEnum(_)
-        | Change::DropEnum(_)
-        | Change::AddEnumValue { .. }
-        | Change::CreateDomain(_)
-        | Change::DropDomain(_)
-        | Change::AlterDomain { .. }
-        | Change::CreateCompositeType(_)
-        | Change::DropCompositeType(_)
-        | Change::AlterCompositeType { .. }
-        | Change::CreateRangeType(_)
-        | Change::DropRangeType(_)
-        | Change::CreateCollation(_)
-        | Change::DropCollation(_)
-        | Change::CreateSequence(_)
-        | Change::DropSequence(_)
-        | Change::AlterSequence { .. }
-        | Change::SetSequenceOwner { .. }
-        | Change::RenameSequence { .. }
-        | Change::CreateTable(_)
+        Change::CreateTable(_)
         | Change::DropTable(_)
         | Change::RenameTable { .. }
         | Change::SetAside { .. }
@@ -87,12 +63,15 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::CreateFunction(_)
         | Change::DropFunction(_)
         | Change::ReplaceFunction { .. }
-        | Change::CreateTrigger(_)
-        | Change::DropTrigger(_)
-        | Change::CreatePolicy(_)
-        | Change::DropPolicy(_)
-        | Change::AlterPolicy { .. }
-        | Change::SetRowSecurity { .. }
+        | Change::Trigger(_)
+        | Change::Policy(_)
+        | Change::Sequence(_)
+        | Change::Domain(_)
+        | Change::CompositeType(_)
+        | Change::RangeType(_)
+        | Change::Extension(_)
+        | Change::Schema(_)
+        | Change::Collation(_)
         | Change::GrantPrivilege(_)
         | Change::RevokePrivilege(_)
         | Change::GrantDefaultPrivilege { .. }

@@ -4,7 +4,7 @@
 //! index they are attached to, and the privileges a new object gets or lacks by default.
 
 use super::ident;
-use crate::diff::{Change, ChangeSet};
+use crate::diff::{Change, ChangeSet, ExtensionChange, SchemaChange, SequenceChange};
 use crate::model::*;
 
 /// The passes in the order they run: each reads the changes the earlier ones left.
@@ -41,10 +41,12 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
             Change::CreateView(v) => {
                 (PrivilegeTarget::Table(v.name.clone()), DefaultObjectKind::Tables, Some(v.name.schema.as_str()))
             }
-            Change::CreateSequence(q) => {
+            Change::Sequence(SequenceChange::Create(q)) => {
                 (PrivilegeTarget::Sequence(q.name.clone()), DefaultObjectKind::Sequences, Some(q.name.schema.as_str()))
             }
-            Change::CreateSchema(s) => (PrivilegeTarget::Schema(s.name.clone()), DefaultObjectKind::Schemas, None),
+            Change::Schema(SchemaChange::Create(s)) => {
+                (PrivilegeTarget::Schema(s.name.clone()), DefaultObjectKind::Schemas, None)
+            }
             _ => continue,
         };
         let mut given: Vec<(&str, &str)> = Vec::new();
@@ -257,7 +259,9 @@ fn moved_extension_types(changes: &mut ChangeSet, current: &Catalog) {
         .changes
         .iter()
         .filter_map(|c| match c {
-            Change::SetExtensionSchema { name, to, .. } => Some((current.extensions.get(name)?, to.clone())),
+            Change::Extension(ExtensionChange::SetSchema { name, to, .. }) => {
+                Some((current.extensions.get(name)?, to.clone()))
+            }
             _ => None,
         })
         .collect();
