@@ -16,6 +16,7 @@ use super::range_types::RangeTypeChange;
 use super::schemas::SchemaChange;
 use super::sequences::SequenceChange;
 use super::triggers::TriggerChange;
+use super::views::ViewChange;
 use crate::model::*;
 use indexmap::IndexSet;
 use serde::Serialize;
@@ -110,8 +111,6 @@ pub enum Change {
     },
     CreateIndex(Index),
     DropIndex(Index),
-    CreateView(View),
-    DropView(View),
     /// The table is rebuilt: created anew under a temporary name, rows copied (columns present on both
     /// sides), old table dropped, new one renamed. For databases whose ALTER TABLE cannot make the
     /// change in place; produced only by a dialect's [`crate::plan::SqlRenderer::adapt`].
@@ -233,6 +232,8 @@ pub enum Change {
     #[serde(untagged)]
     Policy(PolicyChange),
     #[serde(untagged)]
+    View(ViewChange),
+    #[serde(untagged)]
     Sequence(SequenceChange),
     #[serde(untagged)]
     Enum(EnumChange),
@@ -278,8 +279,6 @@ impl Change {
             }
             Change::CreateIndex(i) => format!("create index {}", i.name),
             Change::DropIndex(i) => format!("drop index {}", i.name),
-            Change::CreateView(v) => format!("create {} {}", view_word(v.materialized), v.name),
-            Change::DropView(v) => format!("drop {} {}", view_word(v.materialized), v.name),
             Change::RebuildTable { to, .. } => format!("rebuild table {} (copying its rows)", to.name),
             Change::CopyRows { to, .. } => format!("copy the rows of table {} into its rebuilt table", to.name),
             Change::SetAside { from, to } => format!("rename table {from} aside to {} (rebuilt)", to.name),
@@ -335,6 +334,7 @@ impl Change {
             Change::SetOwner { object, to, .. } => format!("set owner of {object} to {to}"),
             Change::Trigger(c) => c.describe(),
             Change::Policy(c) => c.describe(),
+            Change::View(c) => c.describe(),
             Change::Sequence(c) => c.describe(),
             Change::Enum(c) => c.describe(),
             Change::Domain(c) => c.describe(),
@@ -359,14 +359,13 @@ impl Change {
             Change::RenameIndex { to, .. } => format!("rename_{}", to.name),
             Change::CreateIndex(i) => format!("add_{}", i.name.name),
             Change::DropIndex(i) => format!("drop_{}", i.name.name),
-            Change::CreateView(v) => format!("create_{}", v.name.name),
             Change::RebuildTable { to, .. } => format!("alter_{}", to.name.name),
             Change::CopyRows { to, .. } => format!("rebuild_{}", to.name.name),
-            Change::DropView(v) => format!("drop_{}", v.name.name),
             Change::AddConstraint { constraint, .. } => format!("add_{}", constraint.name),
             Change::DropConstraint { constraint, .. } => format!("drop_{}", constraint.name),
             Change::Trigger(c) => c.slug(),
             Change::Policy(c) => c.slug(),
+            Change::View(c) => c.slug(),
             Change::Sequence(c) => c.slug(),
             Change::Enum(c) => c.slug(),
             Change::Domain(c) => c.slug(),
@@ -400,7 +399,7 @@ fn describe_replica_identity(identity: &Option<ReplicaIdentity>) -> String {
     }
 }
 
-fn view_word(materialized: bool) -> &'static str {
+pub(super) fn view_word(materialized: bool) -> &'static str {
     if materialized { "materialized view" } else { "view" }
 }
 

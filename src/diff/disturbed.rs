@@ -38,6 +38,7 @@ impl Disturbed {
                 }
                 Change::Trigger(c) => c.disturbs(&mut objects),
                 Change::Policy(c) => c.disturbs(&mut objects),
+                Change::View(c) => c.disturbs(&mut objects),
                 Change::Sequence(c) => c.disturbs(&mut objects),
                 Change::Enum(c) => c.disturbs(&mut objects),
                 Change::Domain(c) => c.disturbs(&mut objects),
@@ -60,8 +61,6 @@ impl Disturbed {
                 | Change::ValidateConstraint { .. }
                 | Change::CreateIndex(_)
                 | Change::DropIndex(_)
-                | Change::CreateView(_)
-                | Change::DropView(_)
                 | Change::RebuildTable { .. }
                 | Change::SetAside { .. }
                 | Change::CopyRows { .. }

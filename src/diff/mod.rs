@@ -21,6 +21,7 @@ pub use range_types::RangeTypeChange;
 pub use schemas::SchemaChange;
 pub use sequences::SequenceChange;
 pub use triggers::TriggerChange;
+pub use views::ViewChange;
 
 // One differ per object kind, each in a file named after it.
 mod collations;

@@ -1,6 +1,8 @@
 //! Privileges: grants and revokes (again on a recreated object), default privileges, owners.
 
-use super::{Change, CompositeTypeChange, DomainChange, EnumChange, RangeTypeChange, SchemaChange, SequenceChange};
+use super::{
+    Change, CompositeTypeChange, DomainChange, EnumChange, RangeTypeChange, SchemaChange, SequenceChange, ViewChange,
+};
 use crate::model::*;
 use indexmap::IndexSet;
 
@@ -127,8 +129,8 @@ fn created_object(change: &Change) -> Option<OwnedObject> {
     Some(match change {
         Change::Schema(SchemaChange::Create(s)) => OwnedObject::Schema(s.name.clone()),
         Change::CreateTable(t) => OwnedObject::Table(t.name.clone()),
-        Change::CreateView(v) if v.materialized => OwnedObject::MaterializedView(v.name.clone()),
-        Change::CreateView(v) => OwnedObject::View(v.name.clone()),
+        Change::View(ViewChange::Create(v)) if v.materialized => OwnedObject::MaterializedView(v.name.clone()),
+        Change::View(ViewChange::Create(v)) => OwnedObject::View(v.name.clone()),
         Change::Sequence(SequenceChange::Create(s)) => OwnedObject::Sequence(s.name.clone()),
         Change::CreateFunction(f) => OwnedObject::Function(f.id.clone(), f.kind),
         Change::Enum(EnumChange::Create(t) | EnumChange::Rebuild { to: t, .. }) => OwnedObject::Type(t.name.clone()),

@@ -531,7 +531,10 @@ fn kind_changes_serialize_as_the_flat_variants_they_replaced() {
     let mood = enum_type("mood", &["happy", "sad"]);
     let counter = sequence("counter", "bigint");
     let owner = Some(column_ref("users", "id"));
+    let names = view("user_names", "users", &["id", "name"]);
     let cases = [
+        (Change::View(ViewChange::Create(names.clone())), "CreateView", serde_json::to_value(&names)),
+        (Change::View(ViewChange::Drop(names.clone())), "DropView", serde_json::to_value(&names)),
         (Change::Sequence(SequenceChange::Create(counter.clone())), "CreateSequence", serde_json::to_value(&counter)),
         (Change::Sequence(SequenceChange::Drop(counter.clone())), "DropSequence", serde_json::to_value(&counter)),
         (

@@ -170,7 +170,7 @@ pub fn object_ddl(
         out.insert(("table", table.name.to_string()), ddl.join("\n") + "\n");
     }
     for view in catalog.views.values() {
-        let mut ddl = vec![render(Change::CreateView(view.clone()))];
+        let mut ddl = vec![render(Change::View(diff::ViewChange::Create(view.clone())))];
         for index in catalog.indexes.values().filter(|i| i.table == view.name) {
             ddl.push(render(Change::CreateIndex(index.clone())));
         }

@@ -325,31 +325,6 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
             e.held.extend(column_keys(&i.table, &i.columns));
             e.held.extend(i.depends_on.iter().map(ref_key));
         }
-        // Views.
-        Change::CreateView(v) => {
-            e.provides.push(Key::Relation(&v.name));
-            e.provides.push(Key::Type(&v.name));
-            e.provides.push(relation_name(&v.name));
-            e.provides.extend(column_keys(&v.name, &v.columns));
-            e.needs.push(Key::Schema(&v.name.schema));
-            e.needs.extend(v.depends_on.iter().map(ref_key));
-            // A materialized view is filled when it is created.
-            if v.materialized {
-                e.needs.extend(v.depends_on.iter().filter_map(|d| match d {
-                    ObjectRef::Relation(n) => Some(Key::Rows(n)),
-                    ObjectRef::Column(c) => Some(Key::Rows(&c.table)),
-                    _ => None,
-                }));
-            }
-        }
-        Change::DropView(v) => {
-            e.removes.push(Key::Relation(&v.name));
-            e.removes.push(Key::Type(&v.name));
-            e.removes.push(relation_name(&v.name));
-            e.removes.extend(column_keys(&v.name, &v.columns));
-            e.held.push(Key::Schema(&v.name.schema));
-            e.held.extend(v.depends_on.iter().map(ref_key));
-        }
         // Partitions and inheritance.
         Change::AttachPartition { table, parent, checks, .. } => {
             e.needs.push(Key::Relation(table));
@@ -407,6 +382,7 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
         // The kinds with their own change enum.
         Change::Trigger(c) => return c.effects(),
         Change::Policy(c) => return c.effects(),
+        Change::View(c) => return c.effects(),
         Change::Sequence(c) => return c.effects(),
         Change::Enum(c) => return c.effects(),
         Change::Domain(c) => return c.effects(),

@@ -12,7 +12,7 @@ use crate::diff::{Change, KindChange};
 pub(super) fn rank(change: &Change) -> Rank {
     use Rank::*;
     match change {
-        Change::DropView(_) | Change::RevokePrivilege(_) => ReleaseDependants,
+        Change::RevokePrivilege(_) => ReleaseDependants,
         Change::DropConstraint { .. } | Change::NoInherit { .. } | Change::DetachPartition { .. } => DropConstraints,
         Change::DropIndex(_) => DropIndexes,
         Change::DropColumn { .. } | Change::DropColumnKeptByChildren { .. } => DropColumns,
@@ -35,11 +35,12 @@ pub(super) fn rank(change: &Change) -> Rank {
         | Change::Inherit { .. }
         | Change::AttachPartition { .. } => AddConstraints,
         Change::CreateIndex(_) => CreateIndexes,
-        Change::CreateView(_) | Change::SetReplicaIdentity { .. } => CreateViews,
+        Change::SetReplicaIdentity { .. } => CreateViews,
         Change::SetComment { .. } | Change::GrantPrivilege(_) => CommentsAndGrants,
         Change::SetOwner { .. } => Owners,
         Change::Trigger(c) => c.rank(),
         Change::Policy(c) => c.rank(),
+        Change::View(c) => c.rank(),
         Change::Sequence(c) => c.rank(),
         Change::Enum(c) => c.rank(),
         Change::Domain(c) => c.rank(),

@@ -12,7 +12,9 @@ pub mod existing_rows;
 pub mod lint;
 pub mod renames;
 
-use crate::diff::{Change, EnumChange, ExtensionChange, KindChange, PolicyChange, SchemaChange, SequenceChange};
+use crate::diff::{
+    Change, EnumChange, ExtensionChange, KindChange, PolicyChange, SchemaChange, SequenceChange, ViewChange,
+};
 use crate::model::{Column, ColumnRef, Name, QualifiedName};
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
@@ -354,7 +356,7 @@ impl Context {
                     created_functions.insert(f.id.clone());
                     created_targets.insert(PrivilegeTarget::Function(f.id.clone(), f.kind));
                 }
-                Change::CreateView(v) if !v.materialized => {
+                Change::View(ViewChange::Create(v)) if !v.materialized => {
                     created_targets.insert(PrivilegeTarget::Table(v.name.clone()));
                 }
                 Change::Sequence(SequenceChange::Create(q)) => {
@@ -376,7 +378,7 @@ impl Context {
                     created_tables.insert(t.name.clone());
                     created_targets.insert(PrivilegeTarget::Table(t.name.clone()));
                 }
-                Change::CreateView(v) if v.materialized => {
+                Change::View(ViewChange::Create(v)) if v.materialized => {
                     created_tables.insert(v.name.clone());
                     created_targets.insert(PrivilegeTarget::Table(v.name.clone()));
                 }
@@ -585,8 +587,6 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::ValidateConstraint { .. }
         | Change::CreateIndex(_)
         | Change::DropIndex(_)
-        | Change::CreateView(_)
-        | Change::DropView(_)
         | Change::SetAside { .. }
         | Change::CopyRows { .. }
         | Change::SetComment { .. }
@@ -603,6 +603,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::RevokePrivilege(_)
         | Change::GrantDefaultPrivilege { .. }
         | Change::Trigger(_)
+        | Change::View(_)
         | Change::Domain(_)
         | Change::CompositeType(_)
         | Change::RangeType(_)

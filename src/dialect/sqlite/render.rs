@@ -12,7 +12,7 @@
 //! the transaction and checks every foreign key before committing, and the rebuild itself refuses to
 //! run when they are on.
 
-use crate::diff::{Change, ChangeSet, TriggerChange};
+use crate::diff::{Change, ChangeSet, TriggerChange, ViewChange};
 use crate::model::*;
 use crate::plan::{SqlRenderer, Unsupported};
 use crate::safety::{Context, Hazard, HazardId, Severity};
@@ -239,14 +239,14 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
             i.definition
         )],
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", ident(&i.name.name))],
-        Change::CreateView(v) => {
+        Change::View(ViewChange::Create(v)) => {
             // A view whose query does not prepare any more has no known columns: it is written as it was
             // read, without a list.
             let columns: Vec<String> = v.columns.iter().map(|c| ident(c)).collect();
             let list = if columns.is_empty() { String::new() } else { format!(" ({})", columns.join(", ")) };
             vec![format!("CREATE VIEW {}{list} AS\n{};", ident(&v.name.name), v.definition)]
         }
-        Change::DropView(v) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
+        Change::View(ViewChange::Drop(v)) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
         Change::Trigger(TriggerChange::Create(t)) => vec![format!("{};", t.definition)],
         Change::Trigger(TriggerChange::Drop(t)) => vec![format!("DROP TRIGGER {};", ident(&t.name.name))],
         Change::RebuildTable { from, to } => rebuild(from, to),
@@ -571,7 +571,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
             Change::RenameTable { to, .. } => !rebuilt.contains(to),
             c if altered_table(c).is_some_and(|t| rebuilt.contains(t)) => false,
             Change::CreateIndex(i) | Change::DropIndex(i) => !rebuilt.contains(&i.table),
-            Change::CreateView(v) | Change::DropView(v) => !views.contains(&v.name),
+            Change::View(ViewChange::Create(v) | ViewChange::Drop(v)) => !views.contains(&v.name),
             Change::Trigger(TriggerChange::Create(t) | TriggerChange::Drop(t)) => !triggers.contains(&t.name),
             _ => true,
         };
@@ -588,7 +588,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         }
     }
     for name in &views {
-        out.push(Change::DropView(current.views[name].clone()));
+        out.push(Change::View(ViewChange::Drop(current.views[name].clone())));
     }
     for trigger in current.triggers.values().filter(|t| triggers.contains(&t.name)) {
         // Dropped explicitly, also those whose table or view goes away with the plan: renaming a table
@@ -607,7 +607,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
     }
     for name in &views {
         if let Some(view) = desired.views.get(name) {
-            out.push(Change::CreateView(view.clone()));
+            out.push(Change::View(ViewChange::Create(view.clone())));
         }
     }
     for trigger in desired.triggers.values().filter(|t| triggers.contains(&t.name)) {

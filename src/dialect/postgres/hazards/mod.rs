@@ -58,13 +58,12 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::RenameConstraint { .. }
         | Change::RenameIndex { .. }
         | Change::NoInherit { .. }
-        | Change::CreateView(_)
-        | Change::DropView(_)
         | Change::CreateFunction(_)
         | Change::DropFunction(_)
         | Change::ReplaceFunction { .. }
         | Change::Trigger(_)
         | Change::Policy(_)
+        | Change::View(_)
         | Change::Sequence(_)
         | Change::Domain(_)
         | Change::CompositeType(_)

@@ -4,7 +4,7 @@
 //! index they are attached to, and the privileges a new object gets or lacks by default.
 
 use super::ident;
-use crate::diff::{Change, ChangeSet, ExtensionChange, SchemaChange, SequenceChange};
+use crate::diff::{Change, ChangeSet, ExtensionChange, SchemaChange, SequenceChange, ViewChange};
 use crate::model::*;
 
 /// The passes in the order they run: each reads the changes the earlier ones left.
@@ -38,7 +38,7 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
             Change::CreateTable(t) => {
                 (PrivilegeTarget::Table(t.name.clone()), DefaultObjectKind::Tables, Some(t.name.schema.as_str()))
             }
-            Change::CreateView(v) => {
+            Change::View(ViewChange::Create(v)) => {
                 (PrivilegeTarget::Table(v.name.clone()), DefaultObjectKind::Tables, Some(v.name.schema.as_str()))
             }
             Change::Sequence(SequenceChange::Create(q)) => {
@@ -97,7 +97,7 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
         .iter()
         .filter_map(|c| match c {
             Change::DropTable(t) => Some(&t.name),
-            Change::DropView(v) if v.materialized => Some(&v.name),
+            Change::View(ViewChange::Drop(v)) if v.materialized => Some(&v.name),
             _ => None,
         })
         // A materialized view dropped to be created again gets its indexes back after it.
