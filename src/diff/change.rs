@@ -10,6 +10,7 @@ use super::composite_types::CompositeTypeChange;
 use super::domains::DomainChange;
 use super::enums::EnumChange;
 use super::extensions::ExtensionChange;
+use super::functions::FunctionChange;
 use super::order::{Effects, Rank};
 use super::policies::PolicyChange;
 use super::range_types::RangeTypeChange;
@@ -203,13 +204,6 @@ pub enum Change {
         parent: QualifiedName,
         checks: Vec<Name>,
     },
-    CreateFunction(Function),
-    DropFunction(Function),
-    /// `CREATE OR REPLACE`: same arguments and result type, new body or attributes.
-    ReplaceFunction {
-        from: Function,
-        to: Function,
-    },
     GrantPrivilege(Grant),
     RevokePrivilege(Grant),
     GrantDefaultPrivilege {
@@ -231,6 +225,8 @@ pub enum Change {
     Trigger(TriggerChange),
     #[serde(untagged)]
     Policy(PolicyChange),
+    #[serde(untagged)]
+    Function(FunctionChange),
     #[serde(untagged)]
     View(ViewChange),
     #[serde(untagged)]
@@ -300,9 +296,6 @@ impl Change {
             }
             Change::Inherit { table, parent, .. } => format!("make {table} inherit from {parent}"),
             Change::NoInherit { table, parent, .. } => format!("make {table} stop inheriting from {parent}"),
-            Change::CreateFunction(f) => format!("create {} {}", f.kind.keyword().to_lowercase(), f.id),
-            Change::DropFunction(f) => format!("drop {} {}", f.kind.keyword().to_lowercase(), f.id),
-            Change::ReplaceFunction { to, .. } => format!("replace {} {}", to.kind.keyword().to_lowercase(), to.id),
             Change::GrantPrivilege(g) => {
                 format!(
                     "grant {} on {} to {}",
@@ -334,6 +327,7 @@ impl Change {
             Change::SetOwner { object, to, .. } => format!("set owner of {object} to {to}"),
             Change::Trigger(c) => c.describe(),
             Change::Policy(c) => c.describe(),
+            Change::Function(c) => c.describe(),
             Change::View(c) => c.describe(),
             Change::Sequence(c) => c.describe(),
             Change::Enum(c) => c.describe(),
@@ -365,6 +359,7 @@ impl Change {
             Change::DropConstraint { constraint, .. } => format!("drop_{}", constraint.name),
             Change::Trigger(c) => c.slug(),
             Change::Policy(c) => c.slug(),
+            Change::Function(c) => c.slug(),
             Change::View(c) => c.slug(),
             Change::Sequence(c) => c.slug(),
             Change::Enum(c) => c.slug(),

@@ -33,11 +33,9 @@ impl Disturbed {
                     objects.insert(ObjectRef::Type(t.name.clone()));
                     objects.extend(t.columns.keys().map(|c| column(&t.name, c)));
                 }
-                Change::DropFunction(f) => {
-                    objects.insert(ObjectRef::Function(f.id.clone()));
-                }
                 Change::Trigger(c) => c.disturbs(&mut objects),
                 Change::Policy(c) => c.disturbs(&mut objects),
+                Change::Function(c) => c.disturbs(&mut objects),
                 Change::View(c) => c.disturbs(&mut objects),
                 Change::Sequence(c) => c.disturbs(&mut objects),
                 Change::Enum(c) => c.disturbs(&mut objects),
@@ -73,8 +71,6 @@ impl Disturbed {
                 | Change::DropColumnKeptByChildren { .. }
                 | Change::Inherit { .. }
                 | Change::NoInherit { .. }
-                | Change::CreateFunction(_)
-                | Change::ReplaceFunction { .. }
                 | Change::GrantPrivilege(_)
                 | Change::RevokePrivilege(_)
                 | Change::GrantDefaultPrivilege { .. }

@@ -15,6 +15,7 @@ pub use composite_types::CompositeTypeChange;
 pub use domains::DomainChange;
 pub use enums::{EnumChange, EnumColumnUse, EnumValuePosition};
 pub use extensions::ExtensionChange;
+pub use functions::FunctionChange;
 pub use hints::*;
 pub use policies::PolicyChange;
 pub use range_types::RangeTypeChange;

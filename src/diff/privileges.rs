@@ -1,7 +1,8 @@
 //! Privileges: grants and revokes (again on a recreated object), default privileges, owners.
 
 use super::{
-    Change, CompositeTypeChange, DomainChange, EnumChange, RangeTypeChange, SchemaChange, SequenceChange, ViewChange,
+    Change, CompositeTypeChange, DomainChange, EnumChange, FunctionChange, RangeTypeChange, SchemaChange,
+    SequenceChange, ViewChange,
 };
 use crate::model::*;
 use indexmap::IndexSet;
@@ -132,7 +133,7 @@ fn created_object(change: &Change) -> Option<OwnedObject> {
         Change::View(ViewChange::Create(v)) if v.materialized => OwnedObject::MaterializedView(v.name.clone()),
         Change::View(ViewChange::Create(v)) => OwnedObject::View(v.name.clone()),
         Change::Sequence(SequenceChange::Create(s)) => OwnedObject::Sequence(s.name.clone()),
-        Change::CreateFunction(f) => OwnedObject::Function(f.id.clone(), f.kind),
+        Change::Function(FunctionChange::Create(f)) => OwnedObject::Function(f.id.clone(), f.kind),
         Change::Enum(EnumChange::Create(t) | EnumChange::Rebuild { to: t, .. }) => OwnedObject::Type(t.name.clone()),
         Change::CompositeType(CompositeTypeChange::Create(t)) => OwnedObject::Type(t.name.clone()),
         Change::RangeType(RangeTypeChange::Create(t)) => OwnedObject::Type(t.name.clone()),

@@ -532,7 +532,15 @@ fn kind_changes_serialize_as_the_flat_variants_they_replaced() {
     let counter = sequence("counter", "bigint");
     let owner = Some(column_ref("users", "id"));
     let names = view("user_names", "users", &["id", "name"]);
+    let touch = function("touch", "trigger", "BEGIN RETURN NEW; END");
     let cases = [
+        (Change::Function(FunctionChange::Create(touch.clone())), "CreateFunction", serde_json::to_value(&touch)),
+        (Change::Function(FunctionChange::Drop(touch.clone())), "DropFunction", serde_json::to_value(&touch)),
+        (
+            Change::Function(FunctionChange::Replace { from: touch.clone(), to: touch.clone() }),
+            "ReplaceFunction",
+            Ok(serde_json::json!({ "from": touch, "to": touch })),
+        ),
         (Change::View(ViewChange::Create(names.clone())), "CreateView", serde_json::to_value(&names)),
         (Change::View(ViewChange::Drop(names.clone())), "DropView", serde_json::to_value(&names)),
         (Change::Sequence(SequenceChange::Create(counter.clone())), "CreateSequence", serde_json::to_value(&counter)),

@@ -205,7 +205,7 @@ pub fn object_ddl(
         );
     }
     for function in catalog.functions.values() {
-        let mut ddl = vec![render(Change::CreateFunction(function.clone()))];
+        let mut ddl = vec![render(Change::Function(diff::FunctionChange::Create(function.clone())))];
         ddl.extend(comment(diff::CommentTarget::Function(function.id.clone()), &function.comment));
         let kind = match function.kind {
             FunctionKind::Function => "function",

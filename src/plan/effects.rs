@@ -359,29 +359,10 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
             e.held.push(Key::Relation(parent));
         }
-        // Functions.
-        Change::CreateFunction(f) => {
-            e.provides.push(Key::Function(&f.id));
-            e.provides.push(Key::FunctionSignature(&f.call_signature));
-            e.needs.push(Key::Schema(&f.id.name.schema));
-            e.needs.extend(f.depends_on.iter().map(ref_key));
-            e.needs.extend(f.calls.iter().map(Key::Function));
-        }
-        Change::DropFunction(f) => {
-            e.removes.push(Key::Function(&f.id));
-            e.removes.push(Key::FunctionSignature(&f.call_signature));
-            e.held.push(Key::Schema(&f.id.name.schema));
-            e.held.extend(f.depends_on.iter().map(ref_key));
-        }
-        Change::ReplaceFunction { from, to } => {
-            e.provides.push(Key::Function(&to.id));
-            e.needs.extend(to.depends_on.iter().map(ref_key));
-            e.needs.extend(to.calls.iter().map(Key::Function));
-            e.held.extend(from.depends_on.iter().map(ref_key));
-        }
         // The kinds with their own change enum.
         Change::Trigger(c) => return c.effects(),
         Change::Policy(c) => return c.effects(),
+        Change::Function(c) => return c.effects(),
         Change::View(c) => return c.effects(),
         Change::Sequence(c) => return c.effects(),
         Change::Enum(c) => return c.effects(),

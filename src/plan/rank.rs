@@ -17,7 +17,6 @@ pub(super) fn rank(change: &Change) -> Rank {
         Change::DropIndex(_) => DropIndexes,
         Change::DropColumn { .. } | Change::DropColumnKeptByChildren { .. } => DropColumns,
         Change::DropTable(_) => DropTables,
-        Change::DropFunction(_) => DropSequencesAndRoutines,
         Change::GrantDefaultPrivilege { .. } | Change::RevokeDefaultPrivilege { .. } => CreateSchemas,
         Change::RenameTable { .. } | Change::SetAside { .. } => RenameRelations,
         Change::RenameColumn { .. } | Change::RenameConstraint { .. } | Change::RenameIndex { .. } => RenameMembers,
@@ -26,9 +25,7 @@ pub(super) fn rank(change: &Change) -> Rank {
         Change::AlterColumn { .. }
         | Change::RebuildTable { .. }
         | Change::SetStorageParameters { .. }
-        | Change::SetUnlogged { .. }
-        | Change::CreateFunction(_)
-        | Change::ReplaceFunction { .. } => AlterColumns,
+        | Change::SetUnlogged { .. } => AlterColumns,
         Change::AddConstraint { .. }
         | Change::ValidateConstraint { .. }
         | Change::CopyRows { .. }
@@ -40,6 +37,7 @@ pub(super) fn rank(change: &Change) -> Rank {
         Change::SetOwner { .. } => Owners,
         Change::Trigger(c) => c.rank(),
         Change::Policy(c) => c.rank(),
+        Change::Function(c) => c.rank(),
         Change::View(c) => c.rank(),
         Change::Sequence(c) => c.rank(),
         Change::Enum(c) => c.rank(),

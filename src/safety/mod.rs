@@ -13,7 +13,8 @@ pub mod lint;
 pub mod renames;
 
 use crate::diff::{
-    Change, EnumChange, ExtensionChange, KindChange, PolicyChange, SchemaChange, SequenceChange, ViewChange,
+    Change, EnumChange, ExtensionChange, FunctionChange, KindChange, PolicyChange, SchemaChange, SequenceChange,
+    ViewChange,
 };
 use crate::model::{Column, ColumnRef, Name, QualifiedName};
 use indexmap::{IndexMap, IndexSet};
@@ -352,7 +353,7 @@ impl Context {
         for &change in &changes {
             use crate::model::PrivilegeTarget;
             match change {
-                Change::CreateFunction(f) => {
+                Change::Function(FunctionChange::Create(f)) => {
                     created_functions.insert(f.id.clone());
                     created_targets.insert(PrivilegeTarget::Function(f.id.clone(), f.kind));
                 }
@@ -470,6 +471,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             "Check that the schema holds nothing unmanaged that should be kept",
         )),
         Change::Schema(SchemaChange::Create(_)) => {}
+        Change::Function(FunctionChange::Create(_) | FunctionChange::Replace { .. }) => {}
         Change::Sequence(
             SequenceChange::Create(_)
             | SequenceChange::Alter { .. }
@@ -527,7 +529,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             )
             .on(table),
         ),
-        Change::DropFunction(f) => out.push(Hazard::new(
+        Change::Function(FunctionChange::Drop(f)) => out.push(Hazard::new(
             HazardId::FunctionDropped,
             Severity::Medium,
             format!(
@@ -597,8 +599,6 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::SetReplicaIdentity { .. }
         | Change::Inherit { .. }
         | Change::NoInherit { .. }
-        | Change::CreateFunction(_)
-        | Change::ReplaceFunction { .. }
         | Change::GrantPrivilege(_)
         | Change::RevokePrivilege(_)
         | Change::GrantDefaultPrivilege { .. }

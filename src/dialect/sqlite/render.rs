@@ -264,13 +264,11 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
         | Change::SetAside { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetUnlogged { .. }
-        | Change::CreateFunction(_)
-        | Change::DropFunction(_)
         | Change::GrantDefaultPrivilege { .. }
         | Change::RevokeDefaultPrivilege { .. }
         | Change::SetOwner { .. }
-        | Change::ReplaceFunction { .. }
         | Change::Policy(_)
+        | Change::Function(_)
         | Change::Sequence(_)
         | Change::Enum(_)
         | Change::Domain(_)

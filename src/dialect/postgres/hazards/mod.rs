@@ -58,11 +58,9 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::RenameConstraint { .. }
         | Change::RenameIndex { .. }
         | Change::NoInherit { .. }
-        | Change::CreateFunction(_)
-        | Change::DropFunction(_)
-        | Change::ReplaceFunction { .. }
         | Change::Trigger(_)
         | Change::Policy(_)
+        | Change::Function(_)
         | Change::View(_)
         | Change::Sequence(_)
         | Change::Domain(_)

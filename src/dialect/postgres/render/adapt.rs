@@ -4,7 +4,7 @@
 //! index they are attached to, and the privileges a new object gets or lacks by default.
 
 use super::ident;
-use crate::diff::{Change, ChangeSet, ExtensionChange, SchemaChange, SequenceChange, ViewChange};
+use crate::diff::{Change, ChangeSet, ExtensionChange, FunctionChange, SchemaChange, SequenceChange, ViewChange};
 use crate::model::*;
 
 /// The passes in the order they run: each reads the changes the earlier ones left.
@@ -30,7 +30,7 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
     let mut grants = Vec::new();
     for change in &changes.changes {
         let (target, on, schema) = match change {
-            Change::CreateFunction(f) => (
+            Change::Function(FunctionChange::Create(f)) => (
                 PrivilegeTarget::Function(f.id.clone(), f.kind),
                 DefaultObjectKind::Functions,
                 Some(f.id.name.schema.as_str()),
