@@ -13,6 +13,7 @@ use super::extensions::ExtensionChange;
 use super::functions::FunctionChange;
 use super::order::{Effects, Rank};
 use super::policies::PolicyChange;
+use super::privileges::PrivilegeChange;
 use super::range_types::RangeTypeChange;
 use super::schemas::SchemaChange;
 use super::sequences::SequenceChange;
@@ -204,27 +205,14 @@ pub enum Change {
         parent: QualifiedName,
         checks: Vec<Name>,
     },
-    GrantPrivilege(Grant),
-    RevokePrivilege(Grant),
-    GrantDefaultPrivilege {
-        key: DefaultPrivilegeKey,
-        with_grant_option: bool,
-    },
-    RevokeDefaultPrivilege {
-        key: DefaultPrivilegeKey,
-        grant_option_only: bool,
-    },
-    SetOwner {
-        object: OwnedObject,
-        from: Option<String>,
-        to: String,
-    },
     // The kinds with their own change enum, last: their serialized form is their own variants'
     // (`{"CreatePolicy": …}`), as when they were variants of `Change`.
     #[serde(untagged)]
     Trigger(TriggerChange),
     #[serde(untagged)]
     Policy(PolicyChange),
+    #[serde(untagged)]
+    Privilege(PrivilegeChange),
     #[serde(untagged)]
     Function(FunctionChange),
     #[serde(untagged)]
@@ -296,37 +284,9 @@ impl Change {
             }
             Change::Inherit { table, parent, .. } => format!("make {table} inherit from {parent}"),
             Change::NoInherit { table, parent, .. } => format!("make {table} stop inheriting from {parent}"),
-            Change::GrantPrivilege(g) => {
-                format!(
-                    "grant {} on {} to {}",
-                    g.key.privilege,
-                    describe_privilege_target(&g.key.target),
-                    g.key.grantee
-                )
-            }
-            Change::RevokePrivilege(g) => format!(
-                "revoke {} on {} from {}",
-                g.key.privilege,
-                describe_privilege_target(&g.key.target),
-                g.key.grantee
-            ),
-            Change::GrantDefaultPrivilege { key, with_grant_option } => format!(
-                "grant {} on new {} to {}{}",
-                key.privilege,
-                describe_default_scope(key),
-                key.grantee,
-                if *with_grant_option { " with grant option" } else { "" }
-            ),
-            Change::RevokeDefaultPrivilege { key, grant_option_only } => format!(
-                "revoke {}{} on new {} from {}",
-                if *grant_option_only { "grant option for " } else { "" },
-                key.privilege,
-                describe_default_scope(key),
-                key.grantee
-            ),
-            Change::SetOwner { object, to, .. } => format!("set owner of {object} to {to}"),
             Change::Trigger(c) => c.describe(),
             Change::Policy(c) => c.describe(),
+            Change::Privilege(c) => c.describe(),
             Change::Function(c) => c.describe(),
             Change::View(c) => c.describe(),
             Change::Sequence(c) => c.describe(),
@@ -359,6 +319,7 @@ impl Change {
             Change::DropConstraint { constraint, .. } => format!("drop_{}", constraint.name),
             Change::Trigger(c) => c.slug(),
             Change::Policy(c) => c.slug(),
+            Change::Privilege(c) => c.slug(),
             Change::Function(c) => c.slug(),
             Change::View(c) => c.slug(),
             Change::Sequence(c) => c.slug(),
@@ -372,16 +333,6 @@ impl Change {
             other => other.describe().replace(' ', "_"),
         };
         slugify(&text)
-    }
-}
-
-fn describe_privilege_target(target: &PrivilegeTarget) -> String {
-    match target {
-        PrivilegeTarget::Schema(s) => format!("schema {s}"),
-        PrivilegeTarget::Table(n) => format!("table {n}"),
-        PrivilegeTarget::Column(c) => format!("column {}.{}", c.table, c.column),
-        PrivilegeTarget::Sequence(n) => format!("sequence {n}"),
-        PrivilegeTarget::Function(id, kind) => format!("{} {id}", kind.keyword().to_lowercase()),
     }
 }
 
@@ -458,10 +409,4 @@ pub fn slugify(text: &str) -> String {
         out = out.trim_end_matches('_').to_string();
     }
     if out.is_empty() { "migration".to_string() } else { out }
-}
-
-/// `tables of role r in schema s` for the description of a default privilege.
-fn describe_default_scope(key: &DefaultPrivilegeKey) -> String {
-    let schema = key.schema.as_ref().map(|s| format!(" in schema {s}")).unwrap_or_default();
-    format!("{} of role {}{schema}", key.on.keyword().to_lowercase(), key.role)
 }

@@ -35,6 +35,7 @@ impl Disturbed {
                 }
                 Change::Trigger(c) => c.disturbs(&mut objects),
                 Change::Policy(c) => c.disturbs(&mut objects),
+                Change::Privilege(c) => c.disturbs(&mut objects),
                 Change::Function(c) => c.disturbs(&mut objects),
                 Change::View(c) => c.disturbs(&mut objects),
                 Change::Sequence(c) => c.disturbs(&mut objects),
@@ -70,12 +71,7 @@ impl Disturbed {
                 | Change::SetReplicaIdentity { .. }
                 | Change::DropColumnKeptByChildren { .. }
                 | Change::Inherit { .. }
-                | Change::NoInherit { .. }
-                | Change::GrantPrivilege(_)
-                | Change::RevokePrivilege(_)
-                | Change::GrantDefaultPrivilege { .. }
-                | Change::RevokeDefaultPrivilege { .. }
-                | Change::SetOwner { .. } => {}
+                | Change::NoInherit { .. } => {}
             }
         }
         Disturbed(objects)

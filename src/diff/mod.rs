@@ -18,6 +18,7 @@ pub use extensions::ExtensionChange;
 pub use functions::FunctionChange;
 pub use hints::*;
 pub use policies::PolicyChange;
+pub use privileges::PrivilegeChange;
 pub use range_types::RangeTypeChange;
 pub use schemas::SchemaChange;
 pub use sequences::SequenceChange;

@@ -533,7 +533,33 @@ fn kind_changes_serialize_as_the_flat_variants_they_replaced() {
     let owner = Some(column_ref("users", "id"));
     let names = view("user_names", "users", &["id", "name"]);
     let touch = function("touch", "trigger", "BEGIN RETURN NEW; END");
+    let select = table_grant("users", "reader", "SELECT");
+    let defaults = DefaultPrivilegeKey {
+        role: "app".into(),
+        schema: None,
+        on: DefaultObjectKind::Tables,
+        grantee: "reader".into(),
+        privilege: "SELECT".into(),
+    };
+    let owned = OwnedObject::Table(name("users"));
     let cases = [
+        (Change::Privilege(PrivilegeChange::Grant(select.clone())), "GrantPrivilege", serde_json::to_value(&select)),
+        (Change::Privilege(PrivilegeChange::Revoke(select.clone())), "RevokePrivilege", serde_json::to_value(&select)),
+        (
+            Change::Privilege(PrivilegeChange::GrantDefault { key: defaults.clone(), with_grant_option: false }),
+            "GrantDefaultPrivilege",
+            Ok(serde_json::json!({ "key": defaults, "with_grant_option": false })),
+        ),
+        (
+            Change::Privilege(PrivilegeChange::RevokeDefault { key: defaults.clone(), grant_option_only: true }),
+            "RevokeDefaultPrivilege",
+            Ok(serde_json::json!({ "key": defaults, "grant_option_only": true })),
+        ),
+        (
+            Change::Privilege(PrivilegeChange::SetOwner { object: owned.clone(), from: None, to: "app".into() }),
+            "SetOwner",
+            Ok(serde_json::json!({ "object": owned, "from": null, "to": "app" })),
+        ),
         (Change::Function(FunctionChange::Create(touch.clone())), "CreateFunction", serde_json::to_value(&touch)),
         (Change::Function(FunctionChange::Drop(touch.clone())), "DropFunction", serde_json::to_value(&touch)),
         (

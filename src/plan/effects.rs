@@ -362,6 +362,7 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
         // The kinds with their own change enum.
         Change::Trigger(c) => return c.effects(),
         Change::Policy(c) => return c.effects(),
+        Change::Privilege(c) => return c.effects(),
         Change::Function(c) => return c.effects(),
         Change::View(c) => return c.effects(),
         Change::Sequence(c) => return c.effects(),
@@ -372,40 +373,6 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
         Change::Extension(c) => return c.effects(),
         Change::Schema(c) => return c.effects(),
         Change::Collation(c) => return c.effects(),
-        // Privileges and owners.
-        Change::GrantPrivilege(g) => {
-            e.provides.push(Key::Privilege(&g.key));
-            if let PrivilegeTarget::Column(c) = &g.key.target {
-                e.provides.push(Key::ColumnPrivileges(&c.table, &g.key.grantee, &g.key.privilege));
-            }
-            e.needs.extend(privilege_target_keys(&g.key.target));
-        }
-        Change::RevokePrivilege(g) => {
-            // After the object is created (a default privilege revoked from a new function), before it
-            // is dropped.
-            e.removes.push(Key::Privilege(&g.key));
-            if let PrivilegeTarget::Table(table) = &g.key.target {
-                e.removes.push(Key::ColumnPrivileges(table, &g.key.grantee, &g.key.privilege));
-            }
-            e.needs.extend(privilege_target_keys(&g.key.target));
-            e.held.extend(privilege_target_keys(&g.key.target));
-        }
-        Change::GrantDefaultPrivilege { key, .. } | Change::RevokeDefaultPrivilege { key, .. } => {
-            if let Some(schema) = &key.schema {
-                e.needs.push(Key::Schema(schema));
-                e.held.push(Key::Schema(schema));
-            }
-        }
-        Change::SetOwner { object, .. } => {
-            let key = match object {
-                OwnedObject::Schema(s) => Key::Schema(s),
-                OwnedObject::Table(n) | OwnedObject::View(n) | OwnedObject::MaterializedView(n) => Key::Relation(n),
-                OwnedObject::Sequence(n) => Key::Sequence(n),
-                OwnedObject::Function(id, _) => Key::Function(id),
-                OwnedObject::Type(n) | OwnedObject::Domain(n) => Key::Type(n),
-            };
-            e.needs.push(key);
-        }
         // Comments.
         Change::SetComment { target, .. } => {
             use crate::diff::CommentTarget as T;
@@ -425,18 +392,6 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
         }
     }
     e
-}
-
-fn privilege_target_keys(target: &PrivilegeTarget) -> Vec<Key<'_>> {
-    match target {
-        PrivilegeTarget::Schema(s) => vec![Key::Schema(s)],
-        PrivilegeTarget::Table(n) => vec![Key::Relation(n)],
-        PrivilegeTarget::Column(c) => {
-            vec![Key::Relation(&c.table), Key::Column(&c.table, &c.column)]
-        }
-        PrivilegeTarget::Sequence(n) => vec![Key::Sequence(n)],
-        PrivilegeTarget::Function(id, _) => vec![Key::Function(id)],
-    }
 }
 
 /// Keys that belong to the table itself (a self-referencing foreign key needs nothing outside it).

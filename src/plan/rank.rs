@@ -12,12 +12,10 @@ use crate::diff::{Change, KindChange};
 pub(super) fn rank(change: &Change) -> Rank {
     use Rank::*;
     match change {
-        Change::RevokePrivilege(_) => ReleaseDependants,
         Change::DropConstraint { .. } | Change::NoInherit { .. } | Change::DetachPartition { .. } => DropConstraints,
         Change::DropIndex(_) => DropIndexes,
         Change::DropColumn { .. } | Change::DropColumnKeptByChildren { .. } => DropColumns,
         Change::DropTable(_) => DropTables,
-        Change::GrantDefaultPrivilege { .. } | Change::RevokeDefaultPrivilege { .. } => CreateSchemas,
         Change::RenameTable { .. } | Change::SetAside { .. } => RenameRelations,
         Change::RenameColumn { .. } | Change::RenameConstraint { .. } | Change::RenameIndex { .. } => RenameMembers,
         Change::CreateTable(_) => CreateTables,
@@ -33,10 +31,10 @@ pub(super) fn rank(change: &Change) -> Rank {
         | Change::AttachPartition { .. } => AddConstraints,
         Change::CreateIndex(_) => CreateIndexes,
         Change::SetReplicaIdentity { .. } => CreateViews,
-        Change::SetComment { .. } | Change::GrantPrivilege(_) => CommentsAndGrants,
-        Change::SetOwner { .. } => Owners,
+        Change::SetComment { .. } => CommentsAndGrants,
         Change::Trigger(c) => c.rank(),
         Change::Policy(c) => c.rank(),
+        Change::Privilege(c) => c.rank(),
         Change::Function(c) => c.rank(),
         Change::View(c) => c.rank(),
         Change::Sequence(c) => c.rank(),

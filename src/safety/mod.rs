@@ -13,8 +13,8 @@ pub mod lint;
 pub mod renames;
 
 use crate::diff::{
-    Change, EnumChange, ExtensionChange, FunctionChange, KindChange, PolicyChange, SchemaChange, SequenceChange,
-    ViewChange,
+    Change, EnumChange, ExtensionChange, FunctionChange, KindChange, PolicyChange, PrivilegeChange, SchemaChange,
+    SequenceChange, ViewChange,
 };
 use crate::model::{Column, ColumnRef, Name, QualifiedName};
 use indexmap::{IndexMap, IndexSet};
@@ -539,25 +539,8 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             ),
             "Check that nothing outside the schema calls it (or that it is created again in the same migration)",
         )),
-        Change::RevokePrivilege(g) if !ctx.created_targets.contains(&g.key.target) => out.push(Hazard::new(
-            HazardId::AuthorizationChange,
-            Severity::Medium,
-            format!("{}; queries of that role that need it fail from then on", change.describe()),
-            "Check that the role no longer needs the privilege",
-        )),
+        Change::Privilege(c) => privilege_hazards(c, ctx, &mut out),
         Change::Policy(c) => policy_hazards(c, ctx, &mut out),
-        Change::RevokeDefaultPrivilege { .. } => out.push(Hazard::new(
-            HazardId::AuthorizationChange,
-            Severity::Low,
-            format!("{}; objects created later no longer get it", change.describe()),
-            "Check that the role is granted what it needs on objects created from now on",
-        )),
-        Change::SetOwner { from: Some(from), .. } => out.push(Hazard::new(
-            HazardId::AuthorizationChange,
-            Severity::Medium,
-            format!("{}; {from} loses the owner's rights (ALTER, DROP, GRANT) on it", change.describe()),
-            "Check that no job or application connects as the old owner to change it",
-        )),
         Change::RebuildTable { from, to } => {
             for column in from.columns.values().filter(|c| !to.columns.contains_key(&c.name)) {
                 out.push(
@@ -578,7 +561,6 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         Change::Extension(
             ExtensionChange::AlterVersion { .. } | ExtensionChange::Create(_) | ExtensionChange::SetSchema { .. },
         ) => {}
-        Change::SetOwner { .. } => {}
         Change::CreateTable(_)
         | Change::AddColumn { .. }
         | Change::RenameConstraint { .. }
@@ -599,9 +581,6 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::SetReplicaIdentity { .. }
         | Change::Inherit { .. }
         | Change::NoInherit { .. }
-        | Change::GrantPrivilege(_)
-        | Change::RevokePrivilege(_)
-        | Change::GrantDefaultPrivilege { .. }
         | Change::Trigger(_)
         | Change::View(_)
         | Change::Domain(_)
@@ -647,6 +626,34 @@ fn policy_hazards(change: &PolicyChange, ctx: &Context, out: &mut Vec<Hazard>) {
             .on(&p.table),
         ),
         PolicyChange::SetRowSecurity { .. } | PolicyChange::Create(_) | PolicyChange::Drop(_) => {}
+    }
+}
+
+/// The shared rules for privileges and owners: who may do what changes.
+fn privilege_hazards(change: &PrivilegeChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        PrivilegeChange::Revoke(g) if !ctx.created_targets.contains(&g.key.target) => out.push(Hazard::new(
+            HazardId::AuthorizationChange,
+            Severity::Medium,
+            format!("{}; queries of that role that need it fail from then on", change.describe()),
+            "Check that the role no longer needs the privilege",
+        )),
+        PrivilegeChange::RevokeDefault { .. } => out.push(Hazard::new(
+            HazardId::AuthorizationChange,
+            Severity::Low,
+            format!("{}; objects created later no longer get it", change.describe()),
+            "Check that the role is granted what it needs on objects created from now on",
+        )),
+        PrivilegeChange::SetOwner { from: Some(from), .. } => out.push(Hazard::new(
+            HazardId::AuthorizationChange,
+            Severity::Medium,
+            format!("{}; {from} loses the owner's rights (ALTER, DROP, GRANT) on it", change.describe()),
+            "Check that no job or application connects as the old owner to change it",
+        )),
+        PrivilegeChange::Revoke(_)
+        | PrivilegeChange::Grant(_)
+        | PrivilegeChange::GrantDefault { .. }
+        | PrivilegeChange::SetOwner { from: None, .. } => {}
     }
 }
 

@@ -264,10 +264,8 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
         | Change::SetAside { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetUnlogged { .. }
-        | Change::GrantDefaultPrivilege { .. }
-        | Change::RevokeDefaultPrivilege { .. }
-        | Change::SetOwner { .. }
         | Change::Policy(_)
+        | Change::Privilege(_)
         | Change::Function(_)
         | Change::Sequence(_)
         | Change::Enum(_)
@@ -280,9 +278,7 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
         | Change::SetReplicaIdentity { .. }
         | Change::Inherit { .. }
         | Change::NoInherit { .. }
-        | Change::DropColumnKeptByChildren { .. }
-        | Change::GrantPrivilege(_)
-        | Change::RevokePrivilege(_) => {
+        | Change::DropColumnKeptByChildren { .. } => {
             return Err(Unsupported::new("SQLite", change, "it has no such object or statement"));
         }
     })

@@ -18,7 +18,8 @@ use crate::safety::{self, Context, Hazard, HazardId};
 const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
 
 /// The hazards of one change as PostgreSQL runs it: the shared rules' first, then PostgreSQL's own. One arm
-/// per variant: a new variant does not build until it is decided here whether PostgreSQL adds a hazard.
+/// per variant (per kind for the kinds with their own change enum): a new variant does not build until it
+/// is decided here whether PostgreSQL adds a hazard.
 pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     let mut out = safety::common_hazards(change, ctx);
     // Drops and renames take ACCESS EXCLUSIVE, briefly (no scan), on an existing table.
@@ -60,6 +61,7 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::NoInherit { .. }
         | Change::Trigger(_)
         | Change::Policy(_)
+        | Change::Privilege(_)
         | Change::Function(_)
         | Change::View(_)
         | Change::Sequence(_)
@@ -69,11 +71,6 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::Extension(_)
         | Change::Schema(_)
         | Change::Collation(_)
-        | Change::GrantPrivilege(_)
-        | Change::RevokePrivilege(_)
-        | Change::GrantDefaultPrivilege { .. }
-        | Change::RevokeDefaultPrivilege { .. }
-        | Change::SetOwner { .. }
         | Change::SetComment { .. } => {}
     }
     out

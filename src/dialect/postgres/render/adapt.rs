@@ -4,7 +4,9 @@
 //! index they are attached to, and the privileges a new object gets or lacks by default.
 
 use super::ident;
-use crate::diff::{Change, ChangeSet, ExtensionChange, FunctionChange, SchemaChange, SequenceChange, ViewChange};
+use crate::diff::{
+    Change, ChangeSet, ExtensionChange, FunctionChange, PrivilegeChange, SchemaChange, SequenceChange, ViewChange,
+};
 use crate::model::*;
 
 /// The passes in the order they run: each reads the changes the earlier ones left.
@@ -62,7 +64,11 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
         for (grantee, privilege) in given {
             let key =
                 GrantKey { target: target.clone(), grantee: grantee.to_string(), privilege: privilege.to_string() };
-            let revoke = Change::RevokePrivilege(Grant { key: key.clone(), grantable: false, implicit: true });
+            let revoke = Change::Privilege(PrivilegeChange::Revoke(Grant {
+                key: key.clone(),
+                grantable: false,
+                implicit: true,
+            }));
             if !desired.grants.contains_key(&key) && !revokes.contains(&revoke) {
                 revokes.push(revoke);
             }
@@ -75,7 +81,7 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
             let wanted =
                 GrantKey { target: target.clone(), grantee: key.grantee.clone(), privilege: key.privilege.clone() };
             if let Some(grant) = desired.grants.get(&wanted).filter(|g| g.implicit) {
-                let grant = Change::GrantPrivilege(grant.clone());
+                let grant = Change::Privilege(PrivilegeChange::Grant(grant.clone()));
                 if !grants.contains(&grant) {
                     grants.push(grant);
                 }

@@ -134,6 +134,7 @@ pub(crate) fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
         Change::NoInherit { table, parent, checks } => locking(partitions::no_inherit(table, parent, checks)),
         Change::Trigger(c) => locking(triggers::render(c)),
         Change::Policy(c) => locking(policies::render(c)),
+        Change::Privilege(c) => locking(privileges::render(c)),
         Change::Function(c) => locking(functions::render(c)),
         Change::View(c) => locking(views::render(c)),
         Change::Sequence(c) => locking(sequences::render(c)),
@@ -144,15 +145,6 @@ pub(crate) fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
         Change::Extension(c) => locking(extensions::render(c)),
         Change::Schema(c) => locking(schemas::render(c)),
         Change::Collation(c) => locking(collations::render(c)),
-        Change::GrantPrivilege(g) => locking(privileges::grant(g)),
-        Change::RevokePrivilege(g) => locking(privileges::revoke(g)),
-        Change::GrantDefaultPrivilege { key, with_grant_option } => {
-            locking(privileges::grant_default(key, *with_grant_option))
-        }
-        Change::RevokeDefaultPrivilege { key, grant_option_only } => {
-            locking(privileges::revoke_default(key, *grant_option_only))
-        }
-        Change::SetOwner { object, to, .. } => locking(privileges::set_owner(object, to)),
         Change::SetComment { target, comment } => locking(comments::set(target, comment.as_deref())),
     })
 }
