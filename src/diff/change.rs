@@ -6,6 +6,7 @@
 //! so a new variant breaks the build where it must be handled.
 
 use super::collations::CollationChange;
+use super::comments::CommentChange;
 use super::composite_types::CompositeTypeChange;
 use super::domains::DomainChange;
 use super::enums::EnumChange;
@@ -40,22 +41,6 @@ pub(crate) trait KindChange {
     /// What the change takes away from under the objects that depend on it (see
     /// [`super::disturbed::Disturbed`]).
     fn disturbs(&self, objects: &mut IndexSet<ObjectRef>);
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum CommentTarget {
-    Schema(String),
-    Extension(String),
-    Type(QualifiedName),
-    Sequence(QualifiedName),
-    Table(QualifiedName),
-    Column(ColumnRef),
-    Constraint { table: QualifiedName, name: Name },
-    Index(QualifiedName),
-    View { name: QualifiedName, materialized: bool },
-    Function(FunctionId),
-    Trigger { table: QualifiedName, name: String },
-    Policy { table: QualifiedName, name: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -146,10 +131,6 @@ pub enum Change {
         /// first, so that it reads every row whatever the policies allow.
         old_row_security: bool,
     },
-    SetComment {
-        target: CommentTarget,
-        comment: Option<String>,
-    },
     /// An existing table becomes a partition (or takes a new bound after a detach).
     AttachPartition {
         table: QualifiedName,
@@ -212,6 +193,8 @@ pub enum Change {
     #[serde(untagged)]
     Policy(PolicyChange),
     #[serde(untagged)]
+    Comment(CommentChange),
+    #[serde(untagged)]
     Privilege(PrivilegeChange),
     #[serde(untagged)]
     Function(FunctionChange),
@@ -266,10 +249,6 @@ impl Change {
             Change::RebuildTable { to, .. } => format!("rebuild table {} (copying its rows)", to.name),
             Change::CopyRows { to, .. } => format!("copy the rows of table {} into its rebuilt table", to.name),
             Change::SetAside { from, to } => format!("rename table {from} aside to {} (rebuilt)", to.name),
-            Change::SetComment { target, comment } => {
-                let verb = if comment.is_some() { "set" } else { "remove" };
-                format!("{verb} comment on {}", describe_target(target))
-            }
             Change::AttachPartition { table, parent, .. } => format!("attach partition {table} to {parent}"),
             Change::DetachPartition { table, parent, .. } => format!("detach partition {table} from {parent}"),
             Change::SetStorageParameters { table, .. } => format!("set storage parameters of {table}"),
@@ -286,6 +265,7 @@ impl Change {
             Change::NoInherit { table, parent, .. } => format!("make {table} stop inheriting from {parent}"),
             Change::Trigger(c) => c.describe(),
             Change::Policy(c) => c.describe(),
+            Change::Comment(c) => c.describe(),
             Change::Privilege(c) => c.describe(),
             Change::Function(c) => c.describe(),
             Change::View(c) => c.describe(),
@@ -319,6 +299,7 @@ impl Change {
             Change::DropConstraint { constraint, .. } => format!("drop_{}", constraint.name),
             Change::Trigger(c) => c.slug(),
             Change::Policy(c) => c.slug(),
+            Change::Comment(c) => c.slug(),
             Change::Privilege(c) => c.slug(),
             Change::Function(c) => c.slug(),
             Change::View(c) => c.slug(),
@@ -347,25 +328,6 @@ fn describe_replica_identity(identity: &Option<ReplicaIdentity>) -> String {
 
 pub(super) fn view_word(materialized: bool) -> &'static str {
     if materialized { "materialized view" } else { "view" }
-}
-
-fn describe_target(target: &CommentTarget) -> String {
-    match target {
-        CommentTarget::Schema(s) => format!("schema {s}"),
-        CommentTarget::Extension(x) => format!("extension {x}"),
-        CommentTarget::Type(n) => format!("type {n}"),
-        CommentTarget::Sequence(n) => format!("sequence {n}"),
-        CommentTarget::Table(n) => format!("table {n}"),
-        CommentTarget::Column(c) => format!("column {}.{}", c.table, c.column),
-        CommentTarget::Constraint { table, name } => format!("constraint {name} on {table}"),
-        CommentTarget::Index(n) => format!("index {n}"),
-        CommentTarget::View { name, materialized } => {
-            format!("{} {name}", view_word(*materialized))
-        }
-        CommentTarget::Function(id) => format!("function {id}"),
-        CommentTarget::Trigger { table, name } => format!("trigger {name} on {table}"),
-        CommentTarget::Policy { table, name } => format!("policy {name} on {table}"),
-    }
 }
 
 /// What differs between two versions of a column, in words.

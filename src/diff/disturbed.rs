@@ -35,6 +35,7 @@ impl Disturbed {
                 }
                 Change::Trigger(c) => c.disturbs(&mut objects),
                 Change::Policy(c) => c.disturbs(&mut objects),
+                Change::Comment(c) => c.disturbs(&mut objects),
                 Change::Privilege(c) => c.disturbs(&mut objects),
                 Change::Function(c) => c.disturbs(&mut objects),
                 Change::View(c) => c.disturbs(&mut objects),
@@ -63,7 +64,6 @@ impl Disturbed {
                 | Change::RebuildTable { .. }
                 | Change::SetAside { .. }
                 | Change::CopyRows { .. }
-                | Change::SetComment { .. }
                 | Change::AttachPartition { .. }
                 | Change::DetachPartition { .. }
                 | Change::SetStorageParameters { .. }

@@ -11,6 +11,8 @@ mod change;
 mod hints;
 pub use change::*;
 pub use collations::CollationChange;
+use comments::comment;
+pub use comments::{CommentChange, CommentTarget};
 pub use composite_types::CompositeTypeChange;
 pub use domains::DomainChange;
 pub use enums::{EnumChange, EnumColumnUse, EnumValuePosition};
@@ -28,6 +30,7 @@ pub use views::ViewChange;
 // One differ per object kind, each in a file named after it.
 mod collations;
 mod columns;
+mod comments;
 mod composite_types;
 mod constraints;
 mod domains;
@@ -136,8 +139,4 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     partitions::adopted_on_attach(current, desired, &mut out);
     partitions::validate_check_copies(current, desired, &mut out);
     ChangeSet { changes: out }
-}
-
-fn comment(target: CommentTarget, text: &Option<String>) -> Change {
-    Change::SetComment { target, comment: text.clone() }
 }

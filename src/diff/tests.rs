@@ -542,7 +542,13 @@ fn kind_changes_serialize_as_the_flat_variants_they_replaced() {
         privilege: "SELECT".into(),
     };
     let owned = OwnedObject::Table(name("users"));
+    let note = CommentTarget::Table(name("users"));
     let cases = [
+        (
+            Change::Comment(CommentChange::Set { target: note.clone(), comment: Some("who signs in".into()) }),
+            "SetComment",
+            Ok(serde_json::json!({ "target": { "Table": name("users") }, "comment": "who signs in" })),
+        ),
         (Change::Privilege(PrivilegeChange::Grant(select.clone())), "GrantPrivilege", serde_json::to_value(&select)),
         (Change::Privilege(PrivilegeChange::Revoke(select.clone())), "RevokePrivilege", serde_json::to_value(&select)),
         (

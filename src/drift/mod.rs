@@ -83,7 +83,7 @@ pub fn object_ddl(
         Err(unsupported) => format!("-- {unsupported}"),
     };
     let comment = |target: diff::CommentTarget, text: &Option<String>| {
-        text.as_ref().map(|_| render(Change::SetComment { target, comment: text.clone() }))
+        text.as_ref().map(|_| render(Change::Comment(diff::CommentChange::Set { target, comment: text.clone() })))
     };
     let mut out = IndexMap::new();
     for schema in catalog.schemas.values() {

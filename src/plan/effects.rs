@@ -362,6 +362,7 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
         // The kinds with their own change enum.
         Change::Trigger(c) => return c.effects(),
         Change::Policy(c) => return c.effects(),
+        Change::Comment(c) => return c.effects(),
         Change::Privilege(c) => return c.effects(),
         Change::Function(c) => return c.effects(),
         Change::View(c) => return c.effects(),
@@ -373,23 +374,6 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
         Change::Extension(c) => return c.effects(),
         Change::Schema(c) => return c.effects(),
         Change::Collation(c) => return c.effects(),
-        // Comments.
-        Change::SetComment { target, .. } => {
-            use crate::diff::CommentTarget as T;
-            e.needs.push(match target {
-                T::Schema(s) => Key::Schema(s),
-                T::Extension(x) => Key::Extension(x),
-                T::Type(n) => Key::Type(n),
-                T::Sequence(n) => Key::Sequence(n),
-                T::Table(n) | T::View { name: n, .. } => Key::Relation(n),
-                T::Column(c) => Key::Column(&c.table, &c.column),
-                T::Constraint { table, name } => Key::Constraint(table, name),
-                T::Index(n) => Key::Index(n),
-                T::Function(id) => Key::Function(id),
-                T::Trigger { table, name } => Key::Trigger(table, name),
-                T::Policy { table, name } => Key::Policy(table, name),
-            });
-        }
     }
     e
 }

@@ -573,7 +573,6 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::DropIndex(_)
         | Change::SetAside { .. }
         | Change::CopyRows { .. }
-        | Change::SetComment { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
         | Change::SetStorageParameters { .. }
@@ -582,6 +581,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::Inherit { .. }
         | Change::NoInherit { .. }
         | Change::Trigger(_)
+        | Change::Comment(_)
         | Change::View(_)
         | Change::Domain(_)
         | Change::CompositeType(_)

@@ -251,7 +251,7 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
         Change::Trigger(TriggerChange::Drop(t)) => vec![format!("DROP TRIGGER {};", ident(&t.name.name))],
         Change::RebuildTable { from, to } => rebuild(from, to),
         // SQLite has no NOT VALID constraints and no comments.
-        Change::ValidateConstraint { .. } | Change::SetComment { .. } => Vec::new(),
+        Change::ValidateConstraint { .. } | Change::Comment(_) => Vec::new(),
         // `adapt` turns both into what SQLite can do: a rebuild, and a drop and create.
         Change::RenameConstraint { .. }
         | Change::RenameIndex { .. }

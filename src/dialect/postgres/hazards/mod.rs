@@ -61,6 +61,7 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::NoInherit { .. }
         | Change::Trigger(_)
         | Change::Policy(_)
+        | Change::Comment(_)
         | Change::Privilege(_)
         | Change::Function(_)
         | Change::View(_)
@@ -70,8 +71,7 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::RangeType(_)
         | Change::Extension(_)
         | Change::Schema(_)
-        | Change::Collation(_)
-        | Change::SetComment { .. } => {}
+        | Change::Collation(_) => {}
     }
     out
 }

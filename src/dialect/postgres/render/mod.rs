@@ -134,6 +134,7 @@ pub(crate) fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
         Change::NoInherit { table, parent, checks } => locking(partitions::no_inherit(table, parent, checks)),
         Change::Trigger(c) => locking(triggers::render(c)),
         Change::Policy(c) => locking(policies::render(c)),
+        Change::Comment(c) => locking(comments::render(c)),
         Change::Privilege(c) => locking(privileges::render(c)),
         Change::Function(c) => locking(functions::render(c)),
         Change::View(c) => locking(views::render(c)),
@@ -145,6 +146,5 @@ pub(crate) fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
         Change::Extension(c) => locking(extensions::render(c)),
         Change::Schema(c) => locking(schemas::render(c)),
         Change::Collation(c) => locking(collations::render(c)),
-        Change::SetComment { target, comment } => locking(comments::set(target, comment.as_deref())),
     })
 }
