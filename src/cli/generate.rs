@@ -125,7 +125,7 @@ pub(super) fn files(
 
 /// A name from the first changes: `create_users`, `add_bio_and_more`.
 fn derive_name(plan: &crate::plan::Plan) -> String {
-    let first = plan.steps.iter().find(|s| !matches!(s.change, crate::diff::Change::SetComment { .. }));
+    let first = plan.steps.iter().find(|s| !matches!(s.change, crate::diff::Change::Comment(_)));
     let first = first.or(plan.steps.first()).map(|s| s.change.slug()).unwrap_or_else(|| "migration".into());
     if plan.steps.len() > 1 { slugify(&format!("{first}_and_more")) } else { first }
 }

@@ -1,74 +1,50 @@
-//! The [`Change`] enum: every change the tool can plan, one variant per statement kind, with its
-//! description for plans and migration headers. Its matches (description here, effects and ranks
-//! in `plan`, SQL in each dialect) are exhaustive, so a new variant breaks the build where it must
-//! be handled.
+//! The [`Change`] enum: every change the tool can plan, with its description for plans and migration
+//! headers. The kinds converted to their own change enum (`PolicyChange` in `diff/policies.rs`…) are
+//! one variant each, wrapping it; each kind answers the generic concerns ([`KindChange`]) in its own
+//! file, and the dialects match on the kind's enum in their files named after the kind. The other
+//! changes are still one variant per statement kind here. Every match over `Change` is exhaustive,
+//! so a new variant breaks the build where it must be handled.
 
+use super::collations::CollationChange;
+use super::comments::CommentChange;
+use super::composite_types::CompositeTypeChange;
+use super::domains::DomainChange;
+use super::enums::EnumChange;
+use super::extensions::ExtensionChange;
+use super::functions::FunctionChange;
+use super::order::{Effects, Rank};
+use super::policies::PolicyChange;
+use super::privileges::PrivilegeChange;
+use super::range_types::RangeTypeChange;
+use super::schemas::SchemaChange;
+use super::sequences::SequenceChange;
+use super::triggers::TriggerChange;
+use super::views::ViewChange;
 use crate::model::*;
+use indexmap::IndexSet;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum EnumValuePosition {
-    Before(String),
-    After(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum CommentTarget {
-    Schema(String),
-    Extension(String),
-    Type(QualifiedName),
-    Sequence(QualifiedName),
-    Table(QualifiedName),
-    Column(ColumnRef),
-    Constraint { table: QualifiedName, name: Name },
-    Index(QualifiedName),
-    View { name: QualifiedName, materialized: bool },
-    Function(FunctionId),
-    Trigger { table: QualifiedName, name: String },
-    Policy { table: QualifiedName, name: String },
-}
-
-/// A column whose type is an enum being rebuilt: converted through text, its default reset afterwards.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EnumColumnUse {
-    pub column: ColumnRef,
-    pub data_type: Name,
-    /// Whether the column has a default now (it must be dropped before the conversion).
-    pub had_default: bool,
-    pub default: Option<String>,
+/// What every kind's change enum answers, in the kind's own file (`diff/<kind>.rs`): the concerns
+/// that do not depend on the database. [`Change`] sends each of its kinds here with one arm per
+/// concern.
+pub(crate) trait KindChange {
+    /// A short human description, used in plan output and migration headers.
+    fn describe(&self) -> String;
+    /// Words for a migration file name, before [`slugify`]: the description's by default.
+    fn slug(&self) -> String {
+        self.describe().replace(' ', "_")
+    }
+    /// What the change provides, removes, needs and holds: the planner's edges.
+    fn effects(&self) -> Effects<'_>;
+    /// Its place among the changes that are free to run ([`Rank`]).
+    fn rank(&self) -> Rank;
+    /// What the change takes away from under the objects that depend on it (see
+    /// [`super::disturbed::Disturbed`]).
+    fn disturbs(&self, objects: &mut IndexSet<ObjectRef>);
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Change {
-    CreateSchema(Namespace),
-    DropSchema(Namespace),
-    CreateExtension(Extension),
-    DropExtension(Extension),
-    CreateEnum(EnumType),
-    DropEnum(EnumType),
-    AddEnumValue {
-        name: QualifiedName,
-        value: String,
-        position: EnumValuePosition,
-    },
-    /// Labels were removed or reordered, which `ALTER TYPE` cannot do: build the new type, convert the
-    /// columns that use it, drop the old one.
-    RebuildEnum {
-        from: EnumType,
-        to: EnumType,
-        columns: Vec<EnumColumnUse>,
-    },
-    CreateSequence(Sequence),
-    DropSequence(Sequence),
-    AlterSequence {
-        from: Sequence,
-        to: Sequence,
-    },
-    SetSequenceOwner {
-        sequence: QualifiedName,
-        from: Option<ColumnRef>,
-        to: Option<ColumnRef>,
-    },
     /// A new table with its columns and every constraint except foreign keys, which are separate
     /// changes so that tables referencing each other can be created first.
     CreateTable(Table),
@@ -96,13 +72,6 @@ pub enum Change {
         from: String,
         to: String,
     },
-    /// A sequence whose column was renamed with its table: a serial column's `tickets_id_seq` declared as
-    /// `issues_id_seq`. Renamed, it keeps its current value.
-    RenameSequence {
-        from: QualifiedName,
-        /// In the same schema.
-        to: QualifiedName,
-    },
     /// An index whose definition stays and whose name changes (in its schema).
     RenameIndex {
         table: QualifiedName,
@@ -129,10 +98,6 @@ pub enum Change {
     },
     CreateIndex(Index),
     DropIndex(Index),
-    CreateView(View),
-    DropView(View),
-    CreateTrigger(Trigger),
-    DropTrigger(Trigger),
     /// The table is rebuilt: created anew under a temporary name, rows copied (columns present on both
     /// sides), old table dropped, new one renamed. For databases whose ALTER TABLE cannot make the
     /// change in place; produced only by a dialect's [`crate::plan::SqlRenderer::adapt`].
@@ -165,43 +130,6 @@ pub enum Change {
         /// Whether row-level security is enabled or forced on the old table: the copy turns it off there
         /// first, so that it reads every row whatever the policies allow.
         old_row_security: bool,
-    },
-    SetComment {
-        target: CommentTarget,
-        comment: Option<String>,
-    },
-    CreateDomain(Domain),
-    DropDomain(Domain),
-    /// Default, NOT NULL and constraints changed; the base type and collation are the same.
-    AlterDomain {
-        from: Domain,
-        to: Domain,
-    },
-    CreateCompositeType(CompositeType),
-    DropCompositeType(CompositeType),
-    /// Attributes added, dropped or retyped.
-    AlterCompositeType {
-        from: CompositeType,
-        to: CompositeType,
-    },
-    CreateRangeType(RangeType),
-    DropRangeType(RangeType),
-    CreateCollation(Collation),
-    DropCollation(Collation),
-    /// `ALTER EXTENSION … SET SCHEMA`: a relocatable extension's objects move, and what uses them stays.
-    SetExtensionSchema {
-        name: String,
-        from: String,
-        to: String,
-    },
-    AlterExtensionVersion {
-        name: String,
-        from: Option<String>,
-        to: String,
-        /// Whether `ALTER EXTENSION … UPDATE` reaches `to` from `from` on the server. An update never goes
-        /// back to an older version unless the extension ships a script for it: a down migration that
-        /// cannot is left at `from`, and says so (hazard `extension-version-kept`); an up is refused.
-        reachable: bool,
     },
     /// An existing table becomes a partition (or takes a new bound after a detach).
     AttachPartition {
@@ -258,65 +186,42 @@ pub enum Change {
         parent: QualifiedName,
         checks: Vec<Name>,
     },
-    CreateFunction(Function),
-    DropFunction(Function),
-    /// `CREATE OR REPLACE`: same arguments and result type, new body or attributes.
-    ReplaceFunction {
-        from: Function,
-        to: Function,
-    },
-    CreatePolicy(Policy),
-    DropPolicy(Policy),
-    /// New roles, USING or WITH CHECK of a policy that keeps its command and kind (`ALTER POLICY`: the
-    /// policy is never missing, not even inside the migration's transaction).
-    AlterPolicy {
-        from: Policy,
-        to: Policy,
-    },
-    SetRowSecurity {
-        table: QualifiedName,
-        from: RowSecurity,
-        to: RowSecurity,
-    },
-    GrantPrivilege(Grant),
-    RevokePrivilege(Grant),
-    GrantDefaultPrivilege {
-        key: DefaultPrivilegeKey,
-        with_grant_option: bool,
-    },
-    RevokeDefaultPrivilege {
-        key: DefaultPrivilegeKey,
-        grant_option_only: bool,
-    },
-    SetOwner {
-        object: OwnedObject,
-        from: Option<String>,
-        to: String,
-    },
+    // The kinds with their own change enum, last: their serialized form is their own variants'
+    // (`{"CreatePolicy": …}`), as when they were variants of `Change`.
+    #[serde(untagged)]
+    Trigger(TriggerChange),
+    #[serde(untagged)]
+    Policy(PolicyChange),
+    #[serde(untagged)]
+    Comment(CommentChange),
+    #[serde(untagged)]
+    Privilege(PrivilegeChange),
+    #[serde(untagged)]
+    Function(FunctionChange),
+    #[serde(untagged)]
+    View(ViewChange),
+    #[serde(untagged)]
+    Sequence(SequenceChange),
+    #[serde(untagged)]
+    Enum(EnumChange),
+    #[serde(untagged)]
+    Domain(DomainChange),
+    #[serde(untagged)]
+    CompositeType(CompositeTypeChange),
+    #[serde(untagged)]
+    RangeType(RangeTypeChange),
+    #[serde(untagged)]
+    Extension(ExtensionChange),
+    #[serde(untagged)]
+    Schema(SchemaChange),
+    #[serde(untagged)]
+    Collation(CollationChange),
 }
 
 impl Change {
     /// A short human description, used in plan output and migration headers.
     pub fn describe(&self) -> String {
         match self {
-            Change::CreateSchema(s) => format!("create schema {}", s.name),
-            Change::DropSchema(s) => format!("drop schema {}", s.name),
-            Change::CreateExtension(e) => format!("create extension {}", e.name),
-            Change::DropExtension(e) => format!("drop extension {}", e.name),
-            Change::CreateEnum(e) => format!("create type {}", e.name),
-            Change::DropEnum(e) => format!("drop type {}", e.name),
-            Change::AddEnumValue { name, value, .. } => {
-                format!("add value '{value}' to type {name}")
-            }
-            Change::RebuildEnum { to, .. } => {
-                format!("rebuild type {} (values removed or reordered)", to.name)
-            }
-            Change::CreateSequence(s) => format!("create sequence {}", s.name),
-            Change::DropSequence(s) => format!("drop sequence {}", s.name),
-            Change::AlterSequence { to, .. } => format!("alter sequence {}", to.name),
-            Change::SetSequenceOwner { sequence, .. } => {
-                format!("set owner of sequence {sequence}")
-            }
             Change::CreateTable(t) => format!("create table {}", t.name),
             Change::DropTable(t) => format!("drop table {}", t.name),
             Change::RenameTable { from, to } => format!("rename table {from} to {to}"),
@@ -327,7 +232,6 @@ impl Change {
             }
             Change::RenameConstraint { table, from, to } => format!("rename constraint {from} on {table} to {to}"),
             Change::RenameIndex { from, to, .. } => format!("rename index {from} to {}", to.name),
-            Change::RenameSequence { from, to } => format!("rename sequence {from} to {}", to.name),
             Change::AlterColumn { table, from, to } => {
                 format!("alter column {table}.{} ({})", to.name, column_change_summary(from, to).join(", "))
             }
@@ -342,35 +246,9 @@ impl Change {
             }
             Change::CreateIndex(i) => format!("create index {}", i.name),
             Change::DropIndex(i) => format!("drop index {}", i.name),
-            Change::CreateView(v) => format!("create {} {}", view_word(v.materialized), v.name),
-            Change::DropView(v) => format!("drop {} {}", view_word(v.materialized), v.name),
-            Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name.name, t.table),
-            Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name.name, t.table),
             Change::RebuildTable { to, .. } => format!("rebuild table {} (copying its rows)", to.name),
             Change::CopyRows { to, .. } => format!("copy the rows of table {} into its rebuilt table", to.name),
             Change::SetAside { from, to } => format!("rename table {from} aside to {} (rebuilt)", to.name),
-            Change::SetComment { target, comment } => {
-                let verb = if comment.is_some() { "set" } else { "remove" };
-                format!("{verb} comment on {}", describe_target(target))
-            }
-            Change::CreateDomain(d) => format!("create domain {}", d.name),
-            Change::DropDomain(d) => format!("drop domain {}", d.name),
-            Change::AlterDomain { to, .. } => format!("alter domain {}", to.name),
-            Change::CreateCompositeType(t) => format!("create type {}", t.name),
-            Change::DropCompositeType(t) => format!("drop type {}", t.name),
-            Change::AlterCompositeType { to, .. } => format!("alter type {} (attributes)", to.name),
-            Change::CreateRangeType(t) => format!("create range type {}", t.name),
-            Change::DropRangeType(t) => format!("drop range type {}", t.name),
-            Change::CreateCollation(c) => format!("create collation {}", c.name),
-            Change::DropCollation(c) => format!("drop collation {}", c.name),
-            Change::SetExtensionSchema { name, to, .. } => format!("move extension {name} to schema {to}"),
-            Change::AlterExtensionVersion { name, to, reachable: true, .. } => {
-                format!("update extension {name} to version {to}")
-            }
-            Change::AlterExtensionVersion { name, from, to, reachable: false } => format!(
-                "keep extension {name} at version {} (no update path to version {to})",
-                from.as_deref().unwrap_or("?")
-            ),
             Change::AttachPartition { table, parent, .. } => format!("attach partition {table} to {parent}"),
             Change::DetachPartition { table, parent, .. } => format!("detach partition {table} from {parent}"),
             Change::SetStorageParameters { table, .. } => format!("set storage parameters of {table}"),
@@ -385,46 +263,20 @@ impl Change {
             }
             Change::Inherit { table, parent, .. } => format!("make {table} inherit from {parent}"),
             Change::NoInherit { table, parent, .. } => format!("make {table} stop inheriting from {parent}"),
-            Change::CreateFunction(f) => format!("create {} {}", f.kind.keyword().to_lowercase(), f.id),
-            Change::DropFunction(f) => format!("drop {} {}", f.kind.keyword().to_lowercase(), f.id),
-            Change::ReplaceFunction { to, .. } => format!("replace {} {}", to.kind.keyword().to_lowercase(), to.id),
-            Change::CreatePolicy(p) => format!("create policy {} on {}", p.name, p.table),
-            Change::DropPolicy(p) => format!("drop policy {} on {}", p.name, p.table),
-            Change::AlterPolicy { to, .. } => format!("alter policy {} on {}", to.name, to.table),
-            Change::GrantPrivilege(g) => {
-                format!(
-                    "grant {} on {} to {}",
-                    g.key.privilege,
-                    describe_privilege_target(&g.key.target),
-                    g.key.grantee
-                )
-            }
-            Change::RevokePrivilege(g) => format!(
-                "revoke {} on {} from {}",
-                g.key.privilege,
-                describe_privilege_target(&g.key.target),
-                g.key.grantee
-            ),
-            Change::GrantDefaultPrivilege { key, with_grant_option } => format!(
-                "grant {} on new {} to {}{}",
-                key.privilege,
-                describe_default_scope(key),
-                key.grantee,
-                if *with_grant_option { " with grant option" } else { "" }
-            ),
-            Change::RevokeDefaultPrivilege { key, grant_option_only } => format!(
-                "revoke {}{} on new {} from {}",
-                if *grant_option_only { "grant option for " } else { "" },
-                key.privilege,
-                describe_default_scope(key),
-                key.grantee
-            ),
-            Change::SetOwner { object, to, .. } => format!("set owner of {object} to {to}"),
-            Change::SetRowSecurity { table, to, .. } => format!(
-                "{} row level security on {table}{}",
-                if to.enabled { "enable" } else { "disable" },
-                if to.forced { " (forced)" } else { "" }
-            ),
+            Change::Trigger(c) => c.describe(),
+            Change::Policy(c) => c.describe(),
+            Change::Comment(c) => c.describe(),
+            Change::Privilege(c) => c.describe(),
+            Change::Function(c) => c.describe(),
+            Change::View(c) => c.describe(),
+            Change::Sequence(c) => c.describe(),
+            Change::Enum(c) => c.describe(),
+            Change::Domain(c) => c.describe(),
+            Change::CompositeType(c) => c.describe(),
+            Change::RangeType(c) => c.describe(),
+            Change::Extension(c) => c.describe(),
+            Change::Schema(c) => c.describe(),
+            Change::Collation(c) => c.describe(),
         }
     }
 
@@ -438,32 +290,30 @@ impl Change {
             Change::AlterColumn { to, .. } => format!("alter_{}", to.name),
             Change::RenameTable { to, .. } => format!("rename_{}", to.name),
             Change::RenameColumn { to, .. } | Change::RenameConstraint { to, .. } => format!("rename_{to}"),
-            Change::RenameIndex { to, .. } | Change::RenameSequence { to, .. } => format!("rename_{}", to.name),
+            Change::RenameIndex { to, .. } => format!("rename_{}", to.name),
             Change::CreateIndex(i) => format!("add_{}", i.name.name),
             Change::DropIndex(i) => format!("drop_{}", i.name.name),
-            Change::CreateView(v) => format!("create_{}", v.name.name),
             Change::RebuildTable { to, .. } => format!("alter_{}", to.name.name),
             Change::CopyRows { to, .. } => format!("rebuild_{}", to.name.name),
-            Change::DropView(v) => format!("drop_{}", v.name.name),
-            Change::CreateEnum(e) => format!("create_{}", e.name.name),
-            Change::AddEnumValue { name, .. } | Change::RebuildEnum { to: EnumType { name, .. }, .. } => {
-                format!("alter_{}", name.name)
-            }
             Change::AddConstraint { constraint, .. } => format!("add_{}", constraint.name),
             Change::DropConstraint { constraint, .. } => format!("drop_{}", constraint.name),
+            Change::Trigger(c) => c.slug(),
+            Change::Policy(c) => c.slug(),
+            Change::Comment(c) => c.slug(),
+            Change::Privilege(c) => c.slug(),
+            Change::Function(c) => c.slug(),
+            Change::View(c) => c.slug(),
+            Change::Sequence(c) => c.slug(),
+            Change::Enum(c) => c.slug(),
+            Change::Domain(c) => c.slug(),
+            Change::CompositeType(c) => c.slug(),
+            Change::RangeType(c) => c.slug(),
+            Change::Extension(c) => c.slug(),
+            Change::Schema(c) => c.slug(),
+            Change::Collation(c) => c.slug(),
             other => other.describe().replace(' ', "_"),
         };
         slugify(&text)
-    }
-}
-
-fn describe_privilege_target(target: &PrivilegeTarget) -> String {
-    match target {
-        PrivilegeTarget::Schema(s) => format!("schema {s}"),
-        PrivilegeTarget::Table(n) => format!("table {n}"),
-        PrivilegeTarget::Column(c) => format!("column {}.{}", c.table, c.column),
-        PrivilegeTarget::Sequence(n) => format!("sequence {n}"),
-        PrivilegeTarget::Function(id, kind) => format!("{} {id}", kind.keyword().to_lowercase()),
     }
 }
 
@@ -476,27 +326,8 @@ fn describe_replica_identity(identity: &Option<ReplicaIdentity>) -> String {
     }
 }
 
-fn view_word(materialized: bool) -> &'static str {
+pub(super) fn view_word(materialized: bool) -> &'static str {
     if materialized { "materialized view" } else { "view" }
-}
-
-fn describe_target(target: &CommentTarget) -> String {
-    match target {
-        CommentTarget::Schema(s) => format!("schema {s}"),
-        CommentTarget::Extension(x) => format!("extension {x}"),
-        CommentTarget::Type(n) => format!("type {n}"),
-        CommentTarget::Sequence(n) => format!("sequence {n}"),
-        CommentTarget::Table(n) => format!("table {n}"),
-        CommentTarget::Column(c) => format!("column {}.{}", c.table, c.column),
-        CommentTarget::Constraint { table, name } => format!("constraint {name} on {table}"),
-        CommentTarget::Index(n) => format!("index {n}"),
-        CommentTarget::View { name, materialized } => {
-            format!("{} {name}", view_word(*materialized))
-        }
-        CommentTarget::Function(id) => format!("function {id}"),
-        CommentTarget::Trigger { table, name } => format!("trigger {name} on {table}"),
-        CommentTarget::Policy { table, name } => format!("policy {name} on {table}"),
-    }
 }
 
 /// What differs between two versions of a column, in words.
@@ -540,10 +371,4 @@ pub fn slugify(text: &str) -> String {
         out = out.trim_end_matches('_').to_string();
     }
     if out.is_empty() { "migration".to_string() } else { out }
-}
-
-/// `tables of role r in schema s` for the description of a default privilege.
-fn describe_default_scope(key: &DefaultPrivilegeKey) -> String {
-    let schema = key.schema.as_ref().map(|s| format!(" in schema {s}")).unwrap_or_default();
-    format!("{} of role {}{schema}", key.on.keyword().to_lowercase(), key.role)
 }

@@ -1,7 +1,7 @@
 //! What a set of changes takes away from under the objects that depend on it, computed once and read
 //! by the differs of views, functions, triggers and policies.
 
-use super::Change;
+use super::{Change, KindChange};
 use crate::model::*;
 use indexmap::IndexSet;
 
@@ -33,39 +33,27 @@ impl Disturbed {
                     objects.insert(ObjectRef::Type(t.name.clone()));
                     objects.extend(t.columns.keys().map(|c| column(&t.name, c)));
                 }
-                Change::DropFunction(f) => {
-                    objects.insert(ObjectRef::Function(f.id.clone()));
-                }
-                Change::RebuildEnum { from, columns, .. } => {
-                    objects.insert(ObjectRef::Type(from.name.clone()));
-                    objects.extend(columns.iter().map(|use_| ObjectRef::Column(use_.column.clone())));
-                }
-                Change::DropEnum(EnumType { name, .. })
-                | Change::DropDomain(Domain { name, .. })
-                | Change::DropCompositeType(CompositeType { name, .. })
-                | Change::DropRangeType(RangeType { name, .. }) => {
-                    objects.insert(ObjectRef::Type(name.clone()));
-                }
-                Change::DropSequence(s) => {
-                    objects.insert(ObjectRef::Sequence(s.name.clone()));
-                }
+                Change::Trigger(c) => c.disturbs(&mut objects),
+                Change::Policy(c) => c.disturbs(&mut objects),
+                Change::Comment(c) => c.disturbs(&mut objects),
+                Change::Privilege(c) => c.disturbs(&mut objects),
+                Change::Function(c) => c.disturbs(&mut objects),
+                Change::View(c) => c.disturbs(&mut objects),
+                Change::Sequence(c) => c.disturbs(&mut objects),
+                Change::Enum(c) => c.disturbs(&mut objects),
+                Change::Domain(c) => c.disturbs(&mut objects),
+                Change::CompositeType(c) => c.disturbs(&mut objects),
+                Change::RangeType(c) => c.disturbs(&mut objects),
+                Change::Extension(c) => c.disturbs(&mut objects),
+                Change::Schema(c) => c.disturbs(&mut objects),
+                Change::Collation(c) => c.disturbs(&mut objects),
                 // Take nothing away from under a dependant (a retype is an `AlterColumn` above); listed by
                 // name so that a new variant is decided here before it builds.
-                Change::CreateSchema(_)
-                | Change::DropSchema(_)
-                | Change::CreateExtension(_)
-                | Change::DropExtension(_)
-                | Change::CreateEnum(_)
-                | Change::AddEnumValue { .. }
-                | Change::CreateSequence(_)
-                | Change::AlterSequence { .. }
-                | Change::SetSequenceOwner { .. }
-                | Change::CreateTable(_)
+                Change::CreateTable(_)
                 | Change::RenameTable { .. }
                 | Change::AddColumn { .. }
                 | Change::RenameColumn { .. }
                 | Change::RenameConstraint { .. }
-                | Change::RenameSequence { .. }
                 | Change::RenameIndex { .. }
                 | Change::AlterColumn { .. }
                 | Change::AddConstraint { .. }
@@ -73,23 +61,9 @@ impl Disturbed {
                 | Change::ValidateConstraint { .. }
                 | Change::CreateIndex(_)
                 | Change::DropIndex(_)
-                | Change::CreateView(_)
-                | Change::DropView(_)
-                | Change::CreateTrigger(_)
-                | Change::DropTrigger(_)
                 | Change::RebuildTable { .. }
                 | Change::SetAside { .. }
                 | Change::CopyRows { .. }
-                | Change::SetComment { .. }
-                | Change::CreateDomain(_)
-                | Change::AlterDomain { .. }
-                | Change::CreateCompositeType(_)
-                | Change::AlterCompositeType { .. }
-                | Change::CreateRangeType(_)
-                | Change::CreateCollation(_)
-                | Change::DropCollation(_)
-                | Change::SetExtensionSchema { .. }
-                | Change::AlterExtensionVersion { .. }
                 | Change::AttachPartition { .. }
                 | Change::DetachPartition { .. }
                 | Change::SetStorageParameters { .. }
@@ -97,18 +71,7 @@ impl Disturbed {
                 | Change::SetReplicaIdentity { .. }
                 | Change::DropColumnKeptByChildren { .. }
                 | Change::Inherit { .. }
-                | Change::NoInherit { .. }
-                | Change::CreateFunction(_)
-                | Change::ReplaceFunction { .. }
-                | Change::CreatePolicy(_)
-                | Change::DropPolicy(_)
-                | Change::AlterPolicy { .. }
-                | Change::SetRowSecurity { .. }
-                | Change::GrantPrivilege(_)
-                | Change::RevokePrivilege(_)
-                | Change::GrantDefaultPrivilege { .. }
-                | Change::RevokeDefaultPrivilege { .. }
-                | Change::SetOwner { .. } => {}
+                | Change::NoInherit { .. } => {}
             }
         }
         Disturbed(objects)

@@ -1,13 +1,76 @@
 //! Domains: altered in place where PostgreSQL allows it, replaced otherwise (their columns converted).
 
+use super::order::{Effects, Key, Rank, ref_key};
 use super::{
-    Change, CommentTarget,
+    Change, CommentTarget, KindChange,
     columns::kept_columns_using,
     comment,
     keyed::{Sides, keyed},
 };
 use crate::model::*;
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
+use serde::Serialize;
+
+/// A domain created, dropped or altered in place. Unboxed like the rest of [`Change`].
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum DomainChange {
+    #[serde(rename = "CreateDomain")]
+    Create(Domain),
+    #[serde(rename = "DropDomain")]
+    Drop(Domain),
+    /// Default, NOT NULL and constraints changed; the base type and collation are the same.
+    #[serde(rename = "AlterDomain")]
+    Alter { from: Domain, to: Domain },
+}
+
+impl KindChange for DomainChange {
+    fn describe(&self) -> String {
+        match self {
+            DomainChange::Create(d) => format!("create domain {}", d.name),
+            DomainChange::Drop(d) => format!("drop domain {}", d.name),
+            DomainChange::Alter { to, .. } => format!("alter domain {}", to.name),
+        }
+    }
+
+    fn effects(&self) -> Effects<'_> {
+        let mut e = Effects::default();
+        match self {
+            DomainChange::Create(d) => {
+                e.provides.push(Key::Type(&d.name));
+                e.needs.push(Key::Schema(&d.name.schema));
+                e.needs.extend(d.depends_on.iter().map(ref_key));
+            }
+            DomainChange::Drop(d) => {
+                e.removes.push(Key::Type(&d.name));
+                e.held.push(Key::Schema(&d.name.schema));
+                e.held.extend(d.depends_on.iter().map(ref_key));
+            }
+            DomainChange::Alter { from, to } => {
+                e.provides.push(Key::Type(&to.name));
+                e.needs.extend(to.depends_on.iter().map(ref_key));
+                e.held.extend(from.depends_on.iter().map(ref_key));
+            }
+        }
+        e
+    }
+
+    fn rank(&self) -> Rank {
+        match self {
+            DomainChange::Drop(_) => Rank::DropTypes,
+            DomainChange::Create(_) | DomainChange::Alter { .. } => Rank::CreateTypes,
+        }
+    }
+
+    fn disturbs(&self, objects: &mut IndexSet<ObjectRef>) {
+        match self {
+            DomainChange::Drop(d) => {
+                objects.insert(ObjectRef::Type(d.name.clone()));
+            }
+            DomainChange::Create(_) | DomainChange::Alter { .. } => {}
+        }
+    }
+}
 
 /// Whether a domain must be dropped and created again: its base type or collation changed, which
 /// `ALTER DOMAIN` cannot do.
@@ -23,7 +86,7 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
             Sides::Created(want) => (None, want),
             Sides::Both(have, want) => (Some(have), want),
             Sides::Dropped(have) => {
-                out.push(Change::DropDomain(have.clone()));
+                out.push(Change::Domain(DomainChange::Drop(have.clone())));
                 continue;
             }
         };
@@ -43,16 +106,16 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                     out.push(Change::AlterColumn { table: table.clone(), from: on_base, to: wanted.clone() });
                     converted.insert(ColumnRef { table, column: column.name.clone() }, name.clone());
                 }
-                out.push(Change::DropDomain(have.clone()));
-                out.push(Change::CreateDomain(want.clone()));
+                out.push(Change::Domain(DomainChange::Drop(have.clone())));
+                out.push(Change::Domain(DomainChange::Create(want.clone())));
             }
-            None => out.push(Change::CreateDomain(want.clone())),
+            None => out.push(Change::Domain(DomainChange::Create(want.clone()))),
             Some(have) => {
                 let (mut a, mut b) = (have.clone(), want.clone());
                 a.comment = None;
                 b.comment = None;
                 if !same_domain(&a, &b) {
-                    out.push(Change::AlterDomain { from: have.clone(), to: want.clone() });
+                    out.push(Change::Domain(DomainChange::Alter { from: have.clone(), to: want.clone() }));
                 }
             }
         }

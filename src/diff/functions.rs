@@ -1,11 +1,81 @@
 //! Functions, procedures and aggregates: replaced in place when only the body or attributes change,
 //! dropped and created again otherwise, with what calls them let go of them first.
 
+use super::order::{Effects, Key, Rank, ref_key};
 use super::{
-    Change, CommentTarget, comment, constraints::same_constraint, disturbed::Disturbed, views::views_to_recreate,
+    Change, CommentTarget, DomainChange, KindChange, comment, constraints::same_constraint, disturbed::Disturbed,
+    views::views_to_recreate,
 };
 use crate::model::*;
 use indexmap::IndexSet;
+use serde::Serialize;
+
+/// A function, procedure or aggregate created, dropped or replaced in place.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum FunctionChange {
+    #[serde(rename = "CreateFunction")]
+    Create(Function),
+    #[serde(rename = "DropFunction")]
+    Drop(Function),
+    /// `CREATE OR REPLACE`: same arguments and result type, new body or attributes.
+    #[serde(rename = "ReplaceFunction")]
+    Replace { from: Function, to: Function },
+}
+
+impl KindChange for FunctionChange {
+    fn describe(&self) -> String {
+        match self {
+            FunctionChange::Create(f) => format!("create {} {}", f.kind.keyword().to_lowercase(), f.id),
+            FunctionChange::Drop(f) => format!("drop {} {}", f.kind.keyword().to_lowercase(), f.id),
+            FunctionChange::Replace { to, .. } => format!("replace {} {}", to.kind.keyword().to_lowercase(), to.id),
+        }
+    }
+
+    fn effects(&self) -> Effects<'_> {
+        let mut e = Effects::default();
+        match self {
+            FunctionChange::Create(f) => {
+                e.provides.push(Key::Function(&f.id));
+                e.provides.push(Key::FunctionSignature(&f.call_signature));
+                e.needs.push(Key::Schema(&f.id.name.schema));
+                e.needs.extend(f.depends_on.iter().map(ref_key));
+                e.needs.extend(f.calls.iter().map(Key::Function));
+            }
+            FunctionChange::Drop(f) => {
+                e.removes.push(Key::Function(&f.id));
+                e.removes.push(Key::FunctionSignature(&f.call_signature));
+                e.held.push(Key::Schema(&f.id.name.schema));
+                e.held.extend(f.depends_on.iter().map(ref_key));
+            }
+            FunctionChange::Replace { from, to } => {
+                e.provides.push(Key::Function(&to.id));
+                e.needs.extend(to.depends_on.iter().map(ref_key));
+                e.needs.extend(to.calls.iter().map(Key::Function));
+                e.held.extend(from.depends_on.iter().map(ref_key));
+            }
+        }
+        e
+    }
+
+    /// Dropped after the tables they may read, which a body in a string does not record; created with the
+    /// column changes, since they may read the new columns.
+    fn rank(&self) -> Rank {
+        match self {
+            FunctionChange::Drop(_) => Rank::DropSequencesAndRoutines,
+            FunctionChange::Create(_) | FunctionChange::Replace { .. } => Rank::AlterColumns,
+        }
+    }
+
+    fn disturbs(&self, objects: &mut IndexSet<ObjectRef>) {
+        match self {
+            FunctionChange::Drop(f) => {
+                objects.insert(ObjectRef::Function(f.id.clone()));
+            }
+            FunctionChange::Create(_) | FunctionChange::Replace { .. } => {}
+        }
+    }
+}
 
 /// Functions created, replaced or dropped; returns the ones dropped (also those dropped to be created
 /// again), whose users must be dropped first.
@@ -37,7 +107,7 @@ pub(super) fn diff(
     }
     for (id, have) in &current.functions {
         if dropped.contains(id) {
-            out.push(Change::DropFunction(have.clone()));
+            out.push(Change::Function(FunctionChange::Drop(have.clone())));
         }
     }
     for (id, want) in &desired.functions {
@@ -45,14 +115,14 @@ pub(super) fn diff(
         match have {
             Some(have) if !dropped.contains(id) => {
                 if have.definition != want.definition || have.depends_on != want.depends_on {
-                    out.push(Change::ReplaceFunction { from: have.clone(), to: want.clone() });
+                    out.push(Change::Function(FunctionChange::Replace { from: have.clone(), to: want.clone() }));
                 }
                 if have.comment != want.comment {
                     out.push(comment(CommentTarget::Function(id.clone()), &want.comment));
                 }
             }
             _ => {
-                out.push(Change::CreateFunction(want.clone()));
+                out.push(Change::Function(FunctionChange::Create(want.clone())));
                 if want.comment.is_some() {
                     out.push(comment(CommentTarget::Function(id.clone()), &want.comment));
                 }
@@ -134,16 +204,16 @@ pub(super) fn release_function_users(
     // change, if any, becomes those two steps.
     for (name, have) in &current.domains {
         let Some(want) = desired.domains.get(name) else { continue };
-        let replaced = out.iter().any(|c| matches!(c, Change::DropDomain(d) if d.name == *name));
+        let replaced = out.iter().any(|c| matches!(c, Change::Domain(DomainChange::Drop(d)) if d.name == *name));
         if replaced || !calls(&have.depends_on) {
             continue;
         }
-        out.retain(|c| !matches!(c, Change::AlterDomain { from, .. } if from.name == *name));
+        out.retain(|c| !matches!(c, Change::Domain(DomainChange::Alter { from, .. }) if from.name == *name));
         let mut released = have.clone();
         released.constraints.clear();
         released.default = None;
         released.depends_on.retain(|d| !matches!(d, ObjectRef::Function(_)));
-        out.push(Change::AlterDomain { from: have.clone(), to: released.clone() });
-        out.push(Change::AlterDomain { from: released, to: want.clone() });
+        out.push(Change::Domain(DomainChange::Alter { from: have.clone(), to: released.clone() }));
+        out.push(Change::Domain(DomainChange::Alter { from: released, to: want.clone() }));
     }
 }

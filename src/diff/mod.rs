@@ -10,11 +10,27 @@ use serde::Serialize;
 mod change;
 mod hints;
 pub use change::*;
+pub use collations::CollationChange;
+use comments::comment;
+pub use comments::{CommentChange, CommentTarget};
+pub use composite_types::CompositeTypeChange;
+pub use domains::DomainChange;
+pub use enums::{EnumChange, EnumColumnUse, EnumValuePosition};
+pub use extensions::ExtensionChange;
+pub use functions::FunctionChange;
 pub use hints::*;
+pub use policies::PolicyChange;
+pub use privileges::PrivilegeChange;
+pub use range_types::RangeTypeChange;
+pub use schemas::SchemaChange;
+pub use sequences::SequenceChange;
+pub use triggers::TriggerChange;
+pub use views::ViewChange;
 
 // One differ per object kind, each in a file named after it.
 mod collations;
 mod columns;
+mod comments;
 mod composite_types;
 mod constraints;
 mod domains;
@@ -34,6 +50,9 @@ mod triggers;
 mod views;
 
 mod keyed;
+
+// What the planner orders changes by, given by each kind's changes.
+pub(crate) mod order;
 
 // Passes over the whole catalog: renames and rebuilds before the differs, what changes disturb, refusals.
 mod disturbed;
@@ -120,8 +139,4 @@ pub fn diff(current: &Catalog, desired: &Catalog, hints: &RenameHints) -> Change
     partitions::adopted_on_attach(current, desired, &mut out);
     partitions::validate_check_copies(current, desired, &mut out);
     ChangeSet { changes: out }
-}
-
-fn comment(target: CommentTarget, text: &Option<String>) -> Change {
-    Change::SetComment { target, comment: text.clone() }
 }

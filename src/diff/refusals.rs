@@ -2,7 +2,7 @@
 //! planning, each described in a sentence that names the object.
 
 use super::{
-    Change, columns::columns_using, composite_types::composite_replaced, domains::domain_replaced,
+    Change, ExtensionChange, columns::columns_using, composite_types::composite_replaced, domains::domain_replaced,
     extensions::extension_version_change, range_types::range_replaced,
 };
 use crate::model::*;
@@ -14,8 +14,9 @@ pub fn unsupported(current: &Catalog, desired: &Catalog) -> Vec<String> {
     let mut problems: IndexSet<String> = IndexSet::new();
     // Only the way up: a down that cannot go back keeps the newer version and says so.
     for (name, want) in &desired.extensions {
-        if let Some(Change::AlterExtensionVersion { from: Some(from), to, reachable: false, .. }) =
-            current.extensions.get(name).and_then(|have| extension_version_change(have, want))
+        if let Some(Change::Extension(ExtensionChange::AlterVersion {
+            from: Some(from), to, reachable: false, ..
+        })) = current.extensions.get(name).and_then(|have| extension_version_change(have, want))
         {
             let targets = &current.extensions[name].update_targets;
             let reachable = if targets.is_empty() { "none".to_string() } else { targets.join(", ") };

@@ -7,7 +7,7 @@
 //! compared with the desired one word by word with the renamed names substituted; when they agree,
 //! the desired text is adopted and nothing is dropped and recreated.
 
-use super::{Change, RenameHints};
+use super::{Change, RenameHints, SequenceChange};
 use crate::model::*;
 use indexmap::IndexMap;
 use sqlparser::dialect::GenericDialect;
@@ -102,7 +102,7 @@ fn key_renames(current: &Catalog, desired: &Catalog, renames: &[Change]) -> Vec<
         };
         if let Some(position) = gone.iter().position(same) {
             let old = gone.remove(position);
-            out.push(Change::RenameSequence { from: old.name.clone(), to: new.name.clone() });
+            out.push(Change::Sequence(SequenceChange::Rename { from: old.name.clone(), to: new.name.clone() }));
         }
     }
     let mut gone: Vec<&Index> = current.indexes.values().filter(|i| !desired.indexes.contains_key(&i.name)).collect();
@@ -151,7 +151,7 @@ fn apply_key_renames(catalog: &mut Catalog, desired: &Catalog, renames: &[Change
                 index.name = name.clone();
                 index.definition = new.definition.clone();
             }
-            Change::RenameSequence { from, to } => rename_sequence_in(catalog, desired, from, to),
+            Change::Sequence(SequenceChange::Rename { from, to }) => rename_sequence_in(catalog, desired, from, to),
             _ => {}
         }
     }

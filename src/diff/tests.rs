@@ -75,10 +75,10 @@ fn a_new_table_is_created_without_its_foreign_keys_which_are_added_after_it() {
     assert_eq!(created.constraints.keys().collect::<Vec<_>>(), ["posts_pkey"]);
     assert_eq!(created.columns, posts().columns);
     // The sequence is created unowned: the column that owns it may not exist yet.
-    assert!(matches!(&changes[2], Change::CreateSequence(s) if s.owned_by.is_none()));
+    assert!(matches!(&changes[2], Change::Sequence(SequenceChange::Create(s)) if s.owned_by.is_none()));
     assert!(matches!(
         &changes[3],
-        Change::SetSequenceOwner { from: None, to: Some(owner), .. } if *owner == column_ref("posts", "id")
+        Change::Sequence(SequenceChange::SetOwner { from: None, to: Some(owner), .. }) if *owner == column_ref("posts", "id")
     ));
 }
 
@@ -335,7 +335,9 @@ fn values_added_to_an_enum_are_added_in_place_each_placed_next_to_a_value_that_e
     let added: Vec<(&str, &EnumValuePosition)> = changes
         .iter()
         .map(|c| match c {
-            Change::AddEnumValue { name: n, value, position } if *n == name("mood") => (value.as_str(), position),
+            Change::Enum(EnumChange::AddValue { name: n, value, position }) if *n == name("mood") => {
+                (value.as_str(), position)
+            }
             other => panic!("unexpected {}", other.describe()),
         })
         .collect();
@@ -353,7 +355,7 @@ fn values_added_to_an_enum_are_added_in_place_each_placed_next_to_a_value_that_e
 fn a_value_removed_from_an_enum_rebuilds_the_type_converting_the_columns_that_use_it() {
     let rebuilt = changes(&with_mood(&["happy", "sad"]), &with_mood(&["happy"]));
     assert_eq!(described(&rebuilt), ["rebuild type public.mood (values removed or reordered)"]);
-    let Change::RebuildEnum { columns, .. } = &rebuilt[0] else { unreachable!() };
+    let Change::Enum(EnumChange::Rebuild { columns, .. }) = &rebuilt[0] else { unreachable!() };
     assert_eq!(
         columns,
         &[EnumColumnUse {
@@ -365,7 +367,7 @@ fn a_value_removed_from_an_enum_rebuilds_the_type_converting_the_columns_that_us
     );
     // Reordered labels cannot be reached by ALTER TYPE either.
     let reordered = changes(&with_mood(&["happy", "sad"]), &with_mood(&["sad", "happy"]));
-    assert!(matches!(reordered.as_slice(), [Change::RebuildEnum { .. }]), "{:?}", described(&reordered));
+    assert!(matches!(reordered.as_slice(), [Change::Enum(EnumChange::Rebuild { .. })]), "{:?}", described(&reordered));
 }
 
 // Sequences.
@@ -388,7 +390,7 @@ fn a_sequence_owned_by_a_dropped_column_goes_with_it_and_one_whose_options_chang
     let mut disowned = blog();
     disowned.sequences[&name("posts_id_seq")].owned_by = None;
     let changes = changes(&blog(), &disowned);
-    assert!(matches!(changes.as_slice(), [Change::SetSequenceOwner { from: Some(_), to: None, .. }]));
+    assert!(matches!(changes.as_slice(), [Change::Sequence(SequenceChange::SetOwner { from: Some(_), to: None, .. })]));
 }
 
 // Functions and triggers.
@@ -466,4 +468,228 @@ fn privileges_are_granted_and_revoked_and_granted_again_on_a_recreated_view() {
             "grant SELECT on table public.users to reader",
         ]
     );
+}
+
+// The shape of `Change`.
+
+/// A kind with its own change enum serializes as the variants of `Change` it replaced did
+/// (`{"CreatePolicy": {…}}`): one externally tagged object named after the change, not nested.
+#[test]
+fn kind_changes_serialize_as_the_flat_variants_they_replaced() {
+    let policy = Policy {
+        name: "own_rows".into(),
+        table: QualifiedName::parse("public.users"),
+        permissive: true,
+        command: "SELECT".into(),
+        roles: vec!["PUBLIC".into()],
+        using: Some("(id = 1)".into()),
+        with_check: None,
+        comment: None,
+        depends_on: Vec::new(),
+    };
+    let switches = RowSecurity { enabled: true, forced: false };
+    let audit = trigger("audit", "users", "AFTER INSERT", "log_insert");
+    let collation = Collation {
+        name: QualifiedName::parse("public.german"),
+        provider: "icu".into(),
+        deterministic: true,
+        lc_collate: None,
+        lc_ctype: None,
+        locale: Some("de-DE".into()),
+    };
+    let billing = Namespace { name: "billing".into(), comment: None };
+    let citext = Extension {
+        name: "citext".into(),
+        schema: "public".into(),
+        version: Some("1.6".into()),
+        update_targets: Vec::new(),
+        comment: None,
+        relocatable: true,
+        types: vec!["citext".into()],
+    };
+    let span = RangeType {
+        name: QualifiedName::parse("public.span"),
+        subtype: "integer".into(),
+        subtype_opclass: None,
+        collation: None,
+        subtype_diff: None,
+        comment: None,
+        depends_on: Vec::new(),
+    };
+    let pair =
+        CompositeType { name: QualifiedName::parse("public.pair"), attributes: Default::default(), comment: None };
+    let email = Domain {
+        name: QualifiedName::parse("public.email"),
+        data_type: "text".into(),
+        default: None,
+        not_null: true,
+        collation: None,
+        constraints: Default::default(),
+        comment: None,
+        depends_on: Vec::new(),
+    };
+    let mood = enum_type("mood", &["happy", "sad"]);
+    let counter = sequence("counter", "bigint");
+    let owner = Some(column_ref("users", "id"));
+    let names = view("user_names", "users", &["id", "name"]);
+    let touch = function("touch", "trigger", "BEGIN RETURN NEW; END");
+    let select = table_grant("users", "reader", "SELECT");
+    let defaults = DefaultPrivilegeKey {
+        role: "app".into(),
+        schema: None,
+        on: DefaultObjectKind::Tables,
+        grantee: "reader".into(),
+        privilege: "SELECT".into(),
+    };
+    let owned = OwnedObject::Table(name("users"));
+    let note = CommentTarget::Table(name("users"));
+    let cases = [
+        (
+            Change::Comment(CommentChange::Set { target: note.clone(), comment: Some("who signs in".into()) }),
+            "SetComment",
+            Ok(serde_json::json!({ "target": { "Table": name("users") }, "comment": "who signs in" })),
+        ),
+        (Change::Privilege(PrivilegeChange::Grant(select.clone())), "GrantPrivilege", serde_json::to_value(&select)),
+        (Change::Privilege(PrivilegeChange::Revoke(select.clone())), "RevokePrivilege", serde_json::to_value(&select)),
+        (
+            Change::Privilege(PrivilegeChange::GrantDefault { key: defaults.clone(), with_grant_option: false }),
+            "GrantDefaultPrivilege",
+            Ok(serde_json::json!({ "key": defaults, "with_grant_option": false })),
+        ),
+        (
+            Change::Privilege(PrivilegeChange::RevokeDefault { key: defaults.clone(), grant_option_only: true }),
+            "RevokeDefaultPrivilege",
+            Ok(serde_json::json!({ "key": defaults, "grant_option_only": true })),
+        ),
+        (
+            Change::Privilege(PrivilegeChange::SetOwner { object: owned.clone(), from: None, to: "app".into() }),
+            "SetOwner",
+            Ok(serde_json::json!({ "object": owned, "from": null, "to": "app" })),
+        ),
+        (Change::Function(FunctionChange::Create(touch.clone())), "CreateFunction", serde_json::to_value(&touch)),
+        (Change::Function(FunctionChange::Drop(touch.clone())), "DropFunction", serde_json::to_value(&touch)),
+        (
+            Change::Function(FunctionChange::Replace { from: touch.clone(), to: touch.clone() }),
+            "ReplaceFunction",
+            Ok(serde_json::json!({ "from": touch, "to": touch })),
+        ),
+        (Change::View(ViewChange::Create(names.clone())), "CreateView", serde_json::to_value(&names)),
+        (Change::View(ViewChange::Drop(names.clone())), "DropView", serde_json::to_value(&names)),
+        (Change::Sequence(SequenceChange::Create(counter.clone())), "CreateSequence", serde_json::to_value(&counter)),
+        (Change::Sequence(SequenceChange::Drop(counter.clone())), "DropSequence", serde_json::to_value(&counter)),
+        (
+            Change::Sequence(SequenceChange::Alter { from: counter.clone(), to: counter.clone() }),
+            "AlterSequence",
+            Ok(serde_json::json!({ "from": counter, "to": counter })),
+        ),
+        (
+            Change::Sequence(SequenceChange::SetOwner {
+                sequence: counter.name.clone(),
+                from: None,
+                to: owner.clone(),
+            }),
+            "SetSequenceOwner",
+            Ok(serde_json::json!({ "sequence": counter.name, "from": null, "to": owner })),
+        ),
+        (
+            Change::Sequence(SequenceChange::Rename { from: counter.name.clone(), to: name("tally") }),
+            "RenameSequence",
+            Ok(serde_json::json!({ "from": counter.name, "to": name("tally") })),
+        ),
+        (Change::Enum(EnumChange::Create(mood.clone())), "CreateEnum", serde_json::to_value(&mood)),
+        (Change::Enum(EnumChange::Drop(mood.clone())), "DropEnum", serde_json::to_value(&mood)),
+        (
+            Change::Enum(EnumChange::AddValue {
+                name: mood.name.clone(),
+                value: "calm".into(),
+                position: EnumValuePosition::After("happy".into()),
+            }),
+            "AddEnumValue",
+            Ok(serde_json::json!({ "name": mood.name, "value": "calm", "position": { "After": "happy" } })),
+        ),
+        (
+            Change::Enum(EnumChange::Rebuild { from: mood.clone(), to: mood.clone(), columns: Vec::new() }),
+            "RebuildEnum",
+            Ok(serde_json::json!({ "from": mood, "to": mood, "columns": [] })),
+        ),
+        (Change::Domain(DomainChange::Create(email.clone())), "CreateDomain", serde_json::to_value(&email)),
+        (Change::Domain(DomainChange::Drop(email.clone())), "DropDomain", serde_json::to_value(&email)),
+        (
+            Change::Domain(DomainChange::Alter { from: email.clone(), to: email.clone() }),
+            "AlterDomain",
+            Ok(serde_json::json!({ "from": email, "to": email })),
+        ),
+        (Change::RangeType(RangeTypeChange::Create(span.clone())), "CreateRangeType", serde_json::to_value(&span)),
+        (Change::RangeType(RangeTypeChange::Drop(span.clone())), "DropRangeType", serde_json::to_value(&span)),
+        (
+            Change::CompositeType(CompositeTypeChange::Create(pair.clone())),
+            "CreateCompositeType",
+            serde_json::to_value(&pair),
+        ),
+        (
+            Change::CompositeType(CompositeTypeChange::Drop(pair.clone())),
+            "DropCompositeType",
+            serde_json::to_value(&pair),
+        ),
+        (
+            Change::CompositeType(CompositeTypeChange::Alter { from: pair.clone(), to: pair.clone() }),
+            "AlterCompositeType",
+            Ok(serde_json::json!({ "from": pair, "to": pair })),
+        ),
+        (Change::Extension(ExtensionChange::Create(citext.clone())), "CreateExtension", serde_json::to_value(&citext)),
+        (Change::Extension(ExtensionChange::Drop(citext.clone())), "DropExtension", serde_json::to_value(&citext)),
+        (
+            Change::Extension(ExtensionChange::SetSchema {
+                name: "citext".into(),
+                from: "public".into(),
+                to: "extensions".into(),
+            }),
+            "SetExtensionSchema",
+            Ok(serde_json::json!({ "name": "citext", "from": "public", "to": "extensions" })),
+        ),
+        (
+            Change::Extension(ExtensionChange::AlterVersion {
+                name: "citext".into(),
+                from: Some("1.6".into()),
+                to: "1.5".into(),
+                reachable: false,
+            }),
+            "AlterExtensionVersion",
+            Ok(serde_json::json!({ "name": "citext", "from": "1.6", "to": "1.5", "reachable": false })),
+        ),
+        (Change::Schema(SchemaChange::Create(billing.clone())), "CreateSchema", serde_json::to_value(&billing)),
+        (Change::Schema(SchemaChange::Drop(billing.clone())), "DropSchema", serde_json::to_value(&billing)),
+        (
+            Change::Collation(CollationChange::Create(collation.clone())),
+            "CreateCollation",
+            serde_json::to_value(&collation),
+        ),
+        (
+            Change::Collation(CollationChange::Drop(collation.clone())),
+            "DropCollation",
+            serde_json::to_value(&collation),
+        ),
+        (Change::Trigger(TriggerChange::Create(audit.clone())), "CreateTrigger", serde_json::to_value(&audit)),
+        (Change::Trigger(TriggerChange::Drop(audit.clone())), "DropTrigger", serde_json::to_value(&audit)),
+        (Change::Policy(PolicyChange::Create(policy.clone())), "CreatePolicy", serde_json::to_value(&policy)),
+        (Change::Policy(PolicyChange::Drop(policy.clone())), "DropPolicy", serde_json::to_value(&policy)),
+        (
+            Change::Policy(PolicyChange::Alter { from: policy.clone(), to: policy.clone() }),
+            "AlterPolicy",
+            Ok(serde_json::json!({ "from": policy, "to": policy })),
+        ),
+        (
+            Change::Policy(PolicyChange::SetRowSecurity {
+                table: policy.table.clone(),
+                from: RowSecurity::default(),
+                to: switches,
+            }),
+            "SetRowSecurity",
+            Ok(serde_json::json!({ "table": policy.table, "from": RowSecurity::default(), "to": switches })),
+        ),
+    ];
+    for (change, variant, fields) in cases {
+        let expected = serde_json::json!({ variant: fields.expect("fields serialize") });
+        assert_eq!(serde_json::to_value(&change).expect("a change serializes"), expected, "{variant}");
+    }
 }

@@ -83,34 +83,37 @@ pub fn object_ddl(
         Err(unsupported) => format!("-- {unsupported}"),
     };
     let comment = |target: diff::CommentTarget, text: &Option<String>| {
-        text.as_ref().map(|_| render(Change::SetComment { target, comment: text.clone() }))
+        text.as_ref().map(|_| render(Change::Comment(diff::CommentChange::Set { target, comment: text.clone() })))
     };
     let mut out = IndexMap::new();
     for schema in catalog.schemas.values() {
-        let mut ddl = vec![render(Change::CreateSchema(schema.clone()))];
+        let mut ddl = vec![render(Change::Schema(diff::SchemaChange::Create(schema.clone())))];
         ddl.extend(comment(diff::CommentTarget::Schema(schema.name.clone()), &schema.comment));
         out.insert(("schema", schema.name.clone()), ddl.join("\n") + "\n");
     }
     for extension in catalog.extensions.values() {
         // The version is compared by the plan, and only when the declared side pins one.
         let unpinned = Extension { version: None, ..extension.clone() };
-        let mut ddl = vec![render(Change::CreateExtension(unpinned))];
+        let mut ddl = vec![render(Change::Extension(diff::ExtensionChange::Create(unpinned)))];
         ddl.extend(comment(diff::CommentTarget::Extension(extension.name.clone()), &extension.comment));
         out.insert(("extension", extension.name.clone()), ddl.join("\n") + "\n");
     }
     for enum_type in catalog.enums.values() {
-        let mut ddl = vec![render(Change::CreateEnum(enum_type.clone()))];
+        let mut ddl = vec![render(Change::Enum(diff::EnumChange::Create(enum_type.clone())))];
         ddl.extend(comment(diff::CommentTarget::Type(enum_type.name.clone()), &enum_type.comment));
         out.insert(("type", enum_type.name.to_string()), ddl.join("\n") + "\n");
     }
     for sequence in catalog.sequences.values() {
-        let mut ddl = vec![render(Change::CreateSequence(Sequence { owned_by: None, ..sequence.clone() }))];
+        let mut ddl = vec![render(Change::Sequence(diff::SequenceChange::Create(Sequence {
+            owned_by: None,
+            ..sequence.clone()
+        })))];
         if sequence.owned_by.is_some() {
-            ddl.push(render(Change::SetSequenceOwner {
+            ddl.push(render(Change::Sequence(diff::SequenceChange::SetOwner {
                 sequence: sequence.name.clone(),
                 from: None,
                 to: sequence.owned_by.clone(),
-            }));
+            })));
         }
         ddl.extend(comment(diff::CommentTarget::Sequence(sequence.name.clone()), &sequence.comment));
         out.insert(("sequence", sequence.name.to_string()), ddl.join("\n") + "\n");
@@ -128,17 +131,17 @@ pub fn object_ddl(
             ddl.extend(comment(diff::CommentTarget::Index(index.name.clone()), &index.comment));
         }
         for trigger in catalog.triggers.values().filter(|t| t.table == table.name) {
-            ddl.push(render(Change::CreateTrigger(trigger.clone())));
+            ddl.push(render(Change::Trigger(diff::TriggerChange::Create(trigger.clone()))));
             let target =
                 diff::CommentTarget::Trigger { table: table.name.clone(), name: trigger.name.name.to_string() };
             ddl.extend(comment(target, &trigger.comment));
         }
         if let Some(switches) = catalog.row_security.get(&table.name) {
-            ddl.push(render(Change::SetRowSecurity {
+            ddl.push(render(Change::Policy(diff::PolicyChange::SetRowSecurity {
                 table: table.name.clone(),
                 from: RowSecurity::default(),
                 to: *switches,
-            }));
+            })));
         }
         if table.replica_identity.is_some() {
             ddl.push(render(Change::SetReplicaIdentity {
@@ -150,7 +153,7 @@ pub fn object_ddl(
             }));
         }
         for policy in catalog.policies.values().filter(|p| p.table == table.name) {
-            ddl.push(render(Change::CreatePolicy(policy.clone())));
+            ddl.push(render(Change::Policy(diff::PolicyChange::Create(policy.clone()))));
             let target = diff::CommentTarget::Policy { table: table.name.clone(), name: policy.name.clone() };
             ddl.extend(comment(target, &policy.comment));
         }
@@ -167,7 +170,7 @@ pub fn object_ddl(
         out.insert(("table", table.name.to_string()), ddl.join("\n") + "\n");
     }
     for view in catalog.views.values() {
-        let mut ddl = vec![render(Change::CreateView(view.clone()))];
+        let mut ddl = vec![render(Change::View(diff::ViewChange::Create(view.clone())))];
         for index in catalog.indexes.values().filter(|i| i.table == view.name) {
             ddl.push(render(Change::CreateIndex(index.clone())));
         }
@@ -181,28 +184,28 @@ pub fn object_ddl(
         out.insert((kind, view.name.to_string()), ddl.join("\n") + "\n");
     }
     for domain in catalog.domains.values() {
-        let mut ddl = vec![render(Change::CreateDomain(domain.clone()))];
+        let mut ddl = vec![render(Change::Domain(diff::DomainChange::Create(domain.clone())))];
         ddl.extend(comment(diff::CommentTarget::Type(domain.name.clone()), &domain.comment));
         out.insert(("domain", domain.name.to_string()), ddl.join("\n") + "\n");
     }
     for composite in catalog.composite_types.values() {
-        let mut ddl = vec![render(Change::CreateCompositeType(composite.clone()))];
+        let mut ddl = vec![render(Change::CompositeType(diff::CompositeTypeChange::Create(composite.clone())))];
         ddl.extend(comment(diff::CommentTarget::Type(composite.name.clone()), &composite.comment));
         out.insert(("type", composite.name.to_string()), ddl.join("\n") + "\n");
     }
     for range in catalog.range_types.values() {
-        let mut ddl = vec![render(Change::CreateRangeType(range.clone()))];
+        let mut ddl = vec![render(Change::RangeType(diff::RangeTypeChange::Create(range.clone())))];
         ddl.extend(comment(diff::CommentTarget::Type(range.name.clone()), &range.comment));
         out.insert(("range type", range.name.to_string()), ddl.join("\n") + "\n");
     }
     for collation in catalog.collations.values() {
         out.insert(
             ("collation", collation.name.to_string()),
-            render(Change::CreateCollation(collation.clone())) + "\n",
+            render(Change::Collation(diff::CollationChange::Create(collation.clone()))) + "\n",
         );
     }
     for function in catalog.functions.values() {
-        let mut ddl = vec![render(Change::CreateFunction(function.clone()))];
+        let mut ddl = vec![render(Change::Function(diff::FunctionChange::Create(function.clone())))];
         ddl.extend(comment(diff::CommentTarget::Function(function.id.clone()), &function.comment));
         let kind = match function.kind {
             FunctionKind::Function => "function",

@@ -1,106 +1,13 @@
-//! What each change provides, removes, needs and holds: the facts the planner turns into edges.
-//! One exhaustive match over [`Change`], its arms grouped by object kind in the order of `diff/`
-//! (schemas, extensions, types, sequences, tables, columns, constraints, indexes, views,
-//! partitions, functions, triggers, policies, privileges, comments), so a new variant fails to
-//! build here until its ordering is written.
+//! What each change provides, removes, needs and holds: the facts the planner turns into edges
+//! ([`Key`], [`Effects`], defined in `diff/order.rs`). One exhaustive match over [`Change`]: one arm
+//! for each kind with its own change enum, whose file writes its effects ([`KindChange::effects`]),
+//! and the arms of the other variants grouped by object kind in the order of `diff/` (tables,
+//! columns, constraints, indexes, views, partitions, functions, privileges, comments), so a new
+//! variant fails to build here until its ordering is written.
 
-use crate::diff::Change;
+use crate::diff::order::*;
+use crate::diff::{Change, KindChange};
 use crate::model::*;
-
-/// Something a change can create, remove or depend on. Keys borrow their names from the changes: at
-/// 10,000 tables, owned copies of every name were a third of `schema inspect`'s peak heap.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(super) enum Key<'a> {
-    Schema(&'a str),
-    Extension(&'a str),
-    /// A type by name: an enum, domain, composite or range type, or the row type every table and view has
-    /// under its own name (`RETURNS SETOF t`, an argument of type `t`, a column of type `t`).
-    Type(&'a QualifiedName),
-    Sequence(&'a QualifiedName),
-    Relation(&'a QualifiedName),
-    /// A name in a schema's namespace of relations, which tables, views, sequences, indexes (those behind
-    /// primary key, unique and exclusion constraints too) and composite types share: a change that frees
-    /// it goes before one that takes it. (schema, name)
-    RelationName(&'a str, &'a str),
-    Column(&'a QualifiedName, &'a str),
-    /// A column's NOT NULL: a primary key needs it, and PostgreSQL refuses to drop it while a primary key
-    /// holds the column.
-    NotNull(&'a QualifiedName, &'a str),
-    Constraint(&'a QualifiedName, &'a str),
-    /// A primary key, unique constraint or unique index over these (sorted) columns: what a foreign
-    /// key referencing them needs.
-    UniqueColumns(&'a QualifiedName, Box<[&'a str]>),
-    Index(&'a QualifiedName),
-    /// A trigger on a table.
-    Trigger(&'a QualifiedName, &'a str),
-    Collation(&'a QualifiedName),
-    /// Room among a partitioned table's partitions: partitions leave before others arrive.
-    PartitionSlot(&'a QualifiedName),
-    /// A partition detached from its parent: what it keeps of the parent's (see
-    /// [`crate::diff::Change::DetachPartition`]) can be dropped.
-    Detached(&'a QualifiedName),
-    /// A check of this name added to some table: a partition's copy of it (which has its parent's name, and
-    /// which no change provides on its own) is validated after.
-    CheckName(&'a str),
-    /// A table attached as a partition: the indexes its parent made copies of are there.
-    Attached(&'a QualifiedName),
-    /// A table inheriting from another (child, parent).
-    Inheritance(&'a QualifiedName, &'a QualifiedName),
-    /// A column that a parent no longer has: its children may drop what it leaves them.
-    DroppedColumn(&'a QualifiedName, &'a str),
-    /// A child no longer inheriting from a parent: the columns it inherited are its own and can be dropped.
-    Uninherited(&'a QualifiedName, &'a QualifiedName),
-    /// A table renamed aside to be rebuilt ([`Change::SetAside`]), under that name: what drops it, or
-    /// something of it, comes after. (Not [`Key::Relation`], which a view or table taking a dropped table's
-    /// name provides too.)
-    Aside(&'a QualifiedName),
-    /// A rebuilt table's rows, copied in ([`Change::CopyRows`]): what must not see the copy (triggers,
-    /// row-level security) or would slow it down (indexes, foreign keys, materialized views) comes after.
-    Rows(&'a QualifiedName),
-    Function(&'a FunctionId),
-    /// A function's place among overloads: its name and argument types ([`Function::call_signature`]).
-    FunctionSignature(&'a str),
-    /// A policy on a table.
-    Policy(&'a QualifiedName, &'a str),
-    Privilege(&'a GrantKey),
-    /// The privileges a grantee holds on a table's columns: (table, grantee, privilege). Revoking the
-    /// privilege on the table removes them; a column grant made before that revoke would be lost.
-    ColumnPrivileges(&'a QualifiedName, &'a str, &'a str),
-}
-
-/// The dependency facts of one change.
-#[derive(Default, Debug)]
-pub(super) struct Effects<'a> {
-    /// Objects created or changed: run before the changes that need them.
-    pub(super) provides: Vec<Key<'a>>,
-    /// Objects dropped or changed: run after the changes whose old objects held them.
-    pub(super) removes: Vec<Key<'a>>,
-    /// What the new state of this change depends on.
-    pub(super) needs: Vec<Key<'a>>,
-    /// What the old object removed by this change depended on.
-    pub(super) held: Vec<Key<'a>>,
-}
-
-fn column_keys<'a>(table: &'a QualifiedName, columns: &'a [impl AsRef<str>]) -> impl Iterator<Item = Key<'a>> {
-    columns.iter().map(move |c| Key::Column(table, c.as_ref()))
-}
-
-fn ref_key(r: &ObjectRef) -> Key<'_> {
-    match r {
-        ObjectRef::Type(n) => Key::Type(n),
-        ObjectRef::Sequence(n) => Key::Sequence(n),
-        ObjectRef::Relation(n) => Key::Relation(n),
-        ObjectRef::Column(c) => Key::Column(&c.table, &c.column),
-        ObjectRef::Collation(n) => Key::Collation(n),
-        ObjectRef::Function(id) => Key::Function(id),
-    }
-}
-
-fn sorted(columns: &[Name]) -> Box<[&str]> {
-    let mut v: Box<[&str]> = columns.iter().map(Name::as_str).collect();
-    v.sort_unstable();
-    v
-}
 
 /// The objects a constraint needs, besides its own table.
 fn constraint_needs<'a>(table: &'a QualifiedName, c: &'a Constraint) -> Vec<Key<'a>> {
@@ -136,10 +43,6 @@ fn constraint_index_name<'a>(table: &'a QualifiedName, c: &'a Constraint) -> Opt
     }
 }
 
-fn relation_name(name: &QualifiedName) -> Key<'_> {
-    Key::RelationName(&name.schema, &name.name)
-}
-
 fn column_needs(column: &Column) -> impl Iterator<Item = Key<'_>> {
     column.depends_on.iter().map(ref_key)
 }
@@ -153,129 +56,6 @@ fn column_own_keys<'a>(table: &'a QualifiedName, column: &'a Column) -> impl Ite
 pub(super) fn effects(change: &Change) -> Effects<'_> {
     let mut e = Effects::default();
     match change {
-        // Schemas.
-        Change::CreateSchema(s) => e.provides.push(Key::Schema(&s.name)),
-        Change::DropSchema(s) => e.removes.push(Key::Schema(&s.name)),
-        // Extensions.
-        Change::CreateExtension(x) => {
-            e.provides.push(Key::Extension(&x.name));
-            e.needs.push(Key::Schema(&x.schema));
-        }
-        Change::DropExtension(x) => {
-            e.removes.push(Key::Extension(&x.name));
-            e.held.push(Key::Schema(&x.schema));
-        }
-        Change::AlterExtensionVersion { name, .. } => e.provides.push(Key::Extension(name)),
-        Change::SetExtensionSchema { name, from, to } => {
-            e.provides.push(Key::Extension(name));
-            e.needs.push(Key::Schema(to));
-            e.held.push(Key::Schema(from));
-        }
-        // Enums.
-        Change::CreateEnum(t) => {
-            e.provides.push(Key::Type(&t.name));
-            e.needs.push(Key::Schema(&t.name.schema));
-        }
-        Change::DropEnum(t) => {
-            e.removes.push(Key::Type(&t.name));
-            e.held.push(Key::Schema(&t.name.schema));
-        }
-        Change::AddEnumValue { name, .. } => e.provides.push(Key::Type(name)),
-        Change::RebuildEnum { to, columns, .. } => {
-            // The type is replaced in place and the columns using it are converted by this change
-            // itself; what uses the old type or reads those columns (views, functions) must go first and
-            // come back after.
-            e.provides.push(Key::Type(&to.name));
-            e.removes.push(Key::Type(&to.name));
-            for use_ in columns {
-                let key = Key::Column(&use_.column.table, &use_.column.column);
-                e.provides.push(key.clone());
-                e.removes.push(key);
-            }
-        }
-        // Domains.
-        Change::CreateDomain(d) => {
-            e.provides.push(Key::Type(&d.name));
-            e.needs.push(Key::Schema(&d.name.schema));
-            e.needs.extend(d.depends_on.iter().map(ref_key));
-        }
-        Change::DropDomain(d) => {
-            e.removes.push(Key::Type(&d.name));
-            e.held.push(Key::Schema(&d.name.schema));
-            e.held.extend(d.depends_on.iter().map(ref_key));
-        }
-        Change::AlterDomain { from, to } => {
-            e.provides.push(Key::Type(&to.name));
-            e.needs.extend(to.depends_on.iter().map(ref_key));
-            e.held.extend(from.depends_on.iter().map(ref_key));
-        }
-        // Composite types.
-        Change::CreateCompositeType(t) => {
-            // A composite type is a relation too (relkind `c`): its name is taken among tables and indexes.
-            e.provides.push(Key::Type(&t.name));
-            e.provides.push(relation_name(&t.name));
-            e.needs.push(Key::Schema(&t.name.schema));
-            e.needs.extend(t.attributes.values().flat_map(|a| a.depends_on.iter().map(ref_key)));
-        }
-        Change::DropCompositeType(t) => {
-            e.removes.push(Key::Type(&t.name));
-            e.removes.push(relation_name(&t.name));
-            e.held.push(Key::Schema(&t.name.schema));
-            e.held.extend(t.attributes.values().flat_map(|a| a.depends_on.iter().map(ref_key)));
-        }
-        Change::AlterCompositeType { from, to } => {
-            e.provides.push(Key::Type(&to.name));
-            e.needs.extend(to.attributes.values().flat_map(|a| a.depends_on.iter().map(ref_key)));
-            e.held.extend(from.attributes.values().flat_map(|a| a.depends_on.iter().map(ref_key)));
-        }
-        // Range types.
-        Change::CreateRangeType(t) => {
-            e.provides.push(Key::Type(&t.name));
-            e.needs.push(Key::Schema(&t.name.schema));
-            e.needs.extend(t.depends_on.iter().map(ref_key));
-        }
-        Change::DropRangeType(t) => {
-            e.removes.push(Key::Type(&t.name));
-            e.held.push(Key::Schema(&t.name.schema));
-            e.held.extend(t.depends_on.iter().map(ref_key));
-        }
-        // Collations.
-        Change::CreateCollation(c) => {
-            e.provides.push(Key::Collation(&c.name));
-            e.needs.push(Key::Schema(&c.name.schema));
-        }
-        Change::DropCollation(c) => {
-            e.removes.push(Key::Collation(&c.name));
-            e.held.push(Key::Schema(&c.name.schema));
-        }
-        // Sequences.
-        Change::CreateSequence(s) => {
-            e.provides.push(Key::Sequence(&s.name));
-            e.provides.push(relation_name(&s.name));
-            e.needs.push(Key::Schema(&s.name.schema));
-        }
-        Change::DropSequence(s) => {
-            e.removes.push(Key::Sequence(&s.name));
-            e.removes.push(relation_name(&s.name));
-            e.held.push(Key::Schema(&s.name.schema));
-        }
-        Change::AlterSequence { to, .. } => e.provides.push(Key::Sequence(&to.name)),
-        Change::SetSequenceOwner { sequence, from, to } => {
-            e.needs.push(Key::Sequence(sequence));
-            if let Some(owner) = to {
-                e.needs.push(Key::Relation(&owner.table));
-                e.needs.push(Key::Column(&owner.table, &owner.column));
-            }
-            if let Some(owner) = from {
-                e.held.push(Key::Column(&owner.table, &owner.column));
-            }
-        }
-        Change::RenameSequence { from, to } => {
-            e.removes.push(Key::Sequence(from));
-            e.removes.push(relation_name(from));
-            e.provides.push(Key::Sequence(to));
-            e.provides.push(relation_name(to));
-        }
         // Tables.
         Change::CreateTable(t) => {
             e.provides.push(Key::Relation(&t.name));
@@ -545,31 +325,6 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
             e.held.extend(column_keys(&i.table, &i.columns));
             e.held.extend(i.depends_on.iter().map(ref_key));
         }
-        // Views.
-        Change::CreateView(v) => {
-            e.provides.push(Key::Relation(&v.name));
-            e.provides.push(Key::Type(&v.name));
-            e.provides.push(relation_name(&v.name));
-            e.provides.extend(column_keys(&v.name, &v.columns));
-            e.needs.push(Key::Schema(&v.name.schema));
-            e.needs.extend(v.depends_on.iter().map(ref_key));
-            // A materialized view is filled when it is created.
-            if v.materialized {
-                e.needs.extend(v.depends_on.iter().filter_map(|d| match d {
-                    ObjectRef::Relation(n) => Some(Key::Rows(n)),
-                    ObjectRef::Column(c) => Some(Key::Rows(&c.table)),
-                    _ => None,
-                }));
-            }
-        }
-        Change::DropView(v) => {
-            e.removes.push(Key::Relation(&v.name));
-            e.removes.push(Key::Type(&v.name));
-            e.removes.push(relation_name(&v.name));
-            e.removes.extend(column_keys(&v.name, &v.columns));
-            e.held.push(Key::Schema(&v.name.schema));
-            e.held.extend(v.depends_on.iter().map(ref_key));
-        }
         // Partitions and inheritance.
         Change::AttachPartition { table, parent, checks, .. } => {
             e.needs.push(Key::Relation(table));
@@ -604,128 +359,23 @@ pub(super) fn effects(change: &Change) -> Effects<'_> {
             e.needs.push(Key::Relation(table));
             e.held.push(Key::Relation(parent));
         }
-        // Functions.
-        Change::CreateFunction(f) => {
-            e.provides.push(Key::Function(&f.id));
-            e.provides.push(Key::FunctionSignature(&f.call_signature));
-            e.needs.push(Key::Schema(&f.id.name.schema));
-            e.needs.extend(f.depends_on.iter().map(ref_key));
-            e.needs.extend(f.calls.iter().map(Key::Function));
-        }
-        Change::DropFunction(f) => {
-            e.removes.push(Key::Function(&f.id));
-            e.removes.push(Key::FunctionSignature(&f.call_signature));
-            e.held.push(Key::Schema(&f.id.name.schema));
-            e.held.extend(f.depends_on.iter().map(ref_key));
-        }
-        Change::ReplaceFunction { from, to } => {
-            e.provides.push(Key::Function(&to.id));
-            e.needs.extend(to.depends_on.iter().map(ref_key));
-            e.needs.extend(to.calls.iter().map(Key::Function));
-            e.held.extend(from.depends_on.iter().map(ref_key));
-        }
-        // Triggers.
-        Change::CreateTrigger(t) => {
-            e.provides.push(Key::Trigger(&t.table, &t.name.name));
-            e.needs.push(Key::Relation(&t.table));
-            e.needs.push(Key::Rows(&t.table));
-            e.needs.extend(t.depends_on.iter().map(ref_key));
-        }
-        Change::DropTrigger(t) => {
-            e.removes.push(Key::Trigger(&t.table, &t.name.name));
-            e.needs.push(Key::Aside(&t.table));
-            // It goes before its table does.
-            e.held.push(Key::Relation(&t.table));
-            e.held.extend(t.depends_on.iter().map(ref_key));
-        }
-        // Policies and row security.
-        Change::CreatePolicy(p) => {
-            e.provides.push(Key::Policy(&p.table, &p.name));
-            e.needs.push(Key::Relation(&p.table));
-            e.needs.push(Key::Rows(&p.table));
-            e.needs.extend(p.depends_on.iter().map(ref_key));
-        }
-        Change::AlterPolicy { from, to } => {
-            e.provides.push(Key::Policy(&to.table, &to.name));
-            e.needs.push(Key::Relation(&to.table));
-            e.needs.extend(to.depends_on.iter().map(ref_key));
-            e.held.extend(from.depends_on.iter().map(ref_key));
-        }
-        Change::DropPolicy(p) => {
-            e.removes.push(Key::Policy(&p.table, &p.name));
-            e.needs.push(Key::Aside(&p.table));
-            e.held.push(Key::Relation(&p.table));
-            e.held.extend(p.depends_on.iter().map(ref_key));
-        }
-        Change::SetRowSecurity { table, .. } => {
-            e.needs.push(Key::Relation(table));
-            e.needs.push(Key::Rows(table));
-        }
-        // Privileges and owners.
-        Change::GrantPrivilege(g) => {
-            e.provides.push(Key::Privilege(&g.key));
-            if let PrivilegeTarget::Column(c) = &g.key.target {
-                e.provides.push(Key::ColumnPrivileges(&c.table, &g.key.grantee, &g.key.privilege));
-            }
-            e.needs.extend(privilege_target_keys(&g.key.target));
-        }
-        Change::RevokePrivilege(g) => {
-            // After the object is created (a default privilege revoked from a new function), before it
-            // is dropped.
-            e.removes.push(Key::Privilege(&g.key));
-            if let PrivilegeTarget::Table(table) = &g.key.target {
-                e.removes.push(Key::ColumnPrivileges(table, &g.key.grantee, &g.key.privilege));
-            }
-            e.needs.extend(privilege_target_keys(&g.key.target));
-            e.held.extend(privilege_target_keys(&g.key.target));
-        }
-        Change::GrantDefaultPrivilege { key, .. } | Change::RevokeDefaultPrivilege { key, .. } => {
-            if let Some(schema) = &key.schema {
-                e.needs.push(Key::Schema(schema));
-                e.held.push(Key::Schema(schema));
-            }
-        }
-        Change::SetOwner { object, .. } => {
-            let key = match object {
-                OwnedObject::Schema(s) => Key::Schema(s),
-                OwnedObject::Table(n) | OwnedObject::View(n) | OwnedObject::MaterializedView(n) => Key::Relation(n),
-                OwnedObject::Sequence(n) => Key::Sequence(n),
-                OwnedObject::Function(id, _) => Key::Function(id),
-                OwnedObject::Type(n) | OwnedObject::Domain(n) => Key::Type(n),
-            };
-            e.needs.push(key);
-        }
-        // Comments.
-        Change::SetComment { target, .. } => {
-            use crate::diff::CommentTarget as T;
-            e.needs.push(match target {
-                T::Schema(s) => Key::Schema(s),
-                T::Extension(x) => Key::Extension(x),
-                T::Type(n) => Key::Type(n),
-                T::Sequence(n) => Key::Sequence(n),
-                T::Table(n) | T::View { name: n, .. } => Key::Relation(n),
-                T::Column(c) => Key::Column(&c.table, &c.column),
-                T::Constraint { table, name } => Key::Constraint(table, name),
-                T::Index(n) => Key::Index(n),
-                T::Function(id) => Key::Function(id),
-                T::Trigger { table, name } => Key::Trigger(table, name),
-                T::Policy { table, name } => Key::Policy(table, name),
-            });
-        }
+        // The kinds with their own change enum.
+        Change::Trigger(c) => return c.effects(),
+        Change::Policy(c) => return c.effects(),
+        Change::Comment(c) => return c.effects(),
+        Change::Privilege(c) => return c.effects(),
+        Change::Function(c) => return c.effects(),
+        Change::View(c) => return c.effects(),
+        Change::Sequence(c) => return c.effects(),
+        Change::Enum(c) => return c.effects(),
+        Change::Domain(c) => return c.effects(),
+        Change::CompositeType(c) => return c.effects(),
+        Change::RangeType(c) => return c.effects(),
+        Change::Extension(c) => return c.effects(),
+        Change::Schema(c) => return c.effects(),
+        Change::Collation(c) => return c.effects(),
     }
     e
-}
-
-fn privilege_target_keys(target: &PrivilegeTarget) -> Vec<Key<'_>> {
-    match target {
-        PrivilegeTarget::Schema(s) => vec![Key::Schema(s)],
-        PrivilegeTarget::Table(n) => vec![Key::Relation(n)],
-        PrivilegeTarget::Column(c) => {
-            vec![Key::Relation(&c.table), Key::Column(&c.table, &c.column)]
-        }
-        PrivilegeTarget::Sequence(n) => vec![Key::Sequence(n)],
-        PrivilegeTarget::Function(id, _) => vec![Key::Function(id)],
-    }
 }
 
 /// Keys that belong to the table itself (a self-referencing foreign key needs nothing outside it).

@@ -13,7 +13,8 @@ use std::collections::BinaryHeap;
 mod effects;
 pub mod estimate;
 mod rank;
-use effects::{Effects, Key, effects};
+use crate::diff::order::{Effects, Key, Rank};
+use effects::effects;
 #[cfg(test)]
 mod tests;
 
@@ -70,7 +71,7 @@ fn order_indices(changes: &ChangeSet) -> Result<Vec<usize>, CycleError> {
     // Kahn's algorithm with a priority queue, so ties are broken the same way every time.
     let mut indegree: Vec<usize> =
         nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
-    let mut ready: BinaryHeap<Reverse<(rank::Rank, usize)>> = BinaryHeap::new();
+    let mut ready: BinaryHeap<Reverse<(Rank, usize)>> = BinaryHeap::new();
     for (i, &deg) in indegree.iter().enumerate() {
         if deg == 0 {
             ready.push(Reverse((rank::rank(&changes.changes[i]), i)));
@@ -316,7 +317,7 @@ pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan
     if !renderer.enum_value_usable_before_commit() {
         let mut added: Vec<Key> = Vec::new();
         for change in &ordered {
-            if let Change::AddEnumValue { name, .. } = change {
+            if let Change::Enum(crate::diff::EnumChange::AddValue { name, .. }) = change {
                 added.push(Key::Type(name));
             } else if effects(change).needs.iter().any(|k| added.contains(k)) {
                 transactional = false;

@@ -204,7 +204,7 @@ fn change_checks(change: &Change, current: &Catalog, desired: &Catalog, names: &
             }
             vec![check(live, false, Rule::UniqueIndex { index: index.clone() })]
         }
-        Change::RebuildEnum { from, to, columns } => {
+        Change::Enum(crate::diff::EnumChange::Rebuild { from, to, columns }) => {
             let labels: Vec<String> = from.labels.iter().filter(|l| !to.labels.contains(l)).cloned().collect();
             if labels.is_empty() {
                 return Vec::new();

@@ -216,7 +216,9 @@ impl Comparison<'_> {
         let mut changes = self.renderer.adapt(diff::diff(actual, expected, &RenameHints::default()), actual, expected);
         // An extension version no update path reaches is kept by the plan itself, which says so (hazard
         // `extension-version-kept`): not a difference the migration failed to close.
-        changes.changes.retain(|c| !matches!(c, diff::Change::AlterExtensionVersion { reachable: false, .. }));
+        changes.changes.retain(|c| {
+            !matches!(c, diff::Change::Extension(diff::ExtensionChange::AlterVersion { reachable: false, .. }))
+        });
         if changes.is_empty() {
             return None;
         }

@@ -8,7 +8,7 @@
 use super::connect;
 use super::render::columns::conversion;
 use super::render::{ident, qualified, render};
-use crate::diff::Change;
+use crate::diff::{Change, CompositeTypeChange, DomainChange, EnumChange, RangeTypeChange};
 use crate::model::{Catalog, Column, ObjectRef, QualifiedName};
 use crate::plan::Plan;
 use sqlx::Connection;
@@ -120,16 +120,16 @@ fn type_definition(
     };
     let Some(change) = catalogs.iter().find_map(|catalog| {
         if let Some(e) = catalog.enums.get(name) {
-            Some(Change::CreateEnum(e.clone()))
+            Some(Change::Enum(EnumChange::Create(e.clone())))
         } else if let Some(d) = catalog.domains.get(name) {
             uses(&mut d.depends_on.iter(), out);
-            Some(Change::CreateDomain(d.clone()))
+            Some(Change::Domain(DomainChange::Create(d.clone())))
         } else if let Some(t) = catalog.composite_types.get(name) {
             uses(&mut t.attributes.values().flat_map(|a| a.depends_on.iter()), out);
-            Some(Change::CreateCompositeType(t.clone()))
+            Some(Change::CompositeType(CompositeTypeChange::Create(t.clone())))
         } else if let Some(r) = catalog.range_types.get(name) {
             uses(&mut r.depends_on.iter(), out);
-            Some(Change::CreateRangeType(r.clone()))
+            Some(Change::RangeType(RangeTypeChange::Create(r.clone())))
         } else {
             None
         }

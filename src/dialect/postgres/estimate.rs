@@ -67,7 +67,7 @@ pub fn work(step: &Step) -> Vec<Work> {
         (_, Change::CopyRows { old_tree, .. }) => {
             old_tree.iter().map(|t| Work { table: t.clone(), kind: WorkKind::Rewrite }).collect()
         }
-        (_, Change::RebuildEnum { columns, .. }) => {
+        (_, Change::Enum(crate::diff::EnumChange::Rebuild { columns, .. })) => {
             let tables: indexmap::IndexSet<&QualifiedName> = columns.iter().map(|c| &c.column.table).collect();
             tables.into_iter().map(|t| Work { table: t.clone(), kind: WorkKind::Rewrite }).collect()
         }

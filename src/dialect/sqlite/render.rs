@@ -12,7 +12,7 @@
 //! the transaction and checks every foreign key before committing, and the rebuild itself refuses to
 //! run when they are on.
 
-use crate::diff::{Change, ChangeSet};
+use crate::diff::{Change, ChangeSet, TriggerChange, ViewChange};
 use crate::model::*;
 use crate::plan::{SqlRenderer, Unsupported};
 use crate::safety::{Context, Hazard, HazardId, Severity};
@@ -239,72 +239,46 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
             i.definition
         )],
         Change::DropIndex(i) => vec![format!("DROP INDEX {};", ident(&i.name.name))],
-        Change::CreateView(v) => {
+        Change::View(ViewChange::Create(v)) => {
             // A view whose query does not prepare any more has no known columns: it is written as it was
             // read, without a list.
             let columns: Vec<String> = v.columns.iter().map(|c| ident(c)).collect();
             let list = if columns.is_empty() { String::new() } else { format!(" ({})", columns.join(", ")) };
             vec![format!("CREATE VIEW {}{list} AS\n{};", ident(&v.name.name), v.definition)]
         }
-        Change::DropView(v) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
-        Change::CreateTrigger(t) => vec![format!("{};", t.definition)],
-        Change::DropTrigger(t) => vec![format!("DROP TRIGGER {};", ident(&t.name.name))],
+        Change::View(ViewChange::Drop(v)) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
+        Change::Trigger(TriggerChange::Create(t)) => vec![format!("{};", t.definition)],
+        Change::Trigger(TriggerChange::Drop(t)) => vec![format!("DROP TRIGGER {};", ident(&t.name.name))],
         Change::RebuildTable { from, to } => rebuild(from, to),
         // SQLite has no NOT VALID constraints and no comments.
-        Change::ValidateConstraint { .. } | Change::SetComment { .. } => Vec::new(),
+        Change::ValidateConstraint { .. } | Change::Comment(_) => Vec::new(),
         // `adapt` turns both into what SQLite can do: a rebuild, and a drop and create.
         Change::RenameConstraint { .. }
         | Change::RenameIndex { .. }
-        | Change::RenameSequence { .. }
         | Change::AlterColumn { .. }
         | Change::AddConstraint { .. }
         | Change::DropConstraint { .. }
-        | Change::CreateSchema(_)
-        | Change::DropSchema(_)
-        | Change::CreateExtension(_)
-        | Change::DropExtension(_)
-        | Change::CreateEnum(_)
-        | Change::DropEnum(_)
-        | Change::AddEnumValue { .. }
-        | Change::RebuildEnum { .. }
-        | Change::CreateSequence(_)
-        | Change::DropSequence(_)
-        | Change::AlterSequence { .. }
-        | Change::SetSequenceOwner { .. }
-        | Change::CreateDomain(_)
-        | Change::DropDomain(_)
-        | Change::AlterDomain { .. }
-        | Change::CreateCompositeType(_)
-        | Change::DropCompositeType(_)
-        | Change::AlterCompositeType { .. }
-        | Change::CreateRangeType(_)
-        | Change::DropRangeType(_)
-        | Change::CreateCollation(_)
-        | Change::DropCollation(_)
-        | Change::SetExtensionSchema { .. }
-        | Change::AlterExtensionVersion { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
         | Change::CopyRows { .. }
         | Change::SetAside { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetUnlogged { .. }
-        | Change::CreateFunction(_)
-        | Change::DropFunction(_)
-        | Change::GrantDefaultPrivilege { .. }
-        | Change::RevokeDefaultPrivilege { .. }
-        | Change::SetOwner { .. }
-        | Change::ReplaceFunction { .. }
-        | Change::CreatePolicy(_)
-        | Change::DropPolicy(_)
-        | Change::AlterPolicy { .. }
-        | Change::SetRowSecurity { .. }
+        | Change::Policy(_)
+        | Change::Privilege(_)
+        | Change::Function(_)
+        | Change::Sequence(_)
+        | Change::Enum(_)
+        | Change::Domain(_)
+        | Change::CompositeType(_)
+        | Change::RangeType(_)
+        | Change::Extension(_)
+        | Change::Schema(_)
+        | Change::Collation(_)
         | Change::SetReplicaIdentity { .. }
         | Change::Inherit { .. }
         | Change::NoInherit { .. }
-        | Change::DropColumnKeptByChildren { .. }
-        | Change::GrantPrivilege(_)
-        | Change::RevokePrivilege(_) => {
+        | Change::DropColumnKeptByChildren { .. } => {
             return Err(Unsupported::new("SQLite", change, "it has no such object or statement"));
         }
     })
@@ -591,8 +565,8 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
             Change::RenameTable { to, .. } => !rebuilt.contains(to),
             c if altered_table(c).is_some_and(|t| rebuilt.contains(t)) => false,
             Change::CreateIndex(i) | Change::DropIndex(i) => !rebuilt.contains(&i.table),
-            Change::CreateView(v) | Change::DropView(v) => !views.contains(&v.name),
-            Change::CreateTrigger(t) | Change::DropTrigger(t) => !triggers.contains(&t.name),
+            Change::View(ViewChange::Create(v) | ViewChange::Drop(v)) => !views.contains(&v.name),
+            Change::Trigger(TriggerChange::Create(t) | TriggerChange::Drop(t)) => !triggers.contains(&t.name),
             _ => true,
         };
         if keep {
@@ -608,13 +582,13 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         }
     }
     for name in &views {
-        out.push(Change::DropView(current.views[name].clone()));
+        out.push(Change::View(ViewChange::Drop(current.views[name].clone())));
     }
     for trigger in current.triggers.values().filter(|t| triggers.contains(&t.name)) {
         // Dropped explicitly, also those whose table or view goes away with the plan: renaming a table
         // (a rebuilt copy into place, or a renamed one) checks every trigger, and one that reads a
         // table dropped or not yet back fails it ("error in trigger …: no such table").
-        out.push(Change::DropTrigger(trigger.clone()));
+        out.push(Change::Trigger(TriggerChange::Drop(trigger.clone())));
     }
     for name in &rebuilt {
         let old_name = renamed_from.get(name).unwrap_or(name);
@@ -627,11 +601,11 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
     }
     for name in &views {
         if let Some(view) = desired.views.get(name) {
-            out.push(Change::CreateView(view.clone()));
+            out.push(Change::View(ViewChange::Create(view.clone())));
         }
     }
     for trigger in desired.triggers.values().filter(|t| triggers.contains(&t.name)) {
-        out.push(Change::CreateTrigger(trigger.clone()));
+        out.push(Change::Trigger(TriggerChange::Create(trigger.clone())));
     }
     ChangeSet { changes: out }
 }
@@ -659,7 +633,8 @@ mod tests {
 
     #[test]
     fn a_change_sqlite_cannot_express_is_an_error_naming_it_not_a_comment_in_the_sql() {
-        let change = Change::CreateSchema(Namespace { name: "billing".into(), comment: None });
+        let change =
+            Change::Schema(crate::diff::SchemaChange::Create(Namespace { name: "billing".into(), comment: None }));
         let error = SqliteRenderer.render(&change).expect_err("SQLite has no schemas to create");
         assert_eq!(error.to_string(), "SQLite cannot create schema billing: it has no such object or statement");
         let planned = crate::plan::build(&ChangeSet { changes: vec![change] }, &SqliteRenderer);

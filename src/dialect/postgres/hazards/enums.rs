@@ -2,11 +2,19 @@
 //! one.
 
 use super::ACCESS_EXCLUSIVE;
-use crate::diff::EnumColumnUse;
+use crate::diff::{EnumChange, EnumColumnUse};
 use crate::model::{EnumType, QualifiedName};
 use crate::safety::{Context, Hazard, HazardId, Severity};
 
-pub(super) fn rebuild(to: &EnumType, columns: &[EnumColumnUse], ctx: &Context, out: &mut Vec<Hazard>) {
+pub(super) fn hazards(change: &EnumChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        EnumChange::Rebuild { to, columns, .. } => rebuild(to, columns, ctx, out),
+        // Catalog-only changes, and a drop the shared rules cover.
+        EnumChange::Create(_) | EnumChange::Drop(_) | EnumChange::AddValue { .. } => {}
+    }
+}
+
+fn rebuild(to: &EnumType, columns: &[EnumColumnUse], ctx: &Context, out: &mut Vec<Hazard>) {
     let mut tables: Vec<&QualifiedName> = columns.iter().map(|c| &c.column.table).collect();
     tables.dedup();
     for table in tables.into_iter().filter(|t| ctx.existing(t)) {

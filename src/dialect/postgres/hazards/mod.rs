@@ -18,7 +18,8 @@ use crate::safety::{self, Context, Hazard, HazardId};
 const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
 
 /// The hazards of one change as PostgreSQL runs it: the shared rules' first, then PostgreSQL's own. One arm
-/// per variant: a new variant does not build until it is decided here whether PostgreSQL adds a hazard.
+/// per variant (per kind for the kinds with their own change enum): a new variant does not build until it
+/// is decided here whether PostgreSQL adds a hazard.
 pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     let mut out = safety::common_hazards(change, ctx);
     // Drops and renames take ACCESS EXCLUSIVE, briefly (no scan), on an existing table.
@@ -30,7 +31,7 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         }
     }
     match change {
-        Change::RebuildEnum { to, columns, .. } => enums::rebuild(to, columns, ctx, &mut out),
+        Change::Enum(c) => enums::hazards(c, ctx, &mut out),
         Change::CopyRows { to, .. } => tables::copy_rows(to, &mut out),
         Change::SetReplicaIdentity { table, to, .. } => tables::set_replica_identity(table, to.as_ref(), ctx, &mut out),
         Change::SetUnlogged { table, unlogged } => tables::set_unlogged(table, *unlogged, ctx, &mut out),
@@ -44,31 +45,7 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         Change::Inherit { table, parent, checks } => partitions::inherit(table, parent, checks, ctx, &mut out),
         // Nothing PostgreSQL-specific: the shared rules cover them (drops, renames, what a running
         // application sees), or they take no lock worth reporting.
-        Change::CreateSchema(_)
-        | Change::DropSchema(_)
-        | Change::CreateExtension(_)
-        | Change::DropExtension(_)
-        | Change::SetExtensionSchema { .. }
-        | Change::AlterExtensionVersion { .. }
-        | Change::CreateEnum(_)
-        | Change::DropEnum(_)
-        | Change::AddEnumValue { .. }
-        | Change::CreateDomain(_)
-        | Change::DropDomain(_)
-        | Change::AlterDomain { .. }
-        | Change::CreateCompositeType(_)
-        | Change::DropCompositeType(_)
-        | Change::AlterCompositeType { .. }
-        | Change::CreateRangeType(_)
-        | Change::DropRangeType(_)
-        | Change::CreateCollation(_)
-        | Change::DropCollation(_)
-        | Change::CreateSequence(_)
-        | Change::DropSequence(_)
-        | Change::AlterSequence { .. }
-        | Change::SetSequenceOwner { .. }
-        | Change::RenameSequence { .. }
-        | Change::CreateTable(_)
+        Change::CreateTable(_)
         | Change::DropTable(_)
         | Change::RenameTable { .. }
         | Change::SetAside { .. }
@@ -82,23 +59,19 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         | Change::RenameConstraint { .. }
         | Change::RenameIndex { .. }
         | Change::NoInherit { .. }
-        | Change::CreateView(_)
-        | Change::DropView(_)
-        | Change::CreateFunction(_)
-        | Change::DropFunction(_)
-        | Change::ReplaceFunction { .. }
-        | Change::CreateTrigger(_)
-        | Change::DropTrigger(_)
-        | Change::CreatePolicy(_)
-        | Change::DropPolicy(_)
-        | Change::AlterPolicy { .. }
-        | Change::SetRowSecurity { .. }
-        | Change::GrantPrivilege(_)
-        | Change::RevokePrivilege(_)
-        | Change::GrantDefaultPrivilege { .. }
-        | Change::RevokeDefaultPrivilege { .. }
-        | Change::SetOwner { .. }
-        | Change::SetComment { .. } => {}
+        | Change::Trigger(_)
+        | Change::Policy(_)
+        | Change::Comment(_)
+        | Change::Privilege(_)
+        | Change::Function(_)
+        | Change::View(_)
+        | Change::Sequence(_)
+        | Change::Domain(_)
+        | Change::CompositeType(_)
+        | Change::RangeType(_)
+        | Change::Extension(_)
+        | Change::Schema(_)
+        | Change::Collation(_) => {}
     }
     out
 }

@@ -4,7 +4,9 @@
 //! index they are attached to, and the privileges a new object gets or lacks by default.
 
 use super::ident;
-use crate::diff::{Change, ChangeSet};
+use crate::diff::{
+    Change, ChangeSet, ExtensionChange, FunctionChange, PrivilegeChange, SchemaChange, SequenceChange, ViewChange,
+};
 use crate::model::*;
 
 /// The passes in the order they run: each reads the changes the earlier ones left.
@@ -30,7 +32,7 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
     let mut grants = Vec::new();
     for change in &changes.changes {
         let (target, on, schema) = match change {
-            Change::CreateFunction(f) => (
+            Change::Function(FunctionChange::Create(f)) => (
                 PrivilegeTarget::Function(f.id.clone(), f.kind),
                 DefaultObjectKind::Functions,
                 Some(f.id.name.schema.as_str()),
@@ -38,13 +40,15 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
             Change::CreateTable(t) => {
                 (PrivilegeTarget::Table(t.name.clone()), DefaultObjectKind::Tables, Some(t.name.schema.as_str()))
             }
-            Change::CreateView(v) => {
+            Change::View(ViewChange::Create(v)) => {
                 (PrivilegeTarget::Table(v.name.clone()), DefaultObjectKind::Tables, Some(v.name.schema.as_str()))
             }
-            Change::CreateSequence(q) => {
+            Change::Sequence(SequenceChange::Create(q)) => {
                 (PrivilegeTarget::Sequence(q.name.clone()), DefaultObjectKind::Sequences, Some(q.name.schema.as_str()))
             }
-            Change::CreateSchema(s) => (PrivilegeTarget::Schema(s.name.clone()), DefaultObjectKind::Schemas, None),
+            Change::Schema(SchemaChange::Create(s)) => {
+                (PrivilegeTarget::Schema(s.name.clone()), DefaultObjectKind::Schemas, None)
+            }
             _ => continue,
         };
         let mut given: Vec<(&str, &str)> = Vec::new();
@@ -60,7 +64,11 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
         for (grantee, privilege) in given {
             let key =
                 GrantKey { target: target.clone(), grantee: grantee.to_string(), privilege: privilege.to_string() };
-            let revoke = Change::RevokePrivilege(Grant { key: key.clone(), grantable: false, implicit: true });
+            let revoke = Change::Privilege(PrivilegeChange::Revoke(Grant {
+                key: key.clone(),
+                grantable: false,
+                implicit: true,
+            }));
             if !desired.grants.contains_key(&key) && !revokes.contains(&revoke) {
                 revokes.push(revoke);
             }
@@ -73,7 +81,7 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
             let wanted =
                 GrantKey { target: target.clone(), grantee: key.grantee.clone(), privilege: key.privilege.clone() };
             if let Some(grant) = desired.grants.get(&wanted).filter(|g| g.implicit) {
-                let grant = Change::GrantPrivilege(grant.clone());
+                let grant = Change::Privilege(PrivilegeChange::Grant(grant.clone()));
                 if !grants.contains(&grant) {
                     grants.push(grant);
                 }
@@ -95,7 +103,7 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
         .iter()
         .filter_map(|c| match c {
             Change::DropTable(t) => Some(&t.name),
-            Change::DropView(v) if v.materialized => Some(&v.name),
+            Change::View(ViewChange::Drop(v)) if v.materialized => Some(&v.name),
             _ => None,
         })
         // A materialized view dropped to be created again gets its indexes back after it.
@@ -257,7 +265,9 @@ fn moved_extension_types(changes: &mut ChangeSet, current: &Catalog) {
         .changes
         .iter()
         .filter_map(|c| match c {
-            Change::SetExtensionSchema { name, to, .. } => Some((current.extensions.get(name)?, to.clone())),
+            Change::Extension(ExtensionChange::SetSchema { name, to, .. }) => {
+                Some((current.extensions.get(name)?, to.clone()))
+            }
             _ => None,
         })
         .collect();

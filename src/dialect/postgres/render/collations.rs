@@ -1,14 +1,14 @@
 //! Collations: created with their provider and locales, and dropped.
 
 use super::{literal, qualified};
+use crate::diff::CollationChange;
 use crate::model::*;
 
-pub(super) fn create(c: &Collation) -> Vec<String> {
-    vec![create_collation(c)]
-}
-
-pub(super) fn drop(c: &Collation) -> Vec<String> {
-    vec![format!("DROP COLLATION {};", qualified(&c.name))]
+pub(super) fn render(change: &CollationChange) -> Vec<String> {
+    match change {
+        CollationChange::Create(c) => vec![create_collation(c)],
+        CollationChange::Drop(c) => vec![format!("DROP COLLATION {};", qualified(&c.name))],
+    }
 }
 
 fn create_collation(c: &Collation) -> String {

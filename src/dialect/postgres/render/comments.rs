@@ -4,9 +4,15 @@ use super::columns::column_ref;
 use super::functions::function_name;
 use super::views::view_keyword;
 use super::{ident, literal, qualified};
-use crate::diff::CommentTarget;
+use crate::diff::{CommentChange, CommentTarget};
 
-pub(super) fn set(target: &CommentTarget, comment: Option<&str>) -> Vec<String> {
+pub(super) fn render(change: &CommentChange) -> Vec<String> {
+    match change {
+        CommentChange::Set { target, comment } => set(target, comment.as_deref()),
+    }
+}
+
+fn set(target: &CommentTarget, comment: Option<&str>) -> Vec<String> {
     // An extension's own comment (the model's "none") is read from the server when the migration runs.
     if let (CommentTarget::Extension(x), None) = (target, comment) {
         return vec![format!(

@@ -1,15 +1,18 @@
 //! Composite types: created, dropped, and altered in place (attributes added, dropped and retyped).
 
 use super::{ident, qualified};
+use crate::diff::CompositeTypeChange;
 use crate::model::*;
 
-pub(super) fn create(t: &CompositeType) -> Vec<String> {
-    let attributes: Vec<String> = t.attributes.values().map(attribute).collect();
-    vec![format!("CREATE TYPE {} AS ({});", qualified(&t.name), attributes.join(", "))]
-}
-
-pub(super) fn drop(t: &CompositeType) -> Vec<String> {
-    vec![format!("DROP TYPE {};", qualified(&t.name))]
+pub(super) fn render(change: &CompositeTypeChange) -> Vec<String> {
+    match change {
+        CompositeTypeChange::Create(t) => {
+            let attributes: Vec<String> = t.attributes.values().map(attribute).collect();
+            vec![format!("CREATE TYPE {} AS ({});", qualified(&t.name), attributes.join(", "))]
+        }
+        CompositeTypeChange::Drop(t) => vec![format!("DROP TYPE {};", qualified(&t.name))],
+        CompositeTypeChange::Alter { from, to } => alter(from, to),
+    }
 }
 
 fn attribute(a: &TypeAttribute) -> String {
@@ -17,7 +20,7 @@ fn attribute(a: &TypeAttribute) -> String {
     format!("{} {}{collate}", ident(&a.name), a.data_type)
 }
 
-pub(super) fn alter(from: &CompositeType, to: &CompositeType) -> Vec<String> {
+fn alter(from: &CompositeType, to: &CompositeType) -> Vec<String> {
     let name = qualified(&to.name);
     let mut sql = Vec::new();
     for old in from.attributes.values() {

@@ -2,11 +2,20 @@
 //! `NOT VALID`), dropped, and altered in place (default, NOT NULL, constraints dropped, added and
 //! validated).
 
-use super::{ident, qualified};
+use super::{ident, locking, qualified};
+use crate::diff::DomainChange;
 use crate::model::*;
 use crate::plan::Statement;
 
-pub(super) fn create(d: &Domain) -> Vec<String> {
+pub(super) fn render(change: &DomainChange) -> Vec<Statement> {
+    match change {
+        DomainChange::Create(d) => locking(create(d)),
+        DomainChange::Drop(d) => locking(vec![format!("DROP DOMAIN {};", qualified(&d.name))]),
+        DomainChange::Alter { from, to } => alter(from, to),
+    }
+}
+
+fn create(d: &Domain) -> Vec<String> {
     let mut sql = format!("CREATE DOMAIN {} AS {}", qualified(&d.name), d.data_type);
     if let Some(collation) = &d.collation {
         sql.push_str(&format!(" COLLATE {collation}"));
@@ -35,7 +44,7 @@ fn add_domain_constraint(domain: &QualifiedName, c: &DomainConstraint) -> String
     format!("ALTER DOMAIN {} ADD CONSTRAINT {} {}{not_valid};", qualified(domain), ident(&c.name), c.definition)
 }
 
-pub(super) fn alter(from: &Domain, to: &Domain) -> Vec<Statement> {
+fn alter(from: &Domain, to: &Domain) -> Vec<Statement> {
     let name = qualified(&to.name);
     let mut sql = Vec::new();
     // A validated constraint cannot become NOT VALID again: it is dropped and added back.
@@ -80,8 +89,4 @@ pub(super) fn alter(from: &Domain, to: &Domain) -> Vec<Statement> {
         }
     }
     sql
-}
-
-pub(super) fn drop(d: &Domain) -> Vec<String> {
-    vec![format!("DROP DOMAIN {};", qualified(&d.name))]
 }

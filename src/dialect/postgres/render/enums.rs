@@ -4,18 +4,19 @@
 
 use super::columns::alter_column;
 use super::{ident, literal, qualified};
-use crate::diff::{EnumColumnUse, EnumValuePosition};
+use crate::diff::{EnumChange, EnumColumnUse, EnumValuePosition};
 use crate::model::*;
 
-pub(super) fn create(t: &EnumType) -> Vec<String> {
-    vec![create_enum(&t.name, &t.labels)]
+pub(super) fn render(change: &EnumChange) -> Vec<String> {
+    match change {
+        EnumChange::Create(t) => vec![create_enum(&t.name, &t.labels)],
+        EnumChange::Drop(t) => vec![format!("DROP TYPE {};", qualified(&t.name))],
+        EnumChange::AddValue { name, value, position } => add_value(name, value, position),
+        EnumChange::Rebuild { to, columns, .. } => rebuild(to, columns),
+    }
 }
 
-pub(super) fn drop(t: &EnumType) -> Vec<String> {
-    vec![format!("DROP TYPE {};", qualified(&t.name))]
-}
-
-pub(super) fn add_value(name: &QualifiedName, value: &str, position: &EnumValuePosition) -> Vec<String> {
+fn add_value(name: &QualifiedName, value: &str, position: &EnumValuePosition) -> Vec<String> {
     let (word, anchor) = match position {
         EnumValuePosition::Before(l) => ("BEFORE", l),
         EnumValuePosition::After(l) => ("AFTER", l),
@@ -23,7 +24,7 @@ pub(super) fn add_value(name: &QualifiedName, value: &str, position: &EnumValueP
     vec![format!("ALTER TYPE {} ADD VALUE {} {word} {};", qualified(name), literal(value), literal(anchor))]
 }
 
-pub(super) fn rebuild(to: &EnumType, columns: &[EnumColumnUse]) -> Vec<String> {
+fn rebuild(to: &EnumType, columns: &[EnumColumnUse]) -> Vec<String> {
     let old_name = format!("{}__old", to.name.name);
     let old = QualifiedName::new(to.name.schema.clone(), old_name.clone());
     let mut sql = vec![

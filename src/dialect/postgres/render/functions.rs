@@ -3,10 +3,18 @@
 //! name a routine (`GRANT`, `COMMENT ON`, `ALTER … OWNER TO`).
 
 use super::qualified;
+use crate::diff::FunctionChange;
 use crate::model::*;
 
+pub(super) fn render(change: &FunctionChange) -> Vec<String> {
+    match change {
+        FunctionChange::Create(f) | FunctionChange::Replace { to: f, .. } => create(f),
+        FunctionChange::Drop(f) => drop(f),
+    }
+}
+
 /// A new or replaced routine: its definition as the catalog query writes it.
-pub(super) fn create(f: &Function) -> Vec<String> {
+fn create(f: &Function) -> Vec<String> {
     let note = if f.body_dependencies_known {
         ""
     } else {
@@ -16,7 +24,7 @@ pub(super) fn create(f: &Function) -> Vec<String> {
     vec![format!("{note}{};", f.definition)]
 }
 
-pub(super) fn drop(f: &Function) -> Vec<String> {
+fn drop(f: &Function) -> Vec<String> {
     vec![format!("DROP {};", routine(&f.id, f.kind))]
 }
 

@@ -97,37 +97,11 @@ impl crate::rewrite::LiveRenderer for PostgresRenderer {
     }
 }
 
-/// The statements of one change, written by the file of its kind. One arm per variant and none for the
-/// rest: a new variant does not build until it is given its SQL here.
+/// The statements of one change, written by the file of its kind. One arm per variant (per kind for the
+/// kinds with their own change enum, whose file matches on it) and none for the rest: a new variant does
+/// not build until it is given its SQL here.
 pub(crate) fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
     Ok(match change {
-        Change::CreateSchema(s) => locking(schemas::create(s)),
-        Change::DropSchema(s) => locking(schemas::drop(s)),
-        Change::CreateExtension(x) => locking(extensions::create(x)),
-        Change::DropExtension(x) => locking(extensions::drop(x)),
-        Change::SetExtensionSchema { name, to, .. } => locking(extensions::set_schema(name, to)),
-        Change::AlterExtensionVersion { name, to, reachable, .. } => {
-            locking(extensions::alter_version(name, to, *reachable))
-        }
-        Change::CreateEnum(t) => locking(enums::create(t)),
-        Change::DropEnum(t) => locking(enums::drop(t)),
-        Change::AddEnumValue { name, value, position } => locking(enums::add_value(name, value, position)),
-        Change::RebuildEnum { to, columns, .. } => locking(enums::rebuild(to, columns)),
-        Change::CreateDomain(d) => locking(domains::create(d)),
-        Change::DropDomain(d) => locking(domains::drop(d)),
-        Change::AlterDomain { from, to } => domains::alter(from, to),
-        Change::CreateCompositeType(t) => locking(composite_types::create(t)),
-        Change::DropCompositeType(t) => locking(composite_types::drop(t)),
-        Change::AlterCompositeType { from, to } => locking(composite_types::alter(from, to)),
-        Change::CreateRangeType(t) => locking(range_types::create(t)),
-        Change::DropRangeType(t) => locking(range_types::drop(t)),
-        Change::CreateCollation(c) => locking(collations::create(c)),
-        Change::DropCollation(c) => locking(collations::drop(c)),
-        Change::CreateSequence(s) => locking(sequences::create(s)),
-        Change::DropSequence(s) => locking(sequences::drop(s)),
-        Change::AlterSequence { to, .. } => locking(sequences::alter(to)),
-        Change::SetSequenceOwner { sequence, to, .. } => locking(sequences::set_owner(sequence, to.as_ref())),
-        Change::RenameSequence { from, to } => locking(sequences::rename(from, to)),
         Change::CreateTable(t) => locking(tables::create(t)),
         Change::DropTable(t) => locking(tables::drop(t)),
         Change::RenameTable { from, to } => locking(tables::rename(from, to)),
@@ -158,25 +132,19 @@ pub(crate) fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
         Change::DetachPartition { table, parent, .. } => locking(partitions::detach(table, parent)),
         Change::Inherit { table, parent, checks } => locking(partitions::inherit(table, parent, checks)),
         Change::NoInherit { table, parent, checks } => locking(partitions::no_inherit(table, parent, checks)),
-        Change::CreateView(v) => locking(views::create(v)),
-        Change::DropView(v) => locking(views::drop(v)),
-        Change::CreateFunction(f) | Change::ReplaceFunction { to: f, .. } => locking(functions::create(f)),
-        Change::DropFunction(f) => locking(functions::drop(f)),
-        Change::CreateTrigger(t) => locking(triggers::create(t)),
-        Change::DropTrigger(t) => locking(triggers::drop(t)),
-        Change::CreatePolicy(p) => locking(policies::create(p)),
-        Change::AlterPolicy { to, .. } => locking(policies::alter(to)),
-        Change::DropPolicy(p) => locking(policies::drop(p)),
-        Change::SetRowSecurity { table, from, to } => locking(policies::set_row_security(table, from, to)),
-        Change::GrantPrivilege(g) => locking(privileges::grant(g)),
-        Change::RevokePrivilege(g) => locking(privileges::revoke(g)),
-        Change::GrantDefaultPrivilege { key, with_grant_option } => {
-            locking(privileges::grant_default(key, *with_grant_option))
-        }
-        Change::RevokeDefaultPrivilege { key, grant_option_only } => {
-            locking(privileges::revoke_default(key, *grant_option_only))
-        }
-        Change::SetOwner { object, to, .. } => locking(privileges::set_owner(object, to)),
-        Change::SetComment { target, comment } => locking(comments::set(target, comment.as_deref())),
+        Change::Trigger(c) => locking(triggers::render(c)),
+        Change::Policy(c) => locking(policies::render(c)),
+        Change::Comment(c) => locking(comments::render(c)),
+        Change::Privilege(c) => locking(privileges::render(c)),
+        Change::Function(c) => locking(functions::render(c)),
+        Change::View(c) => locking(views::render(c)),
+        Change::Sequence(c) => locking(sequences::render(c)),
+        Change::Enum(c) => locking(enums::render(c)),
+        Change::Domain(c) => domains::render(c),
+        Change::CompositeType(c) => locking(composite_types::render(c)),
+        Change::RangeType(c) => locking(range_types::render(c)),
+        Change::Extension(c) => locking(extensions::render(c)),
+        Change::Schema(c) => locking(schemas::render(c)),
+        Change::Collation(c) => locking(collations::render(c)),
     })
 }

@@ -2,21 +2,19 @@
 //! and a table's `ENABLE`/`FORCE ROW LEVEL SECURITY` switches.
 
 use super::{ident, qualified};
+use crate::diff::PolicyChange;
 use crate::model::*;
 
-pub(super) fn create(p: &Policy) -> Vec<String> {
-    vec![create_policy(p)]
+pub(super) fn render(change: &PolicyChange) -> Vec<String> {
+    match change {
+        PolicyChange::Create(p) => vec![create_policy(p)],
+        PolicyChange::Alter { to, .. } => vec![alter_policy(to)],
+        PolicyChange::Drop(p) => vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))],
+        PolicyChange::SetRowSecurity { table, from, to } => set_row_security(table, from, to),
+    }
 }
 
-pub(super) fn alter(to: &Policy) -> Vec<String> {
-    vec![alter_policy(to)]
-}
-
-pub(super) fn drop(p: &Policy) -> Vec<String> {
-    vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))]
-}
-
-pub(super) fn set_row_security(table: &QualifiedName, from: &RowSecurity, to: &RowSecurity) -> Vec<String> {
+fn set_row_security(table: &QualifiedName, from: &RowSecurity, to: &RowSecurity) -> Vec<String> {
     let mut sql = Vec::new();
     if from.enabled != to.enabled {
         let verb = if to.enabled { "ENABLE" } else { "DISABLE" };

@@ -3,20 +3,31 @@
 
 use super::functions::{function_name, routine};
 use super::{ident, qualified};
+use crate::diff::PrivilegeChange;
 use crate::model::*;
 
-pub(super) fn grant(g: &Grant) -> Vec<String> {
+pub(super) fn render(change: &PrivilegeChange) -> Vec<String> {
+    match change {
+        PrivilegeChange::Grant(g) => grant(g),
+        PrivilegeChange::Revoke(g) => revoke(g),
+        PrivilegeChange::GrantDefault { key, with_grant_option } => grant_default(key, *with_grant_option),
+        PrivilegeChange::RevokeDefault { key, grant_option_only } => revoke_default(key, *grant_option_only),
+        PrivilegeChange::SetOwner { object, to, .. } => set_owner(object, to),
+    }
+}
+
+fn grant(g: &Grant) -> Vec<String> {
     let (privilege, object) = privilege_on(&g.key);
     let option = if g.grantable { " WITH GRANT OPTION" } else { "" };
     vec![format!("GRANT {privilege} ON {object} TO {}{option};", grantee(&g.key.grantee))]
 }
 
-pub(super) fn revoke(g: &Grant) -> Vec<String> {
+fn revoke(g: &Grant) -> Vec<String> {
     let (privilege, object) = privilege_on(&g.key);
     vec![format!("REVOKE {privilege} ON {object} FROM {};", grantee(&g.key.grantee))]
 }
 
-pub(super) fn grant_default(key: &DefaultPrivilegeKey, with_grant_option: bool) -> Vec<String> {
+fn grant_default(key: &DefaultPrivilegeKey, with_grant_option: bool) -> Vec<String> {
     let option = if with_grant_option { " WITH GRANT OPTION" } else { "" };
     vec![format!(
         "{} GRANT {} ON {} TO {}{option};",
@@ -27,7 +38,7 @@ pub(super) fn grant_default(key: &DefaultPrivilegeKey, with_grant_option: bool) 
     )]
 }
 
-pub(super) fn revoke_default(key: &DefaultPrivilegeKey, grant_option_only: bool) -> Vec<String> {
+fn revoke_default(key: &DefaultPrivilegeKey, grant_option_only: bool) -> Vec<String> {
     let option = if grant_option_only { "GRANT OPTION FOR " } else { "" };
     vec![format!(
         "{} REVOKE {option}{} ON {} FROM {};",
@@ -38,7 +49,7 @@ pub(super) fn revoke_default(key: &DefaultPrivilegeKey, grant_option_only: bool)
     )]
 }
 
-pub(super) fn set_owner(object: &OwnedObject, to: &str) -> Vec<String> {
+fn set_owner(object: &OwnedObject, to: &str) -> Vec<String> {
     let object = match object {
         OwnedObject::Schema(s) => format!("SCHEMA {}", ident(s)),
         OwnedObject::Table(n) => format!("TABLE {}", qualified(n)),

@@ -1,9 +1,17 @@
 //! Range types: created with their options, and dropped.
 
 use super::qualified;
+use crate::diff::RangeTypeChange;
 use crate::model::*;
 
-pub(super) fn create(t: &RangeType) -> Vec<String> {
+pub(super) fn render(change: &RangeTypeChange) -> Vec<String> {
+    match change {
+        RangeTypeChange::Create(t) => create(t),
+        RangeTypeChange::Drop(t) => vec![format!("DROP TYPE {};", qualified(&t.name))],
+    }
+}
+
+fn create(t: &RangeType) -> Vec<String> {
     let mut options = vec![format!("SUBTYPE = {}", t.subtype)];
     if let Some(opclass) = &t.subtype_opclass {
         options.push(format!("SUBTYPE_OPCLASS = {opclass}"));
@@ -15,8 +23,4 @@ pub(super) fn create(t: &RangeType) -> Vec<String> {
         options.push(format!("SUBTYPE_DIFF = {diff}"));
     }
     vec![format!("CREATE TYPE {} AS RANGE ({});", qualified(&t.name), options.join(", "))]
-}
-
-pub(super) fn drop(t: &RangeType) -> Vec<String> {
-    vec![format!("DROP TYPE {};", qualified(&t.name))]
 }

@@ -1,12 +1,11 @@
 //! Schemas: created and dropped.
 
 use super::ident;
-use crate::model::*;
+use crate::diff::SchemaChange;
 
-pub(super) fn create(s: &Namespace) -> Vec<String> {
-    vec![format!("CREATE SCHEMA {};", ident(&s.name))]
-}
-
-pub(super) fn drop(s: &Namespace) -> Vec<String> {
-    vec![format!("DROP SCHEMA {};", ident(&s.name))]
+pub(super) fn render(change: &SchemaChange) -> Vec<String> {
+    match change {
+        SchemaChange::Create(s) => vec![format!("CREATE SCHEMA {};", ident(&s.name))],
+        SchemaChange::Drop(s) => vec![format!("DROP SCHEMA {};", ident(&s.name))],
+    }
 }

@@ -3,27 +3,24 @@
 
 use super::columns::column_ref;
 use super::{ident, qualified};
+use crate::diff::SequenceChange;
 use crate::model::*;
 
-pub(super) fn create(s: &Sequence) -> Vec<String> {
-    vec![format!("CREATE SEQUENCE {} {};", qualified(&s.name), sequence_options(s))]
-}
-
-pub(super) fn drop(s: &Sequence) -> Vec<String> {
-    vec![format!("DROP SEQUENCE {};", qualified(&s.name))]
-}
-
-pub(super) fn alter(to: &Sequence) -> Vec<String> {
-    vec![format!("ALTER SEQUENCE {} {};", qualified(&to.name), sequence_options(to))]
-}
-
-pub(super) fn set_owner(sequence: &QualifiedName, to: Option<&ColumnRef>) -> Vec<String> {
-    let owner = to.map(column_ref).unwrap_or_else(|| "NONE".to_string());
-    vec![format!("ALTER SEQUENCE {} OWNED BY {owner};", qualified(sequence))]
-}
-
-pub(super) fn rename(from: &QualifiedName, to: &QualifiedName) -> Vec<String> {
-    vec![format!("ALTER SEQUENCE {} RENAME TO {};", qualified(from), ident(&to.name))]
+pub(super) fn render(change: &SequenceChange) -> Vec<String> {
+    match change {
+        SequenceChange::Create(s) => vec![format!("CREATE SEQUENCE {} {};", qualified(&s.name), sequence_options(s))],
+        SequenceChange::Drop(s) => vec![format!("DROP SEQUENCE {};", qualified(&s.name))],
+        SequenceChange::Alter { to, .. } => {
+            vec![format!("ALTER SEQUENCE {} {};", qualified(&to.name), sequence_options(to))]
+        }
+        SequenceChange::SetOwner { sequence, to, .. } => {
+            let owner = to.as_ref().map(column_ref).unwrap_or_else(|| "NONE".to_string());
+            vec![format!("ALTER SEQUENCE {} OWNED BY {owner};", qualified(sequence))]
+        }
+        SequenceChange::Rename { from, to } => {
+            vec![format!("ALTER SEQUENCE {} RENAME TO {};", qualified(from), ident(&to.name))]
+        }
+    }
 }
 
 fn sequence_options(s: &Sequence) -> String {

@@ -3,15 +3,19 @@
 
 use super::qualified;
 use super::tables::parameters;
+use crate::diff::ViewChange;
 use crate::model::*;
 
-pub(super) fn create(v: &View) -> Vec<String> {
-    let options = if v.options.is_empty() { String::new() } else { format!(" WITH ({})", parameters(&v.options)) };
-    vec![format!("CREATE {} {}{options} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
+pub(super) fn render(change: &ViewChange) -> Vec<String> {
+    match change {
+        ViewChange::Create(v) => create(v),
+        ViewChange::Drop(v) => vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))],
+    }
 }
 
-pub(super) fn drop(v: &View) -> Vec<String> {
-    vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))]
+fn create(v: &View) -> Vec<String> {
+    let options = if v.options.is_empty() { String::new() } else { format!(" WITH ({})", parameters(&v.options)) };
+    vec![format!("CREATE {} {}{options} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
 }
 
 pub(super) fn view_keyword(materialized: bool) -> &'static str {
