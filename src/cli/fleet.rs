@@ -8,7 +8,9 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 
 const FLEET_HELP: &str = "\
-Targets come from [fleet] in diff.toml: urls, urls_file (one URL a line) and/or query run on catalog_url.
+Targets come from [fleet] in diff.toml: urls, urls_file (one URL a line) and/or query run on catalog_url;
+with schemas = 'tenant_*', each matching schema of those databases is a target, running a copy of each
+migration with the template schema (template_schema, default public) replaced by its own.
 Each target is migrated as `schema migrate` would (its own tracking table, lock and dirty state); a target
 that fails is left where its last migration left it, and running the command again continues from there.
 
