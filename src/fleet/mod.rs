@@ -116,8 +116,13 @@ pub async fn targets(settings: &Settings, parallel: usize) -> Result<Vec<Target>
 
 /// A database's schemas (and how it writes them), or why they cannot be read.
 async fn schema_names(url: &str) -> Result<Vec<(String, String)>, String> {
-    match tokio::time::timeout(CONNECT_TIMEOUT, dialect::schema_names(url)).await {
-        Ok(Ok(names)) => Ok(names),
+    within_connect_timeout(url, dialect::schema_names(url)).await
+}
+
+/// `work` on `url`, or why it failed: its error, or no answer within [`CONNECT_TIMEOUT`].
+async fn within_connect_timeout<T>(url: &str, work: impl std::future::Future<Output = Result<T>>) -> Result<T, String> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, work).await {
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(format!("{e:#}")),
         Err(_) => Err(format!("{}: no connection within {CONNECT_TIMEOUT:?}", dialect::redact(url))),
     }
@@ -495,11 +500,7 @@ async fn up_one(settings: &Settings, one: &Target, dir: &Directory, target: &UpT
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn connect(url: &str, options: &runner::Options) -> Result<dialect::Runner, String> {
-    match tokio::time::timeout(CONNECT_TIMEOUT, dialect::Runner::connect(url, options)).await {
-        Ok(Ok(db)) => Ok(db),
-        Ok(Err(e)) => Err(format!("{e:#}")),
-        Err(_) => Err(format!("{}: no connection within {CONNECT_TIMEOUT:?}", dialect::redact(url))),
-    }
+    within_connect_timeout(url, dialect::Runner::connect(url, options)).await
 }
 
 /// Counts by outcome (those that occur, always in the same order), for the summary line and JSON.
@@ -675,7 +676,7 @@ async fn read_tenants(
     let databases: Vec<(&str, Vec<String>)> = databases.into_iter().collect();
     let read = each_bounded(databases.len(), parallel, |i| {
         let (url, schemas) = &databases[i];
-        let whole = Target { schema: None, ..Target::database(url.to_string()) };
+        let whole = Target::database(url.to_string());
         let settings = Settings { schemas: schemas.clone(), ..settings.clone() };
         async move { read_catalog(&settings, &whole).await }
     })

@@ -131,7 +131,8 @@ fn map(sql: &str, schemas: &TenantSchemas) -> Result<String, Refused> {
             }
             Token::SingleQuotedString(text)
             | Token::EscapedStringLiteral(text)
-            | Token::NationalStringLiteral(text) => {
+            | Token::NationalStringLiteral(text)
+            | Token::UnicodeStringLiteral(text) => {
                 if let Some(reg) = name_type(&significant, k) {
                     let mapped = if reg == "regnamespace" {
                         map_schema_name(text, schemas).map_err(|m| (t.bytes.start, m))?
@@ -358,6 +359,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(odd, "SELECT '\"Tenant''s\".s'::regclass, '\"Tenant''s\"'::regnamespace;");
+        // Every kind of string literal is read for the name it holds.
+        let kinds = tenant_a("SELECT E'public.s'::regclass, U&'public.s'::regclass;").unwrap();
+        assert_eq!(kinds, "SELECT 'tenant_a.s'::regclass, 'tenant_a.s'::regclass;");
+        assert!(tenant_a("DO $$BEGIN EXECUTE U&'TRUNCATE public.t'; END$$;").is_err());
         // Where the template was written bare, the tenant is written as PostgreSQL writes it.
         let out = for_tenant(
             "SELECT 1 FROM public.t, \"public\".u;",
