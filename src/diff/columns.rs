@@ -1,9 +1,152 @@
 //! Columns: added, dropped, altered (type with its declared conversion, nullability, default,
 //! identity, generation), and columns that must be dropped and added again around other changes.
 
+use super::KindChange;
+use super::order::{Effects, Key, Rank, ref_key};
 use super::{Change, ColumnConversion, column_change_summary, inheritance::columns_inherited};
+use super::{ConstraintChange, IndexChange};
 use crate::model::*;
 use indexmap::{IndexMap, IndexSet};
+use serde::Serialize;
+
+/// A change of one column of a table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ColumnChange {
+    #[serde(rename = "AddColumn")]
+    Add { table: QualifiedName, column: Column },
+    #[serde(rename = "DropColumn")]
+    Drop { table: QualifiedName, column: Column },
+    #[serde(rename = "RenameColumn")]
+    Rename { table: QualifiedName, from: String, to: String },
+    #[serde(rename = "AlterColumn")]
+    Alter { table: QualifiedName, from: Column, to: Column },
+    /// `ALTER TABLE ONLY … DROP COLUMN`: a parent's column that its children keep as their own.
+    #[serde(rename = "DropColumnKeptByChildren")]
+    DropKeptByChildren { table: QualifiedName, column: Column },
+}
+impl KindChange for ColumnChange {
+    fn describe(&self) -> String {
+        match self {
+            ColumnChange::Add { table, column } => format!("add column {table}.{}", column.name),
+            ColumnChange::Drop { table, column } => format!("drop column {table}.{}", column.name),
+            ColumnChange::Rename { table, from, to } => {
+                format!("rename column {table}.{from} to {to}")
+            }
+            ColumnChange::Alter { table, from, to } => {
+                format!("alter column {table}.{} ({})", to.name, column_change_summary(from, to).join(", "))
+            }
+            ColumnChange::DropKeptByChildren { table, column } => {
+                format!("drop column {table}.{} (its children keep theirs)", column.name)
+            }
+        }
+    }
+
+    fn effects(&self) -> Effects<'_> {
+        let mut e = Effects::default();
+        match self {
+            ColumnChange::Add { table, column } => {
+                e.provides.extend(column_own_keys(table, column));
+                e.needs.push(Key::Relation(table));
+                e.needs.extend(column_needs(column));
+            }
+            ColumnChange::Drop { table, column } | ColumnChange::DropKeptByChildren { table, column } => {
+                // Every change to an existing table runs after a rename of that table.
+                e.needs.push(Key::Relation(table));
+                e.removes.extend(column_own_keys(table, column));
+                e.provides.push(Key::DroppedColumn(table, &column.name));
+                for dependency in column.depends_on.iter() {
+                    match dependency {
+                        // An inherited column: a child drops it once its parent has dropped it, or has stopped
+                        // being its parent (PostgreSQL refuses to drop an inherited column).
+                        ObjectRef::Column(c) if c.table != *table && c.column == column.name => {
+                            e.needs.push(Key::DroppedColumn(&c.table, &c.column));
+                            e.needs.push(Key::Uninherited(table, &c.table));
+                        }
+                        other => e.held.push(ref_key(other)),
+                    }
+                }
+            }
+            ColumnChange::Rename { table, from, to } => {
+                e.removes.push(Key::Column(table, from));
+                e.provides.push(Key::Column(table, to));
+                e.needs.push(Key::Relation(table));
+            }
+            ColumnChange::Alter { table, from, to } => {
+                let key = Key::Column(table, &to.name);
+                e.provides.push(key.clone());
+                e.needs.push(Key::Relation(table));
+                e.needs.extend(column_needs(to));
+                e.held.extend(column_needs(from));
+                // A column a child inherited from a parent it leaves changes once it has left (PostgreSQL
+                // changes inherited columns only through the parent).
+                for dependency in from.depends_on.iter() {
+                    if let ObjectRef::Column(c) = dependency
+                        && c.table != *table
+                        && c.column == from.name
+                        && !to.depends_on.contains(dependency)
+                    {
+                        e.needs.push(Key::Uninherited(table, &c.table));
+                    }
+                }
+                // A declared conversion calls its functions while the change runs: a drop of one waits for it.
+                if to.conversion().is_some() {
+                    e.held.extend(to.depends_on.iter().filter(|d| matches!(d, ObjectRef::Function(_))).map(ref_key));
+                }
+                // Only changes of type or collation disturb the objects that read the column.
+                if from.data_type != to.data_type || from.collation() != to.collation() {
+                    e.removes.push(key);
+                }
+                match (from.not_null, to.not_null) {
+                    (false, true) => e.provides.push(Key::NotNull(table, &to.name)),
+                    (true, false) => e.removes.push(Key::NotNull(table, &to.name)),
+                    _ => {}
+                }
+            }
+        }
+        e
+    }
+
+    fn slug(&self) -> String {
+        match self {
+            ColumnChange::Add { column, .. } => format!("add_{}", column.name),
+            ColumnChange::Drop { column, .. } => format!("drop_{}", column.name),
+            ColumnChange::Alter { to, .. } => format!("alter_{}", to.name),
+            ColumnChange::Rename { to, .. } => format!("rename_{to}"),
+            ColumnChange::DropKeptByChildren { .. } => self.describe().replace(' ', "_"),
+        }
+    }
+
+    fn rank(&self) -> Rank {
+        match self {
+            ColumnChange::Drop { .. } | ColumnChange::DropKeptByChildren { .. } => Rank::DropColumns,
+            ColumnChange::Rename { .. } => Rank::RenameMembers,
+            ColumnChange::Add { .. } => Rank::AddColumns,
+            ColumnChange::Alter { .. } => Rank::AlterColumns,
+        }
+    }
+
+    /// A dropped column, and a column whose type or collation changes, are taken away from what reads
+    /// them. A column its children keep stays for them.
+    fn disturbs(&self, objects: &mut IndexSet<ObjectRef>) {
+        let column = |table: &QualifiedName, column: &Name| {
+            ObjectRef::Column(ColumnRef { table: table.clone(), column: column.clone() })
+        };
+        match self {
+            ColumnChange::Alter { table, from, to }
+                if from.data_type != to.data_type || from.collation() != to.collation() =>
+            {
+                objects.insert(column(table, &from.name));
+            }
+            ColumnChange::Drop { table, column: c } => {
+                objects.insert(column(table, &c.name));
+            }
+            ColumnChange::Alter { .. }
+            | ColumnChange::Add { .. }
+            | ColumnChange::Rename { .. }
+            | ColumnChange::DropKeptByChildren { .. } => {}
+        }
+    }
+}
 
 /// The functions of both catalogs that `expression` (SQL written by the user) calls by name, qualified or
 /// not: a word followed by `(`, outside string literals and quoted names. A same-named function of another
@@ -79,12 +222,12 @@ pub(super) fn diff_columns(
     };
     for (name, column) in &want.columns {
         match have.columns.get(name) {
-            None => out.push(Change::AddColumn { table: table.clone(), column: column.clone() }),
+            None => out.push(Change::Column(ColumnChange::Add { table: table.clone(), column: column.clone() })),
             Some(old) if old.generated() != column.generated() || reads_retyped(old) => {
                 // PostgreSQL before 17 cannot change a generation expression in place.
                 gone.insert(ColumnRef { table: table.clone(), column: name.clone() });
-                out.push(Change::DropColumn { table: table.clone(), column: old.clone() });
-                out.push(Change::AddColumn { table: table.clone(), column: column.clone() });
+                out.push(Change::Column(ColumnChange::Drop { table: table.clone(), column: old.clone() }));
+                out.push(Change::Column(ColumnChange::Add { table: table.clone(), column: column.clone() }));
             }
             Some(old) if !column_change_summary(old, column).is_empty() => {
                 let mut to = column.clone();
@@ -98,7 +241,7 @@ pub(super) fn diff_columns(
                     }
                     to.set_conversion(using);
                 }
-                out.push(Change::AlterColumn { table: table.clone(), from: old.clone(), to });
+                out.push(Change::Column(ColumnChange::Alter { table: table.clone(), from: old.clone(), to }));
             }
             Some(_) => {}
         }
@@ -106,7 +249,7 @@ pub(super) fn diff_columns(
     for (name, column) in &have.columns {
         if !want.columns.contains_key(name) {
             gone.insert(ColumnRef { table: table.clone(), column: name.clone() });
-            out.push(Change::DropColumn { table: table.clone(), column: column.clone() });
+            out.push(Change::Column(ColumnChange::Drop { table: table.clone(), column: column.clone() }));
         }
     }
 }
@@ -151,7 +294,7 @@ pub(super) fn release_generated_columns(current: &Catalog, desired: &Catalog, ou
     let retyped: IndexSet<ColumnRef> = out
         .iter()
         .filter_map(|c| match c {
-            Change::AlterColumn { table, from, to }
+            Change::Column(ColumnChange::Alter { table, from, to })
                 if from.data_type != to.data_type || from.collation() != to.collation() =>
             {
                 Some(ColumnRef { table: table.clone(), column: from.name.clone() })
@@ -169,11 +312,11 @@ pub(super) fn release_generated_columns(current: &Catalog, desired: &Catalog, ou
             let reads_retyped =
                 column.depends_on.iter().any(|d| matches!(d, ObjectRef::Column(c) if retyped.contains(c)));
             let replaced = out.iter().any(
-                |c| matches!(c, Change::DropColumn { table: t, column: d } if t == table && d.name == column.name),
+                |c| matches!(c, Change::Column(ColumnChange::Drop { table: t, column: d }) if t == table && d.name == column.name),
             );
             if let Some(wanted) = want.columns.get(&column.name).filter(|_| reads_retyped && !replaced) {
-                released.push(Change::DropColumn { table: table.clone(), column: column.clone() });
-                released.push(Change::AddColumn { table: table.clone(), column: wanted.clone() });
+                released.push(Change::Column(ColumnChange::Drop { table: table.clone(), column: column.clone() }));
+                released.push(Change::Column(ColumnChange::Add { table: table.clone(), column: wanted.clone() }));
             }
         }
     }
@@ -188,10 +331,10 @@ pub(super) fn restore_on_readded_columns(current: &Catalog, desired: &Catalog, o
     let mut added = IndexSet::new();
     for change in out.iter() {
         match change {
-            Change::DropColumn { table, column } => {
+            Change::Column(ColumnChange::Drop { table, column }) => {
                 dropped.insert(ColumnRef { table: table.clone(), column: column.name.clone() });
             }
-            Change::AddColumn { table, column } => {
+            Change::Column(ColumnChange::Add { table, column }) => {
                 added.insert(ColumnRef { table: table.clone(), column: column.name.clone() });
             }
             _ => {}
@@ -206,9 +349,9 @@ pub(super) fn restore_on_readded_columns(current: &Catalog, desired: &Catalog, o
     };
     let mut restored = Vec::new();
     for (name, index) in &current.indexes {
-        let planned = out.iter().any(|c| matches!(c, Change::CreateIndex(i) if &i.name == name));
+        let planned = out.iter().any(|c| matches!(c, Change::Index(IndexChange::Create(i)) if &i.name == name));
         if touches(&index.table, &index.columns) && desired.indexes.get(name) == Some(index) && !planned {
-            restored.push(Change::CreateIndex(index.clone()));
+            restored.push(Change::Index(IndexChange::Create(index.clone())));
         }
     }
     for (table_name, table) in &current.tables {
@@ -216,13 +359,29 @@ pub(super) fn restore_on_readded_columns(current: &Catalog, desired: &Catalog, o
             let unchanged =
                 desired.tables.get(table_name).and_then(|t| t.constraints.get(constraint_name)) == Some(constraint);
             let planned = out.iter().any(|c| {
-                matches!(c, Change::AddConstraint { table, constraint: k } if table == table_name && k.name == *constraint_name)
+                matches!(c, Change::Constraint(ConstraintChange::Add { table, constraint: k }) if table == table_name && k.name == *constraint_name)
             });
             if unchanged && !planned && touches(table_name, &constraint.columns) {
-                restored.push(Change::DropConstraint { table: table_name.clone(), constraint: constraint.clone() });
-                restored.push(Change::AddConstraint { table: table_name.clone(), constraint: constraint.clone() });
+                restored.push(Change::Constraint(ConstraintChange::Drop {
+                    table: table_name.clone(),
+                    constraint: constraint.clone(),
+                }));
+                restored.push(Change::Constraint(ConstraintChange::Add {
+                    table: table_name.clone(),
+                    constraint: constraint.clone(),
+                }));
             }
         }
     }
     out.extend(restored);
+}
+
+pub(super) fn column_needs(column: &Column) -> impl Iterator<Item = Key<'_>> {
+    column.depends_on.iter().map(ref_key)
+}
+
+/// The column's keys: the column, and its NOT NULL when it has one.
+pub(super) fn column_own_keys<'a>(table: &'a QualifiedName, column: &'a Column) -> impl Iterator<Item = Key<'a>> {
+    let not_null = column.not_null.then(|| Key::NotNull(table, &column.name));
+    std::iter::once(Key::Column(table, &column.name)).chain(not_null)
 }

@@ -1,5 +1,6 @@
 //! Domains: altered in place where PostgreSQL allows it, replaced otherwise (their columns converted).
 
+use super::ColumnChange;
 use super::order::{Effects, Key, Rank, ref_key};
 use super::{
     Change, CommentTarget, KindChange,
@@ -102,8 +103,16 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                     on_base.set_collation(want.collation.as_deref());
                     on_base.default = None;
                     on_base.retain_dependencies(|d| *d != ObjectRef::Type(name.clone()));
-                    out.push(Change::AlterColumn { table: table.clone(), from: column.clone(), to: on_base.clone() });
-                    out.push(Change::AlterColumn { table: table.clone(), from: on_base, to: wanted.clone() });
+                    out.push(Change::Column(ColumnChange::Alter {
+                        table: table.clone(),
+                        from: column.clone(),
+                        to: on_base.clone(),
+                    }));
+                    out.push(Change::Column(ColumnChange::Alter {
+                        table: table.clone(),
+                        from: on_base,
+                        to: wanted.clone(),
+                    }));
                     converted.insert(ColumnRef { table, column: column.name.clone() }, name.clone());
                 }
                 out.push(Change::Domain(DomainChange::Drop(have.clone())));
@@ -135,7 +144,7 @@ pub(super) fn fold_domain_conversions(converted: &IndexMap<ColumnRef, QualifiedN
         return;
     }
     out.retain(|change| match change {
-        Change::AlterColumn { table, from, to } => {
+        Change::Column(ColumnChange::Alter { table, from, to }) => {
             let column = ColumnRef { table: table.clone(), column: from.name.clone() };
             let Some(domain) = converted.get(&column) else { return true };
             let uses = |c: &Column| c.depends_on.contains(&ObjectRef::Type(domain.clone()));

@@ -6,6 +6,7 @@ use super::{
     Change, CommentTarget, DomainChange, KindChange, comment, constraints::same_constraint, disturbed::Disturbed,
     views::views_to_recreate,
 };
+use super::{ColumnChange, ConstraintChange, IndexChange};
 use crate::model::*;
 use indexmap::IndexSet;
 use serde::Serialize;
@@ -170,14 +171,22 @@ pub(super) fn release_function_users(
             if column.generated().is_some() {
                 // A generation expression cannot be taken off and put back (before PostgreSQL 17): the
                 // column is dropped and added again, computed anew.
-                out.push(Change::DropColumn { table: name.clone(), column: column.clone() });
-                out.push(Change::AddColumn { table: name.clone(), column: wanted.clone() });
+                out.push(Change::Column(ColumnChange::Drop { table: name.clone(), column: column.clone() }));
+                out.push(Change::Column(ColumnChange::Add { table: name.clone(), column: wanted.clone() }));
             } else {
                 let mut released = column.clone();
                 released.default = None;
                 released.retain_dependencies(|d| !matches!(d, ObjectRef::Function(_)));
-                out.push(Change::AlterColumn { table: name.clone(), from: column.clone(), to: released.clone() });
-                out.push(Change::AlterColumn { table: name.clone(), from: released, to: wanted.clone() });
+                out.push(Change::Column(ColumnChange::Alter {
+                    table: name.clone(),
+                    from: column.clone(),
+                    to: released.clone(),
+                }));
+                out.push(Change::Column(ColumnChange::Alter {
+                    table: name.clone(),
+                    from: released,
+                    to: wanted.clone(),
+                }));
             }
         }
         for (constraint_name, constraint) in &have.constraints {
@@ -185,8 +194,11 @@ pub(super) fn release_function_users(
                 continue;
             }
             if let Some(wanted) = want.constraints.get(constraint_name).filter(|w| same_constraint(constraint, w)) {
-                out.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
-                out.push(Change::AddConstraint { table: name.clone(), constraint: wanted.clone() });
+                out.push(Change::Constraint(ConstraintChange::Drop {
+                    table: name.clone(),
+                    constraint: constraint.clone(),
+                }));
+                out.push(Change::Constraint(ConstraintChange::Add { table: name.clone(), constraint: wanted.clone() }));
             }
         }
     }
@@ -196,8 +208,8 @@ pub(super) fn release_function_users(
             continue;
         }
         if let Some(wanted) = desired.indexes.get(name).filter(|w| same_index(index, w)) {
-            out.push(Change::DropIndex(index.clone()));
-            out.push(Change::CreateIndex(wanted.clone()));
+            out.push(Change::Index(IndexChange::Drop(index.clone())));
+            out.push(Change::Index(IndexChange::Create(wanted.clone())));
         }
     }
     // A domain lets go of its constraints and default, and takes them up again as declared; its own

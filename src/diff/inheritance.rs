@@ -4,12 +4,74 @@
 //! (of a column a child only inherits), `ALTER COLUMN … TYPE`, `SET`/`DROP DEFAULT` and `SET`/`DROP NOT
 //! NULL`. A child's own column changes are therefore diffed from the state the parents' changes leave it
 //! in ([`through_parents`]), and the child cannot retype an inherited column itself. A parent that drops a
-//! column some child keeps drops it from itself only ([`Change::DropColumnKeptByChildren`]).
+//! column some child keeps drops it from itself only ([`ColumnChange::DropKeptByChildren`]).
 
+use super::KindChange;
+use super::constraints::constraint_needs;
+use super::order::{Effects, Key, Rank};
 use super::{Change, column_change_summary};
+use super::{ColumnChange, ConstraintChange, IndexChange};
 use crate::model::*;
 use indexmap::IndexMap;
+use indexmap::IndexSet;
+use serde::Serialize;
 use std::borrow::Cow;
+
+/// An existing table that starts or stops inheriting from a parent (PostgreSQL `INHERITS`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum InheritanceChange {
+    /// An existing table becomes a child of `parent` (`ALTER TABLE … INHERIT`). PostgreSQL wants the
+    /// parent's CHECK constraints on the child first: `checks` are added just before.
+    Inherit { table: QualifiedName, parent: QualifiedName, checks: Vec<Constraint> },
+    /// An existing child stops inheriting from `parent` (`ALTER TABLE … NO INHERIT`); the columns and
+    /// constraints it inherited stay, as its own, except the CHECK constraints named in `checks`, which
+    /// are dropped right after.
+    NoInherit { table: QualifiedName, parent: QualifiedName, checks: Vec<Name> },
+}
+impl KindChange for InheritanceChange {
+    fn describe(&self) -> String {
+        match self {
+            InheritanceChange::Inherit { table, parent, .. } => {
+                format!("make {table} inherit from {parent}")
+            }
+            InheritanceChange::NoInherit { table, parent, .. } => {
+                format!("make {table} stop inheriting from {parent}")
+            }
+        }
+    }
+
+    fn effects(&self) -> Effects<'_> {
+        let mut e = Effects::default();
+        match self {
+            InheritanceChange::Inherit { table, parent, checks } => {
+                e.provides.push(Key::Inheritance(table, parent));
+                e.needs.push(Key::Relation(table));
+                e.needs.push(Key::Relation(parent));
+                for check in checks {
+                    e.provides.push(Key::Constraint(table, &check.name));
+                    e.needs.extend(constraint_needs(table, check));
+                }
+            }
+            InheritanceChange::NoInherit { table, parent, .. } => {
+                e.removes.push(Key::Inheritance(table, parent));
+                e.provides.push(Key::Uninherited(table, parent));
+                e.needs.push(Key::Relation(table));
+                e.held.push(Key::Relation(parent));
+            }
+        }
+        e
+    }
+
+    fn rank(&self) -> Rank {
+        match self {
+            InheritanceChange::NoInherit { .. } => Rank::DropConstraints,
+            InheritanceChange::Inherit { .. } => Rank::AddConstraints,
+        }
+    }
+
+    /// The child keeps what it inherited, as its own.
+    fn disturbs(&self, _: &mut IndexSet<ObjectRef>) {}
+}
 
 /// `ALTER TABLE … INHERIT` and `NO INHERIT` for a table present on both sides whose parents change.
 pub(super) fn diff_parents(
@@ -26,12 +88,20 @@ pub(super) fn diff_parents(
             .filter(|c| !want.constraints.contains_key(&c.name))
             .map(|c| c.name.clone())
             .collect();
-        out.push(Change::NoInherit { table: name.clone(), parent: parent.clone(), checks });
+        out.push(Change::Inheritance(InheritanceChange::NoInherit {
+            table: name.clone(),
+            parent: parent.clone(),
+            checks,
+        }));
     }
     for parent in want.inherits.iter().filter(|p| !have.inherits.contains(p)) {
         let checks =
             inheritable_checks(desired, parent).filter(|c| !have.constraints.contains_key(&c.name)).cloned().collect();
-        out.push(Change::Inherit { table: name.clone(), parent: parent.clone(), checks });
+        out.push(Change::Inheritance(InheritanceChange::Inherit {
+            table: name.clone(),
+            parent: parent.clone(),
+            checks,
+        }));
     }
 }
 
@@ -185,10 +255,10 @@ fn carry_down(
 /// A parent's column dropped while a child keeps it is dropped from the parent only.
 pub(super) fn keep_in_children(current: &Catalog, desired: &Catalog, out: &mut [Change]) {
     for change in out.iter_mut() {
-        if let Change::DropColumn { table, column } = change
+        if let Change::Column(ColumnChange::Drop { table, column }) = change
             && kept_by_children(current, desired, table, &column.name)
         {
-            *change = Change::DropColumnKeptByChildren { table: table.clone(), column: column.clone() };
+            *change = Change::Column(ColumnChange::DropKeptByChildren { table: table.clone(), column: column.clone() });
         }
     }
 }
@@ -206,7 +276,11 @@ pub(super) fn created_child_columns(desired: &Catalog, table: &Table, out: &mut 
         inherited.default = parent_column.default.clone();
         inherited.not_null = parent_column.not_null;
         if !column_change_summary(&inherited, column).is_empty() {
-            out.push(Change::AlterColumn { table: table.name.clone(), from: inherited, to: column.clone() });
+            out.push(Change::Column(ColumnChange::Alter {
+                table: table.name.clone(),
+                from: inherited,
+                to: column.clone(),
+            }));
         }
     }
 }
@@ -214,8 +288,8 @@ pub(super) fn created_child_columns(desired: &Catalog, table: &Table, out: &mut 
 /// Whether the plan drops the index (or key constraint) `index` of `table`.
 pub(super) fn index_recreated(table: &QualifiedName, index: &str, out: &[Change]) -> bool {
     out.iter().any(|c| match c {
-        Change::DropIndex(i) => i.table == *table && i.name.name == index,
-        Change::DropConstraint { table: t, constraint } => t == table && constraint.name == index,
+        Change::Index(IndexChange::Drop(i)) => i.table == *table && i.name.name == index,
+        Change::Constraint(ConstraintChange::Drop { table: t, constraint }) => t == table && constraint.name == index,
         _ => false,
     })
 }

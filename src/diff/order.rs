@@ -35,7 +35,7 @@ pub(crate) enum Key<'a> {
     /// Room among a partitioned table's partitions: partitions leave before others arrive.
     PartitionSlot(&'a QualifiedName),
     /// A partition detached from its parent: what it keeps of the parent's (see
-    /// [`crate::diff::Change::DetachPartition`]) can be dropped.
+    /// [`super::PartitionChange::Detach`]) can be dropped.
     Detached(&'a QualifiedName),
     /// A check of this name added to some table: a partition's copy of it (which has its parent's name, and
     /// which no change provides on its own) is validated after.
@@ -48,11 +48,11 @@ pub(crate) enum Key<'a> {
     DroppedColumn(&'a QualifiedName, &'a str),
     /// A child no longer inheriting from a parent: the columns it inherited are its own and can be dropped.
     Uninherited(&'a QualifiedName, &'a QualifiedName),
-    /// A table renamed aside to be rebuilt ([`Change::SetAside`]), under that name: what drops it, or
+    /// A table renamed aside to be rebuilt ([`super::TableChange::SetAside`]), under that name: what drops it, or
     /// something of it, comes after. (Not [`Key::Relation`], which a view or table taking a dropped table's
     /// name provides too.)
     Aside(&'a QualifiedName),
-    /// A rebuilt table's rows, copied in ([`Change::CopyRows`]): what must not see the copy (triggers,
+    /// A rebuilt table's rows, copied in ([`super::TableChange::CopyRows`]): what must not see the copy (triggers,
     /// row-level security) or would slow it down (indexes, foreign keys, materialized views) comes after.
     Rows(&'a QualifiedName),
     Function(&'a FunctionId),
@@ -107,7 +107,12 @@ pub(crate) fn relation_name(name: &QualifiedName) -> Key<'_> {
     Key::RelationName(&name.schema, &name.name)
 }
 
-/// A change's place among the changes that are free to run; lower ranks run first.
+/// A change's place among the changes that are free to run; lower ranks run first. Dependencies decide
+/// the order wherever they exist ([`Effects`]); ranks only break ties, so that the same input always
+/// gives the same plan, in the order a person would write it: what depends on other objects is
+/// released first, then objects are dropped from the inside out and created from the outside in
+/// (schemas, types, tables, columns, constraints, indexes, views), comments, grants and owners last.
+/// Each kind's change enum gives its changes' ranks ([`super::KindChange::rank`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Rank {
     /// Views, triggers, policies and privileges that hold on to what later steps change or drop.

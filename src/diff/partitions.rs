@@ -1,11 +1,83 @@
 //! Partitions: what PostgreSQL keeps in step between a partitioned table and its partitions, and
 //! what a partition keeps (copies of the parent's constraints and indexes) when it leaves.
 
+use super::KindChange;
+use super::constraints::constraint_needs;
+use super::order::{Effects, Key, Rank};
 use super::{
     Change,
     constraints::{same_constraint, strip_not_valid},
 };
+use super::{ColumnChange, ConstraintChange, IndexChange, TableChange};
 use crate::model::*;
+use indexmap::IndexSet;
+use serde::Serialize;
+
+/// An existing table attached to or detached from a partitioned table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum PartitionChange {
+    /// An existing table becomes a partition (or takes a new bound after a detach).
+    #[serde(rename = "AttachPartition")]
+    Attach {
+        table: QualifiedName,
+        parent: QualifiedName,
+        bound: String,
+        /// The parent's checks, which PostgreSQL requires the table to have (it merges them into the
+        /// parent's): those it lacks, added to it first.
+        checks: Vec<Constraint>,
+    },
+    /// A partition leaves its table. It keeps the copies of the table's constraints and indexes as its own
+    /// ([`detached_copies`] drops those it does not declare).
+    #[serde(rename = "DetachPartition")]
+    Detach { table: QualifiedName, parent: QualifiedName, bound: String },
+}
+impl KindChange for PartitionChange {
+    fn describe(&self) -> String {
+        match self {
+            PartitionChange::Attach { table, parent, .. } => {
+                format!("attach partition {table} to {parent}")
+            }
+            PartitionChange::Detach { table, parent, .. } => {
+                format!("detach partition {table} from {parent}")
+            }
+        }
+    }
+
+    fn effects(&self) -> Effects<'_> {
+        let mut e = Effects::default();
+        match self {
+            PartitionChange::Attach { table, parent, checks, .. } => {
+                e.needs.push(Key::Relation(table));
+                e.needs.push(Key::Relation(parent));
+                e.provides.push(Key::PartitionSlot(parent));
+                e.provides.push(Key::Attached(table));
+                for check in checks {
+                    e.provides.push(Key::Constraint(table, &check.name));
+                    e.needs.extend(constraint_needs(table, check));
+                }
+            }
+            PartitionChange::Detach { table, parent, .. } => {
+                e.needs.push(Key::Relation(table));
+                // After the parent is renamed aside (to be rebuilt), before its drop.
+                e.needs.push(Key::Aside(parent));
+                e.held.push(Key::Relation(parent));
+                e.removes.push(Key::PartitionSlot(parent));
+                e.provides.push(Key::Detached(table));
+            }
+        }
+        e
+    }
+
+    fn rank(&self) -> Rank {
+        match self {
+            PartitionChange::Detach { .. } => Rank::DropConstraints,
+            PartitionChange::Attach { .. } => Rank::AddConstraints,
+        }
+    }
+
+    /// The partition stays a table: what reads it still finds it.
+    fn disturbs(&self, _: &mut IndexSet<ObjectRef>) {}
+}
 
 /// A partition's columns change through its parent, except NOT NULL, which a partition can have on its
 /// own: its own primary key sets it, and it stays once that key is dropped. The parent's NOT NULL holds on
@@ -44,7 +116,7 @@ pub(super) fn diff_partition_not_null(
         if let Some(p) = &want.partition_of {
             to.add_dependency(ObjectRef::Column(ColumnRef { table: p.parent.clone(), column: column.clone() }));
         }
-        out.push(Change::AlterColumn { table: name.clone(), from, to });
+        out.push(Change::Column(ColumnChange::Alter { table: name.clone(), from, to }));
     }
 }
 
@@ -71,14 +143,14 @@ pub(super) fn detached_copies(current: &Catalog, desired: &Catalog, out: &mut Ve
     let detached: Vec<(QualifiedName, QualifiedName)> = out
         .iter()
         .filter_map(|c| match c {
-            Change::DetachPartition { table, parent, .. } => Some((table.clone(), parent.clone())),
+            Change::Partition(PartitionChange::Detach { table, parent, .. }) => Some((table.clone(), parent.clone())),
             _ => None,
         })
         .collect();
     for (name, parent) in detached {
         // A parent the plan drops loses its constraints and indexes before its partitions leave
         // ([`super::rebuild::release_detached_partitions`]), and the copies with them.
-        if out.iter().any(|c| matches!(c, Change::DropTable(t) if t.name == parent)) {
+        if out.iter().any(|c| matches!(c, Change::Table(TableChange::Drop(t)) if t.name == parent)) {
             continue;
         }
         let (Some(have), Some(want)) = (current.tables.get(&name), desired.tables.get(&name)) else { continue };
@@ -94,24 +166,27 @@ pub(super) fn detached_copies(current: &Catalog, desired: &Catalog, out: &mut Ve
             let definition = strip_not_valid(original);
             kept.definition =
                 if copy.validated { definition.into() } else { format!("{definition} NOT VALID").into_boxed_str() };
-            let added = |c: &Change| matches!(c, Change::AddConstraint { table, constraint } if *table == name && constraint.name == kept.name);
+            let added = |c: &Change| matches!(c, Change::Constraint(ConstraintChange::Add { table, constraint }) if *table == name && constraint.name == kept.name);
             match want.constraints.get(&kept.name) {
                 Some(new) if same_constraint(&kept, new) => out.retain(|c| !added(c)),
                 Some(new) if !kept.validated && new.validated && strip_not_valid(&kept) == &*new.definition => {
                     if let Some(at) = out.iter().position(added) {
-                        out[at] = Change::ValidateConstraint { table: name.clone(), constraint: new.clone() };
+                        out[at] = Change::Constraint(ConstraintChange::Validate {
+                            table: name.clone(),
+                            constraint: new.clone(),
+                        });
                     }
                 }
-                _ => out.push(Change::DropConstraint { table: name.clone(), constraint: kept }),
+                _ => out.push(Change::Constraint(ConstraintChange::Drop { table: name.clone(), constraint: kept })),
             }
         }
         for copy in detached_index_copies(current, &name, out) {
-            let created = |c: &Change| matches!(c, Change::CreateIndex(i) if i.name == copy.name);
+            let created = |c: &Change| matches!(c, Change::Index(IndexChange::Create(i)) if i.name == copy.name);
             match desired.indexes.get(&copy.name) {
                 Some(new) if new.table == name && new.unique == copy.unique && new.definition == copy.definition => {
                     out.retain(|c| !created(c))
                 }
-                _ => out.push(Change::DropIndex(copy)),
+                _ => out.push(Change::Index(IndexChange::Drop(copy))),
             }
         }
     }
@@ -125,12 +200,13 @@ pub(super) fn adopted_on_attach(current: &Catalog, desired: &Catalog, out: &mut 
     let attached: Vec<(QualifiedName, QualifiedName)> = out
         .iter()
         .filter_map(|c| match c {
-            Change::AttachPartition { table, parent, .. } => Some((table.clone(), parent.clone())),
+            Change::Partition(PartitionChange::Attach { table, parent, .. }) => Some((table.clone(), parent.clone())),
             _ => None,
         })
         .collect();
-    let dropped =
-        |out: &[Change], name: &QualifiedName| out.iter().any(|c| matches!(c, Change::DropIndex(i) if i.name == *name));
+    let dropped = |out: &[Change], name: &QualifiedName| {
+        out.iter().any(|c| matches!(c, Change::Index(IndexChange::Drop(i)) if i.name == *name))
+    };
     for (table, parent) in attached {
         if !current.tables.contains_key(&table) {
             continue;
@@ -144,15 +220,19 @@ pub(super) fn adopted_on_attach(current: &Catalog, desired: &Catalog, out: &mut 
             let matching =
                 |i: &&Index| i.table == table && i.unique == index.unique && i.definition == index.definition;
             if current.indexes.get(&copy.name).is_some_and(|own| matching(&own)) {
-                out.retain(|c| !matches!(c, Change::DropIndex(i) if i.name == copy.name));
+                out.retain(|c| !matches!(c, Change::Index(IndexChange::Drop(i)) if i.name == copy.name));
                 continue;
             }
             let Some(own) = current.indexes.values().filter(matching).find(|i| !dropped(out, &i.name)) else {
                 continue;
             };
             let Some(declared) = desired.indexes.get(&own.name).filter(|i| matching(i)) else { continue };
-            out.push(Change::RenameIndex { table: table.clone(), from: own.name.clone(), to: copy.name.clone() });
-            out.push(Change::CreateIndex(declared.clone()));
+            out.push(Change::Index(IndexChange::Rename {
+                table: table.clone(),
+                from: own.name.clone(),
+                to: copy.name.clone(),
+            }));
+            out.push(Change::Index(IndexChange::Create(declared.clone())));
         }
     }
 }
@@ -176,7 +256,7 @@ pub(super) fn validate_check_copies(current: &Catalog, desired: &Catalog, out: &
                 continue;
             }
             let added = out.iter().any(|c| {
-                matches!(c, Change::AddConstraint { table, constraint } if *table == parent.parent && constraint.name == check.name)
+                matches!(c, Change::Constraint(ConstraintChange::Add { table, constraint }) if *table == parent.parent && constraint.name == check.name)
             });
             let invalid = have.copies.iter().any(|c| c.name == copy.name && !c.validated);
             if added || invalid {
@@ -184,7 +264,8 @@ pub(super) fn validate_check_copies(current: &Catalog, desired: &Catalog, out: &
                 valid.name = copy.name.clone();
                 valid.validated = true;
                 valid.definition = strip_not_valid(check).into();
-                validations.push(Change::ValidateConstraint { table: name.clone(), constraint: valid });
+                validations
+                    .push(Change::Constraint(ConstraintChange::Validate { table: name.clone(), constraint: valid }));
             }
         }
     }
@@ -201,7 +282,7 @@ fn copied_constraint<'a>(
     depth: usize,
 ) -> Option<&'a Constraint> {
     let dropped = out.iter().any(
-        |c| matches!(c, Change::DropConstraint { table: t, constraint } if t == table && constraint.name == *name),
+        |c| matches!(c, Change::Constraint(ConstraintChange::Drop { table: t, constraint }) if t == table && constraint.name == *name),
     );
     let have = current.tables.get(table)?;
     if dropped || depth > 64 {
@@ -220,7 +301,7 @@ fn copied_constraint<'a>(
 fn detached_index_copies(current: &Catalog, table: &QualifiedName, out: &[Change]) -> Vec<Index> {
     let mut copies = Vec::new();
     for root in current.indexes.values() {
-        if out.iter().any(|c| matches!(c, Change::DropIndex(i) if i.name == root.name)) {
+        if out.iter().any(|c| matches!(c, Change::Index(IndexChange::Drop(i)) if i.name == root.name)) {
             continue;
         }
         for attached in root.partitions.iter().filter(|p| &p.table == table && !p.constraint) {

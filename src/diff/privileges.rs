@@ -1,5 +1,6 @@
 //! Privileges: grants and revokes (again on a recreated object), default privileges, owners.
 
+use super::TableChange;
 use super::order::{Effects, Key, Rank};
 use super::{
     Change, CompositeTypeChange, DomainChange, EnumChange, FunctionChange, KindChange, RangeTypeChange, SchemaChange,
@@ -276,7 +277,7 @@ pub(super) fn diff_owners(current: &Catalog, desired: &Catalog, out: &mut Vec<Ch
 fn created_object(change: &Change) -> Option<OwnedObject> {
     Some(match change {
         Change::Schema(SchemaChange::Create(s)) => OwnedObject::Schema(s.name.clone()),
-        Change::CreateTable(t) => OwnedObject::Table(t.name.clone()),
+        Change::Table(TableChange::Create(t)) => OwnedObject::Table(t.name.clone()),
         Change::View(ViewChange::Create(v)) if v.materialized => OwnedObject::MaterializedView(v.name.clone()),
         Change::View(ViewChange::Create(v)) => OwnedObject::View(v.name.clone()),
         Change::Sequence(SequenceChange::Create(s)) => OwnedObject::Sequence(s.name.clone()),

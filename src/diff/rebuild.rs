@@ -2,14 +2,14 @@
 //! that becomes partitioned or stops being so (a partition that gets partitions of its own included).
 //! Such a table is rebuilt with its rows, as SQLite rebuilds its tables, but from ordinary changes:
 //!
-//! 1. the old table is renamed aside (`schema_old_<name>`, [`Change::SetAside`]), with the partitions that go with it (those the
+//! 1. the old table is renamed aside (`schema_old_<name>`, [`TableChange::SetAside`]), with the partitions that go with it (those the
 //!    schema files declare under the same parent, or not at all), and detached from its own parent if it
 //!    is a partition; the names of its indexes and keys that the declared schema uses are moved aside too;
 //! 2. the rest of the diff then sees a new table (created as declared, with its partitions, indexes, keys,
 //!    triggers, policies, grants and comments), the foreign keys and views of other objects pointing at a
 //!    table that goes away (dropped and created again on the new one), serial sequences changing owner,
 //!    and an old table to drop;
-//! 3. [`Change::CopyRows`] copies the rows between the two: after the new table and its partitions exist
+//! 3. [`TableChange::CopyRows`] copies the rows between the two: after the new table and its partitions exist
 //!    (and after partitions that stay tables of their own have left the old one), before what should not
 //!    see or slow down the copy (triggers, row-level security, indexes built apart, foreign keys,
 //!    materialized views), and before the old table is dropped.
@@ -18,6 +18,7 @@
 //! makes the copy, and so the whole migration's transaction, fail.
 
 use super::{Change, renames::rekey};
+use super::{ConstraintChange, IndexChange, PartitionChange, TableChange};
 use crate::model::*;
 use indexmap::IndexSet;
 use std::borrow::Cow;
@@ -43,7 +44,7 @@ pub(super) fn apply<'a>(current: Cow<'a, Catalog>, desired: &Catalog, out: &mut 
         let mut aside_tree = Vec::with_capacity(old_tree.len());
         for name in &old_tree {
             let aside = free_name(&name.schema, &name.name, &mut taken);
-            out.push(Change::SetAside { from: name.clone(), to: aside.clone() });
+            out.push(Change::Table(TableChange::SetAside { from: name.clone(), to: aside.clone() }));
             super::renames::rename_table_in(&mut catalog, name, &aside);
             aside_tree.push(aside);
         }
@@ -52,22 +53,26 @@ pub(super) fn apply<'a>(current: Cow<'a, Catalog>, desired: &Catalog, out: &mut 
         if let Some(table) = catalog.tables.get_mut(root_aside)
             && let Some(parent) = table.partition_of.take()
         {
-            out.push(Change::DetachPartition { table: root_aside.clone(), parent: parent.parent, bound: parent.bound });
+            out.push(Change::Partition(PartitionChange::Detach {
+                table: root_aside.clone(),
+                parent: parent.parent,
+                bound: parent.bound,
+            }));
         }
         move_names_aside(&mut catalog, &aside_tree, &declared_names, &mut taken, out);
         let row_security = catalog.row_security.get(root_aside).copied().unwrap_or_default();
-        out.push(Change::CopyRows {
+        out.push(Change::Table(TableChange::CopyRows {
             from: catalog.tables[root_aside].clone(),
             to: desired.tables[&root].clone(),
             old_tree: aside_tree.clone(),
             new_tree: declared_tree(desired, &root),
             old_row_security: row_security.enabled || row_security.forced,
-        });
+        }));
     }
     let aside: IndexSet<QualifiedName> = out
         .iter()
         .filter_map(|c| match c {
-            Change::CopyRows { old_tree, .. } => Some(old_tree.iter().cloned()),
+            Change::Table(TableChange::CopyRows { old_tree, .. }) => Some(old_tree.iter().cloned()),
             _ => None,
         })
         .flatten()
@@ -87,7 +92,10 @@ fn release_foreign_keys(catalog: &mut Catalog, aside: &IndexSet<QualifiedName>, 
         table.constraints.retain(|_, constraint| {
             let follows = constraint.references.as_ref().is_some_and(|r| aside.contains(&r.table));
             if follows {
-                out.push(Change::DropConstraint { table: name.clone(), constraint: constraint.clone() });
+                out.push(Change::Constraint(ConstraintChange::Drop {
+                    table: name.clone(),
+                    constraint: constraint.clone(),
+                }));
             }
             !follows
         });
@@ -100,13 +108,13 @@ pub(super) fn fold_partition_drops(out: &mut Vec<Change>) {
     let partitions: IndexSet<QualifiedName> = out
         .iter()
         .filter_map(|c| match c {
-            Change::CopyRows { old_tree, .. } => Some(old_tree.iter().skip(1).cloned()),
+            Change::Table(TableChange::CopyRows { old_tree, .. }) => Some(old_tree.iter().skip(1).cloned()),
             _ => None,
         })
         .flatten()
         .collect();
     if !partitions.is_empty() {
-        out.retain(|c| !matches!(c, Change::DropTable(t) if partitions.contains(&t.name)));
+        out.retain(|c| !matches!(c, Change::Table(TableChange::Drop(t)) if partitions.contains(&t.name)));
     }
 }
 
@@ -119,14 +127,16 @@ pub(super) fn release_detached_partitions(current: &Catalog, out: &mut Vec<Chang
     let dropped: IndexSet<&QualifiedName> = out
         .iter()
         .filter_map(|c| match c {
-            Change::DropTable(t) => Some(&t.name),
+            Change::Table(TableChange::Drop(t)) => Some(&t.name),
             _ => None,
         })
         .collect();
     let parents: IndexSet<QualifiedName> = out
         .iter()
         .filter_map(|c| match c {
-            Change::DetachPartition { parent, .. } if dropped.contains(parent) => Some(parent.clone()),
+            Change::Partition(PartitionChange::Detach { parent, .. }) if dropped.contains(parent) => {
+                Some(parent.clone())
+            }
             _ => None,
         })
         .collect();
@@ -138,7 +148,7 @@ pub(super) fn release_detached_partitions(current: &Catalog, out: &mut Vec<Chang
         let Some(table) = current.tables.get(parent) else { continue };
         for constraint in table.constraints.values() {
             let gone = out.iter().any(|c| {
-                matches!(c, Change::DropConstraint { table, constraint: d } if table == parent && d.name == constraint.name)
+                matches!(c, Change::Constraint(ConstraintChange::Drop { table, constraint: d }) if table == parent && d.name == constraint.name)
             });
             if gone {
                 continue;
@@ -146,24 +156,25 @@ pub(super) fn release_detached_partitions(current: &Catalog, out: &mut Vec<Chang
             // A name moved aside ([`move_names_aside`]) is dropped instead, under its own name.
             let mut constraint = constraint.clone();
             if let Some(at) = out.iter().position(|c| {
-                matches!(c, Change::RenameConstraint { table, to, .. } if table == parent && *to == constraint.name)
-            }) && let Change::RenameConstraint { from, .. } = out.remove(at)
+                matches!(c, Change::Constraint(ConstraintChange::Rename { table, to, .. }) if table == parent && *to == constraint.name)
+            }) && let Change::Constraint(ConstraintChange::Rename { from, .. }) = out.remove(at)
             {
                 constraint.name = from.into();
             }
-            extra.push(Change::DropConstraint { table: parent.clone(), constraint });
+            extra.push(Change::Constraint(ConstraintChange::Drop { table: parent.clone(), constraint }));
         }
         for index in current.indexes.values().filter(|i| &i.table == parent) {
-            if out.iter().any(|c| matches!(c, Change::DropIndex(i) if i.name == index.name)) {
+            if out.iter().any(|c| matches!(c, Change::Index(IndexChange::Drop(i)) if i.name == index.name)) {
                 continue;
             }
             let mut index = index.clone();
-            if let Some(at) = out.iter().position(|c| matches!(c, Change::RenameIndex { to, .. } if *to == index.name))
-                && let Change::RenameIndex { from, .. } = out.remove(at)
+            if let Some(at) =
+                out.iter().position(|c| matches!(c, Change::Index(IndexChange::Rename { to, .. }) if *to == index.name))
+                && let Change::Index(IndexChange::Rename { from, .. }) = out.remove(at)
             {
                 index.name = from;
             }
-            extra.push(Change::DropIndex(index));
+            extra.push(Change::Index(IndexChange::Drop(index)));
         }
     }
     out.extend(extra);
@@ -259,11 +270,11 @@ fn move_names_aside(
             if let Some(constraint) = rekey(&mut table.constraints, &key, aside.name.clone()) {
                 constraint.name = aside.name.clone();
             }
-            out.push(Change::RenameConstraint {
+            out.push(Change::Constraint(ConstraintChange::Rename {
                 table: table_name.clone(),
                 from: key.to_string(),
                 to: aside.name.to_string(),
-            });
+            }));
         }
     }
     let indexes: Vec<QualifiedName> = catalog
@@ -278,7 +289,7 @@ fn move_names_aside(
         let aside = free_name(&name.schema, &name.name, taken);
         if let Some(index) = rekey(&mut catalog.indexes, &name, aside.clone()) {
             index.name = aside.clone();
-            out.push(Change::RenameIndex { table: index.table.clone(), from: name, to: aside });
+            out.push(Change::Index(IndexChange::Rename { table: index.table.clone(), from: name, to: aside }));
         }
     }
 }

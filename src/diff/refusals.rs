@@ -75,6 +75,7 @@ fn check_direction(current: &Catalog, desired: &Catalog, problems: &mut IndexSet
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diff::TableChange;
 
     fn table(name: &str, key: Option<&str>) -> Table {
         Table { partition_key: key.map(String::from), ..Table::new(QualifiedName::new("public", name)) }
@@ -89,17 +90,18 @@ mod tests {
         assert!(unsupported(&current, &desired).is_empty());
         let changes = crate::diff::diff(&current, &desired, &Default::default()).changes;
         let aside = QualifiedName::new("public", "schema_old_events");
-        assert!(changes.contains(&Change::SetAside { from: current.tables[0].name.clone(), to: aside.clone() }));
-        assert!(
-            changes
-                .iter()
-                .any(|c| matches!(c, Change::CreateTable(t) if t.partition_key.as_deref() == Some("LIST (kind)")))
-        );
+        assert!(changes.contains(&Change::Table(TableChange::SetAside {
+            from: current.tables[0].name.clone(),
+            to: aside.clone()
+        })));
+        assert!(changes.iter().any(
+            |c| matches!(c, Change::Table(TableChange::Create(t)) if t.partition_key.as_deref() == Some("LIST (kind)"))
+        ));
         assert!(
             changes.iter().any(
-                |c| matches!(c, Change::CopyRows { from, to, .. } if from.name == aside && to.name.name == "events")
+                |c| matches!(c, Change::Table(TableChange::CopyRows { from, to, .. }) if from.name == aside && to.name.name == "events")
             )
         );
-        assert!(changes.iter().any(|c| matches!(c, Change::DropTable(t) if t.name == aside)));
+        assert!(changes.iter().any(|c| matches!(c, Change::Table(TableChange::Drop(t)) if t.name == aside)));
     }
 }

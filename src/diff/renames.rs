@@ -8,6 +8,7 @@
 //! the desired text is adopted and nothing is dropped and recreated.
 
 use super::{Change, RenameHints, SequenceChange};
+use super::{ColumnChange, ConstraintChange, IndexChange, TableChange};
 use crate::model::*;
 use indexmap::IndexMap;
 use sqlparser::dialect::GenericDialect;
@@ -30,7 +31,7 @@ pub(super) fn apply<'a>(
             && !desired.tables.contains_key(from)
         {
             rename_table_in(renamed.to_mut(), from, to);
-            out.push(Change::RenameTable { from: from.clone(), to: to.clone() });
+            out.push(Change::Table(TableChange::Rename { from: from.clone(), to: to.clone() }));
         }
     }
     for (table, from, to) in &hints.columns {
@@ -43,7 +44,7 @@ pub(super) fn apply<'a>(
             && !want.columns.contains_key(from.as_str())
         {
             rename_column_in(renamed.to_mut(), table, from, to);
-            out.push(Change::RenameColumn { table: table.clone(), from: from.clone(), to: to.clone() });
+            out.push(Change::Column(ColumnChange::Rename { table: table.clone(), from: from.clone(), to: to.clone() }));
         }
     }
     if out.len() > first {
@@ -83,11 +84,11 @@ fn key_renames(current: &Catalog, desired: &Catalog, renames: &[Change]) -> Vec<
             };
             if let Some(position) = gone.iter().position(same) {
                 let old = gone.remove(position);
-                out.push(Change::RenameConstraint {
+                out.push(Change::Constraint(ConstraintChange::Rename {
                     table: name.clone(),
                     from: old.name.to_string(),
                     to: new.name.to_string(),
-                });
+                }));
             }
         }
     }
@@ -119,7 +120,11 @@ fn key_renames(current: &Catalog, desired: &Catalog, renames: &[Change]) -> Vec<
         };
         if let Some(position) = gone.iter().position(same) {
             let old = gone.remove(position);
-            out.push(Change::RenameIndex { table: new.table.clone(), from: old.name.clone(), to: new.name.clone() });
+            out.push(Change::Index(IndexChange::Rename {
+                table: new.table.clone(),
+                from: old.name.clone(),
+                to: new.name.clone(),
+            }));
         }
     }
     out
@@ -130,7 +135,7 @@ fn key_renames(current: &Catalog, desired: &Catalog, renames: &[Change]) -> Vec<
 fn apply_key_renames(catalog: &mut Catalog, desired: &Catalog, renames: &[Change]) {
     for change in renames {
         match change {
-            Change::RenameConstraint { table, from, to } => {
+            Change::Constraint(ConstraintChange::Rename { table, from, to }) => {
                 let (Some(have), Some(want)) = (catalog.tables.get_mut(table), desired.tables.get(table)) else {
                     continue;
                 };
@@ -142,7 +147,7 @@ fn apply_key_renames(catalog: &mut Catalog, desired: &Catalog, renames: &[Change
                 constraint.name = to.into();
                 constraint.definition = new.definition.clone();
             }
-            Change::RenameIndex { from, to: name, .. } => {
+            Change::Index(IndexChange::Rename { from, to: name, .. }) => {
                 let (Some(new), Some(index)) =
                     (desired.indexes.get(name), rekey(&mut catalog.indexes, from, name.clone()))
                 else {
@@ -367,11 +372,11 @@ impl<'a> Substitutions<'a> {
         let mut out = Substitutions::default();
         for change in changes {
             match change {
-                Change::RenameColumn { table, from, to } => {
+                Change::Column(ColumnChange::Rename { table, from, to }) => {
                     out.columns.entry(table).or_default().insert(from.clone(), to.clone());
                 }
                 // Definitions name tables by schema and name; a rename stays in its schema.
-                Change::RenameTable { from, to } if from.schema == to.schema => {
+                Change::Table(TableChange::Rename { from, to }) if from.schema == to.schema => {
                     out.tables.entry(to).or_default().insert(from.name.to_string(), to.name.to_string());
                 }
                 _ => {}

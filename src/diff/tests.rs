@@ -71,7 +71,7 @@ fn a_new_table_is_created_without_its_foreign_keys_which_are_added_after_it() {
             "create index public.posts_user_id_idx",
         ]
     );
-    let Change::CreateTable(created) = &changes[0] else { unreachable!() };
+    let Change::Table(TableChange::Create(created)) = &changes[0] else { unreachable!() };
     assert_eq!(created.constraints.keys().collect::<Vec<_>>(), ["posts_pkey"]);
     assert_eq!(created.columns, posts().columns);
     // The sequence is created unowned: the column that owns it may not exist yet.
@@ -89,7 +89,7 @@ fn tables_dropped_together_drop_the_foreign_keys_between_them_first_and_take_the
         described(&changes),
         ["drop table public.users", "drop constraint posts_user_id_fkey on public.posts", "drop table public.posts"]
     );
-    let Change::DropTable(dropped) = &changes[2] else { unreachable!() };
+    let Change::Table(TableChange::Drop(dropped)) = &changes[2] else { unreachable!() };
     assert_eq!(dropped.constraints.keys().collect::<Vec<_>>(), ["posts_pkey"]);
 }
 
@@ -97,7 +97,7 @@ fn tables_dropped_together_drop_the_foreign_keys_between_them_first_and_take_the
 fn a_table_dropped_alone_keeps_its_foreign_key_to_a_table_that_stays() {
     let changes = changes(&blog(), &users_only());
     assert_eq!(described(&changes), ["drop table public.posts"]);
-    let Change::DropTable(dropped) = &changes[0] else { unreachable!() };
+    let Change::Table(TableChange::Drop(dropped)) = &changes[0] else { unreachable!() };
     assert!(dropped.constraints.contains_key("posts_user_id_fkey"));
 }
 
@@ -124,7 +124,7 @@ fn each_changed_column_is_one_alter_naming_what_changes_and_columns_are_added_an
             "drop column public.posts.title",
         ]
     );
-    let Change::AlterColumn { from, to, .. } = &changes[2] else { unreachable!() };
+    let Change::Column(ColumnChange::Alter { from, to, .. }) = &changes[2] else { unreachable!() };
     assert_eq!(
         (from, to),
         (&blog().tables[&name("users")].columns["name"], &desired.tables[&name("users")].columns["name"])
@@ -182,7 +182,7 @@ fn a_changed_check_is_dropped_and_added_and_a_foreign_key_that_becomes_valid_is_
         ]
     );
     assert!(
-        matches!(&changes[1], Change::AddConstraint { constraint, .. } if &*constraint.definition == "CHECK ((length(email) > 5))")
+        matches!(&changes[1], Change::Constraint(ConstraintChange::Add { constraint, .. }) if &*constraint.definition == "CHECK ((length(email) > 5))")
     );
 }
 
@@ -240,7 +240,7 @@ fn an_index_whose_definition_changes_is_dropped_and_created_and_a_comment_alone_
             "set comment on index public.users_email_hash",
         ]
     );
-    assert!(matches!(&changes[2], Change::CreateIndex(i) if i.definition == "btree (user_id, id)"));
+    assert!(matches!(&changes[2], Change::Index(IndexChange::Create(i)) if i.definition == "btree (user_id, id)"));
 }
 
 // Renames.
@@ -543,6 +543,11 @@ fn kind_changes_serialize_as_the_flat_variants_they_replaced() {
     };
     let owned = OwnedObject::Table(name("users"));
     let note = CommentTarget::Table(name("users"));
+    let people = users();
+    let bio = column("bio", "text");
+    let key = primary_key("users_pkey", &["id"]);
+    let by_name =
+        index("users_name_idx", "users", "CREATE INDEX users_name_idx ON public.users USING btree (name)", &["name"]);
     let cases = [
         (
             Change::Comment(CommentChange::Set { target: note.clone(), comment: Some("who signs in".into()) }),
@@ -686,6 +691,132 @@ fn kind_changes_serialize_as_the_flat_variants_they_replaced() {
             }),
             "SetRowSecurity",
             Ok(serde_json::json!({ "table": policy.table, "from": RowSecurity::default(), "to": switches })),
+        ),
+        (Change::Table(TableChange::Create(people.clone())), "CreateTable", serde_json::to_value(&people)),
+        (Change::Table(TableChange::Drop(people.clone())), "DropTable", serde_json::to_value(&people)),
+        (
+            Change::Table(TableChange::Rename { from: name("users"), to: name("people") }),
+            "RenameTable",
+            Ok(serde_json::json!({ "from": name("users"), "to": name("people") })),
+        ),
+        (
+            Change::Table(TableChange::Rebuild { from: people.clone(), to: people.clone() }),
+            "RebuildTable",
+            Ok(serde_json::json!({ "from": people, "to": people })),
+        ),
+        (
+            Change::Table(TableChange::SetAside { from: name("users"), to: name("schema_old_users") }),
+            "SetAside",
+            Ok(serde_json::json!({ "from": name("users"), "to": name("schema_old_users") })),
+        ),
+        (
+            Change::Table(TableChange::SetUnlogged { table: name("users"), unlogged: true }),
+            "SetUnlogged",
+            Ok(serde_json::json!({ "table": name("users"), "unlogged": true })),
+        ),
+        (
+            Change::Column(ColumnChange::Add { table: name("users"), column: bio.clone() }),
+            "AddColumn",
+            Ok(serde_json::json!({ "table": name("users"), "column": bio })),
+        ),
+        (
+            Change::Column(ColumnChange::Drop { table: name("users"), column: bio.clone() }),
+            "DropColumn",
+            Ok(serde_json::json!({ "table": name("users"), "column": bio })),
+        ),
+        (
+            Change::Column(ColumnChange::Rename { table: name("users"), from: "bio".into(), to: "about".into() }),
+            "RenameColumn",
+            Ok(serde_json::json!({ "table": name("users"), "from": "bio", "to": "about" })),
+        ),
+        (
+            Change::Column(ColumnChange::Alter { table: name("users"), from: bio.clone(), to: bio.clone() }),
+            "AlterColumn",
+            Ok(serde_json::json!({ "table": name("users"), "from": bio, "to": bio })),
+        ),
+        (
+            Change::Column(ColumnChange::DropKeptByChildren { table: name("users"), column: bio.clone() }),
+            "DropColumnKeptByChildren",
+            Ok(serde_json::json!({ "table": name("users"), "column": bio })),
+        ),
+        (
+            Change::Constraint(ConstraintChange::Add { table: name("users"), constraint: key.clone() }),
+            "AddConstraint",
+            Ok(serde_json::json!({ "table": name("users"), "constraint": key })),
+        ),
+        (
+            Change::Constraint(ConstraintChange::Drop { table: name("users"), constraint: key.clone() }),
+            "DropConstraint",
+            Ok(serde_json::json!({ "table": name("users"), "constraint": key })),
+        ),
+        (
+            Change::Constraint(ConstraintChange::Validate { table: name("users"), constraint: key.clone() }),
+            "ValidateConstraint",
+            Ok(serde_json::json!({ "table": name("users"), "constraint": key })),
+        ),
+        (
+            Change::Constraint(ConstraintChange::Rename {
+                table: name("users"),
+                from: "users_pkey".into(),
+                to: "people_pkey".into(),
+            }),
+            "RenameConstraint",
+            Ok(serde_json::json!({ "table": name("users"), "from": "users_pkey", "to": "people_pkey" })),
+        ),
+        (Change::Index(IndexChange::Create(by_name.clone())), "CreateIndex", serde_json::to_value(&by_name)),
+        (Change::Index(IndexChange::Drop(by_name.clone())), "DropIndex", serde_json::to_value(&by_name)),
+        (
+            Change::Index(IndexChange::Rename {
+                table: name("users"),
+                from: by_name.name.clone(),
+                to: name("by_name"),
+            }),
+            "RenameIndex",
+            Ok(serde_json::json!({ "table": name("users"), "from": by_name.name, "to": name("by_name") })),
+        ),
+        (
+            Change::Partition(PartitionChange::Attach {
+                table: name("events_2026"),
+                parent: name("events"),
+                bound: "FOR VALUES IN (2026)".into(),
+                checks: Vec::new(),
+            }),
+            "AttachPartition",
+            Ok(serde_json::json!({
+                "table": name("events_2026"),
+                "parent": name("events"),
+                "bound": "FOR VALUES IN (2026)",
+                "checks": [],
+            })),
+        ),
+        (
+            Change::Partition(PartitionChange::Detach {
+                table: name("events_2026"),
+                parent: name("events"),
+                bound: "FOR VALUES IN (2026)".into(),
+            }),
+            "DetachPartition",
+            Ok(
+                serde_json::json!({ "table": name("events_2026"), "parent": name("events"), "bound": "FOR VALUES IN (2026)" }),
+            ),
+        ),
+        (
+            Change::Inheritance(InheritanceChange::Inherit {
+                table: name("admins"),
+                parent: name("users"),
+                checks: Vec::new(),
+            }),
+            "Inherit",
+            Ok(serde_json::json!({ "table": name("admins"), "parent": name("users"), "checks": [] })),
+        ),
+        (
+            Change::Inheritance(InheritanceChange::NoInherit {
+                table: name("admins"),
+                parent: name("users"),
+                checks: vec!["adult".into()],
+            }),
+            "NoInherit",
+            Ok(serde_json::json!({ "table": name("admins"), "parent": name("users"), "checks": ["adult"] })),
         ),
     ];
     for (change, variant, fields) in cases {

@@ -1,6 +1,7 @@
 //! Views and materialized views: recreated when their query changes or when what they read changes
 //! under them, together with the views that read them.
 
+use super::TableChange;
 use super::order::{Effects, Key, Rank, column_keys, ref_key, relation_name};
 use super::{Change, CommentTarget, KindChange, comment, disturbed::Disturbed, view_word};
 use crate::model::*;
@@ -126,11 +127,11 @@ pub(super) fn diff(
         match kept {
             None => out.push(Change::View(ViewChange::Create(want.clone()))),
             // Options change in place (`ALTER … SET (…)`, `RESET (…)`), as a table's storage parameters do.
-            Some(have) if have.options != want.options => out.push(Change::SetStorageParameters {
+            Some(have) if have.options != want.options => out.push(Change::Table(TableChange::SetStorageParameters {
                 table: name.clone(),
                 from: have.options.clone(),
                 to: want.options.clone(),
-            }),
+            })),
             Some(_) => {}
         }
         if kept.and_then(|h| h.comment.as_ref()) != want.comment.as_ref() {

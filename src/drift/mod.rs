@@ -4,6 +4,7 @@
 //! renderer.
 
 use crate::diff::{self, Change, RenameHints};
+use crate::diff::{IndexChange, TableChange};
 use crate::model::*;
 use crate::plan::{self, Plan, SqlRenderer};
 use indexmap::IndexMap;
@@ -125,9 +126,9 @@ pub fn object_ddl(
             created.columns.sort_by_key(|name, _| reference.columns.get_index_of(name).unwrap_or(usize::MAX));
             created.constraints.sort_by_key(|name, _| reference.constraints.get_index_of(name).unwrap_or(usize::MAX));
         }
-        let mut ddl = vec![render(Change::CreateTable(created))];
+        let mut ddl = vec![render(Change::Table(TableChange::Create(created)))];
         for index in catalog.indexes.values().filter(|i| i.table == table.name) {
-            ddl.push(render(Change::CreateIndex(index.clone())));
+            ddl.push(render(Change::Index(IndexChange::Create(index.clone()))));
             ddl.extend(comment(diff::CommentTarget::Index(index.name.clone()), &index.comment));
         }
         for trigger in catalog.triggers.values().filter(|t| t.table == table.name) {
@@ -144,13 +145,13 @@ pub fn object_ddl(
             })));
         }
         if table.replica_identity.is_some() {
-            ddl.push(render(Change::SetReplicaIdentity {
+            ddl.push(render(Change::Table(TableChange::SetReplicaIdentity {
                 table: table.name.clone(),
                 from: None,
                 to: table.replica_identity.clone(),
                 key_columns: Vec::new(),
                 old_key_columns: Vec::new(),
-            }));
+            })));
         }
         for policy in catalog.policies.values().filter(|p| p.table == table.name) {
             ddl.push(render(Change::Policy(diff::PolicyChange::Create(policy.clone()))));
@@ -172,7 +173,7 @@ pub fn object_ddl(
     for view in catalog.views.values() {
         let mut ddl = vec![render(Change::View(diff::ViewChange::Create(view.clone())))];
         for index in catalog.indexes.values().filter(|i| i.table == view.name) {
-            ddl.push(render(Change::CreateIndex(index.clone())));
+            ddl.push(render(Change::Index(IndexChange::Create(index.clone()))));
         }
         let target = diff::CommentTarget::View { name: view.name.clone(), materialized: view.materialized };
         ddl.extend(comment(target, &view.comment));

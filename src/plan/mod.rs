@@ -1,6 +1,6 @@
 //! Orders a [`ChangeSet`] by dependencies. Every change is a node in a petgraph graph; edges come from
 //! what each change creates, removes, needs and held (see [`Effects`]). Ties are broken by a fixed
-//! rank (see [`rank`]) and then by the change's position in the change set, so the same input always produces
+//! rank (see [`Rank`], which each kind's change enum gives) and then by the change's position in the change set, so the same input always produces
 //! the same order.
 
 use crate::diff::{Change, ChangeSet};
@@ -10,11 +10,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-mod effects;
 pub mod estimate;
-mod rank;
 use crate::diff::order::{Effects, Key, Rank};
-use effects::effects;
 #[cfg(test)]
 mod tests;
 
@@ -56,7 +53,7 @@ pub fn order(changes: &ChangeSet) -> Result<Vec<Change>, CycleError> {
 /// The positions of the changes in an order that respects their dependencies. The dependency facts
 /// (a copy of every name involved) are freed before the caller copies or moves the changes themselves.
 fn order_indices(changes: &ChangeSet) -> Result<Vec<usize>, CycleError> {
-    let effects: Vec<Effects> = changes.changes.iter().map(effects).collect();
+    let effects: Vec<Effects> = changes.changes.iter().map(Change::effects).collect();
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(effects.len(), effects.len() * 2);
     let nodes: Vec<NodeIndex> = (0..effects.len()).map(|i| graph.add_node(i)).collect();
 
@@ -74,7 +71,7 @@ fn order_indices(changes: &ChangeSet) -> Result<Vec<usize>, CycleError> {
     let mut ready: BinaryHeap<Reverse<(Rank, usize)>> = BinaryHeap::new();
     for (i, &deg) in indegree.iter().enumerate() {
         if deg == 0 {
-            ready.push(Reverse((rank::rank(&changes.changes[i]), i)));
+            ready.push(Reverse((changes.changes[i].rank(), i)));
         }
     }
     let mut ordered = Vec::with_capacity(nodes.len());
@@ -84,7 +81,7 @@ fn order_indices(changes: &ChangeSet) -> Result<Vec<usize>, CycleError> {
             let j = graph[next];
             indegree[j] -= 1;
             if indegree[j] == 0 {
-                ready.push(Reverse((rank::rank(&changes.changes[j]), j)));
+                ready.push(Reverse((changes.changes[j].rank(), j)));
             }
         }
     }
@@ -147,7 +144,7 @@ fn edges(effects: &[Effects]) -> IndexSet<(usize, usize)> {
 /// For each change of an ordered list, the earlier changes it must run after (the edges [`order`] uses).
 /// The safety rewrites use it to move changes between migration files without breaking an order.
 pub fn dependencies(ordered: &[Change]) -> Vec<Vec<usize>> {
-    let effects: Vec<Effects> = ordered.iter().map(effects).collect();
+    let effects: Vec<Effects> = ordered.iter().map(Change::effects).collect();
     let mut deps = vec![Vec::new(); ordered.len()];
     for (before, after) in edges(&effects) {
         if before < after {
@@ -161,7 +158,7 @@ pub fn dependencies(ordered: &[Change]) -> Vec<Vec<usize>> {
 /// with the up change it reverts.
 pub fn same_object(a: &Change, b: &Change) -> bool {
     fn keys(c: &Change) -> Vec<Key<'_>> {
-        let e = effects(c);
+        let e = c.effects();
         // Namespaces and key columns are shared by different objects.
         e.provides
             .into_iter()
@@ -245,7 +242,7 @@ pub trait SqlRenderer {
         true
     }
     /// Rewrites changes the database cannot make in place (SQLite's limited ALTER TABLE) into ones
-    /// it can, such as [`Change::RebuildTable`]. Called on the diff before ordering.
+    /// it can, such as [`crate::diff::TableChange::Rebuild`]. Called on the diff before ordering.
     fn adapt(&self, changes: ChangeSet, _current: &Catalog, _desired: &Catalog) -> ChangeSet {
         changes
     }
@@ -319,7 +316,7 @@ pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan
         for change in &ordered {
             if let Change::Enum(crate::diff::EnumChange::AddValue { name, .. }) = change {
                 added.push(Key::Type(name));
-            } else if effects(change).needs.iter().any(|k| added.contains(k)) {
+            } else if change.effects().needs.iter().any(|k| added.contains(k)) {
                 transactional = false;
             }
         }

@@ -3,6 +3,7 @@
 //! that a rule which the tie-breaking rank happens to satisfy on its own is still checked.
 
 use super::*;
+use crate::diff::TableChange;
 use crate::diff::{RenameHints, diff};
 use crate::model::build::*;
 
@@ -94,7 +95,9 @@ fn tables_created_with_foreign_keys_to_each_other_are_a_cycle_error_naming_both(
         "posts",
         &["id"],
     ));
-    let changes = ChangeSet { changes: vec![Change::CreateTable(users), Change::CreateTable(posts())] };
+    let changes = ChangeSet {
+        changes: vec![Change::Table(TableChange::Create(users)), Change::Table(TableChange::Create(posts()))],
+    };
     let CycleError(stuck) = order(&changes).expect_err("a cycle");
     assert_eq!(stuck, ["create table public.users", "create table public.posts"]);
     assert!(build(&changes, &DescribingRenderer).is_err());

@@ -17,6 +17,7 @@
 //! This module is generic; what the statements are is the dialect's business.
 
 use crate::diff::Change;
+use crate::diff::{ColumnChange, ConstraintChange, IndexChange, TableChange};
 use crate::model::{Catalog, ColumnRef, QualifiedName};
 pub use crate::model::{helper_name, helper_object};
 use crate::plan::estimate::StepForm;
@@ -220,9 +221,9 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
     let tables: IndexSet<&QualifiedName> = ordered
         .iter()
         .filter_map(|c| match c {
-            Change::RenameColumn { table, .. }
-            | Change::AlterColumn { table, .. }
-            | Change::AddColumn { table, .. } => Some(table),
+            Change::Column(ColumnChange::Rename { table, .. })
+            | Change::Column(ColumnChange::Alter { table, .. })
+            | Change::Column(ColumnChange::Add { table, .. }) => Some(table),
             _ => None,
         })
         .collect();
@@ -235,7 +236,7 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
             continue;
         };
         let dropped = ordered.iter().any(|c| {
-            matches!(c, Change::DropConstraint { table: t, constraint } if *t == table.name && constraint.name == key.name)
+            matches!(c, Change::Constraint(ConstraintChange::Drop { table: t, constraint }) if *t == table.name && constraint.name == key.name)
         });
         if !dropped && !key.columns.is_empty() {
             ctx.primary_keys.insert(table.name.clone(), key.columns.clone());
@@ -246,7 +247,7 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
     let renamed_to: IndexMap<ColumnRef, String> = ordered
         .iter()
         .filter_map(|c| match c {
-            Change::RenameColumn { table, from, to } => {
+            Change::Column(ColumnChange::Rename { table, from, to }) => {
                 Some((ColumnRef { table: table.clone(), column: from.into() }, to.clone()))
             }
             _ => None,
@@ -305,11 +306,13 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
     let mut changes_of: IndexMap<ColumnRef, usize> = IndexMap::new();
     for c in ordered {
         let (column, phaseable) = match c {
-            Change::AlterColumn { table, from, to } => {
+            Change::Column(ColumnChange::Alter { table, from, to }) => {
                 (current_name(table, &from.name), from.data_type != to.data_type)
             }
-            Change::RenameColumn { table, from, .. } => (ColumnRef { table: table.clone(), column: from.into() }, true),
-            Change::DropColumn { table, column } => (current_name(table, &column.name), false),
+            Change::Column(ColumnChange::Rename { table, from, .. }) => {
+                (ColumnRef { table: table.clone(), column: from.into() }, true)
+            }
+            Change::Column(ColumnChange::Drop { table, column }) => (current_name(table, &column.name), false),
             _ => continue,
         };
         if phaseable {
@@ -320,7 +323,7 @@ pub fn context(ordered: &[Change], current: &Catalog) -> Context {
     let planned_indexes: IndexSet<&QualifiedName> = ordered
         .iter()
         .filter_map(|c| match c {
-            Change::CreateIndex(i) | Change::DropIndex(i) => Some(&i.name),
+            Change::Index(IndexChange::Create(i)) | Change::Index(IndexChange::Drop(i)) => Some(&i.name),
             _ => None,
         })
         .collect();
@@ -394,7 +397,7 @@ pub fn rewrite(
     // And those the plan creates partitioned (a table rebuilt partitioned keeps its name); a foreign key
     // to a partitioned table the plan creates has no online form either.
     ctx.partitioned_tables.extend(changes.iter().filter_map(|c| match c {
-        Change::CreateTable(t) if t.partition_key.is_some() => Some(t.name.clone()),
+        Change::Table(TableChange::Create(t)) if t.partition_key.is_some() => Some(t.name.clone()),
         _ => None,
     }));
     partition_facts(&mut ctx, current, desired, &changes);
@@ -503,7 +506,7 @@ pub fn rewrite(
     // partitioned (a partition key never changes in place), and those the down creates.
     down_ctx.partitioned_tables = ctx.partitioned_tables.clone();
     down_ctx.partitioned_tables.extend(down_changes.iter().filter_map(|c| match c {
-        Change::CreateTable(t) if t.partition_key.is_some() => Some(t.name.clone()),
+        Change::Table(TableChange::Create(t)) if t.partition_key.is_some() => Some(t.name.clone()),
         _ => None,
     }));
     partition_facts(&mut down_ctx, desired, current, &down_changes);
@@ -591,7 +594,7 @@ fn partition_facts(ctx: &mut Context, start: &Catalog, target: &Catalog, changes
     let dropped: IndexSet<&QualifiedName> = changes
         .iter()
         .filter_map(|c| match c {
-            Change::DropIndex(i) => Some(&i.name),
+            Change::Index(IndexChange::Drop(i)) => Some(&i.name),
             _ => None,
         })
         .collect();
@@ -618,9 +621,9 @@ fn online_step(step: &Step, online: &Online) -> Step {
 /// a column or a table that exists before the plan.
 fn is_contract_change(change: &Change, ctx: &Context) -> bool {
     match change {
-        Change::DropColumn { table, .. } => ctx.kept(table),
+        Change::Column(ColumnChange::Drop { table, .. }) => ctx.kept(table),
         // The old table of a rebuild goes in the same transaction as the copy of its rows.
-        Change::DropTable(t) => ctx.existing(&t.name) && !ctx.rebuilt(&t.name),
+        Change::Table(TableChange::Drop(t)) => ctx.existing(&t.name) && !ctx.rebuilt(&t.name),
         _ => false,
     }
 }

@@ -6,6 +6,7 @@
 
 use super::{Hazard, HazardId, Severity};
 use crate::diff::Change;
+use crate::diff::{ColumnChange, ConstraintChange, IndexChange, TableChange};
 use crate::model::{Catalog, Column, ConstraintKind, ForeignKeyTarget, Index, Name, QualifiedName, Table};
 use indexmap::IndexMap;
 
@@ -123,10 +124,10 @@ impl LiveNames {
         let mut names = LiveNames::default();
         for change in plan {
             match change {
-                Change::RenameTable { from, to } => {
+                Change::Table(TableChange::Rename { from, to }) => {
                     names.tables.insert(to.clone(), from.clone());
                 }
-                Change::RenameColumn { table, from, to } => {
+                Change::Column(ColumnChange::Rename { table, from, to }) => {
                     names.columns.insert((table.clone(), Name::from(to.as_str())), Name::from(from.as_str()));
                 }
                 _ => {}
@@ -168,7 +169,7 @@ fn change_checks(change: &Change, current: &Catalog, desired: &Catalog, names: &
     let live_table = |table: &QualifiedName| current.tables.get(names.table(table));
     let check = row_check;
     match change {
-        Change::AlterColumn { table, from, to } => {
+        Change::Column(ColumnChange::Alter { table, from, to }) => {
             let Some(live) = live_table(table) else { return Vec::new() };
             let mut out = Vec::new();
             let column = names.column(table, &from.name);
@@ -187,12 +188,13 @@ fn change_checks(change: &Change, current: &Catalog, desired: &Catalog, names: &
             }
             out
         }
-        Change::AddConstraint { table, constraint } | Change::ValidateConstraint { table, constraint } => {
-            let validate = matches!(change, Change::ValidateConstraint { .. });
+        Change::Constraint(ConstraintChange::Add { table, constraint })
+        | Change::Constraint(ConstraintChange::Validate { table, constraint }) => {
+            let validate = matches!(change, Change::Constraint(ConstraintChange::Validate { .. }));
             let Some(live) = live_table(table) else { return Vec::new() };
             constraint_checks(table, live, constraint, validate, current, names)
         }
-        Change::CreateIndex(index) if index.unique => {
+        Change::Index(IndexChange::Create(index)) if index.unique => {
             let Some(live) = live_table(&index.table) else { return Vec::new() };
             let renamed = |live_names: Vec<Name>| live_names != index.columns;
             if names.live_columns(&index.table, live, &index.columns).is_none_or(renamed)
@@ -223,7 +225,9 @@ fn change_checks(change: &Change, current: &Catalog, desired: &Catalog, names: &
         }
         // A table rebuilt by copying its rows into the new shape (SQLite): the copy fails on a row that
         // breaks what the new shape adds.
-        Change::RebuildTable { from, to } => rebuild_checks(from, desired.tables.get(&to.name).unwrap_or(to)),
+        Change::Table(TableChange::Rebuild { from, to }) => {
+            rebuild_checks(from, desired.tables.get(&to.name).unwrap_or(to))
+        }
         _ => Vec::new(),
     }
 }
@@ -527,10 +531,13 @@ mod tests {
         mail.name = "email".into();
         email.not_null = true;
         let changes = [
-            Change::RenameTable { from: QualifiedName::parse("users"), to: to.clone() },
-            Change::RenameColumn { table: to.clone(), from: "mail".into(), to: "email".into() },
-            Change::AlterColumn { table: to.clone(), from: mail, to: email },
-            Change::AddConstraint { table: to.clone(), constraint: unique("accounts_email_key", &["email"]) },
+            Change::Table(TableChange::Rename { from: QualifiedName::parse("users"), to: to.clone() }),
+            Change::Column(ColumnChange::Rename { table: to.clone(), from: "mail".into(), to: "email".into() }),
+            Change::Column(ColumnChange::Alter { table: to.clone(), from: mail, to: email }),
+            Change::Constraint(ConstraintChange::Add {
+                table: to.clone(),
+                constraint: unique("accounts_email_key", &["email"]),
+            }),
         ];
         let found = rules(&changes, &current);
         assert_eq!(found.len(), 2, "{found:#?}");
@@ -562,23 +569,26 @@ mod tests {
         let users = QualifiedName::parse("users");
         let changes = [
             // A new column has no values; a constraint added NOT VALID leaves the rows alone.
-            Change::AddConstraint { table: users.clone(), constraint: unique("users_nick_key", &["nick"]) },
-            Change::AddConstraint {
+            Change::Constraint(ConstraintChange::Add {
+                table: users.clone(),
+                constraint: unique("users_nick_key", &["nick"]),
+            }),
+            Change::Constraint(ConstraintChange::Add {
                 table: users.clone(),
                 constraint: check("users_mail_check", "(mail <> '')", &["mail"]).not_valid(),
-            },
+            }),
             // A table the plan creates is empty.
-            Change::AddConstraint {
+            Change::Constraint(ConstraintChange::Add {
                 table: QualifiedName::parse("orders"),
                 constraint: check("orders_check", "(id > 0)", &["id"]),
-            },
+            }),
         ];
         assert!(rules(&changes, &current).is_empty());
         // Validated later, the same constraint reads the rows.
-        let validate = [Change::ValidateConstraint {
+        let validate = [Change::Constraint(ConstraintChange::Validate {
             table: users,
             constraint: check("users_mail_check", "(mail <> '')", &["mail"]).not_valid(),
-        }];
+        })];
         assert_eq!(rules(&validate, &current).len(), 1);
     }
 

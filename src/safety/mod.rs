@@ -16,6 +16,7 @@ use crate::diff::{
     Change, EnumChange, ExtensionChange, FunctionChange, KindChange, PolicyChange, PrivilegeChange, SchemaChange,
     SequenceChange, ViewChange,
 };
+use crate::diff::{ColumnChange, ConstraintChange, IndexChange, InheritanceChange, PartitionChange, TableChange};
 use crate::model::{Column, ColumnRef, Name, QualifiedName};
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
@@ -316,7 +317,7 @@ pub struct Context {
     pub created_targets: IndexSet<crate::model::PrivilegeTarget>,
     /// Tables attached as partitions by the same plan.
     pub attached_partitions: IndexSet<QualifiedName>,
-    /// Tables rebuilt by the same plan ([`Change::CopyRows`]), under the names they are renamed aside to,
+    /// Tables rebuilt by the same plan ([`TableChange::CopyRows`]), under the names they are renamed aside to,
     /// partitions included: their rename, detach and drop lose nothing, the copy carries their rows.
     pub rebuilt_tables: IndexSet<QualifiedName>,
     /// Partitioned tables of the current schema and those the plan creates (filled by
@@ -366,16 +367,16 @@ impl Context {
                 Change::Schema(SchemaChange::Create(n)) => {
                     created_targets.insert(PrivilegeTarget::Schema(n.name.clone()));
                 }
-                Change::DropIndex(i) => {
+                Change::Index(IndexChange::Drop(i)) => {
                     dropped_indexes.insert(i.name.clone());
                 }
-                Change::CreateIndex(i) if dropped_indexes.contains(&i.name) => {
+                Change::Index(IndexChange::Create(i)) if dropped_indexes.contains(&i.name) => {
                     replaced_indexes.insert(i.name.clone());
                 }
-                Change::DropTable(t) => {
+                Change::Table(TableChange::Drop(t)) => {
                     dropped_tables.insert(t.name.clone());
                 }
-                Change::CreateTable(t) => {
+                Change::Table(TableChange::Create(t)) => {
                     created_tables.insert(t.name.clone());
                     created_targets.insert(PrivilegeTarget::Table(t.name.clone()));
                 }
@@ -383,10 +384,10 @@ impl Context {
                     created_tables.insert(v.name.clone());
                     created_targets.insert(PrivilegeTarget::Table(v.name.clone()));
                 }
-                Change::AttachPartition { table, .. } => {
+                Change::Partition(PartitionChange::Attach { table, .. }) => {
                     attached_partitions.insert(table.clone());
                 }
-                Change::CopyRows { old_tree, .. } => {
+                Change::Table(TableChange::CopyRows { old_tree, .. }) => {
                     rebuilt_tables.extend(old_tree.iter().cloned());
                 }
                 _ => {}
@@ -427,8 +428,8 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     let mut out = Vec::new();
     match change {
         // The old table of a rebuild goes once its rows are copied (its hazard is the copy's).
-        Change::DropTable(t) if ctx.rebuilt(&t.name) => {}
-        Change::DropTable(t) => {
+        Change::Table(TableChange::Drop(t)) if ctx.rebuilt(&t.name) => {}
+        Change::Table(TableChange::Drop(t)) => {
             out.push(
                 Hazard::new(
                     HazardId::DataLossTable,
@@ -440,7 +441,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             );
             out.extend(ctx.probable_renames.table(t));
         }
-        Change::DropColumn { table, column } | Change::DropColumnKeptByChildren { table, column } => {
+        Change::Column(ColumnChange::Drop { table, column }) | Change::Column(ColumnChange::DropKeptByChildren { table, column }) => {
             out.push(
                 Hazard::new(
                     HazardId::DataLossColumn,
@@ -511,7 +512,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
                 ));
             }
         }
-        Change::RenameTable { from, to } => out.push(
+        Change::Table(TableChange::Rename { from, to }) => out.push(
             Hazard::new(
                 HazardId::RenameVisible,
                 Severity::High,
@@ -520,7 +521,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             )
             .on(to),
         ),
-        Change::RenameColumn { table, from, to } => out.push(
+        Change::Column(ColumnChange::Rename { table, from, to }) => out.push(
             Hazard::new(
                 HazardId::RenameVisible,
                 Severity::High,
@@ -541,7 +542,7 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         )),
         Change::Privilege(c) => privilege_hazards(c, ctx, &mut out),
         Change::Policy(c) => policy_hazards(c, ctx, &mut out),
-        Change::RebuildTable { from, to } => {
+        Change::Table(TableChange::Rebuild { from, to }) => {
             for column in from.columns.values().filter(|c| !to.columns.contains_key(&c.name)) {
                 out.push(
                     Hazard::new(
@@ -561,25 +562,25 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
         Change::Extension(
             ExtensionChange::AlterVersion { .. } | ExtensionChange::Create(_) | ExtensionChange::SetSchema { .. },
         ) => {}
-        Change::CreateTable(_)
-        | Change::AddColumn { .. }
-        | Change::RenameConstraint { .. }
-        | Change::RenameIndex { .. }
-        | Change::AlterColumn { .. }
-        | Change::AddConstraint { .. }
-        | Change::DropConstraint { .. }
-        | Change::ValidateConstraint { .. }
-        | Change::CreateIndex(_)
-        | Change::DropIndex(_)
-        | Change::SetAside { .. }
-        | Change::CopyRows { .. }
-        | Change::AttachPartition { .. }
-        | Change::DetachPartition { .. }
-        | Change::SetStorageParameters { .. }
-        | Change::SetUnlogged { .. }
-        | Change::SetReplicaIdentity { .. }
-        | Change::Inherit { .. }
-        | Change::NoInherit { .. }
+        Change::Table(TableChange::Create(_))
+        | Change::Column(ColumnChange::Add { .. })
+        | Change::Constraint(ConstraintChange::Rename { .. })
+        | Change::Index(IndexChange::Rename { .. })
+        | Change::Column(ColumnChange::Alter { .. })
+        | Change::Constraint(ConstraintChange::Add { .. })
+        | Change::Constraint(ConstraintChange::Drop { .. })
+        | Change::Constraint(ConstraintChange::Validate { .. })
+        | Change::Index(IndexChange::Create(_))
+        | Change::Index(IndexChange::Drop(_))
+        | Change::Table(TableChange::SetAside { .. })
+        | Change::Table(TableChange::CopyRows { .. })
+        | Change::Partition(PartitionChange::Attach { .. })
+        | Change::Partition(PartitionChange::Detach { .. })
+        | Change::Table(TableChange::SetStorageParameters { .. })
+        | Change::Table(TableChange::SetUnlogged { .. })
+        | Change::Table(TableChange::SetReplicaIdentity { .. })
+        | Change::Inheritance(InheritanceChange::Inherit { .. })
+        | Change::Inheritance(InheritanceChange::NoInherit { .. })
         | Change::Trigger(_)
         | Change::Comment(_)
         | Change::View(_)
@@ -662,7 +663,7 @@ fn privilege_hazards(change: &PrivilegeChange, ctx: &Context, out: &mut Vec<Haza
 pub fn default_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     let mut out = common_hazards(change, ctx);
     match change {
-        Change::RebuildTable { from, .. } if ctx.existing(&from.name) => out.push(
+        Change::Table(TableChange::Rebuild { from, .. }) if ctx.existing(&from.name) => out.push(
             Hazard::new(
                 HazardId::TableRebuild,
                 Severity::Medium,
@@ -672,7 +673,7 @@ pub fn default_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             .lock("EXCLUSIVE (database write lock)", &from.name)
             .rewrites(),
         ),
-        Change::AlterColumn { table, from, to } if from.data_type != to.data_type => out.push(
+        Change::Column(ColumnChange::Alter { table, from, to }) if from.data_type != to.data_type => out.push(
             Hazard::new(
                 HazardId::TypeNarrowing,
                 Severity::High,

@@ -9,6 +9,7 @@
 
 use super::{Hazard, HazardId, Severity};
 use crate::diff::Change;
+use crate::diff::{ColumnChange, ConstraintChange, IndexChange, TableChange};
 use crate::model::{Column, ColumnRef, Constraint, ConstraintKind, Index, Name, QualifiedName, Table};
 use indexmap::{IndexMap, IndexSet};
 
@@ -58,26 +59,31 @@ impl ProbableRenames {
         let mut changed = Changed::default();
         for change in changes {
             match change {
-                Change::DropTable(t) | Change::CreateTable(t) => {
+                Change::Table(TableChange::Drop(t)) | Change::Table(TableChange::Create(t)) => {
                     changed.tables.insert(&t.name);
                 }
-                Change::DropColumn { table, column } | Change::DropColumnKeptByChildren { table, column } => {
+                Change::Column(ColumnChange::Drop { table, column })
+                | Change::Column(ColumnChange::DropKeptByChildren { table, column }) => {
                     edits.entry(table).or_default().0.push(column)
                 }
-                Change::AddColumn { table, column } => edits.entry(table).or_default().1.push(column),
+                Change::Column(ColumnChange::Add { table, column }) => edits.entry(table).or_default().1.push(column),
                 // SQLite makes most column changes by rebuilding the table: a column `from` has and `to`
                 // lacks is dropped, one `to` adds is added. Keyed by the declared name, as the hints are.
-                Change::RebuildTable { from, to } => {
+                Change::Table(TableChange::Rebuild { from, to }) => {
                     let edit = edits.entry(&to.name).or_default();
                     edit.0.extend(from.columns.values().filter(|c| !to.columns.contains_key(&c.name)));
                     edit.1.extend(to.columns.values().filter(|c| !from.columns.contains_key(&c.name)));
                     old.constraints.extend(from.constraints.values().map(|c| (&to.name, c)));
                     new.constraints.extend(to.constraints.values().map(|c| (&to.name, c)));
                 }
-                Change::DropConstraint { table, constraint } => old.constraints.push((table, constraint)),
-                Change::AddConstraint { table, constraint } => new.constraints.push((table, constraint)),
-                Change::DropIndex(index) => old.indexes.push(index),
-                Change::CreateIndex(index) => new.indexes.push(index),
+                Change::Constraint(ConstraintChange::Drop { table, constraint }) => {
+                    old.constraints.push((table, constraint))
+                }
+                Change::Constraint(ConstraintChange::Add { table, constraint }) => {
+                    new.constraints.push((table, constraint))
+                }
+                Change::Index(IndexChange::Drop(index)) => old.indexes.push(index),
+                Change::Index(IndexChange::Create(index)) => new.indexes.push(index),
                 _ => {}
             }
         }
@@ -123,14 +129,14 @@ impl ProbableRenames {
         let receiving: IndexSet<&QualifiedName> = changes
             .iter()
             .flat_map(|c| match c {
-                Change::CopyRows { new_tree, .. } => new_tree.as_slice(),
+                Change::Table(TableChange::CopyRows { new_tree, .. }) => new_tree.as_slice(),
                 _ => &[],
             })
             .collect();
         let dropped: Vec<&Table> = changes
             .iter()
             .filter_map(|c| match c {
-                Change::DropTable(t) if !rebuilt.contains(&t.name) => Some(t),
+                Change::Table(TableChange::Drop(t)) if !rebuilt.contains(&t.name) => Some(t),
                 _ => None,
             })
             .collect();
@@ -140,7 +146,7 @@ impl ProbableRenames {
         let created: Vec<&Table> = changes
             .iter()
             .filter_map(|c| match c {
-                Change::CreateTable(t) if !receiving.contains(&t.name) => Some(t),
+                Change::Table(TableChange::Create(t)) if !receiving.contains(&t.name) => Some(t),
                 _ => None,
             })
             .collect();
@@ -671,7 +677,7 @@ mod tests {
             .with_column(column("id", "INTEGER"))
             .with_column(column("full_name", "TEXT").not_null())
             .with_constraint(unique("users_name", &["full_name"]));
-        let rebuild = Change::RebuildTable { from: from.clone(), to: to.clone() };
+        let rebuild = Change::Table(TableChange::Rebuild { from: from.clone(), to: to.clone() });
         let ctx = super::super::Context::from_changes([&rebuild]);
         let hazards = super::super::common_hazards(&rebuild, &ctx);
         let ids: Vec<&str> = hazards.iter().map(|h| h.id.as_str()).collect();
@@ -679,7 +685,7 @@ mod tests {
         assert!(hazards[1].help.contains("table = \"main.users\", from = \"name\", to = \"full_name\""));
         // Without the unique constraint on the new column, they differ.
         to.constraints.clear();
-        let rebuild = Change::RebuildTable { from, to };
+        let rebuild = Change::Table(TableChange::Rebuild { from, to });
         let ctx = super::super::Context::from_changes([&rebuild]);
         assert!(super::super::common_hazards(&rebuild, &ctx).iter().all(|h| h.id != HazardId::ProbableRename));
     }

@@ -8,6 +8,7 @@
 use super::connect;
 use super::render::columns::conversion;
 use super::render::{ident, qualified, render};
+use crate::diff::ColumnChange;
 use crate::diff::{Change, CompositeTypeChange, DomainChange, EnumChange, RangeTypeChange};
 use crate::model::{Catalog, Column, ObjectRef, QualifiedName};
 use crate::plan::Plan;
@@ -148,7 +149,9 @@ fn planned<'a>(up: &'a Plan, down: &'a Plan) -> Vec<(&'a QualifiedName, &'a Colu
     changes
         .filter_map(|(change, down)| match change {
             // A generated column is computed again, not converted.
-            Change::AlterColumn { table, from, to } if from.data_type != to.data_type && to.generated().is_none() => {
+            Change::Column(ColumnChange::Alter { table, from, to })
+                if from.data_type != to.data_type && to.generated().is_none() =>
+            {
                 Some((table, from, to, down))
             }
             _ => None,

@@ -5,6 +5,7 @@
 
 use super::render::{ident, qualified};
 use crate::diff::Change;
+use crate::diff::{ColumnChange, ConstraintChange, IndexChange, TableChange};
 use crate::model::{ConstraintKind, QualifiedName};
 use crate::plan::Step;
 use crate::plan::estimate::{StepForm, Throughput, Work, WorkKind};
@@ -34,7 +35,7 @@ pub fn work(step: &Step) -> Vec<Work> {
             table_of(change).map(|t| on(t, WorkKind::Scan)).unwrap_or_default()
         }
         (StepForm::Contract, _) => Vec::new(),
-        (_, Change::AlterColumn { table, from, to }) => {
+        (_, Change::Column(ColumnChange::Alter { table, from, to })) => {
             if rewrites(table) {
                 on(table, WorkKind::Rewrite)
             } else if to.not_null && !from.not_null {
@@ -43,8 +44,8 @@ pub fn work(step: &Step) -> Vec<Work> {
                 Vec::new()
             }
         }
-        (_, Change::AddColumn { table, .. }) if rewrites(table) => on(table, WorkKind::Rewrite),
-        (_, Change::AddConstraint { table, constraint }) => match constraint.kind {
+        (_, Change::Column(ColumnChange::Add { table, .. })) if rewrites(table) => on(table, WorkKind::Rewrite),
+        (_, Change::Constraint(ConstraintChange::Add { table, constraint })) => match constraint.kind {
             ConstraintKind::PrimaryKey | ConstraintKind::Unique if online => on(table, WorkKind::ConcurrentIndexBuild),
             ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => {
                 on(table, WorkKind::IndexBuild)
@@ -52,8 +53,8 @@ pub fn work(step: &Step) -> Vec<Work> {
             ConstraintKind::Check | ConstraintKind::ForeignKey if constraint.validated => on(table, WorkKind::Scan),
             ConstraintKind::Check | ConstraintKind::ForeignKey => Vec::new(),
         },
-        (_, Change::ValidateConstraint { table, .. }) => on(table, WorkKind::Scan),
-        (_, Change::CreateIndex(index)) => {
+        (_, Change::Constraint(ConstraintChange::Validate { table, .. })) => on(table, WorkKind::Scan),
+        (_, Change::Index(IndexChange::Create(index))) => {
             let kind = if online { WorkKind::ConcurrentIndexBuild } else { WorkKind::IndexBuild };
             // A partitioned table holds no rows itself: the work is on its partitions.
             let leaves: Vec<&QualifiedName> = index.partitions.iter().filter(|p| p.leaf).map(|p| &p.table).collect();
@@ -63,8 +64,8 @@ pub fn work(step: &Step) -> Vec<Work> {
                 leaves.into_iter().map(|t| Work { table: t.clone(), kind }).collect()
             }
         }
-        (_, Change::RebuildTable { from, .. }) => on(&from.name, WorkKind::Rewrite),
-        (_, Change::CopyRows { old_tree, .. }) => {
+        (_, Change::Table(TableChange::Rebuild { from, .. })) => on(&from.name, WorkKind::Rewrite),
+        (_, Change::Table(TableChange::CopyRows { old_tree, .. })) => {
             old_tree.iter().map(|t| Work { table: t.clone(), kind: WorkKind::Rewrite }).collect()
         }
         (_, Change::Enum(crate::diff::EnumChange::Rebuild { columns, .. })) => {
@@ -77,12 +78,12 @@ pub fn work(step: &Step) -> Vec<Work> {
 
 fn table_of(change: &Change) -> Option<&QualifiedName> {
     match change {
-        Change::AlterColumn { table, .. }
-        | Change::AddColumn { table, .. }
-        | Change::DropColumn { table, .. }
-        | Change::RenameColumn { table, .. }
-        | Change::AddConstraint { table, .. } => Some(table),
-        Change::RenameTable { to, .. } => Some(to),
+        Change::Column(ColumnChange::Alter { table, .. })
+        | Change::Column(ColumnChange::Add { table, .. })
+        | Change::Column(ColumnChange::Drop { table, .. })
+        | Change::Column(ColumnChange::Rename { table, .. })
+        | Change::Constraint(ConstraintChange::Add { table, .. }) => Some(table),
+        Change::Table(TableChange::Rename { to, .. }) => Some(to),
         _ => None,
     }
 }

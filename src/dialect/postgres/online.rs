@@ -17,6 +17,7 @@ use super::hazards;
 use super::render::columns;
 use super::render::{ident, literal, qualified};
 use crate::diff::Change;
+use crate::diff::{ColumnChange, ConstraintChange, IndexChange, TableChange};
 use crate::model::{Column, ColumnRef, ConstraintKind, Index, Name, ObjectRef, QualifiedName};
 use crate::plan::Statement as S;
 use crate::rewrite::{self, Online, Options, Phased};
@@ -29,20 +30,24 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
     // it NOT VALID: such changes are made on each partition and then on the parent, which attaches them.
     let partitioned = |table: &QualifiedName| ctx.partitioned_tables.contains(table);
     match change {
-        Change::CreateIndex(i) if partitioned(&i.table) && ctx.kept(&i.table) => Some(partitioned_index(i, ctx)),
+        Change::Index(IndexChange::Create(i)) if partitioned(&i.table) && ctx.kept(&i.table) => {
+            Some(partitioned_index(i, ctx))
+        }
         // Dropping a partitioned index drops its partitions' indexes with it, under ACCESS EXCLUSIVE (briefly).
-        Change::CreateIndex(i) | Change::DropIndex(i) if partitioned(&i.table) => None,
+        Change::Index(IndexChange::Create(i)) | Change::Index(IndexChange::Drop(i)) if partitioned(&i.table) => None,
         // A foreign key to a partitioned table added NOT VALID keeps its copies for the partitions NOT VALID
         // after VALIDATE CONSTRAINT (PostgreSQL 15): it is added valid, with its hazard.
-        Change::AddConstraint { constraint: c, .. } if c.references.as_ref().is_some_and(|r| partitioned(&r.table)) => {
+        Change::Constraint(ConstraintChange::Add { constraint: c, .. })
+            if c.references.as_ref().is_some_and(|r| partitioned(&r.table)) =>
+        {
             None
         }
-        Change::AddConstraint { table, constraint: c }
+        Change::Constraint(ConstraintChange::Add { table, constraint: c })
             if partitioned(table) && ctx.kept(table) && c.validated && c.kind == ConstraintKind::ForeignKey =>
         {
             Some(partitioned_foreign_key(table, c, ctx))
         }
-        Change::AddConstraint { table, constraint: c }
+        Change::Constraint(ConstraintChange::Add { table, constraint: c })
             if partitioned(table)
                 && ctx.kept(table)
                 && c.validated
@@ -50,17 +55,19 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
         {
             partitioned_key(table, c, ctx)
         }
-        Change::AddConstraint { table, constraint: c }
+        Change::Constraint(ConstraintChange::Add { table, constraint: c })
             if partitioned(table) && !matches!(c.kind, ConstraintKind::Check) =>
         {
             None
         }
         // A foreign key that references a partitioned table added NOT VALID keeps a NOT VALID copy per
         // partition after VALIDATE (PostgreSQL 15): it is added valid.
-        Change::AddConstraint { constraint: c, .. } if c.references.as_ref().is_some_and(|r| partitioned(&r.table)) => {
+        Change::Constraint(ConstraintChange::Add { constraint: c, .. })
+            if c.references.as_ref().is_some_and(|r| partitioned(&r.table)) =>
+        {
             None
         }
-        Change::CreateIndex(i) if ctx.kept(&i.table) => {
+        Change::Index(IndexChange::Create(i)) if ctx.kept(&i.table) => {
             let unique = if i.unique { "UNIQUE " } else { "" };
             let statements = if ctx.replaced_indexes.contains(&i.name) {
                 // Build the new definition under a temporary name, then swap: the old index serves queries
@@ -90,7 +97,7 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             };
             Some(Online { statements, hazards: Vec::new() })
         }
-        Change::DropIndex(i) if ctx.kept(&i.table) => {
+        Change::Index(IndexChange::Drop(i)) if ctx.kept(&i.table) => {
             if ctx.replaced_indexes.contains(&i.name) {
                 // Swapped out by the build of its replacement.
                 return Some(Online { statements: Vec::new(), hazards: Vec::new() });
@@ -107,46 +114,48 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                 hazards: vec![hazard],
             })
         }
-        Change::AddConstraint { table, constraint: c } if ctx.kept(table) && c.validated => match c.kind {
-            ConstraintKind::Check | ConstraintKind::ForeignKey => {
-                let t = qualified(table);
-                let name = ident(&c.name);
-                Some(Online {
-                    statements: vec![
-                        S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};")),
-                        S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {name} {} NOT VALID;", c.definition)),
-                        S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};")),
-                    ],
-                    hazards: Vec::new(),
-                })
+        Change::Constraint(ConstraintChange::Add { table, constraint: c }) if ctx.kept(table) && c.validated => {
+            match c.kind {
+                ConstraintKind::Check | ConstraintKind::ForeignKey => {
+                    let t = qualified(table);
+                    let name = ident(&c.name);
+                    Some(Online {
+                        statements: vec![
+                            S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};")),
+                            S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {name} {} NOT VALID;", c.definition)),
+                            S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};")),
+                        ],
+                        hazards: Vec::new(),
+                    })
+                }
+                ConstraintKind::PrimaryKey | ConstraintKind::Unique => {
+                    let (keyword, columns, tail) = split_key_definition(&c.definition)?;
+                    let index = QualifiedName::new(table.schema.clone(), c.name.clone());
+                    Some(Online {
+                        statements: vec![
+                            // A run that got past ADD CONSTRAINT and failed later: start again from scratch. The
+                            // check comes first so that a first run takes no blocking lock before the build.
+                            S::locking(drop_constraint_if_exists(table, &c.name)),
+                            S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))),
+                            S::long_running(format!(
+                                "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
+                                ident(&c.name),
+                                qualified(table)
+                            )),
+                            S::locking(format!(
+                                "ALTER TABLE {} ADD CONSTRAINT {} {keyword} USING INDEX {}{tail};",
+                                qualified(table),
+                                ident(&c.name),
+                                ident(&c.name)
+                            )),
+                        ],
+                        hazards: Vec::new(),
+                    })
+                }
+                _ => None,
             }
-            ConstraintKind::PrimaryKey | ConstraintKind::Unique => {
-                let (keyword, columns, tail) = split_key_definition(&c.definition)?;
-                let index = QualifiedName::new(table.schema.clone(), c.name.clone());
-                Some(Online {
-                    statements: vec![
-                        // A run that got past ADD CONSTRAINT and failed later: start again from scratch. The
-                        // check comes first so that a first run takes no blocking lock before the build.
-                        S::locking(drop_constraint_if_exists(table, &c.name)),
-                        S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))),
-                        S::long_running(format!(
-                            "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
-                            ident(&c.name),
-                            qualified(table)
-                        )),
-                        S::locking(format!(
-                            "ALTER TABLE {} ADD CONSTRAINT {} {keyword} USING INDEX {}{tail};",
-                            qualified(table),
-                            ident(&c.name),
-                            ident(&c.name)
-                        )),
-                    ],
-                    hazards: Vec::new(),
-                })
-            }
-            _ => None,
-        },
-        Change::AlterColumn { table, from, to }
+        }
+        Change::Column(ColumnChange::Alter { table, from, to })
             if ctx.kept(table)
                 && to.not_null
                 && !from.not_null
@@ -157,8 +166,10 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             let mut rest = to.clone();
             rest.not_null = false;
             let mut statements: Vec<S> = columns::alter(table, from, &rest).into_iter().map(S::locking).collect();
-            let hazards =
-                hazards::hazards(&Change::AlterColumn { table: table.clone(), from: from.clone(), to: rest }, ctx);
+            let hazards = hazards::hazards(
+                &Change::Column(ColumnChange::Alter { table: table.clone(), from: from.clone(), to: rest }),
+                ctx,
+            );
             statements.extend(set_not_null(table, &to.name));
             Some(Online { statements, hazards })
         }
@@ -362,10 +373,12 @@ pub fn timeouts(lock: Option<Duration>, statement: Option<Duration>, in_transact
 /// built again on the new column of a rename or the shadow column of a type change.
 pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Option<Phased> {
     match change {
-        Change::RenameTable { from, to } if from.schema == to.schema && ctx.kept(to) && !name_taken(from, ctx) => {
+        Change::Table(TableChange::Rename { from, to })
+            if from.schema == to.schema && ctx.kept(to) && !name_taken(from, ctx) =>
+        {
             Some(table_rename(from, to))
         }
-        Change::AddColumn { table, column }
+        Change::Column(ColumnChange::Add { table, column })
             if ctx.kept(table)
                 && column.not_null
                 && column.default.is_none()
@@ -375,7 +388,9 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             let entry = options.backfills.iter().find(|b| b.table == *table && b.column == column.name)?;
             Some(filled_column(table, column, &entry.value, ctx.primary_keys.get(table), options))
         }
-        Change::RenameColumn { table, from, to } if ctx.kept(table) && !ctx.tables_in_use.contains(table) => {
+        Change::Column(ColumnChange::Rename { table, from, to })
+            if ctx.kept(table) && !ctx.tables_in_use.contains(table) =>
+        {
             let key = ColumnRef { table: table.clone(), column: from.into() };
             if ctx.columns_in_use.contains(&key) {
                 return None;
@@ -390,7 +405,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             let description = format!("rename column {table}.{from} to {to}");
             Some(phased(table, old, &new, to, &indexes, description, ctx.primary_keys.get(table), options))
         }
-        Change::AlterColumn { table, from, to }
+        Change::Column(ColumnChange::Alter { table, from, to })
             if ctx.kept(table)
                 && !ctx.tables_in_use.contains(table)
                 && from.data_type != to.data_type

@@ -13,6 +13,7 @@
 //! run when they are on.
 
 use crate::diff::{Change, ChangeSet, TriggerChange, ViewChange};
+use crate::diff::{ColumnChange, ConstraintChange, IndexChange, InheritanceChange, PartitionChange, TableChange};
 use crate::model::*;
 use crate::plan::{SqlRenderer, Unsupported};
 use crate::safety::{Context, Hazard, HazardId, Severity};
@@ -65,7 +66,7 @@ impl SqlRenderer for SqliteRenderer {
         // default gets no value, and the copy fails if the table has rows; a column that becomes NOT
         // NULL without a default keeps its NULLs, and the copy fails if a row holds one. `DEFAULT
         // NULL` is no default here.
-        if let Change::RebuildTable { from, to } = change
+        if let Change::Table(TableChange::Rebuild { from, to }) = change
             && context.existing(&from.name)
         {
             let no_default = |c: &Column| c.default.as_deref().is_none_or(|d| d.trim().eq_ignore_ascii_case("NULL"));
@@ -217,28 +218,28 @@ fn create_table(table: &Table, name: &str) -> String {
 
 fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
     Ok(match change {
-        Change::CreateTable(t) => vec![create_table(t, &t.name.name)],
-        Change::DropTable(t) => vec![format!("DROP TABLE {};", ident(&t.name.name))],
-        Change::RenameTable { from, to } => {
+        Change::Table(TableChange::Create(t)) => vec![create_table(t, &t.name.name)],
+        Change::Table(TableChange::Drop(t)) => vec![format!("DROP TABLE {};", ident(&t.name.name))],
+        Change::Table(TableChange::Rename { from, to }) => {
             vec![format!("ALTER TABLE {} RENAME TO {};", ident(&from.name), ident(&to.name))]
         }
-        Change::AddColumn { table, column } => {
+        Change::Column(ColumnChange::Add { table, column }) => {
             vec![format!("ALTER TABLE {} ADD COLUMN {};", ident(&table.name), column_definition(column, None))]
         }
-        Change::DropColumn { table, column } => {
+        Change::Column(ColumnChange::Drop { table, column }) => {
             vec![format!("ALTER TABLE {} DROP COLUMN {};", ident(&table.name), ident(&column.name))]
         }
-        Change::RenameColumn { table, from, to } => {
+        Change::Column(ColumnChange::Rename { table, from, to }) => {
             vec![format!("ALTER TABLE {} RENAME COLUMN {} TO {};", ident(&table.name), ident(from), ident(to))]
         }
-        Change::CreateIndex(i) => vec![format!(
+        Change::Index(IndexChange::Create(i)) => vec![format!(
             "CREATE {}INDEX {} ON {} {};",
             if i.unique { "UNIQUE " } else { "" },
             ident(&i.name.name),
             ident(&i.table.name),
             i.definition
         )],
-        Change::DropIndex(i) => vec![format!("DROP INDEX {};", ident(&i.name.name))],
+        Change::Index(IndexChange::Drop(i)) => vec![format!("DROP INDEX {};", ident(&i.name.name))],
         Change::View(ViewChange::Create(v)) => {
             // A view whose query does not prepare any more has no known columns: it is written as it was
             // read, without a list.
@@ -249,21 +250,21 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
         Change::View(ViewChange::Drop(v)) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
         Change::Trigger(TriggerChange::Create(t)) => vec![format!("{};", t.definition)],
         Change::Trigger(TriggerChange::Drop(t)) => vec![format!("DROP TRIGGER {};", ident(&t.name.name))],
-        Change::RebuildTable { from, to } => rebuild(from, to),
+        Change::Table(TableChange::Rebuild { from, to }) => rebuild(from, to),
         // SQLite has no NOT VALID constraints and no comments.
-        Change::ValidateConstraint { .. } | Change::Comment(_) => Vec::new(),
+        Change::Constraint(ConstraintChange::Validate { .. }) | Change::Comment(_) => Vec::new(),
         // `adapt` turns both into what SQLite can do: a rebuild, and a drop and create.
-        Change::RenameConstraint { .. }
-        | Change::RenameIndex { .. }
-        | Change::AlterColumn { .. }
-        | Change::AddConstraint { .. }
-        | Change::DropConstraint { .. }
-        | Change::AttachPartition { .. }
-        | Change::DetachPartition { .. }
-        | Change::CopyRows { .. }
-        | Change::SetAside { .. }
-        | Change::SetStorageParameters { .. }
-        | Change::SetUnlogged { .. }
+        Change::Constraint(ConstraintChange::Rename { .. })
+        | Change::Index(IndexChange::Rename { .. })
+        | Change::Column(ColumnChange::Alter { .. })
+        | Change::Constraint(ConstraintChange::Add { .. })
+        | Change::Constraint(ConstraintChange::Drop { .. })
+        | Change::Partition(PartitionChange::Attach { .. })
+        | Change::Partition(PartitionChange::Detach { .. })
+        | Change::Table(TableChange::CopyRows { .. })
+        | Change::Table(TableChange::SetAside { .. })
+        | Change::Table(TableChange::SetStorageParameters { .. })
+        | Change::Table(TableChange::SetUnlogged { .. })
         | Change::Policy(_)
         | Change::Privilege(_)
         | Change::Function(_)
@@ -275,10 +276,10 @@ fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
         | Change::Extension(_)
         | Change::Schema(_)
         | Change::Collation(_)
-        | Change::SetReplicaIdentity { .. }
-        | Change::Inherit { .. }
-        | Change::NoInherit { .. }
-        | Change::DropColumnKeptByChildren { .. } => {
+        | Change::Table(TableChange::SetReplicaIdentity { .. })
+        | Change::Inheritance(InheritanceChange::Inherit { .. })
+        | Change::Inheritance(InheritanceChange::NoInherit { .. })
+        | Change::Column(ColumnChange::DropKeptByChildren { .. }) => {
             return Err(Unsupported::new("SQLite", change, "it has no such object or statement"));
         }
     })
@@ -416,14 +417,14 @@ fn can_add(column: &Column) -> bool {
 /// constraints.
 fn altered_table(change: &Change) -> Option<&QualifiedName> {
     match change {
-        Change::AddColumn { table, .. }
-        | Change::DropColumn { table, .. }
-        | Change::AlterColumn { table, .. }
-        | Change::AddConstraint { table, .. }
-        | Change::DropConstraint { table, .. }
-        | Change::ValidateConstraint { table, .. }
-        | Change::RenameConstraint { table, .. }
-        | Change::RenameColumn { table, .. } => Some(table),
+        Change::Column(ColumnChange::Add { table, .. })
+        | Change::Column(ColumnChange::Drop { table, .. })
+        | Change::Column(ColumnChange::Alter { table, .. })
+        | Change::Constraint(ConstraintChange::Add { table, .. })
+        | Change::Constraint(ConstraintChange::Drop { table, .. })
+        | Change::Constraint(ConstraintChange::Validate { table, .. })
+        | Change::Constraint(ConstraintChange::Rename { table, .. })
+        | Change::Column(ColumnChange::Rename { table, .. }) => Some(table),
         _ => None,
     }
 }
@@ -444,9 +445,9 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         .changes
         .into_iter()
         .flat_map(|change| match change {
-            Change::RenameIndex { from, to, .. } => {
-                let old = current.indexes.get(&from).cloned().map(Change::DropIndex);
-                let created = desired.indexes.get(&to).cloned().map(Change::CreateIndex);
+            Change::Index(IndexChange::Rename { from, to, .. }) => {
+                let old = current.indexes.get(&from).cloned().map(|i| Change::Index(IndexChange::Drop(i)));
+                let created = desired.indexes.get(&to).cloned().map(|i| Change::Index(IndexChange::Create(i)));
                 old.into_iter().chain(created).collect()
             }
             other => vec![other],
@@ -454,18 +455,26 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         .collect();
     let created: IndexSet<QualifiedName> = changes
         .iter()
-        .filter_map(|c| if let Change::CreateTable(t) = c { Some(t.name.clone()) } else { None })
+        .filter_map(|c| if let Change::Table(TableChange::Create(t)) = c { Some(t.name.clone()) } else { None })
         .collect();
-    let dropped: IndexSet<QualifiedName> =
-        changes.iter().filter_map(|c| if let Change::DropTable(t) = c { Some(t.name.clone()) } else { None }).collect();
+    let dropped: IndexSet<QualifiedName> = changes
+        .iter()
+        .filter_map(|c| if let Change::Table(TableChange::Drop(t)) = c { Some(t.name.clone()) } else { None })
+        .collect();
     let renamed_from: IndexMap<QualifiedName, QualifiedName> = changes
         .iter()
-        .filter_map(|c| if let Change::RenameTable { from, to } = c { Some((to.clone(), from.clone())) } else { None })
+        .filter_map(|c| {
+            if let Change::Table(TableChange::Rename { from, to }) = c {
+                Some((to.clone(), from.clone()))
+            } else {
+                None
+            }
+        })
         .collect();
 
     let mut column_renames: IndexMap<QualifiedName, Vec<(String, String)>> = IndexMap::new();
     for change in &changes {
-        if let Change::RenameColumn { table, from, to } = change {
+        if let Change::Column(ColumnChange::Rename { table, from, to }) = change {
             column_renames.entry(table.clone()).or_default().push((from.clone(), to.clone()));
         }
     }
@@ -480,9 +489,9 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         }
         let old = renamed_from.get(table).unwrap_or(table);
         match change {
-            Change::AddColumn { column, .. } if can_add(column) => {}
-            Change::RenameColumn { .. } | Change::ValidateConstraint { .. } => {}
-            Change::DropColumn { column, .. } => {
+            Change::Column(ColumnChange::Add { column, .. }) if can_add(column) => {}
+            Change::Column(ColumnChange::Rename { .. }) | Change::Constraint(ConstraintChange::Validate { .. }) => {}
+            Change::Column(ColumnChange::Drop { column, .. }) => {
                 let have = current.tables.get(old);
                 let used = have.is_some_and(|t| {
                     t.constraints.values().any(|c| c.columns.contains(&column.name))
@@ -556,15 +565,15 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
     let mut out: Vec<Change> = Vec::new();
     for change in changes {
         let keep = match &change {
-            Change::AddConstraint { table, constraint } if created.contains(table) => {
+            Change::Constraint(ConstraintChange::Add { table, constraint }) if created.contains(table) => {
                 new_foreign_keys.entry(table.clone()).or_default().push(constraint.clone());
                 false
             }
-            Change::DropConstraint { table, .. } if dropped.contains(table) => false,
+            Change::Constraint(ConstraintChange::Drop { table, .. }) if dropped.contains(table) => false,
             // A rebuilt table is renamed, and its columns, by the rebuild itself (see [`rebuild`]).
-            Change::RenameTable { to, .. } => !rebuilt.contains(to),
+            Change::Table(TableChange::Rename { to, .. }) => !rebuilt.contains(to),
             c if altered_table(c).is_some_and(|t| rebuilt.contains(t)) => false,
-            Change::CreateIndex(i) | Change::DropIndex(i) => !rebuilt.contains(&i.table),
+            Change::Index(IndexChange::Create(i)) | Change::Index(IndexChange::Drop(i)) => !rebuilt.contains(&i.table),
             Change::View(ViewChange::Create(v) | ViewChange::Drop(v)) => !views.contains(&v.name),
             Change::Trigger(TriggerChange::Create(t) | TriggerChange::Drop(t)) => !triggers.contains(&t.name),
             _ => true,
@@ -574,7 +583,7 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         }
     }
     for change in &mut out {
-        if let Change::CreateTable(t) = change {
+        if let Change::Table(TableChange::Create(t)) = change {
             for fk in new_foreign_keys.shift_remove(&t.name).unwrap_or_default() {
                 t.constraints.insert(fk.name.clone(), fk);
             }
@@ -594,9 +603,9 @@ fn adapt(changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet 
         let old_name = renamed_from.get(name).unwrap_or(name);
         let (Some(have), Some(want)) = (current.tables.get(old_name), desired.tables.get(name)) else { continue };
         let from = keyed_by_new_names(have, column_renames.get(name).map(Vec::as_slice).unwrap_or_default());
-        out.push(Change::RebuildTable { from, to: without_fk_targets(want.clone()) });
+        out.push(Change::Table(TableChange::Rebuild { from, to: without_fk_targets(want.clone()) }));
         for index in desired.indexes.values().filter(|i| &i.table == name) {
-            out.push(Change::CreateIndex(index.clone()));
+            out.push(Change::Index(IndexChange::Create(index.clone())));
         }
     }
     for name in &views {

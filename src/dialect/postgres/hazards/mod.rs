@@ -13,6 +13,7 @@ mod partitions;
 mod tables;
 
 use crate::diff::Change;
+use crate::diff::{ColumnChange, ConstraintChange, IndexChange, InheritanceChange, PartitionChange, TableChange};
 use crate::safety::{self, Context, Hazard, HazardId};
 
 const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
@@ -32,33 +33,45 @@ pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     }
     match change {
         Change::Enum(c) => enums::hazards(c, ctx, &mut out),
-        Change::CopyRows { to, .. } => tables::copy_rows(to, &mut out),
-        Change::SetReplicaIdentity { table, to, .. } => tables::set_replica_identity(table, to.as_ref(), ctx, &mut out),
-        Change::SetUnlogged { table, unlogged } => tables::set_unlogged(table, *unlogged, ctx, &mut out),
-        Change::AddColumn { table, column } => columns::add(table, column, ctx, &mut out),
-        Change::AlterColumn { table, from, to } => columns::alter(table, from, to, ctx, &mut out),
-        Change::AddConstraint { table, constraint } => constraints::add(table, constraint, ctx, &mut out),
-        Change::CreateIndex(index) => indexes::create(index, ctx, &mut out),
-        Change::DropIndex(index) => indexes::drop(index, ctx, &mut out),
-        Change::AttachPartition { table, parent, .. } => partitions::attach(table, parent, ctx, &mut out),
-        Change::DetachPartition { table, parent, .. } => partitions::detach(table, parent, ctx, &mut out),
-        Change::Inherit { table, parent, checks } => partitions::inherit(table, parent, checks, ctx, &mut out),
+        Change::Table(TableChange::CopyRows { to, .. }) => tables::copy_rows(to, &mut out),
+        Change::Table(TableChange::SetReplicaIdentity { table, to, .. }) => {
+            tables::set_replica_identity(table, to.as_ref(), ctx, &mut out)
+        }
+        Change::Table(TableChange::SetUnlogged { table, unlogged }) => {
+            tables::set_unlogged(table, *unlogged, ctx, &mut out)
+        }
+        Change::Column(ColumnChange::Add { table, column }) => columns::add(table, column, ctx, &mut out),
+        Change::Column(ColumnChange::Alter { table, from, to }) => columns::alter(table, from, to, ctx, &mut out),
+        Change::Constraint(ConstraintChange::Add { table, constraint }) => {
+            constraints::add(table, constraint, ctx, &mut out)
+        }
+        Change::Index(IndexChange::Create(index)) => indexes::create(index, ctx, &mut out),
+        Change::Index(IndexChange::Drop(index)) => indexes::drop(index, ctx, &mut out),
+        Change::Partition(PartitionChange::Attach { table, parent, .. }) => {
+            partitions::attach(table, parent, ctx, &mut out)
+        }
+        Change::Partition(PartitionChange::Detach { table, parent, .. }) => {
+            partitions::detach(table, parent, ctx, &mut out)
+        }
+        Change::Inheritance(InheritanceChange::Inherit { table, parent, checks }) => {
+            partitions::inherit(table, parent, checks, ctx, &mut out)
+        }
         // Nothing PostgreSQL-specific: the shared rules cover them (drops, renames, what a running
         // application sees), or they take no lock worth reporting.
-        Change::CreateTable(_)
-        | Change::DropTable(_)
-        | Change::RenameTable { .. }
-        | Change::SetAside { .. }
-        | Change::RebuildTable { .. }
-        | Change::SetStorageParameters { .. }
-        | Change::DropColumn { .. }
-        | Change::DropColumnKeptByChildren { .. }
-        | Change::RenameColumn { .. }
-        | Change::DropConstraint { .. }
-        | Change::ValidateConstraint { .. }
-        | Change::RenameConstraint { .. }
-        | Change::RenameIndex { .. }
-        | Change::NoInherit { .. }
+        Change::Table(TableChange::Create(_))
+        | Change::Table(TableChange::Drop(_))
+        | Change::Table(TableChange::Rename { .. })
+        | Change::Table(TableChange::SetAside { .. })
+        | Change::Table(TableChange::Rebuild { .. })
+        | Change::Table(TableChange::SetStorageParameters { .. })
+        | Change::Column(ColumnChange::Drop { .. })
+        | Change::Column(ColumnChange::DropKeptByChildren { .. })
+        | Change::Column(ColumnChange::Rename { .. })
+        | Change::Constraint(ConstraintChange::Drop { .. })
+        | Change::Constraint(ConstraintChange::Validate { .. })
+        | Change::Constraint(ConstraintChange::Rename { .. })
+        | Change::Index(IndexChange::Rename { .. })
+        | Change::Inheritance(InheritanceChange::NoInherit { .. })
         | Change::Trigger(_)
         | Change::Policy(_)
         | Change::Comment(_)

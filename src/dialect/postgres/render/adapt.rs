@@ -7,6 +7,7 @@ use super::ident;
 use crate::diff::{
     Change, ChangeSet, ExtensionChange, FunctionChange, PrivilegeChange, SchemaChange, SequenceChange, ViewChange,
 };
+use crate::diff::{ColumnChange, ConstraintChange, IndexChange, PartitionChange, TableChange};
 use crate::model::*;
 
 /// The passes in the order they run: each reads the changes the earlier ones left.
@@ -37,7 +38,7 @@ fn privileges_of_new_objects(changes: &mut ChangeSet, desired: &Catalog) {
                 DefaultObjectKind::Functions,
                 Some(f.id.name.schema.as_str()),
             ),
-            Change::CreateTable(t) => {
+            Change::Table(TableChange::Create(t)) => {
                 (PrivilegeTarget::Table(t.name.clone()), DefaultObjectKind::Tables, Some(t.name.schema.as_str()))
             }
             Change::View(ViewChange::Create(v)) => {
@@ -102,7 +103,7 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
         .changes
         .iter()
         .filter_map(|c| match c {
-            Change::DropTable(t) => Some(&t.name),
+            Change::Table(TableChange::Drop(t)) => Some(&t.name),
             Change::View(ViewChange::Drop(v)) if v.materialized => Some(&v.name),
             _ => None,
         })
@@ -117,14 +118,16 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
     // Names dropped on their own (before a partition leaves the table) are free by then.
     let dropped_on_their_own = |table: &QualifiedName, name: &str| {
         changes.changes.iter().any(|c| match c {
-            Change::DropConstraint { table: t, constraint } => t == table && constraint.name == name,
-            Change::DropIndex(i) => i.table == *table && i.name.name == name,
+            Change::Constraint(ConstraintChange::Drop { table: t, constraint }) => {
+                t == table && constraint.name == name
+            }
+            Change::Index(IndexChange::Drop(i)) => i.table == *table && i.name.name == name,
             _ => false,
         })
     };
     let mut moves = Vec::new();
     for change in &changes.changes {
-        let Change::DropTable(table) = change else { continue };
+        let Change::Table(TableChange::Drop(table)) = change else { continue };
         if !dropped.contains(&table.name) {
             continue;
         }
@@ -135,11 +138,11 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
                 && taken.contains(&(table.name.schema.as_str(), c.name.as_str()))
                 && !dropped_on_their_own(&table.name, &c.name)
             {
-                moves.push(Change::RenameConstraint {
+                moves.push(Change::Constraint(ConstraintChange::Rename {
                     table: table.name.clone(),
                     from: c.name.to_string(),
                     to: aside(&c.name),
-                });
+                }));
             }
         }
     }
@@ -149,7 +152,7 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
             && !dropped_on_their_own(&index.table, &index.name.name)
         {
             let to = QualifiedName::new(index.name.schema.clone(), aside(&index.name.name));
-            moves.push(Change::RenameIndex { table: index.table.clone(), from: index.name.clone(), to });
+            moves.push(Change::Index(IndexChange::Rename { table: index.table.clone(), from: index.name.clone(), to }));
         }
     }
     changes.changes.extend(moves);
@@ -164,7 +167,7 @@ fn move_taken_names_aside(changes: &mut ChangeSet, current: &Catalog, desired: &
 fn partitions_attached_with_their_keys(changes: &mut ChangeSet, current: &Catalog, desired: &Catalog) {
     let mut attaches = Vec::new();
     for change in &mut changes.changes {
-        let Change::CreateTable(t) = change else { continue };
+        let Change::Table(TableChange::Create(t)) = change else { continue };
         let Some(p) = t.partition_of.clone() else { continue };
         let keys_taken = desired
             .indexes
@@ -183,12 +186,12 @@ fn partitions_attached_with_their_keys(changes: &mut ChangeSet, current: &Catalo
             }
         }
         t.partition_of = None;
-        attaches.push(Change::AttachPartition {
+        attaches.push(Change::Partition(PartitionChange::Attach {
             table: t.name.clone(),
             parent: p.parent,
             bound: p.bound,
             checks: Vec::new(),
-        });
+        }));
     }
     changes.changes.extend(attaches);
 }
@@ -203,7 +206,7 @@ fn partition_keys_dropped_with_their_index(changes: &mut ChangeSet, desired: &Ca
         .changes
         .iter()
         .filter_map(|c| match c {
-            Change::DropIndex(i) => Some(i),
+            Change::Index(IndexChange::Drop(i)) => Some(i),
             _ => None,
         })
         .flat_map(|i| i.partitions.iter().filter(|p| p.constraint).map(|p| (p.table.clone(), p.name.name.clone())))
@@ -213,10 +216,10 @@ fn partition_keys_dropped_with_their_index(changes: &mut ChangeSet, desired: &Ca
     }
     let mut added = indexmap::IndexSet::new();
     changes.changes.retain(|c| match c {
-        Change::DropConstraint { table, constraint } => {
+        Change::Constraint(ConstraintChange::Drop { table, constraint }) => {
             !taken_along.contains(&(table.clone(), constraint.name.clone()))
         }
-        Change::AddConstraint { table, constraint } => {
+        Change::Constraint(ConstraintChange::Add { table, constraint }) => {
             added.insert((table.clone(), constraint.name.clone()));
             true
         }
@@ -225,7 +228,10 @@ fn partition_keys_dropped_with_their_index(changes: &mut ChangeSet, desired: &Ca
     for (table, name) in &taken_along {
         let kept = desired.tables.get(table).and_then(|t| t.constraints.get(name));
         if let (Some(constraint), false) = (kept, added.contains(&(table.clone(), name.clone()))) {
-            changes.changes.push(Change::AddConstraint { table: table.clone(), constraint: constraint.clone() });
+            changes.changes.push(Change::Constraint(ConstraintChange::Add {
+                table: table.clone(),
+                constraint: constraint.clone(),
+            }));
         }
     }
 }
@@ -291,7 +297,9 @@ fn moved_extension_types(changes: &mut ChangeSet, current: &Catalog) {
         })
     };
     changes.changes.retain_mut(|change| match change {
-        Change::AlterColumn { from, to, .. } if from.data_type != to.data_type && same_type(from, to) => {
+        Change::Column(ColumnChange::Alter { from, to, .. })
+            if from.data_type != to.data_type && same_type(from, to) =>
+        {
             to.data_type = from.data_type.clone();
             to.set_conversion(None::<&str>);
             !crate::diff::column_change_summary(from, to).is_empty()
