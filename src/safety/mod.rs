@@ -16,7 +16,7 @@ use crate::diff::{
     Change, EnumChange, ExtensionChange, FunctionChange, KindChange, PolicyChange, PrivilegeChange, SchemaChange,
     SequenceChange, ViewChange,
 };
-use crate::diff::{ColumnChange, ConstraintChange, IndexChange, InheritanceChange, PartitionChange, TableChange};
+use crate::diff::{ColumnChange, IndexChange, PartitionChange, TableChange};
 use crate::model::{Column, ColumnRef, Name, QualifiedName};
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
@@ -423,13 +423,43 @@ impl Context {
 }
 
 /// The hazards every database shares: drops lose data, renames are visible to running code.
-/// Dialects add their lock and rewrite rules on top (see [`crate::plan::SqlRenderer::hazards`]).
+/// Dialects add their lock and rewrite rules on top (see [`crate::plan::SqlRenderer::hazards`]). One
+/// arm per kind: a new kind does not build until it is graded here.
 pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     let mut out = Vec::new();
     match change {
+        Change::Table(c) => table_hazards(c, ctx, &mut out),
+        Change::Column(c) => column_hazards(c, ctx, &mut out),
+        Change::Sequence(c) => sequence_hazards(c, &mut out),
+        Change::Enum(c) => enum_hazards(c, &mut out),
+        Change::Schema(c) => schema_hazards(c, &mut out),
+        Change::Extension(c) => extension_hazards(c, &mut out),
+        Change::Function(c) => function_hazards(c, &mut out),
+        Change::Privilege(c) => privilege_hazards(c, ctx, &mut out),
+        Change::Policy(c) => policy_hazards(c, ctx, &mut out),
+        // No hazard every database shares (a dialect adds its locks and scans).
+        Change::Constraint(_)
+        | Change::Index(_)
+        | Change::Partition(_)
+        | Change::Inheritance(_)
+        | Change::Trigger(_)
+        | Change::Comment(_)
+        | Change::View(_)
+        | Change::Domain(_)
+        | Change::CompositeType(_)
+        | Change::RangeType(_)
+        | Change::Collation(_) => {}
+    }
+    out
+}
+
+/// A dropped table loses its rows; a renamed one is missed by running code; a rebuild that leaves
+/// columns out loses their values.
+fn table_hazards(change: &TableChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
         // The old table of a rebuild goes once its rows are copied (its hazard is the copy's).
-        Change::Table(TableChange::Drop(t)) if ctx.rebuilt(&t.name) => {}
-        Change::Table(TableChange::Drop(t)) => {
+        TableChange::Drop(t) if ctx.rebuilt(&t.name) => {}
+        TableChange::Drop(t) => {
             out.push(
                 Hazard::new(
                     HazardId::DataLossTable,
@@ -441,7 +471,42 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             );
             out.extend(ctx.probable_renames.table(t));
         }
-        Change::Column(ColumnChange::Drop { table, column }) | Change::Column(ColumnChange::DropKeptByChildren { table, column }) => {
+        TableChange::Rename { from, to } => out.push(
+            Hazard::new(
+                HazardId::RenameVisible,
+                Severity::High,
+                format!("renames table {from} to {to}; running application code that uses the old name fails"),
+                "Deploy application code that works with both names first, or (PostgreSQL) generate with --phased to keep an updatable view under the old name until the contract",
+            )
+            .on(to),
+        ),
+        TableChange::Rebuild { from, to } => {
+            for column in from.columns.values().filter(|c| !to.columns.contains_key(&c.name)) {
+                out.push(
+                    Hazard::new(
+                        HazardId::DataLossColumn,
+                        Severity::High,
+                        format!("drops column {}.{} and its values", from.name, column.name),
+                        "Stop reading and writing the column in the application first, and back up its values if needed",
+                    )
+                    .on(&from.name),
+                );
+                // Under the declared name, as the hints name it.
+                out.extend(ctx.probable_renames.column(&to.name, column));
+            }
+        }
+        TableChange::Create(_)
+        | TableChange::SetAside { .. }
+        | TableChange::CopyRows { .. }
+        | TableChange::SetStorageParameters { .. }
+        | TableChange::SetUnlogged { .. }
+        | TableChange::SetReplicaIdentity { .. } => {}
+    }
+}
+
+fn column_hazards(change: &ColumnChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        ColumnChange::Drop { table, column } | ColumnChange::DropKeptByChildren { table, column } => {
             out.push(
                 Hazard::new(
                     HazardId::DataLossColumn,
@@ -453,50 +518,43 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             );
             out.extend(ctx.probable_renames.column(table, column));
         }
-        Change::Sequence(SequenceChange::Drop(s)) => out.push(Hazard::new(
+        ColumnChange::Rename { table, from, to } => out.push(
+            Hazard::new(
+                HazardId::RenameVisible,
+                Severity::High,
+                format!("renames column {table}.{from} to {to}; running application code that uses the old name fails"),
+                "Deploy application code that works with both names first, or (PostgreSQL) generate with --phased to keep both columns in sync until the contract",
+            )
+            .on(table),
+        ),
+        ColumnChange::Add { .. } | ColumnChange::Alter { .. } => {}
+    }
+}
+
+fn sequence_hazards(change: &SequenceChange, out: &mut Vec<Hazard>) {
+    match change {
+        SequenceChange::Drop(s) => out.push(Hazard::new(
             HazardId::DataLossSequence,
             Severity::Medium,
             format!("drops sequence {} and its current value", s.name),
             "Make sure nothing calls nextval on the sequence any more",
         )),
-        Change::Enum(EnumChange::Drop(e)) => out.push(Hazard::new(
+        SequenceChange::Create(_)
+        | SequenceChange::Alter { .. }
+        | SequenceChange::SetOwner { .. }
+        | SequenceChange::Rename { .. } => {}
+    }
+}
+
+fn enum_hazards(change: &EnumChange, out: &mut Vec<Hazard>) {
+    match change {
+        EnumChange::Drop(e) => out.push(Hazard::new(
             HazardId::DataLossType,
             Severity::Medium,
             format!("drops type {}", e.name),
             "Make sure no column, function or application query uses the type any more",
         )),
-        Change::Schema(SchemaChange::Drop(s)) => out.push(Hazard::new(
-            HazardId::DataLossSchema,
-            Severity::Medium,
-            format!("drops schema {}", s.name),
-            "Check that the schema holds nothing unmanaged that should be kept",
-        )),
-        Change::Schema(SchemaChange::Create(_)) => {}
-        Change::Function(FunctionChange::Create(_) | FunctionChange::Replace { .. }) => {}
-        Change::Sequence(
-            SequenceChange::Create(_)
-            | SequenceChange::Alter { .. }
-            | SequenceChange::SetOwner { .. }
-            | SequenceChange::Rename { .. },
-        ) => {}
-        Change::Enum(EnumChange::Create(_) | EnumChange::AddValue { .. }) => {}
-        Change::Extension(ExtensionChange::AlterVersion { name, from, to, reachable: false }) => out.push(Hazard::new(
-            HazardId::ExtensionVersionKept,
-            Severity::Medium,
-            format!(
-                "cannot take extension {name} from version {} to {to}: the server has no update path between them, \
-                 so the extension stays at the newer version",
-                from.as_deref().unwrap_or("?")
-            ),
-            format!("Check that the application works with it, or drop and create the extension at {to} by hand"),
-        )),
-        Change::Extension(ExtensionChange::Drop(x)) => out.push(Hazard::new(
-            HazardId::DataLossExtension,
-            Severity::High,
-            format!("drops extension {} and what it stores", x.name),
-            "Check that no column or function depends on the extension",
-        )),
-        Change::Enum(EnumChange::Rebuild { from, to, .. }) => {
+        EnumChange::Rebuild { from, to, .. } => {
             let removed: Vec<&str> =
                 from.labels.iter().filter(|l| !to.labels.contains(l)).map(String::as_str).collect();
             if !removed.is_empty() {
@@ -512,25 +570,47 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
                 ));
             }
         }
-        Change::Table(TableChange::Rename { from, to }) => out.push(
-            Hazard::new(
-                HazardId::RenameVisible,
-                Severity::High,
-                format!("renames table {from} to {to}; running application code that uses the old name fails"),
-                "Deploy application code that works with both names first, or (PostgreSQL) generate with --phased to keep an updatable view under the old name until the contract",
-            )
-            .on(to),
-        ),
-        Change::Column(ColumnChange::Rename { table, from, to }) => out.push(
-            Hazard::new(
-                HazardId::RenameVisible,
-                Severity::High,
-                format!("renames column {table}.{from} to {to}; running application code that uses the old name fails"),
-                "Deploy application code that works with both names first, or (PostgreSQL) generate with --phased to keep both columns in sync until the contract",
-            )
-            .on(table),
-        ),
-        Change::Function(FunctionChange::Drop(f)) => out.push(Hazard::new(
+        EnumChange::Create(_) | EnumChange::AddValue { .. } => {}
+    }
+}
+
+fn schema_hazards(change: &SchemaChange, out: &mut Vec<Hazard>) {
+    match change {
+        SchemaChange::Drop(s) => out.push(Hazard::new(
+            HazardId::DataLossSchema,
+            Severity::Medium,
+            format!("drops schema {}", s.name),
+            "Check that the schema holds nothing unmanaged that should be kept",
+        )),
+        SchemaChange::Create(_) => {}
+    }
+}
+
+fn extension_hazards(change: &ExtensionChange, out: &mut Vec<Hazard>) {
+    match change {
+        ExtensionChange::AlterVersion { name, from, to, reachable: false } => out.push(Hazard::new(
+            HazardId::ExtensionVersionKept,
+            Severity::Medium,
+            format!(
+                "cannot take extension {name} from version {} to {to}: the server has no update path between them, \
+                 so the extension stays at the newer version",
+                from.as_deref().unwrap_or("?")
+            ),
+            format!("Check that the application works with it, or drop and create the extension at {to} by hand"),
+        )),
+        ExtensionChange::Drop(x) => out.push(Hazard::new(
+            HazardId::DataLossExtension,
+            Severity::High,
+            format!("drops extension {} and what it stores", x.name),
+            "Check that no column or function depends on the extension",
+        )),
+        ExtensionChange::AlterVersion { .. } | ExtensionChange::Create(_) | ExtensionChange::SetSchema { .. } => {}
+    }
+}
+
+fn function_hazards(change: &FunctionChange, out: &mut Vec<Hazard>) {
+    match change {
+        FunctionChange::Drop(f) => out.push(Hazard::new(
             HazardId::FunctionDropped,
             Severity::Medium,
             format!(
@@ -540,56 +620,8 @@ pub fn common_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
             ),
             "Check that nothing outside the schema calls it (or that it is created again in the same migration)",
         )),
-        Change::Privilege(c) => privilege_hazards(c, ctx, &mut out),
-        Change::Policy(c) => policy_hazards(c, ctx, &mut out),
-        Change::Table(TableChange::Rebuild { from, to }) => {
-            for column in from.columns.values().filter(|c| !to.columns.contains_key(&c.name)) {
-                out.push(
-                    Hazard::new(
-                        HazardId::DataLossColumn,
-                        Severity::High,
-                        format!("drops column {}.{} and its values", from.name, column.name),
-                        "Stop reading and writing the column in the application first, and back up its values if needed",
-                    )
-                    .on(&from.name),
-                );
-                // Under the declared name, as the hints name it.
-                out.extend(ctx.probable_renames.column(&to.name, column));
-            }
-        }
-        // No hazard every database shares (a dialect adds its locks and scans); listed by name so that a
-        // new variant is graded here before it builds.
-        Change::Extension(
-            ExtensionChange::AlterVersion { .. } | ExtensionChange::Create(_) | ExtensionChange::SetSchema { .. },
-        ) => {}
-        Change::Table(TableChange::Create(_))
-        | Change::Column(ColumnChange::Add { .. })
-        | Change::Constraint(ConstraintChange::Rename { .. })
-        | Change::Index(IndexChange::Rename { .. })
-        | Change::Column(ColumnChange::Alter { .. })
-        | Change::Constraint(ConstraintChange::Add { .. })
-        | Change::Constraint(ConstraintChange::Drop { .. })
-        | Change::Constraint(ConstraintChange::Validate { .. })
-        | Change::Index(IndexChange::Create(_))
-        | Change::Index(IndexChange::Drop(_))
-        | Change::Table(TableChange::SetAside { .. })
-        | Change::Table(TableChange::CopyRows { .. })
-        | Change::Partition(PartitionChange::Attach { .. })
-        | Change::Partition(PartitionChange::Detach { .. })
-        | Change::Table(TableChange::SetStorageParameters { .. })
-        | Change::Table(TableChange::SetUnlogged { .. })
-        | Change::Table(TableChange::SetReplicaIdentity { .. })
-        | Change::Inheritance(InheritanceChange::Inherit { .. })
-        | Change::Inheritance(InheritanceChange::NoInherit { .. })
-        | Change::Trigger(_)
-        | Change::Comment(_)
-        | Change::View(_)
-        | Change::Domain(_)
-        | Change::CompositeType(_)
-        | Change::RangeType(_)
-        | Change::Collation(_) => {}
+        FunctionChange::Create(_) | FunctionChange::Replace { .. } => {}
     }
-    out
 }
 
 /// The shared rules for policies and row-level security: who sees which rows changes.

@@ -3,8 +3,18 @@
 //! rewrite unless binary coercible, a narrowing unless widening) or that becomes NOT NULL (a scan).
 
 use super::ACCESS_EXCLUSIVE;
+use crate::diff::ColumnChange;
 use crate::model::{Column, QualifiedName};
 use crate::safety::{self, Context, Hazard, HazardId, Severity};
+
+/// PostgreSQL's hazards of one column change; the shared rules cover drops and renames.
+pub(super) fn hazards(change: &ColumnChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        ColumnChange::Add { table, column } => add(table, column, ctx, out),
+        ColumnChange::Alter { table, from, to } => alter(table, from, to, ctx, out),
+        ColumnChange::Drop { .. } | ColumnChange::DropKeptByChildren { .. } | ColumnChange::Rename { .. } => {}
+    }
+}
 
 pub(super) fn add(table: &QualifiedName, column: &Column, ctx: &Context, out: &mut Vec<Hazard>) {
     if !ctx.existing(table) {

@@ -2,8 +2,18 @@
 //! (NOT VALID, then VALIDATE, does not block), and a key builds its index while reads and writes wait.
 
 use super::ACCESS_EXCLUSIVE;
+use crate::diff::ConstraintChange;
 use crate::model::{Constraint, ConstraintKind, QualifiedName};
 use crate::safety::{Context, Hazard, HazardId, Severity};
+
+/// PostgreSQL's hazards of one constraint change. A drop or a rename takes its lock briefly; a
+/// validation is the online form's second half, which blocks no writes.
+pub(super) fn hazards(change: &ConstraintChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        ConstraintChange::Add { table, constraint } => add(table, constraint, ctx, out),
+        ConstraintChange::Drop { .. } | ConstraintChange::Validate { .. } | ConstraintChange::Rename { .. } => {}
+    }
+}
 
 pub(super) fn add(table: &QualifiedName, constraint: &Constraint, ctx: &Context, out: &mut Vec<Hazard>) {
     if !ctx.existing(table) {

@@ -2,8 +2,18 @@
 //! that stays (queries that used it slow down).
 
 use super::ACCESS_EXCLUSIVE;
+use crate::diff::IndexChange;
 use crate::model::Index;
 use crate::safety::{Context, Hazard, HazardId, Severity};
+
+/// PostgreSQL's hazards of one index change. A rename takes its lock briefly.
+pub(super) fn hazards(change: &IndexChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        IndexChange::Create(index) => create(index, ctx, out),
+        IndexChange::Drop(index) => drop(index, ctx, out),
+        IndexChange::Rename { .. } => {}
+    }
+}
 
 pub(super) fn create(index: &Index, ctx: &Context, out: &mut Vec<Hazard>) {
     if !ctx.existing(&index.table) {

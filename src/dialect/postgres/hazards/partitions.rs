@@ -1,9 +1,17 @@
-//! Partitions and inheritance children: attaching a partition scans it under an exclusive lock to check
-//! its bound, detaching one for good takes its rows out of the partitioned table, and INHERIT validates
-//! the parent's checks on the child.
+//! Partitions: attaching a partition scans it under an exclusive lock to check its bound, and detaching
+//! one for good takes its rows out of the partitioned table.
 
-use crate::model::{Constraint, QualifiedName};
-use crate::safety::{self, Context, Hazard, HazardId, Severity};
+use crate::diff::PartitionChange;
+use crate::model::QualifiedName;
+use crate::safety::{Context, Hazard, HazardId, Severity};
+
+/// PostgreSQL's hazards of attaching or detaching a partition.
+pub(super) fn hazards(change: &PartitionChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        PartitionChange::Attach { table, parent, .. } => attach(table, parent, ctx, out),
+        PartitionChange::Detach { table, parent, .. } => detach(table, parent, ctx, out),
+    }
+}
 
 pub(super) fn attach(table: &QualifiedName, parent: &QualifiedName, ctx: &Context, out: &mut Vec<Hazard>) {
     if !ctx.existing(table) {
@@ -36,21 +44,4 @@ pub(super) fn detach(table: &QualifiedName, parent: &QualifiedName, ctx: &Contex
         )
         .lock("ACCESS EXCLUSIVE", parent),
     );
-}
-
-/// INHERIT reads no row, but takes ACCESS EXCLUSIVE on the child (SHARE UPDATE EXCLUSIVE on the parent);
-/// the parent's CHECK constraints that the child lacks are added first, each validated by reading every
-/// row of the child under that lock.
-pub(super) fn inherit(
-    table: &QualifiedName,
-    parent: &QualifiedName,
-    checks: &[Constraint],
-    ctx: &Context,
-    out: &mut Vec<Hazard>,
-) {
-    if !ctx.existing(table) {
-        return;
-    }
-    let checks: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
-    out.push(safety::inherit_parent(table, parent, &checks));
 }

@@ -2,8 +2,24 @@
 //! logical decoding sends changes), and LOGGED/UNLOGGED (a rewrite).
 
 use super::ACCESS_EXCLUSIVE;
+use crate::diff::TableChange;
 use crate::model::{QualifiedName, ReplicaIdentity, Table};
 use crate::safety::{self, Context, Hazard, HazardId, Severity};
+
+/// PostgreSQL's hazards of one table change; the shared rules cover drops and renames.
+pub(super) fn hazards(change: &TableChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        TableChange::CopyRows { to, .. } => copy_rows(to, out),
+        TableChange::SetReplicaIdentity { table, to, .. } => set_replica_identity(table, to.as_ref(), ctx, out),
+        TableChange::SetUnlogged { table, unlogged } => set_unlogged(table, *unlogged, ctx, out),
+        TableChange::Create(_)
+        | TableChange::Drop(_)
+        | TableChange::Rename { .. }
+        | TableChange::SetAside { .. }
+        | TableChange::Rebuild { .. }
+        | TableChange::SetStorageParameters { .. } => {}
+    }
+}
 
 pub(super) fn copy_rows(to: &Table, out: &mut Vec<Hazard>) {
     out.push(

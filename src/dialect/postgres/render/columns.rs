@@ -3,8 +3,21 @@
 //! identity and its sequence's options), and a column's definition as `CREATE TABLE` and `ADD COLUMN`
 //! write it.
 
+use super::locking;
 use super::{ident, literal, qualified};
+use crate::diff::ColumnChange;
 use crate::model::*;
+use crate::plan::Statement;
+
+pub(super) fn render(change: &ColumnChange) -> Vec<Statement> {
+    match change {
+        ColumnChange::Add { table, column } => locking(add(table, column)),
+        ColumnChange::Drop { table, column } => locking(drop(table, column)),
+        ColumnChange::DropKeptByChildren { table, column } => locking(drop_kept_by_children(table, column)),
+        ColumnChange::Rename { table, from, to } => locking(rename(table, from, to)),
+        ColumnChange::Alter { table, from, to } => locking(alter(table, from, to)),
+    }
+}
 
 pub(super) fn add(table: &QualifiedName, column: &Column) -> Vec<String> {
     vec![format!("ALTER TABLE {} ADD COLUMN {};", qualified(table), definition(column))]

@@ -1,9 +1,20 @@
 //! Table constraints: added, dropped, validated and renamed. Their definitions are PostgreSQL's own
 //! (`pg_get_constraintdef`), `NOT VALID` included.
 
+use super::locking;
 use super::{ident, qualified};
+use crate::diff::ConstraintChange;
 use crate::model::*;
 use crate::plan::Statement;
+
+pub(super) fn render(change: &ConstraintChange) -> Vec<Statement> {
+    match change {
+        ConstraintChange::Add { table, constraint } => locking(add(table, constraint)),
+        ConstraintChange::Drop { table, constraint } => locking(drop(table, constraint)),
+        ConstraintChange::Validate { table, constraint } => validate(table, constraint),
+        ConstraintChange::Rename { table, from, to } => locking(rename(table, from, to)),
+    }
+}
 
 pub(super) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> String {
     format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)

@@ -2,8 +2,19 @@
 //! that the partitions' indexes get their declared names), dropped and renamed. The definition after
 //! `USING` is PostgreSQL's own (`pg_get_indexdef`).
 
+use super::locking;
 use super::{ident, qualified};
+use crate::diff::IndexChange;
 use crate::model::*;
+use crate::plan::Statement;
+
+pub(super) fn render(change: &IndexChange) -> Vec<Statement> {
+    match change {
+        IndexChange::Create(i) => locking(create(i)),
+        IndexChange::Drop(i) => locking(drop(i)),
+        IndexChange::Rename { from, to, .. } => locking(rename(from, to)),
+    }
+}
 
 pub(super) fn create(i: &Index) -> Vec<String> {
     if !i.partitions.is_empty() {

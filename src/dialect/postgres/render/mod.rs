@@ -14,6 +14,7 @@ mod enums;
 mod extensions;
 mod functions;
 mod indexes;
+mod inheritance;
 mod partitions;
 mod policies;
 mod privileges;
@@ -25,7 +26,6 @@ mod triggers;
 mod views;
 
 use crate::diff::{Change, ChangeSet};
-use crate::diff::{ColumnChange, ConstraintChange, IndexChange, InheritanceChange, PartitionChange, TableChange};
 use crate::model::*;
 use crate::plan::{SqlRenderer, Statement, Unsupported};
 
@@ -98,59 +98,17 @@ impl crate::rewrite::LiveRenderer for PostgresRenderer {
     }
 }
 
-/// The statements of one change, written by the file of its kind. One arm per variant (per kind for the
-/// kinds with their own change enum, whose file matches on it) and none for the rest: a new variant does
-/// not build until it is given its SQL here.
+/// The statements of one change, written by the file of its kind, which matches on the kind's change
+/// enum. One arm per kind and none for the rest: a new kind does not build until it is given its SQL
+/// here.
 pub(crate) fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
     Ok(match change {
-        Change::Table(TableChange::Create(t)) => locking(tables::create(t)),
-        Change::Table(TableChange::Drop(t)) => locking(tables::drop(t)),
-        Change::Table(TableChange::Rename { from, to }) => locking(tables::rename(from, to)),
-        Change::Table(TableChange::SetAside { from, to }) => locking(tables::set_aside(from, to)),
-        Change::Table(TableChange::CopyRows { from, to, old_row_security, .. }) => {
-            locking(tables::copy_rows(from, to, *old_row_security))
-        }
-        // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
-        Change::Table(TableChange::Rebuild { .. }) => {
-            return Err(Unsupported::new("PostgreSQL", change, "it changes tables in place and never plans a rebuild"));
-        }
-        Change::Table(TableChange::SetStorageParameters { table, from, to }) => {
-            locking(tables::set_storage_parameters(table, from, to))
-        }
-        Change::Table(TableChange::SetUnlogged { table, unlogged }) => locking(tables::set_unlogged(table, *unlogged)),
-        Change::Table(TableChange::SetReplicaIdentity { table, to, .. }) => {
-            locking(tables::set_replica_identity(table, to.as_ref()))
-        }
-        Change::Column(ColumnChange::Add { table, column }) => locking(columns::add(table, column)),
-        Change::Column(ColumnChange::Drop { table, column }) => locking(columns::drop(table, column)),
-        Change::Column(ColumnChange::DropKeptByChildren { table, column }) => {
-            locking(columns::drop_kept_by_children(table, column))
-        }
-        Change::Column(ColumnChange::Rename { table, from, to }) => locking(columns::rename(table, from, to)),
-        Change::Column(ColumnChange::Alter { table, from, to }) => locking(columns::alter(table, from, to)),
-        Change::Constraint(ConstraintChange::Add { table, constraint }) => locking(constraints::add(table, constraint)),
-        Change::Constraint(ConstraintChange::Drop { table, constraint }) => {
-            locking(constraints::drop(table, constraint))
-        }
-        Change::Constraint(ConstraintChange::Validate { table, constraint }) => {
-            constraints::validate(table, constraint)
-        }
-        Change::Constraint(ConstraintChange::Rename { table, from, to }) => {
-            locking(constraints::rename(table, from, to))
-        }
-        Change::Index(IndexChange::Create(i)) => locking(indexes::create(i)),
-        Change::Index(IndexChange::Drop(i)) => locking(indexes::drop(i)),
-        Change::Index(IndexChange::Rename { from, to, .. }) => locking(indexes::rename(from, to)),
-        Change::Partition(PartitionChange::Attach { table, parent, bound, checks }) => {
-            locking(partitions::attach(table, parent, bound, checks))
-        }
-        Change::Partition(PartitionChange::Detach { table, parent, .. }) => locking(partitions::detach(table, parent)),
-        Change::Inheritance(InheritanceChange::Inherit { table, parent, checks }) => {
-            locking(partitions::inherit(table, parent, checks))
-        }
-        Change::Inheritance(InheritanceChange::NoInherit { table, parent, checks }) => {
-            locking(partitions::no_inherit(table, parent, checks))
-        }
+        Change::Table(c) => tables::render(c)?,
+        Change::Column(c) => columns::render(c),
+        Change::Constraint(c) => constraints::render(c),
+        Change::Index(c) => indexes::render(c),
+        Change::Partition(c) => partitions::render(c),
+        Change::Inheritance(c) => inheritance::render(c),
         Change::Trigger(c) => locking(triggers::render(c)),
         Change::Policy(c) => locking(policies::render(c)),
         Change::Comment(c) => locking(comments::render(c)),

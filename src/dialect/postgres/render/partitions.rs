@@ -1,10 +1,18 @@
-//! Partitions and inheritance children: `ATTACH PARTITION` (the parent's checks added to the table first)
-//! and `DETACH PARTITION`, `INHERIT` (the parent's checks added first) and `NO INHERIT` (the inherited
-//! checks the child does not keep dropped after).
+//! Partitions: `ATTACH PARTITION` (the parent's checks added to the table first) and `DETACH PARTITION`.
 
 use super::constraints::add_constraint;
-use super::{ident, qualified};
+use super::locking;
+use super::qualified;
+use crate::diff::PartitionChange;
 use crate::model::*;
+use crate::plan::Statement;
+
+pub(super) fn render(change: &PartitionChange) -> Vec<Statement> {
+    match change {
+        PartitionChange::Attach { table, parent, bound, checks } => locking(attach(table, parent, bound, checks)),
+        PartitionChange::Detach { table, parent, .. } => locking(detach(table, parent)),
+    }
+}
 
 pub(super) fn attach(table: &QualifiedName, parent: &QualifiedName, bound: &str, checks: &[Constraint]) -> Vec<String> {
     let mut sql: Vec<String> = checks.iter().map(|c| add_constraint(table, c)).collect();
@@ -14,16 +22,4 @@ pub(super) fn attach(table: &QualifiedName, parent: &QualifiedName, bound: &str,
 
 pub(super) fn detach(table: &QualifiedName, parent: &QualifiedName) -> Vec<String> {
     vec![format!("ALTER TABLE {} DETACH PARTITION {};", qualified(parent), qualified(table))]
-}
-
-pub(super) fn inherit(table: &QualifiedName, parent: &QualifiedName, checks: &[Constraint]) -> Vec<String> {
-    let mut sql: Vec<String> = checks.iter().map(|c| add_constraint(table, c)).collect();
-    sql.push(format!("ALTER TABLE {} INHERIT {};", qualified(table), qualified(parent)));
-    sql
-}
-
-pub(super) fn no_inherit(table: &QualifiedName, parent: &QualifiedName, checks: &[Name]) -> Vec<String> {
-    let mut sql = vec![format!("ALTER TABLE {} NO INHERIT {};", qualified(table), qualified(parent))];
-    sql.extend(checks.iter().map(|c| format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(c))));
-    sql
 }

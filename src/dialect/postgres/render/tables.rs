@@ -5,8 +5,34 @@
 
 use super::columns::{self, identity_past_rows};
 use super::constraints::add_constraint;
+use super::locking;
 use super::{ident, literal, qualified};
+use crate::diff::{Change, TableChange};
 use crate::model::*;
+use crate::plan::{Statement, Unsupported};
+
+/// The statements of one table change. PostgreSQL changes tables in place: a rebuild is never planned
+/// for it.
+pub(super) fn render(change: &TableChange) -> Result<Vec<Statement>, Unsupported> {
+    Ok(match change {
+        TableChange::Create(t) => locking(create(t)),
+        TableChange::Drop(t) => locking(drop(t)),
+        TableChange::Rename { from, to } => locking(rename(from, to)),
+        TableChange::SetAside { from, to } => locking(set_aside(from, to)),
+        TableChange::CopyRows { from, to, old_row_security, .. } => locking(copy_rows(from, to, *old_row_security)),
+        // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
+        TableChange::Rebuild { .. } => {
+            return Err(Unsupported::new(
+                "PostgreSQL",
+                &Change::Table(change.clone()),
+                "it changes tables in place and never plans a rebuild",
+            ));
+        }
+        TableChange::SetStorageParameters { table, from, to } => locking(set_storage_parameters(table, from, to)),
+        TableChange::SetUnlogged { table, unlogged } => locking(set_unlogged(table, *unlogged)),
+        TableChange::SetReplicaIdentity { table, to, .. } => locking(set_replica_identity(table, to.as_ref())),
+    })
+}
 
 /// A new table, with the constraints `CREATE TABLE` keeps as they are written inside it and the others
 /// added after it ([`table_constraints`]).
