@@ -112,10 +112,13 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<i32> {
     }
     let statements: Vec<String> = plan.statements().map(String::from).collect();
     dialect::execute(&url, &statements, plan.transactional).await?;
-    eprintln!(
-        "applied {} change(s){}",
-        plan.steps.len(),
-        if plan.transactional { " in one transaction" } else { " (statement by statement: a new enum value is used)" }
-    );
+    let how = match plan.why_no_transaction() {
+        None => " in one transaction".to_string(),
+        Some(why) if why == crate::plan::ENUM_VALUE_COMMIT => {
+            " (statement by statement: a new enum value is used)".to_string()
+        }
+        Some(why) => format!(" (statement by statement: {why})"),
+    };
+    eprintln!("applied {} change(s){how}", plan.steps.len());
     Ok(0)
 }

@@ -29,9 +29,8 @@ pub const PHASE: &str = "-- schema:phase";
 
 /// The text of one migration file.
 pub fn render_file(version: &str, name: &str, direction: &str, plan: &Plan) -> String {
-    let why = (!plan.transactional)
-        .then_some("a new enum value is used later in this migration, which the database allows only after a commit");
-    render(version, name, direction, plan, None, why)
+    let why = plan.why_no_transaction();
+    render(version, name, direction, plan, None, why.as_deref())
 }
 
 /// The text of one file of a rewritten plan (see [`crate::rewrite`]).

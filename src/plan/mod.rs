@@ -188,17 +188,26 @@ pub struct Statement {
     /// rather than holding a blocking lock briefly: outside a transaction it gets the online statement
     /// timeout instead of the one for blocking statements.
     pub long_running: bool,
+    /// Can run inside a transaction block. `CREATE INDEX CONCURRENTLY` and a backfill that commits after
+    /// every batch cannot: a plan or part holding one runs statement by statement.
+    pub transactional: bool,
 }
 
 impl Statement {
     /// A statement that takes its lock briefly: most DDL.
     pub fn locking(sql: impl Into<String>) -> Statement {
-        Statement { sql: sql.into(), long_running: false }
+        Statement { sql: sql.into(), long_running: false, transactional: true }
     }
 
     /// A statement that runs long without blocking the application.
     pub fn long_running(sql: impl Into<String>) -> Statement {
-        Statement { sql: sql.into(), long_running: true }
+        Statement { sql: sql.into(), long_running: true, transactional: true }
+    }
+
+    /// A statement that runs long and must not run inside a transaction block (a concurrent index build
+    /// or drop, a backfill that commits its batches).
+    pub fn outside_transaction(sql: impl Into<String>) -> Statement {
+        Statement { sql: sql.into(), long_running: true, transactional: false }
     }
 
     /// Each of `sql` as a [`Statement::locking`].
@@ -279,13 +288,26 @@ pub struct Step {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Plan {
     pub steps: Vec<Step>,
-    /// False when the plan cannot run inside one transaction (a new enum value used later in it).
+    /// False when the plan cannot run inside one transaction: a new enum value used later in it, or a
+    /// statement that cannot run in a transaction block ([`Statement::transactional`]).
     pub transactional: bool,
 }
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+
+    /// Why the plan runs statement by statement, when it does: the first step whose statement cannot run
+    /// in a transaction block, else a new enum value used after it is added.
+    pub fn why_no_transaction(&self) -> Option<String> {
+        if self.transactional {
+            return None;
+        }
+        Some(match self.steps.iter().find(|s| s.statements.iter().any(|statement| !statement.transactional)) {
+            Some(step) => format!("{}: its statement cannot run inside a transaction block", step.description),
+            None => ENUM_VALUE_COMMIT.to_string(),
+        })
     }
 
     pub fn statements(&self) -> impl Iterator<Item = &str> {
@@ -297,6 +319,10 @@ impl Plan {
         self.steps.iter().flat_map(|s| s.hazards.iter().map(move |h| (s, h)))
     }
 }
+
+/// Why a plan that uses a new enum value is not one transaction.
+pub const ENUM_VALUE_COMMIT: &str =
+    "a new enum value is used later in this migration, which the database allows only after a commit";
 
 /// Orders the change set and renders every change.
 pub fn build(changes: &ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan, PlanError> {
@@ -335,5 +361,7 @@ pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan
             })
         })
         .collect::<Result<Vec<Step>, Unsupported>>()?;
+    let transactional =
+        transactional && steps.iter().all(|s| s.statements.iter().all(|statement| statement.transactional));
     Ok(Plan { steps, transactional })
 }

@@ -189,3 +189,39 @@ fn a_new_enum_value_used_in_the_same_plan_makes_the_plan_non_transactional_where
     let plan = build(&diff(&current, &unused, &RenameHints::default()), &DescribingRenderer).expect("no cycle");
     assert!(plan.transactional);
 }
+
+/// Renders index builds as statements that cannot run in a transaction block (as PostgreSQL's
+/// `CONCURRENTLY`), everything else as [`DescribingRenderer`] does.
+struct ConcurrentIndexRenderer;
+
+impl SqlRenderer for ConcurrentIndexRenderer {
+    fn render(&self, change: &Change) -> Result<Vec<Statement>, Unsupported> {
+        Ok(vec![match change {
+            Change::Index(crate::diff::IndexChange::Create(_)) => Statement::outside_transaction(change.describe()),
+            _ => Statement::locking(change.describe()),
+        }])
+    }
+}
+
+#[test]
+fn a_statement_that_cannot_run_in_a_transaction_block_makes_its_plan_run_statement_by_statement() {
+    let current = empty().with_table(users());
+    let by_email = index(
+        "users_email_idx",
+        "users",
+        "CREATE INDEX users_email_idx ON public.users USING btree (email)",
+        &["email"],
+    );
+    let desired = empty().with_table(users()).with_index(by_email);
+    let changes = diff(&current, &desired, &RenameHints::default());
+    let plan = build(&changes, &ConcurrentIndexRenderer).expect("no cycle");
+    assert!(!plan.transactional, "the index build cannot run in a transaction block");
+    assert_eq!(
+        plan.why_no_transaction().as_deref(),
+        Some("create index public.users_email_idx: its statement cannot run inside a transaction block")
+    );
+    // The same changes, each statement able to run in a block: one transaction.
+    let plan = build(&changes, &DescribingRenderer).expect("no cycle");
+    assert!(plan.transactional);
+    assert_eq!(plan.why_no_transaction(), None);
+}

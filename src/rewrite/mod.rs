@@ -546,16 +546,14 @@ pub fn rewrite(
                 BACKFILL => "the backfill commits after every batch".to_string(),
                 _ => "online changes (CONCURRENTLY, NOT VALID + VALIDATE) must not run in one transaction".to_string(),
             })
-        } else if !up.transactional {
-            Some(
-                "a new enum value is used later in this migration, which the database allows only after a commit"
-                    .into(),
-            )
         } else {
-            None
+            up.why_no_transaction()
         };
-        let up_tx = !*online && up.transactional;
-        let down_tx = !*online && !down_online[slot] && down.transactional;
+        // A part holds statements that can run in a transaction block, or it is not one transaction.
+        let in_block =
+            |steps: &[Step]| steps.iter().all(|s| s.statements.iter().all(|statement| statement.transactional));
+        let up_tx = !*online && up.transactional && in_block(&up_steps);
+        let down_tx = !*online && !down_online[slot] && down.transactional && in_block(&down_steps);
         let mut up_plan = Plan { steps: up_steps, transactional: up_tx };
         let mut down_plan = Plan { steps: down_steps, transactional: down_tx };
         with_timeouts(&mut up_plan, renderer, options);

@@ -74,20 +74,20 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                 // until the new one is ready.
                 let tmp = rewrite::helper_object(&i.name, "schema_tmp_", &i.name.name);
                 vec![
-                    S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&tmp))),
-                    S::long_running(format!(
+                    S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&tmp))),
+                    S::outside_transaction(format!(
                         "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {};",
                         ident(&tmp.name),
                         qualified(&i.table),
                         i.definition
                     )),
-                    S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
+                    S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
                     S::locking(format!("ALTER INDEX {} RENAME TO {};", qualified(&tmp), ident(&i.name.name))),
                 ]
             } else {
                 vec![
-                    S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
-                    S::long_running(format!(
+                    S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
+                    S::outside_transaction(format!(
                         "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {};",
                         ident(&i.name.name),
                         qualified(&i.table),
@@ -110,7 +110,10 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             )
             .on(&i.table);
             Some(Online {
-                statements: vec![S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name)))],
+                statements: vec![S::outside_transaction(format!(
+                    "DROP INDEX CONCURRENTLY IF EXISTS {};",
+                    qualified(&i.name)
+                ))],
                 hazards: vec![hazard],
             })
         }
@@ -136,8 +139,8 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                             // A run that got past ADD CONSTRAINT and failed later: start again from scratch. The
                             // check comes first so that a first run takes no blocking lock before the build.
                             S::locking(drop_constraint_if_exists(table, &c.name)),
-                            S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))),
-                            S::long_running(format!(
+                            S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))),
+                            S::outside_transaction(format!(
                                 "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
                                 ident(&c.name),
                                 qualified(table)
@@ -208,10 +211,11 @@ fn partitioned_index(i: &Index, ctx: &Context) -> Online {
                 "CREATE {unique}INDEX {concurrently}IF NOT EXISTS {name} ON {only}{on} USING {};",
                 i.definition
             );
-            statements.push(if p.leaf { S::long_running(sql) } else { S::locking(sql) });
+            statements.push(if p.leaf { S::outside_transaction(sql) } else { S::locking(sql) });
         } else if p.leaf {
-            statements.push(S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&p.name))));
-            statements.push(S::long_running(format!(
+            statements
+                .push(S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&p.name))));
+            statements.push(S::outside_transaction(format!(
                 "CREATE {unique}INDEX CONCURRENTLY {name} ON {on} USING {};",
                 i.definition
             )));
@@ -263,8 +267,8 @@ fn partitioned_key(table: &QualifiedName, c: &crate::model::Constraint, ctx: &Co
         let child = default_index_name(&leaf.name, &addition, label);
         let index = QualifiedName::new(leaf.schema.clone(), child.clone());
         statements.push(S::locking(drop_constraint_if_exists(leaf, &child)));
-        statements.push(S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))));
-        statements.push(S::long_running(format!(
+        statements.push(S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))));
+        statements.push(S::outside_transaction(format!(
             "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
             ident(&child),
             qualified(leaf)
@@ -463,8 +467,8 @@ impl ShadowIndex<'_> {
     fn build(&self, table: &QualifiedName, name: &QualifiedName, definition: &str) -> [S; 2] {
         let unique = if self.index.unique { "UNIQUE " } else { "" };
         [
-            S::long_running(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(name))),
-            S::long_running(format!(
+            S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(name))),
+            S::outside_transaction(format!(
                 "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {definition};",
                 ident(&name.name),
                 qualified(table)
@@ -625,7 +629,7 @@ fn filled_column(
     let mut expand_down = drop_sync.clone();
     expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {c};"));
 
-    let backfill = vec![S::long_running(batched_update(
+    let backfill = vec![S::outside_transaction(batched_update(
         table,
         &format!("{c} = ({value})"),
         &format!("{c} IS NULL AND ({value}) IS NOT NULL"),
@@ -797,7 +801,7 @@ fn phased(
     expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {b};"));
 
     // After the copy, the indexes of the old column are built on the new one (under temporary names).
-    let mut backfill = vec![S::long_running(batched_update(
+    let mut backfill = vec![S::outside_transaction(batched_update(
         table,
         &format!("{b} = {}", to_new(&a)),
         &format!("{b} IS NULL AND {a} IS NOT NULL"),
@@ -867,7 +871,7 @@ fn phased(
     }
     unswap.extend(create_sync);
     let mut contract_down = vec![S::locking(atomic(&unswap))];
-    contract_down.push(S::long_running(batched_update(
+    contract_down.push(S::outside_transaction(batched_update(
         table,
         &format!("{a} = {}", to_old(&b)),
         &format!("{a} IS NULL AND {b} IS NOT NULL"),
