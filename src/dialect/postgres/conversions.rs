@@ -6,7 +6,7 @@
 //! with one that fails is refused, naming the column, both types and how to declare a conversion.
 
 use super::connect;
-use super::render::columns::conversion;
+use super::kinds::columns::conversion;
 use super::render::{ident, qualified, render};
 use crate::diff::ColumnChange;
 use crate::diff::{Change, CompositeTypeChange, DomainChange, EnumChange, RangeTypeChange};

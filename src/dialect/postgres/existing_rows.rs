@@ -108,7 +108,7 @@ async fn count(conn: &mut PgConnection, check: &RowCheck) -> Result<Outcome, sql
             (rows_of(&condition), Some(labels.clone()))
         }
         Rule::Converts { from: old, to } => {
-            let conversion = super::render::columns::conversion(old, to);
+            let conversion = super::kinds::columns::conversion(old, to);
             let changes = changes_value(old, to)
                 .then(|| format!("({conversion})::{} IS DISTINCT FROM {}", old.data_type, ident(&old.name)));
             // Without a value check, a condition that is never true still converts every row, so a value
@@ -233,7 +233,7 @@ fn changes_value(from: &crate::model::Column, to: &crate::model::Column) -> bool
         || [from, to].iter().any(|c| c.depends_on.iter().any(|d| matches!(d, ObjectRef::Type(_))))
         || from.data_type.ends_with("[]")
         || to.data_type.ends_with("[]")
-        || super::hazards::columns::widening(&from.data_type, &to.data_type)
+        || super::kinds::columns::widening(&from.data_type, &to.data_type)
     {
         return false;
     }

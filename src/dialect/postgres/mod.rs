@@ -12,6 +12,7 @@ pub mod estimate;
 pub mod existing_rows;
 pub mod hazards;
 pub mod introspect;
+mod kinds;
 pub mod online;
 pub mod progress;
 pub mod render;

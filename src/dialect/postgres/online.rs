@@ -14,7 +14,7 @@
 //! marked by its comment instead ([`crate::rewrite::COMPAT_VIEW_MARK`]).
 
 use super::hazards;
-use super::render::columns;
+use super::kinds::columns;
 use super::render::{ident, literal, qualified};
 use crate::diff::Change;
 use crate::diff::{ColumnChange, ConstraintChange, IndexChange, TableChange};
@@ -413,7 +413,7 @@ pub fn expand_contract(change: &Change, ctx: &Context, options: &Options) -> Opt
             if ctx.kept(table)
                 && !ctx.tables_in_use.contains(table)
                 && from.data_type != to.data_type
-                && !hazards::columns::binary_coercible(&from.data_type, &to.data_type) =>
+                && !columns::binary_coercible(&from.data_type, &to.data_type) =>
         {
             let key = ColumnRef { table: table.clone(), column: from.name.clone() };
             // A declared conversion is an expression over the row, which the dual-write trigger cannot

@@ -5,18 +5,15 @@
 //! [`hazards`] sends each change to the file of its kind; the rules every database shares are in
 //! [`crate::safety`].
 
-pub mod columns;
-mod constraints;
 mod enums;
 mod indexes;
 mod inheritance;
-mod partitions;
-mod tables;
 
+use super::kinds::{columns, constraints, partitions, tables};
 use crate::diff::Change;
 use crate::safety::{self, Context, Hazard, HazardId};
 
-const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
+pub(super) const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
 
 /// The hazards of one change as PostgreSQL runs it: the shared rules' first, then PostgreSQL's own. One arm
 /// per kind, whose file matches on the kind's change enum: a new kind does not build until it is decided

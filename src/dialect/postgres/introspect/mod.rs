@@ -9,24 +9,18 @@
 //! tables and indexes queries). The queries themselves are `queries/<kind>.sql`.
 
 mod collations;
-mod columns;
 mod composite_types;
-mod constraints;
 mod domains;
 mod enums;
 mod extensions;
-mod functions;
 mod indexes;
-mod partitions;
 mod policies;
-mod privileges;
 mod range_types;
 mod schemas;
 mod sequences;
-mod tables;
 mod triggers;
-mod views;
 
+use super::kinds::{columns, constraints, functions, partitions, privileges, tables, views};
 use crate::model::*;
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Row};
@@ -133,7 +127,7 @@ fn for_server(conn: &PgConnection, sql: &'static str) -> AssertSqlSafe<Cow<'stat
     })
 }
 
-async fn fetch(
+pub(super) async fn fetch(
     conn: &mut PgConnection,
     (name, sql): (&'static str, &'static str),
     schemas: &[String],
@@ -147,19 +141,23 @@ async fn fetch(
 /// The rows of one catalog query, decoded as they arrive instead of collected first (`fetch`): at
 /// 10,000 tables the columns query returns about 100,000 rows, and holding them all beside the model
 /// built from them raised the peak memory of an introspection. Dropped before the next query.
-struct Rows<'c> {
+pub(super) struct Rows<'c> {
     name: &'static str,
     stream: futures_core::stream::BoxStream<'c, Result<PgRow, sqlx::Error>>,
 }
 
 impl<'c> Rows<'c> {
-    fn new(conn: &'c mut PgConnection, (name, sql): (&'static str, &'static str), schemas: &'c [String]) -> Self {
+    pub(super) fn new(
+        conn: &'c mut PgConnection,
+        (name, sql): (&'static str, &'static str),
+        schemas: &'c [String],
+    ) -> Self {
         let query = sqlx::query(for_server(conn, sql));
         let query = if sql.contains("$1") { query.bind(schemas) } else { query };
         Rows { name, stream: query.fetch(conn) }
     }
 
-    async fn next(&mut self) -> Result<Option<PgRow>, IntrospectError> {
+    pub(super) async fn next(&mut self) -> Result<Option<PgRow>, IntrospectError> {
         std::future::poll_fn(|cx| self.stream.as_mut().poll_next(cx))
             .await
             .transpose()
@@ -167,7 +165,7 @@ impl<'c> Rows<'c> {
     }
 }
 
-fn get<'r, T>(row: &'r PgRow, query: &'static str, column: &str) -> Result<T, IntrospectError>
+pub(super) fn get<'r, T>(row: &'r PgRow, query: &'static str, column: &str) -> Result<T, IntrospectError>
 where
     T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
@@ -175,30 +173,34 @@ where
 }
 
 /// Decodes a text column straight into a [`Name`] (inline when short, no intermediate `String`).
-fn get_name(row: &PgRow, query: &'static str, column: &str) -> Result<Name, IntrospectError> {
+pub(super) fn get_name(row: &PgRow, query: &'static str, column: &str) -> Result<Name, IntrospectError> {
     get::<&str>(row, query, column).map(Name::from)
 }
 
 /// The name in the row's `schema` column and `name_column`: every kind's key.
-fn get_qualified(row: &PgRow, query: &'static str, name_column: &str) -> Result<QualifiedName, IntrospectError> {
+pub(super) fn get_qualified(
+    row: &PgRow,
+    query: &'static str,
+    name_column: &str,
+) -> Result<QualifiedName, IntrospectError> {
     Ok(QualifiedName::new(get_name(row, query, "schema")?, get_name(row, query, name_column)?))
 }
 
 /// Decodes a `text[]` column into [`Name`]s.
-fn get_names(row: &PgRow, query: &'static str, column: &str) -> Result<Vec<Name>, IntrospectError> {
+pub(super) fn get_names(row: &PgRow, query: &'static str, column: &str) -> Result<Vec<Name>, IntrospectError> {
     Ok(get::<Vec<String>>(row, query, column)?.into_iter().map(Name::from).collect())
 }
 
-fn json_pairs(query: &'static str, text: &str) -> Result<Vec<(Name, Name)>, IntrospectError> {
+pub(super) fn json_pairs(query: &'static str, text: &str) -> Result<Vec<(Name, Name)>, IntrospectError> {
     serde_json::from_str(text).map_err(|e| IntrospectError::Decode { query, detail: e.to_string() })
 }
 
-fn decode<T: serde::de::DeserializeOwned>(query: &'static str, text: &str) -> Result<T, IntrospectError> {
+pub(super) fn decode<T: serde::de::DeserializeOwned>(query: &'static str, text: &str) -> Result<T, IntrospectError> {
     serde_json::from_str(text).map_err(|e| IntrospectError::Decode { query, detail: e.to_string() })
 }
 
 /// The user-defined type a row names in `type_schema`/`type_name`, if any.
-fn type_ref(row: &PgRow, q: &'static str) -> Result<Option<ObjectRef>, IntrospectError> {
+pub(super) fn type_ref(row: &PgRow, q: &'static str) -> Result<Option<ObjectRef>, IntrospectError> {
     Ok(match (get::<Option<String>>(row, q, "type_schema")?, get::<Option<String>>(row, q, "type_name")?) {
         (Some(schema), Some(name)) => Some(ObjectRef::Type(QualifiedName::new(schema, name))),
         _ => None,
@@ -206,7 +208,7 @@ fn type_ref(row: &PgRow, q: &'static str) -> Result<Option<ObjectRef>, Introspec
 }
 
 /// The non-built-in collation a row names in `collation_schema`/`collation_name`, if any.
-fn collation_ref(row: &PgRow, q: &'static str) -> Result<Option<ObjectRef>, IntrospectError> {
+pub(super) fn collation_ref(row: &PgRow, q: &'static str) -> Result<Option<ObjectRef>, IntrospectError> {
     Ok(match (get::<Option<String>>(row, q, "collation_schema")?, get::<Option<String>>(row, q, "collation_name")?) {
         (Some(schema), Some(name)) => Some(ObjectRef::Collation(QualifiedName::new(schema, name))),
         _ => None,

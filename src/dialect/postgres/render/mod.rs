@@ -5,32 +5,26 @@
 
 mod adapt;
 mod collations;
-pub mod columns;
 mod comments;
 mod composite_types;
-mod constraints;
 mod domains;
 mod enums;
 mod extensions;
-mod functions;
 mod indexes;
 mod inheritance;
-mod partitions;
 mod policies;
-mod privileges;
 mod range_types;
 mod schemas;
 mod sequences;
-mod tables;
 mod triggers;
-mod views;
 
+use super::kinds::{columns, constraints, functions, partitions, privileges, tables, views};
 use crate::diff::{Change, ChangeSet};
 use crate::model::*;
 use crate::plan::{SqlRenderer, Statement, Unsupported};
 
 /// Statements that take their locks briefly: what every change renders to, except validations.
-fn locking(sql: Vec<String>) -> Vec<Statement> {
+pub(super) fn locking(sql: Vec<String>) -> Vec<Statement> {
     Statement::all_locking(sql)
 }
 

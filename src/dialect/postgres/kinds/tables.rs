@@ -1,19 +1,103 @@
-//! Tables: `CREATE TABLE` (a plain one, and one that needs more than a column list: a partition, a
-//! partitioned or inheriting table, storage parameters, UNLOGGED) with the constraints it can hold inline,
-//! drop, rename and move to another schema, storage parameters, LOGGED/UNLOGGED, replica identity, and the
-//! rebuild of a table PostgreSQL cannot change in place (set aside, rows copied).
+//! Tables: what PostgreSQL reads of them, the SQL that changes them, and the hazards of that SQL.
+//!
+//! Read (`queries/tables.sql`): names, comments, partition key, partition parent and bound, storage parameters,
+//! UNLOGGED, replica identity, inheritance parents and a partition's copies of its parent's constraints. Columns
+//! and constraints are read by their own queries.
+//!
+//! Render: `CREATE TABLE` (a plain one, and one that needs more than a column list: a partition, a partitioned
+//! or inheriting table, storage parameters, UNLOGGED) with the constraints it can hold inline, drop, rename and
+//! move to another schema, storage parameters, LOGGED/UNLOGGED, replica identity, and the rebuild of a table
+//! PostgreSQL cannot change in place (set aside, rows copied).
+//!
+//! Hazards: a rebuild (rows copied into a new table under ACCESS EXCLUSIVE), a new replica identity (what
+//! logical decoding sends changes), and LOGGED/UNLOGGED (a rewrite).
 
 use super::columns::{self, identity_past_rows};
 use super::constraints::add_constraint;
-use super::locking;
-use super::{ident, literal, qualified};
+use super::partitions;
+use crate::dialect::postgres::hazards::ACCESS_EXCLUSIVE;
+use crate::dialect::postgres::introspect::{IntrospectError, Rows, get, get_qualified, json_pairs};
+use crate::dialect::postgres::render::{ident, literal, locking, qualified};
 use crate::diff::{Change, TableChange};
 use crate::model::*;
 use crate::plan::{Statement, Unsupported};
+use crate::safety::{self, Context, Hazard, HazardId, Severity};
+use indexmap::IndexMap;
+use sqlx::postgres::{PgConnection, PgRow};
+
+// ------------------------------------------------------------------------------------------------
+// Read.
+
+const QUERY: (&str, &str) = ("tables", include_str!("../queries/tables.sql"));
+
+pub(crate) async fn read(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    catalog: &mut Catalog,
+) -> Result<(), IntrospectError> {
+    let mut rows = Rows::new(conn, QUERY, schemas);
+    while let Some(row) = rows.next().await? {
+        let q = "tables";
+        let name = get_qualified(&row, q, "name")?;
+        let table = Table {
+            name: name.clone(),
+            columns: IndexMap::new(),
+            constraints: IndexMap::new(),
+            comment: get(&row, q, "comment")?,
+            options: Vec::new(),
+            partition_key: get(&row, q, "partition_key")?,
+            partition_of: partitions::partition_of(&row)?,
+            storage_parameters: storage_parameters(&row)?,
+            unlogged: get(&row, q, "unlogged")?,
+            replica_identity: replica_identity(&row)?,
+            inherits: json_pairs(q, get::<&str>(&row, q, "inherits")?)?
+                .into_iter()
+                .map(|(schema, name)| QualifiedName::new(schema, name))
+                .collect(),
+            copies: partitions::constraint_copies(&row)?,
+        };
+        catalog.tables.insert(name, table);
+    }
+    catalog.tables.sort_unstable_keys();
+    Ok(())
+}
+
+/// A table's replica identity from the tables query: `None` for the default. An identity index that was
+/// dropped leaves `i` behind without an index, which PostgreSQL treats as NOTHING.
+fn replica_identity(row: &PgRow) -> Result<Option<ReplicaIdentity>, IntrospectError> {
+    let q = "tables";
+    Ok(match get::<&str>(row, q, "replica_identity")? {
+        "d" => None,
+        "f" => Some(ReplicaIdentity::Full),
+        "i" => Some(match get::<Option<&str>>(row, q, "replica_index")? {
+            Some(index) => ReplicaIdentity::Index(index.into()),
+            None => ReplicaIdentity::Nothing,
+        }),
+        "n" => Some(ReplicaIdentity::Nothing),
+        other => return Err(IntrospectError::Decode { query: q, detail: format!("replica identity {other}") }),
+    })
+}
+
+/// `reloptions` entries (`fillfactor=70`) as (name, value) pairs.
+pub(super) fn storage_parameters(row: &PgRow) -> Result<Vec<(String, String)>, IntrospectError> {
+    let options: Vec<String> = get(row, "tables", "reloptions")?;
+    options
+        .into_iter()
+        .map(|o| match o.split_once('=') {
+            Some((n, v)) => Ok((n.to_string(), v.to_string())),
+            None => {
+                Err(IntrospectError::Decode { query: "tables and views", detail: format!("storage parameter {o}") })
+            }
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Render.
 
 /// The statements of one table change. PostgreSQL changes tables in place: a rebuild is never planned
 /// for it.
-pub(super) fn render(change: &TableChange) -> Result<Vec<Statement>, Unsupported> {
+pub(crate) fn render(change: &TableChange) -> Result<Vec<Statement>, Unsupported> {
     Ok(match change {
         TableChange::Create(t) => locking(create(t)),
         TableChange::Drop(t) => locking(drop(t)),
@@ -287,4 +371,75 @@ pub(super) fn copy_rows(from: &Table, to: &Table, old_row_security: bool) -> Vec
         ));
     }
     sql
+}
+
+// ------------------------------------------------------------------------------------------------
+// Hazards.
+
+/// PostgreSQL's hazards of one table change; the shared rules cover drops and renames.
+pub(crate) fn hazards(change: &TableChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        TableChange::CopyRows { to, .. } => copy_rows_hazards(to, out),
+        TableChange::SetReplicaIdentity { table, to, .. } => set_replica_identity_hazards(table, to.as_ref(), ctx, out),
+        TableChange::SetUnlogged { table, unlogged } => set_unlogged_hazards(table, *unlogged, ctx, out),
+        TableChange::Create(_)
+        | TableChange::Drop(_)
+        | TableChange::Rename { .. }
+        | TableChange::SetAside { .. }
+        | TableChange::Rebuild { .. }
+        | TableChange::SetStorageParameters { .. } => {}
+    }
+}
+
+pub(super) fn copy_rows_hazards(to: &Table, out: &mut Vec<Hazard>) {
+    out.push(
+        Hazard::new(
+            HazardId::TableRebuild,
+            Severity::High,
+            format!(
+                "rebuilds table {} (PostgreSQL cannot change its partitioning in place): a new table with its \
+                 partitions, every row copied into it while ACCESS EXCLUSIVE on the old table blocks reads and \
+                 writes, the views, foreign keys, triggers and policies that use it created again; no row is \
+                 lost, but this is not an online change",
+                to.name
+            ),
+            "Run it when the table can be locked for the whole copy, or build the new table beside it and move the rows in batches yourself",
+        )
+        .lock(ACCESS_EXCLUSIVE, &to.name)
+        .rewrites(),
+    );
+}
+
+/// REPLICA IDENTITY takes ACCESS EXCLUSIVE (briefly: nothing is read) and changes what logical decoding
+/// sends for an old row; with NOTHING, a publication that publishes updates or deletes makes them fail on
+/// the table ("cannot update table … because it does not have a replica identity").
+pub(super) fn set_replica_identity_hazards(
+    table: &QualifiedName,
+    to: Option<&ReplicaIdentity>,
+    ctx: &Context,
+    out: &mut Vec<Hazard>,
+) {
+    if ctx.existing(table) {
+        out.push(safety::replica_identity(table, matches!(to, Some(ReplicaIdentity::Nothing))));
+    }
+}
+
+pub(super) fn set_unlogged_hazards(table: &QualifiedName, unlogged: bool, ctx: &Context, out: &mut Vec<Hazard>) {
+    if !ctx.existing(table) {
+        return;
+    }
+    out.push(
+        Hazard::new(
+            HazardId::TableRewrite,
+            Severity::High,
+            if unlogged {
+                format!("makes {table} UNLOGGED, rewriting it; its rows are lost after a crash and are not replicated")
+            } else {
+                format!("makes {table} LOGGED, rewriting it and writing all of it to the write-ahead log")
+            },
+            "Run it when the table can be locked for the rewrite",
+        )
+        .lock("ACCESS EXCLUSIVE", table)
+        .rewrites(),
+    );
 }

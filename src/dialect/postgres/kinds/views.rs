@@ -1,23 +1,35 @@
-//! Views and materialized views: PostgreSQL's own definition, the relations, columns and types it reads,
-//! options, comments, and the names and comments of its columns (read by the columns query).
+//! Views and materialized views: what PostgreSQL reads of them, the SQL that changes them, and the hazards
+//! of that SQL.
+//!
+//! Read (`queries/views.sql`): PostgreSQL's own definition, the relations, columns and types it reads, options,
+//! comments, and the names and comments of its columns (read by the columns query).
+//!
+//! Render: created (with their options) and dropped. The query is PostgreSQL's own (`pg_get_viewdef`).
+//!
+//! Hazards: none of PostgreSQL's own; the shared rules cover them ([`crate::safety`]).
 
-use super::tables::storage_parameters;
-use super::{IntrospectError, Rows, get, get_qualified, json_pairs};
+use super::tables::{parameters, storage_parameters};
+use crate::dialect::postgres::introspect::{IntrospectError, Rows, get, get_qualified, json_pairs};
+use crate::dialect::postgres::render::qualified;
+use crate::diff::ViewChange;
 use crate::model::*;
 use indexmap::IndexMap;
 use sqlx::postgres::PgConnection;
+
+// ------------------------------------------------------------------------------------------------
+// Read.
 
 const QUERY: (&str, &str) = ("views", include_str!("../queries/views.sql"));
 
 /// The columns of views, from the columns query, which reads them before the views are.
 #[derive(Default)]
-pub(super) struct ViewColumns {
+pub(crate) struct ViewColumns {
     /// Each view's column names with their positions, in no particular order.
     pub names: IndexMap<QualifiedName, Vec<(i16, String)>>,
     pub comments: IndexMap<QualifiedName, IndexMap<String, String>>,
 }
 
-pub(super) async fn read(
+pub(crate) async fn read(
     conn: &mut PgConnection,
     schemas: &[String],
     catalog: &mut Catalog,
@@ -62,4 +74,23 @@ pub(super) async fn read(
 fn in_position_order(mut columns: Vec<(i16, String)>) -> Vec<String> {
     columns.sort_by_key(|(position, _)| *position);
     columns.into_iter().map(|(_, name)| name).collect()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Render.
+
+pub(crate) fn render(change: &ViewChange) -> Vec<String> {
+    match change {
+        ViewChange::Create(v) => create(v),
+        ViewChange::Drop(v) => vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))],
+    }
+}
+
+fn create(v: &View) -> Vec<String> {
+    let options = if v.options.is_empty() { String::new() } else { format!(" WITH ({})", parameters(&v.options)) };
+    vec![format!("CREATE {} {}{options} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
+}
+
+pub(crate) fn view_keyword(materialized: bool) -> &'static str {
+    if materialized { "MATERIALIZED VIEW" } else { "VIEW" }
 }

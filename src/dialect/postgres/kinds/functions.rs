@@ -1,17 +1,31 @@
-//! Functions, procedures and aggregates: definition, signature, result, comments, and what each depends
-//! on (types, relations and columns, the functions it calls, and what a SQL body in a string reads, which
-//! PostgreSQL does not record); and which other objects call which functions (column defaults and
+//! Functions, procedures and aggregates: what PostgreSQL reads of them, the SQL that changes them, and the
+//! hazards of that SQL.
+//!
+//! Read (`queries/functions.sql`, `queries/function_uses.sql`): definition, signature, result, comments, and
+//! what each depends on (types, relations and columns, the functions it calls, and what a SQL body in a string
+//! reads, which PostgreSQL does not record); and which other objects call which functions (column defaults and
 //! generated columns, constraints, indexes, views), so that each is ordered after what it calls.
+//!
+//! Render: created or replaced from PostgreSQL's own definition (`pg_get_functiondef`, or the aggregate's
+//! `CREATE AGGREGATE`), dropped, and the ways other statements name a routine (`GRANT`, `COMMENT ON`,
+//! `ALTER … OWNER TO`).
+//!
+//! Hazards: none of PostgreSQL's own; the shared rules cover them ([`crate::safety`]).
 
-use super::{IntrospectError, fetch, get, get_qualified, json_pairs};
+use crate::dialect::postgres::introspect::{IntrospectError, fetch, get, get_qualified, json_pairs};
+use crate::dialect::postgres::render::qualified;
+use crate::diff::FunctionChange;
 use crate::model::*;
 use sqlx::postgres::PgConnection;
+
+// ------------------------------------------------------------------------------------------------
+// Read.
 
 const QUERY: (&str, &str) = ("functions", include_str!("../queries/functions.sql"));
 const USES: (&str, &str) = ("function uses", include_str!("../queries/function_uses.sql"));
 
 /// Reads the functions, procedures and aggregates, and then what each SQL body in a string calls.
-pub(super) async fn read(
+pub(crate) async fn read(
     conn: &mut PgConnection,
     schemas: &[String],
     catalog: &mut Catalog,
@@ -98,7 +112,7 @@ pub(super) async fn read(
 
 /// Adds the functions that columns, constraints, indexes and views call to their dependencies (and the
 /// columns a generated column reads), once those and the functions are read.
-pub(super) async fn read_uses(
+pub(crate) async fn read_uses(
     conn: &mut PgConnection,
     schemas: &[String],
     catalog: &mut Catalog,
@@ -158,12 +172,12 @@ pub(super) async fn read_uses(
     Ok(())
 }
 
-pub(super) fn function_ref(schema: String, name: String, arguments: String) -> ObjectRef {
+pub(crate) fn function_ref(schema: String, name: String, arguments: String) -> ObjectRef {
     ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
 }
 
 /// The functions in a JSON array of [schema, name, identity arguments].
-pub(super) fn function_triples(query: &'static str, text: &str) -> Result<Vec<ObjectRef>, IntrospectError> {
+pub(crate) fn function_triples(query: &'static str, text: &str) -> Result<Vec<ObjectRef>, IntrospectError> {
     let triples: Vec<(String, String, String)> =
         serde_json::from_str(text).map_err(|e| IntrospectError::Decode { query, detail: e.to_string() })?;
     Ok(triples.into_iter().map(|(s, n, a)| function_ref(s, n, a)).collect())
@@ -217,4 +231,78 @@ fn sql_body_calls(
     calls.sort();
     calls.dedup();
     calls
+}
+
+// ------------------------------------------------------------------------------------------------
+// Render.
+
+pub(crate) fn render(change: &FunctionChange) -> Vec<String> {
+    match change {
+        FunctionChange::Create(f) | FunctionChange::Replace { to: f, .. } => create(f),
+        FunctionChange::Drop(f) => drop(f),
+    }
+}
+
+/// A new or replaced routine: its definition as the catalog query writes it.
+fn create(f: &Function) -> Vec<String> {
+    let note = if f.body_dependencies_known {
+        ""
+    } else {
+        "-- schema: what this body uses is not recorded by PostgreSQL; it is created after the tables \
+         and columns of this migration\n"
+    };
+    vec![format!("{note}{};", f.definition)]
+}
+
+fn drop(f: &Function) -> Vec<String> {
+    vec![format!("DROP {};", routine(&f.id, f.kind))]
+}
+
+/// `schema.name(arguments)` as `GRANT`, `COMMENT ON FUNCTION` and `ALTER FUNCTION` name a routine: the
+/// argument list is PostgreSQL's own identity rendering, except that an ordered-set aggregate's (`double
+/// precision ORDER BY double precision`) lists its arguments with commas, as those statements take them.
+pub(crate) fn function_name(id: &FunctionId) -> String {
+    format!("{}({})", qualified(&id.name), without_order_by(&id.arguments))
+}
+
+/// `KIND schema.name(arguments)` as `DROP` and `ALTER … OWNER TO` name a routine of its own kind: an
+/// aggregate's arguments as `CREATE AGGREGATE` writes them (`ORDER BY` kept, `*` for none).
+pub(super) fn routine(id: &FunctionId, kind: FunctionKind) -> String {
+    match kind {
+        FunctionKind::Aggregate if id.arguments.is_empty() => format!("AGGREGATE {}(*)", qualified(&id.name)),
+        FunctionKind::Aggregate => format!("AGGREGATE {}({})", qualified(&id.name), id.arguments),
+        FunctionKind::Function | FunctionKind::Procedure => format!("{} {}", kind.keyword(), function_name(id)),
+    }
+}
+
+/// An identity argument list with a top-level `ORDER BY` (an ordered-set aggregate's) turned into a
+/// comma, read token by token so that names and quoted types are left as they are.
+fn without_order_by(arguments: &str) -> std::borrow::Cow<'_, str> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    if !arguments.to_ascii_uppercase().contains("ORDER") {
+        return arguments.into();
+    }
+    let Ok(tokens) =
+        Tokenizer::new(&crate::dialect::postgres::sql_dialect(), arguments).with_unescape(false).tokenize()
+    else {
+        return arguments.into();
+    };
+    let is_word =
+        |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    let solid: Vec<usize> = (0..tokens.len()).filter(|&i| !matches!(tokens[i], Token::Whitespace(_))).collect();
+    let mut depth = 0i32;
+    for (n, &i) in solid.iter().enumerate() {
+        match &tokens[i] {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            t if depth == 0 && is_word(t, "ORDER") && solid.get(n + 1).is_some_and(|&j| is_word(&tokens[j], "BY")) => {
+                let before: String = tokens[..i].iter().map(ToString::to_string).collect();
+                let after: String = tokens[solid[n + 1] + 1..].iter().map(ToString::to_string).collect();
+                let (before, after) = (before.trim(), after.trim());
+                return if before.is_empty() { after.to_string().into() } else { format!("{before}, {after}").into() };
+            }
+            _ => {}
+        }
+    }
+    arguments.into()
 }

@@ -1,0 +1,173 @@
+//! Table constraints: what PostgreSQL reads of them, the SQL that changes them, and the hazards of that SQL.
+//!
+//! Read (`queries/constraints.sql`): kind, PostgreSQL's own definition, whether validated, columns, the
+//! referenced table and columns of a foreign key, the user types a definition uses, and comments.
+//!
+//! Render: added, dropped, validated and renamed. Their definitions are PostgreSQL's own
+//! (`pg_get_constraintdef`), `NOT VALID` included.
+//!
+//! Hazards, of constraints added to an existing table: a validated CHECK or foreign key reads every row under
+//! its lock (NOT VALID, then VALIDATE, does not block), and a key builds its index while reads and writes wait.
+
+use crate::dialect::postgres::hazards::ACCESS_EXCLUSIVE;
+use crate::dialect::postgres::introspect::{
+    IntrospectError, Rows, get, get_name, get_names, get_qualified, json_pairs,
+};
+use crate::dialect::postgres::render::{ident, locking, qualified};
+use crate::diff::ConstraintChange;
+use crate::model::*;
+use crate::plan::Statement;
+use crate::safety::{Context, Hazard, HazardId, Severity};
+use sqlx::postgres::PgConnection;
+
+// ------------------------------------------------------------------------------------------------
+// Read.
+
+const QUERY: (&str, &str) = ("constraints", include_str!("../queries/constraints.sql"));
+
+/// Reads the constraints into the tables already read.
+pub(crate) async fn read(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    catalog: &mut Catalog,
+) -> Result<(), IntrospectError> {
+    let mut rows = Rows::new(conn, QUERY, schemas);
+    while let Some(row) = rows.next().await? {
+        let q = "constraints";
+        let table = get_qualified(&row, q, "table_name")?;
+        let Some(target) = catalog.tables.get_mut(&table) else {
+            continue;
+        };
+        let kind = match get::<String>(&row, q, "kind")?.as_str() {
+            "p" => ConstraintKind::PrimaryKey,
+            "u" => ConstraintKind::Unique,
+            "c" => ConstraintKind::Check,
+            "f" => ConstraintKind::ForeignKey,
+            "x" => ConstraintKind::Exclusion,
+            other => {
+                return Err(IntrospectError::Decode { query: q, detail: format!("constraint type {other}") });
+            }
+        };
+        let references =
+            match (get::<Option<String>>(&row, q, "ref_schema")?, get::<Option<String>>(&row, q, "ref_table")?) {
+                (Some(schema), Some(name)) if kind == ConstraintKind::ForeignKey => Some(ForeignKeyTarget {
+                    table: QualifiedName::new(schema, name),
+                    columns: get_names(&row, q, "ref_columns")?,
+                }),
+                _ => None,
+            };
+        let depends_on = json_pairs(q, &get::<String>(&row, q, "types")?)?
+            .into_iter()
+            .map(|(schema, name)| ObjectRef::Type(QualifiedName::new(schema, name)))
+            .collect();
+        let name = get_name(&row, q, "name")?;
+        let constraint = Constraint {
+            name: name.clone(),
+            kind,
+            definition: get(&row, q, "definition")?,
+            validated: get(&row, q, "validated")?,
+            columns: get_names(&row, q, "columns")?,
+            references: references.map(Box::new),
+            comment: get(&row, q, "comment")?,
+            depends_on,
+        };
+        target.constraints.insert(name, constraint);
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------------
+// Render.
+
+pub(crate) fn render(change: &ConstraintChange) -> Vec<Statement> {
+    match change {
+        ConstraintChange::Add { table, constraint } => locking(add(table, constraint)),
+        ConstraintChange::Drop { table, constraint } => locking(drop(table, constraint)),
+        ConstraintChange::Validate { table, constraint } => validate(table, constraint),
+        ConstraintChange::Rename { table, from, to } => locking(rename(table, from, to)),
+    }
+}
+
+pub(crate) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> String {
+    format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)
+}
+
+pub(super) fn add(table: &QualifiedName, constraint: &Constraint) -> Vec<String> {
+    vec![add_constraint(table, constraint)]
+}
+
+pub(super) fn drop(table: &QualifiedName, constraint: &Constraint) -> Vec<String> {
+    vec![format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(&constraint.name))]
+}
+
+/// Reads every row, under a lock that lets reads and writes go on: long running, not blocking.
+pub(super) fn validate(table: &QualifiedName, constraint: &Constraint) -> Vec<Statement> {
+    let sql = format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(&constraint.name));
+    vec![Statement::long_running(sql)]
+}
+
+pub(super) fn rename(table: &QualifiedName, from: &str, to: &str) -> Vec<String> {
+    vec![format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", qualified(table), ident(from), ident(to))]
+}
+
+// ------------------------------------------------------------------------------------------------
+// Hazards.
+
+/// PostgreSQL's hazards of one constraint change. A drop or a rename takes its lock briefly; a
+/// validation is the online form's second half, which blocks no writes.
+pub(crate) fn hazards(change: &ConstraintChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        ConstraintChange::Add { table, constraint } => add_hazards(table, constraint, ctx, out),
+        ConstraintChange::Drop { .. } | ConstraintChange::Validate { .. } | ConstraintChange::Rename { .. } => {}
+    }
+}
+
+pub(super) fn add_hazards(table: &QualifiedName, constraint: &Constraint, ctx: &Context, out: &mut Vec<Hazard>) {
+    if !ctx.existing(table) {
+        return;
+    }
+    match constraint.kind {
+        ConstraintKind::Check if constraint.validated => out.push(
+            Hazard::new(
+                HazardId::AccessExclusiveScan,
+                Severity::High,
+                format!(
+                    "adds CHECK constraint {} and validates it by reading every row under a lock that blocks reads and writes",
+                    constraint.name
+                ),
+                "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate step",
+            )
+            .lock(ACCESS_EXCLUSIVE, table)
+            .scans(),
+        ),
+        ConstraintKind::ForeignKey if constraint.validated => {
+            let target = constraint.references.as_ref().map(|r| format!(" and {}", r.table)).unwrap_or_default();
+            let mut hazard = Hazard::new(
+                HazardId::AccessExclusiveScan,
+                Severity::High,
+                format!(
+                    "adds FOREIGN KEY {} and validates it by reading every row while writes to {table}{target} are blocked",
+                    constraint.name
+                ),
+                "Add the foreign key NOT VALID, then VALIDATE CONSTRAINT in a separate step",
+            )
+            .lock("SHARE ROW EXCLUSIVE", table)
+            .scans();
+            if let Some(lock) = &mut hazard.lock {
+                lock.push_str(&target);
+            }
+            out.push(hazard);
+        }
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => out.push(
+            Hazard::new(
+                HazardId::BlockingIndexBuild,
+                Severity::High,
+                format!("adds constraint {} and builds its index while reads and writes are blocked", constraint.name),
+                "Build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX",
+            )
+            .lock(ACCESS_EXCLUSIVE, table)
+            .scans(),
+        ),
+        _ => {}
+    }
+}
