@@ -6,10 +6,8 @@
 //! [`crate::safety`].
 
 mod enums;
-mod indexes;
-mod inheritance;
 
-use super::kinds::{columns, constraints, partitions, tables};
+use super::kinds::{columns, constraints, indexes, inheritance, partitions, tables};
 use crate::diff::Change;
 use crate::safety::{self, Context, Hazard, HazardId};
 

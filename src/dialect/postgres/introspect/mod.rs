@@ -13,14 +13,12 @@ mod composite_types;
 mod domains;
 mod enums;
 mod extensions;
-mod indexes;
-mod policies;
 mod range_types;
 mod schemas;
-mod sequences;
-mod triggers;
 
-use super::kinds::{columns, constraints, functions, partitions, privileges, tables, views};
+use super::kinds::{
+    columns, constraints, functions, indexes, policies, privileges, sequences, tables, triggers, views,
+};
 use crate::model::*;
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Row};

@@ -17,9 +17,15 @@
 //! exhaustive match).
 
 pub(crate) mod columns;
+pub(crate) mod comments;
 pub(crate) mod constraints;
 pub(crate) mod functions;
+pub(crate) mod indexes;
+pub(crate) mod inheritance;
 pub(crate) mod partitions;
+pub(crate) mod policies;
 pub(crate) mod privileges;
+pub(crate) mod sequences;
 pub(crate) mod tables;
+pub(crate) mod triggers;
 pub(crate) mod views;

@@ -5,20 +5,17 @@
 
 mod adapt;
 mod collations;
-mod comments;
 mod composite_types;
 mod domains;
 mod enums;
 mod extensions;
-mod indexes;
-mod inheritance;
-mod policies;
 mod range_types;
 mod schemas;
-mod sequences;
-mod triggers;
 
-use super::kinds::{columns, constraints, functions, partitions, privileges, tables, views};
+use super::kinds::{
+    columns, comments, constraints, functions, indexes, inheritance, partitions, policies, privileges, sequences,
+    tables, triggers, views,
+};
 use crate::diff::{Change, ChangeSet};
 use crate::model::*;
 use crate::plan::{SqlRenderer, Statement, Unsupported};

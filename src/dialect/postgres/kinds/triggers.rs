@@ -1,14 +1,27 @@
-//! Triggers: PostgreSQL's own definition, whether enabled (and for which replication role), comments,
-//! and what each depends on (its function, the functions of its WHEN condition, the columns it names).
+//! Triggers: what PostgreSQL reads of them, the SQL that changes them, and the hazards of that SQL.
+//!
+//! Read (`queries/triggers.sql`): PostgreSQL's own definition, whether enabled (and for which replication
+//! role), comments, and what each depends on (its function, the functions of its WHEN condition, the columns
+//! it names).
+//!
+//! Render: created from PostgreSQL's own definition (`pg_get_triggerdef`), then disabled or enabled for
+//! replication when they are, and dropped.
+//!
+//! Hazards: none of PostgreSQL's own; the shared rules cover them ([`crate::safety`]).
 
 use super::functions::{function_ref, function_triples};
-use super::{IntrospectError, fetch, get, get_qualified};
+use crate::dialect::postgres::introspect::{IntrospectError, fetch, get, get_qualified};
+use crate::dialect::postgres::render::{ident, qualified};
+use crate::diff::TriggerChange;
 use crate::model::*;
 use sqlx::postgres::PgConnection;
 
+// ------------------------------------------------------------------------------------------------
+// Read.
+
 const QUERY: (&str, &str) = ("triggers", include_str!("../queries/triggers.sql"));
 
-pub(super) async fn read(
+pub(crate) async fn read(
     conn: &mut PgConnection,
     schemas: &[String],
     catalog: &mut Catalog,
@@ -43,4 +56,22 @@ pub(super) async fn read(
         catalog.triggers.insert(member_key(&table, &name), trigger);
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------------------------------------
+// Render.
+
+pub(crate) fn render(change: &TriggerChange) -> Vec<String> {
+    match change {
+        TriggerChange::Create(t) => create(t),
+        TriggerChange::Drop(t) => vec![format!("DROP TRIGGER {} ON {};", ident(&t.name.name), qualified(&t.table))],
+    }
+}
+
+fn create(t: &Trigger) -> Vec<String> {
+    let mut sql = vec![format!("{};", t.definition)];
+    if let Some(enabled) = &t.enabled {
+        sql.push(format!("ALTER TABLE {} {enabled} TRIGGER {};", qualified(&t.table), ident(&t.name.name)));
+    }
+    sql
 }

@@ -1,12 +1,21 @@
-//! Comments (`COMMENT ON`) on every kind of object that has one, and an extension's own comment put back.
+//! Comments: the SQL that changes them. Nothing is read here: comments come with the objects they describe,
+//! in those kinds' queries.
+//!
+//! Render: comments (`COMMENT ON`) on every kind of object that has one, and an extension's own comment put
+//! back.
+//!
+//! Hazards: none of PostgreSQL's own; the shared rules cover them ([`crate::safety`]).
 
 use super::columns::column_ref;
 use super::functions::function_name;
 use super::views::view_keyword;
-use super::{ident, literal, qualified};
+use crate::dialect::postgres::render::{ident, literal, qualified};
 use crate::diff::{CommentChange, CommentTarget};
 
-pub(super) fn render(change: &CommentChange) -> Vec<String> {
+// ------------------------------------------------------------------------------------------------
+// Render.
+
+pub(crate) fn render(change: &CommentChange) -> Vec<String> {
     match change {
         CommentChange::Set { target, comment } => set(target, comment.as_deref()),
     }

@@ -1,0 +1,64 @@
+//! Inheritance children: the SQL that changes them, and the hazards of that SQL. Nothing is read here: a
+//! child's parents are read with the tables (`inherits`).
+//!
+//! Render: `INHERIT` (the parent's checks added first) and `NO INHERIT` (the inherited checks the child does
+//! not keep dropped after).
+//!
+//! Hazards: INHERIT validates the parent's checks on the child; NO INHERIT reads nothing.
+
+use super::constraints::add_constraint;
+use crate::dialect::postgres::render::{ident, locking, qualified};
+use crate::diff::InheritanceChange;
+use crate::model::*;
+use crate::plan::Statement;
+use crate::safety::{self, Context, Hazard};
+
+// ------------------------------------------------------------------------------------------------
+// Render.
+
+pub(crate) fn render(change: &InheritanceChange) -> Vec<Statement> {
+    match change {
+        InheritanceChange::Inherit { table, parent, checks } => locking(inherit(table, parent, checks)),
+        InheritanceChange::NoInherit { table, parent, checks } => locking(no_inherit(table, parent, checks)),
+    }
+}
+
+pub(super) fn inherit(table: &QualifiedName, parent: &QualifiedName, checks: &[Constraint]) -> Vec<String> {
+    let mut sql: Vec<String> = checks.iter().map(|c| add_constraint(table, c)).collect();
+    sql.push(format!("ALTER TABLE {} INHERIT {};", qualified(table), qualified(parent)));
+    sql
+}
+
+pub(super) fn no_inherit(table: &QualifiedName, parent: &QualifiedName, checks: &[Name]) -> Vec<String> {
+    let mut sql = vec![format!("ALTER TABLE {} NO INHERIT {};", qualified(table), qualified(parent))];
+    sql.extend(checks.iter().map(|c| format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(c))));
+    sql
+}
+
+// ------------------------------------------------------------------------------------------------
+// Hazards.
+
+/// PostgreSQL's hazards of a table that starts or stops inheriting.
+pub(crate) fn hazards(change: &InheritanceChange, ctx: &Context, out: &mut Vec<Hazard>) {
+    match change {
+        InheritanceChange::Inherit { table, parent, checks } => inherit_hazards(table, parent, checks, ctx, out),
+        InheritanceChange::NoInherit { .. } => {}
+    }
+}
+
+/// INHERIT reads no row, but takes ACCESS EXCLUSIVE on the child (SHARE UPDATE EXCLUSIVE on the parent);
+/// the parent's CHECK constraints that the child lacks are added first, each validated by reading every
+/// row of the child under that lock.
+fn inherit_hazards(
+    table: &QualifiedName,
+    parent: &QualifiedName,
+    checks: &[Constraint],
+    ctx: &Context,
+    out: &mut Vec<Hazard>,
+) {
+    if !ctx.existing(table) {
+        return;
+    }
+    let checks: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+    out.push(safety::inherit_parent(table, parent, &checks));
+}
