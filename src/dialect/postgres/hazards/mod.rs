@@ -5,9 +5,7 @@
 //! [`hazards`] sends each change to the file of its kind; the rules every database shares are in
 //! [`crate::safety`].
 
-mod enums;
-
-use super::kinds::{columns, constraints, indexes, inheritance, partitions, tables};
+use super::kinds::{columns, constraints, enums, indexes, inheritance, partitions, tables};
 use crate::diff::Change;
 use crate::safety::{self, Context, Hazard, HazardId};
 

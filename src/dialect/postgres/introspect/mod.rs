@@ -8,16 +8,9 @@
 //! kind's rows become the model in the file named after it (partitions: the partition columns of the
 //! tables and indexes queries). The queries themselves are `queries/<kind>.sql`.
 
-mod collations;
-mod composite_types;
-mod domains;
-mod enums;
-mod extensions;
-mod range_types;
-mod schemas;
-
 use super::kinds::{
-    columns, constraints, functions, indexes, policies, privileges, sequences, tables, triggers, views,
+    collations, columns, composite_types, constraints, domains, enums, extensions, functions, indexes, policies,
+    privileges, range_types, schemas, sequences, tables, triggers, views,
 };
 use crate::model::*;
 use sqlx::postgres::{PgConnection, PgRow};

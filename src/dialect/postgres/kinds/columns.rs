@@ -340,12 +340,12 @@ fn identity_settings(data_type: &str, options: Option<&str>) -> String {
 }
 
 /// `schema.table.column`, quoted.
-pub(crate) fn column_ref(c: &ColumnRef) -> String {
+pub(super) fn column_ref(c: &ColumnRef) -> String {
     format!("{}.{}", qualified(&c.table), ident(&c.column))
 }
 
 /// `ALTER TABLE … ALTER COLUMN … <action>;`
-pub(crate) fn alter_column(table: &QualifiedName, column: &str, action: &str) -> String {
+pub(super) fn alter_column(table: &QualifiedName, column: &str, action: &str) -> String {
     format!("ALTER TABLE {} ALTER COLUMN {} {action};", qualified(table), ident(column))
 }
 

@@ -88,7 +88,7 @@ pub(crate) fn render(change: &ConstraintChange) -> Vec<Statement> {
     }
 }
 
-pub(crate) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> String {
+pub(super) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> String {
     format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)
 }
 

@@ -172,12 +172,12 @@ pub(crate) async fn read_uses(
     Ok(())
 }
 
-pub(crate) fn function_ref(schema: String, name: String, arguments: String) -> ObjectRef {
+pub(super) fn function_ref(schema: String, name: String, arguments: String) -> ObjectRef {
     ObjectRef::Function(FunctionId { name: QualifiedName::new(schema, name), arguments })
 }
 
 /// The functions in a JSON array of [schema, name, identity arguments].
-pub(crate) fn function_triples(query: &'static str, text: &str) -> Result<Vec<ObjectRef>, IntrospectError> {
+pub(super) fn function_triples(query: &'static str, text: &str) -> Result<Vec<ObjectRef>, IntrospectError> {
     let triples: Vec<(String, String, String)> =
         serde_json::from_str(text).map_err(|e| IntrospectError::Decode { query, detail: e.to_string() })?;
     Ok(triples.into_iter().map(|(s, n, a)| function_ref(s, n, a)).collect())
@@ -261,7 +261,7 @@ fn drop(f: &Function) -> Vec<String> {
 /// `schema.name(arguments)` as `GRANT`, `COMMENT ON FUNCTION` and `ALTER FUNCTION` name a routine: the
 /// argument list is PostgreSQL's own identity rendering, except that an ordered-set aggregate's (`double
 /// precision ORDER BY double precision`) lists its arguments with commas, as those statements take them.
-pub(crate) fn function_name(id: &FunctionId) -> String {
+pub(super) fn function_name(id: &FunctionId) -> String {
     format!("{}({})", qualified(&id.name), without_order_by(&id.arguments))
 }
 

@@ -16,15 +16,22 @@
 //! exhaustive match over [`crate::diff::Change`], and `adapt.rs`) and [`super::hazards`] (the other
 //! exhaustive match).
 
+pub(crate) mod collations;
 pub(crate) mod columns;
 pub(crate) mod comments;
+pub(crate) mod composite_types;
 pub(crate) mod constraints;
+pub(crate) mod domains;
+pub(crate) mod enums;
+pub(crate) mod extensions;
 pub(crate) mod functions;
 pub(crate) mod indexes;
 pub(crate) mod inheritance;
 pub(crate) mod partitions;
 pub(crate) mod policies;
 pub(crate) mod privileges;
+pub(crate) mod range_types;
+pub(crate) mod schemas;
 pub(crate) mod sequences;
 pub(crate) mod tables;
 pub(crate) mod triggers;

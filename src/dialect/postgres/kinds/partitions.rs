@@ -39,7 +39,7 @@ pub(super) fn partition_of(row: &PgRow) -> Result<Option<Box<PartitionOf>>, Intr
 }
 
 /// The indexes attached to a partitioned index down its partition tree, from the indexes query.
-pub(crate) fn partition_indexes(row: &PgRow) -> Result<Vec<PartitionIndex>, IntrospectError> {
+pub(super) fn partition_indexes(row: &PgRow) -> Result<Vec<PartitionIndex>, IntrospectError> {
     let q = "indexes";
     let Some(text) = get::<Option<String>>(row, q, "partitions")? else { return Ok(Vec::new()) };
     type Entry = (String, String, String, String, String, bool, u32, bool);

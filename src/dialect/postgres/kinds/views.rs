@@ -91,6 +91,6 @@ fn create(v: &View) -> Vec<String> {
     vec![format!("CREATE {} {}{options} AS\n{};", view_keyword(v.materialized), qualified(&v.name), v.definition)]
 }
 
-pub(crate) fn view_keyword(materialized: bool) -> &'static str {
+pub(super) fn view_keyword(materialized: bool) -> &'static str {
     if materialized { "MATERIALIZED VIEW" } else { "VIEW" }
 }

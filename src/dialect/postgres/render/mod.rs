@@ -4,17 +4,10 @@
 //! is.
 
 mod adapt;
-mod collations;
-mod composite_types;
-mod domains;
-mod enums;
-mod extensions;
-mod range_types;
-mod schemas;
 
 use super::kinds::{
-    columns, comments, constraints, functions, indexes, inheritance, partitions, policies, privileges, sequences,
-    tables, triggers, views,
+    collations, columns, comments, composite_types, constraints, domains, enums, extensions, functions, indexes,
+    inheritance, partitions, policies, privileges, range_types, schemas, sequences, tables, triggers, views,
 };
 use crate::diff::{Change, ChangeSet};
 use crate::model::*;
