@@ -1,6 +1,6 @@
 //! Builders of in-memory catalogs, for tests of the diff, the planner and the renderers that need no
 //! database. The values look like what PostgreSQL's introspection reads (see
-//! `dialect/postgres/introspect/` and its catalog queries): constraint texts as `pg_get_constraintdef`
+//! `dialect/postgres/kinds/` and their catalog queries): constraint texts as `pg_get_constraintdef`
 //! writes them (`PRIMARY KEY (id)`, `FOREIGN KEY (user_id) REFERENCES public.users(id)`), index texts
 //! after `USING` (`btree (user_id)`), view queries as `pg_get_viewdef` prints them with the columns they
 //! read as dependencies, trigger and function texts as `pg_get_triggerdef` and `pg_get_functiondef` give

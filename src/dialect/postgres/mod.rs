@@ -1,10 +1,11 @@
 //! PostgreSQL: connections, catalog introspection, the scratch database that turns declared files into
 //! a model, SQL rendering, hazards and online forms.
 //!
-//! `introspect/`, `render/` and `hazards/` are organised by object kind, under the same file names in
-//! each (`tables.rs`, `columns.rs`, `policies.rs`, …): a kind is read, written and graded in the file
-//! named after it. Each `mod.rs` holds what is not about one kind: the order of the catalog queries, or
-//! the one exhaustive match over [`crate::diff::Change`] that sends each change to its kind's file.
+//! Each object kind is one file, `kinds/<kind>.rs` (`tables.rs`, `columns.rs`, `policies.rs`, …): the kind
+//! is read (the rows of `queries/<kind>.sql`), written and graded in the file named after it.
+//! `introspect.rs`, `render/` and `hazards.rs` hold what is not about one kind: the order of the catalog
+//! queries and the helpers that decode a row, or the one exhaustive match over [`crate::diff::Change`] that
+//! sends each change to its kind's file.
 
 pub mod connect;
 pub mod conversions;

@@ -177,7 +177,7 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             Some(Online { statements, hazards })
         }
         // Every other change, and those whose case above did not apply, runs its plain statements: a safe
-        // default, since the hazards (an exhaustive match in `hazards/`) still flag what those block.
+        // default, since the hazards (an exhaustive match in `hazards.rs`) still flag what those block.
         _ => None,
     }
 }

@@ -1,20 +1,25 @@
 //! What PostgreSQL does for each object kind, one file per kind named after it (`tables.rs`, `columns.rs`,
 //! `policies.rs`, …): reading the kind from the catalog (the rows of `queries/<kind>.sql`), writing the SQL
-//! of its changes, and grading the hazards of that SQL (locks, scans, rewrites).
+//! of its changes, and grading the hazards of that SQL (locks, scans, rewrites). Each file's module comment
+//! says what PostgreSQL does with its kind.
 //!
-//! A kind file is laid out in three sections, in this order, each under a separator line: read, render,
-//! hazards (a section is left out when the kind has nothing there). They are plain functions of the file,
-//! entered through `read` (or `read_<what>` when a kind has several queries), `render(&<Kind>Change)` and
-//! `hazards(&<Kind>Change, ctx, out)`. Plain functions rather than inline `mod read {}`, `mod render {}`,
-//! `mod hazards {}`: the dispatchers and the kinds that borrow from one another name a helper as
-//! `columns::definition` instead of `columns::render::definition`, and one namespace per file keeps
-//! clashes visible. Where a hazards helper grades the change a render helper writes, it carries the suffix
-//! `_hazards` (`add` writes `ADD COLUMN`, `add_hazards` grades it).
+//! A kind file has up to three sections, in this order, each under a separator line: read, render,
+//! hazards (a section is left out when the kind has nothing there: inheritance and comments are read with
+//! other kinds, and most kinds have no hazards of PostgreSQL's own). The sections are plain functions of
+//! the file, entered through `read` (`read_<what>` when a kind has several queries), `render(&<Kind>Change)`
+//! and `hazards(&<Kind>Change, ctx, out)`. Plain functions rather than inline `mod read {}`, `mod render {}`
+//! and `mod hazards {}`: the dispatchers, the modules beside them (online forms, conversions) and the kinds
+//! that borrow from one another name a helper by its kind alone (`columns::definition`,
+//! `columns::binary_coercible`, `constraints::add_constraint`) rather than by its kind and layer, and a
+//! kind's file is small enough to be one namespace. Where a hazards helper grades the change a render
+//! helper of the same name writes, it carries the suffix `_hazards` (`add` writes `ADD COLUMN`,
+//! `add_hazards` grades it).
 //!
 //! What is not about one kind stays in the dispatchers: [`super::introspect`] (the order of the catalog
-//! queries and the helpers that decode a row), [`super::render`] (quoting, the renderer and the one
-//! exhaustive match over [`crate::diff::Change`], and `adapt.rs`) and [`super::hazards`] (the other
-//! exhaustive match).
+//! queries and the helpers that decode a row), [`super::render`] (quoting, the renderer with the one
+//! exhaustive match over [`crate::diff::Change`], and the passes of `render/adapt.rs`) and
+//! [`super::hazards`] (the other exhaustive match). A new kind is one file here, its query in `queries/`,
+//! and one line or arm in each of those.
 
 pub(crate) mod collations;
 pub(crate) mod columns;

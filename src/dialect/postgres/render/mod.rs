@@ -1,5 +1,5 @@
 //! PostgreSQL SQL for each [`Change`]: [`PostgresRenderer`], the one match that sends each change to the
-//! file of its kind, and the quoting every file uses. Every identifier goes through [`ident`]; text that
+//! file of its kind (`kinds/<kind>.rs`), and the quoting every file uses. Every identifier goes through [`ident`]; text that
 //! comes from the catalog (types, defaults, definitions) is PostgreSQL's own deparsed SQL and is used as it
 //! is.
 

@@ -2,8 +2,8 @@
 //! the table. The rules follow the lock table of the `ALTER TABLE` documentation and the fast paths
 //! PostgreSQL has had since version 11 (a constant default on `ADD COLUMN` is stored in the catalog; a
 //! binary-coercible type change such as `varchar(10)` → `varchar(20)` or `text` touches no row).
-//! [`hazards`] sends each change to the file of its kind; the rules every database shares are in
-//! [`crate::safety`].
+//! [`hazards`] sends each change to the file of its kind, `kinds/<kind>.rs`; the rules every database
+//! shares are in [`crate::safety`].
 
 use super::kinds::{columns, constraints, enums, indexes, inheritance, partitions, tables};
 use crate::diff::Change;

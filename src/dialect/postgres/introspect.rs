@@ -5,8 +5,8 @@
 //! on the session's search path, and raises `work_mem` for the transaction.
 //!
 //! This file holds the entry points, the order of the queries and the helpers that decode a row; each
-//! kind's rows become the model in the file named after it (partitions: the partition columns of the
-//! tables and indexes queries). The queries themselves are `queries/<kind>.sql`.
+//! kind's rows become the model in the file named after it, `kinds/<kind>.rs` (partitions: the partition
+//! columns of the tables and indexes queries). The queries themselves are `queries/<kind>.sql`.
 
 use super::kinds::{
     collations, columns, composite_types, constraints, domains, enums, extensions, functions, indexes, policies,
@@ -30,7 +30,7 @@ pub enum IntrospectError {
 }
 
 /// Objects the tool does not manage yet, listed so that nothing is ignored silently.
-const UNMANAGED: (&str, &str) = ("unmanaged", include_str!("../queries/unmanaged.sql"));
+const UNMANAGED: (&str, &str) = ("unmanaged", include_str!("queries/unmanaged.sql"));
 
 /// Opens a read-only, repeatable-read transaction on `conn` and introspects it: one consistent snapshot.
 pub async fn introspect_live(conn: &mut PgConnection, schemas: &[String]) -> Result<Catalog, IntrospectError> {
