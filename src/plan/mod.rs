@@ -284,6 +284,13 @@ pub struct Step {
     pub form: estimate::StepForm,
 }
 
+impl Step {
+    /// Whether every statement of the step can run inside a transaction block.
+    pub fn in_transaction_block(&self) -> bool {
+        self.statements.iter().all(|statement| statement.transactional)
+    }
+}
+
 /// An ordered, rendered plan.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Plan {
@@ -304,7 +311,7 @@ impl Plan {
         if self.transactional {
             return None;
         }
-        Some(match self.steps.iter().find(|s| s.statements.iter().any(|statement| !statement.transactional)) {
+        Some(match self.steps.iter().find(|s| !s.in_transaction_block()) {
             Some(step) => format!("{}: its statement cannot run inside a transaction block", step.description),
             None => ENUM_VALUE_COMMIT.to_string(),
         })
@@ -361,7 +368,6 @@ pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan
             })
         })
         .collect::<Result<Vec<Step>, Unsupported>>()?;
-    let transactional =
-        transactional && steps.iter().all(|s| s.statements.iter().all(|statement| statement.transactional));
+    let transactional = transactional && steps.iter().all(Step::in_transaction_block);
     Ok(Plan { steps, transactional })
 }

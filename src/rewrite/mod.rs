@@ -550,10 +550,9 @@ pub fn rewrite(
             up.why_no_transaction()
         };
         // A part holds statements that can run in a transaction block, or it is not one transaction.
-        let in_block =
-            |steps: &[Step]| steps.iter().all(|s| s.statements.iter().all(|statement| statement.transactional));
-        let up_tx = !*online && up.transactional && in_block(&up_steps);
-        let down_tx = !*online && !down_online[slot] && down.transactional && in_block(&down_steps);
+        let up_tx = !*online && up.transactional && up_steps.iter().all(Step::in_transaction_block);
+        let down_tx =
+            !*online && !down_online[slot] && down.transactional && down_steps.iter().all(Step::in_transaction_block);
         let mut up_plan = Plan { steps: up_steps, transactional: up_tx };
         let mut down_plan = Plan { steps: down_steps, transactional: down_tx };
         with_timeouts(&mut up_plan, renderer, options);
