@@ -11,7 +11,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 pub mod estimate;
+mod statement;
 use crate::diff::order::{Effects, Key, Rank};
+pub use statement::{Blocks, Lock, LockMode, Statement, lock_text};
 #[cfg(test)]
 mod tests;
 
@@ -178,70 +180,6 @@ pub fn same_object(a: &Change, b: &Change) -> bool {
     keys(a).iter().any(|k| theirs.contains(k))
 }
 
-/// One SQL statement of a plan, with what is known about it where it was written (never guessed back
-/// from its text).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
-    /// The statement, ending in `;`.
-    pub sql: String,
-    /// Runs long without blocking the application (a concurrent index build, a validation, a backfill),
-    /// rather than holding a blocking lock briefly: outside a transaction it gets the online statement
-    /// timeout instead of the one for blocking statements.
-    pub long_running: bool,
-    /// Can run inside a transaction block. `CREATE INDEX CONCURRENTLY` and a backfill that commits after
-    /// every batch cannot: a plan or part holding one runs statement by statement.
-    pub transactional: bool,
-}
-
-impl Statement {
-    /// A statement that takes its lock briefly: most DDL.
-    pub fn locking(sql: impl Into<String>) -> Statement {
-        Statement { sql: sql.into(), long_running: false, transactional: true }
-    }
-
-    /// A statement that runs long without blocking the application.
-    pub fn long_running(sql: impl Into<String>) -> Statement {
-        Statement { sql: sql.into(), long_running: true, transactional: true }
-    }
-
-    /// A statement that runs long and must not run inside a transaction block (a concurrent index build
-    /// or drop, a backfill that commits its batches).
-    pub fn outside_transaction(sql: impl Into<String>) -> Statement {
-        Statement { sql: sql.into(), long_running: true, transactional: false }
-    }
-
-    /// Each of `sql` as a [`Statement::locking`].
-    pub fn all_locking(sql: Vec<String>) -> Vec<Statement> {
-        sql.into_iter().map(Statement::locking).collect()
-    }
-}
-
-/// Plans serialize (`plan --format json`) each statement as its SQL, as before statements had facts.
-impl serde::Serialize for Statement {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.sql)
-    }
-}
-
-impl std::fmt::Display for Statement {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.sql)
-    }
-}
-
-impl std::borrow::Borrow<str> for Statement {
-    fn borrow(&self) -> &str {
-        &self.sql
-    }
-}
-
-impl std::ops::Deref for Statement {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.sql
-    }
-}
-
 /// How one dialect spells changes. The only thing the generic planner needs from a database.
 pub trait SqlRenderer {
     /// The statements that carry out one change, or why this database cannot.
@@ -327,6 +265,16 @@ impl Plan {
     }
 }
 
+/// Names the lock of every hazard that is the lock its change holds ([`crate::safety::Hazard::holds_lock_on`]),
+/// from the locks the step's statements state ([`lock_text`]).
+pub fn name_locks(hazards: &mut [crate::safety::Hazard], statements: &[Statement]) {
+    for hazard in hazards.iter_mut().filter(|h| h.held_lock) {
+        if let Some(table) = &hazard.table {
+            hazard.lock = lock_text(statements, table);
+        }
+    }
+}
+
 /// Why a plan that uses a new enum value is not one transaction.
 pub const ENUM_VALUE_COMMIT: &str =
     "a new enum value is used later in this migration, which the database allows only after a commit";
@@ -358,10 +306,13 @@ pub fn build_from(changes: ChangeSet, renderer: &dyn SqlRenderer) -> Result<Plan
     let steps = ordered
         .into_iter()
         .map(|change| {
+            let statements = renderer.render(&change)?;
+            let mut hazards = renderer.hazards(&change, &context);
+            name_locks(&mut hazards, &statements);
             Ok(Step {
                 description: change.describe(),
-                statements: renderer.render(&change)?,
-                hazards: renderer.hazards(&change, &context),
+                statements,
+                hazards,
                 estimate_ms: None,
                 change,
                 form: estimate::StepForm::Plain,

@@ -107,8 +107,8 @@ pub struct Online {
 pub struct Phased {
     /// What the phases do, for the headers: `rename column public.t.a to b`.
     pub description: String,
-    pub expand: Vec<String>,
-    pub expand_down: Vec<String>,
+    pub expand: Vec<Statement>,
+    pub expand_down: Vec<Statement>,
     pub backfill: Vec<Statement>,
     pub contract: Vec<Statement>,
     /// Runs outside a transaction when one of its statements is long running (a batched copy back).
@@ -451,9 +451,9 @@ pub fn rewrite(
                     change: step.change.clone(),
                     form,
                 };
-                let expand = Statement::all_locking(p.expand.clone());
+                let expand = p.expand.clone();
                 parts_up[TX].push(piece("expand", StepForm::Expand, expand, Vec::new()));
-                let expand_down = Statement::all_locking(p.expand_down.clone());
+                let expand_down = p.expand_down.clone();
                 expand_downs.insert(i, piece("revert expand", StepForm::Revert, expand_down, Vec::new()));
                 if !p.backfill.is_empty() {
                     parts_up[BACKFILL].push(piece("backfill", StepForm::Backfill, p.backfill.clone(), Vec::new()));
@@ -604,10 +604,12 @@ fn partition_facts(ctx: &mut Context, start: &Catalog, target: &Catalog, changes
 }
 
 fn online_step(step: &Step, online: &Online) -> Step {
+    let mut hazards = online.hazards.clone();
+    crate::plan::name_locks(&mut hazards, &online.statements);
     Step {
         description: format!("{} (online)", step.description),
         statements: online.statements.clone(),
-        hazards: online.hazards.clone(),
+        hazards,
         estimate_ms: None,
         change: step.change.clone(),
         form: StepForm::Online,

@@ -23,6 +23,9 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, Tokenizer};
 use std::path::Path;
 
+/// The lock most `ALTER TABLE` forms take, as the findings name it.
+const AX: &str = "ACCESS EXCLUSIVE";
+
 /// One hazard found in a file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -114,7 +117,10 @@ fn lint_statement(location: &SourceLocation, sql: &str, dialect: &dyn Dialect, s
     // Which the parser does not know: NO INHERIT takes a brief lock and changes nothing a query sees.
     if let Some((table, parent)) = inherit(sql, dialect) {
         if let Some(parent) = parent.filter(|_| !seen.created.contains(&table)) {
-            report.findings.push(finding(location, sql, super::inherit_parent(&table, &parent, &[])));
+            // A linted file has no planned statements to state the locks: they are read from its text.
+            let mut hazard = super::inherit_parent(&table, &parent, &[]).lock(AX, &table);
+            hazard.lock = Some(format!("{AX} on {table}, SHARE UPDATE EXCLUSIVE on {parent}"));
+            report.findings.push(finding(location, sql, hazard));
         }
         return;
     }
@@ -447,7 +453,6 @@ fn track_not_null_checks(
 }
 
 fn alter_table_hazards(table: &QualifiedName, new: bool, op: &AlterTableOperation, out: &mut Vec<Hazard>) {
-    const AX: &str = "ACCESS EXCLUSIVE";
     match op {
         AlterTableOperation::AddColumn { column_def, .. } if !new => {
             let name = format!("{table}.{}", column_def.name.value);
@@ -571,7 +576,8 @@ fn alter_table_hazards(table: &QualifiedName, new: bool, op: &AlterTableOperatio
             .lock(AX, table),
         ),
         AlterTableOperation::ReplicaIdentity { identity } if !new => {
-            out.push(super::replica_identity(table, matches!(identity, sqlparser::ast::ReplicaIdentity::Nothing)))
+            let nothing = matches!(identity, sqlparser::ast::ReplicaIdentity::Nothing);
+            out.push(super::replica_identity(table, nothing).lock(AX, table))
         }
         AlterTableOperation::RenameTable { .. } if !new => out.push(
             Hazard::new(

@@ -138,6 +138,10 @@ pub struct Hazard {
     pub severity: Severity,
     /// The lock the statement takes and on which table, e.g. `ACCESS EXCLUSIVE on public.users`.
     pub lock: Option<String>,
+    /// The hazard is the lock the change holds on `table`: [`name_locks`] fills `lock` from the step's
+    /// statements, which state the locks they take ([`crate::plan::name_locks`]).
+    #[serde(skip)]
+    pub held_lock: bool,
     /// The table the hazard concerns, where there is one.
     pub table: Option<QualifiedName>,
     /// Whether the table is rewritten (every row copied) while the lock is held.
@@ -159,6 +163,7 @@ impl Hazard {
             id,
             severity,
             lock: None,
+            held_lock: false,
             table: None,
             rewrites: false,
             scans: false,
@@ -174,9 +179,20 @@ impl Hazard {
         self
     }
 
-    /// The lock mode (`ACCESS EXCLUSIVE`, `SHARE`…) taken on `table`.
+    /// The hazard is the lock the change holds on `table`, in the mode its statements state
+    /// ([`crate::plan::Statement::locks`]); [`crate::plan::name_locks`] names it once the step's SQL is
+    /// written.
+    pub fn holds_lock_on(mut self, table: &QualifiedName) -> Hazard {
+        self.held_lock = true;
+        self.table = Some(table.clone());
+        self
+    }
+
+    /// The lock mode (`ACCESS EXCLUSIVE`, `SHARE`…) taken on `table`, as read from a linted statement's
+    /// text (a planned change's hazards use [`Hazard::holds_lock_on`] instead).
     pub fn lock(mut self, mode: &str, table: &QualifiedName) -> Hazard {
         self.lock = Some(format!("{mode} on {table}"));
+        self.held_lock = false;
         if self.table.is_none() {
             self.table = Some(table.clone());
         }
@@ -702,7 +718,7 @@ pub fn default_hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
                 format!("rebuilds table {} by copying every row into a new table", from.name),
                 "Run it when writes can wait for the copy, or split the change so it needs no rebuild",
             )
-            .lock("EXCLUSIVE (database write lock)", &from.name)
+            .holds_lock_on(&from.name)
             .rewrites(),
         ),
         Change::Column(ColumnChange::Alter { table, from, to }) if from.data_type != to.data_type => out.push(
@@ -756,8 +772,7 @@ fn grade(s: &TableStats) -> Severity {
     }
 }
 
-/// `ALTER TABLE … REPLICA IDENTITY` on an existing table: ACCESS EXCLUSIVE, briefly (nothing is read), and
-/// logical decoding sends other columns of an old row; with NOTHING, a publication that publishes updates or
+/// `ALTER TABLE … REPLICA IDENTITY` on an existing table: a brief lock (nothing is read), and logical decoding sends other columns of an old row; with NOTHING, a publication that publishes updates or
 /// deletes makes them fail on the table ("cannot update table … because it does not have a replica identity").
 pub fn replica_identity(table: &QualifiedName, nothing: bool) -> Hazard {
     let hazard = if nothing {
@@ -781,11 +796,11 @@ pub fn replica_identity(table: &QualifiedName, nothing: bool) -> Hazard {
             "Check that the subscribers of the table's changes expect the new identity",
         )
     };
-    hazard.lock("ACCESS EXCLUSIVE", table)
+    hazard.holds_lock_on(table)
 }
 
-/// `ALTER TABLE child INHERIT parent` on an existing table: it reads no row, but takes ACCESS EXCLUSIVE on the
-/// child (SHARE UPDATE EXCLUSIVE on the parent), and the parent's queries see the child's rows. The parent's
+/// `ALTER TABLE child INHERIT parent` on an existing table: it reads no row, but locks the child (and the
+/// parent), and the parent's queries see the child's rows. The parent's
 /// CHECK constraints the child lacks (`checks`) are added first, each validated by reading the child.
 pub fn inherit_parent(table: &QualifiedName, parent: &QualifiedName, checks: &[&str]) -> Hazard {
     let added = if checks.is_empty() {
@@ -801,10 +816,7 @@ pub fn inherit_parent(table: &QualifiedName, parent: &QualifiedName, checks: &[&
         ),
         "Check that the application expects the child's rows in queries on the parent",
     )
-    .lock("ACCESS EXCLUSIVE", table);
-    if let Some(lock) = &mut hazard.lock {
-        lock.push_str(&format!(", SHARE UPDATE EXCLUSIVE on {parent}"));
-    }
+    .holds_lock_on(table);
     if !checks.is_empty() {
         hazard = hazard.scans();
     }

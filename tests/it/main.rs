@@ -11,6 +11,7 @@ mod existing_rows;
 mod expand_contract;
 mod fleet;
 mod layout;
+mod locks;
 mod pg_access;
 mod pg_introspect;
 mod pg_program;

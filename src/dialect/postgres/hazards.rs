@@ -9,19 +9,15 @@ use super::kinds::{columns, constraints, enums, indexes, inheritance, partitions
 use crate::diff::Change;
 use crate::safety::{self, Context, Hazard, HazardId};
 
-pub(super) const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
-
 /// The hazards of one change as PostgreSQL runs it: the shared rules' first, then PostgreSQL's own. One arm
 /// per kind, whose file matches on the kind's change enum: a new kind does not build until it is decided
 /// here whether PostgreSQL adds a hazard.
 pub fn hazards(change: &Change, ctx: &Context) -> Vec<Hazard> {
     let mut out = safety::common_hazards(change, ctx);
-    // Drops and renames take ACCESS EXCLUSIVE, briefly (no scan), on an existing table.
+    // Drops and renames lock an existing table briefly (no scan): the lock their statements state.
     for hazard in &mut out {
-        if matches!(hazard.id, HazardId::DataLossTable | HazardId::DataLossColumn | HazardId::RenameVisible)
-            && let Some(table) = hazard.table.clone()
-        {
-            hazard.lock = Some(format!("{ACCESS_EXCLUSIVE} on {table}"));
+        if matches!(hazard.id, HazardId::DataLossTable | HazardId::DataLossColumn | HazardId::RenameVisible) {
+            hazard.held_lock = hazard.table.is_some();
         }
     }
     match change {

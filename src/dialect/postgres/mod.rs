@@ -14,6 +14,7 @@ pub mod existing_rows;
 pub mod hazards;
 pub mod introspect;
 mod kinds;
+pub mod locks;
 pub mod online;
 pub mod progress;
 pub mod render;

@@ -14,7 +14,8 @@
 //! marked by its comment instead ([`crate::rewrite::COMPAT_VIEW_MARK`]).
 
 use super::hazards;
-use super::kinds::columns;
+use super::kinds::{columns, constraints};
+use super::locks::{ACCESS_EXCLUSIVE, SHARE, SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE};
 use super::render::{ident, literal, qualified};
 use crate::diff::Change;
 use crate::diff::{ColumnChange, ConstraintChange, IndexChange, TableChange};
@@ -74,25 +75,32 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                 // until the new one is ready.
                 let tmp = rewrite::helper_object(&i.name, "schema_tmp_", &i.name.name);
                 vec![
-                    S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&tmp))),
-                    S::outside_transaction(format!(
-                        "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {};",
-                        ident(&tmp.name),
-                        qualified(&i.table),
-                        i.definition
-                    )),
-                    S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
+                    concurrently(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&tmp)), &i.table),
+                    concurrently(
+                        format!(
+                            "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {};",
+                            ident(&tmp.name),
+                            qualified(&i.table),
+                            i.definition
+                        ),
+                        &i.table,
+                    ),
+                    concurrently(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name)), &i.table),
+                    // Locks the index, not its table.
                     S::locking(format!("ALTER INDEX {} RENAME TO {};", qualified(&tmp), ident(&i.name.name))),
                 ]
             } else {
                 vec![
-                    S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name))),
-                    S::outside_transaction(format!(
-                        "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {};",
-                        ident(&i.name.name),
-                        qualified(&i.table),
-                        i.definition
-                    )),
+                    concurrently(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name)), &i.table),
+                    concurrently(
+                        format!(
+                            "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {};",
+                            ident(&i.name.name),
+                            qualified(&i.table),
+                            i.definition
+                        ),
+                        &i.table,
+                    ),
                 ]
             };
             Some(Online { statements, hazards: Vec::new() })
@@ -110,10 +118,10 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             )
             .on(&i.table);
             Some(Online {
-                statements: vec![S::outside_transaction(format!(
-                    "DROP INDEX CONCURRENTLY IF EXISTS {};",
-                    qualified(&i.name)
-                ))],
+                statements: vec![concurrently(
+                    format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&i.name)),
+                    &i.table,
+                )],
                 hazards: vec![hazard],
             })
         }
@@ -124,9 +132,18 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                     let name = ident(&c.name);
                     Some(Online {
                         statements: vec![
-                            S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};")),
-                            S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {name} {} NOT VALID;", c.definition)),
-                            S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};")),
+                            S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};"))
+                                .taking(ACCESS_EXCLUSIVE, table),
+                            constraints::with_locks(
+                                S::locking(format!(
+                                    "ALTER TABLE {t} ADD CONSTRAINT {name} {} NOT VALID;",
+                                    c.definition
+                                )),
+                                table,
+                                c,
+                            ),
+                            S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};"))
+                                .taking(SHARE_UPDATE_EXCLUSIVE, table),
                         ],
                         hazards: Vec::new(),
                     })
@@ -138,19 +155,23 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
                         statements: vec![
                             // A run that got past ADD CONSTRAINT and failed later: start again from scratch. The
                             // check comes first so that a first run takes no blocking lock before the build.
-                            S::locking(drop_constraint_if_exists(table, &c.name)),
-                            S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))),
-                            S::outside_transaction(format!(
-                                "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
-                                ident(&c.name),
-                                qualified(table)
-                            )),
+                            drop_constraint_if_exists(table, &c.name),
+                            concurrently(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index)), table),
+                            concurrently(
+                                format!(
+                                    "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
+                                    ident(&c.name),
+                                    qualified(table)
+                                ),
+                                table,
+                            ),
                             S::locking(format!(
                                 "ALTER TABLE {} ADD CONSTRAINT {} {keyword} USING INDEX {}{tail};",
                                 qualified(table),
                                 ident(&c.name),
                                 ident(&c.name)
-                            )),
+                            ))
+                            .taking(ACCESS_EXCLUSIVE, table),
                         ],
                         hazards: Vec::new(),
                     })
@@ -168,7 +189,7 @@ pub fn online(change: &Change, ctx: &Context) -> Option<Online> {
             // the scan of SET NOT NULL when such a check exists).
             let mut rest = to.clone();
             rest.not_null = false;
-            let mut statements: Vec<S> = columns::alter(table, from, &rest).into_iter().map(S::locking).collect();
+            let mut statements: Vec<S> = columns::alter(table, from, &rest);
             let hazards = hazards::hazards(
                 &Change::Column(ColumnChange::Alter { table: table.clone(), from: from.clone(), to: rest }),
                 ctx,
@@ -190,13 +211,15 @@ fn partitioned_index(i: &Index, ctx: &Context) -> Online {
     let unique = if i.unique { "UNIQUE " } else { "" };
     // A re-run starts over: dropping the parent's index drops the indexes attached to it.
     let mut statements = vec![
+        // Drops what a failed run left: a first run drops nothing and takes no lock.
         S::locking(format!("DROP INDEX IF EXISTS {};", qualified(&i.name))),
         S::locking(format!(
             "CREATE {unique}INDEX {} ON ONLY {} USING {};",
             ident(&i.name.name),
             qualified(&i.table),
             i.definition
-        )),
+        ))
+        .taking(SHARE, &i.table),
     ];
     for p in &i.partitions {
         let on = qualified(&p.table);
@@ -205,27 +228,27 @@ fn partitioned_index(i: &Index, ctx: &Context) -> Online {
             // Comes with the partition's own constraint, added before.
         } else if ctx.kept_indexes.contains(&p.name) {
             // Kept as it is; created again only if a failed run's drop of the parent's index took it along.
-            let concurrently = if p.leaf { "CONCURRENTLY " } else { "" };
-            let only = if p.leaf { "" } else { "ONLY " };
-            let sql = format!(
-                "CREATE {unique}INDEX {concurrently}IF NOT EXISTS {name} ON {only}{on} USING {};",
-                i.definition
-            );
-            statements.push(if p.leaf { S::outside_transaction(sql) } else { S::locking(sql) });
+            let (word, only) = if p.leaf { ("CONCURRENTLY ", "") } else { ("", "ONLY ") };
+            let sql = format!("CREATE {unique}INDEX {word}IF NOT EXISTS {name} ON {only}{on} USING {};", i.definition);
+            statements.push(if p.leaf { concurrently(sql, &p.table) } else { S::locking(sql).taking(SHARE, &p.table) });
         } else if p.leaf {
             statements
-                .push(S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&p.name))));
-            statements.push(S::outside_transaction(format!(
-                "CREATE {unique}INDEX CONCURRENTLY {name} ON {on} USING {};",
-                i.definition
-            )));
+                .push(concurrently(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&p.name)), &p.table));
+            statements.push(concurrently(
+                format!("CREATE {unique}INDEX CONCURRENTLY {name} ON {on} USING {};", i.definition),
+                &p.table,
+            ));
         } else {
             statements.push(S::locking(format!("DROP INDEX IF EXISTS {};", qualified(&p.name))));
-            statements.push(S::locking(format!("CREATE {unique}INDEX {name} ON ONLY {on} USING {};", i.definition)));
+            statements.push(
+                S::locking(format!("CREATE {unique}INDEX {name} ON ONLY {on} USING {};", i.definition))
+                    .taking(SHARE, &p.table),
+            );
         }
     }
     let mut attach: Vec<_> = i.partitions.iter().collect();
     attach.sort_by_key(|p| std::cmp::Reverse(p.depth));
+    // Attaching locks the two indexes, not their tables.
     for p in attach {
         statements.push(S::locking(format!(
             "ALTER INDEX {} ATTACH PARTITION {};",
@@ -242,14 +265,21 @@ fn partitioned_index(i: &Index, ctx: &Context) -> Online {
 fn partitioned_foreign_key(table: &QualifiedName, c: &crate::model::Constraint, ctx: &Context) -> Online {
     let name = ident(&c.name);
     // A run that got past the parent's constraint: start over (its partitions' copies go with it).
-    let mut statements = vec![S::locking(drop_constraint_if_exists(table, &c.name))];
+    let mut statements = vec![drop_constraint_if_exists(table, &c.name)];
     for leaf in ctx.partition_leaves.get(table).into_iter().flatten() {
         let t = qualified(leaf);
-        statements.push(S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};")));
-        statements.push(S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {name} {} NOT VALID;", c.definition)));
-        statements.push(S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};")));
+        statements.push(
+            S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};")).taking(ACCESS_EXCLUSIVE, leaf),
+        );
+        let add = S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {name} {} NOT VALID;", c.definition));
+        statements.push(constraints::with_locks(add, leaf, c));
+        statements.push(
+            S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};"))
+                .taking(SHARE_UPDATE_EXCLUSIVE, leaf),
+        );
     }
-    statements.push(S::locking(format!("ALTER TABLE {} ADD CONSTRAINT {name} {};", qualified(table), c.definition)));
+    let add = S::locking(format!("ALTER TABLE {} ADD CONSTRAINT {name} {};", qualified(table), c.definition));
+    statements.push(constraints::with_locks(add, table, c));
     Online { statements, hazards: Vec::new() }
 }
 
@@ -260,32 +290,32 @@ fn partitioned_foreign_key(table: &QualifiedName, c: &crate::model::Constraint, 
 /// cannot be built from as they are.
 fn partitioned_key(table: &QualifiedName, c: &crate::model::Constraint, ctx: &Context) -> Option<Online> {
     let (keyword, columns, tail) = split_key_definition(&c.definition)?;
-    let mut statements = vec![S::locking(drop_constraint_if_exists(table, &c.name))];
+    let mut statements = vec![drop_constraint_if_exists(table, &c.name)];
     for leaf in ctx.partition_leaves.get(table).into_iter().flatten() {
         let label = if c.kind == ConstraintKind::PrimaryKey { "pkey" } else { "key" };
         let addition = if c.kind == ConstraintKind::PrimaryKey { String::new() } else { c.columns.join("_") };
         let child = default_index_name(&leaf.name, &addition, label);
         let index = QualifiedName::new(leaf.schema.clone(), child.clone());
-        statements.push(S::locking(drop_constraint_if_exists(leaf, &child)));
-        statements.push(S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index))));
-        statements.push(S::outside_transaction(format!(
-            "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});",
-            ident(&child),
-            qualified(leaf)
-        )));
-        statements.push(S::locking(format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} {keyword} USING INDEX {}{tail};",
-            qualified(leaf),
-            ident(&child),
-            ident(&child)
-        )));
+        statements.push(drop_constraint_if_exists(leaf, &child));
+        statements.push(concurrently(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(&index)), leaf));
+        statements.push(concurrently(
+            format!("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({columns});", ident(&child), qualified(leaf)),
+            leaf,
+        ));
+        statements.push(
+            S::locking(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {keyword} USING INDEX {}{tail};",
+                qualified(leaf),
+                ident(&child),
+                ident(&child)
+            ))
+            .taking(ACCESS_EXCLUSIVE, leaf),
+        );
     }
-    statements.push(S::locking(format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} {};",
-        qualified(table),
-        ident(&c.name),
-        c.definition
-    )));
+    statements.push(
+        S::locking(format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&c.name), c.definition))
+            .taking(ACCESS_EXCLUSIVE, table),
+    );
     Some(Online { statements, hazards: Vec::new() })
 }
 
@@ -315,16 +345,23 @@ fn default_index_name(table: &str, addition: &str, label: &str) -> String {
     name
 }
 
-/// Drops a constraint if it exists, taking the table's lock only when it does.
-fn drop_constraint_if_exists(table: &QualifiedName, name: &str) -> String {
-    format!(
+/// Drops a constraint if it exists, taking the table's lock only when it does: on a run after a failed one.
+/// The statement states the locks of a first run, which takes none.
+fn drop_constraint_if_exists(table: &QualifiedName, name: &str) -> S {
+    let sql = format!(
         "DO $schema_guard$\nBEGIN\n    IF EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {}) THEN\n        \
          ALTER TABLE {} DROP CONSTRAINT {};\n    END IF;\nEND\n$schema_guard$;",
         literal(&qualified(table)),
         literal(name),
         qualified(table),
         ident(name)
-    )
+    );
+    S::locking(sql)
+}
+
+/// A concurrent index build or drop: SHARE UPDATE EXCLUSIVE on the table, outside a transaction block.
+fn concurrently(sql: String, table: &QualifiedName) -> S {
+    S::outside_transaction(sql).taking(SHARE_UPDATE_EXCLUSIVE, table)
 }
 
 /// `CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE`, `SET NOT NULL`, drop the check.
@@ -332,11 +369,13 @@ fn set_not_null(table: &QualifiedName, column: &str) -> Vec<S> {
     let t = qualified(table);
     let check = ident(&rewrite::helper_name("schema_nn_", column));
     vec![
-        S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")),
-        S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({} IS NOT NULL) NOT VALID;", ident(column))),
-        S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")),
-        S::locking(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column))),
-        S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")),
+        S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")).taking(ACCESS_EXCLUSIVE, table),
+        S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({} IS NOT NULL) NOT VALID;", ident(column)))
+            .taking(ACCESS_EXCLUSIVE, table),
+        S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")).taking(SHARE_UPDATE_EXCLUSIVE, table),
+        S::locking(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column)))
+            .taking(ACCESS_EXCLUSIVE, table),
+        S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")).taking(ACCESS_EXCLUSIVE, table),
     ]
 }
 
@@ -467,12 +506,15 @@ impl ShadowIndex<'_> {
     fn build(&self, table: &QualifiedName, name: &QualifiedName, definition: &str) -> [S; 2] {
         let unique = if self.index.unique { "UNIQUE " } else { "" };
         [
-            S::outside_transaction(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(name))),
-            S::outside_transaction(format!(
-                "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {definition};",
-                ident(&name.name),
-                qualified(table)
-            )),
+            concurrently(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified(name)), table),
+            concurrently(
+                format!(
+                    "CREATE {unique}INDEX CONCURRENTLY {} ON {} USING {definition};",
+                    ident(&name.name),
+                    qualified(table)
+                ),
+                table,
+            ),
         ]
     }
 
@@ -532,16 +574,18 @@ fn name_taken(name: &QualifiedName, ctx: &Context) -> bool {
 /// contract drops the view.
 fn table_rename(from: &QualifiedName, to: &QualifiedName) -> Phased {
     let view = compat_view(from, to);
-    let mut expand = vec![format!("ALTER TABLE {} RENAME TO {};", qualified(from), ident(&to.name))];
+    let rename = format!("ALTER TABLE {} RENAME TO {};", qualified(from), ident(&to.name));
+    let mut expand = vec![S::locking(rename).taking(ACCESS_EXCLUSIVE, from)];
     expand.extend(view.iter().cloned());
-    let drop_view = format!("DROP VIEW IF EXISTS {};", qualified(from));
+    let drop_view = S::locking(format!("DROP VIEW IF EXISTS {};", qualified(from))).taking(ACCESS_EXCLUSIVE, from);
+    let rename_back = format!("ALTER TABLE {} RENAME TO {};", qualified(to), ident(&from.name));
     Phased {
         description: format!("rename table {from} to {to}"),
         expand,
-        expand_down: vec![drop_view.clone(), format!("ALTER TABLE {} RENAME TO {};", qualified(to), ident(&from.name))],
+        expand_down: vec![drop_view.clone(), S::locking(rename_back).taking(ACCESS_EXCLUSIVE, to)],
         backfill: Vec::new(),
-        contract: vec![S::locking(drop_view)],
-        contract_down: view.into_iter().map(S::locking).collect(),
+        contract: vec![drop_view],
+        contract_down: view,
         hazards: Vec::new(),
     }
 }
@@ -549,18 +593,21 @@ fn table_rename(from: &QualifiedName, to: &QualifiedName) -> Phased {
 /// The compatibility view `old` over the renamed table `table`: marked as the tool's by its comment
 /// ([`rewrite::COMPAT_VIEW_MARK`]), and granted to the roles the table is granted to (table and column
 /// privileges), so that the old application's roles may use it.
-fn compat_view(old: &QualifiedName, table: &QualifiedName) -> Vec<String> {
+/// The view is created (it only reads the table), then commented on (SHARE UPDATE EXCLUSIVE on the view),
+/// then granted (no lock).
+fn compat_view(old: &QualifiedName, table: &QualifiedName) -> Vec<S> {
     let (view, t) = (qualified(old), qualified(table));
     vec![
-        format!("CREATE VIEW {view} AS SELECT * FROM {t};"),
-        format!(
+        S::locking(format!("CREATE VIEW {view} AS SELECT * FROM {t};")),
+        S::locking(format!(
             "COMMENT ON VIEW {view} IS {};",
             literal(&format!(
                 "{} {old} is {table} under its old name, until the contract migration of the rename drops it",
                 rewrite::COMPAT_VIEW_MARK
             ))
-        ),
-        format!(
+        ))
+        .taking(SHARE_UPDATE_EXCLUSIVE, old),
+        S::locking(format!(
             "DO $schema_compat$\n\
              DECLARE\n\
              \x20   g record;\n\
@@ -584,7 +631,7 @@ fn compat_view(old: &QualifiedName, table: &QualifiedName) -> Vec<String> {
              $schema_compat$;",
             table = literal(&t),
             view_text = literal(&view),
-        ),
+        )),
     ]
 }
 
@@ -604,7 +651,7 @@ fn filled_column(
     let sync = rewrite::helper_object(table, rewrite::SYNC_PREFIX, &format!("{}_{}", table.name, column.name));
     let function = qualified(&sync);
     let trigger = ident(&sync.name);
-    let create_sync = vec![
+    let create_sync = [
         format!(
             "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $schema_sync$\n\
              BEGIN\n\
@@ -620,14 +667,14 @@ fn filled_column(
         format!("CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {function}();"),
     ];
     let drop_sync =
-        vec![format!("DROP TRIGGER IF EXISTS {trigger} ON {t};"), format!("DROP FUNCTION IF EXISTS {function}();")];
+        [format!("DROP TRIGGER IF EXISTS {trigger} ON {t};"), format!("DROP FUNCTION IF EXISTS {function}();")];
     let mut nullable = column.clone();
     nullable.not_null = false;
 
-    let mut expand = vec![format!("ALTER TABLE {t} ADD COLUMN {};", columns::definition(&nullable))];
-    expand.extend(create_sync.iter().cloned());
-    let mut expand_down = drop_sync.clone();
-    expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {c};"));
+    let mut expand = vec![exclusive(format!("ALTER TABLE {t} ADD COLUMN {};", columns::definition(&nullable)), table)];
+    expand.extend(create_sync_statements(&create_sync, table));
+    let mut expand_down = drop_sync_statements(&drop_sync, table);
+    expand_down.push(exclusive(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {c};"), table));
 
     let backfill = vec![S::outside_transaction(batched_update(
         table,
@@ -638,14 +685,14 @@ fn filled_column(
     ))];
 
     let check = ident(&rewrite::helper_name("schema_nn_", &column.name));
-    let mut swap = drop_sync;
+    let mut swap = drop_sync.to_vec();
     swap.push(format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;"));
     swap.push(format!("ALTER TABLE {t} DROP CONSTRAINT {check};"));
     let contract = vec![
-        S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")),
-        S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;")),
-        S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")),
-        S::locking(atomic(&swap)),
+        exclusive(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};"), table),
+        exclusive(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;"), table),
+        S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")).taking(SHARE_UPDATE_EXCLUSIVE, table),
+        exclusive(atomic(&swap), table),
     ];
     let mut unswap = vec![format!("ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;")];
     unswap.extend(create_sync);
@@ -655,7 +702,7 @@ fn filled_column(
         expand_down,
         backfill,
         contract,
-        contract_down: vec![S::locking(atomic(&unswap))],
+        contract_down: vec![exclusive(atomic(&unswap), table)],
         hazards: Vec::new(),
     }
 }
@@ -766,7 +813,7 @@ fn phased(
     next_column.default = None;
     let to_new = |v: &str| cast(v, old, new);
     let to_old = |v: &str| cast(v, new, old);
-    let create_sync = vec![
+    let create_sync = [
         format!(
             "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $schema_sync$\n\
              BEGIN\n\
@@ -793,12 +840,13 @@ fn phased(
         format!("CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {function}();"),
     ];
     let drop_sync =
-        vec![format!("DROP TRIGGER IF EXISTS {trigger} ON {t};"), format!("DROP FUNCTION IF EXISTS {function}();")];
+        [format!("DROP TRIGGER IF EXISTS {trigger} ON {t};"), format!("DROP FUNCTION IF EXISTS {function}();")];
 
-    let mut expand = vec![format!("ALTER TABLE {t} ADD COLUMN {};", columns::definition(&next_column))];
-    expand.extend(create_sync.iter().cloned());
-    let mut expand_down = drop_sync.clone();
-    expand_down.push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {b};"));
+    let mut expand =
+        vec![exclusive(format!("ALTER TABLE {t} ADD COLUMN {};", columns::definition(&next_column)), table)];
+    expand.extend(create_sync_statements(&create_sync, table));
+    let mut expand_down = drop_sync_statements(&drop_sync, table);
+    expand_down.push(exclusive(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {b};"), table));
 
     // After the copy, the indexes of the old column are built on the new one (under temporary names).
     let mut backfill = vec![S::outside_transaction(batched_update(
@@ -816,12 +864,18 @@ fn phased(
     let check = ident(&rewrite::helper_name("schema_nn_", next));
     let mut contract = Vec::new();
     if new.not_null {
-        contract.push(S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")));
-        contract.push(S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({b} IS NOT NULL) NOT VALID;")));
-        contract.push(S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")));
+        contract.push(exclusive(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};"), table));
+        contract.push(exclusive(
+            format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({b} IS NOT NULL) NOT VALID;"),
+            table,
+        ));
+        contract.push(
+            S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};"))
+                .taking(SHARE_UPDATE_EXCLUSIVE, table),
+        );
     }
     let final_name = ident(&new.name);
-    let mut swap = drop_sync.clone();
+    let mut swap = drop_sync.to_vec();
     swap.push(format!("ALTER TABLE {t} DROP COLUMN {a};"));
     if next != new.name {
         swap.push(format!("ALTER TABLE {t} RENAME COLUMN {b} TO {final_name};"));
@@ -840,7 +894,7 @@ fn phased(
     if let Some(default) = &new.default {
         swap.push(format!("ALTER TABLE {t} ALTER COLUMN {final_name} SET DEFAULT {default};"));
     }
-    contract.push(S::locking(atomic(&swap)));
+    contract.push(exclusive(atomic(&swap), table));
 
     // Revert contract, outside a transaction: in one atomic statement the new column gets its expanded
     // shape back and the old column comes back empty (its default applies to new rows only) with the sync
@@ -870,7 +924,7 @@ fn phased(
         unswap.push(format!("ALTER TABLE {t} ALTER COLUMN {a} SET DEFAULT {default};"));
     }
     unswap.extend(create_sync);
-    let mut contract_down = vec![S::locking(atomic(&unswap))];
+    let mut contract_down = vec![exclusive(atomic(&unswap), table)];
     contract_down.push(S::outside_transaction(batched_update(
         table,
         &format!("{a} = {}", to_old(&b)),
@@ -890,6 +944,22 @@ fn phased(
     }
 
     Phased { description, expand, expand_down, backfill, contract, contract_down, hazards: Vec::new() }
+}
+
+/// A statement that takes ACCESS EXCLUSIVE on `table`: an `ALTER TABLE`, or an atomic block of them.
+fn exclusive(sql: String, table: &QualifiedName) -> S {
+    S::locking(sql).taking(ACCESS_EXCLUSIVE, table)
+}
+
+/// A dual-write function and its trigger on `table`, created: the trigger takes SHARE ROW EXCLUSIVE on the
+/// table, the function locks nothing.
+fn create_sync_statements([function, trigger]: &[String; 2], table: &QualifiedName) -> Vec<S> {
+    vec![S::locking(function.clone()), S::locking(trigger.clone()).taking(SHARE_ROW_EXCLUSIVE, table)]
+}
+
+/// The trigger and function of [`create_sync_statements`] dropped: ACCESS EXCLUSIVE on the table.
+fn drop_sync_statements([trigger, function]: &[String; 2], table: &QualifiedName) -> Vec<S> {
+    vec![exclusive(trigger.clone(), table), S::locking(function.clone())]
 }
 
 /// Statements run as one (a `DO` block is one statement, so it is atomic outside a transaction too).

@@ -15,7 +15,7 @@
 use crate::diff::{Change, ChangeSet, TriggerChange, ViewChange};
 use crate::diff::{ColumnChange, ConstraintChange, IndexChange, InheritanceChange, PartitionChange, TableChange};
 use crate::model::*;
-use crate::plan::{SqlRenderer, Unsupported};
+use crate::plan::{Blocks, LockMode, SqlRenderer, Statement, Unsupported};
 use crate::safety::{Context, Hazard, HazardId, Severity};
 use indexmap::{IndexMap, IndexSet};
 
@@ -52,8 +52,8 @@ impl crate::rewrite::LiveRenderer for SqliteRenderer {}
 
 impl SqlRenderer for SqliteRenderer {
     /// SQLite has no statement that runs long without blocking: every statement holds the write lock.
-    fn render(&self, change: &Change) -> Result<Vec<crate::plan::Statement>, Unsupported> {
-        render(change).map(crate::plan::Statement::all_locking)
+    fn render(&self, change: &Change) -> Result<Vec<Statement>, Unsupported> {
+        render(change)
     }
 
     fn adapt(&self, changes: ChangeSet, current: &Catalog, desired: &Catalog) -> ChangeSet {
@@ -216,41 +216,59 @@ fn create_table(table: &Table, name: &str) -> String {
     format!("CREATE TABLE {} (\n    {}\n){options};", ident(name), lines.join(",\n    "))
 }
 
-fn render(change: &Change) -> Result<Vec<String>, Unsupported> {
+/// SQLite's one lock that keeps others waiting: the database's write lock, which every statement that
+/// changes the schema holds until its transaction commits (readers go on in WAL mode). Statements state it
+/// on the table they change.
+pub const WRITE_LOCK: LockMode =
+    LockMode { strength: 1, name: "EXCLUSIVE (database write lock)", blocks: Blocks::Writes };
+
+/// Statements that hold the write lock while they change `table`.
+fn writing(sql: Vec<String>, table: &QualifiedName) -> Vec<Statement> {
+    sql.into_iter().map(|sql| Statement::locking(sql).taking(WRITE_LOCK, table)).collect()
+}
+
+fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
     Ok(match change {
-        Change::Table(TableChange::Create(t)) => vec![create_table(t, &t.name.name)],
-        Change::Table(TableChange::Drop(t)) => vec![format!("DROP TABLE {};", ident(&t.name.name))],
+        Change::Table(TableChange::Create(t)) => Statement::all_locking(vec![create_table(t, &t.name.name)]),
+        Change::Table(TableChange::Drop(t)) => writing(vec![format!("DROP TABLE {};", ident(&t.name.name))], &t.name),
         Change::Table(TableChange::Rename { from, to }) => {
-            vec![format!("ALTER TABLE {} RENAME TO {};", ident(&from.name), ident(&to.name))]
+            writing(vec![format!("ALTER TABLE {} RENAME TO {};", ident(&from.name), ident(&to.name))], from)
         }
-        Change::Column(ColumnChange::Add { table, column }) => {
-            vec![format!("ALTER TABLE {} ADD COLUMN {};", ident(&table.name), column_definition(column, None))]
-        }
+        Change::Column(ColumnChange::Add { table, column }) => writing(
+            vec![format!("ALTER TABLE {} ADD COLUMN {};", ident(&table.name), column_definition(column, None))],
+            table,
+        ),
         Change::Column(ColumnChange::Drop { table, column }) => {
-            vec![format!("ALTER TABLE {} DROP COLUMN {};", ident(&table.name), ident(&column.name))]
+            writing(vec![format!("ALTER TABLE {} DROP COLUMN {};", ident(&table.name), ident(&column.name))], table)
         }
-        Change::Column(ColumnChange::Rename { table, from, to }) => {
-            vec![format!("ALTER TABLE {} RENAME COLUMN {} TO {};", ident(&table.name), ident(from), ident(to))]
-        }
-        Change::Index(IndexChange::Create(i)) => vec![format!(
-            "CREATE {}INDEX {} ON {} {};",
-            if i.unique { "UNIQUE " } else { "" },
-            ident(&i.name.name),
-            ident(&i.table.name),
-            i.definition
-        )],
-        Change::Index(IndexChange::Drop(i)) => vec![format!("DROP INDEX {};", ident(&i.name.name))],
+        Change::Column(ColumnChange::Rename { table, from, to }) => writing(
+            vec![format!("ALTER TABLE {} RENAME COLUMN {} TO {};", ident(&table.name), ident(from), ident(to))],
+            table,
+        ),
+        Change::Index(IndexChange::Create(i)) => writing(
+            vec![format!(
+                "CREATE {}INDEX {} ON {} {};",
+                if i.unique { "UNIQUE " } else { "" },
+                ident(&i.name.name),
+                ident(&i.table.name),
+                i.definition
+            )],
+            &i.table,
+        ),
+        Change::Index(IndexChange::Drop(i)) => writing(vec![format!("DROP INDEX {};", ident(&i.name.name))], &i.table),
         Change::View(ViewChange::Create(v)) => {
             // A view whose query does not prepare any more has no known columns: it is written as it was
             // read, without a list.
             let columns: Vec<String> = v.columns.iter().map(|c| ident(c)).collect();
             let list = if columns.is_empty() { String::new() } else { format!(" ({})", columns.join(", ")) };
-            vec![format!("CREATE VIEW {}{list} AS\n{};", ident(&v.name.name), v.definition)]
+            Statement::all_locking(vec![format!("CREATE VIEW {}{list} AS\n{};", ident(&v.name.name), v.definition)])
         }
-        Change::View(ViewChange::Drop(v)) => vec![format!("DROP VIEW {};", ident(&v.name.name))],
-        Change::Trigger(TriggerChange::Create(t)) => vec![format!("{};", t.definition)],
-        Change::Trigger(TriggerChange::Drop(t)) => vec![format!("DROP TRIGGER {};", ident(&t.name.name))],
-        Change::Table(TableChange::Rebuild { from, to }) => rebuild(from, to),
+        Change::View(ViewChange::Drop(v)) => writing(vec![format!("DROP VIEW {};", ident(&v.name.name))], &v.name),
+        Change::Trigger(TriggerChange::Create(t)) => writing(vec![format!("{};", t.definition)], &t.table),
+        Change::Trigger(TriggerChange::Drop(t)) => {
+            writing(vec![format!("DROP TRIGGER {};", ident(&t.name.name))], &t.table)
+        }
+        Change::Table(TableChange::Rebuild { from, to }) => writing(rebuild(from, to), &from.name),
         // SQLite has no NOT VALID constraints and no comments.
         Change::Constraint(ConstraintChange::Validate { .. }) | Change::Comment(_) => Vec::new(),
         // `adapt` turns both into what SQLite can do: a rebuild, and a drop and create.

@@ -15,11 +15,11 @@
 
 use super::privileges;
 use super::views::ViewColumns;
-use crate::dialect::postgres::hazards::ACCESS_EXCLUSIVE;
 use crate::dialect::postgres::introspect::{
     IntrospectError, Rows, collation_ref, get, get_name, get_qualified, json_pairs,
 };
-use crate::dialect::postgres::render::{ident, literal, locking, qualified};
+use crate::dialect::postgres::locks::ACCESS_EXCLUSIVE;
+use crate::dialect::postgres::render::{ident, literal, qualified, taking};
 use crate::diff::ColumnChange;
 use crate::model::*;
 use crate::plan::Statement;
@@ -151,13 +151,17 @@ fn inherited_column_dependencies(catalog: &mut Catalog) {
 // ------------------------------------------------------------------------------------------------
 // Render.
 
+/// Every column change takes ACCESS EXCLUSIVE on its table, except the `setval` that moves a new identity
+/// past the rows (it reads the table and writes the sequence).
 pub(crate) fn render(change: &ColumnChange) -> Vec<Statement> {
     match change {
-        ColumnChange::Add { table, column } => locking(add(table, column)),
-        ColumnChange::Drop { table, column } => locking(drop(table, column)),
-        ColumnChange::DropKeptByChildren { table, column } => locking(drop_kept_by_children(table, column)),
-        ColumnChange::Rename { table, from, to } => locking(rename(table, from, to)),
-        ColumnChange::Alter { table, from, to } => locking(alter(table, from, to)),
+        ColumnChange::Add { table, column } => taking(add(table, column), ACCESS_EXCLUSIVE, table),
+        ColumnChange::Drop { table, column } => taking(drop(table, column), ACCESS_EXCLUSIVE, table),
+        ColumnChange::DropKeptByChildren { table, column } => {
+            taking(drop_kept_by_children(table, column), ACCESS_EXCLUSIVE, table)
+        }
+        ColumnChange::Rename { table, from, to } => taking(rename(table, from, to), ACCESS_EXCLUSIVE, table),
+        ColumnChange::Alter { table, from, to } => alter(table, from, to),
     }
 }
 
@@ -180,9 +184,12 @@ pub(super) fn rename(table: &QualifiedName, from: &str, to: &str) -> Vec<String>
 
 /// A column changed in place: identity and default dropped first, then its type, NOT NULL, default and
 /// identity. Also the locking part of the online and phased forms ([`crate::dialect::postgres::online`]).
-pub(crate) fn alter(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
+pub(crate) fn alter(table: &QualifiedName, from: &Column, to: &Column) -> Vec<Statement> {
     let name = &to.name;
     let mut sql = Vec::new();
+    let alter_column = |table, name, action: &str| {
+        Statement::locking(alter_column(table, name, action)).taking(ACCESS_EXCLUSIVE, table)
+    };
     let retyped = from.data_type != to.data_type || from.collation() != to.collation();
     let default_changed = from.default != to.default || retyped;
     if from.identity.is_some() && to.identity.is_none() {
@@ -209,7 +216,7 @@ pub(crate) fn alter(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
         (None, Some(kind)) => {
             let clause = identity_clause(kind, to.identity_options());
             sql.push(alter_column(table, name, &format!("ADD {clause}")));
-            sql.push(identity_past_rows(table, name));
+            sql.push(Statement::locking(identity_past_rows(table, name)));
         }
         (Some(a), Some(b)) => {
             if a != b {
@@ -218,7 +225,7 @@ pub(crate) fn alter(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
             }
             if from.identity_options() != to.identity_options() {
                 let settings = identity_settings(&to.data_type, to.identity_options());
-                sql.push(identity_reset(table, name, &settings));
+                sql.push(Statement::locking(identity_reset(table, name, &settings)).taking(ACCESS_EXCLUSIVE, table));
             }
         }
         _ => {}
@@ -385,7 +392,7 @@ pub(super) fn add_hazards(table: &QualifiedName, column: &Column, ctx: &Context,
                 ),
                 "Add the column without it (nullable, constant default), backfill in batches, then set the default",
             )
-            .lock(ACCESS_EXCLUSIVE, table)
+            .holds_lock_on(table)
             .rewrites(),
         );
     }
@@ -400,7 +407,7 @@ pub(super) fn add_hazards(table: &QualifiedName, column: &Column, ctx: &Context,
                     column.name
                 ),
             )
-            .lock(ACCESS_EXCLUSIVE, table),
+            .holds_lock_on(table),
         );
     }
 }
@@ -422,7 +429,7 @@ pub(super) fn alter_hazards(table: &QualifiedName, from: &Column, to: &Column, c
                     ),
                     "Add a column of the new type, backfill it in batches and switch over, instead of altering in place",
                 )
-                .lock(ACCESS_EXCLUSIVE, table)
+                .holds_lock_on(table)
                 .rewrites(),
             );
         }
@@ -449,7 +456,7 @@ pub(super) fn alter_hazards(table: &QualifiedName, from: &Column, to: &Column, c
                 format!("sets {name} NOT NULL, reading every row while reads and writes are blocked"),
                 "Add CHECK (column IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
             )
-            .lock(ACCESS_EXCLUSIVE, table)
+            .holds_lock_on(table)
             .scans(),
         );
     }

@@ -9,15 +9,37 @@
 use super::columns::column_ref;
 use super::functions::function_name;
 use super::views::view_keyword;
-use crate::dialect::postgres::render::{ident, literal, qualified};
+use crate::dialect::postgres::locks::SHARE_UPDATE_EXCLUSIVE;
+use crate::dialect::postgres::render::{ident, literal, locking, qualified, taking};
 use crate::diff::{CommentChange, CommentTarget};
+use crate::plan::Statement;
 
 // ------------------------------------------------------------------------------------------------
 // Render.
 
-pub(crate) fn render(change: &CommentChange) -> Vec<String> {
+/// A comment on a table, a column, a view or a sequence takes SHARE UPDATE EXCLUSIVE on the relation
+/// (reads and writes go on); one on any other object locks no relation.
+pub(crate) fn render(change: &CommentChange) -> Vec<Statement> {
     match change {
-        CommentChange::Set { target, comment } => set(target, comment.as_deref()),
+        CommentChange::Set { target, comment } => {
+            let relation = match target {
+                CommentTarget::Table(n) | CommentTarget::Sequence(n) | CommentTarget::View { name: n, .. } => Some(n),
+                CommentTarget::Column(c) => Some(&c.table),
+                CommentTarget::Schema(_)
+                | CommentTarget::Extension(_)
+                | CommentTarget::Type(_)
+                | CommentTarget::Constraint { .. }
+                | CommentTarget::Index(_)
+                | CommentTarget::Function(_)
+                | CommentTarget::Trigger { .. }
+                | CommentTarget::Policy { .. } => None,
+            };
+            let sql = set(target, comment.as_deref());
+            match relation {
+                Some(relation) => taking(sql, SHARE_UPDATE_EXCLUSIVE, relation),
+                None => locking(sql),
+            }
+        }
     }
 }
 

@@ -9,11 +9,11 @@
 //! Hazards, of constraints added to an existing table: a validated CHECK or foreign key reads every row under
 //! its lock (NOT VALID, then VALIDATE, does not block), and a key builds its index while reads and writes wait.
 
-use crate::dialect::postgres::hazards::ACCESS_EXCLUSIVE;
 use crate::dialect::postgres::introspect::{
     IntrospectError, Rows, get, get_name, get_names, get_qualified, json_pairs,
 };
-use crate::dialect::postgres::render::{ident, locking, qualified};
+use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE};
+use crate::dialect::postgres::render::{ident, qualified};
 use crate::diff::ConstraintChange;
 use crate::model::*;
 use crate::plan::Statement;
@@ -81,10 +81,12 @@ pub(crate) async fn read(
 
 pub(crate) fn render(change: &ConstraintChange) -> Vec<Statement> {
     match change {
-        ConstraintChange::Add { table, constraint } => locking(add(table, constraint)),
-        ConstraintChange::Drop { table, constraint } => locking(drop(table, constraint)),
-        ConstraintChange::Validate { table, constraint } => validate(table, constraint),
-        ConstraintChange::Rename { table, from, to } => locking(rename(table, from, to)),
+        ConstraintChange::Add { table, constraint } => {
+            vec![with_locks(Statement::locking(add_constraint(table, constraint)), table, constraint)]
+        }
+        ConstraintChange::Drop { table, constraint } => vec![drop(table, constraint)],
+        ConstraintChange::Validate { table, constraint } => vec![validate(table, constraint)],
+        ConstraintChange::Rename { table, from, to } => vec![rename(table, from, to)],
     }
 }
 
@@ -92,22 +94,39 @@ pub(super) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> 
     format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)
 }
 
-pub(super) fn add(table: &QualifiedName, constraint: &Constraint) -> Vec<String> {
-    vec![add_constraint(table, constraint)]
+/// `statement` adding `constraint` to `table`, with the locks that takes: a foreign key SHARE ROW EXCLUSIVE
+/// on both tables, any other constraint ACCESS EXCLUSIVE on its table.
+pub(crate) fn with_locks(statement: Statement, table: &QualifiedName, constraint: &Constraint) -> Statement {
+    match &constraint.references {
+        Some(r) if constraint.kind == ConstraintKind::ForeignKey => {
+            let statement = statement.taking(SHARE_ROW_EXCLUSIVE, table);
+            if r.table == *table { statement } else { statement.taking(SHARE_ROW_EXCLUSIVE, &r.table) }
+        }
+        _ => statement.taking(ACCESS_EXCLUSIVE, table),
+    }
 }
 
-pub(super) fn drop(table: &QualifiedName, constraint: &Constraint) -> Vec<String> {
-    vec![format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(&constraint.name))]
+/// ACCESS EXCLUSIVE on the table, and on the referenced table for a foreign key (its side of the key goes).
+pub(super) fn drop(table: &QualifiedName, constraint: &Constraint) -> Statement {
+    let sql = format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(&constraint.name));
+    let statement = Statement::locking(sql).taking(ACCESS_EXCLUSIVE, table);
+    match &constraint.references {
+        Some(r) if constraint.kind == ConstraintKind::ForeignKey && r.table != *table => {
+            statement.taking(ACCESS_EXCLUSIVE, &r.table)
+        }
+        _ => statement,
+    }
 }
 
 /// Reads every row, under a lock that lets reads and writes go on: long running, not blocking.
-pub(super) fn validate(table: &QualifiedName, constraint: &Constraint) -> Vec<Statement> {
+pub(super) fn validate(table: &QualifiedName, constraint: &Constraint) -> Statement {
     let sql = format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(table), ident(&constraint.name));
-    vec![Statement::long_running(sql)]
+    Statement::long_running(sql).taking(SHARE_UPDATE_EXCLUSIVE, table)
 }
 
-pub(super) fn rename(table: &QualifiedName, from: &str, to: &str) -> Vec<String> {
-    vec![format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", qualified(table), ident(from), ident(to))]
+pub(super) fn rename(table: &QualifiedName, from: &str, to: &str) -> Statement {
+    let sql = format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", qualified(table), ident(from), ident(to));
+    Statement::locking(sql).taking(ACCESS_EXCLUSIVE, table)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -137,12 +156,12 @@ pub(super) fn add_hazards(table: &QualifiedName, constraint: &Constraint, ctx: &
                 ),
                 "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate step",
             )
-            .lock(ACCESS_EXCLUSIVE, table)
+            .holds_lock_on(table)
             .scans(),
         ),
         ConstraintKind::ForeignKey if constraint.validated => {
             let target = constraint.references.as_ref().map(|r| format!(" and {}", r.table)).unwrap_or_default();
-            let mut hazard = Hazard::new(
+            let hazard = Hazard::new(
                 HazardId::AccessExclusiveScan,
                 Severity::High,
                 format!(
@@ -151,11 +170,8 @@ pub(super) fn add_hazards(table: &QualifiedName, constraint: &Constraint, ctx: &
                 ),
                 "Add the foreign key NOT VALID, then VALIDATE CONSTRAINT in a separate step",
             )
-            .lock("SHARE ROW EXCLUSIVE", table)
+            .holds_lock_on(table)
             .scans();
-            if let Some(lock) = &mut hazard.lock {
-                lock.push_str(&target);
-            }
             out.push(hazard);
         }
         ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => out.push(
@@ -165,7 +181,7 @@ pub(super) fn add_hazards(table: &QualifiedName, constraint: &Constraint, ctx: &
                 format!("adds constraint {} and builds its index while reads and writes are blocked", constraint.name),
                 "Build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX",
             )
-            .lock(ACCESS_EXCLUSIVE, table)
+            .holds_lock_on(table)
             .scans(),
         ),
         _ => {}

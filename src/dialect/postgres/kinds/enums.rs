@@ -9,11 +9,12 @@
 //! Hazards: a rebuilt type converts the columns that use it, rewriting each existing table that has one.
 
 use super::columns::alter_column;
-use crate::dialect::postgres::hazards::ACCESS_EXCLUSIVE;
 use crate::dialect::postgres::introspect::{IntrospectError, fetch, get, get_qualified};
-use crate::dialect::postgres::render::{ident, literal, qualified};
+use crate::dialect::postgres::locks::ACCESS_EXCLUSIVE;
+use crate::dialect::postgres::render::{ident, literal, locking, qualified};
 use crate::diff::{EnumChange, EnumColumnUse, EnumValuePosition};
 use crate::model::*;
+use crate::plan::Statement;
 use crate::safety::{Context, Hazard, HazardId, Severity};
 use sqlx::postgres::PgConnection;
 
@@ -40,11 +41,12 @@ pub(crate) async fn read(
 // ------------------------------------------------------------------------------------------------
 // Render.
 
-pub(crate) fn render(change: &EnumChange) -> Vec<String> {
+/// Only a rebuild locks tables: each column converted takes ACCESS EXCLUSIVE on its table.
+pub(crate) fn render(change: &EnumChange) -> Vec<Statement> {
     match change {
-        EnumChange::Create(t) => vec![create_enum(&t.name, &t.labels)],
-        EnumChange::Drop(t) => vec![format!("DROP TYPE {};", qualified(&t.name))],
-        EnumChange::AddValue { name, value, position } => add_value(name, value, position),
+        EnumChange::Create(t) => locking(vec![create_enum(&t.name, &t.labels)]),
+        EnumChange::Drop(t) => locking(vec![format!("DROP TYPE {};", qualified(&t.name))]),
+        EnumChange::AddValue { name, value, position } => locking(add_value(name, value, position)),
         EnumChange::Rebuild { to, columns, .. } => rebuild(to, columns),
     }
 }
@@ -57,15 +59,18 @@ fn add_value(name: &QualifiedName, value: &str, position: &EnumValuePosition) ->
     vec![format!("ALTER TYPE {} ADD VALUE {} {word} {};", qualified(name), literal(value), literal(anchor))]
 }
 
-fn rebuild(to: &EnumType, columns: &[EnumColumnUse]) -> Vec<String> {
+fn rebuild(to: &EnumType, columns: &[EnumColumnUse]) -> Vec<Statement> {
     let old_name = format!("{}__old", to.name.name);
     let old = QualifiedName::new(to.name.schema.clone(), old_name.clone());
-    let mut sql = vec![
+    let mut sql = locking(vec![
         format!("ALTER TYPE {} RENAME TO {};", qualified(&to.name), ident(&old_name)),
         create_enum(&to.name, &to.labels),
-    ];
+    ]);
     for use_ in columns {
         let c = &use_.column;
+        let alter_column = |table, column, action: &str| {
+            Statement::locking(alter_column(table, column, action)).taking(ACCESS_EXCLUSIVE, table)
+        };
         let via = if use_.data_type.ends_with("[]") { "text[]" } else { "text" };
         if use_.had_default {
             sql.push(alter_column(&c.table, &c.column, "DROP DEFAULT"));
@@ -79,7 +84,7 @@ fn rebuild(to: &EnumType, columns: &[EnumColumnUse]) -> Vec<String> {
             sql.push(alter_column(&c.table, &c.column, &format!("SET DEFAULT {default}")));
         }
     }
-    sql.push(format!("DROP TYPE {};", qualified(&old)));
+    sql.push(Statement::locking(format!("DROP TYPE {};", qualified(&old))));
     sql
 }
 
@@ -110,7 +115,7 @@ fn rebuild_hazards(to: &EnumType, columns: &[EnumColumnUse], ctx: &Context, out:
                 format!("converts the columns of {table} that use type {} to the rebuilt type, rewriting the table", to.name),
                 "Run it when the table can be locked for the rewrite, or add values instead of removing or reordering them",
             )
-            .lock(ACCESS_EXCLUSIVE, table)
+            .holds_lock_on(table)
             .rewrites(),
         );
     }

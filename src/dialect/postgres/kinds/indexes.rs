@@ -12,9 +12,9 @@
 //! stays (queries that used it slow down).
 
 use super::partitions;
-use crate::dialect::postgres::hazards::ACCESS_EXCLUSIVE;
 use crate::dialect::postgres::introspect::{IntrospectError, Rows, get, get_name, get_names};
-use crate::dialect::postgres::render::{ident, locking, qualified};
+use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE};
+use crate::dialect::postgres::render::{ident, locking, qualified, taking};
 use crate::diff::IndexChange;
 use crate::model::*;
 use crate::plan::Statement;
@@ -67,25 +67,28 @@ pub(crate) async fn read(
 // ------------------------------------------------------------------------------------------------
 // Render.
 
+/// A build takes SHARE on its table (writes wait for it), a drop ACCESS EXCLUSIVE; a rename locks only the
+/// index.
 pub(crate) fn render(change: &IndexChange) -> Vec<Statement> {
     match change {
-        IndexChange::Create(i) => locking(create(i)),
-        IndexChange::Drop(i) => locking(drop(i)),
+        IndexChange::Create(i) => create(i),
+        IndexChange::Drop(i) => taking(drop(i), ACCESS_EXCLUSIVE, &i.table),
         IndexChange::Rename { from, to, .. } => locking(rename(from, to)),
     }
 }
 
-pub(super) fn create(i: &Index) -> Vec<String> {
+pub(super) fn create(i: &Index) -> Vec<Statement> {
     if !i.partitions.is_empty() {
         return partitioned_index(i);
     }
-    vec![format!(
+    let sql = format!(
         "CREATE {}INDEX {} ON {} USING {};",
         if i.unique { "UNIQUE " } else { "" },
         ident(&i.name.name),
         qualified(&i.table),
         i.definition
-    )]
+    );
+    vec![Statement::locking(sql).taking(SHARE, &i.table)]
 }
 
 pub(super) fn drop(i: &Index) -> Vec<String> {
@@ -105,28 +108,27 @@ pub(super) fn rename(from: &QualifiedName, to: &QualifiedName) -> Vec<String> {
 /// alone (`ON ONLY`), on each partition unless the partition has it already (an index of the same name, left
 /// in place by the plan because it is the same; the index of the partition's own key), then attached from
 /// the deepest level up. (`CREATE INDEX` on the parent would name them itself.)
-fn partitioned_index(i: &Index) -> Vec<String> {
+fn partitioned_index(i: &Index) -> Vec<Statement> {
     let unique = if i.unique { "UNIQUE " } else { "" };
-    let mut sql = vec![format!(
-        "CREATE {unique}INDEX {} ON ONLY {} USING {};",
-        ident(&i.name.name),
-        qualified(&i.table),
-        i.definition
-    )];
+    let parent =
+        format!("CREATE {unique}INDEX {} ON ONLY {} USING {};", ident(&i.name.name), qualified(&i.table), i.definition);
+    let mut sql = vec![Statement::locking(parent).taking(SHARE, &i.table)];
     for p in i.partitions.iter().filter(|p| !p.constraint) {
         let only = if p.leaf { "" } else { "ONLY " };
-        sql.push(format!(
+        let build = format!(
             "CREATE {unique}INDEX IF NOT EXISTS {} ON {only}{} USING {};",
             ident(&p.name.name),
             qualified(&p.table),
             i.definition
-        ));
+        );
+        sql.push(Statement::locking(build).taking(SHARE, &p.table));
     }
     let mut attach: Vec<&PartitionIndex> = i.partitions.iter().collect();
     attach.sort_by_key(|p| std::cmp::Reverse(p.depth));
-    sql.extend(
-        attach.iter().map(|p| format!("ALTER INDEX {} ATTACH PARTITION {};", qualified(&p.parent), qualified(&p.name))),
-    );
+    // Attaching locks the two indexes, not their tables.
+    sql.extend(attach.iter().map(|p| {
+        Statement::locking(format!("ALTER INDEX {} ATTACH PARTITION {};", qualified(&p.parent), qualified(&p.name)))
+    }));
     sql
 }
 
@@ -153,7 +155,7 @@ pub(super) fn create_hazards(index: &Index, ctx: &Context, out: &mut Vec<Hazard>
             format!("builds index {} while writes to {} are blocked", index.name, index.table),
             "Create the index CONCURRENTLY, outside a transaction",
         )
-        .lock("SHARE", &index.table)
+        .holds_lock_on(&index.table)
         .scans(),
     );
 }
@@ -169,6 +171,6 @@ pub(super) fn drop_hazards(index: &Index, ctx: &Context, out: &mut Vec<Hazard>) 
             format!("drops index {}; queries that relied on it become slower", index.name),
             "Check that no query needs the index, and drop it CONCURRENTLY",
         )
-        .lock(ACCESS_EXCLUSIVE, &index.table),
+        .holds_lock_on(&index.table),
     );
 }

@@ -7,7 +7,8 @@
 //! Hazards: INHERIT validates the parent's checks on the child; NO INHERIT reads nothing.
 
 use super::constraints::add_constraint;
-use crate::dialect::postgres::render::{ident, locking, qualified};
+use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE};
+use crate::dialect::postgres::render::{ident, qualified, taking};
 use crate::diff::InheritanceChange;
 use crate::model::*;
 use crate::plan::Statement;
@@ -18,17 +19,24 @@ use crate::safety::{self, Context, Hazard};
 
 pub(crate) fn render(change: &InheritanceChange) -> Vec<Statement> {
     match change {
-        InheritanceChange::Inherit { table, parent, checks } => locking(inherit(table, parent, checks)),
-        InheritanceChange::NoInherit { table, parent, checks } => locking(no_inherit(table, parent, checks)),
+        InheritanceChange::Inherit { table, parent, checks } => inherit(table, parent, checks),
+        InheritanceChange::NoInherit { table, parent, checks } => {
+            taking(no_inherit(table, parent, checks), ACCESS_EXCLUSIVE, table)
+        }
     }
 }
 
-pub(super) fn inherit(table: &QualifiedName, parent: &QualifiedName, checks: &[Constraint]) -> Vec<String> {
-    let mut sql: Vec<String> = checks.iter().map(|c| add_constraint(table, c)).collect();
-    sql.push(format!("ALTER TABLE {} INHERIT {};", qualified(table), qualified(parent)));
+/// The parent's checks added to the child, then `INHERIT`: ACCESS EXCLUSIVE on the child, SHARE UPDATE
+/// EXCLUSIVE on the parent.
+pub(super) fn inherit(table: &QualifiedName, parent: &QualifiedName, checks: &[Constraint]) -> Vec<Statement> {
+    let mut sql: Vec<Statement> =
+        checks.iter().map(|c| Statement::locking(add_constraint(table, c)).taking(ACCESS_EXCLUSIVE, table)).collect();
+    let inherit = format!("ALTER TABLE {} INHERIT {};", qualified(table), qualified(parent));
+    sql.push(Statement::locking(inherit).taking(ACCESS_EXCLUSIVE, table).taking(SHARE_UPDATE_EXCLUSIVE, parent));
     sql
 }
 
+/// `NO INHERIT` and the dropped checks: ACCESS EXCLUSIVE on the child (the parent is only read).
 pub(super) fn no_inherit(table: &QualifiedName, parent: &QualifiedName, checks: &[Name]) -> Vec<String> {
     let mut sql = vec![format!("ALTER TABLE {} NO INHERIT {};", qualified(table), qualified(parent))];
     sql.extend(checks.iter().map(|c| format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(c))));

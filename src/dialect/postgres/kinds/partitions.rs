@@ -11,7 +11,8 @@
 
 use super::constraints::add_constraint;
 use crate::dialect::postgres::introspect::{IntrospectError, decode, get};
-use crate::dialect::postgres::render::{locking, qualified};
+use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE};
+use crate::dialect::postgres::render::qualified;
 use crate::diff::PartitionChange;
 use crate::model::*;
 use crate::plan::Statement;
@@ -72,19 +73,30 @@ pub(super) fn constraint_copies(row: &PgRow) -> Result<Vec<ConstraintCopy>, Intr
 
 pub(crate) fn render(change: &PartitionChange) -> Vec<Statement> {
     match change {
-        PartitionChange::Attach { table, parent, bound, checks } => locking(attach(table, parent, bound, checks)),
-        PartitionChange::Detach { table, parent, .. } => locking(detach(table, parent)),
+        PartitionChange::Attach { table, parent, bound, checks } => attach(table, parent, bound, checks),
+        PartitionChange::Detach { table, parent, .. } => vec![detach(table, parent)],
     }
 }
 
-pub(super) fn attach(table: &QualifiedName, parent: &QualifiedName, bound: &str, checks: &[Constraint]) -> Vec<String> {
-    let mut sql: Vec<String> = checks.iter().map(|c| add_constraint(table, c)).collect();
-    sql.push(format!("ALTER TABLE {} ATTACH PARTITION {} {bound};", qualified(parent), qualified(table)));
+/// The checks that let the attach skip its scan, then the attach: ACCESS EXCLUSIVE on the table, SHARE
+/// UPDATE EXCLUSIVE on the parent (since PostgreSQL 12).
+pub(super) fn attach(
+    table: &QualifiedName,
+    parent: &QualifiedName,
+    bound: &str,
+    checks: &[Constraint],
+) -> Vec<Statement> {
+    let mut sql: Vec<Statement> =
+        checks.iter().map(|c| Statement::locking(add_constraint(table, c)).taking(ACCESS_EXCLUSIVE, table)).collect();
+    let attach = format!("ALTER TABLE {} ATTACH PARTITION {} {bound};", qualified(parent), qualified(table));
+    sql.push(Statement::locking(attach).taking(ACCESS_EXCLUSIVE, table).taking(SHARE_UPDATE_EXCLUSIVE, parent));
     sql
 }
 
-pub(super) fn detach(table: &QualifiedName, parent: &QualifiedName) -> Vec<String> {
-    vec![format!("ALTER TABLE {} DETACH PARTITION {};", qualified(parent), qualified(table))]
+/// ACCESS EXCLUSIVE on the parent and the partition.
+pub(super) fn detach(table: &QualifiedName, parent: &QualifiedName) -> Statement {
+    let sql = format!("ALTER TABLE {} DETACH PARTITION {};", qualified(parent), qualified(table));
+    Statement::locking(sql).taking(ACCESS_EXCLUSIVE, parent).taking(ACCESS_EXCLUSIVE, table)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -109,7 +121,7 @@ pub(super) fn attach_hazards(table: &QualifiedName, parent: &QualifiedName, ctx:
             format!("attaches {table} to {parent} and reads every row of it to check the bound while it is locked"),
             "Add a CHECK constraint matching the bound (NOT VALID, then VALIDATE) before attaching, so the scan is skipped",
         )
-        .lock("ACCESS EXCLUSIVE", table)
+        .holds_lock_on(table)
         .scans(),
     );
 }
@@ -127,6 +139,6 @@ pub(super) fn detach_hazards(table: &QualifiedName, parent: &QualifiedName, ctx:
             format!("detaches {table} from {parent}; its rows are no longer part of {parent}"),
             "Check that nothing reads these rows through the partitioned table any more",
         )
-        .lock("ACCESS EXCLUSIVE", parent),
+        .holds_lock_on(parent),
     );
 }

@@ -11,9 +11,11 @@
 
 use super::functions::function_triples;
 use crate::dialect::postgres::introspect::{IntrospectError, fetch, get, get_qualified, json_pairs};
-use crate::dialect::postgres::render::{ident, qualified};
+use crate::dialect::postgres::locks::ACCESS_EXCLUSIVE;
+use crate::dialect::postgres::render::{ident, qualified, taking};
 use crate::diff::PolicyChange;
 use crate::model::*;
+use crate::plan::Statement;
 use sqlx::postgres::PgConnection;
 
 // ------------------------------------------------------------------------------------------------
@@ -74,12 +76,18 @@ pub(crate) async fn read_row_security(
 // ------------------------------------------------------------------------------------------------
 // Render.
 
-pub(crate) fn render(change: &PolicyChange) -> Vec<String> {
+/// Every policy statement and row-security switch takes ACCESS EXCLUSIVE on its table.
+pub(crate) fn render(change: &PolicyChange) -> Vec<Statement> {
     match change {
-        PolicyChange::Create(p) => vec![create_policy(p)],
-        PolicyChange::Alter { to, .. } => vec![alter_policy(to)],
-        PolicyChange::Drop(p) => vec![format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table))],
-        PolicyChange::SetRowSecurity { table, from, to } => set_row_security(table, from, to),
+        PolicyChange::Create(p) => taking(vec![create_policy(p)], ACCESS_EXCLUSIVE, &p.table),
+        PolicyChange::Alter { to, .. } => taking(vec![alter_policy(to)], ACCESS_EXCLUSIVE, &to.table),
+        PolicyChange::Drop(p) => {
+            let sql = format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.table));
+            taking(vec![sql], ACCESS_EXCLUSIVE, &p.table)
+        }
+        PolicyChange::SetRowSecurity { table, from, to } => {
+            taking(set_row_security(table, from, to), ACCESS_EXCLUSIVE, table)
+        }
     }
 }
 

@@ -11,9 +11,11 @@
 
 use super::functions::{function_name, routine};
 use crate::dialect::postgres::introspect::{IntrospectError, fetch, get};
-use crate::dialect::postgres::render::{ident, qualified};
+use crate::dialect::postgres::locks::ACCESS_EXCLUSIVE;
+use crate::dialect::postgres::render::{ident, locking, qualified, taking};
 use crate::diff::PrivilegeChange;
 use crate::model::*;
+use crate::plan::Statement;
 use sqlx::postgres::{PgConnection, PgRow};
 
 // ------------------------------------------------------------------------------------------------
@@ -162,13 +164,35 @@ fn routine_kind(kind: &str) -> FunctionKind {
 // ------------------------------------------------------------------------------------------------
 // Render.
 
-pub(crate) fn render(change: &PrivilegeChange) -> Vec<String> {
+fn sql(change: &PrivilegeChange) -> Vec<String> {
     match change {
         PrivilegeChange::Grant(g) => grant(g),
         PrivilegeChange::Revoke(g) => revoke(g),
         PrivilegeChange::GrantDefault { key, with_grant_option } => grant_default(key, *with_grant_option),
         PrivilegeChange::RevokeDefault { key, grant_option_only } => revoke_default(key, *grant_option_only),
         PrivilegeChange::SetOwner { object, to, .. } => set_owner(object, to),
+    }
+}
+
+/// A grant or a revoke locks no relation; a new owner of a table, a view or a sequence takes ACCESS
+/// EXCLUSIVE on it.
+pub(crate) fn render(change: &PrivilegeChange) -> Vec<Statement> {
+    let relation = match change {
+        PrivilegeChange::SetOwner { object, .. } => match object {
+            OwnedObject::Table(n)
+            | OwnedObject::View(n)
+            | OwnedObject::MaterializedView(n)
+            | OwnedObject::Sequence(n) => Some(n),
+            OwnedObject::Schema(_) | OwnedObject::Function(..) | OwnedObject::Type(_) | OwnedObject::Domain(_) => None,
+        },
+        PrivilegeChange::Grant(_)
+        | PrivilegeChange::Revoke(_)
+        | PrivilegeChange::GrantDefault { .. }
+        | PrivilegeChange::RevokeDefault { .. } => None,
+    };
+    match relation {
+        Some(relation) => taking(sql(change), ACCESS_EXCLUSIVE, relation),
+        None => locking(sql(change)),
     }
 }
 

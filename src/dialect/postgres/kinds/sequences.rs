@@ -9,9 +9,11 @@
 
 use super::columns::column_ref;
 use crate::dialect::postgres::introspect::{IntrospectError, Rows, get, get_qualified};
-use crate::dialect::postgres::render::{ident, qualified};
+use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE};
+use crate::dialect::postgres::render::{ident, locking, qualified, taking};
 use crate::diff::SequenceChange;
 use crate::model::*;
+use crate::plan::Statement;
 use sqlx::postgres::PgConnection;
 
 // ------------------------------------------------------------------------------------------------
@@ -56,19 +58,31 @@ pub(crate) async fn read(
 // ------------------------------------------------------------------------------------------------
 // Render.
 
-pub(crate) fn render(change: &SequenceChange) -> Vec<String> {
+/// `ALTER SEQUENCE` takes SHARE ROW EXCLUSIVE on the sequence, which makes `nextval` (and so the inserts
+/// that draw from it) wait; a rename or a drop takes ACCESS EXCLUSIVE.
+pub(crate) fn render(change: &SequenceChange) -> Vec<Statement> {
     match change {
-        SequenceChange::Create(s) => vec![format!("CREATE SEQUENCE {} {};", qualified(&s.name), sequence_options(s))],
-        SequenceChange::Drop(s) => vec![format!("DROP SEQUENCE {};", qualified(&s.name))],
+        SequenceChange::Create(s) => {
+            locking(vec![format!("CREATE SEQUENCE {} {};", qualified(&s.name), sequence_options(s))])
+        }
+        SequenceChange::Drop(s) => {
+            taking(vec![format!("DROP SEQUENCE {};", qualified(&s.name))], ACCESS_EXCLUSIVE, &s.name)
+        }
         SequenceChange::Alter { to, .. } => {
-            vec![format!("ALTER SEQUENCE {} {};", qualified(&to.name), sequence_options(to))]
+            let sql = format!("ALTER SEQUENCE {} {};", qualified(&to.name), sequence_options(to));
+            taking(vec![sql], SHARE_ROW_EXCLUSIVE, &to.name)
         }
         SequenceChange::SetOwner { sequence, to, .. } => {
             let owner = to.as_ref().map(column_ref).unwrap_or_else(|| "NONE".to_string());
-            vec![format!("ALTER SEQUENCE {} OWNED BY {owner};", qualified(sequence))]
+            taking(
+                vec![format!("ALTER SEQUENCE {} OWNED BY {owner};", qualified(sequence))],
+                SHARE_ROW_EXCLUSIVE,
+                sequence,
+            )
         }
         SequenceChange::Rename { from, to } => {
-            vec![format!("ALTER SEQUENCE {} RENAME TO {};", qualified(from), ident(&to.name))]
+            let sql = format!("ALTER SEQUENCE {} RENAME TO {};", qualified(from), ident(&to.name));
+            taking(vec![sql], ACCESS_EXCLUSIVE, from)
         }
     }
 }

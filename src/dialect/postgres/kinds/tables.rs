@@ -13,11 +13,11 @@
 //! logical decoding sends changes), and LOGGED/UNLOGGED (a rewrite).
 
 use super::columns::{self, identity_past_rows};
-use super::constraints::add_constraint;
+use super::constraints::{self, add_constraint};
 use super::partitions;
-use crate::dialect::postgres::hazards::ACCESS_EXCLUSIVE;
 use crate::dialect::postgres::introspect::{IntrospectError, Rows, get, get_qualified, json_pairs};
-use crate::dialect::postgres::render::{ident, literal, locking, qualified};
+use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE};
+use crate::dialect::postgres::render::{ident, literal, qualified, taking};
 use crate::diff::{Change, TableChange};
 use crate::model::*;
 use crate::plan::{Statement, Unsupported};
@@ -99,11 +99,26 @@ pub(super) fn storage_parameters(row: &PgRow) -> Result<Vec<(String, String)>, I
 /// for it.
 pub(crate) fn render(change: &TableChange) -> Result<Vec<Statement>, Unsupported> {
     Ok(match change {
-        TableChange::Create(t) => locking(create(t)),
-        TableChange::Drop(t) => locking(drop(t)),
-        TableChange::Rename { from, to } => locking(rename(from, to)),
-        TableChange::SetAside { from, to } => locking(set_aside(from, to)),
-        TableChange::CopyRows { from, to, old_row_security, .. } => locking(copy_rows(from, to, *old_row_security)),
+        TableChange::Create(t) => create_statements(t),
+        TableChange::Drop(t) => drop_statements(t),
+        TableChange::Rename { from, to } => rename(from, to),
+        TableChange::SetAside { from, to } => {
+            let mut sql = set_aside(from, to).into_iter();
+            let rename = sql.next().into_iter().map(|s| Statement::locking(s).taking(ACCESS_EXCLUSIVE, from));
+            // The DO block renames the table's sequences and partition indexes, found when it runs.
+            rename.chain(sql.map(Statement::locking)).collect()
+        }
+        TableChange::CopyRows { from, to, old_row_security, .. } => {
+            // Disabling row security locks the old table; the copy itself reads it and fills the new one,
+            // under the locks the transaction took when it set the old table aside and created the new one.
+            copy_rows(from, to, *old_row_security)
+                .into_iter()
+                .map(|sql| match sql.contains("ROW LEVEL SECURITY") {
+                    true => Statement::locking(sql).taking(ACCESS_EXCLUSIVE, &from.name),
+                    false => Statement::locking(sql),
+                })
+                .collect()
+        }
         // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
         TableChange::Rebuild { .. } => {
             return Err(Unsupported::new(
@@ -112,10 +127,58 @@ pub(crate) fn render(change: &TableChange) -> Result<Vec<Statement>, Unsupported
                 "it changes tables in place and never plans a rebuild",
             ));
         }
-        TableChange::SetStorageParameters { table, from, to } => locking(set_storage_parameters(table, from, to)),
-        TableChange::SetUnlogged { table, unlogged } => locking(set_unlogged(table, *unlogged)),
-        TableChange::SetReplicaIdentity { table, to, .. } => locking(set_replica_identity(table, to.as_ref())),
+        TableChange::SetStorageParameters { table, from, to } => {
+            // PostgreSQL takes SHARE UPDATE EXCLUSIVE for every table parameter but user_catalog_table.
+            let catalog = from.iter().chain(to).any(|(name, _)| name == "user_catalog_table");
+            let mode = if catalog { ACCESS_EXCLUSIVE } else { SHARE_UPDATE_EXCLUSIVE };
+            taking(set_storage_parameters(table, from, to), mode, table)
+        }
+        TableChange::SetUnlogged { table, unlogged } => taking(set_unlogged(table, *unlogged), ACCESS_EXCLUSIVE, table),
+        TableChange::SetReplicaIdentity { table, to, .. } => {
+            taking(set_replica_identity(table, to.as_ref()), ACCESS_EXCLUSIVE, table)
+        }
     })
+}
+
+/// [`create`] with the locks each statement takes: a partition's parent (ACCESS EXCLUSIVE), an inheriting
+/// table's parents (SHARE UPDATE EXCLUSIVE), and the tables its foreign keys reference.
+fn create_statements(t: &Table) -> Vec<Statement> {
+    let (inline, apart) = table_constraints(t);
+    let mut sql = create(t).into_iter();
+    let mut create = Statement::locking(sql.next().unwrap_or_default());
+    if let Some(p) = &t.partition_of {
+        create = create.taking(ACCESS_EXCLUSIVE, &p.parent);
+    }
+    for parent in &t.inherits {
+        create = create.taking(SHARE_UPDATE_EXCLUSIVE, parent);
+    }
+    for referenced in inline.iter().filter_map(|c| c.references.as_ref()).map(|r| &r.table) {
+        if referenced != &t.name && create.lock_on(referenced).is_none() {
+            create = create.taking(SHARE_ROW_EXCLUSIVE, referenced);
+        }
+    }
+    let added = sql.zip(apart).map(|(sql, c)| constraints::with_locks(Statement::locking(sql), &t.name, c));
+    std::iter::once(create).chain(added).collect()
+}
+
+/// [`drop`] with its locks: the table, a partition's parent when it is detached first, and the tables its
+/// foreign keys reference (their side of the key goes with it).
+fn drop_statements(t: &Table) -> Vec<Statement> {
+    let mut sql = drop(t);
+    let drop_table = sql.pop().map(|sql| {
+        let mut statement = Statement::locking(sql).taking(ACCESS_EXCLUSIVE, &t.name);
+        for referenced in t.constraints.values().filter_map(|c| c.references.as_ref()).map(|r| &r.table) {
+            if statement.lock_on(referenced).is_none() {
+                statement = statement.taking(ACCESS_EXCLUSIVE, referenced);
+            }
+        }
+        statement
+    });
+    let detach = sql.into_iter().map(|sql| {
+        let parent = t.partition_of.as_ref().map(|p| &p.parent).unwrap_or(&t.name);
+        Statement::locking(sql).taking(ACCESS_EXCLUSIVE, parent).taking(ACCESS_EXCLUSIVE, &t.name)
+    });
+    detach.chain(drop_table).collect()
 }
 
 /// A new table, with the constraints `CREATE TABLE` keeps as they are written inside it and the others
@@ -146,16 +209,19 @@ pub(super) fn drop(t: &Table) -> Vec<String> {
     }
 }
 
-/// A table moved to another schema (`SET SCHEMA`), renamed, or both.
-pub(super) fn rename(from: &QualifiedName, to: &QualifiedName) -> Vec<String> {
+/// A table moved to another schema (`SET SCHEMA`), renamed, or both; each statement takes ACCESS EXCLUSIVE
+/// on the table, under the name it has when the statement runs.
+pub(super) fn rename(from: &QualifiedName, to: &QualifiedName) -> Vec<Statement> {
     let mut sql = Vec::new();
     let mut at = from.clone();
     if from.schema != to.schema {
-        sql.push(format!("ALTER TABLE {} SET SCHEMA {};", qualified(from), ident(&to.schema)));
+        let statement = format!("ALTER TABLE {} SET SCHEMA {};", qualified(from), ident(&to.schema));
+        sql.push(Statement::locking(statement).taking(ACCESS_EXCLUSIVE, from));
         at.schema = to.schema.clone();
     }
     if from.name != to.name {
-        sql.push(format!("ALTER TABLE {} RENAME TO {};", qualified(&at), ident(&to.name)));
+        let statement = format!("ALTER TABLE {} RENAME TO {};", qualified(&at), ident(&to.name));
+        sql.push(Statement::locking(statement).taking(ACCESS_EXCLUSIVE, &at));
     }
     sql
 }
@@ -405,7 +471,8 @@ pub(super) fn copy_rows_hazards(to: &Table, out: &mut Vec<Hazard>) {
             ),
             "Run it when the table can be locked for the whole copy, or build the new table beside it and move the rows in batches yourself",
         )
-        .lock(ACCESS_EXCLUSIVE, &to.name)
+        // Held since the old table was set aside, earlier in the transaction: not a lock of the copy's own.
+        .lock(ACCESS_EXCLUSIVE.name, &to.name)
         .rewrites(),
     );
 }
@@ -439,7 +506,7 @@ pub(super) fn set_unlogged_hazards(table: &QualifiedName, unlogged: bool, ctx: &
             },
             "Run it when the table can be locked for the rewrite",
         )
-        .lock("ACCESS EXCLUSIVE", table)
+        .holds_lock_on(table)
         .rewrites(),
     );
 }

@@ -11,9 +11,11 @@
 
 use super::functions::{function_ref, function_triples};
 use crate::dialect::postgres::introspect::{IntrospectError, fetch, get, get_qualified};
-use crate::dialect::postgres::render::{ident, qualified};
+use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE};
+use crate::dialect::postgres::render::{ident, qualified, taking};
 use crate::diff::TriggerChange;
 use crate::model::*;
+use crate::plan::Statement;
 use sqlx::postgres::PgConnection;
 
 // ------------------------------------------------------------------------------------------------
@@ -61,10 +63,15 @@ pub(crate) async fn read(
 // ------------------------------------------------------------------------------------------------
 // Render.
 
-pub(crate) fn render(change: &TriggerChange) -> Vec<String> {
+/// Creating a trigger, or switching it on or off, takes SHARE ROW EXCLUSIVE on its table (writes wait);
+/// dropping it ACCESS EXCLUSIVE.
+pub(crate) fn render(change: &TriggerChange) -> Vec<Statement> {
     match change {
-        TriggerChange::Create(t) => create(t),
-        TriggerChange::Drop(t) => vec![format!("DROP TRIGGER {} ON {};", ident(&t.name.name), qualified(&t.table))],
+        TriggerChange::Create(t) => taking(create(t), SHARE_ROW_EXCLUSIVE, &t.table),
+        TriggerChange::Drop(t) => {
+            let sql = format!("DROP TRIGGER {} ON {};", ident(&t.name.name), qualified(&t.table));
+            vec![Statement::locking(sql).taking(ACCESS_EXCLUSIVE, &t.table)]
+        }
     }
 }
 

@@ -10,9 +10,11 @@
 
 use super::tables::{parameters, storage_parameters};
 use crate::dialect::postgres::introspect::{IntrospectError, Rows, get, get_qualified, json_pairs};
-use crate::dialect::postgres::render::qualified;
+use crate::dialect::postgres::locks::ACCESS_EXCLUSIVE;
+use crate::dialect::postgres::render::{locking, qualified, taking};
 use crate::diff::ViewChange;
 use crate::model::*;
+use crate::plan::Statement;
 use indexmap::IndexMap;
 use sqlx::postgres::PgConnection;
 
@@ -79,10 +81,15 @@ fn in_position_order(mut columns: Vec<(i16, String)>) -> Vec<String> {
 // ------------------------------------------------------------------------------------------------
 // Render.
 
-pub(crate) fn render(change: &ViewChange) -> Vec<String> {
+/// A new view locks only itself (it reads the relations it selects from); a drop takes ACCESS EXCLUSIVE on
+/// the view.
+pub(crate) fn render(change: &ViewChange) -> Vec<Statement> {
     match change {
-        ViewChange::Create(v) => create(v),
-        ViewChange::Drop(v) => vec![format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name))],
+        ViewChange::Create(v) => locking(create(v)),
+        ViewChange::Drop(v) => {
+            let sql = format!("DROP {} {};", view_keyword(v.materialized), qualified(&v.name));
+            taking(vec![sql], ACCESS_EXCLUSIVE, &v.name)
+        }
     }
 }
 

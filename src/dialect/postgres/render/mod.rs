@@ -11,11 +11,17 @@ use super::kinds::{
 };
 use crate::diff::{Change, ChangeSet};
 use crate::model::*;
-use crate::plan::{SqlRenderer, Statement, Unsupported};
+use crate::plan::{LockMode, SqlRenderer, Statement, Unsupported};
 
-/// Statements that take their locks briefly: what every change renders to, except validations.
+/// Statements that take their locks briefly and lock no existing table (a new object, a function, a
+/// type, a grant).
 pub(super) fn locking(sql: Vec<String>) -> Vec<Statement> {
     Statement::all_locking(sql)
+}
+
+/// Statements that each take their lock briefly: `mode` on `table` ([`super::locks`]).
+pub(super) fn taking(sql: Vec<String>, mode: LockMode, table: &QualifiedName) -> Vec<Statement> {
+    sql.into_iter().map(|sql| Statement::locking(sql).taking(mode, table)).collect()
 }
 
 /// A quoted identifier: always quoted, embedded quotes doubled.
@@ -93,14 +99,14 @@ pub(crate) fn render(change: &Change) -> Result<Vec<Statement>, Unsupported> {
         Change::Index(c) => indexes::render(c),
         Change::Partition(c) => partitions::render(c),
         Change::Inheritance(c) => inheritance::render(c),
-        Change::Trigger(c) => locking(triggers::render(c)),
-        Change::Policy(c) => locking(policies::render(c)),
-        Change::Comment(c) => locking(comments::render(c)),
-        Change::Privilege(c) => locking(privileges::render(c)),
+        Change::Trigger(c) => triggers::render(c),
+        Change::Policy(c) => policies::render(c),
+        Change::Comment(c) => comments::render(c),
+        Change::Privilege(c) => privileges::render(c),
         Change::Function(c) => locking(functions::render(c)),
-        Change::View(c) => locking(views::render(c)),
-        Change::Sequence(c) => locking(sequences::render(c)),
-        Change::Enum(c) => locking(enums::render(c)),
+        Change::View(c) => views::render(c),
+        Change::Sequence(c) => sequences::render(c),
+        Change::Enum(c) => enums::render(c),
         Change::Domain(c) => domains::render(c),
         Change::CompositeType(c) => locking(composite_types::render(c)),
         Change::RangeType(c) => locking(range_types::render(c)),
