@@ -207,7 +207,7 @@ pub trait SqlRenderer {
 }
 
 /// One change of an ordered plan and its SQL.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Step {
     pub description: String,
     pub statements: Vec<Statement>,
@@ -216,9 +216,7 @@ pub struct Step {
     /// Expected duration on the live database ([`estimate`]); `None` when the step only changes the
     /// catalog, or nothing was measured (down plans, SQLite).
     pub estimate_ms: Option<u64>,
-    #[serde(skip)]
     pub change: Change,
-    #[serde(skip)]
     pub form: estimate::StepForm,
 }
 
@@ -226,6 +224,34 @@ impl Step {
     /// Whether every statement of the step can run inside a transaction block.
     pub fn in_transaction_block(&self) -> bool {
         self.statements.iter().all(|statement| statement.transactional)
+    }
+
+    /// The tables the step's statements lock, each once in the strongest mode a statement states for it,
+    /// in the order the statements name them.
+    pub fn locks(&self) -> Vec<Lock> {
+        let mut locks: Vec<Lock> = Vec::new();
+        for lock in self.statements.iter().flat_map(|s| &s.locks) {
+            match locks.iter_mut().find(|l| l.table == lock.table) {
+                Some(held) => held.mode = held.mode.max(lock.mode),
+                None => locks.push(lock.clone()),
+            }
+        }
+        locks
+    }
+}
+
+/// A step in `plan --format json`: its description, statements (as SQL), hazards, estimate, and the
+/// locks its statements state ([`Step::locks`]).
+impl serde::Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut step = serializer.serialize_struct("Step", 5)?;
+        step.serialize_field("description", &self.description)?;
+        step.serialize_field("statements", &self.statements)?;
+        step.serialize_field("hazards", &self.hazards)?;
+        step.serialize_field("estimate_ms", &self.estimate_ms)?;
+        step.serialize_field("locks", &self.locks())?;
+        step.end()
     }
 }
 

@@ -27,9 +27,11 @@ pub struct Statement {
     pub locks: Vec<Lock>,
 }
 
-/// A table lock one statement takes.
+/// A table lock one statement takes. In JSON: `{"mode": "ACCESS EXCLUSIVE", "blocks": "reads_and_writes",
+/// "table": {"schema": "public", "name": "t"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Lock {
+    #[serde(flatten)]
     pub mode: LockMode,
     pub table: QualifiedName,
 }

@@ -225,3 +225,55 @@ fn a_statement_that_cannot_run_in_a_transaction_block_makes_its_plan_run_stateme
     assert!(plan.transactional);
     assert_eq!(plan.why_no_transaction(), None);
 }
+
+/// States SHARE ROW EXCLUSIVE on both tables of a foreign key it adds, with a hazard that is that lock.
+struct LockingRenderer;
+
+const SHARE_ROW_EXCLUSIVE: LockMode = LockMode { strength: 6, name: "SHARE ROW EXCLUSIVE", blocks: Blocks::Writes };
+
+impl SqlRenderer for LockingRenderer {
+    fn render(&self, change: &Change) -> Result<Vec<Statement>, Unsupported> {
+        let statement = Statement::locking(change.describe());
+        Ok(vec![match change {
+            Change::Constraint(crate::diff::ConstraintChange::Add { table, constraint }) => {
+                let referenced = &constraint.references.as_ref().expect("a foreign key").table;
+                statement.taking(SHARE_ROW_EXCLUSIVE, table).taking(SHARE_ROW_EXCLUSIVE, referenced)
+            }
+            _ => statement,
+        }])
+    }
+
+    fn hazards(&self, change: &Change, _context: &crate::safety::Context) -> Vec<crate::safety::Hazard> {
+        use crate::safety::{Hazard, HazardId, Severity};
+        match change {
+            Change::Constraint(crate::diff::ConstraintChange::Add { table, .. }) => {
+                vec![Hazard::new(HazardId::AccessExclusiveScan, Severity::High, "scans", "help").holds_lock_on(table)]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[test]
+fn a_hazard_names_the_locks_its_statements_state_and_a_step_lists_them() {
+    let bare_posts = {
+        let mut t = posts();
+        t.constraints.clear();
+        t.constraints.insert("posts_pkey".into(), primary_key("posts_pkey", &["id"]));
+        t
+    };
+    let current = empty().with_table(users()).with_table(bare_posts);
+    let desired = empty().with_table(users()).with_table(posts());
+    let plan = build(&diff(&current, &desired, &RenameHints::default()), &LockingRenderer).expect("no cycle");
+    let step = plan.steps.iter().find(|s| !s.hazards.is_empty()).expect("the foreign key's step");
+    assert_eq!(step.hazards[0].lock.as_deref(), Some("SHARE ROW EXCLUSIVE on public.posts and public.users"));
+    let json = serde_json::to_value(step).unwrap();
+    assert_eq!(
+        json["locks"],
+        serde_json::json!([
+            {"mode": "SHARE ROW EXCLUSIVE", "blocks": "writes", "table": {"schema": "public", "name": "posts"}},
+            {"mode": "SHARE ROW EXCLUSIVE", "blocks": "writes", "table": {"schema": "public", "name": "users"}},
+        ])
+    );
+    assert_eq!(json["hazards"][0]["lock"], "SHARE ROW EXCLUSIVE on public.posts and public.users");
+}

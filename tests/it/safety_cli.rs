@@ -40,6 +40,12 @@ async fn generate_refuses_denied_hazards_unless_allowed() {
     assert_eq!(hazard["lock"], "SHARE on public.t");
     assert_eq!(hazard["scans"], true);
     assert_eq!(hazard["level"], "deny", "{value}");
+    // The step lists the lock its statement states: writes wait for the build.
+    assert_eq!(
+        value["up"][0]["locks"],
+        serde_json::json!([{"mode": "SHARE", "blocks": "writes", "table": {"schema": "public", "name": "t"}}]),
+        "{value}"
+    );
 
     let refused = schema_in(dir.path(), &["generate", "--url", &url], &[]);
     assert_eq!(Some(refused.code), Some(2), "{}", refused.stderr);

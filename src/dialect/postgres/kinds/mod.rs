@@ -1,6 +1,7 @@
 //! What PostgreSQL does for each object kind, one file per kind named after it (`tables.rs`, `columns.rs`,
 //! `policies.rs`, …): reading the kind from the catalog (the rows of `queries/<kind>.sql`), writing the SQL
-//! of its changes, and grading the hazards of that SQL (locks, scans, rewrites). Each file's module comment
+//! of its changes with the table locks each statement takes (the modes of [`super::locks`]), and grading
+//! the hazards of that SQL (blocking locks, scans, rewrites). Each file's module comment
 //! says what PostgreSQL does with its kind.
 //!
 //! A kind file has up to three sections, in this order, each under a separator line: read, render,
