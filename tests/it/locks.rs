@@ -58,6 +58,16 @@ const CASES: &[(&str, &str, &str)] = &[
          CREATE TABLE p4 PARTITION OF p FOR VALUES FROM (30) TO (40); CREATE INDEX p_id ON p (id);",
     ),
     (
+        "rebuilt_and_dropped_partitions",
+        "CREATE TABLE r (id int GENERATED ALWAYS AS IDENTITY, k int); INSERT INTO r (k) VALUES (1), (5); \
+         ALTER TABLE r ENABLE ROW LEVEL SECURITY; \
+         CREATE TABLE q (id int, k int) PARTITION BY LIST (k); CREATE TABLE q1 PARTITION OF q FOR VALUES IN (1); \
+         CREATE TABLE q2 PARTITION OF q FOR VALUES IN (2);",
+        "CREATE TABLE r (id int GENERATED ALWAYS AS IDENTITY, k int) PARTITION BY RANGE (k); \
+         CREATE TABLE r_all PARTITION OF r FOR VALUES FROM (MINVALUE) TO (MAXVALUE); ALTER TABLE r ENABLE ROW LEVEL SECURITY; \
+         CREATE TABLE q (id int, k int) PARTITION BY LIST (k); CREATE TABLE q1 PARTITION OF q FOR VALUES IN (1);",
+    ),
+    (
         "inheritance",
         "CREATE TABLE parent (id int, CONSTRAINT positive CHECK (id > 0)); CREATE TABLE kid (id int); \
          CREATE TABLE leaving (x int) INHERITS (parent);",

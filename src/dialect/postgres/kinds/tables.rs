@@ -99,26 +99,11 @@ pub(super) fn storage_parameters(row: &PgRow) -> Result<Vec<(String, String)>, I
 /// for it.
 pub(crate) fn render(change: &TableChange) -> Result<Vec<Statement>, Unsupported> {
     Ok(match change {
-        TableChange::Create(t) => create_statements(t),
-        TableChange::Drop(t) => drop_statements(t),
+        TableChange::Create(t) => create(t),
+        TableChange::Drop(t) => drop(t),
         TableChange::Rename { from, to } => rename(from, to),
-        TableChange::SetAside { from, to } => {
-            let mut sql = set_aside(from, to).into_iter();
-            let rename = sql.next().into_iter().map(|s| Statement::locking(s).taking(ACCESS_EXCLUSIVE, from));
-            // The DO block renames the table's sequences and partition indexes, found when it runs.
-            rename.chain(sql.map(Statement::locking)).collect()
-        }
-        TableChange::CopyRows { from, to, old_row_security, .. } => {
-            // Disabling row security locks the old table; the copy itself reads it and fills the new one,
-            // under the locks the transaction took when it set the old table aside and created the new one.
-            copy_rows(from, to, *old_row_security)
-                .into_iter()
-                .map(|sql| match sql.contains("ROW LEVEL SECURITY") {
-                    true => Statement::locking(sql).taking(ACCESS_EXCLUSIVE, &from.name),
-                    false => Statement::locking(sql),
-                })
-                .collect()
-        }
+        TableChange::SetAside { from, to } => set_aside(from, to),
+        TableChange::CopyRows { from, to, old_row_security, .. } => copy_rows(from, to, *old_row_security),
         // PostgreSQL changes tables in place: its renderer never adapts a plan into a rebuild.
         TableChange::Rebuild { .. } => {
             return Err(Unsupported::new(
@@ -140,12 +125,20 @@ pub(crate) fn render(change: &TableChange) -> Result<Vec<Statement>, Unsupported
     })
 }
 
-/// [`create`] with the locks each statement takes: a partition's parent (ACCESS EXCLUSIVE), an inheriting
-/// table's parents (SHARE UPDATE EXCLUSIVE), and the tables its foreign keys reference.
-fn create_statements(t: &Table) -> Vec<Statement> {
+/// A new table, with the constraints `CREATE TABLE` keeps as they are written inside it and the others
+/// added after it ([`table_constraints`]). `CREATE TABLE` locks a partition's parent (ACCESS EXCLUSIVE), an
+/// inheriting table's parents (SHARE UPDATE EXCLUSIVE) and the tables its foreign keys reference.
+pub(super) fn create(t: &Table) -> Vec<Statement> {
     let (inline, apart) = table_constraints(t);
-    let mut sql = create(t).into_iter();
-    let mut create = Statement::locking(sql.next().unwrap_or_default());
+    let sql = if is_special_table(t) {
+        create_table(t)
+    } else {
+        let mut lines: Vec<String> = t.columns.values().map(columns::definition).collect();
+        lines.extend(inline.iter().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition)));
+        let body = if lines.is_empty() { String::new() } else { format!("\n    {}\n", lines.join(",\n    ")) };
+        format!("CREATE TABLE {} ({body});", qualified(&t.name))
+    };
+    let mut create = Statement::locking(sql);
     if let Some(p) = &t.partition_of {
         create = create.taking(ACCESS_EXCLUSIVE, &p.parent);
     }
@@ -157,55 +150,25 @@ fn create_statements(t: &Table) -> Vec<Statement> {
             create = create.taking(SHARE_ROW_EXCLUSIVE, referenced);
         }
     }
-    let added = sql.zip(apart).map(|(sql, c)| constraints::with_locks(Statement::locking(sql), &t.name, c));
+    let added =
+        apart.into_iter().map(|c| constraints::with_locks(Statement::locking(add_constraint(&t.name, c)), &t.name, c));
     std::iter::once(create).chain(added).collect()
 }
 
-/// [`drop`] with its locks: the table, a partition's parent when it is detached first, and the tables its
-/// foreign keys reference (their side of the key goes with it).
-fn drop_statements(t: &Table) -> Vec<Statement> {
-    let mut sql = drop(t);
-    let drop_table = sql.pop().map(|sql| {
-        let mut statement = Statement::locking(sql).taking(ACCESS_EXCLUSIVE, &t.name);
-        for referenced in t.constraints.values().filter_map(|c| c.references.as_ref()).map(|r| &r.table) {
-            if statement.lock_on(referenced).is_none() {
-                statement = statement.taking(ACCESS_EXCLUSIVE, referenced);
-            }
+/// ACCESS EXCLUSIVE on the table, and on the tables its foreign keys reference (their side of the key
+/// goes with it).
+pub(super) fn drop(t: &Table) -> Vec<Statement> {
+    let mut drop = Statement::locking(format!("DROP TABLE {};", qualified(&t.name))).taking(ACCESS_EXCLUSIVE, &t.name);
+    for referenced in t.constraints.values().filter_map(|c| c.references.as_ref()).map(|r| &r.table) {
+        if drop.lock_on(referenced).is_none() {
+            drop = drop.taking(ACCESS_EXCLUSIVE, referenced);
         }
-        statement
-    });
-    let detach = sql.into_iter().map(|sql| {
-        let parent = t.partition_of.as_ref().map(|p| &p.parent).unwrap_or(&t.name);
-        Statement::locking(sql).taking(ACCESS_EXCLUSIVE, parent).taking(ACCESS_EXCLUSIVE, &t.name)
-    });
-    detach.chain(drop_table).collect()
-}
-
-/// A new table, with the constraints `CREATE TABLE` keeps as they are written inside it and the others
-/// added after it ([`table_constraints`]).
-pub(super) fn create(t: &Table) -> Vec<String> {
-    if is_special_table(t) {
-        let (_, apart) = table_constraints(t);
-        return std::iter::once(create_table(t)).chain(apart.iter().map(|c| add_constraint(&t.name, c))).collect();
     }
-    let (inline, apart) = table_constraints(t);
-    let mut lines: Vec<String> = t.columns.values().map(columns::definition).collect();
-    lines.extend(inline.iter().map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition)));
-    let body = if lines.is_empty() { String::new() } else { format!("\n    {}\n", lines.join(",\n    ")) };
-    let mut sql = vec![format!("CREATE TABLE {} ({body});", qualified(&t.name))];
-    sql.extend(apart.iter().map(|c| add_constraint(&t.name, c)));
-    sql
-}
-
-pub(super) fn drop(t: &Table) -> Vec<String> {
     match &t.partition_of {
         // A partition is detached first: PostgreSQL refuses to drop one that a foreign key to its parent
         // table references (through the copy of that foreign key it holds for the partition).
-        Some(p) => vec![
-            format!("ALTER TABLE {} DETACH PARTITION {};", qualified(&p.parent), qualified(&t.name)),
-            format!("DROP TABLE {};", qualified(&t.name)),
-        ],
-        None => vec![format!("DROP TABLE {};", qualified(&t.name))],
+        Some(p) => vec![partitions::detach(&t.name, &p.parent), drop],
+        None => vec![drop],
     }
 }
 
@@ -354,11 +317,14 @@ fn table_constraints(t: &Table) -> (Vec<&Constraint>, Vec<&Constraint>) {
 /// an index of its parent (on a partition), and its identity columns' sequences. They are found in the
 /// catalog when the migration runs, and each is renamed to `schema_old_<name>` (a number added while that
 /// name is taken).
-pub(super) fn set_aside(from: &QualifiedName, to: &QualifiedName) -> Vec<String> {
+/// The rename takes ACCESS EXCLUSIVE on the table; the `DO` block renames its indexes and sequences under
+/// that lock, taking the sequences' own (they go with the table, see [`Statement::locks`]).
+pub(super) fn set_aside(from: &QualifiedName, to: &QualifiedName) -> Vec<Statement> {
     let table = literal(&qualified(to));
+    let rename = format!("ALTER TABLE {} RENAME TO {};", qualified(from), ident(&to.name));
     vec![
-        format!("ALTER TABLE {} RENAME TO {};", qualified(from), ident(&to.name)),
-        format!(
+        Statement::locking(rename).taking(ACCESS_EXCLUSIVE, from),
+        Statement::locking(format!(
             "DO $schema_aside$\n\
              DECLARE\n\
              \x20   item record;\n\
@@ -386,7 +352,8 @@ pub(super) fn set_aside(from: &QualifiedName, to: &QualifiedName) -> Vec<String>
              END\n\
              $schema_aside$;",
             schema = literal(&ident(&to.schema)),
-        ),
+        ))
+        .taking(ACCESS_EXCLUSIVE, to),
     ]
 }
 
@@ -394,15 +361,27 @@ pub(super) fn set_aside(from: &QualifiedName, to: &QualifiedName) -> Vec<String>
 /// both have, except those the new table generates. A row that fits none of the new partitions fails the
 /// statement, and with it the migration's transaction. Identity columns go on counting where the old
 /// table's identity was; a serial column's sequence is the same one, moved over to the new table.
-pub(super) fn copy_rows(from: &Table, to: &Table, old_row_security: bool) -> Vec<String> {
+/// Switching off the old table's row security locks it; the copy reads it and fills the new table, under
+/// the locks the transaction took when it set the old one aside and created the new one.
+pub(super) fn copy_rows(from: &Table, to: &Table, old_row_security: bool) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    if old_row_security {
+        // Policies would hide rows from the copy (from the owner too, when forced).
+        let switches = [
+            format!("ALTER TABLE {} DISABLE ROW LEVEL SECURITY;", qualified(&from.name)),
+            format!("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY;", qualified(&from.name)),
+        ];
+        statements.extend(switches.map(|sql| Statement::locking(sql).taking(ACCESS_EXCLUSIVE, &from.name)));
+    }
+    statements.extend(copy_rows_sql(from, to).into_iter().map(Statement::locking));
+    statements
+}
+
+/// The `INSERT … SELECT` of [`copy_rows`], and the identities set past the copied values.
+fn copy_rows_sql(from: &Table, to: &Table) -> Vec<String> {
     let columns: Vec<&Column> =
         to.columns.values().filter(|c| c.generated().is_none() && from.columns.contains_key(&c.name)).collect();
     let mut sql = Vec::new();
-    if old_row_security {
-        // Policies would hide rows from the copy (from the owner too, when forced).
-        sql.push(format!("ALTER TABLE {} DISABLE ROW LEVEL SECURITY;", qualified(&from.name)));
-        sql.push(format!("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY;", qualified(&from.name)));
-    }
     if columns.is_empty() {
         // No column in common: as many rows, each of defaults.
         sql.push(format!("INSERT INTO {} SELECT FROM {};", qualified(&to.name), qualified(&from.name)));
