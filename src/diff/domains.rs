@@ -20,9 +20,15 @@ pub enum DomainChange {
     Create(Domain),
     #[serde(rename = "DropDomain")]
     Drop(Domain),
-    /// Default, NOT NULL and constraints changed; the base type and collation are the same.
+    /// Default, NOT NULL and constraints changed; the base type and collation are the same. `used_by`:
+    /// the tables that keep a column of the domain, which a new NOT NULL or a validated constraint reads.
     #[serde(rename = "AlterDomain")]
-    Alter { from: Domain, to: Domain },
+    Alter {
+        from: Domain,
+        to: Domain,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        used_by: Vec<QualifiedName>,
+    },
 }
 
 impl KindChange for DomainChange {
@@ -47,7 +53,7 @@ impl KindChange for DomainChange {
                 e.held.push(Key::Schema(&d.name.schema));
                 e.held.extend(d.depends_on.iter().map(ref_key));
             }
-            DomainChange::Alter { from, to } => {
+            DomainChange::Alter { from, to, .. } => {
                 e.provides.push(Key::Type(&to.name));
                 e.needs.extend(to.depends_on.iter().map(ref_key));
                 e.held.extend(from.depends_on.iter().map(ref_key));
@@ -124,7 +130,8 @@ pub(super) fn diff(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) 
                 a.comment = None;
                 b.comment = None;
                 if !same_domain(&a, &b) {
-                    out.push(Change::Domain(DomainChange::Alter { from: have.clone(), to: want.clone() }));
+                    let used_by = tables_using(current, desired, name);
+                    out.push(Change::Domain(DomainChange::Alter { from: have.clone(), to: want.clone(), used_by }));
                 }
             }
         }
@@ -157,4 +164,13 @@ pub(super) fn fold_domain_conversions(converted: &IndexMap<ColumnRef, QualifiedN
 /// Compares domains including the order of their constraints (IndexMap equality ignores order).
 fn same_domain(a: &Domain, b: &Domain) -> bool {
     a == b && a.constraints.keys().eq(b.constraints.keys())
+}
+
+/// The tables that keep a column of domain `name` (not an array of it): those PostgreSQL reads when the
+/// domain gains NOT NULL or a validated constraint.
+pub(super) fn tables_using(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<QualifiedName> {
+    let mut tables: Vec<QualifiedName> =
+        super::columns::kept_columns_using(current, desired, name).into_iter().map(|(table, _)| table).collect();
+    tables.dedup();
+    tables
 }

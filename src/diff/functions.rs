@@ -225,7 +225,12 @@ pub(super) fn release_function_users(
         released.constraints.clear();
         released.default = None;
         released.depends_on.retain(|d| !matches!(d, ObjectRef::Function(_)));
-        out.push(Change::Domain(DomainChange::Alter { from: have.clone(), to: released.clone() }));
-        out.push(Change::Domain(DomainChange::Alter { from: released, to: want.clone() }));
+        let used_by = super::domains::tables_using(current, desired, name);
+        out.push(Change::Domain(DomainChange::Alter {
+            from: have.clone(),
+            to: released.clone(),
+            used_by: used_by.clone(),
+        }));
+        out.push(Change::Domain(DomainChange::Alter { from: released, to: want.clone(), used_by }));
     }
 }

@@ -620,7 +620,7 @@ fn kind_changes_serialize_as_the_flat_variants_they_replaced() {
         (Change::Domain(DomainChange::Create(email.clone())), "CreateDomain", serde_json::to_value(&email)),
         (Change::Domain(DomainChange::Drop(email.clone())), "DropDomain", serde_json::to_value(&email)),
         (
-            Change::Domain(DomainChange::Alter { from: email.clone(), to: email.clone() }),
+            Change::Domain(DomainChange::Alter { from: email.clone(), to: email.clone(), used_by: Vec::new() }),
             "AlterDomain",
             Ok(serde_json::json!({ "from": email, "to": email })),
         ),

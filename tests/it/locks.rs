@@ -68,6 +68,13 @@ const CASES: &[(&str, &str, &str)] = &[
          CREATE TABLE q (id int, k int) PARTITION BY LIST (k); CREATE TABLE q1 PARTITION OF q FOR VALUES IN (1);",
     ),
     (
+        "domains",
+        "CREATE DOMAIN d AS int; CREATE DOMAIN e AS text; ALTER DOMAIN e ADD CONSTRAINT short CHECK (length(VALUE) < 9) NOT VALID; \
+         CREATE TABLE t (a d, b e); INSERT INTO t VALUES (1, 'x');",
+        "CREATE DOMAIN d AS int NOT NULL CONSTRAINT positive CHECK (VALUE > 0); \
+         CREATE DOMAIN e AS text CONSTRAINT short CHECK (length(VALUE) < 9); CREATE TABLE t (a d, b e);",
+    ),
+    (
         "inheritance",
         "CREATE TABLE parent (id int, CONSTRAINT positive CHECK (id > 0)); CREATE TABLE kid (id int); \
          CREATE TABLE leaving (x int) INHERITS (parent);",
@@ -288,18 +295,25 @@ async fn stated_locks(label: &str, current: &str, desired: &str, phased: bool) -
 async fn every_statement_states_the_locks_postgresql_takes() {
     let server = pg_server().await.expect("PostgreSQL for tests");
     server.ensure_roles(&random::ROLES).await.expect("roles");
+    // A few cases at a time: each holds connections to its database and to the scratch databases.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(6));
     let mut tasks = tokio::task::JoinSet::new();
+    let mut cases: Vec<(String, String, String, bool)> = Vec::new();
     for &(label, current, desired) in CASES {
         for phased in [false, true] {
-            let label = format!("lk_{label}_{phased}");
-            tasks.spawn(async move { (label.clone(), stated_locks(&label, current, desired, phased).await) });
+            cases.push((format!("lk_{label}_{phased}"), current.into(), desired.into(), phased));
         }
     }
     for seed in 0..24 {
         let pair = random::pair(seed);
+        cases.push((format!("lk_random_{seed}"), pair.current, pair.declared, false));
+    }
+    for (label, current, desired, phased) in cases {
+        let slots = slots.clone();
         tasks.spawn(async move {
-            let label = format!("lk_random_{seed}");
-            (label.clone(), stated_locks(&label, &pair.current, &pair.declared, false).await)
+            let _slot = slots.acquire().await.expect("semaphore");
+            let outcome = stated_locks(&label, &current, &desired, phased).await;
+            (label, outcome)
         });
     }
     let mut failures = Vec::new();

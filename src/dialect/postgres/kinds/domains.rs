@@ -13,6 +13,7 @@ use super::functions::function_triples;
 use crate::dialect::postgres::introspect::{
     IntrospectError, collation_ref, decode, fetch, get, get_qualified, type_ref,
 };
+use crate::dialect::postgres::locks::SHARE;
 use crate::dialect::postgres::render::{ident, locking, qualified};
 use crate::diff::DomainChange;
 use crate::model::*;
@@ -66,7 +67,7 @@ pub(crate) fn render(change: &DomainChange) -> Vec<Statement> {
     match change {
         DomainChange::Create(d) => locking(create(d)),
         DomainChange::Drop(d) => locking(vec![format!("DROP DOMAIN {};", qualified(&d.name))]),
-        DomainChange::Alter { from, to } => alter(from, to),
+        DomainChange::Alter { from, to, used_by } => alter(from, to, used_by),
     }
 }
 
@@ -99,7 +100,10 @@ fn add_domain_constraint(domain: &QualifiedName, c: &DomainConstraint) -> String
     format!("ALTER DOMAIN {} ADD CONSTRAINT {} {}{not_valid};", qualified(domain), ident(&c.name), c.definition)
 }
 
-fn alter(from: &Domain, to: &Domain) -> Vec<Statement> {
+/// A new NOT NULL and each validation read every column of the domain, taking SHARE on the tables that
+/// have one (`used_by`): writes to them wait.
+fn alter(from: &Domain, to: &Domain, used_by: &[QualifiedName]) -> Vec<Statement> {
+    let reading = |statement: Statement| used_by.iter().fold(statement, |s, table| s.taking(SHARE, table));
     let name = qualified(&to.name);
     let mut sql = Vec::new();
     // A validated constraint cannot become NOT VALID again: it is dropped and added back.
@@ -118,19 +122,18 @@ fn alter(from: &Domain, to: &Domain) -> Vec<Statement> {
         }));
     }
     if from.not_null != to.not_null {
-        sql.push(Statement::locking(format!(
-            "ALTER DOMAIN {name} {} NOT NULL;",
-            if to.not_null { "SET" } else { "DROP" }
-        )));
+        let statement =
+            Statement::locking(format!("ALTER DOMAIN {name} {} NOT NULL;", if to.not_null { "SET" } else { "DROP" }));
+        sql.push(if to.not_null { reading(statement) } else { statement });
     }
     for (cname, new) in &to.constraints {
         match from.constraints.get(cname) {
             Some(old) if !replaced(old, new) => {
                 if !old.validated && new.validated {
-                    sql.push(Statement::long_running(format!(
+                    sql.push(reading(Statement::long_running(format!(
                         "ALTER DOMAIN {name} VALIDATE CONSTRAINT {};",
                         ident(cname)
-                    )));
+                    ))));
                 }
             }
             _ if new.validated => {
@@ -138,7 +141,8 @@ fn alter(from: &Domain, to: &Domain) -> Vec<Statement> {
                 // the scan kept out of the statement that takes the stronger lock.
                 let unchecked = DomainConstraint { validated: false, ..new.clone() };
                 sql.push(Statement::locking(add_domain_constraint(&to.name, &unchecked)));
-                sql.push(Statement::long_running(format!("ALTER DOMAIN {name} VALIDATE CONSTRAINT {};", ident(cname))));
+                let validate = format!("ALTER DOMAIN {name} VALIDATE CONSTRAINT {};", ident(cname));
+                sql.push(reading(Statement::long_running(validate)));
             }
             _ => sql.push(Statement::locking(add_domain_constraint(&to.name, new))),
         }
