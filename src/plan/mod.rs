@@ -229,14 +229,7 @@ impl Step {
     /// The tables the step's statements lock, each once in the strongest mode a statement states for it,
     /// in the order the statements name them.
     pub fn locks(&self) -> Vec<Lock> {
-        let mut locks: Vec<Lock> = Vec::new();
-        for lock in self.statements.iter().flat_map(|s| &s.locks) {
-            match locks.iter_mut().find(|l| l.table == lock.table) {
-                Some(held) => held.mode = held.mode.max(lock.mode),
-                None => locks.push(lock.clone()),
-            }
-        }
-        locks
+        statement::strongest(&self.statements)
     }
 }
 

@@ -84,9 +84,10 @@ impl Statement {
         sql.into_iter().map(Statement::locking).collect()
     }
 
-    /// The statement, stating that it takes `mode` on `table`.
+    /// The statement, stating that it takes `mode` on `table`. A table is listed once, in the stronger of
+    /// the modes stated for it.
     pub fn taking(mut self, mode: LockMode, table: &QualifiedName) -> Statement {
-        self.locks.push(Lock { mode, table: table.clone() });
+        hold(&mut self.locks, &Lock { mode, table: table.clone() });
         self
     }
 
@@ -102,19 +103,14 @@ impl Statement {
 /// public.r`, `ACCESS EXCLUSIVE on public.c, SHARE UPDATE EXCLUSIVE on public.p`. `None` when no
 /// statement locks `table`.
 pub fn lock_text(statements: &[Statement], table: &QualifiedName) -> Option<String> {
-    let mut held: indexmap::IndexMap<&QualifiedName, LockMode> = indexmap::IndexMap::new();
-    for statement in statements.iter().filter(|s| s.lock_on(table).is_some()) {
-        for lock in &statement.locks {
-            let mode = held.entry(&lock.table).or_insert(lock.mode);
-            *mode = (*mode).max(lock.mode);
-        }
-    }
-    let first = held.shift_remove(table)?;
-    let mut groups: Vec<(LockMode, Vec<&QualifiedName>)> = vec![(first, vec![table])];
-    for (other, mode) in held {
+    let mut held = strongest(statements.iter().filter(|s| s.lock_on(table).is_some()));
+    let first = held.iter().position(|l| &l.table == table)?;
+    let first = held.remove(first);
+    let mut groups: Vec<(LockMode, Vec<&QualifiedName>)> = vec![(first.mode, vec![table])];
+    for lock in &held {
         match groups.last_mut() {
-            Some((last, tables)) if *last == mode => tables.push(other),
-            _ => groups.push((mode, vec![other])),
+            Some((last, tables)) if *last == lock.mode => tables.push(&lock.table),
+            _ => groups.push((lock.mode, vec![&lock.table])),
         }
     }
     let text: Vec<String> = groups
@@ -125,6 +121,23 @@ pub fn lock_text(statements: &[Statement], table: &QualifiedName) -> Option<Stri
         })
         .collect();
     Some(text.join(", "))
+}
+
+/// The tables `statements` lock, each once in the strongest mode stated for it, in the order they are named.
+pub fn strongest<'a>(statements: impl IntoIterator<Item = &'a Statement>) -> Vec<Lock> {
+    let mut held = Vec::new();
+    for lock in statements.into_iter().flat_map(|s| &s.locks) {
+        hold(&mut held, lock);
+    }
+    held
+}
+
+/// Adds `lock` to `held`, or raises the mode `held` has for its table.
+fn hold(held: &mut Vec<Lock>, lock: &Lock) {
+    match held.iter_mut().find(|l| l.table == lock.table) {
+        Some(l) => l.mode = l.mode.max(lock.mode),
+        None => held.push(lock.clone()),
+    }
 }
 
 /// Plans serialize (`plan --format json`) each statement as its SQL, as before statements had facts.
@@ -191,5 +204,17 @@ mod tests {
             Some("ACCESS EXCLUSIVE on public.t, SHARE UPDATE EXCLUSIVE on public.p")
         );
         assert_eq!(lock_text(&statements, &r), None);
+    }
+
+    #[test]
+    fn a_table_stated_twice_is_listed_once_in_the_stronger_mode() {
+        let t = name("t");
+        let self_reference = Statement::locking("ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES t …;")
+            .taking(SHARE_ROW_EXCLUSIVE, &t)
+            .taking(SHARE_ROW_EXCLUSIVE, &t);
+        assert_eq!(self_reference.locks, [Lock { mode: SHARE_ROW_EXCLUSIVE, table: t.clone() }]);
+        let raised = self_reference.taking(ACCESS_EXCLUSIVE, &t).taking(SHARE_UPDATE_EXCLUSIVE, &t);
+        assert_eq!(raised.locks, [Lock { mode: ACCESS_EXCLUSIVE, table: t.clone() }]);
+        assert_eq!(lock_text(std::slice::from_ref(&raised), &t).as_deref(), Some("ACCESS EXCLUSIVE on public.t"));
     }
 }

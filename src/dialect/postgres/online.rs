@@ -368,14 +368,21 @@ fn concurrently(sql: String, table: &QualifiedName) -> S {
 fn set_not_null(table: &QualifiedName, column: &str) -> Vec<S> {
     let t = qualified(table);
     let check = ident(&rewrite::helper_name("schema_nn_", column));
-    vec![
-        S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")).taking(ACCESS_EXCLUSIVE, table),
-        S::locking(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({} IS NOT NULL) NOT VALID;", ident(column)))
-            .taking(ACCESS_EXCLUSIVE, table),
+    let mut sql = not_null_check(table, &check, &ident(column)).to_vec();
+    sql.push(exclusive(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column)), table));
+    sql.push(exclusive(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};"), table));
+    sql
+}
+
+/// The validated `CHECK (column IS NOT NULL)` named `check` (both quoted) that lets `SET NOT NULL` skip its
+/// scan: what a failed run left dropped, added `NOT VALID` (a brief ACCESS EXCLUSIVE), then validated
+/// under SHARE UPDATE EXCLUSIVE, which lets reads and writes go on.
+fn not_null_check(table: &QualifiedName, check: &str, column: &str) -> [S; 3] {
+    let t = qualified(table);
+    [
+        exclusive(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};"), table),
+        exclusive(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID;"), table),
         S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")).taking(SHARE_UPDATE_EXCLUSIVE, table),
-        S::locking(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column)))
-            .taking(ACCESS_EXCLUSIVE, table),
-        S::locking(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};")).taking(ACCESS_EXCLUSIVE, table),
     ]
 }
 
@@ -688,12 +695,8 @@ fn filled_column(
     let mut swap = drop_sync.to_vec();
     swap.push(format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;"));
     swap.push(format!("ALTER TABLE {t} DROP CONSTRAINT {check};"));
-    let contract = vec![
-        exclusive(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};"), table),
-        exclusive(format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;"), table),
-        S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};")).taking(SHARE_UPDATE_EXCLUSIVE, table),
-        exclusive(atomic(&swap), table),
-    ];
+    let mut contract = not_null_check(table, &check, &c).to_vec();
+    contract.push(exclusive(atomic(&swap), table));
     let mut unswap = vec![format!("ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;")];
     unswap.extend(create_sync);
     Phased {
@@ -864,15 +867,7 @@ fn phased(
     let check = ident(&rewrite::helper_name("schema_nn_", next));
     let mut contract = Vec::new();
     if new.not_null {
-        contract.push(exclusive(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check};"), table));
-        contract.push(exclusive(
-            format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({b} IS NOT NULL) NOT VALID;"),
-            table,
-        ));
-        contract.push(
-            S::long_running(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check};"))
-                .taking(SHARE_UPDATE_EXCLUSIVE, table),
-        );
+        contract.extend(not_null_check(table, &check, &b));
     }
     let final_name = ident(&new.name);
     let mut swap = drop_sync.to_vec();

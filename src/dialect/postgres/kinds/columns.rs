@@ -187,41 +187,38 @@ pub(super) fn rename(table: &QualifiedName, from: &str, to: &str) -> Vec<String>
 pub(crate) fn alter(table: &QualifiedName, from: &Column, to: &Column) -> Vec<Statement> {
     let name = &to.name;
     let mut sql = Vec::new();
-    let alter_column = |table, name, action: &str| {
-        Statement::locking(alter_column(table, name, action)).taking(ACCESS_EXCLUSIVE, table)
-    };
     let retyped = from.data_type != to.data_type || from.collation() != to.collation();
     let default_changed = from.default != to.default || retyped;
     if from.identity.is_some() && to.identity.is_none() {
-        sql.push(alter_column(table, name, "DROP IDENTITY"));
+        sql.push(alter_column_statement(table, name, "DROP IDENTITY"));
     }
     if from.default.is_some() && default_changed {
-        sql.push(alter_column(table, name, "DROP DEFAULT"));
+        sql.push(alter_column_statement(table, name, "DROP DEFAULT"));
     }
     if retyped {
         let collate = to.collation().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
         // A generated column's values are computed again from its expression: PostgreSQL refuses USING.
         let using = if to.generated().is_some() { String::new() } else { format!(" USING {}", conversion(from, to)) };
-        sql.push(alter_column(table, name, &format!("TYPE {}{collate}{using}", to.data_type)));
+        sql.push(alter_column_statement(table, name, &format!("TYPE {}{collate}{using}", to.data_type)));
     }
     if from.not_null != to.not_null {
-        sql.push(alter_column(table, name, if to.not_null { "SET NOT NULL" } else { "DROP NOT NULL" }));
+        sql.push(alter_column_statement(table, name, if to.not_null { "SET NOT NULL" } else { "DROP NOT NULL" }));
     }
     if let Some(default) = &to.default
         && default_changed
     {
-        sql.push(alter_column(table, name, &format!("SET DEFAULT {default}")));
+        sql.push(alter_column_statement(table, name, &format!("SET DEFAULT {default}")));
     }
     match (from.identity, to.identity) {
         (None, Some(kind)) => {
             let clause = identity_clause(kind, to.identity_options());
-            sql.push(alter_column(table, name, &format!("ADD {clause}")));
+            sql.push(alter_column_statement(table, name, &format!("ADD {clause}")));
             sql.push(Statement::locking(identity_past_rows(table, name)));
         }
         (Some(a), Some(b)) => {
             if a != b {
                 let word = if b == IdentityKind::Always { "ALWAYS" } else { "BY DEFAULT" };
-                sql.push(alter_column(table, name, &format!("SET GENERATED {word}")));
+                sql.push(alter_column_statement(table, name, &format!("SET GENERATED {word}")));
             }
             if from.identity_options() != to.identity_options() {
                 let settings = identity_settings(&to.data_type, to.identity_options());
@@ -354,6 +351,11 @@ pub(super) fn column_ref(c: &ColumnRef) -> String {
 /// `ALTER TABLE … ALTER COLUMN … <action>;`
 pub(super) fn alter_column(table: &QualifiedName, column: &str, action: &str) -> String {
     format!("ALTER TABLE {} ALTER COLUMN {} {action};", qualified(table), ident(column))
+}
+
+/// [`alter_column`] as a statement: ACCESS EXCLUSIVE on the table.
+pub(super) fn alter_column_statement(table: &QualifiedName, column: &str, action: &str) -> Statement {
+    Statement::locking(alter_column(table, column, action)).taking(ACCESS_EXCLUSIVE, table)
 }
 
 // ------------------------------------------------------------------------------------------------

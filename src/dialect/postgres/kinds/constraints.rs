@@ -81,9 +81,7 @@ pub(crate) async fn read(
 
 pub(crate) fn render(change: &ConstraintChange) -> Vec<Statement> {
     match change {
-        ConstraintChange::Add { table, constraint } => {
-            vec![with_locks(Statement::locking(add_constraint(table, constraint)), table, constraint)]
-        }
+        ConstraintChange::Add { table, constraint } => vec![add(table, constraint)],
         ConstraintChange::Drop { table, constraint } => vec![drop(table, constraint)],
         ConstraintChange::Validate { table, constraint } => vec![validate(table, constraint)],
         ConstraintChange::Rename { table, from, to } => vec![rename(table, from, to)],
@@ -94,13 +92,17 @@ pub(super) fn add_constraint(table: &QualifiedName, constraint: &Constraint) -> 
     format!("ALTER TABLE {} ADD CONSTRAINT {} {};", qualified(table), ident(&constraint.name), constraint.definition)
 }
 
+/// `ALTER TABLE … ADD CONSTRAINT`, with its locks ([`with_locks`]).
+pub(super) fn add(table: &QualifiedName, constraint: &Constraint) -> Statement {
+    with_locks(Statement::locking(add_constraint(table, constraint)), table, constraint)
+}
+
 /// `statement` adding `constraint` to `table`, with the locks that takes: a foreign key SHARE ROW EXCLUSIVE
 /// on both tables, any other constraint ACCESS EXCLUSIVE on its table.
 pub(crate) fn with_locks(statement: Statement, table: &QualifiedName, constraint: &Constraint) -> Statement {
     match &constraint.references {
         Some(r) if constraint.kind == ConstraintKind::ForeignKey => {
-            let statement = statement.taking(SHARE_ROW_EXCLUSIVE, table);
-            if r.table == *table { statement } else { statement.taking(SHARE_ROW_EXCLUSIVE, &r.table) }
+            statement.taking(SHARE_ROW_EXCLUSIVE, table).taking(SHARE_ROW_EXCLUSIVE, &r.table)
         }
         _ => statement.taking(ACCESS_EXCLUSIVE, table),
     }
@@ -111,9 +113,7 @@ pub(super) fn drop(table: &QualifiedName, constraint: &Constraint) -> Statement 
     let sql = format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(table), ident(&constraint.name));
     let statement = Statement::locking(sql).taking(ACCESS_EXCLUSIVE, table);
     match &constraint.references {
-        Some(r) if constraint.kind == ConstraintKind::ForeignKey && r.table != *table => {
-            statement.taking(ACCESS_EXCLUSIVE, &r.table)
-        }
+        Some(r) if constraint.kind == ConstraintKind::ForeignKey => statement.taking(ACCESS_EXCLUSIVE, &r.table),
         _ => statement,
     }
 }

@@ -8,9 +8,8 @@
 //!
 //! Hazards: a rebuilt type converts the columns that use it, rewriting each existing table that has one.
 
-use super::columns::alter_column;
+use super::columns::alter_column_statement;
 use crate::dialect::postgres::introspect::{IntrospectError, fetch, get, get_qualified};
-use crate::dialect::postgres::locks::ACCESS_EXCLUSIVE;
 use crate::dialect::postgres::render::{ident, literal, locking, qualified};
 use crate::diff::{EnumChange, EnumColumnUse, EnumValuePosition};
 use crate::model::*;
@@ -68,20 +67,17 @@ fn rebuild(to: &EnumType, columns: &[EnumColumnUse]) -> Vec<Statement> {
     ]);
     for use_ in columns {
         let c = &use_.column;
-        let alter_column = |table, column, action: &str| {
-            Statement::locking(alter_column(table, column, action)).taking(ACCESS_EXCLUSIVE, table)
-        };
         let via = if use_.data_type.ends_with("[]") { "text[]" } else { "text" };
         if use_.had_default {
-            sql.push(alter_column(&c.table, &c.column, "DROP DEFAULT"));
+            sql.push(alter_column_statement(&c.table, &c.column, "DROP DEFAULT"));
         }
-        sql.push(alter_column(
+        sql.push(alter_column_statement(
             &c.table,
             &c.column,
             &format!("TYPE {} USING {}::{via}::{}", use_.data_type, ident(&c.column), use_.data_type),
         ));
         if let Some(default) = &use_.default {
-            sql.push(alter_column(&c.table, &c.column, &format!("SET DEFAULT {default}")));
+            sql.push(alter_column_statement(&c.table, &c.column, &format!("SET DEFAULT {default}")));
         }
     }
     sql.push(Statement::locking(format!("DROP TYPE {};", qualified(&old))));

@@ -6,7 +6,7 @@
 //!
 //! Hazards: INHERIT validates the parent's checks on the child; NO INHERIT reads nothing.
 
-use super::constraints::add_constraint;
+use super::constraints;
 use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE};
 use crate::dialect::postgres::render::{ident, qualified, taking};
 use crate::diff::InheritanceChange;
@@ -29,8 +29,7 @@ pub(crate) fn render(change: &InheritanceChange) -> Vec<Statement> {
 /// The parent's checks added to the child, then `INHERIT`: ACCESS EXCLUSIVE on the child, SHARE UPDATE
 /// EXCLUSIVE on the parent.
 pub(super) fn inherit(table: &QualifiedName, parent: &QualifiedName, checks: &[Constraint]) -> Vec<Statement> {
-    let mut sql: Vec<Statement> =
-        checks.iter().map(|c| Statement::locking(add_constraint(table, c)).taking(ACCESS_EXCLUSIVE, table)).collect();
+    let mut sql: Vec<Statement> = checks.iter().map(|c| constraints::add(table, c)).collect();
     let inherit = format!("ALTER TABLE {} INHERIT {};", qualified(table), qualified(parent));
     sql.push(Statement::locking(inherit).taking(ACCESS_EXCLUSIVE, table).taking(SHARE_UPDATE_EXCLUSIVE, parent));
     sql

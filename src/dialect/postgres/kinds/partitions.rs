@@ -9,7 +9,7 @@
 //! Hazards: attaching a partition scans it under an exclusive lock to check its bound, and detaching one for
 //! good takes its rows out of the partitioned table.
 
-use super::constraints::add_constraint;
+use super::constraints;
 use crate::dialect::postgres::introspect::{IntrospectError, decode, get};
 use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE};
 use crate::dialect::postgres::render::qualified;
@@ -86,8 +86,7 @@ pub(super) fn attach(
     bound: &str,
     checks: &[Constraint],
 ) -> Vec<Statement> {
-    let mut sql: Vec<Statement> =
-        checks.iter().map(|c| Statement::locking(add_constraint(table, c)).taking(ACCESS_EXCLUSIVE, table)).collect();
+    let mut sql: Vec<Statement> = checks.iter().map(|c| constraints::add(table, c)).collect();
     let attach = format!("ALTER TABLE {} ATTACH PARTITION {} {bound};", qualified(parent), qualified(table));
     sql.push(Statement::locking(attach).taking(ACCESS_EXCLUSIVE, table).taking(SHARE_UPDATE_EXCLUSIVE, parent));
     sql

@@ -13,7 +13,7 @@
 //! logical decoding sends changes), and LOGGED/UNLOGGED (a rewrite).
 
 use super::columns::{self, identity_past_rows};
-use super::constraints::{self, add_constraint};
+use super::constraints;
 use super::partitions;
 use crate::dialect::postgres::introspect::{IntrospectError, Rows, get, get_qualified, json_pairs};
 use crate::dialect::postgres::locks::{ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE};
@@ -146,12 +146,12 @@ pub(super) fn create(t: &Table) -> Vec<Statement> {
         create = create.taking(SHARE_UPDATE_EXCLUSIVE, parent);
     }
     for referenced in inline.iter().filter_map(|c| c.references.as_ref()).map(|r| &r.table) {
-        if referenced != &t.name && create.lock_on(referenced).is_none() {
+        // The new table itself is not locked before it exists; a partition's parent keeps its stronger lock.
+        if referenced != &t.name {
             create = create.taking(SHARE_ROW_EXCLUSIVE, referenced);
         }
     }
-    let added =
-        apart.into_iter().map(|c| constraints::with_locks(Statement::locking(add_constraint(&t.name, c)), &t.name, c));
+    let added = apart.into_iter().map(|c| constraints::add(&t.name, c));
     std::iter::once(create).chain(added).collect()
 }
 
@@ -160,9 +160,7 @@ pub(super) fn create(t: &Table) -> Vec<Statement> {
 pub(super) fn drop(t: &Table) -> Vec<Statement> {
     let mut drop = Statement::locking(format!("DROP TABLE {};", qualified(&t.name))).taking(ACCESS_EXCLUSIVE, &t.name);
     for referenced in t.constraints.values().filter_map(|c| c.references.as_ref()).map(|r| &r.table) {
-        if drop.lock_on(referenced).is_none() {
-            drop = drop.taking(ACCESS_EXCLUSIVE, referenced);
-        }
+        drop = drop.taking(ACCESS_EXCLUSIVE, referenced);
     }
     match &t.partition_of {
         // A partition is detached first: PostgreSQL refuses to drop one that a foreign key to its parent
